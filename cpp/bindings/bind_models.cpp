@@ -1,0 +1,35 @@
+// Bindings for ODE models. Arrays: state (S,), theta (P,) float64.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+
+namespace py = pybind11;
+using fhn_inverse::models::FitzHughNagumo;
+
+void bind_models(py::module_& m) {
+  py::class_<FitzHughNagumo>(m, "FitzHughNagumo")
+      .def(py::init<double, double, FitzHughNagumo::State>(), py::arg("gamma") = 3.0,
+           py::arg("zeta") = -0.4, py::arg("initial") = FitzHughNagumo::State{0.0, 0.0})
+      .def_readonly("gamma", &FitzHughNagumo::gamma)
+      .def_readonly("zeta", &FitzHughNagumo::zeta)
+      .def_readonly("initial", &FitzHughNagumo::initial)
+      .def_property_readonly_static("param_names", [](py::object) {
+        return std::vector<std::string>(FitzHughNagumo::param_names.begin(),
+                                        FitzHughNagumo::param_names.end());
+      })
+      .def("rhs",
+           [](const FitzHughNagumo& model, FitzHughNagumo::State x,
+              std::array<double, FitzHughNagumo::param_size> theta) {
+             FitzHughNagumo::State dxdt;
+             model.rhs(x, dxdt, theta.data());
+             return dxdt;
+           },
+           py::arg("state"), py::arg("theta"))
+      .def("__repr__", [](const FitzHughNagumo& model) {
+        return "FitzHughNagumo(gamma=" + py::repr(py::float_(model.gamma)).cast<std::string>() +
+               ", zeta=" + py::repr(py::float_(model.zeta)).cast<std::string>() + ", initial=(" +
+               py::repr(py::float_(model.initial[0])).cast<std::string>() + ", " +
+               py::repr(py::float_(model.initial[1])).cast<std::string>() + "))";
+      });
+}

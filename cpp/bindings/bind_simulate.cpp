@@ -1,0 +1,95 @@
+// Bindings for priors, batch simulation, noise and spike statistics.
+// Arrays at this boundary: float64, C order; theta (N, P), u (N, L), t (L), sigma/rho (N).
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "fhn_inverse/simulate/noise.hpp"
+#include "fhn_inverse/simulate/prior.hpp"
+#include "fhn_inverse/simulate/simulator.hpp"
+#include "fhn_inverse/simulate/spikes.hpp"
+
+namespace py = pybind11;
+using namespace fhn_inverse;
+using namespace fhn_inverse::simulate;
+
+void bind_simulate(py::module_& m) {
+  py::enum_<Stream>(m, "Stream")
+      .value("prior", Stream::prior)
+      .value("noise_parameters", Stream::noise_parameters)
+      .value("noise", Stream::noise)
+      .value("shuffle", Stream::shuffle)
+      .value("init", Stream::init)
+      .value("dropout", Stream::dropout);
+
+  py::class_<SimulatorOptions>(m, "SimulatorOptions")
+      .def(py::init([](std::vector<double> t_obs, double t0, double rtol, double atol, double dt0,
+                       long max_steps, double max_abs_state) {
+             SimulatorOptions o{std::move(t_obs), t0, rtol, atol, dt0, max_steps, max_abs_state};
+             o.validate();
+             return o;
+           }),
+           py::arg("t_obs"), py::arg("t0") = 0.0, py::arg("rtol") = 1e-9, py::arg("atol") = 1e-9,
+           py::arg("dt0") = 1e-2, py::arg("max_steps") = 1000000, py::arg("max_abs_state") = 1e6)
+      .def_readonly("t_obs", &SimulatorOptions::t_obs)
+      .def_readonly("t0", &SimulatorOptions::t0)
+      .def_readonly("rtol", &SimulatorOptions::rtol)
+      .def_readonly("atol", &SimulatorOptions::atol)
+      .def_readonly("dt0", &SimulatorOptions::dt0)
+      .def_readonly("max_steps", &SimulatorOptions::max_steps)
+      .def_readonly("max_abs_state", &SimulatorOptions::max_abs_state)
+      .def_static("default_grid", &SimulatorOptions::default_grid);
+
+  m.def("simulate_batch",
+        [](const models::FitzHughNagumo& model, const RowMatrix& theta,
+           const SimulatorOptions& options, int n_threads) {
+          BatchResult r;
+          {
+            py::gil_scoped_release release;
+            r = simulate_batch(model, theta, options, n_threads);
+          }
+          py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
+          std::copy(r.status.begin(), r.status.end(), status.mutable_data());
+          return py::make_tuple(py::cast(std::move(r.u)), status);
+        },
+        py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+
+  py::class_<GaussianPrior>(m, "GaussianPrior")
+      .def(py::init<Eigen::VectorXd, Eigen::MatrixXd, Eigen::VectorXd, Eigen::VectorXd, long>(),
+           py::arg("mean"), py::arg("covariance"), py::arg("lower") = Eigen::VectorXd(),
+           py::arg("upper") = Eigen::VectorXd(), py::arg("max_tries") = 100000)
+      .def("sample", &GaussianPrior::sample, py::arg("n"), py::arg("seed"),
+           py::arg("first_index") = 0, py::arg("stream") = Stream::prior,
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("mean", &GaussianPrior::mean)
+      .def_property_readonly("covariance", &GaussianPrior::covariance)
+      .def_property_readonly("lower", &GaussianPrior::lower)
+      .def_property_readonly("upper", &GaussianPrior::upper);
+
+  py::class_<UniformPrior>(m, "UniformPrior")
+      .def(py::init<Eigen::VectorXd, Eigen::VectorXd>(), py::arg("lower"), py::arg("upper"))
+      .def("sample", &UniformPrior::sample, py::arg("n"), py::arg("seed"),
+           py::arg("first_index") = 0, py::arg("stream") = Stream::prior,
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("lower", &UniformPrior::lower)
+      .def_property_readonly("upper", &UniformPrior::upper);
+
+  m.def("ar1_noise", &ar1_noise, py::arg("sigma"), py::arg("rho"), py::arg("length"),
+        py::arg("seed"), py::arg("first_index") = 0, py::arg("n_threads") = 0,
+        py::call_guard<py::gil_scoped_release>());
+
+  m.def("spike_statistics",
+        [](const RowMatrix& u, const std::vector<double>& t, double threshold, int min_points,
+           double time_units_per_second, int n_threads) {
+          SpikeStatistics s;
+          {
+            py::gil_scoped_release release;
+            s = spike_statistics(u, t, threshold, min_points, time_units_per_second, n_threads);
+          }
+          return py::make_tuple(py::cast(std::move(s.count)), py::cast(std::move(s.rate)),
+                                py::cast(std::move(s.duration)));
+        },
+        py::arg("u"), py::arg("t"), py::arg("threshold") = 0.5, py::arg("min_points") = 3,
+        py::arg("time_units_per_second") = 1000.0, py::arg("n_threads") = 0);
+}

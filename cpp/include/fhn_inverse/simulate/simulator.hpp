@@ -1,0 +1,56 @@
+// Batch ODE simulation observed on a fixed time grid.
+// Boost.Odeint's Dormand–Prince 5(4) stepper with dense output advances with its own adaptive
+// steps; the observed component is interpolated at each grid time (no step is forced onto the
+// grid). Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves
+// the bounded region or exceeds its step budget is reported in `status`, its row set to NaN.
+// Shapes: theta (N, P) row-major, u (N, L) row-major, status (N).
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+
+namespace fhn_inverse::simulate {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+enum class Status : std::int8_t {
+  ok = 0,
+  diverged = 1,          // non-finite state or |state| > max_abs_state
+  step_budget = 2,       // more than max_steps accepted steps, or step-size control failed
+};
+
+struct SimulatorOptions {
+  std::vector<double> t_obs;    // observation grid, strictly increasing, t_obs[0] >= t0
+  double t0 = 0.0;              // time of the initial state
+  double rtol = 1e-9;           // relative tolerance of the step-size control
+  double atol = 1e-9;           // absolute tolerance
+  double dt0 = 1e-2;            // first trial step
+  long max_steps = 1000000;     // accepted-step budget per trajectory
+  double max_abs_state = 1e6;   // divergence bound on every state component
+
+  // The authors' grid: t_k = 0.2 k, k = 0..999.
+  static std::vector<double> default_grid();
+  // Throws std::invalid_argument naming the bad value and the accepted range.
+  void validate() const;
+};
+
+struct BatchResult {
+  RowMatrix u;                        // (N, L) observed component; NaN rows where status != ok
+  std::vector<std::int8_t> status;    // (N) Status per sample
+};
+
+// One trajectory; writes L observations to u_out. Never throws for numerical failure.
+Status simulate_one(const models::FitzHughNagumo& model, const double* theta,
+                    const SimulatorOptions& options, double* u_out);
+
+// All samples of theta (N, P) on n_threads threads (0 = all cores). Thread-count independent.
+BatchResult simulate_batch(const models::FitzHughNagumo& model, const RowMatrix& theta,
+                           const SimulatorOptions& options, int n_threads = 0);
+
+// Validates theta: shape (N >= 1, P = model's parameter count), finite values.
+void validate_theta(const RowMatrix& theta, std::size_t param_size);
+
+}  // namespace fhn_inverse::simulate

@@ -1,0 +1,124 @@
+// Dormand–Prince dense-output integration of one trajectory per sample; see simulator.hpp.
+#include "fhn_inverse/simulate/simulator.hpp"
+
+#include <boost/numeric/odeint.hpp>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "fhn_inverse/simulate/parallel.hpp"
+
+namespace fhn_inverse::simulate {
+namespace odeint = boost::numeric::odeint;
+
+std::vector<double> SimulatorOptions::default_grid() {
+  std::vector<double> t(1000);
+  for (std::size_t k = 0; k < t.size(); ++k) t[k] = 0.2 * static_cast<double>(k);
+  return t;
+}
+
+void SimulatorOptions::validate() const {
+  if (t_obs.empty()) throw std::invalid_argument("t_obs must hold at least 1 time, got 0");
+  for (std::size_t k = 0; k < t_obs.size(); ++k) {
+    if (!std::isfinite(t_obs[k]))
+      throw std::invalid_argument("t_obs[" + std::to_string(k) + "] must be finite, got " +
+                                  std::to_string(t_obs[k]));
+    if (k > 0 && !(t_obs[k] > t_obs[k - 1]))
+      throw std::invalid_argument("t_obs must be strictly increasing, but t_obs[" +
+                                  std::to_string(k) + "] = " + std::to_string(t_obs[k]) +
+                                  " <= t_obs[" + std::to_string(k - 1) + "] = " +
+                                  std::to_string(t_obs[k - 1]));
+  }
+  if (!std::isfinite(t0) || t_obs[0] < t0)
+    throw std::invalid_argument("t0 must be finite and <= t_obs[0] = " + std::to_string(t_obs[0]) +
+                                ", got " + std::to_string(t0));
+  if (!(rtol > 0.0 && rtol < 1.0))
+    throw std::invalid_argument("rtol must be in (0, 1), got " + std::to_string(rtol));
+  if (!(atol > 0.0 && std::isfinite(atol)))
+    throw std::invalid_argument("atol must be finite and > 0, got " + std::to_string(atol));
+  if (!(dt0 > 0.0 && std::isfinite(dt0)))
+    throw std::invalid_argument("dt0 must be finite and > 0, got " + std::to_string(dt0));
+  if (max_steps < 1)
+    throw std::invalid_argument("max_steps must be >= 1, got " + std::to_string(max_steps));
+  if (!(max_abs_state > 0.0))
+    throw std::invalid_argument("max_abs_state must be > 0, got " + std::to_string(max_abs_state));
+}
+
+void validate_theta(const RowMatrix& theta, std::size_t param_size) {
+  if (theta.rows() < 1) throw std::invalid_argument("theta must hold at least 1 sample, got 0");
+  if (static_cast<std::size_t>(theta.cols()) != param_size)
+    throw std::invalid_argument("theta must have " + std::to_string(param_size) +
+                                " columns, got " + std::to_string(theta.cols()));
+  for (Eigen::Index i = 0; i < theta.rows(); ++i)
+    for (Eigen::Index j = 0; j < theta.cols(); ++j)
+      if (!std::isfinite(theta(i, j)))
+        throw std::invalid_argument("theta[" + std::to_string(i) + ", " + std::to_string(j) +
+                                    "] must be finite, got " + std::to_string(theta(i, j)));
+}
+
+namespace {
+
+using Model = models::FitzHughNagumo;
+using State = Model::State;
+
+bool bounded(const State& x, double bound) {
+  for (double xi : x)
+    if (!(std::abs(xi) <= bound)) return false;  // also false for NaN
+  return true;
+}
+
+}  // namespace
+
+Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                    double* u_out) {
+  const std::size_t L = options.t_obs.size();
+  auto fail = [&](Status s) {
+    std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
+    return s;
+  };
+  auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
+  auto stepper = odeint::make_dense_output(options.atol, options.rtol,
+                                           odeint::runge_kutta_dopri5<State>());
+  State x = model.initial;
+  stepper.initialize(x, options.t0, options.dt0);
+  long steps = 0;
+  try {
+    for (std::size_t k = 0; k < L; ++k) {
+      const double tk = options.t_obs[k];
+      if (tk <= options.t0) {  // only t_obs[0] == t0: the initial state itself
+        u_out[k] = Model::observe(model.initial);
+        continue;
+      }
+      while (stepper.current_time() < tk) {
+        stepper.do_step(system);
+        if (++steps > options.max_steps) return fail(Status::step_budget);
+        if (!bounded(stepper.current_state(), options.max_abs_state))
+          return fail(Status::diverged);
+      }
+      stepper.calc_state(tk, x);
+      u_out[k] = Model::observe(x);
+    }
+  } catch (const odeint::step_adjustment_error&) {
+    return fail(Status::step_budget);
+  }
+  return Status::ok;
+}
+
+BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
+                           const SimulatorOptions& options, int n_threads) {
+  options.validate();
+  validate_theta(theta, Model::param_size);
+  const int threads = resolve_threads(n_threads);
+  const Eigen::Index N = theta.rows();
+  BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
+                     std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+  for (Eigen::Index i = 0; i < N; ++i) {
+    result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
+        simulate_one(model, theta.row(i).data(), options, result.u.row(i).data()));
+  }
+  return result;
+}
+
+}  // namespace fhn_inverse::simulate

@@ -1,0 +1,49 @@
+"""fhn_inverse: learn inverse maps of ODE models with dense and convolutional networks.
+
+Simulate the FitzHugh–Nagumo model at parameters drawn from a prior, add correlated measurement
+noise, and build the features a network maps back to the parameters. The hot loops run in a
+native C++ core (Boost.Odeint, FFTW3, Eigen) on all cores; everything is NumPy in, NumPy out.
+"""
+
+__version__ = "0.1.0"
+
+from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
+from .features import features, fourier_features, unpack_spectrum  # noqa: E402
+from .simulation import (  # noqa: E402
+    DEFAULT_GRID,
+    AR1Noise,
+    FitzHughNagumo,
+    GaussianNoise,
+    GaussianPrior,
+    SimulationError,
+    SpikeStatistics,
+    UniformPrior,
+    ar1_noise,
+    default_prior,
+    simulate,
+    spike_statistics,
+)
+
+__all__ = [
+    "__version__",
+    "DEFAULT_GRID",
+    "AR1Noise",
+    "Dataset",
+    "FitzHughNagumo",
+    "GaussianNoise",
+    "GaussianPrior",
+    "SimulationError",
+    "SpikeStatistics",
+    "TEST_SIZE",
+    "TRAIN_SIZES",
+    "UniformPrior",
+    "ar1_noise",
+    "default_prior",
+    "features",
+    "fourier_features",
+    "simulate",
+    "spike_statistics",
+    "study_data",
+    "training_sets",
+    "unpack_spectrum",
+]

@@ -1,0 +1,58 @@
+"""Input features for the inverse maps: the series, its Fourier spectrum, or both as channels.
+
+Spectra come from FFTW3 in the native core (one plan per length, built once). Normalisation is
+explicit: ``"backward"`` is ``numpy.fft.rfft``, ``"ortho"`` divides by √L, ``"forward"`` by L.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._validation import as_float_array, as_int
+
+NORMS = ("backward", "ortho", "forward")
+REPRESENTATIONS = ("packed", "magnitude")
+KINDS = ("time", "fourier", "time+fourier")
+
+
+def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_threads: int = 0) -> np.ndarray:
+    """Fourier spectrum of each real series in ``x`` (N, L) or (L,).
+
+    ``packed`` (default): L reals ``[Re X_0 … Re X_⌊L/2⌋, Im X_1 … Im X_⌈L/2⌉−1]`` — lossless
+    (the imaginary parts left out are zero for a real series) and as long as the series.
+    ``magnitude``: the ⌊L/2⌋+1 values ``|X_k|``.
+    """
+    if representation not in REPRESENTATIONS:
+        raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    x = as_float_array(x, "x", (1, 2))
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    out = _core.fourier_features(x2, getattr(_core.Representation, representation),
+                                 getattr(_core.Norm, norm), as_int(n_threads, "n_threads", 0))
+    return out[0] if x.ndim == 1 else out
+
+
+def unpack_spectrum(packed) -> np.ndarray:
+    """Complex rfft coefficients (…, ⌊L/2⌋+1) from the packed representation (…, L)."""
+    packed = np.asarray(packed)
+    L = packed.shape[-1]
+    half = L // 2 + 1
+    spectrum = packed[..., :half].astype(np.complex128)
+    spectrum[..., 1:1 + (L - half)] += 1j * packed[..., half:]
+    return spectrum
+
+
+def features(x, kind: str = "time", norm: str = "ortho", n_threads: int = 0) -> np.ndarray:
+    """Network input (N, C, L) from series ``x`` (N, L): ``"time"`` (C = 1), ``"fourier"``
+    (C = 1, packed spectrum) or ``"time+fourier"`` (C = 2, the two stacked as channels)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    x = as_float_array(x, "x", 2)
+    channels = []
+    if kind in ("time", "time+fourier"):
+        channels.append(x)
+    if kind in ("fourier", "time+fourier"):
+        channels.append(fourier_features(x, "packed", norm, n_threads))
+    return np.stack(channels, axis=1)

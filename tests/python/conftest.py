@@ -1,0 +1,17 @@
+"""Shared fixtures: the reference data from the authors (../shared/reference) when present."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    if not (REFERENCE / "fhn_T200_samplePrior_theta_first5000.npy").exists():
+        pytest.skip(f"reference data not found in {REFERENCE}")
+    load = lambda name: np.load(REFERENCE / f"fhn_T200_samplePrior_{name}.npy")  # noqa: E731
+    return {"theta": load("theta_first5000"), "rate": load("spikeRate_first5000"),
+            "duration": load("spikeDuration_first5000"), "time": load("time")}
