@@ -34,7 +34,7 @@ def series(t, u, d=None, title=None, max_series=4):
         if d is not None:
             ax.plot(t, np.atleast_2d(d)[i], ".", color="tab:orange", ms=2, label="d (data)")
         ax.set_ylabel("u")
-    axes[0].legend(loc="upper right", ncols=2)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
     axes[-1].set_xlabel("t")
     if title:
         fig.suptitle(title)
