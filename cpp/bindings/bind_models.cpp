@@ -11,9 +11,9 @@ void bind_models(py::module_& m) {
   py::class_<FitzHughNagumo>(m, "FitzHughNagumo")
       .def(py::init<double, double, FitzHughNagumo::State>(), py::arg("gamma") = 3.0,
            py::arg("zeta") = -0.4, py::arg("initial") = FitzHughNagumo::State{0.0, 0.0})
-      .def_readonly("gamma", &FitzHughNagumo::gamma)
-      .def_readonly("zeta", &FitzHughNagumo::zeta)
-      .def_readonly("initial", &FitzHughNagumo::initial)
+      .def_property_readonly("gamma", &FitzHughNagumo::gamma)
+      .def_property_readonly("zeta", &FitzHughNagumo::zeta)
+      .def_property_readonly("initial", &FitzHughNagumo::initial)
       .def_property_readonly_static("param_names", [](py::object) {
         return std::vector<std::string>(FitzHughNagumo::param_names.begin(),
                                         FitzHughNagumo::param_names.end());
@@ -27,9 +27,9 @@ void bind_models(py::module_& m) {
            },
            py::arg("state"), py::arg("theta"))
       .def("__repr__", [](const FitzHughNagumo& model) {
-        return "FitzHughNagumo(gamma=" + py::repr(py::float_(model.gamma)).cast<std::string>() +
-               ", zeta=" + py::repr(py::float_(model.zeta)).cast<std::string>() + ", initial=(" +
-               py::repr(py::float_(model.initial[0])).cast<std::string>() + ", " +
-               py::repr(py::float_(model.initial[1])).cast<std::string>() + "))";
+        return "FitzHughNagumo(gamma=" + py::repr(py::float_(model.gamma())).cast<std::string>() +
+               ", zeta=" + py::repr(py::float_(model.zeta())).cast<std::string>() + ", initial=(" +
+               py::repr(py::float_(model.initial()[0])).cast<std::string>() + ", " +
+               py::repr(py::float_(model.initial()[1])).cast<std::string>() + "))";
       });
 }

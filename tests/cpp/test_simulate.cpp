@@ -20,7 +20,7 @@ namespace {
 // Classical RK4 with a fixed step: an integrator independent of Odeint.
 std::vector<double> rk4_observe(const FitzHughNagumo& model, const double* theta,
                                 const std::vector<double>& t_obs, double h) {
-  FitzHughNagumo::State x = model.initial, k1, k2, k3, k4, tmp;
+  FitzHughNagumo::State x = model.initial(), k1, k2, k3, k4, tmp;
   std::vector<double> u;
   double t = 0.0;
   for (double tk : t_obs) {

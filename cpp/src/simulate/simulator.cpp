@@ -80,14 +80,14 @@ Status simulate_one(const Model& model, const double* theta, const SimulatorOpti
   auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
   auto stepper = odeint::make_dense_output(options.atol, options.rtol,
                                            odeint::runge_kutta_dopri5<State>());
-  State x = model.initial;
+  State x = model.initial();
   stepper.initialize(x, options.t0, options.dt0);
   long steps = 0;
   try {
     for (std::size_t k = 0; k < L; ++k) {
       const double tk = options.t_obs[k];
       if (tk <= options.t0) {  // only t_obs[0] == t0: the initial state itself
-        u_out[k] = Model::observe(model.initial);
+        u_out[k] = Model::observe(model.initial());
         continue;
       }
       while (stepper.current_time() < tk) {

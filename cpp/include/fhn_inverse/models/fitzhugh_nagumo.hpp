@@ -19,13 +19,10 @@ struct FitzHughNagumo {
   static constexpr std::array<const char*, param_size> param_names{"theta0", "theta1"};
   using State = std::array<double, state_size>;
 
-  double gamma = 3.0;   // damping γ (> 0)
-  double zeta = -0.4;   // stimulus ζ
-  State initial{0.0, 0.0};  // (u(t0), v(t0))
-
   FitzHughNagumo() = default;
-  FitzHughNagumo(double gamma_, double zeta_, State initial_)
-      : gamma(gamma_), zeta(zeta_), initial(initial_) {
+  // gamma > 0 (damping γ), zeta (stimulus ζ), initial = (u(t0), v(t0)); all finite.
+  FitzHughNagumo(double gamma, double zeta, State initial)
+      : gamma_(gamma), zeta_(zeta), inv_gamma_(1.0 / gamma), initial_(initial) {
     if (!(gamma > 0.0) || !std::isfinite(gamma))
       throw std::invalid_argument("gamma must be finite and > 0, got " + std::to_string(gamma));
     if (!std::isfinite(zeta))
@@ -35,14 +32,25 @@ struct FitzHughNagumo {
         throw std::invalid_argument("initial state must be finite, got " + std::to_string(x));
   }
 
+  double gamma() const { return gamma_; }
+  double zeta() const { return zeta_; }
+  const State& initial() const { return initial_; }
+
   // dx/dt at state x for parameters theta[0..param_size).
   void rhs(const State& x, State& dxdt, const double* theta) const {
     const double u = x[0], v = x[1];
-    dxdt[0] = gamma * (u - u * u * u / 3.0 + v + zeta);
-    dxdt[1] = -(u - theta[0] + theta[1] * v) / gamma;
+    constexpr double third = 1.0 / 3.0;
+    dxdt[0] = gamma_ * (u - third * (u * u * u) + v + zeta_);
+    dxdt[1] = (theta[0] - u - theta[1] * v) * inv_gamma_;
   }
 
   static double observe(const State& x) { return x[0]; }  // the membrane potential u
+
+ private:
+  double gamma_ = 3.0;
+  double zeta_ = -0.4;
+  double inv_gamma_ = 1.0 / 3.0;  // multiplying beats dividing in the hot right-hand side
+  State initial_{0.0, 0.0};
 };
 
 }  // namespace fhn_inverse::models
