@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, idempotently: the Debian build dependencies (Eigen, Boost, FFTW3,
-# GoogleTest), a virtual environment in .venv, and fhn_inverse with its test extras.
+# GoogleTest), a virtual environment in .venv, and fhn_inverse with its test extras (PyTorch CPU
+# is the reference the parity tests and benchmarks compare against; it is never a runtime dependency).
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run on its own.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,4 +29,4 @@ fi
 # Build requirements live in the venv so rebuilds are incremental (build/<wheel tag>).
 .venv/bin/python -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.12" ninja "cmake>=3.21"
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ".[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,torch]"

@@ -8,6 +8,7 @@ native C++ core (Boost.Odeint, FFTW3, Eigen) on all cores; everything is NumPy i
 __version__ = "0.1.0"
 
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
+from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
@@ -41,6 +42,7 @@ __all__ = [
     "default_prior",
     "features",
     "fourier_features",
+    "metrics",
     "simulate",
     "spike_statistics",
     "study_data",

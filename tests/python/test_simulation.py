@@ -145,3 +145,12 @@ def test_bad_model_and_prior():
         fi.UniformPrior([1, 0], [0, 1])
     with pytest.raises(ValueError, match="seed must be >= 0"):
         fi.default_prior().sample(3, seed=-1)
+
+
+def test_spike_statistics_bad_input():
+    with pytest.raises(ValueError, match="t must have the series length 1000"):
+        fi.spike_statistics(np.zeros((2, 1000)), t=np.arange(10.0))
+    with pytest.raises(ValueError, match="min_points must be >= 1, got 0"):
+        fi.spike_statistics(np.zeros((2, 1000)), min_points=0)
+    with pytest.raises(ValueError, match="u must be finite"):
+        fi.spike_statistics(np.full((2, 1000), np.nan))
