@@ -7,10 +7,12 @@ namespace py = pybind11;
 void bind_models(py::module_& m);
 void bind_simulate(py::module_& m);
 void bind_features(py::module_& m);
+void bind_nn(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native core of fhn_inverse: ODE simulation, noise, features, neural networks.";
   bind_models(m);
   bind_simulate(m);
   bind_features(m);
+  bind_nn(m);
 }

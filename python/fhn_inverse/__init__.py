@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
+from .nn import InverseMap  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -33,6 +34,7 @@ __all__ = [
     "FitzHughNagumo",
     "GaussianNoise",
     "GaussianPrior",
+    "InverseMap",
     "SimulationError",
     "SpikeStatistics",
     "TEST_SIZE",

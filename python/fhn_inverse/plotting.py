@@ -54,3 +54,73 @@ def parameter_influence(t, series_by_value, parameter_name):
     ax.set_ylabel("u")
     ax.legend(loc="upper right", fontsize="small", ncols=2)
     return fig
+
+
+def predicted_vs_true(y_true, y_pred, names, title=None):
+    """Predicted against true value, one panel per parameter, with the identity line."""
+    y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
+    n = y_true.shape[1]
+    fig = _figure((3.2 * n, 3.2))
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for j, ax in enumerate(axes):
+        lo, hi = min(y_true[:, j].min(), y_pred[:, j].min()), max(y_true[:, j].max(), y_pred[:, j].max())
+        ax.plot([lo, hi], [lo, hi], color="0.5", lw=1)
+        ax.scatter(y_true[:, j], y_pred[:, j], s=3, alpha=0.5, color="tab:blue")
+        ax.set_xlabel(f"true {names[j]}")
+        ax.set_ylabel(f"predicted {names[j]}")
+        ax.set_aspect("equal", adjustable="datalim")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def loss_curves(histories, title=None):
+    """Training (solid) and validation (dashed) loss per epoch; ``histories`` maps label -> history."""
+    fig = _figure((6, 3.6))
+    ax = fig.add_subplot()
+    for j, (label, h) in enumerate(histories.items()):
+        color = f"C{j % 10}"
+        ax.semilogy(np.arange(1, len(h["loss"]) + 1), h["loss"], color=color, label=label)
+        val = np.asarray(h.get("val_loss", []), dtype=float)
+        if val.size and np.isfinite(val).any():
+            ax.semilogy(np.arange(1, val.size + 1), val, "--", color=color)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (scaled labels)")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
+    """A metric against the training-set size, one line per regime."""
+    fig = _figure((5, 3.6))
+    ax = fig.add_subplot()
+    for label, values in values_by_regime.items():
+        ax.plot(sizes, values, "o-", label=label)
+    ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("training samples N")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def resimulated_series(t, d, u_hat, labels, title=None):
+    """Re-simulated series (model output, blue line) against test data (orange dots)."""
+    d, u_hat = np.atleast_2d(d), np.atleast_2d(u_hat)
+    fig = _figure((8, 1.6 * len(d) + 0.6))
+    axes = fig.subplots(len(d), 1, sharex=True, squeeze=False)[:, 0]
+    for i, ax in enumerate(axes):
+        ax.plot(t, d[i], ".", color="tab:orange", ms=2, label="data")
+        ax.plot(t, u_hat[i], color="tab:blue", lw=1.2, label="model output")
+        ax.set_ylabel("u")
+        ax.set_title(labels[i], fontsize="small", loc="left")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
+    axes[-1].set_xlabel("t")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,318 @@
+// Bindings for the neural-network engine and trainer: conversions and GIL handling only.
+// Arrays: x (N, C, L) or (N, F) float32 C order (per the network's input shape), targets and
+// outputs (N, D) float32; parameters a flat (P,) float32 vector in the network's layout.
+// fit() releases the GIL; its progress hook re-acquires it at most every progress_interval
+// seconds to call PyErr_CheckSignals (Ctrl-C → KeyboardInterrupt after the current step) and
+// the Python callback.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "fhn_inverse/nn/network.hpp"
+#include "fhn_inverse/nn/optimizers.hpp"
+#include "fhn_inverse/train/trainer.hpp"
+
+namespace py = pybind11;
+using namespace fhn_inverse;
+using nn::Network;
+
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+std::string shape_str(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// x must be (N, C, L) for a sequence input and (N, F) for a vector input; returns N.
+long check_input(const Network& net, const FloatArray& x, const char* name) {
+  const nn::Shape in = net.input_shape();
+  const bool ok = in.is_sequence()
+                      ? x.ndim() == 3 && x.shape(1) == in.channels && x.shape(2) == in.length
+                      : x.ndim() == 2 && x.shape(1) == in.length;
+  if (!ok || x.shape(0) < 1)
+    throw std::invalid_argument(std::string(name) + " must have shape (N, " +
+                                (in.is_sequence() ? std::to_string(in.channels) + ", " : "") +
+                                std::to_string(in.length) + ") with N >= 1, got " + shape_str(x));
+  return static_cast<long>(x.shape(0));
+}
+
+void check_targets(const FloatArray& t, long n, long d, const char* name) {
+  if (t.ndim() != 2 || t.shape(0) != n || t.shape(1) != d)
+    throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(n) +
+                                ", " + std::to_string(d) + "), got " + shape_str(t));
+}
+
+nn::LayerSpec to_spec(const py::dict& d) {
+  nn::LayerSpec s;
+  for (auto item : d) {
+    const std::string key = py::str(item.first);
+    if (key == "kind") s.kind = item.second.cast<std::string>();
+    else if (key == "units") s.units = item.second.cast<long>();
+    else if (key == "filters") s.filters = item.second.cast<long>();
+    else if (key == "kernel") s.kernel = item.second.cast<long>();
+    else if (key == "stride") s.stride = item.second.cast<long>();
+    else if (key == "padding") s.padding = item.second.cast<std::string>();
+    else if (key == "pool") s.pool = item.second.cast<long>();
+    else if (key == "rate") s.rate = item.second.cast<double>();
+    else throw std::invalid_argument("unknown layer field '" + key + "' (accepted: kind, units, "
+                                     "filters, kernel, stride, padding, pool, rate)");
+  }
+  if (s.kind.empty()) throw std::invalid_argument("every layer needs a 'kind'");
+  return s;
+}
+
+py::tuple shape_tuple(nn::Shape s) {
+  if (s.is_sequence()) return py::make_tuple(s.channels, s.length);
+  return py::make_tuple(s.length);
+}
+
+py::array_t<float> copy_out(const float* p, std::vector<py::ssize_t> shape) {
+  py::array_t<float> a(shape);
+  std::memcpy(a.mutable_data(), p, sizeof(float) * a.size());
+  return a;
+}
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  py::class_<Network>(m, "Network")
+      .def(py::init([](py::tuple input_shape, const py::list& layers, std::uint64_t seed,
+                       long max_batch, long max_chunks) {
+             nn::Shape in;
+             if (input_shape.size() == 1) in = nn::Shape::vector(input_shape[0].cast<long>());
+             else if (input_shape.size() == 2)
+               in = nn::Shape::sequence(input_shape[0].cast<long>(), input_shape[1].cast<long>());
+             else throw std::invalid_argument("input_shape must be (F,) or (C, L), got " +
+                                              std::string(py::str(input_shape)));
+             if (in.length < 1 || (input_shape.size() == 2 && in.channels < 1))
+               throw std::invalid_argument("input_shape entries must be >= 1, got " +
+                                           std::string(py::str(input_shape)));
+             std::vector<nn::LayerSpec> specs;
+             for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
+             return std::make_unique<Network>(in, specs, seed, max_batch, max_chunks);
+           }),
+           py::arg("input_shape"), py::arg("layers"), py::arg("seed") = 0,
+           py::arg("max_batch") = 256, py::arg("max_chunks") = 8)
+      .def_property_readonly("n_params", &Network::n_params)
+      .def_property_readonly("input_shape", [](const Network& n) { return shape_tuple(n.input_shape()); })
+      .def_property_readonly("output_shape", [](const Network& n) { return shape_tuple(n.output_shape()); })
+      .def_property_readonly("max_batch", &Network::max_batch)
+      .def_property(
+          "params", [](const Network& n) { return copy_out(n.params(), {n.n_params()}); },
+          [](Network& n, const FloatArray& p) {
+            if (p.ndim() != 1 || p.shape(0) != n.n_params())
+              throw std::invalid_argument("params must have shape (" + std::to_string(n.n_params()) +
+                                          ",), got " + shape_str(p));
+            for (py::ssize_t i = 0; i < p.shape(0); ++i)
+              if (!std::isfinite(p.data()[i]))
+                throw std::invalid_argument("params must be finite, got " +
+                                            std::to_string(p.data()[i]) + " at index " + std::to_string(i));
+            std::memcpy(n.params(), p.data(), sizeof(float) * n.n_params());
+          })
+      .def_property_readonly("grads", [](Network& n) { return copy_out(n.grads(), {n.n_params()}); })
+      .def("param_tensors",
+           [](const Network& n) {
+             py::list out;
+             for (const auto& t : n.param_tensors())
+               out.append(py::make_tuple(t.name, t.offset, py::tuple(py::cast(t.shape))));
+             return out;
+           })
+      .def("summary",
+           [](const Network& n) {
+             py::list out;
+             for (const auto& l : n.layers())
+               out.append(py::make_tuple(l->name(), shape_tuple(l->output_shape()), l->n_params()));
+             return out;
+           })
+      .def("init", &Network::init, py::arg("seed"))
+      .def("set_max_batch", &Network::set_max_batch, py::arg("max_batch"))
+      .def("predict",
+           [](const Network& net, const FloatArray& x, int n_threads) {
+             const long n = check_input(net, x, "x");
+             py::array_t<float> y({n, net.output_shape().size()});
+             float* yp = y.mutable_data();
+             {
+               py::gil_scoped_release release;
+               net.predict(x.data(), n, yp, n_threads);
+             }
+             return y;
+           },
+           py::arg("x"), py::arg("n_threads") = 0)
+      .def("loss",
+           [](const Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
+              int n_threads) {
+             const long n = check_input(net, x, "x");
+             const auto kind = nn::parse_loss(loss);
+             check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
+             py::gil_scoped_release release;
+             return net.loss(x.data(), t.data(), n, kind, n_threads);
+           },
+           py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("n_threads") = 0)
+      .def("forward_backward",
+           [](Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
+              bool training, std::uint64_t seed, std::uint64_t step, int n_threads) {
+             const long n = check_input(net, x, "x");
+             const auto kind = nn::parse_loss(loss);
+             check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
+             if (n > net.max_batch()) net.set_max_batch(n);
+             std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+             py::array_t<float> dx(shape);
+             float* dxp = dx.mutable_data();
+             double value;
+             {
+               py::gil_scoped_release release;
+               value = net.forward_backward(x.data(), t.data(), n, kind, training, seed, step,
+                                            n_threads, dxp);
+             }
+             return py::make_tuple(value, copy_out(net.grads(), {net.n_params()}), dx);
+           },
+           py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("training") = false,
+           py::arg("seed") = 0, py::arg("step") = 0, py::arg("n_threads") = 0,
+           "Loss, gradient (P,) and input gradient of one batch; the network's grads are overwritten.");
+
+  py::class_<nn::Adam>(m, "Adam")
+      .def(py::init([](long n_params, double beta1, double beta2, double eps, double weight_decay,
+                       bool decoupled) {
+             nn::AdamConfig c;
+             c.beta1 = beta1;
+             c.beta2 = beta2;
+             c.eps = eps;
+             c.weight_decay = weight_decay;
+             c.decoupled = decoupled;
+             return std::make_unique<nn::Adam>(n_params, c);
+           }),
+           py::arg("n_params"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
+           py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("decoupled") = false)
+      .def("step",
+           [](nn::Adam& a, Network& net, double lr) {
+             if (static_cast<long>(a.m().size()) != net.n_params())
+               throw std::invalid_argument("optimizer size " + std::to_string(a.m().size()) +
+                                           " does not match the network's " + std::to_string(net.n_params()));
+             a.step(net.params(), net.grads(), lr);
+           },
+           py::arg("network"), py::arg("lr"), "One update of the network's parameters with its current grads.")
+      .def_property_readonly("steps", &nn::Adam::steps)
+      .def_property_readonly("m", [](nn::Adam& a) { return copy_out(a.m().data(), {(py::ssize_t)a.m().size()}); })
+      .def_property_readonly("v", [](nn::Adam& a) { return copy_out(a.v().data(), {(py::ssize_t)a.v().size()}); })
+      .def("reset", &nn::Adam::reset);
+
+  m.def(
+      "network_size",
+      [](py::tuple input_shape, const py::list& layers) {
+        nn::Shape in = input_shape.size() == 1
+                           ? nn::Shape::vector(input_shape[0].cast<long>())
+                           : nn::Shape::sequence(input_shape[0].cast<long>(), input_shape[1].cast<long>());
+        std::vector<nn::LayerSpec> specs;
+        for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
+        const auto s = nn::network_size(in, specs);
+        return py::make_tuple(s.n_params, s.activations_per_sample);
+      },
+      py::arg("input_shape"), py::arg("layers"),
+      "(parameters, activation floats per sample) of an architecture, without allocating it.");
+
+  m.def("epoch_order", &train::epoch_order, py::arg("seed"), py::arg("epoch"), py::arg("n"),
+        "The trainer's sample order for one epoch.");
+
+  m.def(
+      "fit",
+      [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y,
+         std::optional<FloatArray> x_val, std::optional<FloatArray> y_val, long epochs,
+         long batch_size, const std::string& loss, double lr, const std::string& schedule,
+         long warmup_steps, long step_epochs, double gamma, double min_lr, double clip_norm,
+         long patience, double min_delta, bool restore_best, bool shuffle, std::uint64_t seed,
+         int n_threads, std::optional<py::function> progress, double progress_interval) {
+        train::TrainConfig c;
+        c.epochs = epochs;
+        c.batch_size = batch_size;
+        c.loss = nn::parse_loss(loss);
+        c.optimizer = optimizer.config();
+        c.schedule.kind = nn::Schedule::parse(schedule);
+        c.schedule.lr = lr;
+        c.schedule.warmup_steps = warmup_steps;
+        c.schedule.step_epochs = step_epochs;
+        c.schedule.gamma = gamma;
+        c.schedule.min_lr = min_lr;
+        c.clip_norm = clip_norm;
+        c.patience = patience;
+        c.min_delta = min_delta;
+        c.restore_best = restore_best;
+        c.shuffle = shuffle;
+        c.seed = seed;
+        c.n_threads = n_threads;
+        c.progress_interval = progress_interval;
+        c.validate();
+        const long n = check_input(net, x, "x");
+        const long d = nn::loss_target_size(c.loss, net.output_shape().size());
+        check_targets(y, n, d, "y");
+        long n_val = 0;
+        if (x_val.has_value() != y_val.has_value())
+          throw std::invalid_argument("x_val and y_val must be given together");
+        if (x_val) {
+          n_val = check_input(net, *x_val, "x_val");
+          check_targets(*y_val, n_val, d, "y_val");
+        }
+        std::optional<py::error_already_set> error;
+        train::ProgressFn hook = [&](const train::Progress& p) -> bool {
+          py::gil_scoped_acquire acquire;
+          if (PyErr_CheckSignals() != 0) {
+            error.emplace();
+            return false;
+          }
+          if (!progress) return true;
+          try {
+            py::dict info;
+            info["epoch"] = p.epoch;
+            info["epochs"] = p.epochs;
+            info["batch"] = p.batch;
+            info["batches"] = p.batches;
+            info["loss"] = p.loss;
+            info["val_loss"] = p.val_loss;
+            info["lr"] = p.lr;
+            info["epoch_end"] = p.epoch_end;
+            py::object r = (*progress)(info);
+            return r.is_none() || r.cast<bool>();
+          } catch (py::error_already_set& e) {
+            error.emplace(std::move(e));
+            return false;
+          }
+        };
+        train::History h;
+        {
+          py::gil_scoped_release release;
+          h = train::fit(net, optimizer, x.data(), y.data(), n, x_val ? x_val->data() : nullptr,
+                         y_val ? y_val->data() : nullptr, n_val, c, hook);
+        }
+        if (error) throw std::move(*error);
+        py::dict out;
+        out["loss"] = py::array(py::cast(h.loss));
+        out["val_loss"] = py::array(py::cast(h.val_loss));
+        out["lr"] = py::array(py::cast(h.lr));
+        out["seconds"] = py::array(py::cast(h.seconds));
+        out["step_loss"] = py::array(py::cast(h.step_loss));
+        out["best_epoch"] = h.best_epoch;
+        out["stopped_early"] = h.stopped_early;
+        out["interrupted"] = h.interrupted;
+        return out;
+      },
+      py::arg("network"), py::arg("optimizer"), py::arg("x"), py::arg("y"),
+      py::arg("x_val") = py::none(), py::arg("y_val") = py::none(), py::kw_only(),
+      py::arg("epochs") = 100, py::arg("batch_size") = 32, py::arg("loss") = "mse",
+      py::arg("lr") = 1e-3, py::arg("schedule") = "constant", py::arg("warmup_steps") = 0,
+      py::arg("step_epochs") = 1, py::arg("gamma") = 0.1, py::arg("min_lr") = 0.0,
+      py::arg("clip_norm") = 0.0, py::arg("patience") = 0, py::arg("min_delta") = 0.0,
+      py::arg("restore_best") = true, py::arg("shuffle") = true, py::arg("seed") = 0,
+      py::arg("n_threads") = 0, py::arg("progress") = py::none(),
+      py::arg("progress_interval") = 0.2,
+      "Train in place; returns the history dict. Raises KeyboardInterrupt on Ctrl-C after the "
+      "current optimizer step, with the parameters consistent.");
+}

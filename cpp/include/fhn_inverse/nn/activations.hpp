@@ -1,0 +1,30 @@
+// Element-wise activations as layers (any shape, any layout): ReLU, SiLU/swish, GELU (exact,
+// erf form as PyTorch's default), tanh, sigmoid. Backward recomputes what it needs from x and y
+// (no scratch). Vectorised through Eigen's array functions.
+#pragma once
+
+#include <string>
+
+#include "fhn_inverse/nn/layers.hpp"
+
+namespace fhn_inverse::nn {
+
+enum class ActivationKind { relu, swish, gelu, tanh, sigmoid };
+
+// Accepts relu, swish, silu (= swish), gelu, tanh, sigmoid; throws naming the value otherwise.
+ActivationKind parse_activation(const std::string& name);
+std::string activation_name(ActivationKind kind);
+bool is_activation(const std::string& name);
+
+struct Activation : Layer {
+  ActivationKind kind;
+  Activation(Shape in, ActivationKind kind) : Layer(in), kind(kind) {}
+  std::string name() const override { return activation_name(kind); }
+  Shape output_shape() const override { return in_; }
+  void forward(const float* params, const float* x, float* y, long n, float* scratch,
+               const Context& ctx) const override;
+  void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
+                float* dparams, long n, float* scratch) const override;
+};
+
+}  // namespace fhn_inverse::nn

@@ -1,0 +1,112 @@
+// A sequential network: layers built from specs, one flat parameter buffer (P) and one flat
+// gradient buffer (P) owned here, layers viewing their slices. A batch of n samples is split
+// into chunks whose number depends only on n (never on the thread count); chunks run forward
+// and backward concurrently (OpenMP), each with its own activation workspace and gradient
+// buffer, and the chunk gradients are summed in a fixed order — results are bitwise identical
+// for any thread count. All workspaces are sized at construction for max_batch; a training
+// step allocates nothing. Inputs in user layout (N, C, L) or (N, F), outputs (N, Dout).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fhn_inverse/nn/activations.hpp"
+#include "fhn_inverse/nn/layers.hpp"
+#include "fhn_inverse/nn/losses.hpp"
+
+namespace fhn_inverse::nn {
+
+// One layer of the architecture. kind: dense | conv1d | avgpool1d | maxpool1d | flatten |
+// dropout | relu | swish | silu | gelu | tanh | sigmoid. Fields a kind does not use are ignored.
+struct LayerSpec {
+  std::string kind;
+  long units = 0;                  // dense
+  long filters = 0, kernel = 0;    // conv1d
+  long stride = 0;                 // conv1d (0 → 1), pooling (0 → pool)
+  std::string padding = "valid";   // conv1d: valid | same
+  long pool = 0;                   // pooling window
+  double rate = 0.0;               // dropout
+};
+
+// A named parameter tensor inside the flat buffer (PyTorch layout).
+struct ParamTensor {
+  std::string name;                // "layers.<i>.weight" | "layers.<i>.bias"
+  long offset = 0;                 // into the flat buffer
+  std::vector<long> shape;
+  long size() const;
+};
+
+class Network {
+ public:
+  // input: per-sample shape; seed: Glorot initialisation draws from Rng(seed, Stream::init, layer).
+  Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t seed = 0,
+          long max_batch = 256, long max_chunks = 8);
+
+  Shape input_shape() const { return input_; }
+  Shape output_shape() const { return layers_.back()->output_shape(); }
+  long n_params() const { return static_cast<long>(params_.size()); }
+  long max_batch() const { return max_batch_; }
+  const std::vector<LayerSpec>& specs() const { return specs_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  std::vector<ParamTensor> param_tensors() const;
+
+  float* params() { return params_.data(); }
+  const float* params() const { return params_.data(); }
+  float* grads() { return grads_.data(); }
+  void zero_grad();
+  void init(std::uint64_t seed);
+  // Resize the workspaces for a new maximum batch (allocates; never call inside a step).
+  void set_max_batch(long max_batch);
+
+  // Evaluation-mode forward: x (n, input) → y (n, Dout), any n (pieces of max_batch).
+  void predict(const float* x, long n, float* y, int n_threads) const;
+  // Evaluation-mode loss over any n samples (mean over all of them).
+  double loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const;
+  // One batch (n <= max_batch): forward, loss, backward; grads_ OVERWRITTEN with ∂loss/∂params.
+  // Returns the batch loss. With training = true dropout is active (masks from seed and step).
+  double forward_backward(const float* x, const float* t, long n, LossKind kind, bool training,
+                          std::uint64_t seed, std::uint64_t step, int n_threads,
+                          float* dx = nullptr);
+
+ private:
+  struct Workspace {
+    Buffer act;        // all activations: input (engine layout), then each layer
+    Buffer dbuf[2];    // ping-pong gradients w.r.t. activations
+    Buffer scratch;    // per-layer scratch, back to back
+    Buffer grads;      // (P) this chunk's parameter gradients
+  };
+  struct Plan {
+    long chunks, size;             // number of chunks, samples per chunk (last may be shorter)
+  };
+  Plan plan(long n, bool eval) const;
+  void allocate();
+  // Forward of rows [r0, r0+nc) of x through the chunk workspace; returns the output pointer.
+  const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
+                             const Context& ctx) const;
+
+  Shape input_;
+  std::vector<LayerSpec> specs_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<long> param_offset_;   // per layer, into params_
+  std::vector<long> act_offset_;     // per activation (n_layers + 1), floats, 64-byte aligned
+  std::vector<long> scratch_offset_; // per layer, floats, 64-byte aligned
+  Buffer params_, grads_;
+  long max_batch_, max_chunks_, chunk_capacity_ = 0;
+  mutable std::vector<Workspace> workspaces_;
+};
+
+// Parses spec.kind for one layer on input shape `in`.
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec, Shape in);
+
+// Sizes of an architecture without allocating its buffers: parameters and activation floats
+// per sample. Throws std::invalid_argument for invalid specs or sizes beyond 2^31 elements (a
+// hostile model file cannot make the loader allocate more than its own size says).
+struct NetworkSize {
+  long n_params = 0;
+  long activations_per_sample = 0;
+};
+NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs);
+
+}  // namespace fhn_inverse::nn

@@ -1,0 +1,65 @@
+// The training loop: shuffled mini-batches (order from Rng(seed, Stream::shuffle, epoch)),
+// Adam/AdamW with a learning-rate schedule, optional gradient clipping, per-epoch validation,
+// early stopping with restore-best, per-epoch history. Labels arrive already scaled (the Python
+// estimator owns label scaling). Everything is allocated before the first step. A progress
+// callback runs between batches at most every `progress_interval` seconds and after every epoch;
+// it returns false to stop — the loop then ends after the current complete optimizer step,
+// leaving the parameters consistent (restored to the best epoch when restore_best is set).
+// Shapes: x (N, C, L) or (N, F) row-major; y (N, D) row-major.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "fhn_inverse/nn/losses.hpp"
+#include "fhn_inverse/nn/network.hpp"
+#include "fhn_inverse/nn/optimizers.hpp"
+
+namespace fhn_inverse::train {
+
+struct TrainConfig {
+  long epochs = 100;
+  long batch_size = 32;
+  nn::LossKind loss = nn::LossKind::mse;
+  nn::AdamConfig optimizer;
+  nn::Schedule schedule;
+  double clip_norm = 0.0;          // 0: no clipping
+  long patience = 0;               // epochs without improvement before stopping; 0: never stop
+  double min_delta = 0.0;          // improvement needed to reset patience
+  bool restore_best = true;        // with validation data: parameters of the best epoch at the end
+  bool shuffle = true;
+  std::uint64_t seed = 0;          // shuffling and dropout
+  int n_threads = 0;               // 0: all cores
+  double progress_interval = 0.2;  // seconds between progress callbacks
+  void validate() const;
+};
+
+struct Progress {
+  long epoch = 0, epochs = 0;      // epoch in progress (0-based) and total
+  long batch = 0, batches = 0;     // batches done in this epoch and per epoch
+  double loss = 0.0;               // running mean training loss of this epoch
+  double val_loss = 0.0;           // last validation loss (NaN before the first)
+  double lr = 0.0;
+  bool epoch_end = false;
+};
+
+struct History {
+  std::vector<double> loss, val_loss, lr, seconds;  // per epoch
+  std::vector<float> step_loss;                     // per optimizer step
+  long best_epoch = -1;
+  bool stopped_early = false, interrupted = false;
+};
+
+using ProgressFn = std::function<bool(const Progress&)>;
+
+// Shuffled order of n samples for one epoch (Fisher–Yates over Rng(seed, shuffle, epoch),
+// starting from the identity), written into order[0..n).
+void shuffle_order(std::uint64_t seed, long epoch, long* order, long n);
+std::vector<long> epoch_order(std::uint64_t seed, long epoch, long n);
+
+History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+            const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
+            const ProgressFn& progress = nullptr);
+
+}  // namespace fhn_inverse::train

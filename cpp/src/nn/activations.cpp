@@ -1,0 +1,78 @@
+// Element-wise activations, forward and backward, through Eigen's vectorised array functions.
+#include "fhn_inverse/nn/activations.hpp"
+
+#include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>
+
+namespace fhn_inverse::nn {
+
+ActivationKind parse_activation(const std::string& name) {
+  if (name == "relu") return ActivationKind::relu;
+  if (name == "swish" || name == "silu") return ActivationKind::swish;
+  if (name == "gelu") return ActivationKind::gelu;
+  if (name == "tanh") return ActivationKind::tanh;
+  if (name == "sigmoid") return ActivationKind::sigmoid;
+  throw std::invalid_argument("activation must be one of relu, swish, silu, gelu, tanh, sigmoid; got '" +
+                              name + "'");
+}
+
+bool is_activation(const std::string& name) {
+  return name == "relu" || name == "swish" || name == "silu" || name == "gelu" || name == "tanh" ||
+         name == "sigmoid";
+}
+
+std::string activation_name(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::relu: return "relu";
+    case ActivationKind::swish: return "swish";
+    case ActivationKind::gelu: return "gelu";
+    case ActivationKind::tanh: return "tanh";
+    case ActivationKind::sigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+void Activation::forward(const float*, const float* x_, float* y_, long n, float*,
+                         const Context&) const {
+  const long count = n * in_.size();
+  ConstMapArr x(x_, count);
+  MapArr y(y_, count);
+  switch (kind) {
+    case ActivationKind::relu: y = x.max(0.0f); break;
+    case ActivationKind::swish: y = x / (1.0f + (-x).exp()); break;
+    case ActivationKind::gelu: y = 0.5f * x * (1.0f + (x * float(M_SQRT1_2)).erf()); break;
+    case ActivationKind::tanh: y = x.tanh(); break;
+    case ActivationKind::sigmoid: y = 1.0f / (1.0f + (-x).exp()); break;
+  }
+}
+
+void Activation::backward(const float*, const float* x_, const float* y_, const float* dy_,
+                          float* dx_, float*, long n, float*) const {
+  if (!dx_) return;
+  const long count = n * in_.size();
+  ConstMapArr x(x_, count), y(y_, count), dy(dy_, count);
+  MapArr dx(dx_, count);
+  constexpr float inv_sqrt_2pi = 0.3989422804014327f;
+  switch (kind) {
+    case ActivationKind::relu: dx = (x > 0.0f).select(dy, 0.0f); break;
+    case ActivationKind::swish: {
+      // d/dx x σ(x) = σ(x) (1 + x (1 − σ(x)))
+      for (long i = 0; i < count; i += 4096) {  // blockwise to keep σ in L1 without scratch
+        const long m = std::min<long>(4096, count - i);
+        Eigen::Array<float, 4096, 1> s;
+        s.head(m) = 1.0f / (1.0f + (-x.segment(i, m)).exp());
+        dx.segment(i, m) =
+            dy.segment(i, m) * s.head(m) * (1.0f + x.segment(i, m) * (1.0f - s.head(m)));
+      }
+      break;
+    }
+    case ActivationKind::gelu:
+      dx = dy * (0.5f * (1.0f + (x * float(M_SQRT1_2)).erf()) +
+                 x * inv_sqrt_2pi * (-0.5f * x.square()).exp());
+      break;
+    case ActivationKind::tanh: dx = dy * (1.0f - y.square()); break;
+    case ActivationKind::sigmoid: dx = dy * y * (1.0f - y); break;
+  }
+}
+
+}  // namespace fhn_inverse::nn

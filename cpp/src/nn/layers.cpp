@@ -1,0 +1,282 @@
+// Dense, Conv1D, pooling, Flatten and Dropout: forward/backward pairs on the engine layout
+// documented in tensor.hpp. Backward adds into dparams and overwrites dx.
+#include "fhn_inverse/nn/layers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace fhn_inverse::nn {
+
+namespace {
+
+// Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)).
+void glorot_uniform(float* w, long count, long fan_in, long fan_out, Rng& rng) {
+  const double a = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+  for (long i = 0; i < count; ++i) w[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * a);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------- Dense
+Dense::Dense(Shape in, long units_) : Layer(in), units(units_) {
+  require(!in.is_sequence(),
+          "Dense needs a vector input (add Flatten after sequence layers), got shape " + in.str());
+  require(in.length >= 1, "Dense input features must be >= 1, got " + std::to_string(in.length));
+  require(units >= 1, "Dense units must be >= 1, got " + std::to_string(units));
+}
+
+void Dense::init_params(float* params, Rng& rng) const {
+  glorot_uniform(params, units * in_.length, in_.length, units, rng);
+  std::fill(params + units * in_.length, params + n_params(), 0.0f);
+}
+
+void Dense::forward(const float* params, const float* x, float* y, long n, float*,
+                    const Context&) const {
+  const long fin = in_.length;
+  ConstMapRow W(params, units, fin);                 // (Fout, Fin)
+  ConstMapVec b(params + units * fin, units);        // (Fout)
+  ConstMapCol X(x, fin, n);                          // (N, Fin) as (Fin, N)
+  MapCol Y(y, units, n);                             // (N, Fout) as (Fout, N)
+  Y.noalias() = W * X;
+  Y.colwise() += b;
+}
+
+void Dense::backward(const float* params, const float* x, const float*, const float* dy,
+                     float* dx, float* dparams, long n, float*) const {
+  const long fin = in_.length;
+  ConstMapCol X(x, fin, n);
+  ConstMapCol dY(dy, units, n);
+  MapRow dW(dparams, units, fin);
+  MapVec db(dparams + units * fin, units);
+  dW.noalias() += dY * X.transpose();
+  db += dY.rowwise().sum();
+  if (dx) {
+    ConstMapRow W(params, units, fin);
+    MapCol dX(dx, fin, n);
+    dX.noalias() = W.transpose() * dY;
+  }
+}
+
+// --------------------------------------------------------------------------------------- Conv1D
+Padding parse_padding(const std::string& name) {
+  if (name == "valid") return Padding::valid;
+  if (name == "same") return Padding::same;
+  throw std::invalid_argument("padding must be 'valid' or 'same', got '" + name + "'");
+}
+
+std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
+
+Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padding_)
+    : Layer(in), filters(filters_), kernel(kernel_), stride(stride_), padding(padding_) {
+  require(in.is_sequence(), "Conv1D needs a sequence input (C, L), got shape " + in.str());
+  require(filters >= 1, "Conv1D filters must be >= 1, got " + std::to_string(filters));
+  require(kernel >= 1, "Conv1D kernel must be >= 1, got " + std::to_string(kernel));
+  require(stride >= 1, "Conv1D stride must be >= 1, got " + std::to_string(stride));
+  if (padding == Padding::valid) {
+    require(in.length >= kernel, "Conv1D kernel " + std::to_string(kernel) +
+                                     " must be <= input length " + std::to_string(in.length));
+    out_length = (in.length - kernel) / stride + 1;
+    pad_left = 0;
+  } else {
+    out_length = (in.length + stride - 1) / stride;
+    const long total = std::max((out_length - 1) * stride + kernel - in.length, 0L);
+    pad_left = total / 2;
+  }
+}
+
+void Conv1D::init_params(float* params, Rng& rng) const {
+  const long nw = filters * in_.channels * kernel;
+  glorot_uniform(params, nw, in_.channels * kernel, filters * kernel, rng);
+  std::fill(params + nw, params + n_params(), 0.0f);
+}
+
+void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
+                     const Context&) const {
+  const long cin = in_.channels, lin = in_.length, lout = out_length, ck = cin * kernel;
+  const long cols = n * lout;
+  // im2col: col[ci·K + k, j·Lout + l] = x[ci, j, l·s + k − pad] (0 outside).
+  for (long ci = 0; ci < cin; ++ci) {
+    for (long k = 0; k < kernel; ++k) {
+      float* crow = scratch + (ci * kernel + k) * cols;
+      const long off = k - pad_left;
+      // valid l: 0 <= l·s + off < lin
+      long lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+      long hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
+      lo = std::min(lo, lout);
+      hi = std::min(std::max(hi, lo), lout);
+      for (long j = 0; j < n; ++j) {
+        const float* xr = x + (ci * n + j) * lin + off;
+        float* cr = crow + j * lout;
+        for (long l = 0; l < lo; ++l) cr[l] = 0.0f;
+        if (stride == 1) {
+          std::memcpy(cr + lo, xr + lo, sizeof(float) * (hi - lo));
+        } else if (stride == 2) {
+          for (long l = lo; l < hi; ++l) cr[l] = xr[2 * l];
+        } else {
+          for (long l = lo; l < hi; ++l) cr[l] = xr[l * stride];
+        }
+        for (long l = hi; l < lout; ++l) cr[l] = 0.0f;
+      }
+    }
+  }
+  ConstMapRow W(params, filters, ck);                 // (Cout, Cin·K)
+  ConstMapVec b(params + filters * ck, filters);      // (Cout)
+  ConstMapRow col(scratch, ck, cols);                 // (Cin·K, N·Lout)
+  MapRow Y(y, filters, cols);                         // (Cout, N, Lout)
+  Y.noalias() = W * col;
+  Y.colwise() += b;
+}
+
+void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
+                      float* dx, float* dparams, long n, float* scratch) const {
+  const long cin = in_.channels, lin = in_.length, lout = out_length, ck = cin * kernel;
+  const long cols = n * lout;
+  ConstMapRow dY(dy, filters, cols);
+  MapRow col(scratch, ck, cols);                      // im2col of x, cached by forward
+  MapRow dW(dparams, filters, ck);
+  MapVec db(dparams + filters * ck, filters);
+  dW.noalias() += dY * col.transpose();
+  db += dY.rowwise().sum();
+  if (!dx) return;
+  ConstMapRow W(params, filters, ck);
+  col.noalias() = W.transpose() * dY;                 // dcol (Cin·K, N·Lout), reuses the cache
+  std::fill(dx, dx + cin * n * lin, 0.0f);
+  for (long ci = 0; ci < cin; ++ci) {
+    for (long k = 0; k < kernel; ++k) {
+      const float* crow = scratch + (ci * kernel + k) * cols;
+      const long off = k - pad_left;
+      long lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+      long hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
+      lo = std::min(lo, lout);
+      hi = std::min(std::max(hi, lo), lout);
+      for (long j = 0; j < n; ++j) {
+        float* xr = dx + (ci * n + j) * lin + off;
+        const float* cr = crow + j * lout;
+        for (long l = lo; l < hi; ++l) xr[l * stride] += cr[l];
+      }
+    }
+  }
+}
+
+// --------------------------------------------------------------------------------------- Pool1D
+Pool1D::Pool1D(Shape in, Kind kind_, long pool_, long stride_)
+    : Layer(in), kind(kind_), pool(pool_), stride(stride_) {
+  require(in.is_sequence(), "pooling needs a sequence input (C, L), got shape " + in.str());
+  require(pool >= 1, "pool size must be >= 1, got " + std::to_string(pool));
+  require(stride >= 1, "pool stride must be >= 1, got " + std::to_string(stride));
+  require(in.length >= pool, "pool size " + std::to_string(pool) + " must be <= input length " +
+                                 std::to_string(in.length));
+  out_length = (in.length - pool) / stride + 1;
+}
+
+void Pool1D::forward(const float*, const float* x, float* y, long n, float*,
+                     const Context&) const {
+  const long rows = in_.channels * n, lin = in_.length, lout = out_length;
+  const float inv = 1.0f / static_cast<float>(pool);
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * lin;
+    float* yr = y + r * lout;
+    if (kind == Kind::average) {
+      if (pool == 2 && stride == 2) {
+        for (long l = 0; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
+      } else {
+        for (long l = 0; l < lout; ++l) {
+          float s = 0.0f;
+          for (long i = 0; i < pool; ++i) s += xr[l * stride + i];
+          yr[l] = s * inv;
+        }
+      }
+    } else {
+      for (long l = 0; l < lout; ++l) {
+        float m = xr[l * stride];
+        for (long i = 1; i < pool; ++i) m = std::max(m, xr[l * stride + i]);
+        yr[l] = m;
+      }
+    }
+  }
+}
+
+void Pool1D::backward(const float*, const float* x, const float*, const float* dy, float* dx,
+                      float*, long n, float*) const {
+  if (!dx) return;
+  const long rows = in_.channels * n, lin = in_.length, lout = out_length;
+  const float inv = 1.0f / static_cast<float>(pool);
+  std::fill(dx, dx + rows * lin, 0.0f);
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * lin;
+    const float* dyr = dy + r * lout;
+    float* dxr = dx + r * lin;
+    for (long l = 0; l < lout; ++l) {
+      if (kind == Kind::average) {
+        for (long i = 0; i < pool; ++i) dxr[l * stride + i] += dyr[l] * inv;
+      } else {  // the first maximum of the window takes the gradient (as PyTorch)
+        long best = l * stride;
+        for (long i = 1; i < pool; ++i)
+          if (xr[l * stride + i] > xr[best]) best = l * stride + i;
+        dxr[best] += dyr[l];
+      }
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------- Flatten
+Flatten::Flatten(Shape in) : Layer(in) {}
+
+void Flatten::forward(const float*, const float* x, float* y, long n, float*,
+                      const Context&) const {
+  if (!in_.is_sequence()) {
+    std::memcpy(y, x, sizeof(float) * n * in_.length);
+    return;
+  }
+  const long c = in_.channels, l = in_.length;
+  for (long ci = 0; ci < c; ++ci)
+    for (long j = 0; j < n; ++j)
+      std::memcpy(y + j * c * l + ci * l, x + (ci * n + j) * l, sizeof(float) * l);
+}
+
+void Flatten::backward(const float*, const float*, const float*, const float* dy, float* dx,
+                       float*, long n, float*) const {
+  if (!dx) return;
+  if (!in_.is_sequence()) {
+    std::memcpy(dx, dy, sizeof(float) * n * in_.length);
+    return;
+  }
+  const long c = in_.channels, l = in_.length;
+  for (long ci = 0; ci < c; ++ci)
+    for (long j = 0; j < n; ++j)
+      std::memcpy(dx + (ci * n + j) * l, dy + j * c * l + ci * l, sizeof(float) * l);
+}
+
+// -------------------------------------------------------------------------------------- Dropout
+Dropout::Dropout(Shape in, double rate_) : Layer(in), rate(rate_) {
+  require(rate >= 0.0 && rate < 1.0,
+          "dropout rate must be in [0, 1), got " + std::to_string(rate));
+}
+
+void Dropout::forward(const float*, const float* x, float* y, long n, float* scratch,
+                      const Context& ctx) const {
+  const long count = n * in_.size();
+  if (!ctx.training || rate == 0.0) {
+    std::memcpy(y, x, sizeof(float) * count);
+    if (ctx.training) std::fill(scratch, scratch + count, 1.0f);
+    return;
+  }
+  const std::uint64_t index = (ctx.step << 24) ^ (static_cast<std::uint64_t>(ctx.layer) << 12) ^
+                              static_cast<std::uint64_t>(ctx.chunk);
+  Rng rng(ctx.seed, Stream::dropout, index);
+  const float keep = static_cast<float>(1.0 / (1.0 - rate));
+  for (long i = 0; i < count; ++i) {
+    scratch[i] = rng.uniform() < rate ? 0.0f : keep;
+    y[i] = x[i] * scratch[i];
+  }
+}
+
+void Dropout::backward(const float*, const float*, const float*, const float* dy, float* dx,
+                       float*, long n, float* scratch) const {
+  if (!dx) return;
+  const long count = n * in_.size();
+  for (long i = 0; i < count; ++i) dx[i] = dy[i] * scratch[i];
+}
+
+}  // namespace fhn_inverse::nn

@@ -1,0 +1,305 @@
+// Sequential network over flat buffers; chunked, thread-count-independent batch execution.
+#include "fhn_inverse/nn/network.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "fhn_inverse/simulate/parallel.hpp"
+
+namespace fhn_inverse::nn {
+
+namespace {
+// Samples per chunk below which a batch is not split further: small in training (a batch of 32
+// still feeds two cores), larger in evaluation (wide layers repack their weights per chunk).
+constexpr long kMinChunk = 16;
+constexpr long kMinEvalChunk = 128;
+}
+
+long ParamTensor::size() const {
+  long s = 1;
+  for (long d : shape) s *= d;
+  return s;
+}
+
+std::unique_ptr<Layer> make_layer(const LayerSpec& s, Shape in) {
+  if (s.kind == "dense") return std::make_unique<Dense>(in, s.units);
+  if (s.kind == "conv1d")
+    return std::make_unique<Conv1D>(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
+                                    parse_padding(s.padding));
+  if (s.kind == "avgpool1d" || s.kind == "maxpool1d") {
+    require(s.pool >= 1, s.kind + " pool must be >= 1, got " + std::to_string(s.pool));
+    return std::make_unique<Pool1D>(
+        in, s.kind == "avgpool1d" ? Pool1D::Kind::average : Pool1D::Kind::maximum, s.pool,
+        s.stride == 0 ? s.pool : s.stride);
+  }
+  if (s.kind == "flatten") return std::make_unique<Flatten>(in);
+  if (s.kind == "dropout") return std::make_unique<Dropout>(in, s.rate);
+  if (is_activation(s.kind)) return std::make_unique<Activation>(in, parse_activation(s.kind));
+  throw std::invalid_argument(
+      "layer kind must be one of dense, conv1d, avgpool1d, maxpool1d, flatten, dropout, relu, "
+      "swish, silu, gelu, tanh, sigmoid; got '" + s.kind + "'");
+}
+
+NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
+  constexpr long kMax = 1L << 31;
+  auto small = [&](long v, const char* what) {
+    require(v >= 0 && v <= kMax, std::string(what) + " must be in [0, 2^31], got " + std::to_string(v));
+  };
+  small(input.channels, "input channels");
+  small(input.length, "input length");
+  small(input.size(), "input size");
+  NetworkSize out;
+  out.activations_per_sample = input.size();
+  Shape shape = input;
+  for (const auto& s : specs) {
+    small(s.units, "units");
+    small(s.filters, "filters");
+    small(s.kernel, "kernel");
+    small(s.stride, "stride");
+    small(s.pool, "pool");
+    const auto layer = make_layer(s, shape);
+    shape = layer->output_shape();
+    small(shape.size(), "layer output size");
+    small(layer->n_params(), "layer parameters");
+    out.n_params += layer->n_params();
+    out.activations_per_sample += shape.size();
+    small(out.n_params, "network parameters");
+    small(out.activations_per_sample, "activations per sample");
+  }
+  return out;
+}
+
+Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t seed,
+                 long max_batch, long max_chunks)
+    : input_(input), specs_(specs), max_batch_(max_batch), max_chunks_(max_chunks) {
+  require(input.length >= 1 && input.channels >= 0,
+          "input shape must have length >= 1 and channels >= 0, got " + input.str());
+  require(!specs.empty(), "a network needs at least one layer, got 0");
+  require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
+  network_size(input, specs);  // size checks before anything is allocated
+  require(max_chunks >= 1 && max_chunks <= 64, "max_chunks must be in [1, 64], got " + std::to_string(max_chunks));
+  Shape shape = input;
+  long p = 0;
+  for (const auto& spec : specs) {
+    layers_.push_back(make_layer(spec, shape));
+    param_offset_.push_back(p);
+    p += layers_.back()->n_params();
+    shape = layers_.back()->output_shape();
+  }
+  require(!shape.is_sequence(),
+          "the last layer must output a vector (add flatten and dense), got shape " + shape.str());
+  params_.assign(p, 0.0f);
+  grads_.assign(p, 0.0f);
+  init(seed);
+  allocate();
+}
+
+std::vector<ParamTensor> Network::param_tensors() const {
+  std::vector<ParamTensor> out;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer* l = layers_[i].get();
+    const std::string prefix = "layers." + std::to_string(i) + ".";
+    if (auto d = dynamic_cast<const Dense*>(l)) {
+      out.push_back({prefix + "weight", param_offset_[i], {d->units, d->input_shape().length}});
+      out.push_back({prefix + "bias", param_offset_[i] + d->units * d->input_shape().length,
+                     {d->units}});
+    } else if (auto c = dynamic_cast<const Conv1D*>(l)) {
+      const long nw = c->filters * c->input_shape().channels * c->kernel;
+      out.push_back({prefix + "weight", param_offset_[i],
+                     {c->filters, c->input_shape().channels, c->kernel}});
+      out.push_back({prefix + "bias", param_offset_[i] + nw, {c->filters}});
+    }
+  }
+  return out;
+}
+
+void Network::init(std::uint64_t seed) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Rng rng(seed, Stream::init, i);
+    layers_[i]->init_params(params_.data() + param_offset_[i], rng);
+  }
+}
+
+void Network::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+
+void Network::set_max_batch(long max_batch) {
+  require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
+  if (max_batch == max_batch_ && !workspaces_.empty()) return;
+  max_batch_ = max_batch;
+  allocate();
+}
+
+Network::Plan Network::plan(long n, bool eval) const {
+  const long min_chunk = eval ? kMinEvalChunk : kMinChunk;
+  const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
+  return {chunks, (n + chunks - 1) / chunks};
+}
+
+void Network::allocate() {
+  // every plan(n, eval), n <= max_batch, has chunk size <= plan(max_batch, eval).size or
+  // <= its minimum chunk
+  chunk_capacity_ = std::max({plan(max_batch_, false).size, plan(max_batch_, true).size,
+                              std::min(kMinChunk, max_batch_), std::min(kMinEvalChunk, max_batch_)});
+  const long cap = chunk_capacity_;
+  act_offset_.assign(1, 0);
+  long act = align_up(input_.size() * cap), biggest = input_.size();
+  long scratch = 0;
+  scratch_offset_.clear();
+  for (const auto& l : layers_) {
+    act_offset_.push_back(act);
+    act += align_up(l->output_shape().size() * cap);
+    biggest = std::max(biggest, l->output_shape().size());
+    scratch_offset_.push_back(scratch);
+    scratch += align_up(l->scratch_size(cap));
+  }
+  const long chunks = std::max(plan(max_batch_, false).chunks, plan(max_batch_, true).chunks);
+  workspaces_.assign(chunks, Workspace{});
+  for (auto& ws : workspaces_) {
+    ws.act.assign(act, 0.0f);
+    ws.dbuf[0].assign(biggest * cap, 0.0f);
+    ws.dbuf[1].assign(biggest * cap, 0.0f);
+    ws.scratch.assign(std::max(scratch, 1L), 0.0f);
+    ws.grads.assign(params_.size(), 0.0f);
+  }
+}
+
+const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
+                                    const Context& base) const {
+  float* a0 = ws.act.data();
+  const long in_size = input_.size();
+  if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, N, L)
+    const long c = input_.channels, l = input_.length;
+    for (long j = 0; j < nc; ++j)
+      for (long ci = 0; ci < c; ++ci)
+        std::memcpy(a0 + (ci * nc + j) * l, x + (r0 + j) * in_size + ci * l, sizeof(float) * l);
+  } else {
+    std::memcpy(a0, x + r0 * in_size, sizeof(float) * nc * in_size);
+  }
+  Context ctx = base;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    ctx.layer = static_cast<long>(i);
+    layers_[i]->forward(params_.data() + param_offset_[i], a0 + act_offset_[i],
+                        a0 + act_offset_[i + 1], nc, ws.scratch.data() + scratch_offset_[i],
+                        ctx);
+  }
+  return a0 + act_offset_.back();
+}
+
+void Network::predict(const float* x, long n, float* y, int n_threads) const {
+  const int threads = resolve_threads(n_threads);
+  const long dout = output_shape().size();
+  for (long start = 0; start < n; start += max_batch_) {
+    const long nb = std::min(max_batch_, n - start);
+    const Plan pl = plan(nb, true);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (long g = 0; g < pl.chunks; ++g) {
+      const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
+      if (nc <= 0) continue;
+      Context ctx;
+      ctx.chunk = g;
+      const float* out = forward_chunk(workspaces_[g], x + start * input_.size(), r0, nc, ctx);
+      std::memcpy(y + (start + r0) * dout, out, sizeof(float) * nc * dout);
+    }
+  }
+}
+
+double Network::loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const {
+  const int threads = resolve_threads(n_threads);
+  const long dout = output_shape().size();
+  const long d = loss_target_size(kind, dout);
+  double total = 0.0;
+  std::vector<double> part(plan(max_batch_, true).chunks);
+  for (long start = 0; start < n; start += max_batch_) {
+    const long nb = std::min(max_batch_, n - start);
+    const Plan pl = plan(nb, true);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (long g = 0; g < pl.chunks; ++g) {
+      const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
+      part[g] = 0.0;
+      if (nc <= 0) continue;
+      Context ctx;
+      ctx.chunk = g;
+      const float* out = forward_chunk(workspaces_[g], x + start * input_.size(), r0, nc, ctx);
+      part[g] = evaluate_loss(kind, out, t + (start + r0) * d, nullptr, nc, d,
+                              static_cast<double>(n));
+    }
+    for (long g = 0; g < pl.chunks; ++g) total += part[g];
+  }
+  return total;
+}
+
+double Network::forward_backward(const float* x, const float* t, long n, LossKind kind,
+                                 bool training, std::uint64_t seed, std::uint64_t step,
+                                 int n_threads, float* dx) {
+  if (n < 1 || n > max_batch_)  // checked before building the message: no allocation per step
+    throw std::invalid_argument("batch size must be in [1, max_batch = " +
+                                std::to_string(max_batch_) + "], got " + std::to_string(n));
+  const int threads = resolve_threads(n_threads);
+  const long dout = output_shape().size();
+  const long d = loss_target_size(kind, dout);
+  const Plan pl = plan(n, false);
+  const long P = n_params();
+  double part[64];
+  const long nchunks = pl.chunks;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(dynamic, 1)
+    for (long g = 0; g < nchunks; ++g) {
+      const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
+      Workspace& ws = workspaces_[g];
+      std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
+      part[g] = 0.0;
+      if (nc <= 0) continue;
+      Context ctx;
+      ctx.training = training;
+      ctx.seed = seed;
+      ctx.step = step;
+      ctx.chunk = g;
+      const float* out = forward_chunk(ws, x, r0, nc, ctx);
+      float* dy = ws.dbuf[0].data();
+      part[g] = evaluate_loss(kind, out, t + r0 * d, dy, nc, d, static_cast<double>(n));
+      float* a0 = ws.act.data();
+      int cur = 0;
+      for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
+        const bool need_dx = i > 0 || dx != nullptr;
+        float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
+        layers_[i]->backward(params_.data() + param_offset_[i], a0 + act_offset_[i],
+                             a0 + act_offset_[i + 1], ws.dbuf[cur].data(), dxi,
+                             ws.grads.data() + param_offset_[i], nc,
+                             ws.scratch.data() + scratch_offset_[i]);
+        cur = 1 - cur;
+      }
+      if (dx) {  // engine layout (C, nc, L) → user layout rows r0.. of (N, C, L)
+        const float* g0 = ws.dbuf[cur].data();
+        const long in_size = input_.size();
+        if (input_.is_sequence() && input_.channels > 1) {
+          const long c = input_.channels, l = input_.length;
+          for (long j = 0; j < nc; ++j)
+            for (long ci = 0; ci < c; ++ci)
+              std::memcpy(dx + (r0 + j) * in_size + ci * l, g0 + (ci * nc + j) * l,
+                          sizeof(float) * l);
+        } else {
+          std::memcpy(dx + r0 * in_size, g0, sizeof(float) * nc * in_size);
+        }
+      }
+    }
+    // fixed-order sum of the chunk gradients, parallel over parameters
+#pragma omp for schedule(static)
+    for (long k = 0; k < P; k += 1024) {
+      const long e = std::min(P, k + 1024);
+      for (long i = k; i < e; ++i) grads_[i] = workspaces_[0].grads[i];
+      for (long g = 1; g < nchunks; ++g) {
+        const float* src = workspaces_[g].grads.data();
+        for (long i = k; i < e; ++i) grads_[i] += src[i];
+      }
+    }
+  }
+  double total = 0.0;
+  for (long g = 0; g < nchunks; ++g) total += part[g];
+  return total;
+}
+
+}  // namespace fhn_inverse::nn

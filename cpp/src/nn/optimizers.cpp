@@ -1,0 +1,118 @@
+// Fused Adam/AdamW step, learning-rate schedules, global-norm clipping.
+#include "fhn_inverse/nn/optimizers.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "fhn_inverse/nn/tensor.hpp"
+
+namespace fhn_inverse::nn {
+
+void AdamConfig::validate() const {
+  require(beta1 >= 0.0 && beta1 < 1.0, "beta1 must be in [0, 1), got " + std::to_string(beta1));
+  require(beta2 >= 0.0 && beta2 < 1.0, "beta2 must be in [0, 1), got " + std::to_string(beta2));
+  require(eps > 0.0, "eps must be > 0, got " + std::to_string(eps));
+  require(weight_decay >= 0.0,
+          "weight_decay must be >= 0, got " + std::to_string(weight_decay));
+}
+
+Adam::Adam(long n_params, AdamConfig config) : config_(config) {
+  config_.validate();
+  require(n_params >= 0, "n_params must be >= 0, got " + std::to_string(n_params));
+  m_.assign(n_params, 0.0f);
+  v_.assign(n_params, 0.0f);
+}
+
+void Adam::reset() {
+  std::fill(m_.begin(), m_.end(), 0.0f);
+  std::fill(v_.begin(), v_.end(), 0.0f);
+  t_ = 0;
+}
+
+void Adam::step(float* params, const float* grads, double lr) {
+  if (!(lr > 0.0 && std::isfinite(lr)))  // checked before building the message (hot path)
+    throw std::invalid_argument("lr must be > 0, got " + std::to_string(lr));
+  ++t_;
+  const double bc1 = 1.0 - std::pow(config_.beta1, static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(config_.beta2, static_cast<double>(t_));
+  const float step_size = static_cast<float>(lr / bc1);
+  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const float w1 = static_cast<float>(1.0 - config_.beta1);
+  const float b2 = static_cast<float>(config_.beta2);
+  const float w2 = static_cast<float>(1.0 - config_.beta2);
+  const float eps = static_cast<float>(config_.eps);
+  const float wd = static_cast<float>(config_.weight_decay);
+  const float decay = static_cast<float>(1.0 - lr * config_.weight_decay);
+  const bool decoupled = config_.decoupled, l2 = !decoupled && config_.weight_decay != 0.0;
+  float* m = m_.data();
+  float* v = v_.data();
+  const long n = static_cast<long>(m_.size());
+#pragma omp simd
+  for (long i = 0; i < n; ++i) {
+    float p = params[i];
+    float g = grads[i];
+    if (decoupled) p *= decay;
+    if (l2) g += wd * p;
+    const float mi = m[i] + w1 * (g - m[i]);
+    const float vi = b2 * v[i] + w2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float denom = std::sqrt(vi) / bc2_sqrt + eps;
+    params[i] = p + (-step_size * mi) / denom;  // torch's addcdiv order
+  }
+}
+
+Schedule::Kind Schedule::parse(const std::string& name) {
+  if (name == "constant") return Kind::constant;
+  if (name == "warmup") return Kind::warmup;
+  if (name == "step") return Kind::step;
+  if (name == "cosine") return Kind::cosine;
+  throw std::invalid_argument("schedule must be one of constant, warmup, step, cosine; got '" +
+                              name + "'");
+}
+
+void Schedule::validate() const {
+  require(lr > 0.0 && std::isfinite(lr), "lr must be > 0, got " + std::to_string(lr));
+  require(warmup_steps >= 0, "warmup_steps must be >= 0, got " + std::to_string(warmup_steps));
+  require(kind != Kind::warmup || warmup_steps >= 1,
+          "schedule 'warmup' needs warmup_steps >= 1, got " + std::to_string(warmup_steps));
+  require(step_epochs >= 1, "step_epochs must be >= 1, got " + std::to_string(step_epochs));
+  require(gamma > 0.0 && gamma <= 1.0, "gamma must be in (0, 1], got " + std::to_string(gamma));
+  require(min_lr >= 0.0 && min_lr <= lr,
+          "min_lr must be in [0, lr], got " + std::to_string(min_lr));
+  require(steps_per_epoch >= 1,
+          "steps_per_epoch must be >= 1, got " + std::to_string(steps_per_epoch));
+}
+
+double Schedule::at(long t) const {
+  switch (kind) {
+    case Kind::constant: return lr;
+    case Kind::warmup:
+      return lr * std::min(1.0, static_cast<double>(t + 1) / static_cast<double>(warmup_steps));
+    case Kind::step:
+      return lr * std::pow(gamma, static_cast<double>((t / steps_per_epoch) / step_epochs));
+    case Kind::cosine: {
+      if (t < warmup_steps) return lr * static_cast<double>(t + 1) / static_cast<double>(warmup_steps);
+      const long span = std::max(total_steps - warmup_steps, 1L);
+      const double progress = std::min(1.0, static_cast<double>(t - warmup_steps) / span);
+      const double lr_t = min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(M_PI * progress));
+      return std::max(lr_t, 1e-12);
+    }
+  }
+  return lr;
+}
+
+double clip_grad_norm(float* grads, long n, double max_norm) {
+  require(max_norm > 0.0, "max_norm must be > 0, got " + std::to_string(max_norm));
+  double sq = 0.0;
+  for (long i = 0; i < n; ++i) sq += static_cast<double>(grads[i]) * grads[i];
+  const double norm = std::sqrt(sq);
+  const double coef = max_norm / (norm + 1e-6);
+  if (coef < 1.0) {
+    const float c = static_cast<float>(coef);
+    for (long i = 0; i < n; ++i) grads[i] *= c;
+  }
+  return norm;
+}
+
+}  // namespace fhn_inverse::nn

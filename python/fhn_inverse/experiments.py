@@ -1,0 +1,316 @@
+"""The study's experiments, each a function that writes a run folder and returns its results.
+
+A run folder holds ``results.json`` (configuration, every number, timings), the plots (PNG) and
+the trained model files. Every experiment has a full size — the study's settings — and a
+``quick`` size that finishes in under a minute for tests and previews.
+
+Regimes (spec/paper.md): ``clean/clean`` trains and tests on noise-free series,
+``clean/noisy`` trains on noise-free and tests on noisy series, ``noisy/noisy`` trains and tests
+on noisy series. One simulated data set carries both the clean series ``u`` and the noisy ``d``
+for the same parameters, so the regimes differ only in the series used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import metrics, plotting
+from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data
+from .features import features
+from .nn import InverseMap
+from .simulation import AR1Noise, simulate
+
+REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
+THETA_NAMES = ("theta0", "theta1")
+JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
+
+
+@dataclass
+class Training:
+    """How every map is trained: the study's settings (Adam, lr 2e-3, batch 32, 200 epochs,
+    min–max label scaling, sigmoid output, MSE). ``validation`` is a fraction of the training
+    set held out for early stopping (``patience`` epochs, restoring the best epoch)."""
+
+    epochs: int = 200
+    batch_size: int = 32
+    lr: float = 2e-3
+    validation: float | None = 0.1
+    patience: int | None = 40
+    seed: int = 0
+    n_threads: int = 0
+
+
+@dataclass
+class Setup:
+    """Sizes and data of an experiment."""
+
+    train_sizes: tuple = TRAIN_SIZES
+    test_size: int = TEST_SIZE
+    seed: int = 0
+    training: Training = field(default_factory=Training)
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "Setup":
+        return cls(train_sizes=(250, 500), test_size=300, seed=seed,
+                   training=Training(epochs=12, batch_size=32, validation=None, patience=None, seed=seed))
+
+
+class Run:
+    """A run folder: results written atomically, figures and model files beside them."""
+
+    def __init__(self, root, name: str):
+        self.path = Path(root)
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "models").mkdir(exist_ok=True)
+        self.name = name
+        self.started = time.perf_counter()
+
+    def figure(self, fig, name: str) -> Path:
+        path = self.path / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        return path
+
+    def model(self, model: InverseMap, name: str) -> Path:
+        path = self.path / "models" / f"{name}.safetensors"
+        model.save(path)
+        return path
+
+    def write(self, setup: Setup, results: dict) -> dict:
+        payload = {"experiment": self.name, "setup": _jsonable(asdict(setup)), "results": _jsonable(results),
+                   "elapsed_s": round(time.perf_counter() - self.started, 2)}
+        fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=self.path)
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, self.path / "results.json")
+        return payload
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _data(setup: Setup, progress: bool) -> tuple[Dataset, Dataset]:
+    return study_data(setup.seed, noise=AR1Noise(), train_size=max(setup.train_sizes), test_size=setup.test_size,
+                      n_threads=setup.training.n_threads, progress=progress)
+
+
+def _series(data: Dataset, clean: bool) -> np.ndarray:
+    return data.u if clean else data.d
+
+
+def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap:
+    return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
+                     validation=training.validation, early_stopping=training.patience, seed=training.seed,
+                     n_threads=training.n_threads, progress=progress)
+
+
+def _train_regime(pool: Dataset, n: int, regime: str, training: Training, progress: bool,
+                  make=InverseMap.cnn) -> InverseMap:
+    train_clean = regime.split("/")[0] == "clean"
+    return _fit(make(seed=training.seed), _series(pool[:n], train_clean), pool.theta[:n], training, progress)
+
+
+def _regime_scores(model: InverseMap, test: Dataset, regime: str) -> tuple[dict, np.ndarray]:
+    pred = model.predict(_series(test, regime.split("/")[1] == "clean"))
+    return metrics.report(test.theta, pred, THETA_NAMES), pred
+
+
+def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dict:
+    """Sensitivity to the training-set size: Median-APE and R² of the study's CNN for each N
+    and each regime (the study's table). Maps trained on clean series serve both clean-trained
+    regimes, so each (N, training series) is trained once."""
+    setup = setup or Setup()
+    run = Run(out, "train_size")
+    pool, test = _data(setup, progress)
+    table, histories = {}, {}
+    jobs = list(itertools.product(setup.train_sizes, ("clean", "noisy")))
+    for n, train_kind in tqdm(jobs, desc="train_size", disable=not progress):
+        regime = "clean/clean" if train_kind == "clean" else "noisy/noisy"
+        model = _train_regime(pool, n, regime, setup.training, progress)
+        run.model(model, f"cnn_train-{train_kind}_N{n}")
+        histories[f"{train_kind}, N={n}"] = model.history
+        for r in REGIMES:
+            if r.split("/")[0] == train_kind:
+                scores, pred = _regime_scores(model, test, r)
+                table.setdefault(r, {})[n] = scores
+                if n == max(setup.train_sizes):
+                    run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{r}, N = {n}"),
+                               f"predicted_vs_true_{r.replace('/', '-')}")
+    sizes = list(setup.train_sizes)
+    run.figure(plotting.sensitivity(sizes, {r: [table[r][n]["median_ape_all"] for n in sizes] for r in REGIMES},
+                                    "Median-APE", "Sensitivity to training size", logy=True), "median_ape_vs_n")
+    run.figure(plotting.sensitivity(sizes, {r: [table[r][n]["r2_mean"] for n in sizes] for r in REGIMES},
+                                    "R² (mean over θ0, θ1)", "Sensitivity to training size"), "r2_vs_n")
+    run.figure(plotting.loss_curves(histories, "Training loss"), "loss_curves")
+    run.figure(plotting.prior_samples(pool.theta, test.theta), "prior_samples")
+    return run.write(setup, {"table": table})
+
+
+def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bool = True) -> dict:
+    """Noise sensitivity at one training size (default: 1000, or the largest quick size):
+    the three regimes side by side."""
+    setup = setup or Setup()
+    n = n or (1000 if 1000 in setup.train_sizes else max(setup.train_sizes))
+    setup = replace(setup, train_sizes=(n,))
+    run = Run(out, "noise")
+    pool, test = _data(setup, progress)
+    table = {}
+    for train_kind in tqdm(("clean", "noisy"), desc="noise", disable=not progress):
+        regime = f"{train_kind}/{train_kind}"
+        model = _train_regime(pool, n, regime, setup.training, progress)
+        run.model(model, f"cnn_train-{train_kind}_N{n}")
+        for r in REGIMES:
+            if r.startswith(train_kind):
+                table[r], pred = _regime_scores(model, test, r)
+                run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{r}, N = {n}"),
+                           f"predicted_vs_true_{r.replace('/', '-')}")
+    run.figure(plotting.series(test.t, test.u[:3], test.d[:3], "Test series: clean u and noisy d"), "test_series")
+    return run.write(setup, {"n": n, "table": table})
+
+
+def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
+                 percentiles=(10, 50, 90), progress: bool = True) -> dict:
+    """Re-simulate the ODE at the predicted parameters and compare with the test series:
+    per-sample MSE, squared bias and C-MSE (mean and median over the test set) per regime, and
+    the series at chosen percentiles of the per-sample MSE."""
+    setup = setup or Setup()
+    n = n or max(setup.train_sizes)
+    setup = replace(setup, train_sizes=(n,))
+    run = Run(out, "resimulation")
+    pool, test = _data(setup, progress)
+    table = {}
+    for train_kind in tqdm(("clean", "noisy"), desc="resimulation", disable=not progress):
+        model = _train_regime(pool, n, f"{train_kind}/{train_kind}", setup.training, progress)
+        run.model(model, f"cnn_train-{train_kind}_N{n}")
+        for r in REGIMES:
+            if not r.startswith(train_kind):
+                continue
+            test_clean = r.split("/")[1] == "clean"
+            d = _series(test, test_clean)
+            pred = model.predict(d)
+            u_hat, status = simulate(pred, t=test.t, n_threads=setup.training.n_threads, return_status=True)
+            ok = status == 0
+            err = metrics.resimulation_errors(d[ok], u_hat[ok])
+            table[r] = {
+                "mse_mean": float(err.mse.mean()), "squared_bias_mean": float(err.squared_bias.mean()),
+                "c_mse_mean": float(err.c_mse.mean()), "mse_median": float(np.median(err.mse)),
+                "squared_bias_median": float(np.median(err.squared_bias)),
+                "c_mse_median": float(np.median(err.c_mse)), "failed_simulations": int((~ok).sum()),
+            }
+            idx_ok = np.flatnonzero(ok)
+            order = idx_ok[np.argsort(err.mse)]
+            picks = [order[min(len(order) - 1, int(round(q / 100 * (len(order) - 1))))] for q in percentiles]
+            labels = [f"{q}th percentile of MSE: {float(np.mean((d[i] - u_hat[i]) ** 2)):.3g}" for q, i in
+                      zip(percentiles, picks)]
+            run.figure(plotting.resimulated_series(test.t, d[picks], u_hat[picks], labels, f"Re-simulation, {r}"),
+                       f"resimulated_{r.replace('/', '-')}")
+    return run.write(setup, {"n": n, "percentiles": list(percentiles), "table": table})
+
+
+def joint(out, setup: Setup | None = None, *, kinds=("time", "fourier", "time+fourier"),
+          progress: bool = True) -> dict:
+    """Joint inference of (θ0, θ1, σ, ρ) from noisy series with time-series, Fourier and
+    time+Fourier features; R² per target for each training size (the study: N = 1000, 8000)."""
+    setup = setup or Setup(train_sizes=(1000, 8000))
+    run = Run(out, "joint")
+    pool, test = _data(setup, progress)
+    y_pool = np.column_stack([pool.theta, pool.noise])
+    y_test = np.column_stack([test.theta, test.noise])
+    x_pool = {k: features(pool.d, k) for k in kinds}
+    x_test = {k: features(test.d, k) for k in kinds}
+    table = {}
+    for n, kind in tqdm(list(itertools.product(setup.train_sizes, kinds)), desc="joint", disable=not progress):
+        model = _fit(InverseMap.cnn(seed=setup.training.seed), x_pool[kind][:n], y_pool[:n], setup.training, progress)
+        run.model(model, f"cnn_{kind.replace('+', '-')}_N{n}")
+        pred = model.predict(x_test[kind])
+        table.setdefault(str(n), {})[kind] = {
+            "r2": dict(zip(JOINT_NAMES, map(float, metrics.r2_score(y_test, pred)))),
+            "median_ape": dict(zip(JOINT_NAMES, map(float, metrics.median_ape(y_test, pred, per_parameter=True)))),
+        }
+        if n == max(setup.train_sizes) and kind == kinds[-1]:
+            run.figure(plotting.predicted_vs_true(y_test, pred, ("θ0", "θ1", "σ", "ρ"), f"{kind}, N = {n}"),
+                       "predicted_vs_true")
+    return run.write(setup, {"table": table})
+
+
+def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: int = 8,
+             progress: bool = True) -> dict:
+    """Dense against convolutional maps with a random hyperparameter search (``trials`` per
+    family, selected on a validation split of the training data), regime noisy/noisy. Every
+    trial is recorded; the best of each family is scored on the test set."""
+    setup = setup or Setup()
+    n = n or (1000 if 1000 in setup.train_sizes else max(setup.train_sizes))
+    setup = replace(setup, train_sizes=(n,))
+    run = Run(out, "accuracy")
+    pool, test = _data(setup, progress)
+    rng = np.random.default_rng(setup.seed)
+    space = {
+        "dense": lambda: {"units": [int(rng.choice([16, 32, 64, 128]))] * int(rng.integers(2, 6))},
+        "cnn": lambda: {"filters": [int(f) * int(rng.choice([1, 2])) for f in (4, 8, 16)][: int(rng.integers(2, 4))],
+                        "dense": [int(rng.choice([16, 32, 64]))] * int(rng.integers(1, 3))},
+    }
+    families = {"dense": InverseMap.dense, "cnn": InverseMap.cnn}
+    defaults = {"dense": {"units": [32, 32, 32, 32]}, "cnn": {"filters": [8, 16, 32], "dense": [32, 32]}}
+    x_pool, y_pool = pool.d[:n], pool.theta[:n]
+    n_val = max(1, n // 5)
+    search_training = replace(setup.training, validation=None, patience=None)
+    trials_table, best = [], {}
+    for family in families:
+        candidates = [defaults[family]] + [space[family]() for _ in range(max(0, trials - 1))]
+        for params in tqdm(candidates, desc=f"search {family}", disable=not progress):
+            model = families[family](seed=setup.training.seed, **params)
+            model.fit(x_pool[:-n_val], y_pool[:-n_val], epochs=search_training.epochs,
+                      batch_size=search_training.batch_size, lr=search_training.lr,
+                      seed=search_training.seed, n_threads=search_training.n_threads, progress=progress)
+            val = metrics.report(y_pool[-n_val:], model.predict(x_pool[-n_val:]), THETA_NAMES)
+            trials_table.append({"family": family, "params": params, "n_params": model.n_params,
+                                 "val_r2_mean": val["r2_mean"], "val_median_ape": val["median_ape_all"]})
+            if family not in best or val["r2_mean"] > best[family][0]["val_r2_mean"]:
+                best[family] = (trials_table[-1], params)
+    results = {"n": n, "trials": trials_table, "best": {}}
+    for family, (trial, params) in best.items():
+        model = _fit(families[family](seed=setup.training.seed, **params), x_pool, y_pool, setup.training, progress)
+        run.model(model, f"best_{family}")
+        pred = model.predict(test.d)
+        results["best"][family] = {"params": params, "n_params": model.n_params,
+                                   "test": metrics.report(test.theta, pred, THETA_NAMES)}
+        run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"best {family}, noisy/noisy, N = {n}"),
+                   f"predicted_vs_true_{family}")
+    return run.write(setup, results)
+
+
+EXPERIMENTS = {"accuracy": accuracy, "noise": noise, "train_size": train_size, "resimulation": resimulation,
+               "joint": joint}
+
+
+def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: bool = True, **overrides) -> dict:
+    """Run experiment ``name`` (one of :data:`EXPERIMENTS`) into the folder ``out``."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {name!r}")
+    if quick:
+        setup = Setup.quick(seed)
+    elif name == "joint":
+        setup = Setup(train_sizes=(1000, 8000), seed=seed, training=Training(seed=seed))
+    else:
+        setup = Setup(seed=seed, training=Training(seed=seed))
+    if overrides:
+        setup = replace(setup, training=replace(setup.training, **overrides))
+    return EXPERIMENTS[name](out, setup, progress=progress)

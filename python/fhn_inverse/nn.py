@@ -1,0 +1,615 @@
+"""Inverse maps: dense and convolutional networks trained in the native core (float32).
+
+``InverseMap`` is the estimator: build one with :meth:`InverseMap.dense`, :meth:`InverseMap.cnn`
+or a general layer list, then ``.fit(X, Y)`` / ``.predict(X)``. Inputs are NumPy arrays of shape
+(N, L) or (N, C, L); labels (N, D) or (N,). Labels are scaled on the training set (min–max to
+[0, 1] as the study, or standardised) and the scaling is inverted by ``predict``. A trained map
+is one file in the safetensors layout (``save`` / ``load``), which also opens with the
+``safetensors`` package and maps onto PyTorch (``to_torch``, optional extra).
+
+The network's output layer (a dense layer with one unit per target, plus ``output_activation``)
+is appended automatically; the layer lists here describe the hidden stack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _core
+from ._validation import as_int, as_seed
+
+__all__ = ["InverseMap", "LAYER_KINDS", "ACTIVATIONS"]
+
+ACTIVATIONS = ("relu", "swish", "silu", "gelu", "tanh", "sigmoid")
+LAYER_KINDS = ("dense", "conv1d", "avgpool1d", "maxpool1d", "flatten", "dropout") + ACTIVATIONS
+_FIELDS = {
+    "dense": {"units"},
+    "conv1d": {"filters", "kernel", "stride", "padding"},
+    "avgpool1d": {"pool", "stride"},
+    "maxpool1d": {"pool", "stride"},
+    "dropout": {"rate"},
+}
+_FORMAT = "fhn_inverse.InverseMap"
+_FORMAT_VERSION = "1"
+_MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON header a model file may declare
+_MAX_WORKSPACE = 1 << 28  # activation floats the loader will allocate for a file's architecture
+
+
+# ------------------------------------------------------------------------------------ validation
+def _check_activation(name, what: str) -> str:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"{what} must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+    return "swish" if name == "silu" else name
+
+
+def _positive_int(value, name: str) -> int:
+    return as_int(value, name, 1)
+
+
+def _normalise_layer(layer) -> dict:
+    """A layer is a kind string ("flatten", "swish", ...) or a dict with "kind" and its fields."""
+    if isinstance(layer, str):
+        layer = {"kind": layer}
+    if not isinstance(layer, dict) or "kind" not in layer:
+        raise ValueError(f"a layer must be a kind name or a dict with a 'kind', got {layer!r}")
+    kind = layer["kind"]
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"layer kind must be one of {', '.join(LAYER_KINDS)}; got {kind!r}")
+    allowed = _FIELDS.get(kind, set())
+    extra = set(layer) - allowed - {"kind"}
+    if extra:
+        raise ValueError(f"layer {kind!r} does not take {sorted(extra)}; accepted: {sorted(allowed)}")
+    out: dict[str, Any] = {"kind": "swish" if kind == "silu" else kind}
+    if kind == "dense":
+        out["units"] = _positive_int(layer.get("units"), "units")
+    elif kind == "conv1d":
+        out["filters"] = _positive_int(layer.get("filters"), "filters")
+        out["kernel"] = _positive_int(layer.get("kernel"), "kernel")
+        out["stride"] = _positive_int(layer.get("stride", 1), "stride")
+        padding = layer.get("padding", "valid")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+        out["padding"] = padding
+    elif kind in ("avgpool1d", "maxpool1d"):
+        out["pool"] = _positive_int(layer.get("pool"), "pool")
+        out["stride"] = _positive_int(layer.get("stride", out["pool"]), "stride")
+    elif kind == "dropout":
+        rate = layer.get("rate")
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
+        out["rate"] = float(rate)
+    return out
+
+
+def _as_float32(value, name: str, ndims: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool
+    ):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimensions, got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    out = np.ascontiguousarray(arr, dtype=np.float32)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = tuple(int(i) for i in np.argwhere(~finite)[0])
+        orig = arr[bad]
+        raise ValueError(f"{name} must be finite (in float32), got {orig} at index {bad}")
+    return out
+
+
+# --------------------------------------------------------------------------------------- scaling
+class _Scaling:
+    """y_scaled = (y − offset) / scale per column; kind minmax (to [0, 1]), standard or none."""
+
+    def __init__(self, kind: str, offset: np.ndarray, scale: np.ndarray):
+        self.kind, self.offset, self.scale = kind, offset, scale
+
+    @classmethod
+    def fit(cls, kind: str, y: np.ndarray) -> _Scaling:
+        y64 = y.astype(np.float64)
+        if kind == "minmax":
+            lo, hi = y64.min(axis=0), y64.max(axis=0)
+            scale = hi - lo
+            offset = lo
+        elif kind == "standard":
+            offset, scale = y64.mean(axis=0), y64.std(axis=0)
+        else:
+            offset, scale = np.zeros(y.shape[1]), np.ones(y.shape[1])
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(kind, offset, scale)
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        return ((y.astype(np.float64) - self.offset) / self.scale).astype(np.float32)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return y.astype(np.float64) * self.scale + self.offset
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "offset": [float(v) for v in self.offset], "scale": [float(v) for v in self.scale]}
+
+    @classmethod
+    def from_json(cls, d) -> _Scaling:
+        if not isinstance(d, dict) or d.get("kind") not in ("minmax", "standard", "none"):
+            raise ValueError(f"model file: invalid scaling {d!r}")
+        offset = np.asarray(d.get("offset"), dtype=np.float64)
+        scale = np.asarray(d.get("scale"), dtype=np.float64)
+        if offset.ndim != 1 or offset.shape != scale.shape or not (np.isfinite(offset).all() and np.isfinite(scale).all()):
+            raise ValueError("model file: scaling offset/scale must be equal-length finite lists")
+        return cls(d["kind"], offset, scale)
+
+
+# ----------------------------------------------------------------------------------- the estimator
+class InverseMap:
+    """A network from time series (N, L) or (N, C, L) to parameters (N, D).
+
+    layers: the hidden stack, a list of kind names or dicts (see ``LAYER_KINDS``); the output
+    layer — dense with D units and ``output_activation`` (None: linear) — is appended when the
+    map is built (at ``fit``, or explicitly with ``build``).
+    """
+
+    def __init__(self, layers: Sequence, *, output_activation: str | None = "sigmoid", seed: int = 0):
+        if isinstance(layers, (str, dict)) or not isinstance(layers, Sequence):
+            raise ValueError(f"layers must be a list of layers, got {layers!r}")
+        self.layers = [_normalise_layer(layer) for layer in layers]
+        self.output_activation = None if output_activation is None else _check_activation(
+            output_activation, "output_activation")
+        self.seed = as_seed(seed)
+        self.history: dict[str, Any] = {}
+        self._net = None
+        self._scaling: _Scaling | None = None
+        self._loss = "mse"
+        self._n_targets: int | None = None
+        self._training: dict[str, Any] = {}
+
+    # -- factories
+    @classmethod
+    def dense(cls, units: Sequence[int] = (32, 32, 32, 32), *, activation: str = "swish",
+              dropout: float = 0.0, output_activation: str | None = "sigmoid", seed: int = 0) -> InverseMap:
+        """The study's dense map: len(units) dense layers with ``activation`` (and dropout)."""
+        act = _check_activation(activation, "activation")
+        units = [_positive_int(u, "units") for u in units]
+        if not units:
+            raise ValueError("units must name at least one layer, got []")
+        layers: list = []
+        for u in units:
+            layers += [{"kind": "dense", "units": u}, act]
+            if dropout:
+                layers.append({"kind": "dropout", "rate": dropout})
+        return cls(layers, output_activation=output_activation, seed=seed)
+
+    @classmethod
+    def cnn(cls, filters: Sequence[int] = (8, 16, 32), *, kernel: int = 3, stride: int = 2, pool: int = 2,
+            dense: Sequence[int] = (32, 32), activation: str = "swish", padding: str = "valid",
+            pooling: str = "avg", output_activation: str | None = "sigmoid", seed: int = 0) -> InverseMap:
+        """The study's CNN: Conv1D layers (pooling between them, not after the last), Flatten,
+        dense layers; 33,874 parameters for a 1000-long input and 2 outputs with the defaults."""
+        act = _check_activation(activation, "activation")
+        if pooling not in ("avg", "max"):
+            raise ValueError(f"pooling must be 'avg' or 'max', got {pooling!r}")
+        filters = list(filters)
+        if not filters:
+            raise ValueError("filters must name at least one convolution, got []")
+        layers: list = []
+        for i, f in enumerate(filters):
+            layers += [{"kind": "conv1d", "filters": f, "kernel": kernel, "stride": stride, "padding": padding}, act]
+            if i + 1 < len(filters) and pool and pool > 1:
+                layers.append({"kind": f"{pooling}pool1d", "pool": pool})
+        layers.append("flatten")
+        for u in dense:
+            layers += [{"kind": "dense", "units": u}, act]
+        return cls(layers, output_activation=output_activation, seed=seed)
+
+    # -- building
+    @property
+    def built(self) -> bool:
+        return self._net is not None
+
+    def _input_shape_of(self, x: np.ndarray) -> tuple[int, ...]:
+        first = self.layers[0]["kind"] if self.layers else "dense"
+        if x.ndim == 3:
+            return (x.shape[1], x.shape[2])
+        return (1, x.shape[1]) if first in ("conv1d", "avgpool1d", "maxpool1d") else (x.shape[1],)
+
+    def _full_layers(self, input_shape, n_outputs: int) -> list[dict]:
+        layers = list(self.layers)
+        if len(input_shape) == 2 and (not layers or layers[0]["kind"] == "dense"):
+            layers.insert(0, {"kind": "flatten"})
+        layers.append({"kind": "dense", "units": n_outputs})
+        if self.output_activation:
+            layers.append({"kind": self.output_activation})
+        return layers
+
+    def build(self, input_shape: Sequence[int], n_targets: int, *, loss: str = "mse") -> InverseMap:
+        """Create the network for per-sample input shape (L,) / (C, L) and n_targets outputs."""
+        if loss not in ("mse", "gaussian_nll"):
+            raise ValueError(f"loss must be 'mse' or 'gaussian_nll', got {loss!r}")
+        n_targets = _positive_int(n_targets, "n_targets")
+        input_shape = tuple(_positive_int(v, "input_shape") for v in input_shape)
+        if len(input_shape) not in (1, 2):
+            raise ValueError(f"input_shape must be (F,) or (C, L), got {input_shape}")
+        n_out = n_targets if loss == "mse" else n_targets + n_targets * (n_targets + 1) // 2
+        if loss == "gaussian_nll" and self.output_activation:
+            raise ValueError("loss 'gaussian_nll' needs output_activation=None (means and Cholesky entries are unbounded)")
+        self._net = _core.Network(input_shape, self._full_layers(input_shape, n_out), self.seed)
+        self._loss = loss
+        self._n_targets = n_targets
+        return self
+
+    @property
+    def network(self):
+        """The native network (``fhn_inverse._core.Network``); None before building."""
+        return self._net
+
+    @property
+    def n_params(self) -> int:
+        self._require_built()
+        return self._net.n_params
+
+    def _require_built(self):
+        if self._net is None:
+            raise RuntimeError("the map is not built yet: call fit() or build() first")
+
+    def _prepare_x(self, X, name: str = "X") -> np.ndarray:
+        x = _as_float32(X, name, (2, 3))
+        want = self._net.input_shape
+        if len(want) == 2 and x.ndim == 2:
+            x = x.reshape(x.shape[0], 1, x.shape[1])
+        if len(want) == 2 and x.shape[1:] != want:
+            raise ValueError(f"{name} must have shape (N, {want[0]}, {want[1]})"
+                             f"{' or (N, ' + str(want[1]) + ')' if want[0] == 1 else ''}, got {np.shape(X)}")
+        if len(want) == 1 and (x.ndim != 2 or x.shape[1:] != want):
+            raise ValueError(f"{name} must have shape (N, {want[0]}), got {np.shape(X)}")
+        return x
+
+    # -- training
+    def fit(self, X, Y, *, epochs: int = 100, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
+            weight_decay: float | None = None, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+            schedule: str = "constant", warmup_steps: int = 0, step_epochs: int = 1, gamma: float = 0.1,
+            min_lr: float = 0.0, clip_norm: float | None = None, validation=None,
+            early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
+            scaling: str = "minmax", loss: str = "mse", shuffle: bool = True, seed: int | None = None,
+            n_threads: int = 0, progress: bool = True) -> InverseMap:
+        """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
+
+        optimizer: "adam" | "adamw" (weight_decay defaults to 0 for Adam — L2 — and 0.01 for
+        AdamW — decoupled, as PyTorch). schedule: constant | warmup | step | cosine.
+        validation: (X_val, Y_val), or a fraction in (0, 1) taken from the END of the training
+        data (Keras' rule), or None. early_stopping: patience in epochs (None: off); with
+        restore_best the parameters of the best validation epoch are kept. scaling: "minmax"
+        (to [0, 1], the study), "standard" or "none"; fitted on the first call to fit.
+        Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
+        Returns self; the per-epoch record is in ``self.history``.
+        """
+        x = _as_float32(X, "X", (2, 3))
+        y = _as_float32(Y, "Y", (1, 2))
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"X and Y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}")
+        epochs = _positive_int(epochs, "epochs")
+        batch_size = _positive_int(batch_size, "batch_size")
+        n_threads = as_int(n_threads, "n_threads", 0)
+        for name, v in (("lr", lr), ("eps", eps)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v > 0 and math.isfinite(v)):
+                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        if optimizer not in ("adam", "adamw"):
+            raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
+        if weight_decay is None:
+            weight_decay = 0.01 if optimizer == "adamw" else 0.0
+        if scaling not in ("minmax", "standard", "none"):
+            raise ValueError(f"scaling must be 'minmax', 'standard' or 'none', got {scaling!r}")
+        if schedule not in ("constant", "warmup", "step", "cosine"):
+            raise ValueError(f"schedule must be one of constant, warmup, step, cosine; got {schedule!r}")
+        if clip_norm is not None and not (isinstance(clip_norm, numbers.Real) and clip_norm > 0):
+            raise ValueError(f"clip_norm must be > 0 or None, got {clip_norm!r}")
+        patience = 0 if early_stopping is None else _positive_int(early_stopping, "early_stopping")
+        seed = self.seed if seed is None else as_seed(seed)
+
+        # validation data
+        x_val = y_val = None
+        if validation is not None:
+            if isinstance(validation, numbers.Real) and not isinstance(validation, bool):
+                if not 0.0 < validation < 1.0:
+                    raise ValueError(f"validation fraction must be in (0, 1), got {validation!r}")
+                n_val = int(round(x.shape[0] * validation))
+                if n_val < 1 or n_val >= x.shape[0]:
+                    raise ValueError(f"validation fraction {validation} leaves {n_val} of {x.shape[0]} samples")
+                x, x_val = x[:-n_val], x[-n_val:]
+                y, y_val = y[:-n_val], y[-n_val:]
+            elif isinstance(validation, (tuple, list)) and len(validation) == 2:
+                x_val = _as_float32(validation[0], "validation X", (2, 3))
+                y_val = _as_float32(validation[1], "validation Y", (1, 2))
+                if y_val.ndim == 1:
+                    y_val = y_val.reshape(-1, 1)
+                if y_val.shape[0] != x_val.shape[0] or y_val.shape[1] != y.shape[1]:
+                    raise ValueError(f"validation X and Y must have N samples and {y.shape[1]} targets, "
+                                     f"got {x_val.shape} and {y_val.shape}")
+            else:
+                raise ValueError(f"validation must be (X_val, Y_val), a fraction in (0, 1) or None, got {validation!r}")
+
+        if self._net is None:
+            self.build(self._input_shape_of(x), y.shape[1], loss=loss)
+        elif loss != self._loss:
+            raise ValueError(f"loss {loss!r} differs from the loss the map was built for ({self._loss!r})")
+        if y.shape[1] != self._n_targets:
+            raise ValueError(f"Y must have {self._n_targets} targets, got {y.shape[1]}")
+        x = self._prepare_x(x)
+        if x_val is not None:
+            x_val = self._prepare_x(x_val, "validation X")
+        if self._scaling is None:
+            self._scaling = _Scaling.fit(scaling, y)
+        ys = self._scaling.transform(y)
+        ys_val = None if y_val is None else self._scaling.transform(y_val)
+
+        opt = _core.Adam(self._net.n_params, beta1=float(betas[0]), beta2=float(betas[1]), eps=float(eps),
+                         weight_decay=float(weight_decay), decoupled=optimizer == "adamw")
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, unit="epoch", leave=False, file=sys.stderr)
+
+        def report(info):
+            if bar is None:
+                return True
+            post = {"loss": f"{info['loss']:.3g}"}
+            if not math.isnan(info["val_loss"]):
+                post["val"] = f"{info['val_loss']:.3g}"
+            if info["epoch_end"]:
+                bar.update(1)
+            else:
+                post["batch"] = f"{info['batch']}/{info['batches']}"
+            bar.set_postfix(post, refresh=True)
+            return True
+
+        self._training = {
+            "epochs": epochs, "batch_size": batch_size, "lr": float(lr), "optimizer": optimizer,
+            "weight_decay": float(weight_decay), "betas": [float(b) for b in betas], "eps": float(eps),
+            "schedule": schedule, "warmup_steps": int(warmup_steps), "step_epochs": int(step_epochs),
+            "gamma": float(gamma), "min_lr": float(min_lr), "clip_norm": clip_norm, "early_stopping": early_stopping,
+            "min_delta": float(min_delta), "restore_best": bool(restore_best), "loss": loss, "seed": seed,
+            "n_train": int(x.shape[0]), "n_val": 0 if x_val is None else int(x_val.shape[0]),
+        }
+        try:
+            h = _core.fit(self._net, opt, x, ys, x_val, ys_val, epochs=epochs, batch_size=batch_size, loss=loss,
+                          lr=float(lr), schedule=schedule, warmup_steps=int(warmup_steps),
+                          step_epochs=int(step_epochs), gamma=float(gamma), min_lr=float(min_lr),
+                          clip_norm=float(clip_norm or 0.0), patience=patience, min_delta=float(min_delta),
+                          restore_best=bool(restore_best), shuffle=bool(shuffle), seed=seed, n_threads=n_threads,
+                          progress=report)
+        finally:
+            if bar is not None:
+                bar.close()
+        self.history = {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
+        return self
+
+    # -- inference
+    def predict(self, X, *, n_threads: int = 0) -> np.ndarray:
+        """Parameters (N, D) for X (N, L) or (N, C, L), in the units of the training labels.
+        With loss 'gaussian_nll' these are the predicted means."""
+        self._require_built()
+        x = self._prepare_x(X)
+        out = self._net.predict(x, as_int(n_threads, "n_threads", 0))
+        out = out[:, : self._n_targets]
+        return self._scaling.inverse(out) if self._scaling is not None else out.astype(np.float64)
+
+    def summary(self) -> str:
+        """Layer table: kind, output shape, parameters; and the total."""
+        self._require_built()
+        rows = [("Input", str(tuple(self._net.input_shape)), "")]
+        rows += [(name, str(tuple(shape)), f"{p:,}") for name, shape, p in self._net.summary()]
+        w0 = max(len(r[0]) for r in rows + [("layer", "", "")]) + 2
+        w1 = max(len(r[1]) for r in rows + [("", "output shape", "")]) + 2
+        lines = [f"{'layer':<{w0}}{'output shape':<{w1}}params"]
+        lines += [f"{a:<{w0}}{b:<{w1}}{c}" for a, b, c in rows]
+        lines.append(f"total parameters: {self._net.n_params:,}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        state = f"{self._net.n_params:,} parameters" if self._net is not None else "not built"
+        return f"InverseMap({len(self.layers)} hidden layers, {state})"
+
+    # -- model files
+    def _metadata(self) -> dict[str, str]:
+        arch = {
+            "input_shape": list(self._net.input_shape), "layers": self.layers,
+            "output_activation": self.output_activation, "n_targets": self._n_targets, "loss": self._loss,
+            "seed": self.seed,
+        }
+        meta = {
+            "format": _FORMAT, "format_version": _FORMAT_VERSION,
+            "architecture": json.dumps(arch, sort_keys=True),
+            "training": json.dumps(self._training, sort_keys=True),
+            "history": json.dumps({k: self.history[k] for k in ("loss", "val_loss", "best_epoch") if k in self.history}),
+        }
+        if self._scaling is not None:
+            meta["scaling"] = json.dumps(self._scaling.to_json(), sort_keys=True)
+        from . import __version__
+
+        meta["fhn_inverse_version"] = __version__
+        return meta
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the map to one safetensors file (parameters float32 little-endian, PyTorch layouts;
+        architecture, scaling and training configuration in ``__metadata__``)."""
+        self._require_built()
+        params = self._net.params.astype("<f4")
+        header: dict[str, Any] = {"__metadata__": self._metadata()}
+        blobs = []
+        pos = 0
+        for name, offset, shape in self._net.param_tensors():
+            size = int(np.prod(shape))
+            blobs.append(params[offset: offset + size].tobytes())
+            header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
+            pos += 4 * size
+        raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
+        raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
+        with open(path, "wb") as f:
+            f.write(len(raw).to_bytes(8, "little"))
+            f.write(raw)
+            for b in blobs:
+                f.write(b)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> InverseMap:
+        """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError;
+        nothing is allocated beyond what the file's own size justifies."""
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            if size < 8:
+                raise ValueError(f"{path}: not a model file (truncated: {size} bytes)")
+            n = int.from_bytes(f.read(8), "little")
+            if n < 2 or n > _MAX_HEADER or n > size - 8:
+                raise ValueError(f"{path}: header length {n} is outside [2, min({_MAX_HEADER}, {size - 8})] "
+                                 "(truncated or corrupted file)")
+            raw = f.read(n)
+            try:
+                header = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise ValueError(f"{path}: header is not valid JSON ({e})") from None
+            if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
+                raise ValueError(f"{path}: header has no __metadata__ object")
+            meta = header.pop("__metadata__")
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"{path}: __metadata__ format is {meta.get('format')!r}, expected {_FORMAT!r}")
+            try:
+                arch = json.loads(meta["architecture"])
+                training = json.loads(meta.get("training", "{}"))
+                history = json.loads(meta.get("history", "{}"))
+                scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
+            except (KeyError, TypeError, json.JSONDecodeError) as e:
+                raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
+            if not isinstance(arch, dict):
+                raise ValueError(f"{path}: architecture must be a JSON object")
+            try:
+                m = cls(arch["layers"], output_activation=arch.get("output_activation"), seed=arch.get("seed", 0))
+                input_shape = tuple(_positive_int(v, "input_shape") for v in arch["input_shape"])
+                if len(input_shape) not in (1, 2):
+                    raise ValueError(f"input_shape must have 1 or 2 entries, got {input_shape}")
+                n_targets = _positive_int(arch["n_targets"], "n_targets")
+                loss = arch.get("loss", "mse")
+                if loss not in ("mse", "gaussian_nll"):
+                    raise ValueError(f"loss {loss!r}")
+                n_out = n_targets if loss == "mse" else n_targets + n_targets * (n_targets + 1) // 2
+                full = m._full_layers(input_shape, n_out)
+                n_params, per_sample = _core.network_size(input_shape, full)
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{path}: invalid architecture ({e})") from None
+            data_size = size - 8 - n
+            if 4 * n_params != data_size:
+                raise ValueError(f"{path}: architecture needs {4 * n_params} bytes of parameters, "
+                                 f"the file holds {data_size} (truncated or corrupted)")
+            if per_sample * 16 > _MAX_WORKSPACE:
+                raise ValueError(f"{path}: architecture needs {per_sample} activation floats per sample, "
+                                 f"more than this loader accepts")
+            if scaling is not None and scaling.offset.shape[0] != n_targets:
+                raise ValueError(f"{path}: scaling has {scaling.offset.shape[0]} entries for {n_targets} targets")
+            max_batch = int(max(1, min(256, _MAX_WORKSPACE // max(per_sample, 1))))
+            net = _core.Network(input_shape, full, m.seed, max_batch)
+            expected = {name: (offset, tuple(shape)) for name, offset, shape in net.param_tensors()}
+            if set(header) != set(expected):
+                raise ValueError(f"{path}: tensors {sorted(header)} do not match the architecture's {sorted(expected)}")
+            blob = f.read(data_size)
+            if len(blob) != data_size:
+                raise ValueError(f"{path}: truncated parameter data")
+        params = np.empty(n_params, dtype=np.float32)
+        spans = []
+        for name, info in header.items():
+            offset, shape = expected[name]
+            if not isinstance(info, dict) or info.get("dtype") != "F32":
+                raise ValueError(f"{path}: tensor {name} must have dtype F32, got {info!r}")
+            if list(shape) != info.get("shape"):
+                raise ValueError(f"{path}: tensor {name} has shape {info.get('shape')}, expected {list(shape)}")
+            offs = info.get("data_offsets")
+            count = int(np.prod(shape))
+            if (not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)
+                    or not 0 <= offs[0] <= offs[1] <= data_size or offs[1] - offs[0] != 4 * count):
+                raise ValueError(f"{path}: tensor {name} has invalid data_offsets {offs!r}")
+            spans.append(tuple(offs))
+            params[offset: offset + count] = np.frombuffer(blob, dtype="<f4", count=count, offset=offs[0])
+        spans.sort()
+        if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            raise ValueError(f"{path}: tensors overlap")
+        if not np.isfinite(params).all():
+            raise ValueError(f"{path}: parameters contain NaN or inf")
+        net.params = params
+        m._net, m._scaling, m._loss, m._n_targets = net, scaling, loss, n_targets
+        m._training = training if isinstance(training, dict) else {}
+        m.history = history if isinstance(history, dict) else {}
+        return m
+
+    # -- PyTorch
+    def to_torch(self, *, unscale: bool = True):
+        """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra). It takes
+        (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
+        reshape) and, with ``unscale``, returns labels in training units like ``predict``
+        (float32); without, the network's raw (scaled) outputs."""
+        self._require_built()
+        import torch
+        from torch import nn
+
+        params = torch.from_numpy(self._net.params.copy())
+        tensors = {name: params[o: o + int(np.prod(s))].reshape(tuple(s)).clone()
+                   for name, o, s in self._net.param_tensors()}
+        acts = {"relu": nn.ReLU, "swish": nn.SiLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+        modules = []
+        shape = tuple(self._net.input_shape)
+        full = self._full_layers(shape, self._net.output_shape[0])
+        for i, layer in enumerate(full):
+            kind = layer["kind"]
+            if kind == "dense":
+                mod = nn.Linear(tensors[f"layers.{i}.weight"].shape[1], layer["units"])
+            elif kind == "conv1d":
+                w = tensors[f"layers.{i}.weight"]
+                k, s, length = layer["kernel"], layer["stride"], shape[1]
+                pad = (0, 0)
+                if layer["padding"] == "same":
+                    out = -(-length // s)
+                    total = max((out - 1) * s + k - length, 0)
+                    pad = (total // 2, total - total // 2)
+                conv = nn.Conv1d(w.shape[1], w.shape[0], k, stride=s)
+                mod = conv if pad == (0, 0) else nn.Sequential(nn.ConstantPad1d(pad, 0.0), conv)
+            elif kind == "avgpool1d":
+                mod = nn.AvgPool1d(layer["pool"], layer["stride"])
+            elif kind == "maxpool1d":
+                mod = nn.MaxPool1d(layer["pool"], layer["stride"])
+            elif kind == "flatten":
+                mod = nn.Flatten()
+            elif kind == "dropout":
+                mod = nn.Dropout(layer["rate"])
+            else:
+                mod = acts[kind]()
+            target = mod[1] if isinstance(mod, nn.Sequential) else mod
+            if kind in ("dense", "conv1d"):
+                with torch.no_grad():
+                    target.weight.copy_(tensors[f"layers.{i}.weight"])
+                    target.bias.copy_(tensors[f"layers.{i}.bias"])
+            modules.append(mod)
+            shape = self._net.summary()[i][1]
+        model = nn.Sequential(*modules)
+        if unscale and self._scaling is not None:
+            offset = torch.tensor(self._scaling.offset, dtype=torch.float32)
+            scale = torch.tensor(self._scaling.scale, dtype=torch.float32)
+            n_t = self._n_targets
+
+            class _Unscale(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("offset", offset)
+                    self.register_buffer("scale", scale)
+
+                def forward(self, y):
+                    return y[:, :n_t] * self.scale + self.offset
+
+            model = nn.Sequential(model, _Unscale())
+        return model.eval()

@@ -1,0 +1,191 @@
+// Per layer: central-difference checks of dx and every parameter gradient, a known-value
+// forward, output shape and parameter count; activations likewise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "fhn_inverse/nn/activations.hpp"
+#include "fhn_inverse/nn/layers.hpp"
+#include "nn_test_util.hpp"
+
+using namespace fhn_inverse::nn;
+using fhn_inverse::testing::check_layer_gradients;
+using fhn_inverse::testing::random_vector;
+
+TEST(Dense, ShapeParamsAndKnownForward) {
+  Dense d(Shape::vector(2), 2);
+  EXPECT_EQ(d.output_shape(), Shape::vector(2));
+  EXPECT_EQ(d.n_params(), 6);
+  const float params[6] = {1, 2, 3, 4, 0.5f, -1};  // W (2, 2) row-major, b (2)
+  const float x[4] = {1, 1, 2, -1};                 // two samples (N, F)
+  float y[4];
+  float scratch[1];
+  d.forward(params, x, y, 2, scratch, {});
+  EXPECT_FLOAT_EQ(y[0], 3.5f);
+  EXPECT_FLOAT_EQ(y[1], 6.0f);
+  EXPECT_FLOAT_EQ(y[2], 0.5f);
+  EXPECT_FLOAT_EQ(y[3], 1.0f);
+}
+
+TEST(Dense, Gradients) {
+  Dense d(Shape::vector(5), 3);
+  check_layer_gradients(d, random_vector(4 * 5, 1), 4);
+}
+
+TEST(Dense, RejectsBadArguments) {
+  EXPECT_THROW(Dense(Shape::vector(3), 0), std::invalid_argument);
+  EXPECT_THROW(Dense(Shape::sequence(2, 3), 4), std::invalid_argument);
+}
+
+TEST(Conv1D, ShapesAndParams) {
+  Conv1D c(Shape::sequence(1, 1000), 8, 3, 2, Padding::valid);
+  EXPECT_EQ(c.output_shape(), Shape::sequence(8, 499));
+  EXPECT_EQ(c.n_params(), 32);
+  Conv1D s(Shape::sequence(4, 10), 6, 3, 1, Padding::same);
+  EXPECT_EQ(s.output_shape(), Shape::sequence(6, 10));
+  EXPECT_EQ(s.pad_left, 1);
+  Conv1D s2(Shape::sequence(4, 10), 6, 4, 3, Padding::same);  // Lout = 4, total pad 3
+  EXPECT_EQ(s2.output_shape(), Shape::sequence(6, 4));
+  EXPECT_EQ(s2.pad_left, 1);
+}
+
+TEST(Conv1D, KnownForward) {
+  const float x[5] = {1, 2, 3, 4, 5};
+  const float params[4] = {1, 0, -1, 0.5f};  // W (1, 1, 3), b
+  float scratch[32], y[5];
+  Conv1D valid(Shape::sequence(1, 5), 1, 3, 2, Padding::valid);
+  valid.forward(params, x, y, 1, scratch, {});
+  EXPECT_FLOAT_EQ(y[0], -1.5f);
+  EXPECT_FLOAT_EQ(y[1], -1.5f);
+  Conv1D same(Shape::sequence(1, 5), 1, 3, 1, Padding::same);
+  same.forward(params, x, y, 1, scratch, {});
+  const float want[5] = {-1.5f, -1.5f, -1.5f, -1.5f, 4.5f};
+  for (int i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
+}
+
+TEST(Conv1D, GradientsValidStride2MultiChannel) {
+  Conv1D c(Shape::sequence(3, 11), 4, 3, 2, Padding::valid);
+  check_layer_gradients(c, random_vector(3 * 11 * 3, 2), 3);
+}
+
+TEST(Conv1D, GradientsSameStride1) {
+  Conv1D c(Shape::sequence(2, 9), 3, 4, 1, Padding::same);
+  check_layer_gradients(c, random_vector(2 * 9 * 2, 3), 2);
+}
+
+TEST(Conv1D, GradientsSameStride3) {
+  Conv1D c(Shape::sequence(2, 10), 3, 4, 3, Padding::same);
+  check_layer_gradients(c, random_vector(2 * 10 * 2, 4), 2);
+}
+
+TEST(Conv1D, RejectsBadArguments) {
+  EXPECT_THROW(Conv1D(Shape::sequence(1, 2), 4, 3, 1, Padding::valid), std::invalid_argument);
+  EXPECT_THROW(Conv1D(Shape::sequence(1, 9), 0, 3, 1, Padding::valid), std::invalid_argument);
+  EXPECT_THROW(Conv1D(Shape::sequence(1, 9), 2, 3, 0, Padding::valid), std::invalid_argument);
+  EXPECT_THROW(Conv1D(Shape::vector(9), 2, 3, 1, Padding::valid), std::invalid_argument);
+  EXPECT_THROW(parse_padding("full"), std::invalid_argument);
+}
+
+TEST(Pool1D, KnownForwardAndShapes) {
+  const float x[5] = {1, 2, 3, 5, 9};
+  float y[2];
+  Pool1D avg(Shape::sequence(1, 5), Pool1D::Kind::average, 2, 2);
+  EXPECT_EQ(avg.output_shape(), Shape::sequence(1, 2));
+  EXPECT_EQ(avg.n_params(), 0);
+  avg.forward(nullptr, x, y, 1, nullptr, {});
+  EXPECT_FLOAT_EQ(y[0], 1.5f);
+  EXPECT_FLOAT_EQ(y[1], 4.0f);
+  Pool1D mx(Shape::sequence(1, 5), Pool1D::Kind::maximum, 3, 2);
+  mx.forward(nullptr, x, y, 1, nullptr, {});
+  EXPECT_FLOAT_EQ(y[0], 3.0f);
+  EXPECT_FLOAT_EQ(y[1], 9.0f);
+}
+
+TEST(Pool1D, Gradients) {
+  Pool1D avg(Shape::sequence(3, 9), Pool1D::Kind::average, 3, 2);
+  check_layer_gradients(avg, random_vector(3 * 9 * 2, 5), 2);
+  // max pooling: distinct values far apart (> 2h) so no window changes its maximum
+  std::vector<float> x(3 * 9 * 2);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>((i * 37) % x.size());
+  Pool1D mx(Shape::sequence(3, 9), Pool1D::Kind::maximum, 2, 2);
+  check_layer_gradients(mx, x, 2);
+}
+
+TEST(Flatten, LayoutMatchesPyTorch) {
+  Flatten f(Shape::sequence(2, 3));
+  EXPECT_EQ(f.output_shape(), Shape::vector(6));
+  // engine layout (C=2, N=2, L=3): x[c][n][l] = 100c + 10n + l
+  float x[12], y[12];
+  for (int c = 0; c < 2; ++c)
+    for (int n = 0; n < 2; ++n)
+      for (int l = 0; l < 3; ++l) x[(c * 2 + n) * 3 + l] = 100.f * c + 10.f * n + l;
+  f.forward(nullptr, x, y, 2, nullptr, {});
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 2; ++c)
+      for (int l = 0; l < 3; ++l) EXPECT_EQ(y[n * 6 + c * 3 + l], 100.f * c + 10.f * n + l);
+  check_layer_gradients(f, random_vector(12, 6), 2);
+}
+
+TEST(Dropout, TrainingMaskAndGradients) {
+  Dropout d(Shape::vector(1000), 0.25);
+  std::vector<float> x(1000, 1.0f), y(1000), scratch(1000);
+  fhn_inverse::nn::Context ctx;
+  ctx.training = true;
+  ctx.seed = 3;
+  d.forward(nullptr, x.data(), y.data(), 1, scratch.data(), ctx);
+  long zeros = 0;
+  for (float v : y) {
+    if (v == 0.0f) ++zeros;
+    else EXPECT_FLOAT_EQ(v, 1.0f / 0.75f);
+  }
+  EXPECT_NEAR(zeros / 1000.0, 0.25, 0.05);
+  ctx.training = false;
+  d.forward(nullptr, x.data(), y.data(), 1, scratch.data(), ctx);
+  for (float v : y) EXPECT_EQ(v, 1.0f);
+  ctx.training = true;
+  Dropout small(Shape::vector(7), 0.5);
+  check_layer_gradients(small, random_vector(14, 9), 2, ctx);
+  EXPECT_THROW(Dropout(Shape::vector(3), 1.0), std::invalid_argument);
+}
+
+TEST(Activation, KnownValues) {
+  const float x[3] = {-1.0f, 0.0f, 1.0f};
+  float y[3];
+  struct Case { const char* name; float want[3]; };
+  const Case cases[] = {
+      {"relu", {0.0f, 0.0f, 1.0f}},
+      {"swish", {-0.26894142f, 0.0f, 0.73105858f}},
+      {"gelu", {-0.15865525f, 0.0f, 0.84134475f}},
+      {"tanh", {-0.76159416f, 0.0f, 0.76159416f}},
+      {"sigmoid", {0.26894142f, 0.5f, 0.73105858f}},
+  };
+  for (const auto& c : cases) {
+    Activation a(Shape::sequence(1, 3), parse_activation(c.name));
+    EXPECT_EQ(a.output_shape(), Shape::sequence(1, 3));
+    a.forward(nullptr, x, y, 1, nullptr, {});
+    for (int i = 0; i < 3; ++i) EXPECT_NEAR(y[i], c.want[i], 1e-6) << c.name << " " << i;
+  }
+  EXPECT_EQ(parse_activation("silu"), ActivationKind::swish);
+  EXPECT_THROW(parse_activation("softsign"), std::invalid_argument);
+}
+
+TEST(Activation, Gradients) {
+  for (const char* name : {"swish", "gelu", "tanh", "sigmoid"}) {
+    Activation a(Shape::vector(6), parse_activation(name));
+    check_layer_gradients(a, random_vector(18, 10, -3.0, 3.0), 3);
+  }
+  // ReLU away from the kink
+  std::vector<float> x = random_vector(18, 11, -3.0, 3.0);
+  for (auto& v : x) v = v >= 0 ? v + 0.1f : v - 0.1f;
+  check_layer_gradients(Activation(Shape::vector(6), ActivationKind::relu), x, 3);
+}
+
+TEST(Activation, LargeInputsStayFinite) {
+  const float x[4] = {-100.0f, -30.0f, 30.0f, 100.0f};
+  float y[4];
+  for (const char* name : {"swish", "gelu", "sigmoid", "tanh"}) {
+    Activation a(Shape::vector(4), parse_activation(name));
+    a.forward(nullptr, x, y, 1, nullptr, {});
+    for (float v : y) EXPECT_TRUE(std::isfinite(v)) << name;
+  }
+}

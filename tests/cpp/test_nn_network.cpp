@@ -1,0 +1,189 @@
+// Network: the study's architectures (parameter counts, shapes), whole-network gradients,
+// thread-count independence, no allocation inside a training step, training reduces the loss.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+
+#include "fhn_inverse/nn/network.hpp"
+#include "fhn_inverse/train/trainer.hpp"
+#include "nn_test_util.hpp"
+
+using namespace fhn_inverse::nn;
+using fhn_inverse::testing::check_gradient;
+using fhn_inverse::testing::random_vector;
+
+// Counting allocator (glibc): every malloc in the process goes through here.
+extern "C" void* __libc_malloc(std::size_t);
+static std::atomic<long> g_mallocs{0};
+extern "C" void* malloc(std::size_t n) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+
+namespace {
+
+LayerSpec spec(const std::string& kind) { return LayerSpec{kind}; }
+LayerSpec dense(long units) { LayerSpec s{"dense"}; s.units = units; return s; }
+LayerSpec conv(long filters, long kernel = 3, long stride = 2) {
+  LayerSpec s{"conv1d"};
+  s.filters = filters; s.kernel = kernel; s.stride = stride;
+  return s;
+}
+LayerSpec avgpool(long pool) { LayerSpec s{"avgpool1d"}; s.pool = pool; return s; }
+
+// The study's CNN (spec/paper.md): pooling between the convolutions only.
+std::vector<LayerSpec> study_cnn() {
+  return {conv(8), spec("swish"), avgpool(2), conv(16), spec("swish"), avgpool(2),
+          conv(32), spec("swish"), spec("flatten"), dense(32), spec("swish"),
+          dense(32), spec("swish"), dense(2), spec("sigmoid")};
+}
+
+std::vector<LayerSpec> study_dense() {
+  std::vector<LayerSpec> s;
+  for (int i = 0; i < 4; ++i) { s.push_back(dense(32)); s.push_back(spec("swish")); }
+  s.push_back(dense(2));
+  s.push_back(spec("sigmoid"));
+  return s;
+}
+
+}  // namespace
+
+TEST(Network, StudyCnnHas33874Parameters) {
+  Network net(Shape::sequence(1, 1000), study_cnn());
+  EXPECT_EQ(net.n_params(), 33874);
+  EXPECT_EQ(net.output_shape(), Shape::vector(2));
+  EXPECT_EQ(net.layers()[2]->output_shape(), Shape::sequence(8, 249));
+  EXPECT_EQ(net.layers()[8]->output_shape(), Shape::vector(960));
+  long total = 0;
+  for (const auto& t : net.param_tensors()) total += t.size();
+  EXPECT_EQ(total, 33874);
+}
+
+TEST(Network, StudyDenseParameters) {
+  Network net(Shape::vector(1000), study_dense());
+  EXPECT_EQ(net.n_params(), 1000 * 32 + 32 + 3 * (32 * 32 + 32) + 32 * 2 + 2);
+}
+
+TEST(Network, GlorotInitIsSeededAndBounded) {
+  Network a(Shape::vector(50), {dense(30)}, 1), b(Shape::vector(50), {dense(30)}, 1),
+      c(Shape::vector(50), {dense(30)}, 2);
+  const float limit = std::sqrt(6.0f / 80.0f);
+  for (long i = 0; i < 1500; ++i) {
+    EXPECT_EQ(a.params()[i], b.params()[i]);
+    EXPECT_LE(std::abs(a.params()[i]), limit);
+  }
+  EXPECT_NE(a.params()[0], c.params()[0]);
+  for (long i = 1500; i < 1530; ++i) EXPECT_EQ(a.params()[i], 0.0f);
+}
+
+TEST(Network, RejectsBadArchitectures) {
+  EXPECT_THROW(Network(Shape::sequence(1, 100), {conv(4)}), std::invalid_argument);  // no vector out
+  EXPECT_THROW(Network(Shape::sequence(1, 100), {dense(4)}), std::invalid_argument);
+  EXPECT_THROW(Network(Shape::vector(10), {spec("softmax")}), std::invalid_argument);
+  EXPECT_THROW(Network(Shape::vector(10), {}), std::invalid_argument);
+}
+
+TEST(Network, WholeNetworkGradientsMultiChannelCnn) {
+  LayerSpec same = conv(4, 3, 1);
+  same.padding = "same";
+  LayerSpec mp{"maxpool1d"};
+  mp.pool = 2;
+  Network net(Shape::sequence(2, 20),
+              {same, spec("gelu"), avgpool(2), conv(5, 3, 2), spec("tanh"), spec("flatten"),
+               dense(6), spec("swish"), dense(2)},
+              3, 8);
+  const long n = 5;
+  std::vector<float> x = random_vector(n * 40, 40), t = random_vector(n * 2, 41);
+  std::vector<float> dx(n * 40);
+  net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 1, dx.data());
+  std::vector<float> g(net.grads(), net.grads() + net.n_params());
+  auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 1); };
+  fhn_inverse::testing::GradientCheckOptions opt;
+  opt.step = 3e-3;
+  check_gradient(f, net.params(), net.n_params(), g.data(), "network dθ", opt);
+  check_gradient(f, x.data(), n * 40, dx.data(), "network dx", opt);
+}
+
+TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
+  Network net(Shape::sequence(1, 100),
+              {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)}, 5, 64);
+  const long n = 50;  // 4 chunks
+  std::vector<float> x = random_vector(n * 100, 50), t = random_vector(n * 3, 51);
+  const double l1 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 1, 0, 1);
+  std::vector<float> g1(net.grads(), net.grads() + net.n_params());
+  const double l2 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 1, 0, 2);
+  EXPECT_EQ(l1, l2);
+  for (long i = 0; i < net.n_params(); ++i) ASSERT_EQ(g1[i], net.grads()[i]) << i;
+  // loss() in evaluation mode equals the training loss (no dropout here)
+  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), l1, 1e-6 * l1);
+  // predict over many pieces equals one piece
+  std::vector<float> y1(n * 3), y2(n * 3);
+  net.predict(x.data(), n, y1.data(), 2);
+  net.set_max_batch(7);
+  net.predict(x.data(), n, y2.data(), 1);
+  for (long i = 0; i < n * 3; ++i) EXPECT_NEAR(y1[i], y2[i], 1e-6);
+}
+
+TEST(Network, TrainingStepAllocatesNothing) {
+  Network net(Shape::sequence(1, 1000), study_cnn(), 0, 32);
+  Adam adam(net.n_params(), {});
+  std::vector<float> x = random_vector(32 * 1000, 60), t = random_vector(32 * 2, 61, 0, 1);
+  for (int warm = 0; warm < 2; ++warm) {
+    net.forward_backward(x.data(), t.data(), 32, LossKind::mse, true, 0, warm, 2);
+    adam.step(net.params(), net.grads(), 1e-3);
+  }
+  const long before = g_mallocs.load();
+  for (int s = 0; s < 3; ++s) {
+    net.forward_backward(x.data(), t.data(), 32, LossKind::mse, true, 0, 2 + s, 2);
+    adam.step(net.params(), net.grads(), 1e-3);
+  }
+  EXPECT_EQ(g_mallocs.load() - before, 0);
+}
+
+TEST(Trainer, LearnsALinearMapAndRestoresBest) {
+  // y = sigmoid-friendly targets: mean and slope of a short series
+  const long n = 256, L = 16;
+  std::vector<float> x(n * L), y(n * 2);
+  fhn_inverse::Rng rng(9, fhn_inverse::Stream::prior, 0);
+  for (long i = 0; i < n; ++i) {
+    const double a = rng.uniform(), b = rng.uniform();
+    for (long l = 0; l < L; ++l) x[i * L + l] = static_cast<float>(a + (b - 0.5) * l / L);
+    y[i * 2] = static_cast<float>(a);
+    y[i * 2 + 1] = static_cast<float>(b);
+  }
+  Network net(Shape::vector(L), {dense(16), spec("swish"), dense(2), spec("sigmoid")}, 1);
+  fhn_inverse::train::TrainConfig cfg;
+  cfg.epochs = 60;
+  cfg.batch_size = 32;
+  cfg.schedule.lr = 1e-2;
+  cfg.n_threads = 1;
+  Adam adam(net.n_params(), cfg.optimizer);
+  long calls = 0;
+  auto h = fhn_inverse::train::fit(net, adam, x.data(), y.data(), 200, x.data() + 200 * L,
+                                   y.data() + 400, 56, cfg, [&](const auto&) { ++calls; return true; });
+  EXPECT_EQ(static_cast<long>(h.loss.size()), 60);
+  EXPECT_EQ(static_cast<long>(h.step_loss.size()), 60 * 7);
+  EXPECT_LT(h.loss.back(), 0.05 * h.loss.front());
+  EXPECT_GE(calls, 60);
+  // restore-best: the final parameters give the best validation loss
+  const double val = net.loss(x.data() + 200 * L, y.data() + 400, 56, LossKind::mse, 1);
+  EXPECT_NEAR(val, h.val_loss[h.best_epoch], 1e-6);
+  // stopping from the callback leaves a consistent model
+  Adam adam2(net.n_params(), cfg.optimizer);
+  auto h2 = fhn_inverse::train::fit(net, adam2, x.data(), y.data(), 200, nullptr, nullptr, 0, cfg,
+                                    [](const auto& p) { return !p.epoch_end; });
+  EXPECT_TRUE(h2.interrupted);
+  EXPECT_EQ(h2.loss.size(), 1u);
+}
+
+TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
+  auto a = fhn_inverse::train::epoch_order(1, 0, 100), b = fhn_inverse::train::epoch_order(1, 0, 100),
+       c = fhn_inverse::train::epoch_order(1, 1, 100);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::vector<long> s = a;
+  std::sort(s.begin(), s.end());
+  for (long i = 0; i < 100; ++i) EXPECT_EQ(s[i], i);
+}

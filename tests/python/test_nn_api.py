@@ -1,0 +1,219 @@
+"""The InverseMap estimator: shapes, bad input, history, progress, Ctrl-C, model files."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse import _core
+
+
+def toy(n=200, length=40, channels=None, seed=0):
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n), rng.random(n)
+    t = np.linspace(0, 1, length)
+    x = a[:, None] + (b[:, None] - 0.5) * t[None, :]
+    if channels:
+        x = np.stack([x] + [x ** (c + 2) for c in range(channels - 1)], axis=1)
+    return x.astype(np.float32), np.stack([3 * a - 1, 10 * b], axis=1)
+
+
+def test_study_architectures():
+    cnn = fi.InverseMap.cnn().build((1, 1000), 2)
+    assert cnn.n_params == 33874
+    dense = fi.InverseMap.dense().build((1000,), 2)
+    assert dense.n_params == 1000 * 32 + 32 + 3 * 1056 + 66
+    table = cnn.summary()
+    assert "33,874" in table and "(32, 30)" in table and "(960,)" in table
+
+
+def test_fit_predict_shapes_history_and_scaling():
+    x, y = toy()
+    m = fi.InverseMap.dense(units=[32, 32], seed=1)
+    m.fit(x, y, epochs=30, batch_size=16, lr=1e-2, validation=0.2, progress=False)
+    pred = m.predict(x)
+    assert pred.shape == (200, 2) and pred.dtype == np.float64
+    assert len(m.history["loss"]) == 30 and len(m.history["val_loss"]) == 30
+    # labels are predicted in their own units (min–max scaling inverted)
+    r2 = 1 - ((pred - y) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0)
+    assert (r2 > 0.9).all(), r2
+    # 1-D labels, (N, C, L) inputs, standard scaling, AdamW with cosine schedule and clipping
+    x3, y3 = toy(channels=2)
+    m2 = fi.InverseMap.cnn(filters=[4, 8], dense=[16], seed=2)
+    m2.fit(x3, y3[:, 0], epochs=3, optimizer="adamw", schedule="cosine", clip_norm=1.0,
+           scaling="standard", progress=False)
+    assert m2.predict(x3).shape == (200, 1)
+
+
+def test_early_stopping_restores_best():
+    x, y = toy()
+    m = fi.InverseMap.dense(units=[8], seed=3)
+    m.fit(x, y, epochs=200, lr=5e-2, validation=(x[:50], y[:50]), early_stopping=3, progress=False)
+    h = m.history
+    assert h["stopped_early"] and len(h["loss"]) < 200
+    best = h["val_loss"][h["best_epoch"]]
+    ys = m._scaling.transform(y[:50].astype(np.float32))
+    assert m.network.loss(x[:50], ys) == pytest.approx(best, rel=1e-6)
+
+
+def test_same_seed_same_result_any_thread_count():
+    x, y = toy()
+    p = []
+    for threads in (1, 2):
+        m = fi.InverseMap.cnn(filters=[4, 8], dense=[16], seed=4)
+        m.fit(x, y, epochs=2, batch_size=64, n_threads=threads, progress=False)
+        p.append(m.network.params)
+    np.testing.assert_array_equal(p[0], p[1])
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m, x, y: m.fit(x[:10], y, progress=False), "same number of samples"),
+        (lambda m, x, y: m.fit(np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x), y, progress=False), "finite"),
+        (lambda m, x, y: m.fit(x, np.where(np.arange(y.size).reshape(y.shape) == 3, np.inf, y), progress=False), "finite"),
+        (lambda m, x, y: m.fit(x, y, lr=0, progress=False), "lr"),
+        (lambda m, x, y: m.fit(x, y, lr=-1e-3, progress=False), "lr"),
+        (lambda m, x, y: m.fit(x, y, batch_size=0, progress=False), "batch_size"),
+        (lambda m, x, y: m.fit(x, y, epochs=0, progress=False), "epochs"),
+        (lambda m, x, y: m.fit(x, y, optimizer="sgd", progress=False), "optimizer"),
+        (lambda m, x, y: m.fit(x, y, validation=1.5, progress=False), "validation"),
+        (lambda m, x, y: m.fit(x[:, :, None, None], y, progress=False), "dimensions"),
+        (lambda m, x, y: m.fit(x, y[:, :, None], progress=False), "dimensions"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    x, y = toy(n=20)
+    with pytest.raises(ValueError, match=match):
+        call(fi.InverseMap.dense(units=[4]), x, y)
+
+
+def test_bad_architecture_and_predict_shape():
+    with pytest.raises(ValueError, match="softsign"):
+        fi.InverseMap.cnn(activation="softsign")
+    with pytest.raises(ValueError, match="softsign"):
+        fi.InverseMap(["softsign"])
+    with pytest.raises(ValueError, match="kernel"):
+        fi.InverseMap.cnn(kernel=0)
+    with pytest.raises(ValueError, match="kernel"):  # kernel longer than the input
+        fi.InverseMap.cnn(filters=[4], kernel=50).build((1, 20), 1)
+    x, y = toy(n=20)
+    m = fi.InverseMap.dense(units=[4]).fit(x, y, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="shape"):
+        m.predict(x[:, :30])
+
+
+def test_progress_callback_and_keyboard_interrupt():
+    x, y = toy(n=4000, length=1000, seed=5)
+    m = fi.InverseMap.cnn(seed=6)
+    timer = threading.Timer(0.7, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        m.fit(x, y, epochs=1000, batch_size=32, progress=True)
+    assert time.perf_counter() - start < 0.7 + 1.0
+    pred = m.predict(x[:10])  # the model is consistent
+    assert np.isfinite(pred).all()
+
+
+def test_callback_called_at_least_once_a_second():
+    x, y = toy(n=500, length=1000, seed=7)
+    net = _core.Network((1, 1000), fi.InverseMap.cnn()._full_layers((1, 1000), 2), 0)
+    calls = []
+    _core.fit(net, _core.Adam(net.n_params), x[:, None, :], (y / 10).astype(np.float32), epochs=4,
+              progress=lambda info: calls.append((time.perf_counter(), info["epoch_end"])))
+    times = [t for t, _ in calls]
+    assert sum(end for _, end in calls) == 4
+    assert max(np.diff(times), default=0) < 1.0
+
+
+# ----------------------------------------------------------------------------------- model files
+@pytest.fixture
+def trained(tmp_path):
+    x, y = toy(channels=2, seed=8)
+    m = fi.InverseMap.cnn(filters=[4, 8], dense=[16], seed=9)
+    m.fit(x, y, epochs=3, validation=0.25, progress=False)
+    path = tmp_path / "map.safetensors"
+    m.save(path)
+    return m, x, path
+
+
+def test_save_load_round_trip_is_bitwise(trained, tmp_path):
+    m, x, path = trained
+    m2 = fi.InverseMap.load(path)
+    np.testing.assert_array_equal(m2.network.params, m.network.params)
+    np.testing.assert_array_equal(m2.predict(x), m.predict(x))
+    assert m2.summary() == m.summary()
+    m2.save(tmp_path / "again.safetensors")
+    assert (tmp_path / "again.safetensors").read_bytes() == path.read_bytes()
+
+
+def test_file_opens_with_safetensors(trained):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    from safetensors import safe_open
+
+    m, _, path = trained
+    tensors = safetensors_numpy.load_file(str(path))
+    for name, offset, shape in m.network.param_tensors():
+        np.testing.assert_array_equal(tensors[name].ravel(), m.network.params[offset: offset + int(np.prod(shape))])
+        assert tensors[name].shape == tuple(shape)
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata()
+    arch = json.loads(meta["architecture"])
+    assert arch["input_shape"] == [2, 40]
+    assert json.loads(meta["scaling"])["kind"] == "minmax"
+    assert json.loads(meta["training"])["epochs"] == 3
+
+
+def _corrupt(path, data):
+    path.write_bytes(data)
+    return path
+
+
+def test_truncated_corrupted_hostile_files_raise(trained, tmp_path):
+    _, _, path = trained
+    good = path.read_bytes()
+    n = int.from_bytes(good[:8], "little")
+    header = json.loads(good[8: 8 + n])
+    bad = tmp_path / "bad.safetensors"
+
+    def with_header(h, tail=good[8 + n:]):
+        raw = json.dumps(h).encode()
+        return len(raw).to_bytes(8, "little") + raw + tail
+
+    cases = {
+        "empty": b"",
+        "short": good[:5],
+        "truncated header": good[: 8 + n // 2],
+        "truncated data": good[:-7],
+        "huge header length": (2**62).to_bytes(8, "little") + good[8:],
+        "not json": good[:8] + b"\xff" * n + good[8 + n:],
+        "no metadata": with_header({k: v for k, v in header.items() if k != "__metadata__"}),
+    }
+    hostile_arch = json.loads(header["__metadata__"]["architecture"])
+    hostile_arch["layers"][0]["filters"] = 10**12  # would need terabytes
+    h = dict(header, __metadata__=dict(header["__metadata__"], architecture=json.dumps(hostile_arch)))
+    cases["hostile architecture"] = with_header(h)
+    h = json.loads(json.dumps(header))
+    first = next(k for k in h if k != "__metadata__")
+    h[first]["data_offsets"] = [0, 10**15]
+    cases["offsets out of range"] = with_header(h)
+    h = json.loads(json.dumps(header))
+    h[first]["dtype"] = "F64"
+    cases["wrong dtype"] = with_header(h)
+    h = json.loads(json.dumps(header))
+    h[first]["shape"] = [1, 2, 3]
+    cases["wrong shape"] = with_header(h)
+    for name, data in cases.items():
+        with pytest.raises(ValueError):
+            fi.InverseMap.load(_corrupt(bad, data))
+        # never a crash, never an over-allocation: we got here
+    nan = bytearray(good)
+    nan[-4:] = np.array([np.nan], dtype="<f4").tobytes()
+    with pytest.raises(ValueError, match="NaN"):
+        fi.InverseMap.load(_corrupt(bad, bytes(nan)))
