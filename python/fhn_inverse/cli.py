@@ -1,4 +1,8 @@
-"""The ``fhn-inverse`` command line."""
+"""The ``fhn-inverse`` command line: demo, simulate, train, predict, reproduce.
+
+Options may also come from a TOML file (``--config run.toml``); keys are the long option names
+with underscores (``train_size = 1000``), and options given on the command line win.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +12,67 @@ import sys
 import time
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
+
+import numpy as np
+
+
+def _table(rows, header) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
 
 def _demo(args) -> int:
     import fhn_inverse as fi
-    from fhn_inverse import plotting
+    from fhn_inverse import experiments, plotting
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    noise = fi.AR1Noise()
+    (out / "models").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    pool, test = fi.study_data(args.seed, noise=noise, train_size=args.train_size, test_size=args.test_size,
-                               n_threads=args.threads, progress=not args.quiet)
-    elapsed = time.perf_counter() - start
-    pool.save(out / "train.npz")
-    test.save(out / "test.npz")
-    stats = fi.spike_statistics(pool.u, pool.t)
-    summary = {
-        "train_size": len(pool), "test_size": len(test), "seed": args.seed,
-        "simulation_seconds": round(elapsed, 3),
-        "theta_mean": pool.theta.mean(0).round(4).tolist(), "theta_std": pool.theta.std(0).round(4).tolist(),
-        "noise_sigma_mean": round(float(pool.noise[:, 0].mean()), 4),
-        "noise_rho_mean": round(float(pool.noise[:, 1].mean()), 4),
-        "spike_count_mean": round(float(stats.count.mean()), 3),
-        "spiking_fraction": round(float((stats.count > 0).mean()), 4),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plotting.prior_samples(pool.theta, test.theta).savefig(out / "prior_samples.png", dpi=120)
-    plotting.series(pool.t, pool.u[:4], pool.d[:4], title="Training series: model u and noisy data d").savefig(
-        out / "series.png", dpi=120)
-    print(f"simulated {len(pool) + len(test)} series in {elapsed:.2f} s "
-          f"({(len(pool) + len(test)) / elapsed:,.0f} series/s)")
-    for key, value in summary.items():
-        print(f"  {key:20s} {value}")
-    print(f"wrote {out}/train.npz, test.npz, summary.json, prior_samples.png, series.png")
+    pool, test = fi.study_data(args.seed, noise=fi.AR1Noise(), train_size=args.train_size,
+                               test_size=args.test_size, n_threads=args.threads, progress=not args.quiet)
+    t_sim = time.perf_counter() - start
+    print(f"simulated {len(pool) + len(test):,} series (training {len(pool):,}, test {len(test):,}) in {t_sim:.1f} s")
+    training = experiments.Training(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                    validation=None, patience=None, seed=args.seed, n_threads=args.threads)
+    rows, results, histories, fit_seconds = [], {}, {}, 0.0
+    for train_kind in ("clean", "noisy"):
+        t0 = time.perf_counter()
+        model = experiments._fit(fi.InverseMap.cnn(seed=args.seed), pool.u if train_kind == "clean" else pool.d,
+                                 pool.theta, training, not args.quiet)
+        fit_seconds += time.perf_counter() - t0
+        model.save(out / "models" / f"cnn_train-{train_kind}.safetensors")
+        histories[f"trained on {train_kind} series"] = model.history
+        for regime in experiments.REGIMES:
+            if not regime.startswith(train_kind):
+                continue
+            x = test.u if regime.endswith("clean") else test.d
+            pred = model.predict(x)
+            rep = fi.metrics.report(test.theta, pred, ("theta0", "theta1"))
+            results[regime] = rep
+            rows.append([regime, f"{rep['median_ape_all']:.3f}", f"{rep['r2']['theta0']:.3f}",
+                         f"{rep['r2']['theta1']:.3f}"])
+            plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{regime}, N = {len(pool)}").savefig(
+                out / f"predicted_vs_true_{regime.replace('/', '-')}.png", dpi=110)
+    plotting.loss_curves(histories, "Training loss").savefig(out / "loss_curves.png", dpi=110)
+    plotting.prior_samples(pool.theta, test.theta).savefig(out / "prior_samples.png", dpi=110)
+    plotting.series(test.t, test.u[:3], test.d[:3], "Test series: model u and noisy data d").savefig(
+        out / "series.png", dpi=110)
+    n_samples = 2 * args.epochs * len(pool)
+    summary = {"train_size": len(pool), "test_size": len(test), "seed": args.seed, "epochs": args.epochs,
+               "batch_size": args.batch_size, "lr": args.lr, "simulation_s": round(t_sim, 2),
+               "training_s": round(fit_seconds, 2), "training_samples_per_s": round(n_samples / fit_seconds),
+               "results": results}
+    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"\nThe study's CNN, {len(pool):,} training and {len(test):,} test series, {args.epochs} epochs "
+          f"(trained in {fit_seconds:.1f} s, {n_samples / fit_seconds:,.0f} samples/s):\n")
+    print(_table(rows, ["regime (train/test)", "Median-APE", "R² θ0", "R² θ1"]))
+    print(f"\nwrote {out}/: results.json, models/*.safetensors, predicted_vs_true_*.png, loss_curves.png, "
+          "prior_samples.png, series.png")
     return 0
 
 
@@ -55,38 +87,164 @@ def _simulate(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fhn-inverse", description=__import__("fhn_inverse").__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('fhn_inverse').__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _train(args) -> int:
+    import fhn_inverse as fi
 
-    demo = sub.add_parser("demo", help="simulate the study's default data set and write plots")
+    data = fi.Dataset.load(args.data)
+    series = data.u if args.series == "clean" else data.d
+    x = fi.features(series, args.features)
+    y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
+    if args.arch == "cnn":
+        model = fi.InverseMap.cnn(seed=args.seed)
+    else:
+        model = fi.InverseMap.dense(seed=args.seed)
+    model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
+              early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet)
+    model.save(args.model)
+    meta = {"features": args.features, "targets": ["theta0", "theta1"] + (["sigma", "rho"] if args.joint else [])}
+    Path(str(args.model) + ".json").write_text(json.dumps(meta) + "\n")
+    print(model.summary())
+    print(f"wrote {args.model}")
+    return 0
+
+
+def _read_series(path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if path.suffix == ".csv":
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    if path.suffix == ".npz":
+        import fhn_inverse as fi
+
+        return fi.Dataset.load(path).d
+    raise ValueError(f"series file must be .npy, .csv or .npz, got {path.name}")
+
+
+def _predict(args) -> int:
+    import fhn_inverse as fi
+
+    model = fi.InverseMap.load(args.model)
+    meta_path = Path(str(args.model) + ".json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"features": "time", "targets": None}
+    series = np.atleast_2d(_read_series(Path(args.series)))
+    pred = model.predict(fi.features(series, meta["features"]))
+    names = meta["targets"] or [f"p{j}" for j in range(pred.shape[1])]
+    if args.output:
+        out = Path(args.output)
+        if out.suffix == ".npy":
+            np.save(out, pred)
+        else:
+            np.savetxt(out, pred, delimiter=",", header=",".join(names), comments="")
+        print(f"wrote {len(pred)} predictions to {out}")
+    else:
+        print(",".join(names))
+        for row in pred:
+            print(",".join(f"{v:.6g}" for v in row))
+    return 0
+
+
+def _reproduce(args) -> int:
+    from fhn_inverse import experiments
+
+    out = Path(args.out) / args.name
+    result = experiments.reproduce(args.name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
+                                   **({"n_threads": args.threads} if args.threads else {}))
+    print(json.dumps(result["results"], indent=2)[:4000])
+    print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
+    return 0
+
+
+def _add_common(p, seed=True):
+    if seed:
+        p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--threads", type=int, default=0, help="threads, 0 = all cores (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--config", type=Path, help="TOML file with option defaults (keys: long option names)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import fhn_inverse as fi
+    from fhn_inverse.experiments import EXPERIMENTS
+
+    parser = argparse.ArgumentParser(prog="fhn-inverse", description=fi.__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {fi.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="simulate, train the study's CNN, report accuracy, write plots")
     demo.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--train-size", type=int, default=8000, help="training pool size (default: 8000)")
-    demo.add_argument("--test-size", type=int, default=2000, help="test set size (default: 2000)")
-    demo.add_argument("--threads", type=int, default=0, help="threads, 0 = all cores (default: 0)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument("--train-size", type=int, default=1000, help="training series (default: 1000)")
+    demo.add_argument("--test-size", type=int, default=2000, help="test series (default: 2000)")
+    demo.add_argument("--epochs", type=int, default=200, help="training epochs (default: 200, the study's)")
+    demo.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default: 32)")
+    demo.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 2e-3)")
+    _add_common(demo)
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulate", help="simulate a data set and save it as .npz")
     sim.add_argument("output", help="output file (.npz)")
     sim.add_argument("-n", type=int, default=10000, help="number of samples (default: 10000)")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     sim.add_argument("--start", type=int, default=0, help="first stream index (default: 0)")
     sim.add_argument("--noise", choices=("ar1", "none"), default="ar1", help="measurement noise (default: ar1)")
-    sim.add_argument("--threads", type=int, default=0, help="threads, 0 = all cores (default: 0)")
-    sim.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(sim)
     sim.set_defaults(func=_simulate)
+
+    train = sub.add_parser("train", help="train an inverse map on a data set (.npz from 'simulate')")
+    train.add_argument("data", type=Path, help="data set (.npz)")
+    train.add_argument("model", type=Path, help="model file to write (.safetensors)")
+    train.add_argument("--arch", choices=("cnn", "dense"), default="cnn", help="network (default: cnn)")
+    train.add_argument("--series", choices=("noisy", "clean"), default="noisy", help="training series (default: noisy)")
+    train.add_argument("--features", choices=("time", "fourier", "time+fourier"), default="time",
+                       help="network input (default: time)")
+    train.add_argument("--joint", action="store_true", help="also infer the noise parameters (sigma, rho)")
+    train.add_argument("--epochs", type=int, default=200, help="epochs (default: 200)")
+    train.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default: 32)")
+    train.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 2e-3)")
+    train.add_argument("--validation", type=float, default=None, help="validation fraction, e.g. 0.1 (default: none)")
+    train.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: off)")
+    _add_common(train)
+    train.set_defaults(func=_train)
+
+    predict = sub.add_parser("predict", help="estimate parameters of series in a .npy, .csv or .npz file")
+    predict.add_argument("model", type=Path, help="model file from 'train'")
+    predict.add_argument("series", type=Path, help="series (N, L) or (L,): .npy, .csv (one series per row) or .npz")
+    predict.add_argument("-o", "--output", help="write predictions to .csv or .npy instead of printing them")
+    _add_common(predict, seed=False)
+    predict.set_defaults(func=_predict)
+
+    rep = sub.add_parser("reproduce", help="run one of the study's experiments")
+    rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
+    rep.add_argument("--quick", action="store_true", help="small size (under a minute)")
+    rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")
+    _add_common(rep)
+    rep.set_defaults(func=_reproduce)
     return parser
+
+
+def _apply_config(parser, args, argv):
+    """Fill options not given on the command line from the TOML file in ``--config``."""
+    if getattr(args, "config", None) is None:
+        return args
+    try:
+        config = tomllib.loads(Path(args.config).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        parser.error(f"cannot read config {args.config}: {err}")
+    given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:]) if a.startswith("--")}
+    for key, value in config.items():
+        key = key.replace("-", "_")
+        if not hasattr(args, key) or key in ("func", "command", "config"):
+            parser.error(f"config {args.config}: unknown option {key!r} for '{args.command}'")
+        if key not in given:
+            setattr(args, key, value)
+    return args
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args = _apply_config(parser, args, argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, FileNotFoundError) as err:
         parser.error(str(err))
     return 2
 

@@ -187,18 +187,24 @@ def _fixed_or_range(value, name: str, low: float, high: float, low_open: bool):
 
 
 class AR1Noise:
-    """Stationary AR(1) measurement noise, d = u + η:
+    """Stationary AR(1) measurement noise, d = u + η, in the study's convention
+    η ~ N(0, σ²/Δt²) (spec/paper.md):
 
-        η_0 = σ z_0,   η_k = ρ η_{k−1} + σ √(1 − ρ²) z_k,   z_k ~ N(0, 1),
+        s = σ / Δt,   η_0 = s z_0,   η_k = ρ η_{k−1} + s √(1 − ρ²) z_k,   z_k ~ N(0, 1),
 
-    so σ is the stationary standard deviation of η and ρ its lag-1 correlation. Each of
-    ``sigma`` and ``rho`` is a number (fixed) or a ``(low, high)`` range, drawn uniformly per
-    sample. The defaults are the study's ranges: σ ∈ [0.038, 0.096], ρ ∈ [0.66, 0.92].
+    so s = σ/Δt is the stationary standard deviation of η and ρ its lag-1 correlation. With the
+    grid spacing Δt = ``dt`` = 0.2 (the default) the study's σ ∈ [0.038, 0.096] gives a noise
+    standard deviation in [0.19, 0.48]; pass ``dt=1`` to make σ the standard deviation itself.
+    Each of ``sigma`` and ``rho`` is a number (fixed) or a ``(low, high)`` range, drawn
+    uniformly per sample; the defaults are the study's ranges, ρ ∈ [0.66, 0.92].
     """
 
-    def __init__(self, sigma=(0.038, 0.096), rho=(0.66, 0.92)):
+    def __init__(self, sigma=(0.038, 0.096), rho=(0.66, 0.92), dt: float = 0.2):
         self.sigma = _fixed_or_range(sigma, "sigma", 0.0, np.inf, low_open=False)
         self.rho = _fixed_or_range(rho, "rho", -1.0, 1.0, low_open=True)
+        self.dt = as_float(dt, "dt")
+        if not (self.dt > 0 and np.isfinite(self.dt)):
+            raise ValueError(f"dt must be finite and > 0, got {dt}")
 
     def parameters(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
         """(σ, ρ) of samples ``start … start + n − 1``: array (n, 2)."""
@@ -215,25 +221,26 @@ class AR1Noise:
         return out
 
     def sample(self, n: int, length: int, seed: int = 0, start: int = 0, n_threads: int = 0):
-        """Noise series and their parameters: ``(eta (n, length), params (n, 2))``."""
+        """Noise series and their parameters: ``(eta (n, length), params (n, 2))`` with
+        params = (σ, ρ) per sample; the series' standard deviation is σ/dt."""
         params = self.parameters(n, seed, start)
-        eta = _core.ar1_noise(params[:, 0].copy(), params[:, 1].copy(), as_int(length, "length", 1),
+        eta = _core.ar1_noise(params[:, 0] / self.dt, params[:, 1].copy(), as_int(length, "length", 1),
                               as_seed(seed), as_int(start, "start", 0), as_int(n_threads, "n_threads", 0))
         return eta, params
 
     def to_dict(self) -> dict:
         as_json = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
-        return {"kind": "ar1", "sigma": as_json(self.sigma), "rho": as_json(self.rho)}
+        return {"kind": "ar1", "sigma": as_json(self.sigma), "rho": as_json(self.rho), "dt": self.dt}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(sigma={self.sigma!r}, rho={self.rho!r})"
+        return f"{type(self).__name__}(sigma={self.sigma!r}, rho={self.rho!r}, dt={self.dt!r})"
 
 
 class GaussianNoise(AR1Noise):
-    """I.i.d. Gaussian measurement noise N(0, σ²): AR(1) with ρ = 0."""
+    """I.i.d. Gaussian measurement noise N(0, σ²): AR(1) with ρ = 0 and σ the standard deviation."""
 
     def __init__(self, sigma=0.07):
-        super().__init__(sigma=sigma, rho=0.0)
+        super().__init__(sigma=sigma, rho=0.0, dt=1.0)
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "kind": "gaussian"}
@@ -255,7 +262,8 @@ def noise_from_dict(spec: dict | None):
         return None
     if spec.get("kind") == "ar1":
         sig, rho = spec["sigma"], spec["rho"]
-        return AR1Noise(tuple(sig) if isinstance(sig, list) else sig, tuple(rho) if isinstance(rho, list) else rho)
+        return AR1Noise(tuple(sig) if isinstance(sig, list) else sig, tuple(rho) if isinstance(rho, list) else rho,
+                        dt=spec.get("dt", 0.2))
     if spec.get("kind") == "gaussian":
         sig = spec["sigma"]
         return GaussianNoise(tuple(sig) if isinstance(sig, list) else sig)

@@ -16,7 +16,7 @@ def test_generated_arrays_are_consistent(small):
     assert np.array_equal(small.t, fi.DEFAULT_GRID)
     assert np.array_equal(small.u, fi.simulate(small.theta))
     resid = small.d - small.u
-    assert np.allclose(resid.std(axis=1), small.noise[:, 0], rtol=0.5)
+    assert np.allclose(resid.std(axis=1), small.noise[:, 0] / 0.2, rtol=0.5)  # std = σ/Δt
 
 
 def test_identical_for_any_threads_and_chunks(small):

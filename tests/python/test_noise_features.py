@@ -28,6 +28,17 @@ def test_noise_parameters_drawn_in_their_ranges():
     assert np.all(fixed[:, 0] == 0.05) and np.all((fixed[:, 1] >= 0.1) & (fixed[:, 1] <= 0.2))
 
 
+def test_study_convention_scales_by_grid_spacing():
+    sigma = 0.07
+    eta, params = fi.AR1Noise(sigma=sigma, rho=0.8).sample(400, 1000, seed=4)
+    assert np.all(params == [sigma, 0.8])
+    assert abs(eta.std() / (sigma / 0.2) - 1) < 0.03  # η ~ N(0, σ²/Δt²), Δt = 0.2
+    eta1, _ = fi.AR1Noise(sigma=sigma, rho=0.8, dt=1.0).sample(400, 1000, seed=4)
+    np.testing.assert_allclose(eta1, eta * 0.2, rtol=1e-9, atol=1e-15)
+    with pytest.raises(ValueError, match="dt must be finite and > 0, got 0"):
+        fi.AR1Noise(dt=0)
+
+
 def test_gaussian_noise_is_uncorrelated():
     eta, params = fi.GaussianNoise(0.1).sample(500, 200, seed=2)
     assert np.all(params[:, 1] == 0.0)
