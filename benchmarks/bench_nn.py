@@ -5,8 +5,10 @@
 Rows: the study's CNN at batch 32 and 256, the study's dense map (4 × 32), and the speed study's
 8-layer dense maps with dropout 0.2 (spec/paper.md "Training large maps"). Training samples/s:
 shuffled mini-batches of 1024 random series of length 1000, MSE, Adam, full epochs; inference
-samples/s: predict on 4096 series. PyTorch runs eagerly with every thread count from 1 to the
-core count and the best is reported (its fairest setting); each figure is the best of --repeats.
+samples/s: predict on 4096 series. Both engines run with every thread count from 1 to the core
+count and each one's best is reported (thread count in parentheses; PyTorch runs eagerly); each
+figure is the best of --repeats. The load average before and after is printed: on a shared
+machine, compare only runs made while it was quiet.
 Prints a Markdown table of samples/s and ratios (ours / PyTorch).
 """
 
@@ -87,7 +89,6 @@ def best(f, repeats):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=0, help="our threads (0 = all cores)")
     ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
@@ -104,9 +105,10 @@ def main():
         ("dense 8×128, dropout 0.2, batch 32", lambda: dense(128, 8, 0.2), 32, 2),
         ("dense 8×512, dropout 0.2, batch 32", lambda: dense(512, 8, 0.2), 32, 1),
     ]
-    print(f"torch {torch.__version__}, {cores} cores, threads tried for PyTorch: 1..{cores}\n")
-    print("| row | ours train samples/s | PyTorch train samples/s (threads) | ratio | "
-          "ours inference samples/s | PyTorch inference samples/s (threads) | ratio |")
+    print(f"torch {torch.__version__}, {cores} cores, threads tried: 1..{cores}, "
+          f"load average {os.getloadavg()[0]:.2f}\n")
+    print("| row | ours train samples/s (threads) | PyTorch train samples/s (threads) | ratio | "
+          "ours inference samples/s (threads) | PyTorch inference samples/s (threads) | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, make, batch, epochs in rows:
         m = make()
@@ -115,15 +117,21 @@ def main():
         xs = x[:, None, :] if cnn else x
         xi = x_infer[:, None, :] if cnn else x_infer
         module = torch_module(m)
-        ours = best(lambda: ours_train(m, xs, y, batch, epochs, args.threads), args.repeats)
+        mine = {t: best(lambda: ours_train(m, xs, y, batch, epochs, t), args.repeats)
+                for t in range(1, cores + 1)}
+        ob = max(mine, key=mine.get)
+        ours = mine[ob]
         theirs = {t: best(lambda: torch_train(module, xs, y, batch, epochs, t), args.repeats)
                   for t in range(1, cores + 1)}
         tb = max(theirs, key=theirs.get)
-        oi = best(lambda: ours_infer(m, xi, args.threads), args.repeats)
+        mine_i = {t: best(lambda: ours_infer(m, xi, t), args.repeats) for t in range(1, cores + 1)}
+        oib = max(mine_i, key=mine_i.get)
+        oi = mine_i[oib]
         ti = {t: best(lambda: torch_infer(module, xi, t), args.repeats) for t in range(1, cores + 1)}
         tib = max(ti, key=ti.get)
-        print(f"| {name} | {ours:,.0f} | {theirs[tb]:,.0f} ({tb}) | {ours / theirs[tb]:.2f}× | "
-              f"{oi:,.0f} | {ti[tib]:,.0f} ({tib}) | {oi / ti[tib]:.2f}× |", flush=True)
+        print(f"| {name} | {ours:,.0f} ({ob}) | {theirs[tb]:,.0f} ({tb}) | {ours / theirs[tb]:.2f}× | "
+              f"{oi:,.0f} ({oib}) | {ti[tib]:,.0f} ({tib}) | {oi / ti[tib]:.2f}× |", flush=True)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -101,3 +101,68 @@ class Representation(Enum):
 def fourier_features(x: NDArray[np.float64], representation: Representation = Representation.packed,
                      norm: Norm = Norm.ortho, n_threads: int = 0) -> NDArray[np.float64]:
     """FFTW3 real-to-complex spectrum of each row of x (N, L)."""
+
+# --- neural networks (bind_nn.cpp): float32 arrays; x (N, C, L) or (N, F), targets (N, D) ---
+
+class Network:
+    """Sequential float32 network over one flat parameter buffer; layers are dicts with a
+    ``kind`` (dense, conv1d, avgpool1d, maxpool1d, flatten, dropout, relu, swish, silu, gelu,
+    tanh, sigmoid) and its fields (units, filters, kernel, stride, padding, pool, rate)."""
+    def __init__(self, input_shape: tuple[int, ...], layers: list[dict], seed: int = 0,
+                 max_batch: int = 256, max_chunks: int = 8) -> None: ...
+    @property
+    def n_params(self) -> int: ...
+    @property
+    def input_shape(self) -> tuple[int, ...]: ...
+    @property
+    def output_shape(self) -> tuple[int, ...]: ...
+    @property
+    def max_batch(self) -> int: ...
+    @property
+    def params(self) -> NDArray[np.float32]:
+        """A copy of the flat parameters (P,); assign a (P,) array to replace them."""
+    @params.setter
+    def params(self, value: NDArray[np.float32]) -> None: ...
+    @property
+    def grads(self) -> NDArray[np.float32]: ...
+    def param_tensors(self) -> list[tuple[str, int, tuple[int, ...]]]:
+        """(name, offset, shape) of each weight and bias, PyTorch layouts."""
+    def summary(self) -> list[tuple[str, tuple[int, ...], int]]: ...
+    def init(self, seed: int) -> None: ...
+    def set_max_batch(self, max_batch: int) -> None: ...
+    def predict(self, x: NDArray[np.float32], n_threads: int = 0) -> NDArray[np.float32]: ...
+    def loss(self, x: NDArray[np.float32], y: NDArray[np.float32], loss: str = "mse",
+             n_threads: int = 0) -> float: ...
+    def forward_backward(self, x: NDArray[np.float32], y: NDArray[np.float32], loss: str = "mse",
+                         training: bool = False, seed: int = 0, step: int = 0, n_threads: int = 0
+                         ) -> tuple[float, NDArray[np.float32], NDArray[np.float32]]:
+        """(loss, gradient (P,), input gradient shaped like x) of one batch."""
+
+class Adam:
+    """Adam (decoupled=False, L2 weight decay) or AdamW (decoupled=True) over a network's flat buffer."""
+    def __init__(self, n_params: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled: bool = False) -> None: ...
+    def step(self, network: Network, lr: float) -> None: ...
+    @property
+    def steps(self) -> int: ...
+    @property
+    def m(self) -> NDArray[np.float32]: ...
+    @property
+    def v(self) -> NDArray[np.float32]: ...
+    def reset(self) -> None: ...
+
+def network_size(input_shape: tuple[int, ...], layers: list[dict]) -> tuple[int, int]:
+    """(parameters, activation floats per sample) without allocating the network."""
+
+def epoch_order(seed: int, epoch: int, n: int) -> list[int]:
+    """The trainer's shuffled sample order for one epoch."""
+
+def fit(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32],
+        x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
+        epochs: int = 100, batch_size: int = 32, loss: str = "mse", lr: float = 1e-3,
+        schedule: str = "constant", warmup_steps: int = 0, step_epochs: int = 1, gamma: float = 0.1,
+        min_lr: float = 0.0, clip_norm: float = 0.0, patience: int = 0, min_delta: float = 0.0,
+        restore_best: bool = True, shuffle: bool = True, seed: int = 0, n_threads: int = 0,
+        progress=None, progress_interval: float = 0.2) -> dict:
+    """Train in place (GIL released); history dict: loss, val_loss, lr, seconds (per epoch),
+    step_loss, best_epoch, stopped_early, interrupted. Ctrl-C raises KeyboardInterrupt."""

@@ -1,0 +1,55 @@
+"""The command line: the main job at a small size, simulate → train → predict, configs, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fhn_inverse import cli
+
+
+def test_demo_reports_and_writes(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path), "--train-size", "300", "--test-size", "200",
+                     "--epochs", "8", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "clean/noisy" in out and "Median-APE" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["results"]["clean/clean"]["r2"]["theta0"] > 0.5
+    for name in ("loss_curves.png", "prior_samples.png", "models/cnn_train-noisy.safetensors"):
+        assert (tmp_path / name).exists()
+
+
+def test_simulate_train_predict_round_trip(tmp_path, capsys):
+    data = tmp_path / "data.npz"
+    model = tmp_path / "map.safetensors"
+    assert cli.main(["simulate", str(data), "-n", "300", "--quiet"]) == 0
+    config = tmp_path / "run.toml"
+    config.write_text("epochs = 3\nbatch_size = 64\n")
+    assert cli.main(["train", str(data), str(model), "--config", str(config), "--quiet"]) == 0
+    import fhn_inverse as fi
+
+    series = fi.Dataset.load(data).d[:5]
+    np.savetxt(tmp_path / "series.csv", series, delimiter=",")
+    assert cli.main(["predict", str(model), str(tmp_path / "series.csv"), "-o", str(tmp_path / "pred.csv")]) == 0
+    pred = np.loadtxt(tmp_path / "pred.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(pred, fi.InverseMap.load(model).predict(series), rtol=1e-6)
+    assert fi.InverseMap.load(model)._training["epochs"] == 3
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["simulate", "x.npz", "-n", "0"], "n must be >= 1, got 0"),
+    (["reproduce", "everything"], "invalid choice"),
+    (["demo", "--epochs", "many"], "invalid int value"),
+])
+def test_bad_arguments_exit_with_a_message(argv, match, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2 and match in capsys.readouterr().err
+
+
+def test_bad_config(tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text("colour = 'blue'\n")
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", str(tmp_path / "x.npz"), "--config", str(config)])
+    assert "unknown option 'colour'" in capsys.readouterr().err
