@@ -9,6 +9,21 @@ nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
+# The figures each notebook shows (PNG outputs); a notebook not listed must show at least DEFAULT_IMAGES.
+MIN_IMAGES = {
+    "01_forward_model.ipynb": 4,              # the two parameter sweeps, the prior samples, the noisy series
+    "02_accuracy_and_architecture.ipynb": 2,  # predicted vs true: best dense, best CNN
+    "03_training_size.ipynb": 8,              # Median-APE and R² vs N, the study's curves, 3 regimes, loss, prior
+    "04_noise.ipynb": 4,                      # noisy vs clean series, predicted vs true per regime
+    "05_resimulation.ipynb": 3,               # re-simulated series per regime
+    "06_joint_noise_inference.ipynb": 2,      # (σ, ρ) samples, predicted vs true (θ0, θ1, σ, ρ)
+}
+DEFAULT_IMAGES = 4
+
+
+def test_every_notebook_has_an_image_count():
+    assert {p.name for p in NOTEBOOKS} == set(MIN_IMAGES)
+
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path, monkeypatch, tmp_path):
@@ -19,4 +34,4 @@ def test_notebook_runs(path, monkeypatch, tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
-    assert len(images) >= 4  # the two parameter sweeps, the prior samples, the noisy series
+    assert len(images) >= MIN_IMAGES.get(path.name, DEFAULT_IMAGES)
