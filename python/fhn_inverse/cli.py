@@ -154,6 +154,16 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from fhn_inverse import report
+
+    text = report.compare(args.root)
+    if not text:
+        raise ValueError(f"no results.json of train_size, resimulation or joint under {args.root}")
+    print(text)
+    return 0
+
+
 def _add_common(p, seed=True):
     if seed:
         p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -217,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")
     _add_common(rep)
     rep.set_defaults(func=_reproduce)
+
+    cmp_ = sub.add_parser("report", help="tables of reproduced results beside the study's (Markdown)")
+    cmp_.add_argument("root", type=Path, help="folder holding the runs (the --out of 'reproduce')")
+    cmp_.set_defaults(func=_report)
     return parser
 
 
