@@ -99,6 +99,8 @@ def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
     for label, values in values_by_regime.items():
         ax.plot(sizes, values, "o-", label=label)
     ax.set_xscale("log")
+    ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
+    ax.xaxis.set_minor_locator(__import__("matplotlib").ticker.NullLocator())
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("training samples N")
