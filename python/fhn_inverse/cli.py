@@ -147,8 +147,13 @@ def _reproduce(args) -> int:
     from fhn_inverse import experiments
 
     out = Path(args.out) / args.name
+    overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
+                                   ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
+                                   ("validation", args.validation), ("patience", args.patience)) if v is not None}
+    if args.no_validation:
+        overrides.update(validation=None, patience=None)
     result = experiments.reproduce(args.name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
-                                   **({"n_threads": args.threads} if args.threads else {}))
+                                   **overrides)
     print(json.dumps(result["results"], indent=2)[:4000])
     print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
     return 0
@@ -225,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     rep.add_argument("--quick", action="store_true", help="small size (under a minute)")
     rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")
+    rep.add_argument("--epochs", type=int, help="training epochs (default: the study's 200)")
+    rep.add_argument("--optimizer", choices=("adam", "adamw"), help="optimizer (default: adam)")
+    rep.add_argument("--weight-decay", type=float, help="weight decay (AdamW: decoupled; default: none)")
+    rep.add_argument("--validation", type=float, help="validation fraction for early stopping (default: 0.1)")
+    rep.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: 40)")
+    rep.add_argument("--no-validation", action="store_true", help="train on all N samples for all epochs")
     _add_common(rep)
     rep.set_defaults(func=_reproduce)
 

@@ -45,6 +45,8 @@ class Training:
     lr: float = 2e-3
     validation: float | None = 0.1
     patience: int | None = 40
+    optimizer: str = "adam"
+    weight_decay: float | None = None
     seed: int = 0
     n_threads: int = 0
 
@@ -118,6 +120,7 @@ def _series(data: Dataset, clean: bool) -> np.ndarray:
 
 def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap:
     return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
+                     optimizer=training.optimizer, weight_decay=training.weight_decay,
                      validation=training.validation, early_stopping=training.patience, seed=training.seed,
                      n_threads=training.n_threads, progress=progress)
 
