@@ -277,7 +277,14 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
     search_training = replace(setup.training, validation=None, patience=None)
     trials_table, best = [], {}
     for family in families:
-        candidates = [defaults[family]] + [space[family]() for _ in range(max(0, trials - 1))]
+        candidates, seen = [defaults[family]], {json.dumps(defaults[family])}
+        for _ in range(100 * trials):  # distinct draws; the space holds more than any sensible budget
+            if len(candidates) >= trials:
+                break
+            params = space[family]()
+            if json.dumps(params) not in seen:
+                seen.add(json.dumps(params))
+                candidates.append(params)
         for params in tqdm(candidates, desc=f"search {family}", disable=not progress):
             model = families[family](seed=setup.training.seed, **params)
             model.fit(x_pool[:-n_val], y_pool[:-n_val], epochs=search_training.epochs,
