@@ -37,8 +37,10 @@ def _demo(args) -> int:
                                test_size=args.test_size, n_threads=args.threads, progress=not args.quiet)
     t_sim = time.perf_counter() - start
     print(f"simulated {len(pool) + len(test):,} series (training {len(pool):,}, test {len(test):,}) in {t_sim:.1f} s")
+    # The last 10 % of the training series are held out; the epoch with the best validation loss
+    # is kept (restore-best), as in the experiments.
     training = experiments.Training(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                    validation=None, patience=None, seed=args.seed, n_threads=args.threads)
+                                    validation=0.1, patience=args.epochs, seed=args.seed, n_threads=args.threads)
     rows, results, histories, fit_seconds = [], {}, {}, 0.0
     for train_kind in ("clean", "noisy"):
         t0 = time.perf_counter()
