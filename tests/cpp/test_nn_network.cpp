@@ -187,3 +187,59 @@ TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
   std::sort(s.begin(), s.end());
   for (long i = 0; i < 100; ++i) EXPECT_EQ(s[i], i);
 }
+
+// Wide maps (a Dense layer with >= 256 inputs and outputs) run each GEMM over the whole batch in
+// fixed parts spread over the threads: the same gradients as central differences, bitwise
+// identical for any thread count (dropout included), and no allocation per step.
+TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
+  LayerSpec drop{"dropout"};
+  drop.rate = 0.2;
+  const std::vector<LayerSpec> specs = {dense(300), spec("swish"), dense(520), spec("tanh"),
+                                        drop, dense(2)};
+  Network net(Shape::vector(260), specs, 9, 40);
+  ASSERT_TRUE(net.wide());
+  const long n = 37;
+  std::vector<float> x = random_vector(n * 260, 70), t = random_vector(n * 2, 71);
+  std::vector<float> dx(n * 260);
+  net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 2, dx.data());
+  std::vector<float> g(net.grads(), net.grads() + net.n_params());
+  auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 2); };
+  fhn_inverse::testing::GradientCheckOptions opt;
+  opt.step = 3e-3;
+  // central differences on a spread of parameters (every layer, both sides of part boundaries)
+  for (long i = 0; i < net.n_params(); i += 997)
+    check_gradient(f, net.params() + i, 1, g.data() + i, "wide network dθ[" + std::to_string(i) + "]", opt);
+  for (long i = 0; i < n * 260; i += 331)
+    check_gradient(f, x.data() + i, 1, dx.data() + i, "wide network dx[" + std::to_string(i) + "]", opt);
+  // the same network with its GEMMs unsplit (whole-batch, one part) agrees to rounding
+  Network ref(Shape::vector(260), specs, 9, 40);
+  for (const auto& l : ref.layers())
+    if (auto d = dynamic_cast<Dense*>(l.get())) d->split = false;
+  std::vector<float> dx_ref(n * 260);
+  ref.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 2, dx_ref.data());
+  float gmax = 0.0f;
+  for (long i = 0; i < net.n_params(); ++i) gmax = std::max(gmax, std::abs(g[i]));
+  for (long i = 0; i < net.n_params(); ++i) ASSERT_NEAR(g[i], ref.grads()[i], 1e-5f * gmax) << i;
+
+  const double l1 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 3, 5, 1);
+  std::vector<float> g1(net.grads(), net.grads() + net.n_params());
+  const double l2 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 3, 5, 2);
+  EXPECT_EQ(l1, l2);
+  for (long i = 0; i < net.n_params(); ++i) ASSERT_EQ(g1[i], net.grads()[i]) << i;
+  std::vector<float> y1(n * 2), y2(n * 2);
+  net.predict(x.data(), n, y1.data(), 1);
+  net.predict(x.data(), n, y2.data(), 2);
+  for (long i = 0; i < n * 2; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
+
+  Adam adam(net.n_params(), {});
+  for (int warm = 0; warm < 2; ++warm) {
+    net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 0, warm, 2);
+    adam.step(net.params(), net.grads(), 1e-3, 2);
+  }
+  const long before = g_mallocs.load();
+  for (int s = 0; s < 3; ++s) {
+    net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 0, 10 + s, 2);
+    adam.step(net.params(), net.grads(), 1e-3, 2);
+  }
+  EXPECT_EQ(g_mallocs.load() - before, 0);
+}

@@ -32,14 +32,23 @@ std::string activation_name(ActivationKind kind) {
   return "?";
 }
 
-void Activation::forward(const float*, const float* x_, float* y_, long n, float*,
+void Activation::forward(const float*, const float* x_, float* y_, long n, float* scratch,
                          const Context&) const {
   const long count = n * in_.size();
   ConstMapArr x(x_, count);
   MapArr y(y_, count);
   switch (kind) {
     case ActivationKind::relu: y = x.max(0.0f); break;
-    case ActivationKind::swish: y = x / (1.0f + (-x).exp()); break;
+    case ActivationKind::swish: {  // y = x σ(x), σ kept for backward
+      if (!scratch) {  // called on its own, without a workspace
+        y = x * (1.0f / (1.0f + (-x).exp()));
+        break;
+      }
+      MapArr s(scratch, count);
+      s = 1.0f / (1.0f + (-x).exp());
+      y = x * s;
+      break;
+    }
     case ActivationKind::gelu: y = 0.5f * x * (1.0f + (x * float(M_SQRT1_2)).erf()); break;
     case ActivationKind::tanh: y = x.tanh(); break;
     case ActivationKind::sigmoid: y = 1.0f / (1.0f + (-x).exp()); break;
@@ -47,7 +56,7 @@ void Activation::forward(const float*, const float* x_, float* y_, long n, float
 }
 
 void Activation::backward(const float*, const float* x_, const float* y_, const float* dy_,
-                          float* dx_, float*, long n, float*) const {
+                          float* dx_, float*, long n, float* scratch) const {
   if (!dx_) return;
   const long count = n * in_.size();
   ConstMapArr x(x_, count), y(y_, count), dy(dy_, count);
@@ -55,15 +64,9 @@ void Activation::backward(const float*, const float* x_, const float* y_, const 
   constexpr float inv_sqrt_2pi = 0.3989422804014327f;
   switch (kind) {
     case ActivationKind::relu: dx = (x > 0.0f).select(dy, 0.0f); break;
-    case ActivationKind::swish: {
-      // d/dx x σ(x) = σ(x) (1 + x (1 − σ(x)))
-      for (long i = 0; i < count; i += 4096) {  // blockwise to keep σ in L1 without scratch
-        const long m = std::min<long>(4096, count - i);
-        Eigen::Array<float, 4096, 1> s;
-        s.head(m) = 1.0f / (1.0f + (-x.segment(i, m)).exp());
-        dx.segment(i, m) =
-            dy.segment(i, m) * s.head(m) * (1.0f + x.segment(i, m) * (1.0f - s.head(m)));
-      }
+    case ActivationKind::swish: {  // d/dx x σ(x) = σ(x) (1 + x (1 − σ(x))), σ cached by forward
+      ConstMapArr sg(scratch, count);
+      dx = dy * sg * (1.0f + x * (1.0f - sg));
       break;
     }
     case ActivationKind::gelu:

@@ -58,6 +58,64 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
   }
 }
 
+namespace {
+long split_count(long rows) { return std::max(1L, std::min(4L, rows / 128)); }
+// Rows [lo, hi) of part p of `parts` over `rows`, boundaries on multiples of 8.
+void split_range(long rows, long parts, long p, long& lo, long& hi) {
+  const long step = ((rows + parts - 1) / parts + 7) / 8 * 8;
+  lo = std::min(rows, p * step);
+  hi = std::min(rows, lo + step);
+}
+}  // namespace
+
+long Dense::parts(bool backward) const {
+  if (!split) return 1;
+  return backward ? std::max(split_count(units), split_count(in_.length)) : split_count(units);
+}
+
+void Dense::forward_part(const float* params, const float* x, float* y, long n, long part) const {
+  const long fin = in_.length;
+  long lo, hi;
+  split_range(units, split_count(units), part, lo, hi);
+  if (hi <= lo) return;
+  ConstMapRow W(params, units, fin);
+  ConstMapVec b(params + units * fin, units);
+  ConstMapCol X(x, fin, n);
+  MapCol Y(y, units, n);
+  Y.middleRows(lo, hi - lo).noalias() = W.middleRows(lo, hi - lo) * X;
+  Y.middleRows(lo, hi - lo).colwise() += b.segment(lo, hi - lo);
+}
+
+void Dense::backward_part(const float* params, const float* x, const float* dy, float* dx,
+                          float* dparams, long n, long part) const {
+  const long fin = in_.length;
+  ConstMapCol X(x, fin, n);
+  ConstMapCol dY(dy, units, n);
+  long lo, hi;
+  if (part < split_count(units)) {
+    split_range(units, split_count(units), part, lo, hi);
+    if (hi > lo) {
+      MapRow dW(dparams, units, fin);
+      MapVec db(dparams + units * fin, units);
+      // column blocks of ≤ 512 keep Eigen's packing buffers on the stack (≈ 1 MB at most)
+      for (long c = 0; c < fin; c += 512) {
+        const long cw = std::min(512L, fin - c);
+        dW.block(lo, c, hi - lo, cw).noalias() +=
+            dY.middleRows(lo, hi - lo) * X.middleRows(c, cw).transpose();
+      }
+      db.segment(lo, hi - lo) += dY.middleRows(lo, hi - lo).rowwise().sum();
+    }
+  }
+  if (dx && part < split_count(fin)) {
+    split_range(fin, split_count(fin), part, lo, hi);
+    if (hi > lo) {
+      ConstMapRow W(params, units, fin);
+      MapCol dX(dx, fin, n);
+      dX.middleRows(lo, hi - lo).noalias() = W.middleCols(lo, hi - lo).transpose() * dY;
+    }
+  }
+}
+
 // --------------------------------------------------------------------------------------- Conv1D
 Padding parse_padding(const std::string& name) {
   if (name == "valid") return Padding::valid;
@@ -202,6 +260,19 @@ void Pool1D::backward(const float*, const float* x, const float*, const float* d
   if (!dx) return;
   const long rows = in_.channels * n, lin = in_.length, lout = out_length;
   const float inv = 1.0f / static_cast<float>(pool);
+  if (kind == Kind::average && pool == 2 && stride == 2) {  // the study's pooling: no scatter
+    for (long r = 0; r < rows; ++r) {
+      const float* dyr = dy + r * lout;
+      float* dxr = dx + r * lin;
+      for (long l = 0; l < lout; ++l) {
+        const float g = dyr[l] * inv;
+        dxr[2 * l] = g;
+        dxr[2 * l + 1] = g;
+      }
+      for (long l = 2 * lout; l < lin; ++l) dxr[l] = 0.0f;
+    }
+    return;
+  }
   std::fill(dx, dx + rows * lin, 0.0f);
   for (long r = 0; r < rows; ++r) {
     const float* xr = x + r * lin;
@@ -259,7 +330,7 @@ void Dropout::forward(const float*, const float* x, float* y, long n, float* scr
   const long count = n * in_.size();
   if (!ctx.training || rate == 0.0) {
     std::memcpy(y, x, sizeof(float) * count);
-    if (ctx.training) std::fill(scratch, scratch + count, 1.0f);
+    if (ctx.training || ctx.backward) std::fill(scratch, scratch + count, 1.0f);
     return;
   }
   const std::uint64_t index = (ctx.step << 24) ^ (static_cast<std::uint64_t>(ctx.layer) << 12) ^

@@ -91,6 +91,12 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   }
   require(!shape.is_sequence(),
           "the last layer must output a vector (add flatten and dense), got shape " + shape.str());
+  for (auto& l : layers_)
+    if (auto d = dynamic_cast<Dense*>(l.get()))
+      wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
+  if (wide_)
+    for (auto& l : layers_)
+      if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
   params_.assign(p, 0.0f);
   grads_.assign(p, 0.0f);
   init(seed);
@@ -133,6 +139,7 @@ void Network::set_max_batch(long max_batch) {
 }
 
 Network::Plan Network::plan(long n, bool eval) const {
+  if (wide_) return {1, n};
   const long min_chunk = eval ? kMinEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
@@ -162,15 +169,24 @@ void Network::allocate() {
     ws.dbuf[0].assign(biggest * cap, 0.0f);
     ws.dbuf[1].assign(biggest * cap, 0.0f);
     ws.scratch.assign(std::max(scratch, 1L), 0.0f);
-    ws.grads.assign(params_.size(), 0.0f);
+    ws.grads.assign(wide_ ? 0 : params_.size(), 0.0f);  // wide maps accumulate into grads_
   }
 }
 
 const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                                    const Context& base) const {
+                                    const Context& base, const float** input) const {
   float* a0 = ws.act.data();
   const long in_size = input_.size();
-  if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, N, L)
+  // A first Dense or Conv1D layer reads the caller's rows in place when the user layout equals
+  // the engine layout (vectors, one-channel sequences): both repack their input anyway, so the
+  // result does not depend on where it lies.
+  const float* in0 = a0;
+  const bool direct = !(input_.is_sequence() && input_.channels > 1) &&
+                      (dynamic_cast<const Dense*>(layers_[0].get()) ||
+                       dynamic_cast<const Conv1D*>(layers_[0].get()));
+  if (direct) {
+    in0 = x + r0 * in_size;
+  } else if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, N, L)
     const long c = input_.channels, l = input_.length;
     for (long j = 0; j < nc; ++j)
       for (long ci = 0; ci < c; ++ci)
@@ -178,12 +194,53 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
   } else {
     std::memcpy(a0, x + r0 * in_size, sizeof(float) * nc * in_size);
   }
+  if (input) *input = in0;
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     ctx.layer = static_cast<long>(i);
-    layers_[i]->forward(params_.data() + param_offset_[i], a0 + act_offset_[i],
+    layers_[i]->forward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],
                         a0 + act_offset_[i + 1], nc, ws.scratch.data() + scratch_offset_[i],
                         ctx);
+  }
+  return a0 + act_offset_.back();
+}
+
+const float* Network::forward_wide(Workspace& ws, const float* x, long n, const Context& base,
+                                   const float** input) const {
+  float* a0 = ws.act.data();
+  const bool direct = !(input_.is_sequence() && input_.channels > 1) &&
+                      dynamic_cast<const Dense*>(layers_[0].get());
+  const float* in0 = direct ? x : a0;
+  if (input) *input = in0;
+  if (!direct) {
+#pragma omp single
+    {
+      const long in_size = input_.size();
+      if (input_.is_sequence() && input_.channels > 1) {
+        const long c = input_.channels, l = input_.length;
+        for (long j = 0; j < n; ++j)
+          for (long ci = 0; ci < c; ++ci)
+            std::memcpy(a0 + (ci * n + j) * l, x + j * in_size + ci * l, sizeof(float) * l);
+      } else {
+        std::memcpy(a0, x, sizeof(float) * n * in_size);
+      }
+    }
+  }
+  Context ctx = base;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    ctx.layer = static_cast<long>(i);
+    const Layer& L = *layers_[i];
+    const float* p = params_.data() + param_offset_[i];
+    const float* xi = i == 0 ? in0 : a0 + act_offset_[i];
+    float* yi = a0 + act_offset_[i + 1];
+    const long parts = L.parts(false);
+    if (parts > 1) {
+#pragma omp for schedule(dynamic, 1)
+      for (long q = 0; q < parts; ++q) L.forward_part(p, xi, yi, n, q);
+    } else {
+#pragma omp single
+      L.forward(p, xi, yi, n, ws.scratch.data() + scratch_offset_[i], ctx);
+    }
   }
   return a0 + act_offset_.back();
 }
@@ -191,6 +248,17 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
 void Network::predict(const float* x, long n, float* y, int n_threads) const {
   const int threads = resolve_threads(n_threads);
   const long dout = output_shape().size();
+  if (wide_) {
+#pragma omp parallel num_threads(threads)
+    for (long start = 0; start < n; start += max_batch_) {
+      const long nb = std::min(max_batch_, n - start);
+      const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
+                                      nullptr);
+#pragma omp single
+      std::memcpy(y + start * dout, out, sizeof(float) * nb * dout);
+    }
+    return;
+  }
   for (long start = 0; start < n; start += max_batch_) {
     const long nb = std::min(max_batch_, n - start);
     const Plan pl = plan(nb, true);
@@ -211,6 +279,17 @@ double Network::loss(const float* x, const float* t, long n, LossKind kind, int 
   const long dout = output_shape().size();
   const long d = loss_target_size(kind, dout);
   double total = 0.0;
+  if (wide_) {
+#pragma omp parallel num_threads(threads)
+    for (long start = 0; start < n; start += max_batch_) {
+      const long nb = std::min(max_batch_, n - start);
+      const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
+                                      nullptr);
+#pragma omp single
+      total += evaluate_loss(kind, out, t + start * d, nullptr, nb, d, static_cast<double>(n));
+    }
+    return total;
+  }
   std::vector<double> part(plan(max_batch_, true).chunks);
   for (long start = 0; start < n; start += max_batch_) {
     const long nb = std::min(max_batch_, n - start);
@@ -244,6 +323,60 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
   const long P = n_params();
   double part[64];
   const long nchunks = pl.chunks;
+  if (wide_) {  // one chunk, split GEMMs, gradients straight into grads_
+    double loss_value = 0.0;
+    Workspace& ws = workspaces_[0];
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (long k = 0; k < P; k += 65536)
+        std::fill(grads_.data() + k, grads_.data() + std::min(P, k + 65536), 0.0f);
+      Context ctx;
+      ctx.training = training;
+      ctx.backward = true;
+      ctx.seed = seed;
+      ctx.step = step;
+      const float* in0 = nullptr;
+      const float* out = forward_wide(ws, x, n, ctx, &in0);
+      float* a0 = ws.act.data();
+#pragma omp single
+      loss_value = evaluate_loss(kind, out, t, ws.dbuf[0].data(), n, d, static_cast<double>(n));
+      int cur = 0;
+      for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
+        const bool need_dx = i > 0 || dx != nullptr;
+        float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
+        const Layer& L = *layers_[i];
+        const float* xi = i == 0 ? in0 : a0 + act_offset_[i];
+        const long parts = L.parts(true);
+        if (parts > 1) {
+#pragma omp for schedule(dynamic, 1)
+          for (long q = 0; q < parts; ++q)
+            L.backward_part(params_.data() + param_offset_[i], xi, ws.dbuf[cur].data(), dxi,
+                            grads_.data() + param_offset_[i], n, q);
+        } else {
+#pragma omp single
+          L.backward(params_.data() + param_offset_[i], xi, a0 + act_offset_[i + 1],
+                     ws.dbuf[cur].data(), dxi, grads_.data() + param_offset_[i], n,
+                     ws.scratch.data() + scratch_offset_[i]);
+        }
+        cur = 1 - cur;
+      }
+#pragma omp single
+      if (dx) {
+        const float* g0 = ws.dbuf[cur].data();
+        const long in_size = input_.size();
+        if (input_.is_sequence() && input_.channels > 1) {
+          const long c = input_.channels, l = input_.length;
+          for (long j = 0; j < n; ++j)
+            for (long ci = 0; ci < c; ++ci)
+              std::memcpy(dx + j * in_size + ci * l, g0 + (ci * n + j) * l, sizeof(float) * l);
+        } else {
+          std::memcpy(dx, g0, sizeof(float) * n * in_size);
+        }
+      }
+    }
+    return loss_value;
+  }
 #pragma omp parallel num_threads(threads)
   {
 #pragma omp for schedule(dynamic, 1)
@@ -255,10 +388,12 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       if (nc <= 0) continue;
       Context ctx;
       ctx.training = training;
+      ctx.backward = true;
       ctx.seed = seed;
       ctx.step = step;
       ctx.chunk = g;
-      const float* out = forward_chunk(ws, x, r0, nc, ctx);
+      const float* in0 = nullptr;
+      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0);
       float* dy = ws.dbuf[0].data();
       part[g] = evaluate_loss(kind, out, t + r0 * d, dy, nc, d, static_cast<double>(n));
       float* a0 = ws.act.data();
@@ -266,7 +401,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
         const bool need_dx = i > 0 || dx != nullptr;
         float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
-        layers_[i]->backward(params_.data() + param_offset_[i], a0 + act_offset_[i],
+        layers_[i]->backward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],
                              a0 + act_offset_[i + 1], ws.dbuf[cur].data(), dxi,
                              ws.grads.data() + param_offset_[i], nc,
                              ws.scratch.data() + scratch_offset_[i]);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "fhn_inverse/simulate/parallel.hpp"
+
 namespace fhn_inverse::train {
 
 using nn::require;
@@ -95,7 +97,7 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
                                static_cast<std::uint64_t>(optimizer.steps()), config.n_threads);
       if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
       lr = schedule.at(optimizer.steps());
-      optimizer.step(net.params(), net.grads(), lr);
+      optimizer.step(net.params(), net.grads(), lr, resolve_threads(config.n_threads));
       h.step_loss.push_back(static_cast<float>(loss));
       sum += loss * nb;
       seen += nb;

@@ -19,6 +19,7 @@ namespace fhn_inverse::nn {
 // draws (dropout), so masks depend on (seed, step, layer, chunk) and not on the thread.
 struct Context {
   bool training = false;
+  bool backward = false;  // a backward pass follows (layers keep what it needs even in eval mode)
   std::uint64_t seed = 0;
   std::uint64_t step = 0;
   long layer = 0;
@@ -43,6 +44,14 @@ class Layer {
   // dy (n · out) → dx (n · in), dparams += ∂loss/∂params.
   virtual void backward(const float* params, const float* x, const float* y, const float* dy,
                         float* dx, float* dparams, long n, float* scratch) const = 0;
+  // Wide layers split one whole-batch pass into a fixed number of independent parts (disjoint
+  // outputs), run by the threads of the caller's parallel region; the count depends only on
+  // the layer's shape, so results do not depend on the thread count. 1 = not splittable.
+  virtual long parts(bool /*backward*/) const { return 1; }
+  virtual void forward_part(const float* /*params*/, const float* /*x*/, float* /*y*/, long /*n*/,
+                            long /*part*/) const {}
+  virtual void backward_part(const float* /*params*/, const float* /*x*/, const float* /*dy*/,
+                             float* /*dx*/, float* /*dparams*/, long /*n*/, long /*part*/) const {}
 
  protected:
   Shape in_;
@@ -60,6 +69,14 @@ struct Dense : Layer {
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
+  // Split mode (set by the Network for wide maps): forward and dW by output rows (≥ 128 rows a
+  // part, at most 4 parts), dX by input features likewise.
+  bool split = false;
+  long parts(bool backward) const override;
+  void forward_part(const float* params, const float* x, float* y, long n,
+                    long part) const override;
+  void backward_part(const float* params, const float* x, const float* dy, float* dx,
+                     float* dparams, long n, long part) const override;
 };
 
 enum class Padding { valid, same };

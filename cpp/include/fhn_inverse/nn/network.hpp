@@ -46,6 +46,8 @@ class Network {
 
   Shape input_shape() const { return input_; }
   Shape output_shape() const { return layers_.back()->output_shape(); }
+  // True when whole-batch split GEMMs replace per-chunk execution (see forward_wide).
+  bool wide() const { return wide_; }
   long n_params() const { return static_cast<long>(params_.size()); }
   long max_batch() const { return max_batch_; }
   const std::vector<LayerSpec>& specs() const { return specs_; }
@@ -83,8 +85,15 @@ class Network {
   Plan plan(long n, bool eval) const;
   void allocate();
   // Forward of rows [r0, r0+nc) of x through the chunk workspace; returns the output pointer.
+  // Wide maps (a Dense layer with ≥ 256 inputs and ≥ 256 outputs): the whole batch is one
+  // chunk and every split layer's GEMMs run in fixed parts over the threads; called by every
+  // thread of a parallel region. Same *input contract as forward_chunk.
+  const float* forward_wide(Workspace& ws, const float* x, long n, const Context& ctx,
+                            const float** input) const;
+  bool wide_ = false;
+  // *input (if given) receives where the first layer read its input.
   const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                             const Context& ctx) const;
+                             const Context& ctx, const float** input = nullptr) const;
 
   Shape input_;
   std::vector<LayerSpec> specs_;

@@ -21,8 +21,9 @@ struct AdamConfig {
 class Adam {
  public:
   Adam(long n_params, AdamConfig config);
-  // One update of params (P) with grads (P) at learning rate lr > 0.
-  void step(float* params, const float* grads, double lr);
+  // One update of params (P) with grads (P) at learning rate lr > 0. Large buffers are split
+  // over n_threads (element-wise: the result does not depend on the thread count).
+  void step(float* params, const float* grads, double lr, int n_threads = 1);
   void reset();
   long steps() const { return t_; }
   const AdamConfig& config() const { return config_; }
