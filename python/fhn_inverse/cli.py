@@ -151,6 +151,7 @@ def _reproduce(args) -> int:
     out = Path(args.out) / args.name
     overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
+                                   ("schedule", args.schedule),
                                    ("validation", args.validation), ("patience", args.patience)) if v is not None}
     if args.no_validation:
         overrides.update(validation=None, patience=None)
@@ -235,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--epochs", type=int, help="training epochs (default: the study's 200)")
     rep.add_argument("--optimizer", choices=("adam", "adamw"), help="optimizer (default: adam)")
     rep.add_argument("--weight-decay", type=float, help="weight decay (AdamW: decoupled; default: none)")
+    rep.add_argument("--schedule", choices=("constant", "warmup", "step", "cosine"),
+                     help="learning-rate schedule (default: constant)")
     rep.add_argument("--validation", type=float, help="validation fraction for early stopping (default: 0.1)")
     rep.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: 40)")
     rep.add_argument("--no-validation", action="store_true", help="train on all N samples for all epochs")

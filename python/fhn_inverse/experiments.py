@@ -47,6 +47,7 @@ class Training:
     patience: int | None = 40
     optimizer: str = "adam"
     weight_decay: float | None = None
+    schedule: str = "constant"
     seed: int = 0
     n_threads: int = 0
 
@@ -120,7 +121,7 @@ def _series(data: Dataset, clean: bool) -> np.ndarray:
 
 def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap:
     return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
-                     optimizer=training.optimizer, weight_decay=training.weight_decay,
+                     optimizer=training.optimizer, weight_decay=training.weight_decay, schedule=training.schedule,
                      validation=training.validation, early_stopping=training.patience, seed=training.seed,
                      n_threads=training.n_threads, progress=progress)
 
