@@ -24,6 +24,7 @@ inline void check_layer_gradients(const nn::Layer& layer, std::vector<float> x, 
                                   nn::Context ctx = {}, GradientCheckOptions opt = {}) {
   const long in = layer.input_shape().size() * n, out = layer.output_shape().size() * n;
   ASSERT_EQ(static_cast<long>(x.size()), in);
+  ctx.backward = true;  // every forward here is followed by a backward
   std::vector<float> params = random_vector(layer.n_params(), 7);
   std::vector<float> scratch(std::max(layer.scratch_size(n), 1L));
   std::vector<float> y(out), w = random_vector(out, 8);

@@ -33,14 +33,14 @@ std::string activation_name(ActivationKind kind) {
 }
 
 void Activation::forward(const float*, const float* x_, float* y_, long n, float* scratch,
-                         const Context&) const {
+                         const Context& ctx) const {
   const long count = n * in_.size();
   ConstMapArr x(x_, count);
   MapArr y(y_, count);
   switch (kind) {
     case ActivationKind::relu: y = x.max(0.0f); break;
     case ActivationKind::swish: {  // y = x σ(x), σ kept for backward
-      if (!scratch) {  // called on its own, without a workspace
+      if (!scratch || !ctx.backward) {  // inference, or called without a workspace: no cache
         y = x * (1.0f / (1.0f + (-x).exp()));
         break;
       }
