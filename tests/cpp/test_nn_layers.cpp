@@ -32,6 +32,27 @@ TEST(Dense, Gradients) {
   check_layer_gradients(d, random_vector(4 * 5, 1), 4);
 }
 
+// Few outputs on a long input take the register-blocked path (blocks of 2 rows × 4 samples):
+// odd units, a length that is no multiple of 8 and a batch with a tail exercise every remainder.
+TEST(Dense, NarrowLayerOnLongInputMatchesDoubleReference) {
+  const long fin = 1001, units = 33, n = 7;
+  Dense d(Shape::vector(fin), units);
+  const std::vector<float> params = random_vector(d.n_params(), 11), x = random_vector(n * fin, 12);
+  std::vector<float> y(n * units);
+  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < units; ++j) {
+      double ref = params[units * fin + j];
+      for (long k = 0; k < fin; ++k) ref += double(params[j * fin + k]) * x[i * fin + k];
+      EXPECT_NEAR(y[i * units + j], ref, 1e-4 * (1.0 + std::abs(ref))) << i << "," << j;
+    }
+}
+
+TEST(Dense, NarrowLayerGradients) {
+  Dense d(Shape::vector(300), 3);
+  check_layer_gradients(d, random_vector(5 * 300, 13), 5);
+}
+
 TEST(Dense, RejectsBadArguments) {
   EXPECT_THROW(Dense(Shape::vector(3), 0), std::invalid_argument);
   EXPECT_THROW(Dense(Shape::sequence(2, 3), 4), std::invalid_argument);
