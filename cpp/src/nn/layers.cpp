@@ -48,6 +48,20 @@ void dot_block(const float* const* w, const float* const* x, long fin, float* ou
     }
 }
 
+// All weight rows, in pairs, against S samples: out[s·units + j] for j < units.
+template <int S>
+void narrow_rows(const float* W, const float* const* xs, float* out, long units, long fin) {
+  long j = 0;
+  for (; j + 2 <= units; j += 2) {
+    const float* ws[2] = {W + j * fin, W + (j + 1) * fin};
+    dot_block<2, S>(ws, xs, fin, out + j, units);
+  }
+  if (j < units) {
+    const float* ws[1] = {W + j * fin};
+    dot_block<1, S>(ws, xs, fin, out + j, units);
+  }
+}
+
 // Y (Fout, N) = W (Fout, Fin) X (Fin, N) for few outputs and many inputs (the first layer of a
 // dense map on a raw series): a general GEMM spends as long packing X as multiplying it there.
 // Blocks of 2 weight rows × 4 samples keep 8 accumulators, 2 weight and 1 input vector in
@@ -56,27 +70,11 @@ void narrow_dense(const float* W, const float* x, float* y, long units, long fin
   long i = 0;
   for (; i + 4 <= n; i += 4) {
     const float* xs[4] = {x + i * fin, x + (i + 1) * fin, x + (i + 2) * fin, x + (i + 3) * fin};
-    long j = 0;
-    for (; j + 2 <= units; j += 2) {
-      const float* ws[2] = {W + j * fin, W + (j + 1) * fin};
-      dot_block<2, 4>(ws, xs, fin, y + i * units + j, units);
-    }
-    if (j < units) {
-      const float* ws[1] = {W + j * fin};
-      dot_block<1, 4>(ws, xs, fin, y + i * units + j, units);
-    }
+    narrow_rows<4>(W, xs, y + i * units, units, fin);
   }
   for (; i < n; ++i) {
     const float* xs[1] = {x + i * fin};
-    long j = 0;
-    for (; j + 2 <= units; j += 2) {
-      const float* ws[2] = {W + j * fin, W + (j + 1) * fin};
-      dot_block<2, 1>(ws, xs, fin, y + i * units + j, units);
-    }
-    if (j < units) {
-      const float* ws[1] = {W + j * fin};
-      dot_block<1, 1>(ws, xs, fin, y + i * units + j, units);
-    }
+    narrow_rows<1>(W, xs, y + i * units, units, fin);
   }
 }
 #endif
