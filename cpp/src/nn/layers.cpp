@@ -225,6 +225,19 @@ void Conv1D::init_params(float* params, Rng& rng) const {
   std::fill(params + nw, params + n_params(), 0.0f);
 }
 
+namespace {
+
+// The output positions l ∈ [lo, hi) whose input index l·stride + off lies inside [0, lin);
+// positions outside read the zero padding. 0 <= lo <= hi <= lout.
+void inside_range(long off, long stride, long lin, long lout, long& lo, long& hi) {
+  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
+  lo = std::min(lo, lout);
+  hi = std::min(std::max(hi, lo), lout);
+}
+
+}  // namespace
+
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
                      const Context&) const {
   const long cin = in_.channels, lin = in_.length, lout = out_length, ck = cin * kernel;
@@ -234,11 +247,8 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
     for (long k = 0; k < kernel; ++k) {
       float* crow = scratch + (ci * kernel + k) * cols;
       const long off = k - pad_left;
-      // valid l: 0 <= l·s + off < lin
-      long lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-      long hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
-      lo = std::min(lo, lout);
-      hi = std::min(std::max(hi, lo), lout);
+      long lo, hi;
+      inside_range(off, stride, lin, lout, lo, hi);
       for (long j = 0; j < n; ++j) {
         const float* xr = x + (ci * n + j) * lin + off;
         float* cr = crow + j * lout;
@@ -280,10 +290,8 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
     for (long k = 0; k < kernel; ++k) {
       const float* crow = scratch + (ci * kernel + k) * cols;
       const long off = k - pad_left;
-      long lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-      long hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
-      lo = std::min(lo, lout);
-      hi = std::min(std::max(hi, lo), lout);
+      long lo, hi;
+      inside_range(off, stride, lin, lout, lo, hi);
       for (long j = 0; j < n; ++j) {
         float* xr = dx + (ci * n + j) * lin + off;
         const float* cr = crow + j * lout;
