@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, idempotently: the Debian build dependencies (Eigen, Boost, FFTW3,
+# Installs what is missing, idempotently: the Debian build dependencies (Eigen, Boost, FFTW3, OpenBLAS,
 # GoogleTest), a virtual environment in .venv, and fhn_inverse with its test extras (PyTorch CPU
 # is the reference the parity tests and benchmarks compare against; it is never a runtime dependency).
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run on its own.
@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-debs=(build-essential libeigen3-dev libboost-dev libfftw3-dev libgtest-dev)
+debs=(build-essential libeigen3-dev libboost-dev libfftw3-dev libopenblas-dev libgtest-dev)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

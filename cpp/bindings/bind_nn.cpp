@@ -220,6 +220,9 @@ void bind_nn(py::module_& m) {
       py::arg("input_shape"), py::arg("layers"),
       "(parameters, activation floats per sample) of an architecture, without allocating it.");
 
+  m.def("blas_backend", &nn::blas_backend,
+        "The library behind the engine's matrix products: 'Eigen' or 'OpenBLAS (<config>)'.");
+
   m.def("epoch_order", &train::epoch_order, py::arg("seed"), py::arg("epoch"), py::arg("n"),
         "The trainer's sample order for one epoch.");
 

@@ -154,6 +154,7 @@ class Adam:
 def network_size(input_shape: tuple[int, ...], layers: list[dict]) -> tuple[int, int]:
     """(parameters, activation floats per sample) without allocating the network."""
 
+def blas_backend() -> str: ...
 def epoch_order(seed: int, epoch: int, n: int) -> list[int]:
     """The trainer's shuffled sample order for one epoch."""
 

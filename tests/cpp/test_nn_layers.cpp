@@ -53,6 +53,27 @@ TEST(Dense, NarrowLayerGradients) {
   check_layer_gradients(d, random_vector(5 * 300, 13), 5);
 }
 
+// At least 64 inputs and outputs: the OpenBLAS path when the core is built with it (FHN_BLAS),
+// Eigen's otherwise; odd sizes and a batch that is no multiple of any block size.
+TEST(Dense, WideLayerMatchesDoubleReferenceAndGradients) {
+  const long fin = 70, units = 65, n = 9;
+  Dense d(Shape::vector(fin), units);
+#ifdef FHN_OPENBLAS
+  EXPECT_TRUE(d.use_blas());
+#endif
+  EXPECT_FALSE(Dense(Shape::vector(fin), 63).use_blas());
+  const std::vector<float> params = random_vector(d.n_params(), 21), x = random_vector(n * fin, 22);
+  std::vector<float> y(n * units);
+  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < units; ++j) {
+      double ref = params[units * fin + j];
+      for (long k = 0; k < fin; ++k) ref += double(params[j * fin + k]) * x[i * fin + k];
+      EXPECT_NEAR(y[i * units + j], ref, 1e-4 * (1.0 + std::abs(ref))) << i << "," << j;
+    }
+  check_layer_gradients(d, x, n);
+}
+
 TEST(Dense, RejectsBadArguments) {
   EXPECT_THROW(Dense(Shape::vector(3), 0), std::invalid_argument);
   EXPECT_THROW(Dense(Shape::sequence(2, 3), 4), std::invalid_argument);

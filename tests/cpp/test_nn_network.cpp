@@ -243,3 +243,33 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
   }
   EXPECT_EQ(g_mallocs.load() - before, 0);
 }
+
+// Evaluation of a wide vector map runs in sample chunks of its one workspace (several blocks of
+// max_batch, several chunks per block): bitwise the same for any thread count, equal to rounding
+// to one-sample evaluation, and the loss is the mean squared error of those predictions.
+TEST(Network, WideMapEvaluationInRowChunks) {
+  LayerSpec drop{"dropout"};
+  drop.rate = 0.2;
+  const std::vector<LayerSpec> specs = {dense(300), spec("swish"), drop, dense(260), spec("relu"),
+                                        dense(3)};
+  Network net(Shape::vector(270), specs, 4, 300);
+  ASSERT_TRUE(net.wide());
+  const long n = 700;
+  const std::vector<float> x = random_vector(n * 270, 80), t = random_vector(n * 3, 81);
+  std::vector<float> y1(n * 3), y2(n * 3), one(3);
+  net.predict(x.data(), n, y1.data(), 1);
+  net.predict(x.data(), n, y2.data(), 2);
+  for (long i = 0; i < n * 3; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
+  double mse = 0.0;
+  for (long i = 0; i < n; ++i) {
+    net.predict(x.data() + i * 270, 1, one.data(), 1);
+    for (long j = 0; j < 3; ++j) {
+      ASSERT_NEAR(y1[i * 3 + j], one[j], 1e-5f * (1.0f + std::abs(one[j]))) << i << "," << j;
+      const double e = double(y1[i * 3 + j]) - t[i * 3 + j];
+      mse += e * e / (3.0 * n);
+    }
+  }
+  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
+  EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
+            net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+}

@@ -11,9 +11,31 @@
 #define FHN_NARROW_DENSE 1
 #endif
 
+#ifdef FHN_OPENBLAS
+extern "C" void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b,
+                       const int* ldb, const float* beta, float* c, const int* ldc);
+#endif
+
 namespace fhn_inverse::nn {
 
 namespace {
+
+#ifdef FHN_OPENBLAS
+// Dense layers with at least this many inputs and outputs multiply through OpenBLAS: from
+// width 128 on, its sgemm runs 25-45 % faster than Eigen's GEMM here (docs/speed.md), while
+// narrower products (the study's 4 × 32 map, convolution GEMMs with K ≤ 48) stay faster in Eigen.
+constexpr long kBlasMin = 64;
+
+// Column-major C (m × n, ldc) = op(A) op(B) + beta C, the Fortran BLAS convention.
+void blas_gemm(char ta, char tb, long m, long n, long k, const float* a, long lda, const float* b,
+               long ldb, float beta, float* c, long ldc) {
+  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+  const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(ldc);
+  const float one = 1.0f;
+  sgemm_(&ta, &tb, &mi, &ni, &ki, &one, a, &la, b, &lb, &beta, c, &lc);
+}
+#endif
 
 #ifdef FHN_NARROW_DENSE
 float hsum(__m256 v) {
@@ -114,8 +136,23 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
     return;
   }
 #endif
+#ifdef FHN_OPENBLAS
+  if (use_blas()) {  // Y (units × n) = Wᵀ-as-stored (row-major W is column-major Wᵀ) × X
+    blas_gemm('T', 'N', units, n, fin, params, fin, x, fin, 0.0f, y, units);
+    Y.colwise() += b;
+    return;
+  }
+#endif
   Y.noalias() = W * X;
   Y.colwise() += b;
+}
+
+bool Dense::use_blas() const {
+#ifdef FHN_OPENBLAS
+  return units >= kBlasMin && in_.length >= kBlasMin;
+#else
+  return false;
+#endif
 }
 
 void Dense::backward(const float* params, const float* x, const float*, const float* dy,
@@ -125,8 +162,16 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
   ConstMapCol dY(dy, units, n);
   MapRow dW(dparams, units, fin);
   MapVec db(dparams + units * fin, units);
-  dW.noalias() += dY * X.transpose();
   db += dY.rowwise().sum();
+#ifdef FHN_OPENBLAS
+  if (use_blas()) {
+    // dWᵀ (fin × units, column-major = row-major dW) += X (fin × n) dYᵀ;  dX = W (as Wᵀ) dY
+    blas_gemm('N', 'T', fin, units, n, x, fin, dy, units, 1.0f, dparams, fin);
+    if (dx) blas_gemm('N', 'N', fin, n, units, params, fin, dy, units, 0.0f, dx, fin);
+    return;
+  }
+#endif
+  dW.noalias() += dY * X.transpose();
   if (dx) {
     ConstMapRow W(params, units, fin);
     MapCol dX(dx, fin, n);
@@ -158,7 +203,12 @@ void Dense::forward_part(const float* params, const float* x, float* y, long n, 
   ConstMapVec b(params + units * fin, units);
   ConstMapCol X(x, fin, n);
   MapCol Y(y, units, n);
-  Y.middleRows(lo, hi - lo).noalias() = W.middleRows(lo, hi - lo) * X;
+#ifdef FHN_OPENBLAS
+  if (use_blas())
+    blas_gemm('T', 'N', hi - lo, n, fin, params + lo * fin, fin, x, fin, 0.0f, y + lo, units);
+  else
+#endif
+    Y.middleRows(lo, hi - lo).noalias() = W.middleRows(lo, hi - lo) * X;
   Y.middleRows(lo, hi - lo).colwise() += b.segment(lo, hi - lo);
 }
 
@@ -173,18 +223,29 @@ void Dense::backward_part(const float* params, const float* x, const float* dy, 
     if (hi > lo) {
       MapRow dW(dparams, units, fin);
       MapVec db(dparams + units * fin, units);
-      // column blocks of ≤ 512 keep Eigen's packing buffers on the stack (≈ 1 MB at most)
-      for (long c = 0; c < fin; c += 512) {
-        const long cw = std::min(512L, fin - c);
-        dW.block(lo, c, hi - lo, cw).noalias() +=
-            dY.middleRows(lo, hi - lo) * X.middleRows(c, cw).transpose();
-      }
       db.segment(lo, hi - lo) += dY.middleRows(lo, hi - lo).rowwise().sum();
+#ifdef FHN_OPENBLAS
+      if (use_blas())
+        blas_gemm('N', 'T', fin, hi - lo, n, x, fin, dy + lo, units, 1.0f, dparams + lo * fin, fin);
+      else
+#endif
+        // column blocks of ≤ 512 keep Eigen's packing buffers on the stack (≈ 1 MB at most)
+        for (long c = 0; c < fin; c += 512) {
+          const long cw = std::min(512L, fin - c);
+          dW.block(lo, c, hi - lo, cw).noalias() +=
+              dY.middleRows(lo, hi - lo) * X.middleRows(c, cw).transpose();
+        }
     }
   }
   if (dx && part < split_count(fin)) {
     split_range(fin, split_count(fin), part, lo, hi);
     if (hi > lo) {
+#ifdef FHN_OPENBLAS
+      if (use_blas()) {
+        blas_gemm('N', 'N', hi - lo, n, units, params + lo, fin, dy, units, 0.0f, dx + lo, fin);
+        return;
+      }
+#endif
       ConstMapRow W(params, units, fin);
       MapCol dX(dx, fin, n);
       dX.middleRows(lo, hi - lo).noalias() = W.middleCols(lo, hi - lo).transpose() * dY;

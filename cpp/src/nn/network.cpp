@@ -75,6 +75,7 @@ NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
 Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t seed,
                  long max_batch, long max_chunks)
     : input_(input), specs_(specs), max_batch_(max_batch), max_chunks_(max_chunks) {
+  configure_blas();
   require(input.length >= 1 && input.channels >= 0,
           "input shape must have length >= 1 and channels >= 0, got " + input.str());
   require(!specs.empty(), "a network needs at least one layer, got 0");
@@ -97,6 +98,12 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   if (wide_)
     for (auto& l : layers_)
       if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
+  row_eval_ = wide_ && !input.is_sequence() && dynamic_cast<const Dense*>(layers_[0].get()) &&
+              std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
+                return dynamic_cast<const Dense*>(l.get()) ||
+                       dynamic_cast<const Activation*>(l.get()) ||
+                       dynamic_cast<const Dropout*>(l.get());
+              });
   params_.assign(p, 0.0f);
   grads_.assign(p, 0.0f);
   init(seed);
@@ -139,7 +146,7 @@ void Network::set_max_batch(long max_batch) {
 }
 
 Network::Plan Network::plan(long n, bool eval) const {
-  if (wide_) return {1, n};
+  if (wide_ && !(eval && row_eval_)) return {1, n};
   const long min_chunk = eval ? kMinEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
@@ -162,7 +169,9 @@ void Network::allocate() {
     scratch_offset_.push_back(scratch);
     scratch += align_up(l->scratch_size(cap));
   }
-  const long chunks = std::max(plan(max_batch_, false).chunks, plan(max_batch_, true).chunks);
+  // wide maps have one workspace: whole-batch training, and row chunks of it in evaluation
+  const long chunks =
+      wide_ ? 1 : std::max(plan(max_batch_, false).chunks, plan(max_batch_, true).chunks);
   workspaces_.assign(chunks, Workspace{});
   for (auto& ws : workspaces_) {
     ws.act.assign(act, 0.0f);
@@ -245,68 +254,75 @@ const float* Network::forward_wide(Workspace& ws, const float* x, long n, const 
   return a0 + act_offset_.back();
 }
 
-void Network::predict(const float* x, long n, float* y, int n_threads) const {
-  const int threads = resolve_threads(n_threads);
-  const long dout = output_shape().size();
-  if (wide_) {
-#pragma omp parallel num_threads(threads)
-    for (long start = 0; start < n; start += max_batch_) {
-      const long nb = std::min(max_batch_, n - start);
-      const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
-                                      nullptr);
-#pragma omp single
-      std::memcpy(y + start * dout, out, sizeof(float) * nb * dout);
-    }
-    return;
+const float* Network::forward_rows(Workspace& ws, const float* x, long r0, long nc) const {
+  float* a0 = ws.act.data();
+  const float* in = x + r0 * input_.size();  // the first layer is Dense: reads the rows in place
+  Context ctx;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    ctx.layer = static_cast<long>(i);
+    float* out = a0 + act_offset_[i + 1] + r0 * layers_[i]->output_shape().size();
+    layers_[i]->forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
+    in = out;
   }
+  return in;
+}
+
+template <class Emit, class BlockDone>
+void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
+                          BlockDone&& block_done) const {
   for (long start = 0; start < n; start += max_batch_) {
     const long nb = std::min(max_batch_, n - start);
+    if (wide_ && !row_eval_) {  // split GEMMs over the whole block
+#pragma omp parallel num_threads(threads)
+      {
+        const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
+                                        nullptr);
+#pragma omp single
+        emit(out, start, nb, 0L);
+      }
+      block_done(1L);
+      continue;
+    }
     const Plan pl = plan(nb, true);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (long g = 0; g < pl.chunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
       if (nc <= 0) continue;
-      Context ctx;
-      ctx.chunk = g;
-      const float* out = forward_chunk(workspaces_[g], x + start * input_.size(), r0, nc, ctx);
-      std::memcpy(y + (start + r0) * dout, out, sizeof(float) * nc * dout);
+      const float* xb = x + start * input_.size();
+      const float* out;
+      if (row_eval_) {
+        out = forward_rows(workspaces_[0], xb, r0, nc);
+      } else {
+        Context ctx;
+        ctx.chunk = g;
+        out = forward_chunk(workspaces_[g], xb, r0, nc, ctx);
+      }
+      emit(out, start + r0, nc, g);
     }
+    block_done(pl.chunks);
   }
 }
 
-double Network::loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const {
-  const int threads = resolve_threads(n_threads);
+void Network::predict(const float* x, long n, float* y, int n_threads) const {
   const long dout = output_shape().size();
-  const long d = loss_target_size(kind, dout);
+  eval_chunks(x, n, resolve_threads(n_threads), [&](const float* out, long row, long count, long) {
+    std::memcpy(y + row * dout, out, sizeof(float) * count * dout);
+  }, [](long) {});
+}
+
+double Network::loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const {
+  const long d = loss_target_size(kind, output_shape().size());
   double total = 0.0;
-  if (wide_) {
-#pragma omp parallel num_threads(threads)
-    for (long start = 0; start < n; start += max_batch_) {
-      const long nb = std::min(max_batch_, n - start);
-      const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
-                                      nullptr);
-#pragma omp single
-      total += evaluate_loss(kind, out, t + start * d, nullptr, nb, d, static_cast<double>(n));
-    }
-    return total;
-  }
-  std::vector<double> part(plan(max_batch_, true).chunks);
-  for (long start = 0; start < n; start += max_batch_) {
-    const long nb = std::min(max_batch_, n - start);
-    const Plan pl = plan(nb, true);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (long g = 0; g < pl.chunks; ++g) {
-      const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
-      part[g] = 0.0;
-      if (nc <= 0) continue;
-      Context ctx;
-      ctx.chunk = g;
-      const float* out = forward_chunk(workspaces_[g], x + start * input_.size(), r0, nc, ctx);
-      part[g] = evaluate_loss(kind, out, t + (start + r0) * d, nullptr, nc, d,
-                              static_cast<double>(n));
-    }
-    for (long g = 0; g < pl.chunks; ++g) total += part[g];
-  }
+  double part[64] = {};
+  eval_chunks(
+      x, n, resolve_threads(n_threads),
+      [&](const float* out, long row, long count, long g) {
+        part[g] = evaluate_loss(kind, out, t + row * d, nullptr, count, d, static_cast<double>(n));
+      },
+      [&](long chunks) {  // fixed-order sum per block
+        for (long g = 0; g < chunks; ++g) total += part[g];
+        std::fill(part, part + chunks, 0.0);
+      });
   return total;
 }
 

@@ -72,6 +72,8 @@ struct Dense : Layer {
   // Split mode (set by the Network for wide maps): forward and dW by output rows (≥ 128 rows a
   // part, at most 4 parts), dX by input features likewise.
   bool split = false;
+  // Whether this layer's products go to OpenBLAS (built with FHN_BLAS, both sizes ≥ 64).
+  bool use_blas() const;
   long parts(bool backward) const override;
   void forward_part(const float* params, const float* x, float* y, long n,
                     long part) const override;

@@ -91,6 +91,16 @@ class Network {
   const float* forward_wide(Workspace& ws, const float* x, long n, const Context& ctx,
                             const float** input) const;
   bool wide_ = false;
+  // Wide maps of vector layers only (Dense, activations, Dropout): evaluation needs no scratch
+  // and every layer's rows [r0, r0+nc) lie contiguously in the one workspace, so evaluation runs
+  // in sample chunks there (forward_rows), one whole GEMM per layer and chunk, no split parts.
+  bool row_eval_ = false;
+  const float* forward_rows(Workspace& ws, const float* x, long r0, long nc) const;
+  // Evaluation of n rows in blocks of max_batch and fixed chunks of each block, independent of
+  // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
+  // thread), then block_done(chunks) once per block.
+  template <class Emit, class BlockDone>
+  void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
   // *input (if given) receives where the first layer read its input.
   const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
                              const Context& ctx, const float** input = nullptr) const;

@@ -24,6 +24,12 @@
 
 namespace fhn_inverse::nn {
 
+// With OpenBLAS behind the wide dense layers (CMake option FHN_BLAS): switch it to one thread
+// per call, once per process; a no-op otherwise. Every Network calls it on construction.
+void configure_blas();
+// "Eigen" or "OpenBLAS (<its build configuration>)".
+std::string blas_backend();
+
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ColMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 using MapRow = Eigen::Map<RowMatrixF>;
