@@ -482,10 +482,16 @@ void Dropout::forward(const float*, const float* x, float* y, long n, float* scr
                               static_cast<std::uint64_t>(ctx.chunk);
   Rng rng(ctx.seed, Stream::dropout, index);
   const float keep = static_cast<float>(1.0 / (1.0 - rate));
-  for (long i = 0; i < count; ++i) {
-    scratch[i] = rng.uniform() < rate ? 0.0f : keep;
-    y[i] = x[i] * scratch[i];
+  // each 64-bit draw decides two values: a 32-bit half below rate · 2^32 drops its value
+  const std::uint64_t threshold = static_cast<std::uint64_t>(std::ldexp(rate, 32));
+  long i = 0;
+  for (; i + 2 <= count; i += 2) {
+    const std::uint64_t r = rng.next_u64();
+    scratch[i] = (r & 0xFFFFFFFFu) < threshold ? 0.0f : keep;
+    scratch[i + 1] = (r >> 32) < threshold ? 0.0f : keep;
   }
+  if (i < count) scratch[i] = (rng.next_u64() & 0xFFFFFFFFu) < threshold ? 0.0f : keep;
+  for (i = 0; i < count; ++i) y[i] = x[i] * scratch[i];
 }
 
 void Dropout::backward(const float*, const float*, const float*, const float* dy, float* dx,

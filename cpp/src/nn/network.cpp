@@ -16,6 +16,14 @@ namespace {
 // still feeds two cores), larger in evaluation (wide layers repack their weights per chunk).
 constexpr long kMinChunk = 16;
 constexpr long kMinEvalChunk = 128;
+// On the wide path, element-wise layers on vector activations (activations, dropout) run in this
+// many fixed sample parts over the threads instead of on one thread while the other waits.
+constexpr long kElementParts = 4;
+
+bool elementwise(const Layer& l) {
+  return !l.input_shape().is_sequence() &&
+         (dynamic_cast<const Activation*>(&l) || dynamic_cast<const Dropout*>(&l));
+}
 }
 
 long ParamTensor::size() const {
@@ -246,6 +254,17 @@ const float* Network::forward_wide(Workspace& ws, const float* x, long n, const 
     if (parts > 1) {
 #pragma omp for schedule(dynamic, 1)
       for (long q = 0; q < parts; ++q) L.forward_part(p, xi, yi, n, q);
+    } else if (elementwise(L)) {  // sample parts; part q draws dropout masks as chunk q
+      const long f = L.input_shape().size(), step = (n + kElementParts - 1) / kElementParts;
+      float* scratch = ws.scratch.data() + scratch_offset_[i];
+#pragma omp for schedule(static)
+      for (long q = 0; q < kElementParts; ++q) {
+        const long r0 = q * step, nc = std::min(step, n - r0);
+        if (nc <= 0) continue;
+        Context c = ctx;
+        c.chunk = q;
+        L.forward(p, xi + r0 * f, yi + r0 * f, nc, scratch + r0 * f, c);
+      }
     } else {
 #pragma omp single
       L.forward(p, xi, yi, n, ws.scratch.data() + scratch_offset_[i], ctx);
@@ -369,6 +388,18 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
           for (long q = 0; q < parts; ++q)
             L.backward_part(params_.data() + param_offset_[i], xi, ws.dbuf[cur].data(), dxi,
                             grads_.data() + param_offset_[i], n, q);
+        } else if (elementwise(L)) {  // the forward's sample parts
+          const long f = L.input_shape().size(), step = (n + kElementParts - 1) / kElementParts;
+          const float* yi = a0 + act_offset_[i + 1];
+          const float* dyi = ws.dbuf[cur].data();
+          float* scratch = ws.scratch.data() + scratch_offset_[i];
+#pragma omp for schedule(static)
+          for (long q = 0; q < kElementParts; ++q) {
+            const long r0 = q * step, nc = std::min(step, n - r0);
+            if (nc <= 0) continue;
+            L.backward(nullptr, xi + r0 * f, yi + r0 * f, dyi + r0 * f, dxi ? dxi + r0 * f : nullptr,
+                       nullptr, nc, scratch + r0 * f);
+          }
         } else {
 #pragma omp single
           L.backward(params_.data() + param_offset_[i], xi, a0 + act_offset_[i + 1],

@@ -131,7 +131,8 @@ struct Flatten : Layer {
 
 // Inverted dropout: in training, zero each value with probability `rate`, scale the rest by
 // 1/(1 − rate); identity in evaluation. Mask drawn from Rng(seed, Stream::dropout, index of
-// (step, layer, chunk)), cached in scratch.
+// (step, layer, chunk)), two values per 64-bit draw (32-bit halves against rate · 2^32), cached
+// in scratch.
 struct Dropout : Layer {
   double rate;
   Dropout(Shape in, double rate);
