@@ -1,6 +1,6 @@
 """Training and inference speed of the native engine against PyTorch CPU, same data, one run.
 
-    python benchmarks/bench_nn.py [--repeats 3] [--threads 0] [--quick]
+    python benchmarks/bench_nn.py [--repeats 3] [--quick]
 
 Rows: the study's CNN at batch 32 and 256, the study's dense map (4 × 32), and the speed study's
 8-layer dense maps with dropout 0.2 (spec/paper.md "Training large maps"). Training samples/s:
@@ -8,7 +8,8 @@ shuffled mini-batches of 1024 random series of length 1000, MSE, Adam, full epoc
 samples/s: predict on 4096 series. Both engines run with every thread count from 1 to the core
 count and each one's best is reported (thread count in parentheses; PyTorch runs eagerly); each
 figure is the best of --repeats. The load average before and after is printed: on a shared
-machine, compare only runs made while it was quiet.
+machine, compare only runs made while it was quiet. Each engine measures each row in a fresh
+process, whose peak RSS is reported (PyTorch's includes its own import, about 300 MB).
 Prints a Markdown table of samples/s and ratios (ours / PyTorch).
 """
 
@@ -20,10 +21,6 @@ import numpy as np
 
 from fhn_inverse import InverseMap, _core
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')")
 
 L = 1000
 
@@ -49,6 +46,8 @@ def ours_train(m, x, y, batch, epochs, threads):
 
 
 def torch_train(module, x, y, batch, epochs, threads):
+    import torch
+
     torch.set_num_threads(threads)
     opt = torch.optim.Adam(module.parameters(), lr=1e-3)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -71,6 +70,8 @@ def ours_infer(m, x, threads):
 
 
 def torch_infer(module, x, threads):
+    import torch
+
     torch.set_num_threads(threads)
     module.eval()
     xt = torch.from_numpy(x)
@@ -86,52 +87,78 @@ def best(f, repeats):
     return max(f() for _ in range(repeats))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
-    args = ap.parse_args()
-    cores = os.cpu_count() or 1
+ROWS = [
+    ("study CNN, batch 32", study_cnn, 32, 2),
+    ("study CNN, batch 256", study_cnn, 256, 3),
+    ("study dense 4×32, batch 32", lambda: dense(32, 4), 32, 3),
+    ("study dense 4×32, batch 256", lambda: dense(32, 4), 256, 5),
+    ("dense 8×128, dropout 0.2, batch 32", lambda: dense(128, 8, 0.2), 32, 2),
+    ("dense 8×512, dropout 0.2, batch 32", lambda: dense(512, 8, 0.2), 32, 1),
+]
+
+
+def _data(quick):
     rng = np.random.default_rng(0)
-    n = 256 if args.quick else 1024
+    n = 256 if quick else 1024
     x = rng.standard_normal((n, L)).astype(np.float32)
     y = rng.random((n, 2)).astype(np.float32)
-    x_infer = rng.standard_normal((1024 if args.quick else 4096, L)).astype(np.float32)
-    rows = [
-        ("study CNN, batch 32", study_cnn, 32, 2),
-        ("study CNN, batch 256", study_cnn, 256, 3),
-        ("study dense 4×32, batch 32", lambda: dense(32, 4), 32, 3),
-        ("study dense 4×32, batch 256", lambda: dense(32, 4), 256, 5),
-        ("dense 8×128, dropout 0.2, batch 32", lambda: dense(128, 8, 0.2), 32, 2),
-        ("dense 8×512, dropout 0.2, batch 32", lambda: dense(512, 8, 0.2), 32, 1),
-    ]
-    print(f"torch {torch.__version__}, {cores} cores, threads tried: 1..{cores}, "
-          f"load average {os.getloadavg()[0]:.2f}\n")
-    print("| row | ours train samples/s (threads) | PyTorch train samples/s (threads) | ratio | "
-          "ours inference samples/s (threads) | PyTorch inference samples/s (threads) | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, make, batch, epochs in rows:
-        m = make()
-        cnn = m.layers[0]["kind"] == "conv1d"
-        m.build((1, L) if cnn else (L,), 2)
-        xs = x[:, None, :] if cnn else x
-        xi = x_infer[:, None, :] if cnn else x_infer
+    x_infer = rng.standard_normal((1024 if quick else 4096, L)).astype(np.float32)
+    return x, y, x_infer
+
+
+def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
+    """Best training and inference samples/s of one row for one engine over thread counts
+    1..cores (run in its own process by main)."""
+    name, make, batch, epochs = ROWS[row]
+    x, y, x_infer = _data(quick)
+    m = make()
+    cnn = m.layers[0]["kind"] == "conv1d"
+    m.build((1, L) if cnn else (L,), 2)
+    xs = x[:, None, :] if cnn else x
+    xi = x_infer[:, None, :] if cnn else x_infer
+    cores = os.cpu_count() or 1
+    if engine == "ours":
+        train = {t: best(lambda: ours_train(m, xs, y, batch, epochs, t), repeats) for t in range(1, cores + 1)}
+        infer = {t: best(lambda: ours_infer(m, xi, t), repeats) for t in range(1, cores + 1)}
+    else:
         module = torch_module(m)
-        mine = {t: best(lambda: ours_train(m, xs, y, batch, epochs, t), args.repeats)
-                for t in range(1, cores + 1)}
-        ob = max(mine, key=mine.get)
-        ours = mine[ob]
-        theirs = {t: best(lambda: torch_train(module, xs, y, batch, epochs, t), args.repeats)
-                  for t in range(1, cores + 1)}
-        tb = max(theirs, key=theirs.get)
-        mine_i = {t: best(lambda: ours_infer(m, xi, t), args.repeats) for t in range(1, cores + 1)}
-        oib = max(mine_i, key=mine_i.get)
-        oi = mine_i[oib]
-        ti = {t: best(lambda: torch_infer(module, xi, t), args.repeats) for t in range(1, cores + 1)}
-        tib = max(ti, key=ti.get)
-        print(f"| {name} | {ours:,.0f} ({ob}) | {theirs[tb]:,.0f} ({tb}) | {ours / theirs[tb]:.2f}× | "
-              f"{oi:,.0f} ({oib}) | {ti[tib]:,.0f} ({tib}) | {oi / ti[tib]:.2f}× |", flush=True)
-    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+        train = {t: best(lambda: torch_train(module, xs, y, batch, epochs, t), repeats) for t in range(1, cores + 1)}
+        infer = {t: best(lambda: torch_infer(module, xi, t), repeats) for t in range(1, cores + 1)}
+    tb, ib = max(train, key=train.get), max(infer, key=infer.get)
+    return {"train": train[tb], "train_threads": tb, "infer": infer[ib], "infer_threads": ib}
+
+
+def main(argv=None) -> str:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
+    args = ap.parse_args(argv)
+    from _isolated import isolated
+
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')")
+    cores = os.cpu_count() or 1
+    head = (f"PyTorch {torch.__version__}, {cores} cores, threads tried: 1..{cores}, "
+            f"load average before {os.getloadavg()[0]:.2f}")
+    print(head + "\n")
+    lines = ["| row | ours train samples/s (threads) | PyTorch train samples/s (threads) | ratio | "
+             "ours inference samples/s (threads) | PyTorch inference samples/s (threads) | ratio | "
+             "peak RSS MB, ours / PyTorch |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for i, (name, *_rest) in enumerate(ROWS):
+        o, o_rss = isolated(measure, i, "ours", args.repeats, args.quick)
+        t, t_rss = isolated(measure, i, "torch", args.repeats, args.quick)
+        lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | {t['train']:,.0f} ({t['train_threads']}) | "
+                     f"{o['train'] / t['train']:.2f}× | {o['infer']:,.0f} ({o['infer_threads']}) | "
+                     f"{t['infer']:,.0f} ({t['infer_threads']}) | {o['infer'] / t['infer']:.2f}× | "
+                     f"{o_rss:,.0f} / {t_rss:,.0f} |")
+        print(lines[-1], flush=True)
+    tail = f"load average after {os.getloadavg()[0]:.2f}"
+    print("\n" + tail)
+    return f"{head}; {tail}.\n\n" + "\n".join(lines)
 
 
 if __name__ == "__main__":

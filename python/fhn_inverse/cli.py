@@ -158,7 +158,12 @@ def _reproduce(args) -> int:
         overrides.update(validation=None, patience=None)
     result = experiments.reproduce(args.name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
                                    **overrides)
-    print(json.dumps(result["results"], indent=2)[:4000])
+    if args.name == "speed":
+        from fhn_inverse import speed
+
+        print(speed.table(result["results"]))
+    else:
+        print(json.dumps(result["results"], indent=2)[:4000])
     print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
     return 0
 
@@ -230,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(predict, seed=False)
     predict.set_defaults(func=_predict)
 
-    rep = sub.add_parser("reproduce", help="run one of the study's experiments")
+    rep = sub.add_parser("reproduce", help="run one of the study's experiments (speed: its training-time table)")
     rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
     rep.add_argument("--quick", action="store_true", help="small size (under a minute)")
     rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +87,9 @@ class Run:
         model.save(path)
         return path
 
-    def write(self, setup: Setup, results: dict) -> dict:
-        payload = {"experiment": self.name, "setup": _jsonable(asdict(setup)), "results": _jsonable(results),
+    def write(self, setup: Setup | dict, results: dict) -> dict:
+        config = asdict(setup) if is_dataclass(setup) else setup
+        payload = {"experiment": self.name, "setup": _jsonable(config), "results": _jsonable(results),
                    "elapsed_s": round(time.perf_counter() - self.started, 2)}
         fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=self.path)
         with os.fdopen(fd, "w") as f:
@@ -308,8 +309,18 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
     return run.write(setup, results)
 
 
+def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: bool = True) -> dict:
+    """The study's speed table (8-layer dense maps, 1,000,000 training samples) on this machine;
+    see :mod:`fhn_inverse.speed`. ``quick`` times a short window of every width."""
+    from . import speed as _speed
+
+    setup = setup or Setup()
+    sizes = {"window": 1024, "pool": 1024, "full_max_width": 0} if quick else {}
+    return _speed.speed(out, n_threads=setup.training.n_threads, seed=setup.seed, progress=progress, **sizes)
+
+
 EXPERIMENTS = {"accuracy": accuracy, "noise": noise, "train_size": train_size, "resimulation": resimulation,
-               "joint": joint}
+               "joint": joint, "speed": speed}
 
 
 def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: bool = True, **overrides) -> dict:
@@ -324,4 +335,6 @@ def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: b
         setup = Setup(seed=seed, training=Training(seed=seed))
     if overrides:
         setup = replace(setup, training=replace(setup.training, **overrides))
+    if name == "speed":
+        return speed(out, setup, quick=quick, progress=progress)
     return EXPERIMENTS[name](out, setup, progress=progress)

@@ -126,3 +126,23 @@ def resimulated_series(t, d, u_hat, labels, title=None):
     if title:
         fig.suptitle(title)
     return fig
+
+
+def speed_table(rows):
+    """Training time for 1,000,000 samples per width (log scale): ours beside the study's CPU
+    reference (total) and the Cerebras CS-2 (training only). ``rows`` as in speed.speed()."""
+    fig = _figure((5.6, 3.6))
+    ax = fig.add_subplot()
+    widths = [r["width"] for r in rows]
+    pos = np.arange(len(rows))
+    bars = [("this machine", [r["train_s_1M"] for r in rows]),
+            ("study CPU (total)", [r.get("study_cpu_total_s", np.nan) for r in rows]),
+            ("Cerebras CS-2 (train only)", [r.get("study_cs2_train_s", np.nan) for r in rows])]
+    for k, (label, values) in enumerate(bars):
+        ax.bar(pos + (k - 1) * 0.27, values, width=0.27, label=label)
+    ax.set_yscale("log")
+    ax.set_xticks(pos, [str(w) for w in widths])
+    ax.set_xlabel("units per layer (8 layers, dropout 0.2)")
+    ax.set_ylabel("seconds for 1,000,000 samples")
+    ax.legend(fontsize="small")
+    return fig

@@ -12,10 +12,11 @@
 namespace fhn_inverse::nn {
 
 namespace {
-// Samples per chunk below which a batch is not split further: small in training (a batch of 32
-// still feeds two cores), larger in evaluation (wide layers repack their weights per chunk).
+// Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
+// feeds two cores; training and evaluation share the chunking, hence the workspaces' size. Wide
+// vector maps evaluate in larger row chunks of their one workspace (their GEMMs want long rows).
 constexpr long kMinChunk = 16;
-constexpr long kMinEvalChunk = 128;
+constexpr long kMinRowChunk = 128;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
 // many fixed sample parts over the threads instead of on one thread while the other waits.
 constexpr long kElementParts = 4;
@@ -155,7 +156,7 @@ void Network::set_max_batch(long max_batch) {
 
 Network::Plan Network::plan(long n, bool eval) const {
   if (wide_ && !(eval && row_eval_)) return {1, n};
-  const long min_chunk = eval ? kMinEvalChunk : kMinChunk;
+  const long min_chunk = eval && row_eval_ ? kMinRowChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
 }
@@ -164,7 +165,7 @@ void Network::allocate() {
   // every plan(n, eval), n <= max_batch, has chunk size <= plan(max_batch, eval).size or
   // <= its minimum chunk
   chunk_capacity_ = std::max({plan(max_batch_, false).size, plan(max_batch_, true).size,
-                              std::min(kMinChunk, max_batch_), std::min(kMinEvalChunk, max_batch_)});
+                              std::min(kMinChunk, max_batch_)});
   const long cap = chunk_capacity_;
   act_offset_.assign(1, 0);
   long act = align_up(input_.size() * cap), biggest = input_.size();
