@@ -63,7 +63,7 @@ def scipy_parallel(method, theta, tol, workers):
         return np.concatenate(list(pool.map(run_scipy, [method] * workers, chunks, [tol] * workers)))
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-scipy", type=int, default=40, help="samples per SciPy solver (default 40)")
     parser.add_argument("--n-ours", type=int, default=10000, help="samples for fhn_inverse (default 10000)")
@@ -87,18 +87,20 @@ def main(argv=None) -> None:
         err = np.abs(ref - u[: args.n_scipy]).max()
         rows.append((method, args.n_scipy / t1, args.n_scipy / tp, err))
 
-    print(f"Machine: {platform.machine()}, {cores} cores, {platform.processor() or platform.platform()}; "
-          f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
-          f"fhn_inverse {fi.__version__}")
-    print(f"Tolerances rtol = atol = {args.tol:g}; grid of 1000 points on [0, 199.8].\n")
-    print("| solver | sims/s, 1 core | sims/s, all cores | fhn_inverse ratio, 1 core | ratio, all cores | max abs diff to ours |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| fhn_inverse (Dormand–Prince, Boost.Odeint) | {ours[1]:,.0f} | {ours[0]:,.0f} | 1 | 1 | 0 |")
+    out = [f"Machine: {platform.machine()}, {cores} cores, {platform.processor() or platform.platform()}; "
+           f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
+           f"fhn_inverse {fi.__version__}",
+           f"Tolerances rtol = atol = {args.tol:g}; grid of 1000 points on [0, 199.8].", "",
+           "| solver | sims/s, 1 core | sims/s, all cores | fhn_inverse ratio, 1 core | ratio, all cores | max abs diff to ours |",
+           "|---|---:|---:|---:|---:|---:|",
+           f"| fhn_inverse (Dormand–Prince, Boost.Odeint) | {ours[1]:,.0f} | {ours[0]:,.0f} | 1 | 1 | 0 |"]
     for method, s1, sp, err in rows:
         name = {"RK45": "SciPy solve_ivp RK45", "LSODA": "SciPy solve_ivp LSODA", "odeint": "SciPy odeint (LSODA)"}[method]
-        print(f"| {name} | {s1:,.1f} | {sp:,.1f} | {ours[1] / s1:,.0f}× | {ours[0] / sp:,.0f}× | {err:.1e} |")
-    print(f"\n{args.n_ours:,} simulations on all {cores} cores: {t10k:.2f} s.")
-
+        out.append(f"| {name} | {s1:,.1f} | {sp:,.1f} | {ours[1] / s1:,.0f}× | {ours[0] / sp:,.0f}× | {err:.1e} |")
+    out += ["", f"{args.n_ours:,} simulations on all {cores} cores: {t10k:.2f} s."]
+    text = "\n".join(out)
+    print(text)
+    return text
 
 if __name__ == "__main__":
     main()

@@ -13,10 +13,11 @@ namespace fhn_inverse::nn {
 
 namespace {
 // Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
-// feeds two cores; training and evaluation share the chunking, hence the workspaces' size. Wide
-// vector maps evaluate in larger row chunks of their one workspace (their GEMMs want long rows).
+// feeds two cores. Evaluation shares this chunking (hence the workspaces' size) unless the map
+// has OpenBLAS layers, whose products want long rows: those evaluate in chunks of >= 128 (wide
+// vector maps in row chunks of their one workspace).
 constexpr long kMinChunk = 16;
-constexpr long kMinRowChunk = 128;
+constexpr long kMinGemmEvalChunk = 128;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
 // many fixed sample parts over the threads instead of on one thread while the other waits.
 constexpr long kElementParts = 4;
@@ -107,6 +108,8 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   if (wide_)
     for (auto& l : layers_)
       if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
+  for (auto& l : layers_)
+    if (auto d = dynamic_cast<Dense*>(l.get())) blas_layers_ = blas_layers_ || d->use_blas();
   row_eval_ = wide_ && !input.is_sequence() && dynamic_cast<const Dense*>(layers_[0].get()) &&
               std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
                 return dynamic_cast<const Dense*>(l.get()) ||
@@ -156,7 +159,7 @@ void Network::set_max_batch(long max_batch) {
 
 Network::Plan Network::plan(long n, bool eval) const {
   if (wide_ && !(eval && row_eval_)) return {1, n};
-  const long min_chunk = eval && row_eval_ ? kMinRowChunk : kMinChunk;
+  const long min_chunk = eval && (row_eval_ || blas_layers_) ? kMinGemmEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
 }
