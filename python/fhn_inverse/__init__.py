@@ -11,6 +11,7 @@ from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets 
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .nn import InverseMap  # noqa: E402
+from .ensemble import Ensemble  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_GRID",
     "AR1Noise",
     "Dataset",
+    "Ensemble",
     "FitzHughNagumo",
     "GaussianNoise",
     "GaussianPrior",

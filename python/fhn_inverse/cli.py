@@ -152,7 +152,7 @@ def _reproduce(args) -> int:
     out = Path(args.out) / args.name
     overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
-                                   ("schedule", args.schedule),
+                                   ("schedule", args.schedule), ("members", args.members),
                                    ("validation", args.validation), ("patience", args.patience)) if v is not None}
     if args.no_validation:
         overrides.update(validation=None, patience=None)
@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--validation", type=float, help="validation fraction for early stopping (default: 0.1)")
     rep.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: 40)")
     rep.add_argument("--no-validation", action="store_true", help="train on all N samples for all epochs")
+    rep.add_argument("--members", type=int, help="seed-ensemble size: each map is the mean of this many (default: 1)")
     _add_common(rep)
     rep.set_defaults(func=_reproduce)
 

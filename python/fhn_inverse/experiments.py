@@ -25,6 +25,8 @@ from tqdm.auto import tqdm
 
 from . import metrics, plotting
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data
+from .ensemble import Ensemble
+from ._validation import as_int
 from .features import features
 from .nn import InverseMap
 from .simulation import AR1Noise, simulate
@@ -38,7 +40,9 @@ JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
 class Training:
     """How every map is trained: the study's settings (Adam, lr 2e-3, batch 32, 200 epochs,
     min–max label scaling, sigmoid output, MSE). ``validation`` is a fraction of the training
-    set held out for early stopping (``patience`` epochs, restoring the best epoch)."""
+    set held out for early stopping (``patience`` epochs, restoring the best epoch). With
+    ``members`` > 1 every map is a seed ensemble of that many maps (seeds seed, seed + 1, …)
+    whose mean prediction is scored."""
 
     epochs: int = 200
     batch_size: int = 32
@@ -50,6 +54,7 @@ class Training:
     schedule: str = "constant"
     seed: int = 0
     n_threads: int = 0
+    members: int = 1
 
 
 @dataclass
@@ -82,7 +87,9 @@ class Run:
         fig.savefig(path, dpi=110)
         return path
 
-    def model(self, model: InverseMap, name: str) -> Path:
+    def model(self, model: InverseMap | Ensemble, name: str) -> Path:
+        if isinstance(model, Ensemble):  # a folder of member files
+            return model.save(self.path / "models" / name)
         path = self.path / "models" / f"{name}.safetensors"
         model.save(path)
         return path
@@ -120,7 +127,9 @@ def _series(data: Dataset, clean: bool) -> np.ndarray:
     return data.u if clean else data.d
 
 
-def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap:
+def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap | Ensemble:
+    if as_int(training.members, "members", 1) > 1:
+        model = Ensemble.like(model, training.members)
     return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
                      optimizer=training.optimizer, weight_decay=training.weight_decay, schedule=training.schedule,
                      validation=training.validation, early_stopping=training.patience, seed=training.seed,

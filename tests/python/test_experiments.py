@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import experiments
+from fhn_inverse import experiments, speed
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,29 @@ def test_noise_experiment_has_three_regimes(tmp_path):
 def test_unknown_experiment():
     with pytest.raises(ValueError, match="experiment must be one of"):
         experiments.reproduce("everything", "/nonexistent")
+
+
+def test_ensemble_members_in_experiments(tmp_path):
+    setup = experiments.Setup.quick()
+    setup = experiments.replace(setup, train_sizes=(250,), training=experiments.replace(setup.training, members=2))
+    result = experiments.joint(tmp_path, setup, kinds=("time",), progress=False)["results"]["table"]
+    assert result["250"]["time"]["r2"]["theta0"] > 0.5
+    members = sorted((tmp_path / "models" / "cnn_time_N250").glob("member_*.safetensors"))
+    assert [p.name for p in members] == ["member_0.safetensors", "member_1.safetensors"]
+    with pytest.raises(ValueError, match="members must be >= 1"):
+        experiments.reproduce("joint", tmp_path, quick=True, progress=False, members=0)
+
+
+def test_speed_table_quick(tmp_path):
+    result = experiments.reproduce("speed", tmp_path, quick=True, progress=False)["results"]
+    rows = {r["width"]: r for r in result["rows"]}
+    assert sorted(rows) == [32, 128, 512, 2048]
+    assert rows[2048]["n_params"] == speed.STUDY[2048]["n_params"] == 31_428_610
+    for r in rows.values():
+        assert r["extrapolated"] and r["samples_per_s"] > 0
+        assert r["train_s_1M"] == pytest.approx(1e6 / r["samples_per_s"])
+        assert 0 < r["fraction_of_sgemm"] < 2
+    # the work per sample grows with the width: the widest map trains the fewest samples/s
+    assert rows[2048]["samples_per_s"] < rows[128]["samples_per_s"]
+    assert (tmp_path / "speed.png").stat().st_size > 1000
+    assert "Cerebras" in speed.table(result)

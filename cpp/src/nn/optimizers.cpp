@@ -77,8 +77,6 @@ void Adam::step(float* params, const float* grads, double lr, int n_threads) {
   // correctly rounded, so results equal the scalar loop's). Elements are independent: splitting
   // the range over threads cannot change any result.
   auto range = [&](long lo, long hi) {
-    using T = std::true_type;
-    using F = std::false_type;
     const AdamCoef c{step_size, bc2_sqrt, w1, b2, w2, eps, wd, decay};
     if (decoupled) adam_range<true, false>(params, grads, m, v, lo, hi, c);
     else if (l2) adam_range<false, true>(params, grads, m, v, lo, hi, c);
