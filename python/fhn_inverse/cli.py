@@ -153,6 +153,7 @@ def _reproduce(args) -> int:
     overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
                                    ("schedule", args.schedule), ("members", args.members),
+                                   ("input_scaling", args.input_scaling),
                                    ("validation", args.validation), ("patience", args.patience)) if v is not None}
     if args.no_validation:
         overrides.update(validation=None, patience=None)
@@ -247,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--validation", type=float, help="validation fraction for early stopping (default: 0.1)")
     rep.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: 40)")
     rep.add_argument("--no-validation", action="store_true", help="train on all N samples for all epochs")
+    rep.add_argument("--input-scaling", choices=("none", "channel"),
+                     help="standardise each input channel with the training data's statistics (default: none)")
     rep.add_argument("--members", type=int, help="seed-ensemble size: each map is the mean of this many (default: 1)")
     _add_common(rep)
     rep.set_defaults(func=_reproduce)

@@ -42,7 +42,8 @@ class Training:
     min–max label scaling, sigmoid output, MSE). ``validation`` is a fraction of the training
     set held out for early stopping (``patience`` epochs, restoring the best epoch). With
     ``members`` > 1 every map is a seed ensemble of that many maps (seeds seed, seed + 1, …)
-    whose mean prediction is scored."""
+    whose mean prediction is scored. ``input_scaling="channel"`` standardises each input channel
+    (see ``InverseMap.fit``)."""
 
     epochs: int = 200
     batch_size: int = 32
@@ -55,6 +56,7 @@ class Training:
     seed: int = 0
     n_threads: int = 0
     members: int = 1
+    input_scaling: str = "none"
 
 
 @dataclass
@@ -133,6 +135,7 @@ def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> Inverse
     return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
                      optimizer=training.optimizer, weight_decay=training.weight_decay, schedule=training.schedule,
                      validation=training.validation, early_stopping=training.patience, seed=training.seed,
+                     input_scaling=training.input_scaling,
                      n_threads=training.n_threads, progress=progress)
 
 

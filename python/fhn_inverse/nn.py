@@ -148,6 +148,39 @@ class _Scaling:
         return cls(d["kind"], offset, scale)
 
 
+class _InputScaling:
+    """x_scaled = (x − offset[c]) / scale[c] per input channel c (kind "channel": the training
+    inputs' mean and standard deviation of each channel). Dense maps have one channel."""
+
+    def __init__(self, offset: np.ndarray, scale: np.ndarray):
+        self.offset, self.scale = offset, scale
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> _InputScaling:
+        axes = (0, 2) if x.ndim == 3 else (0, 1)
+        x64 = x.astype(np.float64)
+        offset, scale = x64.mean(axis=axes), x64.std(axis=axes)
+        return cls(np.atleast_1d(offset), np.atleast_1d(np.where(scale > 0, scale, 1.0)))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        shape = (1, -1, 1) if x.ndim == 3 else (1, -1)
+        return ((x.astype(np.float64) - self.offset.reshape(shape)) / self.scale.reshape(shape)).astype(np.float32)
+
+    def to_json(self) -> dict:
+        return {"kind": "channel", "offset": [float(v) for v in self.offset], "scale": [float(v) for v in self.scale]}
+
+    @classmethod
+    def from_json(cls, d, channels: int) -> _InputScaling:
+        if not isinstance(d, dict) or d.get("kind") != "channel":
+            raise ValueError(f"model file: invalid input scaling {d!r}")
+        offset = np.asarray(d.get("offset"), dtype=np.float64)
+        scale = np.asarray(d.get("scale"), dtype=np.float64)
+        if (offset.shape != (channels,) or scale.shape != (channels,) or not np.isfinite(offset).all()
+                or not np.isfinite(scale).all() or not (scale > 0).all()):
+            raise ValueError(f"model file: input scaling needs {channels} finite offsets and positive scales")
+        return cls(offset, scale)
+
+
 # ----------------------------------------------------------------------------------- the estimator
 class InverseMap:
     """A network from time series (N, L) or (N, C, L) to parameters (N, D).
@@ -167,6 +200,7 @@ class InverseMap:
         self.history: dict[str, Any] = {}
         self._net = None
         self._scaling: _Scaling | None = None
+        self._input_scaling: _InputScaling | None = None
         self._loss = "mse"
         self._n_targets: int | None = None
         self._training: dict[str, Any] = {}
@@ -277,8 +311,8 @@ class InverseMap:
             schedule: str = "constant", warmup_steps: int = 0, step_epochs: int = 1, gamma: float = 0.1,
             min_lr: float = 0.0, clip_norm: float | None = None, validation=None,
             early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
-            scaling: str = "minmax", loss: str = "mse", shuffle: bool = True, seed: int | None = None,
-            n_threads: int = 0, progress: bool = True) -> InverseMap:
+            scaling: str = "minmax", input_scaling: str | None = None, loss: str = "mse", shuffle: bool = True,
+            seed: int | None = None, n_threads: int = 0, progress: bool = True) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
 
         optimizer: "adam" | "adamw" (weight_decay defaults to 0 for Adam — L2 — and 0.01 for
@@ -287,6 +321,9 @@ class InverseMap:
         data (Keras' rule), or None. early_stopping: patience in epochs (None: off); with
         restore_best the parameters of the best validation epoch are kept. scaling: "minmax"
         (to [0, 1], the study), "standard" or "none"; fitted on the first call to fit.
+        input_scaling: "channel" standardises each input channel with the training inputs' mean
+        and standard deviation (kept in the model, applied by ``predict``; useful when channels
+        differ in scale, as a series and its spectrum), "none", or None (keep the map's).
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
         Returns self; the per-epoch record is in ``self.history``.
         """
@@ -308,6 +345,11 @@ class InverseMap:
             weight_decay = 0.01 if optimizer == "adamw" else 0.0
         if scaling not in ("minmax", "standard", "none"):
             raise ValueError(f"scaling must be 'minmax', 'standard' or 'none', got {scaling!r}")
+        if input_scaling not in (None, "none", "channel"):
+            raise ValueError(f"input_scaling must be 'none', 'channel' or None, got {input_scaling!r}")
+        if input_scaling is not None and self.history and (input_scaling == "channel") != (self._input_scaling is not None):
+            raise ValueError(f"input_scaling cannot change once the map is trained (it is "
+                             f"{'channel' if self._input_scaling is not None else 'none'}), got {input_scaling!r}")
         if schedule not in ("constant", "warmup", "step", "cosine"):
             raise ValueError(f"schedule must be one of constant, warmup, step, cosine; got {schedule!r}")
         if clip_norm is not None and not (isinstance(clip_norm, numbers.Real) and clip_norm > 0):
@@ -346,6 +388,11 @@ class InverseMap:
         x = self._prepare_x(x)
         if x_val is not None:
             x_val = self._prepare_x(x_val, "validation X")
+        if input_scaling == "channel" and self._input_scaling is None:
+            self._input_scaling = _InputScaling.fit(x)
+        if self._input_scaling is not None:
+            x = self._input_scaling.transform(x)
+            x_val = None if x_val is None else self._input_scaling.transform(x_val)
         if self._scaling is None:
             self._scaling = _Scaling.fit(scaling, y)
         ys = self._scaling.transform(y)
@@ -378,6 +425,7 @@ class InverseMap:
             "schedule": schedule, "warmup_steps": int(warmup_steps), "step_epochs": int(step_epochs),
             "gamma": float(gamma), "min_lr": float(min_lr), "clip_norm": clip_norm, "early_stopping": early_stopping,
             "min_delta": float(min_delta), "restore_best": bool(restore_best), "loss": loss, "seed": seed,
+            "input_scaling": "channel" if self._input_scaling is not None else "none",
             "n_train": int(x.shape[0]), "n_val": 0 if x_val is None else int(x_val.shape[0]),
         }
         try:
@@ -399,6 +447,8 @@ class InverseMap:
         With loss 'gaussian_nll' these are the predicted means."""
         self._require_built()
         x = self._prepare_x(X)
+        if self._input_scaling is not None:
+            x = self._input_scaling.transform(x)
         out = self._net.predict(x, as_int(n_threads, "n_threads", 0))
         out = out[:, : self._n_targets]
         return self._scaling.inverse(out) if self._scaling is not None else out.astype(np.float64)
@@ -434,6 +484,8 @@ class InverseMap:
         }
         if self._scaling is not None:
             meta["scaling"] = json.dumps(self._scaling.to_json(), sort_keys=True)
+        if self._input_scaling is not None:
+            meta["input_scaling"] = json.dumps(self._input_scaling.to_json(), sort_keys=True)
         from . import __version__
 
         meta["fhn_inverse_version"] = __version__
@@ -487,6 +539,7 @@ class InverseMap:
                 training = json.loads(meta.get("training", "{}"))
                 history = json.loads(meta.get("history", "{}"))
                 scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
+                input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
             except (KeyError, TypeError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
             if not isinstance(arch, dict):
@@ -544,6 +597,9 @@ class InverseMap:
             raise ValueError(f"{path}: parameters contain NaN or inf")
         net.params = params
         m._net, m._scaling, m._loss, m._n_targets = net, scaling, loss, n_targets
+        if input_scaling is not None:
+            channels = input_shape[0] if len(input_shape) == 2 else 1
+            m._input_scaling = _InputScaling.from_json(input_scaling, channels)
         m._training = training if isinstance(training, dict) else {}
         m.history = history if isinstance(history, dict) else {}
         return m
@@ -597,6 +653,21 @@ class InverseMap:
             modules.append(mod)
             shape = self._net.summary()[i][1]
         model = nn.Sequential(*modules)
+        if self._input_scaling is not None:
+            view = (1, -1, 1) if len(self._net.input_shape) == 2 else (1, -1)
+            in_offset = torch.tensor(self._input_scaling.offset, dtype=torch.float32).reshape(view)
+            in_scale = torch.tensor(self._input_scaling.scale, dtype=torch.float32).reshape(view)
+
+            class _Standardise(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("offset", in_offset)
+                    self.register_buffer("scale", in_scale)
+
+                def forward(self, x):
+                    return (x - self.offset) / self.scale
+
+            model = nn.Sequential(_Standardise(), model)
         if unscale and self._scaling is not None:
             offset = torch.tensor(self._scaling.offset, dtype=torch.float32)
             scale = torch.tensor(self._scaling.scale, dtype=torch.float32)

@@ -217,3 +217,29 @@ def test_truncated_corrupted_hostile_files_raise(trained, tmp_path):
     nan[-4:] = np.array([np.nan], dtype="<f4").tobytes()
     with pytest.raises(ValueError, match="NaN"):
         fi.InverseMap.load(_corrupt(bad, bytes(nan)))
+
+
+def test_channel_input_scaling_equals_training_on_standardised_inputs(tmp_path):
+    x, y = toy(channels=2, seed=3)
+    x[:, 1] *= 50.0  # channels of very different scale
+    m = fi.InverseMap.cnn(filters=[4, 8], dense=[16], seed=2)
+    m.fit(x, y, epochs=3, input_scaling="channel", progress=False)
+    mean, std = x.astype(np.float64).mean(axis=(0, 2)), x.astype(np.float64).std(axis=(0, 2))
+    xs = ((x - mean[None, :, None]) / std[None, :, None]).astype(np.float32)
+    ref = fi.InverseMap.cnn(filters=[4, 8], dense=[16], seed=2).fit(xs, y, epochs=3, progress=False)
+    np.testing.assert_array_equal(m.predict(x), ref.predict(xs))  # same float32 inputs: same training
+    assert m.history["loss"] == ref.history["loss"]
+    m.save(tmp_path / "m.safetensors")
+    loaded = fi.InverseMap.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.predict(x), m.predict(x))
+    with pytest.raises(ValueError, match="input_scaling cannot change"):
+        m.fit(x, y, epochs=1, input_scaling="none", progress=False)
+    with pytest.raises(ValueError, match="input_scaling must be"):
+        fi.InverseMap.dense().fit(x[:, 0], y, input_scaling="global", progress=False)
+
+
+def test_dense_map_input_scaling_is_one_channel():
+    x, y = toy(seed=4)
+    m = fi.InverseMap.dense(units=[8], seed=1).fit(x * 100 + 7, y, epochs=2, input_scaling="channel", progress=False)
+    assert m._input_scaling.offset.shape == (1,)
+    assert m._input_scaling.offset[0] == pytest.approx((x.astype(np.float64) * 100 + 7).mean(), rel=1e-6)

@@ -178,3 +178,13 @@ def test_wide_map_split_gemms_match_torch():
         assert rel(g, g_t) < 1e-5, name
     loss1, grads1, dx1 = net.forward_backward(x, y, n_threads=1)
     assert loss1 == loss and np.array_equal(grads1, grads) and np.array_equal(dx1, dx)
+
+
+def test_to_torch_applies_input_scaling():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((64, 2, 50)) * np.array([1.0, 30.0])[None, :, None] + 4).astype(np.float32)
+    y = rng.random((64, 2))
+    m = fi.InverseMap.cnn(filters=[4], dense=[8]).fit(x, y, epochs=2, input_scaling="channel", progress=False)
+    with torch.no_grad():
+        out = m.to_torch()(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, m.predict(x), rtol=1e-5, atol=1e-5)
