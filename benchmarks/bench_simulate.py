@@ -6,7 +6,7 @@ prior draws. SciPy runs on one core, and on all cores through a process pool (on
 samples per worker); fhn_inverse on one thread and on all cores. Prints a Markdown table of
 simulations per second and ratios (fhn_inverse / other); nothing here is a test.
 
-    python benchmarks/bench_simulate.py [--n-scipy 40] [--n-ours 10000] [--tol 1e-9]
+    python benchmarks/bench_simulate.py [--n-scipy 100] [--n-ours 10000] [--tol 1e-9]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def scipy_parallel(method, theta, tol, workers):
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-scipy", type=int, default=40, help="samples per SciPy solver (default 40)")
+    parser.add_argument("--n-scipy", type=int, default=100, help="samples per SciPy solver (default 100)")
     parser.add_argument("--n-ours", type=int, default=10000, help="samples for fhn_inverse (default 10000)")
     parser.add_argument("--tol", type=float, default=1e-9, help="rtol = atol for every solver (default 1e-9)")
     args = parser.parse_args(argv)
