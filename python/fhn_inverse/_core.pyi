@@ -35,7 +35,7 @@ class Stream(Enum):
     dropout = 6
 
 class SimulatorOptions:
-    """Observation grid, tolerances and budgets of the Dormand–Prince simulator."""
+    """Observation grid, tolerances and budgets of the Runge–Kutta–Fehlberg 7(8) simulator."""
 
     t_obs: list[float]
     t0: float

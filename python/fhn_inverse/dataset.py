@@ -102,7 +102,7 @@ class Dataset:
         config = {
             "model": {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta,
                       "initial": list(model.initial)},
-            "simulator": {"method": "dopri5", "rtol": rtol, "atol": atol},
+            "simulator": {"method": "rkf78", "rtol": rtol, "atol": atol},
             "prior": prior.to_dict(),
             "noise": None if noise is None else noise.to_dict(),
             "start": start,

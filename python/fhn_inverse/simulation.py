@@ -57,8 +57,8 @@ def simulate(
 ):
     """Simulate the model at each parameter vector and observe u on the grid ``t``.
 
-    Dormand–Prince 5(4) with dense output (Boost.Odeint); the grid points are interpolated, not
-    forced as steps. ``theta`` is (N, P) — or (P,) for one series, returning (L,).
+    Runge–Kutta–Fehlberg 7(8) with step-size control (Boost.Odeint); the last step before each
+    grid time is shortened to end on it. ``theta`` is (N, P) — or (P,) for one series, returning (L,).
 
     A trajectory that diverges (non-finite or ``|state| > max_abs_state``) or needs more than
     ``max_steps`` steps raises :class:`SimulationError`; with ``return_status=True`` the call

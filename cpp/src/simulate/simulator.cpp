@@ -1,6 +1,7 @@
-// Dormand–Prince dense-output integration of one trajectory per sample; see simulator.hpp.
+// Runge–Kutta–Fehlberg 7(8) integration of one trajectory per sample; see simulator.hpp.
 #include "fhn_inverse/simulate/simulator.hpp"
 
+#include <algorithm>
 #include <boost/numeric/odeint.hpp>
 #include <cmath>
 #include <limits>
@@ -78,29 +79,32 @@ Status simulate_one(const Model& model, const double* theta, const SimulatorOpti
     return s;
   };
   auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
-  auto stepper = odeint::make_dense_output(options.atol, options.rtol,
-                                           odeint::runge_kutta_dopri5<State>());
+  auto stepper = odeint::make_controlled(options.atol, options.rtol,
+                                         odeint::runge_kutta_fehlberg78<State>());
+  constexpr long kMaxRejections = 500;  // consecutive rejected trial steps: control has failed
   State x = model.initial();
-  stepper.initialize(x, options.t0, options.dt0);
+  double t = options.t0, dt = options.dt0;
   long steps = 0;
-  try {
-    for (std::size_t k = 0; k < L; ++k) {
-      const double tk = options.t_obs[k];
-      if (tk <= options.t0) {  // only t_obs[0] == t0: the initial state itself
-        u_out[k] = Model::observe(model.initial());
-        continue;
-      }
-      while (stepper.current_time() < tk) {
-        stepper.do_step(system);
+  for (std::size_t k = 0; k < L; ++k) {
+    const double tk = options.t_obs[k];
+    long rejected = 0;
+    // Step onto tk exactly: the last step before a grid time is shortened to end on it, while dt
+    // keeps the step size the control wants, so grid times do not hold the steps back.
+    while (t < tk) {
+      double h = std::min(dt, tk - t);
+      const bool last = h == tk - t;
+      if (stepper.try_step(system, x, t, h) == odeint::success) {
         if (++steps > options.max_steps) return fail(Status::step_budget);
-        if (!bounded(stepper.current_state(), options.max_abs_state))
-          return fail(Status::diverged);
+        if (!bounded(x, options.max_abs_state)) return fail(Status::diverged);
+        if (last) t = tk;  // no drift from rounding in t + (tk − t)
+        dt = last ? std::max(dt, h) : h;
+        rejected = 0;
+      } else {
+        if (++rejected > kMaxRejections || !(h > 0.0)) return fail(Status::step_budget);
+        dt = h;
       }
-      stepper.calc_state(tk, x);
-      u_out[k] = Model::observe(x);
     }
-  } catch (const odeint::step_adjustment_error&) {
-    return fail(Status::step_budget);
+    u_out[k] = Model::observe(x);
   }
   return Status::ok;
 }

@@ -1,7 +1,6 @@
 // Batch ODE simulation observed on a fixed time grid.
-// Boost.Odeint's Dormand–Prince 5(4) stepper with dense output advances with its own adaptive
-// steps; the observed component is interpolated at each grid time (no step is forced onto the
-// grid). Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves
+// Boost.Odeint's Runge–Kutta–Fehlberg 7(8) stepper with step-size control advances with its own
+// adaptive steps, the last step before each grid time shortened to end on it (no interpolation). Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves
 // the bounded region or exceeds its step budget is reported in `status`, its row set to NaN.
 // Shapes: theta (N, P) row-major, u (N, L) row-major, status (N).
 #pragma once
@@ -20,6 +19,7 @@ enum class Status : std::int8_t {
   ok = 0,
   diverged = 1,          // non-finite state or |state| > max_abs_state
   step_budget = 2,       // more than max_steps accepted steps, or step-size control failed
+                         // (500 consecutive rejected steps)
 };
 
 struct SimulatorOptions {
