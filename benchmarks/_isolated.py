@@ -11,25 +11,11 @@ from __future__ import annotations
 
 import importlib
 import pickle
-import resource
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS in MiB: VmHWM of its address space on Linux (ru_maxrss there also
-    counts the parent's memory at fork time), ru_maxrss elsewhere."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def isolated(fn, *args, **kwargs):
@@ -46,6 +32,8 @@ def isolated(fn, *args, **kwargs):
 
 
 if __name__ == "__main__":
+    from fhn_inverse.speed import peak_rss_mb
+
     sys.path.insert(0, str(HERE))
     module, name, args, kwargs = pickle.load(sys.stdin.buffer)
     result = getattr(importlib.import_module(module), name)(*args, **kwargs)

@@ -209,6 +209,12 @@ def test_truncated_corrupted_hostile_files_raise(trained, tmp_path):
     h = json.loads(json.dumps(header))
     h[first]["shape"] = [1, 2, 3]
     cases["wrong shape"] = with_header(h)
+    # the trained map has 2 input channels: input scaling for 3, a zero scale, not JSON
+    for bad_scaling in ({"kind": "channel", "offset": [0, 0, 0], "scale": [1, 1, 1]},
+                        {"kind": "channel", "offset": [0, 0], "scale": [1, 0]}, "{"):
+        value = bad_scaling if isinstance(bad_scaling, str) else json.dumps(bad_scaling)
+        h = dict(header, __metadata__=dict(header["__metadata__"], input_scaling=value))
+        cases[f"input scaling {value}"] = with_header(h)
     for name, data in cases.items():
         with pytest.raises(ValueError):
             fi.InverseMap.load(_corrupt(bad, data))
