@@ -27,6 +27,20 @@ TEST(Dense, ShapeParamsAndKnownForward) {
   EXPECT_FLOAT_EQ(y[3], 1.0f);
 }
 
+// y = W x + b of a Dense layer's forward against the same sums in double precision.
+static void expect_dense_matches_double_reference(const Dense& d, const std::vector<float>& params,
+                                                  const std::vector<float>& x, long n) {
+  const long fin = d.input_shape().length, units = d.units;
+  std::vector<float> y(n * units);
+  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < units; ++j) {
+      double ref = params[units * fin + j];
+      for (long k = 0; k < fin; ++k) ref += double(params[j * fin + k]) * x[i * fin + k];
+      EXPECT_NEAR(y[i * units + j], ref, 1e-4 * (1.0 + std::abs(ref))) << i << "," << j;
+    }
+}
+
 TEST(Dense, Gradients) {
   Dense d(Shape::vector(5), 3);
   check_layer_gradients(d, random_vector(4 * 5, 1), 4);
@@ -38,14 +52,7 @@ TEST(Dense, NarrowLayerOnLongInputMatchesDoubleReference) {
   const long fin = 1001, units = 33, n = 7;
   Dense d(Shape::vector(fin), units);
   const std::vector<float> params = random_vector(d.n_params(), 11), x = random_vector(n * fin, 12);
-  std::vector<float> y(n * units);
-  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
-  for (long i = 0; i < n; ++i)
-    for (long j = 0; j < units; ++j) {
-      double ref = params[units * fin + j];
-      for (long k = 0; k < fin; ++k) ref += double(params[j * fin + k]) * x[i * fin + k];
-      EXPECT_NEAR(y[i * units + j], ref, 1e-4 * (1.0 + std::abs(ref))) << i << "," << j;
-    }
+  expect_dense_matches_double_reference(d, params, x, n);
 }
 
 TEST(Dense, NarrowLayerGradients) {
@@ -63,14 +70,7 @@ TEST(Dense, WideLayerMatchesDoubleReferenceAndGradients) {
 #endif
   EXPECT_FALSE(Dense(Shape::vector(fin), 63).use_blas());
   const std::vector<float> params = random_vector(d.n_params(), 21), x = random_vector(n * fin, 22);
-  std::vector<float> y(n * units);
-  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
-  for (long i = 0; i < n; ++i)
-    for (long j = 0; j < units; ++j) {
-      double ref = params[units * fin + j];
-      for (long k = 0; k < fin; ++k) ref += double(params[j * fin + k]) * x[i * fin + k];
-      EXPECT_NEAR(y[i * units + j], ref, 1e-4 * (1.0 + std::abs(ref))) << i << "," << j;
-    }
+  expect_dense_matches_double_reference(d, params, x, n);
   check_layer_gradients(d, x, n);
 }
 
