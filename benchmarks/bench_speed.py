@@ -72,18 +72,11 @@ def measure_torch(width, samples, batch, pool):
     return rates[best], best
 
 
-def torch_sgemm_rate(n=2048, repeats=5):
+def torch_sgemm_rate():
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = 0.0
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        best = max(best, 2 * n ** 3 / (time.perf_counter() - t))
-    return best
+    return speed.sgemm_rate(matmul=lambda a, b: torch.from_numpy(a) @ torch.from_numpy(b))
 
 
 def main(argv=None) -> str:

@@ -61,13 +61,12 @@ def torch_grads(tm, x, y):
     return out.detach().numpy(), loss.item(), xt.grad.numpy()
 
 
-@pytest.mark.parametrize("kind", ["dense", "cnn"])
-def test_outputs_and_gradients_match_torch(kind):
-    net, tm = pair(kind)
-    x, y = data(kind, 37)  # 37 samples: three uneven chunks
+def assert_matches_torch(net, tm, x, y, n_threads=0):
+    """Outputs, loss, dx and every parameter gradient of net agree with the torch module tm
+    within 1e-5 relative; returns net's (loss, grads, dx)."""
     out_t, loss_t, dx_t = torch_grads(tm, x, y)
     assert rel(net.predict(x), out_t) < 1e-5
-    loss, grads, dx = net.forward_backward(x, y)
+    loss, grads, dx = net.forward_backward(x, y, n_threads=n_threads)
     assert abs(loss - loss_t) / loss_t < 1e-5
     assert rel(dx, dx_t) < 1e-5
     state = dict(tm.named_parameters())
@@ -75,6 +74,14 @@ def test_outputs_and_gradients_match_torch(kind):
         g_t = state[name.removeprefix("layers.")].grad.numpy()
         g = grads[offset: offset + g_t.size].reshape(shape)
         assert rel(g, g_t) < 1e-5, name
+    return loss, grads, dx
+
+
+@pytest.mark.parametrize("kind", ["dense", "cnn"])
+def test_outputs_and_gradients_match_torch(kind):
+    net, tm = pair(kind)
+    x, y = data(kind, 37)  # 37 samples: three uneven chunks
+    assert_matches_torch(net, tm, x, y)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
@@ -166,16 +173,7 @@ def test_wide_map_split_gemms_match_torch():
     net = m.network
     tm = m.to_torch(unscale=False).train()
     x, y = data("dense", 37)
-    out_t, loss_t, dx_t = torch_grads(tm, x, y)
-    assert rel(net.predict(x), out_t) < 1e-5
-    loss, grads, dx = net.forward_backward(x, y, n_threads=2)
-    assert abs(loss - loss_t) / loss_t < 1e-5
-    assert rel(dx, dx_t) < 1e-5
-    state = dict(tm.named_parameters())
-    for name, offset, shape in net.param_tensors():
-        g_t = state[name.removeprefix("layers.")].grad.numpy()
-        g = grads[offset: offset + g_t.size].reshape(shape)
-        assert rel(g, g_t) < 1e-5, name
+    loss, grads, dx = assert_matches_torch(net, tm, x, y, n_threads=2)
     loss1, grads1, dx1 = net.forward_backward(x, y, n_threads=1)
     assert loss1 == loss and np.array_equal(grads1, grads) and np.array_equal(dx1, dx)
 

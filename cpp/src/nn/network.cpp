@@ -103,18 +103,16 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   require(!shape.is_sequence(),
           "the last layer must output a vector (add flatten and dense), got shape " + shape.str());
   for (auto& l : layers_)
-    if (auto d = dynamic_cast<Dense*>(l.get()))
+    if (auto d = dynamic_cast<Dense*>(l.get())) {
       wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
+      blas_layers_ = blas_layers_ || d->use_blas();
+    }
   if (wide_)
     for (auto& l : layers_)
       if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
-  for (auto& l : layers_)
-    if (auto d = dynamic_cast<Dense*>(l.get())) blas_layers_ = blas_layers_ || d->use_blas();
   row_eval_ = wide_ && !input.is_sequence() && dynamic_cast<const Dense*>(layers_[0].get()) &&
               std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
-                return dynamic_cast<const Dense*>(l.get()) ||
-                       dynamic_cast<const Activation*>(l.get()) ||
-                       dynamic_cast<const Dropout*>(l.get());
+                return dynamic_cast<const Dense*>(l.get()) || elementwise(*l);
               });
   params_.assign(p, 0.0f);
   grads_.assign(p, 0.0f);
@@ -194,6 +192,30 @@ void Network::allocate() {
   }
 }
 
+void Network::copy_in(const float* x, long r0, long nc, float* a0) const {
+  const long in_size = input_.size();
+  if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, nc, L)
+    const long c = input_.channels, l = input_.length;
+    for (long j = 0; j < nc; ++j)
+      for (long ci = 0; ci < c; ++ci)
+        std::memcpy(a0 + (ci * nc + j) * l, x + (r0 + j) * in_size + ci * l, sizeof(float) * l);
+  } else {
+    std::memcpy(a0, x + r0 * in_size, sizeof(float) * nc * in_size);
+  }
+}
+
+void Network::copy_out_dx(const float* g, long r0, long nc, float* dx) const {
+  const long in_size = input_.size();
+  if (input_.is_sequence() && input_.channels > 1) {  // (C, nc, L) → rows r0.. of (N, C, L)
+    const long c = input_.channels, l = input_.length;
+    for (long j = 0; j < nc; ++j)
+      for (long ci = 0; ci < c; ++ci)
+        std::memcpy(dx + (r0 + j) * in_size + ci * l, g + (ci * nc + j) * l, sizeof(float) * l);
+  } else {
+    std::memcpy(dx + r0 * in_size, g, sizeof(float) * nc * in_size);
+  }
+}
+
 const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
                                     const Context& base, const float** input) const {
   float* a0 = ws.act.data();
@@ -205,16 +227,10 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
   const bool direct = !(input_.is_sequence() && input_.channels > 1) &&
                       (dynamic_cast<const Dense*>(layers_[0].get()) ||
                        dynamic_cast<const Conv1D*>(layers_[0].get()));
-  if (direct) {
+  if (direct)
     in0 = x + r0 * in_size;
-  } else if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, N, L)
-    const long c = input_.channels, l = input_.length;
-    for (long j = 0; j < nc; ++j)
-      for (long ci = 0; ci < c; ++ci)
-        std::memcpy(a0 + (ci * nc + j) * l, x + (r0 + j) * in_size + ci * l, sizeof(float) * l);
-  } else {
-    std::memcpy(a0, x + r0 * in_size, sizeof(float) * nc * in_size);
-  }
+  else
+    copy_in(x, r0, nc, a0);
   if (input) *input = in0;
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -235,17 +251,7 @@ const float* Network::forward_wide(Workspace& ws, const float* x, long n, const 
   if (input) *input = in0;
   if (!direct) {
 #pragma omp single
-    {
-      const long in_size = input_.size();
-      if (input_.is_sequence() && input_.channels > 1) {
-        const long c = input_.channels, l = input_.length;
-        for (long j = 0; j < n; ++j)
-          for (long ci = 0; ci < c; ++ci)
-            std::memcpy(a0 + (ci * n + j) * l, x + j * in_size + ci * l, sizeof(float) * l);
-      } else {
-        std::memcpy(a0, x, sizeof(float) * n * in_size);
-      }
-    }
+    copy_in(x, 0, n, a0);
   }
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -413,18 +419,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
         cur = 1 - cur;
       }
 #pragma omp single
-      if (dx) {
-        const float* g0 = ws.dbuf[cur].data();
-        const long in_size = input_.size();
-        if (input_.is_sequence() && input_.channels > 1) {
-          const long c = input_.channels, l = input_.length;
-          for (long j = 0; j < n; ++j)
-            for (long ci = 0; ci < c; ++ci)
-              std::memcpy(dx + j * in_size + ci * l, g0 + (ci * n + j) * l, sizeof(float) * l);
-        } else {
-          std::memcpy(dx, g0, sizeof(float) * n * in_size);
-        }
-      }
+      if (dx) copy_out_dx(ws.dbuf[cur].data(), 0, n, dx);
     }
     return loss_value;
   }
@@ -458,19 +453,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
                              ws.scratch.data() + scratch_offset_[i]);
         cur = 1 - cur;
       }
-      if (dx) {  // engine layout (C, nc, L) → user layout rows r0.. of (N, C, L)
-        const float* g0 = ws.dbuf[cur].data();
-        const long in_size = input_.size();
-        if (input_.is_sequence() && input_.channels > 1) {
-          const long c = input_.channels, l = input_.length;
-          for (long j = 0; j < nc; ++j)
-            for (long ci = 0; ci < c; ++ci)
-              std::memcpy(dx + (r0 + j) * in_size + ci * l, g0 + (ci * nc + j) * l,
-                          sizeof(float) * l);
-        } else {
-          std::memcpy(dx + r0 * in_size, g0, sizeof(float) * nc * in_size);
-        }
-      }
+      if (dx) copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
     }
     // fixed-order sum of the chunk gradients, parallel over parameters
 #pragma omp for schedule(static)

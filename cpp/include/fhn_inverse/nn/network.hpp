@@ -84,6 +84,10 @@ class Network {
   };
   Plan plan(long n, bool eval) const;
   void allocate();
+  // Rows [r0, r0+nc) of the user's input x into the engine layout at a0, and the gradient g
+  // w.r.t. those rows (engine layout) back into rows r0.. of the user's dx.
+  void copy_in(const float* x, long r0, long nc, float* a0) const;
+  void copy_out_dx(const float* g, long r0, long nc, float* dx) const;
   // Forward of rows [r0, r0+nc) of x through the chunk workspace; returns the output pointer.
   // Wide maps (a Dense layer with ≥ 256 inputs and ≥ 256 outputs): the whole batch is one
   // chunk and every split layer's GEMMs run in fixed parts over the threads; called by every
