@@ -29,10 +29,11 @@ TEST(Dense, ShapeParamsAndKnownForward) {
 
 // y = W x + b of a Dense layer's forward against the same sums in double precision.
 static void expect_dense_matches_double_reference(const Dense& d, const std::vector<float>& params,
-                                                  const std::vector<float>& x, long n) {
+                                                  const std::vector<float>& x, long n,
+                                                  const Context& ctx = {}) {
   const long fin = d.input_shape().length, units = d.units;
   std::vector<float> y(n * units);
-  d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
+  d.forward(params.data(), x.data(), y.data(), n, nullptr, ctx);
   for (long i = 0; i < n; ++i)
     for (long j = 0; j < units; ++j) {
       double ref = params[units * fin + j];
@@ -53,6 +54,32 @@ TEST(Dense, NarrowLayerOnLongInputMatchesDoubleReference) {
   Dense d(Shape::vector(fin), units);
   const std::vector<float> params = random_vector(d.n_params(), 11), x = random_vector(n * fin, 12);
   expect_dense_matches_double_reference(d, params, x, n);
+}
+
+// Evaluation's packed-Wᵀ kernel (blocks of 6 samples × 16 outputs, features in blocks of 256):
+// output counts around the 8- and 16-wide blocks, every sample tail, a feature count with a
+// partial block; and each row's result is bitwise the same whatever rows are evaluated with it.
+TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
+  const long fin = 601;
+  for (long units : {1L, 7L, 8L, 9L, 16L, 17L, 24L, 32L, 33L, 64L}) {
+    Dense d(Shape::vector(fin), units);
+    if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
+    const std::vector<float> params = random_vector(d.n_params(), 31 + units);
+    std::vector<float> packed(d.packed_size());
+    d.pack(params.data(), packed.data());
+    Context ctx;
+    ctx.packed = packed.data();
+    const long n = 17;  // 2 blocks of 6 and a tail of 5
+    const std::vector<float> x = random_vector(n * fin, 41 + units);
+    expect_dense_matches_double_reference(d, params, x, n, ctx);
+    std::vector<float> all(n * units), one(units);
+    d.forward(params.data(), x.data(), all.data(), n, nullptr, ctx);
+    for (long i = 0; i < n; ++i) {
+      d.forward(params.data(), x.data() + i * fin, one.data(), 1, nullptr, ctx);
+      for (long j = 0; j < units; ++j)
+        ASSERT_EQ(one[j], all[i * units + j]) << "units " << units << " row " << i;
+    }
+  }
 }
 
 TEST(Dense, NarrowLayerGradients) {

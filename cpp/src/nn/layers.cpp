@@ -99,6 +99,85 @@ void narrow_dense(const float* W, const float* x, float* y, long units, long fin
     narrow_rows<1>(W, xs, y + i * units, units, fin);
   }
 }
+
+// Packed narrow kernel: wt (Fin, U) holds Wᵀ with U = units rounded up to 8 (zero columns).
+// A block of S samples × 8·V outputs keeps S·V accumulators in registers (12 of 16 for the
+// 6 × 16 block): per input feature k, V weight vectors are loaded and x[s][k] is broadcast, so
+// neither operand is repacked per block and the FMA units, not the loads, bound the loop.
+// Features run in blocks of kFeatureBlock (the x rows of a block stay in L1), added in order:
+// every output sums its terms in the same order whatever its sample block, so a row's result
+// does not depend on the rows evaluated beside it.
+constexpr long kFeatureBlock = 256;
+
+template <int S, int V>
+void packed_block(const float* wt, long ldw, const float* const* xs, long k0, long k1, float* out,
+                  long ldo, long width, bool first) {
+  __m256 acc[S][V];
+  for (int s = 0; s < S; ++s)
+    for (int v = 0; v < V; ++v) acc[s][v] = _mm256_setzero_ps();
+  const float* w = wt + k0 * ldw;
+  for (long k = k0; k < k1; ++k, w += ldw) {
+    const __m256 w0 = _mm256_loadu_ps(w);
+    const __m256 w1 = V > 1 ? _mm256_loadu_ps(w + 8) : w0;
+    for (int s = 0; s < S; ++s) {
+      const __m256 b = _mm256_broadcast_ss(xs[s] + k);
+      acc[s][0] = _mm256_fmadd_ps(b, w0, acc[s][0]);
+      if (V > 1) acc[s][V - 1] = _mm256_fmadd_ps(b, w1, acc[s][V - 1]);
+    }
+  }
+  // lanes j < width of each 8-wide vector: whole stores, a masked one for a partial vector
+  for (int v = 0; v < V; ++v) {
+    const long left = width - 8 * v;
+    if (left <= 0) break;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
+    for (int s = 0; s < S; ++s) {
+      float* o = out + s * ldo + 8 * v;
+      __m256 r = acc[s][v];
+      if (left >= 8) {
+        if (!first) r = _mm256_add_ps(r, _mm256_loadu_ps(o));
+        _mm256_storeu_ps(o, r);
+      } else {
+        if (!first) r = _mm256_add_ps(r, _mm256_maskload_ps(o, mask));
+        _mm256_maskstore_ps(o, mask, r);
+      }
+    }
+  }
+}
+
+template <int S>
+void packed_rows(const float* wt, const float* const* xs, float* out, long units, long fin) {
+  const long ldw = (units + 7) / 8 * 8;
+  for (long k0 = 0; k0 < fin; k0 += kFeatureBlock) {
+    const long k1 = std::min(fin, k0 + kFeatureBlock);
+    long j = 0;
+    for (; j + 16 <= ldw; j += 16)
+      packed_block<S, 2>(wt + j, ldw, xs, k0, k1, out + j, units, std::min(16L, units - j),
+                         k0 == 0);
+    if (j < ldw)
+      packed_block<S, 1>(wt + j, ldw, xs, k0, k1, out + j, units, units - j, k0 == 0);
+  }
+}
+
+void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
+  long i = 0;
+  for (; i + 6 <= n; i += 6) {
+    const float* xs[6];
+    for (int s = 0; s < 6; ++s) xs[s] = x + (i + s) * fin;
+    packed_rows<6>(wt, xs, y + i * units, units, fin);
+  }
+  const float* xs[6];
+  for (long s = 0; s < n - i; ++s) xs[s] = x + (i + s) * fin;
+  float* o = y + i * units;
+  switch (n - i) {
+    case 5: packed_rows<5>(wt, xs, o, units, fin); break;
+    case 4: packed_rows<4>(wt, xs, o, units, fin); break;
+    case 3: packed_rows<3>(wt, xs, o, units, fin); break;
+    case 2: packed_rows<2>(wt, xs, o, units, fin); break;
+    case 1: packed_rows<1>(wt, xs, o, units, fin); break;
+    default: break;
+  }
+}
 #endif
 
 // Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)).
@@ -123,15 +202,18 @@ void Dense::init_params(float* params, Rng& rng) const {
 }
 
 void Dense::forward(const float* params, const float* x, float* y, long n, float*,
-                    const Context&) const {
+                    const Context& ctx) const {
   const long fin = in_.length;
   ConstMapRow W(params, units, fin);                 // (Fout, Fin)
   ConstMapVec b(params + units * fin, units);        // (Fout)
   ConstMapCol X(x, fin, n);                          // (N, Fin) as (Fin, N)
   MapCol Y(y, units, n);                             // (N, Fout) as (Fout, N)
 #ifdef FHN_NARROW_DENSE
-  if (units <= 64 && fin >= 256) {
-    narrow_dense(params, x, y, units, fin, n);
+  if (narrow()) {
+    if (ctx.packed)
+      narrow_dense_packed(ctx.packed, x, y, units, fin, n);
+    else
+      narrow_dense(params, x, y, units, fin, n);
     Y.colwise() += b;
     return;
   }
@@ -145,6 +227,25 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
 #endif
   Y.noalias() = W * X;
   Y.colwise() += b;
+}
+
+bool Dense::narrow() const {
+#ifdef FHN_NARROW_DENSE
+  return units <= 64 && in_.length >= 256;
+#else
+  return false;
+#endif
+}
+
+long Dense::packed_size() const { return narrow() ? in_.length * ((units + 7) / 8 * 8) : 0; }
+
+void Dense::pack(const float* params, float* packed) const {
+  const long fin = in_.length, ld = (units + 7) / 8 * 8;
+  for (long k = 0; k < fin; ++k) {
+    float* row = packed + k * ld;
+    for (long j = 0; j < units; ++j) row[j] = params[j * fin + k];
+    for (long j = units; j < ld; ++j) row[j] = 0.0f;
+  }
 }
 
 bool Dense::use_blas() const {

@@ -14,8 +14,8 @@ namespace fhn_inverse::nn {
 namespace {
 // Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
 // feeds two cores. Evaluation shares this chunking (hence the workspaces' size) unless the map
-// has OpenBLAS layers, whose products want long rows: those evaluate in chunks of >= 128 (wide
-// vector maps in row chunks of their one workspace).
+// has OpenBLAS or narrow Dense layers, whose products want long rows: those evaluate in chunks of
+// >= 128 (wide vector maps in row chunks of their one workspace).
 constexpr long kMinChunk = 16;
 constexpr long kMinGemmEvalChunk = 128;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
@@ -106,6 +106,7 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
     if (auto d = dynamic_cast<Dense*>(l.get())) {
       wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
       blas_layers_ = blas_layers_ || d->use_blas();
+      narrow_layers_ = narrow_layers_ || d->narrow();
     }
   if (wide_)
     for (auto& l : layers_)
@@ -114,6 +115,12 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
               std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
                 return dynamic_cast<const Dense*>(l.get()) || elementwise(*l);
               });
+  long packed = 0;
+  for (auto& l : layers_) {
+    packed_offset_.push_back(l->packed_size() > 0 ? packed : -1);
+    packed += align_up(l->packed_size());
+  }
+  packed_.assign(packed, 0.0f);
   params_.assign(p, 0.0f);
   grads_.assign(p, 0.0f);
   init(seed);
@@ -157,7 +164,8 @@ void Network::set_max_batch(long max_batch) {
 
 Network::Plan Network::plan(long n, bool eval) const {
   if (wide_ && !(eval && row_eval_)) return {1, n};
-  const long min_chunk = eval && (row_eval_ || blas_layers_) ? kMinGemmEvalChunk : kMinChunk;
+  const long min_chunk =
+      eval && (row_eval_ || blas_layers_ || narrow_layers_) ? kMinGemmEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
 }
@@ -216,8 +224,15 @@ void Network::copy_out_dx(const float* g, long r0, long nc, float* dx) const {
   }
 }
 
+void Network::pack_layers() const {
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (packed_offset_[i] >= 0)
+      layers_[i]->pack(params_.data() + param_offset_[i], packed_.data() + packed_offset_[i]);
+}
+
 const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                                    const Context& base, const float** input) const {
+                                    const Context& base, const float** input,
+                                    bool packed) const {
   float* a0 = ws.act.data();
   const long in_size = input_.size();
   // A first Dense or Conv1D layer reads the caller's rows in place when the user layout equals
@@ -235,6 +250,7 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     ctx.layer = static_cast<long>(i);
+    ctx.packed = packed ? packed_for(i) : nullptr;
     layers_[i]->forward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],
                         a0 + act_offset_[i + 1], nc, ws.scratch.data() + scratch_offset_[i],
                         ctx);
@@ -289,6 +305,7 @@ const float* Network::forward_rows(Workspace& ws, const float* x, long r0, long 
   Context ctx;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     ctx.layer = static_cast<long>(i);
+    ctx.packed = packed_for(i);
     float* out = a0 + act_offset_[i + 1] + r0 * layers_[i]->output_shape().size();
     layers_[i]->forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
     in = out;
@@ -299,6 +316,7 @@ const float* Network::forward_rows(Workspace& ws, const float* x, long r0, long 
 template <class Emit, class BlockDone>
 void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
                           BlockDone&& block_done) const {
+  pack_layers();
   for (long start = 0; start < n; start += max_batch_) {
     const long nb = std::min(max_batch_, n - start);
     if (wide_ && !row_eval_) {  // split GEMMs over the whole block
@@ -324,7 +342,7 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
       } else {
         Context ctx;
         ctx.chunk = g;
-        out = forward_chunk(workspaces_[g], xb, r0, nc, ctx);
+        out = forward_chunk(workspaces_[g], xb, r0, nc, ctx, nullptr, true);
       }
       emit(out, start + r0, nc, g);
     }

@@ -24,6 +24,9 @@ struct Context {
   std::uint64_t step = 0;
   long layer = 0;
   long chunk = 0;
+  // This layer's pack() of its parameters, when the caller made one for this pass (evaluation
+  // packs once per call, so the repacking is spread over every chunk); null otherwise.
+  const float* packed = nullptr;
 };
 
 class Layer {
@@ -36,6 +39,10 @@ class Layer {
   virtual long n_params() const { return 0; }
   // Floats of scratch the layer needs for a chunk of n samples.
   virtual long scratch_size(long /*n*/) const { return 0; }
+  // Floats of a repacked copy of the parameters that makes forward faster, and the repacking
+  // (0: the layer has none). forward with it differs from forward without it by rounding only.
+  virtual long packed_size() const { return 0; }
+  virtual void pack(const float* /*params*/, float* /*packed*/) const {}
   // Glorot-uniform weights, zero biases; draws from rng in a fixed order.
   virtual void init_params(float* /*params*/, Rng& /*rng*/) const {}
   // x (n · in) → y (n · out), engine layout (see tensor.hpp).
@@ -74,6 +81,12 @@ struct Dense : Layer {
   bool split = false;
   // Whether this layer's products go to OpenBLAS (built with FHN_BLAS, both sizes ≥ 64).
   bool use_blas() const;
+  // Few outputs (≤ 64) from many inputs (≥ 256), on AVX2/FMA builds: the first layer of a dense
+  // map on a raw series. Such a layer packs Wᵀ for evaluation (Fin rows of the outputs rounded
+  // up to 8), and forward then runs a broadcast kernel over it.
+  bool narrow() const;
+  long packed_size() const override;
+  void pack(const float* params, float* packed) const override;
   long parts(bool backward) const override;
   void forward_part(const float* params, const float* x, float* y, long n,
                     long part) const override;

@@ -100,6 +100,7 @@ class Network {
   // in sample chunks there (forward_rows), one whole GEMM per layer and chunk, no split parts.
   bool row_eval_ = false;
   bool blas_layers_ = false;  // a Dense layer multiplies through OpenBLAS (Dense::use_blas)
+  bool narrow_layers_ = false;  // a Dense layer is narrow (Dense::narrow)
   const float* forward_rows(Workspace& ws, const float* x, long r0, long nc) const;
   // Evaluation of n rows in blocks of max_batch and fixed chunks of each block, independent of
   // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
@@ -107,8 +108,15 @@ class Network {
   template <class Emit, class BlockDone>
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
   // *input (if given) receives where the first layer read its input.
+  // With packed, layers read the copies pack_layers() made (evaluation only).
   const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                             const Context& ctx, const float** input = nullptr) const;
+                             const Context& ctx, const float** input = nullptr,
+                             bool packed = false) const;
+  // Layer::pack of the current parameters into packed_, once per evaluation call.
+  void pack_layers() const;
+  const float* packed_for(std::size_t layer) const {
+    return packed_offset_[layer] < 0 ? nullptr : packed_.data() + packed_offset_[layer];
+  }
 
   Shape input_;
   std::vector<LayerSpec> specs_;
@@ -116,6 +124,8 @@ class Network {
   std::vector<long> param_offset_;   // per layer, into params_
   std::vector<long> act_offset_;     // per activation (n_layers + 1), floats, 64-byte aligned
   std::vector<long> scratch_offset_; // per layer, floats, 64-byte aligned
+  std::vector<long> packed_offset_;  // per layer into packed_, -1 for layers without packing
+  mutable Buffer packed_;
   Buffer params_, grads_;
   long max_batch_, max_chunks_, chunk_capacity_ = 0;
   mutable std::vector<Workspace> workspaces_;
