@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "fhn_inverse/nn/activations.hpp"
 #include "fhn_inverse/nn/layers.hpp"
@@ -121,15 +122,69 @@ TEST(Conv1D, ShapesAndParams) {
 TEST(Conv1D, KnownForward) {
   const float x[5] = {1, 2, 3, 4, 5};
   const float params[4] = {1, 0, -1, 0.5f};  // W (1, 1, 3), b
-  float scratch[32], y[5];
+  float y[5];
   Conv1D valid(Shape::sequence(1, 5), 1, 3, 2, Padding::valid);
-  valid.forward(params, x, y, 1, scratch, {});
+  std::vector<float> scratch(valid.scratch_size(1));
+  valid.forward(params, x, y, 1, scratch.data(), {});
   EXPECT_FLOAT_EQ(y[0], -1.5f);
   EXPECT_FLOAT_EQ(y[1], -1.5f);
   Conv1D same(Shape::sequence(1, 5), 1, 3, 1, Padding::same);
-  same.forward(params, x, y, 1, scratch, {});
+  scratch.assign(same.scratch_size(1), 0.0f);
+  same.forward(params, x, y, 1, scratch.data(), {});
   const float want[5] = {-1.5f, -1.5f, -1.5f, -1.5f, 4.5f};
   for (int i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
+}
+
+// Forward, dW (accumulated) and dx against the defining sums in double, over shapes that hit
+// every remainder of the blocked loops: output channels and input channels not multiples of 4,
+// taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
+// strides above the kernel, and both paddings.
+TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
+  struct Case { long cin, lin, cout, k, s; Padding pad; long n; };
+  const Case cases[] = {{1, 1000, 8, 3, 2, Padding::valid, 3},  {8, 249, 16, 3, 2, Padding::valid, 2},
+                        {16, 62, 32, 3, 2, Padding::valid, 2},  {3, 37, 5, 4, 3, Padding::same, 3},
+                        {2, 20, 7, 1, 3, Padding::valid, 2},    {5, 13, 6, 5, 1, Padding::same, 2},
+                        {1, 9, 1, 9, 1, Padding::valid, 1},     {6, 40, 9, 2, 5, Padding::same, 4}};
+  for (const Case& c : cases) {
+    Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
+    const long lout = conv.out_length, pad = conv.pad_left, n = c.n;
+    const std::vector<float> params = random_vector(conv.n_params(), 61 + c.lin);
+    const std::vector<float> x = random_vector(c.cin * n * c.lin, 62 + c.lin);
+    const std::vector<float> dy = random_vector(c.cout * n * lout, 63 + c.lin);
+    std::vector<float> scratch(conv.scratch_size(n)), y(c.cout * n * lout), dx(x.size(), 9.0f);
+    std::vector<float> grads(conv.n_params(), 0.5f);
+    conv.forward(params.data(), x.data(), y.data(), n, scratch.data(), {});
+    conv.backward(params.data(), x.data(), y.data(), dy.data(), dx.data(), grads.data(), n,
+                  scratch.data());
+    auto W = [&](long co, long ci, long k) { return double(params[(co * c.cin + ci) * c.k + k]); };
+    auto X = [&](long ci, long j, long i) {
+      return i < 0 || i >= c.lin ? 0.0 : double(x[(ci * n + j) * c.lin + i]);
+    };
+    std::vector<double> dw(c.cout * c.cin * c.k, 0.5), dxr(x.size(), 0.0);
+    for (long co = 0; co < c.cout; ++co)
+      for (long j = 0; j < n; ++j)
+        for (long l = 0; l < lout; ++l) {
+          double ref = params[c.cout * c.cin * c.k + co];
+          const double g = dy[(co * n + j) * lout + l];
+          for (long ci = 0; ci < c.cin; ++ci)
+            for (long k = 0; k < c.k; ++k) {
+              const long i = l * c.s + k - pad;
+              ref += W(co, ci, k) * X(ci, j, i);
+              dw[(co * c.cin + ci) * c.k + k] += g * X(ci, j, i);
+              if (i >= 0 && i < c.lin) dxr[(ci * n + j) * c.lin + i] += W(co, ci, k) * g;
+            }
+          ASSERT_NEAR(y[(co * n + j) * lout + l], ref, 1e-4 * (1 + std::abs(ref))) << c.lin;
+        }
+    for (std::size_t i = 0; i < dw.size(); ++i)
+      ASSERT_NEAR(grads[i], dw[i], 1e-4 * (1 + std::abs(dw[i]))) << c.lin << " dW " << i;
+    for (long co = 0; co < c.cout; ++co) {
+      double db = 0.5;
+      for (long m = 0; m < n * lout; ++m) db += dy[co * n * lout + m];
+      ASSERT_NEAR(grads[dw.size() + co], db, 1e-4 * (1 + std::abs(db))) << c.lin << " db";
+    }
+    for (std::size_t i = 0; i < dxr.size(); ++i)
+      ASSERT_NEAR(dx[i], dxr[i], 1e-4 * (1 + std::abs(dxr[i]))) << c.lin << " dx " << i;
+  }
 }
 
 TEST(Conv1D, GradientsValidStride2MultiChannel) {

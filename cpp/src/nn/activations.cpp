@@ -1,8 +1,12 @@
-// Element-wise activations, forward and backward, through Eigen's vectorised array functions.
+// Element-wise activations, forward and backward, through Eigen's vectorised array functions;
+// swish's forward, the study's activation, as one fused pass (simd.hpp).
 #include "fhn_inverse/nn/activations.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <unsupported/Eigen/SpecialFunctions>
+
+#include "simd.hpp"
 
 namespace fhn_inverse::nn {
 
@@ -39,14 +43,15 @@ void Activation::forward(const float*, const float* x_, float* y_, long n, float
   MapArr y(y_, count);
   switch (kind) {
     case ActivationKind::relu: y = x.max(0.0f); break;
-    case ActivationKind::swish: {  // y = x σ(x), σ kept for backward
-      if (!scratch || !ctx.backward) {  // inference, or called without a workspace: no cache
-        y = x * (1.0f / (1.0f + (-x).exp()));
-        break;
+    case ActivationKind::swish: {  // y = x σ(x), σ kept for backward; one pass
+      using namespace simd;
+      float* s = scratch && ctx.backward ? scratch : nullptr;  // no cache in inference
+      for (long i = 0; i < count; i += 8) {
+        const long m = std::min(8L, count - i);
+        const v8 xv = load_first(x_ + i, m), sg = sigmoid8(xv);
+        if (s) store_first(s + i, sg, m);
+        store_first(y_ + i, xv * sg, m);
       }
-      MapArr s(scratch, count);
-      s = 1.0f / (1.0f + (-x).exp());
-      y = x * s;
       break;
     }
     case ActivationKind::gelu: y = 0.5f * x * (1.0f + (x * float(M_SQRT1_2)).erf()); break;

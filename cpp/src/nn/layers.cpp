@@ -1,4 +1,4 @@
-// Dense, Conv1D, pooling, Flatten and Dropout: forward/backward pairs on the engine layout
+// Dense, pooling, Flatten and Dropout (Conv1D: conv1d.cpp): forward/backward pairs on the engine layout
 // documented in tensor.hpp. Backward adds into dparams and overwrites dx.
 #include "fhn_inverse/nn/layers.hpp"
 
@@ -180,13 +180,12 @@ void narrow_dense_packed(const float* wt, const float* x, float* y, long units, 
 }
 #endif
 
-// Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)).
+}  // namespace
+
 void glorot_uniform(float* w, long count, long fan_in, long fan_out, Rng& rng) {
   const double a = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   for (long i = 0; i < count; ++i) w[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * a);
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------- Dense
 Dense::Dense(Shape in, long units_) : Layer(in), units(units_) {
@@ -350,115 +349,6 @@ void Dense::backward_part(const float* params, const float* x, const float* dy, 
       ConstMapRow W(params, units, fin);
       MapCol dX(dx, fin, n);
       dX.middleRows(lo, hi - lo).noalias() = W.middleCols(lo, hi - lo).transpose() * dY;
-    }
-  }
-}
-
-// --------------------------------------------------------------------------------------- Conv1D
-Padding parse_padding(const std::string& name) {
-  if (name == "valid") return Padding::valid;
-  if (name == "same") return Padding::same;
-  throw std::invalid_argument("padding must be 'valid' or 'same', got '" + name + "'");
-}
-
-std::string padding_name(Padding p) { return p == Padding::valid ? "valid" : "same"; }
-
-Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padding_)
-    : Layer(in), filters(filters_), kernel(kernel_), stride(stride_), padding(padding_) {
-  require(in.is_sequence(), "Conv1D needs a sequence input (C, L), got shape " + in.str());
-  require(filters >= 1, "Conv1D filters must be >= 1, got " + std::to_string(filters));
-  require(kernel >= 1, "Conv1D kernel must be >= 1, got " + std::to_string(kernel));
-  require(stride >= 1, "Conv1D stride must be >= 1, got " + std::to_string(stride));
-  if (padding == Padding::valid) {
-    require(in.length >= kernel, "Conv1D kernel " + std::to_string(kernel) +
-                                     " must be <= input length " + std::to_string(in.length));
-    out_length = (in.length - kernel) / stride + 1;
-    pad_left = 0;
-  } else {
-    out_length = (in.length + stride - 1) / stride;
-    const long total = std::max((out_length - 1) * stride + kernel - in.length, 0L);
-    pad_left = total / 2;
-  }
-}
-
-void Conv1D::init_params(float* params, Rng& rng) const {
-  const long nw = filters * in_.channels * kernel;
-  glorot_uniform(params, nw, in_.channels * kernel, filters * kernel, rng);
-  std::fill(params + nw, params + n_params(), 0.0f);
-}
-
-namespace {
-
-// The output positions l ∈ [lo, hi) whose input index l·stride + off lies inside [0, lin);
-// positions outside read the zero padding. 0 <= lo <= hi <= lout.
-void inside_range(long off, long stride, long lin, long lout, long& lo, long& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = lin - 1 - off < 0 ? 0 : (lin - 1 - off) / stride + 1;
-  lo = std::min(lo, lout);
-  hi = std::min(std::max(hi, lo), lout);
-}
-
-}  // namespace
-
-void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
-                     const Context&) const {
-  const long cin = in_.channels, lin = in_.length, lout = out_length, ck = cin * kernel;
-  const long cols = n * lout;
-  // im2col: col[ci·K + k, j·Lout + l] = x[ci, j, l·s + k − pad] (0 outside).
-  for (long ci = 0; ci < cin; ++ci) {
-    for (long k = 0; k < kernel; ++k) {
-      float* crow = scratch + (ci * kernel + k) * cols;
-      const long off = k - pad_left;
-      long lo, hi;
-      inside_range(off, stride, lin, lout, lo, hi);
-      for (long j = 0; j < n; ++j) {
-        const float* xr = x + (ci * n + j) * lin + off;
-        float* cr = crow + j * lout;
-        for (long l = 0; l < lo; ++l) cr[l] = 0.0f;
-        if (stride == 1) {
-          std::memcpy(cr + lo, xr + lo, sizeof(float) * (hi - lo));
-        } else if (stride == 2) {
-          for (long l = lo; l < hi; ++l) cr[l] = xr[2 * l];
-        } else {
-          for (long l = lo; l < hi; ++l) cr[l] = xr[l * stride];
-        }
-        for (long l = hi; l < lout; ++l) cr[l] = 0.0f;
-      }
-    }
-  }
-  ConstMapRow W(params, filters, ck);                 // (Cout, Cin·K)
-  ConstMapVec b(params + filters * ck, filters);      // (Cout)
-  ConstMapRow col(scratch, ck, cols);                 // (Cin·K, N·Lout)
-  MapRow Y(y, filters, cols);                         // (Cout, N, Lout)
-  Y.noalias() = W * col;
-  Y.colwise() += b;
-}
-
-void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
-                      float* dx, float* dparams, long n, float* scratch) const {
-  const long cin = in_.channels, lin = in_.length, lout = out_length, ck = cin * kernel;
-  const long cols = n * lout;
-  ConstMapRow dY(dy, filters, cols);
-  MapRow col(scratch, ck, cols);                      // im2col of x, cached by forward
-  MapRow dW(dparams, filters, ck);
-  MapVec db(dparams + filters * ck, filters);
-  dW.noalias() += dY * col.transpose();
-  db += dY.rowwise().sum();
-  if (!dx) return;
-  ConstMapRow W(params, filters, ck);
-  col.noalias() = W.transpose() * dY;                 // dcol (Cin·K, N·Lout), reuses the cache
-  std::fill(dx, dx + cin * n * lin, 0.0f);
-  for (long ci = 0; ci < cin; ++ci) {
-    for (long k = 0; k < kernel; ++k) {
-      const float* crow = scratch + (ci * kernel + k) * cols;
-      const long off = k - pad_left;
-      long lo, hi;
-      inside_range(off, stride, lin, lout, lo, hi);
-      for (long j = 0; j < n; ++j) {
-        float* xr = dx + (ci * n + j) * lin + off;
-        const float* cr = crow + j * lout;
-        for (long l = lo; l < hi; ++l) xr[l * stride] += cr[l];
-      }
     }
   }
 }

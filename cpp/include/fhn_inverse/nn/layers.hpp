@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fhn_inverse/nn/tensor.hpp"
 #include "fhn_inverse/random.hpp"
@@ -28,6 +29,9 @@ struct Context {
   // packs once per call, so the repacking is spread over every chunk); null otherwise.
   const float* packed = nullptr;
 };
+
+// Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.
+void glorot_uniform(float* w, long count, long fan_in, long fan_out, Rng& rng);
 
 class Layer {
  public:
@@ -101,16 +105,23 @@ std::string padding_name(Padding p);
 // Cross-correlation (PyTorch Conv1d): y[co, l] = b[co] + Σ_ci Σ_k W[co, ci, k] x[ci, l·s + k − pad].
 // valid: Lout = ⌊(L − K)/s⌋ + 1; same (TensorFlow's rule): Lout = ⌈L/s⌉, total padding
 // max((Lout − 1)s + K − L, 0), the smaller half on the left.
-// One GEMM per chunk: col (Cin·K, N·Lout) = im2col(x), y (Cout, N·Lout) = W (Cout, Cin·K) col.
+// Direct convolution over phase planes (conv1d.cpp): the zero-padded input row of each (ci, n)
+// is split into s planes P_r[q] = x[q·s + r − pad], so tap k of outputs l… reads the run
+// P_{k mod s}[l + ⌊k/s⌋ …]; no im2col matrix. Scratch: the planes (cached for backward), then
+// the output gradient with zero margins.
 struct Conv1D : Layer {
   long filters, kernel, stride;
   Padding padding;
   long out_length, pad_left;
+  long plane_length;  // Q: floats per phase plane (a multiple of 8 with room for 16-wide runs)
+  // Offsets of the runs each tap reads, from a series' first plane (tap ci·K + k) and, for the
+  // input gradient of plane r, from its first dY row (taps (co, k ≡ r mod s), from dx_tap_start[r]).
+  std::vector<long> taps, dx_taps, dx_tap_start;
   Conv1D(Shape in, long filters, long kernel, long stride, Padding padding);
   std::string name() const override { return "Conv1D"; }
   Shape output_shape() const override { return Shape::sequence(filters, out_length); }
   long n_params() const override { return filters * in_.channels * kernel + filters; }
-  long scratch_size(long n) const override { return in_.channels * kernel * n * out_length; }
+  long scratch_size(long n) const override;
   void init_params(float* params, Rng& rng) const override;
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;

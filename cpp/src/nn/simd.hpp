@@ -1,0 +1,81 @@
+// Eight-float vectors for the engine's hand-blocked loops (conv1d.cpp, activations.cpp): GCC/Clang
+// vector extensions, which compile to AVX2 + FMA under -march=native and to SSE pairs otherwise.
+// Loads and stores are unaligned; `a * b + c` contracts to FMA where the target has it.
+#pragma once
+
+#include <cstring>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+namespace fhn_inverse::nn::simd {
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+inline v8 load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
+
+// Lanes [0, count) of p, zeros after; 1 <= count <= 8 (masked: never reads past p + count).
+inline v8 load_first(const float* p, long count) {
+  if (count >= 8) return load8(p);
+#ifdef __AVX2__
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return reinterpret_cast<v8>(
+      _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lane)));
+#else
+  v8 v = splat(0.0f);
+  for (long i = 0; i < count; ++i) v[i] = p[i];
+  return v;
+#endif
+}
+
+// Lanes [0, count) of v into p; 1 <= count <= 8.
+inline void store_first(float* p, v8 v, long count) {
+  if (count >= 8) return store8(p, v);
+#ifdef __AVX2__
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lane),
+                      reinterpret_cast<__m256>(v));
+#else
+  for (long i = 0; i < count; ++i) p[i] = v[i];
+#endif
+}
+
+// Fixed-order horizontal sum.
+inline float hsum(v8 v) {
+  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+// e^x, Cephes' expf: x = n·ln 2 + r with |r| <= ln 2 / 2, a degree-6 polynomial in r, times 2^n;
+// relative error about 1e-7 over the float range (x clamped to [−87.3, 88.3]).
+inline v8 exp8(v8 x) {
+  x = x < splat(-87.3f) ? splat(-87.3f) : x;
+  x = x > splat(88.3f) ? splat(88.3f) : x;
+  const v8 t = x * 1.44269504088896341f + 0.5f;
+  v8 n = __builtin_convertvector(__builtin_convertvector(t, v8i), v8);
+  n = n > t ? n - 1.0f : n;  // ⌊x/ln 2 + 1/2⌋
+  v8 r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  v8 p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const v8i bits = (__builtin_convertvector(n, v8i) + 127) << 23;
+  v8 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// σ(x) = 1 / (1 + e^−x).
+inline v8 sigmoid8(v8 x) { return 1.0f / (1.0f + exp8(-x)); }
+
+}  // namespace fhn_inverse::nn::simd
