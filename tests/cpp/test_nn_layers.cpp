@@ -138,13 +138,14 @@ TEST(Conv1D, KnownForward) {
 // Forward, dW (accumulated) and dx against the defining sums in double, over shapes that hit
 // every remainder of the blocked loops: output channels and input channels not multiples of 4,
 // taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
-// strides above the kernel, and both paddings.
+// strides above the kernel, both paddings, and stride 2 with odd and even left padding.
 TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
   struct Case { long cin, lin, cout, k, s; Padding pad; long n; };
   const Case cases[] = {{1, 1000, 8, 3, 2, Padding::valid, 3},  {8, 249, 16, 3, 2, Padding::valid, 2},
                         {16, 62, 32, 3, 2, Padding::valid, 2},  {3, 37, 5, 4, 3, Padding::same, 3},
                         {2, 20, 7, 1, 3, Padding::valid, 2},    {5, 13, 6, 5, 1, Padding::same, 2},
-                        {1, 9, 1, 9, 1, Padding::valid, 1},     {6, 40, 9, 2, 5, Padding::same, 4}};
+                        {1, 9, 1, 9, 1, Padding::valid, 1},     {6, 40, 9, 2, 5, Padding::same, 4},
+                        {3, 41, 4, 4, 2, Padding::same, 2},     {2, 44, 5, 6, 2, Padding::same, 3}};
   for (const Case& c : cases) {
     Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
     const long lout = conv.out_length, pad = conv.pad_left, n = c.n;
@@ -233,6 +234,26 @@ TEST(Pool1D, Gradients) {
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>((i * 37) % x.size());
   Pool1D mx(Shape::sequence(3, 9), Pool1D::Kind::maximum, 2, 2);
   check_layer_gradients(mx, x, 2);
+}
+
+// The study's pooling (average, 2, 2) runs in vector blocks of 8 outputs: an odd length with two
+// blocks and a tail, and a dropped last input whose gradient must be zero.
+TEST(Pool1D, PairAverageBlocksAndTail) {
+  const long lin = 37, n = 2, lout = 18;
+  Pool1D avg(Shape::sequence(3, lin), Pool1D::Kind::average, 2, 2);
+  ASSERT_EQ(avg.out_length, lout);
+  const std::vector<float> x = random_vector(3 * n * lin, 7), dy = random_vector(3 * n * lout, 8);
+  std::vector<float> y(3 * n * lout), dx(x.size(), 5.0f);
+  avg.forward(nullptr, x.data(), y.data(), n, nullptr, {});
+  avg.backward(nullptr, x.data(), y.data(), dy.data(), dx.data(), nullptr, n, nullptr);
+  for (long r = 0; r < 3 * n; ++r) {
+    for (long l = 0; l < lout; ++l) {
+      EXPECT_FLOAT_EQ(y[r * lout + l], 0.5f * (x[r * lin + 2 * l] + x[r * lin + 2 * l + 1]));
+      EXPECT_FLOAT_EQ(dx[r * lin + 2 * l], 0.5f * dy[r * lout + l]);
+      EXPECT_FLOAT_EQ(dx[r * lin + 2 * l + 1], 0.5f * dy[r * lout + l]);
+    }
+    EXPECT_EQ(dx[r * lin + lin - 1], 0.0f);
+  }
 }
 
 TEST(Flatten, LayoutMatchesPyTorch) {

@@ -4,6 +4,7 @@
 // 16 series) an im2col matrix and a GEMM's packing of it cost as much as the multiplications.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "fhn_inverse/nn/layers.hpp"
 #include "simd.hpp"
@@ -45,18 +46,15 @@ void tap_block(long taps, const long* off, const float* w, long ldw, const float
 void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
               const float* bias, float* out, long ld, long count) {
   long a = 0;
-  for (; a + 8 <= rows; a += 8)
-    tap_block<8>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
-  if (rows - a >= 4) {
-    tap_block<4>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
-    a += 4;
-  }
-  if (rows - a >= 2) {
-    tap_block<2>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
-    a += 2;
-  }
-  if (rows - a == 1)
-    tap_block<1>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
+  auto block = [&](auto width) {
+    constexpr int G = decltype(width)::value;
+    tap_block<G>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
+    a += G;
+  };
+  while (rows - a >= 8) block(std::integral_constant<int, 8>{});
+  if (rows - a >= 4) block(std::integral_constant<int, 4>{});
+  if (rows - a >= 2) block(std::integral_constant<int, 2>{});
+  if (rows - a == 1) block(std::integral_constant<int, 1>{});
 }
 
 // dW[co, t] += Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
@@ -247,6 +245,19 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
     for (long j = 0; j < n; ++j) {
       float* xr = dx + (ci * n + j) * g.lin;
       const float* planes = dP + g.plane(ci, j, 0);
+      if (g.s == 2) {  // dx[2u] = a[u], dx[2u + 1] = b[u]: interleave runs of 8
+        const long q0 = g.pad / 2;
+        const float* a = planes + (g.pad % 2) * g.Q + q0;
+        const float* b = planes + (1 - g.pad % 2) * g.Q + q0 + g.pad % 2;
+        long u = 0;
+        for (; 2 * u + 16 <= g.lin; u += 8) {
+          const v8 av = load8(a + u), bv = load8(b + u);
+          store8(xr + 2 * u, __builtin_shufflevector(av, bv, 0, 8, 1, 9, 2, 10, 3, 11));
+          store8(xr + 2 * u + 8, __builtin_shufflevector(av, bv, 4, 12, 5, 13, 6, 14, 7, 15));
+        }
+        for (long i = 2 * u; i < g.lin; ++i) xr[i] = i % 2 ? b[i / 2] : a[i / 2];
+        continue;
+      }
       for (long r = 0; r < g.s; ++r) {  // inputs i ≡ r − pad (mod s) sit in plane r
         const long i0 = ((r - g.pad) % g.s + g.s) % g.s;
         const float* pr = planes + r * g.Q + (i0 + g.pad) / g.s;

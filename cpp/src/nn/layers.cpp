@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "simd.hpp"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define FHN_NARROW_DENSE 1
@@ -372,8 +374,15 @@ void Pool1D::forward(const float*, const float* x, float* y, long n, float*,
     const float* xr = x + r * lin;
     float* yr = y + r * lout;
     if (kind == Kind::average) {
-      if (pool == 2 && stride == 2) {
-        for (long l = 0; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
+      if (pool == 2 && stride == 2) {  // the study's pooling: pair sums of runs of 16
+        using namespace simd;
+        long l = 0;
+        for (; l + 8 <= lout; l += 8) {
+          const v8 a = load8(xr + 2 * l), b = load8(xr + 2 * l + 8);
+          store8(yr + l, (__builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14) +
+                          __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)) * inv);
+        }
+        for (; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
       } else {
         for (long l = 0; l < lout; ++l) {
           float s = 0.0f;
@@ -400,7 +409,14 @@ void Pool1D::backward(const float*, const float* x, const float*, const float* d
     for (long r = 0; r < rows; ++r) {
       const float* dyr = dy + r * lout;
       float* dxr = dx + r * lin;
-      for (long l = 0; l < lout; ++l) {
+      using namespace simd;
+      long l = 0;
+      for (; l + 8 <= lout; l += 8) {
+        const v8 g = load8(dyr + l) * inv;
+        store8(dxr + 2 * l, __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3));
+        store8(dxr + 2 * l + 8, __builtin_shufflevector(g, g, 4, 4, 5, 5, 6, 6, 7, 7));
+      }
+      for (; l < lout; ++l) {
         const float g = dyr[l] * inv;
         dxr[2 * l] = g;
         dxr[2 * l + 1] = g;
