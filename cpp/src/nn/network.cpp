@@ -14,8 +14,9 @@ namespace fhn_inverse::nn {
 namespace {
 // Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
 // feeds two cores. Evaluation shares this chunking (hence the workspaces' size) unless the map
-// has OpenBLAS or narrow Dense layers, whose products want long rows: those evaluate in chunks of
-// >= 128 (wide vector maps in row chunks of their one workspace).
+// has OpenBLAS layers, or is a vector map with narrow Dense layers, whose products want long rows:
+// those evaluate in chunks of >= 128 (wide vector maps in row chunks of their one workspace). A
+// convolutional map keeps the training chunks: its workspaces hold far more per sample.
 constexpr long kMinChunk = 16;
 constexpr long kMinGemmEvalChunk = 128;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
@@ -106,7 +107,7 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
     if (auto d = dynamic_cast<Dense*>(l.get())) {
       wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
       blas_layers_ = blas_layers_ || d->use_blas();
-      narrow_layers_ = narrow_layers_ || d->narrow();
+      narrow_layers_ = narrow_layers_ || (d->narrow() && !input.is_sequence());
     }
   if (wide_)
     for (auto& l : layers_)

@@ -100,7 +100,7 @@ class Network {
   // in sample chunks there (forward_rows), one whole GEMM per layer and chunk, no split parts.
   bool row_eval_ = false;
   bool blas_layers_ = false;  // a Dense layer multiplies through OpenBLAS (Dense::use_blas)
-  bool narrow_layers_ = false;  // a Dense layer is narrow (Dense::narrow)
+  bool narrow_layers_ = false;  // a vector map with a narrow Dense layer (Dense::narrow)
   const float* forward_rows(Workspace& ws, const float* x, long r0, long nc) const;
   // Evaluation of n rows in blocks of max_batch and fixed chunks of each block, independent of
   // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
