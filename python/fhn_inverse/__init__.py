@@ -12,6 +12,7 @@ from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
+from .refine import BestFit, best_fitting  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_GRID",
     "AR1Noise",
     "Dataset",
+    "BestFit",
     "Ensemble",
     "FitzHughNagumo",
     "GaussianNoise",
@@ -43,6 +45,7 @@ __all__ = [
     "TRAIN_SIZES",
     "UniformPrior",
     "ar1_noise",
+    "best_fitting",
     "default_prior",
     "features",
     "fourier_features",

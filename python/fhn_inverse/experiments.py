@@ -29,6 +29,7 @@ from .ensemble import Ensemble
 from ._validation import as_int
 from .features import features
 from .nn import InverseMap
+from .refine import best_fitting
 from .simulation import AR1Noise, simulate
 
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
@@ -203,11 +204,20 @@ def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bo
     return run.write(setup, {"n": n, "table": table})
 
 
+def _resimulation_row(err, ok) -> dict:
+    return {"mse_mean": float(err.mse.mean()), "squared_bias_mean": float(err.squared_bias.mean()),
+            "c_mse_mean": float(err.c_mse.mean()), "mse_median": float(np.median(err.mse)),
+            "squared_bias_median": float(np.median(err.squared_bias)),
+            "c_mse_median": float(np.median(err.c_mse)), "failed_simulations": int((~ok).sum())}
+
+
 def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
                  percentiles=(10, 50, 90), progress: bool = True) -> dict:
     """Re-simulate the ODE at the predicted parameters and compare with the test series:
     per-sample MSE, squared bias and C-MSE (mean and median over the test set) per regime, and
-    the series at chosen percentiles of the per-sample MSE."""
+    the series at chosen percentiles of the per-sample MSE. For seed ensembles the same errors
+    also for the best-fitting of the members' and the mean's estimates per series
+    (``refine.best_fitting``), under "best_fitting" with how often each candidate was chosen."""
     setup = setup or Setup()
     n = n or max(setup.train_sizes)
     setup = replace(setup, train_sizes=(n,))
@@ -226,12 +236,15 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
             u_hat, status = simulate(pred, t=test.t, n_threads=setup.training.n_threads, return_status=True)
             ok = status == 0
             err = metrics.resimulation_errors(d[ok], u_hat[ok])
-            table[r] = {
-                "mse_mean": float(err.mse.mean()), "squared_bias_mean": float(err.squared_bias.mean()),
-                "c_mse_mean": float(err.c_mse.mean()), "mse_median": float(np.median(err.mse)),
-                "squared_bias_median": float(np.median(err.squared_bias)),
-                "c_mse_median": float(np.median(err.c_mse)), "failed_simulations": int((~ok).sum()),
-            }
+            table[r] = _resimulation_row(err, ok)
+            if isinstance(model, Ensemble):  # the best-fitting of the members' and the mean's estimates
+                cand = np.concatenate([model.predict_members(d), pred[None]])
+                best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
+                u_best, st = simulate(best.theta, t=test.t, n_threads=setup.training.n_threads,
+                                      return_status=True)
+                table[r]["best_fitting"] = _resimulation_row(
+                    metrics.resimulation_errors(d[st == 0], u_best[st == 0]), st == 0)
+                table[r]["best_fitting"]["chosen"] = np.bincount(best.index, minlength=len(cand)).tolist()
             idx_ok = np.flatnonzero(ok)
             order = idx_ok[np.argsort(err.mse)]
             picks = [order[min(len(order) - 1, int(round(q / 100 * (len(order) - 1))))] for q in percentiles]

@@ -87,6 +87,19 @@ def test_ensemble_members_in_experiments(tmp_path):
         experiments.reproduce("joint", tmp_path, quick=True, progress=False, members=0)
 
 
+def test_resimulation_best_fitting_member(tmp_path):
+    setup = experiments.Setup.quick()
+    setup = experiments.replace(setup, training=experiments.replace(setup.training, members=2))
+    table = experiments.resimulation(tmp_path, setup, progress=False)["results"]["table"]
+    for regime, row in table.items():
+        best = row["best_fitting"]
+        # the ensemble mean is one of the candidates: the chosen fit is never worse per series
+        assert best["mse_mean"] <= row["mse_mean"] + 1e-12
+        assert best["mse_median"] <= row["mse_median"] + 1e-12
+        assert sum(best["chosen"]) == setup.test_size
+        assert len(best["chosen"]) == 3  # two members and their mean
+
+
 def test_speed_table_quick(tmp_path):
     result = experiments.reproduce("speed", tmp_path, quick=True, progress=False)["results"]
     rows = {r["width"]: r for r in result["rows"]}

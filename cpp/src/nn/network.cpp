@@ -192,6 +192,14 @@ void Network::allocate() {
   const long chunks =
       wide_ ? 1 : std::max(plan(max_batch_, false).chunks, plan(max_batch_, true).chunks);
   workspaces_.assign(chunks, Workspace{});
+  // evaluation blocks: as many rows as every workspace's capacity holds at once (one parallel
+  // region per block, chunks handed out dynamically), where the plan of such a block fits
+  eval_block_ = max_batch_;
+  if (!wide_) {
+    const long block = std::min(chunks, max_chunks_) * cap;
+    const Plan pl = plan(block, true);
+    if (block > max_batch_ && pl.chunks <= chunks && pl.size <= cap) eval_block_ = block;
+  }
   for (auto& ws : workspaces_) {
     ws.act.assign(act, 0.0f);
     ws.dbuf[0].assign(biggest * cap, 0.0f);
@@ -318,8 +326,8 @@ template <class Emit, class BlockDone>
 void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
                           BlockDone&& block_done) const {
   pack_layers();
-  for (long start = 0; start < n; start += max_batch_) {
-    const long nb = std::min(max_batch_, n - start);
+  for (long start = 0; start < n; start += eval_block_) {
+    const long nb = std::min(eval_block_, n - start);
     if (wide_ && !row_eval_) {  // split GEMMs over the whole block
 #pragma omp parallel num_threads(threads)
       {

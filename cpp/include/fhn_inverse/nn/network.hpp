@@ -62,7 +62,7 @@ class Network {
   // Resize the workspaces for a new maximum batch (allocates; never call inside a step).
   void set_max_batch(long max_batch);
 
-  // Evaluation-mode forward: x (n, input) → y (n, Dout), any n (pieces of max_batch).
+  // Evaluation-mode forward: x (n, input) → y (n, Dout), any n (in blocks of at least max_batch).
   void predict(const float* x, long n, float* y, int n_threads) const;
   // Evaluation-mode loss over any n samples (mean over all of them).
   double loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const;
@@ -102,7 +102,7 @@ class Network {
   bool blas_layers_ = false;  // a Dense layer multiplies through OpenBLAS (Dense::use_blas)
   bool narrow_layers_ = false;  // a vector map with a narrow Dense layer (Dense::narrow)
   const float* forward_rows(Workspace& ws, const float* x, long r0, long nc) const;
-  // Evaluation of n rows in blocks of max_batch and fixed chunks of each block, independent of
+  // Evaluation of n rows in blocks of eval_block_ and fixed chunks of each block, independent of
   // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
   // thread), then block_done(chunks) once per block.
   template <class Emit, class BlockDone>
@@ -128,6 +128,7 @@ class Network {
   mutable Buffer packed_;
   Buffer params_, grads_;
   long max_batch_, max_chunks_, chunk_capacity_ = 0;
+  long eval_block_ = 1;  // rows per evaluation block (>= max_batch_; see allocate)
   mutable std::vector<Workspace> workspaces_;
 };
 

@@ -2,8 +2,8 @@
 // A tensor is a raw float buffer plus a shape documented here once; Eigen::Map views it.
 // Legend: N batch (samples), C channels, L length, K kernel, F features, P parameters, D outputs.
 //   per-sample shape   rank 2 "sequence" (C, L)  or  rank 1 "vector" (F)
-//   batch layout       sequence activations inside the engine are channel-major (C, N, L), so a
-//                      convolution over the whole batch is one GEMM W (Cout, Cin·K) × col (Cin·K, N·L);
+//   batch layout       sequence activations inside the engine are channel-major (C, N, L) (a
+//                      convolution reads and writes whole runs of L per channel and series);
 //                      vector activations are sample-major (N, F) = Eigen column-major (F, N).
 //   user layout        inputs (N, C, L) or (N, F) row-major, outputs (N, D) row-major; the
 //                      network converts inputs to the engine layout when it copies them in.
