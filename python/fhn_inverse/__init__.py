@@ -12,7 +12,7 @@ from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
-from .refine import BestFit, best_fitting  # noqa: E402
+from .refine import BestFit, Refined, best_fitting, refine  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -32,13 +32,14 @@ __all__ = [
     "__version__",
     "DEFAULT_GRID",
     "AR1Noise",
-    "Dataset",
     "BestFit",
+    "Dataset",
     "Ensemble",
     "FitzHughNagumo",
     "GaussianNoise",
     "GaussianPrior",
     "InverseMap",
+    "Refined",
     "SimulationError",
     "SpikeStatistics",
     "TEST_SIZE",
@@ -50,6 +51,7 @@ __all__ = [
     "features",
     "fourier_features",
     "metrics",
+    "refine",
     "simulate",
     "spike_statistics",
     "study_data",

@@ -29,7 +29,7 @@ from .ensemble import Ensemble
 from ._validation import as_int
 from .features import features
 from .nn import InverseMap
-from .refine import best_fitting
+from .refine import best_fitting, refine
 from .simulation import AR1Noise, simulate
 
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
@@ -154,11 +154,13 @@ def _regime_scores(model: InverseMap, test: Dataset, regime: str) -> tuple[dict,
 def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dict:
     """Sensitivity to the training-set size: Median-APE and R² of the study's CNN for each N
     and each regime (the study's table). Maps trained on clean series serve both clean-trained
-    regimes, so each (N, training series) is trained once."""
+    regimes, so each (N, training series) is trained once. For seed ensembles also the tables of
+    the best-fitting of the members' and the mean's estimates (``refine.best_fitting``) and of
+    that estimate refined by a local least-squares fit to each series (``refine.refine``)."""
     setup = setup or Setup()
     run = Run(out, "train_size")
     pool, test = _data(setup, progress)
-    table, histories = {}, {}
+    table, histories, best_table, refined_table = {}, {}, {}, {}
     jobs = list(itertools.product(setup.train_sizes, ("clean", "noisy")))
     for n, train_kind in tqdm(jobs, desc="train_size", disable=not progress):
         regime = "clean/clean" if train_kind == "clean" else "noisy/noisy"
@@ -169,6 +171,13 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
             if r.split("/")[0] == train_kind:
                 scores, pred = _regime_scores(model, test, r)
                 table.setdefault(r, {})[n] = scores
+                if isinstance(model, Ensemble):  # the best-fitting of the members' and the mean's estimates
+                    d = _series(test, r.split("/")[1] == "clean")
+                    cand = np.concatenate([model.predict_members(d), pred[None]])
+                    best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
+                    best_table.setdefault(r, {})[n] = metrics.report(test.theta, best.theta, THETA_NAMES)
+                    fit = refine(best.theta, d, t=test.t, n_threads=setup.training.n_threads)
+                    refined_table.setdefault(r, {})[n] = metrics.report(test.theta, fit.theta, THETA_NAMES)
                 if n == max(setup.train_sizes):
                     run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{r}, N = {n}"),
                                f"predicted_vs_true_{r.replace('/', '-')}")
@@ -179,7 +188,8 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
                                     "R² (mean over θ0, θ1)", "Sensitivity to training size"), "r2_vs_n")
     run.figure(plotting.loss_curves(histories, "Training loss"), "loss_curves")
     run.figure(plotting.prior_samples(pool.theta, test.theta), "prior_samples")
-    return run.write(setup, {"table": table})
+    extra = {"best_fitting": best_table, "refined": refined_table} if best_table else {}
+    return run.write(setup, {"table": table, **extra})
 
 
 def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bool = True) -> dict:

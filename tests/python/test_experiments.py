@@ -100,6 +100,22 @@ def test_resimulation_best_fitting_member(tmp_path):
         assert len(best["chosen"]) == 3  # two members and their mean
 
 
+def test_train_size_best_fitting_table_for_ensembles(tmp_path):
+    setup = experiments.Setup.quick()
+    setup = experiments.replace(setup, train_sizes=(250,),
+                                training=experiments.replace(setup.training, members=2, epochs=4))
+    results = experiments.train_size(tmp_path, setup, progress=False)["results"]
+    for name in ("best_fitting", "refined"):
+        assert sorted(results[name]) == sorted(experiments.REGIMES)
+        for regime, cells in results[name].items():
+            row = cells["250"]
+            assert 0 <= row["median_ape_all"] < 1 and row["r2_mean"] <= 1
+            assert row != results["table"][regime]["250"]  # a different estimate
+    # on noise-free series the local fit recovers most parameters far better than the network
+    assert results["refined"]["clean/clean"]["250"]["median_ape_all"] < \
+        0.1 * results["table"]["clean/clean"]["250"]["median_ape_all"]
+
+
 def test_speed_table_quick(tmp_path):
     result = experiments.reproduce("speed", tmp_path, quick=True, progress=False)["results"]
     rows = {r["width"]: r for r in result["rows"]}

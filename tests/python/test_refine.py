@@ -53,3 +53,40 @@ def test_bad_input(truth):
         fi.best_fitting(theta[None], d, block=0)
     with pytest.raises(ValueError, match="finite"):
         fi.best_fitting(np.full((1, len(theta), 2), np.nan), d)
+
+
+def test_refine_recovers_clean_parameters_and_never_raises_the_misfit(truth):
+    theta, d = truth
+    start = np.clip(theta + 0.02 * np.random.default_rng(2).standard_normal(theta.shape),
+                    fi.default_prior().lower, fi.default_prior().upper)
+    res = fi.refine(start, d)
+    assert np.all(res.mse <= res.start_mse)
+    # most series come back to their parameters (to rounding); the misfit of all of them falls
+    close = np.max(np.abs(res.theta - theta), axis=1) < 1e-6
+    assert close.mean() >= 0.75
+    assert np.median(res.mse) < 1e-3 * np.median(res.start_mse)
+    # estimates stay in the box
+    assert np.all(res.theta >= fi.default_prior().lower) and np.all(res.theta <= fi.default_prior().upper)
+    # zero iterations: the (clipped) start, unchanged
+    np.testing.assert_array_equal(fi.refine(start, d, iterations=0).theta, start)
+
+
+def test_refine_anchor_keeps_estimates_near_the_start(truth):
+    theta, d = truth
+    start = theta + 0.02
+    far = fi.refine(start, d, anchor=0.0)
+    held = fi.refine(start, d, anchor=1e3)
+    assert np.max(np.abs(held.theta - np.clip(start, fi.default_prior().lower, fi.default_prior().upper))) < \
+        np.max(np.abs(far.theta - np.clip(start, fi.default_prior().lower, fi.default_prior().upper)))
+
+
+def test_refine_bad_input(truth):
+    theta, d = truth
+    with pytest.raises(ValueError, match="one row per estimate"):
+        fi.refine(theta[:3], d)
+    with pytest.raises(ValueError, match="step"):
+        fi.refine(theta, d, step=0.0)
+    with pytest.raises(ValueError, match="anchor"):
+        fi.refine(theta, d, anchor=-1.0)
+    with pytest.raises(ValueError, match="lower < upper"):
+        fi.refine(theta, d, lower=[1.0, 1.0], upper=[0.0, 0.0])
