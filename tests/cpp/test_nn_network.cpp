@@ -273,3 +273,31 @@ TEST(Network, WideMapEvaluationInRowChunks) {
   EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
             net.loss(x.data(), t.data(), n, LossKind::mse, 2));
 }
+
+// A dense map on a raw series (narrow first layer, packed once per call), max_batch 256: 8 chunk
+// workspaces of 128 rows, so evaluation runs in blocks of 1,024 rows, three of them for 2,500
+// rows (the last partial); results do not depend on the thread count, match one-row
+// evaluation, and the loss matches predict.
+TEST(Network, DenseMapEvaluationInBlocksOfEveryWorkspace) {
+  const std::vector<LayerSpec> specs = {dense(32), spec("swish"), dense(32), spec("swish"), dense(2)};
+  Network net(Shape::vector(1000), specs, 5, 256);
+  ASSERT_FALSE(net.wide());
+  const long n = 2500;
+  const std::vector<float> x = random_vector(n * 1000, 90), t = random_vector(n * 2, 91);
+  std::vector<float> y1(n * 2), y2(n * 2), one(2);
+  net.predict(x.data(), n, y1.data(), 1);
+  net.predict(x.data(), n, y2.data(), 2);
+  for (long i = 0; i < n * 2; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
+  double mse = 0.0;
+  for (long i = 0; i < n; ++i) {
+    net.predict(x.data() + i * 1000, 1, one.data(), 1);
+    for (long j = 0; j < 2; ++j) {
+      ASSERT_NEAR(y1[i * 2 + j], one[j], 1e-5f * (1.0f + std::abs(one[j]))) << i << "," << j;
+      const double e = double(y1[i * 2 + j]) - t[i * 2 + j];
+      mse += e * e / (2.0 * n);
+    }
+  }
+  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
+  EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
+            net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+}
