@@ -244,6 +244,29 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
   EXPECT_EQ(g_mallocs.load() - before, 0);
 }
 
+// Evaluation of n rows of a network with `in` inputs and `out` outputs: identical for 1 and 2
+// threads, within rounding of one-row evaluation, and the loss the MSE of those predictions.
+static void expect_consistent_evaluation(const Network& net, long n, long in, long out,
+                                         std::uint64_t seed) {
+  const std::vector<float> x = random_vector(n * in, seed), t = random_vector(n * out, seed + 1);
+  std::vector<float> y1(n * out), y2(n * out), one(out);
+  net.predict(x.data(), n, y1.data(), 1);
+  net.predict(x.data(), n, y2.data(), 2);
+  for (long i = 0; i < n * out; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
+  double mse = 0.0;
+  for (long i = 0; i < n; ++i) {
+    net.predict(x.data() + i * in, 1, one.data(), 1);
+    for (long j = 0; j < out; ++j) {
+      ASSERT_NEAR(y1[i * out + j], one[j], 1e-5f * (1.0f + std::abs(one[j]))) << i << "," << j;
+      const double e = double(y1[i * out + j]) - t[i * out + j];
+      mse += e * e / (double(out) * n);
+    }
+  }
+  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
+  EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
+            net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+}
+
 // Evaluation of a wide vector map runs in sample chunks of its one workspace (several blocks of
 // max_batch, several chunks per block): bitwise the same for any thread count, equal to rounding
 // to one-sample evaluation, and the loss is the mean squared error of those predictions.
@@ -254,24 +277,7 @@ TEST(Network, WideMapEvaluationInRowChunks) {
                                         dense(3)};
   Network net(Shape::vector(270), specs, 4, 300);
   ASSERT_TRUE(net.wide());
-  const long n = 700;
-  const std::vector<float> x = random_vector(n * 270, 80), t = random_vector(n * 3, 81);
-  std::vector<float> y1(n * 3), y2(n * 3), one(3);
-  net.predict(x.data(), n, y1.data(), 1);
-  net.predict(x.data(), n, y2.data(), 2);
-  for (long i = 0; i < n * 3; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
-  double mse = 0.0;
-  for (long i = 0; i < n; ++i) {
-    net.predict(x.data() + i * 270, 1, one.data(), 1);
-    for (long j = 0; j < 3; ++j) {
-      ASSERT_NEAR(y1[i * 3 + j], one[j], 1e-5f * (1.0f + std::abs(one[j]))) << i << "," << j;
-      const double e = double(y1[i * 3 + j]) - t[i * 3 + j];
-      mse += e * e / (3.0 * n);
-    }
-  }
-  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
-  EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
-            net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+  expect_consistent_evaluation(net, 700, 270, 3, 80);
 }
 
 // A dense map on a raw series (narrow first layer, packed once per call), max_batch 256: 8 chunk
@@ -282,22 +288,5 @@ TEST(Network, DenseMapEvaluationInBlocksOfEveryWorkspace) {
   const std::vector<LayerSpec> specs = {dense(32), spec("swish"), dense(32), spec("swish"), dense(2)};
   Network net(Shape::vector(1000), specs, 5, 256);
   ASSERT_FALSE(net.wide());
-  const long n = 2500;
-  const std::vector<float> x = random_vector(n * 1000, 90), t = random_vector(n * 2, 91);
-  std::vector<float> y1(n * 2), y2(n * 2), one(2);
-  net.predict(x.data(), n, y1.data(), 1);
-  net.predict(x.data(), n, y2.data(), 2);
-  for (long i = 0; i < n * 2; ++i) ASSERT_EQ(y1[i], y2[i]) << i;
-  double mse = 0.0;
-  for (long i = 0; i < n; ++i) {
-    net.predict(x.data() + i * 1000, 1, one.data(), 1);
-    for (long j = 0; j < 2; ++j) {
-      ASSERT_NEAR(y1[i * 2 + j], one[j], 1e-5f * (1.0f + std::abs(one[j]))) << i << "," << j;
-      const double e = double(y1[i * 2 + j]) - t[i * 2 + j];
-      mse += e * e / (2.0 * n);
-    }
-  }
-  EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
-  EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
-            net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+  expect_consistent_evaluation(net, 2500, 1000, 2, 90);
 }

@@ -26,6 +26,12 @@ struct Geometry {
   long row(long co, long j) const { return (j * cout + co) * (Q + E); }
 };
 
+Geometry geometry(const Conv1D& c, long n) {
+  const Shape in = c.input_shape();
+  return {in.channels, in.length, c.filters, c.kernel, c.stride, c.pad_left, c.out_length,
+          (c.kernel - 1) / c.stride, c.plane_length, n};
+}
+
 // out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8 positions i
 // (the first `count` stored): per tap one 8-wide load and G broadcasts into G accumulators. The
 // forward pass (rows: output channels; taps: (ci, k) runs of the planes) and the input gradient
@@ -151,8 +157,7 @@ void Conv1D::init_params(float* params, Rng& rng) const {
 
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
                      const Context&) const {
-  const Geometry g{in_.channels, in_.length, filters, kernel, stride, pad_left, out_length,
-                   (kernel - 1) / stride, plane_length, n};
+  const Geometry g = geometry(*this, n);
   // planes: P_r[q] = x[q·s + r − pad] inside the row, 0 outside
   float* P = scratch;
   for (long ci = 0; ci < g.cin; ++ci)
@@ -202,8 +207,7 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
 
 void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
                       float* dx, float* dparams, long n, float* scratch) const {
-  const Geometry g{in_.channels, in_.length, filters, kernel, stride, pad_left, out_length,
-                   (kernel - 1) / stride, plane_length, n};
+  const Geometry g = geometry(*this, n);
   const long ck = g.ck();
   float* P = scratch;                                       // forward's planes
   MapVec db(dparams + filters * ck, filters);

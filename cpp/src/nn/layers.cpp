@@ -131,18 +131,11 @@ void packed_block(const float* wt, long ldw, const float* const* xs, long k0, lo
   for (int v = 0; v < V; ++v) {
     const long left = width - 8 * v;
     if (left <= 0) break;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
     for (int s = 0; s < S; ++s) {
       float* o = out + s * ldo + 8 * v;
-      __m256 r = acc[s][v];
-      if (left >= 8) {
-        if (!first) r = _mm256_add_ps(r, _mm256_loadu_ps(o));
-        _mm256_storeu_ps(o, r);
-      } else {
-        if (!first) r = _mm256_add_ps(r, _mm256_maskload_ps(o, mask));
-        _mm256_maskstore_ps(o, mask, r);
-      }
+      simd::v8 r = reinterpret_cast<simd::v8>(acc[s][v]);
+      if (!first) r += simd::load_first(o, left);
+      simd::store_first(o, r, left);
     }
   }
 }
