@@ -245,8 +245,9 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
 }
 
 // Evaluation of n rows of a network with `in` inputs and `out` outputs: identical for 1 and 2
-// threads, within rounding of one-row evaluation, and the loss the MSE of those predictions.
-static void expect_consistent_evaluation(const Network& net, long n, long in, long out,
+// threads, within rounding of one-row evaluation, the loss the MSE of those predictions, and
+// that loss equal to rounding to the training path's evaluation-mode loss on its first rows.
+static void expect_consistent_evaluation(Network& net, long n, long in, long out,
                                          std::uint64_t seed) {
   const std::vector<float> x = random_vector(n * in, seed), t = random_vector(n * out, seed + 1);
   std::vector<float> y1(n * out), y2(n * out), one(out);
@@ -265,11 +266,15 @@ static void expect_consistent_evaluation(const Network& net, long n, long in, lo
   EXPECT_NEAR(net.loss(x.data(), t.data(), n, LossKind::mse, 2), mse, 1e-6 * mse);
   EXPECT_EQ(net.loss(x.data(), t.data(), n, LossKind::mse, 1),
             net.loss(x.data(), t.data(), n, LossKind::mse, 2));
+  const long m = std::min(n, net.max_batch());  // dropout inactive in both
+  const double eval = net.loss(x.data(), t.data(), m, LossKind::mse, 2);
+  EXPECT_NEAR(net.forward_backward(x.data(), t.data(), m, LossKind::mse, false, 0, 0, 2), eval,
+              1e-5 * eval);
 }
 
-// Evaluation of a wide vector map runs in sample chunks of its one workspace (several blocks of
-// max_batch, several chunks per block): bitwise the same for any thread count, equal to rounding
-// to one-sample evaluation, and the loss is the mean squared error of those predictions.
+// A wide vector map evaluates in chunks of 128–512 rows through two buffers per thread (Dropout
+// skipped, activations in place): bitwise the same for any thread count, equal to rounding to
+// one-sample evaluation and to the training path, and the loss is the MSE of the predictions.
 TEST(Network, WideMapEvaluationInRowChunks) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
@@ -280,13 +285,21 @@ TEST(Network, WideMapEvaluationInRowChunks) {
   expect_consistent_evaluation(net, 700, 270, 3, 80);
 }
 
-// A dense map on a raw series (narrow first layer, packed once per call), max_batch 256: 8 chunk
-// workspaces of 128 rows, so evaluation runs in blocks of 1,024 rows, three of them for 2,500
-// rows (the last partial); results do not depend on the thread count, match one-row
-// evaluation, and the loss matches predict.
-TEST(Network, DenseMapEvaluationInBlocksOfEveryWorkspace) {
+// A dense map on a raw series (narrow first layer, packed once per call): 2,500 rows in chunks
+// of 313; results do not depend on the thread count, match one-row evaluation, and the loss
+// matches predict.
+TEST(Network, DenseMapEvaluationInChunks) {
   const std::vector<LayerSpec> specs = {dense(32), spec("swish"), dense(32), spec("swish"), dense(2)};
   Network net(Shape::vector(1000), specs, 5, 256);
   ASSERT_FALSE(net.wide());
   expect_consistent_evaluation(net, 2500, 1000, 2, 90);
+}
+
+// More rows than one evaluation block (64 chunks of 512 rows): the loss sums every block's
+// chunks; Flatten on vectors and a leading activation are evaluated too.
+TEST(Network, VectorMapEvaluationOverSeveralBlocks) {
+  const std::vector<LayerSpec> specs = {spec("tanh"), spec("flatten"), dense(16), spec("gelu"),
+                                        dense(2)};
+  Network net(Shape::vector(6), specs, 6, 64);
+  expect_consistent_evaluation(net, 40000, 6, 2, 91);
 }

@@ -112,25 +112,34 @@ void narrow_dense(const float* W, const float* x, float* y, long units, long fin
 constexpr long kFeatureBlock = 256;
 
 template <int S, int V>
-void packed_block(const float* wt, long ldw, const float* const* xs, long k0, long k1, float* out,
+[[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0, long k1, float* out,
                   long ldo, long width, bool first) {
+  // S·V accumulators and one base pointer with the row stride in registers; fully unrolled so
+  // that none of them spills inside the feature loop
   __m256 acc[S][V];
+#pragma GCC unroll 8
   for (int s = 0; s < S; ++s)
+#pragma GCC unroll 2
     for (int v = 0; v < V; ++v) acc[s][v] = _mm256_setzero_ps();
   const float* w = wt + k0 * ldw;
-  for (long k = k0; k < k1; ++k, w += ldw) {
+  const float* xk = x + k0;
+  for (long k = k0; k < k1; ++k, w += ldw, ++xk) {
     const __m256 w0 = _mm256_loadu_ps(w);
     const __m256 w1 = V > 1 ? _mm256_loadu_ps(w + 8) : w0;
+#pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
-      const __m256 b = _mm256_broadcast_ss(xs[s] + k);
+      const __m256 b = _mm256_broadcast_ss(xk + s * ldx);
       acc[s][0] = _mm256_fmadd_ps(b, w0, acc[s][0]);
       if (V > 1) acc[s][V - 1] = _mm256_fmadd_ps(b, w1, acc[s][V - 1]);
     }
   }
   // lanes j < width of each 8-wide vector: whole stores, a masked one for a partial vector
+  // (unrolled too: a run-time index into acc would keep it in memory)
+#pragma GCC unroll 2
   for (int v = 0; v < V; ++v) {
     const long left = width - 8 * v;
     if (left <= 0) break;
+#pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
       float* o = out + s * ldo + 8 * v;
       simd::v8 r = reinterpret_cast<simd::v8>(acc[s][v]);
@@ -141,35 +150,30 @@ void packed_block(const float* wt, long ldw, const float* const* xs, long k0, lo
 }
 
 template <int S>
-void packed_rows(const float* wt, const float* const* xs, float* out, long units, long fin) {
+void packed_rows(const float* wt, const float* x, float* out, long units, long fin) {
   const long ldw = (units + 7) / 8 * 8;
   for (long k0 = 0; k0 < fin; k0 += kFeatureBlock) {
     const long k1 = std::min(fin, k0 + kFeatureBlock);
     long j = 0;
     for (; j + 16 <= ldw; j += 16)
-      packed_block<S, 2>(wt + j, ldw, xs, k0, k1, out + j, units, std::min(16L, units - j),
+      packed_block<S, 2>(wt + j, ldw, x, fin, k0, k1, out + j, units, std::min(16L, units - j),
                          k0 == 0);
     if (j < ldw)
-      packed_block<S, 1>(wt + j, ldw, xs, k0, k1, out + j, units, units - j, k0 == 0);
+      packed_block<S, 1>(wt + j, ldw, x, fin, k0, k1, out + j, units, units - j, k0 == 0);
   }
 }
 
 void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
   long i = 0;
-  for (; i + 6 <= n; i += 6) {
-    const float* xs[6];
-    for (int s = 0; s < 6; ++s) xs[s] = x + (i + s) * fin;
-    packed_rows<6>(wt, xs, y + i * units, units, fin);
-  }
-  const float* xs[6];
-  for (long s = 0; s < n - i; ++s) xs[s] = x + (i + s) * fin;
+  for (; i + 6 <= n; i += 6) packed_rows<6>(wt, x + i * fin, y + i * units, units, fin);
+  const float* xi = x + i * fin;
   float* o = y + i * units;
   switch (n - i) {
-    case 5: packed_rows<5>(wt, xs, o, units, fin); break;
-    case 4: packed_rows<4>(wt, xs, o, units, fin); break;
-    case 3: packed_rows<3>(wt, xs, o, units, fin); break;
-    case 2: packed_rows<2>(wt, xs, o, units, fin); break;
-    case 1: packed_rows<1>(wt, xs, o, units, fin); break;
+    case 5: packed_rows<5>(wt, xi, o, units, fin); break;
+    case 4: packed_rows<4>(wt, xi, o, units, fin); break;
+    case 3: packed_rows<3>(wt, xi, o, units, fin); break;
+    case 2: packed_rows<2>(wt, xi, o, units, fin); break;
+    case 1: packed_rows<1>(wt, xi, o, units, fin); break;
     default: break;
   }
 }
@@ -213,9 +217,10 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
   }
 #endif
 #ifdef FHN_OPENBLAS
-  if (use_blas()) {  // Y (units × n) = Wᵀ-as-stored (row-major W is column-major Wᵀ) × X
-    blas_gemm('T', 'N', units, n, fin, params, fin, x, fin, 0.0f, y, units);
-    Y.colwise() += b;
+  if (use_blas()) {  // Y (units × n) = b + Wᵀ-as-stored (row-major W is column-major Wᵀ) × X
+    for (long j = 0; j < n; ++j)  // the product accumulates onto the bias: no zeroing pass
+      std::memcpy(y + j * units, b.data(), sizeof(float) * units);
+    blas_gemm('T', 'N', units, n, fin, params, fin, x, fin, 1.0f, y, units);
     return;
   }
 #endif
@@ -299,11 +304,14 @@ void Dense::forward_part(const float* params, const float* x, float* y, long n, 
   ConstMapCol X(x, fin, n);
   MapCol Y(y, units, n);
 #ifdef FHN_OPENBLAS
-  if (use_blas())
-    blas_gemm('T', 'N', hi - lo, n, fin, params + lo * fin, fin, x, fin, 0.0f, y + lo, units);
-  else
+  if (use_blas()) {
+    for (long j = 0; j < n; ++j)
+      std::memcpy(y + j * units + lo, b.data() + lo, sizeof(float) * (hi - lo));
+    blas_gemm('T', 'N', hi - lo, n, fin, params + lo * fin, fin, x, fin, 1.0f, y + lo, units);
+    return;
+  }
 #endif
-    Y.middleRows(lo, hi - lo).noalias() = W.middleRows(lo, hi - lo) * X;
+  Y.middleRows(lo, hi - lo).noalias() = W.middleRows(lo, hi - lo) * X;
   Y.middleRows(lo, hi - lo).colwise() += b.segment(lo, hi - lo);
 }
 

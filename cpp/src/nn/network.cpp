@@ -14,11 +14,16 @@ namespace fhn_inverse::nn {
 namespace {
 // Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
 // feeds two cores. Evaluation shares this chunking (hence the workspaces' size) unless the map
-// has OpenBLAS layers, or is a vector map with narrow Dense layers, whose products want long rows:
-// those evaluate in chunks of >= 128 (wide vector maps in row chunks of their one workspace). A
-// convolutional map keeps the training chunks: its workspaces hold far more per sample.
+// is a vector map (see Network::forward_vector) or has OpenBLAS layers, whose products want long
+// rows: those evaluate in chunks of >= 128. A convolutional map keeps the training chunks: its
+// workspaces hold far more per sample.
 constexpr long kMinChunk = 16;
 constexpr long kMinGemmEvalChunk = 128;
+// Vector maps evaluate in chunks of n / kVectorEvalChunks rows, clamped to
+// [kMinGemmEvalChunk, kVectorEvalRows]: rows long enough that a product's packing of the weights
+// is amortised, and at most 64 chunks per block (Network::loss's partial sums).
+constexpr long kVectorEvalRows = 512;
+constexpr long kVectorEvalChunks = 8;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
 // many fixed sample parts over the threads instead of on one thread while the other waits.
 constexpr long kElementParts = 4;
@@ -107,15 +112,17 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
     if (auto d = dynamic_cast<Dense*>(l.get())) {
       wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
       blas_layers_ = blas_layers_ || d->use_blas();
-      narrow_layers_ = narrow_layers_ || (d->narrow() && !input.is_sequence());
     }
   if (wide_)
     for (auto& l : layers_)
       if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
-  row_eval_ = wide_ && !input.is_sequence() && dynamic_cast<const Dense*>(layers_[0].get()) &&
-              std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
-                return dynamic_cast<const Dense*>(l.get()) || elementwise(*l);
-              });
+  vector_eval_ = !input.is_sequence() &&
+                 std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
+                   return !l->output_shape().is_sequence() &&
+                          (dynamic_cast<const Dense*>(l.get()) || elementwise(*l) ||
+                           dynamic_cast<const Flatten*>(l.get()));
+                 });
+  for (auto& l : layers_) vector_width_ = std::max(vector_width_, l->output_shape().size());
   long packed = 0;
   for (auto& l : layers_) {
     packed_offset_.push_back(l->packed_size() > 0 ? packed : -1);
@@ -164,9 +171,13 @@ void Network::set_max_batch(long max_batch) {
 }
 
 Network::Plan Network::plan(long n, bool eval) const {
-  if (wide_ && !(eval && row_eval_)) return {1, n};
-  const long min_chunk =
-      eval && (row_eval_ || blas_layers_ || narrow_layers_) ? kMinGemmEvalChunk : kMinChunk;
+  if (eval && vector_eval_) {
+    const long size = std::clamp((n + kVectorEvalChunks - 1) / kVectorEvalChunks,
+                                 kMinGemmEvalChunk, kVectorEvalRows);
+    return {std::max(1L, (n + size - 1) / size), size};
+  }
+  if (wide_) return {1, n};
+  const long min_chunk = eval && blas_layers_ ? kMinGemmEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
 }
@@ -174,8 +185,9 @@ Network::Plan Network::plan(long n, bool eval) const {
 void Network::allocate() {
   // every plan(n, eval), n <= max_batch, has chunk size <= plan(max_batch, eval).size or
   // <= its minimum chunk
-  chunk_capacity_ = std::max({plan(max_batch_, false).size, plan(max_batch_, true).size,
-                              std::min(kMinChunk, max_batch_)});
+  const Plan train = plan(max_batch_, false);
+  const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
+  chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_)});
   const long cap = chunk_capacity_;
   act_offset_.assign(1, 0);
   long act = align_up(input_.size() * cap), biggest = input_.size();
@@ -189,13 +201,15 @@ void Network::allocate() {
     scratch += align_up(l->scratch_size(cap));
   }
   // wide maps have one workspace: whole-batch training, and row chunks of it in evaluation
-  const long chunks =
-      wide_ ? 1 : std::max(plan(max_batch_, false).chunks, plan(max_batch_, true).chunks);
+  const long chunks = wide_ ? 1 : std::max(train.chunks, eval.chunks);
   workspaces_.assign(chunks, Workspace{});
-  // evaluation blocks: as many rows as every workspace's capacity holds at once (one parallel
-  // region per block, chunks handed out dynamically), where the plan of such a block fits
+  // evaluation blocks: vector maps as many rows as 64 chunks hold; others as many rows as every
+  // workspace's capacity holds at once (one parallel region per block, chunks handed out
+  // dynamically), where the plan of such a block fits
   eval_block_ = max_batch_;
-  if (!wide_) {
+  if (vector_eval_) {
+    eval_block_ = 64 * kVectorEvalRows;
+  } else if (!wide_) {
     const long block = std::min(chunks, max_chunks_) * cap;
     const Plan pl = plan(block, true);
     if (block > max_batch_ && pl.chunks <= chunks && pl.size <= cap) eval_block_ = block;
@@ -308,16 +322,23 @@ const float* Network::forward_wide(Workspace& ws, const float* x, long n, const 
   return a0 + act_offset_.back();
 }
 
-const float* Network::forward_rows(Workspace& ws, const float* x, long r0, long nc) const {
-  float* a0 = ws.act.data();
-  const float* in = x + r0 * input_.size();  // the first layer is Dense: reads the rows in place
+const float* Network::forward_vector(const float* x, long nc, float* buf0, float* buf1) const {
+  // evaluation: Dropout and Flatten (on vectors) are the identity; activations run in place
+  const float* in = x;
   Context ctx;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& L = *layers_[i];
+    if (dynamic_cast<const Dropout*>(&L) || dynamic_cast<const Flatten*>(&L)) continue;
     ctx.layer = static_cast<long>(i);
     ctx.packed = packed_for(i);
-    float* out = a0 + act_offset_[i + 1] + r0 * layers_[i]->output_shape().size();
-    layers_[i]->forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
+    float* out = in == buf0 ? (elementwise(L) ? buf0 : buf1)
+                            : (in == buf1 && elementwise(L) ? buf1 : buf0);
+    L.forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
     in = out;
+  }
+  if (in == x) {  // no layer computed anything (a map of identities)
+    std::memcpy(buf0, x, sizeof(float) * nc * output_shape().size());
+    in = buf0;
   }
   return in;
 }
@@ -328,7 +349,7 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
   pack_layers();
   for (long start = 0; start < n; start += eval_block_) {
     const long nb = std::min(eval_block_, n - start);
-    if (wide_ && !row_eval_) {  // split GEMMs over the whole block
+    if (wide_ && !vector_eval_) {  // split GEMMs over the whole block
 #pragma omp parallel num_threads(threads)
       {
         const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
@@ -340,14 +361,18 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
       continue;
     }
     const Plan pl = plan(nb, true);
+    const long stride = align_up(vector_width_ * pl.size);
+    if (vector_eval_ && static_cast<long>(eval_buf_.size()) < 2 * threads * stride)
+      eval_buf_.assign(2 * threads * stride, 0.0f);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (long g = 0; g < pl.chunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
       if (nc <= 0) continue;
       const float* xb = x + start * input_.size();
       const float* out;
-      if (row_eval_) {
-        out = forward_rows(workspaces_[0], xb, r0, nc);
+      if (vector_eval_) {
+        float* b = eval_buf_.data() + 2 * omp_get_thread_num() * stride;
+        out = forward_vector(xb + r0 * input_.size(), nc, b, b + stride);
       } else {
         Context ctx;
         ctx.chunk = g;

@@ -95,13 +95,14 @@ class Network {
   const float* forward_wide(Workspace& ws, const float* x, long n, const Context& ctx,
                             const float** input) const;
   bool wide_ = false;
-  // Wide maps of vector layers only (Dense, activations, Dropout): evaluation needs no scratch
-  // and every layer's rows [r0, r0+nc) lie contiguously in the one workspace, so evaluation runs
-  // in sample chunks there (forward_rows), one whole GEMM per layer and chunk, no split parts.
-  bool row_eval_ = false;
+  // Vector maps (vector input: Dense, activations, Dropout, Flatten) evaluate through
+  // forward_vector in sample chunks of up to kVectorEvalRows rows with two ping-pong buffers
+  // per thread (eval_buf_), independent of the training workspaces: long rows for the products,
+  // no per-layer activation storage, Dropout and Flatten skipped, activations in place.
+  bool vector_eval_ = false;
   bool blas_layers_ = false;  // a Dense layer multiplies through OpenBLAS (Dense::use_blas)
-  bool narrow_layers_ = false;  // a vector map with a narrow Dense layer (Dense::narrow)
-  const float* forward_rows(Workspace& ws, const float* x, long r0, long nc) const;
+  long vector_width_ = 0;     // vector maps: the widest layer output, floats per sample
+  const float* forward_vector(const float* x, long nc, float* buf0, float* buf1) const;
   // Evaluation of n rows in blocks of eval_block_ and fixed chunks of each block, independent of
   // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
   // thread), then block_done(chunks) once per block.
@@ -130,6 +131,7 @@ class Network {
   long max_batch_, max_chunks_, chunk_capacity_ = 0;
   long eval_block_ = 1;  // rows per evaluation block (>= max_batch_; see allocate)
   mutable std::vector<Workspace> workspaces_;
+  mutable Buffer eval_buf_;  // vector maps: per thread two buffers of vector_width_ × rows
 };
 
 // Parses spec.kind for one layer on input shape `in`.
