@@ -46,7 +46,23 @@ void Activation::forward(const float*, const float* x_, float* y_, long n, float
     case ActivationKind::swish: {  // y = x σ(x), σ kept for backward; one pass
       using namespace simd;
       float* s = scratch && ctx.backward ? scratch : nullptr;  // no cache in inference
-      for (long i = 0; i < count; i += 8) {
+      // four independent vectors per step: one σ is a long dependent chain (exp, reciprocal),
+      // so interleaving four keeps both FMA pipes busy
+      long i = 0;
+      for (; i + 32 <= count; i += 32) {
+        v8 xv[4], sg[4];
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) {
+          xv[u] = load8(x_ + i + 8 * u);
+          sg[u] = sigmoid8(xv[u]);
+        }
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) {
+          if (s) store8(s + i + 8 * u, sg[u]);
+          store8(y_ + i + 8 * u, xv[u] * sg[u]);
+        }
+      }
+      for (; i < count; i += 8) {
         const long m = std::min(8L, count - i);
         const v8 xv = load_first(x_ + i, m), sg = sigmoid8(xv);
         if (s) store_first(s + i, sg, m);
