@@ -32,33 +32,54 @@ Geometry geometry(const Conv1D& c, long n) {
           (c.kernel - 1) / c.stride, c.plane_length, n};
 }
 
-// out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8 positions i
-// (the first `count` stored): per tap one 8-wide load and G broadcasts into G accumulators. The
-// forward pass (rows: output channels; taps: (ci, k) runs of the planes) and the input gradient
-// (rows: input channels of one plane; taps: (co, k) runs of dY) are both this loop.
-template <int G>
+// out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8·V
+// positions i (the first `count` stored): per tap V 8-wide loads and G broadcasts into G·V
+// accumulators (8 of them for the 4 × 2 block: 6 loads per 8 FMAs). The forward pass (rows:
+// output channels; taps: (ci, k) runs of the planes) and the input gradient (rows: input
+// channels of one plane; taps: (co, k) runs of dY) are both this loop. It reads 8·V positions
+// from every tap's start, stored or not.
+template <int G, int V>
 void tap_block(long taps, const long* off, const float* w, long ldw, const float* in,
                const float* bias, float* out, long ld, long count) {
-  v8 acc[G];
-  for (int a = 0; a < G; ++a) acc[a] = splat(bias ? bias[a] : 0.0f);
+  v8 acc[G][V];
+#pragma GCC unroll 8
+  for (int a = 0; a < G; ++a)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[a][v] = splat(bias ? bias[a] : 0.0f);
   for (long t = 0; t < taps; ++t, w += ldw) {
-    const v8 x = load8(in + off[t]);
-    for (int a = 0; a < G; ++a) acc[a] += splat(w[a]) * x;
+    v8 x[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) x[v] = load8(in + off[t] + 8 * v);
+#pragma GCC unroll 8
+    for (int a = 0; a < G; ++a) {
+      const v8 wa = splat(w[a]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[a][v] += wa * x[v];
+    }
   }
-  for (int a = 0; a < G; ++a) store_first(out + a * ld, acc[a], count);
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const long left = count - 8 * v;
+    if (left <= 0) break;
+#pragma GCC unroll 8
+    for (int a = 0; a < G; ++a) store_first(out + a * ld + 8 * v, acc[a][v], left);
+  }
 }
 
-// tap_block over rows [0, rows) in blocks of 8, 4, 2, 1.
+// Runs of kRun positions: the positions per tap_block call.
+constexpr long kRunVectors = 2, kRun = 8 * kRunVectors;
+
+// tap_block over rows [0, rows) in blocks of 4, 2, 1, and kRun positions.
 void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
               const float* bias, float* out, long ld, long count) {
   long a = 0;
   auto block = [&](auto width) {
     constexpr int G = decltype(width)::value;
-    tap_block<G>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
+    tap_block<G, kRunVectors>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld,
+                              ld, count);
     a += G;
   };
-  while (rows - a >= 8) block(std::integral_constant<int, 8>{});
-  if (rows - a >= 4) block(std::integral_constant<int, 4>{});
+  while (rows - a >= 4) block(std::integral_constant<int, 4>{});
   if (rows - a >= 2) block(std::integral_constant<int, 2>{});
   if (rows - a == 1) block(std::integral_constant<int, 1>{});
 }
@@ -69,26 +90,38 @@ void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, c
 template <int A, int B>
 void weight_grad_block(const Geometry& g, const long* off, const float* dy, const float* P,
                        float* dW, long co0, long t0) {
+  // (loops unrolled, the masked tail apart: the 12 accumulators of the 4 × 3 block stay in
+  // registers)
   v8 acc[A][B];
+#pragma GCC unroll 4
   for (int a = 0; a < A; ++a)
+#pragma GCC unroll 3
     for (int c = 0; c < B; ++c) acc[a][c] = splat(0.0f);
   const long full = g.lout / 8 * 8;
   for (long j = 0; j < g.n; ++j) {
     const float* p[B];
+#pragma GCC unroll 3
     for (int c = 0; c < B; ++c) p[c] = P + g.plane(0, j, 0) + off[t0 + c];
-    const float* d[A];
-    for (int a = 0; a < A; ++a) d[a] = dy + ((co0 + a) * g.n + j) * g.lout;
-    for (long l = 0; l < g.lout; l += 8) {
+    const float* d = dy + (co0 * g.n + j) * g.lout;
+    const long ldd = g.n * g.lout;
+    auto step = [&](long l, auto masked) {
       v8 pv[B];
+#pragma GCC unroll 3
       for (int c = 0; c < B; ++c) pv[c] = load8(p[c] + l);
+#pragma GCC unroll 4
       for (int a = 0; a < A; ++a) {
-        const v8 dv = l < full ? load8(d[a] + l) : load_first(d[a] + l, g.lout - l);
+        const v8 dv = masked ? load_first(d + a * ldd + l, g.lout - l) : load8(d + a * ldd + l);
+#pragma GCC unroll 3
         for (int c = 0; c < B; ++c) acc[a][c] += dv * pv[c];
       }
-    }
+    };
+    for (long l = 0; l < full; l += 8) step(l, std::false_type{});
+    if (full < g.lout) step(full, std::true_type{});
   }
   const long ck = g.ck();
+#pragma GCC unroll 4
   for (int a = 0; a < A; ++a)
+#pragma GCC unroll 3
     for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] += hsum(acc[a][c]);
 }
 
@@ -145,8 +178,9 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
 
 long Conv1D::scratch_size(long n) const {
   const long e = (kernel - 1) / stride;
+  // + kRun: the input gradient's last run reads up to 8 floats past the padded dY rows
   return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
-         filters * in_.channels * kernel;
+         filters * in_.channels * kernel + kRun;
 }
 
 void Conv1D::init_params(float* params, Rng& rng) const {
@@ -200,9 +234,9 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
     for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
   const float* b = params + filters * ck;
   for (long j = 0; j < n; ++j)
-    for (long l0 = 0; l0 < g.lout; l0 += 8)
+    for (long l0 = 0; l0 < g.lout; l0 += kRun)
       tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0) + l0, b,
-               y + j * g.lout + l0, n * g.lout, std::min(8L, g.lout - l0));
+               y + j * g.lout + l0, n * g.lout, std::min(kRun, g.lout - l0));
 }
 
 void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
@@ -241,9 +275,9 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
       for (long k = r; k < g.K; k += g.s, ++t)
         for (long ci = 0; ci < g.cin; ++ci) wr[t * g.cin + ci] = params[(c * g.cin + ci) * g.K + k];
     for (long j = 0; j < n; ++j)
-      for (long q0 = 0; q0 < qn; q0 += 8)
+      for (long q0 = 0; q0 < qn; q0 += kRun)
         tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j) + q0, nullptr,
-                 dP + g.plane(0, j, r) + q0, g.s * g.Q, 8);
+                 dP + g.plane(0, j, r) + q0, g.s * g.Q, std::min(kRun, qn - q0));
   }
   for (long ci = 0; ci < g.cin; ++ci)
     for (long j = 0; j < n; ++j) {
