@@ -202,8 +202,9 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
         float* p1 = p0 + g.Q;
         for (long q = 0; q < g.Q;) {
           const long m = 2 * q - g.pad;  // plane 0 reads x[m], plane 1 x[m + 1]
-          if (m >= 0 && m + 16 <= g.lin && q + 8 <= g.Q) {
-            const v8 a = load8(xr + m), b = load8(xr + m + 8);
+          if (m >= 0 && q + 8 <= g.Q) {  // masked loads: zeros past the row's end
+            const v8 a = load_first(xr + m, std::max(0L, g.lin - m)),
+                     b = load_first(xr + m + 8, std::max(0L, g.lin - m - 8));
             store8(p0 + q, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
             store8(p1 + q, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
             q += 8;

@@ -21,7 +21,8 @@ inline v8 load8(const float* p) {
 inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
 inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
 
-// Lanes [0, count) of p, zeros after; 1 <= count <= 8 (masked: never reads past p + count).
+// Lanes [0, count) of p, zeros after; count <= 0 gives zeros (masked: never reads p + count or
+// beyond, so p itself may lie past the end of an array when count <= 0).
 inline v8 load_first(const float* p, long count) {
   if (count >= 8) return load8(p);
 #ifdef __AVX2__
