@@ -54,16 +54,35 @@ class ResimulationErrors(NamedTuple):
     c_mse: np.ndarray          #: (N,) centred MSE per series
 
 
-def resimulation_errors(d, u_hat) -> ResimulationErrors:
-    """Per-series errors between test series ``d`` (N, L) and re-simulated ``u_hat`` (N, L)."""
+def _resimulation_pair(d, u_hat):
     d = as_float_array(d, "d", 2)
     u_hat = as_float_array(u_hat, "u_hat", 2)
     if d.shape != u_hat.shape:
         raise ValueError(f"d and u_hat must have the same shape, got {d.shape} and {u_hat.shape}")
-    e = d - u_hat
+    return d - u_hat
+
+
+def resimulation_errors(d, u_hat) -> ResimulationErrors:
+    """Per-series errors between test series ``d`` (N, L) and re-simulated ``u_hat`` (N, L)."""
+    e = _resimulation_pair(d, u_hat)
     bias = e.mean(axis=1)
     c_mse = np.mean((e - bias[:, None]) ** 2, axis=1)
     return ResimulationErrors(np.mean(e**2, axis=1), bias**2, c_mse)
+
+
+class PooledErrors(NamedTuple):
+    mse: float           #: mean squared error over every series and time point
+    squared_bias: float  #: (mean error over every series and time point)²
+    c_mse: float         #: the rest: mse − squared_bias
+
+
+def pooled_resimulation_errors(d, u_hat) -> PooledErrors:
+    """The same split over the whole test set at once: the bias is the mean error over all series
+    and time points, so series whose errors have opposite signs cancel in it (unlike the mean of
+    the per-series squared biases)."""
+    e = _resimulation_pair(d, u_hat)
+    bias = float(e.mean())
+    return PooledErrors(float(np.mean(e**2)), bias**2, float(np.mean((e - bias) ** 2)))
 
 
 def report(y_true, y_pred, names=None) -> dict:

@@ -45,8 +45,19 @@ def test_resimulation_errors_split_and_order(tmp_path):
     for regime, row in result.items():
         assert row["squared_bias_mean"] + row["c_mse_mean"] == pytest.approx(row["mse_mean"])
         assert row["failed_simulations"] == 0
-    # Data with noise of std >= 0.19 cannot be re-simulated better than its noise variance.
+        # the pooled bias is the mean of the per-series biases: its square is at most their
+        # squares' mean; the pooled split adds up to the mean MSE
+        for r in (row, row["true_parameters"]):
+            assert r["squared_bias_pooled"] <= r["squared_bias_mean"] * (1 + 1e-12)
+            assert r["squared_bias_pooled"] + r["c_mse_pooled"] == pytest.approx(r["mse_mean"])
+    # the true parameters re-simulate noise-free test series exactly
+    for regime in ("clean/clean",):
+        floor = result[regime]["true_parameters"]
+        assert floor["mse_mean"] == 0.0 and floor["squared_bias_pooled"] == 0.0
+    # Data with noise of std >= 0.19 cannot be re-simulated better than its noise variance, and
+    # the true parameters leave exactly the noise
     assert result["noisy/noisy"]["c_mse_median"] > 0.19**2
+    assert result["noisy/noisy"]["true_parameters"]["c_mse_median"] > 0.19**2
     assert len(list(tmp_path.glob("resimulated_*.png"))) == 3
 
 

@@ -55,6 +55,22 @@ def test_resimulation_errors_split_mse():
     np.testing.assert_allclose(err.c_mse, np.var(d - u_hat, axis=1))
 
 
+def test_pooled_resimulation_errors_split_and_cancel():
+    rng = np.random.default_rng(2)
+    d = rng.normal(size=(30, 50))
+    u_hat = d + rng.normal(scale=0.2, size=d.shape)
+    u_hat[::2] += 0.5  # half the series above, half below: the per-series biases cancel when pooled
+    u_hat[1::2] -= 0.5
+    pooled = metrics.pooled_resimulation_errors(d, u_hat)
+    assert pooled.mse == pytest.approx(sklearn_metrics.mean_squared_error(d.ravel(), u_hat.ravel()))
+    assert pooled.squared_bias == pytest.approx(np.mean(d - u_hat) ** 2)
+    assert pooled.squared_bias + pooled.c_mse == pytest.approx(pooled.mse)
+    per_series = metrics.resimulation_errors(d, u_hat)
+    assert pooled.squared_bias < 1e-3 < 0.2 < per_series.squared_bias.mean()
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.pooled_resimulation_errors(d, u_hat[:, :10])
+
+
 def test_report_and_bad_input(pair):
     y, p = pair
     rep = metrics.report(y[:, :2], p[:, :2], names=["theta0", "theta1"])

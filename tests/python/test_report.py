@@ -26,3 +26,23 @@ def test_tables_set_ours_beside_the_study(tmp_path):
     joint = next(line for line in text.splitlines() if "| time |" in line)
     assert "**0.950** | 0.914" in joint and "| 0.800 | 0.812" in joint and "**-0.500** | -0.800" in joint
     assert "resimulation" not in text  # absent runs are left out
+
+
+def test_resimulation_table_rows_per_estimate(tmp_path):
+    def row(bias, cmse, **extra):
+        return {"squared_bias_mean": bias, "squared_bias_pooled": bias / 10, "squared_bias_median": bias / 100,
+                "c_mse_mean": cmse, "c_mse_pooled": cmse, "c_mse_median": cmse / 2, **extra}
+    floor = row(0.0, 0.0)
+    _write(tmp_path, "resimulation", {"table": {
+        "clean/clean": row(1e-5, 0.05, best_fitting=row(2e-6, 0.07), true_parameters=floor),
+        "clean/noisy": {k: v for k, v in row(1e-2, 3.0).items() if "pooled" not in k},  # an older run
+        "noisy/noisy": row(1e-3, 0.5, true_parameters=floor)}})
+    lines = report.compare(tmp_path).splitlines()
+    clean = [line for line in lines if line.startswith("| clean/clean |")]
+    assert [line.split(" | ")[1] for line in clean] == ["map", "best-fitting", "true parameters"]
+    # mean above the study's 2.8e-06 (plain), pooled and median below (bold); C-MSE under 0.061
+    assert "| 1e-05 | **1e-06** | **1e-07** | 2.8e-06 | **0.05** | **0.05** | **0.025** | 0.061 |" in clean[0]
+    assert "| **2e-06** |" in clean[1] and "| 0.07 | 0.07 | **0.035** | 0.061 |" in clean[1]
+    assert "**" not in clean[2]  # the floor is not a contender
+    noisy_clean = next(line for line in lines if line.startswith("| clean/noisy |"))
+    assert noisy_clean.count("–") == 2  # no pooled figures in an older run
