@@ -1,6 +1,6 @@
 """Training and inference speed of the native engine against PyTorch CPU, same data, one run.
 
-    python benchmarks/bench_nn.py [--repeats 3] [--quick]
+    python benchmarks/bench_nn.py [--repeats 5] [--quick]
 
 Rows: the study's CNN at batch 32 and 256, the study's dense map (4 × 32), and the speed study's
 8-layer dense maps with dropout 0.2 (spec/paper.md "Training large maps"). Training samples/s:
@@ -130,7 +130,7 @@ def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
 
 def main(argv=None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     args = ap.parse_args(argv)
     from _isolated import isolated
