@@ -53,7 +53,8 @@ def main(argv=None) -> None:
     sections = [
         ("Batch ODE simulation: fhn_inverse vs SciPy",
          bench_simulate.main(["--n-scipy", "8", "--n-ours", "2000"] if args.quick else [])),
-        ("Neural networks: native engine vs PyTorch CPU", bench_nn.main(quick + ["--repeats", "1" if args.quick else "5"])),
+        ("Neural networks: native engine vs PyTorch CPU",
+         bench_nn.main(["--quick", "--repeats", "1", "--rounds", "1"] if args.quick else [])),
         ("The study's speed table: 8-layer dense maps, 1,000,000 training samples", bench_speed.main(quick)),
     ]
     m = speed.machine()
