@@ -83,6 +83,42 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
   }
 }
 
+// The narrow layer's backward (broadcast kernel over blocks of 16 features, the remaining
+// features through Eigen) against the defining sums in double: dW and db accumulate onto what
+// is there, dX is overwritten; unit counts around the 6-row blocks, sample tails, features
+// with and without a remainder of 16.
+TEST(Dense, NarrowBackwardMatchesDoubleReference) {
+  for (long fin : {256L, 601L})
+    for (long units : {1L, 7L, 32L, 33L, 64L})
+      for (long n : {1L, 7L, 16L}) {
+        Dense d(Shape::vector(fin), units);
+        if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
+        const std::vector<float> params = random_vector(d.n_params(), 51 + units),
+                                 x = random_vector(n * fin, 52 + n), dy = random_vector(n * units, 53);
+        const std::vector<float> g0 = random_vector(d.n_params(), 54);
+        std::vector<float> grads = g0, dx(n * fin, 7.0f);
+        d.backward(params.data(), x.data(), nullptr, dy.data(), dx.data(), grads.data(), n, nullptr);
+        for (long u = 0; u < units; ++u) {
+          double db = g0[units * fin + u];
+          for (long i = 0; i < n; ++i) db += dy[i * units + u];
+          ASSERT_NEAR(grads[units * fin + u], db, 1e-4 * (1.0 + std::abs(db)));
+          for (long k = 0; k < fin; ++k) {
+            double ref = g0[u * fin + k];
+            for (long i = 0; i < n; ++i) ref += double(dy[i * units + u]) * x[i * fin + k];
+            ASSERT_NEAR(grads[u * fin + k], ref, 1e-4 * (1.0 + std::abs(ref)))
+                << "fin " << fin << " units " << units << " n " << n << " dW " << u << "," << k;
+          }
+        }
+        for (long i = 0; i < n; ++i)
+          for (long k = 0; k < fin; ++k) {
+            double ref = 0.0;
+            for (long u = 0; u < units; ++u) ref += double(dy[i * units + u]) * params[u * fin + k];
+            ASSERT_NEAR(dx[i * fin + k], ref, 1e-4 * (1.0 + std::abs(ref)))
+                << "fin " << fin << " units " << units << " n " << n << " dX " << i << "," << k;
+          }
+      }
+}
+
 TEST(Dense, NarrowLayerGradients) {
   Dense d(Shape::vector(300), 3);
   check_layer_gradients(d, random_vector(5 * 300, 13), 5);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "simd.hpp"
 
@@ -111,9 +112,11 @@ void narrow_dense(const float* W, const float* x, float* y, long units, long fin
 // does not depend on the rows evaluated beside it.
 constexpr long kFeatureBlock = 256;
 
+// (incx: the step of x between consecutive k; 1 in the forward pass, where each sample's
+// features are contiguous.)
 template <int S, int V>
 [[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0, long k1, float* out,
-                  long ldo, long width, bool first) {
+                  long ldo, long width, bool first, long incx = 1) {
   // S·V accumulators and one base pointer with the row stride in registers; fully unrolled so
   // that none of them spills inside the feature loop
   __m256 acc[S][V];
@@ -122,8 +125,8 @@ template <int S, int V>
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) acc[s][v] = _mm256_setzero_ps();
   const float* w = wt + k0 * ldw;
-  const float* xk = x + k0;
-  for (long k = k0; k < k1; ++k, w += ldw, ++xk) {
+  const float* xk = x + k0 * incx;
+  for (long k = k0; k < k1; ++k, w += ldw, xk += incx) {
     const __m256 w0 = _mm256_loadu_ps(w);
     const __m256 w1 = V > 1 ? _mm256_loadu_ps(w + 8) : w0;
 #pragma GCC unroll 8
@@ -176,6 +179,44 @@ void narrow_dense_packed(const float* wt, const float* x, float* y, long units, 
     case 1: packed_rows<1>(wt, xi, o, units, fin); break;
     default: break;
   }
+}
+
+// S-sample blocks of a product whose samples are `ldx` apart in x: calls block<S>(first sample)
+// for blocks of 6, then one block of the remainder.
+template <class Block>
+void sample_blocks(long n, Block&& block) {
+  long i = 0;
+  for (; i + 6 <= n; i += 6) block(std::integral_constant<int, 6>{}, i);
+  switch (n - i) {
+    case 5: block(std::integral_constant<int, 5>{}, i); break;
+    case 4: block(std::integral_constant<int, 4>{}, i); break;
+    case 3: block(std::integral_constant<int, 3>{}, i); break;
+    case 2: block(std::integral_constant<int, 2>{}, i); break;
+    case 1: block(std::integral_constant<int, 1>{}, i); break;
+    default: break;
+  }
+}
+
+// Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
+// sample-major x, dY as they lie; no packing): over blocks of 16 features,
+//   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × 16 features, u runs over the units)
+//   dW[u, k] += Σ_i dY[i, u] X[i, k]  (6 units × 16 features, i runs over the samples).
+// Returns the features handled (a multiple of 16); the caller does the rest.
+long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx, float* dW,
+                           long units, long fin, long n) {
+  const long full = fin / 16 * 16;
+  for (long j = 0; j < full; j += 16) {
+    sample_blocks(units, [&](auto s, long u0) {  // rows u0.. of dW, reduction over the samples
+      packed_block<decltype(s)::value, 2>(x + j, fin, dy + u0, 1, 0, n, dW + u0 * fin + j, fin, 16,
+                                          false, units);
+    });
+    if (dx)
+      sample_blocks(n, [&](auto s, long i0) {  // samples i0.. of dX, reduction over the units
+        packed_block<decltype(s)::value, 2>(W + j, fin, dy + i0 * units, units, 0, units,
+                                            dx + i0 * fin + j, fin, 16, true);
+      });
+  }
+  return full;
 }
 #endif
 
@@ -263,6 +304,21 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
   MapRow dW(dparams, units, fin);
   MapVec db(dparams + units * fin, units);
   db += dY.rowwise().sum();
+#ifdef FHN_NARROW_DENSE
+  if (narrow()) {  // blocks of 16 features by the broadcast kernel, the rest here
+    const long done = narrow_dense_backward(params, x, dy, dx, dparams, units, fin, n);
+    const long rest = fin - done;
+    if (rest > 0) {
+      dW.rightCols(rest).noalias() += dY * X.bottomRows(rest).transpose();
+      if (dx) {
+        ConstMapRow W(params, units, fin);
+        MapCol dX(dx, fin, n);
+        dX.bottomRows(rest).noalias() = W.rightCols(rest).transpose() * dY;
+      }
+    }
+    return;
+  }
+#endif
 #ifdef FHN_OPENBLAS
   if (use_blas()) {
     // dWᵀ (fin × units, column-major = row-major dW) += X (fin × n) dYᵀ;  dX = W (as Wᵀ) dY
