@@ -200,7 +200,7 @@ void Network::allocate() {
     scratch_offset_.push_back(scratch);
     scratch += align_up(l->scratch_size(cap));
   }
-  // wide maps have one workspace: whole-batch training, and row chunks of it in evaluation
+  // wide maps have one workspace: whole-batch training (and evaluation, unless a vector map)
   const long chunks = wide_ ? 1 : std::max(train.chunks, eval.chunks);
   workspaces_.assign(chunks, Workspace{});
   // evaluation blocks: vector maps as many rows as 64 chunks hold; others as many rows as every
