@@ -249,3 +249,29 @@ def test_dense_map_input_scaling_is_one_channel():
     m = fi.InverseMap.dense(units=[8], seed=1).fit(x * 100 + 7, y, epochs=2, input_scaling="channel", progress=False)
     assert m._input_scaling.offset.shape == (1,)
     assert m._input_scaling.offset[0] == pytest.approx((x.astype(np.float64) * 100 + 7).mean(), rel=1e-6)
+
+
+def test_concurrent_predictions_from_threads_take_turns():
+    """The bindings release the GIL in predict: threads sharing one map get the serial results
+    (a dense map with differently sized batches, so that the evaluation buffers grow meanwhile)."""
+    rng = np.random.default_rng(5)
+    m = fi.InverseMap.dense(units=[300, 300], seed=3)
+    m.build((1000,), 2)
+    batches = [rng.standard_normal((n, 1000)).astype(np.float32) for n in (5, 700, 2100, 64)]
+    expected = [m.predict(x) for x in batches]
+    errors = []
+
+    def worker(k):
+        try:
+            for r in range(6):
+                i = (k + r) % len(batches)
+                np.testing.assert_array_equal(m.predict(batches[i]), expected[i])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -165,6 +165,7 @@ void Network::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
 void Network::set_max_batch(long max_batch) {
   require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
+  std::lock_guard<std::mutex> hold(*busy_);
   if (max_batch == max_batch_ && !workspaces_.empty()) return;
   max_batch_ = max_batch;
   allocate();
@@ -385,6 +386,7 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
 }
 
 void Network::predict(const float* x, long n, float* y, int n_threads) const {
+  std::lock_guard<std::mutex> hold(*busy_);
   const long dout = output_shape().size();
   eval_chunks(x, n, resolve_threads(n_threads), [&](const float* out, long row, long count, long) {
     std::memcpy(y + row * dout, out, sizeof(float) * count * dout);
@@ -392,6 +394,7 @@ void Network::predict(const float* x, long n, float* y, int n_threads) const {
 }
 
 double Network::loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const {
+  std::lock_guard<std::mutex> hold(*busy_);
   const long d = loss_target_size(kind, output_shape().size());
   double total = 0.0;
   double part[64] = {};
@@ -413,6 +416,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
   if (n < 1 || n > max_batch_)  // checked before building the message: no allocation per step
     throw std::invalid_argument("batch size must be in [1, max_batch = " +
                                 std::to_string(max_batch_) + "], got " + std::to_string(n));
+  std::lock_guard<std::mutex> hold(*busy_);
   const int threads = resolve_threads(n_threads);
   const long dout = output_shape().size();
   const long d = loss_target_size(kind, dout);

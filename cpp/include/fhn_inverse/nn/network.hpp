@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,9 @@ class Network {
   long eval_block_ = 1;  // rows per evaluation block (>= max_batch_; see allocate)
   mutable std::vector<Workspace> workspaces_;
   mutable Buffer eval_buf_;  // vector maps: per thread two buffers of vector_width_ × rows
+  // Held by predict, loss, forward_backward and set_max_batch: they share the workspaces, and
+  // the Python bindings release the GIL in them, so calls from several threads take turns.
+  std::unique_ptr<std::mutex> busy_ = std::make_unique<std::mutex>();
 };
 
 // Parses spec.kind for one layer on input shape `in`.
