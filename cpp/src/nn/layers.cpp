@@ -113,10 +113,11 @@ void narrow_dense(const float* W, const float* x, float* y, long units, long fin
 constexpr long kFeatureBlock = 256;
 
 // (incx: the step of x between consecutive k; 1 in the forward pass, where each sample's
-// features are contiguous.)
+// features are contiguous. Kept out of line, so that its registers are allocated on their own.)
 template <int S, int V>
-[[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0, long k1, float* out,
-                  long ldo, long width, bool first, long incx = 1) {
+[[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0,
+                                    long k1, float* out, long ldo, long width, bool first,
+                                    long incx = 1) {
   // S·V accumulators and one base pointer with the row stride in registers; fully unrolled so
   // that none of them spills inside the feature loop
   __m256 acc[S][V];
