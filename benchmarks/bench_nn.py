@@ -130,6 +130,18 @@ def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
     return {"train": train[tb], "train_threads": tb, "infer": infer[ib], "infer_threads": ib}
 
 
+def _better(a, b):
+    """The faster of two (measure result, peak RSS) pairs, per column (a may be None)."""
+    if a is None:
+        return b
+    (ra, rss_a), (rb, rss_b) = a, b
+    out = {}
+    for k in ("train", "infer"):
+        src = ra if ra[k] >= rb[k] else rb
+        out[k], out[f"{k}_threads"] = src[k], src[f"{k}_threads"]
+    return out, max(rss_a, rss_b)
+
+
 def main(argv=None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -152,21 +164,12 @@ def main(argv=None) -> str:
              "peak RSS MB, ours / PyTorch |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
-    def better(a, b):  # the faster of two measurements, per column
-        if a is None:
-            return b
-        (ra, rss_a), (rb, rss_b) = a, b
-        out = {k: (ra if ra[k] >= rb[k] else rb)[k] for k in ("train", "infer")}
-        out["train_threads"] = (ra if ra["train"] >= rb["train"] else rb)["train_threads"]
-        out["infer_threads"] = (ra if ra["infer"] >= rb["infer"] else rb)["infer_threads"]
-        return out, max(rss_a, rss_b)
-
     for i, (name, *_rest) in enumerate(ROWS):
         best_of = {"ours": None, "torch": None}
         for r in range(args.rounds):  # rounds alternate which engine goes first
             for engine in (("ours", "torch") if r % 2 == 0 else ("torch", "ours")):
-                best_of[engine] = better(best_of[engine],
-                                         isolated(measure, i, engine, args.repeats, args.quick))
+                best_of[engine] = _better(best_of[engine],
+                                          isolated(measure, i, engine, args.repeats, args.quick))
         (o, o_rss), (t, t_rss) = best_of["ours"], best_of["torch"]
         lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | {t['train']:,.0f} ({t['train_threads']}) | "
                      f"{o['train'] / t['train']:.2f}× | {o['infer']:,.0f} ({o['infer_threads']}) | "

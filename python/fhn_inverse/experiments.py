@@ -214,17 +214,19 @@ def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bo
     return run.write(setup, {"n": n, "table": table})
 
 
-def _resimulation_row(d, u_hat, ok) -> dict:
+def _resimulation_row(d, u_hat, ok) -> tuple[dict, metrics.ResimulationErrors]:
     """Errors of the re-simulated series u_hat against the test series d over the rows where the
-    simulation succeeded (ok): per-series mean and median, and pooled over the whole set."""
+    simulation succeeded (ok): per-series mean and median, and pooled over the whole set; and
+    the per-series errors themselves."""
     err = metrics.resimulation_errors(d[ok], u_hat[ok])
     pooled = metrics.pooled_resimulation_errors(d[ok], u_hat[ok])
-    return {"mse_mean": float(err.mse.mean()), "squared_bias_mean": float(err.squared_bias.mean()),
-            "c_mse_mean": float(err.c_mse.mean()), "mse_median": float(np.median(err.mse)),
-            "squared_bias_median": float(np.median(err.squared_bias)),
-            "c_mse_median": float(np.median(err.c_mse)),
-            "squared_bias_pooled": pooled.squared_bias, "c_mse_pooled": pooled.c_mse,
-            "failed_simulations": int((~ok).sum())}
+    row = {"mse_mean": float(err.mse.mean()), "squared_bias_mean": float(err.squared_bias.mean()),
+           "c_mse_mean": float(err.c_mse.mean()), "mse_median": float(np.median(err.mse)),
+           "squared_bias_median": float(np.median(err.squared_bias)),
+           "c_mse_median": float(np.median(err.c_mse)),
+           "squared_bias_pooled": pooled.squared_bias, "c_mse_pooled": pooled.c_mse,
+           "failed_simulations": int((~ok).sum())}
+    return row, err
 
 
 def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
@@ -232,9 +234,10 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
     """Re-simulate the ODE at the predicted parameters and compare with the test series:
     per-sample MSE, squared bias and C-MSE (mean and median over the test set, and the split
     pooled over the whole set) per regime, the same for the true parameters' series (the floor
-    the measurement noise sets), and the series at chosen percentiles of the per-sample MSE. For seed ensembles the same errors
-    also for the best-fitting of the members' and the mean's estimates per series
-    (``refine.best_fitting``), under "best_fitting" with how often each candidate was chosen."""
+    the measurement noise sets), and the series at chosen percentiles of the per-sample MSE.
+    For seed ensembles the same errors also for the best-fitting of the members' and the mean's
+    estimates per series (``refine.best_fitting``), under "best_fitting" with how often each
+    candidate was chosen."""
     setup = setup or Setup()
     n = n or max(setup.train_sizes)
     setup = replace(setup, train_sizes=(n,))
@@ -252,17 +255,16 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
             pred = model.predict(d)
             u_hat, status = simulate(pred, t=test.t, n_threads=setup.training.n_threads, return_status=True)
             ok = status == 0
-            err = metrics.resimulation_errors(d[ok], u_hat[ok])
-            table[r] = _resimulation_row(d, u_hat, ok)
+            table[r], err = _resimulation_row(d, u_hat, ok)
             # the floor: the true parameters' series against the test series (zero for noise-free
             # test series; in the noisy regimes the measurement noise's own bias and variance)
-            table[r]["true_parameters"] = _resimulation_row(d, test.u, np.ones(len(d), bool))
+            table[r]["true_parameters"] = _resimulation_row(d, test.u, np.ones(len(d), bool))[0]
             if isinstance(model, Ensemble):  # the best-fitting of the members' and the mean's estimates
                 cand = np.concatenate([model.predict_members(d), pred[None]])
                 best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
                 u_best, st = simulate(best.theta, t=test.t, n_threads=setup.training.n_threads,
                                       return_status=True)
-                table[r]["best_fitting"] = _resimulation_row(d, u_best, st == 0)
+                table[r]["best_fitting"] = _resimulation_row(d, u_best, st == 0)[0]
                 table[r]["best_fitting"]["chosen"] = np.bincount(best.index, minlength=len(cand)).tolist()
             idx_ok = np.flatnonzero(ok)
             order = idx_ok[np.argsort(err.mse)]

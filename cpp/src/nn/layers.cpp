@@ -38,6 +38,12 @@ void blas_gemm(char ta, char tb, long m, long n, long k, const float* a, long ld
   const float one = 1.0f;
   sgemm_(&ta, &tb, &mi, &ni, &ki, &one, a, &la, b, &lb, &beta, c, &lc);
 }
+
+// Column-major C (rows × n, ldc) with every column = b: the start a product with β = 1 adds
+// onto, which spares sgemm its zeroing pass and the caller a bias pass.
+void fill_columns(float* c, long ldc, const float* b, long rows, long n) {
+  for (long j = 0; j < n; ++j) std::memcpy(c + j * ldc, b, sizeof(float) * rows);
+}
 #endif
 
 #ifdef FHN_NARROW_DENSE
@@ -167,23 +173,8 @@ void packed_rows(const float* wt, const float* x, float* out, long units, long f
   }
 }
 
-void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
-  long i = 0;
-  for (; i + 6 <= n; i += 6) packed_rows<6>(wt, x + i * fin, y + i * units, units, fin);
-  const float* xi = x + i * fin;
-  float* o = y + i * units;
-  switch (n - i) {
-    case 5: packed_rows<5>(wt, xi, o, units, fin); break;
-    case 4: packed_rows<4>(wt, xi, o, units, fin); break;
-    case 3: packed_rows<3>(wt, xi, o, units, fin); break;
-    case 2: packed_rows<2>(wt, xi, o, units, fin); break;
-    case 1: packed_rows<1>(wt, xi, o, units, fin); break;
-    default: break;
-  }
-}
-
-// S-sample blocks of a product whose samples are `ldx` apart in x: calls block<S>(first sample)
-// for blocks of 6, then one block of the remainder.
+// Blocks of S rows over [0, n): block(integral_constant<S>, first row) for blocks of 6, then one
+// block of the remainder (the broadcast kernel's row counts).
 template <class Block>
 void sample_blocks(long n, Block&& block) {
   long i = 0;
@@ -196,6 +187,12 @@ void sample_blocks(long n, Block&& block) {
     case 1: block(std::integral_constant<int, 1>{}, i); break;
     default: break;
   }
+}
+
+void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
+  sample_blocks(n, [&](auto s, long i) {
+    packed_rows<decltype(s)::value>(wt, x + i * fin, y + i * units, units, fin);
+  });
 }
 
 // Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
@@ -260,8 +257,7 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
 #endif
 #ifdef FHN_OPENBLAS
   if (use_blas()) {  // Y (units × n) = b + Wᵀ-as-stored (row-major W is column-major Wᵀ) × X
-    for (long j = 0; j < n; ++j)  // the product accumulates onto the bias: no zeroing pass
-      std::memcpy(y + j * units, b.data(), sizeof(float) * units);
+    fill_columns(y, units, b.data(), units, n);  // the product accumulates onto the bias
     blas_gemm('T', 'N', units, n, fin, params, fin, x, fin, 1.0f, y, units);
     return;
   }
@@ -362,8 +358,7 @@ void Dense::forward_part(const float* params, const float* x, float* y, long n, 
   MapCol Y(y, units, n);
 #ifdef FHN_OPENBLAS
   if (use_blas()) {
-    for (long j = 0; j < n; ++j)
-      std::memcpy(y + j * units + lo, b.data() + lo, sizeof(float) * (hi - lo));
+    fill_columns(y + lo, units, b.data() + lo, hi - lo, n);
     blas_gemm('T', 'N', hi - lo, n, fin, params + lo * fin, fin, x, fin, 1.0f, y + lo, units);
     return;
   }

@@ -332,8 +332,9 @@ const float* Network::forward_vector(const float* x, long nc, float* buf0, float
     if (dynamic_cast<const Dropout*>(&L) || dynamic_cast<const Flatten*>(&L)) continue;
     ctx.layer = static_cast<long>(i);
     ctx.packed = packed_for(i);
-    float* out = in == buf0 ? (elementwise(L) ? buf0 : buf1)
-                            : (in == buf1 && elementwise(L) ? buf1 : buf0);
+    // element-wise layers overwrite their input once it is one of the buffers; others alternate
+    float* mine = in == buf0 ? buf0 : in == buf1 ? buf1 : nullptr;
+    float* out = mine && elementwise(L) ? mine : mine == buf0 ? buf1 : buf0;
     L.forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
     in = out;
   }
