@@ -12,7 +12,7 @@ from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
-from .refine import BestFit, Refined, best_fitting, refine  # noqa: E402
+from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -40,6 +40,7 @@ __all__ = [
     "GaussianPrior",
     "InverseMap",
     "Refined",
+    "SeriesFit",
     "SimulationError",
     "SpikeStatistics",
     "TEST_SIZE",
@@ -47,6 +48,7 @@ __all__ = [
     "UniformPrior",
     "ar1_noise",
     "best_fitting",
+    "fit_series",
     "default_prior",
     "features",
     "fourier_features",

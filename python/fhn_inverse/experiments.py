@@ -29,7 +29,7 @@ from .ensemble import Ensemble
 from ._validation import as_int
 from .features import features
 from .nn import InverseMap
-from .refine import best_fitting, refine
+from .refine import best_fitting, fit_series
 from .simulation import AR1Noise, simulate
 
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
@@ -156,11 +156,11 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
     and each regime (the study's table). Maps trained on clean series serve both clean-trained
     regimes, so each (N, training series) is trained once. For seed ensembles also the tables of
     the best-fitting of the members' and the mean's estimates (``refine.best_fitting``) and of
-    that estimate refined by a local least-squares fit to each series (``refine.refine``)."""
+    the least-squares fit to each series started from them (``refine.fit_series``)."""
     setup = setup or Setup()
     run = Run(out, "train_size")
     pool, test = _data(setup, progress)
-    table, histories, best_table, refined_table = {}, {}, {}, {}
+    table, histories, best_table, fitted_table = {}, {}, {}, {}
     jobs = list(itertools.product(setup.train_sizes, ("clean", "noisy")))
     for n, train_kind in tqdm(jobs, desc="train_size", disable=not progress):
         regime = "clean/clean" if train_kind == "clean" else "noisy/noisy"
@@ -176,8 +176,8 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
                     cand = np.concatenate([model.predict_members(d), pred[None]])
                     best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
                     best_table.setdefault(r, {})[n] = metrics.report(test.theta, best.theta, THETA_NAMES)
-                    fit = refine(best.theta, d, t=test.t, n_threads=setup.training.n_threads)
-                    refined_table.setdefault(r, {})[n] = metrics.report(test.theta, fit.theta, THETA_NAMES)
+                    fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads)
+                    fitted_table.setdefault(r, {})[n] = metrics.report(test.theta, fit.theta, THETA_NAMES)
                 if n == max(setup.train_sizes):
                     run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{r}, N = {n}"),
                                f"predicted_vs_true_{r.replace('/', '-')}")
@@ -188,7 +188,7 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
                                     "R² (mean over θ0, θ1)", "Sensitivity to training size"), "r2_vs_n")
     run.figure(plotting.loss_curves(histories, "Training loss"), "loss_curves")
     run.figure(plotting.prior_samples(pool.theta, test.theta), "prior_samples")
-    extra = {"best_fitting": best_table, "refined": refined_table} if best_table else {}
+    extra = {"best_fitting": best_table, "fitted": fitted_table} if best_table else {}
     return run.write(setup, {"table": table, **extra})
 
 
@@ -237,7 +237,9 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
     the measurement noise sets), and the series at chosen percentiles of the per-sample MSE.
     For seed ensembles the same errors also for the best-fitting of the members' and the mean's
     estimates per series (``refine.best_fitting``), under "best_fitting" with how often each
-    candidate was chosen."""
+    candidate was chosen; and for every map the least-squares fit of the ODE to each series
+    started from its estimates (``refine.fit_series``), under "fitted" with how many series took
+    a global restart and the R² of its parameters."""
     setup = setup or Setup()
     n = n or max(setup.train_sizes)
     setup = replace(setup, train_sizes=(n,))
@@ -259,6 +261,7 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
             # the floor: the true parameters' series against the test series (zero for noise-free
             # test series; in the noisy regimes the measurement noise's own bias and variance)
             table[r]["true_parameters"] = _resimulation_row(d, test.u, np.ones(len(d), bool))[0]
+            cand = pred[None]
             if isinstance(model, Ensemble):  # the best-fitting of the members' and the mean's estimates
                 cand = np.concatenate([model.predict_members(d), pred[None]])
                 best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
@@ -266,6 +269,12 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
                                       return_status=True)
                 table[r]["best_fitting"] = _resimulation_row(d, u_best, st == 0)[0]
                 table[r]["best_fitting"]["chosen"] = np.bincount(best.index, minlength=len(cand)).tolist()
+            # the least-squares fit of the ODE to each series, started from the estimates
+            fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads)
+            u_fit, st = simulate(fit.theta, t=test.t, n_threads=setup.training.n_threads, return_status=True)
+            table[r]["fitted"] = _resimulation_row(d, u_fit, st == 0)[0]
+            table[r]["fitted"]["restarted"] = int(fit.restarted.sum())
+            table[r]["fitted"]["r2"] = dict(zip(THETA_NAMES, map(float, metrics.r2_score(test.theta, fit.theta))))
             idx_ok = np.flatnonzero(ok)
             order = idx_ok[np.argsort(err.mse)]
             picks = [order[min(len(order) - 1, int(round(q / 100 * (len(order) - 1))))] for q in percentiles]

@@ -139,3 +139,105 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         fit[better], cost[better] = fit_new[better], cost_new[better]
         lam = np.where(better, lam / 10, np.minimum(lam * 10, 1e10))
     return Refined(theta, fit, start)
+
+
+class SeriesFit(NamedTuple):
+    theta: np.ndarray      # (N, P) the estimates
+    mse: np.ndarray        # (N,) mean squared error of their simulated series against d
+    restarted: np.ndarray  # (N,) bool: the estimate came from the restarts on the grid
+    threshold: float       # misfit above which a series counted as poorly fitted
+
+
+def _grid(lo, hi, points: int) -> np.ndarray:
+    """``points``^P parameter vectors on a regular grid over the box [lo, hi] (corners included)."""
+    axes = [np.linspace(a, b, points) for a, b in zip(lo, hi)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(lo))
+
+
+def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int) -> np.ndarray:
+    """For each series of d (k, L), the ``starts`` grid points whose simulated series are closest
+    to it in squared error, closest first: (k, starts, P). The grid is simulated once for all
+    series; the distances come from one matrix product."""
+    u, status = simulate(grid_theta, t=t, model=model, n_threads=n_threads, return_status=True)
+    if u.shape[1] != d.shape[1]:
+        raise ValueError(f"d has {d.shape[1]} points per series, the grid t has {u.shape[1]}")
+    dist = np.sum(u**2, axis=1)[None, :] - 2.0 * d @ u.T + np.sum(d**2, axis=1)[:, None]  # (k, G)
+    dist[:, status != 0] = np.inf
+    order = np.argsort(dist, axis=1, kind="stable")[:, :starts]
+    return grid_theta[order]
+
+
+def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
+               iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int = 32,
+               starts: int = 8, rounds: int = 2, n_threads: int = 0) -> SeriesFit:
+    """The parameters whose simulated series fits each observed series best, starting from the
+    network's estimates and searching the whole prior box only where they fail.
+
+    1. ``best_fitting`` among the candidates (K, N, P) — an ensemble's members and mean, say —
+       then ``refine`` (Levenberg–Marquardt, ``iterations``) from the pick.
+    2. A series counts as poorly fitted when its misfit exceeds ``threshold`` × the median misfit
+       over all series + ``tol``: most series fit down to their measurement noise, so the median
+       estimates the noise's mean square, and ``tol`` stands in for it on noise-free series
+       (the limit is set anew after each round, as the fits improve). For
+       each poorly fitted series the ODE's series on a ``grid``^P grid over the box [lower, upper]
+       (one simulation of the grid for all series) are ranked against the observation; the
+       ``starts`` closest grid points are refined (2 × ``iterations``) and the least misfit over
+       them and step 1 is kept, so no series ends worse than in step 1.
+    3. Up to ``rounds`` such rounds, each on the series still poorly fitted, with twice the grid
+       resolution per axis and twice the starts of the round before.
+
+    This is a global search of the least-squares fit guided by the network: gradient-based
+    fitting from a prior draw fails on this non-convex misfit, while from the network's estimate,
+    or from the grid's nearest series, it starts in the right basin. It uses the observed series
+    beyond the network's estimate — the maximum-likelihood choice under white measurement noise.
+    """
+    c = as_float_array(candidates, "candidates", 3)
+    d = as_float_array(d, "d", 2)
+    k_cand, n, p = c.shape
+    if d.shape[0] != n:
+        raise ValueError(f"d must have one row per series of candidates ({n}), got {d.shape[0]}")
+    iterations = as_int(iterations, "iterations", 0)
+    grid = as_int(grid, "grid", 2)
+    starts = as_int(starts, "starts", 1)
+    rounds = as_int(rounds, "rounds", 0)
+    if not (np.isfinite(threshold) and threshold >= 1):
+        raise ValueError(f"threshold must be a finite number >= 1, got {threshold}")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
+    if grid**p > 1_000_000:
+        raise ValueError(f"grid^P must be at most 1,000,000 points, got {grid}^{p}")
+    from .simulation import default_prior
+
+    box = default_prior()
+    lo = box.lower if lower is None else as_float_array(lower, "lower", 1)
+    hi = box.upper if upper is None else as_float_array(upper, "upper", 1)
+    kw = dict(t=t, model=model, n_threads=n_threads)
+
+    best = best_fitting(c, d, **kw)
+    first = refine(best.theta, d, lower=lo, upper=hi, iterations=iterations, **kw)
+    theta, mse = first.theta.copy(), first.mse.copy()
+    restarted = np.zeros(n, dtype=bool)
+
+    def poor_limit():
+        finite = mse[np.isfinite(mse)]
+        return float(threshold * np.median(finite) + tol) if finite.size else float(tol)
+
+    limit = poor_limit()
+    for r in range(rounds):
+        poor = np.flatnonzero(~(mse <= limit))
+        if poor.size == 0 or grid * 2**r > 1_000_000 ** (1 / p):
+            break
+        s = min(starts * 2**r, (grid * 2**r) ** p)
+        near = _nearest_on_grid(_grid(lo, hi, grid * 2**r), d[poor], starts=s, **kw)  # (k, s, P)
+        fit = refine(near.reshape(-1, p), np.repeat(d[poor], s, axis=0), lower=lo, upper=hi,
+                     iterations=2 * iterations, **kw)
+        cost = fit.mse.reshape(-1, s)
+        pick = np.argmin(np.where(np.isfinite(cost), cost, np.inf), axis=1)
+        new_mse = cost[np.arange(poor.size), pick]
+        won = new_mse < mse[poor]
+        rows = poor[won]
+        theta[rows] = fit.theta.reshape(-1, s, p)[np.flatnonzero(won), pick[won]]
+        mse[rows] = new_mse[won]
+        restarted[rows] = True
+        limit = poor_limit()
+    return SeriesFit(theta, mse, restarted, limit)

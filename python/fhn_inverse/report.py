@@ -38,8 +38,12 @@ def _mark(ours: float, theirs: float, higher_is_better: bool) -> str:
     return "**" if better else ""
 
 
-def train_size_table(result: dict) -> str:
-    table = result["results"]["table"]
+def train_size_table(result: dict, estimate: str = "table") -> str:
+    """The training-size table beside the study's: the maps' estimates ("table"), or for
+    ensembles the best-fitting ("best_fitting") or fitted ("fitted") ones."""
+    if estimate not in ("table", "best_fitting", "fitted"):
+        raise ValueError(f"estimate must be 'table', 'best_fitting' or 'fitted', got {estimate!r}")
+    table = result["results"][estimate]
     regimes = list(STUDY_TRAIN_SIZE[500])
     lines = ["| N | " + " | ".join(f"{r}: ours | study" for r in regimes) + " |",
              "|---|" + "---|---|" * len(regimes)]
@@ -58,15 +62,16 @@ def train_size_table(result: dict) -> str:
 
 
 def resimulation_table(result: dict) -> str:
-    """Per regime and estimate (the map's; the best-fitting one for ensembles; the true
-    parameters, the floor the noise sets): squared bias and C-MSE as the mean over series, pooled
+    """Per regime and estimate (the map's; for ensembles the best-fitting one and the least-squares
+    fit started from the candidates; the true parameters, the floor the noise sets): squared bias and C-MSE as the mean over series, pooled
     over the test set, and the median over series, beside the study's figure (which does not say
     which of these it is). Bold: at most the study's."""
     table = result["results"]["table"]
     lines = ["| regime | estimate | squared bias: mean | pooled | median | study | "
              "C-MSE: mean | pooled | median | study |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    labels = (("", "map"), ("best_fitting", "best-fitting"), ("true_parameters", "true parameters"))
+    labels = (("", "map"), ("best_fitting", "best-fitting"), ("fitted", "fitted"),
+              ("true_parameters", "true parameters"))
     for r, (bias, cmse) in STUDY_RESIMULATION.items():
         for key, label in labels:
             row = table[r].get(key) if key else table[r]
@@ -110,4 +115,9 @@ def compare(root) -> str:
         result = _load(root, name)
         if result is not None:
             parts.append(f"### {name}\n\n{render(result)}\n")
+            if name == "train_size":
+                for key in ("best_fitting", "fitted"):
+                    if result["results"].get(key):
+                        parts.append(f"### train_size, {key.replace('_', '-')} estimates\n\n"
+                                     f"{train_size_table(result, key)}\n")
     return "\n".join(parts)

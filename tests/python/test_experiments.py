@@ -58,6 +58,14 @@ def test_resimulation_errors_split_and_order(tmp_path):
     # the true parameters leave exactly the noise
     assert result["noisy/noisy"]["c_mse_median"] > 0.19**2
     assert result["noisy/noisy"]["true_parameters"]["c_mse_median"] > 0.19**2
+    # the least-squares fit started from the map's estimates: never a worse fit than those, and
+    # on noise-free series a fit to rounding for most of them
+    for regime, row in result.items():
+        fitted = row["fitted"]
+        assert fitted["failed_simulations"] == 0
+        assert fitted["mse_mean"] <= row["mse_mean"] * (1 + 1e-9)
+        assert set(fitted["r2"]) == {"theta0", "theta1"}
+    assert result["clean/clean"]["fitted"]["mse_median"] < 1e-10 < result["clean/clean"]["mse_median"]
     assert len(list(tmp_path.glob("resimulated_*.png"))) == 3
 
 
@@ -109,6 +117,9 @@ def test_resimulation_best_fitting_member(tmp_path):
         assert best["mse_median"] <= row["mse_median"] + 1e-12
         assert sum(best["chosen"]) == setup.test_size
         assert len(best["chosen"]) == 3  # two members and their mean
+        # the fit starts from the best-fitting candidate and never ends worse
+        assert row["fitted"]["mse_mean"] <= best["mse_mean"] * (1 + 1e-9)
+        assert 0 <= row["fitted"]["restarted"] <= setup.test_size
 
 
 def test_train_size_best_fitting_table_for_ensembles(tmp_path):
@@ -116,14 +127,14 @@ def test_train_size_best_fitting_table_for_ensembles(tmp_path):
     setup = experiments.replace(setup, train_sizes=(250,),
                                 training=experiments.replace(setup.training, members=2, epochs=4))
     results = experiments.train_size(tmp_path, setup, progress=False)["results"]
-    for name in ("best_fitting", "refined"):
+    for name in ("best_fitting", "fitted"):
         assert sorted(results[name]) == sorted(experiments.REGIMES)
         for regime, cells in results[name].items():
             row = cells["250"]
             assert 0 <= row["median_ape_all"] < 1 and row["r2_mean"] <= 1
             assert row != results["table"][regime]["250"]  # a different estimate
-    # on noise-free series the local fit recovers most parameters far better than the network
-    assert results["refined"]["clean/clean"]["250"]["median_ape_all"] < \
+    # on noise-free series the least-squares fit recovers the parameters far better than the network
+    assert results["fitted"]["clean/clean"]["250"]["median_ape_all"] < \
         0.1 * results["table"]["clean/clean"]["250"]["median_ape_all"]
 
 

@@ -90,3 +90,55 @@ def test_refine_bad_input(truth):
         fi.refine(theta, d, anchor=-1.0)
     with pytest.raises(ValueError, match="lower < upper"):
         fi.refine(theta, d, lower=[1.0, 1.0], upper=[0.0, 0.0])
+
+
+def test_fit_series_finds_the_parameters_from_wrong_candidates(truth):
+    theta, d = truth
+    # candidates from elsewhere in the prior: the local fit from them alone misses some series
+    cand = fi.default_prior().sample(2 * len(theta), seed=21).reshape(2, len(theta), 2)
+    local = fi.refine(fi.best_fitting(cand, d).theta, d)
+    fit = fi.fit_series(cand, d)
+    assert np.all(fit.mse <= local.mse)            # never worse than the local fit
+    assert np.any(local.mse > fit.threshold)       # the case the restarts are for ...
+    assert np.array_equal(fit.restarted, fit.mse < local.mse)
+    assert fit.restarted.any()
+    assert np.all(fit.mse < 1e-12)                 # ... and every noise-free series is fitted
+    np.testing.assert_allclose(fit.theta, theta, atol=1e-5)
+    # no restart rounds: the local fit from the best candidate, unchanged
+    plain = fi.fit_series(cand, d, rounds=0)
+    np.testing.assert_array_equal(plain.theta, local.theta)
+    assert not plain.restarted.any()
+
+
+def test_fit_series_threshold_follows_the_median_misfit(truth):
+    theta, d = truth
+    noisy = d + 0.1 * np.random.default_rng(4).standard_normal(d.shape)
+    fit = fi.fit_series(theta[None], noisy, rounds=0, threshold=3.0, tol=0.0)
+    assert fit.threshold == pytest.approx(3.0 * np.median(fit.mse))
+    # fitting the noise: the misfit is about its variance, a little below
+    assert 0.008 < np.median(fit.mse) < 0.0101
+
+
+def test_nearest_grid_points_match_brute_force(truth):
+    from fhn_inverse.refine import _grid, _nearest_on_grid
+
+    theta, d = truth
+    box = fi.default_prior()
+    g = _grid(box.lower, box.upper, 9)
+    assert g.shape == (81, 2) and np.allclose(g.min(0), box.lower) and np.allclose(g.max(0), box.upper)
+    near = _nearest_on_grid(g, d, t=None, model=None, n_threads=0, starts=3)
+    u = fi.simulate(g)
+    mse = np.mean((u[None] - d[:, None]) ** 2, axis=2)
+    np.testing.assert_array_equal(near, g[np.argsort(mse, axis=1, kind="stable")[:, :3]])
+
+
+def test_fit_series_bad_input(truth):
+    theta, d = truth
+    with pytest.raises(ValueError, match="3 dimensions"):
+        fi.fit_series(theta, d)
+    with pytest.raises(ValueError, match="one row per series"):
+        fi.fit_series(theta[None, :5], d)
+    for kw, msg in ((dict(threshold=0.5), "threshold"), (dict(tol=-1.0), "tol"), (dict(grid=1), "grid"),
+                    (dict(starts=0), "starts"), (dict(rounds=-1), "rounds"), (dict(grid=2000), "grid")):
+        with pytest.raises(ValueError, match=msg):
+            fi.fit_series(theta[None], d, **kw)
