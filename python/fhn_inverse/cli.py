@@ -132,6 +132,12 @@ def _predict(args) -> int:
     series = np.atleast_2d(_read_series(Path(args.series)))
     pred = model.predict(fi.features(series, meta["features"]))
     names = meta["targets"] or [f"p{j}" for j in range(pred.shape[1])]
+    if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
+        if pred.shape[1] < 2:
+            raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
+        fit = fi.fit_series(pred[None, :, :2], series, n_threads=args.threads)
+        pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
+        names = names[:pred.shape[1] - 1] + ["fit_mse"]
     if args.output:
         out = Path(args.output)
         if out.suffix == ".npy":
@@ -233,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", type=Path, help="model file from 'train'")
     predict.add_argument("series", type=Path, help="series (N, L) or (L,): .npy, .csv (one series per row) or .npz")
     predict.add_argument("-o", "--output", help="write predictions to .csv or .npy instead of printing them")
+    predict.add_argument("--fit", action="store_true",
+                         help="refine (θ0, θ1) by a least-squares fit of the ODE to each series, started from the "
+                              "map's estimate, with restarts from a grid over the prior where it stays poor "
+                              "(series on the study's grid of 1000 points); adds the fit's MSE as a column")
     _add_common(predict, seed=False)
     predict.set_defaults(func=_predict)
 

@@ -154,17 +154,26 @@ def _grid(lo, hi, points: int) -> np.ndarray:
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(lo))
 
 
-def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int) -> np.ndarray:
-    """For each series of d (k, L), the ``starts`` grid points whose simulated series are closest
-    to it in squared error, closest first: (k, starts, P). The grid is simulated once for all
-    series; the distances come from one matrix product."""
+def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int, block: int = 1024):
+    """For each series of d (N, L), the ``starts`` grid points whose simulated series are closest
+    to it in squared error, closest first: (N, starts, P), and the closest one's mean squared
+    error (N,). The grid is simulated once for all series; the distances come from matrix
+    products over blocks of ``block`` series."""
     u, status = simulate(grid_theta, t=t, model=model, n_threads=n_threads, return_status=True)
     if u.shape[1] != d.shape[1]:
         raise ValueError(f"d has {d.shape[1]} points per series, the grid t has {u.shape[1]}")
-    dist = np.sum(u**2, axis=1)[None, :] - 2.0 * d @ u.T + np.sum(d**2, axis=1)[:, None]  # (k, G)
-    dist[:, status != 0] = np.inf
-    order = np.argsort(dist, axis=1, kind="stable")[:, :starts]
-    return grid_theta[order]
+    uu = np.sum(u**2, axis=1)
+    uu[status != 0] = np.inf
+    n = d.shape[0]
+    near = np.empty((n, starts, grid_theta.shape[1]))
+    closest = np.empty(n)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        dist = uu[None, :] - 2.0 * d[s:e] @ u.T + np.sum(d[s:e] ** 2, axis=1)[:, None]  # (b, G)
+        order = np.argsort(dist, axis=1, kind="stable")[:, :starts]
+        near[s:e] = grid_theta[order]
+        closest[s:e] = np.maximum(dist[np.arange(e - s), order[:, 0]], 0.0) / d.shape[1]
+    return near, closest
 
 
 def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
@@ -175,14 +184,14 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
 
     1. ``best_fitting`` among the candidates (K, N, P) — an ensemble's members and mean, say —
        then ``refine`` (Levenberg–Marquardt, ``iterations``) from the pick.
-    2. A series counts as poorly fitted when its misfit exceeds ``threshold`` × the median misfit
-       over all series + ``tol``: most series fit down to their measurement noise, so the median
-       estimates the noise's mean square, and ``tol`` stands in for it on noise-free series
-       (the limit is set anew after each round, as the fits improve). For
-       each poorly fitted series the ODE's series on a ``grid``^P grid over the box [lower, upper]
-       (one simulation of the grid for all series) are ranked against the observation; the
-       ``starts`` closest grid points are refined (2 × ``iterations``) and the least misfit over
-       them and step 1 is kept, so no series ends worse than in step 1.
+    2. The ODE's series on a ``grid``^P grid over the box [lower, upper] (one simulation of the
+       grid for all series) are ranked against each observation. A series counts as poorly
+       fitted when a grid point's series fits it better than its estimate, or when its misfit
+       exceeds ``threshold`` × the median misfit over all series + ``tol`` (most series fit
+       down to their measurement noise, so the median estimates the noise's mean square; ``tol``
+       stands in for it on noise-free series; the limit is set anew after each round). For each
+       poorly fitted series the ``starts`` closest grid points are refined (2 × ``iterations``)
+       and the least misfit over them and step 1 is kept, so no series ends worse than in step 1.
     3. Up to ``rounds`` such rounds, each on the series still poorly fitted, with twice the grid
        resolution per axis and twice the starts of the round before.
 
@@ -224,12 +233,16 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
 
     limit = poor_limit()
     for r in range(rounds):
-        poor = np.flatnonzero(~(mse <= limit))
-        if poor.size == 0 or grid * 2**r > 1_000_000 ** (1 / p):
+        res = grid * 2**r
+        if res**p > 1_000_000:
             break
-        s = min(starts * 2**r, (grid * 2**r) ** p)
-        near = _nearest_on_grid(_grid(lo, hi, grid * 2**r), d[poor], starts=s, **kw)  # (k, s, P)
-        fit = refine(near.reshape(-1, p), np.repeat(d[poor], s, axis=0), lower=lo, upper=hi,
+        s = min(starts * 2**r, res**p)
+        near, closest = _nearest_on_grid(_grid(lo, hi, res), d, starts=s, **kw)  # (N, s, P), (N,)
+        # poorly fitted: far above the typical misfit, or beaten by a grid point's series as it is
+        poor = np.flatnonzero(~(mse <= limit) | (closest < mse))
+        if poor.size == 0:
+            break
+        fit = refine(near[poor].reshape(-1, p), np.repeat(d[poor], s, axis=0), lower=lo, upper=hi,
                      iterations=2 * iterations, **kw)
         cost = fit.mse.reshape(-1, s)
         pick = np.argmin(np.where(np.isfinite(cost), cost, np.inf), axis=1)

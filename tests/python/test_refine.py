@@ -126,10 +126,11 @@ def test_nearest_grid_points_match_brute_force(truth):
     box = fi.default_prior()
     g = _grid(box.lower, box.upper, 9)
     assert g.shape == (81, 2) and np.allclose(g.min(0), box.lower) and np.allclose(g.max(0), box.upper)
-    near = _nearest_on_grid(g, d, t=None, model=None, n_threads=0, starts=3)
+    near, closest = _nearest_on_grid(g, d, t=None, model=None, n_threads=0, starts=3, block=5)
     u = fi.simulate(g)
     mse = np.mean((u[None] - d[:, None]) ** 2, axis=2)
     np.testing.assert_array_equal(near, g[np.argsort(mse, axis=1, kind="stable")[:, :3]])
+    np.testing.assert_allclose(closest, mse.min(axis=1), rtol=1e-9, atol=1e-12)
 
 
 def test_fit_series_bad_input(truth):
@@ -138,6 +139,8 @@ def test_fit_series_bad_input(truth):
         fi.fit_series(theta, d)
     with pytest.raises(ValueError, match="one row per series"):
         fi.fit_series(theta[None, :5], d)
+    with pytest.raises(ValueError, match="500 points per series, the grid t has 1000"):
+        fi.fit_series(theta[None], d[:, :500])
     for kw, msg in ((dict(threshold=0.5), "threshold"), (dict(tol=-1.0), "tol"), (dict(grid=1), "grid"),
                     (dict(starts=0), "starts"), (dict(rounds=-1), "rounds"), (dict(grid=2000), "grid")):
         with pytest.raises(ValueError, match=msg):
