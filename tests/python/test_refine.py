@@ -104,6 +104,8 @@ def test_fit_series_finds_the_parameters_from_wrong_candidates(truth):
     assert fit.restarted.any()
     assert np.all(fit.mse < 1e-12)                 # ... and every noise-free series is fitted
     np.testing.assert_allclose(fit.theta, theta, atol=1e-5)
+    # the same estimates on one thread as on all
+    np.testing.assert_array_equal(fi.fit_series(cand, d, n_threads=1).theta, fit.theta)
     # no restart rounds: the local fit from the best candidate, unchanged
     plain = fi.fit_series(cand, d, rounds=0)
     np.testing.assert_array_equal(plain.theta, local.theta)
