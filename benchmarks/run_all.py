@@ -1,6 +1,6 @@
 """The whole benchmark suite in one run: batch ODE simulation against SciPy, the study's networks
-against PyTorch CPU (training and inference), and the study's 8-layer speed table against
-PyTorch and the machine's SGEMM rate. Prints every table and writes them, with the command and
+against PyTorch CPU (training and inference), the study's 8-layer speed table against PyTorch
+and the machine's SGEMM rate, and fitting the ODE to series against SciPy's least squares. Prints every table and writes them, with the command and
 the machine, into the generated block of docs/benchmarks.md.
 
     python benchmarks/run_all.py [--quick] [--out docs/benchmarks.md]
@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_fit  # noqa: E402
 import bench_nn  # noqa: E402
 import bench_simulate  # noqa: E402
 import bench_speed  # noqa: E402
@@ -56,6 +57,8 @@ def main(argv=None) -> None:
         ("Neural networks: native engine vs PyTorch CPU",
          bench_nn.main(["--quick", "--repeats", "1", "--rounds", "1"] if args.quick else [])),
         ("The study's speed table: 8-layer dense maps, 1,000,000 training samples", bench_speed.main(quick)),
+        ("Fitting the ODE to series: fhn_inverse vs SciPy least squares",
+         bench_fit.main(["--n-ours", "40", "--n-scipy", "2"] if args.quick else [])),
     ]
     m = speed.machine()
     cmd = "python benchmarks/run_all.py" + (" --quick" if args.quick else "")
