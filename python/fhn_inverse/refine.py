@@ -178,7 +178,7 @@ def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int, block: 
 
 def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
                iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int = 32,
-               starts: int = 8, rounds: int = 2, n_threads: int = 0) -> SeriesFit:
+               starts: int = 8, rounds: int = 2, n_threads: int = 0, block: int = 256) -> SeriesFit:
     """The parameters whose simulated series fits each observed series best, starting from the
     network's estimates and searching the whole prior box only where they fail.
 
@@ -195,6 +195,9 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     3. Up to ``rounds`` such rounds, each on the series still poorly fitted, with twice the grid
        resolution per axis and twice the starts of the round before.
 
+    The restarts run over ``block`` series at a time (memory about 8·block·starts·L values);
+    the result does not depend on ``block``.
+
     This is a global search of the least-squares fit guided by the network: gradient-based
     fitting from a prior draw fails on this non-convex misfit, while from the network's estimate,
     or from the grid's nearest series, it starts in the right basin. It uses the observed series
@@ -209,6 +212,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     grid = as_int(grid, "grid", 2)
     starts = as_int(starts, "starts", 1)
     rounds = as_int(rounds, "rounds", 0)
+    block = as_int(block, "block", 1)
     if not (np.isfinite(threshold) and threshold >= 1):
         raise ValueError(f"threshold must be a finite number >= 1, got {threshold}")
     if not (np.isfinite(tol) and tol >= 0):
@@ -242,15 +246,17 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
         poor = np.flatnonzero(~(mse <= limit) | (closest < mse))
         if poor.size == 0:
             break
-        fit = refine(near[poor].reshape(-1, p), np.repeat(d[poor], s, axis=0), lower=lo, upper=hi,
-                     iterations=2 * iterations, **kw)
-        cost = fit.mse.reshape(-1, s)
-        pick = np.argmin(np.where(np.isfinite(cost), cost, np.inf), axis=1)
-        new_mse = cost[np.arange(poor.size), pick]
-        won = new_mse < mse[poor]
-        rows = poor[won]
-        theta[rows] = fit.theta.reshape(-1, s, p)[np.flatnonzero(won), pick[won]]
-        mse[rows] = new_mse[won]
-        restarted[rows] = True
+        for b in range(0, poor.size, block):  # blocks of series bound the memory (block·s·L values)
+            sel = poor[b:b + block]
+            fit = refine(near[sel].reshape(-1, p), np.repeat(d[sel], s, axis=0), lower=lo, upper=hi,
+                         iterations=2 * iterations, **kw)
+            cost = fit.mse.reshape(-1, s)
+            pick = np.argmin(cost, axis=1)  # failed simulations cost inf
+            new_mse = cost[np.arange(sel.size), pick]
+            won = new_mse < mse[sel]
+            rows = sel[won]
+            theta[rows] = fit.theta.reshape(-1, s, p)[np.flatnonzero(won), pick[won]]
+            mse[rows] = new_mse[won]
+            restarted[rows] = True
         limit = poor_limit()
     return SeriesFit(theta, mse, restarted, limit)

@@ -104,8 +104,9 @@ def test_fit_series_finds_the_parameters_from_wrong_candidates(truth):
     assert fit.restarted.any()
     assert np.all(fit.mse < 1e-12)                 # ... and every noise-free series is fitted
     np.testing.assert_allclose(fit.theta, theta, atol=1e-5)
-    # the same estimates on one thread as on all
+    # the same estimates on one thread as on all, and with the restarts in blocks of 3 series
     np.testing.assert_array_equal(fi.fit_series(cand, d, n_threads=1).theta, fit.theta)
+    np.testing.assert_array_equal(fi.fit_series(cand, d, block=3).theta, fit.theta)
     # no restart rounds: the local fit from the best candidate, unchanged
     plain = fi.fit_series(cand, d, rounds=0)
     np.testing.assert_array_equal(plain.theta, local.theta)
@@ -144,6 +145,7 @@ def test_fit_series_bad_input(truth):
     with pytest.raises(ValueError, match="500 points per series, the grid t has 1000"):
         fi.fit_series(theta[None], d[:, :500])
     for kw, msg in ((dict(threshold=0.5), "threshold"), (dict(tol=-1.0), "tol"), (dict(grid=1), "grid"),
-                    (dict(starts=0), "starts"), (dict(rounds=-1), "rounds"), (dict(grid=2000), "grid")):
+                    (dict(starts=0), "starts"), (dict(rounds=-1), "rounds"), (dict(grid=2000), "grid"),
+                    (dict(block=0), "block")):
         with pytest.raises(ValueError, match=msg):
             fi.fit_series(theta[None], d, **kw)
