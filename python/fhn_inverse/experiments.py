@@ -176,7 +176,7 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
                     cand = np.concatenate([model.predict_members(d), pred[None]])
                     best = best_fitting(cand, d, t=test.t, n_threads=setup.training.n_threads)
                     best_table.setdefault(r, {})[n] = metrics.report(test.theta, best.theta, THETA_NAMES)
-                    fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads)
+                    fit = fit_series(best.theta[None], d, t=test.t, n_threads=setup.training.n_threads)
                     fitted_table.setdefault(r, {})[n] = metrics.report(test.theta, fit.theta, THETA_NAMES)
                 if n == max(setup.train_sizes):
                     run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{r}, N = {n}"),
@@ -269,6 +269,7 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
                                       return_status=True)
                 table[r]["best_fitting"] = _resimulation_row(d, u_best, st == 0)[0]
                 table[r]["best_fitting"]["chosen"] = np.bincount(best.index, minlength=len(cand)).tolist()
+                cand = best.theta[None]  # fit_series would pick the same among the candidates
             # the least-squares fit of the ODE to each series, started from the estimates
             fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads)
             u_fit, st = simulate(fit.theta, t=test.t, n_threads=setup.training.n_threads, return_status=True)

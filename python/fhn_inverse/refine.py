@@ -18,7 +18,26 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import as_float_array, as_int
-from .simulation import FitzHughNagumo, simulate
+from .simulation import FitzHughNagumo, default_prior, simulate
+
+
+def _candidates_and_series(candidates, d) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (K, N, P) candidates and (N, L) series."""
+    c = as_float_array(candidates, "candidates", 3)
+    d = as_float_array(d, "d", 2)
+    if d.shape[0] != c.shape[1]:
+        raise ValueError(f"d must have one row per series of candidates ({c.shape[1]}), got {d.shape[0]}")
+    return c, d
+
+
+def _box(lower, upper, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter box: [lower, upper], by default the study's prior box."""
+    box = default_prior()
+    lo = box.lower if lower is None else as_float_array(lower, "lower", 1)
+    hi = box.upper if upper is None else as_float_array(upper, "upper", 1)
+    if lo.shape != (p,) or hi.shape != (p,) or np.any(lo >= hi):
+        raise ValueError(f"lower and upper must be {p} values with lower < upper, got {lo} and {hi}")
+    return lo, hi
 
 
 class BestFit(NamedTuple):
@@ -35,11 +54,8 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
     series on the grid ``t`` (default: the study's). Candidates whose simulation fails count as
     infinitely far. Simulates K·N series, ``block`` series at a time (memory K·block·L floats).
     """
-    c = as_float_array(candidates, "candidates", 3)
-    d = as_float_array(d, "d", 2)
+    c, d = _candidates_and_series(candidates, d)
     k, n, p = c.shape
-    if d.shape[0] != n:
-        raise ValueError(f"d must have one row per series of candidates ({n}), got {d.shape[0]}")
     block = as_int(block, "block", 1)
     mse = np.empty((k, n))
     for s in range(0, n, block):
@@ -88,13 +104,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         raise ValueError(f"anchor must be a finite number >= 0, got {anchor}")
     if not (np.isfinite(step) and 0 < step < 1):
         raise ValueError(f"step must be in (0, 1), got {step}")
-    from .simulation import default_prior
-
-    box = default_prior()
-    lo = box.lower if lower is None else as_float_array(lower, "lower", 1)
-    hi = box.upper if upper is None else as_float_array(upper, "upper", 1)
-    if lo.shape != (p,) or hi.shape != (p,) or np.any(lo >= hi):
-        raise ValueError(f"lower and upper must be {p} values with lower < upper, got {lo} and {hi}")
+    lo, hi = _box(lower, upper, p)
 
     def misfit(th):
         u, status = simulate(th, t=t, model=model, n_threads=n_threads, return_status=True)
@@ -203,11 +213,8 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     or from the grid's nearest series, it starts in the right basin. It uses the observed series
     beyond the network's estimate — the maximum-likelihood choice under white measurement noise.
     """
-    c = as_float_array(candidates, "candidates", 3)
-    d = as_float_array(d, "d", 2)
-    k_cand, n, p = c.shape
-    if d.shape[0] != n:
-        raise ValueError(f"d must have one row per series of candidates ({n}), got {d.shape[0]}")
+    c, d = _candidates_and_series(candidates, d)
+    _, n, p = c.shape
     iterations = as_int(iterations, "iterations", 0)
     grid = as_int(grid, "grid", 2)
     starts = as_int(starts, "starts", 1)
@@ -219,11 +226,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
         raise ValueError(f"tol must be a finite number >= 0, got {tol}")
     if grid**p > 1_000_000:
         raise ValueError(f"grid^P must be at most 1,000,000 points, got {grid}^{p}")
-    from .simulation import default_prior
-
-    box = default_prior()
-    lo = box.lower if lower is None else as_float_array(lower, "lower", 1)
-    hi = box.upper if upper is None else as_float_array(upper, "upper", 1)
+    lo, hi = _box(lower, upper, p)
     kw = dict(t=t, model=model, n_threads=n_threads)
 
     best = best_fitting(c, d, **kw)
