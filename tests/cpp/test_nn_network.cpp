@@ -189,16 +189,17 @@ TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
 }
 
 // Wide maps (a Dense layer with >= 256 inputs and outputs) run each GEMM over the whole batch in
-// fixed parts spread over the threads: the same gradients as central differences, bitwise
-// identical for any thread count (dropout included), and no allocation per step.
-TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
+// fixed parts spread over the threads (batches below 256) or train in chunks of >= 128 rows, one
+// thread each (larger batches of maps with few enough parameters): either way the same
+// gradients as central differences and as unsplit products, bitwise identical for any thread
+// count (dropout included), and no allocation per step.
+static void expect_wide_training(long n) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
   const std::vector<LayerSpec> specs = {dense(300), spec("swish"), dense(520), spec("tanh"),
                                         drop, dense(2)};
-  Network net(Shape::vector(260), specs, 9, 40);
+  Network net(Shape::vector(260), specs, 9, n + 3);
   ASSERT_TRUE(net.wide());
-  const long n = 37;
   std::vector<float> x = random_vector(n * 260, 70), t = random_vector(n * 2, 71);
   std::vector<float> dx(n * 260);
   net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 2, dx.data());
@@ -212,7 +213,7 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
   for (long i = 0; i < n * 260; i += 331)
     check_gradient(f, x.data() + i, 1, dx.data() + i, "wide network dx[" + std::to_string(i) + "]", opt);
   // the same network with its GEMMs unsplit (whole-batch, one part) agrees to rounding
-  Network ref(Shape::vector(260), specs, 9, 40);
+  Network ref(Shape::vector(260), specs, 9, n + 3);
   for (const auto& l : ref.layers())
     if (auto d = dynamic_cast<Dense*>(l.get())) d->split = false;
   std::vector<float> dx_ref(n * 260);
@@ -220,6 +221,14 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
   float gmax = 0.0f;
   for (long i = 0; i < net.n_params(); ++i) gmax = std::max(gmax, std::abs(g[i]));
   for (long i = 0; i < net.n_params(); ++i) ASSERT_NEAR(g[i], ref.grads()[i], 1e-5f * gmax) << i;
+  // and to the mean of the gradients of its two halves (each below 256 rows: split products)
+  const long na = n / 2, nb = n - na;
+  std::vector<float> half(net.n_params());
+  ref.forward_backward(x.data(), t.data(), na, LossKind::mse, false, 0, 0, 2);
+  for (long i = 0; i < net.n_params(); ++i) half[i] = ref.grads()[i] * float(na) / float(n);
+  ref.forward_backward(x.data() + na * 260, t.data() + na * 2, nb, LossKind::mse, false, 0, 0, 2);
+  for (long i = 0; i < net.n_params(); ++i)
+    ASSERT_NEAR(g[i], half[i] + ref.grads()[i] * float(nb) / float(n), 1e-5f * gmax) << i;
 
   const double l1 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 3, 5, 1);
   std::vector<float> g1(net.grads(), net.grads() + net.n_params());
@@ -243,6 +252,10 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) {
   }
   EXPECT_EQ(g_mallocs.load() - before, 0);
 }
+
+TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) { expect_wide_training(37); }
+
+TEST(Network, WideMapChunkedTrainingGradientsAndThreadIndependence) { expect_wide_training(300); }
 
 // Evaluation of n rows of a network with `in` inputs and `out` outputs: identical for 1 and 2
 // threads, within rounding of one-row evaluation, the loss the MSE of those predictions, and

@@ -540,18 +540,42 @@ void Dropout::forward(const float*, const float* x, float* y, long n, float* scr
   }
   const std::uint64_t index = (ctx.step << 24) ^ (static_cast<std::uint64_t>(ctx.layer) << 12) ^
                               static_cast<std::uint64_t>(ctx.chunk);
-  Rng rng(ctx.seed, Stream::dropout, index);
+  Rng8 rng(ctx.seed, Stream::dropout, index);
   const float keep = static_cast<float>(1.0 / (1.0 - rate));
-  // each 64-bit draw decides two values: a 32-bit half below rate · 2^32 drops its value
-  const std::uint64_t threshold = static_cast<std::uint64_t>(std::ldexp(rate, 32));
+  // each step of the eight generators decides 16 values: a 32-bit half below rate · 2^32 drops
+  // its value (halves in memory order: value k of a block is 32-bit word k of the 512 bits)
+  const auto threshold = static_cast<std::uint32_t>(std::ldexp(rate, 32));
+  typedef std::uint32_t u32x8 __attribute__((vector_size(32)));
+  const simd::v8i keep_bits = reinterpret_cast<simd::v8i>(simd::splat(keep));
+  const u32x8 thr = {threshold, threshold, threshold, threshold,
+                     threshold, threshold, threshold, threshold};
+  auto masks = [&](simd::v8& m0, simd::v8& m1) {
+    Rng8::u64x4 lo, hi;
+    rng.next(lo, hi);
+    // (a < b) is all ones where a value is dropped
+    m0 = reinterpret_cast<simd::v8>(keep_bits & ~(reinterpret_cast<u32x8>(lo) < thr));
+    m1 = reinterpret_cast<simd::v8>(keep_bits & ~(reinterpret_cast<u32x8>(hi) < thr));
+  };
   long i = 0;
-  for (; i + 2 <= count; i += 2) {
-    const std::uint64_t r = rng.next_u64();
-    scratch[i] = (r & 0xFFFFFFFFu) < threshold ? 0.0f : keep;
-    scratch[i + 1] = (r >> 32) < threshold ? 0.0f : keep;
+  for (; i + 16 <= count; i += 16) {
+    simd::v8 m0, m1;
+    masks(m0, m1);
+    simd::store8(scratch + i, m0);
+    simd::store8(scratch + i + 8, m1);
+    simd::store8(y + i, simd::load8(x + i) * m0);
+    simd::store8(y + i + 8, simd::load8(x + i + 8) * m1);
   }
-  if (i < count) scratch[i] = (rng.next_u64() & 0xFFFFFFFFu) < threshold ? 0.0f : keep;
-  for (i = 0; i < count; ++i) y[i] = x[i] * scratch[i];
+  if (i < count) {
+    float tail[16];
+    simd::v8 m0, m1;
+    masks(m0, m1);
+    simd::store8(tail, m0);
+    simd::store8(tail + 8, m1);
+    for (long k = 0; i + k < count; ++k) {
+      scratch[i + k] = tail[k];
+      y[i + k] = x[i + k] * tail[k];
+    }
+  }
 }
 
 void Dropout::backward(const float*, const float*, const float*, const float* dy, float* dx,

@@ -27,6 +27,12 @@ constexpr long kVectorEvalChunks = 8;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
 // many fixed sample parts over the threads instead of on one thread while the other waits.
 constexpr long kElementParts = 4;
+// Wide maps train a batch of at least 2 · kMinWideChunk samples in chunks of at least that
+// many rows, one thread per chunk, when their gradients are small enough that a gradient buffer
+// per chunk stays in a shared cache: then no thread waits for another between layers. Larger
+// maps (and smaller batches) split every product over the threads instead (forward_wide).
+constexpr long kMinWideChunk = 128;
+constexpr long kChunkedWideParams = 1L << 22;
 
 bool elementwise(const Layer& l) {
   return !l.input_shape().is_sequence() &&
@@ -177,10 +183,18 @@ Network::Plan Network::plan(long n, bool eval) const {
                                  kMinGemmEvalChunk, kVectorEvalRows);
     return {std::max(1L, (n + size - 1) / size), size};
   }
-  if (wide_) return {1, n};
+  if (wide_) {
+    if (eval || !chunked_wide(n)) return {1, n};
+    const long chunks = std::min(max_chunks_, n / kMinWideChunk);
+    return {chunks, (n + chunks - 1) / chunks};
+  }
   const long min_chunk = eval && blas_layers_ ? kMinGemmEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
+}
+
+bool Network::chunked_wide(long n) const {
+  return wide_ && n_params() <= kChunkedWideParams && n >= 2 * kMinWideChunk;
 }
 
 void Network::allocate() {
@@ -188,7 +202,9 @@ void Network::allocate() {
   // <= its minimum chunk
   const Plan train = plan(max_batch_, false);
   const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
-  chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_)});
+  // wide maps also train batches below 2 · kMinWideChunk as one chunk
+  chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
+                              wide_ ? std::min(max_batch_, 2 * kMinWideChunk - 1) : 0L});
   const long cap = chunk_capacity_;
   act_offset_.assign(1, 0);
   long act = align_up(input_.size() * cap), biggest = input_.size();
@@ -201,8 +217,10 @@ void Network::allocate() {
     scratch_offset_.push_back(scratch);
     scratch += align_up(l->scratch_size(cap));
   }
-  // wide maps have one workspace: whole-batch training (and evaluation, unless a vector map)
-  const long chunks = wide_ ? 1 : std::max(train.chunks, eval.chunks);
+  // wide maps have one workspace for whole-batch training (and evaluation, unless a vector
+  // map), or one per chunk where chunked_wide(max_batch)
+  const bool chunked = !wide_ || chunked_wide(max_batch_);
+  const long chunks = wide_ ? train.chunks : std::max(train.chunks, eval.chunks);
   workspaces_.assign(chunks, Workspace{});
   // evaluation blocks: vector maps as many rows as 64 chunks hold; others as many rows as every
   // workspace's capacity holds at once (one parallel region per block, chunks handed out
@@ -220,7 +238,7 @@ void Network::allocate() {
     ws.dbuf[0].assign(biggest * cap, 0.0f);
     ws.dbuf[1].assign(biggest * cap, 0.0f);
     ws.scratch.assign(std::max(scratch, 1L), 0.0f);
-    ws.grads.assign(wide_ ? 0 : params_.size(), 0.0f);  // wide maps accumulate into grads_
+    ws.grads.assign(chunked ? params_.size() : 0, 0.0f);  // else accumulated into grads_
   }
 }
 
@@ -425,7 +443,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
   const long P = n_params();
   double part[64];
   const long nchunks = pl.chunks;
-  if (wide_) {  // one chunk, split GEMMs, gradients straight into grads_
+  if (wide_ && !chunked_wide(n)) {  // one chunk, split GEMMs, gradients straight into grads_
     double loss_value = 0.0;
     Workspace& ws = workspaces_[0];
 #pragma omp parallel num_threads(threads)

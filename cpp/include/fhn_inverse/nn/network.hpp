@@ -47,7 +47,8 @@ class Network {
 
   Shape input_shape() const { return input_; }
   Shape output_shape() const { return layers_.back()->output_shape(); }
-  // True when whole-batch split GEMMs replace per-chunk execution (see forward_wide).
+  // True when whole-batch split GEMMs replace per-chunk execution (see forward_wide), except
+  // in the training of large enough batches of maps with few enough parameters.
   bool wide() const { return wide_; }
   long n_params() const { return static_cast<long>(params_.size()); }
   long max_batch() const { return max_batch_; }
@@ -84,6 +85,8 @@ class Network {
     long chunks, size;             // number of chunks, samples per chunk (last may be shorter)
   };
   Plan plan(long n, bool eval) const;
+  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see network.cpp).
+  bool chunked_wide(long n) const;
   void allocate();
   // Rows [r0, r0+nc) of the user's input x into the engine layout at a0, and the gradient g
   // w.r.t. those rows (engine layout) back into rows r0.. of the user's dx.
