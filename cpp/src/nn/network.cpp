@@ -239,19 +239,33 @@ void Network::allocate() {
     ws.dbuf[1].assign(biggest * cap, 0.0f);
     ws.scratch.assign(std::max(scratch, 1L), 0.0f);
     ws.grads.assign(chunked ? params_.size() : 0, 0.0f);  // else accumulated into grads_
+    ws.target.assign(output_shape().size() * cap, 0.0f);  // >= loss_target_size · rows
   }
 }
 
-void Network::copy_in(const float* x, long r0, long nc, float* a0) const {
+void Network::copy_in(const float* x, long r0, long nc, float* a0, const long* rows) const {
   const long in_size = input_.size();
   if (input_.is_sequence() && input_.channels > 1) {  // (N, C, L) → (C, nc, L)
     const long c = input_.channels, l = input_.length;
-    for (long j = 0; j < nc; ++j)
+    for (long j = 0; j < nc; ++j) {
+      const float* row = x + (rows ? rows[r0 + j] : r0 + j) * in_size;
       for (long ci = 0; ci < c; ++ci)
-        std::memcpy(a0 + (ci * nc + j) * l, x + (r0 + j) * in_size + ci * l, sizeof(float) * l);
+        std::memcpy(a0 + (ci * nc + j) * l, row + ci * l, sizeof(float) * l);
+    }
+  } else if (rows) {
+    for (long j = 0; j < nc; ++j)
+      std::memcpy(a0 + j * in_size, x + rows[r0 + j] * in_size, sizeof(float) * in_size);
   } else {
     std::memcpy(a0, x + r0 * in_size, sizeof(float) * nc * in_size);
   }
+}
+
+const float* Network::gather_targets(Workspace& ws, const float* t, long r0, long nc, long d,
+                                     const long* rows) const {
+  if (!rows) return t + r0 * d;
+  for (long j = 0; j < nc; ++j)
+    std::memcpy(ws.target.data() + j * d, t + rows[r0 + j] * d, sizeof(float) * d);
+  return ws.target.data();
 }
 
 void Network::copy_out_dx(const float* g, long r0, long nc, float* dx) const {
@@ -274,20 +288,20 @@ void Network::pack_layers() const {
 
 const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
                                     const Context& base, const float** input,
-                                    bool packed) const {
+                                    bool packed, const long* rows) const {
   float* a0 = ws.act.data();
   const long in_size = input_.size();
   // A first Dense or Conv1D layer reads the caller's rows in place when the user layout equals
   // the engine layout (vectors, one-channel sequences): both repack their input anyway, so the
   // result does not depend on where it lies.
   const float* in0 = a0;
-  const bool direct = !(input_.is_sequence() && input_.channels > 1) &&
+  const bool direct = !rows && !(input_.is_sequence() && input_.channels > 1) &&
                       (dynamic_cast<const Dense*>(layers_[0].get()) ||
                        dynamic_cast<const Conv1D*>(layers_[0].get()));
   if (direct)
     in0 = x + r0 * in_size;
   else
-    copy_in(x, r0, nc, a0);
+    copy_in(x, r0, nc, a0, rows);
   if (input) *input = in0;
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -301,15 +315,15 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
 }
 
 const float* Network::forward_wide(Workspace& ws, const float* x, long n, const Context& base,
-                                   const float** input) const {
+                                   const float** input, const long* rows) const {
   float* a0 = ws.act.data();
-  const bool direct = !(input_.is_sequence() && input_.channels > 1) &&
+  const bool direct = !rows && !(input_.is_sequence() && input_.channels > 1) &&
                       dynamic_cast<const Dense*>(layers_[0].get());
   const float* in0 = direct ? x : a0;
   if (input) *input = in0;
   if (!direct) {
 #pragma omp single
-    copy_in(x, 0, n, a0);
+    copy_in(x, 0, n, a0, rows);
   }
   Context ctx = base;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -431,7 +445,7 @@ double Network::loss(const float* x, const float* t, long n, LossKind kind, int 
 
 double Network::forward_backward(const float* x, const float* t, long n, LossKind kind,
                                  bool training, std::uint64_t seed, std::uint64_t step,
-                                 int n_threads, float* dx) {
+                                 int n_threads, float* dx, const long* rows) {
   if (n < 1 || n > max_batch_)  // checked before building the message: no allocation per step
     throw std::invalid_argument("batch size must be in [1, max_batch = " +
                                 std::to_string(max_batch_) + "], got " + std::to_string(n));
@@ -457,10 +471,11 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       ctx.seed = seed;
       ctx.step = step;
       const float* in0 = nullptr;
-      const float* out = forward_wide(ws, x, n, ctx, &in0);
+      const float* out = forward_wide(ws, x, n, ctx, &in0, rows);
       float* a0 = ws.act.data();
 #pragma omp single
-      loss_value = evaluate_loss(kind, out, t, ws.dbuf[0].data(), n, d, static_cast<double>(n));
+      loss_value = evaluate_loss(kind, out, gather_targets(ws, t, 0, n, d, rows),
+                                 ws.dbuf[0].data(), n, d, static_cast<double>(n));
       int cur = 0;
       for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
         const bool need_dx = i > 0 || dx != nullptr;
@@ -514,9 +529,10 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       ctx.step = step;
       ctx.chunk = g;
       const float* in0 = nullptr;
-      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0);
+      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0, false, rows);
       float* dy = ws.dbuf[0].data();
-      part[g] = evaluate_loss(kind, out, t + r0 * d, dy, nc, d, static_cast<double>(n));
+      part[g] = evaluate_loss(kind, out, gather_targets(ws, t, r0, nc, d, rows), dy, nc, d,
+                              static_cast<double>(n));
       float* a0 = ws.act.data();
       int cur = 0;
       for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {

@@ -46,8 +46,7 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
           "optimizer size " + std::to_string(optimizer.m().size()) +
               " does not match the network's parameter count " + std::to_string(net.n_params()));
   using clock = std::chrono::steady_clock;
-  const long in_size = net.input_shape().size();
-  const long d = nn::loss_target_size(config.loss, net.output_shape().size());
+  nn::loss_target_size(config.loss, net.output_shape().size());  // throws for a wrong output size
   const long batch = std::min(config.batch_size, n);
   const long batches = (n + batch - 1) / batch;
   if (net.max_batch() < batch) net.set_max_batch(batch);
@@ -56,7 +55,6 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
   schedule.total_steps = batches * config.epochs;
 
   // everything the loop needs, allocated once
-  std::vector<float> xb(batch * in_size), yb(batch * d);
   std::vector<float> best(net.n_params());
   std::vector<long> order(n);
   History h;
@@ -87,14 +85,10 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
     double lr = schedule.at(optimizer.steps());
     for (long b = 0; b < batches; ++b) {
       const long start = b * batch, nb = std::min(batch, n - start);
-      for (long j = 0; j < nb; ++j) {
-        const long r = order[start + j];
-        std::memcpy(xb.data() + j * in_size, x + r * in_size, sizeof(float) * in_size);
-        std::memcpy(yb.data() + j * d, y + r * d, sizeof(float) * d);
-      }
-      const double loss =
-          net.forward_backward(xb.data(), yb.data(), nb, config.loss, true, config.seed,
-                               static_cast<std::uint64_t>(optimizer.steps()), config.n_threads);
+      // the network's chunks gather their rows of x and y themselves, in parallel
+      const double loss = net.forward_backward(
+          x, y, nb, config.loss, true, config.seed, static_cast<std::uint64_t>(optimizer.steps()),
+          config.n_threads, nullptr, order.data() + start);
       if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
       lr = schedule.at(optimizer.steps());
       optimizer.step(net.params(), net.grads(), lr, resolve_threads(config.n_threads));

@@ -70,9 +70,11 @@ class Network {
   double loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const;
   // One batch (n <= max_batch): forward, loss, backward; grads_ OVERWRITTEN with ∂loss/∂params.
   // Returns the batch loss. With training = true dropout is active (masks from seed and step).
+  // rows (if given): the batch is rows rows[0], ..., rows[n - 1] of x and t, gathered by the
+  // chunks themselves (in parallel); else x and t hold the n rows of the batch.
   double forward_backward(const float* x, const float* t, long n, LossKind kind, bool training,
                           std::uint64_t seed, std::uint64_t step, int n_threads,
-                          float* dx = nullptr);
+                          float* dx = nullptr, const long* rows = nullptr);
 
  private:
   struct Workspace {
@@ -80,6 +82,7 @@ class Network {
     Buffer dbuf[2];    // ping-pong gradients w.r.t. activations
     Buffer scratch;    // per-layer scratch, back to back
     Buffer grads;      // (P) this chunk's parameter gradients
+    Buffer target;     // the chunk's targets, where gathered by row index
   };
   struct Plan {
     long chunks, size;             // number of chunks, samples per chunk (last may be shorter)
@@ -90,14 +93,17 @@ class Network {
   void allocate();
   // Rows [r0, r0+nc) of the user's input x into the engine layout at a0, and the gradient g
   // w.r.t. those rows (engine layout) back into rows r0.. of the user's dx.
-  void copy_in(const float* x, long r0, long nc, float* a0) const;
+  // With rows, batch row j is row rows[j] of x (of t).
+  void copy_in(const float* x, long r0, long nc, float* a0, const long* rows = nullptr) const;
+  const float* gather_targets(Workspace& ws, const float* t, long r0, long nc, long d,
+                              const long* rows) const;
   void copy_out_dx(const float* g, long r0, long nc, float* dx) const;
   // Forward of rows [r0, r0+nc) of x through the chunk workspace; returns the output pointer.
   // Wide maps (a Dense layer with ≥ 256 inputs and ≥ 256 outputs): the whole batch is one
   // chunk and every split layer's GEMMs run in fixed parts over the threads; called by every
   // thread of a parallel region. Same *input contract as forward_chunk.
   const float* forward_wide(Workspace& ws, const float* x, long n, const Context& ctx,
-                            const float** input) const;
+                            const float** input, const long* rows = nullptr) const;
   bool wide_ = false;
   // Vector maps (vector input: Dense, activations, Dropout, Flatten) evaluate through
   // forward_vector in sample chunks of up to kVectorEvalRows rows with two ping-pong buffers
@@ -116,7 +122,7 @@ class Network {
   // With packed, layers read the copies pack_layers() made (evaluation only).
   const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
                              const Context& ctx, const float** input = nullptr,
-                             bool packed = false) const;
+                             bool packed = false, const long* rows = nullptr) const;
   // Layer::pack of the current parameters into packed_, once per evaluation call.
   void pack_layers() const;
   const float* packed_for(std::size_t layer) const {
