@@ -84,8 +84,8 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
 }
 
 // The narrow layer's backward (broadcast kernel over blocks of 16 features, the remaining
-// features through Eigen) against the defining sums in double: dW and db accumulate onto what
-// is there, dX is overwritten; unit counts around the 6-row blocks, sample tails, features
+// features through Eigen) against the defining sums in double: dW, db and dX overwrite what is
+// there; unit counts around the 6-row blocks, sample tails, features
 // with and without a remainder of 16.
 TEST(Dense, NarrowBackwardMatchesDoubleReference) {
   for (long fin : {256L, 601L})
@@ -99,11 +99,11 @@ TEST(Dense, NarrowBackwardMatchesDoubleReference) {
         std::vector<float> grads = g0, dx(n * fin, 7.0f);
         d.backward(params.data(), x.data(), nullptr, dy.data(), dx.data(), grads.data(), n, nullptr);
         for (long u = 0; u < units; ++u) {
-          double db = g0[units * fin + u];
+          double db = 0.0;
           for (long i = 0; i < n; ++i) db += dy[i * units + u];
           ASSERT_NEAR(grads[units * fin + u], db, 1e-4 * (1.0 + std::abs(db)));
           for (long k = 0; k < fin; ++k) {
-            double ref = g0[u * fin + k];
+            double ref = 0.0;
             for (long i = 0; i < n; ++i) ref += double(dy[i * units + u]) * x[i * fin + k];
             ASSERT_NEAR(grads[u * fin + k], ref, 1e-4 * (1.0 + std::abs(ref)))
                 << "fin " << fin << " units " << units << " n " << n << " dW " << u << "," << k;
@@ -171,7 +171,7 @@ TEST(Conv1D, KnownForward) {
   for (int i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
 }
 
-// Forward, dW (accumulated) and dx against the defining sums in double, over shapes that hit
+// Forward, dW and dx (overwriting what is there) against the defining sums in double, over shapes that hit
 // every remainder of the blocked loops: output channels and input channels not multiples of 4,
 // taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
 // strides above the kernel, both paddings, and stride 2 with odd and even left padding.
@@ -197,7 +197,7 @@ TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
     auto X = [&](long ci, long j, long i) {
       return i < 0 || i >= c.lin ? 0.0 : double(x[(ci * n + j) * c.lin + i]);
     };
-    std::vector<double> dw(c.cout * c.cin * c.k, 0.5), dxr(x.size(), 0.0);
+    std::vector<double> dw(c.cout * c.cin * c.k, 0.0), dxr(x.size(), 0.0);
     for (long co = 0; co < c.cout; ++co)
       for (long j = 0; j < n; ++j)
         for (long l = 0; l < lout; ++l) {
@@ -215,7 +215,7 @@ TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
     for (std::size_t i = 0; i < dw.size(); ++i)
       ASSERT_NEAR(grads[i], dw[i], 1e-4 * (1 + std::abs(dw[i]))) << c.lin << " dW " << i;
     for (long co = 0; co < c.cout; ++co) {
-      double db = 0.5;
+      double db = 0.0;
       for (long m = 0; m < n * lout; ++m) db += dy[co * n * lout + m];
       ASSERT_NEAR(grads[dw.size() + co], db, 1e-4 * (1 + std::abs(db))) << c.lin << " db";
     }

@@ -84,7 +84,7 @@ void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, c
   if (rows - a == 1) block(std::integral_constant<int, 1>{});
 }
 
-// dW[co, t] += Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
+// dW[co, t] = Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
 // t ∈ [t0, t0 + B): A·B accumulators over every series and position (the dY tail of each row
 // read masked), one horizontal sum at the end.
 template <int A, int B>
@@ -122,7 +122,7 @@ void weight_grad_block(const Geometry& g, const long* off, const float* dy, cons
 #pragma GCC unroll 4
   for (int a = 0; a < A; ++a)
 #pragma GCC unroll 3
-    for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] += hsum(acc[a][c]);
+    for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] = hsum(acc[a][c]);
 }
 
 template <int A>
@@ -246,7 +246,7 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   const long ck = g.ck();
   float* P = scratch;                                       // forward's planes
   MapVec db(dparams + filters * ck, filters);
-  db += ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
+  db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
   long co = 0;
   for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), dy, P, dparams, co);
   switch (g.cout - co) {

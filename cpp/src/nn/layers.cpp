@@ -1,5 +1,5 @@
 // Dense, pooling, Flatten and Dropout (Conv1D: conv1d.cpp): forward/backward pairs on the engine layout
-// documented in tensor.hpp. Backward adds into dparams and overwrites dx.
+// documented in tensor.hpp. Backward overwrites dparams and dx.
 #include "fhn_inverse/nn/layers.hpp"
 
 #include <algorithm>
@@ -198,7 +198,7 @@ void narrow_dense_packed(const float* wt, const float* x, float* y, long units, 
 // Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
 // sample-major x, dY as they lie; no packing): over blocks of 16 features,
 //   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × 16 features, u runs over the units)
-//   dW[u, k] += Σ_i dY[i, u] X[i, k]  (6 units × 16 features, i runs over the samples).
+//   dW[u, k] = Σ_i dY[i, u] X[i, k]   (6 units × 16 features, i runs over the samples).
 // Returns the features handled (a multiple of 16); the caller does the rest.
 long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx, float* dW,
                            long units, long fin, long n) {
@@ -206,7 +206,7 @@ long narrow_dense_backward(const float* W, const float* x, const float* dy, floa
   for (long j = 0; j < full; j += 16) {
     sample_blocks(units, [&](auto s, long u0) {  // rows u0.. of dW, reduction over the samples
       packed_block<decltype(s)::value, 2>(x + j, fin, dy + u0, 1, 0, n, dW + u0 * fin + j, fin, 16,
-                                          false, units);
+                                          true, units);
     });
     if (dx)
       sample_blocks(n, [&](auto s, long i0) {  // samples i0.. of dX, reduction over the units
@@ -300,13 +300,13 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
   ConstMapCol dY(dy, units, n);
   MapRow dW(dparams, units, fin);
   MapVec db(dparams + units * fin, units);
-  db += dY.rowwise().sum();
+  db = dY.rowwise().sum();
 #ifdef FHN_NARROW_DENSE
   if (narrow()) {  // blocks of 16 features by the broadcast kernel, the rest here
     const long done = narrow_dense_backward(params, x, dy, dx, dparams, units, fin, n);
     const long rest = fin - done;
     if (rest > 0) {
-      dW.rightCols(rest).noalias() += dY * X.bottomRows(rest).transpose();
+      dW.rightCols(rest).noalias() = dY * X.bottomRows(rest).transpose();
       if (dx) {
         ConstMapRow W(params, units, fin);
         MapCol dX(dx, fin, n);
@@ -318,13 +318,13 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
 #endif
 #ifdef FHN_OPENBLAS
   if (use_blas()) {
-    // dWᵀ (fin × units, column-major = row-major dW) += X (fin × n) dYᵀ;  dX = W (as Wᵀ) dY
-    blas_gemm('N', 'T', fin, units, n, x, fin, dy, units, 1.0f, dparams, fin);
+    // dWᵀ (fin × units, column-major = row-major dW) = X (fin × n) dYᵀ;  dX = W (as Wᵀ) dY
+    blas_gemm('N', 'T', fin, units, n, x, fin, dy, units, 0.0f, dparams, fin);
     if (dx) blas_gemm('N', 'N', fin, n, units, params, fin, dy, units, 0.0f, dx, fin);
     return;
   }
 #endif
-  dW.noalias() += dY * X.transpose();
+  dW.noalias() = dY * X.transpose();
   if (dx) {
     ConstMapRow W(params, units, fin);
     MapCol dX(dx, fin, n);
@@ -378,16 +378,16 @@ void Dense::backward_part(const float* params, const float* x, const float* dy, 
     if (hi > lo) {
       MapRow dW(dparams, units, fin);
       MapVec db(dparams + units * fin, units);
-      db.segment(lo, hi - lo) += dY.middleRows(lo, hi - lo).rowwise().sum();
+      db.segment(lo, hi - lo) = dY.middleRows(lo, hi - lo).rowwise().sum();
 #ifdef FHN_OPENBLAS
       if (use_blas())
-        blas_gemm('N', 'T', fin, hi - lo, n, x, fin, dy + lo, units, 1.0f, dparams + lo * fin, fin);
+        blas_gemm('N', 'T', fin, hi - lo, n, x, fin, dy + lo, units, 0.0f, dparams + lo * fin, fin);
       else
 #endif
         // column blocks of ≤ 512 keep Eigen's packing buffers on the stack (≈ 1 MB at most)
         for (long c = 0; c < fin; c += 512) {
           const long cw = std::min(512L, fin - c);
-          dW.block(lo, c, hi - lo, cw).noalias() +=
+          dW.block(lo, c, hi - lo, cw).noalias() =
               dY.middleRows(lo, hi - lo) * X.middleRows(c, cw).transpose();
         }
     }

@@ -458,13 +458,11 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
   double part[64];
   const long nchunks = pl.chunks;
   if (wide_ && !chunked_wide(n)) {  // one chunk, split GEMMs, gradients straight into grads_
+    // (every layer overwrites its parameters' gradients: no zeroing)
     double loss_value = 0.0;
     Workspace& ws = workspaces_[0];
 #pragma omp parallel num_threads(threads)
     {
-#pragma omp for schedule(static)
-      for (long k = 0; k < P; k += 65536)
-        std::fill(grads_.data() + k, grads_.data() + std::min(P, k + 65536), 0.0f);
       Context ctx;
       ctx.training = training;
       ctx.backward = true;
@@ -519,9 +517,11 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
     for (long g = 0; g < nchunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
       Workspace& ws = workspaces_[g];
-      std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
       part[g] = 0.0;
-      if (nc <= 0) continue;
+      if (nc <= 0) {  // (every layer overwrites its parameters' gradients)
+        std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
+        continue;
+      }
       Context ctx;
       ctx.training = training;
       ctx.backward = true;

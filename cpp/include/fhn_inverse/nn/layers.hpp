@@ -52,7 +52,7 @@ class Layer {
   // x (n · in) → y (n · out), engine layout (see tensor.hpp).
   virtual void forward(const float* params, const float* x, float* y, long n, float* scratch,
                        const Context& ctx) const = 0;
-  // dy (n · out) → dx (n · in), dparams += ∂loss/∂params.
+  // dy (n · out) → dx (n · in), dparams = ∂loss/∂params (both overwritten).
   virtual void backward(const float* params, const float* x, const float* y, const float* dy,
                         float* dx, float* dparams, long n, float* scratch) const = 0;
   // Wide layers split one whole-batch pass into a fixed number of independent parts (disjoint
