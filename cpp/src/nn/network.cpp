@@ -511,6 +511,9 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
     }
     return loss_value;
   }
+  // layers with a packed copy of their weights (narrow Dense) run forward from it: packed once
+  // per step, read by every chunk
+  pack_layers();
 #pragma omp parallel num_threads(threads)
   {
 #pragma omp for schedule(dynamic, 1)
@@ -529,7 +532,7 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       ctx.step = step;
       ctx.chunk = g;
       const float* in0 = nullptr;
-      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0, false, rows);
+      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0, true, rows);
       float* dy = ws.dbuf[0].data();
       part[g] = evaluate_loss(kind, out, gather_targets(ws, t, r0, nc, d, rows), dy, nc, d,
                               static_cast<double>(n));
