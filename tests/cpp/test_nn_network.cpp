@@ -291,6 +291,41 @@ TEST(Network, WideMapSplitGemmsGradientsAndThreadIndependence) { expect_wide_tra
 
 TEST(Network, WideMapChunkedTrainingGradientsAndThreadIndependence) { expect_wide_training(300); }
 
+// Maps with OpenBLAS layers but no wide layer (width 128) train in chunks of >= 128 rows from
+// 256 rows on, in two chunks below: gradients bitwise the same on one thread and on two, equal
+// to rounding to the mean of the gradients of the batch's halves, and no allocation per step.
+TEST(Network, GemmMapChunksAreThreadIndependent) {
+  LayerSpec drop{"dropout"};
+  drop.rate = 0.2;
+  const std::vector<LayerSpec> specs = {dense(128), spec("swish"), drop, dense(128), spec("tanh"),
+                                        dense(2)};
+  for (long n : {40L, 300L}) {
+    Network net(Shape::vector(100), specs, 4, n);
+    ASSERT_FALSE(net.wide());
+    const std::vector<float> x = random_vector(n * 100, 90), t = random_vector(n * 2, 91);
+    const double l1 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 3, 1, 1);
+    const std::vector<float> g1(net.grads(), net.grads() + net.n_params());
+    const double l2 = net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 3, 1, 2);
+    EXPECT_EQ(l1, l2);
+    for (long i = 0; i < net.n_params(); ++i) ASSERT_EQ(g1[i], net.grads()[i]) << n << " " << i;
+    net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 2);
+    const std::vector<float> g(net.grads(), net.grads() + net.n_params());
+    const long na = n / 2, nb = n - na;
+    net.forward_backward(x.data(), t.data(), na, LossKind::mse, false, 0, 0, 2);
+    std::vector<float> half(net.grads(), net.grads() + net.n_params());
+    net.forward_backward(x.data() + na * 100, t.data() + na * 2, nb, LossKind::mse, false, 0, 0, 2);
+    float gmax = 0.0f;
+    for (float v : g) gmax = std::max(gmax, std::abs(v));
+    for (long i = 0; i < net.n_params(); ++i)
+      ASSERT_NEAR(g[i], half[i] * float(na) / float(n) + net.grads()[i] * float(nb) / float(n),
+                  1e-5f * gmax) << n << " " << i;
+    const long before = g_mallocs.load();
+    for (int s = 0; s < 3; ++s)
+      net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 0, 10 + s, 2);
+    EXPECT_EQ(g_mallocs.load() - before, 0);
+  }
+}
+
 // Evaluation of n rows of a network with `in` inputs and `out` outputs: identical for 1 and 2
 // threads, within rounding of one-row evaluation, the loss the MSE of those predictions, and
 // that loss equal to rounding to the training path's evaluation-mode loss on its first rows.

@@ -27,11 +27,13 @@ constexpr long kVectorEvalChunks = 8;
 // On the wide path, element-wise layers on vector activations (activations, dropout) run in this
 // many fixed sample parts over the threads instead of on one thread while the other waits.
 constexpr long kElementParts = 4;
-// Wide maps train a batch of at least 2 · kMinWideChunk samples in chunks of at least that
-// many rows, one thread per chunk, when their gradients are small enough that a gradient buffer
-// per chunk stays in a shared cache: then no thread waits for another between layers. Larger
-// maps (and smaller batches) split every product over the threads instead (forward_wide).
-constexpr long kMinWideChunk = 128;
+// Maps with OpenBLAS layers train in chunks of at least kMinGemmChunk rows (a batch of
+// 2 · kMinGemmChunk or more; smaller batches in two chunks, or one below 2 · kMinChunk):
+// longer products and fewer chunk gradients to sum. Wide maps train that way when their
+// gradients are small enough that a gradient buffer per chunk stays in a shared cache (then no
+// thread waits for another between layers); larger maps, and batches below 2 · kMinGemmChunk,
+// split every product over the threads instead (forward_wide).
+constexpr long kMinGemmChunk = 128;
 constexpr long kChunkedWideParams = 1L << 22;
 
 bool elementwise(const Layer& l) {
@@ -183,10 +185,12 @@ Network::Plan Network::plan(long n, bool eval) const {
                                  kMinGemmEvalChunk, kVectorEvalRows);
     return {std::max(1L, (n + size - 1) / size), size};
   }
-  if (wide_) {
-    if (eval || !chunked_wide(n)) return {1, n};
-    const long chunks = std::min(max_chunks_, n / kMinWideChunk);
-    return {chunks, (n + chunks - 1) / chunks};
+  if (wide_ && (eval || !chunked_wide(n))) return {1, n};
+  if (!eval && (blas_layers_ || wide_)) {
+    const long chunks =
+        n >= 2 * kMinGemmChunk ? n / kMinGemmChunk : std::min(2L, (n + kMinChunk - 1) / kMinChunk);
+    const long c = std::max(1L, std::min(max_chunks_, chunks));
+    return {c, (n + c - 1) / c};
   }
   const long min_chunk = eval && blas_layers_ ? kMinGemmEvalChunk : kMinChunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
@@ -194,7 +198,7 @@ Network::Plan Network::plan(long n, bool eval) const {
 }
 
 bool Network::chunked_wide(long n) const {
-  return wide_ && n_params() <= kChunkedWideParams && n >= 2 * kMinWideChunk;
+  return wide_ && n_params() <= kChunkedWideParams && n >= 2 * kMinGemmChunk;
 }
 
 void Network::allocate() {
@@ -202,9 +206,10 @@ void Network::allocate() {
   // <= its minimum chunk
   const Plan train = plan(max_batch_, false);
   const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
-  // wide maps also train batches below 2 · kMinWideChunk as one chunk
+  // maps with OpenBLAS layers train batches below 2 · kMinGemmChunk in up to two chunks (wide
+  // maps: one), larger ones in chunks of < 2 · kMinGemmChunk rows unless max_chunks binds
   chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
-                              wide_ ? std::min(max_batch_, 2 * kMinWideChunk - 1) : 0L});
+                              blas_layers_ || wide_ ? std::min(max_batch_, 2 * kMinGemmChunk - 1) : 0L});
   const long cap = chunk_capacity_;
   act_offset_.assign(1, 0);
   long act = align_up(input_.size() * cap), biggest = input_.size();
