@@ -1,8 +1,9 @@
 """Train one map for a while, for a profiler to look at: the study's CNN, or one of the speed
-study's 8-layer dense maps.
+study's 8-layer dense maps; or evaluate one (--infer).
 
     perf record -F 2000 -o perf.data python benchmarks/profile_step.py dense --width 512 --samples 40960
     perf record -F 4000 -o perf.data python benchmarks/profile_step.py cnn --batch 32 --samples 40960
+    perf record -F 2000 -o perf.data python benchmarks/profile_step.py dense --width 512 --infer --samples 245760
     perf report -i perf.data --no-children --sort dso,symbol
 
 A pool of 1,000 random series cycled as epochs, MSE, Adam, both cores by default; prints
@@ -24,6 +25,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--samples", type=int, default=40_960)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--infer", action="store_true",
+                    help="evaluate instead of training: predict --samples series in calls of 4,096")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     L = speed.INPUT_LENGTH
@@ -33,6 +36,16 @@ def main(argv=None) -> None:
     else:
         x = rng.standard_normal((1000, L), dtype=np.float32)
         m = speed.study_map(args.width).build((L,), 2)
+    if args.infer:
+        xi = np.concatenate([x] * 5)[:4096]
+        calls = max(1, args.samples // len(xi))
+        t = time.perf_counter()
+        for _ in range(calls):
+            m.network.predict(xi, args.threads)
+        rate = calls * len(xi) / (time.perf_counter() - t)
+        extra = f", {2 * speed.train_macs(args.width) * rate / 1e9:.1f} GFLOP/s" if args.map == "dense" else ""
+        print(f"{args.map} inference: {rate:,.0f} samples/s{extra}")
+        return
     y = rng.random((1000, 2), dtype=np.float32)
     opt = _core.Adam(m.network.n_params)
     epochs = max(1, args.samples // len(x))
