@@ -243,7 +243,7 @@ void Network::allocate() {
     ws.dbuf[0].assign(biggest * cap, 0.0f);
     ws.dbuf[1].assign(biggest * cap, 0.0f);
     ws.scratch.assign(std::max(scratch, 1L), 0.0f);
-    ws.grads.assign(chunked ? params_.size() : 0, 0.0f);  // else accumulated into grads_
+    ws.grads.assign(chunked ? params_.size() : 0, 0.0f);  // else written straight into grads_
     ws.target.assign(output_shape().size() * cap, 0.0f);  // >= loss_target_size · rows
   }
 }

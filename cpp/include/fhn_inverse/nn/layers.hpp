@@ -25,8 +25,9 @@ struct Context {
   std::uint64_t step = 0;
   long layer = 0;
   long chunk = 0;
-  // This layer's pack() of its parameters, when the caller made one for this pass (evaluation
-  // packs once per call, so the repacking is spread over every chunk); null otherwise.
+  // This layer's pack() of its parameters, when the caller made one for this pass (once per
+  // evaluation call or training step, so the repacking is spread over every chunk); null
+  // otherwise.
   const float* packed = nullptr;
 };
 
@@ -86,8 +87,8 @@ struct Dense : Layer {
   // Whether this layer's products go to OpenBLAS (built with FHN_BLAS, both sizes ≥ 64).
   bool use_blas() const;
   // Few outputs (≤ 64) from many inputs (≥ 256), on AVX2/FMA builds: the first layer of a dense
-  // map on a raw series. Such a layer packs Wᵀ for evaluation (Fin rows of the outputs rounded
-  // up to 8), and forward then runs a broadcast kernel over it.
+  // map on a raw series. Such a layer packs Wᵀ (Fin rows of the outputs rounded up to 8), and
+  // forward then runs a broadcast kernel over it.
   bool narrow() const;
   long packed_size() const override;
   void pack(const float* params, float* packed) const override;

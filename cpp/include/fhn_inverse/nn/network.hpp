@@ -119,11 +119,12 @@ class Network {
   template <class Emit, class BlockDone>
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
   // *input (if given) receives where the first layer read its input.
-  // With packed, layers read the copies pack_layers() made (evaluation only).
+  // With packed, layers read the copies pack_layers() made.
   const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
                              const Context& ctx, const float** input = nullptr,
                              bool packed = false, const long* rows = nullptr) const;
-  // Layer::pack of the current parameters into packed_, once per evaluation call.
+  // Layer::pack of the current parameters into packed_, once per evaluation call or training
+  // step (chunked path).
   void pack_layers() const;
   const float* packed_for(std::size_t layer) const {
     return packed_offset_[layer] < 0 ? nullptr : packed_.data() + packed_offset_[layer];
