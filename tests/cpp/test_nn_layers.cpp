@@ -67,7 +67,13 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
     if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
     const std::vector<float> params = random_vector(d.n_params(), 31 + units);
     std::vector<float> packed(d.packed_size());
+    std::fill(packed.begin(), packed.end(), std::nanf(""));
     d.pack(params.data(), packed.data());
+    const long ld = (units + 7) / 8 * 8;  // Wᵀ, rows padded with zeros to a multiple of 8
+    for (long k = 0; k < fin; ++k)
+      for (long j = 0; j < ld; ++j)
+        ASSERT_EQ(packed[k * ld + j], j < units ? params[j * fin + k] : 0.0f)
+            << "units " << units << " packed (" << k << ", " << j << ")";
     Context ctx;
     ctx.packed = packed.data();
     const long n = 17;  // 2 blocks of 6 and a tail of 5

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "fhn_inverse/nn/optimizers.hpp"
 
@@ -42,6 +43,28 @@ TEST(Adam, WeightDecayL2AndDecoupled) {
   aw.step(&pw, &g, 0.1);
   EXPECT_NEAR(p, 0.9f, 1e-6);           // g + λp = 2.1 > 0, first step ≈ −lr
   EXPECT_NEAR(pw, 0.99f - 0.1f, 1e-6);  // p(1 − lr λ) − lr
+}
+
+// Large enough for the step to split over threads (each thread an equal share): 1, 2 and 3
+// threads give the serial results bitwise, and each element matches Adam's formula.
+TEST(Adam, ThreadSplitStepEqualsSerialStep) {
+  const long n = 40003;
+  std::vector<float> g(n), p0(n);
+  for (long i = 0; i < n; ++i) {
+    g[i] = std::sin(0.37 * i);
+    p0[i] = std::cos(0.11 * i);
+  }
+  std::vector<float> ref = p0;
+  Adam serial(n, {});
+  serial.step(ref.data(), g.data(), 0.01, 1);
+  for (long i = 0; i < n; i += 997)  // first step: p − lr·g/(|g| + ε)
+    ASSERT_NEAR(ref[i], p0[i] - 0.01 * g[i] / (std::abs(g[i]) + 1e-8), 1e-6);
+  for (int threads : {2, 3}) {
+    std::vector<float> p = p0;
+    Adam split(n, {});
+    split.step(p.data(), g.data(), 0.01, threads);
+    for (long i = 0; i < n; ++i) ASSERT_EQ(p[i], ref[i]) << threads << " threads, element " << i;
+  }
 }
 
 TEST(Adam, RejectsBadArguments) {
