@@ -53,34 +53,34 @@ inline float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-// e^x, Cephes' expf: x = n·ln 2 + r with n the nearest integer, |r| <= ln 2 / 2, a degree-6 polynomial in r, times 2^n;
-// relative error about 1e-7 over the float range (x clamped to [−87.3, 88.3]).
-inline v8 exp8(v8 x) {
+// 2^t for t clamped to [−126, 126]: n = round(t), 2^(t − n) by a degree-5 polynomial fitted
+// for relative error on [−1/2, 1/2] (7.5e-8; 2.3e-7 evaluated in float), times 2^n added to
+// the exponent bits.
+inline v8 exp2_8(v8 t) {
 #ifdef __AVX__
-  x = reinterpret_cast<v8>(_mm256_min_ps(
-      _mm256_max_ps(reinterpret_cast<__m256>(x), _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f)));
-  const v8 n = reinterpret_cast<v8>(_mm256_round_ps(
-      reinterpret_cast<__m256>(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  t = reinterpret_cast<v8>(_mm256_min_ps(
+      _mm256_max_ps(reinterpret_cast<__m256>(t), _mm256_set1_ps(-126.0f)), _mm256_set1_ps(126.0f)));
+  const v8 n = reinterpret_cast<v8>(
+      _mm256_round_ps(reinterpret_cast<__m256>(t), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 #else
-  x = x < splat(-87.3f) ? splat(-87.3f) : x;
-  x = x > splat(88.3f) ? splat(88.3f) : x;
-  const v8 t = x * 1.44269504088896341f + 0.5f;
-  v8 n = __builtin_convertvector(__builtin_convertvector(t, v8i), v8);
-  n = n > t ? n - 1.0f : n;  // ⌊x/ln 2 + 1/2⌋
+  t = t < splat(-126.0f) ? splat(-126.0f) : t;
+  t = t > splat(126.0f) ? splat(126.0f) : t;
+  const v8 h = t + 0.5f;
+  v8 n = __builtin_convertvector(__builtin_convertvector(h, v8i), v8);
+  n = n > h ? n - 1.0f : n;  // ⌊t + 1/2⌋
 #endif
-  v8 r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  v8 p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  const v8i bits = (__builtin_convertvector(n, v8i) + 127) << 23;
-  v8 scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  const v8 f = t - n;
+  v8 p = splat(1.32764e-3f);
+  p = p * f + 9.67553e-3f;
+  p = p * f + 5.550713e-2f;
+  p = p * f + 2.402212e-1f;
+  p = p * f + 6.9314697e-1f;
+  p = p * f + 1.00000007f;
+  v8i bits;
+  std::memcpy(&bits, &p, sizeof p);
+  bits += __builtin_convertvector(n, v8i) << 23;
+  std::memcpy(&p, &bits, sizeof p);
+  return p;
 }
 
 // 1/d: the hardware reciprocal estimate and one Newton step where AVX has one (a division's
@@ -117,7 +117,9 @@ inline void transpose8x8(const float* src, long lds, float* dst, long ldd) {
 }
 #endif
 
-// σ(x) = 1 / (1 + e^−x).
-inline v8 sigmoid8(v8 x) { return reciprocal8(1.0f + exp8(-x)); }
+// σ(x) = 1 / (1 + 2^(−x log2 e)). Relative error within 1e-6 for |x| <= 20 and 4e-6 down to
+// x = −80 (the rounding of x log2 e), absolute error within 2e-7 everywhere: a quarter fewer
+// operations than e^−x with Cody–Waite reduction, for the study's activation.
+inline v8 sigmoid8(v8 x) { return reciprocal8(1.0f + exp2_8(x * -1.44269504088896341f)); }
 
 }  // namespace fhn_inverse::nn::simd
