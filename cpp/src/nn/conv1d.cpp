@@ -107,10 +107,10 @@ void weight_grad_block(const Geometry& g, const long* off, const float* dy, cons
     auto step = [&](long l, auto masked) {
       v8 pv[B];
 #pragma GCC unroll 3
-      for (int c = 0; c < B; ++c) pv[c] = load8(p[c] + l);
+      for (int c = 0; c < B; ++c) pv[c] = load8_reg(p[c] + l);
 #pragma GCC unroll 4
       for (int a = 0; a < A; ++a) {
-        const v8 dv = masked ? load_first(d + a * ldd + l, g.lout - l) : load8(d + a * ldd + l);
+        const v8 dv = masked ? load_first(d + a * ldd + l, g.lout - l) : load8_reg(d + a * ldd + l);
 #pragma GCC unroll 3
         for (int c = 0; c < B; ++c) acc[a][c] += dv * pv[c];
       }

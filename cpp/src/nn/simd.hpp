@@ -19,6 +19,17 @@ inline v8 load8(const float* p) {
   return v;
 }
 inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+// load8 into a register of its own: GCC folds a plain load into every FMA that reads it (one
+// load per use), which bounds a kernel that reuses the vector by the load ports.
+inline v8 load8_reg(const float* p) {
+#ifdef __AVX__
+  v8 v;
+  asm("vmovups %1, %0" : "=x"(v) : "m"(*reinterpret_cast<const float(*)[8]>(p)));
+  return v;
+#else
+  return load8(p);
+#endif
+}
 inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
 
 // Lanes [0, count) of p, zeros after; count <= 0 gives zeros (masked: never reads p + count or
