@@ -367,6 +367,30 @@ TEST(Activation, Gradients) {
   check_layer_gradients(Activation(Shape::vector(6), ActivationKind::relu), x, 3);
 }
 
+// The network's one-pass backward of swish → average pooling (2, 2) against the two layers'
+// backward in turn (and so, through them, against their gradient checks): even and odd row
+// lengths, rows shorter than one 16-wide step, with and without a tail.
+TEST(Activation, SwishPoolBackwardEqualsTheTwoLayers) {
+  for (long m : {2L, 7L, 16L, 37L, 124L, 499L}) {
+    const long channels = 3, n = 2, rows = channels * n;
+    Activation act(Shape::sequence(channels, m), ActivationKind::swish);
+    Pool1D pool(act.output_shape(), Pool1D::Kind::average, 2, 2);
+    const std::vector<float> z = random_vector(rows * m, 60 + m, -4.0, 4.0),
+                             dp = random_vector(rows * pool.out_length, 61 + m);
+    std::vector<float> s(act.scratch_size(n)), y(rows * m), p(rows * pool.out_length);
+    Context ctx;
+    ctx.backward = true;
+    act.forward(nullptr, z.data(), y.data(), n, s.data(), ctx);
+    pool.forward(nullptr, y.data(), p.data(), n, nullptr, ctx);
+    std::vector<float> dy(rows * m, 3.0f), want(rows * m, 3.0f), got(rows * m, 3.0f);
+    pool.backward(nullptr, y.data(), p.data(), dp.data(), dy.data(), nullptr, n, nullptr);
+    act.backward(nullptr, z.data(), y.data(), dy.data(), want.data(), nullptr, n, s.data());
+    swish_pool2_backward(z.data(), s.data(), dp.data(), got.data(), rows, m);
+    for (long i = 0; i < rows * m; ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-6f * (1.0f + std::abs(want[i]))) << "m " << m << " at " << i;
+  }
+}
+
 TEST(Activation, LargeInputsStayFinite) {
   const float x[4] = {-100.0f, -30.0f, 30.0f, 100.0f};
   float y[4];

@@ -99,4 +99,30 @@ void Activation::backward(const float*, const float* x_, const float* y_, const 
   }
 }
 
+void swish_pool2_backward(const float* z, const float* s, const float* dp, float* dz, long rows,
+                          long m) {
+  using namespace simd;
+  const long mp = m / 2;
+  for (long r = 0; r < rows; ++r) {
+    const float* zr = z + r * m;
+    const float* sr = s + r * m;
+    const float* dr = dp + r * mp;
+    float* out = dz + r * m;
+    // dz = g σ (1 + z (1 − σ)) with g[l] = dp[l/2] / 2 for l < 2·⌊m/2⌋ and 0 after
+    long i = 0;
+    auto grad = [](v8 g, v8 zv, v8 sg) { return g * sg * (1.0f + zv * (1.0f - sg)); };
+    for (; i + 16 <= 2 * mp; i += 16) {
+      const v8 d = load8(dr + i / 2) * 0.5f;
+      store8(out + i, grad(__builtin_shufflevector(d, d, 0, 0, 1, 1, 2, 2, 3, 3), load8(zr + i),
+                           load8(sr + i)));
+      store8(out + i + 8, grad(__builtin_shufflevector(d, d, 4, 4, 5, 5, 6, 6, 7, 7),
+                               load8(zr + i + 8), load8(sr + i + 8)));
+    }
+    for (; i < m; ++i) {
+      const float g = i < 2 * mp ? dr[i / 2] * 0.5f : 0.0f;
+      out[i] = g * sr[i] * (1.0f + zr[i] * (1.0f - sr[i]));
+    }
+  }
+}
+
 }  // namespace fhn_inverse::nn

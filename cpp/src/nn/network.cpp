@@ -131,6 +131,13 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
                            dynamic_cast<const Flatten*>(l.get()));
                  });
   for (auto& l : layers_) vector_width_ = std::max(vector_width_, l->output_shape().size());
+  pooled_.assign(layers_.size(), 0);
+  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
+    const auto* act = dynamic_cast<const Activation*>(layers_[i].get());
+    const auto* pool = dynamic_cast<const Pool1D*>(layers_[i + 1].get());
+    pooled_[i] = act && act->kind == ActivationKind::swish && pool &&
+                 pool->kind == Pool1D::Kind::average && pool->pool == 2 && pool->stride == 2;
+  }
   long packed = 0;
   for (auto& l : layers_) {
     packed_offset_.push_back(l->packed_size() > 0 ? packed : -1);
@@ -544,6 +551,17 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
       float* a0 = ws.act.data();
       int cur = 0;
       for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
+        if (i > 0 && pooled_[i - 1]) {  // the pooling and the swish before it, in one pass
+          --i;
+          if (i > 0 || dx) {
+            const Shape sh = layers_[i]->input_shape();
+            swish_pool2_backward(i == 0 ? in0 : a0 + act_offset_[i],
+                                 ws.scratch.data() + scratch_offset_[i], ws.dbuf[cur].data(),
+                                 ws.dbuf[1 - cur].data(), sh.channels * nc, sh.length);
+          }
+          cur = 1 - cur;
+          continue;
+        }
         const bool need_dx = i > 0 || dx != nullptr;
         float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
         layers_[i]->backward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],

@@ -130,6 +130,11 @@ class Network {
     return packed_offset_[layer] < 0 ? nullptr : packed_.data() + packed_offset_[layer];
   }
 
+  // Swish followed by average pooling of 2 with stride 2 runs backward as one pass in the
+  // chunk path (swish_pool2_backward): pooled_[i] for such a swish layer i. (Forward stays two
+  // passes: swish is bound by its σ arithmetic, and fusing the pooling into it was slower.)
+  std::vector<char> pooled_;
+
   Shape input_;
   std::vector<LayerSpec> specs_;
   std::vector<std::unique_ptr<Layer>> layers_;
