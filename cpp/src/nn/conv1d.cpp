@@ -205,8 +205,10 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
           if (m >= 0 && q + 8 <= g.Q) {  // masked loads: zeros past the row's end
             const v8 a = load_first(xr + m, std::max(0L, g.lin - m)),
                      b = load_first(xr + m + 8, std::max(0L, g.lin - m - 8));
-            store8(p0 + q, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
-            store8(p1 + q, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+            v8 even, odd;
+            deinterleave(a, b, even, odd);
+            store8(p0 + q, even);
+            store8(p1 + q, odd);
             q += 8;
           } else {
             p0[q] = m >= 0 && m < g.lin ? xr[m] : 0.0f;

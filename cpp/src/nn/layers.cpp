@@ -443,8 +443,9 @@ void Pool1D::forward(const float*, const float* x, float* y, long n, float*,
         long l = 0;
         for (; l + 8 <= lout; l += 8) {
           const v8 a = load8(xr + 2 * l), b = load8(xr + 2 * l + 8);
-          store8(yr + l, (__builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14) +
-                          __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)) * inv);
+          v8 even, odd;
+          deinterleave(a, b, even, odd);
+          store8(yr + l, (even + odd) * inv);
         }
         for (; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
       } else {

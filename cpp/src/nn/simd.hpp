@@ -59,6 +59,22 @@ inline void store_first(float* p, v8 v, long count) {
 #endif
 }
 
+// The even and the odd lanes of the 16 floats a, b (a's first): two in-lane shuffles and two
+// 64-bit lane permutes under AVX2 (GCC lowers the generic two-source shuffle to two vpermd and
+// a blend per output, with the index vectors reloaded in tight loops).
+inline void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
+#ifdef __AVX2__
+  const __m256 x = reinterpret_cast<__m256>(a), y = reinterpret_cast<__m256>(b);
+  even = reinterpret_cast<v8>(_mm256_permute4x64_pd(
+      _mm256_castps_pd(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+  odd = reinterpret_cast<v8>(_mm256_permute4x64_pd(
+      _mm256_castps_pd(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+#else
+  even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+  odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+#endif
+}
+
 // Fixed-order horizontal sum.
 inline float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
