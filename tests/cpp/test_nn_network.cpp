@@ -127,7 +127,8 @@ TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
 }
 
 // A batch given as row indices into x and t (gathered by the chunks) gives bitwise the same loss,
-// gradients and input gradient as the same rows copied into a batch first: a multi-channel CNN
+// gradients and input gradient as the same rows copied into a batch first: a one-channel CNN
+// (its first layer reading the rows in place) and a multi-channel CNN
 // (chunks), a wide map below 256 rows (split products) and at 300 rows (chunked wide training).
 TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
   LayerSpec drop{"dropout"};
@@ -135,6 +136,9 @@ TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
   struct Case { Shape in; std::vector<LayerSpec> specs; long n; };
   const std::vector<Case> cases = {
       {Shape::sequence(2, 40), {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)}, 45},
+      // one channel: the first Conv1D reads the rows by index in place
+      {Shape::sequence(1, 41), {conv(4), spec("swish"), avgpool(2), conv(5), spec("swish"),
+                                spec("flatten"), dense(3)}, 45},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 37},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 300}};
   for (const Case& c : cases) {

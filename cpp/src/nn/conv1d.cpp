@@ -190,13 +190,14 @@ void Conv1D::init_params(float* params, Rng& rng) const {
 }
 
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
-                     const Context&) const {
+                     const Context& ctx) const {
   const Geometry g = geometry(*this, n);
   // planes: P_r[q] = x[q·s + r − pad] inside the row, 0 outside
   float* P = scratch;
   for (long ci = 0; ci < g.cin; ++ci)
     for (long j = 0; j < n; ++j) {
-      const float* xr = x + (ci * n + j) * g.lin;
+      // (rows by index: one input channel, so series j is row rows[j])
+      const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
       if (g.s == 2) {  // both planes from one run of 16: its even and odd lanes
         float* p0 = P + g.plane(ci, j, 0);
         float* p1 = p0 + g.Q;

@@ -306,17 +306,25 @@ const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long
   // A first Dense or Conv1D layer reads the caller's rows in place when the user layout equals
   // the engine layout (vectors, one-channel sequences): both repack their input anyway, so the
   // result does not depend on where it lies.
+  // A first Conv1D layer also reads rows given by index in place (Context::rows; its backward
+  // reads only its planes).
   const float* in0 = a0;
-  const bool direct = !rows && !(input_.is_sequence() && input_.channels > 1) &&
-                      (dynamic_cast<const Dense*>(layers_[0].get()) ||
-                       dynamic_cast<const Conv1D*>(layers_[0].get()));
-  if (direct)
-    in0 = x + r0 * in_size;
-  else
-    copy_in(x, r0, nc, a0, rows);
-  if (input) *input = in0;
+  const bool same_layout = !(input_.is_sequence() && input_.channels > 1);
+  const bool conv_first = dynamic_cast<const Conv1D*>(layers_[0].get()) != nullptr;
+  const bool direct =
+      !rows && same_layout && (conv_first || dynamic_cast<const Dense*>(layers_[0].get()));
   Context ctx = base;
+  if (direct) {
+    in0 = x + r0 * in_size;
+  } else if (rows && same_layout && conv_first) {
+    in0 = x;
+    ctx.rows = rows + r0;
+  } else {
+    copy_in(x, r0, nc, a0, rows);
+  }
+  if (input) *input = in0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (i == 1) ctx.rows = nullptr;
     ctx.layer = static_cast<long>(i);
     ctx.packed = packed ? packed_for(i) : nullptr;
     layers_[i]->forward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],

@@ -29,6 +29,9 @@ struct Context {
   // evaluation call or training step, so the repacking is spread over every chunk); null
   // otherwise.
   const float* packed = nullptr;
+  // For a network's first layer, where it reads the caller's rows by index in place (Conv1D on
+  // one-channel series): sample j of the chunk is row rows[j] of x; null: x holds the chunk.
+  const long* rows = nullptr;
 };
 
 // Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.
