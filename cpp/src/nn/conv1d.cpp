@@ -192,10 +192,17 @@ void Conv1D::init_params(float* params, Rng& rng) const {
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
                      const Context& ctx) const {
   const Geometry g = geometry(*this, n);
-  // planes: P_r[q] = x[q·s + r − pad] inside the row, 0 outside
+  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
+  const long ck = g.ck();
+  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.E);
+  for (long co = 0; co < g.cout; ++co)
+    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
+  const float* b = params + filters * ck;
+  // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
+  // backward), then the convolution while they are in L1
   float* P = scratch;
-  for (long ci = 0; ci < g.cin; ++ci)
-    for (long j = 0; j < n; ++j) {
+  for (long j = 0; j < n; ++j) {
+    for (long ci = 0; ci < g.cin; ++ci) {
       // (rows by index: one input channel, so series j is row rows[j])
       const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
       if (g.s == 2) {  // both planes from one run of 16: its even and odd lanes
@@ -231,16 +238,10 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
         std::fill(pr + hi, pr + g.Q, 0.0f);
       }
     }
-  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
-  const long ck = g.ck();
-  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.E);
-  for (long co = 0; co < g.cout; ++co)
-    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
-  const float* b = params + filters * ck;
-  for (long j = 0; j < n; ++j)
     for (long l0 = 0; l0 < g.lout; l0 += kRun)
       tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0) + l0, b,
                y + j * g.lout + l0, n * g.lout, std::min(kRun, g.lout - l0));
+  }
 }
 
 void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
