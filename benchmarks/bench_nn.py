@@ -1,6 +1,6 @@
 """Training and inference speed of the native engine against PyTorch CPU, same data, one run.
 
-    python benchmarks/bench_nn.py [--repeats 5] [--rounds 2] [--quick]
+    python benchmarks/bench_nn.py [--repeats 5] [--rounds 2] [--rows 0 1 ...] [--quick]
 
 Rows: the study's CNN at batch 32 and 256, the study's dense map (4 × 32), and the speed study's
 8-layer dense maps with dropout 0.2 (spec/paper.md "Training large maps"). Training samples/s:
@@ -17,6 +17,7 @@ Prints a Markdown table of samples/s and ratios (ours / PyTorch).
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -147,8 +148,13 @@ def main(argv=None) -> str:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2,
                     help="fresh-process measurements per engine and row, interleaved; best kept")
+    ap.add_argument("--rows", type=int, nargs="*", default=None,
+                    help=f"indices of the rows to run (0–{len(ROWS) - 1}; default: all)")
     ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     args = ap.parse_args(argv)
+    bad = [r for r in args.rows or [] if not 0 <= r < len(ROWS)]
+    if bad:
+        ap.error(f"--rows must be in [0, {len(ROWS) - 1}], got {bad}")
     from _isolated import isolated
 
     try:
@@ -165,11 +171,15 @@ def main(argv=None) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for i, (name, *_rest) in enumerate(ROWS):
+        if args.rows is not None and i not in args.rows:
+            continue
         best_of = {"ours": None, "torch": None}
         for r in range(args.rounds):  # rounds alternate which engine goes first
             for engine in (("ours", "torch") if r % 2 == 0 else ("torch", "ours")):
-                best_of[engine] = _better(best_of[engine],
-                                          isolated(measure, i, engine, args.repeats, args.quick))
+                got = isolated(measure, i, engine, args.repeats, args.quick)
+                print(f"{name}, round {r + 1}, {engine}: train {got[0]['train']:,.0f} samples/s",
+                      file=sys.stderr, flush=True)
+                best_of[engine] = _better(best_of[engine], got)
         (o, o_rss), (t, t_rss) = best_of["ours"], best_of["torch"]
         lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | {t['train']:,.0f} ({t['train_threads']}) | "
                      f"{o['train'] / t['train']:.2f}× | {o['infer']:,.0f} ({o['infer_threads']}) | "
