@@ -112,11 +112,10 @@ void swish_pool2_backward(const float* z, const float* s, const float* dp, float
     long i = 0;
     auto grad = [](v8 g, v8 zv, v8 sg) { return g * sg * (1.0f + zv * (1.0f - sg)); };
     for (; i + 16 <= 2 * mp; i += 16) {
-      const v8 d = load8(dr + i / 2) * 0.5f;
-      store8(out + i, grad(__builtin_shufflevector(d, d, 0, 0, 1, 1, 2, 2, 3, 3), load8(zr + i),
-                           load8(sr + i)));
-      store8(out + i + 8, grad(__builtin_shufflevector(d, d, 4, 4, 5, 5, 6, 6, 7, 7),
-                               load8(zr + i + 8), load8(sr + i + 8)));
+      v8 lo, hi;
+      repeat_pairs(load8(dr + i / 2) * 0.5f, lo, hi);
+      store8(out + i, grad(lo, load8(zr + i), load8(sr + i)));
+      store8(out + i + 8, grad(hi, load8(zr + i + 8), load8(sr + i + 8)));
     }
     for (; i < m; ++i) {
       const float g = i < 2 * mp ? dr[i / 2] * 0.5f : 0.0f;

@@ -477,9 +477,10 @@ void Pool1D::backward(const float*, const float* x, const float*, const float* d
       using namespace simd;
       long l = 0;
       for (; l + 8 <= lout; l += 8) {
-        const v8 g = load8(dyr + l) * inv;
-        store8(dxr + 2 * l, __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3));
-        store8(dxr + 2 * l + 8, __builtin_shufflevector(g, g, 4, 4, 5, 5, 6, 6, 7, 7));
+        v8 lo, hi;
+        repeat_pairs(load8(dyr + l) * inv, lo, hi);
+        store8(dxr + 2 * l, lo);
+        store8(dxr + 2 * l + 8, hi);
       }
       for (; l < lout; ++l) {
         const float g = dyr[l] * inv;

@@ -75,6 +75,13 @@ inline void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
 #endif
 }
 
+// Each of g's first four lanes twice (lo) and each of its last four twice (hi): the 16 values
+// that a run of 8 pair means spreads back over (the pooling's backward).
+inline void repeat_pairs(v8 g, v8& lo, v8& hi) {
+  lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3);
+  hi = __builtin_shufflevector(g, g, 4, 4, 5, 5, 6, 6, 7, 7);
+}
+
 // Fixed-order horizontal sum.
 inline float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
