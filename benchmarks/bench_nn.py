@@ -1,6 +1,7 @@
 """Training and inference speed of the native engine against PyTorch CPU, same data, one run.
 
-    python benchmarks/bench_nn.py [--repeats 5] [--rounds 2] [--rows 0 1 ...] [--quick]
+    python benchmarks/bench_nn.py [--repeats 5] [--rounds 2] [--pairs 10] [--burst 0.5]
+                                  [--rows 0 1 ...] [--quick]
 
 Rows: the study's CNN at batch 32 and 256, the study's dense map (4 × 32), and the speed study's
 8-layer dense maps with dropout 0.2 (spec/paper.md "Training large maps"). Training samples/s:
@@ -10,7 +11,13 @@ count and each one's best is reported (thread count in parentheses; PyTorch runs
 figure is the best of --repeats. Each engine measures each row in a fresh process, whose peak
 RSS is reported (PyTorch's includes its own import, about 300 MB), --rounds times, the engines
 taking turns (ours first in even rounds, PyTorch first in odd ones), and the best round is kept:
-a slow phase of a shared machine then rarely falls on one engine only. The load average before
+a slow phase of a shared machine then rarely falls on one engine only.
+
+The paired ratio measures training side by side in time: each engine in a warm process of its
+own at its best thread count, the two take turns in --pairs bursts of whole runs (each burst at
+least --burst seconds), and each pair's ratio is taken between bursts made seconds apart. On a
+shared VM whose speed drifts by up to 2× between minutes, this is the ratio least distorted by
+when each engine happened to run; its median and quartiles are reported. The load average before
 and after is printed: compare only runs made while it was quiet.
 Prints a Markdown table of samples/s and ratios (ours / PyTorch).
 """
@@ -109,9 +116,9 @@ def _data(quick):
     return x, y, x_infer
 
 
-def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
-    """Best training and inference samples/s of one row for one engine over thread counts
-    1..cores (run in its own process by main)."""
+def _engine(row: int, engine: str, quick: bool):
+    """(train(threads), infer(threads)) of one row for one engine: each call times one run and
+    returns samples/s."""
     name, make, batch, epochs = ROWS[row]
     x, y, x_infer = _data(quick)
     m = make()
@@ -119,16 +126,63 @@ def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
     m.build((1, L) if cnn else (L,), 2)
     xs = x[:, None, :] if cnn else x
     xi = x_infer[:, None, :] if cnn else x_infer
-    cores = os.cpu_count() or 1
     if engine == "ours":
-        train = {t: best(lambda: ours_train(m, xs, y, batch, epochs, t), repeats) for t in range(1, cores + 1)}
-        infer = {t: best(lambda: ours_infer(m, xi, t), repeats) for t in range(1, cores + 1)}
-    else:
-        module = torch_module(m)
-        train = {t: best(lambda: torch_train(module, xs, y, batch, epochs, t), repeats) for t in range(1, cores + 1)}
-        infer = {t: best(lambda: torch_infer(module, xi, t), repeats) for t in range(1, cores + 1)}
+        return (lambda t: ours_train(m, xs, y, batch, epochs, t)), (lambda t: ours_infer(m, xi, t))
+    module = torch_module(m)
+    return ((lambda t: torch_train(module, xs, y, batch, epochs, t)),
+            (lambda t: torch_infer(module, xi, t)))
+
+
+def measure(row: int, engine: str, repeats: int, quick: bool) -> dict:
+    """Best training and inference samples/s of one row for one engine over thread counts
+    1..cores (run in its own process by main)."""
+    train_at, infer_at = _engine(row, engine, quick)
+    cores = os.cpu_count() or 1
+    train = {t: best(lambda: train_at(t), repeats) for t in range(1, cores + 1)}
+    infer = {t: best(lambda: infer_at(t), repeats) for t in range(1, cores + 1)}
     tb, ib = max(train, key=train.get), max(infer, key=infer.get)
     return {"train": train[tb], "train_threads": tb, "infer": infer[ib], "infer_threads": ib}
+
+
+# A paired worker's state: its row's training run at its thread count (prepare, then bursts).
+_BURST = {}
+
+
+def prepare(row: int, engine: str, threads: int, quick: bool) -> None:
+    train_at, _ = _engine(row, engine, quick)
+    _BURST["run"] = lambda: train_at(threads)
+    _BURST["run"]()  # warm-up
+
+
+def train_burst(seconds: float) -> float:
+    """Training samples/s over whole runs of the prepared row, repeated for >= seconds."""
+    rates, t0 = [], time.perf_counter()
+    while not rates or time.perf_counter() - t0 < seconds:
+        rates.append(_BURST["run"]())
+    return len(rates) / sum(1.0 / r for r in rates)  # total samples / total time
+
+
+def paired(row: int, threads: dict, pairs: int, seconds: float, quick: bool) -> np.ndarray:
+    """Training samples/s ratios ours / PyTorch of `pairs` back-to-back bursts: both engines
+    in warm processes of their own at their best thread counts, taking turns (ours first in even
+    pairs), each burst >= `seconds` long. A pair's two bursts are seconds apart, so they share
+    the machine's phase, which on a shared VM changes the rates by up to 2× from minute to
+    minute."""
+    from _isolated import Worker
+
+    with Worker() as ours, Worker() as torch_:
+        ours.call(prepare, row, "ours", threads["ours"], quick)
+        torch_.call(prepare, row, "torch", threads["torch"], quick)
+        ratios = []
+        for k in range(pairs):
+            if k % 2 == 0:
+                o = ours.call(train_burst, seconds)
+                t = torch_.call(train_burst, seconds)
+            else:
+                t = torch_.call(train_burst, seconds)
+                o = ours.call(train_burst, seconds)
+            ratios.append(o / t)
+    return np.array(ratios)
 
 
 def _better(a, b):
@@ -150,11 +204,20 @@ def main(argv=None) -> str:
                     help="fresh-process measurements per engine and row, interleaved; best kept")
     ap.add_argument("--rows", type=int, nargs="*", default=None,
                     help=f"indices of the rows to run (0–{len(ROWS) - 1}; default: all)")
+    ap.add_argument("--pairs", type=int, default=10,
+                    help="back-to-back training bursts per engine for the paired ratio (default: 10)")
+    ap.add_argument("--burst", type=float, default=0.5,
+                    help="seconds per burst of the paired ratio (default: 0.5)")
     ap.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     args = ap.parse_args(argv)
     bad = [r for r in args.rows or [] if not 0 <= r < len(ROWS)]
     if bad:
         ap.error(f"--rows must be in [0, {len(ROWS) - 1}], got {bad}")
+    for name in ("repeats", "rounds", "pairs"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+    if not args.burst > 0:
+        ap.error(f"--burst must be > 0 seconds, got {args.burst}")
     from _isolated import isolated
 
     try:
@@ -166,9 +229,10 @@ def main(argv=None) -> str:
             f"load average before {os.getloadavg()[0]:.2f}")
     print(head + "\n")
     lines = ["| row | ours train samples/s (threads) | PyTorch train samples/s (threads) | ratio | "
+             "paired train ratio, median (quartiles) | "
              "ours inference samples/s (threads) | PyTorch inference samples/s (threads) | ratio | "
              "peak RSS MB, ours / PyTorch |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for i, (name, *_rest) in enumerate(ROWS):
         if args.rows is not None and i not in args.rows:
@@ -181,8 +245,13 @@ def main(argv=None) -> str:
                       file=sys.stderr, flush=True)
                 best_of[engine] = _better(best_of[engine], got)
         (o, o_rss), (t, t_rss) = best_of["ours"], best_of["torch"]
+        r = paired(i, {"ours": o["train_threads"], "torch": t["train_threads"]}, args.pairs,
+                   args.burst, args.quick)
+        print(f"{name}, paired ratios: " + " ".join(f"{v:.2f}" for v in r), file=sys.stderr, flush=True)
+        q1, med, q3 = np.quantile(r, [0.25, 0.5, 0.75])
         lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | {t['train']:,.0f} ({t['train_threads']}) | "
-                     f"{o['train'] / t['train']:.2f}× | {o['infer']:,.0f} ({o['infer_threads']}) | "
+                     f"{o['train'] / t['train']:.2f}× | {med:.2f}× ({q1:.2f}–{q3:.2f}) | "
+                     f"{o['infer']:,.0f} ({o['infer_threads']}) | "
                      f"{t['infer']:,.0f} ({t['infer_threads']}) | {o['infer'] / t['infer']:.2f}× | "
                      f"{o_rss:,.0f} / {t_rss:,.0f} |")
         print(lines[-1], flush=True)
