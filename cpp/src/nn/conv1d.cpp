@@ -66,23 +66,47 @@ void tap_block(long taps, const long* off, const float* w, long ldw, const float
   }
 }
 
-// Runs of kRun positions: the positions per tap_block call.
-constexpr long kRunVectors = 2, kRun = 8 * kRunVectors;
-
-// tap_block over rows [0, rows) in blocks of 4, 2, 1, and kRun positions.
-void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
-              const float* bias, float* out, long ld, long count) {
+// tap_block over rows [0, rows) in blocks of 4, 2, 1 (of 8 first for runs of 8 positions: 8
+// accumulators), for one run of 8·V positions.
+template <int V>
+void tap_run(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
+             const float* bias, float* out, long ld, long count) {
   long a = 0;
   auto block = [&](auto width) {
     constexpr int G = decltype(width)::value;
-    tap_block<G, kRunVectors>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld,
-                              ld, count);
+    tap_block<G, V>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
     a += G;
   };
+  if constexpr (V == 1)
+    while (rows - a >= 8) block(std::integral_constant<int, 8>{});
   while (rows - a >= 4) block(std::integral_constant<int, 4>{});
   if (rows - a >= 2) block(std::integral_constant<int, 2>{});
   if (rows - a == 1) block(std::integral_constant<int, 1>{});
 }
+
+// Positions [0, count) in runs of 24 while more than 16 remain (4 × 3 blocks: 12 accumulators,
+// 7 loads per 12 FMAs), then one run of 16 or 8. Every run starts at a multiple of 8 below
+// count and reads at most 7 positions past count.
+void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
+              const float* bias, float* out, long ld, long count) {
+  for (long l = 0; l < count;) {
+    const long left = count - l;
+    if (left > 16) {
+      tap_run<3>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, std::min(24L, left));
+      l += 24;
+    } else if (left > 8) {
+      tap_run<2>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, left);
+      l += 16;
+    } else {
+      tap_run<1>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, left);
+      l += 8;
+    }
+  }
+}
+
+// Positions read past the last one stored (tap_rows), and past the padded dY rows' end by the
+// input gradient.
+constexpr long kOverread = 16;
 
 // dW[co, t] = Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
 // t ∈ [t0, t0 + B): A·B accumulators over every series and position (the dY tail of each row
@@ -178,9 +202,9 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
 
 long Conv1D::scratch_size(long n) const {
   const long e = (kernel - 1) / stride;
-  // + kRun: the input gradient's last run reads up to 8 floats past the padded dY rows
+  // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
   return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
-         filters * in_.channels * kernel + kRun;
+         filters * in_.channels * kernel + kOverread;
 }
 
 void Conv1D::init_params(float* params, Rng& rng) const {
@@ -238,9 +262,8 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
         std::fill(pr + hi, pr + g.Q, 0.0f);
       }
     }
-    for (long l0 = 0; l0 < g.lout; l0 += kRun)
-      tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0) + l0, b,
-               y + j * g.lout + l0, n * g.lout, std::min(kRun, g.lout - l0));
+    tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0), b, y + j * g.lout,
+             n * g.lout, g.lout);
   }
 }
 
@@ -280,9 +303,8 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
       for (long k = r; k < g.K; k += g.s, ++t)
         for (long ci = 0; ci < g.cin; ++ci) wr[t * g.cin + ci] = params[(c * g.cin + ci) * g.K + k];
     for (long j = 0; j < n; ++j)
-      for (long q0 = 0; q0 < qn; q0 += kRun)
-        tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j) + q0, nullptr,
-                 dP + g.plane(0, j, r) + q0, g.s * g.Q, std::min(kRun, qn - q0));
+      tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j), nullptr,
+               dP + g.plane(0, j, r), g.s * g.Q, qn);
   }
   for (long ci = 0; ci < g.cin; ++ci)
     for (long j = 0; j < n; ++j) {
