@@ -5,7 +5,7 @@ the machine, into the generated block of docs/benchmarks.md.
 
     python benchmarks/run_all.py [--quick] [--out docs/benchmarks.md]
 
-About 18 minutes on a 2-core machine (--quick: about 2). Needs the test and torch extras
+About 20 minutes on a 2-core machine (--quick: about 2). Needs the test and torch extras
 (SciPy, PyTorch). Nothing else should run meanwhile: the tables are ratios measured side by side,
 but a busy machine distorts them.
 """
@@ -54,7 +54,8 @@ def main(argv=None) -> None:
         ("Batch ODE simulation: fhn_inverse vs SciPy",
          bench_simulate.main(["--n-scipy", "8", "--n-ours", "2000"] if args.quick else [])),
         ("Neural networks: native engine vs PyTorch CPU",
-         bench_nn.main(["--quick", "--repeats", "1", "--rounds", "1"] if args.quick else [])),
+         bench_nn.main(["--quick", "--repeats", "1", "--rounds", "1", "--pairs", "3", "--burst", "0.1"]
+                       if args.quick else [])),
         ("The study's speed table: 8-layer dense maps, 1,000,000 training samples",
          bench_speed.main(["--quick", "--rounds", "1"] if args.quick else [])),
         ("Fitting the ODE to series: fhn_inverse vs SciPy least squares",
