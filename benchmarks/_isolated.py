@@ -25,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 def isolated(fn, *args, **kwargs):
     """(fn(*args, **kwargs), peak RSS in MiB of the process that ran it); fn must be a
     module-level function of a module in this folder."""
-    payload = pickle.dumps((_module_of(fn), fn.__qualname__, args, kwargs))
+    module = _module_of(fn)
+    payload = pickle.dumps((module, fn.__qualname__, args, kwargs))
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve())], input=payload, capture_output=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{module}.{fn.__qualname__} failed:\n{proc.stderr.decode(errors='replace')}")

@@ -34,3 +34,8 @@ def test_isolated_returns_result_and_peak_rss():
     assert got["train"] > 0 and got["infer"] > 0
     assert 1 <= got["train_threads"] <= (__import__("os").cpu_count() or 1)
     assert rss > 10  # MiB: an interpreter with NumPy and the engine loaded
+
+
+def test_isolated_reports_a_failing_call():
+    with pytest.raises(RuntimeError, match="bench_nn.prepare failed"):
+        isolated(bench_nn.prepare, len(bench_nn.ROWS), "ours", 1, True)

@@ -34,7 +34,7 @@ Geometry geometry(const Conv1D& c, long n) {
 
 // out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8·V
 // positions i (the first `count` stored): per tap V 8-wide loads and G broadcasts into G·V
-// accumulators (8 of them for the 4 × 2 block: 6 loads per 8 FMAs). The forward pass (rows:
+// accumulators (12 of them for the 4 × 3 block: 7 loads per 12 FMAs). The forward pass (rows:
 // output channels; taps: (ci, k) runs of the planes) and the input gradient (rows: input
 // channels of one plane; taps: (co, k) runs of dY) are both this loop. It reads 8·V positions
 // from every tap's start, stored or not.
@@ -186,8 +186,8 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
     const long total = std::max((out_length - 1) * stride + kernel - in.length, 0L);
     pad_left = total / 2;
   }
-  // runs of 16 from any l < Lout, shifted by up to E; every input index's plane position
-  // ⌊(i + pad)/s⌋ <= Lout + E lies inside too
+  // runs read at most 7 positions past Lout (tap_rows), shifted by up to E; every input
+  // index's plane position ⌊(i + pad)/s⌋ <= Lout + E lies inside too
   plane_length = round8(round8(out_length) + 8 + (kernel - 1) / stride);
   const long q = plane_length, e = (kernel - 1) / stride;
   for (long ci = 0; ci < in_.channels; ++ci)
