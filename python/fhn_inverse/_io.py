@@ -1,0 +1,141 @@
+"""Atomic file writes: a temporary file in the target's folder, flushed and fsynced, then renamed.
+
+A reader of ``path`` sees the previous complete file or the new complete one, never a part, even
+if the writer is killed or the disk fills. Written files get the mode ``0o666 & ~umask`` (as
+``open`` would give them, unlike ``mkstemp``'s 0600). Temporaries are named
+``.{name}.{pid}.{random}.tmp``; those left by processes that no longer run are removed by the
+next write of the same target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from pathlib import Path
+from typing import IO, Iterator
+
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_savez", "atomic_savefig"]
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it back at once (process-wide, not thread-safe
+    # in theory, but the window is two system calls and the value is restored unchanged).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove ``.{name}.{pid}.{random}.tmp`` files of ``path`` whose process is gone."""
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        middle = name[len(prefix):-len(".tmp")].split(".")
+        if len(middle) != 2 or not middle[0].isdigit():
+            continue
+        if _pid_alive(int(middle[0])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as e:  # some file systems do not sync directories
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator[IO]:
+    """Yield a file object writing a temporary beside ``path``; on a clean exit it is flushed,
+    fsynced, given the umask's mode and renamed onto ``path`` (then the folder is fsynced); on an
+    exception it is removed and the exception re-raised. ``mode`` is "w" or "wb" (text or
+    binary); ``kwargs`` go to ``open`` (encoding, newline)."""
+    if mode not in ("w", "wb", "wt"):
+        raise ValueError(f"atomic_open mode must be 'w', 'wt' or 'wb', got {mode!r}")
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    _remove_stale_temporaries(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o600)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_open(path, "w", encoding=encoding) as f:
+        f.write(text)
+
+
+def atomic_savez(path: str | os.PathLike, compressed: bool = True, **arrays) -> None:
+    """``np.savez_compressed`` (or ``np.savez``) of ``arrays`` to ``path`` atomically; the name is
+    used as given (no ".npz" is appended)."""
+    import numpy as np
+
+    save = np.savez_compressed if compressed else np.savez
+    with atomic_open(path, "wb") as f:
+        save(f, **arrays)
+
+
+def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
+    """``fig.savefig`` to ``path`` atomically; the format is taken from the suffix unless given."""
+    path = Path(path)
+    if "format" not in kwargs:
+        kwargs["format"] = path.suffix.lstrip(".").lower() or None
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, **kwargs)
