@@ -13,6 +13,7 @@ is appended automatically; the layer lists here describe the hidden stack.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -23,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _core
+from ._io import atomic_open
 from ._validation import as_int, as_seed
 
 __all__ = ["InverseMap", "LAYER_KINDS", "ACTIVATIONS"]
@@ -40,6 +42,16 @@ _FORMAT = "fhn_inverse.InverseMap"
 _FORMAT_VERSION = "1"
 _MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON header a model file may declare
 _MAX_WORKSPACE = 1 << 28  # activation floats the loader will allocate for a file's architecture
+_CHECKSUM_KEY = "checksum_sha256"  # SHA-256 (hex) of the tensor bytes, all tensors in file order
+_HEADER_CHECKSUM_KEY = "header_sha256"  # SHA-256 (hex) of the header without this entry, see _header_digest
+
+
+def _header_digest(header: dict) -> str:
+    """SHA-256 (hex) of the header's canonical JSON (sorted keys, no spaces) without its own
+    ``header_sha256`` entry: parsing and re-serialising reproduce it, a changed value does not."""
+    meta = {k: v for k, v in header["__metadata__"].items() if k != _HEADER_CHECKSUM_KEY}
+    canonical = json.dumps(dict(header, __metadata__=meta), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # ------------------------------------------------------------------------------------ validation
@@ -493,7 +505,9 @@ class InverseMap:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the map to one safetensors file (parameters float32 little-endian, PyTorch layouts;
-        architecture, scaling and training configuration in ``__metadata__``)."""
+        architecture, scaling, training configuration and SHA-256 checksums of the tensor bytes
+        and of the header in ``__metadata__``). The write is atomic: a reader, or a process killed
+        mid-write, sees the previous file or the new one."""
         self._require_built()
         params = self._net.params.astype("<f4")
         header: dict[str, Any] = {"__metadata__": self._metadata()}
@@ -504,18 +518,36 @@ class InverseMap:
             blobs.append(params[offset: offset + size].tobytes())
             header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
             pos += 4 * size
+        data = b"".join(blobs)
+        header["__metadata__"][_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
+        header["__metadata__"][_HEADER_CHECKSUM_KEY] = _header_digest(header)
         raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
         raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
-        with open(path, "wb") as f:
+        with atomic_open(path, "wb") as f:  # the previous file stays whole until the rename
             f.write(len(raw).to_bytes(8, "little"))
             f.write(raw)
-            for b in blobs:
-                f.write(b)
+            f.write(data)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InverseMap:
-        """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError;
-        nothing is allocated beyond what the file's own size justifies."""
+        """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError
+        naming the file (OSError if it cannot be read); nothing is allocated beyond what the
+        file's own size justifies. Checksums are verified when the file has them (files written
+        before they were added load without)."""
+        try:
+            return cls._load(path)
+        except OSError:
+            raise
+        except ValueError as e:
+            if str(path) in str(e):
+                raise
+            raise ValueError(f"{path}: {e}") from None
+        except (RecursionError, OverflowError, MemoryError, RuntimeError, AttributeError, IndexError, KeyError,
+                TypeError, NotImplementedError, EOFError, UnicodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path}: not a valid model file ({type(e).__name__}: {e})") from None
+
+    @classmethod
+    def _load(cls, path: str | os.PathLike) -> InverseMap:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             if size < 8:
@@ -531,7 +563,10 @@ class InverseMap:
                 raise ValueError(f"{path}: header is not valid JSON ({e})") from None
             if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
                 raise ValueError(f"{path}: header has no __metadata__ object")
-            meta = header.pop("__metadata__")
+            meta = header["__metadata__"]
+            if _HEADER_CHECKSUM_KEY in meta and meta[_HEADER_CHECKSUM_KEY] != _header_digest(header):
+                raise ValueError(f"{path}: header checksum mismatch (corrupted file)")
+            header.pop("__metadata__")
             if meta.get("format") != _FORMAT:
                 raise ValueError(f"{path}: __metadata__ format is {meta.get('format')!r}, expected {_FORMAT!r}")
             try:
@@ -575,6 +610,8 @@ class InverseMap:
             blob = f.read(data_size)
             if len(blob) != data_size:
                 raise ValueError(f"{path}: truncated parameter data")
+            if _CHECKSUM_KEY in meta and meta[_CHECKSUM_KEY] != hashlib.sha256(blob).hexdigest():
+                raise ValueError(f"{path}: tensor data checksum mismatch (corrupted file)")
         params = np.empty(n_params, dtype=np.float32)
         spans = []
         for name, info in header.items():
