@@ -8,13 +8,90 @@ seed leaves in small-data results; the members' spread is a rough per-sample unc
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ._io import atomic_write_text
 from ._validation import as_int, as_seed
 from .nn import InverseMap
+
+MANIFEST = "ensemble.json"  # the folder's manifest: format, version, member files and their SHA-256
+MAX_MEMBERS = 1000  # members an ensemble may have (like, load)
+_FORMAT = "fhn_inverse.Ensemble"
+_FORMAT_VERSION = "1"
+_MAX_MANIFEST = 1 << 20  # bytes
+_MEMBER_FILE = re.compile(r"member_(\d+)(\.[0-9a-f]{8})?\.safetensors")
+_LEGACY_FILE = re.compile(r"member_(\d+)\.safetensors")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_manifest(path: Path) -> list[dict]:
+    """The manifest's member entries, validated: ValueError naming ``path`` otherwise."""
+    with open(path, "rb") as f:
+        raw = f.read(_MAX_MANIFEST + 1)
+    if len(raw) > _MAX_MANIFEST:
+        raise ValueError(f"{path}: manifest larger than {_MAX_MANIFEST} bytes")
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"{path}: manifest is not valid JSON ({type(e).__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise ValueError(f"{path}: not an ensemble manifest (format must be {_FORMAT!r})")
+    if manifest.get("format_version") != _FORMAT_VERSION:
+        raise ValueError(f"{path}: format_version must be {_FORMAT_VERSION!r}, got {manifest.get('format_version')!r}")
+    entries = manifest.get("members")
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_MEMBERS:
+        raise ValueError(f"{path}: members must be a list of 1 to {MAX_MEMBERS} entries")
+    seen = set()
+    for i, entry in enumerate(entries):
+        if (not isinstance(entry, dict) or set(entry) != {"file", "sha256"} or not isinstance(entry["file"], str)
+                or not isinstance(entry["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])):
+            raise ValueError(f"{path}: member entry {i} must be {{'file': name, 'sha256': 64 hex digits}}")
+        match = _MEMBER_FILE.fullmatch(entry["file"])
+        if not match or int(match.group(1)) != i or entry["file"] in seen:
+            raise ValueError(f"{path}: member entry {i} names {entry['file']!r}, "
+                             f"expected member_{i}[.generation].safetensors")
+        seen.add(entry["file"])
+    return entries
+
+
+def _legacy_members(folder: Path) -> list[Path]:
+    """member_0.safetensors … member_{K-1}.safetensors of a folder without a manifest."""
+    if not folder.is_dir():
+        return []
+    index = {int(m.group(1)): p for p in folder.iterdir() if (m := _LEGACY_FILE.fullmatch(p.name))}
+    if len(index) > MAX_MEMBERS:
+        raise ValueError(f"{folder}: {len(index)} member files, more than {MAX_MEMBERS}")
+    missing = [i for i in range(len(index)) if i not in index]
+    if missing:
+        raise ValueError(f"{folder}: member files are not numbered 0 to {len(index) - 1} "
+                         f"(member_{missing[0]}.safetensors is missing)")
+    return [index[i] for i in range(len(index))]
+
+
+def _current_files(folder: Path) -> list[str]:
+    """The member file names of the ensemble stored in ``folder`` now (none if it is unreadable)."""
+    try:
+        if (folder / MANIFEST).exists():
+            return [e["file"] for e in _read_manifest(folder / MANIFEST)]
+        return [p.name for p in _legacy_members(folder)]
+    except (OSError, ValueError):
+        # an unreadable previous ensemble: keep every member file it may use until the manifest is written
+        return [p.name for p in folder.iterdir() if _MEMBER_FILE.fullmatch(p.name)]
 
 
 class Ensemble:
@@ -34,6 +111,8 @@ class Ensemble:
         """``members`` untrained copies of ``model``'s architecture with seeds model.seed,
         model.seed + 1, …"""
         k = as_int(members, "members", 1)
+        if k > MAX_MEMBERS:
+            raise ValueError(f"members must be in [1, {MAX_MEMBERS}], got {k}")
         return cls([InverseMap(model.layers, output_activation=model.output_activation, seed=model.seed + i)
                     for i in range(k)])
 
@@ -70,22 +149,59 @@ class Ensemble:
         return self.members[0].history
 
     def save(self, folder) -> Path:
-        """Write member i to ``folder/member_{i}.safetensors`` (the folder is created)."""
+        """Write the members to ``folder`` (created if needed) and then, last and atomically, the
+        manifest ``ensemble.json`` naming them with their SHA-256; files of the previous
+        generation are removed only after that. A process killed at any moment leaves the folder
+        holding the complete previous ensemble or the complete new one.
+
+        Member i is ``member_{i}.safetensors``, or ``member_{i}.{generation}.safetensors`` when
+        the previous generation uses that name."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("member_*.safetensors"):
-            old.unlink()
+        previous = set(_current_files(folder))
+        generation = secrets.token_hex(4)
+        while any(f".{generation}." in name for name in previous):
+            generation = secrets.token_hex(4)
+        entries = []
         for i, m in enumerate(self.members):
-            m.save(folder / f"member_{i}.safetensors")
+            name = f"member_{i}.safetensors"
+            if name in previous:
+                name = f"member_{i}.{generation}.safetensors"
+            m.save(folder / name)
+            entries.append({"file": name, "sha256": _sha256(folder / name)})
+        manifest = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "members": entries}
+        atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        keep = {e["file"] for e in entries}
+        for path in folder.iterdir():  # the previous generation and members of interrupted saves
+            if _MEMBER_FILE.fullmatch(path.name) and path.name not in keep:
+                with contextlib.suppress(OSError):
+                    path.unlink()
         return folder
 
     @classmethod
     def load(cls, folder) -> Ensemble:
-        """The ensemble written by :meth:`save`."""
+        """The ensemble written by :meth:`save`: exactly the members its manifest names, each
+        verified against its SHA-256. A folder without a manifest (written before there was
+        one) holds member_0.safetensors … member_{K-1}.safetensors. ValueError, naming the
+        file, for a missing, incomplete or corrupted ensemble."""
         folder = Path(folder)
-        files = sorted(folder.glob("member_*.safetensors"), key=lambda p: int(p.stem.split("_")[1]))
+        manifest_path = folder / MANIFEST
+        if manifest_path.exists():
+            entries = _read_manifest(manifest_path)
+            members = []
+            for entry in entries:
+                path = folder / entry["file"]
+                try:
+                    digest = _sha256(path)
+                except FileNotFoundError:
+                    raise ValueError(f"{manifest_path}: member file {path} is missing") from None
+                if digest != entry["sha256"]:
+                    raise ValueError(f"{path}: SHA-256 differs from the one in {manifest_path} (corrupted or replaced)")
+                members.append(InverseMap.load(path))
+            return cls(members)
+        files = _legacy_members(folder)
         if not files:
-            raise ValueError(f"{folder}: no member_*.safetensors files")
+            raise ValueError(f"{folder}: no {MANIFEST} and no member_*.safetensors files")
         return cls([InverseMap.load(f) for f in files])
 
     def __repr__(self) -> str:

@@ -226,3 +226,119 @@ def test_model_file_still_opens_with_safetensors(tmp_path):
     m.save(tmp_path / "m.safetensors")
     tensors = safetensors_numpy.load_file(str(tmp_path / "m.safetensors"))
     assert set(tensors) == {name for name, _, _ in m.network.param_tensors()}
+
+
+# ------------------------------------------------------------------------------------- ensembles
+@pytest.fixture(scope="module")
+def two_ensembles():
+    x, y = toy()
+    make = lambda seed, k: fi.Ensemble.like(fi.InverseMap.dense(units=[8], seed=seed), k).fit(  # noqa: E731
+        x, y, epochs=2, progress=False)
+    return make(0, 3), make(10, 2), x
+
+
+def test_ensemble_saves_members_then_the_manifest_and_alternates_names(two_ensembles, tmp_path):
+    old, new, x = two_ensembles
+    folder = tmp_path / "ens"
+    old.save(folder)
+    manifest = json.loads((folder / "ensemble.json").read_text())
+    assert [e["file"] for e in manifest["members"]] == [f"member_{i}.safetensors" for i in range(3)]
+    new.save(folder)
+    names = [e["file"] for e in json.loads((folder / "ensemble.json").read_text())["members"]]
+    assert len(names) == 2 and all(n.startswith(f"member_{i}.") and n != f"member_{i}.safetensors"
+                                   for i, n in enumerate(names))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names + ["ensemble.json"])  # old generation gone
+    np.testing.assert_array_equal(fi.Ensemble.load(folder).predict(x), new.predict(x))
+    old.save(folder)  # back to the plain names
+    assert sorted(p.name for p in folder.iterdir()) == ["ensemble.json"] + [f"member_{i}.safetensors" for i in range(3)]
+    np.testing.assert_array_equal(fi.Ensemble.load(folder).predict(x), old.predict(x))
+
+
+@pytest.mark.parametrize("fail_at", ["second member", "manifest"])
+def test_interrupted_ensemble_save_leaves_the_previous_ensemble(two_ensembles, tmp_path, monkeypatch, fail_at):
+    old, new, x = two_ensembles
+    folder = tmp_path / "ens"
+    new.save(folder)
+    if fail_at == "manifest":
+        monkeypatch.setattr("fhn_inverse.ensemble.atomic_write_text",
+                            lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
+    else:
+        real, calls = fi.InverseMap.save, []
+
+        def save(self, path):
+            calls.append(path)
+            if len(calls) == 2:
+                raise OSError(errno.ENOSPC, "No space left")
+            real(self, path)
+
+        monkeypatch.setattr(fi.InverseMap, "save", save)
+    with pytest.raises(OSError):
+        old.save(folder)  # 3 members over 2
+    monkeypatch.undo()
+    loaded = fi.Ensemble.load(folder)
+    assert len(loaded) == 2
+    np.testing.assert_array_equal(loaded.predict(x), new.predict(x))
+    old.save(folder)  # the next save succeeds and clears what the interrupted one left
+    assert len(list(folder.glob("member_*"))) == 3 and len(fi.Ensemble.load(folder)) == 3
+
+
+def test_ensemble_folders_without_manifest_still_load(two_ensembles, tmp_path):
+    old, _, x = two_ensembles
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    for i, m in enumerate(old.members):
+        m.save(folder / f"member_{i}.safetensors")
+    (folder / "member_0.deadbeef.safetensors").write_bytes(b"left by an interrupted save")
+    np.testing.assert_array_equal(fi.Ensemble.load(folder).predict(x), old.predict(x))
+    (folder / "member_1.safetensors").unlink()
+    with pytest.raises(ValueError, match="member_1.safetensors is missing"):
+        fi.Ensemble.load(folder)
+
+
+def test_ensemble_load_requires_exactly_the_manifest_members(two_ensembles, tmp_path):
+    old, new, _ = two_ensembles
+    folder = tmp_path / "ens"
+    old.save(folder)
+    (folder / "member_2.safetensors").unlink()
+    with pytest.raises(ValueError, match="member file .*member_2.safetensors is missing"):
+        fi.Ensemble.load(folder)
+    new.members[0].save(folder / "member_2.safetensors")  # a valid model, but not the saved one
+    with pytest.raises(ValueError, match="member_2.safetensors: SHA-256 differs"):
+        fi.Ensemble.load(folder)
+
+
+def test_hostile_ensemble_manifests_raise_value_error(two_ensembles, tmp_path):
+    old, _, _ = two_ensembles
+    folder = tmp_path / "ens"
+    old.save(folder)
+    good = json.loads((folder / "ensemble.json").read_text())
+    entry = good["members"][0]
+    cases = {
+        "not json": b"{",
+        "binary": bytes(range(256)),
+        "deeply nested": b"[" * 100000 + b"]" * 100000,
+        "list": b"[]",
+        "other format": json.dumps(dict(good, format="x")).encode(),
+        "newer version": json.dumps(dict(good, format_version="2")).encode(),
+        "no members": json.dumps(dict(good, members=[])).encode(),
+        "members not a list": json.dumps(dict(good, members="member_0.safetensors")).encode(),
+        "path traversal": json.dumps(dict(good, members=[dict(entry, file="../member_0.safetensors")])).encode(),
+        "absolute path": json.dumps(dict(good, members=[dict(entry, file="/etc/passwd")])).encode(),
+        "wrong order": json.dumps(dict(good, members=good["members"][::-1])).encode(),
+        "bad digest": json.dumps(dict(good, members=[dict(entry, sha256="00")])).encode(),
+        "digest not a string": json.dumps(dict(good, members=[dict(entry, sha256=2**64)])).encode(),
+        "extra key": json.dumps(dict(good, members=[dict(entry, size=1)])).encode(),
+        "huge": b" " * (2 << 20),
+        "too many members": json.dumps(dict(good, members=[entry] * 1001)).encode(),
+    }
+    for name, data in cases.items():
+        (folder / "ensemble.json").write_bytes(data)
+        with pytest.raises(ValueError, match="ensemble.json"):
+            fi.Ensemble.load(folder)
+
+
+def test_ensemble_like_has_a_bounded_size():
+    m = fi.InverseMap.dense(units=[4])
+    assert len(fi.Ensemble.like(m, 1000)) == 1000
+    with pytest.raises(ValueError, match=r"members must be in \[1, 1000\], got 1000000000000"):
+        fi.Ensemble.like(m, 10**12)
