@@ -1,16 +1,25 @@
 """The ``fhn-inverse`` command line: demo, simulate, train, predict, reproduce.
 
 Options may also come from a TOML file (``--config run.toml``); keys are the long option names
-with underscores (``train_size = 1000``), and options given on the command line win.
+with underscores (``train_size = 1000``). Each value is checked like the same value on the command
+line (type, choices; booleans only for flags) and becomes the option's default, so options given
+on the command line, in long or short form, win.
+
+User errors (bad values, unreadable or invalid files, I/O failures such as a full disk, too little
+memory) end with one line on stderr, ``fhn-inverse <command>: error: ...``, and exit status 2;
+Ctrl-C ends with exit status 130. Every file is written atomically (``_io``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 try:
     import tomllib
@@ -19,6 +28,16 @@ except ModuleNotFoundError:  # Python < 3.11
 
 import numpy as np
 
+from ._io import atomic_open, atomic_savefig, atomic_write_text
+from ._validation import as_float_array
+
+# A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
+# read whole.
+_CONFIG_MAX_BYTES = 1 << 20
+# Bytes held per simulated series of L points: the clean series, the noise and the noisy series
+# (float64).
+_BYTES_PER_POINT = 3 * 8
+
 
 def _table(rows, header) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -26,10 +45,33 @@ def _table(rows, header) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_series_count(option: str, n: int) -> None:
+    """ValueError unless ``n`` series of the study's grid fit in this machine's memory (a size of
+    10**12 would otherwise run until the allocator gives up). Sizes below 1 are left to the API,
+    whose message names the lower bound."""
+    from fhn_inverse import DEFAULT_GRID
+
+    per_series = _BYTES_PER_POINT * DEFAULT_GRID.size
+    memory = _physical_memory()
+    if memory is None or n <= memory // per_series:
+        return
+    raise ValueError(f"{option} must be in [1, {memory // per_series:,}] on this machine (each series takes "
+                     f"{per_series / 1e3:.0f} kB, the memory is {memory / 1e9:.1f} GB), got {n:,}")
+
+
 def _demo(args) -> int:
     import fhn_inverse as fi
     from fhn_inverse import experiments, plotting
 
+    _check_series_count("--train-size + --test-size", args.train_size + args.test_size)
     out = Path(args.out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -59,17 +101,17 @@ def _demo(args) -> int:
             results[regime] = rep
             rows.append([regime, f"{rep['median_ape_all']:.3f}", f"{rep['r2']['theta0']:.3f}",
                          f"{rep['r2']['theta1']:.3f}"])
-            plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{regime}, N = {len(pool)}").savefig(
-                out / f"predicted_vs_true_{regime.replace('/', '-')}.png", dpi=110)
-    plotting.loss_curves(histories, "Training loss").savefig(out / "loss_curves.png", dpi=110)
-    plotting.prior_samples(pool.theta, test.theta).savefig(out / "prior_samples.png", dpi=110)
-    plotting.series(test.t, test.u[:3], test.d[:3], "Test series: model u and noisy data d").savefig(
-        out / "series.png", dpi=110)
+            atomic_savefig(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{regime}, N = {len(pool)}"),
+                           out / f"predicted_vs_true_{regime.replace('/', '-')}.png", dpi=110)
+    atomic_savefig(plotting.loss_curves(histories, "Training loss"), out / "loss_curves.png", dpi=110)
+    atomic_savefig(plotting.prior_samples(pool.theta, test.theta), out / "prior_samples.png", dpi=110)
+    atomic_savefig(plotting.series(test.t, test.u[:3], test.d[:3], "Test series: model u and noisy data d"),
+                   out / "series.png", dpi=110)
     summary = {"train_size": len(pool), "test_size": len(test), "seed": args.seed, "epochs": args.epochs,
                "batch_size": args.batch_size, "lr": args.lr, "simulation_s": round(t_sim, 2),
                "training_s": round(fit_seconds, 2), "training_samples_per_s": round(n_samples / fit_seconds),
                "results": results}
-    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out / "results.json", json.dumps(summary, indent=2) + "\n")
     print(f"\nThe study's CNN, {len(pool):,} training series (10 % held out for restore-best) and "
           f"{len(test):,} test series, {args.epochs} epochs (trained in {fit_seconds:.1f} s, "
           f"{n_samples / fit_seconds:,.0f} samples/s):\n")
@@ -82,6 +124,8 @@ def _demo(args) -> int:
 def _simulate(args) -> int:
     import fhn_inverse as fi
 
+    _check_series_count("-n", args.n)
+    _output_file(args.output if args.output.endswith(".npz") else args.output + ".npz")
     noise = None if args.noise == "none" else fi.AR1Noise()
     data = fi.Dataset.generate(args.n, args.seed, noise=noise, start=args.start, n_threads=args.threads,
                                progress=not args.quiet)
@@ -93,6 +137,8 @@ def _simulate(args) -> int:
 def _train(args) -> int:
     import fhn_inverse as fi
 
+    _output_file(args.model)
+    _output_file(_sidecar(args.model))
     data = fi.Dataset.load(args.data)
     series = data.u if args.series == "clean" else data.d
     x = fi.features(series, args.features)
@@ -104,46 +150,108 @@ def _train(args) -> int:
     model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
               early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet)
     model.save(args.model)
-    meta = {"features": args.features, "targets": ["theta0", "theta1"] + (["sigma", "rho"] if args.joint else [])}
-    Path(str(args.model) + ".json").write_text(json.dumps(meta) + "\n")
+    # The sidecar names the model file's digest: should its own write fail (a full disk), the old
+    # sidecar no longer matches the new model and 'predict' says so instead of using it.
+    meta = {"features": args.features, "targets": ["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []),
+            "model_sha256": _file_sha256(args.model)}
+    atomic_write_text(_sidecar(args.model), json.dumps(meta) + "\n")
     print(model.summary())
     print(f"wrote {args.model}")
     return 0
 
 
+def _output_file(path) -> Path:
+    """``path`` as a file to write; ValueError if a folder is there."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the path of a file to write")
+    return path
+
+
+def _sidecar(model: Path) -> Path:
+    return Path(str(model) + ".json")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_sidecar(model: Path) -> dict:
+    """The feature kind and target names written by 'train' beside ``model`` (defaults without
+    one); ValueError naming the sidecar if it is not valid or belongs to another model file."""
+    from fhn_inverse.features import KINDS
+
+    path = _sidecar(model)
+    if not path.exists():
+        return {"features": "time", "targets": None}
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"model sidecar {path} is not valid JSON: {err}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"model sidecar {path} must hold a JSON object, got {type(meta).__name__}")
+    if meta.get("features") not in KINDS:
+        raise ValueError(f"model sidecar {path}: 'features' must be one of {KINDS}, got {meta.get('features')!r}")
+    targets = meta.get("targets")
+    if targets is not None and not (isinstance(targets, list) and all(isinstance(t, str) for t in targets)):
+        raise ValueError(f"model sidecar {path}: 'targets' must be a list of names or null, got {targets!r}")
+    digest = meta.get("model_sha256")  # sidecars written before it was added have none
+    if digest is not None and digest != _file_sha256(model):
+        raise ValueError(f"model sidecar {path} was written for another version of {model} "
+                         "(train again, or remove the sidecar)")
+    return {"features": meta["features"], "targets": targets}
+
+
 def _read_series(path: Path) -> np.ndarray:
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if path.suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=2)
+    """Series (N, L) or (L,) from a .npy, .csv or .npz file; ValueError naming the file if it is
+    not one of real, finite numbers (OSError if it cannot be read)."""
     if path.suffix == ".npz":
         import fhn_inverse as fi
 
         return fi.Dataset.load(path).d
-    raise ValueError(f"series file must be .npy, .csv or .npz, got {path.name}")
+    if path.suffix not in (".npy", ".csv"):
+        raise ValueError(f"series file must be .npy, .csv or .npz, got {path.name}")
+    try:
+        if path.suffix == ".npy":
+            series = np.load(path, allow_pickle=False)
+        else:
+            series = np.loadtxt(path, delimiter=",", ndmin=2)
+    except OSError:
+        raise
+    except Exception as err:  # noqa: BLE001 - whatever a hostile file makes the parser raise is the file's fault
+        raise ValueError(f"cannot read series file {path}: {type(err).__name__}: {err}") from None
+    return as_float_array(series, f"series in {path}", (1, 2))
 
 
 def _predict(args) -> int:
     import fhn_inverse as fi
 
+    out = _output_file(args.output) if args.output else None
     model = fi.InverseMap.load(args.model)
-    meta_path = Path(str(args.model) + ".json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"features": "time", "targets": None}
+    meta = _read_sidecar(args.model)
     series = np.atleast_2d(_read_series(Path(args.series)))
     pred = model.predict(fi.features(series, meta["features"]))
     names = meta["targets"] or [f"p{j}" for j in range(pred.shape[1])]
+    if len(names) != pred.shape[1]:
+        raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
+                         f"the model predicts {pred.shape[1]}")
     if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
         if pred.shape[1] < 2:
             raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
         fit = fi.fit_series(pred[None, :, :2], series, n_threads=args.threads)
         pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
         names = names[:pred.shape[1] - 1] + ["fit_mse"]
-    if args.output:
-        out = Path(args.output)
+    if out is not None:
         if out.suffix == ".npy":
-            np.save(out, pred)
+            with atomic_open(out, "wb") as f:
+                np.save(f, pred)
         else:
-            np.savetxt(out, pred, delimiter=",", header=",".join(names), comments="")
+            with atomic_open(out, "w", encoding="utf-8") as f:
+                np.savetxt(f, pred, delimiter=",", header=",".join(names), comments="")
         print(f"wrote {len(pred)} predictions to {out}")
     else:
         print(",".join(names))
@@ -270,33 +378,101 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _apply_config(parser, args, argv):
-    """Fill options not given on the command line from the TOML file in ``--config``."""
-    if getattr(args, "config", None) is None:
-        return args
+class _UserError(Exception):
+    """An error of the user's making found by the command line itself (a bad config file)."""
+
+
+def _read_config(path: Path) -> dict:
     try:
-        config = tomllib.loads(Path(args.config).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        parser.error(f"cannot read config {args.config}: {err}")
-    given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:]) if a.startswith("--")}
-    for key, value in config.items():
-        key = key.replace("-", "_")
-        if not hasattr(args, key) or key in ("func", "command", "config"):
-            parser.error(f"config {args.config}: unknown option {key!r} for '{args.command}'")
-        if key not in given:
-            setattr(args, key, value)
-    return args
+        with open(path, "rb") as f:
+            raw = f.read(_CONFIG_MAX_BYTES + 1)
+    except OSError as err:
+        raise _UserError(f"cannot read config {path}: {err}") from None
+    if len(raw) > _CONFIG_MAX_BYTES:
+        raise _UserError(f"config {path} is larger than {_CONFIG_MAX_BYTES:,} bytes: not a TOML option file")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise _UserError(f"config {path} is not valid TOML: {err}") from None
+
+
+def _config_value(action: argparse.Action, key: str, value, path: Path):
+    """``value`` from the config for ``action``, converted and checked as argparse would check the
+    same value on the command line: a flag takes only true or false; any other option a string or
+    number, put through the option's ``type`` and ``choices``."""
+    where = f"config {path}: {key}"
+    if action.nargs == 0:  # store_true flags
+        if not isinstance(value, bool):
+            raise _UserError(f"{where} is a flag: it must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _UserError(f"{where} must be a string or a number, got {value!r}")
+    token = value if isinstance(value, str) else str(value)  # the option as typed: 1.5 is not an int
+    if action.type is not None:
+        try:
+            converted = action.type(token)
+        except (TypeError, ValueError, argparse.ArgumentTypeError):
+            name = getattr(action.type, "__name__", repr(action.type))
+            raise _UserError(f"{where}: invalid {name} value: {value!r}") from None
+    else:
+        converted = token
+    if action.choices is not None and converted not in action.choices:
+        choices = ", ".join(map(repr, action.choices))
+        raise _UserError(f"{where}: invalid choice: {converted!r} (choose from {choices})")
+    return converted
+
+
+def _config_defaults(sub: argparse.ArgumentParser, path: Path) -> dict:
+    """The options of the TOML file ``path`` for the command ``sub``, checked and converted."""
+    # argparse has no public list of a parser's actions; ``_actions`` has been stable since 2.7.
+    actions = {a.dest: a for a in sub._actions if a.dest not in ("help", "config")}
+    defaults = {}
+    for key, value in _read_config(path).items():
+        action = actions.get(key.replace("-", "_"))
+        if action is None:
+            raise _UserError(f"config {path}: unknown option {key!r} for '{sub.prog.split()[-1]}'")
+        if not action.option_strings:
+            raise _UserError(f"config {path}: {key!r} is a positional argument: give it on the command line")
+        defaults[action.dest] = _config_value(action, key, value, path)
+    return defaults
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    raise LookupError(command)
+
+
+def _fail(prog: str, message: str) -> NoReturn:
+    """Exit with status 2 and one line on stderr, argparse's form: ``prog: error: message``."""
+    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def main(argv=None) -> int:
+    import fhn_inverse as fi
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    args = _apply_config(parser, args, argv)
+    sub = _subparser(parser, args.command)
+    if getattr(args, "config", None) is not None:
+        # The config's values become the command's defaults; parsing again lets every option
+        # given on the command line win, whatever its spelling.
+        try:
+            sub.set_defaults(**_config_defaults(sub, args.config))
+        except _UserError as err:
+            _fail(sub.prog, str(err))
+        args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        parser.error(str(err))
-    return 2
+    except KeyboardInterrupt:
+        print(f"{sub.prog}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except MemoryError as err:
+        _fail(sub.prog, f"out of memory{': ' + str(err) if str(err) else ''}")
+    except (ValueError, TypeError, OSError, fi.SimulationError) as err:
+        _fail(sub.prog, str(err) or type(err).__name__)
 
 
 if __name__ == "__main__":

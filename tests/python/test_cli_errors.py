@@ -1,0 +1,236 @@
+"""The command line's user errors: one line on stderr, exit status 2, no traceback, no lost file;
+config values checked like command-line values."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse import cli
+
+
+def fails(argv, capsys, status=2):
+    """Run the command line, expecting it to exit with ``status``; its stderr (one line)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert info.value.code == status, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A data set, a dense map trained on it for one epoch and the map's sidecar."""
+    root = tmp_path_factory.mktemp("cli")
+    data, model = root / "data.npz", root / "map.safetensors"
+    fi.Dataset.generate(64, 0, noise=fi.AR1Noise(), progress=False).save(data)
+    assert cli.main(["train", str(data), str(model), "--arch", "dense", "--epochs", "1", "--quiet"]) == 0
+    return data, model
+
+
+# -------------------------------------------------------------------------------- sizes, memory
+def test_huge_size_is_a_one_line_error_in_a_real_process(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "fhn_inverse", "simulate", str(tmp_path / "x.npz"),
+                          "-n", "1000000000000"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.startswith("fhn-inverse simulate: error: -n must be in [1, ")
+    assert run.stderr.count("\n") == 1 and "1,000,000,000,000" in run.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_demo_sizes_are_checked_before_anything_runs(tmp_path, capsys):
+    err = fails(["demo", "--out", tmp_path / "demo", "--train-size", "10", "--test-size", 10**12], capsys)
+    assert "--train-size + --test-size must be in [1, " in err
+    assert not (tmp_path / "demo").exists()
+
+
+def test_memory_error_and_ctrl_c(tmp_path, capsys, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.3 TiB")
+
+    monkeypatch.setattr(fi.Dataset, "generate", out_of_memory)
+    err = fails(["simulate", tmp_path / "x.npz", "-n", "10"], capsys)
+    assert err == "fhn-inverse simulate: error: out of memory: Unable to allocate 7.3 TiB\n"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fi.Dataset, "generate", interrupted)
+    assert fails(["simulate", tmp_path / "x.npz", "-n", "10"], capsys, status=130) == \
+        "fhn-inverse simulate: interrupted\n"
+
+
+# ----------------------------------------------------------------------------- I/O failures
+def test_full_disk_keeps_the_old_model_and_sidecar(trained, tmp_path, capsys, monkeypatch):
+    data, model = trained
+    target = tmp_path / "map.safetensors"
+    assert cli.main(["train", str(data), str(target), "--arch", "dense", "--epochs", "1", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    capsys.readouterr()
+    err = fails(["train", data, target, "--arch", "dense", "--epochs", "2", "--seed", "1", "--quiet"], capsys)
+    assert "No space left on device" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # whole, and no temporaries
+
+
+def test_read_only_folder(trained, tmp_path, capsys, monkeypatch):
+    data, model = trained
+    denied = tmp_path / "read-only"
+    denied.mkdir()
+    real_open = os.open
+
+    def open_(path, *args, **kwargs):  # as a folder without write permission answers (even to root)
+        if str(path).startswith(str(denied)):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    series = tmp_path / "series.npy"
+    np.save(series, fi.Dataset.load(data).d[:3])
+    err = fails(["predict", model, series, "-o", denied / "pred.csv"], capsys)
+    assert err.startswith("fhn-inverse predict: error: [Errno 13] Permission denied")
+    assert list(denied.iterdir()) == []
+
+
+def test_a_folder_where_a_file_is_expected(trained, tmp_path, capsys):
+    data, model = trained
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (tmp_path / "folder.npz").mkdir()
+    assert "is a folder" in fails(["simulate", tmp_path / "folder.npz", "-n", "2"], capsys)
+    assert "is a folder" in fails(["train", data, folder, "--epochs", "1"], capsys)
+    assert "is a folder" in fails(["predict", model, data, "-o", folder], capsys)
+    assert "series file must be .npy, .csv or .npz" in fails(["predict", model, folder], capsys)
+    assert str(folder) in fails(["train", folder, tmp_path / "m.safetensors"], capsys)
+    assert "cannot read config" in fails(["simulate", tmp_path / "x.npz", "--config", folder], capsys)
+
+
+# --------------------------------------------------------------------------- hostile files
+@pytest.mark.parametrize("name, content, match", [
+    ("random.npy", os.urandom(200), "cannot read series file"),
+    ("pickled.npy", None, "cannot read series file"),
+    ("complex.npy", np.ones((2, 1000), dtype=complex), "must be a real numeric array"),
+    ("cube.npy", np.ones((2, 3, 4)), "must have 1 or 2 dimensions"),
+    ("nan.csv", b"1,2,nan\n", "must be finite"),
+    ("words.csv", b"theta0,theta1\nx,y\n", "cannot read series file"),
+    ("binary.csv", bytes(range(256)), "cannot read series file"),
+    ("random.npz", os.urandom(300), "random.npz"),
+])
+def test_hostile_series_files(trained, tmp_path, capsys, name, content, match):
+    _, model = trained
+    path = tmp_path / name
+    if content is None:
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.save(path, content)
+    err = fails(["predict", model, path], capsys)
+    assert match in err
+    if "series" in match:
+        assert name in err
+
+
+def test_hostile_model_file(trained, tmp_path, capsys):
+    data, _ = trained
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(os.urandom(500))
+    assert "bad.safetensors" in fails(["predict", bad, data], capsys)
+
+
+@pytest.mark.parametrize("sidecar, match", [
+    ('{"targets": ["theta0", "theta1"]}', "'features' must be one of"),
+    ('{"features": "wavelet", "targets": null}', "'features' must be one of"),
+    ("[1, 2]", "must hold a JSON object"),
+    ('{"features": "time", "targets": "theta0"}', "'targets' must be a list"),
+    ('{"features": "time", "targets": ["a", "b", "c"]}', "names 3 targets, the model predicts 2"),
+    ("[" * 100_000, "not valid JSON"),
+    ('{"features": "time", "targets": null, "model_sha256": "00"}', "written for another version"),
+    (b"\xff\xfe\x00binary", "not valid JSON"),
+])
+def test_invalid_sidecar(trained, tmp_path, capsys, sidecar, match):
+    data, model = trained
+    copy = tmp_path / "map.safetensors"
+    copy.write_bytes(model.read_bytes())
+    side = tmp_path / "map.safetensors.json"
+    side.write_bytes(sidecar if isinstance(sidecar, bytes) else sidecar.encode())
+    err = fails(["predict", copy, data], capsys)
+    assert match in err and str(side) in err
+
+
+def test_sidecar_records_its_model(trained, capsys):
+    data, model = trained
+    meta = json.loads((model.parent / (model.name + ".json")).read_text())
+    assert meta["features"] == "time" and len(meta["model_sha256"]) == 64
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(data)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "theta0,theta1"
+
+
+# ------------------------------------------------------------------------------- configs
+@pytest.mark.parametrize("toml, match", [
+    ('arch = "transformer"\n', "arch: invalid choice: 'transformer' (choose from 'cnn', 'dense')"),
+    ('epochs = "ten"\n', "epochs: invalid int value: 'ten'"),
+    ("epochs = 1.5\n", "epochs: invalid int value: 1.5"),
+    ("epochs = true\n", "epochs must be a string or a number"),
+    ("lr = [0.1]\n", "lr must be a string or a number"),
+    ("lr = 'fast'\n", "lr: invalid float value: 'fast'"),
+    ("joint = 1\n", "joint is a flag: it must be true or false"),
+    ("quiet = 'yes'\n", "quiet is a flag"),
+    ("[train]\nepochs = 3\n", "unknown option 'train'"),
+    ("colour = 'blue'\n", "unknown option 'colour' for 'train'"),
+    ("config = 'other.toml'\n", "unknown option 'config'"),
+    ("model = 'other.safetensors'\n", "'model' is a positional argument"),
+    ("epochs = \n", "is not valid TOML"),
+])
+def test_config_values_are_checked_like_command_line_values(trained, tmp_path, capsys, toml, match):
+    data, _ = trained
+    config = tmp_path / "run.toml"
+    config.write_text(toml)
+    err = fails(["train", data, tmp_path / "m.safetensors", "--config", config], capsys)
+    assert err.startswith(f"fhn-inverse train: error: config {config}") and match in err
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_binary_and_oversized_configs(tmp_path, capsys):
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(256)))
+    assert "is not valid TOML" in fails(["simulate", tmp_path / "x.npz", "--config", binary], capsys)
+    big = tmp_path / "big.toml"
+    big.write_text("# comment\n" * 200_000)
+    assert "larger than 1,048,576 bytes" in fails(["simulate", tmp_path / "x.npz", "--config", big], capsys)
+    assert "cannot read config" in fails(["simulate", tmp_path / "x.npz", "--config", tmp_path / "none"], capsys)
+
+
+def test_command_line_wins_over_config_in_every_spelling(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('n = 7\nnoise = "none"\nquiet = true\nseed = "3"\n')
+    out = tmp_path / "x.npz"
+    assert cli.main(["simulate", str(out), "-n", "5", "--config", str(config)]) == 0
+    data = fi.Dataset.load(out)
+    assert len(data) == 5 and data.seed == 3 and data.config["noise"] is None
+    assert cli.main(["simulate", str(out), "--config", str(config), "--noise=ar1"]) == 0
+    data = fi.Dataset.load(out)
+    assert len(data) == 7 and data.config["noise"] is not None
+    assert "simulate" not in capsys.readouterr().err  # quiet from the config: no progress bar
+
+
+def test_config_keys_with_dashes(trained, tmp_path):
+    data, _ = trained
+    config = tmp_path / "run.toml"
+    config.write_text('batch-size = 16\nepochs = 2\narch = "dense"\nquiet = true\n')
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", str(data), str(model), "--config", str(config), "--epochs", "1"]) == 0
+    training = fi.InverseMap.load(model)._training
+    assert training["batch_size"] == 16 and training["epochs"] == 1
