@@ -9,9 +9,11 @@ The study's split: nested training sets N ∈ {500, 1000, 4000, 8000} (the first
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _core, __version__
+from ._io import atomic_savez
 from ._validation import as_int, as_seed
 from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,
                          simulator_options)
@@ -26,6 +29,9 @@ from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prio
 TRAIN_SIZES = (500, 1000, 4000, 8000)
 TEST_SIZE = 2000
 _ARRAYS = ("t", "theta", "u", "d", "noise", "index")
+_NDIM = {"t": 1, "theta": 2, "u": 2, "d": 2, "noise": 2, "index": 1}
+_MAX_EXPANSION = 64  # uncompressed bytes per file byte a data set may declare (real data: about 1–3)
+_EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 
 
 @dataclass
@@ -58,9 +64,14 @@ class Dataset:
         return self.u.shape[0]
 
     def __getitem__(self, key) -> "Dataset":
-        """Rows selected by a slice, an index array or a boolean mask."""
-        if isinstance(key, (int, np.integer)):
-            key = slice(int(key), int(key) + 1 if int(key) != -1 else None)
+        """Rows selected by a slice, an index array or a boolean mask; an integer selects one row
+        (IndexError outside [-N, N))."""
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            n = len(self)
+            if not -n <= int(key) < n:
+                raise IndexError(f"index {int(key)} is out of range for a Dataset of {n} samples")
+            i = int(key) % n
+            key = slice(i, i + 1)
         return Dataset(self.t, self.theta[key], self.u[key], self.d[key], self.noise[key],
                        self.index[key], self.seed, self.config)
 
@@ -111,38 +122,102 @@ class Dataset:
         return cls(grid, theta, u, d, params, np.arange(start, start + n, dtype=np.int64), seed, config)
 
     def save(self, path) -> Path:
-        """Write a ``.npz`` file atomically (a temporary file beside it, then a rename)."""
+        """Write a compressed ``.npz`` file atomically (a temporary file beside it, then a rename);
+        ".npz" is appended to a path without it."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **{name: getattr(self, name) for name in _ARRAYS},
-                         seed=np.uint64(self.seed), config=np.array(json.dumps(self.config)))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_savez(path, compressed=True, **{name: getattr(self, name) for name in _ARRAYS},
+                     seed=np.uint64(self.seed), config=np.array(json.dumps(self.config)))
         return path
 
     @classmethod
     def load(cls, path) -> "Dataset":
-        """Read a file written by :meth:`save`; ValueError if it is not one."""
+        """Read a file written by :meth:`save`. Any file that is not a valid data set — a broken
+        or hostile archive, arrays of the wrong kind, shape or values, more uncompressed data than
+        ``_MAX_EXPANSION`` times the file's size — raises ValueError naming the file."""
         path = Path(path)
         try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-                missing = [k for k in (*_ARRAYS, "seed", "config") if k not in z.files]
+            return cls._load(path)
+        except ValueError as err:
+            if str(path) in str(err):
+                raise
+            raise ValueError(f"cannot read data set {path}: {err}") from None
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error, RecursionError, OverflowError, MemoryError,
+                RuntimeError, AttributeError, IndexError, KeyError, TypeError, NotImplementedError,
+                UnicodeError, struct.error) as err:
+            raise ValueError(f"cannot read data set {path}: {type(err).__name__}: {err}") from None
+
+    @classmethod
+    def _load(cls, path: Path) -> "Dataset":
+        with open(path, "rb") as fh:
+            file_size = os.fstat(fh.fileno()).st_size
+            with zipfile.ZipFile(fh) as archive:
+                members = {info.filename: info for info in archive.infolist()}
+                missing = [k for k in (*_ARRAYS, "seed", "config") if f"{k}.npy" not in members]
                 if missing:
                     raise ValueError(f"{path} is not a fhn_inverse data set: missing {missing}")
-                arrays = {k: z[k] for k in _ARRAYS}
-                seed, config = int(z["seed"]), json.loads(str(z["config"]))
-        except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as err:
-            raise ValueError(f"cannot read data set {path}: {err}") from err
-        return cls(**arrays, seed=seed, config=config)
+                wanted = [members[f"{k}.npy"] for k in (*_ARRAYS, "seed", "config")]
+                declared = sum(info.file_size for info in wanted)
+                allowed = _MAX_EXPANSION * file_size + _EXPANSION_ALLOWANCE
+                if declared > allowed:
+                    raise ValueError(f"{path}: the archive declares {declared} bytes of arrays, more than "
+                                     f"{_MAX_EXPANSION} × its {file_size} bytes (+{_EXPANSION_ALLOWANCE}); not a data set")
+                raw = {info.filename[:-4]: _read_member(archive, info, path) for info in wanted}
+        arrays = {}
+        for name in _ARRAYS:
+            arr = raw[name]
+            if arr.dtype.kind not in "fiu" or arr.dtype.names is not None:
+                raise ValueError(f"{path}: array {name} must be real numeric, got dtype {arr.dtype}")
+            if arr.ndim != _NDIM[name]:
+                raise ValueError(f"{path}: array {name} must have {_NDIM[name]} dimensions, got shape {arr.shape}")
+            if name == "index":
+                if arr.dtype.kind == "f" or (arr.size and arr.min() < 0):
+                    raise ValueError(f"{path}: index must hold integers >= 0")
+                arrays[name] = arr.astype(np.int64)
+                continue
+            arr = arr.astype(np.float64, copy=False)
+            if not np.isfinite(arr).all():
+                bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+                raise ValueError(f"{path}: array {name} must be finite, got {arr[bad]} at index {bad}")
+            arrays[name] = arr
+        if arrays["t"].size and not (np.diff(arrays["t"]) > 0).all():
+            raise ValueError(f"{path}: the time grid t must be strictly increasing")
+        seed = raw["seed"]
+        if seed.shape != () or seed.dtype.kind not in "iu" or not 0 <= int(seed) < 2**64:
+            raise ValueError(f"{path}: seed must be an integer in [0, 2**64), got {seed!r}")
+        config = raw["config"]
+        if config.shape != () or config.dtype.kind != "U":
+            raise ValueError(f"{path}: config must be a JSON string, got dtype {config.dtype} shape {config.shape}")
+        config = json.loads(str(config))
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: config must be a JSON object, got {type(config).__name__}")
+        try:
+            return cls(**arrays, seed=int(seed), config=config)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+    """One .npy member; its header's shape and dtype are checked against the member's declared
+    size before anything is allocated (the archive's sizes bound what zipfile decompresses)."""
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"{path}: {info.filename} has .npy format version {version}, expected 1.0 or 2.0")
+        if dtype.hasobject:
+            raise ValueError(f"{path}: {info.filename} holds Python objects")
+        count = math.prod(shape)
+        if count * dtype.itemsize > info.file_size:
+            raise ValueError(f"{path}: {info.filename} declares shape {shape} of {dtype}, more than its "
+                             f"{info.file_size} bytes")
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
 
 
 def study_data(seed: int = 0, *, noise=None, train_size: int = max(TRAIN_SIZES),

@@ -58,7 +58,7 @@ def test_failed_save_leaves_no_file(small, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", boom)
+    monkeypatch.setattr(np, "savez_compressed", boom)
     with pytest.raises(OSError, match="disk full"):
         small.save(tmp_path / "data.npz")
     assert list(tmp_path.iterdir()) == []

@@ -342,3 +342,157 @@ def test_ensemble_like_has_a_bounded_size():
     assert len(fi.Ensemble.like(m, 1000)) == 1000
     with pytest.raises(ValueError, match=r"members must be in \[1, 1000\], got 1000000000000"):
         fi.Ensemble.like(m, 10**12)
+
+
+# ------------------------------------------------------------------------------------- data sets
+def tiny_dataset(n=5, length=20, seed=3):
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(n, length))
+    return fi.Dataset(np.linspace(0.0, 1.0, length), rng.random((n, 2)), u, u + 0.1, np.full((n, 2), 0.5),
+                      np.arange(10, 10 + n), seed, {"noise": None, "start": 10})
+
+
+def savez(path, **overrides):
+    """A data-set archive with some arrays replaced (None: left out)."""
+    data = tiny_dataset()
+    arrays = {name: getattr(data, name) for name in ("t", "theta", "u", "d", "noise", "index")}
+    arrays.update(seed=np.uint64(data.seed), config=np.array(json.dumps(data.config)))
+    arrays.update(overrides)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return path
+
+
+def npy_bytes(header_shape, dtype="<f8", payload=b""):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": header_shape})
+    return buf.getvalue() + payload
+
+
+def test_dataset_save_is_compressed_atomic_and_round_trips(tmp_path):
+    data = tiny_dataset()
+    path = data.save(tmp_path / "data")
+    assert path.name == "data.npz" and [p.name for p in tmp_path.iterdir()] == ["data.npz"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~current_umask()  # mkstemp gave 0600
+    with zipfile.ZipFile(path) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    loaded = fi.Dataset.load(path)
+    for name in ("t", "theta", "u", "d", "noise", "index"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(data, name))
+    assert loaded.seed == data.seed and loaded.config == data.config
+    old = savez(tmp_path / "old.npz")  # uncompressed files (written before) still load
+    np.testing.assert_array_equal(fi.Dataset.load(old).u, data.u)
+
+
+def test_dataset_save_on_a_full_disk_keeps_the_previous_file(tmp_path, full_disk):
+    path = tmp_path / "data.npz"
+    path.write_bytes(b"previous")
+    with pytest.raises(OSError):
+        tiny_dataset().save(path)
+    assert path.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["data.npz"]
+
+
+def test_hostile_dataset_files_raise_value_error_naming_the_file(tmp_path):
+    data = tiny_dataset()
+    nan_u, inf_theta = data.u.copy(), data.theta.copy()
+    nan_u[2, 3], inf_theta[0, 1] = np.nan, np.inf
+    structured = np.zeros(5, dtype=[("a", "f8"), ("b", "i4")])
+    cases = {
+        "NaN in u": dict(u=nan_u),
+        "inf in theta": dict(theta=inf_theta),
+        "strings": dict(u=np.array([["a"] * 20] * 5)),
+        "bytes": dict(d=np.zeros((5, 20), dtype="S3")),
+        "complex": dict(u=data.u.astype(np.complex128)),
+        "structured": dict(index=structured),
+        "object": dict(theta=np.array([[None, 1]] * 5, dtype=object)),
+        "bool": dict(noise=np.ones((5, 2), dtype=bool)),
+        "float index": dict(index=np.arange(5.0)),
+        "negative index": dict(index=np.arange(-5, 0)),
+        "decreasing grid": dict(t=np.linspace(1.0, 0.0, 20)),
+        "repeated time": dict(t=np.r_[0.0, np.linspace(0.0, 1.0, 19)]),
+        "negative seed": dict(seed=np.int64(-1)),
+        "float seed": dict(seed=np.float64(1e30)),
+        "seed array": dict(seed=np.arange(3)),
+        "config list": dict(config=np.array(json.dumps([1, 2]))),
+        "config not json": dict(config=np.array("{")),
+        "config number": dict(config=np.float64(3.0)),
+        "config nested": dict(config=np.array("[" * 100000 + "]" * 100000)),
+        "u one-dimensional": dict(u=data.u.ravel()),
+        "theta scalar": dict(theta=np.float64(1.0)),
+        "d shorter": dict(d=data.d[:4]),
+        "t longer": dict(t=np.linspace(0, 1, 21)),
+        "missing u": dict(u=None),
+    }
+    path = tmp_path / "bad.npz"
+    for name, overrides in cases.items():
+        savez(path, **overrides)
+        with pytest.raises(ValueError, match="bad.npz"):
+            fi.Dataset.load(path)
+    raw_cases = {
+        "empty": b"",
+        "not a zip": b"\x93NUMPY garbage",
+        "zip header only": b"PK\x03\x04garbage",
+        "a directory": None,
+    }
+    for name, raw in raw_cases.items():
+        target = tmp_path / "dir.npz" if raw is None else path
+        if raw is None:
+            target.mkdir()
+        else:
+            target.write_bytes(raw)
+        with pytest.raises(ValueError, match=target.name):
+            fi.Dataset.load(target)
+
+
+def test_dataset_member_declaring_a_huge_shape_is_refused_before_allocation(tmp_path):
+    path = savez(tmp_path / "bad.npz", u=None)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("u.npy", npy_bytes((10**6, 10**6), payload=b"\0" * 64))
+    with pytest.raises(ValueError, match=r"declares shape \(1000000, 1000000\)"):
+        fi.Dataset.load(path)
+
+
+def test_dataset_size_guard_refuses_a_compression_bomb(tmp_path, monkeypatch):
+    from fhn_inverse import dataset
+
+    monkeypatch.setattr(dataset, "_EXPANSION_ALLOWANCE", 0)  # scale the 4.9 GB reproducer down to 4 MB
+    path = savez(tmp_path / "bomb.npz", u=np.zeros((5, 100_000)), d=np.zeros((5, 100_000)),
+                 t=np.arange(100_000.0))
+    with zipfile.ZipFile(path) as z:
+        declared = sum(i.file_size for i in z.infolist())
+    bomb = tmp_path / "bomb_compressed.npz"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    assert declared > 64 * bomb.stat().st_size
+    with pytest.raises(ValueError, match=r"bomb_compressed.npz: the archive declares \d+ bytes of arrays"):
+        fi.Dataset.load(bomb)
+    monkeypatch.undo()
+    assert len(fi.Dataset.load(bomb)) == 5  # the same file within the default allowance
+
+
+def test_bit_flipped_dataset_files_raise_or_load_unchanged(tmp_path):
+    data = tiny_dataset()
+    good = data.save(tmp_path / "data.npz").read_bytes()
+    rng = np.random.default_rng(1)
+    bad = tmp_path / "bad.npz"
+    for pos in rng.integers(0, len(good), 300):
+        flipped = bytearray(good)
+        flipped[pos] ^= 1 << int(rng.integers(8))
+        bad.write_bytes(bytes(flipped))
+        try:
+            loaded = fi.Dataset.load(bad)
+        except ValueError as e:
+            assert "bad.npz" in str(e)
+            continue
+        for name in ("t", "theta", "u", "d", "noise", "index"):  # the CRC guards the contents
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(data, name))
+        assert loaded.seed == data.seed and loaded.config == data.config
+
+
+def test_dataset_integer_index_out_of_range_raises_index_error():
+    data = tiny_dataset()
+    assert data[-1].index.tolist() == [14] and data[np.int64(2)].index.tolist() == [12]
+    assert data[-5].index.tolist() == [10]
+    for key in (10**9, 5, -6, -10**9):
+        with pytest.raises(IndexError, match=f"index {key} is out of range for a Dataset of 5 samples"):
+            data[key]
