@@ -228,6 +228,62 @@ def test_model_file_still_opens_with_safetensors(tmp_path):
     assert set(tensors) == {name for name, _, _ in m.network.param_tensors()}
 
 
+def test_hostile_model_files_raise_value_error_naming_the_file(tmp_path):
+    m, _ = small_map()
+    m.save(tmp_path / "m.safetensors")
+    header, tail = split((tmp_path / "m.safetensors").read_bytes())
+    meta = header["__metadata__"]
+    for key in ("checksum_sha256", "header_sha256"):  # as an attacker would: no checksums to stop at
+        del meta[key]
+    arch = json.loads(meta["architecture"])
+    first = next(k for k in header if k != "__metadata__")
+    raw_header = lambda raw: len(raw).to_bytes(8, "little") + raw  # noqa: E731
+    with_arch = lambda **kw: join(dict(header, __metadata__=dict(meta, architecture=json.dumps(dict(arch, **kw)))),  # noqa: E731
+                                  tail)
+    with_meta = lambda **kw: join(dict(header, __metadata__=dict(meta, **kw)), tail)  # noqa: E731
+    with_tensor = lambda **kw: join(dict(header, **{first: dict(header[first], **kw)}), tail)  # noqa: E731
+    cases = {
+        "deeply nested header (RecursionError)": raw_header(b"[" * 100000 + b"]" * 100000),
+        "deeply nested architecture": with_meta(architecture="[" * 100000 + "]" * 100000),
+        "units 2**64 (pybind11 cast error)": with_arch(layers=[{"kind": "dense", "units": 2**64}, "swish"]),
+        "input_shape 2**64": with_arch(input_shape=[2**64]),
+        "n_targets 2**64": with_arch(n_targets=2**64),
+        "units -1": with_arch(layers=[{"kind": "dense", "units": -1}]),
+        "units a string": with_arch(layers=[{"kind": "dense", "units": "8"}]),
+        "layers a dict": with_arch(layers={"kind": "dense"}),
+        "layers an int": with_arch(layers=5),
+        "layer a list": with_arch(layers=[[1]]),
+        "input_shape a string": with_arch(input_shape="ab"),
+        "input_shape an int (TypeError)": with_arch(input_shape=20),
+        "seed 2**64": with_arch(seed=2**64),
+        "output_activation an int": with_arch(output_activation=5),
+        "architecture a list": with_meta(architecture="[]"),
+        "architecture not a string (TypeError)": with_meta(architecture=5),
+        "scaling of strings": with_meta(scaling=json.dumps({"kind": "minmax", "offset": ["a"], "scale": [1]})),
+        "scaling of dicts": with_meta(scaling=json.dumps({"kind": "minmax", "offset": {"a": 1}, "scale": {"a": 1}})),
+        "scaling NaN": with_meta(scaling='{"kind": "minmax", "offset": [NaN, 0], "scale": [1, 1]}'),
+        "input scaling a list": with_meta(input_scaling="[]"),
+        "tensor entry an int": join(dict(header, **{first: 5}), tail),
+        "offsets booleans": with_tensor(data_offsets=[False, True]),
+        "offsets floats": with_tensor(data_offsets=[0.0, 4.0]),
+        "shape a string": with_tensor(shape="ab"),
+        "header null": raw_header(b"null"),
+        "header 1e999": raw_header(b"1e999"),
+        "metadata a list": join(dict(header, __metadata__=[1]), tail),
+        "checksum a list": with_meta(checksum_sha256=[1]),
+        "header checksum an object": with_meta(header_sha256={"a": 1}),
+    }
+    bad = tmp_path / "bad.safetensors"
+    for name, data in cases.items():
+        bad.write_bytes(data)
+        with pytest.raises(ValueError, match=str(bad)):
+            fi.InverseMap.load(bad)
+    with pytest.raises(OSError):  # I/O problems stay OSError (and name the file)
+        fi.InverseMap.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match="missing.safetensors"):
+        fi.InverseMap.load(tmp_path / "missing.safetensors")
+
+
 # ------------------------------------------------------------------------------------- ensembles
 @pytest.fixture(scope="module")
 def two_ensembles():
