@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import metrics, plotting
+from ._io import atomic_savefig, atomic_write_text
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data
 from .ensemble import Ensemble
 from ._validation import as_int
@@ -87,7 +86,7 @@ class Run:
 
     def figure(self, fig, name: str) -> Path:
         path = self.path / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        atomic_savefig(fig, path, dpi=110)
         return path
 
     def model(self, model: InverseMap | Ensemble, name: str) -> Path:
@@ -101,11 +100,7 @@ class Run:
         config = asdict(setup) if is_dataclass(setup) else setup
         payload = {"experiment": self.name, "setup": _jsonable(config), "results": _jsonable(results),
                    "elapsed_s": round(time.perf_counter() - self.started, 2)}
-        fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=self.path)
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, self.path / "results.json")
+        atomic_write_text(self.path / "results.json", json.dumps(payload, indent=2) + "\n")
         return payload
 
 

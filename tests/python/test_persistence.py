@@ -552,3 +552,26 @@ def test_dataset_integer_index_out_of_range_raises_index_error():
     for key in (10**9, 5, -6, -10**9):
         with pytest.raises(IndexError, match=f"index {key} is out of range for a Dataset of 5 samples"):
             data[key]
+
+
+# ------------------------------------------------------------------------------- run folders
+def test_run_folder_files_are_atomic_with_umask_modes(tmp_path):
+    from fhn_inverse import experiments
+
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = experiments.Run(tmp_path, "check")
+    stale = tmp_path / ".results.json.999999999.0badf00d.tmp"  # left by a killed run
+    stale.write_text("{")
+    payload = run.write({"a": 1}, {"b": 2})
+    assert json.loads((tmp_path / "results.json").read_text()) == payload
+    fig = plt.figure()
+    path = run.figure(fig, "plot")
+    plt.close(fig)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    mode = 0o666 & ~current_umask()
+    assert stat.S_IMODE((tmp_path / "results.json").stat().st_mode) == mode  # mkstemp gave 0600
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "plot.png", "results.json"]
