@@ -22,6 +22,10 @@ def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_t
     ``packed`` (default): L reals ``[Re X_0 … Re X_⌊L/2⌋, Im X_1 … Im X_⌈L/2⌉−1]`` — lossless
     (the imaginary parts left out are zero for a real series) and as long as the series.
     ``magnitude``: the ⌊L/2⌋+1 values ``|X_k|``.
+
+    A coefficient can reach Σ|x_l| ≤ L·max|x| before normalisation, so series with
+    max|x| ≥ 1.8e308 / L (float64's largest value over L) may overflow; a non-finite spectrum
+    raises ValueError naming the first such row rather than returning inf or NaN.
     """
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
@@ -31,6 +35,12 @@ def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_t
     x2 = x.reshape(1, -1) if x.ndim == 1 else x
     out = _core.fourier_features(x2, getattr(_core.Representation, representation),
                                  getattr(_core.Norm, norm), as_int(n_threads, "n_threads", 0))
+    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+    if bad.size:
+        L = x2.shape[1]
+        raise ValueError(f"the spectrum of {bad.size} series of x overflows float64 (first: row {bad[0]}, "
+                         f"max |x| = {np.abs(x2[bad[0]]).max():.3g}); series of length {L} must keep "
+                         f"max |x| below {np.finfo(np.float64).max / L:.3g}")
     return out[0] if x.ndim == 1 else out
 
 

@@ -456,14 +456,25 @@ class InverseMap:
     # -- inference
     def predict(self, X, *, n_threads: int = 0) -> np.ndarray:
         """Parameters (N, D) for X (N, L) or (N, C, L), in the units of the training labels.
-        With loss 'gaussian_nll' these are the predicted means."""
+        With loss 'gaussian_nll' these are the predicted means.
+
+        ValueError, naming the rows, where the result is not finite: the network computes in
+        float32, and inputs far outside the training data's range (1e38, say), or a map whose
+        weights are absurdly large, overflow it."""
         self._require_built()
         x = self._prepare_x(X)
-        if self._input_scaling is not None:
-            x = self._input_scaling.transform(x)
-        out = self._net.predict(x, as_int(n_threads, "n_threads", 0))
+        scaled = self._input_scaling.transform(x) if self._input_scaling is not None else x
+        out = self._net.predict(scaled, as_int(n_threads, "n_threads", 0))
         out = out[:, : self._n_targets]
-        return self._scaling.inverse(out) if self._scaling is not None else out.astype(np.float64)
+        out = self._scaling.inverse(out) if self._scaling is not None else out.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        if bad.size:
+            rows = ", ".join(map(str, bad[:5])) + (f" and {bad.size - 5} more" if bad.size > 5 else "")
+            raise ValueError(
+                f"the map's output is not finite for {bad.size} of {len(out)} rows of X (rows {rows}): their "
+                f"inputs (largest |value| {float(np.abs(x[bad]).max()):.3g}) are outside what the map can "
+                "evaluate in float32, or its weights overflow")
+        return out
 
     def summary(self) -> str:
         """Layer table: kind, output shape, parameters; and the total."""
