@@ -16,7 +16,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_savez", "atomic_savefig"]
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_savez", "atomic_savefig",
+           "remove_stale_temporaries"]
 
 
 def _umask() -> int:
@@ -43,21 +44,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove ``.{name}.{pid}.{random}.tmp`` files of ``path`` whose process is gone."""
-    prefix = f".{path.name}."
+def remove_stale_temporaries(folder: str | os.PathLike, target: str, *, prefix: bool = False) -> None:
+    """Remove the temporaries ``.{target}.{pid}.{random}.tmp`` in ``folder`` whose writing
+    process is gone: of ``target`` itself, or with ``prefix`` of every name starting with it."""
     try:
-        entries = list(os.scandir(path.parent))
+        entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
+        parts = entry.name[:-len(".tmp")].rsplit(".", 2) if entry.name.endswith(".tmp") else []
+        if len(parts) != 3 or not parts[1].isdigit():
             continue
-        middle = name[len(prefix):-len(".tmp")].split(".")
-        if len(middle) != 2 or not middle[0].isdigit():
+        name = parts[0][1:] if parts[0].startswith(".") else None
+        if name is None or not (name.startswith(target) if prefix else name == target):
             continue
-        if _pid_alive(int(middle[0])):
+        if _pid_alive(int(parts[1])):
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
@@ -87,7 +88,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
         raise ValueError(f"atomic_open mode must be 'w', 'wt' or 'wb', got {mode!r}")
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    _remove_stale_temporaries(path)
+    remove_stale_temporaries(folder, path.name)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
         tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._io import atomic_write_text
+from ._io import atomic_write_text, remove_stale_temporaries
 from ._validation import as_int, as_seed
 from .nn import InverseMap
 
@@ -176,6 +176,7 @@ class Ensemble:
             if _MEMBER_FILE.fullmatch(path.name) and path.name not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
+        remove_stale_temporaries(folder, "member_", prefix=True)  # of members whose save was killed
         return folder
 
     @classmethod
