@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fhn_inverse/features/fourier.hpp"
+#include "fhn_inverse/simulate/parallel.hpp"
 
 namespace py = pybind11;
 using namespace fhn_inverse::features;
@@ -18,7 +19,12 @@ void bind_features(py::module_& m) {
   py::enum_<Representation>(m, "Representation")
       .value("packed", Representation::packed)
       .value("magnitude", Representation::magnitude);
-  m.def("fourier_features", &fourier_features, py::arg("x"),
-        py::arg("representation") = Representation::packed, py::arg("norm") = Norm::ortho,
-        py::arg("n_threads") = 0, py::call_guard<py::gil_scoped_release>());
+  m.def("fourier_features",
+        [](const RowMatrix& x, Representation representation, Norm norm, long long n_threads) {
+          const int threads = fhn_inverse::check_threads(n_threads);
+          py::gil_scoped_release release;
+          return fourier_features(x, representation, norm, threads);
+        },
+        py::arg("x"), py::arg("representation") = Representation::packed,
+        py::arg("norm") = Norm::ortho, py::arg("n_threads") = 0);
 }

@@ -17,6 +17,7 @@
 
 #include "fhn_inverse/nn/network.hpp"
 #include "fhn_inverse/nn/optimizers.hpp"
+#include "fhn_inverse/simulate/parallel.hpp"
 #include "fhn_inverse/train/trainer.hpp"
 
 namespace py = pybind11;
@@ -137,30 +138,33 @@ void bind_nn(py::module_& m) {
       .def("init", &Network::init, py::arg("seed"))
       .def("set_max_batch", &Network::set_max_batch, py::arg("max_batch"))
       .def("predict",
-           [](const Network& net, const FloatArray& x, int n_threads) {
+           [](const Network& net, const FloatArray& x, long long n_threads) {
+             const int threads = check_threads(n_threads);
              const long n = check_input(net, x, "x");
              py::array_t<float> y({n, net.output_shape().size()});
              float* yp = y.mutable_data();
              {
                py::gil_scoped_release release;
-               net.predict(x.data(), n, yp, n_threads);
+               net.predict(x.data(), n, yp, threads);
              }
              return y;
            },
            py::arg("x"), py::arg("n_threads") = 0)
       .def("loss",
            [](const Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
-              int n_threads) {
+              long long n_threads) {
+             const int threads = check_threads(n_threads);
              const long n = check_input(net, x, "x");
              const auto kind = nn::parse_loss(loss);
              check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
              py::gil_scoped_release release;
-             return net.loss(x.data(), t.data(), n, kind, n_threads);
+             return net.loss(x.data(), t.data(), n, kind, threads);
            },
            py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("n_threads") = 0)
       .def("forward_backward",
            [](Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
-              bool training, std::uint64_t seed, std::uint64_t step, int n_threads) {
+              bool training, std::uint64_t seed, std::uint64_t step, long long n_threads) {
+             const int threads = check_threads(n_threads);
              const long n = check_input(net, x, "x");
              const auto kind = nn::parse_loss(loss);
              check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
@@ -172,7 +176,7 @@ void bind_nn(py::module_& m) {
              {
                py::gil_scoped_release release;
                value = net.forward_backward(x.data(), t.data(), n, kind, training, seed, step,
-                                            n_threads, dxp);
+                                            threads, dxp);
              }
              return py::make_tuple(value, copy_out(net.grads(), {net.n_params()}), dx);
            },
@@ -233,7 +237,7 @@ void bind_nn(py::module_& m) {
          long batch_size, const std::string& loss, double lr, const std::string& schedule,
          long warmup_steps, long step_epochs, double gamma, double min_lr, double clip_norm,
          long patience, double min_delta, bool restore_best, bool shuffle, std::uint64_t seed,
-         int n_threads, std::optional<py::function> progress, double progress_interval) {
+         long long n_threads, std::optional<py::function> progress, double progress_interval) {
         train::TrainConfig c;
         c.epochs = epochs;
         c.batch_size = batch_size;
@@ -251,7 +255,7 @@ void bind_nn(py::module_& m) {
         c.restore_best = restore_best;
         c.shuffle = shuffle;
         c.seed = seed;
-        c.n_threads = n_threads;
+        c.n_threads = check_threads(n_threads);
         c.progress_interval = progress_interval;
         c.validate();
         const long n = check_input(net, x, "x");

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "fhn_inverse/simulate/noise.hpp"
+#include "fhn_inverse/simulate/parallel.hpp"
 #include "fhn_inverse/simulate/prior.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
@@ -43,11 +44,12 @@ void bind_simulate(py::module_& m) {
 
   m.def("simulate_batch",
         [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-           const SimulatorOptions& options, int n_threads) {
+           const SimulatorOptions& options, long long n_threads) {
+          const int threads = check_threads(n_threads);
           BatchResult r;
           {
             py::gil_scoped_release release;
-            r = simulate_batch(model, theta, options, n_threads);
+            r = simulate_batch(model, theta, options, threads);
           }
           py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
           std::copy(r.status.begin(), r.status.end(), status.mutable_data());
@@ -75,17 +77,24 @@ void bind_simulate(py::module_& m) {
       .def_property_readonly("lower", &UniformPrior::lower)
       .def_property_readonly("upper", &UniformPrior::upper);
 
-  m.def("ar1_noise", &ar1_noise, py::arg("sigma"), py::arg("rho"), py::arg("length"),
-        py::arg("seed"), py::arg("first_index") = 0, py::arg("n_threads") = 0,
-        py::call_guard<py::gil_scoped_release>());
+  m.def("ar1_noise",
+        [](const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, long length,
+           std::uint64_t seed, std::uint64_t first_index, long long n_threads) {
+          const int threads = check_threads(n_threads);
+          py::gil_scoped_release release;
+          return ar1_noise(sigma, rho, length, seed, first_index, threads);
+        },
+        py::arg("sigma"), py::arg("rho"), py::arg("length"),
+        py::arg("seed"), py::arg("first_index") = 0, py::arg("n_threads") = 0);
 
   m.def("spike_statistics",
         [](const RowMatrix& u, const std::vector<double>& t, double threshold, int min_points,
-           double time_units_per_second, int n_threads) {
+           double time_units_per_second, long long n_threads) {
+          const int threads = check_threads(n_threads);
           SpikeStatistics s;
           {
             py::gil_scoped_release release;
-            s = spike_statistics(u, t, threshold, min_points, time_units_per_second, n_threads);
+            s = spike_statistics(u, t, threshold, min_points, time_units_per_second, threads);
           }
           return py::make_tuple(py::cast(std::move(s.count)), py::cast(std::move(s.rate)),
                                 py::cast(std::move(s.duration)));

@@ -8,6 +8,7 @@ void bind_models(py::module_& m);
 void bind_simulate(py::module_& m);
 void bind_features(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_runtime(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native core of fhn_inverse: ODE simulation, noise, features, neural networks.";
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   bind_simulate(m);
   bind_features(m);
   bind_nn(m);
+  bind_runtime(m);
 }

@@ -103,6 +103,26 @@ TEST(Simulator, ReportsDivergenceAndStepBudgetPerSample) {
   EXPECT_EQ(r.status[0], static_cast<int>(Status::step_budget));
 }
 
+TEST(Simulator, StiffButBoundedIsStepBudgetNotDivergence) {
+  // θ1 = 10^6: dv/dt ≈ −θ1 v / γ decays at a rate of 3·10^5, so v stays bounded, but an explicit
+  // step must stay below ~10^−5. Steps far beyond that overflow to a NaN error estimate; they
+  // are rejections, not a blown-up solution.
+  const FitzHughNagumo model;
+  RowMatrix theta(2, 2);
+  theta << 0.4, 1e6, 0.0, -60.0;  // stiff; and v growing like e^{20 t}
+  SimulatorOptions o = grid_options(20.0, 0.2, 1e-9);
+  o.max_steps = 20000;
+  const BatchResult r = simulate_batch(model, theta, o, 1);
+  EXPECT_EQ(r.status[0], static_cast<int>(Status::step_budget));
+  EXPECT_TRUE(std::isnan(r.u(0, 0)));
+  EXPECT_EQ(r.status[1], static_cast<int>(Status::diverged));
+  // with a budget for the tiny steps the stiff solution comes out, bounded
+  o = grid_options(0.4, 0.2, 1e-6);
+  const BatchResult solved = simulate_batch(model, theta.topRows(1), o, 1);
+  ASSERT_EQ(solved.status[0], static_cast<int>(Status::ok));
+  EXPECT_LT(solved.u.cwiseAbs().maxCoeff(), 10.0);
+}
+
 TEST(Simulator, IdenticalForAnyThreadCount) {
   const FitzHughNagumo model;
   const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4), Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::features {
@@ -70,16 +71,18 @@ RowMatrix fourier_features(const RowMatrix& x, Representation representation, No
   if (N < 1 || L < 1)
     throw std::invalid_argument("x must have shape (N >= 1, L >= 1), got (" + std::to_string(N) +
                                 ", " + std::to_string(L) + ")");
-  const int threads = resolve_threads(n_threads);
+  const int threads = team_size(resolve_threads(n_threads), N);
   const auto plan = FourierPlan::for_length(L);
   const Eigen::Index half = L / 2 + 1;
   const double scale = scale_for(norm, L);
   RowMatrix out(N, representation == Representation::packed ? L : half);
+  InterruptPoll poll;
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::complex<double>> spectrum(static_cast<std::size_t>(half));  // (L/2+1)
 #pragma omp for schedule(static)
     for (Eigen::Index i = 0; i < N; ++i) {
+      if (poll.stop()) continue;
       plan->execute(x.row(i).data(), spectrum.data());
       double* row = out.row(i).data();
       if (representation == Representation::magnitude) {
@@ -90,6 +93,7 @@ RowMatrix fourier_features(const RowMatrix& x, Representation representation, No
       }
     }
   }
+  poll.check();
   return out;
 }
 

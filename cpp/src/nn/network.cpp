@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::nn {
@@ -401,7 +402,9 @@ template <class Emit, class BlockDone>
 void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
                           BlockDone&& block_done) const {
   pack_layers();
+  InterruptPoll poll;  // between blocks and chunks; a wide block's split products run to the end
   for (long start = 0; start < n; start += eval_block_) {
+    if (poll.stop()) break;
     const long nb = std::min(eval_block_, n - start);
     if (wide_ && !vector_eval_) {  // split GEMMs over the whole block
 #pragma omp parallel num_threads(threads)
@@ -415,13 +418,14 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
       continue;
     }
     const Plan pl = plan(nb, true);
+    const int team = team_size(threads, pl.chunks);
     const long stride = align_up(vector_width_ * pl.size);
-    if (vector_eval_ && static_cast<long>(eval_buf_.size()) < 2 * threads * stride)
-      eval_buf_.assign(2 * threads * stride, 0.0f);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    if (vector_eval_ && static_cast<long>(eval_buf_.size()) < 2 * team * stride)
+      eval_buf_.assign(2 * team * stride, 0.0f);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
     for (long g = 0; g < pl.chunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, nb - r0);
-      if (nc <= 0) continue;
+      if (nc <= 0 || poll.stop()) continue;
       const float* xb = x + start * input_.size();
       const float* out;
       if (vector_eval_) {
@@ -436,6 +440,7 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
     }
     block_done(pl.chunks);
   }
+  poll.check();
 }
 
 void Network::predict(const float* x, long n, float* y, int n_threads) const {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/random.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
@@ -30,11 +31,13 @@ RowMatrix ar1_noise(const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, lo
                     std::uint64_t seed, std::uint64_t first_index, int n_threads) {
   validate_noise_parameters(sigma, rho);
   if (length < 1) throw std::invalid_argument("length must be >= 1, got " + std::to_string(length));
-  const int threads = resolve_threads(n_threads);
   const Eigen::Index N = sigma.size();
+  const int threads = team_size(resolve_threads(n_threads), N);
   RowMatrix eta(N, length);
+  InterruptPoll poll;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
+    if (poll.stop()) continue;
     Rng rng(seed, Stream::noise, first_index + static_cast<std::uint64_t>(i));
     const double s = sigma[i], r = rho[i];
     const double innovation = s * std::sqrt(1.0 - r * r);
@@ -42,6 +45,7 @@ RowMatrix ar1_noise(const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, lo
     row[0] = s * rng.normal();
     for (long k = 1; k < length; ++k) row[k] = r * row[k - 1] + innovation * rng.normal();
   }
+  poll.check();
   return eta;
 }
 

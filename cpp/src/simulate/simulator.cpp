@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::simulate {
@@ -63,16 +64,25 @@ namespace {
 using Model = models::FitzHughNagumo;
 using State = Model::State;
 
+bool finite(const State& x) {
+  for (double xi : x)
+    if (!std::isfinite(xi)) return false;
+  return true;
+}
+
 bool bounded(const State& x, double bound) {
   for (double xi : x)
     if (!(std::abs(xi) <= bound)) return false;  // also false for NaN
   return true;
 }
 
-}  // namespace
+// simulate_one; with a poll, every kPollSteps accepted steps also ask it (a stiff trajectory
+// runs up to max_steps, about a second) and stop early once it says so: the batch then throws
+// Interrupted and discards this row.
+constexpr long kPollSteps = 1024;
 
-Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
-                    double* u_out) {
+Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
+                 double* u_out, InterruptPoll* poll) {
   const std::size_t L = options.t_obs.size();
   auto fail = [&](Status s) {
     std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
@@ -93,8 +103,22 @@ Status simulate_one(const Model& model, const double* theta, const SimulatorOpti
     while (t < tk) {
       double h = std::min(dt, tk - t);
       const bool last = h == tk - t;
+      const State before = x;
+      const double t_before = t;
       if (stepper.try_step(system, x, t, h) == odeint::success) {
+        if (!finite(x)) {
+          // A trial step far outside the stability region (a stiff system) overflows to a NaN
+          // error estimate, which the control accepts; the solution itself has not blown up
+          // (that shows as |state| > max_abs_state on the way). Reject it like the control
+          // would an inaccurate step: back to the start of the step, the step cut by 5.
+          x = before;
+          t = t_before;
+          dt = 0.2 * h;
+          if (++rejected > kMaxRejections || !(dt > 0.0)) return fail(Status::step_budget);
+          continue;
+        }
         if (++steps > options.max_steps) return fail(Status::step_budget);
+        if (poll && steps % kPollSteps == 0 && poll->stop()) return fail(Status::step_budget);
         if (!bounded(x, options.max_abs_state)) return fail(Status::diverged);
         if (last) t = tk;  // no drift from rounding in t + (tk − t)
         dt = last ? std::max(dt, h) : h;
@@ -109,19 +133,29 @@ Status simulate_one(const Model& model, const double* theta, const SimulatorOpti
   return Status::ok;
 }
 
+}  // namespace
+
+Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                    double* u_out) {
+  return integrate(model, theta, options, u_out, nullptr);
+}
+
 BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
                            const SimulatorOptions& options, int n_threads) {
   options.validate();
   validate_theta(theta, Model::param_size);
-  const int threads = resolve_threads(n_threads);
   const Eigen::Index N = theta.rows();
+  const int threads = team_size(resolve_threads(n_threads), N);
   BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
                      std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+  InterruptPoll poll;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
+    if (poll.stop()) continue;
     result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
-        simulate_one(model, theta.row(i).data(), options, result.u.row(i).data()));
+        integrate(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
   }
+  poll.check();
   return result;
 }
 

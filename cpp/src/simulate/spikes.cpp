@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::simulate {
@@ -74,16 +75,19 @@ SpikeStatistics spike_statistics(const RowMatrix& u, const std::vector<double>& 
   if (!(time_units_per_second > 0.0))
     throw std::invalid_argument("time_units_per_second must be > 0, got " +
                                 std::to_string(time_units_per_second));
-  const int threads = resolve_threads(n_threads);
+  const int threads = team_size(resolve_threads(n_threads), N);
   SpikeStatistics out{Eigen::VectorXi(N), Eigen::VectorXd(N), Eigen::VectorXd(N)};
   const double window = t.back() - t.front();
+  InterruptPoll poll;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
+    if (poll.stop()) continue;
     const RowStatistics s = row_statistics(u.row(i).data(), t, threshold, min_points);
     out.count[i] = s.count;
     out.rate[i] = s.count / window * time_units_per_second;
     out.duration[i] = s.duration;
   }
+  poll.check();
   return out;
 }
 

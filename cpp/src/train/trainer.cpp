@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::train {
@@ -18,7 +19,7 @@ void TrainConfig::validate() const {
   require(clip_norm >= 0.0, "clip_norm must be >= 0, got " + std::to_string(clip_norm));
   require(patience >= 0, "patience must be >= 0, got " + std::to_string(patience));
   require(min_delta >= 0.0, "min_delta must be >= 0, got " + std::to_string(min_delta));
-  require(n_threads >= 0, "n_threads must be >= 0, got " + std::to_string(n_threads));
+  check_threads(n_threads);
   require(progress_interval > 0.0,
           "progress_interval must be > 0, got " + std::to_string(progress_interval));
   optimizer.validate();
@@ -114,7 +115,15 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
     if (h.interrupted) break;
     const double train_loss = sum / seen;
     double val = std::numeric_limits<double>::quiet_NaN();
-    if (has_val) val = net.loss(x_val, y_val, n_val, config.loss, config.n_threads);
+    if (has_val) {
+      try {
+        val = net.loss(x_val, y_val, n_val, config.loss, config.n_threads);
+      } catch (const Interrupted&) {  // as for a stop between batches: the best epoch's parameters
+        if (config.restore_best && h.best_epoch >= 0)
+          std::memcpy(net.params(), best.data(), sizeof(float) * net.n_params());
+        throw;
+      }
+    }
     h.loss.push_back(train_loss);
     h.val_loss.push_back(val);
     h.lr.push_back(lr);

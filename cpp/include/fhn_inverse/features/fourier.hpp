@@ -42,6 +42,8 @@ class FourierPlan {
   void* plan_;  // fftw_plan
 };
 
+// n_threads in [0, kMaxThreads] (0 = all cores; parallel.hpp); throws Interrupted when the
+// interrupt hook answers true (interrupt.hpp). Thread-count independent.
 RowMatrix fourier_features(const RowMatrix& x, Representation representation = Representation::packed,
                            Norm norm = Norm::ortho, int n_threads = 0);
 

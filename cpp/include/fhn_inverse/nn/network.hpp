@@ -65,6 +65,8 @@ class Network {
   void set_max_batch(long max_batch);
 
   // Evaluation-mode forward: x (n, input) → y (n, Dout), any n (in blocks of at least max_batch).
+  // predict and loss take n_threads in [0, kMaxThreads] and throw Interrupted when the interrupt
+  // hook answers true (polled between blocks and chunks; see interrupt.hpp).
   void predict(const float* x, long n, float* y, int n_threads) const;
   // Evaluation-mode loss over any n samples (mean over all of them).
   double loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const;

@@ -16,6 +16,8 @@ namespace fhn_inverse::simulate {
 // Validates σ ≥ 0 finite and ρ ∈ (−1, 1) for every sample.
 void validate_noise_parameters(const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho);
 
+// n_threads in [0, kMaxThreads] (0 = all cores; parallel.hpp); throws Interrupted when the
+// interrupt hook answers true (interrupt.hpp). Thread-count independent.
 RowMatrix ar1_noise(const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, long length,
                     std::uint64_t seed, std::uint64_t first_index = 0, int n_threads = 0);
 

@@ -1,17 +1,38 @@
-// Thread-count handling shared by the batch kernels: 0 means all cores.
+// Thread-count handling shared by every OpenMP entry point (simulation, noise, spikes, features,
+// networks, training): one accepted range, 0 <= n_threads <= kMaxThreads, 0 meaning all cores.
+// The bound keeps a request within what the OpenMP runtime can start: libgomp ends the whole
+// process when it cannot create a thread, and a team of 10^5 threads crashes it.
 #pragma once
 
 #include <omp.h>
+
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 namespace fhn_inverse {
 
-inline int resolve_threads(int n_threads) {
-  if (n_threads < 0)
-    throw std::invalid_argument("n_threads must be >= 0 (0 = all cores), got " +
-                                std::to_string(n_threads));
-  return n_threads == 0 ? omp_get_num_procs() : n_threads;
+// Largest accepted thread count: above the hardware threads of today's largest nodes, far below
+// the runtime's limits (the tests start a team of this size).
+inline constexpr int kMaxThreads = 1024;
+
+// n_threads as an int; throws std::invalid_argument unless 0 <= n_threads <= kMaxThreads.
+inline int check_threads(long long n_threads) {
+  if (n_threads < 0 || n_threads > kMaxThreads)
+    throw std::invalid_argument("n_threads must be in [0, " + std::to_string(kMaxThreads) +
+                                "] (0 = all cores), got " + std::to_string(n_threads));
+  return static_cast<int>(n_threads);
+}
+
+// The team size for n_threads (checked as above): 0 → all cores (at most kMaxThreads).
+inline int resolve_threads(long long n_threads) {
+  return check_threads(n_threads) == 0 ? std::min(omp_get_num_procs(), kMaxThreads)
+                                        : static_cast<int>(n_threads);
+}
+
+// A team never larger than its number of work items (the results do not depend on the team size).
+inline int team_size(int threads, long long items) {
+  return static_cast<int>(std::max(1LL, std::min(static_cast<long long>(threads), items)));
 }
 
 }  // namespace fhn_inverse

@@ -17,9 +17,10 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 enum class Status : std::int8_t {
   ok = 0,
-  diverged = 1,          // non-finite state or |state| > max_abs_state
-  step_budget = 2,       // more than max_steps accepted steps, or step-size control failed
-                         // (500 consecutive rejected steps)
+  diverged = 1,          // the solution left the bounded region: |state| > max_abs_state
+  step_budget = 2,       // more than max_steps accepted steps (typically a stiff system: the
+                         // state stays bounded but explicit steps must stay tiny), or the
+                         // step-size control failed (500 consecutive rejected steps)
 };
 
 struct SimulatorOptions {
@@ -46,7 +47,9 @@ struct BatchResult {
 Status simulate_one(const models::FitzHughNagumo& model, const double* theta,
                     const SimulatorOptions& options, double* u_out);
 
-// All samples of theta (N, P) on n_threads threads (0 = all cores). Thread-count independent.
+// All samples of theta (N, P) on n_threads threads (0 = all cores, at most kMaxThreads).
+// Thread-count independent. Throws fhn_inverse::Interrupted when the interrupt hook answers true
+// (see interrupt.hpp).
 BatchResult simulate_batch(const models::FitzHughNagumo& model, const RowMatrix& theta,
                            const SimulatorOptions& options, int n_threads = 0);
 

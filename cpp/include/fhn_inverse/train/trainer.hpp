@@ -5,6 +5,8 @@
 // callback runs between batches at most every `progress_interval` seconds and after every epoch;
 // it returns false to stop — the loop then ends after the current complete optimizer step,
 // leaving the parameters consistent (restored to the best epoch when restore_best is set).
+// The validation loss polls the interrupt hook (interrupt.hpp): Interrupted leaves fit with the
+// parameters restored the same way.
 // Shapes: x (N, C, L) or (N, F) row-major; y (N, D) row-major.
 #pragma once
 
@@ -30,7 +32,7 @@ struct TrainConfig {
   bool restore_best = true;        // with validation data: parameters of the best epoch at the end
   bool shuffle = true;
   std::uint64_t seed = 0;          // shuffling and dropout
-  int n_threads = 0;               // 0: all cores
+  int n_threads = 0;               // in [0, kMaxThreads]; 0: all cores
   double progress_interval = 0.2;  // seconds between progress callbacks
   void validate() const;
 };
