@@ -449,12 +449,14 @@ def mutate_folder(data: bytes, rng: random.Random, others=()) -> bytes:
         mut = mutate_safetensors if name.endswith(".safetensors") else (
             mutate_json_text if name.endswith(".json") else mutate_bytes)
         files[i] = (name, mut(payload, rng))
+        if rng.random() < 0.7:
+            files = reseal(files, name)
     elif r < 0.65:
         del files[i]
     elif r < 0.75:
         files.append((rng.choice(("member_7.safetensors", "member_-1.safetensors", "member_x.safetensors",
                                   "member_99999999999999999999.safetensors", "member_01.safetensors",
-                                  "member_2.safetensors/", ".member_0.safetensors.tmp")), payload))
+                                  "member_2.safetensors/", ".member_0.safetensors.tmp", "member_0.0badc0de.safetensors", "ensemble.json/")), payload))
     elif r < 0.85:
         others_members = [f for f in files if f[0] != name]
         if others_members:
@@ -462,6 +464,40 @@ def mutate_folder(data: bytes, rng: random.Random, others=()) -> bytes:
     else:
         files[i] = (name, truncate(payload, rng))
     return pack_folder(files)
+
+
+def reseal(files, name: str):
+    """Update the SHA-256 a JSON manifest in the folder records for ``name``, so that an edited
+    member reaches the member loader instead of the manifest's digest check."""
+    import hashlib
+
+    payload = dict(files).get(name)
+    if payload is None:
+        return files
+    digest = hashlib.sha256(payload).hexdigest()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("file") == name and "sha256" in node:
+                node["sha256"] = digest
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    out = []
+    for fname, data in files:
+        if fname.endswith(".json"):
+            try:
+                manifest = json.loads(data)
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                out.append((fname, data))
+                continue
+            walk(manifest)
+            data = json.dumps(manifest).encode()
+        out.append((fname, data))
+    return out
 
 
 def mutate_json_text(data: bytes, rng: random.Random, others=()) -> bytes:

@@ -185,18 +185,26 @@ class Record:
             f"{result.get('traceback', '')}\n")
         self.saved[key] = self.folder / f"{stem}.bin"
 
+    def to_json(self, engine: str) -> dict:
+        return {"target": self.target, "engine": engine, "inputs": self.inputs,
+                "seconds": time.monotonic() - self.started, "outcomes": dict(self.outcomes.most_common()),
+                "findings": [[*key, n, str(self.saved[key])] for key, n in self.findings.most_common()]}
+
     def summary(self, engine: str) -> str:
-        seconds = time.monotonic() - self.started
-        lines = [f"target {self.target} ({engine}): {self.inputs:,} inputs in {seconds:.0f} s "
-                 f"({self.inputs / max(seconds, 1e-9):,.0f}/s)",
-                 "outcomes: " + ", ".join(f"{k} {v:,}" for k, v in self.outcomes.most_common())]
-        if self.findings:
-            lines.append(f"findings: {sum(self.findings.values()):,} ({len(self.findings)} distinct)")
-            for (kind, kind_type, where), n in self.findings.most_common():
-                lines.append(f"  {kind:16s} {kind_type:20s} {where:28s} x{n:<6,} {self.saved[(kind, kind_type, where)]}")
-        else:
-            lines.append("findings: 0")
-        return "\n".join(lines)
+        return summary(self.to_json(engine))
+
+
+def summary(stats: dict) -> str:
+    """Inputs tried, outcomes and findings by type, from Record.to_json."""
+    seconds, inputs = stats["seconds"], stats["inputs"]
+    lines = [f"target {stats['target']} ({stats['engine']}): {inputs:,} inputs in {seconds:.0f} s "
+             f"({inputs / max(seconds, 1e-9):,.0f}/s)",
+             "outcomes: " + ", ".join(f"{k} {v:,}" for k, v in stats["outcomes"].items())]
+    findings = stats["findings"]
+    lines.append(f"findings: {sum(f[3] for f in findings):,} ({len(findings)} distinct)" if findings else "findings: 0")
+    for kind, kind_type, where, n, saved in findings:
+        lines.append(f"  {kind:16s} {kind_type:20s} {where:28s} x{n:<6,} {saved}")
+    return "\n".join(lines)
 
 
 def _signature(result: dict) -> str:
@@ -271,7 +279,9 @@ def _instrument(atheris) -> None:
                 pass
 
 
-def fuzz_atheris(target_name: str, seconds: float, seed: int, findings: Path, extra: list) -> int:
+def atheris_child(target_name: str, seconds: float, seed: int, findings: Path, extra: list) -> None:
+    """The libFuzzer process: stops itself after ``seconds`` (writing its statistics) unless a
+    crash, hang or memory blow-up ends it first."""
     import atheris
 
     import fhn_inverse.cli  # noqa: F401
@@ -280,25 +290,27 @@ def fuzz_atheris(target_name: str, seconds: float, seed: int, findings: Path, ex
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(1000)
     target = TARGETS[target_name]
-    record = Record(target_name, findings)
     tmp = Path(tempfile.mkdtemp(prefix=f"fuzz-{target_name}-"))
     corpus_dir = findings.parent / f"{target_name}-corpus"
     corpus_dir.mkdir(parents=True, exist_ok=True)
+    findings.mkdir(parents=True, exist_ok=True)
     (tmp / "seeds").mkdir()
     seeds = target.make_seeds(tmp / "seeds")
     for data in seeds + [d for _, d in target.make_fixed(tmp / "seeds")]:
         (corpus_dir / hashlib.sha1(data).hexdigest()).write_bytes(data)
     stats = findings.parent / f"{target_name}-stats.json"
-    last = [time.monotonic()]
+    record = Record(target_name, findings)
+    deadline, last = time.monotonic() + seconds, [time.monotonic()]
 
     def test_one(data: bytes) -> None:
-        result = evaluate(target, data, tmp / "work")
-        record.add(data, result)
-        if time.monotonic() - last[0] > 2:
-            last[0] = time.monotonic()
-            stats.write_text(json.dumps({"inputs": record.inputs, "outcomes": record.outcomes,
-                                         "findings": {"|".join(k): v for k, v in record.findings.items()},
-                                         "seconds": last[0] - record.started}))
+        record.add(data, evaluate(target, data, tmp / "work"))
+        now = time.monotonic()
+        if now - last[0] > 2 or now > deadline:
+            last[0] = now
+            stats.write_text(json.dumps(record.to_json("atheris")))
+        if now > deadline:
+            shutil.rmtree(tmp, ignore_errors=True)
+            os._exit(0)
 
     def custom_mutator(data: bytes, max_size: int, mseed: int) -> bytes:
         rng = random.Random(mseed)
@@ -309,16 +321,32 @@ def fuzz_atheris(target_name: str, seconds: float, seed: int, findings: Path, ex
         except Exception:  # noqa: BLE001 - the random engine's tests catch mutator errors; here keep fuzzing
             return atheris.Mutate(data, max_size)
 
-    argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-timeout=10", "-rss_limit_mb=2048",
-            f"-seed={seed + 1}", "-max_len=1048576", f"-artifact_prefix={findings}/", "-print_final_stats=1",
-            str(corpus_dir), *extra]
-    findings.mkdir(parents=True, exist_ok=True)
-    import atexit
-
-    atexit.register(lambda: print("\n" + record.summary("atheris"), flush=True))
+    argv = [sys.argv[0], f"-max_total_time={int(seconds) + 120}", "-timeout=10", "-rss_limit_mb=2048",
+            f"-seed={seed + 1}", "-max_len=1048576", f"-artifact_prefix={findings}/", str(corpus_dir), *extra]
     atheris.Setup(argv, test_one, custom_mutator=custom_mutator)
     atheris.Fuzz()
-    return 0
+
+
+def fuzz_atheris(target_name: str, seconds: float, seed: int, findings: Path, extra: list) -> int:
+    """Run atheris_child in a process of its own, then summarise: the statistics it wrote and the
+    artefacts libFuzzer left (crash-*, timeout-*, oom-*). libFuzzer's output goes to a log."""
+    stats = findings.parent / f"{target_name}-stats.json"
+    log = findings.parent / f"{target_name}-libfuzzer.log"
+    findings.parent.mkdir(parents=True, exist_ok=True)
+    stats.unlink(missing_ok=True)
+    with open(log, "wb") as out:
+        code = subprocess.call([sys.executable, str(HERE / "fuzz_run.py"), target_name, "--atheris-child",
+                                "--seconds", str(seconds), "--seed", str(seed), "--findings", str(findings.parent),
+                                *extra], stdout=out, stderr=subprocess.STDOUT)
+    result = json.loads(stats.read_text()) if stats.exists() else {
+        "target": target_name, "engine": "atheris", "inputs": 0, "seconds": 0.0, "outcomes": {}, "findings": []}
+    artefacts = sorted(p for p in findings.glob("*-*") if p.name.split("-")[0] in ("crash", "timeout", "oom", "leak"))
+    for p in artefacts:
+        result["findings"].append([p.name.split("-")[0], "libFuzzer", "-", 1, str(p)])
+    if code != 0 and not artefacts:
+        result["findings"].append(["crash", f"exit {code}", "-", 1, str(log)])
+    print(summary(result) + f"\nlibFuzzer log: {log}", flush=True)
+    return 1 if result["findings"] else 0
 
 
 def main(argv=None) -> int:
@@ -332,11 +360,15 @@ def main(argv=None) -> int:
     p.add_argument("--max-rss-mb", type=int, default=1024, help="peak RSS of the worker (random engine)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--folder", help=argparse.SUPPRESS)
+    p.add_argument("--atheris-child", action="store_true", help=argparse.SUPPRESS)
     args, extra = p.parse_known_args(argv)
     if args.worker:
         worker_main(args.target, Path(args.folder))
         return 0
     findings = Path(args.findings) / args.target
+    if args.atheris_child:
+        atheris_child(args.target, args.seconds, args.seed, findings, extra)
+        return 0
     if args.engine == "atheris":
         return fuzz_atheris(args.target, args.seconds, args.seed, findings, extra)
     record = fuzz_random(args.target, args.seconds, args.seed, findings, timeout=args.timeout,

@@ -127,8 +127,9 @@ def ensemble_seeds(folder: Path) -> list:
     ens.fit(fi.features(data.d, "time"), data.theta, epochs=1, batch_size=6, progress=False, n_threads=1)
     out = folder / "seed_ensemble"
     ens.save(out)
-    files = sorted(p for p in out.iterdir() if p.is_file())
-    return [mut.pack_folder([(p.name, p.read_bytes()) for p in files])]
+    files = [(p.name, p.read_bytes()) for p in sorted(out.iterdir()) if p.is_file()]
+    legacy = [f for f in files if f[0].endswith(".safetensors")]  # a folder from before manifests
+    return [mut.pack_folder(files), mut.pack_folder(legacy)]
 
 
 def _safe_name(name: str) -> bool:
