@@ -21,8 +21,14 @@ __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_sav
 
 
 def _umask() -> int:
-    # os.umask can only be read by setting it; set it back at once (process-wide, not thread-safe
-    # in theory, but the window is two system calls and the value is restored unchanged).
+    """The process's umask: from /proc where it is shown, else read by setting and restoring it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -97,6 +103,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
             break
         except FileExistsError:
             continue
+        except OSError as e:  # name the target, not the temporary (a missing or read-only folder)
+            raise type(e)(e.errno, e.strerror, str(path)) from None
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
@@ -104,9 +112,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = str(path)  # a full disk: "[Errno 28] No space left on device: 'path'"
         raise
     _fsync_dir(folder)
 

@@ -575,3 +575,11 @@ def test_run_folder_files_are_atomic_with_umask_modes(tmp_path):
     assert stat.S_IMODE((tmp_path / "results.json").stat().st_mode) == mode  # mkstemp gave 0600
     assert stat.S_IMODE(path.stat().st_mode) == mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "plot.png", "results.json"]
+
+
+def test_write_errors_name_the_target(tmp_path, full_disk):
+    with pytest.raises(FileNotFoundError, match="no_such_folder/a.txt"):
+        _io.atomic_write_text(tmp_path / "no_such_folder" / "a.txt", "x")
+    with pytest.raises(OSError, match=r"No space left on device: .*big.bin"):
+        _io.atomic_write_bytes(tmp_path / "big.bin", b"x" * 1000)
+    assert list(tmp_path.iterdir()) == []
