@@ -553,8 +553,8 @@ class InverseMap:
             if str(path) in str(e):
                 raise
             raise ValueError(f"{path}: {e}") from None
-        except (RecursionError, OverflowError, MemoryError, RuntimeError, AttributeError, IndexError, KeyError,
-                TypeError, NotImplementedError, EOFError, UnicodeError, json.JSONDecodeError) as e:
+        except Exception as e:  # noqa: BLE001 - hostile content: RecursionError (nested JSON), pybind11's
+            # cast errors (sizes of 2**64), TypeError, OverflowError, MemoryError, …
             raise ValueError(f"{path}: not a valid model file ({type(e).__name__}: {e})") from None
 
     @classmethod

@@ -507,6 +507,16 @@ def test_dataset_member_declaring_a_huge_shape_is_refused_before_allocation(tmp_
         fi.Dataset.load(path)
 
 
+def test_dataset_member_with_an_unparsable_npy_header_raises_value_error(tmp_path):
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (5, 2"  # unclosed: numpy raises TokenError
+    header += b" " * (117 - len(header)) + b"\n"
+    path = savez(tmp_path / "bad.npz", theta=None)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("theta.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+    with pytest.raises(ValueError, match="bad.npz: TokenError"):
+        fi.Dataset.load(path)
+
+
 def test_dataset_size_guard_refuses_a_compression_bomb(tmp_path, monkeypatch):
     from fhn_inverse import dataset
 
