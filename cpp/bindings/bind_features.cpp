@@ -20,7 +20,7 @@ void bind_features(py::module_& m) {
       .value("packed", Representation::packed)
       .value("magnitude", Representation::magnitude);
   m.def("fourier_features",
-        [](const RowMatrix& x, Representation representation, Norm norm, long long n_threads) {
+        [](const RowMatrixRef& x, Representation representation, Norm norm, long long n_threads) {
           const int threads = fhn_inverse::check_threads(n_threads);
           py::gil_scoped_release release;
           return fourier_features(x, representation, norm, threads);

@@ -88,7 +88,7 @@ void bind_simulate(py::module_& m) {
         py::arg("seed"), py::arg("first_index") = 0, py::arg("n_threads") = 0);
 
   m.def("spike_statistics",
-        [](const RowMatrix& u, const std::vector<double>& t, double threshold, int min_points,
+        [](const RowMatrixRef& u, const std::vector<double>& t, double threshold, int min_points,
            double time_units_per_second, long long n_threads) {
           const int threads = check_threads(n_threads);
           SpikeStatistics s;

@@ -2,6 +2,11 @@
 
 Arrays at this boundary are float64, C order unless stated: theta (N, P), u (N, L), t (L,),
 sigma/rho (N,). The public, validated API is in :mod:`fhn_inverse`; prefer it.
+
+Every ``n_threads`` must be in [0, MAX_THREADS] (0 = all cores), else ValueError. The batch
+calls release the GIL and poll for Ctrl-C between work items (every 25 ms, from the main
+thread): a signal handler's exception — KeyboardInterrupt — ends the call within a fraction of
+a second, its outputs discarded and its objects usable.
 """
 
 from enum import Enum
@@ -9,6 +14,9 @@ from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+
+MAX_THREADS: int
+"""Largest accepted ``n_threads`` (1024)."""
 
 class FitzHughNagumo:
     """FitzHugh–Nagumo: du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ."""
@@ -53,7 +61,9 @@ class SimulatorOptions:
 def simulate_batch(model: FitzHughNagumo, theta: NDArray[np.float64], options: SimulatorOptions,
                    n_threads: int = 0) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     """Simulate every row of theta (N, P): returns u (N, L), NaN rows where status != 0, and
-    status (N,): 0 ok, 1 diverged, 2 step budget exceeded. GIL released; 0 threads = all cores."""
+    status (N,): 0 ok, 1 diverged (|state| > max_abs_state), 2 step budget exceeded (more than
+    max_steps steps — a stiff but bounded solution — or failed step-size control). GIL
+    released; 0 threads = all cores."""
 
 class GaussianPrior:
     """N(mean, covariance), optionally truncated to [lower, upper] by rejection."""

@@ -65,7 +65,7 @@ std::shared_ptr<const FourierPlan> FourierPlan::for_length(long length) {
   return slot;
 }
 
-RowMatrix fourier_features(const RowMatrix& x, Representation representation, Norm norm,
+RowMatrix fourier_features(const RowMatrixRef& x, Representation representation, Norm norm,
                            int n_threads) {
   const Eigen::Index N = x.rows(), L = x.cols();
   if (N < 1 || L < 1)

@@ -56,7 +56,7 @@ RowStatistics row_statistics(const double* u, const std::vector<double>& t, doub
 
 }  // namespace
 
-SpikeStatistics spike_statistics(const RowMatrix& u, const std::vector<double>& t,
+SpikeStatistics spike_statistics(const RowMatrixRef& u, const std::vector<double>& t,
                                  double threshold, int min_points, double time_units_per_second,
                                  int n_threads) {
   const Eigen::Index N = u.rows();

@@ -18,6 +18,7 @@
 namespace fhn_inverse::features {
 
 using simulate::RowMatrix;
+using simulate::RowMatrixRef;
 
 enum class Norm { backward, ortho, forward };
 enum class Representation { packed, magnitude };
@@ -44,7 +45,7 @@ class FourierPlan {
 
 // n_threads in [0, kMaxThreads] (0 = all cores; parallel.hpp); throws Interrupted when the
 // interrupt hook answers true (interrupt.hpp). Thread-count independent.
-RowMatrix fourier_features(const RowMatrix& x, Representation representation = Representation::packed,
+RowMatrix fourier_features(const RowMatrixRef& x, Representation representation = Representation::packed,
                            Norm norm = Norm::ortho, int n_threads = 0);
 
 }  // namespace fhn_inverse::features

@@ -14,6 +14,8 @@
 namespace fhn_inverse::simulate {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// A read-only view of row-major rows (each row contiguous): large inputs bind without a copy.
+using RowMatrixRef = Eigen::Ref<const RowMatrix>;
 
 enum class Status : std::int8_t {
   ok = 0,

@@ -25,7 +25,7 @@ struct SpikeStatistics {
 
 // n_threads in [0, kMaxThreads] (0 = all cores; parallel.hpp); throws Interrupted when the
 // interrupt hook answers true (interrupt.hpp). Thread-count independent.
-SpikeStatistics spike_statistics(const RowMatrix& u, const std::vector<double>& t,
+SpikeStatistics spike_statistics(const RowMatrixRef& u, const std::vector<double>& t,
                                  double threshold = 0.5, int min_points = 3,
                                  double time_units_per_second = 1000.0, int n_threads = 0);
 
