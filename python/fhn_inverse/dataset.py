@@ -160,7 +160,8 @@ class Dataset:
                 allowed = _MAX_EXPANSION * file_size + _EXPANSION_ALLOWANCE
                 if declared > allowed:
                     raise ValueError(f"{path}: the archive declares {declared} bytes of arrays, more than "
-                                     f"{_MAX_EXPANSION} × its {file_size} bytes (+{_EXPANSION_ALLOWANCE}); not a data set")
+                                     f"{_MAX_EXPANSION} × its {file_size} bytes (+{_EXPANSION_ALLOWANCE}); "
+                                     "not a data set")
                 raw = {info.filename[:-4]: _read_member(archive, info, path) for info in wanted}
         arrays = {}
         for name in _ARRAYS:

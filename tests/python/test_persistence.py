@@ -238,9 +238,8 @@ def test_hostile_model_files_raise_value_error_naming_the_file(tmp_path):
     arch = json.loads(meta["architecture"])
     first = next(k for k in header if k != "__metadata__")
     raw_header = lambda raw: len(raw).to_bytes(8, "little") + raw  # noqa: E731
-    with_arch = lambda **kw: join(dict(header, __metadata__=dict(meta, architecture=json.dumps(dict(arch, **kw)))),  # noqa: E731
-                                  tail)
     with_meta = lambda **kw: join(dict(header, __metadata__=dict(meta, **kw)), tail)  # noqa: E731
+    with_arch = lambda **kw: with_meta(architecture=json.dumps(dict(arch, **kw)))  # noqa: E731
     with_tensor = lambda **kw: join(dict(header, **{first: dict(header[first], **kw)}), tail)  # noqa: E731
     cases = {
         "deeply nested header (RecursionError)": raw_header(b"[" * 100000 + b"]" * 100000),
