@@ -591,4 +591,7 @@ def test_write_errors_name_the_target(tmp_path, full_disk):
         _io.atomic_write_text(tmp_path / "no_such_folder" / "a.txt", "x")
     with pytest.raises(OSError, match=r"No space left on device: .*big.bin"):
         _io.atomic_write_bytes(tmp_path / "big.bin", b"x" * 1000)
+    with pytest.raises(OSError, match="^disk full$"):  # an OSError without errno keeps its message
+        with _io.atomic_open(tmp_path / "c.bin") as f:
+            raise OSError("disk full")
     assert list(tmp_path.iterdir()) == []
