@@ -20,6 +20,11 @@ import numpy as np
 from ._validation import as_float_array, as_int
 from .simulation import FitzHughNagumo, default_prior, simulate
 
+# ``refine``'s bound on ``iterations`` (``fit_series`` refines its restarts for twice its own).
+MAX_ITERATIONS = 10_000
+# Levenberg–Marquardt damping never exceeds this; a step rejected at it is rejected for good.
+_MAX_DAMPING = 1e10
+
 
 def _candidates_and_series(candidates, d) -> tuple[np.ndarray, np.ndarray]:
     """Validated (K, N, P) candidates and (N, L) series."""
@@ -79,20 +84,29 @@ class Refined(NamedTuple):
 
 
 def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
-           anchor: float = 0.0, iterations: int = 20, step: float = 1e-6,
+           anchor: float = 0.0, iterations: int = 20, step: float = 1e-6, tol: float = 1e-10,
            n_threads: int = 0) -> Refined:
     """Local least-squares refinement of estimates against the observed series, all at once.
 
     Levenberg–Marquardt on r(θ) = u(θ) − d for every series in parallel: forward-difference
     Jacobians (relative step ``step``) from one batched simulation of the P shifted estimates,
     a damped 2×2 (P×P) solve per series, a step kept only where it lowers that series' misfit
-    (damping ÷10 then, ×10 otherwise), and estimates clipped to [lower, upper] (default: the
-    study's prior box). A good start (a network's estimate, or ``best_fitting``'s pick) lies in
-    the basin where this converges; the misfit never rises above the start's. ``anchor`` > 0
-    adds anchor·‖θ − θ_start‖² to the misfit (a Gaussian prior around the start): where the series
-    hardly depends on a direction of θ (a flat series in the non-spiking region) the estimate then
-    stays near its start instead of drifting along the flat valley, at the price of a bias of
-    that order elsewhere.
+    (damping ÷10 then, ×10 otherwise, up to 1e10), and estimates clipped to [lower, upper]
+    (default: the study's prior box). A good start (a network's estimate, or ``best_fitting``'s
+    pick) lies in the basin where this converges; the misfit never rises above the start's.
+    ``anchor`` > 0 adds anchor·‖θ − θ_start‖² to the misfit (a Gaussian prior around the start):
+    where the series hardly depends on a direction of θ (a flat series in the non-spiking region)
+    the estimate then stays near its start instead of drifting along the flat valley, at the
+    price of a bias of that order elsewhere.
+
+    At most ``iterations`` steps (0 to ``MAX_ITERATIONS`` = 10,000); a series stops earlier, and is
+    no longer simulated, once it has converged:
+
+    - its misfit is 0 (an exact start), or its start or a Jacobian's simulation failed;
+    - a step is rejected at the largest damping (every later step would be the same one);
+    - an accepted step lowers its misfit by at most ``tol`` × the misfit and moves no component
+      of θ by more than ``tol`` × (1 + |θ_j|) (default 1e-10; 0 keeps only the two rules above,
+      which stop exactly where further iterations could change nothing).
     """
     theta = as_float_array(theta, "theta", 2)
     d = as_float_array(d, "d", 2)
@@ -100,54 +114,65 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     if d.shape[0] != n:
         raise ValueError(f"d must have one row per estimate ({n}), got {d.shape[0]}")
     iterations = as_int(iterations, "iterations", 0)
+    if iterations > MAX_ITERATIONS:
+        raise ValueError(f"iterations must be in [0, {MAX_ITERATIONS:,}], got {iterations:,}")
     if not (np.isfinite(anchor) and anchor >= 0):
         raise ValueError(f"anchor must be a finite number >= 0, got {anchor}")
     if not (np.isfinite(step) and 0 < step < 1):
         raise ValueError(f"step must be in (0, 1), got {step}")
+    if not (np.isfinite(tol) and 0 <= tol < 1):
+        raise ValueError(f"tol must be in [0, 1), got {tol}")
     lo, hi = _box(lower, upper, p)
 
-    def misfit(th):
+    def misfit(th, obs):
         u, status = simulate(th, t=t, model=model, n_threads=n_threads, return_status=True)
-        if u.shape[1] != d.shape[1]:
-            raise ValueError(f"d has {d.shape[1]} points per series, the grid t has {u.shape[1]}")
-        r = u - d
+        if u.shape[1] != obs.shape[1]:
+            raise ValueError(f"d has {obs.shape[1]} points per series, the grid t has {u.shape[1]}")
+        r = u - obs
         cost = np.mean(r**2, axis=1)
         cost[status != 0] = np.inf
         return r, cost
 
     theta = np.clip(theta, lo, hi)
     origin = theta.copy()
-    r, fit = misfit(theta)
+    r, fit = misfit(theta, d)
     start = fit.copy()
     cost = fit.copy()  # + anchor·‖θ − origin‖², 0 at the start
     L = d.shape[1]
     lam = np.full(n, 1e-3)
+    active = np.isfinite(cost) & (cost > 0)
     for _ in range(iterations):
-        live = np.isfinite(cost)
-        if not live.any():
+        a = np.flatnonzero(active)  # the series still moving; the others are not simulated again
+        if a.size == 0:
             break
-        h = step * np.maximum(1.0, np.abs(theta))                   # (N, P)
-        shifted = np.repeat(theta[None], p, axis=0)                  # (P, N, P)
+        th, ra, da, ca = theta[a], r[a], d[a], cost[a]
+        m = a.size
+        h = step * np.maximum(1.0, np.abs(th))                      # (M, P)
+        shifted = np.repeat(th[None], p, axis=0)                     # (P, M, P)
         for j in range(p):
             shifted[j, :, j] += h[:, j]
         u_shift, status = simulate(shifted.reshape(-1, p), t=t, model=model, n_threads=n_threads,
                                    return_status=True)
-        jac = (u_shift.reshape(p, n, -1) - (r + d)[None]) / h.T[:, :, None]  # (P, N, L)
-        ok = live & np.all(status.reshape(p, n) == 0, axis=0)
+        jac = (u_shift.reshape(p, m, -1) - (ra + da)[None]) / h.T[:, :, None]  # (P, M, L)
+        ok = np.all(status.reshape(p, m) == 0, axis=0)
         jac[:, ~ok] = 0.0
         # normal equations of Σ_l r² + L·anchor·‖θ − origin‖² (the cost times L)
         jtj = np.einsum("pnl,qnl->npq", jac, jac) + L * anchor * np.eye(p)
-        jtr = np.einsum("pnl,nl->np", jac, np.where(ok[:, None], r, 0.0)) + L * anchor * (theta - origin)
-        damped = jtj + lam[:, None, None] * (np.eye(p) * jtj.diagonal(axis1=1, axis2=2)[:, :, None]
+        jtr = np.einsum("pnl,nl->np", jac, np.where(ok[:, None], ra, 0.0)) + L * anchor * (th - origin[a])
+        damped = jtj + lam[a, None, None] * (np.eye(p) * jtj.diagonal(axis1=1, axis2=2)[:, :, None]
                                              + 1e-12 * np.eye(p))
         delta = -np.linalg.solve(damped, jtr[:, :, None])[:, :, 0]
-        trial = np.clip(theta + np.where(ok[:, None], delta, 0.0), lo, hi)
-        r_new, fit_new = misfit(trial)
-        cost_new = fit_new + anchor * np.sum((trial - origin) ** 2, axis=1)
-        better = ok & (cost_new < cost)
-        theta[better], r[better] = trial[better], r_new[better]
-        fit[better], cost[better] = fit_new[better], cost_new[better]
-        lam = np.where(better, lam / 10, np.minimum(lam * 10, 1e10))
+        trial = np.clip(th + np.where(ok[:, None], delta, 0.0), lo, hi)
+        r_new, fit_new = misfit(trial, da)
+        cost_new = fit_new + anchor * np.sum((trial - origin[a]) ** 2, axis=1)
+        better = ok & (cost_new < ca)
+        converged = better & (ca - cost_new <= tol * ca) & np.all(
+            np.abs(trial - th) <= tol * (1.0 + np.abs(th)), axis=1)
+        stuck = ~ok | (~better & (lam[a] >= _MAX_DAMPING))
+        won = a[better]
+        theta[won], r[won], fit[won], cost[won] = trial[better], r_new[better], fit_new[better], cost_new[better]
+        lam[a] = np.where(better, lam[a] / 10, np.minimum(lam[a] * 10, _MAX_DAMPING))
+        active[a[converged | stuck | (better & (cost_new == 0))]] = False
     return Refined(theta, fit, start)
 
 
@@ -216,6 +241,9 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     c, d = _candidates_and_series(candidates, d)
     _, n, p = c.shape
     iterations = as_int(iterations, "iterations", 0)
+    if 2 * iterations > MAX_ITERATIONS:
+        raise ValueError(f"iterations must be in [0, {MAX_ITERATIONS // 2:,}] (the restarts refine for twice "
+                         f"as many), got {iterations:,}")
     grid = as_int(grid, "grid", 2)
     starts = as_int(starts, "starts", 1)
     rounds = as_int(rounds, "rounds", 0)

@@ -55,3 +55,68 @@ def test_magnitude_spectrum_that_overflows_raises():
     x = np.array([1e308, -1e308] * 4)
     with pytest.raises(ValueError, match="overflows float64"):
         fi.fourier_features(x, "magnitude", norm="backward")
+
+
+# ------------------------------------------------------------------------------ refinement
+@pytest.fixture(scope="module")
+def series():
+    theta = fi.default_prior().sample(12, seed=3)
+    d = fi.simulate(theta)
+    noisy = d + 0.05 * np.random.default_rng(1).standard_normal(d.shape)
+    return theta, d, noisy
+
+
+@pytest.fixture()
+def simulations(monkeypatch):
+    """The batched simulations ``refine`` runs: one entry (its number of series) per call."""
+    import sys
+
+    module = sys.modules["fhn_inverse.refine"]
+    calls, simulate = [], module.simulate
+
+    def counted(theta, **kwargs):
+        calls.append(len(theta))
+        if len(calls) > 2_000:
+            raise AssertionError("refine did not stop")
+        return simulate(theta, **kwargs)
+
+    monkeypatch.setattr(module, "simulate", counted)
+    return calls
+
+
+def test_refine_from_an_exact_start_stops_at_once(series, simulations):
+    theta, d, _ = series
+    res = fi.refine(theta, d, iterations=50)
+    assert simulations == [12]  # the start's misfit, then nothing: every series fits exactly
+    np.testing.assert_array_equal(res.theta, theta)
+    assert np.all(res.mse == 0)
+
+
+def test_refine_iterations_are_bounded(series, simulations):
+    theta, d, _ = series
+    with pytest.raises(ValueError, match=r"iterations must be in \[0, 10,000\], got 1,000,000,000,000"):
+        fi.refine(theta, d, iterations=10**12)
+    with pytest.raises(ValueError, match=r"iterations must be in \[0, 5,000\] \(the restarts refine for twice"):
+        fi.fit_series(theta[None], d, iterations=5_001)
+    for tol in (-1e-3, 1.0, np.nan):
+        with pytest.raises(ValueError, match=r"tol must be in \[0, 1\)"):
+            fi.refine(theta, d, tol=tol)
+    assert simulations == []
+
+
+@pytest.mark.parametrize("noisy", [False, True])
+def test_refine_stops_once_converged_where_more_steps_would_not_help(series, simulations, noisy):
+    theta, d, noisy_d = series
+    theta, obs = theta[:4], (noisy_d if noisy else d)[:4]
+    start = np.clip(theta + 0.02 * np.random.default_rng(2).standard_normal(theta.shape),
+                    fi.default_prior().lower, fi.default_prior().upper)
+    res = fi.refine(start, obs, iterations=10_000, n_threads=1)
+    steps = (len(simulations) - 1) // 2  # the start, then a Jacobian and a trial per step
+    assert steps < 100
+    assert simulations[-1] < simulations[0]  # series drop out as they converge
+    # the rules that stop exactly where further steps change nothing (tol = 0) give the same fit
+    exact = fi.refine(start, obs, iterations=10_000, tol=0.0, n_threads=1)
+    np.testing.assert_allclose(res.mse, exact.mse, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(res.theta, exact.theta, rtol=0, atol=1e-8)
+    # and no fewer steps than the study's 20 were needed to get there
+    np.testing.assert_allclose(res.mse, fi.refine(start, obs, iterations=20, n_threads=1).mse, rtol=1e-9, atol=1e-20)
