@@ -168,6 +168,15 @@ def _output_file(path) -> Path:
     return path
 
 
+def _check_threads(args) -> None:
+    """``--threads`` within the native core's range, checked before any work starts."""
+    from fhn_inverse import _core
+
+    threads = getattr(args, "threads", None)
+    if threads is not None and not 0 <= threads <= _core.MAX_THREADS:
+        raise ValueError(f"--threads must be in [0, {_core.MAX_THREADS}] (0 = all cores), got {threads}")
+
+
 def _sidecar(model: Path) -> Path:
     return Path(str(model) + ".json")
 
@@ -465,6 +474,7 @@ def main(argv=None) -> int:
             _fail(sub.prog, str(err))
         args = parser.parse_args(argv)
     try:
+        _check_threads(args)
         return args.func(args)
     except KeyboardInterrupt:
         print(f"{sub.prog}: interrupted", file=sys.stderr)

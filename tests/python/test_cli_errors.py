@@ -45,6 +45,20 @@ def test_huge_size_is_a_one_line_error_in_a_real_process(tmp_path):
     assert not (tmp_path / "x.npz").exists()
 
 
+def test_thread_counts_beyond_the_core_range_are_one_line_errors(tmp_path, capsys):
+    run = subprocess.run([sys.executable, "-m", "fhn_inverse", "simulate", str(tmp_path / "x.npz"), "-n", "4",
+                          "--threads", "100000"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == f"fhn-inverse simulate: error: --threads must be in [0, {fi._core.MAX_THREADS}] " \
+                         "(0 = all cores), got 100000\n"
+    config = tmp_path / "run.toml"
+    config.write_text("threads = 40000\n")
+    err = fails(["simulate", tmp_path / "x.npz", "-n", "4", "--config", config], capsys)
+    assert "--threads must be in [0, " in err and "got 40000" in err
+    assert "got -1" in fails(["simulate", tmp_path / "x.npz", "-n", "4", "--threads", "-1"], capsys)
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_demo_sizes_are_checked_before_anything_runs(tmp_path, capsys):
     err = fails(["demo", "--out", tmp_path / "demo", "--train-size", "10", "--test-size", 10**12], capsys)
     assert "--train-size + --test-size must be in [1, " in err
