@@ -81,6 +81,28 @@ def test_memory_error_and_ctrl_c(tmp_path, capsys, monkeypatch):
         "fhn-inverse simulate: interrupted\n"
 
 
+def test_ctrl_c_in_a_real_process_exits_130_with_one_line(tmp_path):
+    import signal
+    import time
+
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "fhn_inverse", "simulate", str(tmp_path / "x.npz"),
+                                 "-n", "200000"], stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 30
+            while "simulate" not in log.read_text() and time.monotonic() < deadline:  # the progress bar
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 130
+        finally:
+            proc.kill()
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert text.endswith("fhn-inverse simulate: interrupted\n")
+    assert not (tmp_path / "x.npz").exists()
+
+
 # ----------------------------------------------------------------------------- I/O failures
 def test_full_disk_keeps_the_old_model_and_sidecar(trained, tmp_path, capsys, monkeypatch):
     data, model = trained
