@@ -454,8 +454,10 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
 
 
 def _fail(prog: str, message: str) -> NoReturn:
-    """Exit with status 2 and one line on stderr, argparse's form: ``prog: error: message``."""
-    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    """Exit with status 2 and one line on stderr, argparse's form: ``prog: error: message`` (a
+    message longer than 1,000 characters, such as one quoting an array, is cut there)."""
+    line = " ".join(message.split())
+    print(f"{prog}: error: {line if len(line) <= 1000 else line[:1000] + ' …'}", file=sys.stderr)
     raise SystemExit(2)
 
 

@@ -76,6 +76,14 @@ def test_memory_error_and_ctrl_c(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
+    def long_error(*args, **kwargs):
+        raise TypeError("incompatible function arguments:\n" + "[0.1, 0.2]\n" * 10_000)
+
+    monkeypatch.setattr(fi.Dataset, "generate", long_error)
+    err = fails(["simulate", tmp_path / "x.npz", "-n", "10"], capsys)
+    assert err.startswith("fhn-inverse simulate: error: incompatible function arguments: [0.1, 0.2] [0.1, 0.2]")
+    assert err.endswith(" …\n") and len(err) < 1100
+
     monkeypatch.setattr(fi.Dataset, "generate", interrupted)
     assert fails(["simulate", tmp_path / "x.npz", "-n", "10"], capsys, status=130) == \
         "fhn-inverse simulate: interrupted\n"
