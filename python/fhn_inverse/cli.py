@@ -216,8 +216,8 @@ def _read_sidecar(model: Path) -> dict:
 
 
 def _read_series(path: Path) -> np.ndarray:
-    """Series (N, L) or (L,) from a .npy, .csv or .npz file; ValueError naming the file if it is
-    not one of real, finite numbers (OSError if it cannot be read)."""
+    """Series (N, L) or (L,) from a .npy, .csv or .npz file; ValueError naming the file if it does
+    not hold real, finite numbers in 1 or 2 dimensions (OSError if it cannot be read)."""
     if path.suffix == ".npz":
         import fhn_inverse as fi
 
@@ -233,7 +233,10 @@ def _read_series(path: Path) -> np.ndarray:
         raise
     except Exception as err:  # noqa: BLE001 - whatever a hostile file makes the parser raise is the file's fault
         raise ValueError(f"cannot read series file {path}: {type(err).__name__}: {err}") from None
-    return as_float_array(series, f"series in {path}", (1, 2))
+    try:
+        return as_float_array(series, f"series in {path}", (1, 2))
+    except TypeError as err:  # strings, complex or structured numbers: the file's content is wrong
+        raise ValueError(str(err)) from None
 
 
 def _predict(args) -> int:

@@ -186,6 +186,15 @@ def test_hostile_series_files(trained, tmp_path, capsys, name, content, match):
         assert name in err
 
 
+@pytest.mark.parametrize("content", [np.ones(3, dtype=complex), np.array(["1.0", "2.0"]),
+                                     np.zeros(2, dtype=[("a", "f8"), ("b", "f8")])])
+def test_series_of_other_than_real_numbers_are_value_errors(tmp_path, content):
+    path = tmp_path / "series.npy"
+    np.save(path, content)
+    with pytest.raises(ValueError, match=f"series in {path} must be a real numeric array"):
+        cli._read_series(path)
+
+
 def test_hostile_model_file(trained, tmp_path, capsys):
     data, _ = trained
     bad = tmp_path / "bad.safetensors"
