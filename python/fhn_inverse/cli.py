@@ -313,11 +313,19 @@ def _add_common(p, seed=True):
     p.add_argument("--config", type=Path, help="TOML file with option defaults (keys: long option names)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its errors on one line like every other user error (without the usage
+    block, which ``--help`` shows)."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(self.prog, f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import fhn_inverse as fi
     from fhn_inverse.experiments import EXPERIMENTS
 
-    parser = argparse.ArgumentParser(prog="fhn-inverse", description=fi.__doc__.splitlines()[0])
+    parser = _Parser(prog="fhn-inverse", description=fi.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {fi.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -35,6 +35,17 @@ def trained(tmp_path_factory):
     return data, model
 
 
+@pytest.mark.parametrize("argv, line", [
+    (["simulate", "x.npz", "-n", "many"],
+     "fhn-inverse simulate: error: argument -n: invalid int value: 'many' (see 'fhn-inverse simulate --help')"),
+    (["train", "data.npz"], "fhn-inverse train: error: the following arguments are required: model "
+                            "(see 'fhn-inverse train --help')"),
+    (["transform"], "fhn-inverse: error: argument COMMAND: invalid choice: 'transform'"),
+])
+def test_argument_errors_are_one_line_too(argv, line, capsys):
+    assert fails(argv, capsys).startswith(line)
+
+
 # -------------------------------------------------------------------------------- sizes, memory
 def test_huge_size_is_a_one_line_error_in_a_real_process(tmp_path):
     run = subprocess.run([sys.executable, "-m", "fhn_inverse", "simulate", str(tmp_path / "x.npz"),
