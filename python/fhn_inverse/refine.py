@@ -218,7 +218,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     network's estimates and searching the whole prior box only where they fail.
 
     1. ``best_fitting`` among the candidates (K, N, P) — an ensemble's members and mean, say —
-       then ``refine`` (Levenberg–Marquardt, ``iterations``) from the pick.
+       then ``refine`` (Levenberg–Marquardt, at most ``iterations``, 0 to 5,000) from the pick.
     2. The ODE's series on a ``grid``^P grid over the box [lower, upper] (one simulation of the
        grid for all series) are ranked against each observation. A series counts as poorly
        fitted when a grid point's series fits it better than its estimate, or when its misfit
