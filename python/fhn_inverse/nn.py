@@ -40,6 +40,8 @@ _FIELDS = {
 }
 _FORMAT = "fhn_inverse.InverseMap"
 _FORMAT_VERSION = "1"
+MAX_EPOCHS = 1_000_000  # epochs (and early-stopping patience, step-schedule period) fit accepts
+MAX_BATCH = 1 << 24  # mini-batch size fit accepts
 _MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON header a model file may declare
 _MAX_WORKSPACE = 1 << 28  # activation floats the loader will allocate for a file's architecture
 _CHECKSUM_KEY = "checksum_sha256"  # SHA-256 (hex) of the tensor bytes, all tensors in file order
@@ -63,6 +65,13 @@ def _check_activation(name, what: str) -> str:
 
 def _positive_int(value, name: str) -> int:
     return as_int(value, name, 1)
+
+
+def _bounded_int(value, name: str, low: int, high: int) -> int:
+    value = as_int(value, name, low)
+    if value > high:
+        raise ValueError(f"{name} must be in [{low}, {high:,}], got {value:,}")
+    return value
 
 
 def _normalise_layer(layer) -> dict:
@@ -345,8 +354,10 @@ class InverseMap:
             y = y.reshape(-1, 1)
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"X and Y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}")
-        epochs = _positive_int(epochs, "epochs")
-        batch_size = _positive_int(batch_size, "batch_size")
+        epochs = _bounded_int(epochs, "epochs", 1, MAX_EPOCHS)
+        batch_size = _bounded_int(batch_size, "batch_size", 1, MAX_BATCH)
+        warmup_steps = _bounded_int(warmup_steps, "warmup_steps", 0, 2**62)
+        step_epochs = _bounded_int(step_epochs, "step_epochs", 1, MAX_EPOCHS)
         n_threads = as_int(n_threads, "n_threads", 0)
         for name, v in (("lr", lr), ("eps", eps)):
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v > 0 and math.isfinite(v)):
@@ -366,7 +377,7 @@ class InverseMap:
             raise ValueError(f"schedule must be one of constant, warmup, step, cosine; got {schedule!r}")
         if clip_norm is not None and not (isinstance(clip_norm, numbers.Real) and clip_norm > 0):
             raise ValueError(f"clip_norm must be > 0 or None, got {clip_norm!r}")
-        patience = 0 if early_stopping is None else _positive_int(early_stopping, "early_stopping")
+        patience = 0 if early_stopping is None else _bounded_int(early_stopping, "early_stopping", 1, MAX_EPOCHS)
         seed = self.seed if seed is None else as_seed(seed)
 
         # validation data

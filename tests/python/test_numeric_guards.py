@@ -120,3 +120,17 @@ def test_refine_stops_once_converged_where_more_steps_would_not_help(series, sim
     np.testing.assert_allclose(res.theta, exact.theta, rtol=0, atol=1e-8)
     # and no fewer steps than the study's 20 were needed to get there
     np.testing.assert_allclose(res.mse, fi.refine(start, obs, iterations=20, n_threads=1).mse, rtol=1e-9, atol=1e-20)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(epochs=10**21), r"epochs must be in \[1, 1,000,000\]"),
+    (dict(batch_size=2**40), r"batch_size must be in \[1, 16,777,216\]"),
+    (dict(early_stopping=10**21), r"early_stopping must be in \[1, 1,000,000\]"),
+    (dict(step_epochs=10**12), r"step_epochs must be in \[1, 1,000,000\]"),
+    (dict(warmup_steps=2**70), r"warmup_steps must be in \[0, "),
+])
+def test_fit_bounds_its_counts(kwargs, match):
+    """Huge counts get a ValueError naming the range instead of an overflow deep in the binding."""
+    x = np.zeros((8, 20))
+    with pytest.raises(ValueError, match=match):
+        fi.InverseMap.dense(units=[4]).fit(x, np.zeros((8, 2)), progress=False, **kwargs)
