@@ -14,13 +14,24 @@ using namespace fhn_inverse::nn;
 using fhn_inverse::testing::check_gradient;
 using fhn_inverse::testing::random_vector;
 
-// Counting allocator (glibc): every malloc in the process goes through here.
-extern "C" void* __libc_malloc(std::size_t);
+// Counting allocator: every allocation in the process is counted. Under AddressSanitizer (which
+// owns malloc) through its allocation hook, else by replacing glibc's malloc.
 static std::atomic<long> g_mallocs{0};
+#if defined(__SANITIZE_ADDRESS__)
+// (declared as in compiler-rt's sanitizer/allocator_interface.h, which GCC does not install)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t), void (*free_hook)(const volatile void*));
+static void count_allocation(const volatile void*, std::size_t) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+}
+[[maybe_unused]] static const int g_hooked = __sanitizer_install_malloc_and_free_hooks(count_allocation, nullptr);
+#else
+extern "C" void* __libc_malloc(std::size_t);
 extern "C" void* malloc(std::size_t n) {
   g_mallocs.fetch_add(1, std::memory_order_relaxed);
   return __libc_malloc(n);
 }
+#endif
 
 namespace {
 
