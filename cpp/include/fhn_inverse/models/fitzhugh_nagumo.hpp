@@ -1,8 +1,9 @@
 // FitzHugh–Nagumo neuron model (spec/paper.md, Rudi et al. 2021, eq. 1):
 //   du/dt = γ (u − u³/3 + v + ζ)
 //   dv/dt = −(1/γ) (u − θ0 + θ1 v)
-// A model is a small struct: state size, parameter names, initial state, right-hand side and
-// the observed component. The simulator is templated on it and knows nothing else about it.
+// A model is a small struct: state size, parameter names, initial state, right-hand side, its
+// Jacobians (for forward sensitivities) and the observed component. The simulator is templated
+// on it and knows nothing else about it.
 #pragma once
 
 #include <array>
@@ -44,7 +45,22 @@ struct FitzHughNagumo {
     dxdt[1] = (theta[0] - u - theta[1] * v) * inv_gamma_;
   }
 
+  // Jacobians of the right-hand side at (x, θ), row-major: J_f_x (S × S) = ∂f/∂x and
+  // J_f_theta (S × P) = ∂f/∂θ. Forward sensitivities integrate d(∂x/∂θ)/dt = J_f_x ∂x/∂θ + J_f_theta.
+  void jacobians(const State& x, const double* theta, double* J_f_x, double* J_f_theta) const {
+    const double u = x[0], v = x[1];
+    J_f_x[0] = gamma_ * (1.0 - u * u);  // ∂f_u/∂u
+    J_f_x[1] = gamma_;                  // ∂f_u/∂v
+    J_f_x[2] = -inv_gamma_;             // ∂f_v/∂u
+    J_f_x[3] = -theta[1] * inv_gamma_;  // ∂f_v/∂v
+    J_f_theta[0] = 0.0;                 // f_u does not depend on θ
+    J_f_theta[1] = 0.0;
+    J_f_theta[2] = inv_gamma_;          // ∂f_v/∂θ0
+    J_f_theta[3] = -v * inv_gamma_;     // ∂f_v/∂θ1
+  }
+
   static double observe(const State& x) { return x[0]; }  // the membrane potential u
+  static constexpr std::size_t observed_component = 0;  // observe(x) = x[observed_component]
 
  private:
   double gamma_ = 3.0;

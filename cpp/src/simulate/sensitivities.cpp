@@ -1,0 +1,50 @@
+// Forward sensitivities through the augmented system; see sensitivities.hpp.
+#include "fhn_inverse/simulate/sensitivities.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/parallel.hpp"
+
+namespace fhn_inverse::simulate {
+
+using Model = models::FitzHughNagumo;
+
+Status sensitivities_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                         double* u_out, double* J_out) {
+  using System = SensitivitySystem<Model>;
+  constexpr std::size_t S = System::S, P = System::P;
+  constexpr std::size_t obs = Model::observed_component;
+  const System system{model, theta};
+  const Status status = integrate_on_grid<System::State>(
+      system, system.initial(), options, S, [&](std::size_t k, const System::State& y) {
+        u_out[k] = y[obs];
+        for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = y[S * (1 + i) + obs];
+      });
+  if (status != Status::ok) {
+    const std::size_t L = options.t_obs.size();
+    std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
+    std::fill(J_out, J_out + L * P, std::numeric_limits<double>::quiet_NaN());
+  }
+  return status;
+}
+
+SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta,
+                                      const SimulatorOptions& options, int n_threads) {
+  options.validate();
+  validate_theta(theta, Model::param_size);
+  const int threads = resolve_threads(n_threads);
+  const Eigen::Index N = theta.rows();
+  const auto L = static_cast<Eigen::Index>(options.t_obs.size());
+  SensitivityResult r{RowMatrix(N, L), RowMatrix(N, L * static_cast<Eigen::Index>(Model::param_size)),
+                      std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+  for (Eigen::Index i = 0; i < N; ++i) {
+    r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
+        sensitivities_one(model, theta.row(i).data(), options, r.u.row(i).data(), r.J.row(i).data()));
+  }
+  return r;
+}
+
+}  // namespace fhn_inverse::simulate
