@@ -9,6 +9,7 @@ void bind_simulate(py::module_& m);
 void bind_features(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_uncertainty(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native core of fhn_inverse: ODE simulation, noise, features, neural networks.";
@@ -17,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
   bind_features(m);
   bind_nn(m);
   bind_runtime(m);
+  bind_uncertainty(m);
 }

@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
+from .laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
 from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
@@ -39,6 +40,7 @@ __all__ = [
     "GaussianNoise",
     "GaussianPrior",
     "InverseMap",
+    "REFERENCE_NOISE",
     "Refined",
     "SeriesFit",
     "SimulationError",
@@ -47,13 +49,16 @@ __all__ = [
     "TRAIN_SIZES",
     "UniformPrior",
     "ar1_noise",
+    "ar1_whiten",
     "best_fitting",
     "fit_series",
     "default_prior",
     "features",
     "fourier_features",
+    "laplace_covariance",
     "metrics",
     "refine",
+    "sensitivities",
     "simulate",
     "spike_statistics",
     "study_data",

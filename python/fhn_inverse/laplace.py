@@ -1,0 +1,168 @@
+"""Local Gaussians by the Laplace approximation: forward sensitivities, AR(1) whitening, covariances.
+
+For a series d = u(θ) + η with stationary AR(1) noise η (covariance Γ) and a Gaussian prior
+(covariance Γpr), the local Gaussian at θ̄ is N(θ̄, C) with
+
+    C = H⁻¹,   H = Jᵀ Γ⁻¹ J + Γpr⁻¹,   J_{k,i} = ∂u(t_k)/∂θ_i
+
+(the Gauss–Newton Hessian of φ(θ) = ½‖d − u(θ)‖²_{Γ⁻¹} + ½‖θ − θpr‖²_{Γpr⁻¹}; exact at θ̄ on
+noise-free data). J comes from the forward-sensitivity system integrated in the native core
+beside the state; Γ⁻¹ = WᵀW / s_ε² is applied in O(L) through the AR(1) whitening W
+(:func:`ar1_whiten`). Everything runs in the core on all cores, the GIL released, and is
+independent of the thread count. The convention (spec/paper.md, "Local Gaussians") evaluates C
+at each sample's true θ with one noise level for every sample, :data:`REFERENCE_NOISE`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._validation import as_float_array, as_int
+from .simulation import (
+    AR1Noise,
+    FitzHughNagumo,
+    GaussianPrior,
+    SimulationError,
+    default_prior,
+    simulator_options,
+)
+
+__all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
+
+#: The reference noise level (σ, ρ) of the local-Gaussian targets, in the study's convention
+#: (stationary standard deviation σ/Δt with Δt = 0.2, lag-1 correlation ρ).
+REFERENCE_NOISE = (0.067, 0.79)
+
+_DEFAULT = object()
+
+
+def _theta_and_model(theta, model):
+    model = FitzHughNagumo() if model is None else model
+    if not isinstance(model, FitzHughNagumo):
+        raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
+    theta = as_float_array(theta, "theta", (1, 2))
+    single = theta.ndim == 1
+    theta2 = theta.reshape(1, -1) if single else theta
+    names = FitzHughNagumo.param_names
+    if theta2.shape[1] != len(names):
+        raise ValueError(f"theta must have {len(names)} columns ({', '.join(names)}), got shape {theta.shape}")
+    return theta2, single, model
+
+
+def _check_status(status):
+    failed = np.flatnonzero(status != 0)
+    if failed.size:
+        raise SimulationError(failed, status)
+
+
+def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: float = 1e-10,
+                  atol: float = 1e-10, max_steps: int = 1_000_000, n_threads: int = 0,
+                  return_status: bool = False):
+    """The observed series and its forward sensitivities at each parameter vector.
+
+    Returns ``(u, J)``: ``u`` (N, L) as :func:`simulate` and ``J`` (N, L, P) with
+    ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``; for one θ of shape (P,), (L,) and (L, P).
+    The augmented system (state and ∂(u, v)/∂θ, from the model's Jacobians) is integrated with
+    the simulator's stepper under one error control, so J is as accurate as the tolerances; J
+    reaches about 1e3 where spikes drift in phase, hence the tighter default tolerances.
+    A failed trajectory raises :class:`SimulationError`; with ``return_status=True`` the call
+    returns ``(u, J, status)`` with NaN rows where it failed.
+    """
+    theta2, single, model = _theta_and_model(theta, model)
+    options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
+    u, J, status = _core.sensitivities_batch(model, theta2, options, as_int(n_threads, "n_threads", 0))
+    if return_status:
+        return (u[0], J[0], status[0]) if single else (u, J, status)
+    _check_status(status)
+    return (u[0], J[0]) if single else (u, J)
+
+
+def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
+    """W x for series ``x`` (L,) or (N, L) and lag-1 correlation ``rho`` (a number or one per row):
+    ``(Wx)_0 = √(1 − ρ²) x_0``, ``(Wx)_k = x_k − ρ x_{k−1}``.
+
+    If x is stationary AR(1) noise with standard deviation s, W x has i.i.d. N(0, s²(1 − ρ²))
+    entries, so ``‖W r‖² / (s²(1 − ρ²))`` is the generalised least-squares misfit of residuals r
+    and Γ⁻¹ = WᵀW / (s²(1 − ρ²)).
+    """
+    x = as_float_array(x, "x", (1, 2))
+    single = x.ndim == 1
+    x2 = x.reshape(1, -1) if single else x
+    rho = np.asarray(rho, dtype=np.float64) if isinstance(rho, numbers.Real) else as_float_array(rho, "rho", (0, 1))
+    rho = np.broadcast_to(rho, (x2.shape[0],)).copy() if rho.ndim == 0 else rho
+    if rho.shape != (x2.shape[0],):
+        raise ValueError(f"rho must be a number or hold one value per series ({x2.shape[0]}), got shape {rho.shape}")
+    out = _core.ar1_whiten(x2, rho, as_int(n_threads, "n_threads", 0))
+    return out[0] if single else out
+
+
+def _noise_arrays(noise, dt, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary standard deviations s = σ/Δt and correlations ρ, one per sample."""
+    if isinstance(noise, AR1Noise):
+        if isinstance(noise.sigma, tuple) or isinstance(noise.rho, tuple):
+            raise ValueError("noise must have fixed sigma and rho for a covariance (it draws them from ranges); "
+                             "pass per-sample (sigma, rho) as an (N, 2) array instead")
+        sigma, rho, dt = np.full(n, noise.sigma), np.full(n, noise.rho), noise.dt
+    else:
+        arr = as_float_array(noise, "noise", (1, 2))
+        if arr.shape == (2,):
+            arr = np.broadcast_to(arr, (n, 2))
+        if arr.shape != (n, 2):
+            raise ValueError(f"noise must be (sigma, rho), an (N, 2) array with N = {n}, or an AR1Noise; "
+                             f"got shape {arr.shape}")
+        sigma, rho = arr[:, 0].copy(), arr[:, 1].copy()
+    dt = float(dt)
+    if not (np.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be finite and > 0, got {dt}")
+    bad = np.flatnonzero(~(sigma > 0))
+    if bad.size:
+        raise ValueError(f"sigma must be > 0, got {sigma[bad[0]]} (sample {bad[0]})")
+    bad = np.flatnonzero(~((rho > -1) & (rho < 1)))
+    if bad.size:
+        raise ValueError(f"rho must be in (-1, 1), got {rho[bad[0]]} (sample {bad[0]})")
+    return sigma / dt, rho
+
+
+def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_DEFAULT, t=None,
+                       model: FitzHughNagumo | None = None, rtol: float = 1e-10, atol: float = 1e-10,
+                       max_steps: int = 1_000_000, n_threads: int = 0, return_information: bool = False,
+                       return_status: bool = False):
+    """Laplace covariances C = (Jᵀ Γ⁻¹ J + Γpr⁻¹)⁻¹ at each θ of ``theta`` (N, P): array (N, P, P).
+
+    ``noise`` is the AR(1) noise of the series: ``(σ, ρ)`` for every sample, an (N, 2) array of
+    per-sample ``(σ, ρ)``, or an :class:`AR1Noise` with fixed σ and ρ — in the study's convention,
+    stationary standard deviation σ/``dt`` (``AR1Noise.dt`` when an AR1Noise is given).
+    ``prior`` is a :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored),
+    :func:`default_prior` by default, or ``None`` for the likelihood alone.
+    ``return_information=True`` also returns JᵀΓ⁻¹J (N, P, P), e.g. for the sandwich
+    C·(JᵀΓ⁻¹J)·C, the covariance of MAP estimates under repeated noise. J is integrated beside
+    the state and never stored. A failed trajectory raises :class:`SimulationError` unless
+    ``return_status=True`` (then the last returned item is the status, NaN where it failed).
+    """
+    theta2, single, model = _theta_and_model(theta, model)
+    s, rho = _noise_arrays(noise, dt, theta2.shape[0])
+    prior = default_prior() if prior is _DEFAULT else prior
+    if prior is None:
+        precision = np.zeros((theta2.shape[1],) * 2)
+    elif isinstance(prior, GaussianPrior):
+        precision = np.linalg.inv(prior.covariance)
+        precision = 0.5 * (precision + precision.T)
+    else:
+        raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
+    options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
+    cov, info, status = _core.laplace_batch(model, theta2, options, s, rho, precision,
+                                            as_int(n_threads, "n_threads", 0))
+    if not return_status:
+        _check_status(status)
+        singular = np.flatnonzero(~np.isfinite(cov).all(axis=(1, 2)))
+        if singular.size:
+            raise ValueError(f"the information matrix is singular at {singular.size} sample(s), first "
+                             f"{singular[0]} (theta {theta2[singular[0]].tolist()}); pass a prior")
+    out = (cov[0], info[0]) if single else (cov, info)
+    out = out if return_information else out[:1]
+    if return_status:
+        out = (*out, status[0] if single else status)
+    return out[0] if len(out) == 1 else out
