@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "fhn_inverse/simulate/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
 #include "fhn_inverse/uncertainty/laplace.hpp"
 
@@ -32,11 +33,12 @@ py::array_t<double> as_3d(const RowMatrix& m, py::ssize_t k, py::ssize_t p) {
 void bind_uncertainty(py::module_& m) {
   m.def("sensitivities_batch",
         [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-           const simulate::SimulatorOptions& options, int n_threads) {
+           const simulate::SimulatorOptions& options, long long n_threads) {
+          const int threads = check_threads(n_threads);
           simulate::SensitivityResult r;
           {
             py::gil_scoped_release release;
-            r = simulate::sensitivities_batch(model, theta, options, n_threads);
+            r = simulate::sensitivities_batch(model, theta, options, threads);
           }
           const auto P = static_cast<py::ssize_t>(models::FitzHughNagumo::param_size);
           return py::make_tuple(py::cast(std::move(r.u)), as_3d(r.J, r.J.cols() / P, P),
@@ -44,17 +46,24 @@ void bind_uncertainty(py::module_& m) {
         },
         py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
 
-  m.def("ar1_whiten", &uncertainty::ar1_whiten_rows, py::arg("x"), py::arg("rho"),
-        py::arg("n_threads") = 0, py::call_guard<py::gil_scoped_release>());
+  m.def("ar1_whiten",
+        [](const RowMatrix& x, const Eigen::VectorXd& rho, long long n_threads) {
+          const int threads = check_threads(n_threads);
+          py::gil_scoped_release release;
+          return uncertainty::ar1_whiten_rows(x, rho, threads);
+        },
+        py::arg("x"), py::arg("rho"), py::arg("n_threads") = 0);
 
   m.def("laplace_batch",
         [](const models::FitzHughNagumo& model, const RowMatrix& theta,
            const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
-           const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision, int n_threads) {
+           const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
+           long long n_threads) {
+          const int threads = check_threads(n_threads);
           uncertainty::LaplaceResult r;
           {
             py::gil_scoped_release release;
-            r = uncertainty::laplace_batch(model, theta, options, s, rho, prior_precision, n_threads);
+            r = uncertainty::laplace_batch(model, theta, options, s, rho, prior_precision, threads);
           }
           const auto P = static_cast<py::ssize_t>(models::FitzHughNagumo::param_size);
           return py::make_tuple(as_3d(r.cov, P, P), as_3d(r.information, P, P),

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
@@ -40,11 +41,15 @@ RowMatrix ar1_whiten_rows(const RowMatrix& X, const Eigen::VectorXd& rho, int n_
                                 std::to_string(X.rows()) + "), got " + std::to_string(rho.size()));
   validate_rho(rho);
   if (!X.allFinite()) throw std::invalid_argument("x must be finite");
-  const int threads = resolve_threads(n_threads);
+  const int threads = team_size(resolve_threads(n_threads), X.rows());
   RowMatrix out(X.rows(), X.cols());
+  InterruptPoll poll;
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (Eigen::Index i = 0; i < X.rows(); ++i)
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    if (poll.stop()) continue;
     ar1_whiten(X.row(i).data(), static_cast<std::size_t>(X.cols()), rho[i], out.row(i).data());
+  }
+  poll.check();
   return out;
 }
 
@@ -79,13 +84,15 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   if (eig.minCoeff() < -1e-12 * std::max(1.0, eig.cwiseAbs().maxCoeff()))
     throw std::invalid_argument("prior_precision must be positive semi-definite, its smallest "
                                 "eigenvalue is " + std::to_string(eig.minCoeff()));
-  const int threads = resolve_threads(n_threads);
+  const int threads = team_size(resolve_threads(n_threads), N);
   constexpr auto PP = static_cast<Eigen::Index>(P * P);
   LaplaceResult r{RowMatrix(N, PP), RowMatrix(N, PP), std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   using Mat = Eigen::Matrix<double, P, P>;
   using Vec = Eigen::Matrix<double, P, 1>;
+  InterruptPoll poll;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
+    if (poll.stop()) continue;
     const double* th = theta.row(i).data();
     const double rho_i = rho[i], root = std::sqrt(1.0 - rho_i * rho_i);
     Mat info = Mat::Zero();
@@ -99,7 +106,7 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
           const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
           info.noalias() += w * w.transpose();
           previous = J_k;
-        });
+        }, &poll);
     r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(status);
     double* info_out = r.information.row(i).data();
     double* cov_out = r.cov.row(i).data();
@@ -117,6 +124,7 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
     RowMap{info_out} = info;
     RowMap{cov_out} = 0.5 * (C + C.transpose());  // symmetric to the last bit
   }
+  poll.check();
   return r;
 }
 
