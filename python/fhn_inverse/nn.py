@@ -67,6 +67,29 @@ def _positive_int(value, name: str) -> int:
     return as_int(value, name, 1)
 
 
+def _log_euclidean():
+    from . import local_gaussian
+
+    return local_gaussian
+
+
+def _with_log_coordinates(y: np.ndarray, cov, name: str) -> np.ndarray:
+    """Labels (N, D) and covariance targets (N, D, D) as the regression targets (θ, vech(logm C))."""
+    c = np.asarray(cov)
+    if c.ndim != 3 or c.shape != (y.shape[0], y.shape[1], y.shape[1]):
+        raise ValueError(f"{name} must have shape (N, D, D) = {(y.shape[0], y.shape[1], y.shape[1])}, got {c.shape}")
+    ell = _log_euclidean().log_coordinates(c)
+    return np.concatenate([y, ell.astype(np.float32)], axis=1)
+
+
+def _normal_quantile(level) -> float:
+    from statistics import NormalDist
+
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
 def _bounded_int(value, name: str, low: int, high: int) -> int:
     value = as_int(value, name, low)
     if value > high:
@@ -224,6 +247,7 @@ class InverseMap:
         self._input_scaling: _InputScaling | None = None
         self._loss = "mse"
         self._n_targets: int | None = None
+        self._cov_dim: int | None = None  # D of a local-Gaussian head (outputs θ and vech(log C))
         self._training: dict[str, Any] = {}
 
     # -- factories
@@ -333,8 +357,15 @@ class InverseMap:
             min_lr: float = 0.0, clip_norm: float | None = None, validation=None,
             early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
             scaling: str = "minmax", input_scaling: str | None = None, loss: str = "mse", shuffle: bool = True,
-            seed: int | None = None, n_threads: int = 0, progress: bool = True) -> InverseMap:
+            seed: int | None = None, n_threads: int = 0, progress: bool = True, cov=None) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
+
+        cov: covariance targets (N, D, D), symmetric positive definite, to train a local-Gaussian
+        head (the study's last network): the map then regresses (Y, vech(logm cov)) with the loss
+        (MSE) and predicts means and covariances, ``predict(X, return_cov=True)``; build such a map
+        with ``output_activation=None`` and train it with ``scaling="standard"`` (standardised
+        targets, as the log-covariance coordinates are unbounded). A validation tuple is then
+        (X_val, Y_val, cov_val).
 
         optimizer: "adam" | "adamw" (weight_decay defaults to 0 for Adam — L2 — and 0.01 for
         AdamW — decoupled, as PyTorch). schedule: constant | warmup | step | cosine.
@@ -352,6 +383,17 @@ class InverseMap:
         y = _as_float32(Y, "Y", (1, 2))
         if y.ndim == 1:
             y = y.reshape(-1, 1)
+        cov_dim = self._cov_dim if self._net is not None else (None if cov is None else y.shape[1])
+        if (cov is None) != (cov_dim is None):
+            raise ValueError("this map has a local-Gaussian head: pass cov= targets" if cov is None else
+                             "cov= targets need a map built for them (this one was trained without)")
+        if cov is not None:
+            y = _with_log_coordinates(y, cov, "cov")
+            if isinstance(validation, (tuple, list)):
+                if len(validation) != 3:
+                    raise ValueError("with cov= targets, validation must be (X_val, Y_val, cov_val) or a fraction")
+                y_v = _as_float32(validation[1], "validation Y", (1, 2))
+                validation = (validation[0], _with_log_coordinates(y_v.reshape(len(y_v), -1), validation[2], "cov_val"))
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"X and Y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}")
         epochs = _bounded_int(epochs, "epochs", 1, MAX_EPOCHS)
@@ -403,7 +445,10 @@ class InverseMap:
                 raise ValueError(f"validation must be (X_val, Y_val), a fraction in (0, 1) or None, got {validation!r}")
 
         if self._net is None:
+            if cov_dim is not None and loss != "mse":
+                raise ValueError(f"a local-Gaussian head is trained with loss 'mse', got {loss!r}")
             self.build(self._input_shape_of(x), y.shape[1], loss=loss)
+            self._cov_dim = cov_dim
         elif loss != self._loss:
             raise ValueError(f"loss {loss!r} differs from the loss the map was built for ({self._loss!r})")
         if y.shape[1] != self._n_targets:
@@ -465,27 +510,89 @@ class InverseMap:
         return self
 
     # -- inference
-    def predict(self, X, *, n_threads: int = 0) -> np.ndarray:
+    @property
+    def head(self) -> str:
+        """What the map predicts: "point" (parameters), "gaussian_nll" (means and the Cholesky
+        factor of its own error covariance, trained by Gaussian negative log-likelihood) or
+        "local_gaussian" (means and log-Euclidean covariance coordinates regressed on targets)."""
+        return "local_gaussian" if self._cov_dim is not None else ("gaussian_nll" if self._loss == "gaussian_nll" else "point")
+
+    @property
+    def has_cov(self) -> bool:
+        """True where ``predict(X, return_cov=True)`` gives a covariance per series."""
+        return self.head != "point"
+
+    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0):
         """Parameters (N, D) for X (N, L) or (N, C, L), in the units of the training labels.
-        With loss 'gaussian_nll' these are the predicted means.
+
+        For maps with a covariance (``has_cov``: a Gaussian-NLL head or a local-Gaussian head),
+        ``return_cov=True`` returns ``(mean (N, D), cov (N, D, D))``, the covariance in the
+        labels' units (SPD by construction); for the Gaussian-NLL head it is the map's own error
+        covariance, for the local-Gaussian head its estimate of the targets' covariance.
 
         ValueError, naming the rows, where the result is not finite: the network computes in
         float32, and inputs far outside the training data's range (1e38, say), or a map whose
         weights are absurdly large, overflow it."""
         self._require_built()
+        if return_cov and not self.has_cov:
+            raise ValueError("this map predicts point estimates only; train it with loss='gaussian_nll' "
+                             "or with cov= targets to get covariances")
         x = self._prepare_x(X)
         scaled = self._input_scaling.transform(x) if self._input_scaling is not None else x
-        out = self._net.predict(scaled, as_int(n_threads, "n_threads", 0))
-        out = out[:, : self._n_targets]
+        raw = self._net.predict(scaled, as_int(n_threads, "n_threads", 0))
+        out = raw[:, : self._n_targets]
         out = self._scaling.inverse(out) if self._scaling is not None else out.astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        cov = None
+        if self._cov_dim is not None:
+            out, ell = out[:, : self._cov_dim], out[:, self._cov_dim:]
+            ok = np.isfinite(ell).all(axis=1)
+            with np.errstate(over="ignore", invalid="ignore"):
+                cov = _log_euclidean().from_log_coordinates(np.where(ok[:, None], ell, 0.0), self._cov_dim)
+            cov[~ok] = np.nan
+        elif return_cov:
+            cov = self._nll_covariance(raw[:, self._n_targets:].astype(np.float64))
+        finite = np.isfinite(out).all(axis=1)
+        if cov is not None:
+            finite &= np.isfinite(cov).all(axis=(1, 2))
+        bad = np.flatnonzero(~finite)
         if bad.size:
             rows = ", ".join(map(str, bad[:5])) + (f" and {bad.size - 5} more" if bad.size > 5 else "")
             raise ValueError(
                 f"the map's output is not finite for {bad.size} of {len(out)} rows of X (rows {rows}): their "
                 f"inputs (largest |value| {float(np.abs(x[bad]).max()):.3g}) are outside what the map can "
                 "evaluate in float32, or its weights overflow")
-        return out
+        return (out, cov) if return_cov else out
+
+    def _nll_covariance(self, chol: np.ndarray) -> np.ndarray:
+        """Σ = S L Lᵀ S from the Gaussian-NLL head's Cholesky entries (row by row, log diagonal;
+        nn/losses.hpp), S = the label scaling's diagonal."""
+        d = self._n_targets
+        L = np.zeros((len(chol), d, d))
+        rows, cols = np.tril_indices(d)
+        with np.errstate(over="ignore"):
+            L[:, rows, cols] = chol
+            idx = np.arange(d)
+            L[:, idx, idx] = np.exp(L[:, idx, idx])
+            cov = L @ np.transpose(L, (0, 2, 1))
+        if self._scaling is not None:
+            cov = cov * np.outer(self._scaling.scale, self._scaling.scale)
+        return cov
+
+    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
+        """``n`` draws per series from the predicted Gaussian N(mean, cov): array (N, n, D).
+        The draws are a function of ``seed`` alone (NumPy's PCG64 stream)."""
+        n = _bounded_int(n, "n", 1, 1 << 24)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
+        return mean[:, None, :] + z @ np.transpose(np.linalg.cholesky(cov), (0, 2, 1))
+
+    def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Per-parameter central intervals of the predicted Gaussian at ``level`` in (0, 1):
+        ``(lower (N, D), upper (N, D))`` = mean ∓ z·√diag(cov), z the normal quantile."""
+        z = _normal_quantile(level)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        return mean - half, mean + half
 
     def summary(self) -> str:
         """Layer table: kind, output shape, parameters; and the total."""
@@ -508,6 +615,7 @@ class InverseMap:
         arch = {
             "input_shape": list(self._net.input_shape), "layers": self.layers,
             "output_activation": self.output_activation, "n_targets": self._n_targets, "loss": self._loss,
+            "head": self.head, **({"cov_dim": self._cov_dim} if self._cov_dim is not None else {}),
             "seed": self.seed,
         }
         meta = {
@@ -611,6 +719,16 @@ class InverseMap:
                 if loss not in ("mse", "gaussian_nll"):
                     raise ValueError(f"loss {loss!r}")
                 n_out = n_targets if loss == "mse" else n_targets + n_targets * (n_targets + 1) // 2
+                head = arch.get("head", "gaussian_nll" if loss == "gaussian_nll" else "point")
+                expected_head = "gaussian_nll" if loss == "gaussian_nll" else ("local_gaussian" if "cov_dim" in arch else "point")
+                if head != expected_head:
+                    raise ValueError(f"head {head!r} does not match loss {loss!r} and cov_dim")
+                cov_dim = None
+                if head == "local_gaussian":
+                    cov_dim = _positive_int(arch["cov_dim"], "cov_dim")
+                    if cov_dim + cov_dim * (cov_dim + 1) // 2 != n_targets:
+                        raise ValueError(f"cov_dim {cov_dim} needs {cov_dim + cov_dim * (cov_dim + 1) // 2} "
+                                         f"targets, the file has {n_targets}")
                 full = m._full_layers(input_shape, n_out)
                 n_params, per_sample = _core.network_size(input_shape, full)
             except (KeyError, TypeError, ValueError) as e:
@@ -655,7 +773,7 @@ class InverseMap:
         if not np.isfinite(params).all():
             raise ValueError(f"{path}: parameters contain NaN or inf")
         net.params = params
-        m._net, m._scaling, m._loss, m._n_targets = net, scaling, loss, n_targets
+        m._net, m._scaling, m._loss, m._n_targets, m._cov_dim = net, scaling, loss, n_targets, cov_dim
         if input_scaling is not None:
             channels = input_shape[0] if len(input_shape) == 2 else 1
             m._input_scaling = _InputScaling.from_json(input_scaling, channels)

@@ -1,0 +1,109 @@
+"""Maps that predict a covariance: the local-Gaussian head (regressed log-Euclidean targets) and the
+Gaussian-NLL head; predict(return_cov=True), sample and interval, model files and PyTorch export."""
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse import local_gaussian as lg
+
+
+@pytest.fixture(scope="module")
+def data():
+    theta = fi.default_prior().sample(240, seed=3)
+    u = fi.simulate(theta)
+    return u, theta, fi.laplace_covariance(theta)
+
+
+@pytest.fixture(scope="module")
+def local_map(data):
+    u, theta, C = data
+    m = fi.InverseMap.dense(units=[16, 16], output_activation=None, seed=1)
+    return m.fit(u, theta, cov=C, epochs=4, scaling="standard", validation=0.1, progress=False)
+
+
+def test_local_gaussian_head_predicts_spd_covariances(local_map, data):
+    u, theta, C = data
+    assert local_map.head == "local_gaussian" and local_map.has_cov
+    mean, cov = local_map.predict(u, return_cov=True)
+    assert mean.shape == (240, 2) and cov.shape == (240, 2, 2)
+    assert np.array_equal(mean, local_map.predict(u))
+    assert np.array_equal(cov, np.transpose(cov, (0, 2, 1)))
+    assert np.all(np.linalg.eigvalsh(cov) > 0)
+    # the covariance is the exponential of the network's (unscaled) log coordinates
+    raw = local_map.network.predict(u.astype(np.float32), 0)
+    ell = local_map._scaling.inverse(raw)[:, 2:]
+    np.testing.assert_allclose(cov, lg.from_log_coordinates(ell), rtol=1e-12)
+
+
+def test_local_gaussian_head_round_trips_through_files_and_torch(local_map, data, tmp_path):
+    u = data[0][:16]
+    mean, cov = local_map.predict(u, return_cov=True)
+    local_map.save(tmp_path / "lg.safetensors")
+    loaded = fi.InverseMap.load(tmp_path / "lg.safetensors")
+    assert loaded.head == "local_gaussian"
+    m2, c2 = loaded.predict(u, return_cov=True)
+    assert np.array_equal(mean, m2) and np.array_equal(cov, c2)
+    torch = pytest.importorskip("torch")
+    with torch.no_grad():
+        out = local_map.to_torch()(torch.from_numpy(u.astype(np.float32))).double().numpy()
+    np.testing.assert_allclose(out[:, :2], mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(lg.from_log_coordinates(out[:, 2:]), cov, rtol=1e-3)
+
+
+def test_local_gaussian_head_misuse(local_map, data):
+    u, theta, C = data
+    with pytest.raises(ValueError, match="pass cov= targets"):
+        local_map.fit(u, theta, epochs=1, progress=False)
+    point = fi.InverseMap.dense(units=[4]).fit(u, theta, epochs=1, progress=False)
+    assert point.head == "point" and not point.has_cov
+    with pytest.raises(ValueError, match="point estimates only"):
+        point.predict(u, return_cov=True)
+    with pytest.raises(ValueError, match="trained without"):
+        point.fit(u, theta, cov=C, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"shape \(N, D, D\)"):
+        fi.InverseMap.dense(units=[4], output_activation=None).fit(u, theta, cov=C[:10], progress=False)
+    with pytest.raises(ValueError, match="positive definite"):
+        fi.InverseMap.dense(units=[4], output_activation=None).fit(u, theta, cov=-C, progress=False)
+    with pytest.raises(ValueError, match="cov_val"):
+        fi.InverseMap.dense(units=[4], output_activation=None).fit(
+            u, theta, cov=C, validation=(u[:5], theta[:5]), progress=False)
+
+
+@pytest.fixture(scope="module")
+def nll_map(data):
+    u, theta, _ = data
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=2)
+    return m.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="minmax", progress=False)
+
+
+def test_gaussian_nll_covariance_is_the_scaled_cholesky_product(nll_map, data):
+    u = data[0][:8]
+    mean, cov = nll_map.predict(u, return_cov=True)
+    raw = nll_map.network.predict(u.astype(np.float32), 0).astype(np.float64)
+    L = np.zeros((8, 2, 2))
+    L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = np.exp(raw[:, 2]), raw[:, 3], np.exp(raw[:, 4])
+    S = np.diag(nll_map._scaling.scale)
+    np.testing.assert_allclose(cov, S @ L @ np.transpose(L, (0, 2, 1)) @ S, rtol=1e-12)
+    np.testing.assert_allclose(mean, nll_map._scaling.inverse(raw[:, :2]), rtol=1e-12)
+
+
+def test_sample_and_interval_follow_the_predicted_gaussian(nll_map, data):
+    u = data[0][:3]
+    mean, cov = nll_map.predict(u, return_cov=True)
+    draws = nll_map.sample(u, 40000, seed=7)
+    assert draws.shape == (3, 40000, 2)
+    assert np.array_equal(draws, nll_map.sample(u, 40000, seed=7))
+    assert not np.array_equal(draws, nll_map.sample(u, 40000, seed=8))
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    # sample mean within 4 standard errors, sample covariance within 3 %
+    assert np.all(np.abs(draws.mean(axis=1) - mean) < 4 * sd / np.sqrt(40000))
+    for i in range(3):
+        np.testing.assert_allclose(np.cov(draws[i].T), cov[i], rtol=0.03, atol=0.03 * sd[i].prod())
+    lo, hi = nll_map.interval(u, 0.95)
+    np.testing.assert_allclose(hi - mean, 1.959963984540054 * sd, rtol=1e-12)
+    np.testing.assert_allclose(mean - lo, hi - mean, rtol=1e-12)
+    inside = (draws > lo[:, None]) & (draws < hi[:, None])
+    assert np.all(np.abs(inside.mean(axis=1) - 0.95) < 0.005)
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
+        nll_map.interval(u, 1.0)
