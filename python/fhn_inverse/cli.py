@@ -300,7 +300,7 @@ def _report(args) -> int:
 
     text = report.compare(args.root)
     if not text:
-        raise ValueError(f"no results.json of train_size, resimulation or joint under {args.root}")
+        raise ValueError(f"no results.json of train_size, resimulation, joint or covariance under {args.root}")
     print(text)
     return 0
 

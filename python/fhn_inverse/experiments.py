@@ -27,6 +27,8 @@ from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data
 from .ensemble import Ensemble
 from ._validation import as_int
 from .features import features
+from .laplace import REFERENCE_NOISE, laplace_covariance
+from .local_gaussian import cov_error, mean_error
 from .nn import InverseMap
 from .refine import best_fitting, fit_series
 from .simulation import AR1Noise, simulate
@@ -360,6 +362,81 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
     return run.write(setup, results)
 
 
+def _local_gaussian_row(theta, C, mean, cov) -> dict:
+    return {"e_theta": mean_error(theta, mean), "e_C": cov_error(C, cov)}
+
+
+def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=REFERENCE_NOISE,
+               examples: int = 6, fit: bool = True, progress: bool = True) -> dict:
+    """The study's local Gaussians: the CNN with 5 outputs (θ̂ and the log-Euclidean coordinates
+    of Ĉ, standardised targets, MSE) trained on N series (default 8,000) with targets N(θ̄, C),
+    θ̄ the true parameters and C their Laplace covariance (``laplace_covariance`` at θ̄ with one
+    noise level ``noise`` for every sample and the default prior; spec/paper.md, "Local
+    Gaussians"); per regime the medians of ‖θ̄ − θ̂‖₂/‖θ̄‖₂ (e_theta) and ‖C − Ĉ‖_F/‖C‖_F (e_C).
+
+    Beside the network alone ("network"), for the same test series: C evaluated by the core at
+    the network's θ̂ ("plug_in": the network's mean and ``laplace_covariance`` at it); the
+    Gaussian-NLL head trained on the same series (its covariance is the map's own error, a
+    different object, scored against the same targets); with ``fit``, the least-squares fit of
+    the ODE to each series started from the network's θ̂ (``fit_series``) and C at the fitted θ;
+    and what the numbers mean: e_C of the constant prediction exp(mean of the training
+    targets' log coordinates) and of C at the prior mean."""
+    setup = setup or Setup()
+    if as_int(setup.training.members, "members", 1) != 1:
+        raise ValueError("the covariance experiment trains single maps; members must be 1")
+    n = n or max(setup.train_sizes)
+    setup = replace(setup, train_sizes=(n,))
+    tr = setup.training
+    run = Run(out, "covariance")
+    pool, test = _data(setup, progress)
+    train = pool[:n]
+    kw = dict(noise=noise, n_threads=tr.n_threads)
+    C_train, C_test = laplace_covariance(train.theta, **kw), laplace_covariance(test.theta, **kw)
+    from .local_gaussian import from_log_coordinates, log_coordinates
+
+    constant = from_log_coordinates(log_coordinates(C_train).mean(axis=0))
+    at_prior_mean = laplace_covariance(np.asarray([0.4, 0.4]), **kw)
+    baselines = {"constant_log_mean": cov_error(C_test, np.broadcast_to(constant, C_test.shape).copy()),
+                 "prior_mean": cov_error(C_test, np.broadcast_to(at_prior_mean, C_test.shape).copy())}
+    fit_kw = dict(epochs=tr.epochs, batch_size=tr.batch_size, lr=tr.lr, optimizer=tr.optimizer,
+                  weight_decay=tr.weight_decay, schedule=tr.schedule, validation=tr.validation,
+                  early_stopping=tr.patience, seed=tr.seed, input_scaling=tr.input_scaling,
+                  n_threads=tr.n_threads, progress=progress, scaling="standard")
+    table, histories = {}, {}
+    for train_kind in tqdm(("clean", "noisy"), desc="covariance", disable=not progress):
+        x = _series(train, train_kind == "clean")
+        local = InverseMap.cnn(seed=tr.seed, output_activation=None).fit(x, train.theta, cov=C_train, **fit_kw)
+        nll = InverseMap.cnn(seed=tr.seed, output_activation=None).fit(x, train.theta, loss="gaussian_nll", **fit_kw)
+        run.model(local, f"cnn_local-gaussian_train-{train_kind}_N{n}")
+        run.model(nll, f"cnn_gaussian-nll_train-{train_kind}_N{n}")
+        histories[f"local Gaussian, trained on {train_kind} series"] = local.history
+        for r in REGIMES:
+            if not r.startswith(train_kind):
+                continue
+            d = _series(test, r.split("/")[1] == "clean")
+            mean, cov = local.predict(d, return_cov=True)
+            row = {"network": _local_gaussian_row(test.theta, C_test, mean, cov)}
+            C_plug, status = laplace_covariance(mean, return_status=True, **kw)
+            ok = status == 0
+            row["plug_in"] = {**_local_gaussian_row(test.theta[ok], C_test[ok], mean[ok], C_plug[ok]),
+                              "failed": int((~ok).sum())}
+            row["gaussian_nll"] = _local_gaussian_row(test.theta, C_test, *nll.predict(d, return_cov=True))
+            if fit:
+                fitted = fit_series(mean[None], d, t=test.t, n_threads=tr.n_threads)
+                C_fit, status = laplace_covariance(fitted.theta, return_status=True, **kw)
+                ok = status == 0
+                row["fitted"] = {**_local_gaussian_row(test.theta[ok], C_test[ok], fitted.theta[ok], C_fit[ok]),
+                                 "failed": int((~ok).sum()), "restarted": int(fitted.restarted.sum())}
+            table[r] = row
+            run.figure(plotting.covariance_ellipses(test.theta[:examples], C_test[:examples], mean[:examples],
+                                                    cov[:examples], f"Local Gaussians, {r}, N = {n}"),
+                       f"ellipses_{r.replace('/', '-')}")
+    run.figure(plotting.loss_curves(histories, "Training loss (standardised targets)"), "loss_curves")
+    return run.write(setup, {"n": n, "noise": list(noise), "table": table, "baselines": baselines,
+                             "target_spread": {"largest_eigenvalue_quantiles": np.quantile(
+                                 np.linalg.eigvalsh(C_test)[:, -1], [0.05, 0.5, 0.95]).tolist()}})
+
+
 def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: bool = True) -> dict:
     """The study's speed table (8-layer dense maps, 1,000,000 training samples) on this machine;
     see :mod:`fhn_inverse.speed`. ``quick`` times a short window of every width."""
@@ -371,7 +448,7 @@ def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: boo
 
 
 EXPERIMENTS = {"accuracy": accuracy, "noise": noise, "train_size": train_size, "resimulation": resimulation,
-               "joint": joint, "speed": speed}
+               "joint": joint, "covariance": covariance, "speed": speed}
 
 
 def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: bool = True, **overrides) -> dict:

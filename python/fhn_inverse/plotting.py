@@ -146,3 +146,32 @@ def speed_table(rows):
     ax.set_ylabel("seconds for 1,000,000 samples")
     ax.legend(fontsize="small")
     return fig
+
+
+def covariance_ellipses(theta, C, theta_hat, C_hat, title=None, level=0.95):
+    """Target local Gaussians N(θ̄, C) (black) against predicted N(θ̂, Ĉ) (orange) for a few
+    series: ``level`` ellipses, one panel per series (each on its own scale)."""
+    k = len(theta)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    fig = _figure((3.2 * cols, 3.0 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
+    radius = np.sqrt(-2 * np.log(1 - level))  # χ²₂ quantile, square-rooted
+    angle = np.linspace(0, 2 * np.pi, 200)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    for i, ax in enumerate(axes):
+        if i >= k:
+            ax.set_visible(False)
+            continue
+        for mu, S, color, label in ((theta[i], C[i], "black", "target"), (theta_hat[i], C_hat[i], "tab:orange",
+                                                                           "predicted")):
+            pts = mu[:, None] + radius * np.linalg.cholesky(S) @ circle
+            ax.plot(pts[0], pts[1], color=color, lw=1.3, label=label)
+            ax.plot(*mu, "+", color=color)
+        ax.set_xlabel("θ0")
+        ax.set_ylabel("θ1")
+        ax.ticklabel_format(useOffset=False)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
+    if title:
+        fig.suptitle(f"{title} ({level:.0%} ellipses)")
+    return fig

@@ -27,6 +27,10 @@ STUDY_JOINT = {
            "time+fourier": (0.968, 0.942, 0.684, 0.722)},
 }
 
+#: Local Gaussians (CNN, N = 8000): {regime: (e_theta, e_C)}, medians of ‖θ̄ − θ̂‖₂/‖θ̄‖₂ and
+#: ‖C − Ĉ‖_F/‖C‖_F over the test set.
+STUDY_COVARIANCE = {"clean/clean": (0.032, 0.124), "clean/noisy": (0.215, 0.229), "noisy/noisy": (0.093, 0.161)}
+
 
 def _load(root: Path, name: str):
     path = root / name / "results.json"
@@ -106,12 +110,36 @@ def joint_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def covariance_table(result: dict) -> str:
+    """Per regime and estimator: e_theta and e_C beside the study's (bold: ours is at most the
+    study's). "network" is the map alone (the study's setting); the others use more (see
+    ``experiments.covariance``)."""
+    table = result["results"]["table"]
+    labels = (("network", "network alone"), ("plug_in", "network θ̂ + Laplace C at θ̂"),
+              ("fitted", "ODE fit from θ̂ + Laplace C at the fit"), ("gaussian_nll", "Gaussian-NLL head"))
+    lines = ["| regime | estimator | e_θ: ours | study | e_C: ours | study |", "|---|---|---:|---:|---:|---:|"]
+    for r, (e_theta, e_c) in STUDY_COVARIANCE.items():
+        for key, label in labels:
+            row = table.get(r, {}).get(key)
+            if row is None:
+                continue
+            a, b = _mark(row["e_theta"], e_theta, False), _mark(row["e_C"], e_c, False)
+            lines.append(f"| {r} | {label} | {a}{row['e_theta']:.3f}{a} | {e_theta:.3f} | "
+                         f"{b}{row['e_C']:.3f}{b} | {e_c:.3f} |")
+    base = result["results"].get("baselines")
+    if base:
+        lines.append("")
+        lines.append(f"e_C of a constant prediction (the training targets' log-Euclidean mean): "
+                     f"{base['constant_log_mean']:.3f}; of C at the prior mean: {base['prior_mean']:.3f}.")
+    return "\n".join(lines)
+
+
 def compare(root) -> str:
     """Markdown comparison of the runs under ``root`` with the study (bold: ours is at least as good)."""
     root = Path(root)
     parts = []
     for name, render in (("train_size", train_size_table), ("resimulation", resimulation_table),
-                         ("joint", joint_table)):
+                         ("joint", joint_table), ("covariance", covariance_table)):
         result = _load(root, name)
         if result is not None:
             parts.append(f"### {name}\n\n{render(result)}\n")
