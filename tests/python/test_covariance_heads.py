@@ -107,3 +107,34 @@ def test_sample_and_interval_follow_the_predicted_gaussian(nll_map, data):
     assert np.all(np.abs(inside.mean(axis=1) - 0.95) < 0.005)
     with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
         nll_map.interval(u, 1.0)
+
+
+def test_covariance_experiment_writes_its_table_and_report(tmp_path):
+    from fhn_inverse import experiments, report
+
+    setup = experiments.Setup(train_sizes=(120,), test_size=30, seed=1,
+                              training=experiments.Training(epochs=2, validation=None, patience=None, seed=1))
+    result = experiments.covariance(tmp_path / "covariance", setup, examples=3, progress=False)
+    table = result["results"]["table"]
+    assert set(table) == set(experiments.REGIMES)
+    for row in table.values():
+        assert set(row) == {"network", "plug_in", "gaussian_nll", "fitted"}
+        # the plug-in estimator shares the network's mean; the fit starts from it
+        assert row["plug_in"]["e_theta"] == row["network"]["e_theta"]
+        assert all(np.isfinite(v["e_C"]) and v["e_C"] >= 0 for v in row.values())
+    assert (tmp_path / "covariance" / "results.json").exists()
+    assert (tmp_path / "covariance" / "ellipses_noisy-noisy.png").exists()
+    md = report.compare(tmp_path)
+    assert "| noisy/noisy | network alone |" in md and "0.161" in md
+    loaded = fi.InverseMap.load(tmp_path / "covariance" / "models" / "cnn_local-gaussian_train-noisy_N120.safetensors")
+    assert loaded.head == "local_gaussian"
+
+
+def test_covariance_report_marks_cells_by_the_rule():
+    from fhn_inverse import report
+
+    table = {"clean/clean": {"network": {"e_theta": 0.01, "e_C": 0.2}},
+             "noisy/noisy": {"network": {"e_theta": 0.2, "e_C": 0.1}}}
+    md = report.covariance_table({"results": {"table": table}})
+    assert "| clean/clean | network alone | **0.010** | 0.032 | 0.200 | 0.124 |" in md
+    assert "| noisy/noisy | network alone | 0.200 | 0.093 | **0.100** | 0.161 |" in md
