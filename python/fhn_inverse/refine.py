@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import as_float_array, as_int
-from .simulation import FitzHughNagumo, default_prior, simulate
+from .simulation import FitzHughNagumo, GaussianPrior, default_prior, simulate
 
 # ``refine``'s bound on ``iterations`` (``fit_series`` refines its restarts for twice its own).
 MAX_ITERATIONS = 10_000
@@ -85,7 +85,7 @@ class Refined(NamedTuple):
 
 def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
            anchor: float = 0.0, iterations: int = 20, step: float = 1e-6, tol: float = 1e-10,
-           n_threads: int = 0) -> Refined:
+           noise=None, dt: float = 0.2, prior=None, n_threads: int = 0) -> Refined:
     """Local least-squares refinement of estimates against the observed series, all at once.
 
     Levenberg–Marquardt on r(θ) = u(θ) − d for every series in parallel: forward-difference
@@ -98,6 +98,16 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     where the series hardly depends on a direction of θ (a flat series in the non-spiking region)
     the estimate then stays near its start instead of drifting along the flat valley, at the
     price of a bias of that order elsewhere.
+
+    ``noise`` makes the fit a generalised least squares under stationary AR(1) noise: ``(σ, ρ)``
+    for every series, an (N, 2) array of per-series ``(σ, ρ)``, or an ``AR1Noise`` with fixed σ
+    and ρ (the study's convention: stationary standard deviation σ/``dt``). The residuals and the
+    Jacobian are whitened (:func:`fhn_inverse.ar1_whiten`), so the misfit is
+    ½‖W(u(θ) − d)‖²/s_ε², the negative log-likelihood of correlated noise, instead of a sum of
+    squares that weighs correlated errors as if they were independent. ``prior`` (a
+    ``GaussianPrior``, its truncation ignored) adds ½(θ − μ)ᵀΓpr⁻¹(θ − μ): the estimate is then
+    the MAP estimate whose Laplace covariance :func:`fhn_inverse.laplace_covariance` gives.
+    ``Refined.mse`` stays the plain mean squared error of the fitted series.
 
     At most ``iterations`` steps (0 to ``MAX_ITERATIONS`` = 10,000); a series stops earlier, and is
     no longer simulated, once it has converged:
@@ -123,21 +133,28 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     if not (np.isfinite(tol) and 0 <= tol < 1):
         raise ValueError(f"tol must be in [0, 1), got {tol}")
     lo, hi = _box(lower, upper, p)
+    whiten, prior_mean, prior_precision = _likelihood_terms(noise, dt, prior, n, p)
 
-    def misfit(th, obs):
+    def misfit(th, obs, rows=None):
         u, status = simulate(th, t=t, model=model, n_threads=n_threads, return_status=True)
         if u.shape[1] != obs.shape[1]:
             raise ValueError(f"d has {obs.shape[1]} points per series, the grid t has {u.shape[1]}")
         r = u - obs
         cost = np.mean(r**2, axis=1)
         cost[status != 0] = np.inf
-        return r, cost
+        if whiten is None and prior_precision is None:
+            return r, r, cost, cost
+        rw = r if whiten is None else whiten(r, rows)
+        objective = np.mean(rw**2, axis=1) + _prior_cost(th, prior_mean, prior_precision) / obs.shape[1]
+        objective[status != 0] = np.inf
+        return r, rw, cost, objective
 
     theta = np.clip(theta, lo, hi)
     origin = theta.copy()
-    r, fit = misfit(theta, d)
+    # r: residuals u − d; rw: the same whitened (noise=); fit: their MSE; cost: the objective
+    r, rw, fit, cost = misfit(theta, d, np.arange(n))
     start = fit.copy()
-    cost = fit.copy()  # + anchor·‖θ − origin‖², 0 at the start
+    cost = cost.copy()  # + anchor·‖θ − origin‖², 0 at the start
     L = d.shape[1]
     lam = np.full(n, 1e-3)
     active = np.isfinite(cost) & (cost > 0)
@@ -145,7 +162,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         a = np.flatnonzero(active)  # the series still moving; the others are not simulated again
         if a.size == 0:
             break
-        th, ra, da, ca = theta[a], r[a], d[a], cost[a]
+        th, ra, rwa, da, ca = theta[a], r[a], rw[a], d[a], cost[a]
         m = a.size
         h = step * np.maximum(1.0, np.abs(th))                      # (M, P)
         shifted = np.repeat(th[None], p, axis=0)                     # (P, M, P)
@@ -156,24 +173,60 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         jac = (u_shift.reshape(p, m, -1) - (ra + da)[None]) / h.T[:, :, None]  # (P, M, L)
         ok = np.all(status.reshape(p, m) == 0, axis=0)
         jac[:, ~ok] = 0.0
-        # normal equations of Σ_l r² + L·anchor·‖θ − origin‖² (the cost times L)
+        if whiten is not None:
+            jac = whiten(jac.reshape(p * m, -1), np.tile(a, p)).reshape(p, m, -1)
+        # normal equations of Σ_l r² + L·anchor·‖θ − origin‖² (the cost times L; r whitened and
+        # the prior's (θ − μ)ᵀΓpr⁻¹(θ − μ) added with noise= and prior=)
         jtj = np.einsum("pnl,qnl->npq", jac, jac) + L * anchor * np.eye(p)
-        jtr = np.einsum("pnl,nl->np", jac, np.where(ok[:, None], ra, 0.0)) + L * anchor * (th - origin[a])
+        jtr = np.einsum("pnl,nl->np", jac, np.where(ok[:, None], rwa, 0.0)) + L * anchor * (th - origin[a])
+        if prior_precision is not None:
+            jtj = jtj + prior_precision
+            jtr = jtr + (th - prior_mean) @ prior_precision
         damped = jtj + lam[a, None, None] * (np.eye(p) * jtj.diagonal(axis1=1, axis2=2)[:, :, None]
                                              + 1e-12 * np.eye(p))
         delta = -np.linalg.solve(damped, jtr[:, :, None])[:, :, 0]
         trial = np.clip(th + np.where(ok[:, None], delta, 0.0), lo, hi)
-        r_new, fit_new = misfit(trial, da)
-        cost_new = fit_new + anchor * np.sum((trial - origin[a]) ** 2, axis=1)
+        r_new, rw_new, fit_new, objective_new = misfit(trial, da, a)
+        cost_new = objective_new + anchor * np.sum((trial - origin[a]) ** 2, axis=1)
         better = ok & (cost_new < ca)
         converged = better & (ca - cost_new <= tol * ca) & np.all(
             np.abs(trial - th) <= tol * (1.0 + np.abs(th)), axis=1)
         stuck = ~ok | (~better & (lam[a] >= _MAX_DAMPING))
         won = a[better]
         theta[won], r[won], fit[won], cost[won] = trial[better], r_new[better], fit_new[better], cost_new[better]
+        rw[won] = rw_new[better]
         lam[a] = np.where(better, lam[a] / 10, np.minimum(lam[a] * 10, _MAX_DAMPING))
         active[a[converged | stuck | (better & (cost_new == 0))]] = False
     return Refined(theta, fit, start)
+
+
+def _likelihood_terms(noise, dt, prior, n: int, p: int):
+    """The whitening of ``refine``'s residuals (None: white least squares) as a function of
+    (residual rows, their series' indices), and the prior's mean and precision (None: no prior)."""
+    whiten = None
+    if noise is not None:
+        from .laplace import _noise_arrays, ar1_whiten
+
+        s, rho = _noise_arrays(noise, dt, n)
+        scale = 1.0 / (s * np.sqrt(1.0 - rho**2))
+
+        def whiten(x, rows):
+            return ar1_whiten(x, rho[rows]) * scale[rows, None]
+    if prior is None:
+        return whiten, None, None
+    if not isinstance(prior, GaussianPrior):
+        raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
+    if prior.mean.shape != (p,):
+        raise ValueError(f"prior must have {p} parameters, got {prior.mean.shape[0]}")
+    precision = np.linalg.inv(prior.covariance)
+    return whiten, prior.mean, 0.5 * (precision + precision.T)
+
+
+def _prior_cost(theta, mean, precision) -> np.ndarray:
+    if precision is None:
+        return np.zeros(len(theta))
+    dev = theta - mean
+    return np.einsum("ni,ij,nj->n", dev, precision, dev)
 
 
 class SeriesFit(NamedTuple):
