@@ -175,3 +175,31 @@ def covariance_ellipses(theta, C, theta_hat, C_hat, title=None, level=0.95):
     if title:
         fig.suptitle(f"{title} ({level:.0%} ellipses)")
     return fig
+
+
+def sensitivities(t, u, J, names=("θ0", "θ1"), title=None):
+    """A series u(t) and its forward sensitivities ∂u/∂θ_i (one panel each)."""
+    fig = _figure((8, 1.7 * (1 + J.shape[1]) + 0.4))
+    axes = fig.subplots(1 + J.shape[1], 1, sharex=True)
+    axes[0].plot(t, u, color="tab:blue", lw=1.1)
+    axes[0].set_ylabel("u")
+    for i, ax in enumerate(axes[1:]):
+        ax.plot(t, J[:, i], color="tab:red", lw=1.0)
+        ax.set_ylabel(f"∂u/∂{names[i]}")
+    axes[-1].set_xlabel("t (model time units)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def covariance_map(theta, C, title=None):
+    """log10 of the largest eigenvalue of the covariance C at each θ over the parameter plane."""
+    fig = _figure((5.2, 4.2))
+    ax = fig.add_subplot()
+    lam = np.log10(np.linalg.eigvalsh(C)[:, -1])
+    sc = ax.scatter(theta[:, 0], theta[:, 1], c=lam, s=6, cmap="viridis")
+    fig.colorbar(sc, ax=ax, label="log10 largest eigenvalue of C")
+    ax.set_xlabel("θ0")
+    ax.set_ylabel("θ1")
+    ax.set_title(title or "Laplace covariance over the prior")
+    return fig

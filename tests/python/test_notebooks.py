@@ -17,6 +17,7 @@ MIN_IMAGES = {
     "04_noise.ipynb": 4,                      # noisy vs clean series, predicted vs true per regime
     "05_resimulation.ipynb": 3,               # re-simulated series per regime
     "06_joint_noise_inference.ipynb": 2,      # (σ, ρ) samples, predicted vs true (θ0, θ1, σ, ρ)
+    "07_local_gaussians.ipynb": 5,            # sensitivities, covariance over the prior, 3 ellipse panels
 }
 DEFAULT_IMAGES = 4
 
