@@ -171,6 +171,7 @@ def covariance_ellipses(theta, C, theta_hat, C_hat, title=None, level=0.95):
         ax.set_xlabel("θ0")
         ax.set_ylabel("θ1")
         ax.ticklabel_format(useOffset=False)
+        ax.locator_params(nbins=4)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
     if title:
         fig.suptitle(f"{title} ({level:.0%} ellipses)")
