@@ -148,16 +148,21 @@ TEST_F(Interrupt, SimulationStopsEarlyAndStaysUsable) {
   const FitzHughNagumo model;
   const RowMatrix theta = prior_theta(256);
   const SimulatorOptions o = short_grid(1000);
-  auto t0 = clock_type::now();
   const BatchResult full = simulate_batch(model, theta, o, 2);
+  // One thread, so that exactly the items before the third poll run: 2 of 256 trajectories
+  // against all of them (a 0.25 bound leaves room for a busy machine).
+  auto t0 = clock_type::now();
+  simulate_batch(model, theta, o, 1);
   const double full_seconds = seconds_since(t0);
   hook_every_item(3);
   t0 = clock_type::now();
-  EXPECT_THROW(simulate_batch(model, theta, o, 2), Interrupted);
+  EXPECT_THROW(simulate_batch(model, theta, o, 1), Interrupted);
   const double stopped_seconds = seconds_since(t0);
   EXPECT_EQ(g_calls, 3);
-  // 256 trajectories against the few started before the stop (generous for a busy machine)
   EXPECT_LT(stopped_seconds, 0.25 * full_seconds);
+  g_calls = 0;  // two threads stop too
+  EXPECT_THROW(simulate_batch(model, theta, o, 2), Interrupted);
+  EXPECT_EQ(g_calls, 3);
   hook_every_item(0);  // a hook answering false: the same bits as without one
   const BatchResult again = simulate_batch(model, theta, o, 2);
   EXPECT_GE(g_calls, 1);

@@ -2,17 +2,16 @@
 #include "fhn_inverse/simulate/simulator.hpp"
 
 #include <algorithm>
-#include <boost/numeric/odeint.hpp>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
 #include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/simulate/integrate.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
 
 namespace fhn_inverse::simulate {
-namespace odeint = boost::numeric::odeint;
 
 std::vector<double> SimulatorOptions::default_grid() {
   std::vector<double> t(1000);
@@ -64,73 +63,17 @@ namespace {
 using Model = models::FitzHughNagumo;
 using State = Model::State;
 
-bool finite(const State& x) {
-  for (double xi : x)
-    if (!std::isfinite(xi)) return false;
-  return true;
-}
-
-bool bounded(const State& x, double bound) {
-  for (double xi : x)
-    if (!(std::abs(xi) <= bound)) return false;  // also false for NaN
-  return true;
-}
-
-// simulate_one; with a poll, every kPollSteps accepted steps also ask it (a stiff trajectory
-// runs up to max_steps, about a second) and stop early once it says so: the batch then throws
-// Interrupted and discards this row.
-constexpr long kPollSteps = 1024;
-
+// One trajectory; with a poll, integrate_on_grid also asks it every kPollSteps accepted steps and
+// stops early once it says so: the batch then throws Interrupted and discards this row.
 Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
                  double* u_out, InterruptPoll* poll) {
-  const std::size_t L = options.t_obs.size();
-  auto fail = [&](Status s) {
-    std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
-    return s;
-  };
   auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
-  auto stepper = odeint::make_controlled(options.atol, options.rtol,
-                                         odeint::runge_kutta_fehlberg78<State>());
-  constexpr long kMaxRejections = 500;  // consecutive rejected trial steps: control has failed
-  State x = model.initial();
-  double t = options.t0, dt = options.dt0;
-  long steps = 0;
-  for (std::size_t k = 0; k < L; ++k) {
-    const double tk = options.t_obs[k];
-    long rejected = 0;
-    // Step onto tk exactly: the last step before a grid time is shortened to end on it, while dt
-    // keeps the step size the control wants, so grid times do not hold the steps back.
-    while (t < tk) {
-      double h = std::min(dt, tk - t);
-      const bool last = h == tk - t;
-      const State before = x;
-      const double t_before = t;
-      if (stepper.try_step(system, x, t, h) == odeint::success) {
-        if (!finite(x)) {
-          // A trial step far outside the stability region (a stiff system) overflows to a NaN
-          // error estimate, which the control accepts; the solution itself has not blown up
-          // (that shows as |state| > max_abs_state on the way). Reject it like the control
-          // would an inaccurate step: back to the start of the step, the step cut by 5.
-          x = before;
-          t = t_before;
-          dt = 0.2 * h;
-          if (++rejected > kMaxRejections || !(dt > 0.0)) return fail(Status::step_budget);
-          continue;
-        }
-        if (++steps > options.max_steps) return fail(Status::step_budget);
-        if (poll && steps % kPollSteps == 0 && poll->stop()) return fail(Status::step_budget);
-        if (!bounded(x, options.max_abs_state)) return fail(Status::diverged);
-        if (last) t = tk;  // no drift from rounding in t + (tk − t)
-        dt = last ? std::max(dt, h) : h;
-        rejected = 0;
-      } else {
-        if (++rejected > kMaxRejections || !(h > 0.0)) return fail(Status::step_budget);
-        dt = h;
-      }
-    }
-    u_out[k] = Model::observe(x);
-  }
-  return Status::ok;
+  const Status status = integrate_on_grid<State>(
+      system, model.initial(), options, Model::state_size,
+      [&](std::size_t k, const State& x) { u_out[k] = Model::observe(x); }, poll);
+  if (status != Status::ok)
+    std::fill(u_out, u_out + options.t_obs.size(), std::numeric_limits<double>::quiet_NaN());
+  return status;
 }
 
 }  // namespace
