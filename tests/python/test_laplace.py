@@ -166,7 +166,7 @@ def batched_map(d, start, rho, scale, prior, iterations=30):
     return th
 
 
-@pytest.mark.parametrize("theta", [(0.6, 0.25), (0.2, 1.0), (0.9, 0.1)])  # spiking, not, spiking
+@pytest.mark.parametrize("theta", [(0.6, 0.25), (0.8, 1.0), (0.9, 0.1)])  # spiking, not (no spike), spiking
 def test_map_estimates_spread_as_the_sandwich_predicts(theta):
     """Covariance of MAP estimates over 200 AR(1) noise realisations against C·(JᵀΓ⁻¹J)·C;
     the relative Frobenius error of a 200-sample covariance is about 2·√(2/200) = 0.2."""
