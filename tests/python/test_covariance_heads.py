@@ -138,3 +138,57 @@ def test_covariance_report_marks_cells_by_the_rule():
     md = report.covariance_table({"results": {"table": table}})
     assert "| clean/clean | network alone | **0.010** | 0.032 | 0.200 | 0.124 |" in md
     assert "| noisy/noisy | network alone | 0.200 | 0.093 | **0.100** | 0.161 |" in md
+
+
+@pytest.fixture(scope="module")
+def nll_ensemble(data):
+    u, theta, _ = data
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[16], output_activation=None), 3)
+    return ens.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="standard", progress=False)
+
+
+def test_ensemble_of_gaussian_heads_is_their_mixture(nll_ensemble, data):
+    u = data[0][:5]
+    mean, cov = nll_ensemble.predict(u, return_cov=True)
+    pairs = [m.predict(u, return_cov=True) for m in nll_ensemble.members]
+    mus = np.stack([p[0] for p in pairs])
+    sig = np.stack([p[1] for p in pairs])
+    np.testing.assert_allclose(mean, mus.mean(axis=0), rtol=1e-12)
+    dev = mus - mean
+    expected = sig.mean(axis=0) + np.einsum("kni,knj->nij", dev, dev) / 3
+    np.testing.assert_allclose(cov, expected, rtol=1e-9, atol=1e-15)
+    draws = nll_ensemble.sample(u, 60000, seed=3)
+    assert draws.shape == (5, 60000, 2)
+    for i in range(5):
+        np.testing.assert_allclose(np.cov(draws[i].T), cov[i], rtol=0.05, atol=0.05 * np.sqrt(cov[i].diagonal().prod()))
+    lo, hi = nll_ensemble.interval(u, 0.9)
+    inside = ((draws > lo[:, None]) & (draws < hi[:, None])).mean(axis=1)
+    assert np.all(np.abs(inside - 0.9) < 0.006), inside
+
+
+def test_one_member_mixture_interval_is_the_gaussian_interval(nll_map, data):
+    u = data[0][:4]
+    single = fi.Ensemble([nll_map])
+    lo, hi = single.interval(u, 0.95)
+    lo1, hi1 = nll_map.interval(u, 0.95)
+    np.testing.assert_allclose(lo, lo1, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hi, hi1, rtol=1e-9, atol=1e-12)
+
+
+def test_ensemble_of_local_gaussian_heads_averages_log_covariances(data):
+    u, theta, C = data
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[8], output_activation=None), 2)
+    ens.fit(u, theta, cov=C, epochs=2, scaling="standard", progress=False)
+    mean, cov = ens.predict(u[:6], return_cov=True)
+    logs = [lg.log_coordinates(m.predict(u[:6], return_cov=True)[1]) for m in ens.members]
+    np.testing.assert_allclose(cov, lg.from_log_coordinates(np.mean(logs, axis=0)), rtol=1e-10)
+    with pytest.raises(ValueError, match="Gaussian-NLL"):
+        ens.sample(u[:2], 3)
+
+
+def test_ensemble_of_point_maps_has_no_covariance(data):
+    u, theta, _ = data
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[4]), 2).fit(u, theta, epochs=1, progress=False)
+    assert not ens.has_cov
+    with pytest.raises(ValueError, match="not a calibrated uncertainty"):
+        ens.predict(u, return_cov=True)
