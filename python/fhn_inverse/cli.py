@@ -143,12 +143,16 @@ def _train(args) -> int:
     series = data.u if args.series == "clean" else data.d
     x = fi.features(series, args.features)
     y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
+    # a Gaussian-NLL head predicts unbounded means and Cholesky entries: linear output, standardised labels
+    nll = args.loss == "gaussian_nll"
+    head = {"output_activation": None} if nll else {}
     if args.arch == "cnn":
-        model = fi.InverseMap.cnn(seed=args.seed)
+        model = fi.InverseMap.cnn(seed=args.seed, **head)
     else:
-        model = fi.InverseMap.dense(seed=args.seed)
+        model = fi.InverseMap.dense(seed=args.seed, **head)
     model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
-              early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet)
+              early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet,
+              loss=args.loss, scaling="standard" if nll else "minmax")
     model.save(args.model)
     # The sidecar names the model file's digest: should its own write fail (a full disk), the old
     # sidecar no longer matches the new model and 'predict' says so instead of using it.
@@ -246,7 +250,8 @@ def _predict(args) -> int:
     model = fi.InverseMap.load(args.model)
     meta = _read_sidecar(args.model)
     series = np.atleast_2d(_read_series(Path(args.series)))
-    pred = model.predict(fi.features(series, meta["features"]))
+    x = fi.features(series, meta["features"])
+    pred = model.predict(x)
     names = meta["targets"] or [f"p{j}" for j in range(pred.shape[1])]
     if len(names) != pred.shape[1]:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
@@ -257,6 +262,15 @@ def _predict(args) -> int:
         fit = fi.fit_series(pred[None, :, :2], series, n_threads=args.threads)
         pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
         names = names[:pred.shape[1] - 1] + ["fit_mse"]
+    elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
+        if not 0 < args.level < 1:
+            raise ValueError(f"--level must be in (0, 1), got {args.level}")
+        _, cov = model.predict(x, return_cov=True)
+        lo, hi = model.interval(x, args.level)
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        pct = f"{100 * args.level:g}"
+        pred = np.column_stack([pred, sd, lo, hi])
+        names = names + [f"{n}_sd" for n in names] + [f"{n}_lo{pct}" for n in names] + [f"{n}_hi{pct}" for n in names]
     if out is not None:
         if out.suffix == ".npy":
             with atomic_open(out, "wb") as f:
@@ -360,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 2e-3)")
     train.add_argument("--validation", type=float, default=None, help="validation fraction, e.g. 0.1 (default: none)")
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: off)")
+    train.add_argument("--loss", choices=("mse", "gaussian_nll"), default="mse",
+                       help="mse (point estimates, the study's) or gaussian_nll (means and a covariance per series, "
+                            "for 'predict' intervals; standardised labels, linear output) (default: mse)")
     _add_common(train)
     train.set_defaults(func=_train)
 
@@ -371,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="refine (θ0, θ1) by a least-squares fit of the ODE to each series, started from the "
                               "map's estimate, with restarts from a grid over the prior where it stays poor "
                               "(series on the study's grid of 1000 points); adds the fit's MSE as a column")
+    predict.add_argument("--level", type=float, default=0.95,
+                         help="for maps with a covariance (trained with --loss gaussian_nll): the level of the "
+                              "central intervals written beside the means and standard deviations (default: 0.95)")
     _add_common(predict, seed=False)
     predict.set_defaults(func=_predict)
 

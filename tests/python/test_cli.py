@@ -67,3 +67,27 @@ def test_bad_config(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["simulate", str(tmp_path / "x.npz"), "--config", str(config)])
     assert "unknown option 'colour'" in capsys.readouterr().err
+
+
+def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
+    import fhn_inverse as fi
+
+    data, model = tmp_path / "data.npz", tmp_path / "nll.safetensors"
+    assert cli.main(["simulate", str(data), "-n", "300", "--quiet"]) == 0
+    assert cli.main(["train", str(data), str(model), "--arch", "dense", "--epochs", "3", "--loss", "gaussian_nll",
+                     "--quiet"]) == 0
+    series = fi.Dataset.load(data).d[:4]
+    np.save(tmp_path / "s.npy", series)
+    assert cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "0.9", "-o", str(tmp_path / "p.csv")]) == 0
+    header = (tmp_path / "p.csv").read_text().splitlines()[0].split(",")
+    assert header == ["theta0", "theta1", "theta0_sd", "theta1_sd", "theta0_lo90", "theta1_lo90",
+                      "theta0_hi90", "theta1_hi90"]
+    pred = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    m = fi.InverseMap.load(model)
+    mean, cov = m.predict(series, return_cov=True)
+    lo, hi = m.interval(series, 0.9)
+    np.testing.assert_allclose(pred, np.column_stack([mean, np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), lo, hi]),
+                               rtol=1e-5)
+    with pytest.raises(SystemExit) as err:
+        cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "1.5"])
+    assert err.value.code == 2 and "--level must be in (0, 1)" in capsys.readouterr().err
