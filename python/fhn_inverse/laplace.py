@@ -27,6 +27,7 @@ from .simulation import (
     GaussianPrior,
     SimulationError,
     default_prior,
+    model_and_theta,
     simulator_options,
 )
 
@@ -37,19 +38,6 @@ __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities
 REFERENCE_NOISE = (0.067, 0.79)
 
 _DEFAULT = object()
-
-
-def _theta_and_model(theta, model):
-    model = FitzHughNagumo() if model is None else model
-    if not isinstance(model, FitzHughNagumo):
-        raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
-    theta = as_float_array(theta, "theta", (1, 2))
-    single = theta.ndim == 1
-    theta2 = theta.reshape(1, -1) if single else theta
-    names = FitzHughNagumo.param_names
-    if theta2.shape[1] != len(names):
-        raise ValueError(f"theta must have {len(names)} columns ({', '.join(names)}), got shape {theta.shape}")
-    return theta2, single, model
 
 
 def _check_status(status):
@@ -71,7 +59,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     A failed trajectory raises :class:`SimulationError`; with ``return_status=True`` the call
     returns ``(u, J, status)`` with NaN rows where it failed.
     """
-    theta2, single, model = _theta_and_model(theta, model)
+    theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
     u, J, status = _core.sensitivities_batch(model, theta2, options, as_int(n_threads, "n_threads", 0))
     if return_status:
@@ -142,7 +130,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     the state and never stored. A failed trajectory raises :class:`SimulationError` unless
     ``return_status=True`` (then the last returned item is the status, NaN where it failed).
     """
-    theta2, single, model = _theta_and_model(theta, model)
+    theta2, single, model = model_and_theta(theta, model)
     s, rho = _noise_arrays(noise, dt, theta2.shape[0])
     prior = default_prior() if prior is _DEFAULT else prior
     if prior is None:

@@ -50,6 +50,22 @@ def simulator_options(
     )
 
 
+def model_and_theta(theta, model=None):
+    """Validated ``(theta as (N, P), whether one θ of shape (P,) was given, model)``."""
+    model = FitzHughNagumo() if model is None else model
+    if not isinstance(model, FitzHughNagumo):
+        raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
+    theta = as_float_array(theta, "theta", (1, 2))
+    single = theta.ndim == 1
+    theta2 = theta.reshape(1, -1) if single else theta
+    if theta2.shape[1] != len(FitzHughNagumo.param_names):
+        raise ValueError(
+            f"theta must have {len(FitzHughNagumo.param_names)} columns "
+            f"({', '.join(FitzHughNagumo.param_names)}), got shape {theta.shape}"
+        )
+    return theta2, single, model
+
+
 def simulate(
     theta, *, model: FitzHughNagumo | None = None, t=None, t0: float = 0.0, rtol: float = 1e-9,
     atol: float = 1e-9, max_steps: int = 1_000_000, max_abs_state: float = 1e6,
@@ -65,17 +81,7 @@ def simulate(
     returns ``(u, status)`` instead, failed rows set to NaN and ``status`` coded as in
     :data:`STATUS`.
     """
-    model = FitzHughNagumo() if model is None else model
-    if not isinstance(model, FitzHughNagumo):
-        raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
-    theta = as_float_array(theta, "theta", (1, 2))
-    single = theta.ndim == 1
-    theta2 = theta.reshape(1, -1) if single else theta
-    if theta2.shape[1] != len(FitzHughNagumo.param_names):
-        raise ValueError(
-            f"theta must have {len(FitzHughNagumo.param_names)} columns "
-            f"({', '.join(FitzHughNagumo.param_names)}), got shape {theta.shape}"
-        )
+    theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
                                 max_abs_state=max_abs_state)
     u, status = _core.simulate_batch(model, theta2, options, as_int(n_threads, "n_threads", 0))
