@@ -90,6 +90,8 @@ def worker_main(target_name: str, folder: Path) -> None:
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(1000)
     target = TARGETS[target_name]
+    import fhn_inverse  # noqa: F401 - imported before the first input, so no input pays for it
+    out.write(b'{"ready": true}\n')  # the parent starts timing inputs only now
     read = sys.stdin.buffer.read
     while True:
         head = read(4)
@@ -99,6 +101,9 @@ def worker_main(target_name: str, folder: Path) -> None:
         result = evaluate(target, data, folder)
         result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         out.write((json.dumps(result) + "\n").encode())
+
+
+STARTUP_SECONDS = 300.0
 
 
 class Worker:
@@ -121,6 +126,13 @@ class Worker:
                                       "--folder", str(self.folder / "work")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, preexec_fn=limits, env=env)
+        # A busy machine can take seconds to start an interpreter and import the package; that
+        # time is not an input's, so inputs are timed only once the worker says it is ready.
+        ready, _, _ = select.select([self.proc.stdout], [], [], STARTUP_SECONDS)
+        if not ready or json.loads(self.proc.stdout.readline() or b"{}").get("ready") is not True:
+            tail = self.stderr_path.read_bytes()[-3000:].decode(errors="replace")
+            self.stop()
+            raise RuntimeError(f"the fuzz worker did not start within {STARTUP_SECONDS} s:\n{tail}")
 
     def stop(self):
         if self.proc is not None:

@@ -29,7 +29,8 @@ def test_brief_fuzz_run_finds_nothing(target, tmp_path):
 def test_runner_reports_every_kind_of_finding(tmp_path):
     """The harness itself: a loader that raises an undocumented type, names no file, crashes,
     hangs, uses too much memory or returns garbage gives one finding each, with its input saved."""
-    record = fuzz_random("selftest", 30.0, seed=0, findings=tmp_path, max_inputs=0, timeout=2.0, max_rss_mb=200)
+    # timeout: a busy machine takes seconds to touch the 256 MiB of the memory case
+    record = fuzz_random("selftest", 60.0, seed=0, findings=tmp_path, max_inputs=0, timeout=15.0, max_rss_mb=200)
     kinds = {(kind, kind_type) for kind, kind_type, _ in record.findings}
     assert kinds == {("unnamed-error", "ValueError"), ("exception", "TypeError"), ("crash", "SIGSEGV"),
                      ("hang", "hang"), ("memory", "memory"), ("accepted-invalid", "accepted-invalid")}
