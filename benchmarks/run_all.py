@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_fit  # noqa: E402
+import bench_laplace  # noqa: E402
 import bench_nn  # noqa: E402
 import bench_simulate  # noqa: E402
 import bench_speed  # noqa: E402
@@ -60,6 +61,8 @@ def main(argv=None) -> None:
          bench_speed.main(["--quick", "--rounds", "1"] if args.quick else [])),
         ("Fitting the ODE to series: fhn_inverse vs SciPy least squares",
          bench_fit.main(["--n-ours", "40", "--n-scipy", "2"] if args.quick else [])),
+        ("Sensitivities and Laplace covariances: fhn_inverse vs SciPy",
+         bench_laplace.main(["--n-scipy", "2", "--n-ours", "200"] if args.quick else [])),
     ]
     m = speed.machine()
     cmd = "python benchmarks/run_all.py" + (" --quick" if args.quick else "")
