@@ -1,7 +1,8 @@
 """The whole benchmark suite in one run: batch ODE simulation against SciPy, the study's networks
 against PyTorch CPU (training and inference), the study's 8-layer speed table against PyTorch
-and the machine's SGEMM rate, and fitting the ODE to series against SciPy's least squares. Prints every table and writes them, with the command and
-the machine, into the generated block of docs/benchmarks.md.
+and the machine's SGEMM rate, fitting the ODE to series against SciPy's least squares, and the
+forward sensitivities and Laplace covariances against SciPy. Prints every table and writes them,
+with the command and the machine, into the generated block of docs/benchmarks.md.
 
     python benchmarks/run_all.py [--quick] [--out docs/benchmarks.md]
 
