@@ -42,12 +42,12 @@ venv_packages="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_pa
 echo "$packages" > "$venv_packages/fhn_venv_packages.pth"  # a plain path: its .pth files stay unread
 
 # The fast subset: the native entry points with hostile values, interrupts and thread counts, the
-# network engine and the loaders. (tests/fuzz caps its workers' address space, which ASan's
+# network engine, the loaders, the sensitivities and Laplace covariances. (tests/fuzz caps its workers' address space, which ASan's
 # shadow memory cannot live within: fuzz the uninstrumented build with scripts/fuzz.sh.)
 if [ "$#" -eq 0 ]; then
   set -- -m "not slow" tests/python/test_interrupt_threads.py tests/python/test_stiff_status.py \
     tests/python/test_noise_features.py tests/python/test_nn_api.py tests/python/test_dataset.py \
-    tests/python/test_persistence.py
+    tests/python/test_persistence.py tests/python/test_laplace.py tests/python/test_local_gaussian.py
 fi
 # libasan first; libstdc++ too, so that ASan finds the C++ runtime's __cxa_throw it intercepts
 # (the interpreter does not link it)
