@@ -13,6 +13,8 @@ from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
+from . import diagnostics  # noqa: E402
+from .diagnostics import diagnose  # noqa: E402
 from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
@@ -53,6 +55,8 @@ __all__ = [
     "best_fitting",
     "fit_series",
     "default_prior",
+    "diagnose",
+    "diagnostics",
     "features",
     "fourier_features",
     "laplace_covariance",

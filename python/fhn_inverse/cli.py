@@ -286,6 +286,53 @@ def _predict(args) -> int:
     return 0
 
 
+def _diagnose(args) -> int:
+    import fhn_inverse as fi
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; give a folder for the report")
+    if args.model.is_dir():  # an ensemble folder (Ensemble.save): no sidecar, the series are its input
+        model, meta = fi.Ensemble.load(args.model), {"features": "time", "targets": None}
+    else:
+        model, meta = fi.InverseMap.load(args.model), _read_sidecar(args.model)
+    if not model.has_cov:
+        raise ValueError(f"{args.model} predicts point estimates only; diagnose needs a map with a covariance "
+                         "(train it with --loss gaussian_nll)")
+    data = fi.Dataset.load(args.data)
+    series = data.u if args.series == "clean" else data.d
+    x = fi.features(series, meta["features"])
+    d = model.predict(x[:1]).shape[1]
+    names = meta["targets"] or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
+    if len(names) != d or d not in (2, 4):
+        raise ValueError(f"{args.model} predicts {d} values; diagnose compares them with the data's (theta0, "
+                         "theta1) or, for a joint map, (theta0, theta1, sigma, rho)")
+    theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
+    noise = None  # the AR(1) noise of each series, as (standard deviation, ρ), for the predictive check
+    if args.series == "noisy" and data.config.get("noise"):
+        noise = np.column_stack([data.noise[:, 0] / float(data.config["noise"].get("dt", 0.2)), data.noise[:, 1]])
+    report = fi.diagnose(model, x, theta, out=out, n_samples=args.samples, seed=args.seed, series=series,
+                         noise=noise, t=data.t, names=names, n_threads=args.threads)
+    cov = report["coverage"]
+    rows = [[f"{100 * a:g} %", *(f"{100 * cov['per_parameter'][n][k]:.1f}" for n in names),
+             f"{100 * cov['joint'][k]:.1f}", f"{100 * cov['se'][k]:.1f}"]
+            for k, a in enumerate(cov["levels"]) if any(abs(a - b) < 1e-9 for b in (0.5, 0.8, 0.9, 0.95))]
+    print(f"{report['n']:,} {args.series} series, {report['n_samples']:,} posterior samples each "
+          f"(head: {report['head']}, cov_scale: {report['cov_scale']})\n")
+    print(_table(rows, ["level", *names, "joint", "se"]))
+    sbc = report["sbc"]
+    print("\nSBC max |ECDF − uniform|: " + ", ".join(
+        f"{n} {sbc['max_deviation'][n]:.3f}{' (outside the band)' if sbc['outside_band'][n] else ''}" for n in names)
+        + f"; band half-width up to {sbc['band_half_width_max']:.3f}")
+    rec = report["recovery"]
+    print("R²: " + ", ".join(f"{n} {rec['r2'][n]:.3f}" for n in names) + f"; Median-APE {rec['median_ape_all']:.3f}")
+    if "ppc" in report:
+        print(f"posterior predictive: {100 * report['ppc']['inside_all']:.1f} % of observed points inside the "
+              f"5–95 % band ({report['ppc']['n_series']} series)")
+    print(f"\nwrote {out}/: report.json, {', '.join(report['figures'])}")
+    return 0
+
+
 def _reproduce(args) -> int:
     from fhn_inverse import experiments
 
@@ -393,6 +440,16 @@ def build_parser() -> argparse.ArgumentParser:
                               "central intervals written beside the means and standard deviations (default: 0.95)")
     _add_common(predict, seed=False)
     predict.set_defaults(func=_predict)
+
+    diag = sub.add_parser("diagnose", help="calibration diagnostics of a map with a covariance on a data set: "
+                                           "coverage, SBC, z-score/contraction, recovery, predictive check")
+    diag.add_argument("model", type=Path, help="model file from 'train --loss gaussian_nll' (or an ensemble folder)")
+    diag.add_argument("data", type=Path, help="test data set (.npz from 'simulate')")
+    diag.add_argument("--out", default="runs/diagnose", help="report folder (default: runs/diagnose)")
+    diag.add_argument("--series", choices=("noisy", "clean"), default="noisy", help="test series (default: noisy)")
+    diag.add_argument("--samples", type=int, default=1000, help="posterior samples per series (default: 1000)")
+    _add_common(diag)
+    diag.set_defaults(func=_diagnose)
 
     rep = sub.add_parser("reproduce", help="run one of the study's experiments (speed: its training-time table)")
     rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")

@@ -90,6 +90,13 @@ def _normal_quantile(level) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2)
 
 
+def _as_cov_scale(value) -> float:
+    """A covariance scale (``InverseMap.cov_scale``): a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
+        raise ValueError(f"cov_scale must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
 def _bounded_int(value, name: str, low: int, high: int) -> int:
     value = as_int(value, name, low)
     if value > high:
@@ -249,6 +256,8 @@ class InverseMap:
         self._n_targets: int | None = None
         self._cov_dim: int | None = None  # D of a local-Gaussian head (outputs θ and vech(log C))
         self._training: dict[str, Any] = {}
+        # multiplies the Gaussian-NLL head's covariance (temperature scaling, set by calibrate)
+        self.cov_scale = 1.0
 
     # -- factories
     @classmethod
@@ -528,7 +537,8 @@ class InverseMap:
         For maps with a covariance (``has_cov``: a Gaussian-NLL head or a local-Gaussian head),
         ``return_cov=True`` returns ``(mean (N, D), cov (N, D, D))``, the covariance in the
         labels' units (SPD by construction); for the Gaussian-NLL head it is the map's own error
-        covariance, for the local-Gaussian head its estimate of the targets' covariance.
+        covariance times ``cov_scale`` (1 unless set by :meth:`calibrate`), for the local-Gaussian
+        head its estimate of the targets' covariance.
 
         ValueError, naming the rows, where the result is not finite: the network computes in
         float32, and inputs far outside the training data's range (1e38, say), or a map whose
@@ -550,7 +560,7 @@ class InverseMap:
                 cov = _log_euclidean().from_log_coordinates(np.where(ok[:, None], ell, 0.0), self._cov_dim)
             cov[~ok] = np.nan
         elif return_cov:
-            cov = self._nll_covariance(raw[:, self._n_targets:].astype(np.float64))
+            cov = self._nll_covariance(raw[:, self._n_targets:].astype(np.float64)) * _as_cov_scale(self.cov_scale)
         finite = np.isfinite(out).all(axis=1)
         if cov is not None:
             finite &= np.isfinite(cov).all(axis=(1, 2))
@@ -594,6 +604,30 @@ class InverseMap:
         half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         return mean - half, mean + half
 
+    def calibrate(self, X_cal, Y_cal, *, method: str = "nll", n_threads: int = 0) -> float:
+        """Fit ``cov_scale`` on a held-out calibration split (X_cal, Y_cal) — series the map was
+        not trained on, nor early-stopped on — and set it; returns it. The covariance of
+        ``predict(X, return_cov=True)``, and hence ``sample`` and ``interval``, is then
+        multiplied by it, and ``save`` stores it. ``method``: "nll" (the maximum-likelihood
+        scale, mean squared Mahalanobis distance / D) or "coverage" (the joint coverage at 50,
+        80, 90 and 95 % matched best); see ``fhn_inverse.diagnostics.fit_cov_scale``. Gaussian-NLL
+        heads only: a local-Gaussian head's covariance estimates a target, not a posterior.
+        Training the map again keeps the scale: calibrate again afterwards."""
+        if self.head != "gaussian_nll":
+            raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
+                             "(a local-Gaussian head's covariance estimates a target, not a posterior)")
+        from ._validation import as_float_array
+        from .diagnostics import fit_cov_scale
+
+        y = as_float_array(Y_cal, "Y_cal", (1, 2))
+        mean, cov = self.predict(X_cal, return_cov=True, n_threads=n_threads)
+        y = y.reshape(len(y), -1)
+        if y.shape != mean.shape:
+            raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
+                             f"series of X_cal), got {np.shape(Y_cal)}")
+        self.cov_scale = _as_cov_scale(self.cov_scale * fit_cov_scale(mean, cov, y, method=method))
+        return self.cov_scale
+
     def summary(self) -> str:
         """Layer table: kind, output shape, parameters; and the total."""
         self._require_built()
@@ -628,6 +662,8 @@ class InverseMap:
             meta["scaling"] = json.dumps(self._scaling.to_json(), sort_keys=True)
         if self._input_scaling is not None:
             meta["input_scaling"] = json.dumps(self._input_scaling.to_json(), sort_keys=True)
+        if _as_cov_scale(self.cov_scale) != 1.0:  # written only when set: uncalibrated files are unchanged
+            meta["calibration"] = json.dumps({"cov_scale": float(self.cov_scale)})
         from . import __version__
 
         meta["fhn_inverse_version"] = __version__
@@ -705,6 +741,7 @@ class InverseMap:
                 history = json.loads(meta.get("history", "{}"))
                 scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
                 input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
+                calibration = json.loads(meta["calibration"]) if "calibration" in meta else {}
             except (KeyError, TypeError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
             if not isinstance(arch, dict):
@@ -729,6 +766,11 @@ class InverseMap:
                     if cov_dim + cov_dim * (cov_dim + 1) // 2 != n_targets:
                         raise ValueError(f"cov_dim {cov_dim} needs {cov_dim + cov_dim * (cov_dim + 1) // 2} "
                                          f"targets, the file has {n_targets}")
+                if not isinstance(calibration, dict) or set(calibration) - {"cov_scale"}:
+                    raise ValueError(f"calibration must be {{'cov_scale': c}}, got {calibration!r}")
+                m.cov_scale = _as_cov_scale(calibration.get("cov_scale", 1.0))  # files without: 1
+                if m.cov_scale != 1.0 and head != "gaussian_nll":
+                    raise ValueError(f"cov_scale {m.cov_scale} for a map with a {head!r} head")
                 full = m._full_layers(input_shape, n_out)
                 n_params, per_sample = _core.network_size(input_shape, full)
             except (KeyError, TypeError, ValueError) as e:
