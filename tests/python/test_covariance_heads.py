@@ -192,3 +192,15 @@ def test_ensemble_of_point_maps_has_no_covariance(data):
     assert not ens.has_cov
     with pytest.raises(ValueError, match="not a calibrated uncertainty"):
         ens.predict(u, return_cov=True)
+
+
+def test_covariance_experiment_with_seed_ensembles(tmp_path):
+    from fhn_inverse import experiments
+
+    setup = experiments.Setup(train_sizes=(80,), test_size=20, seed=2,
+                              training=experiments.Training(epochs=1, validation=None, patience=None, seed=2,
+                                                            members=2))
+    result = experiments.covariance(tmp_path / "covariance", setup, examples=2, fit=False, progress=False)
+    assert set(result["results"]["table"]["noisy/noisy"]) == {"network", "plug_in", "gaussian_nll"}
+    ens = fi.Ensemble.load(tmp_path / "covariance" / "models" / "cnn_local-gaussian_train-noisy_N80")
+    assert len(ens) == 2 and ens.head == "local_gaussian"
