@@ -81,7 +81,7 @@ def model_seeds(folder: Path) -> list:
 
 
 def model_fixed(folder: Path) -> list:
-    """The issue's reproducers: deep nesting, a 2**64 layer width, absurd finite weights."""
+    """Known hostile files: deep nesting, a 2**64 layer width, absurd finite weights."""
     seed = model_seeds(folder)[2]
     header, blob = mut.split_safetensors(seed)
     fixed = [("deep-header", mut.join_safetensors('{"a":' * 100_000 + "1" + "}" * 100_000, b""))]
@@ -178,7 +178,7 @@ def dataset_seeds(folder: Path) -> list:
 
 
 def _bomb(folder: Path) -> bytes:
-    """A data set whose ``u`` expands from a few MB to BOMB_BYTES (the issue's 5 MB -> 4.9 GB file)."""
+    """A data set whose ``u`` expands from a few MB to BOMB_BYTES (like a 5 MB file that once expanded to 4.9 GB)."""
     seed = dataset_seeds(folder)[1]
     members = mut.read_zip(seed)
     buf = io.BytesIO()
