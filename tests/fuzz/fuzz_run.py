@@ -90,7 +90,7 @@ def worker_main(target_name: str, folder: Path) -> None:
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(1000)
     target = TARGETS[target_name]
-    import fhn_inverse  # noqa: F401 - imported before the first input, so no input pays for it
+    from fhn_inverse.speed import peak_rss_mb  # the package imported before the first input
     out.write(b'{"ready": true}\n')  # the parent starts timing inputs only now
     read = sys.stdin.buffer.read
     while True:
@@ -99,7 +99,9 @@ def worker_main(target_name: str, folder: Path) -> None:
             return
         data = read(struct.unpack("<I", head)[0])
         result = evaluate(target, data, folder)
-        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork and
+        # exec, so a worker started from a large test process would report that process's peak
+        result["rss_mb"] = peak_rss_mb()
         out.write((json.dumps(result) + "\n").encode())
 
 
