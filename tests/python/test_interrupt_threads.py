@@ -52,11 +52,15 @@ def _entry_points(small_map):
         "Network.loss": lambda n: net.loss(x, np.zeros((40, 2), np.float32), n_threads=n),
         "Network.forward_backward": lambda n: net.forward_backward(x, np.zeros((40, 2), np.float32), n_threads=n),
         "refine": lambda n: fi.refine(theta, fi.simulate(theta), iterations=1, n_threads=n),
+        "sensitivities": lambda n: fi.sensitivities(theta, n_threads=n),
+        "laplace_covariance": lambda n: fi.laplace_covariance(theta, n_threads=n),
+        "ar1_whiten": lambda n: fi.ar1_whiten(u, 0.5, n_threads=n),
     }
 
 
 ENTRY_POINTS = ["simulate", "ar1_noise", "spike_statistics", "fourier_features", "features",
-                "InverseMap.predict", "InverseMap.fit", "Network.loss", "Network.forward_backward", "refine"]
+                "InverseMap.predict", "InverseMap.fit", "Network.loss", "Network.forward_backward", "refine",
+                "sensitivities", "laplace_covariance", "ar1_whiten"]
 
 
 @pytest.mark.parametrize("name", ENTRY_POINTS)
@@ -119,6 +123,10 @@ CALLS = {
                 lambda a: a[0].predict(a[1], 1)),
     "refine": (lambda: fi.default_prior().sample(100, seed=2),
                lambda theta: fi.refine(theta, np.zeros((100, 1000)), iterations=10, n_threads=1)),
+    "sensitivities": (lambda: fi.default_prior().sample(3000, seed=3),
+                      lambda theta: fi.sensitivities(theta, n_threads=1)),
+    "laplace_covariance": (lambda: fi.default_prior().sample(3000, seed=3),
+                           lambda theta: fi.laplace_covariance(theta, n_threads=1)),
 }
 DELAY = 0.2
 
