@@ -24,6 +24,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import toeplitz
 
 import fhn_inverse as fi
+from bench_simulate import timed  # best of `repeat` runs: (seconds, result)
 
 GAMMA, ZETA = 3.0, -0.4
 
@@ -49,15 +50,6 @@ def scipy_laplace(theta: np.ndarray, tol: float, noise, prior) -> tuple[np.ndarr
         J_all.append(J)
         C_all.append(np.linalg.inv(J.T @ precision @ J + prior_precision))
     return np.array(J_all), np.array(C_all)
-
-
-def timed(fn, repeat: int = 1):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main(argv=None) -> str:
