@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -150,3 +151,12 @@ def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
         kwargs["format"] = path.suffix.lstrip(".").lower() or None
     with atomic_open(path, "wb") as f:
         fig.savefig(f, **kwargs)
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes, hex, read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -13,7 +13,6 @@ Ctrl-C ends with exit status 130. Every file is written atomically (``_io``).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ except ModuleNotFoundError:  # Python < 3.11
 
 import numpy as np
 
-from ._io import atomic_open, atomic_savefig, atomic_write_text
+from ._io import atomic_open, atomic_savefig, atomic_write_text, file_sha256
 from ._validation import as_float_array
 
 # A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
@@ -157,7 +156,7 @@ def _train(args) -> int:
     # The sidecar names the model file's digest: should its own write fail (a full disk), the old
     # sidecar no longer matches the new model and 'predict' says so instead of using it.
     meta = {"features": args.features, "targets": ["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []),
-            "model_sha256": _file_sha256(args.model)}
+            "model_sha256": file_sha256(args.model)}
     atomic_write_text(_sidecar(args.model), json.dumps(meta) + "\n")
     print(model.summary())
     print(f"wrote {args.model}")
@@ -185,14 +184,6 @@ def _sidecar(model: Path) -> Path:
     return Path(str(model) + ".json")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_sidecar(model: Path) -> dict:
     """The feature kind and target names written by 'train' beside ``model`` (defaults without
     one); ValueError naming the sidecar if it is not valid or belongs to another model file."""
@@ -213,7 +204,7 @@ def _read_sidecar(model: Path) -> dict:
     if targets is not None and not (isinstance(targets, list) and all(isinstance(t, str) for t in targets)):
         raise ValueError(f"model sidecar {path}: 'targets' must be a list of names or null, got {targets!r}")
     digest = meta.get("model_sha256")  # sidecars written before it was added have none
-    if digest is not None and digest != _file_sha256(model):
+    if digest is not None and digest != file_sha256(model):
         raise ValueError(f"model sidecar {path} was written for another version of {model} "
                          "(train again, or remove the sidecar)")
     return {"features": meta["features"], "targets": targets}

@@ -9,7 +9,6 @@ seed leaves in small-data results; the members' spread is a rough per-sample unc
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import re
@@ -19,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._io import atomic_write_text, remove_stale_temporaries
+from ._io import atomic_write_text, file_sha256, remove_stale_temporaries
 from ._validation import as_int, as_seed
 from .nn import InverseMap
 
@@ -30,14 +29,6 @@ _FORMAT_VERSION = "1"
 _MAX_MANIFEST = 1 << 20  # bytes
 _MEMBER_FILE = re.compile(r"member_(\d+)(\.[0-9a-f]{8})?\.safetensors")
 _LEGACY_FILE = re.compile(r"member_(\d+)\.safetensors")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _read_manifest(path: Path) -> list[dict]:
@@ -250,7 +241,7 @@ class Ensemble:
             if name in previous:
                 name = f"member_{i}.{generation}.safetensors"
             m.save(folder / name)
-            entries.append({"file": name, "sha256": _sha256(folder / name)})
+            entries.append({"file": name, "sha256": file_sha256(folder / name)})
         manifest = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "members": entries}
         atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         keep = {e["file"] for e in entries}
@@ -275,7 +266,7 @@ class Ensemble:
             for entry in entries:
                 path = folder / entry["file"]
                 try:
-                    digest = _sha256(path)
+                    digest = file_sha256(path)
                 except FileNotFoundError:
                     raise ValueError(f"{manifest_path}: member file {path} is missing") from None
                 if digest != entry["sha256"]:
