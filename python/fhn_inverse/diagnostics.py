@@ -241,7 +241,7 @@ class Coverage:
         })
 
 
-def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS) -> Coverage:
+def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibration=None) -> Coverage:
     """Expected coverage of the true ``theta`` (N, D) at each nominal level.
 
     From a Gaussian (``mean`` (N, D), ``cov`` (N, D, D)): θ_j is covered at level α when
@@ -251,6 +251,8 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS) -> Cove
     when fewer than a fraction α of the samples are closer to the samples' mean than θ in the
     samples' own Mahalanobis metric (a level-α region of any sample distribution, mixtures too).
     A calibrated estimator covers a fraction α, up to the binomial standard error ``se``.
+    With ``calibration`` (a :class:`fhn_inverse.calibration.QuantileCalibration` of the
+    Gaussian) the intervals and regions are its calibrated ones (method "calibrated").
     """
     levels = _levels(levels)
     if samples is not None:
@@ -274,6 +276,13 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS) -> Cove
             raise ValueError("give mean and cov, or samples")
         theta, mean, cov, chol = _gaussian(theta, mean, cov)
         n, d = theta.shape
+        if calibration is not None:
+            if getattr(calibration, "dim", None) != d:
+                raise ValueError(f"calibration must be a QuantileCalibration for D = {d}, got {calibration!r}")
+            pairs = [calibration.coverage(theta, mean, cov, float(a)) for a in levels]
+            per, joint = np.stack([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+            se = np.sqrt(levels * (1 - levels) / n)
+            return Coverage(levels, per, joint, se, int(n), "calibrated")
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         absz = np.abs(theta - mean) / sd
         per = np.stack([np.mean(absz <= _normal_quantile(0.5 + a / 2), axis=0) for a in levels])
@@ -596,7 +605,8 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
 
     Coverage, z-scores and recovery use ``model.predict(X, return_cov=True)`` — for an ensemble
     of more than one Gaussian-NLL member coverage and intervals come from the mixture's samples
-    instead of its moment-matched Gaussian; SBC uses ``n_samples`` draws per series
+    instead of its moment-matched Gaussian, and for a model with a quantile ``calibration``
+    (``calibrate(..., method="quantile")``) from its calibrated intervals and regions; SBC uses ``n_samples`` draws per series
     (``model.sample``, ``seed``). ``series`` (N, L), the observed series behind ``X_test``,
     turns on the posterior predictive check for the first ``ppc_series`` of them (100 draws
     each), with ``noise`` (N, 2) (standard deviation, ρ) of their AR(1) noise, as in
@@ -618,8 +628,12 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         raise ValueError(f"theta_test must have the model's shape (N, D) = {mean.shape}, got {np.shape(theta_test)}")
     names = _names(names, theta.shape[1])
     draws = _model_draws(model, X_test, mean, cov, n_samples, seed, n_threads)
+    calibration = getattr(model, "calibration", None)
     mixture = isinstance(model, Ensemble) and len(model) > 1 and model.head == "gaussian_nll"
-    if mixture:
+    if calibration is not None:
+        cov_result = coverage(theta, mean, cov, levels=levels, calibration=calibration)
+        lower, upper = calibration.interval(mean, cov, 0.95)
+    elif mixture:
         cov_result = coverage(theta, samples=draws, levels=levels)
         lower, upper = np.quantile(draws, [0.025, 0.975], axis=1)
     else:
@@ -635,6 +649,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         "n": int(len(theta)), "n_samples": n_samples, "seed": seed, "head": model.head, "names": names,
         "members": len(model) if isinstance(model, Ensemble) else 1,
         "cov_scale": scales if isinstance(model, Ensemble) else scales[0],
+        "calibration": None if calibration is None else repr(calibration),
         "coverage": cov_result.to_dict(names),
         "coverage_at_report_levels": {
             f"{100 * levels[k]:g}%": {**{nm: float(cov_result.per_parameter[k, j]) for j, nm in enumerate(names)},

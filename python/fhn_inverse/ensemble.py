@@ -31,8 +31,9 @@ _MEMBER_FILE = re.compile(r"member_(\d+)(\.[0-9a-f]{8})?\.safetensors")
 _LEGACY_FILE = re.compile(r"member_(\d+)\.safetensors")
 
 
-def _read_manifest(path: Path) -> list[dict]:
-    """The manifest's member entries, validated: ValueError naming ``path`` otherwise."""
+def _read_manifest(path: Path, *, calibration: bool = False):
+    """The manifest's member entries, validated: ValueError naming ``path`` otherwise. With
+    ``calibration``: ``(entries, the ensemble's QuantileCalibration or None)``."""
     with open(path, "rb") as f:
         raw = f.read(_MAX_MANIFEST + 1)
     if len(raw) > _MAX_MANIFEST:
@@ -58,7 +59,17 @@ def _read_manifest(path: Path) -> list[dict]:
             raise ValueError(f"{path}: member entry {i} names {entry['file']!r}, "
                              f"expected member_{i}[.generation].safetensors")
         seen.add(entry["file"])
-    return entries
+    if not calibration:
+        return entries
+    cal = manifest.get("calibration")
+    if cal is not None:
+        from .calibration import QuantileCalibration
+
+        try:
+            cal = QuantileCalibration.from_dict(cal)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: invalid calibration ({e})") from None
+    return entries, cal
 
 
 def _legacy_members(folder: Path) -> list[Path]:
@@ -97,6 +108,8 @@ class Ensemble:
             if not isinstance(m, InverseMap):
                 raise TypeError(f"ensemble members must be InverseMap, got {type(m).__name__}")
         self.members = members
+        # calibrated quantiles of the mixture's standardised errors (calibrate), or None
+        self.calibration = None
 
     @classmethod
     def like(cls, model: InverseMap, members: int) -> Ensemble:
@@ -117,6 +130,7 @@ class Ensemble:
         base = None if seed is None else as_seed(seed)
         for i, m in enumerate(self.members):
             m.fit(X, Y, seed=m.seed if base is None else base + i, progress=progress, **fit_kwargs)
+        self.calibration = None  # fitted to the previous members
         return self
 
     def predict_members(self, X, *, n_threads: int = 0) -> np.ndarray:
@@ -163,13 +177,40 @@ class Ensemble:
         pairs = [m.predict(X, return_cov=True, n_threads=n_threads) for m in self.members]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
+    def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
+        """Fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the mixture's mean and
+        covariance (``predict(X, return_cov=True)``) on a held-out calibration split and set it
+        as ``calibration``; returns it. ``interval`` and ``sample`` then use the calibrated law
+        (the Gaussian copula around the mixture's moments with calibrated marginals) instead of
+        the mixture; ``save`` stores it in the manifest. Gaussian-NLL members only; "quantile" is
+        the only method (scale members with their own ``calibrate``)."""
+        if method != "quantile":
+            raise ValueError(f"method must be 'quantile' for an ensemble (scale members with their own "
+                             f"calibrate), got {method!r}")
+        if self.head != "gaussian_nll":
+            raise ValueError(f"calibrate needs members with a Gaussian-NLL head, these have {self.head!r}")
+        from ._validation import as_float_array
+        from .calibration import QuantileCalibration
+
+        y = as_float_array(Y_cal, "Y_cal", (1, 2))
+        mean, cov = self.predict(X_cal, return_cov=True, n_threads=n_threads)
+        y = y.reshape(len(y), -1)
+        if y.shape != mean.shape:
+            raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
+                             f"series of X_cal), got {np.shape(Y_cal)}")
+        self.calibration = QuantileCalibration.fit(y, mean, cov)
+        return self.calibration
+
     def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
         """``n`` draws per series from the mixture of the members' Gaussians (each draw picks a
-        member uniformly, then draws from its Gaussian): array (N, n, D), a function of ``seed``.
+        member uniformly, then draws from its Gaussian): array (N, n, D), a function of ``seed``;
+        after :meth:`calibrate`, from the calibrated law instead.
         Gaussian-NLL members only (a local-Gaussian head estimates a target, not a posterior)."""
         if self.head != "gaussian_nll":
             raise ValueError(f"sampling needs members with a Gaussian-NLL head, these have {self.head!r}")
         n = as_int(n, "n", 1)
+        if self.calibration is not None:
+            return self.calibration.sample(*self.predict(X, return_cov=True, n_threads=n_threads), n, seed=seed)
         means, covs = self._members_gaussians(X, n_threads)  # (K, N, D), (K, N, D, D)
         rng = np.random.default_rng(as_seed(seed))
         k = rng.integers(0, len(self.members), size=(means.shape[1], n))
@@ -186,6 +227,8 @@ class Ensemble:
             raise ValueError(f"intervals need members with a Gaussian-NLL head, these have {self.head!r}")
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
+        if self.calibration is not None:
+            return self.calibration.interval(*self.predict(X, return_cov=True, n_threads=n_threads), level)
         means, covs = self._members_gaussians(X, n_threads)
         sd = np.sqrt(np.diagonal(covs, axis1=2, axis2=3))  # (K, N, D)
         erf = np.vectorize(math.erf, otypes=[float])
@@ -243,6 +286,8 @@ class Ensemble:
             m.save(folder / name)
             entries.append({"file": name, "sha256": file_sha256(folder / name)})
         manifest = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "members": entries}
+        if self.calibration is not None:
+            manifest["calibration"] = self.calibration.to_dict()
         atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         keep = {e["file"] for e in entries}
         for path in folder.iterdir():  # the previous generation and members of interrupted saves
@@ -261,7 +306,7 @@ class Ensemble:
         folder = Path(folder)
         manifest_path = folder / MANIFEST
         if manifest_path.exists():
-            entries = _read_manifest(manifest_path)
+            entries, calibration = _read_manifest(manifest_path, calibration=True)
             members = []
             for entry in entries:
                 path = folder / entry["file"]
@@ -272,7 +317,13 @@ class Ensemble:
                 if digest != entry["sha256"]:
                     raise ValueError(f"{path}: SHA-256 differs from the one in {manifest_path} (corrupted or replaced)")
                 members.append(InverseMap.load(path))
-            return cls(members)
+            ensemble = cls(members)
+            if calibration is not None:
+                if calibration.dim != ensemble.members[0]._n_targets or ensemble.head != "gaussian_nll":
+                    raise ValueError(f"{manifest_path}: the calibration does not fit the members "
+                                     f"({calibration.dim} parameters, head {ensemble.head!r})")
+                ensemble.calibration = calibration
+            return ensemble
         files = _legacy_members(folder)
         if not files:
             raise ValueError(f"{folder}: no {MANIFEST} and no member_*.safetensors files")

@@ -258,6 +258,8 @@ class InverseMap:
         self._training: dict[str, Any] = {}
         # multiplies the Gaussian-NLL head's covariance (temperature scaling, set by calibrate)
         self.cov_scale = 1.0
+        # calibrated quantiles of the standardised errors (calibrate(method="quantile")), or None
+        self.calibration = None
 
     # -- factories
     @classmethod
@@ -516,6 +518,7 @@ class InverseMap:
             if bar is not None:
                 bar.close()
         self.history = {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
+        self.calibration = None  # fitted to the previous weights
         return self
 
     # -- inference
@@ -589,43 +592,69 @@ class InverseMap:
         return cov
 
     def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
-        """``n`` draws per series from the predicted Gaussian N(mean, cov): array (N, n, D).
+        """``n`` draws per series from the predicted Gaussian N(mean, cov): array (N, n, D);
+        after ``calibrate(..., method="quantile")`` from its calibrated law (the Gaussian copula
+        with calibrated marginals, :class:`fhn_inverse.calibration.QuantileCalibration`).
         The draws are a function of ``seed`` alone (NumPy's PCG64 stream)."""
         n = _bounded_int(n, "n", 1, 1 << 24)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        if self.calibration is not None:
+            return self.calibration.sample(mean, cov, n, seed=seed)
         z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
         return mean[:, None, :] + z @ np.transpose(np.linalg.cholesky(cov), (0, 2, 1))
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Per-parameter central intervals of the predicted Gaussian at ``level`` in (0, 1):
-        ``(lower (N, D), upper (N, D))`` = mean ∓ z·√diag(cov), z the normal quantile."""
+        ``(lower (N, D), upper (N, D))`` = mean ∓ z·√diag(cov), z the normal quantile; after
+        ``calibrate(..., method="quantile")`` the calibrated interval, mean + √diag(cov)·[T(−z), T(z)]."""
         z = _normal_quantile(level)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        if self.calibration is not None:
+            return self.calibration.interval(mean, cov, level)
         half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         return mean - half, mean + half
 
-    def calibrate(self, X_cal, Y_cal, *, method: str = "nll", n_threads: int = 0) -> float:
-        """Fit ``cov_scale`` on a held-out calibration split (X_cal, Y_cal) — series the map was
-        not trained on, nor early-stopped on — and set it; returns it. The covariance of
-        ``predict(X, return_cov=True)``, and hence ``sample`` and ``interval``, is then
-        multiplied by it, and ``save`` stores it. ``method``: "nll" (the maximum-likelihood
-        scale, mean squared Mahalanobis distance / D) or "coverage" (the joint coverage at 50,
-        80, 90 and 95 % matched best); see ``fhn_inverse.diagnostics.fit_cov_scale``. Gaussian-NLL
-        heads only: a local-Gaussian head's covariance estimates a target, not a posterior.
-        Training the map again keeps the scale: calibrate again afterwards."""
+    def calibrate(self, X_cal, Y_cal, *, method: str = "nll", n_threads: int = 0):
+        """Calibrate the Gaussian head on a held-out calibration split (X_cal, Y_cal) — series the
+        map was not trained on, nor early-stopped on; ``save`` stores the result.
+
+        ``method="nll"`` or ``"coverage"``: fit the scalar ``cov_scale`` (temperature scaling)
+        and return it; the covariance of ``predict(X, return_cov=True)``, and hence ``sample``
+        and ``interval``, is multiplied by it. "nll" is the maximum-likelihood scale (mean squared
+        Mahalanobis distance / D), "coverage" matches the joint coverage at 50, 80, 90 and 95 %
+        best; see ``fhn_inverse.diagnostics.fit_cov_scale``. A fitted quantile calibration is
+        dropped (it was relative to the old scale).
+
+        ``method="quantile"``: fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the
+        predicted Gaussians (per-parameter quantile recalibration and a conformal radius for the
+        joint region), set it as ``calibration`` and return it. ``predict`` is unchanged (the
+        head's mean and covariance); ``interval`` and ``sample`` use the calibrated law, and
+        ``fhn_inverse.diagnostics`` checks it. Needs at least 20 series; a few thousand fix the
+        quantiles to a fraction of a point of coverage.
+
+        Gaussian-NLL heads only: a local-Gaussian head's covariance estimates a target, not a
+        posterior. Training the map again keeps ``cov_scale`` and drops ``calibration``."""
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
                              "(a local-Gaussian head's covariance estimates a target, not a posterior)")
         from ._validation import as_float_array
         from .diagnostics import fit_cov_scale
 
+        if method not in ("nll", "coverage", "quantile"):
+            raise ValueError(f"method must be 'nll', 'coverage' or 'quantile', got {method!r}")
         y = as_float_array(Y_cal, "Y_cal", (1, 2))
         mean, cov = self.predict(X_cal, return_cov=True, n_threads=n_threads)
         y = y.reshape(len(y), -1)
         if y.shape != mean.shape:
             raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
                              f"series of X_cal), got {np.shape(Y_cal)}")
+        if method == "quantile":
+            from .calibration import QuantileCalibration
+
+            self.calibration = QuantileCalibration.fit(y, mean, cov)
+            return self.calibration
         self.cov_scale = _as_cov_scale(self.cov_scale * fit_cov_scale(mean, cov, y, method=method))
+        self.calibration = None
         return self.cov_scale
 
     def summary(self) -> str:
@@ -662,8 +691,13 @@ class InverseMap:
             meta["scaling"] = json.dumps(self._scaling.to_json(), sort_keys=True)
         if self._input_scaling is not None:
             meta["input_scaling"] = json.dumps(self._input_scaling.to_json(), sort_keys=True)
+        calibration = {}
         if _as_cov_scale(self.cov_scale) != 1.0:  # written only when set: uncalibrated files are unchanged
-            meta["calibration"] = json.dumps({"cov_scale": float(self.cov_scale)})
+            calibration["cov_scale"] = float(self.cov_scale)
+        if self.calibration is not None:
+            calibration["quantile"] = self.calibration.to_dict()
+        if calibration:
+            meta["calibration"] = json.dumps(calibration)
         from . import __version__
 
         meta["fhn_inverse_version"] = __version__
@@ -766,11 +800,19 @@ class InverseMap:
                     if cov_dim + cov_dim * (cov_dim + 1) // 2 != n_targets:
                         raise ValueError(f"cov_dim {cov_dim} needs {cov_dim + cov_dim * (cov_dim + 1) // 2} "
                                          f"targets, the file has {n_targets}")
-                if not isinstance(calibration, dict) or set(calibration) - {"cov_scale"}:
-                    raise ValueError(f"calibration must be {{'cov_scale': c}}, got {calibration!r}")
+                if not isinstance(calibration, dict) or set(calibration) - {"cov_scale", "quantile"}:
+                    raise ValueError(f"calibration must be {{'cov_scale': c, 'quantile': {{...}}}}, got "
+                                     f"{str(calibration)[:80]!r}")
                 m.cov_scale = _as_cov_scale(calibration.get("cov_scale", 1.0))  # files without: 1
-                if m.cov_scale != 1.0 and head != "gaussian_nll":
-                    raise ValueError(f"cov_scale {m.cov_scale} for a map with a {head!r} head")
+                if (m.cov_scale != 1.0 or "quantile" in calibration) and head != "gaussian_nll":
+                    raise ValueError(f"a calibration for a map with a {head!r} head")
+                if "quantile" in calibration:
+                    from .calibration import QuantileCalibration
+
+                    m.calibration = QuantileCalibration.from_dict(calibration["quantile"])
+                    if m.calibration.dim != n_targets:
+                        raise ValueError(f"the calibration is for {m.calibration.dim} parameters, the map has "
+                                         f"{n_targets}")
                 full = m._full_layers(input_shape, n_out)
                 n_params, per_sample = _core.network_size(input_shape, full)
             except (KeyError, TypeError, ValueError) as e:
