@@ -277,18 +277,17 @@ def _predict(args) -> int:
     return 0
 
 
-def _diagnose(args) -> int:
+def _model_with_data(args, command: str):
+    """(model, its sidecar's metadata, the data set, its series, the model's inputs, the true
+    values the model predicts, their names) for 'diagnose' and 'calibrate'."""
     import fhn_inverse as fi
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out} is a file; give a folder for the report")
     if args.model.is_dir():  # an ensemble folder (Ensemble.save): no sidecar, the series are its input
         model, meta = fi.Ensemble.load(args.model), {"features": "time", "targets": None}
     else:
         model, meta = fi.InverseMap.load(args.model), _read_sidecar(args.model)
     if not model.has_cov:
-        raise ValueError(f"{args.model} predicts point estimates only; diagnose needs a map with a covariance "
+        raise ValueError(f"{args.model} predicts point estimates only; {command} needs a map with a covariance "
                          "(train it with --loss gaussian_nll)")
     data = fi.Dataset.load(args.data)
     series = data.u if args.series == "clean" else data.d
@@ -296,9 +295,49 @@ def _diagnose(args) -> int:
     d = model.predict(x[:1]).shape[1]
     names = meta["targets"] or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
     if len(names) != d or d not in (2, 4):
-        raise ValueError(f"{args.model} predicts {d} values; diagnose compares them with the data's (theta0, "
+        raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's (theta0, "
                          "theta1) or, for a joint map, (theta0, theta1, sigma, rho)")
     theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
+    return model, meta, data, series, x, theta, names
+
+
+def _calibrate(args) -> int:
+    import fhn_inverse as fi
+    from fhn_inverse import diagnostics as dg
+
+    model, meta, _, _, x, theta, names = _model_with_data(args, "calibrate")
+    if model.head != "gaussian_nll":
+        raise ValueError(f"{args.model} has a {model.head!r} head; calibrate needs Gaussian-NLL heads "
+                         "(a local-Gaussian head's covariance estimates a target, not a posterior)")
+    ensemble = isinstance(model, fi.Ensemble)
+    if ensemble and args.method != "quantile":
+        raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with --method quantile")
+    result = model.calibrate(x, theta, method=args.method, n_threads=args.threads)
+    model.save(args.model)
+    if not ensemble:
+        meta = {**meta, "model_sha256": file_sha256(args.model)}  # the sidecar follows the new file
+        atomic_write_text(_sidecar(args.model), json.dumps(meta) + "\n")
+    print(f"calibrated {args.model} on {len(x):,} {args.series} series ({args.method})")
+    if args.method == "quantile":
+        gauss = dg._normal_quantile(0.975)
+        lo, hi = result.z_interval(0.95)
+        rows = [[n, f"[{lo[j]:.3f}, {hi[j]:.3f}]", f"[{-gauss:.3f}, {gauss:.3f}]"] for j, n in enumerate(names)]
+        rows.append(["joint radius", f"{result.joint_radius(0.95):.3f}", f"{np.sqrt(dg.chi2_quantile(0.95, len(names))):.3f}"])
+        print("95 % intervals in standard deviations of the head (calibrated | Gaussian):\n")
+        print(_table(rows, ["", "calibrated", "Gaussian"]))
+    else:
+        print(f"cov_scale = {result:.4f} (covariances are multiplied by it)")
+    print(f"wrote {args.model}")
+    return 0
+
+
+def _diagnose(args) -> int:
+    import fhn_inverse as fi
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; give a folder for the report")
+    model, meta, data, series, x, theta, names = _model_with_data(args, "diagnose")
     noise = None  # the AR(1) noise of each series, as (standard deviation, ρ), for the predictive check
     if args.series == "noisy" and data.config.get("noise"):
         noise = np.column_stack([data.noise[:, 0] / float(data.config["noise"].get("dt", 0.2)), data.noise[:, 1]])
@@ -309,7 +348,8 @@ def _diagnose(args) -> int:
              f"{100 * cov['joint'][k]:.1f}", f"{100 * cov['se'][k]:.1f}"]
             for k, a in enumerate(cov["levels"]) if any(abs(a - b) < 1e-9 for b in (0.5, 0.8, 0.9, 0.95))]
     print(f"{report['n']:,} {args.series} series, {report['n_samples']:,} posterior samples each "
-          f"(head: {report['head']}, cov_scale: {report['cov_scale']})\n")
+          f"(head: {report['head']}, cov_scale: {report['cov_scale']}"
+          + (", quantile-calibrated" if report.get("calibration") else "") + ")\n")
     print(_table(rows, ["level", *names, "joint", "se"]))
     sbc = report["sbc"]
     print("\nSBC max |ECDF − uniform|: " + ", ".join(
@@ -441,6 +481,17 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--samples", type=int, default=1000, help="posterior samples per series (default: 1000)")
     _add_common(diag)
     diag.set_defaults(func=_diagnose)
+
+    cal = sub.add_parser("calibrate", help="calibrate a map with a Gaussian-NLL head on a held-out data set "
+                                           "(series it was not trained on) and write it back")
+    cal.add_argument("model", type=Path, help="model file from 'train --loss gaussian_nll' (or an ensemble folder)")
+    cal.add_argument("data", type=Path, help="calibration data set (.npz from 'simulate', another seed than training)")
+    cal.add_argument("--method", choices=("quantile", "nll", "coverage"), default="quantile",
+                     help="quantile: per-parameter quantile recalibration and a conformal joint region (default); "
+                          "nll / coverage: one covariance scale")
+    cal.add_argument("--series", choices=("noisy", "clean"), default="noisy", help="series (default: noisy)")
+    _add_common(cal, seed=False)
+    cal.set_defaults(func=_calibrate)
 
     rep = sub.add_parser("reproduce", help="run one of the study's experiments (speed: its training-time table)")
     rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")

@@ -184,3 +184,36 @@ def test_ensemble_calibration_is_used_and_stored(data, tmp_path):
         fi.Ensemble.load(tmp_path / "ens")
     with pytest.raises(ValueError, match="method must be 'quantile'"):
         ens.calibrate(u[200:], theta[200:], method="nll")
+
+
+def test_cli_calibrate_writes_the_map_back_and_predict_uses_it(tmp_path, capsys):
+    from fhn_inverse import cli
+
+    train, held, model = tmp_path / "train.npz", tmp_path / "cal.npz", tmp_path / "nll.safetensors"
+    assert cli.main(["simulate", str(train), "-n", "200", "--seed", "1", "--quiet"]) == 0
+    assert cli.main(["simulate", str(held), "-n", "120", "--seed", "2", "--quiet"]) == 0
+    assert cli.main(["train", str(train), str(model), "--arch", "dense", "--epochs", "3", "--loss", "gaussian_nll",
+                     "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["calibrate", str(model), str(held)]) == 0
+    assert "joint radius" in capsys.readouterr().out
+    m = fi.InverseMap.load(model)
+    assert m.calibration is not None and m.calibration.n == 120
+    data = fi.Dataset.load(held)
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(model), str(held), "--level", "0.8", "--output", str(out)]) == 0  # sidecar follows
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    lo, hi = m.interval(data.d, 0.8)
+    np.testing.assert_allclose(table[:, 4:6], lo, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(table[:, 6:8], hi, rtol=1e-5, atol=1e-6)
+    assert cli.main(["calibrate", str(model), str(held), "--method", "nll"]) == 0
+    m = fi.InverseMap.load(model)
+    assert m.calibration is None and m.cov_scale != 1.0
+    ens = fi.Ensemble([m, m])
+    ens.save(tmp_path / "ens")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as err:
+        cli.main(["calibrate", str(tmp_path / "ens"), str(held), "--method", "nll"])
+    assert err.value.code == 2 and "--method quantile" in capsys.readouterr().err
+    assert cli.main(["calibrate", str(tmp_path / "ens"), str(held)]) == 0
+    assert fi.Ensemble.load(tmp_path / "ens").calibration is not None
