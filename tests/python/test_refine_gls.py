@@ -57,3 +57,46 @@ def test_bad_noise_and_prior(correlated):
         fi.refine(start, d[:3], noise=np.ones((4, 2)) * 0.5)
     with pytest.raises(TypeError, match="GaussianPrior"):
         fi.refine(start, d[:3], prior="flat")
+
+
+def test_fit_series_under_correlated_noise_is_closer_to_the_truth(correlated):
+    theta, d = correlated
+    d = d[:60]
+    cand = np.stack([np.repeat(theta[None] + [0.04, -0.03], len(d), axis=0),
+                     np.repeat(theta[None] - [0.03, 0.02], len(d), axis=0)])
+    ols = fi.fit_series(cand, d, rounds=1)
+    gls = fi.fit_series(cand, d, rounds=1, noise=(0.067, 0.95))
+    err_ols = np.mean(np.sum((ols.theta - theta) ** 2, axis=1))
+    err_gls = np.mean(np.sum((gls.theta - theta) ** 2, axis=1))
+    assert err_gls < 0.8 * err_ols, (err_gls, err_ols)
+    # the same per-series noise, and a run at one thread, give the same fits
+    same = fi.fit_series(cand, d, rounds=1, noise=np.tile([0.067, 0.95], (len(d), 1)), n_threads=1)
+    np.testing.assert_array_equal(same.theta, gls.theta)
+
+
+def test_fit_series_map_is_the_map_refinement_of_the_least_squares_fit(correlated):
+    from fhn_inverse.refine import _refine
+
+    theta, d = correlated
+    d = d[:24]
+    noise, prior = (0.067, 0.95), fi.default_prior()
+    cand = np.repeat(theta[None] + [0.3, 0.3], len(d), axis=0)[None]  # far: the restarts must rescue it
+    plain = fi.fit_series(cand, d, iterations=10)
+    fit = fi.fit_series(cand, d, noise=noise, prior=prior, iterations=10)
+    assert plain.restarted.any()
+    np.testing.assert_array_equal(fit.restarted, plain.restarted)
+    np.testing.assert_array_equal(fit.theta, fi.refine(plain.theta, d, iterations=50, noise=noise, prior=prior).theta)
+    _, obj_plain = _refine(plain.theta, d, iterations=0, noise=noise, prior=prior)
+    _, obj = _refine(fit.theta, d, iterations=0, noise=noise, prior=prior)
+    assert np.all(obj <= obj_plain)
+
+
+def test_fit_series_bad_noise_and_prior(correlated):
+    theta, d = correlated
+    cand = np.repeat(theta[None], 3, axis=0)[None]
+    with pytest.raises(ValueError, match=r"rho must be in \(-1, 1\)"):
+        fi.fit_series(cand, d[:3], noise=(0.067, 1.0))
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        fi.fit_series(cand, d[:3], noise=np.array([[0.067, 0.5], [0.067, 0.5], [-1.0, 0.5]]))
+    with pytest.raises(TypeError, match="GaussianPrior"):
+        fi.fit_series(cand, d[:3], prior="flat")
