@@ -82,3 +82,19 @@ def test_report_and_bad_input(pair):
     with pytest.raises(ValueError, match="at least 2 samples"):
         metrics.r2_score(y[:1], p[:1])
     assert fi.metrics is metrics
+
+
+def test_median_ape_readings_by_hand():
+    y = np.array([[3.0, 4.0], [1.0, 0.5], [2.0, 2.0]])
+    p = np.array([[3.0, 5.0], [1.5, 0.5], [2.0, 2.0]])
+    # per sample: ‖(0, 1)‖/5 = 0.2, ‖(0.5, 0)‖/‖(1, 0.5)‖ = 0.4472…, 0 → median 0.2
+    assert metrics.median_ape(y, p, reading="sample") == pytest.approx(0.2, abs=1e-15)
+    # per entry: 0, 0.25, 0.5, 0, 0, 0 → median 0
+    assert metrics.median_ape(y, p, reading="component") == 0.0 == metrics.median_ape(y, p)
+    np.testing.assert_allclose(metrics.median_ape(y, p, per_parameter=True, reading="sample"), [0.0, 0.0])
+    assert metrics.report(y, p)["median_ape_sample"] == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="reading must be one of"):
+        metrics.median_ape(y, p, reading="pooled")
+    with pytest.raises(ValueError, match="row of y_true is 0"):
+        metrics.median_ape([[0.0, 0.0]], [[1.0, 1.0]], reading="sample")
+    assert metrics.median_ape([[0.0, 2.0]], [[1.0, 2.0]], reading="sample") == pytest.approx(0.5)
