@@ -3,7 +3,8 @@ tests/python/test_diagnostics.py): θ ~ N(0, I₂), y = Aθ + ε, ε ~ N(0, 0.5�
 θ | y ~ N(Σ Aᵀ y / 0.25, Σ), Σ = (AᵀA / 0.25 + I)⁻¹, on 2,000 test draws. Prints the coverage at
 50/80/90/95 % and the SBC deviations of the exact posterior, of an over-confident one (covariance
 / 4) and of an under-confident one (× 4), and the covariance scale fitted on a separate
-calibration split of 2,000 draws with its effect on the test coverage. Numbers for
+calibration split of 2,000 draws with its effect on the test coverage, and the same for the
+quantile calibration (``QuantileCalibration``) fitted on that split. Numbers for
 docs/uncertainty.md; runs in about a second.
 
     python benchmarks/diagnostics_toy.py
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fhn_inverse import diagnostics as dg
+from fhn_inverse.calibration import QuantileCalibration
 
 
 def linear_gaussian(n, seed):  # θ ~ N(0, I₂), y = Aθ + ε, ε ~ N(0, 0.5² I₆): exact posterior
@@ -44,3 +46,8 @@ for method in ("nll", "coverage"):
     k = dg.fit_cov_scale(m_cal, c_cal / 4, th_cal, method=method)
     c = dg.coverage(theta, mean, k * cov / 4, levels=dg.REPORT_LEVELS)
     print(f"fit_cov_scale(method={method!r}) on cov / 4: {k:.3f}; test coverage after scaling: {cells(c)}")
+cal = QuantileCalibration.fit(th_cal, m_cal, c_cal / 4)
+c = dg.coverage(theta, mean, cov / 4, levels=dg.REPORT_LEVELS, calibration=cal)
+s = dg.sbc(theta, cal.sample(mean, cov / 4, 200, seed=3))
+print(f"QuantileCalibration on cov / 4: test coverage {cells(c)} | {s.max_deviation[0]:.3f} "
+      f"{s.max_deviation[1]:.3f} {s.outside.tolist()}")

@@ -18,7 +18,7 @@ MIN_IMAGES = {
     "05_resimulation.ipynb": 3,               # re-simulated series per regime
     "06_joint_noise_inference.ipynb": 2,      # (σ, ρ) samples, predicted vs true (θ0, θ1, σ, ρ)
     "07_local_gaussians.ipynb": 5,            # sensitivities, covariance over the prior, 3 ellipse panels
-    "08_calibration.ipynb": 9,                # coverage, SBC, predictive check for 3 regimes
+    "08_calibration.ipynb": 12,               # coverage, SBC, predictive check for 3 regimes; calibrated coverage
 }
 DEFAULT_IMAGES = 4
 
