@@ -120,6 +120,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--samples", type=int, default=1000, help="posterior draws per test series")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--save", type=Path, default=None, help="write the maps and the calibrated ensemble here")
+    parser.add_argument("--figures", type=Path, default=None,
+                        help="write coverage and SBC figures (PNG) of the rows on the study's test set here")
     args = parser.parse_args(argv)
     import torch
 
@@ -129,15 +131,31 @@ def main(argv=None) -> dict:
     cal = fi.Dataset.generate(10_000, args.seed, noise=fi.AR1Noise(), start=10_000, progress=False)
     results = {}
 
+    def figures(slug, title, cv, sbc):
+        if args.figures is None:
+            return
+        from fhn_inverse._io import atomic_savefig
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        atomic_savefig(dg.coverage_figure(cv, ("θ0", "θ1"), title), args.figures / f"{slug}_coverage.png", dpi=90)
+        atomic_savefig(dg.sbc_figure(sbc, ("θ0", "θ1"), title), args.figures / f"{slug}_sbc.png", dpi=90)
+
     second = fi.Dataset.generate(2000, args.seed, noise=fi.AR1Noise(), start=20_000, progress=False)
 
-    def ours(label, model, seconds, data=test):
+    def ours(label, model, seconds, data=test, slug=None):
         mean, cov = model.predict(data.d, return_cov=True, n_threads=args.threads)
         draws = model.sample(data.d, args.samples, seed=0, n_threads=args.threads)
         cal_ = getattr(model, "calibration", None)
-        cv = (dg.coverage(data.theta, samples=draws, levels=LEVELS) if isinstance(model, fi.Ensemble) and cal_ is None
-              else dg.coverage(data.theta, mean, cov, levels=LEVELS, calibration=cal_))
-        results[label] = scores(data.theta, mean, coverage=cv, sbc=dg.sbc(data.theta, draws), seconds=seconds)
+
+        def cover(levels):
+            if isinstance(model, fi.Ensemble) and cal_ is None:
+                return dg.coverage(data.theta, samples=draws, levels=levels)
+            return dg.coverage(data.theta, mean, cov, levels=levels, calibration=cal_)
+
+        sbc = dg.sbc(data.theta, draws)
+        results[label] = scores(data.theta, mean, coverage=cover(LEVELS), sbc=sbc, seconds=seconds)
+        if slug:
+            figures(slug, label, cover(dg.LEVELS), sbc)
 
     tr = Training(n_threads=args.threads)
     members, seconds = [], []
@@ -150,12 +168,12 @@ def main(argv=None) -> dict:
             progress=False, scaling="standard"))
         seconds.append(time.perf_counter() - start)
     single, ensemble = members[0], fi.Ensemble(members)
-    ours("CNN, Gaussian head", single, seconds[0])
-    ours("ensemble of 5 Gaussian heads (mixture)", ensemble, sum(seconds))
+    ours("CNN, Gaussian head", single, seconds[0], slug="cnn")
+    ours("ensemble of 5 Gaussian heads (mixture)", ensemble, sum(seconds), slug="ensemble")
     single.calibrate(cal.d, cal.theta, method="quantile", n_threads=args.threads)
     ensemble.calibrate(cal.d, cal.theta, n_threads=args.threads)
-    ours("CNN, Gaussian head, quantile-calibrated", single, seconds[0])
-    ours("ensemble of 5, quantile-calibrated", ensemble, sum(seconds))
+    ours("CNN, Gaussian head, quantile-calibrated", single, seconds[0], slug="cnn_calibrated")
+    ours("ensemble of 5, quantile-calibrated", ensemble, sum(seconds), slug="ensemble_calibrated")
     ours("CNN, quantile-calibrated, second test set", single, seconds[0], second)
     ours("ensemble of 5, quantile-calibrated, second test set", ensemble, sum(seconds), second)
     if args.save:
@@ -168,9 +186,11 @@ def main(argv=None) -> dict:
     posterior, seconds, epochs = train_sbi(pool, args.seed)
     draws = sbi_draws(posterior, test.d, args.samples, args.seed)
     mean = draws.mean(axis=1)
-    results[f"sbi {__import__('sbi').__version__} NPE (MAF + CNN embedding)"] = {
-        **scores(test.theta, mean, coverage=dg.coverage(test.theta, samples=draws, levels=LEVELS),
-                 sbc=dg.sbc(test.theta, draws), seconds=seconds), "epochs": epochs}
+    label = f"sbi {__import__('sbi').__version__} NPE (MAF + CNN embedding)"
+    sbc = dg.sbc(test.theta, draws)
+    results[label] = {**scores(test.theta, mean, coverage=dg.coverage(test.theta, samples=draws, levels=LEVELS),
+                               sbc=sbc, seconds=seconds), "epochs": epochs}
+    figures("sbi_npe", label, dg.coverage(test.theta, samples=draws, levels=dg.LEVELS), sbc)
 
     lines = ["| estimator | coverage θ0 / θ1 / joint (%) at 50 % | 80 % | 90 % | 95 % | largest miss (points) | "
              "SBC (95 % band; largest deviation θ0, θ1) | R² θ0, θ1 | Median-APE component / sample | training s |",

@@ -47,9 +47,11 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help="model files with a Gaussian-NLL head")
     parser.add_argument("--seed", type=int, default=0, help="data seed (default 0, the experiments')")
+    parser.add_argument("--plain-ensemble", type=int, default=0, metavar="K",
+                        help="also train K plain (MSE) CNNs as the study does and score mean ± z·predict_std")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    _, test = fi.study_data(args.seed, noise=fi.AR1Noise(), progress=False)
+    pool, test = fi.study_data(args.seed, noise=fi.AR1Noise(), progress=False)
     cal = fi.Dataset.generate(10_000, args.seed, noise=fi.AR1Noise(), start=10_000, progress=False)
     lines = ["| map | coverage θ0 / θ1 / joint (%) at 50 % | 80 % | 90 % | 95 % | largest miss (points) | SBC "
              "(95 % band) | R² θ0, θ1 | Median-APE |", "|---|---|---|---|---|---:|---|---|---:|"]
@@ -63,6 +65,20 @@ def main(argv=None) -> str:
         model = fi.InverseMap.load(path)
         model.calibrate(cal.d, cal.theta, method="quantile")
         lines.append(row("the same, quantile-calibrated", model, test.d, test.theta))
+    if args.plain_ensemble:
+        # the study's CNN and protocol A (sigmoid output, min–max labels, MSE), seeds seed … seed + K − 1
+        ens = fi.Ensemble.like(fi.InverseMap.cnn(seed=args.seed), args.plain_ensemble).fit(
+            pool.d, pool.theta, epochs=200, batch_size=32, lr=2e-3, validation=0.1, early_stopping=40,
+            seed=args.seed, progress=False)
+        mean, sd = ens.predict(test.d), ens.predict_std(test.d)
+        cov = np.einsum("ni,ij->nij", sd**2, np.eye(2))
+        cv = dg.coverage(test.theta, mean, cov, levels=LEVELS)
+        cells = [" / ".join(f"{100 * v:.1f}" for v in (*cv.per_parameter[i], cv.joint[i])) for i in range(len(LEVELS))]
+        worst = np.max(np.abs(np.column_stack([cv.per_parameter, cv.joint]) - np.asarray(LEVELS)[:, None])) * 100
+        r2 = fi.metrics.r2_score(test.theta, mean)
+        lines.append(f"| {args.plain_ensemble} plain CNNs (protocol A), mean ± z·`predict_std` (joint: diagonal) | "
+                     + " | ".join(cells) + f" | {worst:.1f} | — | {r2[0]:.3f}, {r2[1]:.3f} | "
+                     f"{fi.metrics.median_ape(test.theta, mean):.3f} |")
     lines += ["", f"{len(test):,} noisy test series (seed {args.seed}); calibration on {len(cal):,} further "
               f"series; {time.perf_counter() - start:.0f} s, load average {os.getloadavg()[0]:.2f}."]
     text = "\n".join(lines)
