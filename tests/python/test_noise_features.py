@@ -87,3 +87,43 @@ def test_feature_channels():
         fi.features(x, "wavelet")
     with pytest.raises(ValueError, match="norm must be one of"):
         fi.fourier_features(x, norm="none")
+
+
+# ------------------------------------------------------------------- the study's noise law
+def test_study_noise_law_has_the_moments_of_the_authors_arrays(reference):
+    from conftest import REFERENCE
+
+    sigma = np.load(REFERENCE / "noise_correlated_Nt1000_Nsim10000_stddev.npy").astype(np.float64)
+    rho = np.load(REFERENCE / "noise_correlated_Nt1000_Nsim10000_correlation.npy").astype(np.float64)
+    draws = fi.AR1Noise.study().parameters(400_000, seed=5)
+    for j, ref in enumerate((sigma, rho)):
+        assert draws[:, j].mean() == pytest.approx(ref.mean(), rel=2e-3)
+        assert draws[:, j].std() == pytest.approx(ref.std(), rel=1e-2)
+    assert np.all(draws >= [0.038, 0.66]) and np.all(draws <= [0.096, 0.92])
+    assert abs(np.corrcoef(draws.T)[0, 1]) < 0.01
+    # the uniform law puts several times more mass at the low ends, as the authors' arrays do not
+    uniform = fi.AR1Noise().parameters(400_000, seed=5)
+    assert np.mean(uniform[:, 0] < 0.05) > 4 * np.mean(draws[:, 0] < 0.05)
+    assert np.mean(draws[:, 0] < 0.05) == pytest.approx(np.mean(sigma < 0.05), abs=0.02)
+
+
+def test_noise_laws_round_trip_and_reject_bad_input():
+    from fhn_inverse.simulation import noise_from_dict
+
+    study = fi.AR1Noise.study()
+    back = noise_from_dict(study.to_dict())
+    np.testing.assert_array_equal(back.parameters(50, seed=1), study.parameters(50, seed=1))
+    assert "law" not in fi.AR1Noise().to_dict()  # uniform noise keeps its dictionary
+    a, _ = study.sample(20, 100, seed=3, start=7)
+    b, _ = study.sample(20, 100, seed=3, start=7, n_threads=1)
+    np.testing.assert_array_equal(a, b)
+    fixed = fi.AR1Noise(sigma=0.05, rho=(0.66, 0.92), law="normal", mean=(1.0, 0.8), std=(1.0, 0.05))
+    assert np.all(fixed.parameters(30)[:, 0] == 0.05)
+    with pytest.raises(ValueError, match="law must be one of"):
+        fi.AR1Noise(law="beta")
+    with pytest.raises(ValueError, match="belong to law='normal'"):
+        fi.AR1Noise(mean=(0.07, 0.8))
+    with pytest.raises(ValueError, match="std finite and > 0"):
+        fi.AR1Noise(law="normal", mean=(0.07, 0.8), std=(0.0, 0.05))
+    with pytest.raises(ValueError, match="pairs"):
+        fi.AR1Noise(law="normal", mean=(0.07,), std=(0.01,))
