@@ -364,6 +364,9 @@ def _diagnose(args) -> int:
     return 0
 
 
+_MAX_PRINTED = 4000  # characters of results JSON 'reproduce' prints; beyond, a summary line
+
+
 def _reproduce(args) -> int:
     from fhn_inverse import experiments
 
@@ -382,7 +385,11 @@ def _reproduce(args) -> int:
 
         print(speed.table(result["results"]))
     else:
-        print(json.dumps(result["results"], indent=2)[:4000])
+        text = json.dumps(result["results"], indent=2)
+        if len(text) > _MAX_PRINTED:  # whole results only: a cut would end mid-number
+            text = (f"results: {', '.join(map(str, result['results']))} "
+                    f"({len(text):,} characters of JSON; 'fhn-inverse report {args.out}' prints the tables)")
+        print(text)
     print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
     return 0
 

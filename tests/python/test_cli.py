@@ -91,3 +91,17 @@ def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "1.5"])
     assert err.value.code == 2 and "--level must be in (0, 1)" in capsys.readouterr().err
+
+
+def test_reproduce_prints_whole_json_or_a_summary(tmp_path, capsys, monkeypatch):
+    from fhn_inverse import experiments
+
+    results = {"small": {"a": 0.123456789}}
+    monkeypatch.setattr(experiments, "reproduce", lambda *a, **k: {"results": results, "elapsed_s": 1.0})
+    assert cli.main(["reproduce", "noise", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[: out.index("\nwrote")]) == results
+    results.update(big={f"cell{i}": 0.123456789 for i in range(400)})
+    assert cli.main(["reproduce", "noise", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("results: small, big (") and "report" in out
