@@ -35,6 +35,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ._validation import as_float_array, as_int, as_seed
+from .diagnostics import _check_level, _gaussian, _mahalanobis2, chi2_quantile
 
 __all__ = ["QuantileCalibration", "MIN_CALIBRATION"]
 
@@ -45,22 +46,8 @@ _NORMAL = NormalDist()
 _normal_ppf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])
 
 
-def _level(level) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    return float(level)
-
-
-def _chi2_quantile(level: float, d: int) -> float:
-    from .diagnostics import chi2_quantile
-
-    return chi2_quantile(level, d)
-
-
 def _standardise(theta, mean, cov):
     """z (N, D) signed standardised errors, m (N,) Mahalanobis distances."""
-    from .diagnostics import _gaussian, _mahalanobis2
-
     theta, mean, cov, chol = _gaussian(theta, mean, cov)
     sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     return (theta - mean) / sd, np.sqrt(_mahalanobis2(chol, theta - mean))
@@ -121,18 +108,18 @@ class QuantileCalibration:
 
     def z_interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """The calibrated central level interval of every z_j: (lower (D,), upper (D,))."""
-        g = _NORMAL.inv_cdf(0.5 + _level(level) / 2)
+        g = _NORMAL.inv_cdf(0.5 + _check_level(level) / 2)
         return self.transform(np.full(self.dim, -g)), self.transform(np.full(self.dim, g))
 
     def joint_radius(self, level: float) -> float:
         """r(level): the level-quantile of the calibration split's Mahalanobis distances
         (beyond the outermost knots, scaled like √χ²_D)."""
-        level = _level(level)
+        level = _check_level(level)
         p, r = self.probs, self.radius
         if level < p[0]:
-            return float(r[0] * math.sqrt(_chi2_quantile(level, self.dim) / _chi2_quantile(float(p[0]), self.dim)))
+            return float(r[0] * math.sqrt(chi2_quantile(level, self.dim) / chi2_quantile(float(p[0]), self.dim)))
         if level > p[-1]:
-            return float(r[-1] * math.sqrt(_chi2_quantile(level, self.dim) / _chi2_quantile(float(p[-1]), self.dim)))
+            return float(r[-1] * math.sqrt(chi2_quantile(level, self.dim) / chi2_quantile(float(p[-1]), self.dim)))
         return float(np.interp(level, p, r))
 
     # -- applied to a Gaussian head's predictions
