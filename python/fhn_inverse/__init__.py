@@ -7,6 +7,19 @@ native C++ core (Boost.Odeint, FFTW3, Eigen) on all cores; everything is NumPy i
 
 __version__ = "0.1.0"
 
+import os as _os
+
+#: Spins an idle OpenMP thread makes before it sleeps (libgomp's ``GOMP_SPINCOUNT``), set when
+#: the package is imported unless ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY`` is set already.
+#: libgomp's own default, 300,000 (about 3 ms), keeps threads spinning through the short gaps
+#: between training steps; when another process holds a core, the spinning threads take the
+#: time the descheduled one needs and training collapses to a fraction of its one-thread speed
+#: (docs/speed.md, benchmarks/bench_load.py). It takes effect only if libgomp was not loaded by
+#: another module before this one.
+THREAD_SPIN_COUNT = 10_000
+if "GOMP_SPINCOUNT" not in _os.environ and "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ["GOMP_SPINCOUNT"] = str(THREAD_SPIN_COUNT)
+
 from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
@@ -33,6 +46,7 @@ from .simulation import (  # noqa: E402
 
 __all__ = [
     "__version__",
+    "THREAD_SPIN_COUNT",
     "DEFAULT_GRID",
     "AR1Noise",
     "BestFit",

@@ -24,10 +24,23 @@ inline int check_threads(long long n_threads) {
   return static_cast<int>(n_threads);
 }
 
-// The team size for n_threads (checked as above): 0 → all cores (at most kMaxThreads).
+// Threads of other processes that are running or runnable, from the text of /proc/stat
+// ("procs_running": every running or runnable thread of the machine) less this process's own
+// running threads (own_running, counted in it); 0 if it is smaller, -1 if the line is missing.
+int other_running_threads(const std::string& proc_stat, int own_running);
+
+// The cores a default team should use now: the cores this process may run on
+// (omp_get_num_procs, at most kMaxThreads) less the threads other processes keep running, at
+// least 1. Measured from /proc at most every 250 ms (Linux; elsewhere every core). A team that
+// counts on cores another process holds waits at every synchronisation for its descheduled
+// threads; one that leaves them runs at its full one-thread speed per thread.
+// FHN_INVERSE_ADAPTIVE_THREADS=0 in the environment (read once) turns this off: every core.
+int available_threads();
+
+// The team size for n_threads (checked as above): 0 → the cores available now
+// (available_threads), else n_threads. Results never depend on the team size.
 inline int resolve_threads(long long n_threads) {
-  return check_threads(n_threads) == 0 ? std::min(omp_get_num_procs(), kMaxThreads)
-                                        : static_cast<int>(n_threads);
+  return check_threads(n_threads) == 0 ? available_threads() : static_cast<int>(n_threads);
 }
 
 // A team never larger than its number of work items (the results do not depend on the team size).
