@@ -3,7 +3,8 @@
 Arrays at this boundary are float64, C order unless stated: theta (N, P), u (N, L), t (L,),
 sigma/rho (N,). The public, validated API is in :mod:`fhn_inverse`; prefer it.
 
-Every ``n_threads`` must be in [0, MAX_THREADS] (0 = all cores), else ValueError. The batch
+Every ``n_threads`` must be in [0, MAX_THREADS] (0 = the cores free now, ``available_threads``),
+else ValueError. The batch
 calls release the GIL and poll for Ctrl-C between work items (every 25 ms, from the main
 thread): a signal handler's exception — KeyboardInterrupt — ends the call within a fraction of
 a second, its outputs discarded and its objects usable.
@@ -17,6 +18,11 @@ from numpy.typing import NDArray
 
 MAX_THREADS: int
 """Largest accepted ``n_threads`` (1024)."""
+
+def available_threads() -> int:
+    """The team size ``n_threads=0`` gives now: the cores this process may use less the threads
+    other processes keep running, at least 1 (re-measured at most every 250 ms; every core with
+    FHN_INVERSE_ADAPTIVE_THREADS=0 in the environment)."""
 
 class FitzHughNagumo:
     """FitzHugh–Nagumo: du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ."""

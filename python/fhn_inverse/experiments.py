@@ -69,11 +69,15 @@ class Setup:
     test_size: int = TEST_SIZE
     seed: int = 0
     training: Training = field(default_factory=Training)
+    #: keyword arguments of ``fit_series`` where an experiment fits the ODE to the test series
+    #: (resimulation, covariance); empty: its defaults
+    fit: dict = field(default_factory=dict)
 
     @classmethod
     def quick(cls, seed: int = 0) -> "Setup":
         return cls(train_sizes=(250, 500), test_size=300, seed=seed,
-                   training=Training(epochs=12, batch_size=32, validation=None, patience=None, seed=seed))
+                   training=Training(epochs=12, batch_size=32, validation=None, patience=None, seed=seed),
+                   fit={"iterations": 10, "rounds": 1, "grid": 16})
 
 
 class Run:
@@ -268,7 +272,7 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
                 table[r]["best_fitting"]["chosen"] = np.bincount(best.index, minlength=len(cand)).tolist()
                 cand = best.theta[None]  # fit_series would pick the same among the candidates
             # the least-squares fit of the ODE to each series, started from the estimates
-            fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads)
+            fit = fit_series(cand, d, t=test.t, n_threads=setup.training.n_threads, **setup.fit)
             u_fit, st = simulate(fit.theta, t=test.t, n_threads=setup.training.n_threads, return_status=True)
             table[r]["fitted"] = _resimulation_row(d, u_fit, st == 0)[0]
             table[r]["fitted"]["restarted"] = int(fit.restarted.sum())
@@ -427,7 +431,7 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
                               "failed": int((~ok).sum())}
             row["gaussian_nll"] = _local_gaussian_row(test.theta, C_test, *nll.predict(d, return_cov=True))
             if fit:
-                fitted = fit_series(mean[None], d, t=test.t, n_threads=tr.n_threads)
+                fitted = fit_series(mean[None], d, t=test.t, n_threads=tr.n_threads, **setup.fit)
                 C_fit, status = laplace_covariance(fitted.theta, return_status=True, **kw)
                 ok = status == 0
                 row["fitted"] = {**_local_gaussian_row(test.theta[ok], C_test[ok], fitted.theta[ok], C_fit[ok]),

@@ -186,3 +186,29 @@ def test_sigint_from_outside_stops_a_long_simulation():
     latency = float(lines[lines.index("interrupted") + 1]) - sent
     assert latency < LATENCY, f"KeyboardInterrupt {latency:.2f} s after SIGINT"
     assert "usable" in lines and child.returncode == 0, (out, err)
+
+
+def test_default_team_leaves_cores_that_other_processes_hold():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from fhn_inverse import _core
+
+    cores = len(os.sched_getaffinity(0))
+    assert 1 <= _core.available_threads() <= cores
+    if cores != 2:
+        pytest.skip(f"the busy-loop check is sized for 2 cores, this machine gives {cores}")
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(0.6)  # past the 250 ms between measurements
+        seen = []
+        for _ in range(4):
+            seen.append(_core.available_threads())
+            time.sleep(0.3)
+        assert min(seen) == 1, seen  # two busy loops hold both cores: one thread for us
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
