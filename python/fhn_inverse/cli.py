@@ -399,7 +399,8 @@ def _report(args) -> int:
 
     text = report.compare(args.root)
     if not text:
-        raise ValueError(f"no results.json of train_size, resimulation, joint or covariance under {args.root}")
+        names = ", ".join(name for name, _ in report._TABLES)
+        raise ValueError(f"no results.json of {names} under {args.root}")
     print(text)
     return 0
 

@@ -2,13 +2,24 @@
 
 ``compare(root)`` reads the ``results.json`` of the experiments under ``root`` (as written by
 ``fhn-inverse reproduce NAME --out root``) and returns Markdown: one table per study table, ours
-next to the study's, with the winner of each cell marked.
+next to the study's, each cell marked by :func:`verdict`, and a count of the cells at the top.
+
+The rules (a referee's): a cell of ours is a value, or one value per seed. It **beats** the
+study's (bold) only where the study's value lies outside the range of ours, on the worse side;
+where the range holds the study's value it is a *tie* (italic); otherwise it falls short
+(plain). A Median-APE cell is shown in both readings of :func:`fhn_inverse.metrics.median_ape`
+(pooled per component / per sample) and beats the study only where it beats it in both; a run
+without the per-sample reading cannot beat it.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import numpy as np
+
+VERDICTS = ("win", "tie", "loss")
 
 #: Sensitivity to training size, CNN, M = 2000: {N: {regime: (Median-APE, R²)}} (spec/paper.md).
 STUDY_TRAIN_SIZE = {
@@ -37,14 +48,66 @@ def _load(root: Path, name: str):
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _mark(ours: float, theirs: float, higher_is_better: bool) -> str:
-    better = ours >= theirs if higher_is_better else ours <= theirs
-    return "**" if better else ""
+def _values(ours) -> np.ndarray:
+    """A cell's values: one number, or one per seed."""
+    values = np.atleast_1d(np.asarray(ours, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"a cell must be a finite number or a list of them (one per seed), got {ours!r}")
+    return values
 
 
-def train_size_table(result: dict, estimate: str = "table") -> str:
+def verdict(ours, theirs: float, higher_is_better: bool) -> str:
+    """"win" where the study's value ``theirs`` lies outside the range of ``ours`` (a number, or
+    one per seed) on the worse side, "loss" where it lies outside on the better side, "tie"
+    where the range holds it (equal values included)."""
+    values = _values(ours)
+    lo, hi = float(values.min()), float(values.max())
+    if lo <= theirs <= hi:
+        return "tie"
+    better = lo > theirs if higher_is_better else hi < theirs
+    return "win" if better else "loss"
+
+
+def both(*verdicts: str) -> str:
+    """A cell judged under several readings: a win only where every reading wins, a loss where
+    any loses, else a tie."""
+    if all(v == "win" for v in verdicts):
+        return "win"
+    return "loss" if "loss" in verdicts else "tie"
+
+
+def _fmt(ours, fmt: str = "{:.3f}") -> str:
+    values = _values(ours)
+    if values.size == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(float(np.median(values)))} [{fmt.format(values.min())}–{fmt.format(values.max())}]"
+
+
+def _cell(text: str, v: str, tally: list | None = None) -> str:
+    if tally is not None:
+        tally.append(v)
+    return f"**{text}**" if v == "win" else (f"*{text}*" if v == "tie" else text)
+
+
+def _mark(ours, theirs: float, higher_is_better: bool, tally: list | None = None, fmt: str = "{:.3f}") -> str:
+    """``ours`` formatted and marked by its verdict against ``theirs``."""
+    return _cell(_fmt(ours, fmt), verdict(ours, theirs, higher_is_better), tally)
+
+
+def _ape_cell(row: dict, theirs: float, tally: list | None = None) -> str:
+    """Median-APE in both readings, "component / sample", judged by :func:`both`."""
+    comp, sample = row["median_ape_all"], row.get("median_ape_sample")
+    if sample is None:
+        v = "loss" if verdict(comp, theirs, False) == "loss" else "tie"  # the second reading is unknown
+        return _cell(f"{_fmt(comp)} / –", v, tally)
+    return _cell(f"{_fmt(comp)} / {_fmt(sample)}", both(verdict(comp, theirs, False), verdict(sample, theirs, False)),
+                 tally)
+
+
+def train_size_table(result: dict, estimate: str = "table", tally: list | None = None) -> str:
     """The training-size table beside the study's: the maps' estimates ("table"), or for
-    ensembles the best-fitting ("best_fitting") or fitted ("fitted") ones."""
+    ensembles the best-fitting ("best_fitting") or fitted ("fitted") ones. Cells: Median-APE
+    (component / sample reading) and, in parentheses, R² (mean over θ0, θ1)."""
     if estimate not in ("table", "best_fitting", "fitted"):
         raise ValueError(f"estimate must be 'table', 'best_fitting' or 'fitted', got {estimate!r}")
     table = result["results"][estimate]
@@ -57,15 +120,13 @@ def train_size_table(result: dict, estimate: str = "table") -> str:
         cells = []
         for r in regimes:
             ours = table[r][str(n)]
-            ape, r2 = ours["median_ape_all"], ours["r2_mean"]
-            a = _mark(ape, study[r][0], False)
-            b = _mark(r2, study[r][1], True)
-            cells.append(f"{a}{ape:.3f}{a} ({b}{r2:.3f}{b}) | {study[r][0]:.3f} ({study[r][1]:.3f})")
+            cells.append(f"{_ape_cell(ours, study[r][0], tally)} ({_mark(ours['r2_mean'], study[r][1], True, tally)}) "
+                         f"| {study[r][0]:.3f} ({study[r][1]:.3f})")
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def resimulation_table(result: dict) -> str:
+def resimulation_table(result: dict, tally: list | None = None) -> str:
     """Per regime and estimate (the map's; for ensembles the best-fitting one and the least-squares
     fit started from the candidates; the true parameters, the floor the noise sets): squared bias and C-MSE as the mean over series, pooled
     over the test set, and the median over series, beside the study's figure (which does not say
@@ -85,14 +146,18 @@ def resimulation_table(result: dict) -> str:
             for name, study, fmt in (("squared_bias", bias, "{:.2g}"), ("c_mse", cmse, "{:.4g}")):
                 for stat in ("mean", "pooled", "median"):
                     v = row.get(f"{name}_{stat}")
-                    m = "" if v is None or key == "true_parameters" else _mark(v, study, False)
-                    cells.append("–" if v is None else f"{m}{fmt.format(v)}{m}")
+                    if v is None:
+                        cells.append("–")
+                    elif key == "true_parameters":  # the floor the noise sets, not a contender
+                        cells.append(_fmt(v, fmt))
+                    else:  # counted: the map's own estimates (the others use more than the map)
+                        cells.append(_mark(v, study, False, tally if not key else None, fmt))
                 cells.append(fmt.format(study))
             lines.append(f"| {r} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def joint_table(result: dict) -> str:
+def joint_table(result: dict, tally: list | None = None) -> str:
     table = result["results"]["table"]
     names = ("theta0", "theta1", "sigma", "rho")
     lines = ["| N | features | θ0: ours | study | θ1: ours | study | σ: ours | study | ρ: ours | study |",
@@ -104,13 +169,12 @@ def joint_table(result: dict) -> str:
             ours = table[str(n)][kind]["r2"]
             cells = []
             for name, theirs in zip(names, study):
-                m = _mark(ours[name], theirs, True)
-                cells.append(f"{m}{ours[name]:.3f}{m} | {theirs:.3f}")
+                cells.append(f"{_mark(ours[name], theirs, True, tally)} | {theirs:.3f}")
             lines.append(f"| {n} | {kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def covariance_table(result: dict) -> str:
+def covariance_table(result: dict, tally: list | None = None) -> str:
     """Per regime and estimator: e_theta and e_C beside the study's (bold: ours is at most the
     study's). "network" is the map alone (the study's setting); the others use more (see
     ``experiments.covariance``)."""
@@ -123,9 +187,9 @@ def covariance_table(result: dict) -> str:
             row = table.get(r, {}).get(key)
             if row is None:
                 continue
-            a, b = _mark(row["e_theta"], e_theta, False), _mark(row["e_C"], e_c, False)
-            lines.append(f"| {r} | {label} | {a}{row['e_theta']:.3f}{a} | {e_theta:.3f} | "
-                         f"{b}{row['e_C']:.3f}{b} | {e_c:.3f} |")
+            counted = tally if key == "network" else None  # the study's setting; the others use more
+            lines.append(f"| {r} | {label} | {_mark(row['e_theta'], e_theta, False, counted)} | {e_theta:.3f} | "
+                         f"{_mark(row['e_C'], e_c, False, counted)} | {e_c:.3f} |")
     base = result["results"].get("baselines")
     if base:
         lines.append("")
@@ -134,18 +198,67 @@ def covariance_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def noise_table(result: dict, tally: list | None = None) -> str:
+    """The three noise regimes at the experiment's N beside the study's training-size row for
+    that N (its noise table): Median-APE (component / sample) and R² per parameter; the study
+    gives R² as the mean over θ0 and θ1."""
+    results = result["results"]
+    n, table = int(results["n"]), results["table"]
+    study = STUDY_TRAIN_SIZE.get(n)
+    lines = ["| regime | Median-APE: ours | study | R² θ0 | R² θ1 | R² mean: ours | study |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r, row in table.items():
+        if study is None:
+            lines.append(f"| {r} | {_fmt(row['median_ape_all'])} / {_fmt(row.get('median_ape_sample', float('nan')))} "
+                         f"| – | {_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | {_fmt(row['r2_mean'])} | – |")
+            continue
+        ape, r2 = study[r]
+        lines.append(f"| {r} | {_ape_cell(row, ape, tally)} | {ape:.3f} | {_fmt(row['r2']['theta0'])} | "
+                     f"{_fmt(row['r2']['theta1'])} | {_mark(row['r2_mean'], r2, True, tally)} | {r2:.3f} |")
+    if study is None:
+        lines += ["", f"The study has no row for N = {n}."]
+    return "\n".join(lines)
+
+
+def accuracy_table(result: dict, tally: list | None = None) -> str:
+    """The architecture search (noisy/noisy): the best map of each family on the test series.
+    The study reports the ranking (a CNN above the best dense map), not these numbers: nothing
+    is marked."""
+    best = result["results"]["best"]
+    lines = ["| family | hyperparameters | parameters | test R² θ0 | test R² θ1 | Median-APE (component / sample) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for family, row in best.items():
+        test = row["test"]
+        sample = test.get("median_ape_sample")
+        lines.append(f"| {family} | {row['params']} | {row['n_params']:,} | {_fmt(test['r2']['theta0'])} | "
+                     f"{_fmt(test['r2']['theta1'])} | {_fmt(test['median_ape_all'])} / "
+                     f"{'–' if sample is None else _fmt(sample)} |")
+    return "\n".join(lines)
+
+
+_TABLES = (("train_size", train_size_table), ("noise", noise_table), ("resimulation", resimulation_table),
+           ("joint", joint_table), ("accuracy", accuracy_table), ("covariance", covariance_table))
+
+
 def compare(root) -> str:
-    """Markdown comparison of the runs under ``root`` with the study (bold: ours is at least as good)."""
+    """Markdown comparison of the runs under ``root`` with the study, the cells marked by the
+    rules of this module, and at the top the count of the study's cells beaten, tied and not
+    beaten (the covariance table's network-alone rows only; other estimators use more)."""
     root = Path(root)
-    parts = []
-    for name, render in (("train_size", train_size_table), ("resimulation", resimulation_table),
-                         ("joint", joint_table), ("covariance", covariance_table)):
+    parts, tally = [], []
+    for name, render in _TABLES:
         result = _load(root, name)
         if result is not None:
-            parts.append(f"### {name}\n\n{render(result)}\n")
+            parts.append(f"### {name}\n\n{render(result, tally=tally)}\n")
             if name == "train_size":
                 for key in ("best_fitting", "fitted"):
                     if result["results"].get(key):
                         parts.append(f"### train_size, {key.replace('_', '-')} estimates\n\n"
                                      f"{train_size_table(result, key)}\n")
-    return "\n".join(parts)
+    if not parts:
+        return ""
+    counts = {v: tally.count(v) for v in VERDICTS}
+    summary = (f"Cells of the study's tables: {counts['win']} beaten (bold), {counts['tie']} tied (italic: the "
+               f"study's value within our range, or one reading short), {counts['loss']} not beaten, of "
+               f"{len(tally)} (the maps' own estimates).\n")
+    return "\n".join([summary, *parts])

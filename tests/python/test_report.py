@@ -22,13 +22,14 @@ def test_tables_set_ours_beside_the_study(tmp_path):
                                                                    "rho": -0.5}}}}})
     text = report.compare(tmp_path)
     row = next(line for line in text.splitlines() if line.startswith("| 1000 |") and "0.996" in line)
-    assert "**0.010** (**0.996**) | 0.014 (0.995)" in row  # better on both: bold
-    assert "0.300 (0.500) | 0.174 (0.763)" in row           # worse on both: plain
-    assert "**0.096** (**0.938**)" in row                   # ties count as matched
+    # a run without the per-sample reading cannot beat a Median-APE cell: a tie at best
+    assert "*0.010 / –* (**0.996**) | 0.014 (0.995)" in row
+    assert "0.300 / – (0.500) | 0.174 (0.763)" in row       # worse: plain
+    assert "*0.096 / –* (*0.938*)" in row                   # equal: a tie, not a win
     joint = next(line for line in text.splitlines() if "| time |" in line)
     assert "**0.950** | 0.914" in joint and "| 0.800 | 0.812" in joint and "**-0.500** | -0.800" in joint
     assert "resimulation" not in text  # absent runs are left out
-    assert "estimates" not in text     # a single map's run has no other estimates' tables
+    assert "### train_size, " not in text  # a single map's run has no other estimates' tables
 
 
 def test_train_size_tables_of_the_other_estimates(tmp_path):
@@ -42,9 +43,9 @@ def test_train_size_tables_of_the_other_estimates(tmp_path):
     sections = text.split("### ")[1:]
     assert [s.splitlines()[0] for s in sections] == [
         "train_size", "train_size, best-fitting estimates", "train_size, fitted estimates"]
-    assert "| 500 | **0.010** (0.987) | 0.023 (0.990) |" in sections[0]
-    assert "**0.009** (**0.990**) | 0.023 (0.990)" in sections[1]
-    assert "**0.000** (**0.999**) | 0.023 (0.990)" in sections[2]
+    assert "| 500 | *0.010 / –* (0.987) | 0.023 (0.990) |" in sections[0]
+    assert "*0.009 / –* (*0.990*) | 0.023 (0.990)" in sections[1]
+    assert "*0.000 / –* (**0.999**) | 0.023 (0.990)" in sections[2]
     with pytest.raises(ValueError, match="estimate must be"):
         report.train_size_table(json.loads((tmp_path / "train_size" / "results.json").read_text()), "refined")
 
@@ -69,3 +70,48 @@ def test_resimulation_table_rows_per_estimate(tmp_path):
     assert "**" not in clean[3]  # the floor is not a contender
     noisy_clean = next(line for line in lines if line.startswith("| clean/noisy |"))
     assert noisy_clean.count("–") == 2  # no pooled figures in an older run
+
+
+# ------------------------------------------------------------------------------ the strict rules
+def test_verdict_on_values_and_seed_ranges():
+    assert report.verdict(0.010, 0.014, False) == "win"
+    assert report.verdict(0.014, 0.014, False) == "tie"
+    assert report.verdict(0.020, 0.014, False) == "loss"
+    assert report.verdict([0.010, 0.012, 0.013], 0.014, False) == "win"
+    assert report.verdict([0.010, 0.015, 0.013], 0.014, False) == "tie"    # the study's value inside our range
+    assert report.verdict([0.015, 0.016], 0.014, False) == "loss"
+    assert report.verdict([0.991, 0.996], 0.990, True) == "win"
+    assert report.verdict([0.989, 0.996], 0.990, True) == "tie"
+    assert report.both("win", "win") == "win" and report.both("win", "tie") == "tie"
+    assert report.both("win", "loss") == "loss" and report.both("tie", "tie") == "tie"
+    with pytest.raises(ValueError, match="one per seed"):
+        report.verdict([], 0.1, False)
+    with pytest.raises(ValueError, match="one per seed"):
+        report.verdict([0.1, float("nan")], 0.1, False)
+
+
+def test_bold_rule_on_a_constructed_table_with_both_readings_and_seeds(tmp_path):
+    def cell(comp, sample, r2):
+        return {"median_ape_all": comp, "median_ape_sample": sample, "r2_mean": r2}
+    _write(tmp_path, "train_size", {"table": {
+        # N = 1000, study 0.014 (0.995) / 0.174 (0.763) / 0.096 (0.938)
+        "clean/clean": {"1000": cell([0.010, 0.012], [0.011, 0.013], [0.996, 0.997])},  # wins under both
+        "clean/noisy": {"1000": cell(0.168, 0.178, 0.80)},      # one reading worse: not beaten
+        "noisy/noisy": {"1000": cell(0.090, [0.093, 0.097], [0.93, 0.94])}}})  # a range holding the study's
+    text = report.compare(tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| 1000 |"))
+    assert "**0.011 [0.010–0.012] / 0.012 [0.011–0.013]** (**0.996 [0.996–0.997]**) | 0.014 (0.995)" in row
+    assert "| 0.168 / 0.178 (**0.800**) | 0.174 (0.763)" in row
+    assert "*0.090 / 0.095 [0.093–0.097]* (*0.935 [0.930–0.940]*) | 0.096 (0.938)" in row
+    assert text.splitlines()[0].startswith("Cells of the study's tables: 3 beaten (bold), 2 tied")
+    assert "1 not beaten, of 6" in text.splitlines()[0]
+
+
+def test_noise_table_alone_is_reported(tmp_path):
+    row = {"median_ape_all": 0.012, "median_ape_sample": 0.013, "r2": {"theta0": 0.994, "theta1": 0.995},
+           "r2_mean": 0.9945}
+    _write(tmp_path, "noise", {"n": 1000, "table": {"clean/clean": row}})
+    text = report.compare(tmp_path)
+    assert "### noise" in text
+    # Median-APE below the study's 0.014 in both readings: bold; R² mean 0.9945 below 0.995: plain
+    assert "| clean/clean | **0.012 / 0.013** | 0.014 | 0.994 | 0.995 | 0.994 | 0.995 |" in text
