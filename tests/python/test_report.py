@@ -109,9 +109,9 @@ def test_bold_rule_on_a_constructed_table_with_both_readings_and_seeds(tmp_path)
 
 def test_noise_table_alone_is_reported(tmp_path):
     row = {"median_ape_all": 0.012, "median_ape_sample": 0.013, "r2": {"theta0": 0.994, "theta1": 0.995},
-           "r2_mean": 0.9945}
+           "r2_mean": 0.994}
     _write(tmp_path, "noise", {"n": 1000, "table": {"clean/clean": row}})
     text = report.compare(tmp_path)
     assert "### noise" in text
-    # Median-APE below the study's 0.014 in both readings: bold; R² mean 0.9945 below 0.995: plain
+    # Median-APE below the study's 0.014 in both readings: bold; R² mean 0.994 below 0.995: plain
     assert "| clean/clean | **0.012 / 0.013** | 0.014 | 0.994 | 0.995 | 0.994 | 0.995 |" in text
