@@ -370,7 +370,6 @@ _MAX_PRINTED = 4000  # characters of results JSON 'reproduce' prints; beyond, a 
 def _reproduce(args) -> int:
     from fhn_inverse import experiments
 
-    out = Path(args.out) / args.name
     overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
                                    ("schedule", args.schedule), ("members", args.members),
@@ -378,19 +377,22 @@ def _reproduce(args) -> int:
                                    ("validation", args.validation), ("patience", args.patience)) if v is not None}
     if args.no_validation:
         overrides.update(validation=None, patience=None)
-    result = experiments.reproduce(args.name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
-                                   **overrides)
-    if args.name == "speed":
-        from fhn_inverse import speed
+    names = list(experiments.EXPERIMENTS) if args.name == "all" else [args.name]
+    for name in names:
+        out = Path(args.out) / name
+        result = experiments.reproduce(name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
+                                       **overrides)
+        if name == "speed":
+            from fhn_inverse import speed
 
-        print(speed.table(result["results"]))
-    else:
-        text = json.dumps(result["results"], indent=2)
-        if len(text) > _MAX_PRINTED:  # whole results only: a cut would end mid-number
-            text = (f"results: {', '.join(map(str, result['results']))} "
-                    f"({len(text):,} characters of JSON; 'fhn-inverse report {args.out}' prints the tables)")
-        print(text)
-    print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
+            print(speed.table(result["results"]))
+        else:
+            text = json.dumps(result["results"], indent=2)
+            if len(text) > _MAX_PRINTED or len(names) > 1:  # whole results only: a cut would end mid-number
+                text = (f"{name} results: {', '.join(map(str, result['results']))} "
+                        f"({len(text):,} characters of JSON; 'fhn-inverse report {args.out}' prints the tables)")
+            print(text)
+        print(f"wrote {out}/results.json, plots and models ({result['elapsed_s']} s)")
     return 0
 
 
@@ -502,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.set_defaults(func=_calibrate)
 
     rep = sub.add_parser("reproduce", help="run one of the study's experiments (speed: its training-time table)")
-    rep.add_argument("name", choices=sorted(EXPERIMENTS), help="experiment")
+    rep.add_argument("name", choices=[*sorted(EXPERIMENTS), "all"],
+                     help="experiment, or all of them one after the other (then 'report OUT' prints every table)")
     rep.add_argument("--quick", action="store_true", help="small size (under a minute)")
     rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")
     rep.add_argument("--epochs", type=int, help="training epochs (default: the study's 200)")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import platform
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
@@ -89,6 +91,7 @@ class Run:
         (self.path / "models").mkdir(exist_ok=True)
         self.name = name
         self.started = time.perf_counter()
+        self.load_start = _load_average()
 
     def figure(self, fig, name: str) -> Path:
         path = self.path / f"{name}.png"
@@ -105,9 +108,32 @@ class Run:
     def write(self, setup: Setup | dict, results: dict) -> dict:
         config = asdict(setup) if is_dataclass(setup) else setup
         payload = {"experiment": self.name, "setup": _jsonable(config), "results": _jsonable(results),
-                   "elapsed_s": round(time.perf_counter() - self.started, 2)}
+                   "elapsed_s": round(time.perf_counter() - self.started, 2), "machine": machine(),
+                   "load_average": {"start": self.load_start, "end": _load_average()}}
         atomic_write_text(self.path / "results.json", json.dumps(payload, indent=2) + "\n")
         return payload
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def machine() -> dict:
+    """What a run's numbers depend on: platform, CPU model and cores, Python, the package's version."""
+    from . import __version__
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
+            "python": platform.python_version(), "fhn_inverse": __version__}
 
 
 def _jsonable(obj):

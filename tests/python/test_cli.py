@@ -104,4 +104,32 @@ def test_reproduce_prints_whole_json_or_a_summary(tmp_path, capsys, monkeypatch)
     results.update(big={f"cell{i}": 0.123456789 for i in range(400)})
     assert cli.main(["reproduce", "noise", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("results: small, big (") and "report" in out
+    assert out.startswith("noise results: small, big (") and "report" in out
+
+
+def test_reproduce_all_runs_every_experiment_into_its_folder(tmp_path, capsys, monkeypatch):
+    from fhn_inverse import experiments
+
+    calls = []
+
+    def fake(name, out, **kwargs):
+        calls.append((name, out, kwargs["quick"]))
+        return {"results": {"speed": {}} if name == "speed" else {"x": 1}, "elapsed_s": 0.1}
+
+    monkeypatch.setattr(experiments, "reproduce", fake)
+    monkeypatch.setattr("fhn_inverse.speed.table", lambda results: "speed table")
+    assert cli.main(["reproduce", "all", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
+    assert [c[0] for c in calls] == list(experiments.EXPERIMENTS)
+    assert all(out == tmp_path / name and quick for name, out, quick in calls)
+    text = capsys.readouterr().out
+    assert "covariance results: x" in text and "speed table" in text
+
+
+def test_results_json_records_machine_and_load(tmp_path):
+    from fhn_inverse import experiments
+
+    result = experiments.reproduce("noise", tmp_path / "noise", quick=True, progress=False)
+    saved = json.loads((tmp_path / "noise" / "results.json").read_text())
+    assert saved["machine"] == result["machine"] and saved["machine"]["cores"] >= 1
+    assert saved["machine"]["fhn_inverse"] and saved["machine"]["cpu"]
+    assert set(saved["load_average"]) == {"start", "end"} and saved["elapsed_s"] > 0
