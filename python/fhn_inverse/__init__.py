@@ -20,7 +20,7 @@ THREAD_SPIN_COUNT = 10_000
 if "GOMP_SPINCOUNT" not in _os.environ and "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = str(THREAD_SPIN_COUNT)
 
-from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data, training_sets  # noqa: E402
+from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data, test_set, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
@@ -62,6 +62,7 @@ __all__ = [
     "SimulationError",
     "SpikeStatistics",
     "TEST_SIZE",
+    "TEST_START",
     "TRAIN_SIZES",
     "UniformPrior",
     "ar1_noise",
@@ -80,6 +81,7 @@ __all__ = [
     "simulate",
     "spike_statistics",
     "study_data",
+    "test_set",
     "training_sets",
     "unpack_spectrum",
 ]

@@ -26,6 +26,9 @@ from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prio
 
 TRAIN_SIZES = (500, 1000, 4000, 8000)
 TEST_SIZE = 2000
+#: First stream index of the fixed test set (:func:`test_set`): beyond any training pool,
+#: calibration split or other draw an experiment makes, so disjoint from all of them.
+TEST_START = 1_000_000_000
 _ARRAYS = ("t", "theta", "u", "d", "noise", "index")
 _NDIM = {"t": 1, "theta": 2, "u": 2, "d": 2, "noise": 2, "index": 1}
 _MAX_EXPANSION = 64  # uncompressed bytes per file byte a data set may declare (real data: about 1–3)
@@ -218,12 +221,26 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
+def test_set(seed: int = 0, *, noise=None, size: int = TEST_SIZE, **kwargs) -> Dataset:
+    """The fixed test set: ``size`` samples of the stream ``seed`` from index :data:`TEST_START`
+    on — the same series for every experiment and training size, disjoint from every training
+    pool (indices below it). Keyword arguments go to :meth:`Dataset.generate`."""
+    return Dataset.generate(as_int(size, "size", 1), seed, noise=noise, start=TEST_START, **kwargs)
+
+
 def study_data(seed: int = 0, *, noise=None, train_size: int = max(TRAIN_SIZES),
-               test_size: int = TEST_SIZE, **kwargs) -> tuple[Dataset, Dataset]:
+               test_size: int = TEST_SIZE, fixed_test: bool = False, **kwargs) -> tuple[Dataset, Dataset]:
     """The study's training pool and test set: ``(pool, test)`` of ``train_size`` and
-    ``test_size`` samples from one stream, disjoint; ``pool[:N]`` is the nested training set
-    of size N. Keyword arguments go to :meth:`Dataset.generate`."""
+    ``test_size`` samples, disjoint; ``pool[:N]`` is the nested training set of size N (stream
+    indices 0 … N − 1). The test set follows the pool in the stream (indices ``train_size`` …),
+    so it depends on the pool's size; with ``fixed_test`` it is :func:`test_set`, the same for
+    every pool. Keyword arguments go to :meth:`Dataset.generate`."""
     train_size, test_size = as_int(train_size, "train_size", 1), as_int(test_size, "test_size", 1)
+    if fixed_test:
+        if train_size > TEST_START:
+            raise ValueError(f"train_size must be at most {TEST_START:,} beside the fixed test set, got {train_size:,}")
+        return Dataset.generate(train_size, seed, noise=noise, **kwargs), test_set(seed, noise=noise, size=test_size,
+                                                                                 **kwargs)
     data = Dataset.generate(train_size + test_size, seed, noise=noise, **kwargs)
     return data[:train_size], data[train_size:]
 

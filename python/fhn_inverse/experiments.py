@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from . import metrics, plotting
 from ._io import atomic_savefig, atomic_write_text
-from .dataset import TEST_SIZE, TRAIN_SIZES, Dataset, study_data
+from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data
 from .ensemble import Ensemble
 from ._validation import as_int
 from .features import features
@@ -74,6 +74,13 @@ class Setup:
     #: keyword arguments of ``fit_series`` where an experiment fits the ODE to the test series
     #: (resimulation, covariance); empty: its defaults
     fit: dict = field(default_factory=dict)
+    #: "stream": the test series follow the training pool in the data stream (so the test set
+    #: depends on the pool's size); "fixed": ``fi.test_set``, the same 2,000 series for every
+    #: experiment, disjoint from every pool
+    test_set: str = "stream"
+    #: how the noise's (σ, ρ) are drawn per series: "uniform" over the study's ranges, or
+    #: "study" (``AR1Noise.study()``, the law of the authors' own arrays)
+    noise_law: str = "uniform"
 
     @classmethod
     def quick(cls, seed: int = 0) -> "Setup":
@@ -110,8 +117,17 @@ class Run:
         payload = {"experiment": self.name, "setup": _jsonable(config), "results": _jsonable(results),
                    "elapsed_s": round(time.perf_counter() - self.started, 2), "machine": machine(),
                    "load_average": {"start": self.load_start, "end": _load_average()}}
+        if isinstance(setup, Setup):
+            payload["test_set"] = test_set_description(setup)
         atomic_write_text(self.path / "results.json", json.dumps(payload, indent=2) + "\n")
         return payload
+
+
+def test_set_description(setup: Setup) -> dict:
+    """Which series an experiment of ``setup`` tests on: data seed, first stream index, size."""
+    start = TEST_START if setup.test_set == "fixed" else max(setup.train_sizes)
+    return {"kind": setup.test_set, "seed": setup.seed, "start": start, "size": setup.test_size,
+            "noise_law": setup.noise_law}
 
 
 def _load_average() -> float | None:
@@ -148,8 +164,21 @@ def _jsonable(obj):
     return obj
 
 
+TEST_SETS = ("stream", "fixed")
+NOISE_LAWS = ("uniform", "study")
+
+
+def _noise(setup: Setup) -> AR1Noise:
+    if setup.noise_law not in NOISE_LAWS:
+        raise ValueError(f"noise_law must be one of {NOISE_LAWS}, got {setup.noise_law!r}")
+    return AR1Noise.study() if setup.noise_law == "study" else AR1Noise()
+
+
 def _data(setup: Setup, progress: bool) -> tuple[Dataset, Dataset]:
-    return study_data(setup.seed, noise=AR1Noise(), train_size=max(setup.train_sizes), test_size=setup.test_size,
+    if setup.test_set not in TEST_SETS:
+        raise ValueError(f"test_set must be one of {TEST_SETS}, got {setup.test_set!r}")
+    return study_data(setup.seed, noise=_noise(setup), train_size=max(setup.train_sizes), test_size=setup.test_size,
+                      fixed_test=setup.test_set == "fixed",
                       n_threads=setup.training.n_threads, progress=progress)
 
 
@@ -486,18 +515,49 @@ EXPERIMENTS = {"accuracy": accuracy, "noise": noise, "train_size": train_size, "
                "joint": joint, "covariance": covariance, "speed": speed}
 
 
-def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: bool = True, **overrides) -> dict:
-    """Run experiment ``name`` (one of :data:`EXPERIMENTS`) into the folder ``out``."""
+def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: bool = True, seeds: int = 1,
+              test_set: str = "stream", noise_law: str = "uniform", **overrides) -> dict:
+    """Run experiment ``name`` (one of :data:`EXPERIMENTS`) into the folder ``out``.
+
+    ``seeds`` > 1 trains every map with the training seeds seed, seed + 1, … (the data stay
+    those of ``seed``), each run in ``out/seed-<k>``, and writes ``out/results.json`` whose
+    numbers are one per seed wherever they differ (``report`` shows the median and the range,
+    and counts a cell as beaten only where the study's value lies outside the range).
+    ``test_set`` and ``noise_law``: see :class:`Setup`."""
     if name not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {name!r}")
+    seeds = as_int(seeds, "seeds", 1)
     if quick:
         setup = Setup.quick(seed)
     elif name == "joint":
         setup = Setup(train_sizes=(1000, 8000), seed=seed, training=Training(seed=seed))
     else:
         setup = Setup(seed=seed, training=Training(seed=seed))
+    if test_set not in TEST_SETS:
+        raise ValueError(f"test_set must be one of {TEST_SETS}, got {test_set!r}")
+    if noise_law not in NOISE_LAWS:
+        raise ValueError(f"noise_law must be one of {NOISE_LAWS}, got {noise_law!r}")
+    setup = replace(setup, test_set=test_set, noise_law=noise_law)
     if overrides:
         setup = replace(setup, training=replace(setup.training, **overrides))
     if name == "speed":
         return speed(out, setup, quick=quick, progress=progress)
-    return EXPERIMENTS[name](out, setup, progress=progress)
+    if seeds == 1:
+        return EXPERIMENTS[name](out, setup, progress=progress)
+    run = Run(out, name)
+    results = [EXPERIMENTS[name](Path(out) / f"seed-{k}", replace(setup, training=replace(
+        setup.training, seed=setup.training.seed + k)), progress=progress)["results"] for k in range(seeds)]
+    merged = merge_seeds(results)
+    merged["seeds"] = [setup.training.seed + k for k in range(seeds)]
+    return run.write(setup, merged)
+
+
+def merge_seeds(results: list):
+    """One structure from the results of several seeds: a number that differs between them
+    becomes the list of their values (one per seed); what is equal in all stays as it is."""
+    first = results[0]
+    if all(isinstance(r, dict) for r in results) and all(r.keys() == first.keys() for r in results):
+        return {k: merge_seeds([r[k] for r in results]) for k in first}
+    if all(r == first for r in results):
+        return first
+    return list(results)  # numbers (or anything else) that differ: one per seed
