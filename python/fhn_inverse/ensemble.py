@@ -156,7 +156,10 @@ class Ensemble:
         heads the covariance of the equally weighted mixture of the members' Gaussians,
         mean(Σ_k + μ_k μ_kᵀ) − μ μᵀ (their own uncertainty plus their disagreement); for
         local-Gaussian heads, whose covariance estimates a target C, the log-Euclidean mean
-        expm(mean_k logm Ĉ_k)."""
+        expm(mean_k logm Ĉ_k). A single series (L,) gives (D,) (and (D, D))."""
+        if np.ndim(X) == 1:
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads)
+            return (out[0][0], out[1][0]) if return_cov else out[0]
         if not return_cov:
             return self.predict_members(X, n_threads=n_threads).mean(axis=0)
         means, covs = self._members_gaussians(X, n_threads)

@@ -545,8 +545,13 @@ class InverseMap:
 
         ValueError, naming the rows, where the result is not finite: the network computes in
         float32, and inputs far outside the training data's range (1e38, say), or a map whose
-        weights are absurdly large, overflow it."""
+        weights are absurdly large, overflow it.
+
+        A single series (L,) gives (D,) (and (D, D)), as ``simulate`` does for a single θ."""
         self._require_built()
+        if np.ndim(X) == 1:
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads)
+            return (out[0][0], out[1][0]) if return_cov else out[0]
         if return_cov and not self.has_cov:
             raise ValueError("this map predicts point estimates only; train it with loss='gaussian_nll' "
                              "or with cov= targets to get covariances")

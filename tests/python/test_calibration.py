@@ -217,3 +217,4 @@ def test_cli_calibrate_writes_the_map_back_and_predict_uses_it(tmp_path, capsys)
     assert err.value.code == 2 and "--method quantile" in capsys.readouterr().err
     assert cli.main(["calibrate", str(tmp_path / "ens"), str(held)]) == 0
     assert fi.Ensemble.load(tmp_path / "ens").calibration is not None
+

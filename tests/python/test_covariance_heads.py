@@ -204,3 +204,20 @@ def test_covariance_experiment_with_seed_ensembles(tmp_path):
     assert set(result["results"]["table"]["noisy/noisy"]) == {"network", "plug_in", "gaussian_nll"}
     ens = fi.Ensemble.load(tmp_path / "covariance" / "models" / "cnn_local-gaussian_train-noisy_N80")
     assert len(ens) == 2 and ens.head == "local_gaussian"
+
+
+def test_predict_takes_a_single_series(data):
+    u, theta, _ = data
+    m = fi.InverseMap.dense(units=[8], output_activation=None, seed=4)
+    m.fit(u[:100], theta[:100], loss="gaussian_nll", epochs=1, scaling="standard", progress=False)
+    mean, cov = m.predict(u[:3], return_cov=True)
+    one, one_cov = m.predict(u[1], return_cov=True)
+    assert one.shape == (2,) and one_cov.shape == (2, 2)
+    np.testing.assert_allclose(one, mean[1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(one_cov, cov[1], rtol=1e-5, atol=1e-9)
+    assert m.predict(u[2]).shape == (2,)
+    ens = fi.Ensemble([m, m])
+    e_mean, e_cov = ens.predict(u[1], return_cov=True)
+    assert e_mean.shape == (2,) and e_cov.shape == (2, 2)
+    with pytest.raises(ValueError, match="must have shape"):
+        m.predict(u[1][:500])
