@@ -230,7 +230,12 @@ def accuracy_table(result: dict, tally: list | None = None) -> str:
     for family, row in best.items():
         test = row["test"]
         sample = test.get("median_ape_sample")
-        lines.append(f"| {family} | {row['params']} | {row['n_params']:,} | {_fmt(test['r2']['theta0'])} | "
+        n_params = row["n_params"]  # with several seeds the search may pick another map per seed
+        params = (str(row["params"]) if not isinstance(n_params, list)
+                  else "per seed: " + "; ".join(str({k: v[i] for k, v in row["params"].items()})
+                                                for i in range(len(n_params))))
+        n_text = f"{n_params:,}" if not isinstance(n_params, list) else ", ".join(f"{p:,}" for p in n_params)
+        lines.append(f"| {family} | {params} | {n_text} | {_fmt(test['r2']['theta0'])} | "
                      f"{_fmt(test['r2']['theta1'])} | {_fmt(test['median_ape_all'])} / "
                      f"{'–' if sample is None else _fmt(sample)} |")
     return "\n".join(lines)

@@ -54,3 +54,13 @@ def test_several_seeds_give_one_number_per_seed_and_a_range_in_the_report(tmp_pa
     text = report.compare(tmp_path / "noise" / "..")
     assert "[" in text and "–" in text  # median [min–max]
     assert experiments.merge_seeds([{"a": 1, "b": [1, 2]}, {"a": 2, "b": [1, 2]}]) == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_accuracy_table_with_a_search_per_seed():
+    result = {"results": {"best": {"cnn": {
+        "params": {"filters": [[8, 16, 32], [4, 16]], "dense": [[32, 32], [32, 32]]}, "n_params": [33874, 64866],
+        "test": {"r2": {"theta0": [0.96, 0.95], "theta1": [0.93, 0.92]}, "median_ape_all": [0.08, 0.09],
+                 "median_ape_sample": [0.09, 0.10]}}}}}
+    text = report.accuracy_table(result)
+    assert "per seed: {'filters': [8, 16, 32], 'dense': [32, 32]}; {'filters': [4, 16], 'dense': [32, 32]}" in text
+    assert "33,874, 64,866" in text and "0.955 [0.950–0.960]" in text
