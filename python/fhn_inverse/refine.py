@@ -118,14 +118,6 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
       of θ by more than ``tol`` × (1 + |θ_j|) (default 1e-10; 0 keeps only the two rules above,
       which stop exactly where further iterations could change nothing).
     """
-    return _refine(theta, d, t=t, model=model, lower=lower, upper=upper, anchor=anchor, iterations=iterations,
-                   step=step, tol=tol, noise=noise, dt=dt, prior=prior, n_threads=n_threads)[0]
-
-
-def _refine(theta, d, *, t=None, model=None, lower=None, upper=None, anchor=0.0, iterations=20, step=1e-6,
-            tol=1e-10, noise=None, dt=0.2, prior=None, n_threads=0) -> tuple[Refined, np.ndarray]:
-    """``refine`` and, per series, the objective it minimised at its result (N,): the mean square
-    of the residuals (whitened under ``noise``) plus the prior's term / L, without the anchor."""
     theta = as_float_array(theta, "theta", 2)
     d = as_float_array(d, "d", 2)
     n, p = theta.shape
@@ -205,8 +197,7 @@ def _refine(theta, d, *, t=None, model=None, lower=None, upper=None, anchor=0.0,
         rw[won] = rw_new[better]
         lam[a] = np.where(better, lam[a] / 10, np.minimum(lam[a] * 10, _MAX_DAMPING))
         active[a[converged | stuck | (better & (cost_new == 0))]] = False
-    objective = cost - anchor * np.sum((theta - origin) ** 2, axis=1)
-    return Refined(theta, fit, start), objective
+    return Refined(theta, fit, start)
 
 
 def _likelihood_terms(noise, dt, prior, n: int, p: int):
