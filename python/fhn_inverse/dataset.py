@@ -147,7 +147,10 @@ class Dataset:
             raise ValueError(f"cannot read data set {path}: {err}") from None
         except Exception as err:  # noqa: BLE001 - hostile content reaches zipfile's, zlib's and numpy's parsers
             # (BadZipFile, zlib.error, EOFError, NotImplementedError, tokenize.TokenError, RecursionError, …)
-            raise ValueError(f"cannot read data set {path}: {type(err).__name__}: {err}") from None
+            hint = ""
+            if isinstance(err, zipfile.BadZipFile) and _looks_like_model(path):
+                hint = " — it looks like a model file (.safetensors); a data set is the .npz of 'simulate'"
+            raise ValueError(f"cannot read data set {path}: {type(err).__name__}: {err}{hint}") from None
 
     @classmethod
     def _load(cls, path: Path) -> "Dataset":
@@ -219,6 +222,16 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
                              f"{info.file_size} bytes")
     with archive.open(info) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _looks_like_model(path) -> bool:
+    """True if ``path`` starts like a safetensors file: an 8-byte header length, then JSON."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 1 << 30
 
 
 def test_set(seed: int = 0, *, noise=None, size: int = TEST_SIZE, **kwargs) -> Dataset:

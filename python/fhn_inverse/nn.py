@@ -757,7 +757,11 @@ class InverseMap:
         with open(path, "rb") as f:
             if size < 8:
                 raise ValueError(f"{path}: not a model file (truncated: {size} bytes)")
-            n = int.from_bytes(f.read(8), "little")
+            head = f.read(8)
+            if head[:4] == b"PK\x03\x04":  # a zip archive: a data set (.npz) given where a model belongs
+                raise ValueError(f"{path}: a zip archive (a data set from 'simulate', .npz?), not a model file "
+                                 "(.safetensors from 'train' or InverseMap.save)")
+            n = int.from_bytes(head, "little")
             if n < 2 or n > _MAX_HEADER or n > size - 8:
                 raise ValueError(f"{path}: header length {n} is outside [2, min({_MAX_HEADER}, {size - 8})] "
                                  "(truncated or corrupted file)")

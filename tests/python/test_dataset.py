@@ -78,3 +78,14 @@ def test_bad_generate_arguments():
         fi.Dataset.generate(0)
     with pytest.raises(TypeError, match="noise must be an AR1Noise"):
         fi.Dataset.generate(5, noise="ar1")
+
+
+def test_a_model_file_and_a_data_set_given_for_each_other_say_so(tmp_path):
+    data = fi.Dataset.generate(40, 0, noise=fi.AR1Noise(), progress=False)
+    npz = data.save(tmp_path / "data.npz")
+    model = fi.InverseMap.dense(units=[4], seed=0).fit(data.d, data.theta, epochs=1, progress=False)
+    model.save(tmp_path / "map.safetensors")
+    with pytest.raises(ValueError, match=r"data\.npz: a zip archive \(a data set"):
+        fi.InverseMap.load(npz)
+    with pytest.raises(ValueError, match=r"map\.safetensors.*looks like a model file"):
+        fi.Dataset.load(tmp_path / "map.safetensors")
