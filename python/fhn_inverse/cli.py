@@ -137,10 +137,8 @@ def _train(args) -> int:
     import fhn_inverse as fi
 
     _output_file(args.model)
-    _output_file(_sidecar(args.model))
     data = fi.Dataset.load(args.data)
     series = data.u if args.series == "clean" else data.d
-    x = fi.features(series, args.features)
     y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
     # a Gaussian-NLL head predicts unbounded means and Cholesky entries: linear output, standardised labels
     nll = args.loss == "gaussian_nll"
@@ -149,15 +147,14 @@ def _train(args) -> int:
         model = fi.InverseMap.cnn(seed=args.seed, **head)
     else:
         model = fi.InverseMap.dense(seed=args.seed, **head)
-    model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
+    # the model file records its features, the data's grid and the targets' names: no side file
+    model.fit(series, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
               early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet,
-              loss=args.loss, scaling="standard" if nll else "minmax")
+              loss=args.loss, scaling="standard" if nll else "minmax", features=args.features, t=data.t,
+              targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
     model.save(args.model)
-    # The sidecar names the model file's digest: should its own write fail (a full disk), the old
-    # sidecar no longer matches the new model and 'predict' says so instead of using it.
-    meta = {"features": args.features, "targets": ["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []),
-            "model_sha256": file_sha256(args.model)}
-    atomic_write_text(_sidecar(args.model), json.dumps(meta) + "\n")
+    if _sidecar(args.model).exists():  # it described the file this one replaces
+        _sidecar(args.model).unlink()
     print(model.summary())
     print(f"wrote {args.model}")
     return 0
@@ -182,6 +179,19 @@ def _check_threads(args) -> None:
 
 def _sidecar(model: Path) -> Path:
     return Path(str(model) + ".json")
+
+
+def _model_inputs(model, path: Path, series: np.ndarray) -> tuple[np.ndarray, list | None]:
+    """(what to give ``model.predict``, the targets' names or None) for observed ``series``: a
+    map whose file records its inputs takes the series as they are; a file written before that
+    takes the features its sidecar names (a series without one)."""
+    import fhn_inverse as fi
+
+    first = model.members[0] if isinstance(model, fi.Ensemble) else model
+    if first.inputs is not None:
+        return series, first.inputs["targets"]
+    meta = {"features": "time", "targets": None} if path.is_dir() else _read_sidecar(path)
+    return fi.features(series, meta["features"]), meta["targets"]
 
 
 def _read_sidecar(model: Path) -> dict:
@@ -239,11 +249,10 @@ def _predict(args) -> int:
 
     out = _output_file(args.output) if args.output else None
     model = fi.InverseMap.load(args.model)
-    meta = _read_sidecar(args.model)
     series = np.atleast_2d(_read_series(Path(args.series)))
-    x = fi.features(series, meta["features"])
+    x, names = _model_inputs(model, args.model, series)
     pred = model.predict(x)
-    names = meta["targets"] or [f"p{j}" for j in range(pred.shape[1])]
+    names = names or [f"p{j}" for j in range(pred.shape[1])]
     if len(names) != pred.shape[1]:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
                          f"the model predicts {pred.shape[1]}")
@@ -282,30 +291,27 @@ def _model_with_data(args, command: str):
     values the model predicts, their names) for 'diagnose' and 'calibrate'."""
     import fhn_inverse as fi
 
-    if args.model.is_dir():  # an ensemble folder (Ensemble.save): no sidecar, the series are its input
-        model, meta = fi.Ensemble.load(args.model), {"features": "time", "targets": None}
-    else:
-        model, meta = fi.InverseMap.load(args.model), _read_sidecar(args.model)
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
     if not model.has_cov:
         raise ValueError(f"{args.model} predicts point estimates only; {command} needs a map with a covariance "
                          "(train it with --loss gaussian_nll)")
     data = fi.Dataset.load(args.data)
     series = data.u if args.series == "clean" else data.d
-    x = fi.features(series, meta["features"])
+    x, targets = _model_inputs(model, args.model, series)
     d = model.predict(x[:1]).shape[1]
-    names = meta["targets"] or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
+    names = targets or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
     if len(names) != d or d not in (2, 4):
         raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's (theta0, "
                          "theta1) or, for a joint map, (theta0, theta1, sigma, rho)")
     theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
-    return model, meta, data, series, x, theta, names
+    return model, data, series, x, theta, names
 
 
 def _calibrate(args) -> int:
     import fhn_inverse as fi
     from fhn_inverse import diagnostics as dg
 
-    model, meta, _, _, x, theta, names = _model_with_data(args, "calibrate")
+    model, _, _, x, theta, names = _model_with_data(args, "calibrate")
     if model.head != "gaussian_nll":
         raise ValueError(f"{args.model} has a {model.head!r} head; calibrate needs Gaussian-NLL heads "
                          "(a local-Gaussian head's covariance estimates a target, not a posterior)")
@@ -313,10 +319,10 @@ def _calibrate(args) -> int:
     if ensemble and args.method != "quantile":
         raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with --method quantile")
     result = model.calibrate(x, theta, method=args.method, n_threads=args.threads)
+    sidecar = None if ensemble or not _sidecar(args.model).exists() else json.loads(_sidecar(args.model).read_text())
     model.save(args.model)
-    if not ensemble:
-        meta = {**meta, "model_sha256": file_sha256(args.model)}  # the sidecar follows the new file
-        atomic_write_text(_sidecar(args.model), json.dumps(meta) + "\n")
+    if sidecar is not None:  # a file written before models recorded their inputs: its sidecar follows it
+        atomic_write_text(_sidecar(args.model), json.dumps({**sidecar, "model_sha256": file_sha256(args.model)}) + "\n")
     print(f"calibrated {args.model} on {len(x):,} {args.series} series ({args.method})")
     if args.method == "quantile":
         gauss = dg._normal_quantile(0.975)
@@ -337,7 +343,7 @@ def _diagnose(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file; give a folder for the report")
-    model, meta, data, series, x, theta, names = _model_with_data(args, "diagnose")
+    model, data, series, x, theta, names = _model_with_data(args, "diagnose")
     noise = None  # the AR(1) noise of each series, as (standard deviation, ρ), for the predictive check
     if args.series == "noisy" and data.config.get("noise"):
         noise = np.column_stack([data.noise[:, 0] / float(data.config["noise"].get("dt", 0.2)), data.noise[:, 1]])

@@ -133,9 +133,9 @@ class Ensemble:
         self.calibration = None  # fitted to the previous members
         return self
 
-    def predict_members(self, X, *, n_threads: int = 0) -> np.ndarray:
-        """Every member's predictions, shape (K, N, D)."""
-        return np.stack([m.predict(X, n_threads=n_threads) for m in self.members])
+    def predict_members(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
+        """Every member's predictions, shape (K, N, D) (``t``, ``resample``: see ``InverseMap.predict``)."""
+        return np.stack([m.predict(X, n_threads=n_threads, t=t, resample=resample) for m in self.members])
 
     @property
     def head(self) -> str:
@@ -149,7 +149,7 @@ class Ensemble:
     def has_cov(self) -> bool:
         return self.head != "point"
 
-    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0):
+    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
         """The mean of the members' predictions (N, D).
 
         ``return_cov=True`` (members with a covariance) also returns (N, D, D): for Gaussian-NLL
@@ -158,11 +158,11 @@ class Ensemble:
         local-Gaussian heads, whose covariance estimates a target C, the log-Euclidean mean
         expm(mean_k logm Ĉ_k). A single series (L,) gives (D,) (and (D, D))."""
         if np.ndim(X) == 1:
-            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads)
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
             return (out[0][0], out[1][0]) if return_cov else out[0]
         if not return_cov:
-            return self.predict_members(X, n_threads=n_threads).mean(axis=0)
-        means, covs = self._members_gaussians(X, n_threads)
+            return self.predict_members(X, n_threads=n_threads, t=t, resample=resample).mean(axis=0)
+        means, covs = self._members_gaussians(X, n_threads, t=t, resample=resample)
         mean = means.mean(axis=0)
         if self.head == "local_gaussian":
             from .local_gaussian import from_log_coordinates, log_coordinates
@@ -173,11 +173,11 @@ class Ensemble:
         cov = second - np.einsum("ni,nj->nij", mean, mean)
         return mean, 0.5 * (cov + np.transpose(cov, (0, 2, 1)))
 
-    def _members_gaussians(self, X, n_threads):
+    def _members_gaussians(self, X, n_threads, t=None, resample=False):
         if not self.has_cov:
             raise ValueError("the members predict point estimates only; predict_std gives their spread, "
                              "which is not a calibrated uncertainty")
-        pairs = [m.predict(X, return_cov=True, n_threads=n_threads) for m in self.members]
+        pairs = [m.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample) for m in self.members]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _core
 from ._io import atomic_open
-from ._validation import as_int, as_seed
+from ._validation import as_float_array, as_int, as_seed
 
 __all__ = ["InverseMap", "LAYER_KINDS", "ACTIVATIONS"]
 
@@ -88,6 +88,45 @@ def _normal_quantile(level) -> float:
     if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def _grid_of(t, length: int) -> tuple[float, float, int]:
+    """(t0, Δt, length) of an evenly spaced observation grid ``t`` for series of ``length`` points
+    (None: the study's grid, which has 1,000)."""
+    from .simulation import DEFAULT_GRID
+
+    if t is None:
+        if length != len(DEFAULT_GRID):
+            raise ValueError(f"series of {length} points need their times t= (the study's grid has "
+                             f"{len(DEFAULT_GRID)})")
+        t = DEFAULT_GRID
+    times = as_float_array(t, "t", 1)
+    if times.shape[0] != length or length < 2:
+        raise ValueError(f"t must have one time per point of the series ({length}), got {times.shape[0]}")
+    steps = np.diff(times)
+    dt = float(steps.mean())
+    if not (dt > 0 and np.allclose(steps, dt, rtol=1e-6, atol=0)):
+        raise ValueError("t must be evenly spaced and increasing (a map's grid is t0 + Δt·k)")
+    return float(times[0]), dt, int(length)
+
+
+def _check_inputs(inputs) -> dict:
+    """A model file's ``inputs`` record, validated."""
+    from .features import KINDS
+
+    if not isinstance(inputs, dict) or set(inputs) != {"features", "grid", "targets"}:
+        raise ValueError(f"inputs must be {{'features', 'grid', 'targets'}}, got {str(inputs)[:80]!r}")
+    if inputs["features"] not in KINDS:
+        raise ValueError(f"inputs: features must be one of {KINDS}, got {inputs['features']!r}")
+    grid = inputs["grid"]
+    if (not isinstance(grid, list) or len(grid) != 3 or not all(isinstance(v, (int, float)) for v in grid)
+            or not (math.isfinite(grid[0]) and math.isfinite(grid[1]) and grid[1] > 0)
+            or not (isinstance(grid[2], int) and 2 <= grid[2] <= 1 << 24)):
+        raise ValueError(f"inputs: grid must be [t0, dt > 0, length >= 2], got {grid!r}")
+    targets = inputs["targets"]
+    if targets is not None and not (isinstance(targets, list) and all(isinstance(v, str) for v in targets)):
+        raise ValueError(f"inputs: targets must be a list of names or null, got {targets!r}")
+    return inputs
 
 
 def _as_cov_scale(value) -> float:
@@ -260,6 +299,10 @@ class InverseMap:
         self.cov_scale = 1.0
         # calibrated quantiles of the standardised errors (calibrate(method="quantile")), or None
         self.calibration = None
+        # what the map takes and gives, when trained with features= (stored in the model file):
+        # {"features": kind, "grid": [t0, dt, length], "targets": names or None}; None: X is the
+        # network's input as given
+        self.inputs: dict | None = None
 
     # -- factories
     @classmethod
@@ -361,6 +404,64 @@ class InverseMap:
             raise ValueError(f"{name} must have shape (N, {want[0]}), got {np.shape(X)}")
         return x
 
+    # -- series in, features made by the map
+    def _take_series(self, X, validation, features, t, targets, n_threads):
+        """The network inputs of series X (and of a validation tuple's), with what ``inputs``
+        will record once the fit succeeds."""
+        from .features import KINDS
+        from .features import features as make_features
+
+        if features not in KINDS:
+            raise ValueError(f"features must be one of {KINDS} or None, got {features!r}")
+        if self.inputs is not None and self.inputs["features"] != features:
+            raise ValueError(f"this map takes {self.inputs['features']!r} features; it cannot be trained on "
+                             f"{features!r}")
+        series = as_float_array(X, "X", 2)
+        grid = _grid_of(t, series.shape[1])
+        if targets is not None:
+            targets = [str(name) for name in targets]
+        inputs = {"features": features, "grid": list(grid), "targets": targets}
+        if isinstance(validation, (tuple, list)):
+            validation = (make_features(as_float_array(validation[0], "validation X", 2), features, n_threads=n_threads),
+                          *validation[1:])
+        return make_features(series, features, n_threads=n_threads), validation, inputs
+
+    def _series_input(self, X, t, resample: bool, n_threads: int) -> np.ndarray:
+        """The network input of observed series X (N, L) for a map trained with features=:
+        the series checked against the map's grid (or interpolated onto it), then its features."""
+        import warnings
+
+        from .features import features as make_features
+
+        t0, dt, length = self.inputs["grid"]
+        length = int(length)
+        series = as_float_array(X, "X", 2)
+        expected = f"{length} points at t = {t0:g}, {t0 + dt:g}, …, {t0 + dt * (length - 1):g} (Δt = {dt:g})"
+        if t is None:
+            if series.shape[1] != length:
+                raise ValueError(f"the map takes series of {expected}; these have {series.shape[1]} points: give "
+                                 "their times t= (with resample=True to interpolate them onto the map's grid), or "
+                                 "train a map on their grid")
+            return make_features(series, self.inputs["features"], n_threads=n_threads)
+        times = as_float_array(t, "t", 1)
+        if times.shape[0] != series.shape[1]:
+            raise ValueError(f"t has {times.shape[0]} times for series of {series.shape[1]} points")
+        if np.any(np.diff(times) <= 0):
+            raise ValueError("t must be strictly increasing")
+        grid = t0 + dt * np.arange(length)
+        same = times.shape[0] == length and np.allclose(times, grid, rtol=0, atol=1e-9 * max(1.0, abs(grid).max()))
+        if not same:
+            if not resample:
+                got = f"{times.shape[0]} points at t = {times[0]:g} … {times[-1]:g}"
+                raise ValueError(f"the map takes series of {expected}; these have {got}: pass resample=True to "
+                                 "interpolate them onto the map's grid, or train a map on their grid")
+            if grid[0] < times[0] or grid[-1] > times[-1]:
+                warnings.warn(f"the map's grid ({grid[0]:g} … {grid[-1]:g}) reaches beyond the series' times "
+                              f"({times[0]:g} … {times[-1]:g}): the ends are extrapolated as constants",
+                              UserWarning, stacklevel=3)
+            series = np.stack([np.interp(grid, times, row) for row in series])
+        return make_features(series, self.inputs["features"], n_threads=n_threads)
+
     # -- training
     def fit(self, X, Y, *, epochs: int = 100, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
             weight_decay: float | None = None, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -368,7 +469,8 @@ class InverseMap:
             min_lr: float = 0.0, clip_norm: float | None = None, validation=None,
             early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
             scaling: str = "minmax", input_scaling: str | None = None, loss: str = "mse", shuffle: bool = True,
-            seed: int | None = None, n_threads: int = 0, progress: bool = True, cov=None) -> InverseMap:
+            seed: int | None = None, n_threads: int = 0, progress: bool = True, cov=None, features: str | None = None,
+            t=None, targets: Sequence[str] | None = None) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
 
         cov: covariance targets (N, D, D), symmetric positive definite, to train a local-Gaussian
@@ -389,7 +491,19 @@ class InverseMap:
         differ in scale, as a series and its spectrum), "none", or None (keep the map's).
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
         Returns self; the per-epoch record is in ``self.history``.
+
+        features: None (X is the network's input as given), or "time", "fourier" or
+        "time+fourier" — then X (and a validation tuple's X) are the observed series (N, L) on the
+        grid ``t`` (default: the study's, for L = 1000), the map computes the features itself in
+        ``fit`` and ``predict``, and its file records the features, the grid and ``targets`` (the
+        parameters' names), so a map predicts from its file alone and refuses series on another
+        grid (``predict``'s ``t`` and ``resample``).
         """
+        inputs = None
+        if features is not None:
+            X, validation, inputs = self._take_series(X, validation, features, t, targets, n_threads)
+        elif t is not None or targets is not None:
+            raise ValueError("t= and targets= describe series: give features= with them")
         x = _as_float32(X, "X", (2, 3))
         y = _as_float32(Y, "Y", (1, 2))
         if y.ndim == 1:
@@ -519,6 +633,8 @@ class InverseMap:
                 bar.close()
         self.history = {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
         self.calibration = None  # fitted to the previous weights
+        if inputs is not None:
+            self.inputs = inputs
         return self
 
     # -- inference
@@ -534,7 +650,7 @@ class InverseMap:
         """True where ``predict(X, return_cov=True)`` gives a covariance per series."""
         return self.head != "point"
 
-    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0):
+    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
         """Parameters (N, D) for X (N, L) or (N, C, L), in the units of the training labels.
 
         For maps with a covariance (``has_cov``: a Gaussian-NLL head or a local-Gaussian head),
@@ -547,11 +663,21 @@ class InverseMap:
         float32, and inputs far outside the training data's range (1e38, say), or a map whose
         weights are absurdly large, overflow it.
 
-        A single series (L,) gives (D,) (and (D, D)), as ``simulate`` does for a single θ."""
+        A single series (L,) gives (D,) (and (D, D)), as ``simulate`` does for a single θ.
+
+        A map trained with ``features=`` takes the observed series and makes its features
+        itself; series on another grid than the map's (another Δt, start or length) are an error
+        that says what the map expects, unless ``t`` (their times) is given with
+        ``resample=True``: then they are interpolated linearly onto the map's grid (a warning
+        where that grid reaches beyond ``t``)."""
         self._require_built()
         if np.ndim(X) == 1:
-            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads)
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
             return (out[0][0], out[1][0]) if return_cov else out[0]
+        if self.inputs is not None:
+            X = self._series_input(X, t, resample, n_threads)
+        elif t is not None or resample:
+            raise ValueError("t= and resample= are for maps trained on series (fit(..., features=...))")
         if return_cov and not self.has_cov:
             raise ValueError("this map predicts point estimates only; train it with loss='gaussian_nll' "
                              "or with cov= targets to get covariances")
@@ -705,6 +831,8 @@ class InverseMap:
             meta["calibration"] = json.dumps(calibration)
         from . import __version__
 
+        if self.inputs is not None:
+            meta["inputs"] = json.dumps(self.inputs)
         meta["fhn_inverse_version"] = __version__
         return meta
 
@@ -785,7 +913,8 @@ class InverseMap:
                 scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
                 input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
                 calibration = json.loads(meta["calibration"]) if "calibration" in meta else {}
-            except (KeyError, TypeError, json.JSONDecodeError) as e:
+                inputs = _check_inputs(json.loads(meta["inputs"])) if "inputs" in meta else None
+            except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
             if not isinstance(arch, dict):
                 raise ValueError(f"{path}: architecture must be a JSON object")
@@ -822,6 +951,9 @@ class InverseMap:
                     if m.calibration.dim != n_targets:
                         raise ValueError(f"the calibration is for {m.calibration.dim} parameters, the map has "
                                          f"{n_targets}")
+                if inputs is not None and inputs["targets"] is not None and len(inputs["targets"]) != n_targets:
+                    raise ValueError(f"inputs name {len(inputs['targets'])} targets, the map has {n_targets}")
+                m.inputs = inputs
                 full = m._full_layers(input_shape, n_out)
                 n_params, per_sample = _core.network_size(input_shape, full)
             except (KeyError, TypeError, ValueError) as e:

@@ -42,12 +42,12 @@ def test_simulate_train_predict_round_trip(tmp_path, capsys):
     fitted = np.loadtxt(tmp_path / "fit.csv", delimiter=",", skiprows=1)
     assert np.all(fitted[:, 2] < 1e-12)
     np.testing.assert_allclose(fitted[:, :2], theta, atol=1e-5)
-    # series of another length: a clear error naming the shapes
+    # series of another length: a clear error saying what the map expects
     np.save(tmp_path / "short.npy", fi.Dataset.load(data).u[:2, :500])
     capsys.readouterr()
     with pytest.raises(SystemExit):
         cli.main(["predict", str(model), str(tmp_path / "short.npy"), "--fit"])
-    assert "got (2, 1, 500)" in capsys.readouterr().err
+    assert "the map takes series of 1000 points at t = 0, 0.2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, match", [

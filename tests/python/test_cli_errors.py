@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
+from fhn_inverse._io import file_sha256
 from fhn_inverse import cli
 
 
@@ -27,7 +28,7 @@ def fails(argv, capsys, status=2):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A data set, a dense map trained on it for one epoch and the map's sidecar."""
+    """A data set and a dense map trained on it for one epoch (its file records its inputs)."""
     root = tmp_path_factory.mktemp("cli")
     data, model = root / "data.npz", root / "map.safetensors"
     fi.Dataset.generate(64, 0, noise=fi.AR1Noise(), progress=False).save(data)
@@ -123,7 +124,7 @@ def test_ctrl_c_in_a_real_process_exits_130_with_one_line(tmp_path):
 
 
 # ----------------------------------------------------------------------------- I/O failures
-def test_full_disk_keeps_the_old_model_and_sidecar(trained, tmp_path, capsys, monkeypatch):
+def test_full_disk_keeps_the_old_model(trained, tmp_path, capsys, monkeypatch):
     data, model = trained
     target = tmp_path / "map.safetensors"
     assert cli.main(["train", str(data), str(target), "--arch", "dense", "--epochs", "1", "--quiet"]) == 0
@@ -223,8 +224,8 @@ def test_hostile_model_file(trained, tmp_path, capsys):
     ('{"features": "time", "targets": null, "model_sha256": "00"}', "written for another version"),
     (b"\xff\xfe\x00binary", "not valid JSON"),
 ])
-def test_invalid_sidecar(trained, tmp_path, capsys, sidecar, match):
-    data, model = trained
+def test_invalid_sidecar(legacy, tmp_path, capsys, sidecar, match):
+    data, model = legacy
     copy = tmp_path / "map.safetensors"
     copy.write_bytes(model.read_bytes())
     side = tmp_path / "map.safetensors.json"
@@ -233,13 +234,52 @@ def test_invalid_sidecar(trained, tmp_path, capsys, sidecar, match):
     assert match in err and str(side) in err
 
 
-def test_sidecar_records_its_model(trained, capsys):
-    data, model = trained
-    meta = json.loads((model.parent / (model.name + ".json")).read_text())
-    assert meta["features"] == "time" and len(meta["model_sha256"]) == 64
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory):
+    """A data set and a map written as 'train' wrote them before model files recorded their
+    inputs: the network's input given as features, and a sidecar naming them."""
+    root = tmp_path_factory.mktemp("legacy")
+    data, model = root / "data.npz", root / "map.safetensors"
+    ds = fi.Dataset.generate(64, 0, noise=fi.AR1Noise(), progress=False)
+    ds.save(data)
+    fi.InverseMap.dense(seed=0).fit(fi.features(ds.d, "fourier"), ds.theta, epochs=1, progress=False).save(model)
+    meta = {"features": "fourier", "targets": ["theta0", "theta1"], "model_sha256": file_sha256(model)}
+    (root / "map.safetensors.json").write_text(json.dumps(meta))
+    return data, model
+
+
+def test_old_model_files_with_a_sidecar_still_predict(legacy, capsys):
+    data, model = legacy
     capsys.readouterr()
     assert cli.main(["predict", str(model), str(data)]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "theta0,theta1"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "theta0,theta1"
+    ds = fi.Dataset.load(data)
+    expected = fi.InverseMap.load(model).predict(fi.features(ds.d, "fourier"))
+    np.testing.assert_allclose(np.array([row.split(",") for row in lines[1:]], dtype=float), expected, rtol=1e-5)
+
+
+def test_a_map_predicts_from_its_file_alone(tmp_path, capsys):
+    data, model = tmp_path / "data.npz", tmp_path / "map.safetensors"
+    ds = fi.Dataset.generate(64, 0, noise=fi.AR1Noise(), progress=False)
+    ds.save(data)
+    (tmp_path / "map.safetensors.json").write_text("{}")  # a stale sidecar of an earlier file there
+    assert cli.main(["train", str(data), str(model), "--arch", "dense", "--features", "fourier", "--epochs", "1",
+                     "--quiet"]) == 0
+    assert not (tmp_path / "map.safetensors.json").exists()  # no side file: the model file says it all
+    m = fi.InverseMap.load(model)
+    assert m.inputs == {"features": "fourier", "grid": [0.0, pytest.approx(0.2), 1000],
+                        "targets": ["theta0", "theta1"]}
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    bare = fi.InverseMap.load(model)
+    bare.inputs = None  # the same network, given the Fourier features by hand
+    np.testing.assert_allclose(np.array([r.split(",") for r in lines[1:]], dtype=float), bare.predict(
+        fi.features(ds.d, "fourier")), rtol=1e-5)
+    half = tmp_path / "half.npy"
+    np.save(half, ds.d[:, ::2])
+    assert "the map takes series of 1000 points" in fails(["predict", model, half], capsys)
 
 
 # ------------------------------------------------------------------------------- configs
