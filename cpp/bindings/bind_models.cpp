@@ -14,6 +14,15 @@ void bind_models(py::module_& m) {
       .def_property_readonly("gamma", &FitzHughNagumo::gamma)
       .def_property_readonly("zeta", &FitzHughNagumo::zeta)
       .def_property_readonly("initial", &FitzHughNagumo::initial)
+      .def(py::pickle(  // (gamma, zeta, initial): all a model is
+          [](const FitzHughNagumo& model) {
+            return py::make_tuple(model.gamma(), model.zeta(), model.initial());
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 3) throw std::runtime_error("FitzHughNagumo state must be (gamma, zeta, initial)");
+            return FitzHughNagumo(state[0].cast<double>(), state[1].cast<double>(),
+                                  state[2].cast<FitzHughNagumo::State>());
+          }))
       .def_property_readonly_static("param_names", [](py::object) {
         return std::vector<std::string>(FitzHughNagumo::param_names.begin(),
                                         FitzHughNagumo::param_names.end());

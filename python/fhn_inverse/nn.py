@@ -841,6 +841,11 @@ class InverseMap:
         architecture, scaling, training configuration and SHA-256 checksums of the tensor bytes
         and of the header in ``__metadata__``). The write is atomic: a reader, or a process killed
         mid-write, sees the previous file or the new one."""
+        with atomic_open(path, "wb") as f:  # the previous file stays whole until the rename
+            f.write(self._file_bytes())
+
+    def _file_bytes(self) -> bytes:
+        """The bytes of the map's file (see :meth:`save`)."""
         self._require_built()
         params = self._net.params.astype("<f4")
         header: dict[str, Any] = {"__metadata__": self._metadata()}
@@ -856,10 +861,32 @@ class InverseMap:
         header["__metadata__"][_HEADER_CHECKSUM_KEY] = _header_digest(header)
         raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
         raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
-        with atomic_open(path, "wb") as f:  # the previous file stays whole until the rename
-            f.write(len(raw).to_bytes(8, "little"))
-            f.write(raw)
-            f.write(data)
+        return len(raw).to_bytes(8, "little") + raw + data
+
+    # -- pickling (joblib, multiprocessing): a built map travels as its file's bytes
+    def __getstate__(self) -> dict:
+        if self._net is None:
+            return {"unbuilt": (self.layers, self.output_activation, self.seed)}
+        state = {"file": self._file_bytes()}
+        if self.history:
+            state["history"] = self.history
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if "unbuilt" in state:
+            layers, output_activation, seed = state["unbuilt"]
+            self.__init__(layers, output_activation=output_activation, seed=seed)
+            return
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="fhn_inverse_") as folder:
+            path = os.path.join(folder, "map.safetensors")
+            with open(path, "wb") as f:
+                f.write(state["file"])
+            loaded = InverseMap.load(path)
+        self.__dict__.update(loaded.__dict__)
+        if "history" in state:
+            self.history = state["history"]
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InverseMap:

@@ -95,6 +95,10 @@ def simulate(
     return u
 
 
+def _gaussian_prior(mean, covariance, lower, upper):
+    return GaussianPrior(mean, covariance, lower=lower, upper=upper)
+
+
 class GaussianPrior:
     """Gaussian prior N(mean, covariance), optionally truncated to a box by rejection.
 
@@ -128,6 +132,9 @@ class GaussianPrior:
         return {"kind": "gaussian", "mean": self.mean.tolist(), "covariance": self.covariance.tolist(),
                 "lower": self.lower.tolist(), "upper": self.upper.tolist()}
 
+    def __reduce__(self):  # pickling: rebuilt from its numbers (the native object is not picklable)
+        return _gaussian_prior, (self.mean, self.covariance, self.lower, self.upper)
+
     def __repr__(self) -> str:
         return (f"GaussianPrior(mean={self.mean.tolist()}, std={np.sqrt(np.diag(self.covariance)).tolist()}, "
                 f"lower={self.lower.tolist()}, upper={self.upper.tolist()})")
@@ -149,6 +156,9 @@ class UniformPrior:
 
     def to_dict(self) -> dict:
         return {"kind": "uniform", "lower": self.lower.tolist(), "upper": self.upper.tolist()}
+
+    def __reduce__(self):  # pickling: rebuilt from its box
+        return UniformPrior, (self.lower, self.upper)
 
     def __repr__(self) -> str:
         return f"UniformPrior(lower={self.lower.tolist()}, upper={self.upper.tolist()})"
