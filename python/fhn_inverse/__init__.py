@@ -29,6 +29,7 @@ from .ensemble import Ensemble  # noqa: E402
 from . import diagnostics  # noqa: E402
 from .diagnostics import diagnose  # noqa: E402
 from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
+from .series_io import SeriesTable, read_series  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -81,6 +82,8 @@ __all__ = [
     "simulate",
     "spike_statistics",
     "study_data",
+    "read_series",
+    "SeriesTable",
     "test_set",
     "training_sets",
     "unpack_spectrum",

@@ -28,7 +28,6 @@ except ModuleNotFoundError:  # Python < 3.11
 import numpy as np
 
 from ._io import atomic_open, atomic_savefig, atomic_write_text, file_sha256
-from ._validation import as_float_array
 
 # A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
 # read whole.
@@ -220,38 +219,16 @@ def _read_sidecar(model: Path) -> dict:
     return {"features": meta["features"], "targets": targets}
 
 
-def _read_series(path: Path) -> np.ndarray:
-    """Series (N, L) or (L,) from a .npy, .csv or .npz file; ValueError naming the file if it does
-    not hold real, finite numbers in 1 or 2 dimensions (OSError if it cannot be read)."""
-    if path.suffix == ".npz":
-        import fhn_inverse as fi
-
-        return fi.Dataset.load(path).d
-    if path.suffix not in (".npy", ".csv"):
-        raise ValueError(f"series file must be .npy, .csv or .npz, got {path.name}")
-    try:
-        if path.suffix == ".npy":
-            series = np.load(path, allow_pickle=False)
-        else:
-            series = np.loadtxt(path, delimiter=",", ndmin=2)
-    except OSError:
-        raise
-    except Exception as err:  # noqa: BLE001 - whatever a hostile file makes the parser raise is the file's fault
-        raise ValueError(f"cannot read series file {path}: {type(err).__name__}: {err}") from None
-    try:
-        return as_float_array(series, f"series in {path}", (1, 2))
-    except TypeError as err:  # strings, complex or structured numbers: the file's content is wrong
-        raise ValueError(str(err)) from None
-
-
 def _predict(args) -> int:
     import fhn_inverse as fi
 
     out = _output_file(args.output) if args.output else None
     model = fi.InverseMap.load(args.model)
-    series = np.atleast_2d(_read_series(Path(args.series)))
+    table = fi.read_series(args.series, layout=args.layout)
+    series = table.d
     x, names = _model_inputs(model, args.model, series)
-    pred = model.predict(x)
+    grid = {"t": table.t, "resample": args.resample} if model.inputs is not None else {}
+    pred = model.predict(x, **grid)
     names = names or [f"p{j}" for j in range(pred.shape[1])]
     if len(names) != pred.shape[1]:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
@@ -259,30 +236,34 @@ def _predict(args) -> int:
     if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
         if pred.shape[1] < 2:
             raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
-        fit = fi.fit_series(pred[None, :, :2], series, n_threads=args.threads)
+        fit = fi.fit_series(pred[None, :, :2], series, t=table.t, n_threads=args.threads)
         pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
         names = names[:pred.shape[1] - 1] + ["fit_mse"]
     elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
         if not 0 < args.level < 1:
             raise ValueError(f"--level must be in (0, 1), got {args.level}")
-        _, cov = model.predict(x, return_cov=True)
-        lo, hi = model.interval(x, args.level)
+        _, cov = model.predict(x, return_cov=True, **grid)
+        lo, hi = model.interval(x, args.level, **grid)
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         pct = f"{100 * args.level:g}"
         pred = np.column_stack([pred, sd, lo, hi])
         names = names + [f"{n}_sd" for n in names] + [f"{n}_lo{pct}" for n in names] + [f"{n}_hi{pct}" for n in names]
-    if out is not None:
-        if out.suffix == ".npy":
-            with atomic_open(out, "wb") as f:
-                np.save(f, pred)
-        else:
-            with atomic_open(out, "w", encoding="utf-8") as f:
-                np.savetxt(f, pred, delimiter=",", header=",".join(names), comments="")
-        print(f"wrote {len(pred)} predictions to {out}")
+    if out is not None and out.suffix == ".npy":
+        with atomic_open(out, "wb") as f:
+            np.save(f, pred)
+    elif out is not None:
+        import csv
+
+        with atomic_open(out, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", *names])
+            writer.writerows([series_id, *(repr(float(v)) for v in row)] for series_id, row in zip(table.ids, pred))
     else:
-        print(",".join(names))
-        for row in pred:
-            print(",".join(f"{v:.6g}" for v in row))
+        print(",".join(["id", *names]))
+        for series_id, row in zip(table.ids, pred):
+            print(",".join([series_id, *(f"{v:.6g}" for v in row)]))
+    if out is not None:
+        print(f"wrote {len(pred)} predictions to {out}")
     return 0
 
 
@@ -477,7 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="estimate parameters of series in a .npy, .csv or .npz file")
     predict.add_argument("model", type=Path, help="model file from 'train'")
-    predict.add_argument("series", type=Path, help="series (N, L) or (L,): .npy, .csv (one series per row) or .npz")
+    predict.add_argument("series", type=Path,
+                         help="series: CSV, TSV or whitespace text (header, ID column, time row or column, series "
+                              "as rows or columns: see fhn_inverse.read_series), .npy or .npz")
+    predict.add_argument("--layout", choices=("auto", "rows", "columns"), default="auto",
+                         help="text files: one series per row or per column (default: auto, from the file)")
+    predict.add_argument("--resample", action="store_true",
+                         help="series on another grid than the map's (their file gives the times): interpolate "
+                              "them onto the map's grid instead of refusing them")
     predict.add_argument("-o", "--output", help="write predictions to .csv or .npy instead of printing them")
     predict.add_argument("--fit", action="store_true",
                          help="refine (θ0, θ1) by a least-squares fit of the ODE to each series, started from the "

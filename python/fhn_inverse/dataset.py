@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _core, __version__
+from . import __version__
 from ._io import atomic_savez
 from ._validation import as_int, as_seed
 from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,

@@ -722,24 +722,25 @@ class InverseMap:
             cov = cov * np.outer(self._scaling.scale, self._scaling.scale)
         return cov
 
-    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
+    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """``n`` draws per series from the predicted Gaussian N(mean, cov): array (N, n, D);
         after ``calibrate(..., method="quantile")`` from its calibrated law (the Gaussian copula
         with calibrated marginals, :class:`fhn_inverse.calibration.QuantileCalibration`).
         The draws are a function of ``seed`` alone (NumPy's PCG64 stream)."""
         n = _bounded_int(n, "n", 1, 1 << 24)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
         if self.calibration is not None:
             return self.calibration.sample(mean, cov, n, seed=seed)
         z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
         return mean[:, None, :] + z @ np.transpose(np.linalg.cholesky(cov), (0, 2, 1))
 
-    def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
+                 resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per-parameter central intervals of the predicted Gaussian at ``level`` in (0, 1):
         ``(lower (N, D), upper (N, D))`` = mean ∓ z·√diag(cov), z the normal quantile; after
         ``calibrate(..., method="quantile")`` the calibrated interval, mean + √diag(cov)·[T(−z), T(z)]."""
         z = _normal_quantile(level)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
         if self.calibration is not None:
             return self.calibration.interval(mean, cov, level)
         half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))

@@ -204,8 +204,8 @@ def test_cli_calibrate_writes_the_map_back_and_predict_uses_it(tmp_path, capsys)
     assert cli.main(["predict", str(model), str(held), "--level", "0.8", "--output", str(out)]) == 0  # sidecar follows
     table = np.loadtxt(out, delimiter=",", skiprows=1)
     lo, hi = m.interval(data.d, 0.8)
-    np.testing.assert_allclose(table[:, 4:6], lo, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(table[:, 6:8], hi, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(table[:, 5:7], lo, rtol=1e-5, atol=1e-6)  # id, means, sds, lower, upper
+    np.testing.assert_allclose(table[:, 7:9], hi, rtol=1e-5, atol=1e-6)
     assert cli.main(["calibrate", str(model), str(held), "--method", "nll"]) == 0
     m = fi.InverseMap.load(model)
     assert m.calibration is None and m.cov_scale != 1.0

@@ -32,14 +32,15 @@ def test_simulate_train_predict_round_trip(tmp_path, capsys):
     np.savetxt(tmp_path / "series.csv", series, delimiter=",")
     assert cli.main(["predict", str(model), str(tmp_path / "series.csv"), "-o", str(tmp_path / "pred.csv")]) == 0
     pred = np.loadtxt(tmp_path / "pred.csv", delimiter=",", skiprows=1)
-    np.testing.assert_allclose(pred, fi.InverseMap.load(model).predict(series), rtol=1e-6)
+    np.testing.assert_array_equal(pred[:, 0], np.arange(5))  # the series' IDs: their rows
+    np.testing.assert_allclose(pred[:, 1:], fi.InverseMap.load(model).predict(series), rtol=1e-6)
     assert fi.InverseMap.load(model)._training["epochs"] == 3
     # --fit: the ODE fitted to noise-free series from the (barely trained) map's estimates
     theta = fi.Dataset.load(data).theta[:5]
     np.save(tmp_path / "clean.npy", fi.Dataset.load(data).u[:5])
     assert cli.main(["predict", str(model), str(tmp_path / "clean.npy"), "--fit", "-o", str(tmp_path / "fit.csv")]) == 0
-    assert (tmp_path / "fit.csv").read_text().splitlines()[0] == "theta0,theta1,fit_mse"
-    fitted = np.loadtxt(tmp_path / "fit.csv", delimiter=",", skiprows=1)
+    assert (tmp_path / "fit.csv").read_text().splitlines()[0] == "id,theta0,theta1,fit_mse"
+    fitted = np.loadtxt(tmp_path / "fit.csv", delimiter=",", skiprows=1)[:, 1:]
     assert np.all(fitted[:, 2] < 1e-12)
     np.testing.assert_allclose(fitted[:, :2], theta, atol=1e-5)
     # series of another length: a clear error saying what the map expects
