@@ -1,0 +1,60 @@
+"""InverseMapRegressor: clone, get_params/set_params, Pipeline, GridSearchCV, cross_val_score and
+pickling work, and it learns what InverseMap learns."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
+
+import fhn_inverse as fi  # noqa: E402
+from fhn_inverse.sklearn import InverseMapRegressor  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data():
+    return fi.Dataset.generate(150, 0, noise=fi.AR1Noise(), progress=False)
+
+
+def small(**kw):
+    return InverseMapRegressor(arch="dense", units=(16,), epochs=3, **kw)
+
+
+def test_it_is_the_map_it_wraps(data):
+    est = small(features="fourier").fit(data.d, data.theta)
+    ref = fi.InverseMap.dense(units=[16]).fit(data.d, data.theta, epochs=3, lr=2e-3, features="fourier",
+                                              progress=False)
+    np.testing.assert_array_equal(est.predict(data.d), ref.predict(data.d))
+    assert est.n_features_in_ == 1000 and len(est.history_["loss"]) == 3
+    r2 = fi.metrics.r2_score(data.theta, est.predict(data.d)).mean()
+    assert est.score(data.d, data.theta) == pytest.approx(r2, rel=1e-12)
+
+
+def test_clone_params_pipeline_search_and_cross_validation(data):
+    est = small(lr=1e-3)
+    assert est.get_params()["lr"] == 1e-3
+    copy = clone(est.set_params(epochs=2))
+    assert copy.get_params() == est.get_params() and not hasattr(copy, "model_")
+    pipe = make_pipeline(FunctionTransformer(lambda x: x - x.mean(axis=1, keepdims=True)), small())
+    assert pipe.fit(data.d, data.theta).predict(data.d[:5]).shape == (5, 2)
+    scores = cross_val_score(small(), data.d, data.theta, cv=KFold(3))
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    search = GridSearchCV(small(), {"lr": [1e-3, 3e-3]}, cv=KFold(2)).fit(data.d, data.theta)
+    assert search.best_params_["lr"] in (1e-3, 3e-3)
+    one = small().fit(data.d, data.theta[:, 0])
+    assert one.predict(data.d).shape == (150,)
+
+
+def test_pickled_fitted_estimator_predicts_the_same(data):
+    est = small().fit(data.d, data.theta)
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(back.predict(data.d), est.predict(data.d))
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        small().predict(data.d)
+    with pytest.raises(ValueError, match="arch must be"):
+        InverseMapRegressor(arch="rnn").fit(data.d, data.theta)
