@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
+#: The time axis: the model's own units (the study's grid t_k = 0.2 k; the reference data's
+#: spike rates read them as milliseconds).
+TIME_LABEL = "t (model time units)"
+
+
 def _figure(figsize):
     from matplotlib.figure import Figure  # no pyplot: no global state, works without a display
 
@@ -35,7 +40,7 @@ def series(t, u, d=None, title=None, max_series=4):
             ax.plot(t, np.atleast_2d(d)[i], ".", color="tab:orange", ms=2, label="d (data)")
         ax.set_ylabel("u")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
-    axes[-1].set_xlabel("t")
+    axes[-1].set_xlabel(TIME_LABEL)
     if title:
         fig.suptitle(title)
     return fig
@@ -50,9 +55,9 @@ def parameter_influence(t, series_by_value, parameter_name):
     for j, value in enumerate(values):
         ax.plot(t, series_by_value[value], lw=1, color=cmap(j / max(1, len(values) - 1)),
                 label=f"{parameter_name} = {value:g}")
-    ax.set_xlabel("t")
+    ax.set_xlabel(TIME_LABEL)
     ax.set_ylabel("u")
-    ax.legend(loc="upper right", fontsize="small", ncols=2)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small", frameon=False)
     return fig
 
 
@@ -83,7 +88,7 @@ def loss_curves(histories, title=None):
         ax.semilogy(np.arange(1, len(h["loss"]) + 1), h["loss"], color=color, label=label)
         val = np.asarray(h.get("val_loss", []), dtype=float)
         if val.size and np.isfinite(val).any():
-            ax.semilogy(np.arange(1, val.size + 1), val, "--", color=color)
+            ax.semilogy(np.arange(1, val.size + 1), val, "--", color=color, label=f"{label}: validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled labels)")
     ax.legend(fontsize="small")
@@ -122,7 +127,7 @@ def resimulated_series(t, d, u_hat, labels, title=None):
         ax.set_ylabel("u")
         ax.set_title(labels[i], fontsize="small", loc="left")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, frameon=False)
-    axes[-1].set_xlabel("t")
+    axes[-1].set_xlabel(TIME_LABEL)
     if title:
         fig.suptitle(title)
     return fig

@@ -112,7 +112,9 @@ def train_size_table(result: dict, estimate: str = "table", tally: list | None =
         raise ValueError(f"estimate must be 'table', 'best_fitting' or 'fitted', got {estimate!r}")
     table = result["results"][estimate]
     regimes = list(STUDY_TRAIN_SIZE[500])
-    lines = ["| N | " + " | ".join(f"{r}: ours | study" for r in regimes) + " |",
+    lines = ["Cells: Median-APE, pooled per component / per sample (R², mean over θ0 and θ1); regimes train/test.",
+             "",
+             "| N | " + " | ".join(f"{r}: ours | study" for r in regimes) + " |",
              "|---|" + "---|---|" * len(regimes)]
     for n, study in STUDY_TRAIN_SIZE.items():
         if str(n) not in table[regimes[0]]:
