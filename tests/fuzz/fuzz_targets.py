@@ -266,16 +266,23 @@ def series_mutate(data: bytes, rng, others=()):
 
 
 def series_load(data: bytes, folder: Path):
-    from fhn_inverse.cli import _read_series
+    from fhn_inverse import read_series
 
     path = folder / ("fuzzinput.npy" if data[:1] and data[0] & 1 else "fuzzinput.csv")
     path.write_bytes(data[1:])
-    return _read_series(path), path.name
+    return read_series(path), path.name
 
 
-def series_check(series) -> str | None:
-    if not isinstance(series, np.ndarray) or series.dtype.kind not in "fiu":
-        return f"returned {type(series).__name__} of dtype {getattr(series, 'dtype', None)}, not real numbers"
+def series_check(table) -> str | None:
+    d = getattr(table, "d", None)
+    if not isinstance(d, np.ndarray) or d.dtype.kind not in "fiu" or d.ndim != 2:
+        return f"returned {type(d).__name__} of dtype {getattr(d, 'dtype', None)}, not a 2-D array of real numbers"
+    if not np.all(np.isfinite(d)):
+        return "returned series with values that are not finite"
+    if len(table.ids) != len(d):
+        return f"returned {len(table.ids)} IDs for {len(d)} series"
+    if table.t is not None and np.shape(table.t) != (d.shape[1],):
+        return f"returned times of shape {np.shape(table.t)} for series of {d.shape[1]} points"
     return None
 
 
