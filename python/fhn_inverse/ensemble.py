@@ -101,7 +101,7 @@ class Ensemble:
     """K inverse maps (``InverseMap``) whose mean prediction is the estimate."""
 
     def __init__(self, members: Sequence[InverseMap]):
-        members = list(members)
+        members = members if isinstance(members, list) else list(members)  # a list is kept (clone checks it)
         if not members:
             raise ValueError("an ensemble needs at least one member, got none")
         for m in members:
@@ -110,6 +110,29 @@ class Ensemble:
         self.members = members
         # calibrated quantiles of the mixture's standardised errors (calibrate), or None
         self.calibration = None
+
+    # -- scikit-learn's estimator protocol (clone, cross_val_score)
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's argument, the members (scikit-learn's protocol: ``clone`` copies
+        each member untrained)."""
+        return {"members": self.members}
+
+    def set_params(self, **params) -> Ensemble:
+        if set(params) - {"members"}:
+            raise ValueError(f"unknown parameters {sorted(set(params) - {'members'})}; Ensemble takes members")
+        self.__init__(params.get("members", self.members))
+        return self
+
+    def score(self, X, y) -> float:
+        """R² of the mean prediction for X against y, the mean over the parameters."""
+        from .metrics import r2_score
+
+        return float(np.mean(r2_score(y, self.predict(X))))
+
+    def __sklearn_tags__(self):
+        from .nn import _sklearn_regressor_tags
+
+        return _sklearn_regressor_tags()
 
     @classmethod
     def like(cls, model: InverseMap, members: int) -> Ensemble:
@@ -333,4 +356,6 @@ class Ensemble:
         return cls([InverseMap.load(f) for f in files])
 
     def __repr__(self) -> str:
+        if not all(m.built for m in self.members):
+            return f"Ensemble({len(self.members)} members, not all built)"
         return f"Ensemble({len(self.members)} members, {self.n_params:,} parameters)"

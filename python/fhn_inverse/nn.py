@@ -129,6 +129,14 @@ def _check_inputs(inputs) -> dict:
     return inputs
 
 
+def _sklearn_regressor_tags():
+    """scikit-learn's tags of a regressor (its cross-validation and search read them); imported
+    only when scikit-learn asks, so the package does not need it."""
+    from sklearn.utils import RegressorTags, Tags, TargetTags
+
+    return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
+
+
 def _as_cov_scale(value) -> float:
     """A covariance scale (``InverseMap.cov_scale``): a finite number > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
@@ -284,6 +292,7 @@ class InverseMap:
         if isinstance(layers, (str, dict)) or not isinstance(layers, Sequence):
             raise ValueError(f"layers must be a list of layers, got {layers!r}")
         self.layers = [_normalise_layer(layer) for layer in layers]
+        self._layers_given = layers  # as given: scikit-learn's clone checks get_params returns it
         self.output_activation = None if output_activation is None else _check_activation(
             output_activation, "output_activation")
         self.seed = as_seed(seed)
@@ -863,6 +872,30 @@ class InverseMap:
         raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
         raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
         return len(raw).to_bytes(8, "little") + raw + data
+
+    # -- scikit-learn's estimator protocol (clone, cross_val_score, GridSearchCV)
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's arguments (scikit-learn's protocol: ``sklearn.base.clone`` builds an
+        untrained copy from them). Training settings are ``fit``'s arguments."""
+        return {"layers": self._layers_given, "output_activation": self.output_activation, "seed": self.seed}
+
+    def set_params(self, **params) -> InverseMap:
+        """Set constructor arguments (scikit-learn's protocol). The map is rebuilt untrained."""
+        unknown = set(params) - {"layers", "output_activation", "seed"}
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; InverseMap takes layers, output_activation, seed")
+        self.__init__(**{**self.get_params(), **params})
+        return self
+
+    def score(self, X, y) -> float:
+        """R² of the predictions for X against y, the mean over the parameters (scikit-learn's
+        regressor convention)."""
+        from .metrics import r2_score
+
+        return float(np.mean(r2_score(y, self.predict(X))))
+
+    def __sklearn_tags__(self):
+        return _sklearn_regressor_tags()
 
     # -- pickling (joblib, multiprocessing): a built map travels as its file's bytes
     def __getstate__(self) -> dict:

@@ -58,3 +58,23 @@ def test_pickled_fitted_estimator_predicts_the_same(data):
         small().predict(data.d)
     with pytest.raises(ValueError, match="arch must be"):
         InverseMapRegressor(arch="rnn").fit(data.d, data.theta)
+
+
+def test_maps_and_ensembles_are_estimators_themselves(data):
+    m = fi.InverseMap.dense(units=[8], seed=5)
+    copy = clone(m)
+    assert copy.get_params() == m.get_params() and copy is not m and not copy.built
+    fit = {"epochs": 2, "progress": False}
+    scores = cross_val_score(m, data.d, data.theta, cv=KFold(3), params=fit)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[8]), 2)
+    scores = cross_val_score(ens, data.d, data.theta, cv=KFold(3), params=fit)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    trained = clone(ens).fit(data.d, data.theta, **fit)
+    assert trained.score(data.d, data.theta) == pytest.approx(
+        fi.metrics.r2_score(data.theta, trained.predict(data.d)).mean())
+    back = pickle.loads(pickle.dumps(trained))
+    np.testing.assert_array_equal(back.predict(data.d), trained.predict(data.d))
+    with pytest.raises(ValueError, match="unknown parameters"):
+        m.set_params(units=[4])
+    assert m.set_params(seed=9).seed == 9
