@@ -1,6 +1,7 @@
 """Maps, ensembles, priors, noise models and the ODE model pickle (joblib, multiprocessing):
 predictions bitwise equal after the round trip."""
 
+import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 
@@ -43,7 +44,9 @@ def test_maps_and_ensembles_round_trip(data, nll_map):
 
 
 def test_a_process_pool_predicts_with_a_map(data, nll_map):
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # "spawn": a child forked from a process whose OpenMP threads have run cannot start its own
+    # (libgomp), so process pools must spawn (or forkserver) — joblib's default does
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_predict, [nll_map, nll_map], [data.d[:60], data.d[60:]]))
     np.testing.assert_array_equal(np.concatenate(parts), nll_map.predict(data.d))
 
