@@ -53,6 +53,18 @@ def _standardise(theta, mean, cov):
     return (theta - mean) / sd, np.sqrt(_mahalanobis2(chol, theta - mean))
 
 
+def calibration_split(model, X_cal, Y_cal, n_threads: int = 0):
+    """(labels (N, D), the model's mean (N, D) and covariance (N, D, D)) of a calibration split,
+    the labels checked against the model's predictions; shared by maps and ensembles."""
+    y = as_float_array(Y_cal, "Y_cal", (1, 2))
+    mean, cov = model.predict(X_cal, return_cov=True, n_threads=n_threads)
+    y = y.reshape(len(y), -1)
+    if y.shape != mean.shape:
+        raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
+                         f"series of X_cal), got {np.shape(Y_cal)}")
+    return y, mean, cov
+
+
 class QuantileCalibration:
     """Calibrated quantiles of the standardised errors of a Gaussian head (see the module's
     documentation). ``marginal`` (K, D): the quantiles of z_j at the probabilities ``probs`` (K,);

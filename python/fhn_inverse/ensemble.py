@@ -215,16 +215,9 @@ class Ensemble:
                              f"calibrate), got {method!r}")
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs members with a Gaussian-NLL head, these have {self.head!r}")
-        from ._validation import as_float_array
-        from .calibration import QuantileCalibration
+        from .calibration import QuantileCalibration, calibration_split
 
-        y = as_float_array(Y_cal, "Y_cal", (1, 2))
-        mean, cov = self.predict(X_cal, return_cov=True, n_threads=n_threads)
-        y = y.reshape(len(y), -1)
-        if y.shape != mean.shape:
-            raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
-                             f"series of X_cal), got {np.shape(Y_cal)}")
-        self.calibration = QuantileCalibration.fit(y, mean, cov)
+        self.calibration = QuantileCalibration.fit(*calibration_split(self, X_cal, Y_cal, n_threads))
         return self.calibration
 
     def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:

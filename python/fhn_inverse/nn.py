@@ -778,20 +778,13 @@ class InverseMap:
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
                              "(a local-Gaussian head's covariance estimates a target, not a posterior)")
-        from ._validation import as_float_array
+        from .calibration import QuantileCalibration, calibration_split
         from .diagnostics import fit_cov_scale
 
         if method not in ("nll", "coverage", "quantile"):
             raise ValueError(f"method must be 'nll', 'coverage' or 'quantile', got {method!r}")
-        y = as_float_array(Y_cal, "Y_cal", (1, 2))
-        mean, cov = self.predict(X_cal, return_cov=True, n_threads=n_threads)
-        y = y.reshape(len(y), -1)
-        if y.shape != mean.shape:
-            raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
-                             f"series of X_cal), got {np.shape(Y_cal)}")
+        y, mean, cov = calibration_split(self, X_cal, Y_cal, n_threads)
         if method == "quantile":
-            from .calibration import QuantileCalibration
-
             self.calibration = QuantileCalibration.fit(y, mean, cov)
             return self.calibration
         self.cov_scale = _as_cov_scale(self.cov_scale * fit_cov_scale(mean, cov, y, method=method))
