@@ -17,6 +17,7 @@ import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, RegressorMixin
+    from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as err:  # pragma: no cover - the message is the point
     raise ImportError("fhn_inverse.sklearn needs scikit-learn: pip install scikit-learn") from err
 
@@ -56,30 +57,43 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         self.n_threads = n_threads
 
     def fit(self, X, y):
+        """Train on series X (N, L) and parameters y (N, D) or (N,); returns self."""
         if self.arch not in ("cnn", "dense"):
             raise ValueError(f"arch must be 'cnn' or 'dense', got {self.arch!r}")
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        # scikit-learn's checks: no sparse, complex, NaN or infinite input, series of >= 2 points,
+        # y given and of matching length; n_features_in_ recorded for predict
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64,
+                             ensure_min_samples=2, ensure_min_features=2)
         nll = self.loss == "gaussian_nll"
         head = {"output_activation": None} if nll else {}
         model = (InverseMap.cnn(seed=self.seed, **head) if self.arch == "cnn"
                  else InverseMap.dense(units=list(self.units), seed=self.seed, **head))
         scaling = self.scaling or ("standard" if nll else "minmax")
-        t = np.arange(X.shape[1]) * self.dt if X.ndim == 2 else None
-        model.fit(X, y, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
-                  weight_decay=self.weight_decay, schedule=self.schedule, validation=self.validation,
-                  early_stopping=self.early_stopping, scaling=scaling, loss=self.loss, seed=self.seed,
-                  n_threads=self.n_threads, progress=False, features=self.features, t=t)
+        try:
+            model.fit(X, y, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
+                      weight_decay=self.weight_decay, schedule=self.schedule, validation=self.validation,
+                      early_stopping=self.early_stopping, scaling=scaling, loss=self.loss, seed=self.seed,
+                      n_threads=self.n_threads, progress=False, features=self.features,
+                      t=np.arange(X.shape[1]) * self.dt)
+        except ValueError as err:
+            if self.arch == "cnn" and "input length" in str(err):
+                raise ValueError(f"arch='cnn' (the study's CNN: three stride-2 convolutions, two poolings) needs "
+                                 f"longer inputs than these {self.features!r} features of series of {X.shape[1]} "
+                                 f"points ({err}); use arch='dense' for short inputs") from None
+            raise
         self.model_ = model
         self.history_ = model.history
-        self.n_features_in_ = X.shape[1]
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         return self
 
     def predict(self, X):
-        if not hasattr(self, "model_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("this InverseMapRegressor is not fitted yet; call fit first")
-        out = self.model_.predict(np.asarray(X, dtype=np.float64))
+        """Estimates (N, D), or (N,) for a map fitted on y of shape (N,)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = self.model_.predict(X)
         return out[:, 0] if self.n_outputs_ == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y (N, D): one map estimates all parameters jointly
+        return tags

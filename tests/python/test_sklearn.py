@@ -78,3 +78,34 @@ def test_maps_and_ensembles_are_estimators_themselves(data):
     with pytest.raises(ValueError, match="unknown parameters"):
         m.set_params(units=[4])
     assert m.set_params(seed=9).seed == 9
+
+
+# scikit-learn's own checks that do not apply here, and why (each skipped by scikit-learn itself,
+# with SkipTest, when its optional dependency is missing):
+#   check_array_api_input           - the map is NumPy and native code; array-API input is not a goal
+#   check_regressor_data_not_an_array - needs pandas, which the package does not use
+# The checks run on arch="dense": their data sets have 1-10 features, shorter than the
+# study's CNN can take (53 points at the least); that limit is tested below.
+NOT_APPLICABLE = {"check_array_api_input", "check_regressor_data_not_an_array"}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_scikit_learn_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(InverseMapRegressor(arch="dense", units=(16,), epochs=200, n_threads=1),
+                              on_fail=None)
+    assert len(results) > 40
+    failed = [(r["check_name"], repr(r["exception"])[:200]) for r in results
+              if r["status"] == "failed" or (r["status"] == "skipped" and r["check_name"] not in NOT_APPLICABLE)]
+    assert failed == []
+
+
+def test_cnn_on_too_short_series_says_so():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="arch='dense' for short inputs"):
+        InverseMapRegressor(epochs=1).fit(rng.normal(size=(8, 52)), rng.uniform(size=(8, 2)))
+    assert InverseMapRegressor(epochs=1).fit(rng.normal(size=(8, 53)), rng.uniform(size=(8, 2))).predict(
+        rng.normal(size=(3, 53))).shape == (3, 2)
+    with pytest.raises(ValueError, match="NaN"):
+        InverseMapRegressor(epochs=1).fit(np.full((8, 60), np.nan), rng.uniform(size=(8, 2)))
