@@ -150,12 +150,49 @@ def _train(args) -> int:
     model.fit(series, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
               early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet,
               loss=args.loss, scaling="standard" if nll else "minmax", features=args.features, t=data.t,
-              targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
+              targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []),
+              trained_on={**data.config, "series": args.series, "size": len(data)})
     model.save(args.model)
     if _sidecar(args.model).exists():  # it described the file this one replaces
         _sidecar(args.model).unlink()
     print(model.summary())
     print(f"wrote {args.model}")
+    return 0
+
+
+def _info(args) -> int:
+    import json
+
+    import fhn_inverse as fi
+
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
+    about = model.describe()
+    if args.json:
+        print(json.dumps(about, indent=1))
+        return 0
+    inputs, units, data = about["inputs"], about["units"] or {}, about["trained_on"] or {}
+    lines = [f"{args.model}: {about['head']} head, {about['parameters']:,} parameters"
+             + (f", {about['members']} members" if "members" in about else "")
+             + f", written by fhn_inverse {about['version']}"]
+    if inputs is not None:
+        t0, dt, length = inputs["grid"]
+        lines.append(f"input: {inputs['features']!r} features of series of {length} points at t = {t0:g} + "
+                     f"{dt:g}·k" + (f" ({units['t']})" if "t" in units else ""))
+    else:
+        lines.append(f"input: arrays of shape {tuple(about['input_shape'])} (no grid recorded)")
+    lines.append("targets: " + ", ".join(f"{n} [{units[n]}]" if n in units else n for n in about["targets"]))
+    training = about["training"]
+    if training:
+        lines.append(f"trained: {about['epochs_trained']} epochs, {training.get('optimizer', 'adam')} lr "
+                     f"{training.get('lr', '?')}, batch {training.get('batch_size', '?')}, loss "
+                     f"{training.get('loss', 'mse')}")
+    if data:
+        noise = data.get("noise")
+        what = " ".join(str(v) for v in (data.get("size"), data.get("series")) if v is not None)
+        lines.append(f"data: {what + ' series; ' if what else ''}prior {json.dumps(data.get('prior'))}; "
+                     f"noise {json.dumps(noise)}")
+    lines.append(f"calibration: {about['calibration'] or 'none'}")
+    print("\n".join(lines))
     return 0
 
 
@@ -455,6 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "for 'predict' intervals; standardised labels, linear output) (default: mse)")
     _add_common(train)
     train.set_defaults(func=_train)
+
+    info = sub.add_parser("info", help="what a model file (or ensemble folder) is: its inputs and grid, its "
+                                       "targets and units, its training, the data's prior and noise")
+    info.add_argument("model", type=Path, help="model file from 'train' (or an ensemble folder)")
+    info.add_argument("--json", action="store_true", help="print everything as JSON")
+    info.set_defaults(func=_info)
 
     predict = sub.add_parser("predict", help="estimate parameters of series in a .npy, .csv or .npz file")
     predict.add_argument("model", type=Path, help="model file from 'train'")

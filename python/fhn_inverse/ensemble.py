@@ -172,6 +172,20 @@ class Ensemble:
     def has_cov(self) -> bool:
         return self.head != "point"
 
+    # what the members record of their data (trained together, they record the same)
+    inputs = property(lambda self: self.members[0].inputs, doc="The first member's ``inputs`` (see InverseMap).")
+    units = property(lambda self: self.members[0].units, doc="The first member's ``units`` (see InverseMap).")
+    trained_on = property(lambda self: self.members[0].trained_on,
+                          doc="The first member's ``trained_on`` (see InverseMap).")
+    prior = property(lambda self: self.members[0].prior, doc="The first member's ``prior`` (see InverseMap).")
+    noise = property(lambda self: self.members[0].noise, doc="The first member's ``noise`` (see InverseMap).")
+
+    def describe(self) -> dict:
+        """The first member's ``describe()``, with the number of members and the ensemble's
+        calibration."""
+        return {**self.members[0].describe(), "members": len(self.members),
+                "calibration": None if self.calibration is None else "quantile"}
+
     def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
         """The mean of the members' predictions (N, D).
 

@@ -186,20 +186,21 @@ def _series(data: Dataset, clean: bool) -> np.ndarray:
     return data.u if clean else data.d
 
 
-def _fit(model: InverseMap, x, y, training: Training, progress: bool) -> InverseMap | Ensemble:
+def _fit(model: InverseMap, x, y, training: Training, progress: bool, trained_on=None) -> InverseMap | Ensemble:
     if as_int(training.members, "members", 1) > 1:
         model = Ensemble.like(model, training.members)
     return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
                      optimizer=training.optimizer, weight_decay=training.weight_decay, schedule=training.schedule,
                      validation=training.validation, early_stopping=training.patience, seed=training.seed,
-                     input_scaling=training.input_scaling,
+                     input_scaling=training.input_scaling, trained_on=trained_on,
                      n_threads=training.n_threads, progress=progress)
 
 
 def _train_regime(pool: Dataset, n: int, regime: str, training: Training, progress: bool,
                   make=InverseMap.cnn) -> InverseMap:
     train_clean = regime.split("/")[0] == "clean"
-    return _fit(make(seed=training.seed), _series(pool[:n], train_clean), pool.theta[:n], training, progress)
+    return _fit(make(seed=training.seed), _series(pool[:n], train_clean), pool.theta[:n], training, progress,
+                trained_on={**pool.config, "series": "clean" if train_clean else "noisy", "size": n})
 
 
 def _regime_scores(model: InverseMap, test: Dataset, regime: str) -> tuple[dict, np.ndarray]:

@@ -129,6 +129,47 @@ def _check_inputs(inputs) -> dict:
     return inputs
 
 
+#: units of the parameters the package's experiments and CLI estimate: the FitzHugh–Nagumo
+#: model as the study writes it is nondimensional; σ is in the unit of the observed series
+DEFAULT_UNITS = {"theta0": "dimensionless", "theta1": "dimensionless", "sigma": "unit of the series",
+                 "rho": "dimensionless (per observation step)", "t": "dimensionless (model time)"}
+_MAX_RECORD = 1 << 16  # bytes of JSON a model file's units or trained_on record may take
+
+
+def _check_units(units, targets) -> dict | None:
+    """A units record {name: unit}: names among ``targets`` (the map's parameter names) or "t"."""
+    if units is None:
+        return None
+    if not isinstance(units, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items()):
+        raise ValueError(f"units must be a dict of parameter name -> unit (strings), got {str(units)[:80]!r}")
+    allowed = set(targets or ()) | {"t"}
+    unknown = sorted(set(units) - allowed)
+    if unknown:
+        raise ValueError(f"units name {unknown}, which are not the map's targets {targets or []} or 't'")
+    if len(json.dumps(units)) > _MAX_RECORD:
+        raise ValueError(f"units take more than {_MAX_RECORD} bytes of JSON")
+    return dict(units)
+
+
+def _check_trained_on(record) -> dict | None:
+    """What a map was trained on: a :class:`~fhn_inverse.Dataset` (its ``config``: model,
+    simulator, prior, noise) or such a dict, JSON-serialisable."""
+    if record is None:
+        return None
+    config = getattr(record, "config", record)
+    if config is not record and isinstance(config, dict):  # a Dataset: its config and size
+        config = {**config, "size": len(record)}
+    if not isinstance(config, dict):
+        raise TypeError(f"trained_on must be a Dataset or a dict, got {type(record).__name__}")
+    try:
+        text = json.dumps(config, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"trained_on must be JSON-serialisable ({e})") from None
+    if len(text) > _MAX_RECORD:
+        raise ValueError(f"trained_on takes {len(text)} bytes of JSON, more than {_MAX_RECORD}")
+    return json.loads(text)
+
+
 def _sklearn_regressor_tags():
     """scikit-learn's tags of a regressor (its cross-validation and search read them); imported
     only when scikit-learn asks, so the package does not need it."""
@@ -312,6 +353,11 @@ class InverseMap:
         # {"features": kind, "grid": [t0, dt, length], "targets": names or None}; None: X is the
         # network's input as given
         self.inputs: dict | None = None
+        # {name: unit} of the targets (and "t" of the grid), and what the map was trained on
+        # (a Dataset's config: model, simulator, prior, noise); both stored in the model file
+        self.units: dict | None = None
+        self.trained_on: dict | None = None
+        self._file_version: str | None = None  # the package version that wrote a loaded file
 
     # -- factories
     @classmethod
@@ -479,7 +525,8 @@ class InverseMap:
             early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
             scaling: str = "minmax", input_scaling: str | None = None, loss: str = "mse", shuffle: bool = True,
             seed: int | None = None, n_threads: int = 0, progress: bool = True, cov=None, features: str | None = None,
-            t=None, targets: Sequence[str] | None = None) -> InverseMap:
+            t=None, targets: Sequence[str] | None = None, units: dict | None = None,
+            trained_on=None) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
 
         cov: covariance targets (N, D, D), symmetric positive definite, to train a local-Gaussian
@@ -507,8 +554,19 @@ class InverseMap:
         ``fit`` and ``predict``, and its file records the features, the grid and ``targets`` (the
         parameters' names), so a map predicts from its file alone and refuses series on another
         grid (``predict``'s ``t`` and ``resample``).
+
+        units: {name: unit} of the targets (and "t", the grid's time unit); default: the
+        package's for the names it knows (:data:`DEFAULT_UNITS`). trained_on: the
+        :class:`~fhn_inverse.Dataset` the map learns from (its ``config``: model, simulator,
+        prior, noise) or such a dict. Both are stored in the model file (``describe()``,
+        ``prior``, ``noise``).
         """
         inputs = None
+        if units is not None or targets is not None:
+            names = None if targets is None else [str(v) for v in targets]
+            default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
+            units = _check_units({**default, **(units or {})}, names)
+        trained_on = _check_trained_on(trained_on)
         if features is not None:
             X, validation, inputs = self._take_series(X, validation, features, t, targets, n_threads)
         elif t is not None or targets is not None:
@@ -644,7 +702,49 @@ class InverseMap:
         self.calibration = None  # fitted to the previous weights
         if inputs is not None:
             self.inputs = inputs
+        if units is not None:
+            self.units = units
+        if trained_on is not None:
+            self.trained_on = trained_on
         return self
+
+    @property
+    def prior(self):
+        """The prior of the data the map was trained on (a ``GaussianPrior`` or ``UniformPrior``),
+        from ``trained_on``; None where the map does not record it."""
+        from .simulation import prior_from_dict
+
+        spec = (self.trained_on or {}).get("prior")
+        return None if spec is None else prior_from_dict(spec)
+
+    @property
+    def noise(self):
+        """The measurement noise of the data the map was trained on (an ``AR1Noise``), from
+        ``trained_on``; None for clean data or where the map does not record it."""
+        from .simulation import noise_from_dict
+
+        return noise_from_dict((self.trained_on or {}).get("noise"))
+
+    def describe(self) -> dict:
+        """What the map is and was trained on, as a JSON-ready dict: architecture, inputs (the
+        features and the observation grid), targets with their units, label scaling, training
+        settings and epochs, calibration, the data's model, prior and noise, and the package
+        version that wrote its file."""
+        from . import __version__
+
+        self._require_built()
+        calibration = ("quantile" if self.calibration is not None else
+                       f"cov_scale {float(self.cov_scale):g}" if _as_cov_scale(self.cov_scale) != 1.0 else None)
+        names = (self.inputs or {}).get("targets") or [f"theta{j}" for j in range(self._n_targets)]
+        return {
+            "head": self.head, "parameters": int(self._net.n_params), "input_shape": list(self._net.input_shape),
+            "layers": self.layers, "output_activation": self.output_activation,
+            "inputs": self.inputs, "targets": names,
+            "units": self.units, "scaling": None if self._scaling is None else self._scaling.to_json(),
+            "training": self._training, "epochs_trained": len(self.history.get("loss", [])),
+            "calibration": calibration, "trained_on": self.trained_on,
+            "version": self._file_version or __version__,
+        }
 
     # -- inference
     @property
@@ -836,6 +936,10 @@ class InverseMap:
 
         if self.inputs is not None:
             meta["inputs"] = json.dumps(self.inputs)
+        if self.units is not None:
+            meta["units"] = json.dumps(self.units, sort_keys=True)
+        if self.trained_on is not None:
+            meta["trained_on"] = json.dumps(self.trained_on, sort_keys=True)
         meta["fhn_inverse_version"] = __version__
         return meta
 
@@ -968,6 +1072,11 @@ class InverseMap:
                 input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
                 calibration = json.loads(meta["calibration"]) if "calibration" in meta else {}
                 inputs = _check_inputs(json.loads(meta["inputs"])) if "inputs" in meta else None
+                units = json.loads(meta["units"]) if "units" in meta else None
+                trained_on = _check_trained_on(json.loads(meta["trained_on"])) if "trained_on" in meta else None
+                version = meta.get("fhn_inverse_version")
+                if version is not None and not isinstance(version, str):
+                    raise ValueError(f"fhn_inverse_version must be a string, got {version!r}")
             except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
             if not isinstance(arch, dict):
@@ -1008,6 +1117,8 @@ class InverseMap:
                 if inputs is not None and inputs["targets"] is not None and len(inputs["targets"]) != n_targets:
                     raise ValueError(f"inputs name {len(inputs['targets'])} targets, the map has {n_targets}")
                 m.inputs = inputs
+                m.units = _check_units(units, None if inputs is None else inputs["targets"])
+                m.trained_on, m._file_version = trained_on, version
                 full = m._full_layers(input_shape, n_out)
                 n_params, per_sample = _core.network_size(input_shape, full)
             except (KeyError, TypeError, ValueError) as e:

@@ -86,3 +86,56 @@ def test_bad_uses_are_clear_errors(data, fourier_map, tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(len(body).to_bytes(8, "little") + body + raw[8 + n:])
     with pytest.raises(ValueError, match=r"bad\.safetensors.*grid must be"):
         fi.InverseMap.load(tmp_path / "bad.safetensors")
+
+
+def test_the_file_records_units_prior_noise_and_version(data, tmp_path):
+    study = fi.Dataset.generate(60, 3, noise=fi.AR1Noise.study(), prior=fi.UniformPrior([0.1, 0.2], [0.9, 1.0]),
+                                progress=False)
+    m = fi.InverseMap.dense(units=[8]).fit(study.d, study.theta, epochs=1, features="time", t=study.t,
+                                           targets=["theta0", "theta1"], units={"theta1": "mV"},
+                                           trained_on=study, progress=False)
+    assert m.units == {"theta0": "dimensionless", "theta1": "mV", "t": fi.nn.DEFAULT_UNITS["t"]}
+    assert m.trained_on["size"] == 60 and m.trained_on["noise"]["law"] == "normal"
+    m.save(tmp_path / "m.safetensors")
+    back = fi.InverseMap.load(tmp_path / "m.safetensors")
+    assert back.units == m.units and back.trained_on == m.trained_on
+    # the recorded prior and noise are the objects the data came from: the same draws
+    assert isinstance(back.prior, fi.UniformPrior)
+    np.testing.assert_array_equal(back.prior.sample(50, 7), fi.UniformPrior([0.1, 0.2], [0.9, 1.0]).sample(50, 7))
+    np.testing.assert_array_equal(back.noise.sample(4, 100, 5)[0], fi.AR1Noise.study().sample(4, 100, 5)[0])
+    about = back.describe()
+    assert about["version"] == fi.__version__ and about["inputs"]["grid"][2] == 1000
+    assert about["targets"] == ["theta0", "theta1"] and about["epochs_trained"] == 1
+    json.dumps(about)  # JSON-ready
+    ens = fi.Ensemble([back, back])
+    assert ens.prior is not None and ens.describe()["members"] == 2 and ens.units == m.units
+
+
+def test_a_map_without_records_and_bad_records(data):
+    m = fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, epochs=1, progress=False)
+    assert m.units is None and m.trained_on is None and m.prior is None and m.noise is None
+    assert m.describe()["targets"] == ["theta0", "theta1"]
+    kw = dict(epochs=1, features="time", targets=["theta0", "theta1"], progress=False)
+    with pytest.raises(ValueError, match=r"units name \['sigma'\]"):
+        fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, units={"sigma": "mV"}, **kw)
+    with pytest.raises(ValueError, match="units must be a dict"):
+        fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, units={"theta0": 1}, **kw)
+    with pytest.raises(ValueError, match="JSON-serialisable"):
+        fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, trained_on={"x": object()}, **kw)
+    with pytest.raises(TypeError, match="trained_on must be a Dataset or a dict"):
+        fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, trained_on=[1, 2], **kw)
+
+
+def test_cli_info_says_what_a_model_is(data, tmp_path, capsys):
+    from fhn_inverse.cli import main
+
+    data[:80].save(tmp_path / "d.npz")
+    assert main(["train", str(tmp_path / "d.npz"), str(tmp_path / "m.safetensors"), "--arch", "dense",
+                 "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "m.safetensors")]) == 0
+    text = capsys.readouterr().out
+    assert "1000 points at t = 0 + 0.2·k" in text and "80 noisy series" in text and '"kind": "ar1"' in text
+    assert main(["info", str(tmp_path / "m.safetensors"), "--json"]) == 0
+    about = json.loads(capsys.readouterr().out)
+    assert about["trained_on"]["series"] == "noisy" and about["units"]["theta0"] == "dimensionless"
