@@ -10,6 +10,20 @@ import numpy as np
 TIME_LABEL = "t (model time units)"
 
 
+def regime_label(regime: str) -> str:
+    """A regime "train/test" spelled out: "clean/noisy" -> "train clean, test noisy"; other
+    labels unchanged."""
+    parts = regime.split("/")
+    if len(parts) == 2 and all(p in ("clean", "noisy") for p in parts):
+        return f"train {parts[0]}, test {parts[1]}"
+    return regime
+
+
+def _legend_outside(fig, ax, **kw):
+    """The axes' legend beside it, outside the data (constrained layout makes room)."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small", frameon=False, **kw)
+
+
 def _figure(figsize):
     from matplotlib.figure import Figure  # no pyplot: no global state, works without a display
 
@@ -24,8 +38,8 @@ def prior_samples(train_theta, test_theta, names=("θ0", "θ1")):
     ax.scatter(test_theta[:, 0], test_theta[:, 1], s=3, c="tab:blue", label=f"test ({len(test_theta)})")
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
-    ax.legend(loc="upper left", markerscale=3)
-    ax.set_title("Prior samples")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, markerscale=3, frameon=False)
+    fig.suptitle("Prior samples")
     return fig
 
 
@@ -81,7 +95,7 @@ def predicted_vs_true(y_true, y_pred, names, title=None):
 
 def loss_curves(histories, title=None):
     """Training (solid) and validation (dashed) loss per epoch; ``histories`` maps label -> history."""
-    fig = _figure((6, 3.6))
+    fig = _figure((8, 3.6))
     ax = fig.add_subplot()
     for j, (label, h) in enumerate(histories.items()):
         color = f"C{j % 10}"
@@ -91,7 +105,7 @@ def loss_curves(histories, title=None):
             ax.semilogy(np.arange(1, val.size + 1), val, "--", color=color, label=f"{label}: validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled labels)")
-    ax.legend(fontsize="small")
+    _legend_outside(fig, ax)
     if title:
         ax.set_title(title)
     return fig
@@ -99,10 +113,10 @@ def loss_curves(histories, title=None):
 
 def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
     """A metric against the training-set size, one line per regime."""
-    fig = _figure((5, 3.6))
+    fig = _figure((6.8, 3.6))
     ax = fig.add_subplot()
     for label, values in values_by_regime.items():
-        ax.plot(sizes, values, "o-", label=label)
+        ax.plot(sizes, values, "o-", label=regime_label(label))
     ax.set_xscale("log")
     ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
     ax.xaxis.set_minor_locator(__import__("matplotlib").ticker.NullLocator())
@@ -110,7 +124,7 @@ def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
         ax.set_yscale("log")
     ax.set_xlabel("training samples N")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize="small")
+    _legend_outside(fig, ax)
     if title:
         ax.set_title(title)
     return fig
@@ -136,7 +150,7 @@ def resimulated_series(t, d, u_hat, labels, title=None):
 def speed_table(rows):
     """Training time for 1,000,000 samples per width (log scale): ours beside the study's CPU
     reference (total) and the Cerebras CS-2 (training only). ``rows`` as in speed.speed()."""
-    fig = _figure((5.6, 3.6))
+    fig = _figure((7.4, 3.6))
     ax = fig.add_subplot()
     widths = [r["width"] for r in rows]
     pos = np.arange(len(rows))
@@ -149,7 +163,7 @@ def speed_table(rows):
     ax.set_xticks(pos, [str(w) for w in widths])
     ax.set_xlabel("units per layer (8 layers, dropout 0.2)")
     ax.set_ylabel("seconds for 1,000,000 samples")
-    ax.legend(fontsize="small")
+    _legend_outside(fig, ax)
     return fig
 
 
@@ -192,7 +206,7 @@ def sensitivities(t, u, J, names=("θ0", "θ1"), title=None):
     for i, ax in enumerate(axes[1:]):
         ax.plot(t, J[:, i], color="tab:red", lw=1.0)
         ax.set_ylabel(f"∂u/∂{names[i]}")
-    axes[-1].set_xlabel("t (model time units)")
+    axes[-1].set_xlabel(TIME_LABEL)
     if title:
         fig.suptitle(title)
     return fig
