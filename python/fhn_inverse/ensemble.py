@@ -297,6 +297,8 @@ class Ensemble:
         """The first member's training history (the members' are in ``members[i].history``)."""
         return self.members[0].history
 
+    history_ = property(lambda self: self.members[0].history_, doc="``history`` under scikit-learn's name.")
+
     def save(self, folder) -> Path:
         """Write the members to ``folder`` (created if needed) and then, last and atomically, the
         manifest ``ensemble.json`` naming them with their SHA-256; files of the previous

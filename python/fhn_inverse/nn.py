@@ -439,6 +439,14 @@ class InverseMap:
         return self._net
 
     @property
+    def history_(self) -> dict:
+        """``history`` under scikit-learn's name for fitted state; AttributeError before fit
+        (so ``sklearn.utils.validation.check_is_fitted`` sees an untrained map as unfitted)."""
+        if not self.history:
+            raise AttributeError("history_: the map is not trained yet")
+        return self.history
+
+    @property
     def n_params(self) -> int:
         self._require_built()
         return self._net.n_params

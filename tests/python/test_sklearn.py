@@ -109,3 +109,17 @@ def test_cnn_on_too_short_series_says_so():
         rng.normal(size=(3, 53))).shape == (3, 2)
     with pytest.raises(ValueError, match="NaN"):
         InverseMapRegressor(epochs=1).fit(np.full((8, 60), np.nan), rng.uniform(size=(8, 2)))
+
+
+def test_fitted_state_by_scikit_learn_names(data):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    m = fi.InverseMap.dense(units=[8])
+    with pytest.raises(NotFittedError):
+        check_is_fitted(m, "history_")
+    m.fit(data.d, data.theta, epochs=2, progress=False)
+    check_is_fitted(m, "history_")
+    assert m.history_ is m.history and len(m.history_["loss"]) == 2
+    ens = fi.Ensemble([m, m])
+    assert ens.history_ is m.history
