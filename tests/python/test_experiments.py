@@ -33,8 +33,7 @@ def test_saved_models_reproduce_the_reported_scores(train_size_run):
     large = max(experiments.Setup.quick().train_sizes)
     model = fi.InverseMap.load(out / "models" / f"cnn_train-clean_N{large}.safetensors")
     setup = experiments.Setup.quick()
-    _, test = fi.study_data(setup.seed, noise=fi.AR1Noise(), train_size=large, test_size=setup.test_size,
-                            progress=False)
+    test = fi.test_set(setup.seed, noise=fi.AR1Noise.study(), size=setup.test_size, progress=False)  # the defaults
     rep = fi.metrics.report(test.theta, model.predict(test.u), experiments.THETA_NAMES)
     assert rep["r2"]["theta0"] == pytest.approx(result["results"]["table"]["clean/clean"][str(large)]["r2"]["theta0"])
 
