@@ -83,25 +83,27 @@ def _fmt(ours, fmt: str = "{:.3f}") -> str:
     return f"{fmt.format(float(np.median(values)))} [{fmt.format(values.min())}–{fmt.format(values.max())}]"
 
 
-def _cell(text: str, v: str, tally: list | None = None) -> str:
+def _cell(text: str, v: str, tally: list | None = None, label: str = "") -> str:
+    """``text`` marked by its verdict ``v``; (label, text, v) appended to ``tally`` if given."""
     if tally is not None:
-        tally.append(v)
+        tally.append((label, text, v))
     return f"**{text}**" if v == "win" else (f"*{text}*" if v == "tie" else text)
 
 
-def _mark(ours, theirs: float, higher_is_better: bool, tally: list | None = None, fmt: str = "{:.3f}") -> str:
+def _mark(ours, theirs: float, higher_is_better: bool, tally: list | None = None, fmt: str = "{:.3f}",
+          label: str = "") -> str:
     """``ours`` formatted and marked by its verdict against ``theirs``."""
-    return _cell(_fmt(ours, fmt), verdict(ours, theirs, higher_is_better), tally)
+    return _cell(_fmt(ours, fmt), verdict(ours, theirs, higher_is_better), tally, label)
 
 
-def _ape_cell(row: dict, theirs: float, tally: list | None = None) -> str:
+def _ape_cell(row: dict, theirs: float, tally: list | None = None, label: str = "") -> str:
     """Median-APE in both readings, "component / sample", judged by :func:`both`."""
     comp, sample = row["median_ape_all"], row.get("median_ape_sample")
     if sample is None:
         v = "loss" if verdict(comp, theirs, False) == "loss" else "tie"  # the second reading is unknown
-        return _cell(f"{_fmt(comp)} / –", v, tally)
+        return _cell(f"{_fmt(comp)} / –", v, tally, label)
     return _cell(f"{_fmt(comp)} / {_fmt(sample)}", both(verdict(comp, theirs, False), verdict(sample, theirs, False)),
-                 tally)
+                 tally, label)
 
 
 def train_size_table(result: dict, estimate: str = "table", tally: list | None = None) -> str:
@@ -122,7 +124,9 @@ def train_size_table(result: dict, estimate: str = "table", tally: list | None =
         cells = []
         for r in regimes:
             ours = table[r][str(n)]
-            cells.append(f"{_ape_cell(ours, study[r][0], tally)} ({_mark(ours['r2_mean'], study[r][1], True, tally)}) "
+            where = f"train_size N = {n}, {r}"
+            cells.append(f"{_ape_cell(ours, study[r][0], tally, where + ': Median-APE')} "
+                         f"({_mark(ours['r2_mean'], study[r][1], True, tally, label=where + ': R²')}) "
                          f"| {study[r][0]:.3f} ({study[r][1]:.3f})")
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -153,7 +157,8 @@ def resimulation_table(result: dict, tally: list | None = None) -> str:
                     elif key == "true_parameters":  # the floor the noise sets, not a contender
                         cells.append(_fmt(v, fmt))
                     else:  # counted: the map's own estimates (the others use more than the map)
-                        cells.append(_mark(v, study, False, tally if not key else None, fmt))
+                        cells.append(_mark(v, study, False, tally if not key else None, fmt,
+                                           f"resimulation {r}: {name.replace('_', ' ')} ({stat})"))
                 cells.append(fmt.format(study))
             lines.append(f"| {r} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -171,7 +176,8 @@ def joint_table(result: dict, tally: list | None = None) -> str:
             ours = table[str(n)][kind]["r2"]
             cells = []
             for name, theirs in zip(names, study):
-                cells.append(f"{_mark(ours[name], theirs, True, tally)} | {theirs:.3f}")
+                cells.append(f"{_mark(ours[name], theirs, True, tally, label=f'joint N = {n}, {kind}: R² {name}')} "
+                             f"| {theirs:.3f}")
             lines.append(f"| {n} | {kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -190,8 +196,9 @@ def covariance_table(result: dict, tally: list | None = None) -> str:
             if row is None:
                 continue
             counted = tally if key == "network" else None  # the study's setting; the others use more
-            lines.append(f"| {r} | {label} | {_mark(row['e_theta'], e_theta, False, counted)} | {e_theta:.3f} | "
-                         f"{_mark(row['e_C'], e_c, False, counted)} | {e_c:.3f} |")
+            lines.append(f"| {r} | {label} | {_mark(row['e_theta'], e_theta, False, counted, label=f'covariance {r}: e_θ')}"
+                         f" | {e_theta:.3f} | {_mark(row['e_C'], e_c, False, counted, label=f'covariance {r}: e_C')} | "
+                         f"{e_c:.3f} |")
     base = result["results"].get("baselines")
     if base:
         lines.append("")
@@ -215,8 +222,9 @@ def noise_table(result: dict, tally: list | None = None) -> str:
                          f"| – | {_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | {_fmt(row['r2_mean'])} | – |")
             continue
         ape, r2 = study[r]
-        lines.append(f"| {r} | {_ape_cell(row, ape, tally)} | {ape:.3f} | {_fmt(row['r2']['theta0'])} | "
-                     f"{_fmt(row['r2']['theta1'])} | {_mark(row['r2_mean'], r2, True, tally)} | {r2:.3f} |")
+        lines.append(f"| {r} | {_ape_cell(row, ape, tally, f'noise {r}: Median-APE')} | {ape:.3f} | "
+                     f"{_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | "
+                     f"{_mark(row['r2_mean'], r2, True, tally, label=f'noise {r}: R² mean')} | {r2:.3f} |")
     if study is None:
         lines += ["", f"The study has no row for N = {n}."]
     return "\n".join(lines)
@@ -247,12 +255,8 @@ _TABLES = (("train_size", train_size_table), ("noise", noise_table), ("resimulat
            ("joint", joint_table), ("accuracy", accuracy_table), ("covariance", covariance_table))
 
 
-def compare(root) -> str:
-    """Markdown comparison of the runs under ``root`` with the study, the cells marked by the
-    rules of this module, and at the top the count of the study's cells beaten, tied and not
-    beaten (the covariance table's network-alone rows only; other estimators use more)."""
-    root = Path(root)
-    parts, tally = [], []
+def _render(root: Path, tally: list) -> list[str]:
+    parts = []
     for name, render in _TABLES:
         result = _load(root, name)
         if result is not None:
@@ -262,10 +266,99 @@ def compare(root) -> str:
                     if result["results"].get(key):
                         parts.append(f"### train_size, {key.replace('_', '-')} estimates\n\n"
                                      f"{train_size_table(result, key)}\n")
+    return parts
+
+
+def _summary(tally: list) -> str:
+    counts = {v: [c[2] for c in tally].count(v) for v in VERDICTS}
+    return (f"Cells of the study's tables: {counts['win']} beaten (bold), {counts['tie']} tied (italic: the "
+            f"study's value within our range, or one reading short), {counts['loss']} not beaten, of "
+            f"{len(tally)} (the maps' own estimates).\n")
+
+
+def cells(root) -> list[tuple[str, str, str]]:
+    """Every counted cell of the runs under ``root``: (where, our value as shown, verdict)."""
+    tally: list = []
+    _render(Path(root), tally)
+    return tally
+
+
+def compare(root) -> str:
+    """Markdown comparison of the runs under ``root`` with the study, the cells marked by the
+    rules of this module, and at the top the count of the study's cells beaten, tied and not
+    beaten (the covariance table's network-alone rows only; other estimators use more)."""
+    tally: list = []
+    parts = _render(Path(root), tally)
     if not parts:
         return ""
-    counts = {v: tally.count(v) for v in VERDICTS}
-    summary = (f"Cells of the study's tables: {counts['win']} beaten (bold), {counts['tie']} tied (italic: the "
-               f"study's value within our range, or one reading short), {counts['loss']} not beaten, of "
-               f"{len(tally)} (the maps' own estimates).\n")
-    return "\n".join([summary, *parts])
+    return "\n".join([_summary(tally), *parts])
+
+
+def differences(root, other, names: tuple[str, str] = ("A", "B")) -> str:
+    """Markdown: the cells whose verdict differs between the runs under ``root`` and under
+    ``other`` (say, the two noise laws), each with both values; and the counts of both. Cells
+    present in only one of them are left out."""
+    a, b = cells(root), cells(other)
+    by_label = {label: (text, v) for label, text, v in b}
+    mark = {"win": "beaten", "tie": "tied", "loss": "not beaten"}
+    rows = [f"| {label} | {text} ({mark[v]}) | {by_label[label][0]} ({mark[by_label[label][1]]}) |"
+            for label, text, v in a if label in by_label and by_label[label][1] != v]
+    head = [f"{names[0]}: {_summary(a).strip()}", "", f"{names[1]}: {_summary(b).strip()}", ""]
+    if not rows:
+        return "\n".join(head + ["No cell's verdict differs between them."])
+    return "\n".join(head + [f"| cell | {names[0]} | {names[1]} |", "|---|---|---|", *rows])
+
+
+# ------------------------------------------------------------------ generated sections of a page
+#: A generated block of a Markdown page: the command that makes it, its output, the end mark.
+_BLOCK_START = "<!-- generated by: "
+_BLOCK_END = "<!-- end of generated block -->"
+
+
+def _block_output(command: str, base: Path) -> str:
+    """The output of a block's command: ``fhn-inverse report ROOT`` or ``fhn-inverse report ROOT
+    --against OTHER [--names A B]`` (paths relative to ``base``, the project's root)."""
+    import shlex
+
+    words = shlex.split(command)
+    if words[:2] != ["fhn-inverse", "report"] or len(words) < 3:
+        raise ValueError(f"a generated block's command must be 'fhn-inverse report ROOT [...]', got {command!r}")
+    root, rest = base / words[2], words[3:]
+    if not rest:
+        return compare(root).rstrip("\n")
+    if rest[0] == "--against" and len(rest) in (2, 5) and (len(rest) == 2 or rest[2] == "--names"):
+        names = tuple(rest[3:5]) if len(rest) == 5 else ("A", "B")
+        return differences(root, base / rest[1], names).rstrip("\n")
+    raise ValueError(f"unsupported options in {command!r}")
+
+
+def refresh(page, base=None, *, check: bool = False) -> list[str]:
+    """Re-make every generated block of the Markdown file ``page``: the lines between
+    ``<!-- generated by: COMMAND -->`` and ``<!-- end of generated block -->`` become COMMAND's
+    output (paths relative to ``base``, default the folder above the page's). Returns the
+    commands whose output changed; with ``check`` the page is left as it is."""
+    page = Path(page)
+    base = Path(base) if base is not None else page.resolve().parent.parent
+    lines = page.read_text().split("\n")
+    out, changed, i = [], [], 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        if not line.startswith(_BLOCK_START):
+            continue
+        command = line[len(_BLOCK_START):].removesuffix("-->").strip()
+        try:
+            end = lines.index(_BLOCK_END, i)
+        except ValueError:
+            raise ValueError(f"{page}: the generated block of {command!r} has no end mark") from None
+        new = _block_output(command, base).split("\n")
+        if lines[i:end] != new:
+            changed.append(command)
+        out += new + [_BLOCK_END]
+        i = end + 1
+    if changed and not check:
+        from ._io import atomic_write_text
+
+        atomic_write_text(page, "\n".join(out))
+    return changed
