@@ -13,6 +13,8 @@ void bind_uncertainty(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native core of fhn_inverse: ODE simulation, noise, features, neural networks.";
+  // the package's version as the extension was built (fhn_inverse checks it equals its own)
+  m.attr("__version__") = FHN_INVERSE_VERSION;
   bind_models(m);
   bind_simulate(m);
   bind_features(m);

@@ -20,6 +20,12 @@ THREAD_SPIN_COUNT = 10_000
 if "GOMP_SPINCOUNT" not in _os.environ and "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = str(THREAD_SPIN_COUNT)
 
+from . import _core  # noqa: E402
+
+if _core.__version__ != __version__:
+    raise ImportError(f"fhn_inverse {__version__} found its native core built as {_core.__version__} "
+                      f"({_core.__file__}): rebuild it (pip install -e . in the source tree, or reinstall)")
+
 from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data, test_set, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+import fhn_inverse as fi
 from fhn_inverse import cli
 
 
@@ -134,3 +135,10 @@ def test_results_json_records_machine_and_load(tmp_path):
     assert saved["machine"] == result["machine"] and saved["machine"]["cores"] >= 1
     assert saved["machine"]["fhn_inverse"] and saved["machine"]["cpu"]
     assert set(saved["load_average"]) == {"start", "end"} and saved["elapsed_s"] > 0
+
+
+def test_one_version_everywhere():
+    from importlib.metadata import version
+
+    # pyproject.toml reads it from __init__.py, CMake too (the extension carries it)
+    assert version("fhn-inverse") == fi.__version__ == fi._core.__version__
