@@ -131,8 +131,8 @@ void bind_nn(py::module_& m) {
       .def("summary",
            [](const Network& n) {
              py::list out;
-             for (const auto& l : n.layers())
-               out.append(py::make_tuple(l->name(), shape_tuple(l->output_shape()), l->n_params()));
+             for (const auto& l : n.summary())
+               out.append(py::make_tuple(l.name, shape_tuple(l.output), l.n_params));
              return out;
            })
       .def("init", &Network::init, py::arg("seed"))

@@ -29,12 +29,16 @@ TEST(Dense, ShapeParamsAndKnownForward) {
 }
 
 // y = W x + b of a Dense layer's forward against the same sums in double precision.
+// With packed (PackedWeights::pack's copy), forward_packed is checked instead of forward.
 static void expect_dense_matches_double_reference(const Dense& d, const std::vector<float>& params,
                                                   const std::vector<float>& x, long n,
-                                                  const Context& ctx = {}) {
+                                                  const float* packed = nullptr) {
   const long fin = d.input_shape().length, units = d.units;
   std::vector<float> y(n * units);
-  d.forward(params.data(), x.data(), y.data(), n, nullptr, ctx);
+  if (packed)
+    d.forward_packed(params.data(), packed, x.data(), y.data(), n);
+  else
+    d.forward(params.data(), x.data(), y.data(), n, nullptr, {});
   for (long i = 0; i < n; ++i)
     for (long j = 0; j < units; ++j) {
       double ref = params[units * fin + j];
@@ -74,15 +78,14 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
       for (long j = 0; j < ld; ++j)
         ASSERT_EQ(packed[k * ld + j], j < units ? params[j * fin + k] : 0.0f)
             << "units " << units << " packed (" << k << ", " << j << ")";
-    Context ctx;
-    ctx.packed = packed.data();
+    ASSERT_EQ(d.describe().packed, static_cast<const PackedWeights*>(&d));
     const long n = 17;  // 2 blocks of 6 and a tail of 5
     const std::vector<float> x = random_vector(n * fin, 41 + units);
-    expect_dense_matches_double_reference(d, params, x, n, ctx);
+    expect_dense_matches_double_reference(d, params, x, n, packed.data());
     std::vector<float> all(n * units), one(units);
-    d.forward(params.data(), x.data(), all.data(), n, nullptr, ctx);
+    d.forward_packed(params.data(), packed.data(), x.data(), all.data(), n);
     for (long i = 0; i < n; ++i) {
-      d.forward(params.data(), x.data() + i * fin, one.data(), 1, nullptr, ctx);
+      d.forward_packed(params.data(), packed.data(), x.data() + i * fin, one.data(), 1);
       for (long j = 0; j < units; ++j)
         ASSERT_EQ(one[j], all[i * units + j]) << "units " << units << " row " << i;
     }
@@ -367,10 +370,11 @@ TEST(Activation, Gradients) {
   check_layer_gradients(Activation(Shape::vector(6), ActivationKind::relu), x, 3);
 }
 
-// The network's one-pass backward of swish → average pooling (2, 2) against the two layers'
-// backward in turn (and so, through them, against their gradient checks): even and odd row
-// lengths, rows shorter than one 16-wide step, with and without a tail.
-TEST(Activation, SwishPoolBackwardEqualsTheTwoLayers) {
+// The fused layer swish → average pooling (2, 2) against the two layers in turn (and so,
+// through them, against their gradient checks): the same output bit for bit, the same input
+// gradient to rounding; even and odd row lengths, rows shorter than one 16-wide step, with and
+// without a tail; and its own gradient check.
+TEST(SwishAvgPool2, EqualsTheTwoLayers) {
   for (long m : {2L, 7L, 16L, 37L, 124L, 499L}) {
     const long channels = 3, n = 2, rows = channels * n;
     Activation act(Shape::sequence(channels, m), ActivationKind::swish);
@@ -385,10 +389,16 @@ TEST(Activation, SwishPoolBackwardEqualsTheTwoLayers) {
     std::vector<float> dy(rows * m, 3.0f), want(rows * m, 3.0f), got(rows * m, 3.0f);
     pool.backward(nullptr, y.data(), p.data(), dp.data(), dy.data(), nullptr, n, nullptr);
     act.backward(nullptr, z.data(), y.data(), dy.data(), want.data(), nullptr, n, s.data());
-    swish_pool2_backward(z.data(), s.data(), dp.data(), got.data(), rows, m);
+    SwishAvgPool2 fused(Shape::sequence(channels, m));
+    ASSERT_EQ(fused.output_shape(), pool.output_shape());
+    std::vector<float> fs(fused.scratch_size(n)), fp(rows * pool.out_length);
+    fused.forward(nullptr, z.data(), fp.data(), n, fs.data(), ctx);
+    ASSERT_EQ(fp, p) << "m " << m;
+    fused.backward(nullptr, z.data(), fp.data(), dp.data(), got.data(), nullptr, n, fs.data());
     for (long i = 0; i < rows * m; ++i)
       ASSERT_NEAR(got[i], want[i], 1e-6f * (1.0f + std::abs(want[i]))) << "m " << m << " at " << i;
   }
+  check_layer_gradients(SwishAvgPool2(Shape::sequence(2, 21)), random_vector(2 * 3 * 21, 62, -3.0, 3.0), 3);
 }
 
 TEST(Activation, LargeInputsStayFinite) {
@@ -398,5 +408,45 @@ TEST(Activation, LargeInputsStayFinite) {
     Activation a(Shape::vector(4), parse_activation(name));
     a.forward(nullptr, x, y, 1, nullptr, {});
     for (float v : y) EXPECT_TRUE(std::isfinite(v)) << name;
+  }
+}
+
+// Each fast path against the plain one beside it in the same file: the narrow broadcast
+// kernels, OpenBLAS and the packed copy against Eigen's product (Dense::forward_reference);
+// the phase-plane convolution against plain loops (Conv1D::forward_reference).
+TEST(Dense, FastPathsMatchTheReferencePath) {
+  for (auto [fin, units] : {std::pair<long, long>{5, 3}, {300, 3}, {601, 33}, {100, 80}, {260, 300}}) {
+    Dense d(Shape::vector(fin), units);
+    const long n = 13;
+    const std::vector<float> params = random_vector(d.n_params(), 90 + units), x = random_vector(n * fin, 91);
+    std::vector<float> ref(n * units), fast(n * units);
+    d.forward_reference(params.data(), x.data(), ref.data(), n);
+    d.forward(params.data(), x.data(), fast.data(), n, nullptr, {});
+    for (long i = 0; i < n * units; ++i)
+      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << fin << "x" << units << " " << i;
+    if (const PackedWeights* pw = d.describe().packed) {
+      std::vector<float> packed(pw->packed_size());
+      pw->pack(params.data(), packed.data());
+      pw->forward_packed(params.data(), packed.data(), x.data(), fast.data(), n);
+      for (long i = 0; i < n * units; ++i)
+        ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << "packed " << fin << "x" << units;
+    }
+  }
+}
+
+TEST(Conv1D, PhasePlaneKernelsMatchTheReferenceLoops) {
+  struct Case { long cin, lin, cout, k, s; Padding pad; };
+  for (const Case& c : {Case{1, 1000, 8, 3, 2, Padding::valid}, Case{8, 249, 16, 3, 2, Padding::valid},
+                        Case{3, 37, 5, 4, 3, Padding::same}, Case{2, 20, 7, 5, 1, Padding::same},
+                        Case{4, 9, 3, 1, 1, Padding::valid}}) {
+    Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
+    const long n = 5;
+    const std::vector<float> params = random_vector(conv.n_params(), 95 + c.cin),
+                             x = random_vector(n * c.cin * c.lin, 96 + c.lin);
+    std::vector<float> scratch(conv.scratch_size(n)), fast(n * conv.output_shape().size()), ref(fast.size());
+    conv.forward(params.data(), x.data(), fast.data(), n, scratch.data(), {});
+    conv.forward_reference(params.data(), x.data(), ref.data(), n);
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << c.cin << "/" << c.lin << " " << i;
   }
 }

@@ -1,4 +1,5 @@
-// Sequential network over flat buffers; chunked, thread-count-independent batch execution.
+// The network: building the layers from specs, the flat buffers and the parameter table, the
+// workspaces, and the dispatch of evaluation and training to the executors (executors/).
 #include "fhn_inverse/nn/network.hpp"
 
 #include <omp.h>
@@ -9,39 +10,12 @@
 
 #include "fhn_inverse/interrupt.hpp"
 #include "fhn_inverse/simulate/parallel.hpp"
+#include "executors/executors.hpp"
+#include "executors/tuning.hpp"
 
 namespace fhn_inverse::nn {
 
-namespace {
-// Samples per chunk below which a batch is not split further: small, so that a batch of 32 still
-// feeds two cores. Evaluation shares this chunking (hence the workspaces' size) unless the map
-// is a vector map (see Network::forward_vector) or has OpenBLAS layers, whose products want long
-// rows: those evaluate in chunks of >= 128. A convolutional map keeps the training chunks: its
-// workspaces hold far more per sample.
-constexpr long kMinChunk = 16;
-constexpr long kMinGemmEvalChunk = 128;
-// Vector maps evaluate in chunks of n / kVectorEvalChunks rows, clamped to
-// [kMinGemmEvalChunk, kVectorEvalRows]: rows long enough that a product's packing of the weights
-// is amortised, and at most 64 chunks per block (Network::loss's partial sums).
-constexpr long kVectorEvalRows = 512;
-constexpr long kVectorEvalChunks = 8;
-// On the wide path, element-wise layers on vector activations (activations, dropout) run in this
-// many fixed sample parts over the threads instead of on one thread while the other waits.
-constexpr long kElementParts = 4;
-// Maps with OpenBLAS layers train in chunks of at least kMinGemmChunk rows (a batch of
-// 2 · kMinGemmChunk or more; smaller batches in two chunks, or one below 2 · kMinChunk):
-// longer products and fewer chunk gradients to sum. Wide maps train that way when their
-// gradients are small enough that a gradient buffer per chunk stays in a shared cache (then no
-// thread waits for another between layers); larger maps, and batches below 2 · kMinGemmChunk,
-// split every product over the threads instead (forward_wide).
-constexpr long kMinGemmChunk = 128;
-constexpr long kChunkedWideParams = 1L << 22;
-
-bool elementwise(const Layer& l) {
-  return !l.input_shape().is_sequence() &&
-         (dynamic_cast<const Activation*>(&l) || dynamic_cast<const Dropout*>(&l));
-}
-}
+using namespace tuning;
 
 long ParamTensor::size() const {
   long s = 1;
@@ -97,6 +71,17 @@ NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
   return out;
 }
 
+namespace {
+// Swish followed by average pooling of 2 with stride 2 (the study's CNN): one layer.
+bool swish_pool2(const std::vector<LayerSpec>& specs, std::size_t i) {
+  if (i + 1 >= specs.size()) return false;
+  const LayerSpec& a = specs[i];
+  const LayerSpec& b = specs[i + 1];
+  return (a.kind == "swish" || a.kind == "silu") && b.kind == "avgpool1d" && b.pool == 2 &&
+         (b.stride == 0 || b.stride == 2);
+}
+}  // namespace
+
 Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t seed,
                  long max_batch, long max_chunks)
     : input_(input), specs_(specs), max_batch_(max_batch), max_chunks_(max_chunks) {
@@ -107,77 +92,77 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
   network_size(input, specs);  // size checks before anything is allocated
   require(max_chunks >= 1 && max_chunks <= 64, "max_chunks must be in [1, 64], got " + std::to_string(max_chunks));
-  Shape shape = input;
-  long p = 0;
-  for (const auto& spec : specs) {
-    layers_.push_back(make_layer(spec, shape));
-    param_offset_.push_back(p);
-    p += layers_.back()->n_params();
-    shape = layers_.back()->output_shape();
-  }
-  require(!shape.is_sequence(),
-          "the last layer must output a vector (add flatten and dense), got shape " + shape.str());
-  for (auto& l : layers_)
-    if (auto d = dynamic_cast<Dense*>(l.get())) {
-      wide_ = wide_ || (d->units >= 256 && d->input_shape().length >= 256);
-      blas_layers_ = blas_layers_ || d->use_blas();
-    }
-  if (wide_)
-    for (auto& l : layers_)
-      if (auto d = dynamic_cast<Dense*>(l.get())) d->split = true;
-  vector_eval_ = !input.is_sequence() &&
-                 std::all_of(layers_.begin(), layers_.end(), [](const std::unique_ptr<Layer>& l) {
-                   return !l->output_shape().is_sequence() &&
-                          (dynamic_cast<const Dense*>(l.get()) || elementwise(*l) ||
-                           dynamic_cast<const Flatten*>(l.get()));
-                 });
-  for (auto& l : layers_) vector_width_ = std::max(vector_width_, l->output_shape().size());
-  pooled_.assign(layers_.size(), 0);
-  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
-    const auto* act = dynamic_cast<const Activation*>(layers_[i].get());
-    const auto* pool = dynamic_cast<const Pool1D*>(layers_[i + 1].get());
-    pooled_[i] = act && act->kind == ActivationKind::swish && pool &&
-                 pool->kind == Pool1D::Kind::average && pool->pool == 2 && pool->stride == 2;
-  }
-  long packed = 0;
-  for (auto& l : layers_) {
-    packed_offset_.push_back(l->packed_size() > 0 ? packed : -1);
-    packed += align_up(l->packed_size());
-  }
-  packed_.assign(packed, 0.0f);
-  params_.assign(p, 0.0f);
-  grads_.assign(p, 0.0f);
+  build(specs);
   init(seed);
   allocate();
 }
 
+void Network::build(const std::vector<LayerSpec>& specs) {
+  Shape shape = input_;
+  long p = 0;
+  for (std::size_t i = 0; i < specs.size(); ++i) {  // the summary: the layers as specified
+    const auto layer = make_layer(specs[i], shape);
+    summary_.push_back({layer->name(), layer->output_shape(), layer->n_params()});
+    shape = layer->output_shape();
+  }
+  require(!shape.is_sequence(),
+          "the last layer must output a vector (add flatten and dense), got shape " + shape.str());
+  shape = input_;
+  long packed = 0;
+  for (std::size_t i = 0; i < specs.size(); ++i) {  // the layers as run
+    Step s;
+    s.spec = static_cast<long>(i);
+    if (swish_pool2(specs, i)) {
+      s.layer = std::make_unique<SwishAvgPool2>(shape);
+      ++i;
+    } else {
+      s.layer = make_layer(specs[i], shape);
+    }
+    s.about = s.layer->describe();
+    s.param_offset = p;
+    p += s.layer->n_params();
+    if (s.about.packed) {
+      s.packed_offset = packed;
+      packed += align_up(s.about.packed->packed_size());
+    }
+    wide_ = wide_ || s.about.wide;
+    blas_layers_ = blas_layers_ || s.about.blas;
+    vector_width_ = std::max(vector_width_, s.layer->output_shape().size());
+    shape = s.layer->output_shape();
+    steps_.push_back(std::move(s));
+  }
+  vector_eval_ = !input_.is_sequence();  // (no layer turns a vector into a sequence)
+  packed_.assign(packed, 0.0f);
+  params_.assign(p, 0.0f);
+  grads_.assign(p, 0.0f);
+}
+
+std::vector<LayerSummary> Network::summary() const { return summary_; }
+
+std::vector<const Layer*> Network::layers() const {
+  std::vector<const Layer*> out;
+  for (const auto& s : steps_) out.push_back(s.layer.get());
+  return out;
+}
+
 std::vector<ParamTensor> Network::param_tensors() const {
   std::vector<ParamTensor> out;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const Layer* l = layers_[i].get();
-    const std::string prefix = "layers." + std::to_string(i) + ".";
-    if (auto d = dynamic_cast<const Dense*>(l)) {
-      out.push_back({prefix + "weight", param_offset_[i], {d->units, d->input_shape().length}});
-      out.push_back({prefix + "bias", param_offset_[i] + d->units * d->input_shape().length,
-                     {d->units}});
-    } else if (auto c = dynamic_cast<const Conv1D*>(l)) {
-      const long nw = c->filters * c->input_shape().channels * c->kernel;
-      out.push_back({prefix + "weight", param_offset_[i],
-                     {c->filters, c->input_shape().channels, c->kernel}});
-      out.push_back({prefix + "bias", param_offset_[i] + nw, {c->filters}});
+  for (const auto& s : steps_) {
+    long offset = s.param_offset;
+    for (const auto& t : s.layer->params()) {
+      out.push_back({"layers." + std::to_string(s.spec) + "." + t.name, offset, t.shape});
+      offset += t.size();
     }
   }
   return out;
 }
 
 void Network::init(std::uint64_t seed) {
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    Rng rng(seed, Stream::init, i);
-    layers_[i]->init_params(params_.data() + param_offset_[i], rng);
+  for (const auto& s : steps_) {
+    Rng rng(seed, Stream::init, s.spec);
+    s.layer->init_params(params_.data() + s.param_offset, rng);
   }
 }
-
-void Network::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
 void Network::set_max_batch(long max_batch) {
   require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
@@ -219,16 +204,14 @@ void Network::allocate() {
   chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
                               blas_layers_ || wide_ ? std::min(max_batch_, 2 * kMinGemmChunk - 1) : 0L});
   const long cap = chunk_capacity_;
-  act_offset_.assign(1, 0);
   long act = align_up(input_.size() * cap), biggest = input_.size();
   long scratch = 0;
-  scratch_offset_.clear();
-  for (const auto& l : layers_) {
-    act_offset_.push_back(act);
-    act += align_up(l->output_shape().size() * cap);
-    biggest = std::max(biggest, l->output_shape().size());
-    scratch_offset_.push_back(scratch);
-    scratch += align_up(l->scratch_size(cap));
+  for (auto& s : steps_) {
+    s.act_offset = act;
+    act += align_up(s.layer->output_shape().size() * cap);
+    biggest = std::max(biggest, s.layer->output_shape().size());
+    s.scratch_offset = scratch;
+    scratch += align_up(s.layer->scratch_size(cap));
   }
   // wide maps have one workspace for whole-batch training (and evaluation, unless a vector
   // map), or one per chunk where chunked_wide(max_batch)
@@ -294,108 +277,8 @@ void Network::copy_out_dx(const float* g, long r0, long nc, float* dx) const {
 }
 
 void Network::pack_layers() const {
-  for (std::size_t i = 0; i < layers_.size(); ++i)
-    if (packed_offset_[i] >= 0)
-      layers_[i]->pack(params_.data() + param_offset_[i], packed_.data() + packed_offset_[i]);
-}
-
-const float* Network::forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                                    const Context& base, const float** input,
-                                    bool packed, const long* rows) const {
-  float* a0 = ws.act.data();
-  const long in_size = input_.size();
-  // A first Dense or Conv1D layer reads the caller's rows in place when the user layout equals
-  // the engine layout (vectors, one-channel sequences): both repack their input anyway, so the
-  // result does not depend on where it lies.
-  // A first Conv1D layer also reads rows given by index in place (Context::rows; its backward
-  // reads only its planes).
-  const float* in0 = a0;
-  const bool same_layout = !(input_.is_sequence() && input_.channels > 1);
-  const bool conv_first = dynamic_cast<const Conv1D*>(layers_[0].get()) != nullptr;
-  const bool direct =
-      !rows && same_layout && (conv_first || dynamic_cast<const Dense*>(layers_[0].get()));
-  Context ctx = base;
-  if (direct) {
-    in0 = x + r0 * in_size;
-  } else if (rows && same_layout && conv_first) {
-    in0 = x;
-    ctx.rows = rows + r0;
-  } else {
-    copy_in(x, r0, nc, a0, rows);
-  }
-  if (input) *input = in0;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    if (i == 1) ctx.rows = nullptr;
-    ctx.layer = static_cast<long>(i);
-    ctx.packed = packed ? packed_for(i) : nullptr;
-    layers_[i]->forward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],
-                        a0 + act_offset_[i + 1], nc, ws.scratch.data() + scratch_offset_[i],
-                        ctx);
-  }
-  return a0 + act_offset_.back();
-}
-
-const float* Network::forward_wide(Workspace& ws, const float* x, long n, const Context& base,
-                                   const float** input, const long* rows) const {
-  float* a0 = ws.act.data();
-  const bool direct = !rows && !(input_.is_sequence() && input_.channels > 1) &&
-                      dynamic_cast<const Dense*>(layers_[0].get());
-  const float* in0 = direct ? x : a0;
-  if (input) *input = in0;
-  if (!direct) {
-#pragma omp single
-    copy_in(x, 0, n, a0, rows);
-  }
-  Context ctx = base;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    ctx.layer = static_cast<long>(i);
-    const Layer& L = *layers_[i];
-    const float* p = params_.data() + param_offset_[i];
-    const float* xi = i == 0 ? in0 : a0 + act_offset_[i];
-    float* yi = a0 + act_offset_[i + 1];
-    const long parts = L.parts(false);
-    if (parts > 1) {
-#pragma omp for schedule(dynamic, 1)
-      for (long q = 0; q < parts; ++q) L.forward_part(p, xi, yi, n, q);
-    } else if (elementwise(L)) {  // sample parts; part q draws dropout masks as chunk q
-      const long f = L.input_shape().size(), step = (n + kElementParts - 1) / kElementParts;
-      float* scratch = ws.scratch.data() + scratch_offset_[i];
-#pragma omp for schedule(static)
-      for (long q = 0; q < kElementParts; ++q) {
-        const long r0 = q * step, nc = std::min(step, n - r0);
-        if (nc <= 0) continue;
-        Context c = ctx;
-        c.chunk = q;
-        L.forward(p, xi + r0 * f, yi + r0 * f, nc, scratch + r0 * f, c);
-      }
-    } else {
-#pragma omp single
-      L.forward(p, xi, yi, n, ws.scratch.data() + scratch_offset_[i], ctx);
-    }
-  }
-  return a0 + act_offset_.back();
-}
-
-const float* Network::forward_vector(const float* x, long nc, float* buf0, float* buf1) const {
-  // evaluation: Dropout and Flatten (on vectors) are the identity; activations run in place
-  const float* in = x;
-  Context ctx;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& L = *layers_[i];
-    if (dynamic_cast<const Dropout*>(&L) || dynamic_cast<const Flatten*>(&L)) continue;
-    ctx.layer = static_cast<long>(i);
-    ctx.packed = packed_for(i);
-    // element-wise layers overwrite their input once it is one of the buffers; others alternate
-    float* mine = in == buf0 ? buf0 : in == buf1 ? buf1 : nullptr;
-    float* out = mine && elementwise(L) ? mine : mine == buf0 ? buf1 : buf0;
-    L.forward(params_.data() + param_offset_[i], in, out, nc, nullptr, ctx);
-    in = out;
-  }
-  if (in == x) {  // no layer computed anything (a map of identities)
-    std::memcpy(buf0, x, sizeof(float) * nc * output_shape().size());
-    in = buf0;
-  }
-  return in;
+  for (const auto& s : steps_)
+    if (s.about.packed) s.about.packed->pack(params_of(s), packed_.data() + s.packed_offset);
 }
 
 template <class Emit, class BlockDone>
@@ -406,11 +289,11 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
   for (long start = 0; start < n; start += eval_block_) {
     if (poll.stop()) break;
     const long nb = std::min(eval_block_, n - start);
-    if (wide_ && !vector_eval_) {  // split GEMMs over the whole block
+    if (wide_ && !vector_eval_) {  // split products over the whole block
 #pragma omp parallel num_threads(threads)
       {
-        const float* out = forward_wide(workspaces_[0], x + start * input_.size(), nb, Context{},
-                                        nullptr);
+        const float* out = WideExecutor(*this).forward(workspaces_[0], x + start * input_.size(), nb,
+                                                       Context{}, nullptr);
 #pragma omp single
         emit(out, start, nb, 0L);
       }
@@ -430,11 +313,11 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
       const float* out;
       if (vector_eval_) {
         float* b = eval_buf_.data() + 2 * omp_get_thread_num() * stride;
-        out = forward_vector(xb + r0 * input_.size(), nc, b, b + stride);
+        out = VectorEvaluator(*this).forward(xb + r0 * input_.size(), nc, b, b + stride);
       } else {
         Context ctx;
         ctx.chunk = g;
-        out = forward_chunk(workspaces_[g], xb, r0, nc, ctx, nullptr, true);
+        out = ChunkedExecutor(*this).forward(workspaces_[g], xb, r0, nc, ctx, nullptr, true);
       }
       emit(out, start + r0, nc, g);
     }
@@ -476,129 +359,9 @@ double Network::forward_backward(const float* x, const float* t, long n, LossKin
                                 std::to_string(max_batch_) + "], got " + std::to_string(n));
   std::lock_guard<std::mutex> hold(*busy_);
   const int threads = resolve_threads(n_threads);
-  const long dout = output_shape().size();
-  const long d = loss_target_size(kind, dout);
-  const Plan pl = plan(n, false);
-  const long P = n_params();
-  double part[64];
-  const long nchunks = pl.chunks;
-  if (wide_ && !chunked_wide(n)) {  // one chunk, split GEMMs, gradients straight into grads_
-    // (every layer overwrites its parameters' gradients: no zeroing)
-    double loss_value = 0.0;
-    Workspace& ws = workspaces_[0];
-#pragma omp parallel num_threads(threads)
-    {
-      Context ctx;
-      ctx.training = training;
-      ctx.backward = true;
-      ctx.seed = seed;
-      ctx.step = step;
-      const float* in0 = nullptr;
-      const float* out = forward_wide(ws, x, n, ctx, &in0, rows);
-      float* a0 = ws.act.data();
-#pragma omp single
-      loss_value = evaluate_loss(kind, out, gather_targets(ws, t, 0, n, d, rows),
-                                 ws.dbuf[0].data(), n, d, static_cast<double>(n));
-      int cur = 0;
-      for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
-        const bool need_dx = i > 0 || dx != nullptr;
-        float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
-        const Layer& L = *layers_[i];
-        const float* xi = i == 0 ? in0 : a0 + act_offset_[i];
-        const long parts = L.parts(true);
-        if (parts > 1) {
-#pragma omp for schedule(dynamic, 1)
-          for (long q = 0; q < parts; ++q)
-            L.backward_part(params_.data() + param_offset_[i], xi, ws.dbuf[cur].data(), dxi,
-                            grads_.data() + param_offset_[i], n, q);
-        } else if (elementwise(L)) {  // the forward's sample parts
-          const long f = L.input_shape().size(), step = (n + kElementParts - 1) / kElementParts;
-          const float* yi = a0 + act_offset_[i + 1];
-          const float* dyi = ws.dbuf[cur].data();
-          float* scratch = ws.scratch.data() + scratch_offset_[i];
-#pragma omp for schedule(static)
-          for (long q = 0; q < kElementParts; ++q) {
-            const long r0 = q * step, nc = std::min(step, n - r0);
-            if (nc <= 0) continue;
-            L.backward(nullptr, xi + r0 * f, yi + r0 * f, dyi + r0 * f, dxi ? dxi + r0 * f : nullptr,
-                       nullptr, nc, scratch + r0 * f);
-          }
-        } else {
-#pragma omp single
-          L.backward(params_.data() + param_offset_[i], xi, a0 + act_offset_[i + 1],
-                     ws.dbuf[cur].data(), dxi, grads_.data() + param_offset_[i], n,
-                     ws.scratch.data() + scratch_offset_[i]);
-        }
-        cur = 1 - cur;
-      }
-#pragma omp single
-      if (dx) copy_out_dx(ws.dbuf[cur].data(), 0, n, dx);
-    }
-    return loss_value;
-  }
-  // layers with a packed copy of their weights (narrow Dense) run forward from it: packed once
-  // per step, read by every chunk
-  pack_layers();
-#pragma omp parallel num_threads(threads)
-  {
-#pragma omp for schedule(dynamic, 1)
-    for (long g = 0; g < nchunks; ++g) {
-      const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
-      Workspace& ws = workspaces_[g];
-      part[g] = 0.0;
-      if (nc <= 0) {  // (every layer overwrites its parameters' gradients)
-        std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
-        continue;
-      }
-      Context ctx;
-      ctx.training = training;
-      ctx.backward = true;
-      ctx.seed = seed;
-      ctx.step = step;
-      ctx.chunk = g;
-      const float* in0 = nullptr;
-      const float* out = forward_chunk(ws, x, r0, nc, ctx, &in0, true, rows);
-      float* dy = ws.dbuf[0].data();
-      part[g] = evaluate_loss(kind, out, gather_targets(ws, t, r0, nc, d, rows), dy, nc, d,
-                              static_cast<double>(n));
-      float* a0 = ws.act.data();
-      int cur = 0;
-      for (long i = static_cast<long>(layers_.size()) - 1; i >= 0; --i) {
-        if (i > 0 && pooled_[i - 1]) {  // the pooling and the swish before it, in one pass
-          --i;
-          if (i > 0 || dx) {
-            const Shape sh = layers_[i]->input_shape();
-            swish_pool2_backward(i == 0 ? in0 : a0 + act_offset_[i],
-                                 ws.scratch.data() + scratch_offset_[i], ws.dbuf[cur].data(),
-                                 ws.dbuf[1 - cur].data(), sh.channels * nc, sh.length);
-          }
-          cur = 1 - cur;
-          continue;
-        }
-        const bool need_dx = i > 0 || dx != nullptr;
-        float* dxi = need_dx ? ws.dbuf[1 - cur].data() : nullptr;
-        layers_[i]->backward(params_.data() + param_offset_[i], i == 0 ? in0 : a0 + act_offset_[i],
-                             a0 + act_offset_[i + 1], ws.dbuf[cur].data(), dxi,
-                             ws.grads.data() + param_offset_[i], nc,
-                             ws.scratch.data() + scratch_offset_[i]);
-        cur = 1 - cur;
-      }
-      if (dx) copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
-    }
-    // fixed-order sum of the chunk gradients, parallel over parameters
-#pragma omp for schedule(static)
-    for (long k = 0; k < P; k += 1024) {
-      const long e = std::min(P, k + 1024);
-      for (long i = k; i < e; ++i) grads_[i] = workspaces_[0].grads[i];
-      for (long g = 1; g < nchunks; ++g) {
-        const float* src = workspaces_[g].grads.data();
-        for (long i = k; i < e; ++i) grads_[i] += src[i];
-      }
-    }
-  }
-  double total = 0.0;
-  for (long g = 0; g < nchunks; ++g) total += part[g];
-  return total;
+  if (wide_ && !chunked_wide(n))  // one chunk, split products, gradients straight into grads_
+    return WideExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows);
+  return ChunkedExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows);
 }
 
 }  // namespace fhn_inverse::nn

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "fhn_inverse/nn/layers.hpp"
+#include "fhn_inverse/nn/layer.hpp"
 
 namespace fhn_inverse::nn {
 
@@ -29,13 +29,7 @@ struct Activation : Layer {
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override;
 };
-
-// The backward of swish followed by average pooling of 2 with stride 2 (the study's CNN) in
-// one pass, as the network runs it: on `rows` rows of m inputs z (m >= 2) with σ(z) in s (swish's
-// cache), the gradient dp of the pooled rows (⌊m/2⌋ each) becomes dz, as Pool1D::backward and
-// Activation::backward in turn would give it, without the gradient of swish's output between.
-void swish_pool2_backward(const float* z, const float* s, const float* dp, float* dz, long rows,
-                          long m);
 
 }  // namespace fhn_inverse::nn

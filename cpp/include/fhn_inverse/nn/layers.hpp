@@ -1,110 +1,52 @@
-// Layers: each one struct with forward and backward side by side (llm.c style).
-// forward(x → y) may cache what backward needs in its per-chunk scratch; backward ADDS into the
-// layer's parameter gradients dparams and WRITES dx (dx may be null for the first layer).
-// Parameters and gradients are slices of the Network's flat buffers, viewed with Eigen::Map;
-// layers hold no mutable state, so chunks of a batch run concurrently on the same layer.
-// Constructors validate and throw std::invalid_argument naming the value and accepted range.
+// The layers with parameters or a shape of their own: Dense, Conv1D, pooling, Flatten, Dropout,
+// and swish followed by average pooling of 2 as one layer (built by the Network for the study's
+// CNN). Activations are in activations.hpp. The contract they all keep is in layer.hpp; each is
+// implemented in its own file under src/nn/layers/, its fast kernels in src/nn/kernels/.
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "fhn_inverse/nn/tensor.hpp"
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/nn/layer.hpp"
 
 namespace fhn_inverse::nn {
 
-// What a forward pass needs beyond the data: train/eval mode and the coordinates of the random
-// draws (dropout), so masks depend on (seed, step, layer, chunk) and not on the thread.
-struct Context {
-  bool training = false;
-  bool backward = false;  // a backward pass follows (layers keep what it needs even in eval mode)
-  std::uint64_t seed = 0;
-  std::uint64_t step = 0;
-  long layer = 0;
-  long chunk = 0;
-  // This layer's pack() of its parameters, when the caller made one for this pass (once per
-  // evaluation call or training step, so the repacking is spread over every chunk); null
-  // otherwise.
-  const float* packed = nullptr;
-  // For a network's first layer, where it reads the caller's rows by index in place (Conv1D on
-  // one-channel series): sample j of the chunk is row rows[j] of x; null: x holds the chunk.
-  const long* rows = nullptr;
-};
-
-// Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.
-void glorot_uniform(float* w, long count, long fan_in, long fan_out, Rng& rng);
-
-class Layer {
- public:
-  explicit Layer(Shape in) : in_(in) {}
-  virtual ~Layer() = default;
-  virtual std::string name() const = 0;
-  Shape input_shape() const { return in_; }
-  virtual Shape output_shape() const = 0;
-  virtual long n_params() const { return 0; }
-  // Floats of scratch the layer needs for a chunk of n samples.
-  virtual long scratch_size(long /*n*/) const { return 0; }
-  // Floats of a repacked copy of the parameters that makes forward faster, and the repacking
-  // (0: the layer has none). forward with it differs from forward without it by rounding only.
-  virtual long packed_size() const { return 0; }
-  virtual void pack(const float* /*params*/, float* /*packed*/) const {}
-  // Glorot-uniform weights, zero biases; draws from rng in a fixed order.
-  virtual void init_params(float* /*params*/, Rng& /*rng*/) const {}
-  // x (n · in) → y (n · out), engine layout (see tensor.hpp).
-  virtual void forward(const float* params, const float* x, float* y, long n, float* scratch,
-                       const Context& ctx) const = 0;
-  // dy (n · out) → dx (n · in), dparams = ∂loss/∂params (both overwritten).
-  virtual void backward(const float* params, const float* x, const float* y, const float* dy,
-                        float* dx, float* dparams, long n, float* scratch) const = 0;
-  // Wide layers split one whole-batch pass into a fixed number of independent parts (disjoint
-  // outputs), run by the threads of the caller's parallel region; the count depends only on
-  // the layer's shape, so results do not depend on the thread count. 1 = not splittable.
-  virtual long parts(bool /*backward*/) const { return 1; }
-  virtual void forward_part(const float* /*params*/, const float* /*x*/, float* /*y*/, long /*n*/,
-                            long /*part*/) const {}
-  virtual void backward_part(const float* /*params*/, const float* /*x*/, const float* /*dy*/,
-                             float* /*dx*/, float* /*dparams*/, long /*n*/, long /*part*/) const {}
-
- protected:
-  Shape in_;
-};
-
 // y = W x + b.   x (N, Fin), W (Fout, Fin), b (Fout), y (N, Fout).
-struct Dense : Layer {
+// Backends: Eigen's GEMM (the reference path); OpenBLAS where both sizes are >= 64 (use_blas);
+// on AVX2/FMA builds, broadcast kernels for few outputs (<= 64) from many inputs (>= 256), the
+// first layer of a dense map on a raw series (narrow), which forward runs from a packed Wᵀ.
+struct Dense : Layer, PackedWeights, SplitProducts {
   long units;
   Dense(Shape in, long units);
   std::string name() const override { return "Dense"; }
   Shape output_shape() const override { return Shape::vector(units); }
-  long n_params() const override { return units * in_.length + units; }
+  std::vector<ParamShape> params() const override;
   void init_params(float* params, Rng& rng) const override;
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
-  // Split mode (set by the Network for wide maps): forward and dW by output rows (≥ 128 rows a
-  // part, at most 4 parts), dX by input features likewise.
-  bool split = false;
-  // Whether this layer's products go to OpenBLAS (built with FHN_BLAS, both sizes ≥ 64).
+  LayerDescription describe() const override;
+  // Y = W X + b through Eigen, whatever the backend: what the fast paths are tested against.
+  void forward_reference(const float* params, const float* x, float* y, long n) const;
   bool use_blas() const;
-  // Few outputs (≤ 64) from many inputs (≥ 256), on AVX2/FMA builds: the first layer of a dense
-  // map on a raw series. Such a layer packs Wᵀ (Fin rows of the outputs rounded up to 8), and
-  // forward then runs a broadcast kernel over it.
   bool narrow() const;
+  // PackedWeights (narrow layers): Wᵀ, Fin rows of the outputs rounded up to 8.
   long packed_size() const override;
   void pack(const float* params, float* packed) const override;
+  void forward_packed(const float* params, const float* packed, const float* x, float* y,
+                      long n) const override;
+  // SplitProducts (wide maps): forward and dW by output rows (>= 128 rows a part, at most 4
+  // parts), dX by input features likewise.
   long parts(bool backward) const override;
-  void forward_part(const float* params, const float* x, float* y, long n,
-                    long part) const override;
+  void forward_part(const float* params, const float* x, float* y, long n, long part) const override;
   void backward_part(const float* params, const float* x, const float* dy, float* dx,
                      float* dparams, long n, long part) const override;
 };
 
 enum class Padding { valid, same };
 Padding parse_padding(const std::string& name);
-std::string padding_name(Padding p);
 
 // Cross-correlation (PyTorch Conv1d): y[co, l] = b[co] + Σ_ci Σ_k W[co, ci, k] x[ci, l·s + k − pad].
 // valid: Lout = ⌊(L − K)/s⌋ + 1; same (TensorFlow's rule): Lout = ⌈L/s⌉, total padding
@@ -124,13 +66,17 @@ struct Conv1D : Layer {
   Conv1D(Shape in, long filters, long kernel, long stride, Padding padding);
   std::string name() const override { return "Conv1D"; }
   Shape output_shape() const override { return Shape::sequence(filters, out_length); }
-  long n_params() const override { return filters * in_.channels * kernel + filters; }
+  std::vector<ParamShape> params() const override;
   long scratch_size(long n) const override;
   void init_params(float* params, Rng& rng) const override;
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override;
+  // The same cross-correlation by plain loops over (sample, filter, position, channel, tap) in
+  // double: what the phase-plane kernels are tested against.
+  void forward_reference(const float* params, const float* x, float* y, long n) const;
 };
 
 // Average / maximum over windows of `pool` with `stride`, per channel; Lout = ⌊(L − pool)/stride⌋ + 1.
@@ -155,6 +101,7 @@ struct Flatten : Layer {
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override;
 };
 
 // Inverted dropout: in training, zero each value with probability `rate`, scale the rest by
@@ -167,6 +114,23 @@ struct Dropout : Layer {
   std::string name() const override { return "Dropout"; }
   Shape output_shape() const override { return in_; }
   long scratch_size(long n) const override { return n * in_.size(); }
+  void forward(const float* params, const float* x, float* y, long n, float* scratch,
+               const Context& ctx) const override;
+  void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
+                float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override;
+};
+
+// Swish followed by average pooling of 2 with stride 2 (the study's CNN), built by the Network
+// in place of the two: forward is the two passes (swish's output and σ kept in scratch), and
+// backward one pass from the pooled gradient to the input's, without the gradient of swish's
+// output between (kernels::swish_pool2_backward). Same arithmetic as the two layers.
+struct SwishAvgPool2 : Layer {
+  long out_length;
+  explicit SwishAvgPool2(Shape in);
+  std::string name() const override { return "swish+AvgPool1D"; }
+  Shape output_shape() const override { return Shape::sequence(in_.channels, out_length); }
+  long scratch_size(long n) const override { return 2 * n * in_.size(); }
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,

@@ -1,10 +1,15 @@
-// A sequential network: layers built from specs, one flat parameter buffer (P) and one flat
-// gradient buffer (P) owned here, layers viewing their slices. A batch of n samples is split
-// into chunks whose number depends only on n (never on the thread count); chunks run forward
-// and backward concurrently (OpenMP), each with its own activation workspace and gradient
-// buffer, and the chunk gradients are summed in a fixed order — results are bitwise identical
-// for any thread count. All workspaces are sized at construction for max_batch; a training
-// step allocates nothing. Inputs in user layout (N, C, L) or (N, F), outputs (N, Dout).
+// A sequential network: the model — layers built from specs, one flat parameter buffer (P) and
+// one flat gradient buffer (P) owned here, layers viewing their slices, the parameter table —
+// and the workspaces its executors run in (src/nn/executors/):
+//   ChunkedExecutor  a batch in chunks whose number depends only on n (never on the thread
+//                    count), run concurrently (OpenMP), each with its own workspace and
+//                    gradient buffer, the chunk gradients summed in a fixed order;
+//   WideExecutor     maps with a wide dense layer: the whole batch as one chunk, every product
+//                    split into a fixed number of parts over the threads;
+//   VectorEvaluator  evaluation of vector maps in long row chunks through two buffers.
+// Results are bitwise identical for any thread count. All workspaces are sized at
+// construction for max_batch; a training step allocates nothing. Inputs in user layout
+// (N, C, L) or (N, F), outputs (N, Dout).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +44,13 @@ struct ParamTensor {
   long size() const;
 };
 
+// One row of a network's summary: a layer of the architecture as specified.
+struct LayerSummary {
+  std::string name;
+  Shape output;
+  long n_params = 0;
+};
+
 class Network {
  public:
   // input: per-sample shape; seed: Glorot initialisation draws from Rng(seed, Stream::init, layer).
@@ -46,23 +58,29 @@ class Network {
           long max_batch = 256, long max_chunks = 8);
 
   Shape input_shape() const { return input_; }
-  Shape output_shape() const { return layers_.back()->output_shape(); }
-  // True when whole-batch split GEMMs replace per-chunk execution (see forward_wide), except
+  Shape output_shape() const { return steps_.back().layer->output_shape(); }
+  // True when whole-batch split products replace per-chunk execution (WideExecutor), except
   // in the training of large enough batches of maps with few enough parameters.
   bool wide() const { return wide_; }
   long n_params() const { return static_cast<long>(params_.size()); }
   long max_batch() const { return max_batch_; }
   const std::vector<LayerSpec>& specs() const { return specs_; }
-  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // One row per layer of the architecture (as specified, before any fusion).
+  std::vector<LayerSummary> summary() const;
   std::vector<ParamTensor> param_tensors() const;
+  // The layers as built and run: the specified ones, with swish followed by average pooling of
+  // 2 fused into one SwishAvgPool2.
+  std::vector<const Layer*> layers() const;
 
   float* params() { return params_.data(); }
   const float* params() const { return params_.data(); }
   float* grads() { return grads_.data(); }
-  void zero_grad();
   void init(std::uint64_t seed);
   // Resize the workspaces for a new maximum batch (allocates; never call inside a step).
   void set_max_batch(long max_batch);
+  // Whether the wide executor splits products into parts (default true); false runs each
+  // product whole on one thread — the reference the split products are tested against.
+  void set_split_products(bool on) { split_products_ = on; }
 
   // Evaluation-mode forward: x (n, input) → y (n, Dout), any n (in blocks of at least max_batch).
   // predict and loss take n_threads in [0, kMaxThreads] and throw Interrupted when the interrupt
@@ -79,10 +97,24 @@ class Network {
                           float* dx = nullptr, const long* rows = nullptr);
 
  private:
+  friend class ChunkedExecutor;
+  friend class WideExecutor;
+  friend class VectorEvaluator;
+
+  // A layer as run: its index in the architecture (names, dropout streams), its slices.
+  struct Step {
+    std::unique_ptr<Layer> layer;
+    LayerDescription about;
+    long spec = 0;               // index of its (first) spec
+    long param_offset = 0;       // into params_
+    long act_offset = 0;         // its output, into a workspace's activations
+    long scratch_offset = 0;     // into a workspace's scratch
+    long packed_offset = -1;     // into packed_, -1 without packed weights
+  };
   struct Workspace {
-    Buffer act;        // all activations: input (engine layout), then each layer
+    Buffer act;        // all activations: input (engine layout), then each step's output
     Buffer dbuf[2];    // ping-pong gradients w.r.t. activations
-    Buffer scratch;    // per-layer scratch, back to back
+    Buffer scratch;    // per-step scratch, back to back
     Buffer grads;      // (P) this chunk's parameter gradients
     Buffer target;     // the chunk's targets, where gathered by row index
   };
@@ -90,8 +122,9 @@ class Network {
     long chunks, size;             // number of chunks, samples per chunk (last may be shorter)
   };
   Plan plan(long n, bool eval) const;
-  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see network.cpp).
+  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see executors/tuning.hpp).
   bool chunked_wide(long n) const;
+  void build(const std::vector<LayerSpec>& specs);
   void allocate();
   // Rows [r0, r0+nc) of the user's input x into the engine layout at a0, and the gradient g
   // w.r.t. those rows (engine layout) back into rows r0.. of the user's dx.
@@ -100,50 +133,32 @@ class Network {
   const float* gather_targets(Workspace& ws, const float* t, long r0, long nc, long d,
                               const long* rows) const;
   void copy_out_dx(const float* g, long r0, long nc, float* dx) const;
-  // Forward of rows [r0, r0+nc) of x through the chunk workspace; returns the output pointer.
-  // Wide maps (a Dense layer with ≥ 256 inputs and ≥ 256 outputs): the whole batch is one
-  // chunk and every split layer's GEMMs run in fixed parts over the threads; called by every
-  // thread of a parallel region. Same *input contract as forward_chunk.
-  const float* forward_wide(Workspace& ws, const float* x, long n, const Context& ctx,
-                            const float** input, const long* rows = nullptr) const;
-  bool wide_ = false;
-  // Vector maps (vector input: Dense, activations, Dropout, Flatten) evaluate through
-  // forward_vector in sample chunks of up to kVectorEvalRows rows with two ping-pong buffers
-  // per thread (eval_buf_), independent of the training workspaces: long rows for the products,
-  // no per-layer activation storage, Dropout and Flatten skipped, activations in place.
-  bool vector_eval_ = false;
-  bool blas_layers_ = false;  // a Dense layer multiplies through OpenBLAS (Dense::use_blas)
-  long vector_width_ = 0;     // vector maps: the widest layer output, floats per sample
-  const float* forward_vector(const float* x, long nc, float* buf0, float* buf1) const;
   // Evaluation of n rows in blocks of eval_block_ and fixed chunks of each block, independent of
   // the thread count: emit(output rows, first row, count, chunk index) once per chunk (from any
   // thread), then block_done(chunks) once per block.
   template <class Emit, class BlockDone>
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
-  // *input (if given) receives where the first layer read its input.
-  // With packed, layers read the copies pack_layers() made.
-  const float* forward_chunk(Workspace& ws, const float* x, long r0, long nc,
-                             const Context& ctx, const float** input = nullptr,
-                             bool packed = false, const long* rows = nullptr) const;
-  // Layer::pack of the current parameters into packed_, once per evaluation call or training
-  // step (chunked path).
+  // PackedWeights::pack of the current parameters into packed_, once per evaluation call or
+  // training step.
   void pack_layers() const;
-  const float* packed_for(std::size_t layer) const {
-    return packed_offset_[layer] < 0 ? nullptr : packed_.data() + packed_offset_[layer];
+  const float* packed_for(const Step& s) const {
+    return s.packed_offset < 0 ? nullptr : packed_.data() + s.packed_offset;
   }
+  const float* params_of(const Step& s) const { return params_.data() + s.param_offset; }
 
-  // Swish followed by average pooling of 2 with stride 2 runs backward as one pass in the
-  // chunk path (swish_pool2_backward): pooled_[i] for such a swish layer i. (Forward stays two
-  // passes: swish is bound by its σ arithmetic, and fusing the pooling into it was slower.)
-  std::vector<char> pooled_;
+  bool wide_ = false;
+  bool split_products_ = true;
+  // Vector maps (vector input) evaluate through VectorEvaluator, in row chunks with two
+  // ping-pong buffers per thread (eval_buf_), independent of the training workspaces.
+  bool vector_eval_ = false;
+  bool blas_layers_ = false;  // a layer multiplies through OpenBLAS
+  long vector_width_ = 0;     // vector maps: the widest layer output, floats per sample
 
   Shape input_;
   std::vector<LayerSpec> specs_;
-  std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<long> param_offset_;   // per layer, into params_
-  std::vector<long> act_offset_;     // per activation (n_layers + 1), floats, 64-byte aligned
-  std::vector<long> scratch_offset_; // per layer, floats, 64-byte aligned
-  std::vector<long> packed_offset_;  // per layer into packed_, -1 for layers without packing
+  std::vector<LayerSummary> summary_;
+  std::vector<Step> steps_;
+  long act_size_ = 0, scratch_size_ = 0;  // per workspace (floats)
   mutable Buffer packed_;
   Buffer params_, grads_;
   long max_batch_, max_chunks_, chunk_capacity_ = 0;

@@ -1,4 +1,4 @@
-// Eight-float vectors for the engine's hand-blocked loops (conv1d.cpp, activations.cpp): GCC/Clang
+// Eight-float vectors for the engine's hand-blocked loops (the kernels in this folder): GCC/Clang
 // vector extensions, which compile to AVX2 + FMA under -march=native and to SSE pairs otherwise.
 // Loads and stores are unaligned; `a * b + c` contracts to FMA where the target has it.
 #pragma once

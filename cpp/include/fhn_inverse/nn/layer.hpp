@@ -1,0 +1,128 @@
+// The layer contract. A layer is a shape, its parameters, its scratch, a forward and a backward:
+//
+//   forward(params, x → y, n, scratch, ctx): y for a chunk of n samples in the engine layout
+//     (tensor.hpp); it may keep in scratch what backward needs (when ctx.backward).
+//   backward(params, x, y, dy → dx, dparams, n, scratch): OVERWRITES dparams with ∂loss/∂params
+//     of the chunk and dx with ∂loss/∂x (dx may be null: the first layer); it reads the scratch
+//     of the forward of the same chunk.
+//
+// Parameters and gradients are slices of the Network's flat buffers; layers hold no mutable
+// state, so chunks of a batch run concurrently on the same layer. Constructors validate and
+// throw std::invalid_argument naming the value and the accepted range.
+//
+// A layer describes itself to the network's executors (describe()): which of its activations
+// may be computed element by element, whether evaluation is the identity, whether it reads its
+// input where it lies; and two optional capabilities of the wide dense layers — a packed copy
+// of the weights for a faster forward, and whole-batch products split into a fixed number of
+// parts. No executor asks what type a layer is.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fhn_inverse/nn/tensor.hpp"
+#include "fhn_inverse/random.hpp"
+
+namespace fhn_inverse::nn {
+
+// What a forward pass needs beyond the data: train/eval mode and the coordinates of the random
+// draws (dropout), so masks depend on (seed, step, layer, chunk) and not on the thread.
+struct Context {
+  bool training = false;
+  bool backward = false;  // a backward pass follows (layers keep what it needs even in eval mode)
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;
+  long layer = 0;         // the layer's index in the architecture (its spec)
+  long chunk = 0;
+  // For a first layer whose description says gathers_rows: sample j of the chunk is row
+  // rows[j] of x (the training batch, read by index in place); null: x holds the chunk.
+  const long* rows = nullptr;
+};
+
+// A parameter tensor of a layer, PyTorch's name and layout ("weight" (out, in[, K]), "bias").
+struct ParamShape {
+  std::string name;
+  std::vector<long> shape;
+  long size() const;
+};
+
+class Layer;
+
+// A repacked copy of the parameters that makes forward faster (made once per evaluation call
+// or training step, read by every chunk); forward_packed differs from forward by rounding only.
+class PackedWeights {
+ public:
+  virtual long packed_size() const = 0;
+  virtual void pack(const float* params, float* packed) const = 0;
+  virtual void forward_packed(const float* params, const float* packed, const float* x, float* y,
+                              long n) const = 0;
+
+ protected:
+  ~PackedWeights() = default;
+};
+
+// Whole-batch products in a fixed number of independent parts (disjoint outputs), run by the
+// threads of the caller's parallel region; the count depends only on the layer's shape, so
+// results do not depend on the thread count. The layer's own forward/backward are the same
+// products in one part.
+class SplitProducts {
+ public:
+  virtual long parts(bool backward) const = 0;
+  virtual void forward_part(const float* params, const float* x, float* y, long n, long part) const = 0;
+  virtual void backward_part(const float* params, const float* x, const float* dy, float* dx,
+                             float* dparams, long n, long part) const = 0;
+
+ protected:
+  ~SplitProducts() = default;
+};
+
+// A layer's self-description for the executors.
+struct LayerDescription {
+  // Each output value depends on the input value at the same place only (activations, dropout):
+  // on vectors it may run in place and over sample parts.
+  bool elementwise = false;
+  // Evaluation (no training, no backward) leaves a vector input unchanged (dropout, flattening
+  // a vector): the vector evaluator skips it.
+  bool eval_identity = false;
+  // Forward reads its input only through a copy or repacking of its own, so a first layer may
+  // read the caller's rows where they lie (dense, convolution).
+  bool reads_input_in_place = false;
+  // Forward takes Context::rows (a first layer reading the training batch by row index).
+  bool gathers_rows = false;
+  // A product big enough to split over the threads (a dense layer of >= 256 inputs and outputs).
+  bool wide = false;
+  // Its products go to OpenBLAS, which wants long rows.
+  bool blas = false;
+  const PackedWeights* packed = nullptr;  // null: none
+  const SplitProducts* split = nullptr;   // null: none
+};
+
+// Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.
+void glorot_uniform(float* w, long count, long fan_in, long fan_out, Rng& rng);
+
+class Layer {
+ public:
+  explicit Layer(Shape in) : in_(in) {}
+  virtual ~Layer() = default;
+  virtual std::string name() const = 0;
+  Shape input_shape() const { return in_; }
+  virtual Shape output_shape() const = 0;
+  // Parameter tensors in the order of the layer's slice of the flat buffer.
+  virtual std::vector<ParamShape> params() const { return {}; }
+  long n_params() const;
+  // Floats of scratch the layer needs for a chunk of n samples.
+  virtual long scratch_size(long /*n*/) const { return 0; }
+  // Glorot-uniform weights, zero biases; draws from rng in a fixed order.
+  virtual void init_params(float* /*params*/, Rng& /*rng*/) const {}
+  virtual void forward(const float* params, const float* x, float* y, long n, float* scratch,
+                       const Context& ctx) const = 0;
+  virtual void backward(const float* params, const float* x, const float* y, const float* dy,
+                        float* dx, float* dparams, long n, float* scratch) const = 0;
+  virtual LayerDescription describe() const { return {}; }
+
+ protected:
+  Shape in_;
+};
+
+}  // namespace fhn_inverse::nn

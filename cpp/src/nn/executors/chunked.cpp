@@ -1,0 +1,111 @@
+// ChunkedExecutor: a batch in chunks over the threads (executors.hpp).
+#include <algorithm>
+
+#include "executors.hpp"
+
+namespace fhn_inverse::nn {
+
+const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, long r0, long nc,
+                                      const Context& base, const float** input, bool packed,
+                                      const long* rows) const {
+  const Network& net = net_;
+  float* a0 = ws.act.data();
+  const long in_size = net.input_.size();
+  // A first layer that reads its input only through a copy of its own reads the caller's rows
+  // where they lie when the user layout equals the engine layout (vectors, one-channel
+  // sequences), and rows given by index in place where it gathers them: the result does not
+  // depend on where its input lies.
+  const float* in0 = a0;
+  const bool same_layout = !(net.input_.is_sequence() && net.input_.channels > 1);
+  const LayerDescription& first = net.steps_[0].about;
+  Context ctx = base;
+  if (!rows && same_layout && first.reads_input_in_place) {
+    in0 = x + r0 * in_size;
+  } else if (rows && same_layout && first.gathers_rows) {
+    in0 = x;
+    ctx.rows = rows + r0;
+  } else {
+    net.copy_in(x, r0, nc, a0, rows);
+  }
+  if (input) *input = in0;
+  const float* xi = in0;
+  for (std::size_t i = 0; i < net.steps_.size(); ++i) {
+    const Network::Step& s = net.steps_[i];
+    if (i == 1) ctx.rows = nullptr;
+    ctx.layer = s.spec;
+    float* yi = a0 + s.act_offset;
+    if (packed && s.about.packed)
+      s.about.packed->forward_packed(net.params_of(s), net.packed_for(s), xi, yi, nc);
+    else
+      s.layer->forward(net.params_of(s), xi, yi, nc, ws.scratch.data() + s.scratch_offset, ctx);
+    xi = yi;
+  }
+  return xi;
+}
+
+int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc, bool need_dx) const {
+  const Network& net = net_;
+  const float* a0 = ws.act.data();
+  int cur = 0;
+  for (long i = static_cast<long>(net.steps_.size()) - 1; i >= 0; --i) {
+    const Network::Step& s = net.steps_[i];
+    float* dxi = i > 0 || need_dx ? ws.dbuf[1 - cur].data() : nullptr;
+    const float* xi = i == 0 ? input : a0 + net.steps_[i - 1].act_offset;
+    s.layer->backward(net.params_of(s), xi, a0 + s.act_offset, ws.dbuf[cur].data(), dxi,
+                      ws.grads.data() + s.param_offset, nc, ws.scratch.data() + s.scratch_offset);
+    cur = 1 - cur;
+  }
+  return cur;
+}
+
+double ChunkedExecutor::step(Network& net, const float* x, const float* t, long n, LossKind kind,
+                             bool training, std::uint64_t seed, std::uint64_t step, int threads,
+                             float* dx, const long* rows) const {
+  const long d = loss_target_size(kind, net.output_shape().size());
+  const Network::Plan pl = net.plan(n, false);
+  const long nchunks = pl.chunks, P = net.n_params();
+  double part[64];
+  // layers with packed weights (narrow Dense) run forward from them: packed once per step, read
+  // by every chunk
+  net.pack_layers();
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(dynamic, 1)
+    for (long g = 0; g < nchunks; ++g) {
+      const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
+      Network::Workspace& ws = net.workspaces_[g];
+      part[g] = 0.0;
+      if (nc <= 0) {  // (every layer overwrites its parameters' gradients)
+        std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
+        continue;
+      }
+      Context ctx;
+      ctx.training = training;
+      ctx.backward = true;
+      ctx.seed = seed;
+      ctx.step = step;
+      ctx.chunk = g;
+      const float* in0 = nullptr;
+      const float* out = forward(ws, x, r0, nc, ctx, &in0, true, rows);
+      part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows), ws.dbuf[0].data(),
+                              nc, d, static_cast<double>(n));
+      const int cur = backward(ws, in0, nc, dx != nullptr);
+      if (dx) net.copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
+    }
+    // fixed-order sum of the chunk gradients, parallel over parameters
+#pragma omp for schedule(static)
+    for (long k = 0; k < P; k += 1024) {
+      const long e = std::min(P, k + 1024);
+      for (long i = k; i < e; ++i) net.grads_[i] = net.workspaces_[0].grads[i];
+      for (long g = 1; g < nchunks; ++g) {
+        const float* src = net.workspaces_[g].grads.data();
+        for (long i = k; i < e; ++i) net.grads_[i] += src[i];
+      }
+    }
+  }
+  double total = 0.0;
+  for (long g = 0; g < nchunks; ++g) total += part[g];
+  return total;
+}
+
+}  // namespace fhn_inverse::nn

@@ -1,0 +1,226 @@
+// Kernels of a narrow Dense layer — few outputs (<= 64) from many inputs (>= 256), the first
+// layer of a dense map on a raw series — on AVX2 + FMA builds (FHN_NARROW_DENSE): dot-product
+// blocks on the row-major weights, a broadcast kernel on a packed Wᵀ, the backward by the same
+// broadcast kernel, and the packing. A general GEMM spends as long packing such an input as
+// multiplying it.
+#pragma once
+
+#include <algorithm>
+#include <type_traits>
+
+#include "simd.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define FHN_NARROW_DENSE 1
+#endif
+
+namespace fhn_inverse::nn::kernels {
+// (internal linkage, as private helpers of the one file that includes this: the compiler inlines
+// and schedules them exactly as it would its own static functions)
+namespace {
+
+// Whether this build has the narrow kernels.
+constexpr bool kNarrowDense =
+#ifdef FHN_NARROW_DENSE
+    true;
+#else
+    false;
+#endif
+
+#ifdef FHN_NARROW_DENSE
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// out[s·ld + r] = Σ_k w[r][k] x[s][k] for R weight rows and S samples: R·S dot products of
+// length fin in registers. Each x[s] (fin floats) is read once per R rows, each w[r] once per S
+// samples, with no packing of either.
+template <int R, int S>
+void dot_block(const float* const* w, const float* const* x, long fin, float* out, long ld) {
+  __m256 acc[R][S];
+  for (int r = 0; r < R; ++r)
+    for (int s = 0; s < S; ++s) acc[r][s] = _mm256_setzero_ps();
+  long k = 0;
+  for (; k + 8 <= fin; k += 8) {
+    __m256 a[R];
+    for (int r = 0; r < R; ++r) a[r] = _mm256_loadu_ps(w[r] + k);
+    for (int s = 0; s < S; ++s) {
+      const __m256 xv = _mm256_loadu_ps(x[s] + k);
+      for (int r = 0; r < R; ++r) acc[r][s] = _mm256_fmadd_ps(a[r], xv, acc[r][s]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int s = 0; s < S; ++s) {
+      float t = hsum(acc[r][s]);
+      for (long kk = k; kk < fin; ++kk) t += w[r][kk] * x[s][kk];
+      out[s * ld + r] = t;
+    }
+}
+
+// All weight rows, in pairs, against S samples: out[s·units + j] for j < units.
+template <int S>
+void narrow_rows(const float* W, const float* const* xs, float* out, long units, long fin) {
+  long j = 0;
+  for (; j + 2 <= units; j += 2) {
+    const float* ws[2] = {W + j * fin, W + (j + 1) * fin};
+    dot_block<2, S>(ws, xs, fin, out + j, units);
+  }
+  if (j < units) {
+    const float* ws[1] = {W + j * fin};
+    dot_block<1, S>(ws, xs, fin, out + j, units);
+  }
+}
+
+// Y (Fout, N) = W (Fout, Fin) X (Fin, N) for few outputs and many inputs (the first layer of a
+// dense map on a raw series): a general GEMM spends as long packing X as multiplying it there.
+// Blocks of 2 weight rows × 4 samples keep 8 accumulators, 2 weight and 1 input vector in
+// registers; the 4 input rows stay in L1 while all weight rows stream from L2.
+inline void narrow_dense(const float* W, const float* x, float* y, long units, long fin, long n) {
+  long i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float* xs[4] = {x + i * fin, x + (i + 1) * fin, x + (i + 2) * fin, x + (i + 3) * fin};
+    narrow_rows<4>(W, xs, y + i * units, units, fin);
+  }
+  for (; i < n; ++i) {
+    const float* xs[1] = {x + i * fin};
+    narrow_rows<1>(W, xs, y + i * units, units, fin);
+  }
+}
+
+// Packed narrow kernel: wt (Fin, U) holds Wᵀ with U = units rounded up to 8 (zero columns).
+// A block of S samples × 8·V outputs keeps S·V accumulators in registers (12 of 16 for the
+// 6 × 16 block): per input feature k, V weight vectors are loaded and x[s][k] is broadcast, so
+// neither operand is repacked per block and the FMA units, not the loads, bound the loop.
+// Features run in blocks of kFeatureBlock (the x rows of a block stay in L1), added in order:
+// every output sums its terms in the same order whatever its sample block, so a row's result
+// does not depend on the rows evaluated beside it.
+constexpr long kFeatureBlock = 256;
+
+// (incx: the step of x between consecutive k; 1 in the forward pass, where each sample's
+// features are contiguous. Kept out of line, so that its registers are allocated on their own.)
+template <int S, int V>
+[[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0,
+                                    long k1, float* out, long ldo, long width, bool first,
+                                    long incx = 1) {
+  // S·V accumulators and one base pointer with the row stride in registers; fully unrolled so
+  // that none of them spills inside the feature loop
+  __m256 acc[S][V];
+#pragma GCC unroll 8
+  for (int s = 0; s < S; ++s)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) acc[s][v] = _mm256_setzero_ps();
+  const float* w = wt + k0 * ldw;
+  const float* xk = x + k0 * incx;
+  for (long k = k0; k < k1; ++k, w += ldw, xk += incx) {
+    const __m256 w0 = _mm256_loadu_ps(w);
+    const __m256 w1 = V > 1 ? _mm256_loadu_ps(w + 8) : w0;
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      const __m256 b = _mm256_broadcast_ss(xk + s * ldx);
+      acc[s][0] = _mm256_fmadd_ps(b, w0, acc[s][0]);
+      if (V > 1) acc[s][V - 1] = _mm256_fmadd_ps(b, w1, acc[s][V - 1]);
+    }
+  }
+  // lanes j < width of each 8-wide vector: whole stores, a masked one for a partial vector
+  // (unrolled too: a run-time index into acc would keep it in memory)
+#pragma GCC unroll 2
+  for (int v = 0; v < V; ++v) {
+    const long left = width - 8 * v;
+    if (left <= 0) break;
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      float* o = out + s * ldo + 8 * v;
+      simd::v8 r = reinterpret_cast<simd::v8>(acc[s][v]);
+      if (!first) r += simd::load_first(o, left);
+      simd::store_first(o, r, left);
+    }
+  }
+}
+
+template <int S>
+void packed_rows(const float* wt, const float* x, float* out, long units, long fin) {
+  const long ldw = (units + 7) / 8 * 8;
+  for (long k0 = 0; k0 < fin; k0 += kFeatureBlock) {
+    const long k1 = std::min(fin, k0 + kFeatureBlock);
+    long j = 0;
+    for (; j + 16 <= ldw; j += 16)
+      packed_block<S, 2>(wt + j, ldw, x, fin, k0, k1, out + j, units, std::min(16L, units - j),
+                         k0 == 0);
+    if (j < ldw)
+      packed_block<S, 1>(wt + j, ldw, x, fin, k0, k1, out + j, units, units - j, k0 == 0);
+  }
+}
+
+// Blocks of S rows over [0, n): block(integral_constant<S>, first row) for blocks of 6, then one
+// block of the remainder (the broadcast kernel's row counts).
+template <class Block>
+void sample_blocks(long n, Block&& block) {
+  long i = 0;
+  for (; i + 6 <= n; i += 6) block(std::integral_constant<int, 6>{}, i);
+  switch (n - i) {
+    case 5: block(std::integral_constant<int, 5>{}, i); break;
+    case 4: block(std::integral_constant<int, 4>{}, i); break;
+    case 3: block(std::integral_constant<int, 3>{}, i); break;
+    case 2: block(std::integral_constant<int, 2>{}, i); break;
+    case 1: block(std::integral_constant<int, 1>{}, i); break;
+    default: break;
+  }
+}
+
+inline void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
+  sample_blocks(n, [&](auto s, long i) {
+    packed_rows<decltype(s)::value>(wt, x + i * fin, y + i * units, units, fin);
+  });
+}
+
+// Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
+// sample-major x, dY as they lie; no packing): over blocks of 16 features,
+//   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × 16 features, u runs over the units)
+//   dW[u, k] = Σ_i dY[i, u] X[i, k]   (6 units × 16 features, i runs over the samples).
+// Returns the features handled (a multiple of 16); the caller does the rest.
+inline long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx, float* dW,
+                           long units, long fin, long n) {
+  const long full = fin / 16 * 16;
+  for (long j = 0; j < full; j += 16) {
+    sample_blocks(units, [&](auto s, long u0) {  // rows u0.. of dW, reduction over the samples
+      packed_block<decltype(s)::value, 2>(x + j, fin, dy + u0, 1, 0, n, dW + u0 * fin + j, fin, 16,
+                                          true, units);
+    });
+    if (dx)
+      sample_blocks(n, [&](auto s, long i0) {  // samples i0.. of dX, reduction over the units
+        packed_block<decltype(s)::value, 2>(W + j, fin, dy + i0 * units, units, 0, units,
+                                            dx + i0 * fin + j, fin, 16, true);
+      });
+  }
+  return full;
+}
+#endif  // FHN_NARROW_DENSE
+
+// packed (Fin, ld) = Wᵀ of the row-major W (units, Fin), ld = units rounded up to 8, zero
+// columns past units: the operand of narrow_dense_packed.
+inline void pack_transposed(const float* params, float* packed, long units, long fin) {
+  const long ld = (units + 7) / 8 * 8;
+  long k0 = 0;
+#ifdef __AVX__
+  // 8 × 8 tiles through registers (once per training step: a strided scalar copy of the
+  // study's 960 × 32 layer took as long as its forward product)
+  for (; k0 + 8 <= fin; k0 += 8)
+    for (long j0 = 0; j0 + 8 <= units; j0 += 8)
+      simd::transpose8x8(params + j0 * fin + k0, fin, packed + k0 * ld + j0, ld);
+  const long jt = units / 8 * 8;  // columns the tiles did
+#else
+  const long jt = 0;
+#endif
+  for (long k = 0; k < fin; ++k) {
+    float* row = packed + k * ld;
+    for (long j = k < k0 ? jt : 0; j < units; ++j) row[j] = params[j * fin + k];
+    for (long j = units; j < ld; ++j) row[j] = 0.0f;
+  }
+}
+
+}  // namespace
+}  // namespace fhn_inverse::nn::kernels

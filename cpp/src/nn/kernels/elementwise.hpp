@@ -1,0 +1,142 @@
+// Element-wise kernels on runs of 8 floats (simd.hpp): swish's forward (x σ(x), σ kept for the
+// backward), the backward of swish followed by average pooling of 2 (the study's CNN) in one
+// pass, the pair means of that pooling and their backward, and dropout's masks.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "fhn_inverse/random.hpp"
+#include "simd.hpp"
+
+namespace fhn_inverse::nn::kernels {
+// (internal linkage, as private helpers of the one file that includes this)
+namespace {
+
+using namespace simd;
+
+// y = x σ(x) over count values; σ(x) into s unless s is null (no backward follows).
+inline void swish_forward(const float* x_, float* y_, float* s, long count) {
+  // four independent vectors per step: one σ is a long dependent chain (exp, reciprocal),
+  // so interleaving four keeps both FMA pipes busy
+  long i = 0;
+  for (; i + 32 <= count; i += 32) {
+    v8 xv[4], sg[4];
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+      xv[u] = load8(x_ + i + 8 * u);
+      sg[u] = sigmoid8(xv[u]);
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+      if (s) store8(s + i + 8 * u, sg[u]);
+      store8(y_ + i + 8 * u, xv[u] * sg[u]);
+    }
+  }
+  for (; i < count; i += 8) {
+    const long m = std::min(8L, count - i);
+    const v8 xv = load_first(x_ + i, m), sg = sigmoid8(xv);
+    if (s) store_first(s + i, sg, m);
+    store_first(y_ + i, xv * sg, m);
+  }
+}
+
+// On `rows` rows of m inputs z (m >= 2) with σ(z) in s, the gradient dp of the pooled rows
+// (⌊m/2⌋ each) becomes dz, as the pooling's and swish's backward in turn would give it, without
+// the gradient of swish's output between.
+inline void swish_pool2_backward(const float* z, const float* s, const float* dp, float* dz,
+                                 long rows, long m) {
+  const long mp = m / 2;
+  for (long r = 0; r < rows; ++r) {
+    const float* zr = z + r * m;
+    const float* sr = s + r * m;
+    const float* dr = dp + r * mp;
+    float* out = dz + r * m;
+    // dz = g σ (1 + z (1 − σ)) with g[l] = dp[l/2] / 2 for l < 2·⌊m/2⌋ and 0 after
+    long i = 0;
+    auto grad = [](v8 g, v8 zv, v8 sg) { return g * sg * (1.0f + zv * (1.0f - sg)); };
+    for (; i + 16 <= 2 * mp; i += 16) {
+      v8 lo, hi;
+      repeat_pairs(load8(dr + i / 2) * 0.5f, lo, hi);
+      store8(out + i, grad(lo, load8(zr + i), load8(sr + i)));
+      store8(out + i + 8, grad(hi, load8(zr + i + 8), load8(sr + i + 8)));
+    }
+    for (; i < m; ++i) {
+      const float g = i < 2 * mp ? dr[i / 2] * 0.5f : 0.0f;
+      out[i] = g * sr[i] * (1.0f + zr[i] * (1.0f - sr[i]));
+    }
+  }
+}
+
+// yr[l] = (xr[2l] + xr[2l + 1]) · inv for l < lout: pair sums of runs of 16.
+inline void avg_pool2_row(const float* xr, float* yr, long lout, float inv) {
+  long l = 0;
+  for (; l + 8 <= lout; l += 8) {
+    const v8 a = load8(xr + 2 * l), b = load8(xr + 2 * l + 8);
+    v8 even, odd;
+    deinterleave(a, b, even, odd);
+    store8(yr + l, (even + odd) * inv);
+  }
+  for (; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
+}
+
+// dxr[2l] = dxr[2l + 1] = dyr[l] · inv for l < lout, zeros after up to lin: no scatter.
+inline void avg_pool2_row_backward(const float* dyr, float* dxr, long lout, long lin, float inv) {
+  long l = 0;
+  for (; l + 8 <= lout; l += 8) {
+    v8 lo, hi;
+    repeat_pairs(load8(dyr + l) * inv, lo, hi);
+    store8(dxr + 2 * l, lo);
+    store8(dxr + 2 * l + 8, hi);
+  }
+  for (; l < lout; ++l) {
+    const float g = dyr[l] * inv;
+    dxr[2 * l] = g;
+    dxr[2 * l + 1] = g;
+  }
+  for (long l2 = 2 * lout; l2 < lin; ++l2) dxr[l2] = 0.0f;
+}
+
+// Inverted dropout of count values: mask m = 0 with probability rate, else 1/(1 − rate), into
+// scratch; y = x m. The eight generators of rng decide 16 values per step: a 32-bit half below
+// rate · 2^32 drops its value (halves in memory order: value k of a block is 32-bit word k of
+// the 512 bits).
+inline void dropout_apply(const float* x, float* y, float* scratch, long count, double rate, Rng8& rng) {
+  const float keep = static_cast<float>(1.0 / (1.0 - rate));
+  const auto threshold = static_cast<std::uint32_t>(std::ldexp(rate, 32));
+  typedef std::uint32_t u32x8 __attribute__((vector_size(32)));
+  const v8i keep_bits = reinterpret_cast<v8i>(splat(keep));
+  const u32x8 thr = {threshold, threshold, threshold, threshold,
+                     threshold, threshold, threshold, threshold};
+  auto masks = [&](v8& m0, v8& m1) {
+    Rng8::u64x4 lo, hi;
+    rng.next(lo, hi);
+    // (a < b) is all ones where a value is dropped
+    m0 = reinterpret_cast<v8>(keep_bits & ~(reinterpret_cast<u32x8>(lo) < thr));
+    m1 = reinterpret_cast<v8>(keep_bits & ~(reinterpret_cast<u32x8>(hi) < thr));
+  };
+  long i = 0;
+  for (; i + 16 <= count; i += 16) {
+    v8 m0, m1;
+    masks(m0, m1);
+    store8(scratch + i, m0);
+    store8(scratch + i + 8, m1);
+    store8(y + i, load8(x + i) * m0);
+    store8(y + i + 8, load8(x + i + 8) * m1);
+  }
+  if (i < count) {
+    float tail[16];
+    v8 m0, m1;
+    masks(m0, m1);
+    store8(tail, m0);
+    store8(tail + 8, m1);
+    for (long k = 0; i + k < count; ++k) {
+      scratch[i + k] = tail[k];
+      y[i + k] = x[i + k] * tail[k];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fhn_inverse::nn::kernels

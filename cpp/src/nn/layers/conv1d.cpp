@@ -1,0 +1,195 @@
+// Conv1D: direct convolution over phase planes (layers.hpp); its register-blocked loops are in
+// kernels/conv_taps.hpp. forward_reference is the same cross-correlation by plain loops.
+#include <algorithm>
+#include <cstring>
+
+#include "fhn_inverse/nn/layers.hpp"
+#include "../kernels/conv_taps.hpp"
+
+namespace fhn_inverse::nn {
+
+using namespace kernels;
+
+namespace {
+
+ConvGeometry geometry(const Conv1D& c, long n) {
+  const Shape in = c.input_shape();
+  return {in.channels, in.length, c.filters, c.kernel, c.stride, c.pad_left, c.out_length,
+          (c.kernel - 1) / c.stride, c.plane_length, n};
+}
+
+}  // namespace
+
+// --------------------------------------------------------------------------------------- Conv1D
+Padding parse_padding(const std::string& name) {
+  if (name == "valid") return Padding::valid;
+  if (name == "same") return Padding::same;
+  throw std::invalid_argument("padding must be 'valid' or 'same', got '" + name + "'");
+}
+
+Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padding_)
+    : Layer(in), filters(filters_), kernel(kernel_), stride(stride_), padding(padding_) {
+  require(in.is_sequence(), "Conv1D needs a sequence input (C, L), got shape " + in.str());
+  require(filters >= 1, "Conv1D filters must be >= 1, got " + std::to_string(filters));
+  require(kernel >= 1, "Conv1D kernel must be >= 1, got " + std::to_string(kernel));
+  require(stride >= 1, "Conv1D stride must be >= 1, got " + std::to_string(stride));
+  if (padding == Padding::valid) {
+    require(in.length >= kernel, "Conv1D kernel " + std::to_string(kernel) +
+                                     " must be <= input length " + std::to_string(in.length));
+    out_length = (in.length - kernel) / stride + 1;
+    pad_left = 0;
+  } else {
+    out_length = (in.length + stride - 1) / stride;
+    const long total = std::max((out_length - 1) * stride + kernel - in.length, 0L);
+    pad_left = total / 2;
+  }
+  // runs read at most 7 positions past Lout (tap_rows), shifted by up to E; every input
+  // index's plane position ⌊(i + pad)/s⌋ <= Lout + E lies inside too
+  plane_length = round8(round8(out_length) + 8 + (kernel - 1) / stride);
+  const long q = plane_length, e = (kernel - 1) / stride;
+  for (long ci = 0; ci < in_.channels; ++ci)
+    for (long k = 0; k < kernel; ++k) taps.push_back((ci * stride + k % stride) * q + k / stride);
+  for (long r = 0; r < stride; ++r) {
+    dx_tap_start.push_back(static_cast<long>(dx_taps.size()));
+    for (long co = 0; co < filters; ++co)
+      for (long k = r; k < kernel; k += stride) dx_taps.push_back(co * (q + e) + e - k / stride);
+  }
+  dx_tap_start.push_back(static_cast<long>(dx_taps.size()));
+}
+
+long Conv1D::scratch_size(long n) const {
+  const long e = (kernel - 1) / stride;
+  // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
+  return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
+         filters * in_.channels * kernel + kOverread;
+}
+
+std::vector<ParamShape> Conv1D::params() const {
+  return {{"weight", {filters, in_.channels, kernel}}, {"bias", {filters}}};
+}
+
+LayerDescription Conv1D::describe() const {
+  LayerDescription d;
+  d.reads_input_in_place = true;            // forward copies its input into the planes
+  d.gathers_rows = in_.channels == 1;       // … reading series j from row rows[j]
+  return d;
+}
+
+void Conv1D::init_params(float* params, Rng& rng) const {
+  const long nw = filters * in_.channels * kernel;
+  glorot_uniform(params, nw, in_.channels * kernel, filters * kernel, rng);
+  std::fill(params + nw, params + nw + filters, 0.0f);
+}
+
+void Conv1D::forward_reference(const float* params, const float* x, float* y, long n) const {
+  const long cin = in_.channels, lin = in_.length, ck = cin * kernel;
+  for (long j = 0; j < n; ++j)
+    for (long co = 0; co < filters; ++co)
+      for (long l = 0; l < out_length; ++l) {
+        double acc = params[filters * ck + co];
+        for (long ci = 0; ci < cin; ++ci)
+          for (long k = 0; k < kernel; ++k) {
+            const long i = l * stride + k - pad_left;
+            if (i >= 0 && i < lin) acc += double(params[co * ck + ci * kernel + k]) * x[(ci * n + j) * lin + i];
+          }
+        y[(co * n + j) * out_length + l] = static_cast<float>(acc);
+      }
+}
+
+void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
+                     const Context& ctx) const {
+  const ConvGeometry g = geometry(*this, n);
+  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
+  const long ck = g.ck();
+  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.E);
+  for (long co = 0; co < g.cout; ++co)
+    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
+  const float* b = params + filters * ck;
+  // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
+  // backward), then the convolution while they are in L1
+  float* P = scratch;
+  for (long j = 0; j < n; ++j) {
+    for (long ci = 0; ci < g.cin; ++ci) {
+      // (rows by index: one input channel, so series j is row rows[j])
+      const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
+      if (g.s == 2) {  // both planes from one run of 16: its even and odd lanes
+        float* p0 = P + g.plane(ci, j, 0);
+        split_planes_stride2(xr, g.lin, g.pad, p0, p0 + g.Q, g.Q);
+        continue;
+      }
+      for (long r = 0; r < g.s; ++r) {
+        float* pr = P + g.plane(ci, j, r);
+        const long lo = std::min(g.Q, g.pad > r ? (g.pad - r + g.s - 1) / g.s : 0L);
+        const long hi = std::max(lo, std::min(g.Q, (g.lin + g.pad - r + g.s - 1) / g.s));
+        std::fill(pr, pr + lo, 0.0f);
+        if (g.s == 1)
+          std::memcpy(pr + lo, xr + lo + r - g.pad, sizeof(float) * (hi - lo));
+        else
+          for (long q = lo; q < hi; ++q) pr[q] = xr[q * g.s + r - g.pad];
+        std::fill(pr + hi, pr + g.Q, 0.0f);
+      }
+    }
+    tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0), b, y + j * g.lout,
+             n * g.lout, g.lout);
+  }
+}
+
+void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
+                      float* dx, float* dparams, long n, float* scratch) const {
+  const ConvGeometry g = geometry(*this, n);
+  const long ck = g.ck();
+  float* P = scratch;                                       // forward's planes
+  MapVec db(dparams + filters * ck, filters);
+  db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
+  long co = 0;
+  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), dy, P, dparams, co);
+  switch (g.cout - co) {
+    case 3: weight_grad_rows<3>(g, taps.data(), dy, P, dparams, co); break;
+    case 2: weight_grad_rows<2>(g, taps.data(), dy, P, dparams, co); break;
+    case 1: weight_grad_rows<1>(g, taps.data(), dy, P, dparams, co); break;
+    default: break;
+  }
+  if (!dx) return;
+  float* dyp = scratch + g.cin * n * g.s * g.Q;             // (N, Cout, Q + E) padded dY
+  for (long c = 0; c < g.cout; ++c)
+    for (long j = 0; j < n; ++j) {
+      float* row = dyp + g.row(c, j);
+      std::fill(row, row + g.E, 0.0f);
+      std::memcpy(row + g.E, dy + (c * n + j) * g.lout, sizeof(float) * g.lout);
+      std::fill(row + g.E + g.lout, row + g.Q + g.E, 0.0f);
+    }
+  // per plane r, weights wr (taps (co, k ≡ r), Cin) in dx_taps' order, then the transposed
+  // convolution into the planes' place (spent after dW), then back to the input layout
+  float* wr = dyp + g.cout * n * (g.Q + g.E);
+  float* dP = P;
+  const long qn = std::min(g.Q, round8((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
+  for (long r = 0; r < g.s; ++r) {
+    const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
+    long t = 0;
+    for (long c = 0; c < g.cout; ++c)
+      for (long k = r; k < g.K; k += g.s, ++t)
+        for (long ci = 0; ci < g.cin; ++ci) wr[t * g.cin + ci] = params[(c * g.cin + ci) * g.K + k];
+    for (long j = 0; j < n; ++j)
+      tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j), nullptr,
+               dP + g.plane(0, j, r), g.s * g.Q, qn);
+  }
+  for (long ci = 0; ci < g.cin; ++ci)
+    for (long j = 0; j < n; ++j) {
+      float* xr = dx + (ci * n + j) * g.lin;
+      const float* planes = dP + g.plane(ci, j, 0);
+      if (g.s == 2) {  // dx[2u] = a[u], dx[2u + 1] = b[u]: interleave runs of 8
+        const long q0 = g.pad / 2;
+        const float* a = planes + (g.pad % 2) * g.Q + q0;
+        const float* b = planes + (1 - g.pad % 2) * g.Q + q0 + g.pad % 2;
+        merge_planes_stride2(a, b, xr, g.lin);
+        continue;
+      }
+      for (long r = 0; r < g.s; ++r) {  // inputs i ≡ r − pad (mod s) sit in plane r
+        const long i0 = ((r - g.pad) % g.s + g.s) % g.s;
+        const float* pr = planes + r * g.Q + (i0 + g.pad) / g.s;
+        for (long i = i0, q = 0; i < g.lin; i += g.s, ++q) xr[i] = pr[q];
+      }
+    }
+}
+
+}  // namespace fhn_inverse::nn
