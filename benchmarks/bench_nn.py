@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+import fhn_inverse as fi
 from fhn_inverse import InverseMap, _core
 
 
@@ -51,7 +52,8 @@ def ours_train(m, x, y, batch, epochs, threads):
     net = m.network
     opt = _core.Adam(net.n_params)
     t = time.perf_counter()
-    _core.fit(net, opt, x, y, epochs=epochs, batch_size=batch, lr=1e-3, n_threads=threads)
+    _core.fit(net, opt, x, y, config=fi.TrainingConfig(epochs=epochs, batch_size=batch, lr=1e-3,
+                                                       n_threads=threads).to_core(0))
     return epochs * len(x) / (time.perf_counter() - t)
 
 

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+import fhn_inverse as fi
 from fhn_inverse import InverseMap, _core, speed
 
 
@@ -50,7 +51,8 @@ def main(argv=None) -> None:
     opt = _core.Adam(m.network.n_params)
     epochs = max(1, args.samples // len(x))
     t = time.perf_counter()
-    _core.fit(m.network, opt, x, y, epochs=epochs, batch_size=args.batch, lr=1e-3, n_threads=args.threads)
+    _core.fit(m.network, opt, x, y, config=fi.TrainingConfig(epochs=epochs, batch_size=args.batch, lr=1e-3,
+                                                              n_threads=args.threads).to_core(0))
     rate = epochs * len(x) / (time.perf_counter() - t)
     extra = f", {6 * speed.train_macs(args.width) * rate / 1e9:.1f} GFLOP/s" if args.map == "dense" else ""
     print(f"{args.map}: {rate:,.0f} samples/s{extra}")

@@ -162,10 +162,7 @@ def main(argv=None) -> dict:
     for seed in range(5):
         start = time.perf_counter()
         members.append(fi.InverseMap.cnn(seed=seed, output_activation=None).fit(
-            pool.d, pool.theta, loss="gaussian_nll", epochs=tr.epochs, batch_size=tr.batch_size, lr=tr.lr,
-            optimizer=tr.optimizer, weight_decay=tr.weight_decay, schedule=tr.schedule, validation=tr.validation,
-            early_stopping=tr.patience, seed=seed, input_scaling=tr.input_scaling, n_threads=args.threads,
-            progress=False, scaling="standard"))
+            pool.d, pool.theta, tr, loss="gaussian_nll", seed=seed, progress=False, scaling="standard"))
         seconds.append(time.perf_counter() - start)
     single, ensemble = members[0], fi.Ensemble(members)
     ours("CNN, Gaussian head", single, seconds[0], slug="cnn")

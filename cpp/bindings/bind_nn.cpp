@@ -83,6 +83,34 @@ py::array_t<float> copy_out(const float* p, std::vector<py::ssize_t> shape) {
   return a;
 }
 
+// The progress callback's view of a training step.
+bool call_progress(const py::function& progress, const train::Progress& p) {
+  py::dict info;
+  info["epoch"] = p.epoch;
+  info["epochs"] = p.epochs;
+  info["batch"] = p.batch;
+  info["batches"] = p.batches;
+  info["loss"] = p.loss;
+  info["val_loss"] = p.val_loss;
+  info["lr"] = p.lr;
+  info["epoch_end"] = p.epoch_end;
+  py::object r = progress(info);
+  return r.is_none() || r.cast<bool>();
+}
+
+py::dict history_dict(const train::History& h) {
+  py::dict out;
+  out["loss"] = py::array(py::cast(h.loss));
+  out["val_loss"] = py::array(py::cast(h.val_loss));
+  out["lr"] = py::array(py::cast(h.lr));
+  out["seconds"] = py::array(py::cast(h.seconds));
+  out["step_loss"] = py::array(py::cast(h.step_loss));
+  out["best_epoch"] = h.best_epoch;
+  out["stopped_early"] = h.stopped_early;
+  out["interrupted"] = h.interrupted;
+  return out;
+}
+
 }  // namespace
 
 void bind_nn(py::module_& m) {
@@ -230,33 +258,51 @@ void bind_nn(py::module_& m) {
   m.def("epoch_order", &train::epoch_order, py::arg("seed"), py::arg("epoch"), py::arg("n"),
         "The trainer's sample order for one epoch.");
 
+  // The training configuration, bound once: fhn_inverse.TrainingConfig builds it (to_core).
+  py::class_<train::TrainConfig>(m, "TrainConfig")
+      .def(py::init<>())
+      .def_readwrite("epochs", &train::TrainConfig::epochs)
+      .def_readwrite("batch_size", &train::TrainConfig::batch_size)
+      .def_property(
+          "loss", [](const train::TrainConfig& c) { return nn::loss_name(c.loss); },
+          [](train::TrainConfig& c, const std::string& v) { c.loss = nn::parse_loss(v); })
+      .def_property(
+          "lr", [](const train::TrainConfig& c) { return c.schedule.lr; },
+          [](train::TrainConfig& c, double v) { c.schedule.lr = v; })
+      .def_property(
+          "schedule", [](const train::TrainConfig& c) { return nn::Schedule::name(c.schedule.kind); },
+          [](train::TrainConfig& c, const std::string& v) { c.schedule.kind = nn::Schedule::parse(v); })
+      .def_property(
+          "warmup_steps", [](const train::TrainConfig& c) { return c.schedule.warmup_steps; },
+          [](train::TrainConfig& c, long v) { c.schedule.warmup_steps = v; })
+      .def_property(
+          "step_epochs", [](const train::TrainConfig& c) { return c.schedule.step_epochs; },
+          [](train::TrainConfig& c, long v) { c.schedule.step_epochs = v; })
+      .def_property(
+          "gamma", [](const train::TrainConfig& c) { return c.schedule.gamma; },
+          [](train::TrainConfig& c, double v) { c.schedule.gamma = v; })
+      .def_property(
+          "min_lr", [](const train::TrainConfig& c) { return c.schedule.min_lr; },
+          [](train::TrainConfig& c, double v) { c.schedule.min_lr = v; })
+      .def_readwrite("clip_norm", &train::TrainConfig::clip_norm)
+      .def_readwrite("patience", &train::TrainConfig::patience)
+      .def_readwrite("min_delta", &train::TrainConfig::min_delta)
+      .def_readwrite("restore_best", &train::TrainConfig::restore_best)
+      .def_readwrite("shuffle", &train::TrainConfig::shuffle)
+      .def_readwrite("seed", &train::TrainConfig::seed)
+      .def_property(
+          "n_threads", [](const train::TrainConfig& c) { return c.n_threads; },
+          [](train::TrainConfig& c, long long v) { c.n_threads = check_threads(v); })
+      .def_readwrite("progress_interval", &train::TrainConfig::progress_interval)
+      .def("validate", &train::TrainConfig::validate,
+           "Raise ValueError naming the first setting outside its range.");
+
   m.def(
       "fit",
       [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y,
-         std::optional<FloatArray> x_val, std::optional<FloatArray> y_val, long epochs,
-         long batch_size, const std::string& loss, double lr, const std::string& schedule,
-         long warmup_steps, long step_epochs, double gamma, double min_lr, double clip_norm,
-         long patience, double min_delta, bool restore_best, bool shuffle, std::uint64_t seed,
-         long long n_threads, std::optional<py::function> progress, double progress_interval) {
-        train::TrainConfig c;
-        c.epochs = epochs;
-        c.batch_size = batch_size;
-        c.loss = nn::parse_loss(loss);
+         std::optional<FloatArray> x_val, std::optional<FloatArray> y_val, train::TrainConfig c,
+         std::optional<py::function> progress) {
         c.optimizer = optimizer.config();
-        c.schedule.kind = nn::Schedule::parse(schedule);
-        c.schedule.lr = lr;
-        c.schedule.warmup_steps = warmup_steps;
-        c.schedule.step_epochs = step_epochs;
-        c.schedule.gamma = gamma;
-        c.schedule.min_lr = min_lr;
-        c.clip_norm = clip_norm;
-        c.patience = patience;
-        c.min_delta = min_delta;
-        c.restore_best = restore_best;
-        c.shuffle = shuffle;
-        c.seed = seed;
-        c.n_threads = check_threads(n_threads);
-        c.progress_interval = progress_interval;
         c.validate();
         const long n = check_input(net, x, "x");
         const long d = nn::loss_target_size(c.loss, net.output_shape().size());
@@ -277,17 +323,7 @@ void bind_nn(py::module_& m) {
           }
           if (!progress) return true;
           try {
-            py::dict info;
-            info["epoch"] = p.epoch;
-            info["epochs"] = p.epochs;
-            info["batch"] = p.batch;
-            info["batches"] = p.batches;
-            info["loss"] = p.loss;
-            info["val_loss"] = p.val_loss;
-            info["lr"] = p.lr;
-            info["epoch_end"] = p.epoch_end;
-            py::object r = (*progress)(info);
-            return r.is_none() || r.cast<bool>();
+            return call_progress(*progress, p);
           } catch (py::error_already_set& e) {
             error.emplace(std::move(e));
             return false;
@@ -300,26 +336,11 @@ void bind_nn(py::module_& m) {
                          y_val ? y_val->data() : nullptr, n_val, c, hook);
         }
         if (error) throw std::move(*error);
-        py::dict out;
-        out["loss"] = py::array(py::cast(h.loss));
-        out["val_loss"] = py::array(py::cast(h.val_loss));
-        out["lr"] = py::array(py::cast(h.lr));
-        out["seconds"] = py::array(py::cast(h.seconds));
-        out["step_loss"] = py::array(py::cast(h.step_loss));
-        out["best_epoch"] = h.best_epoch;
-        out["stopped_early"] = h.stopped_early;
-        out["interrupted"] = h.interrupted;
-        return out;
+        return history_dict(h);
       },
       py::arg("network"), py::arg("optimizer"), py::arg("x"), py::arg("y"),
       py::arg("x_val") = py::none(), py::arg("y_val") = py::none(), py::kw_only(),
-      py::arg("epochs") = 100, py::arg("batch_size") = 32, py::arg("loss") = "mse",
-      py::arg("lr") = 1e-3, py::arg("schedule") = "constant", py::arg("warmup_steps") = 0,
-      py::arg("step_epochs") = 1, py::arg("gamma") = 0.1, py::arg("min_lr") = 0.0,
-      py::arg("clip_norm") = 0.0, py::arg("patience") = 0, py::arg("min_delta") = 0.0,
-      py::arg("restore_best") = true, py::arg("shuffle") = true, py::arg("seed") = 0,
-      py::arg("n_threads") = 0, py::arg("progress") = py::none(),
-      py::arg("progress_interval") = 0.2,
-      "Train in place; returns the history dict. Raises KeyboardInterrupt on Ctrl-C after the "
-      "current optimizer step, with the parameters consistent.");
+      py::arg("config"), py::arg("progress") = py::none(),
+      "Train in place with a TrainConfig; returns the history dict. Raises KeyboardInterrupt on "
+      "Ctrl-C after the current optimizer step, with the parameters consistent.");
 }

@@ -30,6 +30,7 @@ from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data, te
 from . import metrics  # noqa: E402
 from .features import features, fourier_features, unpack_spectrum  # noqa: E402
 from .laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
+from .training import TrainingConfig  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
 from . import diagnostics  # noqa: E402
@@ -63,6 +64,7 @@ __all__ = [
     "GaussianNoise",
     "GaussianPrior",
     "InverseMap",
+    "TrainingConfig",
     "REFERENCE_NOISE",
     "Refined",
     "SeriesFit",

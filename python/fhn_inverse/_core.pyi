@@ -174,12 +174,30 @@ def blas_backend() -> str: ...
 def epoch_order(seed: int, epoch: int, n: int) -> list[int]:
     """The trainer's shuffled sample order for one epoch."""
 
+class TrainConfig:
+    """The native trainer's settings (fhn_inverse.TrainingConfig.to_core makes one)."""
+    epochs: int
+    batch_size: int
+    loss: str
+    lr: float
+    schedule: str
+    warmup_steps: int
+    step_epochs: int
+    gamma: float
+    min_lr: float
+    clip_norm: float
+    patience: int
+    min_delta: float
+    restore_best: bool
+    shuffle: bool
+    seed: int
+    n_threads: int
+    progress_interval: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
 def fit(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32],
         x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
-        epochs: int = 100, batch_size: int = 32, loss: str = "mse", lr: float = 1e-3,
-        schedule: str = "constant", warmup_steps: int = 0, step_epochs: int = 1, gamma: float = 0.1,
-        min_lr: float = 0.0, clip_norm: float = 0.0, patience: int = 0, min_delta: float = 0.0,
-        restore_best: bool = True, shuffle: bool = True, seed: int = 0, n_threads: int = 0,
-        progress=None, progress_interval: float = 0.2) -> dict:
+        config: TrainConfig, progress=None) -> dict:
     """Train in place (GIL released); history dict: loss, val_loss, lr, seconds (per epoch),
     step_loss, best_epoch, stopped_early, interrupted. Ctrl-C raises KeyboardInterrupt."""

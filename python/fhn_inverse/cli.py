@@ -80,7 +80,8 @@ def _demo(args) -> int:
     # The last 10 % of the training series are held out; the epoch with the best validation loss
     # is kept (restore-best), as in the experiments.
     training = experiments.Training(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                    validation=0.1, patience=args.epochs, seed=args.seed, n_threads=args.threads)
+                                    validation=0.1, early_stopping=args.epochs, seed=args.seed,
+                                    n_threads=args.threads)
     rows, results, histories, fit_seconds, n_samples = [], {}, {}, 0.0, 0
     for train_kind in ("clean", "noisy"):
         t0 = time.perf_counter()
@@ -399,9 +400,10 @@ def _reproduce(args) -> int:
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
                                    ("schedule", args.schedule), ("members", args.members),
                                    ("input_scaling", args.input_scaling),
-                                   ("validation", args.validation), ("patience", args.patience)) if v is not None}
+                                   ("validation", args.validation), ("early_stopping", args.patience))
+                 if v is not None}
     if args.no_validation:
-        overrides.update(validation=None, patience=None)
+        overrides.update(validation=None, early_stopping=None)
     names = list(experiments.EXPERIMENTS) if args.name == "all" else [args.name]
     for name in names:
         out = Path(args.out) / name

@@ -147,12 +147,15 @@ class Ensemble:
     def __len__(self) -> int:
         return len(self.members)
 
-    def fit(self, X, Y, *, seed: int | None = None, progress: bool = True, **fit_kwargs: Any) -> Ensemble:
+    def fit(self, X, Y, config=None, *, seed: int | None = None, progress: bool = True,
+            **fit_kwargs: Any) -> Ensemble:
         """Train every member with ``InverseMap.fit`` (same arguments), member i with training
-        seed ``seed + i`` (default: its own seed)."""
+        seed ``seed + i`` (default: the config's seed + i, or else the member's own seed)."""
+        if seed is None and config is not None and config.seed is not None:
+            seed = config.seed
         base = None if seed is None else as_seed(seed)
         for i, m in enumerate(self.members):
-            m.fit(X, Y, seed=m.seed if base is None else base + i, progress=progress, **fit_kwargs)
+            m.fit(X, Y, config, seed=m.seed if base is None else base + i, progress=progress, **fit_kwargs)
         self.calibration = None  # fitted to the previous members
         return self
 

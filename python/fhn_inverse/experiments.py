@@ -32,6 +32,7 @@ from .features import features
 from .laplace import REFERENCE_NOISE, laplace_covariance
 from .local_gaussian import cov_error, mean_error
 from .nn import InverseMap
+from .training import TrainingConfig
 from .refine import best_fitting, fit_series
 from .simulation import AR1Noise, simulate
 
@@ -41,26 +42,24 @@ JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
 
 
 @dataclass
-class Training:
-    """How every map is trained: the study's settings (Adam, lr 2e-3, batch 32, 200 epochs,
-    min–max label scaling, sigmoid output, MSE). ``validation`` is a fraction of the training
-    set held out for early stopping (``patience`` epochs, restoring the best epoch). With
-    ``members`` > 1 every map is a seed ensemble of that many maps (seeds seed, seed + 1, …)
-    whose mean prediction is scored. ``input_scaling="channel"`` standardises each input channel
-    (see ``InverseMap.fit``)."""
+class Training(TrainingConfig):
+    """How every map of an experiment is trained: a :class:`~fhn_inverse.training.TrainingConfig`
+    with the study's settings (Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a
+    sigmoid output, MSE, 10 % of the training set held out for early stopping with patience 40,
+    restoring the best epoch, training seed 0). With ``members`` > 1 every map is a seed ensemble
+    of that many maps (seeds seed, seed + 1, …) whose mean prediction is scored."""
 
     epochs: int = 200
-    batch_size: int = 32
     lr: float = 2e-3
     validation: float | None = 0.1
-    patience: int | None = 40
-    optimizer: str = "adam"
-    weight_decay: float | None = None
-    schedule: str = "constant"
+    early_stopping: int | None = 40
     seed: int = 0
-    n_threads: int = 0
-    members: int = 1
     input_scaling: str = "none"
+    members: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.members = as_int(self.members, "members", 1)
 
 
 @dataclass
@@ -85,7 +84,7 @@ class Setup:
     @classmethod
     def quick(cls, seed: int = 0) -> "Setup":
         return cls(train_sizes=(250, 500), test_size=300, seed=seed,
-                   training=Training(epochs=12, batch_size=32, validation=None, patience=None, seed=seed),
+                   training=Training(epochs=12, batch_size=32, validation=None, early_stopping=None, seed=seed),
                    fit={"iterations": 10, "rounds": 1, "grid": 16})
 
 
@@ -189,11 +188,7 @@ def _series(data: Dataset, clean: bool) -> np.ndarray:
 def _fit(model: InverseMap, x, y, training: Training, progress: bool, trained_on=None) -> InverseMap | Ensemble:
     if as_int(training.members, "members", 1) > 1:
         model = Ensemble.like(model, training.members)
-    return model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, lr=training.lr,
-                     optimizer=training.optimizer, weight_decay=training.weight_decay, schedule=training.schedule,
-                     validation=training.validation, early_stopping=training.patience, seed=training.seed,
-                     input_scaling=training.input_scaling, trained_on=trained_on,
-                     n_threads=training.n_threads, progress=progress)
+    return model.fit(x, y, training, trained_on=trained_on, progress=progress)
 
 
 def _train_regime(pool: Dataset, n: int, regime: str, training: Training, progress: bool,
@@ -389,7 +384,7 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
     defaults = {"dense": {"units": [32, 32, 32, 32]}, "cnn": {"filters": [8, 16, 32], "dense": [32, 32]}}
     x_pool, y_pool = pool.d[:n], pool.theta[:n]
     n_val = max(1, n // 5)
-    search_training = replace(setup.training, validation=None, patience=None)
+    search_training = replace(setup.training, validation=None, early_stopping=None)
     trials_table, best = [], {}
     for family in families:
         candidates, seen = [defaults[family]], {json.dumps(defaults[family])}
@@ -459,10 +454,7 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
     at_prior_mean = laplace_covariance(np.asarray([0.4, 0.4]), **kw)
     baselines = {"constant_log_mean": cov_error(C_test, np.broadcast_to(constant, C_test.shape).copy()),
                  "prior_mean": cov_error(C_test, np.broadcast_to(at_prior_mean, C_test.shape).copy())}
-    fit_kw = dict(epochs=tr.epochs, batch_size=tr.batch_size, lr=tr.lr, optimizer=tr.optimizer,
-                  weight_decay=tr.weight_decay, schedule=tr.schedule, validation=tr.validation,
-                  early_stopping=tr.patience, seed=tr.seed, input_scaling=tr.input_scaling,
-                  n_threads=tr.n_threads, progress=progress, scaling="standard")
+    fit_kw = dict(config=tr, progress=progress, scaling="standard")
     table, histories = {}, {}
     for train_kind in tqdm(("clean", "noisy"), desc="covariance", disable=not progress):
         x = _series(train, train_kind == "clean")

@@ -26,6 +26,7 @@ import numpy as np
 from . import _core
 from ._io import atomic_open
 from ._validation import as_float_array, as_int, as_seed
+from .training import MAX_BATCH, MAX_EPOCHS, TrainingConfig  # noqa: F401 (MAX_*: nn's public limits)
 
 __all__ = ["InverseMap", "LAYER_KINDS", "ACTIVATIONS"]
 
@@ -40,8 +41,6 @@ _FIELDS = {
 }
 _FORMAT = "fhn_inverse.InverseMap"
 _FORMAT_VERSION = "1"
-MAX_EPOCHS = 1_000_000  # epochs (and early-stopping patience, step-schedule period) fit accepts
-MAX_BATCH = 1 << 24  # mini-batch size fit accepts
 _MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON header a model file may declare
 _MAX_WORKSPACE = 1 << 28  # activation floats the loader will allocate for a file's architecture
 _CHECKSUM_KEY = "checksum_sha256"  # SHA-256 (hex) of the tensor bytes, all tensors in file order
@@ -526,15 +525,9 @@ class InverseMap:
         return make_features(series, self.inputs["features"], n_threads=n_threads)
 
     # -- training
-    def fit(self, X, Y, *, epochs: int = 100, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
-            weight_decay: float | None = None, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-            schedule: str = "constant", warmup_steps: int = 0, step_epochs: int = 1, gamma: float = 0.1,
-            min_lr: float = 0.0, clip_norm: float | None = None, validation=None,
-            early_stopping: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
-            scaling: str = "minmax", input_scaling: str | None = None, loss: str = "mse", shuffle: bool = True,
-            seed: int | None = None, n_threads: int = 0, progress: bool = True, cov=None, features: str | None = None,
-            t=None, targets: Sequence[str] | None = None, units: dict | None = None,
-            trained_on=None) -> InverseMap:
+    def fit(self, X, Y, config: TrainingConfig | None = None, *, progress: bool = True, cov=None,
+            features: str | None = None, t=None, targets: Sequence[str] | None = None, units: dict | None = None,
+            trained_on=None, **settings) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
 
         cov: covariance targets (N, D, D), symmetric positive definite, to train a local-Gaussian
@@ -544,15 +537,11 @@ class InverseMap:
         targets, as the log-covariance coordinates are unbounded). A validation tuple is then
         (X_val, Y_val, cov_val).
 
-        optimizer: "adam" | "adamw" (weight_decay defaults to 0 for Adam — L2 — and 0.01 for
-        AdamW — decoupled, as PyTorch). schedule: constant | warmup | step | cosine.
-        validation: (X_val, Y_val), or a fraction in (0, 1) taken from the END of the training
-        data (Keras' rule), or None. early_stopping: patience in epochs (None: off); with
-        restore_best the parameters of the best validation epoch are kept. scaling: "minmax"
-        (to [0, 1], the study), "standard" or "none"; fitted on the first call to fit.
-        input_scaling: "channel" standardises each input channel with the training inputs' mean
-        and standard deviation (kept in the model, applied by ``predict``; useful when channels
-        differ in scale, as a series and its spectrum), "none", or None (keep the map's).
+        Training settings: ``config`` (a :class:`~fhn_inverse.training.TrainingConfig`) and/or
+        its fields as keyword arguments (``epochs=``, ``lr=``, ``optimizer=``, ``schedule=``,
+        ``validation=``, ``early_stopping=``, ``scaling=``, ``loss=``, ``seed=``, ``n_threads=``,
+        …; those given override the config's). ``validation`` may also be the data
+        ``(X_val, Y_val)``. The model file records the settings.
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
         Returns self; the per-epoch record is in ``self.history``.
 
@@ -569,6 +558,12 @@ class InverseMap:
         prior, noise) or such a dict. Both are stored in the model file (``describe()``,
         ``prior``, ``noise``).
         """
+        if config is not None and not isinstance(config, TrainingConfig):
+            raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+        validation = settings.pop("validation") if isinstance(settings.get("validation"), (tuple, list)) else None
+        cfg = TrainingConfig(**{**(config.settings() if config is not None else {}), **settings})
+        validation = cfg.validation if validation is None else validation  # the data, or a fraction
+        n_threads = cfg.n_threads
         inputs = None
         if units is not None or targets is not None:
             names = None if targets is None else [str(v) for v in targets]
@@ -596,38 +591,17 @@ class InverseMap:
                 validation = (validation[0], _with_log_coordinates(y_v.reshape(len(y_v), -1), validation[2], "cov_val"))
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"X and Y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}")
-        epochs = _bounded_int(epochs, "epochs", 1, MAX_EPOCHS)
-        batch_size = _bounded_int(batch_size, "batch_size", 1, MAX_BATCH)
-        warmup_steps = _bounded_int(warmup_steps, "warmup_steps", 0, 2**62)
-        step_epochs = _bounded_int(step_epochs, "step_epochs", 1, MAX_EPOCHS)
-        n_threads = as_int(n_threads, "n_threads", 0)
-        for name, v in (("lr", lr), ("eps", eps)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v > 0 and math.isfinite(v)):
-                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-        if optimizer not in ("adam", "adamw"):
-            raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
-        if weight_decay is None:
-            weight_decay = 0.01 if optimizer == "adamw" else 0.0
-        if scaling not in ("minmax", "standard", "none"):
-            raise ValueError(f"scaling must be 'minmax', 'standard' or 'none', got {scaling!r}")
-        if input_scaling not in (None, "none", "channel"):
-            raise ValueError(f"input_scaling must be 'none', 'channel' or None, got {input_scaling!r}")
-        if input_scaling is not None and self.history and (input_scaling == "channel") != (self._input_scaling is not None):
+        if cfg.input_scaling is not None and self.history and (cfg.input_scaling == "channel") != (
+                self._input_scaling is not None):
             raise ValueError(f"input_scaling cannot change once the map is trained (it is "
-                             f"{'channel' if self._input_scaling is not None else 'none'}), got {input_scaling!r}")
-        if schedule not in ("constant", "warmup", "step", "cosine"):
-            raise ValueError(f"schedule must be one of constant, warmup, step, cosine; got {schedule!r}")
-        if clip_norm is not None and not (isinstance(clip_norm, numbers.Real) and clip_norm > 0):
-            raise ValueError(f"clip_norm must be > 0 or None, got {clip_norm!r}")
-        patience = 0 if early_stopping is None else _bounded_int(early_stopping, "early_stopping", 1, MAX_EPOCHS)
-        seed = self.seed if seed is None else as_seed(seed)
+                             f"{'channel' if self._input_scaling is not None else 'none'}), got {cfg.input_scaling!r}")
+        seed = self.seed if cfg.seed is None else cfg.seed
+        loss = cfg.loss
 
         # validation data
         x_val = y_val = None
         if validation is not None:
             if isinstance(validation, numbers.Real) and not isinstance(validation, bool):
-                if not 0.0 < validation < 1.0:
-                    raise ValueError(f"validation fraction must be in (0, 1), got {validation!r}")
                 n_val = int(round(x.shape[0] * validation))
                 if n_val < 1 or n_val >= x.shape[0]:
                     raise ValueError(f"validation fraction {validation} leaves {n_val} of {x.shape[0]} samples")
@@ -656,23 +630,23 @@ class InverseMap:
         x = self._prepare_x(x)
         if x_val is not None:
             x_val = self._prepare_x(x_val, "validation X")
-        if input_scaling == "channel" and self._input_scaling is None:
+        if cfg.input_scaling == "channel" and self._input_scaling is None:
             self._input_scaling = _InputScaling.fit(x)
         if self._input_scaling is not None:
             x = self._input_scaling.transform(x)
             x_val = None if x_val is None else self._input_scaling.transform(x_val)
         if self._scaling is None:
-            self._scaling = _Scaling.fit(scaling, y)
+            self._scaling = _Scaling.fit(cfg.scaling, y)
         ys = self._scaling.transform(y)
         ys_val = None if y_val is None else self._scaling.transform(y_val)
 
-        opt = _core.Adam(self._net.n_params, beta1=float(betas[0]), beta2=float(betas[1]), eps=float(eps),
-                         weight_decay=float(weight_decay), decoupled=optimizer == "adamw")
+        opt = _core.Adam(self._net.n_params, beta1=cfg.betas[0], beta2=cfg.betas[1], eps=cfg.eps,
+                         weight_decay=cfg.decay, decoupled=cfg.optimizer == "adamw")
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=epochs, unit="epoch", leave=False, file=sys.stderr)
+            bar = tqdm(total=cfg.epochs, unit="epoch", leave=False, file=sys.stderr)
 
         def report(info):
             if bar is None:
@@ -688,21 +662,12 @@ class InverseMap:
             return True
 
         self._training = {
-            "epochs": epochs, "batch_size": batch_size, "lr": float(lr), "optimizer": optimizer,
-            "weight_decay": float(weight_decay), "betas": [float(b) for b in betas], "eps": float(eps),
-            "schedule": schedule, "warmup_steps": int(warmup_steps), "step_epochs": int(step_epochs),
-            "gamma": float(gamma), "min_lr": float(min_lr), "clip_norm": clip_norm, "early_stopping": early_stopping,
-            "min_delta": float(min_delta), "restore_best": bool(restore_best), "loss": loss, "seed": seed,
+            **cfg.to_dict(), "weight_decay": cfg.decay, "seed": seed, "validation": cfg.validation,
             "input_scaling": "channel" if self._input_scaling is not None else "none",
             "n_train": int(x.shape[0]), "n_val": 0 if x_val is None else int(x_val.shape[0]),
         }
         try:
-            h = _core.fit(self._net, opt, x, ys, x_val, ys_val, epochs=epochs, batch_size=batch_size, loss=loss,
-                          lr=float(lr), schedule=schedule, warmup_steps=int(warmup_steps),
-                          step_epochs=int(step_epochs), gamma=float(gamma), min_lr=float(min_lr),
-                          clip_norm=float(clip_norm or 0.0), patience=patience, min_delta=float(min_delta),
-                          restore_best=bool(restore_best), shuffle=bool(shuffle), seed=seed, n_threads=n_threads,
-                          progress=report)
+            h = _core.fit(self._net, opt, x, ys, x_val, ys_val, config=cfg.to_core(seed), progress=report)
         finally:
             if bar is not None:
                 bar.close()

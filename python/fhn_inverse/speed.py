@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import resource
 import time
+from dataclasses import replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 from . import _core
 from ._validation import as_int
 from .nn import InverseMap
+from .training import TrainingConfig
 
 INPUT_LENGTH = 1000
 WIDTHS = (32, 128, 512, 2048)
@@ -84,11 +86,11 @@ def training_rate(model: InverseMap, x: np.ndarray, y: np.ndarray, *, samples: i
     (x, y), after one warm-up batch; Adam, MSE, shuffled mini-batches."""
     net = model.network
     opt = _core.Adam(net.n_params)
-    _core.fit(net, opt, x[:batch_size], y[:batch_size], epochs=1, batch_size=batch_size, lr=1e-3,
-              seed=seed, n_threads=n_threads)
+    cfg = TrainingConfig(epochs=1, batch_size=batch_size, lr=1e-3, seed=seed, n_threads=n_threads)
+    _core.fit(net, opt, x[:batch_size], y[:batch_size], config=cfg.to_core(seed))
     epochs = max(1, samples // len(x))
     t = time.perf_counter()
-    _core.fit(net, opt, x, y, epochs=epochs, batch_size=batch_size, lr=1e-3, seed=seed, n_threads=n_threads)
+    _core.fit(net, opt, x, y, config=replace(cfg, epochs=epochs).to_core(seed))
     return epochs * len(x) / (time.perf_counter() - t)
 
 

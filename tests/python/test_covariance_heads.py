@@ -113,7 +113,7 @@ def test_covariance_experiment_writes_its_table_and_report(tmp_path):
     from fhn_inverse import experiments, report
 
     setup = experiments.Setup(train_sizes=(120,), test_size=30, seed=1,
-                              training=experiments.Training(epochs=2, validation=None, patience=None, seed=1))
+                              training=experiments.Training(epochs=2, validation=None, early_stopping=None, seed=1))
     result = experiments.covariance(tmp_path / "covariance", setup, examples=3, progress=False)
     table = result["results"]["table"]
     assert set(table) == set(experiments.REGIMES)
@@ -198,7 +198,7 @@ def test_covariance_experiment_with_seed_ensembles(tmp_path):
     from fhn_inverse import experiments
 
     setup = experiments.Setup(train_sizes=(80,), test_size=20, seed=2,
-                              training=experiments.Training(epochs=1, validation=None, patience=None, seed=2,
+                              training=experiments.Training(epochs=1, validation=None, early_stopping=None, seed=2,
                                                             members=2))
     result = experiments.covariance(tmp_path / "covariance", setup, examples=2, fit=False, progress=False)
     assert set(result["results"]["table"]["noisy/noisy"]) == {"network", "plug_in", "gaussian_nll"}

@@ -125,7 +125,8 @@ def test_callback_called_at_least_once_a_second():
     x, y = toy(n=500, length=1000, seed=7)
     net = _core.Network((1, 1000), fi.InverseMap.cnn()._full_layers((1, 1000), 2), 0)
     calls = []
-    _core.fit(net, _core.Adam(net.n_params), x[:, None, :], (y / 10).astype(np.float32), epochs=4,
+    _core.fit(net, _core.Adam(net.n_params), x[:, None, :], (y / 10).astype(np.float32),
+              config=fi.TrainingConfig(epochs=4).to_core(0),
               progress=lambda info: calls.append((time.perf_counter(), info["epoch_end"])))
     times = [t for t, _ in calls]
     assert sum(end for _, end in calls) == 4

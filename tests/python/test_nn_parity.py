@@ -109,7 +109,7 @@ def test_first_20_losses_match_torch(kind):
     net, tm = pair(kind, seed=11)
     x, y = data(kind, 160, seed=2)
     opt = _core.Adam(net.n_params)
-    h = _core.fit(net, opt, x, y, epochs=2, batch_size=16, lr=2e-3, seed=5, n_threads=2)
+    h = _core.fit(net, opt, x, y, config=fi.TrainingConfig(epochs=2, batch_size=16, lr=2e-3, seed=5, n_threads=2).to_core(5))
     topt = torch.optim.Adam(tm.parameters(), lr=2e-3)
     losses = []
     for epoch in range(2):

@@ -12,6 +12,8 @@ LossKind parse_loss(const std::string& name) {
   throw std::invalid_argument("loss must be 'mse' or 'gaussian_nll', got '" + name + "'");
 }
 
+std::string loss_name(LossKind kind) { return kind == LossKind::mse ? "mse" : "gaussian_nll"; }
+
 
 long loss_output_size(LossKind kind, long d) {
   return kind == LossKind::mse ? d : d + d * (d + 1) / 2;

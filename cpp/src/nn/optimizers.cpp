@@ -98,6 +98,16 @@ void Adam::step(float* params, const float* grads, double lr, int n_threads) {
   }
 }
 
+std::string Schedule::name(Kind kind) {
+  switch (kind) {
+    case Kind::constant: return "constant";
+    case Kind::warmup: return "warmup";
+    case Kind::step: return "step";
+    case Kind::cosine: return "cosine";
+  }
+  return "?";
+}
+
 Schedule::Kind Schedule::parse(const std::string& name) {
   if (name == "constant") return Kind::constant;
   if (name == "warmup") return Kind::warmup;

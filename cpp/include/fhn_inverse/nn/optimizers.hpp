@@ -53,6 +53,7 @@ struct Schedule {
   double at(long t) const;
   void validate() const;
   static Kind parse(const std::string& name);  // constant | warmup | step | cosine
+  static std::string name(Kind kind);
 };
 
 // Scales grads (P) so that their global L2 norm is at most max_norm (PyTorch's
