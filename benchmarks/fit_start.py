@@ -16,7 +16,7 @@ test series, the series that took a global restart, and the wall time; the load 
 recorded before and after. Nothing here is a test.
 
     python benchmarks/fit_start.py [--n 2000] [--train 8000] [--seed 0] [--noise-law study]
-                                   [--out runs/fit_start.json]
+                                   [--out runs/strict]
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import fhn_inverse as fi
 from fhn_inverse import metrics
 from fhn_inverse.experiments import machine
+from fhn_inverse.report import fit_start_table
 
 
 def _scores(theta, est, d, t, n_threads) -> dict:
@@ -60,7 +63,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--noise-law", choices=("study", "uniform"), default="study",
                         help="the noise's (σ, ρ) law (default: the study's, AR1Noise.study())")
     parser.add_argument("--threads", type=int, default=0, help="threads (default 0: all available)")
-    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--out", default=None,
+                        help="a run folder: the results go to OUT/fit_start/results.json, where "
+                             "'fhn-inverse report OUT' finds them")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= fi.TEST_SIZE:
         parser.error(f"--n must be in [1, {fi.TEST_SIZE}], got {args.n}")
@@ -92,30 +97,18 @@ def main(argv=None) -> dict:
         rows["fit from the prior mean"] = {**_scores(test.theta, fit["theta"], d, test.t, args.threads),
                                            "seconds": fit["seconds"], "restarted": fit["restarted"]}
         results[regime] = rows
-    out = {"n": args.n, "train": args.train, "seed": args.seed, "noise_law": args.noise_law,
-           "prior_mean": prior_mean.tolist(), "machine": machine(), "load_before": load_before,
-           "load_after": os.getloadavg()[0], "results": results}
-    print(markdown(out))
+    out = {"experiment": "fit_start", "command": "python benchmarks/fit_start.py " + " ".join(argv or sys.argv[1:]),
+           "machine": machine(), "load_average": [load_before, os.getloadavg()[0]],
+           "results": {"n": args.n, "train": args.train, "seed": args.seed, "noise_law": args.noise_law,
+                       "prior_mean": prior_mean.tolist(), "table": results}}
+    print(fit_start_table(out))
     if args.out:
         from fhn_inverse._io import atomic_write_text
 
-        atomic_write_text(args.out, json.dumps(out, indent=1))
+        folder = Path(args.out) / "fit_start"
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / "results.json", json.dumps(out, indent=1))
     return out
-
-
-def markdown(out: dict) -> str:
-    lines = [f"{out['n']} test series (the fixed test set), maps trained on {out['train']} series, seed "
-             f"{out['seed']}, noise law {out['noise_law']!r}; load average {out['load_before']:.2f} before, "
-             f"{out['load_after']:.2f} after.", "",
-             "| regime | estimate | Median-APE (sample) | Median-APE (component) | R² θ0 | R² θ1 | misfit "
-             "| restarted | seconds |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for regime, rows in out["results"].items():
-        for name, r in rows.items():
-            secs = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
-            restarted = "" if r["restarted"] is None else str(r["restarted"])
-            lines.append(f"| {regime} | {name} | {r['median_ape_sample']:.4g} | {r['median_ape_component']:.4g} | "
-                         f"{r['r2'][0]:.4f} | {r['r2'][1]:.4f} | {r['misfit_mean']:.4g} | {restarted} | {secs} |")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

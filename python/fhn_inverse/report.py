@@ -251,8 +251,30 @@ def accuracy_table(result: dict, tally: list | None = None) -> str:
     return "\n".join(lines)
 
 
+def fit_start_table(result: dict, tally: list | None = None) -> str:
+    """``benchmarks/fit_start.py``: the least-squares fit of the ODE started from the network's
+    estimate beside the same fit started from the prior mean (no network), and the network
+    alone. Not the study's table: nothing is marked."""
+    res = result["results"]
+    load = result.get("load_average", [float("nan")] * 2)
+    lines = [f"{res['n']:,} series of the fixed test set, maps trained on {res['train']:,} series (seed "
+             f"{res['seed']}, noise law {res['noise_law']!r}); load average {load[0]:.2f} before, "
+             f"{load[1]:.2f} after. Misfit: the mean squared difference of the estimate's simulated series "
+             "from the test series.", "",
+             "| regime | estimate | Median-APE (component / sample) | R² θ0 | R² θ1 | misfit | restarted | seconds |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for regime, rows in res["table"].items():
+        for name, r in rows.items():
+            secs = "–" if r["seconds"] is None else f"{r['seconds']:.1f}"
+            restarted = "–" if r["restarted"] is None else f"{r['restarted']:,}"
+            lines.append(f"| {regime} | {name} | {r['median_ape_component']:.4f} / {r['median_ape_sample']:.4f} | "
+                         f"{r['r2'][0]:.4f} | {r['r2'][1]:.4f} | {r['misfit_mean']:.4g} | {restarted} | {secs} |")
+    return "\n".join(lines)
+
+
 _TABLES = (("train_size", train_size_table), ("noise", noise_table), ("resimulation", resimulation_table),
-           ("joint", joint_table), ("accuracy", accuracy_table), ("covariance", covariance_table))
+           ("joint", joint_table), ("accuracy", accuracy_table), ("covariance", covariance_table),
+           ("fit_start", fit_start_table))
 
 
 def _render(root: Path, tally: list) -> list[str]:
