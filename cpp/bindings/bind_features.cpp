@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fhn_inverse/features/fourier.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace py = pybind11;
 using namespace fhn_inverse::features;

@@ -17,7 +17,7 @@
 
 #include "fhn_inverse/nn/network.hpp"
 #include "fhn_inverse/nn/optimizers.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/train/trainer.hpp"
 
 namespace py = pybind11;

@@ -1,5 +1,5 @@
 // Thread limit and Ctrl-C for every native call. The core polls an interrupt hook between work
-// items (fhn_inverse/interrupt.hpp); the hook installed here answers from the main Python
+// items (fhn_inverse/util/interrupt.hpp); the hook installed here answers from the main Python
 // thread only: it re-acquires the GIL, runs PyErr_CheckSignals (Python's signal handlers) and,
 // when a handler raised, keeps that exception. The core then throws Interrupted, which reaches
 // Python as the kept exception — KeyboardInterrupt for Ctrl-C.
@@ -8,8 +8,8 @@
 #include <exception>
 #include <optional>
 
-#include "fhn_inverse/interrupt.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace py = pybind11;
 

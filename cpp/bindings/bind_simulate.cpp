@@ -6,7 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "fhn_inverse/simulate/noise.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/prior.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"

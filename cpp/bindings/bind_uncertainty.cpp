@@ -5,7 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
 #include "fhn_inverse/uncertainty/laplace.hpp"
 

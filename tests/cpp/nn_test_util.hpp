@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fhn_inverse/nn/layers.hpp"
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 #include "gradient_check.hpp"
 
 namespace fhn_inverse::testing {

@@ -5,7 +5,7 @@
 #include <complex>
 
 #include "fhn_inverse/features/fourier.hpp"
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 
 using namespace fhn_inverse;
 using namespace fhn_inverse::features;

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "fhn_inverse/features/fourier.hpp"
-#include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/nn/network.hpp"
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 #include "fhn_inverse/simulate/noise.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
 #include "fhn_inverse/train/trainer.hpp"

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 using fhn_inverse::available_threads;
 using fhn_inverse::other_running_threads;

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 #include "fhn_inverse/simulate/noise.hpp"
 #include "fhn_inverse/simulate/prior.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"

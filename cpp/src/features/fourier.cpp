@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "fhn_inverse/interrupt.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace fhn_inverse::features {
 namespace {

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "fhn_inverse/interrupt.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "executors/executors.hpp"
 #include "executors/tuning.hpp"
 

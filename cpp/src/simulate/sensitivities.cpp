@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <limits>
 
-#include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace fhn_inverse::simulate {
 

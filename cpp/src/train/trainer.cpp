@@ -6,8 +6,8 @@
 #include <cstring>
 #include <limits>
 
-#include "fhn_inverse/interrupt.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace fhn_inverse::train {
 

@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
 
 namespace fhn_inverse::uncertainty {

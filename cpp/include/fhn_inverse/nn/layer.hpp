@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "fhn_inverse/nn/tensor.hpp"
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 
 namespace fhn_inverse::nn {
 

@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 
 namespace fhn_inverse::simulate {

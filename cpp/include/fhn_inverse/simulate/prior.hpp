@@ -8,7 +8,7 @@
 #include <Eigen/Cholesky>
 #include <cstdint>
 
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 
 namespace fhn_inverse::simulate {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "fhn_inverse/random.hpp"
+#include "fhn_inverse/util/random.hpp"
 #include "simd.hpp"
 
 namespace fhn_inverse::nn::kernels {

@@ -1,5 +1,5 @@
 // The process-wide interrupt hook and the per-call poll; see interrupt.hpp.
-#include "fhn_inverse/interrupt.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 
 #include <omp.h>
 

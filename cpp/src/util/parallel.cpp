@@ -1,4 +1,4 @@
-#include "fhn_inverse/simulate/parallel.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 #include <atomic>
 #include <chrono>
