@@ -225,7 +225,7 @@ def main(argv=None) -> str:
     try:
         import torch
     except ImportError:  # pragma: no cover
-        raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')")
+        raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')") from None
     cores = os.cpu_count() or 1
     head = (f"PyTorch {torch.__version__}, {cores} cores, threads tried: 1..{cores}, "
             f"load average before {os.getloadavg()[0]:.2f}")

@@ -94,7 +94,7 @@ def main(argv=None) -> str:
     try:
         import torch
     except ImportError:  # pragma: no cover
-        raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')")
+        raise SystemExit("the benchmark needs PyTorch (pip install 'fhn-inverse[torch]')") from None
     from _isolated import isolated
 
     pool = 1000

@@ -38,7 +38,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import fuzz_targets  # noqa: E402
 from fuzz_targets import MAX_INPUT, TARGETS  # noqa: E402
 
 

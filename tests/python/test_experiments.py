@@ -40,7 +40,7 @@ def test_saved_models_reproduce_the_reported_scores(train_size_run):
 
 def test_resimulation_errors_split_and_order(tmp_path):
     result = experiments.reproduce("resimulation", tmp_path, quick=True, progress=False)["results"]["table"]
-    for regime, row in result.items():
+    for row in result.values():
         assert row["squared_bias_mean"] + row["c_mse_mean"] == pytest.approx(row["mse_mean"])
         assert row["failed_simulations"] == 0
         # the pooled bias is the mean of the per-series biases: its square is at most their
@@ -58,7 +58,7 @@ def test_resimulation_errors_split_and_order(tmp_path):
     assert result["noisy/noisy"]["true_parameters"]["c_mse_median"] > 0.19**2
     # the least-squares fit started from the map's estimates: never a worse fit than those, and
     # on noise-free series a fit to rounding for most of them
-    for regime, row in result.items():
+    for row in result.values():
         fitted = row["fitted"]
         assert fitted["failed_simulations"] == 0
         assert fitted["mse_mean"] <= row["mse_mean"] * (1 + 1e-9)
@@ -108,7 +108,7 @@ def test_resimulation_best_fitting_member(tmp_path):
     setup = experiments.Setup.quick()
     setup = experiments.replace(setup, training=experiments.replace(setup.training, members=2))
     table = experiments.resimulation(tmp_path, setup, progress=False)["results"]["table"]
-    for regime, row in table.items():
+    for row in table.values():
         best = row["best_fitting"]
         # the ensemble mean is one of the candidates: the chosen fit is never worse per series
         assert best["mse_mean"] <= row["mse_mean"] + 1e-12

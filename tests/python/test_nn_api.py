@@ -222,7 +222,7 @@ def test_truncated_corrupted_hostile_files_raise(trained, tmp_path):
         value = bad_scaling if isinstance(bad_scaling, str) else json.dumps(bad_scaling)
         h = dict(header, __metadata__=dict(header["__metadata__"], input_scaling=value))
         cases[f"input scaling {value}"] = with_header(h)
-    for name, data in cases.items():
+    for data in cases.values():
         with pytest.raises(ValueError):
             fi.InverseMap.load(_corrupt(bad, data))
         # never a crash, never an over-allocation: we got here

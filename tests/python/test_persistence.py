@@ -273,7 +273,7 @@ def test_hostile_model_files_raise_value_error_naming_the_file(tmp_path):
         "header checksum an object": with_meta(header_sha256={"a": 1}),
     }
     bad = tmp_path / "bad.safetensors"
-    for name, data in cases.items():
+    for data in cases.values():
         bad.write_bytes(data)
         with pytest.raises(ValueError, match=str(bad)):
             fi.InverseMap.load(bad)
@@ -386,7 +386,7 @@ def test_hostile_ensemble_manifests_raise_value_error(two_ensembles, tmp_path):
         "huge": b" " * (2 << 20),
         "too many members": json.dumps(dict(good, members=[entry] * 1001)).encode(),
     }
-    for name, data in cases.items():
+    for data in cases.values():
         (folder / "ensemble.json").write_bytes(data)
         with pytest.raises(ValueError, match="ensemble.json"):
             fi.Ensemble.load(folder)
@@ -478,7 +478,7 @@ def test_hostile_dataset_files_raise_value_error_naming_the_file(tmp_path):
         "missing u": dict(u=None),
     }
     path = tmp_path / "bad.npz"
-    for name, overrides in cases.items():
+    for overrides in cases.values():
         savez(path, **overrides)
         with pytest.raises(ValueError, match="bad.npz"):
             fi.Dataset.load(path)
@@ -488,7 +488,7 @@ def test_hostile_dataset_files_raise_value_error_naming_the_file(tmp_path):
         "zip header only": b"PK\x03\x04garbage",
         "a directory": None,
     }
-    for name, raw in raw_cases.items():
+    for raw in raw_cases.values():
         target = tmp_path / "dir.npz" if raw is None else path
         if raw is None:
             target.mkdir()
@@ -592,6 +592,6 @@ def test_write_errors_name_the_target(tmp_path, full_disk):
     with pytest.raises(OSError, match=r"No space left on device: .*big.bin"):
         _io.atomic_write_bytes(tmp_path / "big.bin", b"x" * 1000)
     with pytest.raises(OSError, match="^disk full$"):  # an OSError without errno keeps its message
-        with _io.atomic_open(tmp_path / "c.bin") as f:
+        with _io.atomic_open(tmp_path / "c.bin"):
             raise OSError("disk full")
     assert list(tmp_path.iterdir()) == []
