@@ -82,13 +82,16 @@ def main(argv=None) -> str:
            f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
            f"fhn_inverse {fi.__version__}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",
            f"Tolerances rtol = atol = {args.tol:g}; grid of 1000 points; noise (σ, ρ) = {noise}; "
-           f"SciPy on {args.n_scipy} samples, fhn_inverse on {args.n_ours:,} (one thread: {max(args.n_ours // 5, 1):,}).",
+           f"SciPy on {args.n_scipy} samples, fhn_inverse on {args.n_ours:,} "
+           f"(one thread: {max(args.n_ours // 5, 1):,}).",
            "",
            "| engine | samples/s, 1 core | samples/s, all cores | ratio to SciPy per core |",
            "|---|---:|---:|---:|",
            f"| SciPy solve_ivp DOP853 + dense inv(toeplitz) (J and C) | {scipy_rate:,.1f} | | 1 |",
-           f"| fhn_inverse `sensitivities` (u, J) | {rates[1][0]:,.0f} | {rates[0][0]:,.0f} | {rates[1][0] / scipy_rate:,.0f}× |",
-           f"| fhn_inverse `laplace_covariance` (C) | {rates[1][1]:,.0f} | {rates[0][1]:,.0f} | {rates[1][1] / scipy_rate:,.0f}× |",
+           f"| fhn_inverse `sensitivities` (u, J) | {rates[1][0]:,.0f} | {rates[0][0]:,.0f} | "
+           f"{rates[1][0] / scipy_rate:,.0f}× |",
+           f"| fhn_inverse `laplace_covariance` (C) | {rates[1][1]:,.0f} | {rates[0][1]:,.0f} | "
+           f"{rates[1][1] / scipy_rate:,.0f}× |",
            "",
            f"Largest difference to SciPy: J {J_err:.1e} (relative to max |J|), C {C_err:.1e} (relative Frobenius).",
            f"{args.n_ours:,} covariances on all {cores} cores: {times[0]:.2f} s."]

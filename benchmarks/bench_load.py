@@ -96,7 +96,8 @@ def main(argv=None) -> dict:
     import fhn_inverse as fi
 
     rows, load_start = [], os.getloadavg()[0]
-    print("| map | situation | setting | default threads (samples/s) | one thread | ratio |\n|---|---|---|---:|---:|---:|")
+    print("| map | situation | setting | default threads (samples/s) | one thread | ratio |\n"
+          "|---|---|---|---:|---:|---:|")
     for model in args.models:
         settings = {**SETTINGS, **{f"GOMP_SPINCOUNT={v}": {"GOMP_SPINCOUNT": v} for v in args.spin}}
         for load in args.loads:

@@ -251,7 +251,8 @@ def main(argv=None) -> str:
                    args.burst, args.quick)
         print(f"{name}, paired ratios: " + " ".join(f"{v:.2f}" for v in r), file=sys.stderr, flush=True)
         q1, med, q3 = np.quantile(r, [0.25, 0.5, 0.75])
-        lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | {t['train']:,.0f} ({t['train_threads']}) | "
+        lines.append(f"| {name} | {o['train']:,.0f} ({o['train_threads']}) | "
+                     f"{t['train']:,.0f} ({t['train_threads']}) | "
                      f"{o['train'] / t['train']:.2f}× | {med:.2f}× ({q1:.2f}–{q3:.2f}) | "
                      f"{o['infer']:,.0f} ({o['infer_threads']}) | "
                      f"{t['infer']:,.0f} ({t['infer_threads']}) | {o['infer'] / t['infer']:.2f}× | "

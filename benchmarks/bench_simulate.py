@@ -91,11 +91,13 @@ def main(argv=None) -> str:
            f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
            f"fhn_inverse {fi.__version__}",
            f"Tolerances rtol = atol = {args.tol:g}; grid of 1000 points on [0, 199.8].", "",
-           "| solver | sims/s, 1 core | sims/s, all cores | fhn_inverse ratio, 1 core | ratio, all cores | max abs diff to ours |",
+           "| solver | sims/s, 1 core | sims/s, all cores | fhn_inverse ratio, 1 core | ratio, all cores | "
+           "max abs diff to ours |",
            "|---|---:|---:|---:|---:|---:|",
            f"| fhn_inverse (Runge–Kutta–Fehlberg 7(8), Boost.Odeint) | {ours[1]:,.0f} | {ours[0]:,.0f} | 1 | 1 | 0 |"]
     for method, s1, sp, err in rows:
-        name = {"RK45": "SciPy solve_ivp RK45", "LSODA": "SciPy solve_ivp LSODA", "odeint": "SciPy odeint (LSODA)"}[method]
+        name = {"RK45": "SciPy solve_ivp RK45", "LSODA": "SciPy solve_ivp LSODA",
+                "odeint": "SciPy odeint (LSODA)"}[method]
         out.append(f"| {name} | {s1:,.1f} | {sp:,.1f} | {ours[1] / s1:,.0f}× | {ours[0] / sp:,.0f}× | {err:.1e} |")
     out += ["", f"{args.n_ours:,} simulations on all {cores} cores: {t10k:.2f} s."]
     text = "\n".join(out)

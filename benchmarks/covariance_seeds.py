@@ -53,7 +53,8 @@ def main(argv=None) -> dict:
     for name, (e_theta, e_c) in rows.items():
         print(f"| {name} | {e_theta:.3f} | {e_c:.3f} |")
     single = np.array([v for k, v in rows.items() if k.startswith("seed")])
-    print(f"\nsingle maps: e_θ {np.median(single[:, 0]):.3f} (range {single[:, 0].min():.3f}–{single[:, 0].max():.3f}), "
+    print(f"\nsingle maps: e_θ {np.median(single[:, 0]):.3f} "
+          f"(range {single[:, 0].min():.3f}–{single[:, 0].max():.3f}), "
           f"e_C {np.median(single[:, 1]):.3f} (range {single[:, 1].min():.3f}–{single[:, 1].max():.3f}); study 0.093, "
           f"0.161. {time.perf_counter() - start:.0f} s, load average {load:.2f} at the start, "
           f"{os.getloadavg()[0]:.2f} at the end.")

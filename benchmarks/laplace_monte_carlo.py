@@ -34,13 +34,15 @@ def main(argv=None) -> str:
     args = parser.parse_args(argv)
     noise, prior = fi.REFERENCE_NOISE, fi.default_prior()
     start = time.perf_counter()
-    rows = ["| θ̄ | spikes | √λ_max of the sandwich | of the MAP spread | relative Frobenius error | MAP bias / √λ_max |",
+    rows = ["| θ̄ | spikes | √λ_max of the sandwich | of the MAP spread | relative Frobenius error | "
+            "MAP bias / √λ_max |",
             "|---|---:|---:|---:|---:|---:|"]
     for i, (label, point) in enumerate(POINTS.items()):
         theta = np.asarray(point, dtype=float)
         u = fi.simulate(theta)
         spikes = int(fi.spike_statistics(u[None]).count[0])
-        eta, _ = fi.AR1Noise(sigma=noise[0], rho=noise[1]).sample(args.draws, u.size, seed=args.seed, start=i * args.draws)
+        eta, _ = fi.AR1Noise(sigma=noise[0], rho=noise[1]).sample(args.draws, u.size, seed=args.seed,
+                                                                  start=i * args.draws)
         # a box far beyond the prior's: the Laplace approximation ignores the prior's truncation,
         # so the estimates must not be clipped to it either
         fit = fi.refine(np.repeat(theta[None], args.draws, axis=0), u + eta, iterations=50, noise=noise, prior=prior,

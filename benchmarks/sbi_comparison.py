@@ -64,7 +64,8 @@ def train_sbi(train, seed: int):
 
     torch.manual_seed(seed)
     prior = fi.default_prior()
-    box = BoxUniform(torch.as_tensor(prior.lower, dtype=torch.float32), torch.as_tensor(prior.upper, dtype=torch.float32))
+    box = BoxUniform(torch.as_tensor(prior.lower, dtype=torch.float32),
+                     torch.as_tensor(prior.upper, dtype=torch.float32))
     net = embedding(torch)
     net(torch.zeros(2, train.d.shape[1]))  # materialise the lazy layer
     inference = NPE(prior=box, density_estimator=posterior_nn(model="maf", embedding_net=net), show_progress_bars=False)

@@ -79,7 +79,8 @@ class GaussianPrior:
     lower: NDArray[np.float64]
     upper: NDArray[np.float64]
     def __init__(self, mean: NDArray[np.float64], covariance: NDArray[np.float64],
-                 lower: NDArray[np.float64] = ..., upper: NDArray[np.float64] = ..., max_tries: int = 100000) -> None: ...
+                 lower: NDArray[np.float64] = ..., upper: NDArray[np.float64] = ...,
+                 max_tries: int = 100000) -> None: ...
     def sample(self, n: int, seed: int, first_index: int = 0, stream: Stream = Stream.prior) -> NDArray[np.float64]:
         """Samples first_index … first_index + n − 1 of the stream: (n, P)."""
 

@@ -100,7 +100,8 @@ def _demo(args) -> int:
             results[regime] = rep
             rows.append([regime, f"{rep['median_ape_all']:.3f}", f"{rep['median_ape_sample']:.3f}",
                          f"{rep['r2']['theta0']:.3f}", f"{rep['r2']['theta1']:.3f}"])
-            atomic_savefig(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{plotting.regime_label(regime)}, N = {len(pool)}"),
+            atomic_savefig(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"),
+                                                      f"{plotting.regime_label(regime)}, N = {len(pool)}"),
                            out / f"predicted_vs_true_{regime.replace('/', '-')}.png", dpi=110)
     atomic_savefig(plotting.loss_curves(histories, "Training loss"), out / "loss_curves.png", dpi=110)
     atomic_savefig(plotting.prior_samples(pool.theta, test.theta), out / "prior_samples.png", dpi=110)
@@ -337,7 +338,8 @@ def _calibrate(args) -> int:
                          "(a local-Gaussian head's covariance estimates a target, not a posterior)")
     ensemble = isinstance(model, fi.Ensemble)
     if ensemble and args.method != "quantile":
-        raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with --method quantile")
+        raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with "
+                         "--method quantile")
     result = model.calibrate(x, theta, method=args.method, n_threads=args.threads)
     sidecar = None if ensemble or not _sidecar(args.model).exists() else json.loads(_sidecar(args.model).read_text())
     model.save(args.model)
@@ -348,7 +350,8 @@ def _calibrate(args) -> int:
         gauss = dg._normal_quantile(0.975)
         lo, hi = result.z_interval(0.95)
         rows = [[n, f"[{lo[j]:.3f}, {hi[j]:.3f}]", f"[{-gauss:.3f}, {gauss:.3f}]"] for j, n in enumerate(names)]
-        rows.append(["joint radius", f"{result.joint_radius(0.95):.3f}", f"{np.sqrt(dg.chi2_quantile(0.95, len(names))):.3f}"])
+        rows.append(["joint radius", f"{result.joint_radius(0.95):.3f}",
+                     f"{np.sqrt(dg.chi2_quantile(0.95, len(names))):.3f}"])
         print("95 % intervals in standard deviations of the head (calibrated | Gaussian):\n")
         print(_table(rows, ["", "calibrated", "Gaussian"]))
     else:
@@ -408,8 +411,8 @@ def _reproduce(args) -> int:
     for name in names:
         out = Path(args.out) / name
         result = experiments.reproduce(name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
-                                       seeds=args.seeds or (1 if args.quick else 5), test_set=args.test_set, noise_law=args.noise_law,
-                                       **overrides)
+                                       seeds=args.seeds or (1 if args.quick else 5), test_set=args.test_set,
+                                       noise_law=args.noise_law, **overrides)
         if name == "speed":
             from fhn_inverse import speed
 

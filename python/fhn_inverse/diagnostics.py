@@ -606,7 +606,8 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     Coverage, z-scores and recovery use ``model.predict(X, return_cov=True)`` — for an ensemble
     of more than one Gaussian-NLL member coverage and intervals come from the mixture's samples
     instead of its moment-matched Gaussian, and for a model with a quantile ``calibration``
-    (``calibrate(..., method="quantile")``) from its calibrated intervals and regions; SBC uses ``n_samples`` draws per series
+    (``calibrate(..., method="quantile")``) from its calibrated intervals and regions; SBC uses
+    ``n_samples`` draws per series
     (``model.sample``, ``seed``). ``series`` (N, L), the observed series behind ``X_test``,
     turns on the posterior predictive check for the first ``ppc_series`` of them (100 draws
     each), with ``noise`` (N, 2) (standard deviation, ρ) of their AR(1) noise, as in

@@ -231,7 +231,8 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
                     fit = fit_series(best.theta[None], d, t=test.t, n_threads=setup.training.n_threads)
                     fitted_table.setdefault(r, {})[n] = metrics.report(test.theta, fit.theta, THETA_NAMES)
                 if n == max(setup.train_sizes):
-                    run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{plotting.regime_label(r)}, N = {n}"),
+                    run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"),
+                                                          f"{plotting.regime_label(r)}, N = {n}"),
                                f"predicted_vs_true_{r.replace('/', '-')}")
     sizes = list(setup.train_sizes)
     run.figure(plotting.sensitivity(sizes, {r: [table[r][n]["median_ape_all"] for n in sizes] for r in REGIMES},
@@ -260,7 +261,8 @@ def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bo
         for r in REGIMES:
             if r.startswith(train_kind):
                 table[r], pred = _regime_scores(model, test, r)
-                run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"{plotting.regime_label(r)}, N = {n}"),
+                run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"),
+                                                      f"{plotting.regime_label(r)}, N = {n}"),
                            f"predicted_vs_true_{r.replace('/', '-')}")
     run.figure(plotting.series(test.t, test.u[:3], test.d[:3], "Test series: clean u and noisy d"), "test_series")
     return run.write(setup, {"n": n, "table": table})
@@ -333,7 +335,8 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
             picks = [order[min(len(order) - 1, int(round(q / 100 * (len(order) - 1))))] for q in percentiles]
             labels = [f"{q}th percentile of MSE: {float(np.mean((d[i] - u_hat[i]) ** 2)):.3g}" for q, i in
                       zip(percentiles, picks)]
-            run.figure(plotting.resimulated_series(test.t, d[picks], u_hat[picks], labels, f"Re-simulation, {plotting.regime_label(r)}"),
+            run.figure(plotting.resimulated_series(test.t, d[picks], u_hat[picks], labels,
+                                                   f"Re-simulation, {plotting.regime_label(r)}"),
                        f"resimulated_{r.replace('/', '-')}")
     return run.write(setup, {"n": n, "percentiles": list(percentiles), "table": table})
 
@@ -412,7 +415,8 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
         pred = model.predict(test.d)
         results["best"][family] = {"params": params, "n_params": model.n_params,
                                    "test": metrics.report(test.theta, pred, THETA_NAMES)}
-        run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"), f"best {family}, train noisy, test noisy, N = {n}"),
+        run.figure(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"),
+                                              f"best {family}, train noisy, test noisy, N = {n}"),
                    f"predicted_vs_true_{family}")
     return run.write(setup, results)
 
@@ -486,7 +490,8 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
                                  "failed": int((~ok).sum()), "restarted": int(fitted.restarted.sum())}
             table[r] = row
             run.figure(plotting.covariance_ellipses(test.theta[:examples], C_test[:examples], mean[:examples],
-                                                    cov[:examples], f"Local Gaussians, {plotting.regime_label(r)}, N = {n}"),
+                                                    cov[:examples],
+                                                    f"Local Gaussians, {plotting.regime_label(r)}, N = {n}"),
                        f"ellipses_{r.replace('/', '-')}")
     run.figure(plotting.loss_curves(histories, "Training loss (standardised targets)"), "loss_curves")
     return run.write(setup, {"n": n, "noise": list(noise), "table": table, "baselines": baselines,

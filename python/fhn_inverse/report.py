@@ -134,7 +134,8 @@ def train_size_table(result: dict, estimate: str = "table", tally: list | None =
 
 def resimulation_table(result: dict, tally: list | None = None) -> str:
     """Per regime and estimate (the map's; for ensembles the best-fitting one and the least-squares
-    fit started from the candidates; the true parameters, the floor the noise sets): squared bias and C-MSE as the mean over series, pooled
+    fit started from the candidates; the true parameters, the floor the noise sets): squared bias
+    and C-MSE as the mean over series, pooled
     over the test set, and the median over series, beside the study's figure (which does not say
     which of these it is). Bold: at most the study's."""
     table = result["results"]["table"]
@@ -196,7 +197,8 @@ def covariance_table(result: dict, tally: list | None = None) -> str:
             if row is None:
                 continue
             counted = tally if key == "network" else None  # the study's setting; the others use more
-            lines.append(f"| {r} | {label} | {_mark(row['e_theta'], e_theta, False, counted, label=f'covariance {r}: e_θ')}"
+            lines.append(f"| {r} | {label} | "
+                         f"{_mark(row['e_theta'], e_theta, False, counted, label=f'covariance {r}: e_θ')}"
                          f" | {e_theta:.3f} | {_mark(row['e_C'], e_c, False, counted, label=f'covariance {r}: e_C')} | "
                          f"{e_c:.3f} |")
     base = result["results"].get("baselines")
@@ -219,7 +221,8 @@ def noise_table(result: dict, tally: list | None = None) -> str:
     for r, row in table.items():
         if study is None:
             lines.append(f"| {r} | {_fmt(row['median_ape_all'])} / {_fmt(row.get('median_ape_sample', float('nan')))} "
-                         f"| – | {_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | {_fmt(row['r2_mean'])} | – |")
+                         f"| – | {_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | "
+                         f"{_fmt(row['r2_mean'])} | – |")
             continue
         ape, r2 = study[r]
         lines.append(f"| {r} | {_ape_cell(row, ape, tally, f'noise {r}: Median-APE')} | {ape:.3f} | "

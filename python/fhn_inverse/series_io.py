@@ -120,7 +120,8 @@ def read_series(path, *, layout: str = "auto", delimiter: str | None = None) -> 
     if not numbered:
         raise ValueError(f"{path}: no series (the file is empty)")
     line_no = [k for k, _ in numbered]
-    rows = _split([line for _, line in numbered], delimiter if delimiter is not None else _sniff([text for _, text in numbered]))
+    rows = _split([line for _, line in numbered],
+                  delimiter if delimiter is not None else _sniff([text for _, text in numbered]))
     header = None
     names = [_number(cell) is None and cell.lower() not in _MISSING for cell in rows[0]]
     if any(names[1:]) or (names[0] and rows[0][0].strip().lower() in _ID_NAMES):

@@ -245,7 +245,8 @@ class AR1Noise:
         if mean.shape != (2,) or std.shape != (2,):
             raise ValueError(f"mean and std must be (sigma, rho) pairs, got shapes {mean.shape} and {std.shape}")
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
-            raise ValueError(f"mean must be finite and std finite and > 0, got mean {mean.tolist()}, std {std.tolist()}")
+            raise ValueError(f"mean must be finite and std finite and > 0, got mean {mean.tolist()}, "
+                             f"std {std.tolist()}")
         self.mean, self.std = tuple(map(float, mean)), tuple(map(float, std))
 
     @classmethod

@@ -456,7 +456,8 @@ def mutate_folder(data: bytes, rng: random.Random, others=()) -> bytes:
     elif r < 0.75:
         files.append((rng.choice(("member_7.safetensors", "member_-1.safetensors", "member_x.safetensors",
                                   "member_99999999999999999999.safetensors", "member_01.safetensors",
-                                  "member_2.safetensors/", ".member_0.safetensors.tmp", "member_0.0badc0de.safetensors", "ensemble.json/")), payload))
+                                  "member_2.safetensors/", ".member_0.safetensors.tmp", "member_0.0badc0de.safetensors",
+                                  "ensemble.json/")), payload))
     elif r < 0.85:
         others_members = [f for f in files if f[0] != name]
         if others_members:

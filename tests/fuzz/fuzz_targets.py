@@ -90,7 +90,8 @@ def model_fixed(folder: Path) -> list:
     header["__metadata__"]["architecture"] = json.dumps(arch)
     fixed.append(("units-2**64", mut.join_safetensors(json.dumps(header), blob)))
     header, blob = mut.split_safetensors(seed)
-    fixed.append(("absurd-weights", mut.join_safetensors(json.dumps(header), struct.pack("<f", 3e38) * (len(blob) // 4))))
+    fixed.append(("absurd-weights", mut.join_safetensors(json.dumps(header),
+                                                         struct.pack("<f", 3e38) * (len(blob) // 4))))
     return fixed
 
 

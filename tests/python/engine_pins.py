@@ -45,7 +45,8 @@ def _sha(a: np.ndarray) -> str:
 def _data(n: int, length: int, seed: int):
     rng = np.random.default_rng(seed)
     t = np.linspace(0, 1, length)
-    x = np.sin(2 * np.pi * rng.uniform(1, 5, (n, 1)) * t + rng.uniform(0, 6, (n, 1))) + 0.1 * rng.standard_normal((n, length))
+    x = (np.sin(2 * np.pi * rng.uniform(1, 5, (n, 1)) * t + rng.uniform(0, 6, (n, 1)))
+         + 0.1 * rng.standard_normal((n, length)))
     y = rng.uniform(0, 1, (n, 2))
     return x.astype(np.float32), y
 

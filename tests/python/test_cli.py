@@ -80,7 +80,8 @@ def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
                      "--quiet"]) == 0
     series = fi.Dataset.load(data).d[:4]
     np.save(tmp_path / "s.npy", series)
-    assert cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "0.9", "-o", str(tmp_path / "p.csv")]) == 0
+    assert cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "0.9", "-o",
+                     str(tmp_path / "p.csv")]) == 0
     header = (tmp_path / "p.csv").read_text().splitlines()[0].split(",")
     assert header == ["id", "theta0", "theta1", "theta0_sd", "theta1_sd", "theta0_lo90", "theta1_lo90",
                       "theta0_hi90", "theta1_hi90"]

@@ -99,7 +99,8 @@ def test_gauss_newton_hessian_matches_finite_differences_on_noise_free_data(thet
     for a in range(2):
         for b in range(2):
             ea, eb = np.eye(2)[a] * h[a], np.eye(2)[b] * h[b]
-            fd[a, b] = (f(theta + ea + eb) - f(theta + ea - eb) - f(theta - ea + eb) + f(theta - ea - eb)) / (4 * h[a] * h[b])
+            fd[a, b] = ((f(theta + ea + eb) - f(theta + ea - eb) - f(theta - ea + eb) + f(theta - ea - eb))
+                        / (4 * h[a] * h[b]))
     assert np.linalg.norm(fd - H) <= 1e-4 * np.linalg.norm(H), (fd, H)
     np.testing.assert_allclose(H, info + np.linalg.inv(prior.covariance), rtol=1e-12)
 

@@ -32,7 +32,8 @@ def test_the_map_makes_its_features_and_records_them(data, fourier_map, tmp_path
     back = fi.InverseMap.load(tmp_path / "m.safetensors")
     assert back.inputs == fourier_map.inputs
     np.testing.assert_array_equal(back.predict(data.d), fourier_map.predict(data.d))
-    np.testing.assert_allclose(back.predict(data.d[3]), fourier_map.predict(data.d)[3], rtol=1e-6)  # float32, batch of 1
+    # float32, batch of 1
+    np.testing.assert_allclose(back.predict(data.d[3]), fourier_map.predict(data.d)[3], rtol=1e-6)
     ens = fi.Ensemble([back, back])
     np.testing.assert_array_equal(ens.predict(data.d[:5]), back.predict(data.d[:5]))
 

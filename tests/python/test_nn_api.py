@@ -75,8 +75,10 @@ def test_same_seed_same_result_any_thread_count():
     "call, match",
     [
         (lambda m, x, y: m.fit(x[:10], y, progress=False), "same number of samples"),
-        (lambda m, x, y: m.fit(np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x), y, progress=False), "finite"),
-        (lambda m, x, y: m.fit(x, np.where(np.arange(y.size).reshape(y.shape) == 3, np.inf, y), progress=False), "finite"),
+        (lambda m, x, y: m.fit(np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x), y, progress=False),
+         "finite"),
+        (lambda m, x, y: m.fit(x, np.where(np.arange(y.size).reshape(y.shape) == 3, np.inf, y), progress=False),
+         "finite"),
         (lambda m, x, y: m.fit(x, y, lr=0, progress=False), "lr"),
         (lambda m, x, y: m.fit(x, y, lr=-1e-3, progress=False), "lr"),
         (lambda m, x, y: m.fit(x, y, batch_size=0, progress=False), "batch_size"),

@@ -35,7 +35,8 @@ def pair(kind, seed=3):
     params = net.params
     state = {}
     for name, offset, shape in net.param_tensors():
-        state[name.removeprefix("layers.")] = torch.from_numpy(params[offset: offset + int(np.prod(shape))].reshape(shape).copy())
+        state[name.removeprefix("layers.")] = torch.from_numpy(
+            params[offset: offset + int(np.prod(shape))].reshape(shape).copy())
     tm.load_state_dict(state)
     return net, tm
 
@@ -109,7 +110,8 @@ def test_first_20_losses_match_torch(kind):
     net, tm = pair(kind, seed=11)
     x, y = data(kind, 160, seed=2)
     opt = _core.Adam(net.n_params)
-    h = _core.fit(net, opt, x, y, config=fi.TrainingConfig(epochs=2, batch_size=16, lr=2e-3, seed=5, n_threads=2).to_core(5))
+    h = _core.fit(net, opt, x, y,
+                  config=fi.TrainingConfig(epochs=2, batch_size=16, lr=2e-3, seed=5, n_threads=2).to_core(5))
     topt = torch.optim.Adam(tm.parameters(), lr=2e-3)
     losses = []
     for epoch in range(2):

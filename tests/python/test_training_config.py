@@ -17,10 +17,12 @@ def data():
 @pytest.mark.parametrize("bad, match", [
     ({"epochs": 0}, "epochs must be >= 1, got 0"), ({"batch_size": -1}, "batch_size"),
     ({"lr": float("nan")}, "lr must be a finite number > 0"), ({"optimizer": "sgd"}, "optimizer must be one of adam"),
-    ({"schedule": "linear"}, "schedule must be one of"), ({"validation": 1.5}, r"validation fraction must be in \(0, 1\)"),
+    ({"schedule": "linear"}, "schedule must be one of"),
+    ({"validation": 1.5}, r"validation fraction must be in \(0, 1\)"),
     ({"betas": (0.9, 1.2)}, "betas must be two numbers"), ({"early_stopping": 0}, "early_stopping"),
     ({"scaling": "log"}, "scaling must be one of"), ({"loss": "mae"}, "loss must be one of"),
-    ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"), ({"n_threads": 10**6}, "n_threads must be in"),
+    ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
+    ({"n_threads": 10**6}, "n_threads must be in"),
 ])
 def test_bad_settings_name_the_value_and_range(bad, match):
     with pytest.raises(ValueError, match=match):
