@@ -409,7 +409,7 @@ def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: i
             if family not in best or val["r2_mean"] > best[family][0]["val_r2_mean"]:
                 best[family] = (trials_table[-1], params)
     results = {"n": n, "trials": trials_table, "best": {}}
-    for family, (trial, params) in best.items():
+    for family, (_trial, params) in best.items():
         model = _fit(families[family](seed=setup.training.seed, **params), x_pool, y_pool, setup.training, progress)
         run.model(model, f"best_{family}")
         pred = model.predict(test.d)

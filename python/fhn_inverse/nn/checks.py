@@ -1,0 +1,150 @@
+"""Checks of what an inverse map takes: arrays, observation grids, covariance targets, the
+records its file keeps (inputs, units, training data), and scikit-learn's tags."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+
+import numpy as np
+
+from .._validation import as_float_array
+
+__all__ = ["DEFAULT_UNITS"]
+
+def _log_euclidean():
+    from .. import local_gaussian
+
+    return local_gaussian
+
+
+def _with_log_coordinates(y: np.ndarray, cov, name: str) -> np.ndarray:
+    """Labels (N, D) and covariance targets (N, D, D) as the regression targets (θ, vech(logm C))."""
+    c = np.asarray(cov)
+    if c.ndim != 3 or c.shape != (y.shape[0], y.shape[1], y.shape[1]):
+        raise ValueError(f"{name} must have shape (N, D, D) = {(y.shape[0], y.shape[1], y.shape[1])}, got {c.shape}")
+    ell = _log_euclidean().log_coordinates(c)
+    return np.concatenate([y, ell.astype(np.float32)], axis=1)
+
+
+def _normal_quantile(level) -> float:
+    from statistics import NormalDist
+
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def _grid_of(t, length: int) -> tuple[float, float, int]:
+    """(t0, Δt, length) of an evenly spaced observation grid ``t`` for series of ``length`` points
+    (None: the study's grid, which has 1,000)."""
+    from ..simulation import DEFAULT_GRID
+
+    if t is None:
+        if length != len(DEFAULT_GRID):
+            raise ValueError(f"series of {length} points need their times t= (the study's grid has "
+                             f"{len(DEFAULT_GRID)})")
+        t = DEFAULT_GRID
+    times = as_float_array(t, "t", 1)
+    if times.shape[0] != length or length < 2:
+        raise ValueError(f"t must have one time per point of the series ({length}), got {times.shape[0]}")
+    steps = np.diff(times)
+    dt = float(steps.mean())
+    if not (dt > 0 and np.allclose(steps, dt, rtol=1e-6, atol=0)):
+        raise ValueError("t must be evenly spaced and increasing (a map's grid is t0 + Δt·k)")
+    return float(times[0]), dt, int(length)
+
+
+def _check_inputs(inputs) -> dict:
+    """A model file's ``inputs`` record, validated."""
+    from ..features import KINDS
+
+    if not isinstance(inputs, dict) or set(inputs) != {"features", "grid", "targets"}:
+        raise ValueError(f"inputs must be {{'features', 'grid', 'targets'}}, got {str(inputs)[:80]!r}")
+    if inputs["features"] not in KINDS:
+        raise ValueError(f"inputs: features must be one of {KINDS}, got {inputs['features']!r}")
+    grid = inputs["grid"]
+    if (not isinstance(grid, list) or len(grid) != 3 or not all(isinstance(v, (int, float)) for v in grid)
+            or not (math.isfinite(grid[0]) and math.isfinite(grid[1]) and grid[1] > 0)
+            or not (isinstance(grid[2], int) and 2 <= grid[2] <= 1 << 24)):
+        raise ValueError(f"inputs: grid must be [t0, dt > 0, length >= 2], got {grid!r}")
+    targets = inputs["targets"]
+    if targets is not None and not (isinstance(targets, list) and all(isinstance(v, str) for v in targets)):
+        raise ValueError(f"inputs: targets must be a list of names or null, got {targets!r}")
+    return inputs
+
+
+#: units of the parameters the package's experiments and CLI estimate: the FitzHugh–Nagumo
+#: model as the study writes it is nondimensional; σ is in the unit of the observed series
+DEFAULT_UNITS = {"theta0": "dimensionless", "theta1": "dimensionless", "sigma": "unit of the series",
+                 "rho": "dimensionless (per observation step)", "t": "dimensionless (model time)"}
+_MAX_RECORD = 1 << 16  # bytes of JSON a model file's units or trained_on record may take
+
+
+def _check_units(units, targets) -> dict | None:
+    """A units record {name: unit}: names among ``targets`` (the map's parameter names) or "t"."""
+    if units is None:
+        return None
+    if not isinstance(units, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items()):
+        raise ValueError(f"units must be a dict of parameter name -> unit (strings), got {str(units)[:80]!r}")
+    allowed = set(targets or ()) | {"t"}
+    unknown = sorted(set(units) - allowed)
+    if unknown:
+        raise ValueError(f"units name {unknown}, which are not the map's targets {targets or []} or 't'")
+    if len(json.dumps(units)) > _MAX_RECORD:
+        raise ValueError(f"units take more than {_MAX_RECORD} bytes of JSON")
+    return dict(units)
+
+
+def _check_trained_on(record) -> dict | None:
+    """What a map was trained on: a :class:`~fhn_inverse.Dataset` (its ``config``: model,
+    simulator, prior, noise) or such a dict, JSON-serialisable."""
+    if record is None:
+        return None
+    config = getattr(record, "config", record)
+    if config is not record and isinstance(config, dict):  # a Dataset: its config and size
+        config = {**config, "size": len(record)}
+    if not isinstance(config, dict):
+        raise TypeError(f"trained_on must be a Dataset or a dict, got {type(record).__name__}")
+    try:
+        text = json.dumps(config, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"trained_on must be JSON-serialisable ({e})") from None
+    if len(text) > _MAX_RECORD:
+        raise ValueError(f"trained_on takes {len(text)} bytes of JSON, more than {_MAX_RECORD}")
+    return json.loads(text)
+
+
+def _sklearn_regressor_tags():
+    """scikit-learn's tags of a regressor (its cross-validation and search read them); imported
+    only when scikit-learn asks, so the package does not need it."""
+    from sklearn.utils import RegressorTags, Tags, TargetTags
+
+    return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
+
+
+def _as_cov_scale(value) -> float:
+    """A covariance scale (``InverseMap.cov_scale``): a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
+        raise ValueError(f"cov_scale must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def _as_float32(value, name: str, ndims: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool
+    ):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimensions, got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    out = np.ascontiguousarray(arr, dtype=np.float32)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = tuple(int(i) for i in np.argwhere(~finite)[0])
+        orig = arr[bad]
+        raise ValueError(f"{name} must be finite (in float32), got {orig} at index {bad}")
+    return out

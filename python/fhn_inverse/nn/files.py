@@ -1,0 +1,252 @@
+"""Model files: one safetensors file per map — the parameters (float32, little-endian, PyTorch's
+layouts) and, in ``__metadata__``, the architecture, scaling, training settings, inputs, units,
+calibration, what the map was trained on, the package version and SHA-256 checksums of the
+tensor bytes and of the header. Writes are atomic; a truncated, corrupted or hostile file is a
+ValueError naming it, and nothing is allocated beyond what the file's own size justifies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._io import atomic_open
+from .checks import _as_cov_scale, _check_inputs, _check_trained_on, _check_units
+from .layers import _positive_int
+from .scaling import _InputScaling, _Scaling
+
+__all__ = ["save", "load", "file_bytes", "metadata"]
+
+_FORMAT = "fhn_inverse.InverseMap"
+_FORMAT_VERSION = "1"
+_MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON header a model file may declare
+_MAX_WORKSPACE = 1 << 28  # activation floats the loader will allocate for a file's architecture
+_CHECKSUM_KEY = "checksum_sha256"  # SHA-256 (hex) of the tensor bytes, all tensors in file order
+_HEADER_CHECKSUM_KEY = "header_sha256"  # SHA-256 (hex) of the header without this entry, see _header_digest
+
+
+def _header_digest(header: dict) -> str:
+    """SHA-256 (hex) of the header's canonical JSON (sorted keys, no spaces) without its own
+    ``header_sha256`` entry: parsing and re-serialising reproduce it, a changed value does not."""
+    meta = {k: v for k, v in header["__metadata__"].items() if k != _HEADER_CHECKSUM_KEY}
+    canonical = json.dumps(dict(header, __metadata__=meta), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def metadata(m) -> dict[str, str]:
+    arch = {
+        "input_shape": list(m._net.input_shape), "layers": m.layers,
+        "output_activation": m.output_activation, "n_targets": m._n_targets, "loss": m._loss,
+        "head": m.head, **({"cov_dim": m._cov_dim} if m._cov_dim is not None else {}),
+        "seed": m.seed,
+    }
+    meta = {
+        "format": _FORMAT, "format_version": _FORMAT_VERSION,
+        "architecture": json.dumps(arch, sort_keys=True),
+        "training": json.dumps(m._training, sort_keys=True),
+        "history": json.dumps({k: m.history[k] for k in ("loss", "val_loss", "best_epoch") if k in m.history}),
+    }
+    if m._scaling is not None:
+        meta["scaling"] = json.dumps(m._scaling.to_json(), sort_keys=True)
+    if m._input_scaling is not None:
+        meta["input_scaling"] = json.dumps(m._input_scaling.to_json(), sort_keys=True)
+    calibration = {}
+    if _as_cov_scale(m.cov_scale) != 1.0:  # written only when set: uncalibrated files are unchanged
+        calibration["cov_scale"] = float(m.cov_scale)
+    if m.calibration is not None:
+        calibration["quantile"] = m.calibration.to_dict()
+    if calibration:
+        meta["calibration"] = json.dumps(calibration)
+    from .. import __version__
+
+    if m.inputs is not None:
+        meta["inputs"] = json.dumps(m.inputs)
+    if m.units is not None:
+        meta["units"] = json.dumps(m.units, sort_keys=True)
+    if m.trained_on is not None:
+        meta["trained_on"] = json.dumps(m.trained_on, sort_keys=True)
+    meta["fhn_inverse_version"] = __version__
+    return meta
+
+def save(m, path: str | os.PathLike) -> None:
+    """Write the map to one safetensors file (parameters float32 little-endian, PyTorch layouts;
+    architecture, scaling, training configuration and SHA-256 checksums of the tensor bytes
+    and of the header in ``__metadata__``). The write is atomic: a reader, or a process killed
+    mid-write, sees the previous file or the new one."""
+    with atomic_open(path, "wb") as f:  # the previous file stays whole until the rename
+        f.write(file_bytes(m))
+
+def file_bytes(m) -> bytes:
+    """The bytes of the map's file (see :meth:`save`)."""
+    m._require_built()
+    params = m._net.params.astype("<f4")
+    header: dict[str, Any] = {"__metadata__": metadata(m)}
+    blobs = []
+    pos = 0
+    for name, offset, shape in m._net.param_tensors():
+        size = int(np.prod(shape))
+        blobs.append(params[offset: offset + size].tobytes())
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
+        pos += 4 * size
+    data = b"".join(blobs)
+    header["__metadata__"][_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
+    header["__metadata__"][_HEADER_CHECKSUM_KEY] = _header_digest(header)
+    raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
+    return len(raw).to_bytes(8, "little") + raw + data
+
+
+def load(cls, path: str | os.PathLike):
+    """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError
+    naming the file (OSError if it cannot be read); nothing is allocated beyond what the
+    file's own size justifies. Checksums are verified when the file has them (files written
+    before they were added load without)."""
+    try:
+        return _load(cls, path)
+    except OSError:
+        raise
+    except ValueError as e:
+        if str(path) in str(e):
+            raise
+        raise ValueError(f"{path}: {e}") from None
+    except Exception as e:  # noqa: BLE001 - hostile content: RecursionError (nested JSON), pybind11's
+        # cast errors (sizes of 2**64), TypeError, OverflowError, MemoryError, …
+        raise ValueError(f"{path}: not a valid model file ({type(e).__name__}: {e})") from None
+
+def _load(cls, path: str | os.PathLike):
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        if size < 8:
+            raise ValueError(f"{path}: not a model file (truncated: {size} bytes)")
+        head = f.read(8)
+        if head[:4] == b"PK\x03\x04":  # a zip archive: a data set (.npz) given where a model belongs
+            raise ValueError(f"{path}: a zip archive (a data set from 'simulate', .npz?), not a model file "
+                             "(.safetensors from 'train' or InverseMap.save)")
+        n = int.from_bytes(head, "little")
+        if n < 2 or n > _MAX_HEADER or n > size - 8:
+            raise ValueError(f"{path}: header length {n} is outside [2, min({_MAX_HEADER}, {size - 8})] "
+                             "(truncated or corrupted file)")
+        raw = f.read(n)
+        try:
+            header = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path}: header is not valid JSON ({e})") from None
+        if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
+            raise ValueError(f"{path}: header has no __metadata__ object")
+        meta = header["__metadata__"]
+        if _HEADER_CHECKSUM_KEY in meta and meta[_HEADER_CHECKSUM_KEY] != _header_digest(header):
+            raise ValueError(f"{path}: header checksum mismatch (corrupted file)")
+        header.pop("__metadata__")
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{path}: __metadata__ format is {meta.get('format')!r}, expected {_FORMAT!r}")
+        try:
+            arch = json.loads(meta["architecture"])
+            training = json.loads(meta.get("training", "{}"))
+            history = json.loads(meta.get("history", "{}"))
+            scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
+            input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
+            calibration = json.loads(meta["calibration"]) if "calibration" in meta else {}
+            inputs = _check_inputs(json.loads(meta["inputs"])) if "inputs" in meta else None
+            units = json.loads(meta["units"]) if "units" in meta else None
+            trained_on = _check_trained_on(json.loads(meta["trained_on"])) if "trained_on" in meta else None
+            version = meta.get("fhn_inverse_version")
+            if version is not None and not isinstance(version, str):
+                raise ValueError(f"fhn_inverse_version must be a string, got {version!r}")
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path}: invalid __metadata__ ({e!r})") from None
+        if not isinstance(arch, dict):
+            raise ValueError(f"{path}: architecture must be a JSON object")
+        try:
+            m = cls(arch["layers"], output_activation=arch.get("output_activation"), seed=arch.get("seed", 0))
+            input_shape = tuple(_positive_int(v, "input_shape") for v in arch["input_shape"])
+            if len(input_shape) not in (1, 2):
+                raise ValueError(f"input_shape must have 1 or 2 entries, got {input_shape}")
+            n_targets = _positive_int(arch["n_targets"], "n_targets")
+            loss = arch.get("loss", "mse")
+            if loss not in ("mse", "gaussian_nll"):
+                raise ValueError(f"loss {loss!r}")
+            n_out = n_targets if loss == "mse" else n_targets + n_targets * (n_targets + 1) // 2
+            head = arch.get("head", "gaussian_nll" if loss == "gaussian_nll" else "point")
+            expected_head = ("gaussian_nll" if loss == "gaussian_nll" else
+                             "local_gaussian" if "cov_dim" in arch else "point")
+            if head != expected_head:
+                raise ValueError(f"head {head!r} does not match loss {loss!r} and cov_dim")
+            cov_dim = None
+            if head == "local_gaussian":
+                cov_dim = _positive_int(arch["cov_dim"], "cov_dim")
+                if cov_dim + cov_dim * (cov_dim + 1) // 2 != n_targets:
+                    raise ValueError(f"cov_dim {cov_dim} needs {cov_dim + cov_dim * (cov_dim + 1) // 2} "
+                                     f"targets, the file has {n_targets}")
+            if not isinstance(calibration, dict) or set(calibration) - {"cov_scale", "quantile"}:
+                raise ValueError(f"calibration must be {{'cov_scale': c, 'quantile': {{...}}}}, got "
+                                 f"{str(calibration)[:80]!r}")
+            m.cov_scale = _as_cov_scale(calibration.get("cov_scale", 1.0))  # files without: 1
+            if (m.cov_scale != 1.0 or "quantile" in calibration) and head != "gaussian_nll":
+                raise ValueError(f"a calibration for a map with a {head!r} head")
+            if "quantile" in calibration:
+                from ..calibration import QuantileCalibration
+
+                m.calibration = QuantileCalibration.from_dict(calibration["quantile"])
+                if m.calibration.dim != n_targets:
+                    raise ValueError(f"the calibration is for {m.calibration.dim} parameters, the map has "
+                                     f"{n_targets}")
+            if inputs is not None and inputs["targets"] is not None and len(inputs["targets"]) != n_targets:
+                raise ValueError(f"inputs name {len(inputs['targets'])} targets, the map has {n_targets}")
+            m.inputs = inputs
+            m.units = _check_units(units, None if inputs is None else inputs["targets"])
+            m.trained_on, m._file_version = trained_on, version
+            full = m._full_layers(input_shape, n_out)
+            n_params, per_sample = _core.network_size(input_shape, full)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}: invalid architecture ({e})") from None
+        data_size = size - 8 - n
+        if 4 * n_params != data_size:
+            raise ValueError(f"{path}: architecture needs {4 * n_params} bytes of parameters, "
+                             f"the file holds {data_size} (truncated or corrupted)")
+        if per_sample * 16 > _MAX_WORKSPACE:
+            raise ValueError(f"{path}: architecture needs {per_sample} activation floats per sample, "
+                             f"more than this loader accepts")
+        if scaling is not None and scaling.offset.shape[0] != n_targets:
+            raise ValueError(f"{path}: scaling has {scaling.offset.shape[0]} entries for {n_targets} targets")
+        max_batch = int(max(1, min(256, _MAX_WORKSPACE // max(per_sample, 1))))
+        net = _core.Network(input_shape, full, m.seed, max_batch)
+        expected = {name: (offset, tuple(shape)) for name, offset, shape in net.param_tensors()}
+        if set(header) != set(expected):
+            raise ValueError(f"{path}: tensors {sorted(header)} do not match the architecture's {sorted(expected)}")
+        blob = f.read(data_size)
+        if len(blob) != data_size:
+            raise ValueError(f"{path}: truncated parameter data")
+        if _CHECKSUM_KEY in meta and meta[_CHECKSUM_KEY] != hashlib.sha256(blob).hexdigest():
+            raise ValueError(f"{path}: tensor data checksum mismatch (corrupted file)")
+    params = np.empty(n_params, dtype=np.float32)
+    spans = []
+    for name, info in header.items():
+        offset, shape = expected[name]
+        if not isinstance(info, dict) or info.get("dtype") != "F32":
+            raise ValueError(f"{path}: tensor {name} must have dtype F32, got {info!r}")
+        if list(shape) != info.get("shape"):
+            raise ValueError(f"{path}: tensor {name} has shape {info.get('shape')}, expected {list(shape)}")
+        offs = info.get("data_offsets")
+        count = int(np.prod(shape))
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= data_size or offs[1] - offs[0] != 4 * count):
+            raise ValueError(f"{path}: tensor {name} has invalid data_offsets {offs!r}")
+        spans.append(tuple(offs))
+        params[offset: offset + count] = np.frombuffer(blob, dtype="<f4", count=count, offset=offs[0])
+    spans.sort()
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+        raise ValueError(f"{path}: tensors overlap")
+    if not np.isfinite(params).all():
+        raise ValueError(f"{path}: parameters contain NaN or inf")
+    net.params = params
+    m._net, m._scaling, m._loss, m._n_targets, m._cov_dim = net, scaling, loss, n_targets, cov_dim
+    if input_scaling is not None:
+        channels = input_shape[0] if len(input_shape) == 2 else 1
+        m._input_scaling = _InputScaling.from_json(input_scaling, channels)
+    m._training = training if isinstance(training, dict) else {}
+    m.history = history if isinstance(history, dict) else {}
+    return m

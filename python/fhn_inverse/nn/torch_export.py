@@ -1,0 +1,89 @@
+"""PyTorch export of a trained map (the optional ``torch`` extra): an equivalent
+``torch.nn.Module`` with the same weights, input standardisation and label unscaling."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["to_torch"]
+
+
+def to_torch(m, *, unscale: bool = True):
+    """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra). It takes
+    (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
+    reshape) and, with ``unscale``, returns labels in training units like ``predict``
+    (float32); without, the network's raw (scaled) outputs."""
+    m._require_built()
+    import torch
+    from torch import nn
+
+    params = torch.from_numpy(m._net.params.copy())
+    tensors = {name: params[o: o + int(np.prod(s))].reshape(tuple(s)).clone()
+               for name, o, s in m._net.param_tensors()}
+    acts = {"relu": nn.ReLU, "swish": nn.SiLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+    modules = []
+    shape = tuple(m._net.input_shape)
+    full = m._full_layers(shape, m._net.output_shape[0])
+    for i, layer in enumerate(full):
+        kind = layer["kind"]
+        if kind == "dense":
+            mod = nn.Linear(tensors[f"layers.{i}.weight"].shape[1], layer["units"])
+        elif kind == "conv1d":
+            w = tensors[f"layers.{i}.weight"]
+            k, s, length = layer["kernel"], layer["stride"], shape[1]
+            pad = (0, 0)
+            if layer["padding"] == "same":
+                out = -(-length // s)
+                total = max((out - 1) * s + k - length, 0)
+                pad = (total // 2, total - total // 2)
+            conv = nn.Conv1d(w.shape[1], w.shape[0], k, stride=s)
+            mod = conv if pad == (0, 0) else nn.Sequential(nn.ConstantPad1d(pad, 0.0), conv)
+        elif kind == "avgpool1d":
+            mod = nn.AvgPool1d(layer["pool"], layer["stride"])
+        elif kind == "maxpool1d":
+            mod = nn.MaxPool1d(layer["pool"], layer["stride"])
+        elif kind == "flatten":
+            mod = nn.Flatten()
+        elif kind == "dropout":
+            mod = nn.Dropout(layer["rate"])
+        else:
+            mod = acts[kind]()
+        target = mod[1] if isinstance(mod, nn.Sequential) else mod
+        if kind in ("dense", "conv1d"):
+            with torch.no_grad():
+                target.weight.copy_(tensors[f"layers.{i}.weight"])
+                target.bias.copy_(tensors[f"layers.{i}.bias"])
+        modules.append(mod)
+        shape = m._net.summary()[i][1]
+    model = nn.Sequential(*modules)
+    if m._input_scaling is not None:
+        view = (1, -1, 1) if len(m._net.input_shape) == 2 else (1, -1)
+        in_offset = torch.tensor(m._input_scaling.offset, dtype=torch.float32).reshape(view)
+        in_scale = torch.tensor(m._input_scaling.scale, dtype=torch.float32).reshape(view)
+
+        class _Standardise(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("offset", in_offset)
+                self.register_buffer("scale", in_scale)
+
+            def forward(self, x):
+                return (x - self.offset) / self.scale
+
+        model = nn.Sequential(_Standardise(), model)
+    if unscale and m._scaling is not None:
+        offset = torch.tensor(m._scaling.offset, dtype=torch.float32)
+        scale = torch.tensor(m._scaling.scale, dtype=torch.float32)
+        n_t = m._n_targets
+
+        class _Unscale(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("offset", offset)
+                self.register_buffer("scale", scale)
+
+            def forward(self, y):
+                return y[:, :n_t] * self.scale + self.offset
+
+        model = nn.Sequential(model, _Unscale())
+    return model.eval()
