@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+__all__ = ["as_float_array", "as_int", "as_seed", "as_float"]
+
 
 def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty: bool = False):
     """Return ``value`` as a C-contiguous float64 array of ``ndim`` dimensions.

@@ -29,6 +29,8 @@ import numpy as np
 
 from ._io import atomic_open, atomic_savefig, atomic_write_text, file_sha256
 
+__all__ = ["main", "build_parser"]
+
 # A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
 # read whole.
 _CONFIG_MAX_BYTES = 1 << 20

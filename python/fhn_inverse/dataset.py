@@ -24,6 +24,8 @@ from ._validation import as_int, as_seed
 from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,
                          simulator_options)
 
+__all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
+
 TRAIN_SIZES = (500, 1000, 4000, 8000)
 TEST_SIZE = 2000
 #: First stream index of the fixed test set (:func:`test_set`): beyond any training pool,

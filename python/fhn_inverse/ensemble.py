@@ -22,6 +22,8 @@ from ._io import atomic_write_text, file_sha256, remove_stale_temporaries
 from ._validation import as_int, as_seed
 from .nn import InverseMap
 
+__all__ = ["MANIFEST", "MAX_MEMBERS", "Ensemble"]
+
 MANIFEST = "ensemble.json"  # the folder's manifest: format, version, member files and their SHA-256
 MAX_MEMBERS = 1000  # members an ensemble may have (like, load)
 _FORMAT = "fhn_inverse.Ensemble"

@@ -36,6 +36,10 @@ from .training import TrainingConfig
 from .refine import best_fitting, fit_series
 from .simulation import AR1Noise, simulate
 
+__all__ = ["REGIMES", "THETA_NAMES", "JOINT_NAMES", "Training", "Setup", "Run", "test_set_description", "machine",
+           "TEST_SETS", "NOISE_LAWS", "train_size", "noise", "resimulation", "joint", "accuracy", "covariance",
+           "speed", "EXPERIMENTS", "reproduce", "merge_seeds"]
+
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
 THETA_NAMES = ("theta0", "theta1")
 JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")

@@ -11,6 +11,8 @@ import numpy as np
 from . import _core
 from ._validation import as_float_array, as_int
 
+__all__ = ["NORMS", "REPRESENTATIONS", "KINDS", "fourier_features", "unpack_spectrum", "features"]
+
 NORMS = ("backward", "ortho", "forward")
 REPRESENTATIONS = ("packed", "magnitude")
 KINDS = ("time", "fourier", "time+fourier")

@@ -16,6 +16,9 @@ import numpy as np
 
 from ._validation import as_float_array
 
+__all__ = ["r2_score", "READINGS", "median_ape", "ResimulationErrors", "resimulation_errors", "PooledErrors",
+           "pooled_resimulation_errors", "report"]
+
 
 def _pair(y_true, y_pred):
     y_true = as_float_array(y_true, "y_true", (1, 2))

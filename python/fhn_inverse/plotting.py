@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["TIME_LABEL", "regime_label", "prior_samples", "series", "parameter_influence", "predicted_vs_true",
+           "loss_curves", "sensitivity", "resimulated_series", "speed_table", "covariance_ellipses", "sensitivities",
+           "covariance_map"]
+
 
 #: The time axis: the model's own units (the study's grid t_k = 0.2 k; the reference data's
 #: spike rates read them as milliseconds).

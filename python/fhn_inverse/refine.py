@@ -20,6 +20,8 @@ import numpy as np
 from ._validation import as_float_array, as_int
 from .simulation import FitzHughNagumo, GaussianPrior, default_prior, simulate
 
+__all__ = ["MAX_ITERATIONS", "BestFit", "best_fitting", "Refined", "refine", "SeriesFit", "fit_series"]
+
 # ``refine``'s bound on ``iterations`` (``fit_series`` refines its restarts for twice its own).
 MAX_ITERATIONS = 10_000
 # Levenberg–Marquardt damping never exceeds this; a step rejected at it is rejected for good.

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["VERDICTS", "STUDY_TRAIN_SIZE", "STUDY_RESIMULATION", "STUDY_JOINT", "STUDY_COVARIANCE", "verdict", "both",
+           "train_size_table", "resimulation_table", "joint_table", "covariance_table", "noise_table",
+           "accuracy_table", "fit_start_table", "cells", "compare", "differences", "refresh"]
+
 VERDICTS = ("win", "tie", "loss")
 
 #: Sensitivity to training size, CNN, M = 2000: {N: {regime: (Median-APE, R²)}} (spec/paper.md).
@@ -361,7 +365,10 @@ def _block_output(command: str, base: Path) -> str:
         raise ValueError(f"a generated block's command must be 'fhn-inverse report ROOT [...]', got {command!r}")
     root, rest = base / words[2], words[3:]
     if not rest:
-        return compare(root).rstrip("\n")
+        text = compare(root)
+        if not text:
+            raise ValueError(f"{command!r}: no results.json of an experiment under {root}")
+        return text.rstrip("\n")
     if rest[0] == "--against" and len(rest) in (2, 5) and (len(rest) == 2 or rest[2] == "--names"):
         names = tuple(rest[3:5]) if len(rest) == 5 else ("A", "B")
         return differences(root, base / rest[1], names).rstrip("\n")

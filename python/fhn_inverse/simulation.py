@@ -14,6 +14,11 @@ import numpy as np
 from . import _core
 from ._validation import as_float, as_float_array, as_int, as_seed
 
+__all__ = ["DEFAULT_GRID", "STATUS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
+           "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "NOISE_LAWS", "STUDY_NOISE_MEAN",
+           "STUDY_NOISE_STD", "AR1Noise", "GaussianNoise", "ar1_noise", "noise_from_dict", "SpikeStatistics",
+           "spike_statistics"]
+
 FitzHughNagumo = _core.FitzHughNagumo
 
 #: The authors' observation grid: t_k = 0.2 k, k = 0..999 (t in [0, 199.8]).

@@ -30,6 +30,9 @@ from ._validation import as_int
 from .nn import InverseMap
 from .training import TrainingConfig
 
+__all__ = ["INPUT_LENGTH", "WIDTHS", "SAMPLES", "STUDY", "study_map", "train_macs", "peak_rss_mb", "sgemm_rate",
+           "training_rate", "speed", "machine", "table"]
+
 INPUT_LENGTH = 1000
 WIDTHS = (32, 128, 512, 2048)
 SAMPLES = 1_000_000
