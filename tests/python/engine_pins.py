@@ -1,6 +1,7 @@
 """Fingerprints of the engine's arithmetic: SHA-256 of the trained weights and predictions of the
-study's CNN, the 4 × 32 and the 8 × 512 dense maps (with dropout) for fixed seeds, at one and two
-threads, batch 32 and 256 (the chunked and the whole-batch paths of wide maps).
+study's CNN, the 4 × 32 and the 8 × 512 dense maps (with dropout) for fixed seeds, and of simulated
+series, at one and two threads, batch 32 and 256 (the chunked and the whole-batch paths of wide
+maps).
 
     python tests/python/engine_pins.py            # print this machine's fingerprints as JSON
     python tests/python/engine_pins.py --write    # record them in tests/data/engine_pins.json
@@ -61,6 +62,10 @@ CASES = {
 
 def fingerprints() -> dict:
     out = {}
+    theta = fi.default_prior().sample(64, seed=9)  # the simulator's output, at 1 and 2 threads
+    for threads in (1, 2):
+        u = fi.simulate(theta, n_threads=threads)
+        out[f"simulate threads={threads}"] = {"series": hashlib.sha256(u.tobytes()).hexdigest()[:16]}
     for name, (make, length, batch, n) in CASES.items():
         x, y = _data(n, length, 1)
         x_eval, _ = _data(1500, length, 2)
