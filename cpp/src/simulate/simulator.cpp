@@ -9,6 +9,7 @@
 
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/simulator_impl.hpp"
 #include "fhn_inverse/util/parallel.hpp"
 
 namespace fhn_inverse::simulate {
@@ -58,48 +59,8 @@ void validate_theta(const RowMatrix& theta, std::size_t param_size) {
                                     "] must be finite, got " + std::to_string(theta(i, j)));
 }
 
-namespace {
-
-using Model = models::FitzHughNagumo;
-using State = Model::State;
-
-// One trajectory; with a poll, integrate_on_grid also asks it every kPollSteps accepted steps and
-// stops early once it says so: the batch then throws Interrupted and discards this row.
-Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
-                 double* u_out, InterruptPoll* poll) {
-  auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
-  const Status status = integrate_on_grid<State>(
-      system, model.initial(), options, Model::state_size,
-      [&](std::size_t k, const State& x) { u_out[k] = Model::observe(x); }, poll);
-  if (status != Status::ok)
-    std::fill(u_out, u_out + options.t_obs.size(), std::numeric_limits<double>::quiet_NaN());
-  return status;
-}
-
-}  // namespace
-
-Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
-                    double* u_out) {
-  return integrate(model, theta, options, u_out, nullptr);
-}
-
-BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
-                           const SimulatorOptions& options, int n_threads) {
-  options.validate();
-  validate_theta(theta, Model::param_size);
-  const Eigen::Index N = theta.rows();
-  const int threads = team_size(resolve_threads(n_threads), N);
-  BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
-                     std::vector<std::int8_t>(static_cast<std::size_t>(N))};
-  InterruptPoll poll;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-  for (Eigen::Index i = 0; i < N; ++i) {
-    if (poll.stop()) continue;
-    result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
-        integrate(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
-  }
-  poll.check();
-  return result;
-}
+// The models the package ships.
+template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&, double*);
+template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&, const SimulatorOptions&, int);
 
 }  // namespace fhn_inverse::simulate

@@ -1,7 +1,10 @@
-// One trajectory of any ODE system observed on a grid: Boost.Odeint's Runge–Kutta–Fehlberg 7(8)
-// with step-size control, the last step before each grid time shortened to end on it (no
-// interpolation). The system, the stepper and the observer know nothing about each other:
+// One trajectory of any ODE system observed on a grid, with any Odeint controlled stepper
+// (default: Runge–Kutta–Fehlberg 7(8) with step-size control at the options' tolerances), the
+// last step before each grid time shortened to end on it (no interpolation). The system, the
+// stepper and the observer know nothing about each other:
 //   system(x, dxdt, t)   the right-hand side (Odeint's system concept)
+//   Stepper              a factory: Stepper::make<State>(options) gives an Odeint controlled
+//                        stepper (try_step(system, x, t, dt)), made per trajectory
 //   observe(k, x)        called with the state at t_obs[k], k = 0 … L − 1
 // The first `bounded_components` state components are checked against options.max_abs_state
 // after every accepted step (the rest, e.g. sensitivities, are only required to be finite).
@@ -22,13 +25,21 @@ namespace fhn_inverse::simulate {
 // and discards the row.
 inline constexpr long kPollSteps = 1024;
 
-template <class State, class System, class Observer>
+// The default stepper: Runge–Kutta–Fehlberg 7(8) with step-size control.
+struct Rkf78 {
+  template <class State>
+  static auto make(const SimulatorOptions& options) {
+    namespace odeint = boost::numeric::odeint;
+    return odeint::make_controlled(options.atol, options.rtol, odeint::runge_kutta_fehlberg78<State>());
+  }
+};
+
+template <class State, class Stepper = Rkf78, class System, class Observer>
 Status integrate_on_grid(System&& system, State x, const SimulatorOptions& options,
                          std::size_t bounded_components, Observer&& observe,
                          InterruptPoll* poll = nullptr) {
   namespace odeint = boost::numeric::odeint;
-  auto stepper = odeint::make_controlled(options.atol, options.rtol,
-                                         odeint::runge_kutta_fehlberg78<State>());
+  auto stepper = Stepper::template make<State>(options);
   constexpr long kMaxRejections = 500;  // consecutive rejected trial steps: control has failed
   const auto finite = [](const State& y) {
     for (double yi : y)

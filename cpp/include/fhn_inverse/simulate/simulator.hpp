@@ -1,4 +1,4 @@
-// Batch ODE simulation observed on a fixed time grid.
+// Batch ODE simulation observed on a fixed time grid, for any model (models/).
 // Boost.Odeint's Runge–Kutta–Fehlberg 7(8) stepper with step-size control advances with its own
 // adaptive steps, the last step before each grid time shortened to end on it (no interpolation). Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves
 // the bounded region or exceeds its step budget is reported in `status`, its row set to NaN.
@@ -45,15 +45,27 @@ struct BatchResult {
   std::vector<std::int8_t> status;    // (N) Status per sample
 };
 
+// The simulator is generic in the model: any struct with the shape of
+// models::FitzHughNagumo (State, state_size, param_size, initial(), rhs(), observe()). Its
+// definitions are in simulator_impl.hpp; src/simulate/simulator.cpp instantiates them for the
+// models the package ships (a new model adds its line there).
+
 // One trajectory; writes L observations to u_out. Never throws for numerical failure.
-Status simulate_one(const models::FitzHughNagumo& model, const double* theta,
-                    const SimulatorOptions& options, double* u_out);
+template <class Model>
+Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                    double* u_out);
 
 // All samples of theta (N, P) on n_threads threads (0 = all cores, at most kMaxThreads).
 // Thread-count independent. Throws fhn_inverse::Interrupted when the interrupt hook answers true
 // (see interrupt.hpp).
-BatchResult simulate_batch(const models::FitzHughNagumo& model, const RowMatrix& theta,
-                           const SimulatorOptions& options, int n_threads = 0);
+template <class Model>
+BatchResult simulate_batch(const Model& model, const RowMatrix& theta, const SimulatorOptions& options,
+                           int n_threads = 0);
+
+extern template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&,
+                                    double*);
+extern template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&,
+                                           const SimulatorOptions&, int);
 
 // Validates theta: shape (N >= 1, P = model's parameter count), finite values.
 void validate_theta(const RowMatrix& theta, std::size_t param_size);

@@ -1,0 +1,60 @@
+// The simulator's definitions (simulator.hpp), generic in the model; simulator.cpp instantiates
+// them for the package's models.
+#pragma once
+
+#include <algorithm>
+#include <limits>
+
+#include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/simulator.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
+#include "fhn_inverse/util/parallel.hpp"
+
+namespace fhn_inverse::simulate {
+
+namespace detail {
+
+// One trajectory; with a poll, integrate_on_grid also asks it every kPollSteps accepted steps and
+// stops early once it says so: the batch then throws Interrupted and discards this row.
+template <class Model>
+Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
+                 double* u_out, InterruptPoll* poll) {
+  using State = typename Model::State;
+  auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
+  const Status status = integrate_on_grid<State>(
+      system, model.initial(), options, Model::state_size,
+      [&](std::size_t k, const State& x) { u_out[k] = Model::observe(x); }, poll);
+  if (status != Status::ok)
+    std::fill(u_out, u_out + options.t_obs.size(), std::numeric_limits<double>::quiet_NaN());
+  return status;
+}
+
+}  // namespace detail
+
+template <class Model>
+Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                    double* u_out) {
+  return detail::integrate(model, theta, options, u_out, nullptr);
+}
+
+template <class Model>
+BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
+                           const SimulatorOptions& options, int n_threads) {
+  options.validate();
+  validate_theta(theta, Model::param_size);
+  const Eigen::Index N = theta.rows();
+  const int threads = team_size(resolve_threads(n_threads), N);
+  BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
+                     std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+  InterruptPoll poll;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+  for (Eigen::Index i = 0; i < N; ++i) {
+    if (poll.stop()) continue;
+    result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
+        detail::integrate(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
+  }
+  poll.check();
+  return result;
+}
+
+}  // namespace fhn_inverse::simulate
