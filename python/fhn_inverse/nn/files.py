@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from .. import _core
 from .._io import atomic_open
@@ -84,20 +85,22 @@ def file_bytes(m) -> bytes:
     """The bytes of the map's file (see :meth:`save`)."""
     m._require_built()
     params = m._net.params.astype("<f4")
-    header: dict[str, Any] = {"__metadata__": metadata(m)}
-    blobs = []
-    pos = 0
-    for name, offset, shape in m._net.param_tensors():
-        size = int(np.prod(shape))
-        blobs.append(params[offset: offset + size].tobytes())
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
-        pos += 4 * size
-    data = b"".join(blobs)
-    header["__metadata__"][_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
-    header["__metadata__"][_HEADER_CHECKSUM_KEY] = _header_digest(header)
-    raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
-    raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
-    return len(raw).to_bytes(8, "little") + raw + data
+    tensors = {name: params[offset: offset + int(np.prod(shape))].reshape(shape)
+               for name, offset, shape in m._net.param_tensors()}
+    meta = metadata(m)
+    # The checksums go into the header: the data region and the tensors' entries do not depend on
+    # the metadata, so a first serialisation gives them, and the second writes the checksums.
+    first = safetensors.numpy.save(tensors, metadata=meta)
+    n = int.from_bytes(first[:8], "little")
+    header = json.loads(first[8: 8 + n])
+    data = first[8 + n:]
+    meta[_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
+    header["__metadata__"] = meta
+    meta[_HEADER_CHECKSUM_KEY] = _header_digest(header)
+    out = safetensors.numpy.save(tensors, metadata=meta)
+    if out[-len(data):] != data:  # pragma: no cover - the package's layout changed under us
+        raise RuntimeError("safetensors laid out the tensors differently on the second pass")
+    return out
 
 
 def load(cls, path: str | os.PathLike):
@@ -222,24 +225,21 @@ def _load(cls, path: str | os.PathLike):
             raise ValueError(f"{path}: truncated parameter data")
         if _CHECKSUM_KEY in meta and meta[_CHECKSUM_KEY] != hashlib.sha256(blob).hexdigest():
             raise ValueError(f"{path}: tensor data checksum mismatch (corrupted file)")
-    params = np.empty(n_params, dtype=np.float32)
-    spans = []
-    for name, info in header.items():
+        f.seek(0)
+        whole = f.read(8 + n + data_size)
+    for name, info in header.items():  # what the package reads must be what the architecture holds
         offset, shape = expected[name]
         if not isinstance(info, dict) or info.get("dtype") != "F32":
             raise ValueError(f"{path}: tensor {name} must have dtype F32, got {info!r}")
         if list(shape) != info.get("shape"):
             raise ValueError(f"{path}: tensor {name} has shape {info.get('shape')}, expected {list(shape)}")
-        offs = info.get("data_offsets")
-        count = int(np.prod(shape))
-        if (not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) for o in offs)
-                or not 0 <= offs[0] <= offs[1] <= data_size or offs[1] - offs[0] != 4 * count):
-            raise ValueError(f"{path}: tensor {name} has invalid data_offsets {offs!r}")
-        spans.append(tuple(offs))
-        params[offset: offset + count] = np.frombuffer(blob, dtype="<f4", count=count, offset=offs[0])
-    spans.sort()
-    if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
-        raise ValueError(f"{path}: tensors overlap")
+    try:
+        tensors = safetensors.numpy.load(whole)  # checks the offsets: in bounds, contiguous, no overlap
+    except safetensors.SafetensorError as e:
+        raise ValueError(f"{path}: invalid tensor layout ({e})") from None
+    params = np.empty(n_params, dtype=np.float32)
+    for name, (offset, shape) in expected.items():
+        params[offset: offset + int(np.prod(shape))] = tensors[name].reshape(-1)
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: parameters contain NaN or inf")
     net.params = params
