@@ -81,16 +81,18 @@ def _demo(args) -> int:
     print(f"simulated {len(pool) + len(test):,} series (training {len(pool):,}, test {len(test):,}) in {t_sim:.1f} s")
     # The last 10 % of the training series are held out; the epoch with the best validation loss
     # is kept (restore-best), as in the experiments.
-    training = experiments.Training(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                    validation=0.1, early_stopping=args.epochs, seed=args.seed,
-                                    n_threads=args.threads)
+    training = fi.TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                 validation=0.1, early_stopping=args.epochs, seed=args.seed,
+                                 n_threads=args.threads)
     rows, results, histories, fit_seconds, n_samples = [], {}, {}, 0.0, 0
     for train_kind in ("clean", "noisy"):
         t0 = time.perf_counter()
-        model = experiments._fit(fi.InverseMap.cnn(seed=args.seed), pool.u if train_kind == "clean" else pool.d,
-                                 pool.theta, training, not args.quiet)
+        model = fi.InverseMap.cnn(seed=args.seed).fit(pool.u if train_kind == "clean" else pool.d, pool.theta,
+                                                      training, progress=not args.quiet,
+                                                      trained_on={**pool.config, "series": train_kind, "size": len(pool)})
         fit_seconds += time.perf_counter() - t0
-        n_samples += len(model.history["loss"]) * model._training["n_train"]  # epochs run × series trained on
+        # epochs run × series trained on (the 90 % not held out)
+        n_samples += len(model.history["loss"]) * model.describe()["training"]["n_train"]
         model.save(out / "models" / f"cnn_train-{train_kind}.safetensors")
         histories[f"trained on {train_kind} series"] = model.history
         for regime in experiments.REGIMES:
