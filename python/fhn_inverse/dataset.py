@@ -41,9 +41,29 @@ _EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 class Dataset:
     """Arrays of one data set (N samples, L grid points).
 
-    t (L,) grid; theta (N, P) parameters; u (N, L) clean series; d (N, L) observed series
-    (u plus noise; equal to u without noise); noise (N, 2) the (σ, ρ) of each sample's noise
-    (zeros without noise); index (N,) each sample's stream index; config: how it was made.
+    Parameters
+    ----------
+    t : ndarray, shape (L,)
+        The grid.
+    theta : ndarray, shape (N, P)
+        The parameters.
+    u : ndarray, shape (N, L)
+        Clean series.
+    d : ndarray, shape (N, L)
+        Observed series (u plus noise; equal to u without noise).
+    noise : ndarray, shape (N, 2)
+        The (σ, ρ) of each sample's noise (zeros without noise).
+    index : ndarray, shape (N,)
+        Each sample's stream index.
+    seed : int, default 0
+        The seed of the random streams the samples were drawn from.
+    config : dict, optional
+        How it was made.
+
+    Raises
+    ------
+    ValueError
+        If an array's shape does not match N and L of ``u``.
     """
 
     t: np.ndarray
@@ -85,9 +105,47 @@ class Dataset:
     def generate(cls, n: int, seed: int = 0, *, prior=None, noise=None, model: FitzHughNagumo | None = None,
                  t=None, start: int = 0, rtol: float = 1e-9, atol: float = 1e-9, n_threads: int = 0,
                  chunk: int = 2000, progress: bool = True) -> "Dataset":
-        """Draw θ from ``prior`` (default: the study's), simulate, add ``noise`` (an
-        :class:`AR1Noise` or ``None`` for clean data). Raises :class:`SimulationError` if a
-        trajectory fails (the prior reaches a region the simulator cannot handle)."""
+        """Draw θ from ``prior``, simulate, add ``noise``.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, at least 1.
+        seed : int, default 0
+            The random streams' seed, an integer in [0, 2**64).
+        prior : GaussianPrior or UniformPrior, optional
+            The prior of θ; default: the study's (:func:`~fhn_inverse.simulation.default_prior`).
+        noise : AR1Noise, optional
+            An :class:`AR1Noise` (a :class:`GaussianNoise` is one), or ``None`` for clean data.
+        model : FitzHughNagumo, optional
+            The model; default ``FitzHughNagumo()``.
+        t : array_like, shape (L,), optional
+            Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+        start : int, default 0
+            Stream index of the first sample.
+        rtol : float, default 1e-9
+            Relative tolerance of the simulator's step-size control.
+        atol : float, default 1e-9
+            Absolute tolerance of the simulator's step-size control.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        chunk : int, default 2000
+            Series simulated per call of the simulator, at least 1.
+        progress : bool, default True
+            Show a progress bar.
+
+        Returns
+        -------
+        Dataset
+            The data set; its ``config`` records how it was made.
+
+        Raises
+        ------
+        SimulationError
+            If a trajectory fails (the prior reaches a region the simulator cannot handle).
+        TypeError
+            If ``noise`` is neither an :class:`AR1Noise` nor ``None``.
+        """
         n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
         chunk = as_int(chunk, "chunk", 1)
         prior = default_prior() if prior is None else prior
@@ -125,8 +183,18 @@ class Dataset:
         return cls(grid, theta, u, d, params, np.arange(start, start + n, dtype=np.int64), seed, config)
 
     def save(self, path) -> Path:
-        """Write a compressed ``.npz`` file atomically (a temporary file beside it, then a rename);
-        ".npz" is appended to a path without it."""
+        """Write a compressed ``.npz`` file atomically (a temporary file beside it, then a rename).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file; ".npz" is appended to a path without it. Missing parent folders are created.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz")
@@ -137,9 +205,25 @@ class Dataset:
 
     @classmethod
     def load(cls, path) -> "Dataset":
-        """Read a file written by :meth:`save`. Any file that is not a valid data set — a broken
-        or hostile archive, arrays of the wrong kind, shape or values, more uncompressed data than
-        ``_MAX_EXPANSION`` times the file's size — raises ValueError naming the file."""
+        """Read a file written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file.
+
+        Returns
+        -------
+        Dataset
+            The data set it holds.
+
+        Raises
+        ------
+        ValueError
+            Naming the file, for any file that is not a valid data set: a broken or hostile
+            archive, arrays of the wrong kind, shape or values, more uncompressed data than
+            ``_MAX_EXPANSION`` times the file's size.
+        """
         path = Path(path)
         try:
             return cls._load(path)
@@ -237,19 +321,65 @@ def _looks_like_model(path) -> bool:
 
 
 def test_set(seed: int = 0, *, noise=None, size: int = TEST_SIZE, **kwargs) -> Dataset:
-    """The fixed test set: ``size`` samples of the stream ``seed`` from index :data:`TEST_START`
-    on — the same series for every experiment and training size, disjoint from every training
-    pool (indices below it). Keyword arguments go to :meth:`Dataset.generate`."""
+    """The fixed test set: ``size`` samples of the stream ``seed`` from index :data:`TEST_START` on.
+
+    The same series for every experiment and training size, disjoint from every training pool
+    (indices below it).
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The random streams' seed.
+    noise : AR1Noise, optional
+        The measurement noise, or ``None`` for clean data (as in :meth:`Dataset.generate`).
+    size : int, default TEST_SIZE
+        Number of samples, at least 1.
+    **kwargs
+        Go to :meth:`Dataset.generate`.
+
+    Returns
+    -------
+    Dataset
+        The test set.
+    """
     return Dataset.generate(as_int(size, "size", 1), seed, noise=noise, start=TEST_START, **kwargs)
 
 
 def study_data(seed: int = 0, *, noise=None, train_size: int = max(TRAIN_SIZES),
                test_size: int = TEST_SIZE, fixed_test: bool = False, **kwargs) -> tuple[Dataset, Dataset]:
-    """The study's training pool and test set: ``(pool, test)`` of ``train_size`` and
-    ``test_size`` samples, disjoint; ``pool[:N]`` is the nested training set of size N (stream
-    indices 0 … N − 1). The test set follows the pool in the stream (indices ``train_size`` …),
-    so it depends on the pool's size; with ``fixed_test`` it is :func:`test_set`, the same for
-    every pool. Keyword arguments go to :meth:`Dataset.generate`."""
+    """The study's training pool and test set, disjoint.
+
+    ``pool[:N]`` is the nested training set of size N (stream indices 0 … N − 1). The test set
+    follows the pool in the stream (indices ``train_size`` …), so it depends on the pool's size;
+    with ``fixed_test`` it is :func:`test_set`, the same for every pool.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The random streams' seed.
+    noise : AR1Noise, optional
+        The measurement noise, or ``None`` for clean data (as in :meth:`Dataset.generate`).
+    train_size : int, default max(TRAIN_SIZES)
+        Samples in the pool, at least 1.
+    test_size : int, default TEST_SIZE
+        Samples in the test set, at least 1.
+    fixed_test : bool, default False
+        Use :func:`test_set` as the test set.
+    **kwargs
+        Go to :meth:`Dataset.generate`.
+
+    Returns
+    -------
+    pool : Dataset
+        ``train_size`` samples.
+    test : Dataset
+        ``test_size`` samples.
+
+    Raises
+    ------
+    ValueError
+        With ``fixed_test``, if ``train_size`` exceeds :data:`TEST_START`.
+    """
     train_size, test_size = as_int(train_size, "train_size", 1), as_int(test_size, "test_size", 1)
     if fixed_test:
         if train_size > TEST_START:
@@ -261,7 +391,25 @@ def study_data(seed: int = 0, *, noise=None, train_size: int = max(TRAIN_SIZES),
 
 
 def training_sets(pool: Dataset, sizes=TRAIN_SIZES) -> dict[int, Dataset]:
-    """Nested training sets ``{N: pool[:N]}``; ValueError if the pool is too small."""
+    """Nested training sets ``{N: pool[:N]}``.
+
+    Parameters
+    ----------
+    pool : Dataset
+        The training pool.
+    sizes : iterable of int, default TRAIN_SIZES
+        The sizes N.
+
+    Returns
+    -------
+    dict of int to Dataset
+        ``pool[:N]`` for each N.
+
+    Raises
+    ------
+    ValueError
+        If the pool is too small.
+    """
     out = {}
     for size in sizes:
         size = as_int(size, "size", 1)

@@ -19,12 +19,35 @@ KINDS = ("time", "fourier", "time+fourier")
 
 
 def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_threads: int = 0) -> np.ndarray:
-    """Fourier spectrum of each real series in ``x`` (N, L) or (L,).
+    """Fourier spectrum of each real series in ``x``.
 
-    ``packed`` (default): L reals ``[Re X_0 … Re X_⌊L/2⌋, Im X_1 … Im X_⌈L/2⌉−1]`` — lossless
-    (the imaginary parts left out are zero for a real series) and as long as the series.
-    ``magnitude``: the ⌊L/2⌋+1 values ``|X_k|``.
+    Parameters
+    ----------
+    x : array_like, shape (N, L) or (L,)
+        Real series.
+    representation : {"packed", "magnitude"}, default "packed"
+        ``"packed"``: L reals ``[Re X_0 … Re X_⌊L/2⌋, Im X_1 … Im X_⌈L/2⌉−1]`` — lossless (the
+        imaginary parts left out are zero for a real series) and as long as the series.
+        ``"magnitude"``: the ⌊L/2⌋+1 values ``|X_k|``.
+    norm : {"backward", "ortho", "forward"}, default "ortho"
+        Normalisation: ``"backward"`` is ``numpy.fft.rfft``, ``"ortho"`` divides by √L,
+        ``"forward"`` by L.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
 
+    Returns
+    -------
+    ndarray, shape (N, L) or (N, ⌊L/2⌋+1)
+        The spectra, one per row; (L,) or (⌊L/2⌋+1,) for one series of shape (L,).
+
+    Raises
+    ------
+    ValueError
+        If ``representation`` or ``norm`` is unknown, or a spectrum is not finite (naming the
+        first such row).
+
+    Notes
+    -----
     A coefficient can reach Σ|x_l| ≤ L·max|x| before normalisation, so series with
     max|x| ≥ 1.8e308 / L (float64's largest value over L) may overflow; a non-finite spectrum
     raises ValueError naming the first such row rather than returning inf or NaN.
@@ -47,7 +70,18 @@ def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_t
 
 
 def unpack_spectrum(packed) -> np.ndarray:
-    """Complex rfft coefficients (…, ⌊L/2⌋+1) from the packed representation (…, L)."""
+    """Complex rfft coefficients from the packed representation.
+
+    Parameters
+    ----------
+    packed : array_like, shape (…, L)
+        Spectra in the packed representation (see :func:`fourier_features`).
+
+    Returns
+    -------
+    ndarray of complex128, shape (…, ⌊L/2⌋+1)
+        The rfft coefficients.
+    """
     packed = np.asarray(packed)
     L = packed.shape[-1]
     half = L // 2 + 1
@@ -57,8 +91,30 @@ def unpack_spectrum(packed) -> np.ndarray:
 
 
 def features(x, kind: str = "time", norm: str = "ortho", n_threads: int = 0) -> np.ndarray:
-    """Network input (N, C, L) from series ``x`` (N, L): ``"time"`` (C = 1), ``"fourier"``
-    (C = 1, packed spectrum) or ``"time+fourier"`` (C = 2, the two stacked as channels)."""
+    """Network input from series ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, L)
+        The series.
+    kind : {"time", "fourier", "time+fourier"}, default "time"
+        ``"time"`` (C = 1), ``"fourier"`` (C = 1, packed spectrum) or ``"time+fourier"`` (C = 2,
+        the two stacked as channels).
+    norm : {"backward", "ortho", "forward"}, default "ortho"
+        Normalisation of the spectrum, as in :func:`fourier_features`.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    ndarray, shape (N, C, L)
+        The network input.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown.
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     x = as_float_array(x, "x", 2)

@@ -29,7 +29,15 @@ STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
 
 
 class SimulationError(RuntimeError):
-    """Some trajectories failed; ``indices`` and ``status`` say which and why."""
+    """Some trajectories failed; ``indices`` and ``status`` say which and why.
+
+    Parameters
+    ----------
+    indices : ndarray
+        Indices of the failed trajectories.
+    status : ndarray
+        Status of every trajectory, coded as in :data:`STATUS`.
+    """
 
     def __init__(self, indices: np.ndarray, status: np.ndarray):
         self.indices = indices
@@ -46,7 +54,30 @@ def simulator_options(
     t=None, *, t0: float = 0.0, rtol: float = 1e-9, atol: float = 1e-9, dt0: float = 1e-2,
     max_steps: int = 1_000_000, max_abs_state: float = 1e6,
 ) -> _core.SimulatorOptions:
-    """Build the native simulator options (grid, tolerances, budgets), validating each value."""
+    """Build the native simulator options (grid, tolerances, budgets), validating each value.
+
+    Parameters
+    ----------
+    t : array_like, shape (L,), optional
+        Observation grid, strictly increasing; default :data:`DEFAULT_GRID`.
+    t0 : float, default 0.0
+        Time of the initial state, at most ``t[0]``.
+    rtol : float, default 1e-9
+        Relative tolerance of the step-size control.
+    atol : float, default 1e-9
+        Absolute tolerance of the step-size control.
+    dt0 : float, default 1e-2
+        First trial step.
+    max_steps : int, default 1_000_000
+        Accepted-step budget per trajectory.
+    max_abs_state : float, default 1e6
+        Divergence bound on every state component.
+
+    Returns
+    -------
+    _core.SimulatorOptions
+        The validated options.
+    """
     grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)
     return _core.SimulatorOptions(
         grid, t0=as_float(t0, "t0"), rtol=as_float(rtol, "rtol"), atol=as_float(atol, "atol"),
@@ -56,7 +87,31 @@ def simulator_options(
 
 
 def model_and_theta(theta, model=None):
-    """Validated ``(theta as (N, P), whether one θ of shape (P,) was given, model)``."""
+    """Validate parameter vectors and the model they are simulated with.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, P) or (P,)
+        Parameter vectors, one per row, or one vector θ.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+
+    Returns
+    -------
+    theta : ndarray, shape (N, P)
+        The validated ``theta`` as (N, P).
+    single : bool
+        Whether one θ of shape (P,) was given.
+    model : FitzHughNagumo
+        The validated model.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a :class:`FitzHughNagumo`.
+    ValueError
+        If ``theta`` does not have one column per model parameter.
+    """
     model = FitzHughNagumo() if model is None else model
     if not isinstance(model, FitzHughNagumo):
         raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
@@ -79,12 +134,43 @@ def simulate(
     """Simulate the model at each parameter vector and observe u on the grid ``t``.
 
     Runge–Kutta–Fehlberg 7(8) with step-size control (Boost.Odeint); the last step before each
-    grid time is shortened to end on it. ``theta`` is (N, P) — or (P,) for one series, returning (L,).
+    grid time is shortened to end on it.
 
-    A trajectory that diverges (non-finite or ``|state| > max_abs_state``) or needs more than
-    ``max_steps`` steps raises :class:`SimulationError`; with ``return_status=True`` the call
-    returns ``(u, status)`` instead, failed rows set to NaN and ``status`` coded as in
-    :data:`STATUS`.
+    Parameters
+    ----------
+    theta : array_like, shape (N, P) or (P,)
+        Parameter vectors, one per row; (P,) for one series.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    t : array_like, shape (L,), optional
+        Observation grid; default :data:`DEFAULT_GRID`.
+    t0 : float, default 0.0
+        Time of the initial state.
+    rtol : float, default 1e-9
+        Relative tolerance of the step-size control.
+    atol : float, default 1e-9
+        Absolute tolerance of the step-size control.
+    max_steps : int, default 1_000_000
+        Steps a trajectory may take before it fails.
+    max_abs_state : float, default 1e6
+        A trajectory with ``|state| > max_abs_state`` has diverged.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+    return_status : bool, default False
+        Return ``(u, status)`` instead of raising :class:`SimulationError` for failed trajectories.
+
+    Returns
+    -------
+    u : ndarray, shape (N, L), or (L,) for one θ of shape (P,)
+        The observed series; with ``return_status=True``, failed rows are set to NaN.
+    status : ndarray, shape (N,), or a scalar for one θ
+        Only with ``return_status=True``: each trajectory's status, coded as in :data:`STATUS`.
+
+    Raises
+    ------
+    SimulationError
+        If a trajectory diverges (non-finite or ``|state| > max_abs_state``) or needs more than
+        ``max_steps`` steps, unless ``return_status=True``.
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
@@ -107,7 +193,22 @@ def _gaussian_prior(mean, covariance, lower, upper):
 class GaussianPrior:
     """Gaussian prior N(mean, covariance), optionally truncated to a box by rejection.
 
-    Give either ``covariance`` (P, P) or ``std`` (P,) for independent components.
+    Parameters
+    ----------
+    mean : array_like, shape (P,)
+        Mean of the Gaussian.
+    covariance : array_like, shape (P, P), optional
+        Covariance of the Gaussian. Give either ``covariance`` or ``std``.
+    std : array_like, shape (P,), optional
+        Positive standard deviations of independent components (covariance diag(std²)).
+    lower, upper : array_like, shape (P,), optional
+        The truncation box; a bound not given is −∞ (``lower``) or +∞ (``upper``).
+
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``covariance`` and ``std`` is given, or ``std`` is not positive with
+        the shape of ``mean``.
     """
 
     def __init__(self, mean, covariance=None, *, std=None, lower=None, upper=None):
@@ -130,7 +231,22 @@ class GaussianPrior:
     upper = property(lambda self: np.asarray(self._native.upper))
 
     def sample(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
-        """Draw samples ``start, …, start + n − 1`` of the stream ``seed``: array (n, P)."""
+        """Draw samples ``start, …, start + n − 1`` of the stream ``seed``.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, at least 1.
+        seed : int, default 0
+            The stream, an integer in [0, 2**64).
+        start : int, default 0
+            Index of the first sample in the stream.
+
+        Returns
+        -------
+        ndarray, shape (n, P)
+            The samples, one per row.
+        """
         return self._native.sample(as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0))
 
     def to_dict(self) -> dict:
@@ -146,7 +262,13 @@ class GaussianPrior:
 
 
 class UniformPrior:
-    """Uniform prior on the box [lower, upper]."""
+    """Uniform prior on the box [lower, upper].
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (P,)
+        The box's bounds.
+    """
 
     def __init__(self, lower, upper):
         self._native = _core.UniformPrior(as_float_array(lower, "lower", 1),
@@ -156,7 +278,22 @@ class UniformPrior:
     upper = property(lambda self: np.asarray(self._native.upper))
 
     def sample(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
-        """Draw samples ``start, …, start + n − 1`` of the stream ``seed``: array (n, P)."""
+        """Draw samples ``start, …, start + n − 1`` of the stream ``seed``.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, at least 1.
+        seed : int, default 0
+            The stream, an integer in [0, 2**64).
+        start : int, default 0
+            Index of the first sample in the stream.
+
+        Returns
+        -------
+        ndarray, shape (n, P)
+            The samples, one per row.
+        """
         return self._native.sample(as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0))
 
     def to_dict(self) -> dict:
@@ -170,17 +307,38 @@ class UniformPrior:
 
 
 def default_prior() -> GaussianPrior:
-    """The study's prior: N((0.4, 0.4), diag(0.3², 0.4²)) truncated at ±2 std,
-    i.e. θ0 ∈ [−0.2, 1.0], θ1 ∈ [−0.4, 1.2].
+    """The study's prior: N((0.4, 0.4), diag(0.3², 0.4²)) truncated at ±2 std.
 
-    Its samples have mean (0.40, 0.40) and std (0.264, 0.352), matching the authors' 10,000
-    samples (mean (0.40, 0.41), std (0.27, 0.35), ranges [−0.2, 1.0] and [−0.4, 1.2]).
+    That is, θ0 ∈ [−0.2, 1.0], θ1 ∈ [−0.4, 1.2]. Its samples have mean (0.40, 0.40) and std
+    (0.264, 0.352), matching the authors' 10,000 samples (mean (0.40, 0.41), std (0.27, 0.35),
+    ranges [−0.2, 1.0] and [−0.4, 1.2]).
+
+    Returns
+    -------
+    GaussianPrior
+        The prior.
     """
     return GaussianPrior([0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
 
 
 def prior_from_dict(spec: dict):
-    """Inverse of ``to_dict`` of :class:`GaussianPrior` and :class:`UniformPrior`."""
+    """Inverse of ``to_dict`` of :class:`GaussianPrior` and :class:`UniformPrior`.
+
+    Parameters
+    ----------
+    spec : dict
+        A prior's ``to_dict()``; its ``"kind"`` is ``"gaussian"`` or ``"uniform"``.
+
+    Returns
+    -------
+    GaussianPrior or UniformPrior
+        The prior ``spec`` describes.
+
+    Raises
+    ------
+    ValueError
+        If ``spec["kind"]`` is neither ``"gaussian"`` nor ``"uniform"``.
+    """
     if spec.get("kind") == "gaussian":
         return GaussianPrior(spec["mean"], spec["covariance"], lower=spec["lower"], upper=spec["upper"])
     if spec.get("kind") == "uniform":
@@ -217,19 +375,32 @@ STUDY_NOISE_STD = (0.00990, 0.06413)
 
 
 class AR1Noise:
-    """Stationary AR(1) measurement noise, d = u + η, in the study's convention
-    η ~ N(0, σ²/Δt²) (spec/paper.md):
+    """Stationary AR(1) measurement noise, d = u + η, in the study's convention η ~ N(0, σ²/Δt²).
+
+    The convention (spec/paper.md):
 
         s = σ / Δt,   η_0 = s z_0,   η_k = ρ η_{k−1} + s √(1 − ρ²) z_k,   z_k ~ N(0, 1),
 
     so s = σ/Δt is the stationary standard deviation of η and ρ its lag-1 correlation. With the
     grid spacing Δt = ``dt`` = 0.2 (the default) the study's σ ∈ [0.038, 0.096] gives a noise
     standard deviation in [0.19, 0.48]; pass ``dt=1`` to make σ the standard deviation itself.
-    Each of ``sigma`` and ``rho`` is a number (fixed) or a ``(low, high)`` range, drawn per
-    sample; the defaults are the study's ranges, ρ ∈ [0.66, 0.92]. ``law`` says how a range is
-    drawn: ``"uniform"`` (default) over it, or ``"normal"``: N(``mean``, ``std``²) truncated to
-    it (``mean`` and ``std`` are (σ, ρ) pairs; the entry of a fixed parameter is ignored).
     :meth:`study` is the normal law fitted to the authors' own (σ, ρ) arrays.
+
+    Parameters
+    ----------
+    sigma : float or (float, float), default (0.038, 0.096)
+        σ: a number (fixed) or a ``(low, high)`` range, drawn per sample; the default is the
+        study's range.
+    rho : float or (float, float), default (0.66, 0.92)
+        ρ: a number (fixed) or a ``(low, high)`` range, drawn per sample; the default is the
+        study's range, ρ ∈ [0.66, 0.92].
+    dt : float, default 0.2
+        The grid spacing Δt; finite and > 0.
+    law : {"uniform", "normal"}, default "uniform"
+        How a range is drawn: ``"uniform"`` over it, or ``"normal"``: N(``mean``, ``std``²)
+        truncated to it.
+    mean, std : (float, float), optional
+        With ``law="normal"`` only: (σ, ρ) pairs; the entry of a fixed parameter is ignored.
     """
 
     def __init__(self, sigma=(0.038, 0.096), rho=(0.66, 0.92), dt: float = 0.2, *, law: str = "uniform",
@@ -256,16 +427,44 @@ class AR1Noise:
 
     @classmethod
     def study(cls, dt: float = 0.2) -> AR1Noise:
-        """The study's noise distribution: σ ~ N(0.06991, 0.00990²) truncated to [0.038, 0.096]
-        and ρ ~ N(0.8046, 0.06413²) truncated to [0.66, 0.92], independent. The authors' 10,000
-        (σ, ρ) pairs are consistent with normal draws, not uniform ones, σ and ρ uncorrelated, all
-        within 0.0004 of the study's ranges (spec/paper.md); these truncated normals have their
-        mean and standard deviation (σ 0.0698 ± 0.0097, ρ 0.8014 ± 0.0564; Kolmogorov–Smirnov
-        p = 0.54 and 0.79 on the 100 distinct pairs, against 5e-7 and 8e-4 for the uniform law)."""
+        """The study's noise distribution: independent truncated normal laws of σ and ρ.
+
+        σ ~ N(0.06991, 0.00990²) truncated to [0.038, 0.096] and ρ ~ N(0.8046, 0.06413²)
+        truncated to [0.66, 0.92], independent. The authors' 10,000 (σ, ρ) pairs are consistent
+        with normal draws, not uniform ones, σ and ρ uncorrelated, all within 0.0004 of the
+        study's ranges (spec/paper.md); these truncated normals have their mean and standard
+        deviation (σ 0.0698 ± 0.0097, ρ 0.8014 ± 0.0564; Kolmogorov–Smirnov p = 0.54 and 0.79 on
+        the 100 distinct pairs, against 5e-7 and 8e-4 for the uniform law).
+
+        Parameters
+        ----------
+        dt : float, default 0.2
+            The grid spacing Δt.
+
+        Returns
+        -------
+        AR1Noise
+            The noise, with ``law="normal"``.
+        """
         return cls(dt=dt, law="normal", mean=STUDY_NOISE_MEAN, std=STUDY_NOISE_STD)
 
     def parameters(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
-        """(σ, ρ) of samples ``start … start + n − 1``: array (n, 2)."""
+        """(σ, ρ) of samples ``start … start + n − 1``.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, at least 1.
+        seed : int, default 0
+            The random streams' seed, an integer in [0, 2**64).
+        start : int, default 0
+            Index of the first sample.
+
+        Returns
+        -------
+        ndarray, shape (n, 2)
+            (σ, ρ) per sample.
+        """
         n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
         out = np.empty((n, 2))
         ranged = [j for j, v in enumerate((self.sigma, self.rho)) if isinstance(v, tuple)]
@@ -283,8 +482,28 @@ class AR1Noise:
         return out
 
     def sample(self, n: int, length: int, seed: int = 0, start: int = 0, n_threads: int = 0):
-        """Noise series and their parameters: ``(eta (n, length), params (n, 2))`` with
-        params = (σ, ρ) per sample; the series' standard deviation is σ/dt."""
+        """Noise series and their parameters.
+
+        Parameters
+        ----------
+        n : int
+            Number of series, at least 1.
+        length : int
+            Points per series, at least 1.
+        seed : int, default 0
+            The random streams' seed, an integer in [0, 2**64).
+        start : int, default 0
+            Index of the first sample.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        eta : ndarray, shape (n, length)
+            The noise series; their standard deviation is σ/dt.
+        params : ndarray, shape (n, 2)
+            (σ, ρ) per sample.
+        """
         params = self.parameters(n, seed, start)
         eta = _core.ar1_noise(params[:, 0] / self.dt, params[:, 1].copy(), as_int(length, "length", 1),
                               as_seed(seed), as_int(start, "start", 0), as_int(n_threads, "n_threads", 0))
@@ -303,7 +522,13 @@ class AR1Noise:
 
 
 class GaussianNoise(AR1Noise):
-    """I.i.d. Gaussian measurement noise N(0, σ²): AR(1) with ρ = 0 and σ the standard deviation."""
+    """I.i.d. Gaussian measurement noise N(0, σ²): AR(1) with ρ = 0 and σ the standard deviation.
+
+    Parameters
+    ----------
+    sigma : float or (float, float), default 0.07
+        σ: a number (fixed) or a ``(low, high)`` range, drawn per sample, as in :class:`AR1Noise`.
+    """
 
     def __init__(self, sigma=0.07):
         super().__init__(sigma=sigma, rho=0.0, dt=1.0)
@@ -316,7 +541,28 @@ class GaussianNoise(AR1Noise):
 
 
 def ar1_noise(sigma, rho, length: int, seed: int = 0, start: int = 0, n_threads: int = 0) -> np.ndarray:
-    """AR(1) series with per-sample σ (N,) and ρ (N,): array (N, length); see :class:`AR1Noise`."""
+    """AR(1) series with per-sample σ and ρ; see :class:`AR1Noise`.
+
+    Parameters
+    ----------
+    sigma : array_like, shape (N,)
+        σ of each series: its stationary standard deviation.
+    rho : array_like, shape (N,)
+        ρ of each series: its lag-1 correlation.
+    length : int
+        Points per series, at least 1.
+    seed : int, default 0
+        The random streams' seed, an integer in [0, 2**64).
+    start : int, default 0
+        Index of the first sample.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    ndarray, shape (N, length)
+        The series, one per row.
+    """
     sigma = as_float_array(sigma, "sigma", 1)
     rho = as_float_array(rho, "rho", 1)
     return _core.ar1_noise(sigma, rho, as_int(length, "length", 1), as_seed(seed),
@@ -345,12 +591,32 @@ class SpikeStatistics(NamedTuple):
 
 def spike_statistics(u, t=None, *, threshold: float = 0.5, min_points: int = 3,
                      time_units_per_second: float = 1000.0, n_threads: int = 0) -> SpikeStatistics:
-    """Spike count, rate and mean duration of each series in ``u`` (N, L) or (L,).
+    """Spike count, rate and mean duration of each series in ``u``.
 
     A spike is an upward crossing of ``threshold`` between two grid points after which u stays
     at or above it for ``min_points`` grid points; a single excursion that never returns is the
     excited steady state, not a spike (duration: the window). Duration: mean time above the
     threshold per spike, crossings interpolated linearly, cut at the window's end.
+
+    Parameters
+    ----------
+    u : array_like, shape (N, L) or (L,)
+        The series.
+    t : array_like, shape (L,), optional
+        Their grid; default :data:`DEFAULT_GRID`.
+    threshold : float, default 0.5
+        The level a spike crosses upward.
+    min_points : int, default 3
+        Grid points u must stay at or above ``threshold`` after a crossing for a spike; at least 1.
+    time_units_per_second : float, default 1000.0
+        Time units in a second, for the rate (default: time in ms).
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    SpikeStatistics
+        ``count``, ``rate`` and ``duration``, each (N,), or scalars for a series of shape (L,).
     """
     u = as_float_array(u, "u", (1, 2))
     grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)
