@@ -51,13 +51,44 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
                   return_status: bool = False):
     """The observed series and its forward sensitivities at each parameter vector.
 
-    Returns ``(u, J)``: ``u`` (N, L) as :func:`simulate` and ``J`` (N, L, P) with
-    ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``; for one θ of shape (P,), (L,) and (L, P).
     The augmented system (state and ∂(u, v)/∂θ, from the model's Jacobians) is integrated with
     the simulator's stepper under one error control, so J is as accurate as the tolerances; J
     reaches about 1e3 where spikes drift in phase, hence the tighter default tolerances.
-    A failed trajectory raises :class:`SimulationError`; with ``return_status=True`` the call
-    returns ``(u, J, status)`` with NaN rows where it failed.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, P) or (P,)
+        Parameter vectors, one per row, or one θ.
+    t : array_like, shape (L,), optional
+        Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    rtol : float, default 1e-10
+        Relative tolerance of the step-size control.
+    atol : float, default 1e-10
+        Absolute tolerance of the step-size control.
+    max_steps : int, default 1_000_000
+        Accepted-step budget per trajectory.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+    return_status : bool, default False
+        Return ``(u, J, status)`` instead of raising :class:`SimulationError` for a failed
+        trajectory.
+
+    Returns
+    -------
+    u : ndarray, shape (N, L)
+        The series, as :func:`simulate`; (L,) for one θ of shape (P,).
+    J : ndarray, shape (N, L, P)
+        ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``; (L, P) for one θ of shape (P,).
+    status : ndarray, shape (N,)
+        Only with ``return_status=True``: each trajectory's status, coded as in
+        :data:`~fhn_inverse.simulation.STATUS`; the rows of ``u`` and ``J`` are NaN where it failed.
+
+    Raises
+    ------
+    SimulationError
+        If a trajectory fails, unless ``return_status=True``.
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
@@ -69,12 +100,32 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
 
 
 def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
-    """W x for series ``x`` (L,) or (N, L) and lag-1 correlation ``rho`` (a number or one per row):
+    """W x for series ``x`` and lag-1 correlation ``rho``.
+
     ``(Wx)_0 = √(1 − ρ²) x_0``, ``(Wx)_k = x_k − ρ x_{k−1}``.
 
     If x is stationary AR(1) noise with standard deviation s, W x has i.i.d. N(0, s²(1 − ρ²))
     entries, so ``‖W r‖² / (s²(1 − ρ²))`` is the generalised least-squares misfit of residuals r
     and Γ⁻¹ = WᵀW / (s²(1 − ρ²)).
+
+    Parameters
+    ----------
+    x : array_like, shape (L,) or (N, L)
+        The series.
+    rho : float or array_like of shape (N,)
+        The lag-1 correlation: a number, or one per row of ``x``.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    ndarray, shape (L,) or (N, L)
+        W x, of the shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is neither a number nor one value per series.
     """
     x = as_float_array(x, "x", (1, 2))
     single = x.ndim == 1
@@ -118,17 +169,62 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
                        model: FitzHughNagumo | None = None, rtol: float = 1e-10, atol: float = 1e-10,
                        max_steps: int = 1_000_000, n_threads: int = 0, return_information: bool = False,
                        return_status: bool = False):
-    """Laplace covariances C = (Jᵀ Γ⁻¹ J + Γpr⁻¹)⁻¹ at each θ of ``theta`` (N, P): array (N, P, P).
+    """Laplace covariances C = (Jᵀ Γ⁻¹ J + Γpr⁻¹)⁻¹ at each θ of ``theta``.
 
-    ``noise`` is the AR(1) noise of the series: ``(σ, ρ)`` for every sample, an (N, 2) array of
-    per-sample ``(σ, ρ)``, or an :class:`AR1Noise` with fixed σ and ρ — in the study's convention,
-    stationary standard deviation σ/``dt`` (``AR1Noise.dt`` when an AR1Noise is given).
-    ``prior`` is a :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored),
-    :func:`default_prior` by default, or ``None`` for the likelihood alone.
-    ``return_information=True`` also returns JᵀΓ⁻¹J (N, P, P), e.g. for the sandwich
-    C·(JᵀΓ⁻¹J)·C, the covariance of MAP estimates under repeated noise. J is integrated beside
-    the state and never stored. A failed trajectory raises :class:`SimulationError` unless
-    ``return_status=True`` (then the last returned item is the status, NaN where it failed).
+    J is integrated beside the state and never stored.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, P) or (P,)
+        Parameter vectors, one per row, or one θ.
+    noise : (float, float), array_like of shape (N, 2) or AR1Noise, default REFERENCE_NOISE
+        The AR(1) noise of the series: ``(σ, ρ)`` for every sample, an (N, 2) array of
+        per-sample ``(σ, ρ)``, or an :class:`AR1Noise` with fixed σ and ρ — in the study's
+        convention, stationary standard deviation σ/``dt`` (``AR1Noise.dt`` when an AR1Noise is
+        given).
+    dt : float, default 0.2
+        The Δt of σ/``dt``.
+    prior : GaussianPrior or None, optional
+        A :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored),
+        :func:`default_prior` by default, or ``None`` for the likelihood alone.
+    t : array_like, shape (L,), optional
+        Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    rtol : float, default 1e-10
+        Relative tolerance of the step-size control.
+    atol : float, default 1e-10
+        Absolute tolerance of the step-size control.
+    max_steps : int, default 1_000_000
+        Accepted-step budget per trajectory.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+    return_information : bool, default False
+        Also return JᵀΓ⁻¹J, e.g. for the sandwich C·(JᵀΓ⁻¹J)·C, the covariance of MAP estimates
+        under repeated noise.
+    return_status : bool, default False
+        Also return the status instead of raising :class:`SimulationError` for a failed
+        trajectory.
+
+    Returns
+    -------
+    C : ndarray, shape (N, P, P)
+        The covariances; (P, P) for one θ of shape (P,); NaN where the trajectory failed.
+    information : ndarray, shape (N, P, P)
+        Only with ``return_information=True``: JᵀΓ⁻¹J; (P, P) for one θ.
+    status : ndarray, shape (N,)
+        Only with ``return_status=True``, the last returned item: each trajectory's status,
+        coded as in :data:`~fhn_inverse.simulation.STATUS`.
+
+    Raises
+    ------
+    SimulationError
+        If a trajectory fails, unless ``return_status=True``.
+    ValueError
+        If ``noise`` is invalid, or, unless ``return_status=True``, the information matrix is
+        singular at a sample (then pass a prior).
+    TypeError
+        If ``prior`` is neither a :class:`GaussianPrior` nor ``None``.
     """
     theta2, single, model = model_and_theta(theta, model)
     s, rho = _noise_arrays(noise, dt, theta2.shape[0])

@@ -17,7 +17,18 @@ __all__ = ["cov_error", "from_log_coordinates", "log_coordinates", "mean_error",
 
 
 def n_log_coordinates(p: int) -> int:
-    """Number of log-Euclidean coordinates of a P × P covariance: P (P + 1) / 2."""
+    """Number of log-Euclidean coordinates of a P × P covariance: P (P + 1) / 2.
+
+    Parameters
+    ----------
+    p : int
+        P, the covariance's size.
+
+    Returns
+    -------
+    int
+        P (P + 1) / 2.
+    """
     return p * (p + 1) // 2
 
 
@@ -32,8 +43,24 @@ def _spd(C, name: str = "C") -> np.ndarray:
 
 
 def log_coordinates(C) -> np.ndarray:
-    """ℓ = vech(logm C) for C (N, P, P) SPD (or one (P, P)): array (N, P(P+1)/2), rows of the
-    lower triangle in row order ((1,1), (2,1), (2,2), … ). Raises ValueError if C is not SPD."""
+    """ℓ = vech(logm C) for symmetric positive definite (SPD) C.
+
+    Parameters
+    ----------
+    C : array_like, shape (N, P, P) or (P, P)
+        SPD matrices, or one.
+
+    Returns
+    -------
+    ndarray, shape (N, P(P+1)/2)
+        The rows of the lower triangle of logm C in row order ((1,1), (2,1), (2,2), … );
+        (P(P+1)/2,) for one C of shape (P, P).
+
+    Raises
+    ------
+    ValueError
+        If C is not SPD.
+    """
     C3 = _spd(C)
     w, V = np.linalg.eigh(C3)
     if not np.all(w > 0):
@@ -46,7 +73,25 @@ def log_coordinates(C) -> np.ndarray:
 
 
 def from_log_coordinates(ell, p: int | None = None) -> np.ndarray:
-    """C = expm(unvech(ℓ)) for ℓ (N, P(P+1)/2) (or one vector): array (N, P, P), SPD."""
+    """C = expm(unvech(ℓ)), symmetric positive definite.
+
+    Parameters
+    ----------
+    ell : array_like, shape (N, P(P+1)/2) or (P(P+1)/2,)
+        Log-Euclidean coordinates, as :func:`log_coordinates` gives them, or one vector.
+    p : int, optional
+        P; by default inferred from the number of coordinates.
+
+    Returns
+    -------
+    ndarray, shape (N, P, P)
+        The SPD matrices C; (P, P) for one vector.
+
+    Raises
+    ------
+    ValueError
+        If ``ell`` does not have P(P+1)/2 columns.
+    """
     ell = as_float_array(ell, "ell", (1, 2))
     e2 = ell[None] if ell.ndim == 1 else ell
     m = e2.shape[1]
@@ -64,7 +109,25 @@ def from_log_coordinates(ell, p: int | None = None) -> np.ndarray:
 
 
 def mean_error(theta_bar, theta_hat) -> float:
-    """Median over samples of ‖θ̄ − θ̂‖₂ / ‖θ̄‖₂ (the study's error of the local Gaussian's mean)."""
+    """Median over samples of ‖θ̄ − θ̂‖₂ / ‖θ̄‖₂ (the study's error of the local Gaussian's mean).
+
+    Parameters
+    ----------
+    theta_bar : array_like, shape (N, P)
+        The target means θ̄.
+    theta_hat : array_like, shape (N, P)
+        The predicted means θ̂.
+
+    Returns
+    -------
+    float
+        The median relative error.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+    """
     a = as_float_array(theta_bar, "theta_bar", 2)
     b = as_float_array(theta_hat, "theta_hat", 2)
     if a.shape != b.shape:
@@ -73,7 +136,25 @@ def mean_error(theta_bar, theta_hat) -> float:
 
 
 def cov_error(C, C_hat) -> float:
-    """Median over samples of ‖C − Ĉ‖_F / ‖C‖_F (the study's error of the local Gaussian's covariance)."""
+    """Median over samples of ‖C − Ĉ‖_F / ‖C‖_F (the study's error of the local Gaussian's covariance).
+
+    Parameters
+    ----------
+    C : array_like, shape (N, P, P)
+        The target covariances.
+    C_hat : array_like, shape (N, P, P)
+        The predicted covariances Ĉ.
+
+    Returns
+    -------
+    float
+        The median relative error.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+    """
     a = as_float_array(C, "C", 3)
     b = as_float_array(C_hat, "C_hat", 3)
     if a.shape != b.shape:

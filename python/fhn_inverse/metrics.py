@@ -29,9 +29,27 @@ def _pair(y_true, y_pred):
 
 
 def r2_score(y_true, y_pred) -> np.ndarray:
-    """Coefficient of determination per column: 1 − Σ(y − ŷ)² / Σ(y − ȳ)²; shape (P,).
+    """Coefficient of determination per column: 1 − Σ(y − ŷ)² / Σ(y − ȳ)².
 
-    A constant column gives 1.0 if predicted exactly, else 0.0 (as scikit-learn does)."""
+    A constant column gives 1.0 if predicted exactly, else 0.0 (as scikit-learn does).
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, P) or (N,)
+        True values, at least 2 samples.
+    y_pred : array_like, shape (N, P) or (N,)
+        Predicted values, of the shape of ``y_true``.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        R² per column.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or there are fewer than 2 samples.
+    """
     y, p = _pair(y_true, y_pred)
     if len(y) < 2:
         raise ValueError(f"R² needs at least 2 samples, got {len(y)}")
@@ -50,10 +68,31 @@ READINGS = ("component", "sample")
 def median_ape(y_true, y_pred, *, per_parameter: bool = False, reading: str = "component"):
     """Median absolute percentage error, in one of two readings.
 
-    ``reading="component"`` (default): the median of |ŷ_j − y_j| / |y_j| over all entries (both
-    parameters' ratios pooled into one median), or per column (P,) with ``per_parameter``.
-    ``reading="sample"``: the median over samples of ‖ŷ − y‖₂ / ‖y‖₂ (one ratio per sample);
-    per column it is the same as the component reading."""
+    Parameters
+    ----------
+    y_true : array_like, shape (N, P) or (N,)
+        True values.
+    y_pred : array_like, shape (N, P) or (N,)
+        Predicted values, of the shape of ``y_true``.
+    per_parameter : bool, default False
+        Return one median per column (P,); per column the two readings are the same.
+    reading : {"component", "sample"}, default "component"
+        ``"component"``: the median of |ŷ_j − y_j| / |y_j| over all entries (both parameters'
+        ratios pooled into one median). ``"sample"``: the median over samples of
+        ‖ŷ − y‖₂ / ‖y‖₂ (one ratio per sample).
+
+    Returns
+    -------
+    float or ndarray of shape (P,)
+        The median; one per column with ``per_parameter``.
+
+    Raises
+    ------
+    ValueError
+        If ``reading`` is unknown, the shapes differ, or the ratio is undefined: an entry of
+        ``y_true`` is 0 (component reading, or ``per_parameter``), or a row of ``y_true`` is 0
+        (sample reading).
+    """
     if reading not in READINGS:
         raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
     y, p = _pair(y_true, y_pred)
@@ -83,7 +122,20 @@ def _resimulation_pair(d, u_hat):
 
 
 def resimulation_errors(d, u_hat) -> ResimulationErrors:
-    """Per-series errors between test series ``d`` (N, L) and re-simulated ``u_hat`` (N, L)."""
+    """Per-series errors between test series ``d`` and re-simulated ``u_hat``.
+
+    Parameters
+    ----------
+    d : array_like, shape (N, L)
+        The test series.
+    u_hat : array_like, shape (N, L)
+        The re-simulated series.
+
+    Returns
+    -------
+    ResimulationErrors
+        ``mse``, ``squared_bias`` and ``c_mse``, each of shape (N,).
+    """
     e = _resimulation_pair(d, u_hat)
     bias = e.mean(axis=1)
     c_mse = np.mean((e - bias[:, None]) ** 2, axis=1)
@@ -97,16 +149,52 @@ class PooledErrors(NamedTuple):
 
 
 def pooled_resimulation_errors(d, u_hat) -> PooledErrors:
-    """The same split over the whole test set at once: the bias is the mean error over all series
-    and time points, so series whose errors have opposite signs cancel in it (unlike the mean of
-    the per-series squared biases)."""
+    """The split of :func:`resimulation_errors`, over the whole test set at once.
+
+    The bias is the mean error over all series and time points, so series whose errors have
+    opposite signs cancel in it (unlike the mean of the per-series squared biases).
+
+    Parameters
+    ----------
+    d : array_like, shape (N, L)
+        The test series.
+    u_hat : array_like, shape (N, L)
+        The re-simulated series.
+
+    Returns
+    -------
+    PooledErrors
+        ``mse``, ``squared_bias`` and ``c_mse``, each a float.
+    """
     e = _resimulation_pair(d, u_hat)
     bias = float(e.mean())
     return PooledErrors(float(np.mean(e**2)), bias**2, float(np.mean((e - bias) ** 2)))
 
 
 def report(y_true, y_pred, names=None) -> dict:
-    """R² and Median-APE per parameter and overall, as a JSON-ready dict."""
+    """R² and Median-APE per parameter and overall, as a JSON-ready dict.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, P) or (N,)
+        True values.
+    y_pred : array_like, shape (N, P) or (N,)
+        Predicted values, of the shape of ``y_true``.
+    names : sequence of str, optional
+        One name per parameter; default ``"theta0"``, ``"theta1"``, ….
+
+    Returns
+    -------
+    dict
+        ``"r2"`` and ``"median_ape"`` (per parameter, keyed by name), ``"r2_mean"``,
+        ``"median_ape_all"`` (the component reading of :func:`median_ape`) and
+        ``"median_ape_sample"`` (its sample reading).
+
+    Raises
+    ------
+    ValueError
+        If ``names`` does not have one entry per parameter.
+    """
     y, p = _pair(y_true, y_pred)
     names = list(names) if names is not None else [f"theta{j}" for j in range(y.shape[1])]
     if len(names) != y.shape[1]:

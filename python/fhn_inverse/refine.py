@@ -57,9 +57,36 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
                  block: int = 1024) -> BestFit:
     """Per series, the candidate whose simulated series is closest to the observed one.
 
-    ``candidates`` (K, N, P): K parameter vectors for each of N series; ``d`` (N, L): the observed
-    series on the grid ``t`` (default: the study's). Candidates whose simulation fails count as
-    infinitely far. Simulates K·N series, ``block`` series at a time (memory K·block·L floats).
+    Candidates whose simulation fails count as infinitely far. Simulates K·N series, ``block``
+    series at a time (memory K·block·L floats).
+
+    Parameters
+    ----------
+    candidates : array_like, shape (K, N, P)
+        K parameter vectors for each of N series.
+    d : array_like, shape (N, L)
+        The observed series on the grid ``t``.
+    t : array_like, shape (L,), optional
+        The grid; default: the study's.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+    block : int, default 1024
+        Series simulated at a time, at least 1.
+
+    Returns
+    -------
+    BestFit
+        ``theta`` (N, P): the chosen candidate per series; ``index`` (N,): which candidate (first
+        of equals); ``mse`` (N,): its mean squared error against the series (inf if every
+        candidate failed).
+
+    Raises
+    ------
+    ValueError
+        If ``d`` does not have one row per series of ``candidates``, or its length differs from
+        the grid's.
     """
     c, d = _candidates_and_series(candidates, d)
     k, n, p = c.shape
@@ -96,23 +123,65 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     (damping ÷10 then, ×10 otherwise, up to 1e10), and estimates clipped to [lower, upper]
     (default: the study's prior box). A good start (a network's estimate, or ``best_fitting``'s
     pick) lies in the basin where this converges; the misfit never rises above the start's.
-    ``anchor`` > 0 adds anchor·‖θ − θ_start‖² to the misfit (a Gaussian prior around the start):
-    where the series hardly depends on a direction of θ (a flat series in the non-spiking region)
-    the estimate then stays near its start instead of drifting along the flat valley, at the
-    price of a bias of that order elsewhere.
 
-    ``noise`` makes the fit a generalised least squares under stationary AR(1) noise: ``(σ, ρ)``
-    for every series, an (N, 2) array of per-series ``(σ, ρ)``, or an ``AR1Noise`` with fixed σ
-    and ρ (the study's convention: stationary standard deviation σ/``dt``). The residuals and the
-    Jacobian are whitened (:func:`fhn_inverse.ar1_whiten`), so the misfit is
-    ½‖W(u(θ) − d)‖²/s_ε², the negative log-likelihood of correlated noise, instead of a sum of
-    squares that weighs correlated errors as if they were independent. ``prior`` (a
-    ``GaussianPrior``, its truncation ignored) adds ½(θ − μ)ᵀΓpr⁻¹(θ − μ): the estimate is then
-    the MAP estimate whose Laplace covariance :func:`fhn_inverse.laplace_covariance` gives.
-    ``Refined.mse`` stays the plain mean squared error of the fitted series.
+    Parameters
+    ----------
+    theta : array_like, shape (N, P)
+        The starting estimates, one per series.
+    d : array_like, shape (N, L)
+        The observed series, one per estimate.
+    t : array_like, shape (L,), optional
+        The grid of ``d``; default: the study's.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    lower, upper : array_like, shape (P,), optional
+        The box [lower, upper] the estimates are clipped to; default: the study's prior box.
+    anchor : float, default 0.0
+        A finite number >= 0. ``anchor`` > 0 adds anchor·‖θ − θ_start‖² to the misfit (a
+        Gaussian prior around the start): where the series hardly depends on a direction of θ (a
+        flat series in the non-spiking region) the estimate then stays near its start instead of
+        drifting along the flat valley, at the price of a bias of that order elsewhere.
+    iterations : int, default 20
+        At most this many steps, 0 to ``MAX_ITERATIONS`` = 10,000; a series stops earlier once it
+        has converged (see Notes).
+    step : float, default 1e-6
+        The forward differences' relative step, in (0, 1).
+    tol : float, default 1e-10
+        The convergence tolerance, in [0, 1) (see Notes).
+    noise : (float, float), array_like of shape (N, 2) or AR1Noise, optional
+        Makes the fit a generalised least squares under stationary AR(1) noise: ``(σ, ρ)`` for
+        every series, an (N, 2) array of per-series ``(σ, ρ)``, or an ``AR1Noise`` with fixed σ
+        and ρ (the study's convention: stationary standard deviation σ/``dt``). The residuals and
+        the Jacobian are whitened (:func:`fhn_inverse.ar1_whiten`), so the misfit is
+        ½‖W(u(θ) − d)‖²/s_ε², the negative log-likelihood of correlated noise, instead of a sum
+        of squares that weighs correlated errors as if they were independent.
+    dt : float, default 0.2
+        The Δt of σ/``dt`` for ``noise`` given as numbers (an ``AR1Noise`` brings its own).
+    prior : GaussianPrior, optional
+        Adds ½(θ − μ)ᵀΓpr⁻¹(θ − μ) (its truncation ignored): the estimate is then the MAP
+        estimate whose Laplace covariance :func:`fhn_inverse.laplace_covariance` gives.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
 
-    At most ``iterations`` steps (0 to ``MAX_ITERATIONS`` = 10,000); a series stops earlier, and is
-    no longer simulated, once it has converged:
+    Returns
+    -------
+    Refined
+        ``theta`` (N, P): the refined estimates; ``mse`` (N,): the mean squared error of their
+        simulated series against d (the fit alone: it stays the plain mean squared error of the
+        fitted series with ``noise`` and ``prior``); ``start_mse`` (N,): the same for the starting
+        estimates (inf where they failed).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of its range, or ``d`` does not fit ``theta`` or the grid.
+    TypeError
+        If ``prior`` is neither a ``GaussianPrior`` nor ``None``.
+
+    Notes
+    -----
+    A series stops before ``iterations`` steps, and is no longer simulated, once it has
+    converged:
 
     - its misfit is 0 (an exact start), or its start or a Jacobian's simulation failed;
     - a step is rejected at the largest damping (every later step would be the same one);
@@ -270,8 +339,10 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
                iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int = 32,
                starts: int = 8, rounds: int = 2, noise=None, dt: float = 0.2, prior=None, n_threads: int = 0,
                block: int = 256) -> SeriesFit:
-    """The parameters whose simulated series fits each observed series best, starting from the
-    network's estimates and searching the whole prior box only where they fail.
+    """The parameters whose simulated series fits each observed series best.
+
+    The search starts from the network's estimates and searches the whole prior box only where
+    they fail:
 
     1. ``best_fitting`` among the candidates (K, N, P) — an ensemble's members and mean, say —
        then ``refine`` (Levenberg–Marquardt, at most ``iterations``, 0 to 5,000) from the pick.
@@ -289,6 +360,60 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     The restarts run over ``block`` series at a time (memory about 8·block·starts·L values);
     the result does not depend on ``block``.
 
+    Parameters
+    ----------
+    candidates : array_like, shape (K, N, P)
+        K parameter vectors for each of N series — an ensemble's members and mean, say.
+    d : array_like, shape (N, L)
+        The observed series.
+    t : array_like, shape (L,), optional
+        The grid of ``d``; default: the study's.
+    model : FitzHughNagumo, optional
+        The model; default ``FitzHughNagumo()``.
+    lower, upper : array_like, shape (P,), optional
+        The box [lower, upper] searched; default: the study's prior box.
+    iterations : int, default 20
+        Levenberg–Marquardt iterations of step 1, 0 to 5,000 (the restarts refine for twice as
+        many).
+    threshold : float, default 2.0
+        A finite number >= 1: a misfit above ``threshold`` × the median misfit + ``tol`` counts
+        as poorly fitted.
+    tol : float, default 1e-6
+        A finite number >= 0 that stands in for the noise's mean square on noise-free series.
+    grid : int, default 32
+        Points per axis of the first round's grid, at least 2; ``grid``^P at most 1,000,000.
+    starts : int, default 8
+        Grid points refined per poorly fitted series in the first round, at least 1.
+    rounds : int, default 2
+        Most rounds of restarts, at least 0.
+    noise : (float, float), array_like of shape (N, 2) or AR1Noise, optional
+        AR(1) noise, as in :func:`refine`; adds the last step (see Notes).
+    dt : float, default 0.2
+        As in :func:`refine`.
+    prior : GaussianPrior, optional
+        A Gaussian prior, as in :func:`refine`; adds the last step (see Notes).
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+    block : int, default 256
+        Series whose restarts run at a time, at least 1.
+
+    Returns
+    -------
+    SeriesFit
+        ``theta`` (N, P): the estimates; ``mse`` (N,): the mean squared error of their simulated
+        series against d (with ``noise`` and ``prior`` it stays the plain mean squared error of
+        the fitted series); ``restarted`` (N,): whether the estimate came from the restarts on
+        the grid; ``threshold``: the misfit above which a series counted as poorly fitted.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of its range, or ``d`` does not fit ``candidates`` or the grid.
+    TypeError
+        If ``prior`` is neither a ``GaussianPrior`` nor ``None``.
+
+    Notes
+    -----
     This is a global search of the least-squares fit guided by the network: gradient-based
     fitting from a prior draw fails on this non-convex misfit, while from the network's estimate,
     or from the grid's nearest series, it starts in the right basin. It uses the observed series
@@ -300,8 +425,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     stays on the plain misfit: whitening a strongly correlated noise (ρ near 1) nearly
     differentiates the residuals, which sharpens the misfit's valleys, so Levenberg–Marquardt on
     the whitened misfit stalls far from starts where the plain one converges; from the plain
-    fit it starts in the right basin. ``SeriesFit.mse`` stays the plain mean squared error of
-    the fitted series. Without them the result is unchanged.
+    fit it starts in the right basin. Without them the result is unchanged.
     """
     c, d = _candidates_and_series(candidates, d)
     _, n, p = c.shape
