@@ -66,10 +66,31 @@ def calibration_split(model, X_cal, Y_cal, n_threads: int = 0):
 
 
 class QuantileCalibration:
-    """Calibrated quantiles of the standardised errors of a Gaussian head (see the module's
-    documentation). ``marginal`` (K, D): the quantiles of z_j at the probabilities ``probs`` (K,);
-    ``radius`` (K,): the quantiles of the Mahalanobis distance; ``n``: the calibration split's
-    size. Fit it with :meth:`fit`; maps and ensembles do it in ``calibrate(..., method="quantile")``."""
+    """Calibrated quantiles of the standardised errors of a Gaussian head.
+
+    See the module's documentation. Fit it with :meth:`fit`; maps and ensembles do it in
+    ``calibrate(..., method="quantile")``.
+
+    Parameters
+    ----------
+    marginal : array_like, shape (K, D)
+        The quantiles of z_j at the probabilities ``probs``, non-decreasing; K in [2, 4096].
+    radius : array_like, shape (K,)
+        The quantiles of the Mahalanobis distance, non-decreasing and >= 0.
+    n : int
+        The calibration split's size, at least :data:`MIN_CALIBRATION`.
+
+    Attributes
+    ----------
+    probs : ndarray, shape (K,)
+        The probabilities of the quantiles, (k + ½)/K.
+
+    Raises
+    ------
+    ValueError
+        If ``marginal`` and ``radius`` do not have the same K in [2, 4096], or the quantiles
+        decrease or a radius is negative.
+    """
 
     def __init__(self, marginal, radius, n: int):
         marginal = as_float_array(marginal, "marginal", 2)
@@ -94,8 +115,29 @@ class QuantileCalibration:
 
     @classmethod
     def fit(cls, theta, mean, cov, *, knots: int = 1000) -> QuantileCalibration:
-        """Fit on a calibration split: the true ``theta`` (N, D) and the head's ``mean`` (N, D)
-        and ``cov`` (N, D, D) for the same series, N >= 20."""
+        """Fit on a calibration split.
+
+        Parameters
+        ----------
+        theta : array_like, shape (N, D)
+            The true parameters, N >= 20.
+        mean : array_like, shape (N, D)
+            The head's means for the same series.
+        cov : array_like, shape (N, D, D)
+            The head's covariances for the same series.
+        knots : int, default 1000
+            Quantiles stored, at least 2: K = min(knots, 4096, N).
+
+        Returns
+        -------
+        QuantileCalibration
+            The fitted calibration.
+
+        Raises
+        ------
+        ValueError
+            If the split has fewer than :data:`MIN_CALIBRATION` (20) series.
+        """
         z, m = _standardise(theta, mean, cov)
         if len(z) < MIN_CALIBRATION:
             raise ValueError(f"a calibration split needs at least {MIN_CALIBRATION} series, got {len(z)}")
@@ -105,7 +147,23 @@ class QuantileCalibration:
 
     # -- the calibrated law of the standardised errors
     def transform(self, score) -> np.ndarray:
-        """T_j: standard normal scores (..., D) to calibrated standardised errors (..., D)."""
+        """T_j: standard normal scores to calibrated standardised errors.
+
+        Parameters
+        ----------
+        score : array_like, shape (..., D)
+            Standard normal scores.
+
+        Returns
+        -------
+        ndarray, shape (..., D)
+            The calibrated standardised errors.
+
+        Raises
+        ------
+        ValueError
+            If the last dimension of ``score`` is not D.
+        """
         score = np.asarray(score, dtype=np.float64)
         if score.shape[-1:] != (self.dim,):
             raise ValueError(f"scores must end in the dimension {self.dim}, got shape {score.shape}")
@@ -119,13 +177,38 @@ class QuantileCalibration:
         return out
 
     def z_interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """The calibrated central level interval of every z_j: (lower (D,), upper (D,))."""
+        """The calibrated central level interval of every z_j.
+
+        Parameters
+        ----------
+        level : float
+            The level, in (0, 1).
+
+        Returns
+        -------
+        lower : ndarray, shape (D,)
+            The intervals' lower ends.
+        upper : ndarray, shape (D,)
+            The intervals' upper ends.
+        """
         g = _NORMAL.inv_cdf(0.5 + _check_level(level) / 2)
         return self.transform(np.full(self.dim, -g)), self.transform(np.full(self.dim, g))
 
     def joint_radius(self, level: float) -> float:
-        """r(level): the level-quantile of the calibration split's Mahalanobis distances
-        (beyond the outermost knots, scaled like √χ²_D)."""
+        """r(level): the level-quantile of the calibration split's Mahalanobis distances.
+
+        Beyond the outermost knots it is scaled like √χ²_D.
+
+        Parameters
+        ----------
+        level : float
+            The level, in (0, 1).
+
+        Returns
+        -------
+        float
+            The radius r(level).
+        """
         level = _check_level(level)
         p, r = self.probs, self.radius
         if level < p[0]:
@@ -143,15 +226,48 @@ class QuantileCalibration:
         return mean, cov
 
     def interval(self, mean, cov, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Per-parameter calibrated central intervals at ``level``: (lower (N, D), upper (N, D))."""
+        """Per-parameter calibrated central intervals at ``level``.
+
+        Parameters
+        ----------
+        mean : array_like, shape (N, D)
+            The head's means.
+        cov : array_like, shape (N, D, D)
+            The head's covariances.
+        level : float, default 0.95
+            The level, in (0, 1).
+
+        Returns
+        -------
+        lower : ndarray, shape (N, D)
+            The intervals' lower ends.
+        upper : ndarray, shape (N, D)
+            The intervals' upper ends.
+        """
         mean, cov = self._check(mean, cov)
         lo, hi = self.z_interval(level)
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         return mean + lo * sd, mean + hi * sd
 
     def sample(self, mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
-        """``n`` draws per series from the Gaussian copula with the calibrated marginals:
-        array (N, n, D), a function of ``seed`` alone (NumPy's PCG64 stream)."""
+        """``n`` draws per series from the Gaussian copula with the calibrated marginals.
+
+        Parameters
+        ----------
+        mean : array_like, shape (N, D)
+            The head's means.
+        cov : array_like, shape (N, D, D)
+            The head's covariances.
+        n : int
+            Draws per series, at least 1.
+        seed : int, default 0
+            The seed, an integer in [0, 2**64).
+
+        Returns
+        -------
+        ndarray, shape (N, n, D)
+            The draws, a function of ``seed`` alone (NumPy's PCG64 stream).
+        """
         mean, cov = self._check(mean, cov)
         n = as_int(n, "n", 1)
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
@@ -161,7 +277,26 @@ class QuantileCalibration:
         return mean[:, None, :] + sd[:, None, :] * self.transform(z @ np.transpose(chol, (0, 2, 1)))
 
     def coverage(self, theta, mean, cov, level: float) -> tuple[np.ndarray, float]:
-        """Fractions of ``theta`` inside the calibrated intervals (D,) and region (joint)."""
+        """Fractions of ``theta`` inside the calibrated intervals and region.
+
+        Parameters
+        ----------
+        theta : array_like, shape (N, D)
+            The true parameters.
+        mean : array_like, shape (N, D)
+            The head's means for the same series.
+        cov : array_like, shape (N, D, D)
+            The head's covariances for the same series.
+        level : float
+            The level, in (0, 1).
+
+        Returns
+        -------
+        marginal : ndarray, shape (D,)
+            The fraction inside each parameter's calibrated interval.
+        joint : float
+            The fraction inside the calibrated region.
+        """
         z, m = _standardise(theta, mean, cov)
         lo, hi = self.z_interval(level)
         return np.mean((z >= lo) & (z <= hi), axis=0), float(np.mean(m <= self.joint_radius(level)))

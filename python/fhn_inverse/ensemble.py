@@ -100,7 +100,28 @@ def _current_files(folder: Path) -> list[str]:
 
 
 class Ensemble:
-    """K inverse maps (``InverseMap``) whose mean prediction is the estimate."""
+    """K inverse maps (``InverseMap``) whose mean prediction is the estimate.
+
+    Parameters
+    ----------
+    members : sequence of InverseMap
+        The maps, at least one.
+
+    Attributes
+    ----------
+    members : list of InverseMap
+        The maps.
+    calibration : QuantileCalibration or None
+        Calibrated quantiles of the mixture's standardised errors (set by :meth:`calibrate`), or
+        None.
+
+    Raises
+    ------
+    ValueError
+        If ``members`` is empty.
+    TypeError
+        If a member is not an ``InverseMap``.
+    """
 
     def __init__(self, members: Sequence[InverseMap]):
         members = members if isinstance(members, list) else list(members)  # a list is kept (clone checks it)
@@ -115,8 +136,20 @@ class Ensemble:
 
     # -- scikit-learn's estimator protocol (clone, cross_val_score)
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor's argument, the members (scikit-learn's protocol: ``clone`` copies
-        each member untrained)."""
+        """The constructor's argument, the members.
+
+        This is scikit-learn's protocol: ``clone`` copies each member untrained.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Part of the protocol; the result does not depend on it.
+
+        Returns
+        -------
+        dict
+            ``{"members": members}``.
+        """
         return {"members": self.members}
 
     def set_params(self, **params) -> Ensemble:
@@ -126,7 +159,20 @@ class Ensemble:
         return self
 
     def score(self, X, y) -> float:
-        """R² of the mean prediction for X against y, the mean over the parameters."""
+        """R² of the mean prediction for X against y, the mean over the parameters.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        y : array_like, shape (N, D) or (N,)
+            The true parameters.
+
+        Returns
+        -------
+        float
+            The mean R².
+        """
         from .metrics import r2_score
 
         return float(np.mean(r2_score(y, self.predict(X))))
@@ -138,8 +184,20 @@ class Ensemble:
 
     @classmethod
     def like(cls, model: InverseMap, members: int) -> Ensemble:
-        """``members`` untrained copies of ``model``'s architecture with seeds model.seed,
-        model.seed + 1, …"""
+        """``members`` untrained copies of ``model``'s architecture with seeds model.seed, model.seed + 1, …
+
+        Parameters
+        ----------
+        model : InverseMap
+            The map whose architecture (layers and output activation) and seed are copied.
+        members : int
+            Number of copies, 1 to :data:`MAX_MEMBERS`.
+
+        Returns
+        -------
+        Ensemble
+            The untrained ensemble.
+        """
         k = as_int(members, "members", 1)
         if k > MAX_MEMBERS:
             raise ValueError(f"members must be in [1, {MAX_MEMBERS}], got {k}")
@@ -151,8 +209,31 @@ class Ensemble:
 
     def fit(self, X, Y, config=None, *, seed: int | None = None, progress: bool = True,
             **fit_kwargs: Any) -> Ensemble:
-        """Train every member with ``InverseMap.fit`` (same arguments), member i with training
-        seed ``seed + i`` (default: the config's seed + i, or else the member's own seed)."""
+        """Train every member with ``InverseMap.fit`` (same arguments).
+
+        Training discards the ensemble's calibration, which was fitted to the previous members.
+
+        Parameters
+        ----------
+        X : array_like
+            Training inputs, as for ``InverseMap.fit``.
+        Y : array_like
+            Training labels, as for ``InverseMap.fit``.
+        config : TrainingConfig, optional
+            Training settings, as for ``InverseMap.fit``.
+        seed : int, optional
+            Member i trains with seed ``seed + i`` (default: the config's seed + i, or else the
+            member's own seed).
+        progress : bool, default True
+            Passed to ``InverseMap.fit``.
+        **fit_kwargs
+            Passed to ``InverseMap.fit``.
+
+        Returns
+        -------
+        Ensemble
+            self.
+        """
         if seed is None and config is not None and config.seed is not None:
             seed = config.seed
         base = None if seed is None else as_seed(seed)
@@ -162,7 +243,24 @@ class Ensemble:
         return self
 
     def predict_members(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
-        """Every member's predictions, shape (K, N, D) (``t``, ``resample``: see ``InverseMap.predict``)."""
+        """Every member's predictions.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for ``InverseMap.predict``.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        t : array_like, optional
+            See ``InverseMap.predict``.
+        resample : bool, default False
+            See ``InverseMap.predict``.
+
+        Returns
+        -------
+        ndarray, shape (K, N, D)
+            Member k's predictions in row k.
+        """
         return np.stack([m.predict(X, n_threads=n_threads, t=t, resample=resample) for m in self.members])
 
     @property
@@ -186,19 +284,49 @@ class Ensemble:
     noise = property(lambda self: self.members[0].noise, doc="The first member's ``noise`` (see InverseMap).")
 
     def describe(self) -> dict:
-        """The first member's ``describe()``, with the number of members and the ensemble's
-        calibration."""
+        """The first member's ``describe()``, with the number of members and the ensemble's calibration.
+
+        Returns
+        -------
+        dict
+            The first member's ``describe()`` with ``"members"`` (their number) and
+            ``"calibration"`` (``"quantile"``, or None without one).
+        """
         return {**self.members[0].describe(), "members": len(self.members),
                 "calibration": None if self.calibration is None else "quantile"}
 
     def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
-        """The mean of the members' predictions (N, D).
+        """The mean of the members' predictions.
 
-        ``return_cov=True`` (members with a covariance) also returns (N, D, D): for Gaussian-NLL
-        heads the covariance of the equally weighted mixture of the members' Gaussians,
-        mean(Σ_k + μ_k μ_kᵀ) − μ μᵀ (their own uncertainty plus their disagreement); for
-        local-Gaussian heads, whose covariance estimates a target C, the log-Euclidean mean
-        expm(mean_k logm Ĉ_k). A single series (L,) gives (D,) (and (D, D))."""
+        Parameters
+        ----------
+        X : array_like, shape (N, L), (N, C, L) or (L,)
+            Inputs, as for ``InverseMap.predict``, or a single series.
+        return_cov : bool, default False
+            Also return a covariance (members with a covariance): for Gaussian-NLL heads the
+            covariance of the equally weighted mixture of the members' Gaussians,
+            mean(Σ_k + μ_k μ_kᵀ) − μ μᵀ (their own uncertainty plus their disagreement); for
+            local-Gaussian heads, whose covariance estimates a target C, the log-Euclidean mean
+            expm(mean_k logm Ĉ_k).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        t : array_like, optional
+            See ``InverseMap.predict``.
+        resample : bool, default False
+            See ``InverseMap.predict``.
+
+        Returns
+        -------
+        mean : ndarray, shape (N, D)
+            The mean prediction; (D,) for a single series (L,).
+        cov : ndarray, shape (N, D, D)
+            Only with ``return_cov=True``: the covariance; (D, D) for a single series.
+
+        Raises
+        ------
+        ValueError
+            With ``return_cov=True``, if the members predict point estimates only.
+        """
         if np.ndim(X) == 1:
             out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
             return (out[0][0], out[1][0]) if return_cov else out[0]
@@ -223,12 +351,35 @@ class Ensemble:
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
-        """Fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the mixture's mean and
-        covariance (``predict(X, return_cov=True)``) on a held-out calibration split and set it
-        as ``calibration``; returns it. ``interval`` and ``sample`` then use the calibrated law
-        (the Gaussian copula around the mixture's moments with calibrated marginals) instead of
-        the mixture; ``save`` stores it in the manifest. Gaussian-NLL members only; "quantile" is
-        the only method (scale members with their own ``calibrate``)."""
+        """Fit a quantile calibration of the mixture on a held-out calibration split and set it.
+
+        The :class:`fhn_inverse.calibration.QuantileCalibration` is fitted to the mixture's mean
+        and covariance (``predict(X, return_cov=True)``) and set as ``calibration``. ``interval``
+        and ``sample`` then use the calibrated law (the Gaussian copula around the mixture's
+        moments with calibrated marginals) instead of the mixture; ``save`` stores it in the
+        manifest. Gaussian-NLL members only.
+
+        Parameters
+        ----------
+        X_cal : array_like
+            The calibration split's inputs, as for :meth:`predict`.
+        Y_cal : array_like, shape (N, D) or (N,)
+            Its true parameters.
+        method : {"quantile"}, default "quantile"
+            The only method (scale members with their own ``calibrate``).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        QuantileCalibration
+            The calibration, also set as ``calibration``.
+
+        Raises
+        ------
+        ValueError
+            If ``method`` is not "quantile", or the members do not have a Gaussian-NLL head.
+        """
         if method != "quantile":
             raise ValueError(f"method must be 'quantile' for an ensemble (scale members with their own "
                              f"calibrate), got {method!r}")
@@ -240,10 +391,33 @@ class Ensemble:
         return self.calibration
 
     def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
-        """``n`` draws per series from the mixture of the members' Gaussians (each draw picks a
-        member uniformly, then draws from its Gaussian): array (N, n, D), a function of ``seed``;
-        after :meth:`calibrate`, from the calibrated law instead.
-        Gaussian-NLL members only (a local-Gaussian head estimates a target, not a posterior)."""
+        """``n`` draws per series from the mixture of the members' Gaussians.
+
+        Each draw picks a member uniformly, then draws from its Gaussian; after :meth:`calibrate`,
+        the draws come from the calibrated law instead. Gaussian-NLL members only (a
+        local-Gaussian head estimates a target, not a posterior).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        n : int
+            Draws per series, at least 1.
+        seed : int, default 0
+            The seed, an integer in [0, 2**64).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        ndarray, shape (N, n, D)
+            The draws, a function of ``seed``.
+
+        Raises
+        ------
+        ValueError
+            If the members do not have a Gaussian-NLL head.
+        """
         if self.head != "gaussian_nll":
             raise ValueError(f"sampling needs members with a Gaussian-NLL head, these have {self.head!r}")
         n = as_int(n, "n", 1)
@@ -258,9 +432,33 @@ class Ensemble:
         return means[k, rows] + np.einsum("nsij,nsj->nsi", chol[k, rows], z)
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Per-parameter central intervals of the members' mixture at ``level``: the
-        (1 ∓ level)/2 quantiles of each parameter's mixture of normals, by bisection to 1e-12 of
-        the interval's width. Gaussian-NLL members only."""
+        """Per-parameter central intervals of the members' mixture at ``level``.
+
+        The (1 ∓ level)/2 quantiles of each parameter's mixture of normals, by bisection to 1e-12
+        of the interval's width; after :meth:`calibrate`, the calibrated intervals instead.
+        Gaussian-NLL members only.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        level : float, default 0.95
+            The level, in (0, 1).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        lower : ndarray, shape (N, D)
+            The intervals' lower ends.
+        upper : ndarray, shape (N, D)
+            The intervals' upper ends.
+
+        Raises
+        ------
+        ValueError
+            If the members do not have a Gaussian-NLL head, or ``level`` is not in (0, 1).
+        """
         if self.head != "gaussian_nll":
             raise ValueError(f"intervals need members with a Gaussian-NLL head, these have {self.head!r}")
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
@@ -285,12 +483,25 @@ class Ensemble:
         return bounds[0], bounds[1]
 
     def predict_std(self, X, *, n_threads: int = 0) -> np.ndarray:
-        """The members' standard deviation per prediction (N, D) (0 for one member).
+        """The members' standard deviation per prediction (0 for one member).
 
         This is the spread of K point estimates, not a calibrated uncertainty: on the study's
         noisy test set ±1.96 of it covers far fewer than 95 % of the true parameters. Maps with a
         covariance (``has_cov``) give calibrated-style intervals through ``predict(...,
-        return_cov=True)``, ``sample`` and ``interval``."""
+        return_cov=True)``, ``sample`` and ``interval``.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        ndarray, shape (N, D)
+            The standard deviation over the members.
+        """
         return self.predict_members(X, n_threads=n_threads).std(axis=0)
 
     @property
@@ -305,13 +516,26 @@ class Ensemble:
     history_ = property(lambda self: self.members[0].history_, doc="``history`` under scikit-learn's name.")
 
     def save(self, folder) -> Path:
-        """Write the members to ``folder`` (created if needed) and then, last and atomically, the
-        manifest ``ensemble.json`` naming them with their SHA-256; files of the previous
-        generation are removed only after that. A process killed at any moment leaves the folder
-        holding the complete previous ensemble or the complete new one.
+        """Write the members to ``folder`` and then, last and atomically, the manifest.
+
+        The manifest ``ensemble.json`` names the members with their SHA-256 (and holds the
+        calibration, if any); files of the previous generation are removed only after it is
+        written. A process killed at any moment leaves the folder holding the complete previous
+        ensemble or the complete new one.
 
         Member i is ``member_{i}.safetensors``, or ``member_{i}.{generation}.safetensors`` when
-        the previous generation uses that name."""
+        the previous generation uses that name.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            The folder, created if needed.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         previous = set(_current_files(folder))
@@ -339,10 +563,27 @@ class Ensemble:
 
     @classmethod
     def load(cls, folder) -> Ensemble:
-        """The ensemble written by :meth:`save`: exactly the members its manifest names, each
-        verified against its SHA-256. A folder without a manifest (written before there was
-        one) holds member_0.safetensors … member_{K-1}.safetensors. ValueError, naming the
-        file, for a missing, incomplete or corrupted ensemble."""
+        """The ensemble written by :meth:`save`.
+
+        Exactly the members its manifest names, each verified against its SHA-256. A folder
+        without a manifest (written before there was one) holds member_0.safetensors …
+        member_{K-1}.safetensors.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            The folder.
+
+        Returns
+        -------
+        Ensemble
+            The ensemble, with its calibration if the manifest holds one.
+
+        Raises
+        ------
+        ValueError
+            Naming the file, for a missing, incomplete or corrupted ensemble.
+        """
         folder = Path(folder)
         manifest_path = folder / MANIFEST
         if manifest_path.exists():

@@ -15,8 +15,20 @@ TIME_LABEL = "t (model time units)"
 
 
 def regime_label(regime: str) -> str:
-    """A regime "train/test" spelled out: "clean/noisy" -> "train clean, test noisy"; other
-    labels unchanged."""
+    """A regime "train/test" spelled out: "clean/noisy" -> "train clean, test noisy".
+
+    Other labels are returned unchanged.
+
+    Parameters
+    ----------
+    regime : str
+        The regime's label.
+
+    Returns
+    -------
+    str
+        The label spelled out.
+    """
     parts = regime.split("/")
     if len(parts) == 2 and all(p in ("clean", "noisy") for p in parts):
         return f"train {parts[0]}, test {parts[1]}"
@@ -35,7 +47,22 @@ def _figure(figsize):
 
 
 def prior_samples(train_theta, test_theta, names=("θ0", "θ1")):
-    """Training samples (black) against test samples (blue) in the parameter plane."""
+    """Training samples (black) against test samples (blue) in the parameter plane.
+
+    Parameters
+    ----------
+    train_theta : ndarray, shape (N, 2)
+        The training samples.
+    test_theta : ndarray, shape (M, 2)
+        The test samples.
+    names : (str, str), default ("θ0", "θ1")
+        The parameters' names, for the axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((4.8, 4.2))
     ax = fig.add_subplot()
     ax.scatter(train_theta[:, 0], train_theta[:, 1], s=3, c="black", label=f"train ({len(train_theta)})")
@@ -48,7 +75,26 @@ def prior_samples(train_theta, test_theta, names=("θ0", "θ1")):
 
 
 def series(t, u, d=None, title=None, max_series=4):
-    """Clean series ``u`` as lines and, if given, observed series ``d`` as dots."""
+    """Clean series ``u`` as lines and, if given, observed series ``d`` as dots.
+
+    Parameters
+    ----------
+    t : array_like, shape (L,)
+        The grid.
+    u : array_like, shape (N, L) or (L,)
+        The clean series.
+    d : array_like, shape (N, L) or (L,), optional
+        The observed series.
+    title : str, optional
+        The figure's title.
+    max_series : int, default 4
+        The first ``max_series`` series are plotted, one panel each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     u = np.atleast_2d(u)[:max_series]
     fig = _figure((8, 1.6 * len(u) + 0.6))
     axes = fig.subplots(len(u), 1, sharex=True, squeeze=False)[:, 0]
@@ -65,7 +111,22 @@ def series(t, u, d=None, title=None, max_series=4):
 
 
 def parameter_influence(t, series_by_value, parameter_name):
-    """u(t) for several values of one parameter: ``series_by_value`` maps value -> series."""
+    """u(t) for several values of one parameter.
+
+    Parameters
+    ----------
+    t : array_like, shape (L,)
+        The grid.
+    series_by_value : dict
+        Maps value -> series.
+    parameter_name : str
+        The parameter's name, for the legend.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((8, 3))
     ax = fig.add_subplot()
     cmap = __import__("matplotlib").colormaps["viridis"]
@@ -80,7 +141,24 @@ def parameter_influence(t, series_by_value, parameter_name):
 
 
 def predicted_vs_true(y_true, y_pred, names, title=None):
-    """Predicted against true value, one panel per parameter, with the identity line."""
+    """Predicted against true value, one panel per parameter, with the identity line.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, P)
+        The true values.
+    y_pred : array_like, shape (N, P)
+        The predicted values.
+    names : sequence of str
+        The parameters' names, for the axes.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
     n = y_true.shape[1]
     fig = _figure((3.2 * n, 3.2))
@@ -98,7 +176,21 @@ def predicted_vs_true(y_true, y_pred, names, title=None):
 
 
 def loss_curves(histories, title=None):
-    """Training (solid) and validation (dashed) loss per epoch; ``histories`` maps label -> history."""
+    """Training (solid) and validation (dashed) loss per epoch.
+
+    Parameters
+    ----------
+    histories : dict
+        Maps label -> history: a dict with the per-epoch ``"loss"`` and, optionally,
+        ``"val_loss"``.
+    title : str, optional
+        The title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((8, 3.6))
     ax = fig.add_subplot()
     for j, (label, h) in enumerate(histories.items()):
@@ -116,7 +208,26 @@ def loss_curves(histories, title=None):
 
 
 def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
-    """A metric against the training-set size, one line per regime."""
+    """A metric against the training-set size, one line per regime.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        The training-set sizes.
+    values_by_regime : dict
+        Maps regime label (spelled out by :func:`regime_label`) -> the metric, one value per size.
+    ylabel : str
+        The metric's label.
+    title : str, optional
+        The title.
+    logy : bool, default False
+        Log-scaled metric axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((6.8, 3.6))
     ax = fig.add_subplot()
     for label, values in values_by_regime.items():
@@ -135,7 +246,26 @@ def sensitivity(sizes, values_by_regime, ylabel, title=None, logy=False):
 
 
 def resimulated_series(t, d, u_hat, labels, title=None):
-    """Re-simulated series (model output, blue line) against test data (orange dots)."""
+    """Re-simulated series (model output, blue line) against test data (orange dots).
+
+    Parameters
+    ----------
+    t : array_like, shape (L,)
+        The grid.
+    d : array_like, shape (N, L) or (L,)
+        The test data.
+    u_hat : array_like, shape (N, L) or (L,)
+        The re-simulated series.
+    labels : sequence of str
+        One title per series' panel.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     d, u_hat = np.atleast_2d(d), np.atleast_2d(u_hat)
     fig = _figure((8, 1.6 * len(d) + 0.6))
     axes = fig.subplots(len(d), 1, sharex=True, squeeze=False)[:, 0]
@@ -152,8 +282,21 @@ def resimulated_series(t, d, u_hat, labels, title=None):
 
 
 def speed_table(rows):
-    """Training time for 1,000,000 samples per width (log scale): ours beside the study's CPU
-    reference (total) and the Cerebras CS-2 (training only). ``rows`` as in speed.speed()."""
+    """Training time for 1,000,000 samples per width (log scale).
+
+    Ours beside the study's CPU reference (total) and the Cerebras CS-2 (training only).
+
+    Parameters
+    ----------
+    rows : list of dict
+        As in speed.speed(): one per width, with ``"width"``, ``"train_s_1M"`` and, where known,
+        ``"study_cpu_total_s"`` and ``"study_cs2_train_s"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((7.4, 3.6))
     ax = fig.add_subplot()
     widths = [r["width"] for r in rows]
@@ -172,8 +315,30 @@ def speed_table(rows):
 
 
 def covariance_ellipses(theta, C, theta_hat, C_hat, title=None, level=0.95):
-    """Target local Gaussians N(θ̄, C) (black) against predicted N(θ̂, Ĉ) (orange) for a few
-    series: ``level`` ellipses, one panel per series (each on its own scale)."""
+    """Target local Gaussians N(θ̄, C) (black) against predicted N(θ̂, Ĉ) (orange) for a few series.
+
+    ``level`` ellipses, one panel per series (each on its own scale).
+
+    Parameters
+    ----------
+    theta : ndarray, shape (K, 2)
+        The target means θ̄.
+    C : ndarray, shape (K, 2, 2)
+        The target covariances.
+    theta_hat : ndarray, shape (K, 2)
+        The predicted means θ̂.
+    C_hat : ndarray, shape (K, 2, 2)
+        The predicted covariances Ĉ.
+    title : str, optional
+        The figure's title.
+    level : float, default 0.95
+        The ellipses' level.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     k = len(theta)
     cols = min(k, 3)
     rows = -(-k // cols)
@@ -202,7 +367,26 @@ def covariance_ellipses(theta, C, theta_hat, C_hat, title=None, level=0.95):
 
 
 def sensitivities(t, u, J, names=("θ0", "θ1"), title=None):
-    """A series u(t) and its forward sensitivities ∂u/∂θ_i (one panel each)."""
+    """A series u(t) and its forward sensitivities ∂u/∂θ_i (one panel each).
+
+    Parameters
+    ----------
+    t : array_like, shape (L,)
+        The grid.
+    u : array_like, shape (L,)
+        The series.
+    J : ndarray, shape (L, P)
+        The sensitivities, ``J[:, i]`` = ∂u/∂θ_i.
+    names : sequence of str, default ("θ0", "θ1")
+        The parameters' names, for the axes.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((8, 1.7 * (1 + J.shape[1]) + 0.4))
     axes = fig.subplots(1 + J.shape[1], 1, sharex=True)
     axes[0].plot(t, u, color="tab:blue", lw=1.1)
@@ -217,7 +401,22 @@ def sensitivities(t, u, J, names=("θ0", "θ1"), title=None):
 
 
 def covariance_map(theta, C, title=None):
-    """log10 of the largest eigenvalue of the covariance C at each θ over the parameter plane."""
+    """log10 of the largest eigenvalue of the covariance C at each θ over the parameter plane.
+
+    Parameters
+    ----------
+    theta : ndarray, shape (N, 2)
+        The parameters.
+    C : ndarray, shape (N, 2, 2)
+        The covariance at each θ.
+    title : str, optional
+        The title; default "Laplace covariance over the prior".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig = _figure((5.2, 4.2))
     ax = fig.add_subplot()
     lam = np.log10(np.linalg.eigvalsh(C)[:, -1])

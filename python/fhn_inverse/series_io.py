@@ -30,8 +30,17 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none", "-"}
 
 @dataclass
 class SeriesTable:
-    """Series read from a file: ``d`` (N, L), ``ids`` (N strings: the file's, or "0", "1", …),
-    ``t`` (L,) their times where the file gives them (else None)."""
+    """Series read from a file.
+
+    Parameters
+    ----------
+    d : ndarray, shape (N, L)
+        The series.
+    ids : list of str
+        N strings: the file's, or "0", "1", ….
+    t : ndarray, shape (L,), optional
+        Their times where the file gives them (else None).
+    """
 
     d: np.ndarray
     ids: list
@@ -88,8 +97,27 @@ def read_series(path, *, layout: str = "auto", delimiter: str | None = None) -> 
       ID name such as "id" or "series") holds the IDs; a first row of numbers that increase
       evenly (or whose first cell is a time name) holds the times.
 
-    A missing value (empty, "NaN", "NA"), a cell that is not a number, or a row of another
-    length is a ValueError naming the file, the line and the column."""
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    layout : {"auto", "rows", "columns"}, default "auto"
+        One series per row (``"rows"``) or per column (``"columns"``) of a text file, or
+        ``"auto"``: the rule above.
+    delimiter : str, optional
+        The delimiter of a text file; sniffed if not given.
+
+    Returns
+    -------
+    SeriesTable
+        The series, their IDs and, where the file gives them, their times.
+
+    Raises
+    ------
+    ValueError
+        If ``layout`` is unknown; for a missing value (empty, "NaN", "NA"), a cell that is not a
+        number, or a row of another length, naming the file, the line and the column.
+    """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     path = Path(path)
