@@ -87,9 +87,9 @@ def _demo(args) -> int:
     rows, results, histories, fit_seconds, n_samples = [], {}, {}, 0.0, 0
     for train_kind in ("clean", "noisy"):
         t0 = time.perf_counter()
+        trained_on = {**pool.config, "series": train_kind, "size": len(pool)}
         model = fi.InverseMap.cnn(seed=args.seed).fit(pool.u if train_kind == "clean" else pool.d, pool.theta,
-                                                      training, progress=not args.quiet,
-                                                      trained_on={**pool.config, "series": train_kind, "size": len(pool)})
+                                                      training, progress=not args.quiet, trained_on=trained_on)
         fit_seconds += time.perf_counter() - t0
         # epochs run × series trained on (the 90 % not held out)
         n_samples += len(model.history["loss"]) * model.describe()["training"]["n_train"]

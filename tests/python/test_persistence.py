@@ -597,31 +597,26 @@ def test_write_errors_name_the_target(tmp_path, full_disk):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_files_in_the_earlier_hand_written_layout_still_load(tmp_path):
-    """Before the safetensors package wrote them, model files held the tensors in the network's
-    order (not the package's sorted order): such a file loads to the same map."""
-    import hashlib
+def test_files_in_the_package_layout_load_and_ours_are_reproducible(tmp_path):
+    """A file laid out by safetensors.numpy.save (tensors sorted by name, the metadata in a hash
+    map's order) loads to the same map; fhn_inverse's writer is deterministic: the same map gives
+    the same bytes."""
+    import safetensors.numpy
 
     from fhn_inverse.nn import files
 
     rng = np.random.default_rng(3)
     m = fi.InverseMap.cnn().fit(rng.normal(size=(40, 1000)), rng.uniform(size=(40, 2)), epochs=1, progress=False)
+
     params = m.network.params.astype("<f4")
-    header, blobs, pos = {"__metadata__": files.metadata(m)}, [], 0
-    for name, offset, shape in m.network.param_tensors():
-        size = int(np.prod(shape))
-        blobs.append(params[offset: offset + size].tobytes())
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
-        pos += 4 * size
-    data = b"".join(blobs)
-    header["__metadata__"]["checksum_sha256"] = hashlib.sha256(data).hexdigest()
-    header["__metadata__"]["header_sha256"] = files._header_digest(header)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)
-    (tmp_path / "old.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + data)
-    back = fi.InverseMap.load(tmp_path / "old.safetensors")
+    tensors = {name: params[o: o + int(np.prod(s))].reshape(s) for name, o, s in m.network.param_tensors()}
+    meta = files.metadata(m)  # without checksums: files written before them load without
+    (tmp_path / "package.safetensors").write_bytes(safetensors.numpy.save(tensors, metadata=meta))
+    back = fi.InverseMap.load(tmp_path / "package.safetensors")
     x = rng.normal(size=(5, 1000))
     np.testing.assert_array_equal(back.predict(x), m.predict(x))
-    assert list(json.loads(raw))[1] == "layers.0.weight"  # the network's order, not the sorted one
-    m.save(tmp_path / "new.safetensors")
-    np.testing.assert_array_equal(fi.InverseMap.load(tmp_path / "new.safetensors").predict(x), m.predict(x))
+    m.save(tmp_path / "a.safetensors")
+    back.save(tmp_path / "b.safetensors")
+    m.save(tmp_path / "c.safetensors")
+    assert (tmp_path / "a.safetensors").read_bytes() == (tmp_path / "c.safetensors").read_bytes()
+    np.testing.assert_array_equal(fi.InverseMap.load(tmp_path / "b.safetensors").predict(x), m.predict(x))

@@ -85,22 +85,23 @@ def file_bytes(m) -> bytes:
     """The bytes of the map's file (see :meth:`save`)."""
     m._require_built()
     params = m._net.params.astype("<f4")
-    tensors = {name: params[offset: offset + int(np.prod(shape))].reshape(shape)
-               for name, offset, shape in m._net.param_tensors()}
-    meta = metadata(m)
-    # The checksums go into the header: the data region and the tensors' entries do not depend on
-    # the metadata, so a first serialisation gives them, and the second writes the checksums.
-    first = safetensors.numpy.save(tensors, metadata=meta)
-    n = int.from_bytes(first[:8], "little")
-    header = json.loads(first[8: 8 + n])
-    data = first[8 + n:]
-    meta[_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
-    header["__metadata__"] = meta
-    meta[_HEADER_CHECKSUM_KEY] = _header_digest(header)
-    out = safetensors.numpy.save(tensors, metadata=meta)
-    if out[-len(data):] != data:  # pragma: no cover - the package's layout changed under us
-        raise RuntimeError("safetensors laid out the tensors differently on the second pass")
-    return out
+    # Written here rather than by safetensors.numpy.save: the package writes the metadata in the
+    # order of a hash map, different in every process, so its files of one map would differ
+    # byte for byte. This writer is deterministic; the package reads what it writes.
+    header: dict = {"__metadata__": metadata(m)}
+    blobs = []
+    pos = 0
+    for name, offset, shape in m._net.param_tensors():
+        size = int(np.prod(shape))
+        blobs.append(params[offset: offset + size].tobytes())
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
+        pos += 4 * size
+    data = b"".join(blobs)
+    header["__metadata__"][_CHECKSUM_KEY] = hashlib.sha256(data).hexdigest()
+    header["__metadata__"][_HEADER_CHECKSUM_KEY] = _header_digest(header)
+    raw = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # the safetensors convention: header padded to 8 bytes
+    return len(raw).to_bytes(8, "little") + raw + data
 
 
 def load(cls, path: str | os.PathLike):
