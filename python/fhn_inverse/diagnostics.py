@@ -86,13 +86,50 @@ def _check_level(level, name: str = "level") -> float:
 
 
 def chi2_cdf(x: float, df: float) -> float:
-    """The χ² distribution function with ``df`` degrees of freedom: P(df/2, x/2)."""
+    """The χ² distribution function with ``df`` degrees of freedom: P(df/2, x/2).
+
+    Parameters
+    ----------
+    x : float
+        The point.
+    df : float
+        Degrees of freedom, a finite number > 0.
+
+    Returns
+    -------
+    float
+        P(df/2, x/2), the regularized lower incomplete gamma function.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` is not a finite number > 0.
+    """
     return _gamma_p(_check_df(df) / 2.0, float(x) / 2.0)
 
 
 def chi2_quantile(level: float, df: float) -> float:
-    """The ``level`` quantile of χ²_df (level in (0, 1)): bisection on :func:`chi2_cdf` to the
-    last bit (for df = 2 this is −2 log(1 − level))."""
+    """The ``level`` quantile of χ²_df.
+
+    Bisection on :func:`chi2_cdf` to the last bit (for df = 2 this is −2 log(1 − level)).
+
+    Parameters
+    ----------
+    level : float
+        The level, in (0, 1).
+    df : float
+        Degrees of freedom, a finite number > 0.
+
+    Returns
+    -------
+    float
+        The quantile.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1) or ``df`` is not a finite number > 0.
+    """
     level, df = _check_level(level), _check_df(df)
     lo, hi = 0.0, max(df, 1.0)
     while chi2_cdf(hi, df) < level:
@@ -195,7 +232,30 @@ def _json(value):
 
 
 def sample_gaussian(mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
-    """``n`` draws per row from N(mean, cov): array (N, n, D), a function of ``seed`` alone."""
+    """``n`` draws per row from N(mean, cov).
+
+    Parameters
+    ----------
+    mean : array_like, shape (N, D)
+        The means.
+    cov : array_like, shape (N, D, D)
+        The covariances, symmetric positive definite.
+    n : int
+        Draws per row, at least 1.
+    seed : int, default 0
+        The seed, an integer in [0, 2**64).
+
+    Returns
+    -------
+    ndarray, shape (N, n, D)
+        The draws, a function of ``seed`` alone.
+
+    Raises
+    ------
+    ValueError
+        If the shapes of ``mean`` and ``cov`` do not agree or a covariance is not symmetric
+        positive definite.
+    """
     _, mean, cov, chol = _gaussian(mean, mean, cov)
     n = as_int(n, "n", 1)
     z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
@@ -205,11 +265,25 @@ def sample_gaussian(mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
 # ------------------------------------------------------------------------------------ coverage
 @dataclass(frozen=True)
 class Coverage:
-    """Empirical coverage at nominal ``levels`` (K,): ``per_parameter`` (K, D) the fraction of
-    θ_j inside the central interval of the marginal at each level, ``joint`` (K,) the fraction of
-    θ inside the level region (Mahalanobis ellipsoid, or its sample-rank analogue); ``se`` (K,)
-    the binomial standard error sqrt(level (1 − level) / N) that a calibrated estimator's
-    coverage has; ``method`` "gaussian" or "samples"."""
+    """Empirical coverage at nominal ``levels``.
+
+    Attributes
+    ----------
+    levels : ndarray, shape (K,)
+        The nominal levels.
+    per_parameter : ndarray, shape (K, D)
+        The fraction of θ_j inside the central interval of the marginal at each level.
+    joint : ndarray, shape (K,)
+        The fraction of θ inside the level region (Mahalanobis ellipsoid, or its sample-rank
+        analogue).
+    se : ndarray, shape (K,)
+        The binomial standard error sqrt(level (1 − level) / N) that a calibrated estimator's
+        coverage has.
+    n : int
+        N, the number of series.
+    method : str
+        "gaussian" or "samples" ("calibrated" with a quantile calibration, see :func:`coverage`).
+    """
 
     levels: np.ndarray
     per_parameter: np.ndarray
@@ -219,16 +293,52 @@ class Coverage:
     method: str
 
     def error_in_se(self) -> np.ndarray:
-        """(empirical − nominal) / se, shape (K, D + 1): the parameters, then the joint region."""
+        """(empirical − nominal) / se: the parameters, then the joint region.
+
+        Returns
+        -------
+        ndarray, shape (K, D + 1)
+            Column j < D for parameter j, the last column for the joint region.
+        """
         emp = np.column_stack([self.per_parameter, self.joint])
         return (emp - self.levels[:, None]) / self.se[:, None]
 
     def calibrated(self, k: float = 3.0) -> bool:
-        """True when every coverage (per parameter and joint, every level) is within ``k``
-        binomial standard errors of its level."""
+        """Whether every coverage is within ``k`` binomial standard errors of its level.
+
+        Parameters
+        ----------
+        k : float, default 3.0
+            The tolerance, in binomial standard errors.
+
+        Returns
+        -------
+        bool
+            True when every coverage (per parameter and joint, every level) is within ``k`` binomial
+            standard errors of its level.
+        """
         return bool(np.all(np.abs(self.error_in_se()) <= k))
 
     def to_dict(self, names=None) -> dict:
+        """The numbers as a JSON-ready dict (NaN as null).
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            The D parameters' names; default θ0, θ1, ….
+
+        Returns
+        -------
+        dict
+            ``method``, ``n``, ``levels``, ``per_parameter`` (by name), ``joint``, ``se``, the largest
+            absolute error in percentage points (``max_abs_error_pp``) and in standard errors
+            (``max_abs_error_se``), and ``within_3_se`` (:meth:`calibrated` with k = 3).
+
+        Raises
+        ------
+        ValueError
+            If ``names`` does not give D names.
+        """
         names = _names(names, self.per_parameter.shape[1])
         return _json({
             "method": self.method, "n": self.n, "levels": self.levels,
@@ -242,17 +352,43 @@ class Coverage:
 
 
 def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibration=None) -> Coverage:
-    """Expected coverage of the true ``theta`` (N, D) at each nominal level.
+    """Expected coverage of the true ``theta`` at each nominal level.
 
-    From a Gaussian (``mean`` (N, D), ``cov`` (N, D, D)): θ_j is covered at level α when
-    |θ_j − μ_j| ≤ z_{(1+α)/2} σ_j (central interval of the marginal); θ jointly when its squared
-    Mahalanobis distance (θ − μ)ᵀ Σ⁻¹ (θ − μ) ≤ χ²_D(α). From ``samples`` (N, S, D): θ_j is
-    covered when its fractional rank among the samples lies in [(1 − α)/2, (1 + α)/2], θ jointly
-    when fewer than a fraction α of the samples are closer to the samples' mean than θ in the
-    samples' own Mahalanobis metric (a level-α region of any sample distribution, mixtures too).
-    A calibrated estimator covers a fraction α, up to the binomial standard error ``se``.
-    With ``calibration`` (a :class:`fhn_inverse.calibration.QuantileCalibration` of the
-    Gaussian) the intervals and regions are its calibrated ones (method "calibrated").
+    From a Gaussian (``mean``, ``cov``): θ_j is covered at level α when |θ_j − μ_j| ≤ z_{(1+α)/2} σ_j
+    (central interval of the marginal); θ jointly when its squared Mahalanobis distance
+    (θ − μ)ᵀ Σ⁻¹ (θ − μ) ≤ χ²_D(α). From ``samples``: θ_j is covered when its fractional rank among
+    the samples lies in [(1 − α)/2, (1 + α)/2], θ jointly when fewer than a fraction α of the samples
+    are closer to the samples' mean than θ in the samples' own Mahalanobis metric (a level-α region
+    of any sample distribution, mixtures too). A calibrated estimator covers a fraction α, up to the
+    binomial standard error ``se``.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, D)
+        The true parameters.
+    mean : array_like, shape (N, D), optional
+        The Gaussian's means; give them with ``cov``, or give ``samples``.
+    cov : array_like, shape (N, D, D), optional
+        The Gaussian's covariances, symmetric positive definite.
+    samples : array_like, shape (N, S, D), optional
+        S samples per series, instead of ``mean`` and ``cov``.
+    levels : sequence of float, default LEVELS
+        The nominal levels, each in (0, 1).
+    calibration : QuantileCalibration, optional
+        A :class:`fhn_inverse.calibration.QuantileCalibration` of the Gaussian: the intervals and
+        regions are then its calibrated ones (method "calibrated").
+
+    Returns
+    -------
+    Coverage
+        The coverage per parameter and joint at each level, with its binomial standard errors.
+
+    Raises
+    ------
+    ValueError
+        If both or neither of (``mean``, ``cov``) and ``samples`` are given, the shapes do not
+        agree, a covariance is not symmetric positive definite, a level is not in (0, 1), or
+        ``calibration`` is not for D parameters.
     """
     levels = _levels(levels)
     if samples is not None:
@@ -296,11 +432,27 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibra
 # ------------------------------------------------------------------------------------------ SBC
 @dataclass(frozen=True)
 class SBC:
-    """Simulation-based calibration: ``ranks`` (N, D) of the true θ among ``n_samples`` posterior
-    samples (0 … S); at the normalised ranks ``z`` (K,), the ECDF difference ``ecdf_diff`` (K, D)
-    (ECDF of the ranks minus the uniform) and its simultaneous band ``lower``, ``upper`` (K,) at
-    level 1 − ``alpha``; ``max_deviation`` (D,) the largest |ECDF difference|, ``outside`` (D,)
-    whether a parameter's ECDF leaves the band."""
+    """Simulation-based calibration: the ranks of the true θ and their ECDF against a band.
+
+    Attributes
+    ----------
+    ranks : ndarray, shape (N, D)
+        The ranks of the true θ among ``n_samples`` posterior samples (0 … S).
+    n_samples : int
+        S, the posterior samples per series.
+    z : ndarray, shape (K,)
+        The normalised ranks at which the ECDF is evaluated.
+    ecdf_diff : ndarray, shape (K, D)
+        The ECDF difference at ``z``: the ECDF of the ranks minus the uniform.
+    lower, upper : ndarray, shape (K,)
+        The simultaneous band of the ECDF difference at level 1 − ``alpha``.
+    max_deviation : ndarray, shape (D,)
+        The largest |ECDF difference| per parameter.
+    outside : ndarray, shape (D,)
+        Whether a parameter's ECDF leaves the band.
+    alpha : float
+        The band's level is 1 − ``alpha``.
+    """
 
     ranks: np.ndarray
     n_samples: int
@@ -313,6 +465,27 @@ class SBC:
     alpha: float
 
     def to_dict(self, names=None, *, ranks: bool = False) -> dict:
+        """The numbers as a JSON-ready dict (NaN as null).
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            The D parameters' names; default θ0, θ1, ….
+        ranks : bool, default False
+            Also give the ranks.
+
+        Returns
+        -------
+        dict
+            ``n``, ``n_samples``, ``alpha``, the band's kind (``band``), ``max_deviation`` and
+            ``outside_band`` by name, and the band's largest half-width (``band_half_width_max``);
+            with ``ranks``, also ``ranks``.
+
+        Raises
+        ------
+        ValueError
+            If ``names`` does not give D names.
+        """
         names = _names(names, self.ranks.shape[1])
         out = {"n": int(self.ranks.shape[0]), "n_samples": self.n_samples, "alpha": self.alpha,
                "band": "simultaneous, simulated (Säilynoja, Bürkner & Vehtari 2022)",
@@ -367,16 +540,47 @@ def _sbc_band(n: int, z: np.ndarray, alpha: float, n_sim: int, seed: int):
 
 
 def sbc(theta, samples, *, alpha: float = 0.05, n_points: int = 100, n_sim: int = 1000, seed: int = 0) -> SBC:
-    """Simulation-based calibration (Talts et al. 2018): the rank of each true θ_j among its S
-    posterior ``samples`` (N, S, D) — ties broken at random — is uniform on {0, …, S} when the
-    posterior is calibrated. The ECDF of the ranks, minus the uniform CDF, is evaluated at up to
-    ``n_points`` bin edges z = j / (S + 1), where its expectation is exactly zero, against the
-    simultaneous band of level 1 − ``alpha`` of Säilynoja, Bürkner & Vehtari (2022), whose γ is
-    found by ``n_sim`` simulated ECDFs (``seed``). The band holds per parameter: with D
+    """Simulation-based calibration (Talts et al. 2018) of posterior samples.
+
+    The rank of each true θ_j among its S posterior ``samples`` — ties broken at random — is uniform
+    on {0, …, S} when the posterior is calibrated. The ECDF of the ranks, minus the uniform CDF, is
+    evaluated at up to ``n_points`` bin edges z = j / (S + 1), where its expectation is exactly zero,
+    against the simultaneous band of level 1 − ``alpha`` of Säilynoja, Bürkner & Vehtari (2022), whose
+    γ is found by ``n_sim`` simulated ECDFs (``seed``). The band holds per parameter: with D
     parameters a calibrated posterior leaves some band with probability up to D·alpha.
-    Over-confidence piles the ranks up at both ends (a ∪-shaped rank histogram): the ECDF
-    difference rises above zero at low ranks and falls below it at high ranks; under-confidence
-    does the reverse; bias is a one-sided bulge (the difference keeps one sign)."""
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, D)
+        The true parameters.
+    samples : array_like, shape (N, S, D)
+        S posterior samples per series.
+    alpha : float, default 0.05
+        The band's level is 1 − ``alpha``; ``alpha`` in (0, 1).
+    n_points : int, default 100
+        At most this many bin edges, at least 1.
+    n_sim : int, default 1000
+        Simulated ECDFs that find the band's γ, at least 10.
+    seed : int, default 0
+        The seed of the tie-breaking and of the simulated ECDFs, an integer in [0, 2**64).
+
+    Returns
+    -------
+    SBC
+        The ranks, the ECDF difference and its band.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` does not have shape (N, S, D) for ``theta`` (N, D), ``alpha`` is not in
+        (0, 1), ``n_points`` < 1 or ``n_sim`` < 10.
+
+    Notes
+    -----
+    Over-confidence piles the ranks up at both ends (a ∪-shaped rank histogram): the ECDF difference
+    rises above zero at low ranks and falls below it at high ranks; under-confidence does the
+    reverse; bias is a one-sided bulge (the difference keeps one sign).
+    """
     theta, samples = _samples(theta, samples)
     alpha = _check_level(alpha, "alpha")
     n_points, n_sim = as_int(n_points, "n_points", 1), as_int(n_sim, "n_sim", 10)
@@ -397,15 +601,45 @@ def sbc(theta, samples, *, alpha: float = 0.05, n_points: int = 100, n_sim: int 
 # ---------------------------------------------------------------------- z-score and contraction
 @dataclass(frozen=True)
 class ZContraction:
-    """Posterior z-scores z = (mean − θ) / sd and contractions 1 − var_post / var_prior, each
-    (N, D); a calibrated, informative posterior has z of mean 0 and standard deviation 1 and
-    contractions near 1."""
+    """Posterior z-scores and contractions per series and parameter.
+
+    A calibrated, informative posterior has z of mean 0 and standard deviation 1 and contractions
+    near 1.
+
+    Attributes
+    ----------
+    z : ndarray, shape (N, D)
+        The posterior z-scores z = (mean − θ) / sd.
+    contraction : ndarray, shape (N, D)
+        The contractions 1 − var_post / var_prior.
+    prior_var : ndarray, shape (D,)
+        The prior's variances var_prior.
+    """
 
     z: np.ndarray
     contraction: np.ndarray
     prior_var: np.ndarray
 
     def to_dict(self, names=None) -> dict:
+        """The summaries as a JSON-ready dict (NaN as null).
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            The D parameters' names; default θ0, θ1, ….
+
+        Returns
+        -------
+        dict
+            By parameter name: ``prior_var``, the mean and standard deviation of z (``z_mean``,
+            ``z_std``), the fraction with |z| > 3 (``fraction_abs_z_over_3``), and the mean and median
+            contraction (``contraction_mean``, ``contraction_median``).
+
+        Raises
+        ------
+        ValueError
+            If ``names`` does not give D names.
+        """
         names = _names(names, self.z.shape[1])
         per = lambda f: {name: f(j) for j, name in enumerate(names)}  # noqa: E731
         return _json({
@@ -418,10 +652,34 @@ class ZContraction:
 
 
 def z_contraction(theta, mean=None, cov=None, *, samples=None, prior_var=None) -> ZContraction:
-    """Posterior z-score and contraction (Schad, Betancourt & Vasishth 2021) per series and
-    parameter, from a Gaussian (``mean``, ``cov``) or from ``samples`` (their mean and variance).
-    ``prior_var`` (D,): the prior's variances; by default the variance of ``theta`` over the
-    rows, which estimates it when θ was drawn from the prior (a test set)."""
+    """Posterior z-score and contraction (Schad, Betancourt & Vasishth 2021) per series and parameter.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, D)
+        The true parameters.
+    mean : array_like, shape (N, D), optional
+        The Gaussian's means; give them with ``cov``, or give ``samples``.
+    cov : array_like, shape (N, D, D), optional
+        The Gaussian's covariances, symmetric positive definite.
+    samples : array_like, shape (N, S, D), optional
+        Posterior samples, instead of ``mean`` and ``cov``: their mean and variance are used.
+    prior_var : array_like, shape (D,), optional
+        The prior's variances, positive; by default the variance of ``theta`` over the rows, which
+        estimates it when θ was drawn from the prior (a test set).
+
+    Returns
+    -------
+    ZContraction
+        The z-scores and contractions.
+
+    Raises
+    ------
+    ValueError
+        If both or neither of (``mean``, ``cov``) and ``samples`` are given, the shapes do not
+        agree, a covariance is not symmetric positive definite, ``prior_var`` is not D positive
+        numbers, or it is left to a ``theta`` of fewer than 2 rows.
+    """
     if samples is not None:
         if mean is not None or cov is not None:
             raise ValueError("give either mean and cov or samples, not both")
@@ -446,8 +704,21 @@ def z_contraction(theta, mean=None, cov=None, *, samples=None, prior_var=None) -
 # ------------------------------------------------------------------------------------ recovery
 @dataclass(frozen=True)
 class Recovery:
-    """Point estimates against the truth: R² and Median-APE per parameter (the study's metrics,
-    :mod:`fhn_inverse.metrics`), the Median-APE over all entries, and the mean interval width."""
+    """Point estimates against the truth.
+
+    The metrics are the study's (:mod:`fhn_inverse.metrics`).
+
+    Attributes
+    ----------
+    r2 : ndarray, shape (D,)
+        R² per parameter.
+    median_ape : ndarray, shape (D,)
+        Median-APE per parameter.
+    median_ape_all : float
+        The Median-APE over all entries.
+    mean_width : ndarray, shape (D,), or None
+        The mean interval width per parameter; None without intervals.
+    """
 
     r2: np.ndarray
     median_ape: np.ndarray
@@ -455,6 +726,24 @@ class Recovery:
     mean_width: np.ndarray | None
 
     def to_dict(self, names=None) -> dict:
+        """The numbers as a JSON-ready dict (NaN as null).
+
+        Parameters
+        ----------
+        names : sequence of str, optional
+            The D parameters' names; default θ0, θ1, ….
+
+        Returns
+        -------
+        dict
+            ``r2``, ``median_ape`` and ``mean_interval_width`` by parameter name (the last None without
+            intervals), and ``median_ape_all``.
+
+        Raises
+        ------
+        ValueError
+            If ``names`` does not give D names.
+        """
         names = _names(names, len(self.r2))
         per = lambda v: None if v is None else {name: v[j] for j, name in enumerate(names)}  # noqa: E731
         return _json({"r2": per(self.r2), "median_ape": per(self.median_ape), "median_ape_all": self.median_ape_all,
@@ -462,9 +751,27 @@ class Recovery:
 
 
 def recovery(theta, estimate, lower=None, upper=None) -> Recovery:
-    """R² and Median-APE of ``estimate`` (N, D) against ``theta`` (N, D), and the mean width of
-    the intervals [``lower``, ``upper``] when given (Median-APE is NaN for a parameter whose
-    true value is 0 somewhere)."""
+    """R² and Median-APE of ``estimate`` against ``theta``, and the mean width of intervals.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, D)
+        The true parameters.
+    estimate : array_like, shape (N, D)
+        The point estimates.
+    lower, upper : array_like, shape (N, D), optional
+        The intervals [``lower``, ``upper``]; their mean width is computed when given.
+
+    Returns
+    -------
+    Recovery
+        The metrics; Median-APE is NaN for a parameter whose true value is 0 somewhere.
+
+    Raises
+    ------
+    ValueError
+        If ``estimate``, ``lower`` or ``upper`` does not have the shape of ``theta``.
+    """
     from . import metrics
 
     theta = _theta(theta)
@@ -486,11 +793,27 @@ def recovery(theta, estimate, lower=None, upper=None) -> Recovery:
 # ------------------------------------------------------------------- posterior predictive check
 @dataclass(frozen=True)
 class PosteriorPredictive:
-    """Re-simulations at posterior samples against the observed series, for n series: the band
-    ``lower``, ``upper`` (n, L) at the quantiles ``band`` of the re-simulated series, their
-    ``median`` (n, L), the ``observed`` series (n, L) on the grid ``t``, the fraction of observed
-    points inside the band per series (``inside`` (n,)) and over all (``inside_all``), and the
-    draws that simulated successfully per series (``n_draws`` (n,))."""
+    """Re-simulations at posterior samples against the observed series, for n series.
+
+    Attributes
+    ----------
+    t : ndarray, shape (L,)
+        The grid.
+    observed : ndarray, shape (n, L)
+        The observed series on the grid ``t``.
+    lower, upper : ndarray, shape (n, L)
+        The band at the quantiles ``band`` of the re-simulated series.
+    median : ndarray, shape (n, L)
+        The re-simulated series' median.
+    inside : ndarray, shape (n,)
+        The fraction of observed points inside the band, per series.
+    inside_all : float
+        The fraction of observed points inside the band over all series.
+    band : (float, float)
+        The band's quantiles.
+    n_draws : ndarray, shape (n,)
+        The draws that simulated successfully, per series.
+    """
 
     t: np.ndarray
     observed: np.ndarray
@@ -503,20 +826,57 @@ class PosteriorPredictive:
     n_draws: np.ndarray
 
     def to_dict(self) -> dict:
+        """The numbers as a JSON-ready dict (NaN as null).
+
+        Returns
+        -------
+        dict
+            ``band``, ``n_series``, ``inside``, ``inside_all`` and ``n_draws``.
+        """
         return _json({"band": list(self.band), "n_series": len(self.observed), "inside": self.inside,
                       "inside_all": self.inside_all, "n_draws": self.n_draws})
 
 
 def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0.95), seed: int = 0,
                          n_threads: int = 0) -> PosteriorPredictive:
-    """Posterior predictive check: simulate the ODE (``fi.simulate``) at each of the S posterior
-    ``samples`` (n, S, D) of n series — the first P columns are the model's parameters, further
-    columns (noise parameters of a joint map) are ignored — and compare the ``band`` quantiles of
-    the re-simulated series with the ``observed`` series (n, L) on the grid ``t`` (default: the
-    study's). ``noise`` (n, 2): the (standard deviation, ρ) of the AR(1) measurement noise of
-    each series, added to each re-simulation (draws of ``seed``) so that noisy observations are
-    compared with noisy predictions; None for clean series. Draws whose trajectory fails are
-    left out (``n_draws`` counts the rest)."""
+    """Posterior predictive check: re-simulated series at posterior samples against the observed ones.
+
+    The ODE is simulated (``fi.simulate``) at each of the S posterior ``samples`` of n series, and
+    the ``band`` quantiles of the re-simulated series are compared with the ``observed`` series.
+    Draws whose trajectory fails are left out (``n_draws`` counts the rest).
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, S, D)
+        S posterior samples for each of n series; the first P columns are the model's parameters,
+        further columns (noise parameters of a joint map) are ignored.
+    observed : array_like, shape (n, L)
+        The observed series on the grid ``t``.
+    noise : array_like, shape (n, 2), optional
+        The (standard deviation, ρ) of the AR(1) measurement noise of each series, added to each
+        re-simulation (draws of ``seed``) so that noisy observations are compared with noisy
+        predictions; None for clean series. Standard deviations >= 0, |ρ| < 1.
+    t : array_like, shape (L,), optional
+        The grid; default: the study's.
+    band : (float, float), default (0.05, 0.95)
+        The (low, high) quantiles of the band, in (0, 1) with low < high.
+    seed : int, default 0
+        The seed of the noise's draws, an integer in [0, 2**64).
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    PosteriorPredictive
+        The band, the median and the fraction of observed points inside the band.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` and ``observed`` do not have the same n, ``samples`` has fewer columns than
+        the model's P parameters, ``observed`` does not have the grid's L points, ``band`` is not
+        (low, high) quantiles with low < high, or ``noise`` is not (n, 2) valid rows.
+    """
     from .simulation import DEFAULT_GRID, FitzHughNagumo, ar1_noise, simulate
 
     samples = as_float_array(samples, "samples", 3)
@@ -558,15 +918,39 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
 
 # --------------------------------------------------------------------------------- calibration
 def fit_cov_scale(mean, cov, theta, *, method: str = "nll", levels=REPORT_LEVELS) -> float:
-    """The scalar c for which N(mean, c·cov) fits the held-out ``theta`` best (temperature
-    scaling of a Gaussian head; fit it on a calibration split, not the test set).
+    """The scalar c for which N(mean, c·cov) fits the held-out ``theta`` best.
 
-    ``method="nll"`` (default): the maximum-likelihood c, which minimises the Gaussian negative
-    log-likelihood Σ_i [D log c + m_i²/c] / 2 of the calibration split, c = mean(m²) / D with
-    m² the squared Mahalanobis distance under ``cov``: after scaling the mean m² equals D, as it
-    does for a calibrated Gaussian. ``method="coverage"``: the c that minimises the squared
-    errors of the joint coverage at ``levels`` (default 0.5, 0.8, 0.9, 0.95), robust to a few
-    gross outliers that the mean of m² weighs heavily. Over-confident covariances give c > 1."""
+    This is temperature scaling of a Gaussian head; fit it on a calibration split, not the test
+    set. Over-confident covariances give c > 1.
+
+    Parameters
+    ----------
+    mean : array_like, shape (N, D)
+        The head's means.
+    cov : array_like, shape (N, D, D)
+        The head's covariances, symmetric positive definite.
+    theta : array_like, shape (N, D)
+        The held-out true parameters.
+    method : {"nll", "coverage"}, default "nll"
+        "nll": the maximum-likelihood c, which minimises the Gaussian negative log-likelihood
+        Σ_i [D log c + m_i²/c] / 2 of the calibration split, c = mean(m²) / D with m² the squared
+        Mahalanobis distance under ``cov``: after scaling the mean m² equals D, as it does for a
+        calibrated Gaussian. "coverage": the c that minimises the squared errors of the joint
+        coverage at ``levels``, robust to a few gross outliers that the mean of m² weighs heavily.
+    levels : sequence of float, default REPORT_LEVELS
+        The levels of ``method="coverage"`` (default 0.5, 0.8, 0.9, 0.95), each in (0, 1).
+
+    Returns
+    -------
+    float
+        The scale c.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not "nll" or "coverage", the shapes do not agree, or a covariance is not
+        symmetric positive definite.
+    """
     theta, mean, cov, chol = _gaussian(theta, mean, cov)
     m2 = _mahalanobis2(chol, theta - mean)
     d = theta.shape[1]
@@ -597,22 +981,63 @@ def _model_draws(model, X, mean, cov, n_samples, seed, n_threads):
 def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: int = 1000, seed: int = 0,
              series=None, noise=None, t=None, names: Sequence[str] | None = None, ppc_series: int = 4,
              n_threads: int = 0) -> dict:
-    """Run every diagnostic for a map or ensemble with a covariance (``model.has_cov``) on the
-    test inputs ``X_test`` and true parameters ``theta_test`` (N, D), and return the numbers
-    (a JSON-ready dict); with ``out`` (a folder, created if needed) also write ``report.json``
-    and the figures coverage.png, sbc.png, z_contraction.png, recovery.png (and ppc.png),
-    each atomically.
+    """Run every diagnostic for a map or ensemble with a covariance and return the numbers.
 
-    Coverage, z-scores and recovery use ``model.predict(X, return_cov=True)`` — for an ensemble
-    of more than one Gaussian-NLL member coverage and intervals come from the mixture's samples
-    instead of its moment-matched Gaussian, and for a model with a quantile ``calibration``
+    With ``out`` it also writes ``report.json`` and the figures coverage.png, sbc.png,
+    z_contraction.png, recovery.png (and ppc.png), each atomically.
+
+    Coverage, z-scores and recovery use ``model.predict(X, return_cov=True)`` — for an ensemble of
+    more than one Gaussian-NLL member coverage and intervals come from the mixture's samples instead
+    of its moment-matched Gaussian, and for a model with a quantile ``calibration``
     (``calibrate(..., method="quantile")``) from its calibrated intervals and regions; SBC uses
-    ``n_samples`` draws per series
-    (``model.sample``, ``seed``). ``series`` (N, L), the observed series behind ``X_test``,
-    turns on the posterior predictive check for the first ``ppc_series`` of them (100 draws
-    each), with ``noise`` (N, 2) (standard deviation, ρ) of their AR(1) noise, as in
-    :func:`posterior_predictive`. The prior variance of the contraction is the variance of
-    ``theta_test``."""
+    ``n_samples`` draws per series (``model.sample``, ``seed``). The prior variance of the
+    contraction is the variance of ``theta_test``.
+
+    Parameters
+    ----------
+    model : InverseMap or Ensemble
+        A map or ensemble with a covariance (``model.has_cov``).
+    X_test : array_like
+        The test inputs, as for ``model.predict``.
+    theta_test : array_like, shape (N, D)
+        The true parameters.
+    out : str or os.PathLike, optional
+        A folder, created if needed, for ``report.json`` and the figures.
+    levels : sequence of float, default LEVELS
+        The nominal levels of the coverage, each in (0, 1).
+    n_samples : int, default 1000
+        Draws per series for SBC, at least 2.
+    seed : int, default 0
+        The seed of the draws, an integer in [0, 2**64).
+    series : array_like, shape (N, L), optional
+        The observed series behind ``X_test``: turns on the posterior predictive check for the
+        first ``ppc_series`` of them (100 draws each).
+    noise : array_like, shape (N, 2), optional
+        The (standard deviation, ρ) of the series' AR(1) noise, as in :func:`posterior_predictive`.
+    t : array_like, shape (L,), optional
+        The grid of ``series``, as in :func:`posterior_predictive`.
+    names : sequence of str, optional
+        The D parameters' names; default θ0, θ1, ….
+    ppc_series : int, default 4
+        Series of the posterior predictive check, at least 1.
+    n_threads : int, default 0
+        Threads to use (0: all cores).
+
+    Returns
+    -------
+    dict
+        The numbers, JSON-ready: ``n``, ``n_samples``, ``seed``, ``head``, ``names``, ``members``,
+        ``cov_scale``, ``calibration``, ``coverage``, ``coverage_at_report_levels``, ``sbc``,
+        ``z_contraction``, ``recovery``, ``calibrated`` (every coverage within 3 binomial standard
+        errors and no parameter outside the SBC band), with ``series`` also ``ppc``, and with
+        ``out`` also ``figures`` (the figures' file names).
+
+    Raises
+    ------
+    ValueError
+        If the model has no covariance, ``theta_test`` does not have the model's shape (N, D), or
+        ``series`` does not have one row per test series.
+    """
     from ._io import atomic_savefig, atomic_write_text
     from .ensemble import Ensemble
 
@@ -694,8 +1119,25 @@ def _fig(figsize):
 
 
 def coverage_figure(result: Coverage, names=None, title=None):
-    """Empirical against nominal coverage, one line per parameter and the joint region, with the
-    diagonal and the band ±1.96 binomial standard errors of a calibrated estimator."""
+    """Empirical against nominal coverage, one line per parameter and the joint region.
+
+    The diagonal and the band ±1.96 binomial standard errors of a calibrated estimator are drawn
+    with them.
+
+    Parameters
+    ----------
+    result : Coverage
+        The coverage.
+    names : sequence of str, optional
+        The parameters' names; default θ0, θ1, ….
+    title : str, optional
+        The title; default "Coverage (method)".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     names = _names(names, result.per_parameter.shape[1])
     fig = _fig((4.6, 4.2))
     ax = fig.add_subplot()
@@ -717,8 +1159,24 @@ def coverage_figure(result: Coverage, names=None, title=None):
 
 
 def sbc_figure(result: SBC, names=None, title=None):
-    """ECDF of the normalised SBC ranks minus the uniform CDF, one panel per parameter, with the
-    simultaneous band of level 1 − alpha."""
+    """ECDF of the normalised SBC ranks minus the uniform CDF, one panel per parameter.
+
+    The simultaneous band of level 1 − alpha is drawn with it.
+
+    Parameters
+    ----------
+    result : SBC
+        The SBC result.
+    names : sequence of str, optional
+        The parameters' names; default θ0, θ1, ….
+    title : str, optional
+        The title; default "SBC" with N and S.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     names = _names(names, result.ranks.shape[1])
     d = len(names)
     fig = _fig((3.4 * d, 3.0))
@@ -740,7 +1198,22 @@ def sbc_figure(result: SBC, names=None, title=None):
 
 
 def z_contraction_figure(result: ZContraction, names=None, title=None):
-    """Posterior z-score against posterior contraction, one scatter per parameter."""
+    """Posterior z-score against posterior contraction, one scatter per parameter.
+
+    Parameters
+    ----------
+    result : ZContraction
+        The z-scores and contractions.
+    names : sequence of str, optional
+        The parameters' names; default θ0, θ1, ….
+    title : str, optional
+        The title; none by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     names = _names(names, result.z.shape[1])
     d = len(names)
     fig = _fig((3.4 * d, 3.2))
@@ -759,8 +1232,28 @@ def z_contraction_figure(result: ZContraction, names=None, title=None):
 
 
 def recovery_figure(theta, estimate, lower=None, upper=None, names=None, title=None, max_points: int = 400):
-    """Estimate against truth with its intervals (the first ``max_points`` series), one panel
-    per parameter, and the identity line."""
+    """Estimate against truth with its intervals, one panel per parameter, and the identity line.
+
+    Parameters
+    ----------
+    theta : array_like, shape (N, D)
+        The true parameters.
+    estimate : array_like, shape (N, D)
+        The estimates.
+    lower, upper : array_like, shape (N, D), optional
+        The intervals' ends; no error bars without them.
+    names : sequence of str, optional
+        The parameters' names; default θ0, θ1, ….
+    title : str, optional
+        The title; none by default.
+    max_points : int, default 400
+        Only the first ``max_points`` series are drawn; at least 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     theta, estimate = _theta(theta), _theta(estimate)
     names = _names(names, theta.shape[1])
     k = min(len(theta), as_int(max_points, "max_points", 1))
@@ -780,7 +1273,20 @@ def recovery_figure(theta, estimate, lower=None, upper=None, names=None, title=N
 
 
 def ppc_figure(result: PosteriorPredictive, title=None):
-    """The band of re-simulated series (and their median) against each observed series."""
+    """The band of re-simulated series (and their median) against each observed series.
+
+    Parameters
+    ----------
+    result : PosteriorPredictive
+        The posterior predictive check.
+    title : str, optional
+        The title; default "Posterior predictive check".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     n = len(result.observed)
     fig = _fig((8, 1.7 * n + 0.6))
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]

@@ -47,11 +47,19 @@ JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
 
 @dataclass
 class Training(TrainingConfig):
-    """How every map of an experiment is trained: a :class:`~fhn_inverse.training.TrainingConfig`
-    with the study's settings (Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a
-    sigmoid output, MSE, 10 % of the training set held out for early stopping with patience 40,
-    restoring the best epoch, training seed 0). With ``members`` > 1 every map is a seed ensemble
-    of that many maps (seeds seed, seed + 1, …) whose mean prediction is scored."""
+    """How every map of an experiment is trained: a TrainingConfig with the study's settings.
+
+    A :class:`~fhn_inverse.training.TrainingConfig` (its fields and checks) with the study's
+    settings — Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a sigmoid output, MSE,
+    10 % of the training set held out for early stopping with patience 40, restoring the best epoch,
+    training seed 0 — and one field more, ``members``.
+
+    Parameters
+    ----------
+    members : int, default 1
+        At least 1. With ``members`` > 1 every map is a seed ensemble of that many maps (seeds seed,
+        seed + 1, …) whose mean prediction is scored.
+    """
 
     epochs: int = 200
     lr: float = 2e-3
@@ -68,7 +76,29 @@ class Training(TrainingConfig):
 
 @dataclass
 class Setup:
-    """Sizes and data of an experiment."""
+    """Sizes and data of an experiment.
+
+    Parameters
+    ----------
+    train_sizes : tuple of int, default TRAIN_SIZES
+        The training-set sizes N; the data's training pool has the largest.
+    test_size : int, default TEST_SIZE
+        The number of test series.
+    seed : int, default 0
+        The data seed.
+    training : Training, default ``Training()``
+        How every map of the experiment is trained.
+    fit : dict, default {}
+        Keyword arguments of ``fit_series`` where an experiment fits the ODE to the test series
+        (resimulation, covariance); empty: its defaults.
+    test_set : {"fixed", "stream"}, default "fixed"
+        "fixed": ``fi.test_set``, the same 2,000 series for every experiment, disjoint from every
+        pool; "stream": the test series follow the training pool in the data stream (so the test set
+        depends on the pool's size).
+    noise_law : {"study", "uniform"}, default "study"
+        How the noise's (σ, ρ) are drawn per series: "study" (``AR1Noise.study()``, the law of the
+        authors' own arrays), or "uniform" over the study's ranges.
+    """
 
     train_sizes: tuple = TRAIN_SIZES
     test_size: int = TEST_SIZE
@@ -87,13 +117,34 @@ class Setup:
 
     @classmethod
     def quick(cls, seed: int = 0) -> "Setup":
+        """The quick size, for tests and previews.
+
+        Parameters
+        ----------
+        seed : int, default 0
+            The data seed and the training seed.
+
+        Returns
+        -------
+        Setup
+            Training sizes 250 and 500, 300 test series, 12 epochs of batches of 32 without validation
+            or early stopping, and ``fit_series`` with 10 iterations, 1 round and a grid of 16.
+        """
         return cls(train_sizes=(250, 500), test_size=300, seed=seed,
                    training=Training(epochs=12, batch_size=32, validation=None, early_stopping=None, seed=seed),
                    fit={"iterations": 10, "rounds": 1, "grid": 16})
 
 
 class Run:
-    """A run folder: results written atomically, figures and model files beside them."""
+    """A run folder: results written atomically, figures and model files beside them.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The folder, created (with its subfolder ``models``) if needed.
+    name : str
+        The experiment's name, recorded in ``results.json``.
+    """
 
     def __init__(self, root, name: str):
         self.path = Path(root)
@@ -104,11 +155,40 @@ class Run:
         self.load_start = _load_average()
 
     def figure(self, fig, name: str) -> Path:
+        """Save a figure as ``<name>.png`` in the run folder, atomically.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+            The figure.
+        name : str
+            The file's name without its suffix.
+
+        Returns
+        -------
+        Path
+            The file.
+        """
         path = self.path / f"{name}.png"
         atomic_savefig(fig, path, dpi=110)
         return path
 
     def model(self, model: InverseMap | Ensemble, name: str) -> Path:
+        """Save a map or ensemble under ``models`` in the run folder.
+
+        Parameters
+        ----------
+        model : InverseMap or Ensemble
+            A map, saved as ``models/<name>.safetensors``, or an ensemble, saved as the folder
+            ``models/<name>``.
+        name : str
+            The file's or folder's name.
+
+        Returns
+        -------
+        Path
+            The file or folder.
+        """
         if isinstance(model, Ensemble):  # a folder of member files
             return model.save(self.path / "models" / name)
         path = self.path / "models" / f"{name}.safetensors"
@@ -116,6 +196,22 @@ class Run:
         return path
 
     def write(self, setup: Setup | dict, results: dict) -> dict:
+        """Write ``results.json`` atomically and return what it holds.
+
+        Parameters
+        ----------
+        setup : Setup or dict
+            The configuration, recorded under ``setup``.
+        results : dict
+            Every number, recorded under ``results``.
+
+        Returns
+        -------
+        dict
+            ``experiment``, ``setup``, ``results``, ``elapsed_s`` (seconds since the :class:`Run` was
+            made), ``machine`` (:func:`machine`), ``load_average`` (at the start and the end), and for a
+            :class:`Setup` also ``test_set`` (:func:`test_set_description`).
+        """
         config = asdict(setup) if is_dataclass(setup) else setup
         payload = {"experiment": self.name, "setup": _jsonable(config), "results": _jsonable(results),
                    "elapsed_s": round(time.perf_counter() - self.started, 2), "machine": machine(),
@@ -127,7 +223,19 @@ class Run:
 
 
 def test_set_description(setup: Setup) -> dict:
-    """Which series an experiment of ``setup`` tests on: data seed, first stream index, size."""
+    """Which series an experiment of ``setup`` tests on: data seed, first stream index, size.
+
+    Parameters
+    ----------
+    setup : Setup
+        The experiment's setup.
+
+    Returns
+    -------
+    dict
+        ``kind`` (``setup.test_set``), ``seed`` (the data seed), ``start`` (the first stream index),
+        ``size`` and ``noise_law``.
+    """
     start = TEST_START if setup.test_set == "fixed" else max(setup.train_sizes)
     return {"kind": setup.test_set, "seed": setup.seed, "start": start, "size": setup.test_size,
             "noise_law": setup.noise_law}
@@ -142,7 +250,13 @@ def _load_average() -> float | None:
 
 
 def machine() -> dict:
-    """What a run's numbers depend on: platform, CPU model and cores, Python, the package's version."""
+    """What a run's numbers depend on: platform, CPU model and cores, Python, the package's version.
+
+    Returns
+    -------
+    dict
+        ``platform``, ``cpu``, ``cores``, ``python`` and ``fhn_inverse``.
+    """
     from . import __version__
 
     cpu = platform.processor() or platform.machine()
@@ -208,11 +322,34 @@ def _regime_scores(model: InverseMap, test: Dataset, regime: str) -> tuple[dict,
 
 
 def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dict:
-    """Sensitivity to the training-set size: Median-APE and R² of the study's CNN for each N
-    and each regime (the study's table). Maps trained on clean series serve both clean-trained
-    regimes, so each (N, training series) is trained once. For seed ensembles also the tables of
-    the best-fitting of the members' and the mean's estimates (``refine.best_fitting``) and of
-    the least-squares fit to each series started from them (``refine.fit_series``)."""
+    """Sensitivity to the training-set size: Median-APE and R² of the study's CNN for each N and regime.
+
+    This is the study's table. Maps trained on clean series serve both clean-trained regimes, so each
+    (N, training series) is trained once. For seed ensembles also the tables of the best-fitting of
+    the members' and the mean's estimates (``refine.best_fitting``) and of the least-squares fit to
+    each series started from them (``refine.fit_series``).
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup()``.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``table``, and for
+        seed ensembles ``best_fitting`` and ``fitted``.
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup()
     run = Run(out, "train_size")
     pool, test = _data(setup, progress)
@@ -250,8 +387,31 @@ def train_size(out, setup: Setup | None = None, *, progress: bool = True) -> dic
 
 
 def noise(out, setup: Setup | None = None, *, n: int | None = None, progress: bool = True) -> dict:
-    """Noise sensitivity at one training size (default: 1000, or the largest quick size):
-    the three regimes side by side."""
+    """Noise sensitivity at one training size: the three regimes side by side.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup()``.
+    n : int, optional
+        The training size; default 1000, or the largest quick size (the largest of
+        ``setup.train_sizes`` where they do not include 1000).
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``n`` and ``table``.
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup()
     n = n or (1000 if 1000 in setup.train_sizes else max(setup.train_sizes))
     setup = replace(setup, train_sizes=(n,))
@@ -289,15 +449,42 @@ def _resimulation_row(d, u_hat, ok) -> tuple[dict, metrics.ResimulationErrors]:
 
 def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
                  percentiles=(10, 50, 90), progress: bool = True) -> dict:
-    """Re-simulate the ODE at the predicted parameters and compare with the test series:
-    per-sample MSE, squared bias and C-MSE (mean and median over the test set, and the split
-    pooled over the whole set) per regime, the same for the true parameters' series (the floor
-    the measurement noise sets), and the series at chosen percentiles of the per-sample MSE.
-    For seed ensembles the same errors also for the best-fitting of the members' and the mean's
-    estimates per series (``refine.best_fitting``), under "best_fitting" with how often each
-    candidate was chosen; and for every map the least-squares fit of the ODE to each series
-    started from its estimates (``refine.fit_series``), under "fitted" with how many series took
-    a global restart and the R² of its parameters."""
+    """Re-simulate the ODE at the predicted parameters and compare with the test series.
+
+    Per regime: per-sample MSE, squared bias and C-MSE (mean and median over the test set, and the
+    split pooled over the whole set), the same for the true parameters' series (the floor the
+    measurement noise sets), and the series at chosen percentiles of the per-sample MSE. For seed
+    ensembles the same errors also for the best-fitting of the members' and the mean's estimates per
+    series (``refine.best_fitting``), under "best_fitting" with how often each candidate was chosen;
+    and for every map the least-squares fit of the ODE to each series started from its estimates
+    (``refine.fit_series``), under "fitted" with how many series took a global restart and the R² of
+    its parameters.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup()``.
+    n : int, optional
+        The training size; default the largest of ``setup.train_sizes``.
+    percentiles : sequence of float, default (10, 50, 90)
+        The percentiles of the per-sample MSE whose series are plotted.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``n``,
+        ``percentiles`` and ``table``.
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup()
     n = n or max(setup.train_sizes)
     setup = replace(setup, train_sizes=(n,))
@@ -347,8 +534,33 @@ def resimulation(out, setup: Setup | None = None, *, n: int | None = None,
 
 def joint(out, setup: Setup | None = None, *, kinds=("time", "fourier", "time+fourier"),
           progress: bool = True) -> dict:
-    """Joint inference of (θ0, θ1, σ, ρ) from noisy series with time-series, Fourier and
-    time+Fourier features; R² per target for each training size (the study: N = 1000, 8000)."""
+    """Joint inference of (θ0, θ1, σ, ρ) from noisy series with time-series, Fourier and time+Fourier features.
+
+    R² per target for each training size (the study: N = 1000, 8000).
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup(train_sizes=(1000, 8000))``.
+    kinds : sequence of str, default ("time", "fourier", "time+fourier")
+        The kinds of features.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``table``: per
+        training size and kind, R² and Median-APE per target.
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup(train_sizes=(1000, 8000))
     run = Run(out, "joint")
     pool, test = _data(setup, progress)
@@ -373,9 +585,37 @@ def joint(out, setup: Setup | None = None, *, kinds=("time", "fourier", "time+fo
 
 def accuracy(out, setup: Setup | None = None, *, n: int | None = None, trials: int = 8,
              progress: bool = True) -> dict:
-    """Dense against convolutional maps with a random hyperparameter search (``trials`` per
-    family, selected on a validation split of the training data), regime noisy/noisy. Every
-    trial is recorded; the best of each family is scored on the test set."""
+    """Dense against convolutional maps with a random hyperparameter search, regime noisy/noisy.
+
+    The search tries ``trials`` maps per family, selected on a validation split of the training
+    data. Every trial is recorded; the best of each family is scored on the test set.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup()``.
+    n : int, optional
+        The training size; default 1000, or the largest of ``setup.train_sizes`` where they do not
+        include 1000.
+    trials : int, default 8
+        Maps tried per family, the family's default map among them.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``n``, ``trials``
+        (every trial) and ``best`` (the best map of each family, scored on the test set).
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup()
     n = n or (1000 if 1000 in setup.train_sizes else max(setup.train_sizes))
     setup = replace(setup, train_sizes=(n,))
@@ -431,21 +671,53 @@ def _local_gaussian_row(theta, C, mean, cov) -> dict:
 
 def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=REFERENCE_NOISE,
                examples: int = 6, fit: bool = True, progress: bool = True) -> dict:
-    """The study's local Gaussians: the CNN with 5 outputs (θ̂ and the log-Euclidean coordinates
-    of Ĉ, standardised targets, MSE) trained on N series (default 8,000) with targets N(θ̄, C),
-    θ̄ the true parameters and C their Laplace covariance (``laplace_covariance`` at θ̄ with one
-    noise level ``noise`` for every sample and the default prior; spec/paper.md, "Local
-    Gaussians"); per regime the medians of ‖θ̄ − θ̂‖₂/‖θ̄‖₂ (e_theta) and ‖C − Ĉ‖_F/‖C‖_F (e_C).
-    With ``members`` > 1 every map is a seed ensemble: θ̂ the members' mean, Ĉ the log-Euclidean
-    mean of theirs (the Gaussian-NLL heads: their mixture).
+    """The study's local Gaussians: a CNN's θ̂ and Ĉ against the true parameters and their Laplace covariance.
 
-    Beside the network alone ("network"), for the same test series: C evaluated by the core at
-    the network's θ̂ ("plug_in": the network's mean and ``laplace_covariance`` at it); the
-    Gaussian-NLL head trained on the same series (its covariance is the map's own error, a
-    different object, scored against the same targets); with ``fit``, the least-squares fit of
-    the ODE to each series started from the network's θ̂ (``fit_series``) and C at the fitted θ;
-    and what the numbers mean: e_C of the constant prediction exp(mean of the training
-    targets' log coordinates) and of C at the prior mean."""
+    The CNN with 5 outputs (θ̂ and the log-Euclidean coordinates of Ĉ, standardised targets, MSE) is
+    trained on N series with targets N(θ̄, C), θ̄ the true parameters and C their Laplace covariance
+    (``laplace_covariance`` at θ̄ with one noise level ``noise`` for every sample and the default
+    prior; spec/paper.md, "Local Gaussians"); per regime the medians of ‖θ̄ − θ̂‖₂/‖θ̄‖₂ (e_theta) and
+    ‖C − Ĉ‖_F/‖C‖_F (e_C). With ``members`` > 1 every map is a seed ensemble: θ̂ the members' mean,
+    Ĉ the log-Euclidean mean of theirs (the Gaussian-NLL heads: their mixture).
+
+    Beside the network alone ("network"), for the same test series: C evaluated by the core at the
+    network's θ̂ ("plug_in": the network's mean and ``laplace_covariance`` at it); the Gaussian-NLL
+    head trained on the same series (its covariance is the map's own error, a different object,
+    scored against the same targets); with ``fit``, the least-squares fit of the ODE to each series
+    started from the network's θ̂ (``fit_series``) and C at the fitted θ; and what the numbers mean:
+    e_C of the constant prediction exp(mean of the training targets' log coordinates) and of C at
+    the prior mean.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Sizes and data; default ``Setup()``.
+    n : int, optional
+        The training size N; default the largest of ``setup.train_sizes`` (8,000 in the study's
+        setup).
+    noise : (float, float), default REFERENCE_NOISE
+        The one noise level (σ, ρ) of the Laplace covariances, for every sample.
+    examples : int, default 6
+        Test series whose Gaussians are plotted.
+    fit : bool, default True
+        Also score the least-squares fit of the ODE from the network's θ̂ ("fitted").
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; its ``results`` hold ``n``, ``noise``,
+        ``table``, ``baselines`` and ``target_spread``.
+
+    Raises
+    ------
+    ValueError
+        If ``setup.test_set`` is not one of :data:`TEST_SETS` or ``setup.noise_law`` not one of
+        :data:`NOISE_LAWS`.
+    """
     setup = setup or Setup()
     members = as_int(setup.training.members, "members", 1)
     n = n or max(setup.train_sizes)
@@ -504,8 +776,26 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
 
 
 def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: bool = True) -> dict:
-    """The study's speed table (8-layer dense maps, 1,000,000 training samples) on this machine;
-    see :mod:`fhn_inverse.speed`. ``quick`` times a short window of every width."""
+    """The study's speed table (8-layer dense maps, 1,000,000 training samples) on this machine.
+
+    See :mod:`fhn_inverse.speed`.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The run folder, created if needed.
+    setup : Setup, optional
+        Its training's ``n_threads`` and its ``seed`` are used; default ``Setup()``.
+    quick : bool, default False
+        Time a short window of every width.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        What :func:`fhn_inverse.speed.speed` returns.
+    """
     from . import speed as _speed
 
     setup = setup or Setup()
@@ -521,11 +811,42 @@ def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: b
               test_set: str = "fixed", noise_law: str = "study", **overrides) -> dict:
     """Run experiment ``name`` (one of :data:`EXPERIMENTS`) into the folder ``out``.
 
-    ``seeds`` > 1 trains every map with the training seeds seed, seed + 1, … (the data stay
-    those of ``seed``), each run in ``out/seed-<k>``, and writes ``out/results.json`` whose
-    numbers are one per seed wherever they differ (``report`` shows the median and the range,
-    and counts a cell as beaten only where the study's value lies outside the range).
-    ``test_set`` and ``noise_law``: see :class:`Setup`."""
+    Parameters
+    ----------
+    name : str
+        The experiment, one of :data:`EXPERIMENTS`.
+    out : str or os.PathLike
+        The folder, created if needed.
+    quick : bool, default False
+        The quick size (:meth:`Setup.quick`) instead of the study's.
+    seed : int, default 0
+        The data seed and the first training seed.
+    progress : bool, default True
+        Show progress bars.
+    seeds : int, default 1
+        At least 1. ``seeds`` > 1 trains every map with the training seeds seed, seed + 1, … (the
+        data stay those of ``seed``), each run in ``out/seed-<k>``, and writes ``out/results.json``
+        whose numbers are one per seed wherever they differ (``report`` shows the median and the
+        range, and counts a cell as beaten only where the study's value lies outside the range).
+    test_set : {"fixed", "stream"}, default "fixed"
+        See :class:`Setup`.
+    noise_law : {"study", "uniform"}, default "study"
+        See :class:`Setup`.
+    **overrides
+        Fields of the setup's :class:`Training` to change.
+
+    Returns
+    -------
+    dict
+        What :meth:`Run.write` wrote to ``results.json``; with several seeds, their merged results
+        (:func:`merge_seeds`) with the training seeds under ``seeds``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not an experiment, ``test_set`` is not one of :data:`TEST_SETS`, or
+        ``noise_law`` is not one of :data:`NOISE_LAWS`.
+    """
     if name not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {name!r}")
     seeds = as_int(seeds, "seeds", 1)
@@ -555,8 +876,21 @@ def reproduce(name: str, out, *, quick: bool = False, seed: int = 0, progress: b
 
 
 def merge_seeds(results: list):
-    """One structure from the results of several seeds: a number that differs between them
-    becomes the list of their values (one per seed); what is equal in all stays as it is."""
+    """One structure from the results of several seeds.
+
+    A number that differs between them becomes the list of their values (one per seed); what is
+    equal in all stays as it is. Dicts with the same keys are merged key by key.
+
+    Parameters
+    ----------
+    results : list
+        The results, one per seed.
+
+    Returns
+    -------
+    object
+        The merged structure.
+    """
     first = results[0]
     if all(isinstance(r, dict) for r in results) and all(r.keys() == first.keys() for r in results):
         return {k: merge_seeds([r[k] for r in results]) for k in first}

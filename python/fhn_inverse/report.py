@@ -61,9 +61,31 @@ def _values(ours) -> np.ndarray:
 
 
 def verdict(ours, theirs: float, higher_is_better: bool) -> str:
-    """"win" where the study's value ``theirs`` lies outside the range of ``ours`` (a number, or
-    one per seed) on the worse side, "loss" where it lies outside on the better side, "tie"
-    where the range holds it (equal values included)."""
+    """The verdict of a cell of ours against the study's value.
+
+    "win" where the study's value ``theirs`` lies outside the range of ``ours`` on the worse side,
+    "loss" where it lies outside on the better side, "tie" where the range holds it (equal values
+    included).
+
+    Parameters
+    ----------
+    ours : float or sequence of float
+        A number, or one per seed; finite.
+    theirs : float
+        The study's value.
+    higher_is_better : bool
+        Whether a higher value is better.
+
+    Returns
+    -------
+    str
+        "win", "tie" or "loss".
+
+    Raises
+    ------
+    ValueError
+        If ``ours`` is neither a finite number nor a list of them.
+    """
     values = _values(ours)
     lo, hi = float(values.min()), float(values.max())
     if lo <= theirs <= hi:
@@ -73,8 +95,20 @@ def verdict(ours, theirs: float, higher_is_better: bool) -> str:
 
 
 def both(*verdicts: str) -> str:
-    """A cell judged under several readings: a win only where every reading wins, a loss where
-    any loses, else a tie."""
+    """The verdict of a cell judged under several readings.
+
+    A win only where every reading wins, a loss where any loses, else a tie.
+
+    Parameters
+    ----------
+    *verdicts : str
+        The readings' verdicts, each "win", "tie" or "loss".
+
+    Returns
+    -------
+    str
+        "win", "tie" or "loss".
+    """
     if all(v == "win" for v in verdicts):
         return "win"
     return "loss" if "loss" in verdicts else "tie"
@@ -111,9 +145,30 @@ def _ape_cell(row: dict, theirs: float, tally: list | None = None, label: str = 
 
 
 def train_size_table(result: dict, estimate: str = "table", tally: list | None = None) -> str:
-    """The training-size table beside the study's: the maps' estimates ("table"), or for
-    ensembles the best-fitting ("best_fitting") or fitted ("fitted") ones. Cells: Median-APE
-    (component / sample reading) and, in parentheses, R² (mean over θ0, θ1)."""
+    """The training-size table beside the study's, in Markdown.
+
+    Cells: Median-APE (component / sample reading) and, in parentheses, R² (mean over θ0, θ1).
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of a ``train_size`` run.
+    estimate : {"table", "best_fitting", "fitted"}, default "table"
+        The maps' estimates ("table"), or for ensembles the best-fitting ("best_fitting") or fitted
+        ("fitted") ones.
+    tally : list, optional
+        A list to which (where, our value as shown, verdict) of every counted cell is appended.
+
+    Returns
+    -------
+    str
+        The table.
+
+    Raises
+    ------
+    ValueError
+        If ``estimate`` is not one of these.
+    """
     if estimate not in ("table", "best_fitting", "fitted"):
         raise ValueError(f"estimate must be 'table', 'best_fitting' or 'fitted', got {estimate!r}")
     table = result["results"][estimate]
@@ -137,11 +192,26 @@ def train_size_table(result: dict, estimate: str = "table", tally: list | None =
 
 
 def resimulation_table(result: dict, tally: list | None = None) -> str:
-    """Per regime and estimate (the map's; for ensembles the best-fitting one and the least-squares
-    fit started from the candidates; the true parameters, the floor the noise sets): squared bias
-    and C-MSE as the mean over series, pooled
-    over the test set, and the median over series, beside the study's figure (which does not say
-    which of these it is). Bold: at most the study's."""
+    """The re-simulation errors beside the study's figure, in Markdown.
+
+    Per regime and estimate (the map's; for ensembles the best-fitting one and the least-squares fit
+    started from the candidates; the true parameters, the floor the noise sets): squared bias and
+    C-MSE as the mean over series, pooled over the test set, and the median over series, beside the
+    study's figure (which does not say which of these it is). Bold: at most the study's.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of a ``resimulation`` run.
+    tally : list, optional
+        A list to which (where, our value as shown, verdict) of every counted cell is appended.
+        Only the map's own estimates are counted.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     table = result["results"]["table"]
     lines = ["| regime | estimate | squared bias: mean | pooled | median | study | "
              "C-MSE: mean | pooled | median | study |",
@@ -170,6 +240,22 @@ def resimulation_table(result: dict, tally: list | None = None) -> str:
 
 
 def joint_table(result: dict, tally: list | None = None) -> str:
+    """The joint-inference table beside the study's, in Markdown.
+
+    Cells: R² of θ0, θ1, σ and ρ per training size and features, ours beside the study's.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of a ``joint`` run.
+    tally : list, optional
+        A list to which (where, our value as shown, verdict) of every counted cell is appended.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     table = result["results"]["table"]
     names = ("theta0", "theta1", "sigma", "rho")
     lines = ["| N | features | θ0: ours | study | θ1: ours | study | σ: ours | study | ρ: ours | study |",
@@ -188,9 +274,25 @@ def joint_table(result: dict, tally: list | None = None) -> str:
 
 
 def covariance_table(result: dict, tally: list | None = None) -> str:
-    """Per regime and estimator: e_theta and e_C beside the study's (bold: ours is at most the
-    study's). "network" is the map alone (the study's setting); the others use more (see
-    ``experiments.covariance``)."""
+    """Per regime and estimator: e_theta and e_C beside the study's, in Markdown.
+
+    Bold: ours is at most the study's. "network" is the map alone (the study's setting); the others
+    use more (see ``experiments.covariance``). Where the run has them, a line below gives the
+    baselines' e_C.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of a ``covariance`` run.
+    tally : list, optional
+        A list to which (where, our value as shown, verdict) of every counted cell is appended.
+        Only the "network" rows are counted.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     table = result["results"]["table"]
     labels = (("network", "network alone"), ("plug_in", "network θ̂ + Laplace C at θ̂"),
               ("fitted", "ODE fit from θ̂ + Laplace C at the fit"), ("gaussian_nll", "Gaussian-NLL head"))
@@ -214,9 +316,24 @@ def covariance_table(result: dict, tally: list | None = None) -> str:
 
 
 def noise_table(result: dict, tally: list | None = None) -> str:
-    """The three noise regimes at the experiment's N beside the study's training-size row for
-    that N (its noise table): Median-APE (component / sample) and R² per parameter; the study
-    gives R² as the mean over θ0 and θ1."""
+    """The three noise regimes at the experiment's N beside the study's training-size row for that N.
+
+    That row is the study's noise table. Cells: Median-APE (component / sample) and R² per
+    parameter; the study gives R² as the mean over θ0 and θ1. Where the study has no row for N,
+    nothing is marked and a line says so.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of a ``noise`` run.
+    tally : list, optional
+        A list to which (where, our value as shown, verdict) of every counted cell is appended.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     results = result["results"]
     n, table = int(results["n"]), results["table"]
     study = STUDY_TRAIN_SIZE.get(n)
@@ -239,8 +356,22 @@ def noise_table(result: dict, tally: list | None = None) -> str:
 
 def accuracy_table(result: dict, tally: list | None = None) -> str:
     """The architecture search (noisy/noisy): the best map of each family on the test series.
-    The study reports the ranking (a CNN above the best dense map), not these numbers: nothing
-    is marked."""
+
+    The study reports the ranking (a CNN above the best dense map), not these numbers: nothing is
+    marked.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of an ``accuracy`` run.
+    tally : list, optional
+        Unused: nothing is counted.
+
+    Returns
+    -------
+    str
+        The table, in Markdown.
+    """
     best = result["results"]["best"]
     lines = ["| family | hyperparameters | parameters | test R² θ0 | test R² θ1 | Median-APE (component / sample) |",
              "|---|---|---:|---:|---:|---:|"]
@@ -259,9 +390,24 @@ def accuracy_table(result: dict, tally: list | None = None) -> str:
 
 
 def fit_start_table(result: dict, tally: list | None = None) -> str:
-    """``benchmarks/fit_start.py``: the least-squares fit of the ODE started from the network's
-    estimate beside the same fit started from the prior mean (no network), and the network
-    alone. Not the study's table: nothing is marked."""
+    """The results of ``benchmarks/fit_start.py``, in Markdown.
+
+    The least-squares fit of the ODE started from the network's estimate beside the same fit
+    started from the prior mean (no network), and the network alone. Not the study's table: nothing
+    is marked.
+
+    Parameters
+    ----------
+    result : dict
+        The contents of the ``results.json`` of ``benchmarks/fit_start.py``.
+    tally : list, optional
+        Unused: nothing is counted.
+
+    Returns
+    -------
+    str
+        The table, and a line per regime comparing the two fits.
+    """
     res = result["results"]
     load = result.get("load_average", [float("nan")] * 2)
     lines = [f"{res['n']:,} series of the fixed test set, maps trained on {res['train']:,} series (seed "
@@ -317,16 +463,40 @@ def _summary(tally: list) -> str:
 
 
 def cells(root) -> list[tuple[str, str, str]]:
-    """Every counted cell of the runs under ``root``: (where, our value as shown, verdict)."""
+    """Every counted cell of the runs under ``root``.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The folder of the runs (``root/NAME/results.json``).
+
+    Returns
+    -------
+    list of (str, str, str)
+        (where, our value as shown, verdict) per cell.
+    """
     tally: list = []
     _render(Path(root), tally)
     return tally
 
 
 def compare(root) -> str:
-    """Markdown comparison of the runs under ``root`` with the study, the cells marked by the
-    rules of this module, and at the top the count of the study's cells beaten, tied and not
-    beaten (the covariance table's network-alone rows only; other estimators use more)."""
+    """Markdown comparison of the runs under ``root`` with the study.
+
+    The cells are marked by the rules of this module, and at the top is the count of the study's
+    cells beaten, tied and not beaten (the covariance table's network-alone rows only; other
+    estimators use more).
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The folder of the runs (``root/NAME/results.json``).
+
+    Returns
+    -------
+    str
+        The Markdown; empty where no experiment's ``results.json`` is under ``root``.
+    """
     tally: list = []
     parts = _render(Path(root), tally)
     if not parts:
@@ -335,9 +505,23 @@ def compare(root) -> str:
 
 
 def differences(root, other, names: tuple[str, str] = ("A", "B")) -> str:
-    """Markdown: the cells whose verdict differs between the runs under ``root`` and under
-    ``other`` (say, the two noise laws), each with both values; and the counts of both. Cells
-    present in only one of them are left out."""
+    """Markdown: the cells whose verdict differs between the runs under ``root`` and under ``other``.
+
+    The two folders hold, say, the runs of the two noise laws. Each differing cell is shown with both
+    values, and the counts of both are given. Cells present in only one of them are left out.
+
+    Parameters
+    ----------
+    root, other : str or os.PathLike
+        The two folders of runs.
+    names : (str, str), default ("A", "B")
+        Their names in the text.
+
+    Returns
+    -------
+    str
+        The counts of both and a table of the differing cells, or a line saying that none differs.
+    """
     a, b = cells(root), cells(other)
     by_label = {label: (text, v) for label, text, v in b}
     mark = {"win": "beaten", "tie": "tied", "loss": "not beaten"}
@@ -376,10 +560,32 @@ def _block_output(command: str, base: Path) -> str:
 
 
 def refresh(page, base=None, *, check: bool = False) -> list[str]:
-    """Re-make every generated block of the Markdown file ``page``: the lines between
-    ``<!-- generated by: COMMAND -->`` and ``<!-- end of generated block -->`` become COMMAND's
-    output (paths relative to ``base``, default the folder above the page's). Returns the
-    commands whose output changed; with ``check`` the page is left as it is."""
+    """Re-make every generated block of the Markdown file ``page``.
+
+    The lines between ``<!-- generated by: COMMAND -->`` and ``<!-- end of generated block -->``
+    become COMMAND's output. The page is rewritten, atomically, only where an output changed.
+
+    Parameters
+    ----------
+    page : str or os.PathLike
+        The Markdown file.
+    base : str or os.PathLike, optional
+        The folder the commands' paths are relative to; default the folder above the page's.
+    check : bool, default False
+        Leave the page as it is.
+
+    Returns
+    -------
+    list of str
+        The commands whose output changed.
+
+    Raises
+    ------
+    ValueError
+        If a block has no end mark, its command is not ``fhn-inverse report ROOT`` or
+        ``fhn-inverse report ROOT --against OTHER [--names A B]``, or ``ROOT`` holds no experiment's
+        ``results.json``.
+    """
     page = Path(page)
     base = Path(base) if base is not None else page.resolve().parent.parent
     lines = page.read_text().split("\n")

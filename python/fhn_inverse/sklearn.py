@@ -27,12 +27,58 @@ __all__ = ["InverseMapRegressor"]
 
 
 class InverseMapRegressor(RegressorMixin, BaseEstimator):
-    """The study's CNN (``arch="cnn"``) or a dense map (``arch="dense"``, ``units``) as a
-    scikit-learn regressor from series X (N, L) to parameters y (N, D) or (N,).
+    """The study's CNN or a dense map as a scikit-learn regressor from series to parameters.
 
-    ``features`` ("time", "fourier", "time+fourier") are made from the series by the map
-    itself (:meth:`InverseMap.fit`), on the grid t_k = ``dt``·k; the other arguments are
-    ``InverseMap.fit``'s."""
+    It maps series X (N, L) to parameters y (N, D) or (N,). The ``features`` are made from the series
+    by the map itself (:meth:`InverseMap.fit`), on the grid t_k = ``dt``·k; the other arguments are
+    ``InverseMap.fit``'s.
+
+    Parameters
+    ----------
+    arch : {"cnn", "dense"}, default "cnn"
+        The study's CNN (``arch="cnn"``) or a dense map (``arch="dense"``, ``units``).
+    units : sequence of int, default (32, 32, 32, 32)
+        The dense map's layers.
+    features : {"time", "fourier", "time+fourier"}, default "time"
+        The features made from the series.
+    loss : str, default "mse"
+        As for ``InverseMap.fit``; with "gaussian_nll" the map's output is linear.
+    epochs : int, default 200
+        As for ``InverseMap.fit``.
+    batch_size : int, default 32
+        As for ``InverseMap.fit``.
+    lr : float, default 2e-3
+        As for ``InverseMap.fit``.
+    optimizer : str, default "adam"
+        As for ``InverseMap.fit``.
+    weight_decay : float, optional
+        As for ``InverseMap.fit``.
+    schedule : str, default "constant"
+        As for ``InverseMap.fit``.
+    validation : float, optional
+        As for ``InverseMap.fit``.
+    early_stopping : int, optional
+        As for ``InverseMap.fit``.
+    scaling : str, optional
+        As for ``InverseMap.fit``; default "minmax", or "standard" with ``loss="gaussian_nll"``.
+    dt : float, default 0.2
+        The grid's step.
+    seed : int, default 0
+        The map's seed and the training seed.
+    n_threads : int, default 0
+        As for ``InverseMap.fit``.
+
+    Attributes
+    ----------
+    model_ : InverseMap
+        The trained map.
+    history_ : dict
+        The map's ``history``.
+    n_features_in_ : int
+        L, the length of the series it was fitted on.
+    n_outputs_ : int
+        D, or 1 for y of shape (N,).
+    """
 
     def __init__(self, arch: str = "cnn", units: Sequence[int] = (32, 32, 32, 32), features: str = "time",
                  loss: str = "mse", epochs: int = 200, batch_size: int = 32, lr: float = 2e-3,
@@ -57,7 +103,29 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         self.n_threads = n_threads
 
     def fit(self, X, y):
-        """Train on series X (N, L) and parameters y (N, D) or (N,); returns self."""
+        """Train on series X and parameters y.
+
+        The data pass scikit-learn's checks first: no sparse, complex, NaN or infinite input, at least 2
+        series of at least 2 points, y given and of matching length.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, L)
+            The series.
+        y : array_like, shape (N, D) or (N,)
+            The parameters.
+
+        Returns
+        -------
+        InverseMapRegressor
+            self.
+
+        Raises
+        ------
+        ValueError
+            If ``arch`` is not "cnn" or "dense", or the CNN needs longer inputs than the features of
+            these series.
+        """
         if self.arch not in ("cnn", "dense"):
             raise ValueError(f"arch must be 'cnn' or 'dense', got {self.arch!r}")
         # scikit-learn's checks: no sparse, complex, NaN or infinite input, series of >= 2 points,
@@ -87,7 +155,23 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Estimates (N, D), or (N,) for a map fitted on y of shape (N,)."""
+        """Estimates for series X.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, L)
+            The series, of the length the map was fitted on.
+
+        Returns
+        -------
+        ndarray, shape (N, D) or (N,)
+            The estimates; (N,) for a map fitted on y of shape (N,).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the regressor is not fitted.
+        """
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         out = self.model_.predict(X)

@@ -47,18 +47,50 @@ STUDY = {
 
 
 def study_map(width: int, *, seed: int = 0) -> InverseMap:
-    """The speed study's map: 8 hidden layers of ``width`` units, swish, dropout 0.2."""
+    """The speed study's map: 8 hidden layers of ``width`` units, swish, dropout 0.2.
+
+    Parameters
+    ----------
+    width : int
+        Units per layer, at least 1.
+    seed : int, default 0
+        The map's seed.
+
+    Returns
+    -------
+    InverseMap
+        The map, not yet built.
+    """
     return InverseMap.dense(units=[as_int(width, "width", 1)] * 8, dropout=0.2, seed=seed)
 
 
 def train_macs(width: int) -> int:
-    """Multiply-adds of one sample's forward pass through the Dense layers."""
+    """Multiply-adds of one sample's forward pass through the Dense layers.
+
+    Parameters
+    ----------
+    width : int
+        Units per layer.
+
+    Returns
+    -------
+    int
+        INPUT_LENGTH·width + 7·width² + 2·width.
+    """
     return INPUT_LENGTH * width + 7 * width * width + 2 * width
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (VmHWM on Linux: ru_maxrss there also
-    counts the parent's memory at fork time)."""
+    """Peak resident memory of this process so far, in MiB.
+
+    VmHWM on Linux: ru_maxrss there also counts the parent's memory at fork time. Where VmHWM cannot
+    be read, ru_maxrss is used.
+
+    Returns
+    -------
+    float
+        The peak, in MiB.
+    """
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -70,8 +102,25 @@ def peak_rss_mb() -> float:
 
 
 def sgemm_rate(n: int = 2048, repeats: int = 5, matmul=np.matmul) -> float:
-    """The machine's float32 matrix-multiply rate in FLOP/s: ``matmul`` (NumPy's BLAS on its
-    default of all cores) of two ``n × n`` arrays, best of ``repeats``."""
+    """The machine's float32 matrix-multiply rate in FLOP/s.
+
+    ``matmul`` (NumPy's BLAS on its default of all cores) of two ``n × n`` arrays, best of
+    ``repeats``, after one untimed product.
+
+    Parameters
+    ----------
+    n : int, default 2048
+        The arrays' size.
+    repeats : int, default 5
+        Timed products.
+    matmul : callable, default numpy.matmul
+        The product.
+
+    Returns
+    -------
+    float
+        2n³ over the shortest time, in FLOP/s.
+    """
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     b = a.T.copy()
     matmul(a, b)
@@ -85,8 +134,33 @@ def sgemm_rate(n: int = 2048, repeats: int = 5, matmul=np.matmul) -> float:
 
 def training_rate(model: InverseMap, x: np.ndarray, y: np.ndarray, *, samples: int, batch_size: int = 256,
                   n_threads: int = 0, seed: int = 0) -> float:
-    """Training samples/s of ``model`` (built) on ``samples`` samples drawn as epochs over
-    (x, y), after one warm-up batch; Adam, MSE, shuffled mini-batches."""
+    """Training samples/s of ``model`` on ``samples`` samples drawn as epochs over (x, y).
+
+    Timed after one warm-up batch; Adam, MSE, shuffled mini-batches. The map is trained: its
+    parameters change.
+
+    Parameters
+    ----------
+    model : InverseMap
+        A built map.
+    x : ndarray
+        The inputs, passed to the native trainer as they are.
+    y : ndarray
+        The labels, passed to the native trainer as they are.
+    samples : int
+        Samples to train: max(1, samples // len(x)) epochs over (x, y).
+    batch_size : int, default 256
+        Samples per step.
+    n_threads : int, default 0
+        Threads to use (0: those available).
+    seed : int, default 0
+        The seed of the shuffled batches.
+
+    Returns
+    -------
+    float
+        Training samples per second.
+    """
     net = model.network
     opt = _core.Adam(net.n_params)
     cfg = TrainingConfig(epochs=1, batch_size=batch_size, lr=1e-3, seed=seed, n_threads=n_threads)
@@ -99,9 +173,46 @@ def training_rate(model: InverseMap, x: np.ndarray, y: np.ndarray, *, samples: i
 
 def speed(out=None, *, widths=WIDTHS, window: int = 20_000, full_max_width: int = 128, batch_size: int = 256,
           pool: int = 1000, n_threads: int = 0, seed: int = 0, progress: bool = True) -> dict:
-    """Time the speed study's maps; rows of ``widths`` up to ``full_max_width`` train all
-    1,000,000 samples, wider ones ``window`` samples (extrapolated). ``pool`` distinct random
-    series are cycled as epochs. Writes ``results.json`` and a bar chart into ``out`` if given."""
+    """Time the speed study's maps.
+
+    Rows of ``widths`` up to ``full_max_width`` train all 1,000,000 samples, wider ones ``window``
+    samples (extrapolated). ``pool`` distinct random series are cycled as epochs. Writes
+    ``results.json`` and a bar chart into ``out`` if given.
+
+    Parameters
+    ----------
+    out : str or os.PathLike, optional
+        The run folder for ``results.json`` and the bar chart.
+    widths : sequence of int, default WIDTHS
+        Units per layer, one row each: at least one width, each at least 1.
+    window : int, default 20_000
+        Samples timed for the wider maps, at least 1.
+    full_max_width : int, default 128
+        The widest map that trains all 1,000,000 samples.
+    batch_size : int, default 256
+        Samples per step, at least 1.
+    pool : int, default 1000
+        Distinct random series, at least ``batch_size``.
+    n_threads : int, default 0
+        Threads to use (0: those available).
+    seed : int, default 0
+        The seed of the maps and of the random series.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    dict
+        With ``out``, what :meth:`fhn_inverse.experiments.Run.write` wrote to ``results.json``;
+        without, ``{"experiment": "speed", "results": results}``. The results hold ``machine``,
+        ``sgemm_gflops``, ``batch_size``, ``n_threads``, ``window`` and ``rows`` (one per width).
+
+    Raises
+    ------
+    ValueError
+        If ``widths`` is empty, or a width, ``window``, ``batch_size`` or ``pool`` is below its
+        minimum.
+    """
     widths = tuple(as_int(w, "width", 1) for w in widths)
     if not widths:
         raise ValueError("widths must name at least one width, got none")
@@ -147,7 +258,14 @@ def speed(out=None, *, widths=WIDTHS, window: int = 20_000, full_max_width: int 
 
 
 def machine() -> dict:
-    """What the timings ran on."""
+    """What the timings ran on.
+
+    Returns
+    -------
+    dict
+        ``cpu``, ``cores``, ``platform``, ``python``, ``numpy`` and ``blas`` (the core's BLAS
+        backend).
+    """
     import platform
 
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "platform": platform.platform(),
@@ -168,7 +286,18 @@ def _cpu_model() -> str:
 
 
 def table(results: dict) -> str:
-    """The speed table in Markdown: ours beside the study's CPU and Cerebras CS-2 times."""
+    """The speed table in Markdown: ours beside the study's CPU and Cerebras CS-2 times.
+
+    Parameters
+    ----------
+    results : dict
+        The results of :func:`speed` (its ``"results"``).
+
+    Returns
+    -------
+    str
+        The table, one row per width.
+    """
     lines = ["| units per layer | parameters | samples timed | ours: train s for 1M samples | GFLOP/s | % of SGEMM "
              "| study CPU total s | Cerebras CS-2 train-only s | ours vs CS-2 |",
              "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]

@@ -146,17 +146,37 @@ class TrainingConfig:
 
     @property
     def decay(self) -> float:
-        """The weight decay in effect: ``weight_decay``, or the optimizer's default."""
+        """The weight decay in effect: ``weight_decay``, or the optimizer's default.
+
+        The default is 0.01 for "adamw" and 0 for "adam".
+        """
         if self.weight_decay is not None:
             return self.weight_decay
         return 0.01 if self.optimizer == "adamw" else 0.0
 
     def settings(self) -> dict:
-        """The fields as a dict (for ``fit(**settings)`` and ``dataclasses.replace``)."""
+        """The fields as a dict (for ``fit(**settings)`` and ``dataclasses.replace``).
+
+        Returns
+        -------
+        dict
+            {name: value} of the fields of :class:`TrainingConfig` (a subclass's own fields left out).
+        """
         return {f.name: getattr(self, f.name) for f in fields(TrainingConfig)}
 
     def to_core(self, seed: int) -> "_core.TrainConfig":
-        """The native trainer's configuration; ``seed`` stands in where this one has none."""
+        """The native trainer's configuration.
+
+        Parameters
+        ----------
+        seed : int
+            Stands in where this configuration has none (``seed`` None); an integer in [0, 2**64).
+
+        Returns
+        -------
+        _core.TrainConfig
+            The configuration, checked by its ``validate()``.
+        """
         c = _core.TrainConfig()
         c.epochs, c.batch_size, c.loss = self.epochs, self.batch_size, self.loss
         c.lr, c.schedule, c.warmup_steps = self.lr, self.schedule, self.warmup_steps
@@ -170,14 +190,36 @@ class TrainingConfig:
         return c
 
     def to_dict(self) -> dict:
-        """JSON-ready: the fields of :class:`TrainingConfig` (a subclass's own fields left out)."""
+        """JSON-ready: the fields of :class:`TrainingConfig` (a subclass's own fields left out).
+
+        Returns
+        -------
+        dict
+            {name: value} of the fields, ``betas`` as a list.
+        """
         out = self.settings()
         out["betas"] = list(out["betas"])
         return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainingConfig":
-        """Inverse of :meth:`to_dict`; unknown keys are a ValueError naming them."""
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            {name: value} of fields; ``betas`` as a list or tuple.
+
+        Returns
+        -------
+        TrainingConfig
+            A configuration of the class it is called on, checked when made.
+
+        Raises
+        ------
+        ValueError
+            If ``d`` has unknown keys (naming them), or a value is out of its range.
+        """
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:

@@ -26,9 +26,43 @@ __all__ = ["InverseMap"]
 class InverseMap:
     """A network from time series (N, L) or (N, C, L) to parameters (N, D).
 
-    layers: the hidden stack, a list of kind names or dicts (see ``LAYER_KINDS``); the output
-    layer — dense with D units and ``output_activation`` (None: linear) — is appended when the
-    map is built (at ``fit``, or explicitly with ``build``).
+    Parameters
+    ----------
+    layers : sequence
+        The hidden stack, a list of kind names or dicts (see ``LAYER_KINDS``); the output layer —
+        dense with D units and ``output_activation`` (None: linear) — is appended when the map is
+        built (at ``fit``, or explicitly with ``build``).
+    output_activation : str or None, default "sigmoid"
+        The output layer's activation; None: linear.
+    seed : int, default 0
+        The map's seed, an integer in [0, 2**64): the native network's when it is built, and
+        training's where the training settings give none.
+
+    Attributes
+    ----------
+    layers : list of dict
+        The hidden stack, each layer a dict with its ``kind``.
+    history : dict
+        The per-epoch record of the last training; empty before.
+    cov_scale : float
+        Multiplies the Gaussian-NLL head's covariance (temperature scaling, set by
+        :meth:`calibrate`); 1 by default.
+    calibration : QuantileCalibration or None
+        Calibrated quantiles of the standardised errors (``calibrate(method="quantile")``), or None.
+    inputs : dict or None
+        What the map takes and gives, when trained with ``features=`` (stored in the model file):
+        {"features": kind, "grid": [t0, dt, length], "targets": names or None}; None: X is the
+        network's input as given.
+    units : dict or None
+        {name: unit} of the targets (and "t" of the grid); stored in the model file.
+    trained_on : dict or None
+        What the map was trained on (a Dataset's config: model, simulator, prior, noise); stored in
+        the model file.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is not a list of layers, or a layer or ``output_activation`` is invalid.
     """
 
     def __init__(self, layers: Sequence, *, output_activation: str | None = "sigmoid", seed: int = 0):
@@ -65,7 +99,31 @@ class InverseMap:
     @classmethod
     def dense(cls, units: Sequence[int] = (32, 32, 32, 32), *, activation: str = "swish",
               dropout: float = 0.0, output_activation: str | None = "sigmoid", seed: int = 0) -> InverseMap:
-        """The study's dense map: len(units) dense layers with ``activation`` (and dropout)."""
+        """The study's dense map: len(units) dense layers with ``activation`` (and dropout).
+
+        Parameters
+        ----------
+        units : sequence of int, default (32, 32, 32, 32)
+            Units of each dense layer, each at least 1; at least one layer.
+        activation : str, default "swish"
+            The dense layers' activation.
+        dropout : float, default 0.0
+            Rate of a dropout layer after each activation, in [0, 1); 0: none.
+        output_activation : str or None, default "sigmoid"
+            The output layer's activation; None: linear.
+        seed : int, default 0
+            The map's seed.
+
+        Returns
+        -------
+        InverseMap
+            The map, not yet built.
+
+        Raises
+        ------
+        ValueError
+            If ``units`` names no layer or a width below 1, or ``activation`` or ``dropout`` is invalid.
+        """
         act = _check_activation(activation, "activation")
         units = [_positive_int(u, "units") for u in units]
         if not units:
@@ -81,8 +139,43 @@ class InverseMap:
     def cnn(cls, filters: Sequence[int] = (8, 16, 32), *, kernel: int = 3, stride: int = 2, pool: int = 2,
             dense: Sequence[int] = (32, 32), activation: str = "swish", padding: str = "valid",
             pooling: str = "avg", output_activation: str | None = "sigmoid", seed: int = 0) -> InverseMap:
-        """The study's CNN: Conv1D layers (pooling between them, not after the last), Flatten,
-        dense layers; 33,874 parameters for a 1000-long input and 2 outputs with the defaults."""
+        """The study's CNN: Conv1D layers (pooling between them, not after the last), Flatten, dense layers.
+
+        33,874 parameters for a 1000-long input and 2 outputs with the defaults.
+
+        Parameters
+        ----------
+        filters : sequence of int, default (8, 16, 32)
+            Filters of each Conv1D layer; at least one layer.
+        kernel : int, default 3
+            The convolutions' kernel size.
+        stride : int, default 2
+            The convolutions' stride.
+        pool : int, default 2
+            The pooling size between convolutions; 0 or 1: no pooling.
+        dense : sequence of int, default (32, 32)
+            Units of each dense layer after Flatten.
+        activation : str, default "swish"
+            The activation after every convolution and dense layer.
+        padding : {"valid", "same"}, default "valid"
+            The convolutions' padding.
+        pooling : {"avg", "max"}, default "avg"
+            Average or max pooling.
+        output_activation : str or None, default "sigmoid"
+            The output layer's activation; None: linear.
+        seed : int, default 0
+            The map's seed.
+
+        Returns
+        -------
+        InverseMap
+            The map, not yet built.
+
+        Raises
+        ------
+        ValueError
+            If ``filters`` is empty, ``pooling`` is not "avg" or "max", or a layer is invalid.
+        """
         act = _check_activation(activation, "activation")
         if pooling not in ("avg", "max"):
             raise ValueError(f"pooling must be 'avg' or 'max', got {pooling!r}")
@@ -102,6 +195,7 @@ class InverseMap:
     # -- building
     @property
     def built(self) -> bool:
+        """Whether the network exists (made by ``fit`` or ``build``)."""
         return self._net is not None
 
     def _input_shape_of(self, x: np.ndarray) -> tuple[int, ...]:
@@ -120,7 +214,29 @@ class InverseMap:
         return layers
 
     def build(self, input_shape: Sequence[int], n_targets: int, *, loss: str = "mse") -> InverseMap:
-        """Create the network for per-sample input shape (L,) / (C, L) and n_targets outputs."""
+        """Create the network for per-sample input shape (L,) / (C, L) and n_targets outputs.
+
+        Parameters
+        ----------
+        input_shape : sequence of int
+            The per-sample input shape, (F,) or (C, L); entries at least 1.
+        n_targets : int
+            The number of targets D, at least 1.
+        loss : {"mse", "gaussian_nll"}, default "mse"
+            The loss the map is built for; "gaussian_nll" adds outputs for the Cholesky entries and
+            needs ``output_activation=None`` (means and Cholesky entries are unbounded).
+
+        Returns
+        -------
+        InverseMap
+            self.
+
+        Raises
+        ------
+        ValueError
+            If ``loss`` is unknown, ``input_shape`` has neither 1 nor 2 entries, or ``loss`` is
+            "gaussian_nll" with an output activation.
+        """
         if loss not in ("mse", "gaussian_nll"):
             raise ValueError(f"loss must be 'mse' or 'gaussian_nll', got {loss!r}")
         n_targets = _positive_int(n_targets, "n_targets")
@@ -143,14 +259,27 @@ class InverseMap:
 
     @property
     def history_(self) -> dict:
-        """``history`` under scikit-learn's name for fitted state; AttributeError before fit
-        (so ``sklearn.utils.validation.check_is_fitted`` sees an untrained map as unfitted)."""
+        """``history`` under scikit-learn's name for fitted state.
+
+        Raises
+        ------
+        AttributeError
+            Before fit (so ``sklearn.utils.validation.check_is_fitted`` sees an untrained map as
+            unfitted).
+        """
         if not self.history:
             raise AttributeError("history_: the map is not trained yet")
         return self.history
 
     @property
     def n_params(self) -> int:
+        """The number of the network's parameters.
+
+        Raises
+        ------
+        RuntimeError
+            If the map is not built.
+        """
         self._require_built()
         return self._net.n_params
 
@@ -234,33 +363,66 @@ class InverseMap:
             trained_on=None, **settings) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
 
-        cov: covariance targets (N, D, D), symmetric positive definite, to train a local-Gaussian
-        head (the study's last network): the map then regresses (Y, vech(logm cov)) with the loss
-        (MSE) and predicts means and covariances, ``predict(X, return_cov=True)``; build such a map
-        with ``output_activation=None`` and train it with ``scaling="standard"`` (standardised
-        targets, as the log-covariance coordinates are unbounded). A validation tuple is then
-        (X_val, Y_val, cov_val).
+        Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt. The
+        model file records the settings. Training drops ``calibration`` (it was fitted to the previous
+        weights).
 
-        Training settings: ``config`` (a :class:`~fhn_inverse.training.TrainingConfig`) and/or
-        its fields as keyword arguments (``epochs=``, ``lr=``, ``optimizer=``, ``schedule=``,
-        ``validation=``, ``early_stopping=``, ``scaling=``, ``loss=``, ``seed=``, ``n_threads=``,
-        …; those given override the config's). ``validation`` may also be the data
-        ``(X_val, Y_val)``. The model file records the settings.
-        Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
-        Returns self; the per-epoch record is in ``self.history``.
+        Parameters
+        ----------
+        X : array_like, shape (N, L) or (N, C, L)
+            The inputs; with ``features``, the observed series (N, L).
+        Y : array_like, shape (N, D) or (N,)
+            The labels.
+        config : TrainingConfig, optional
+            Training settings, a :class:`~fhn_inverse.training.TrainingConfig`; those given in
+            ``**settings`` override its fields.
+        progress : bool, default True
+            Show a progress bar.
+        cov : array_like, shape (N, D, D), optional
+            Covariance targets, symmetric positive definite, to train a local-Gaussian head (the
+            study's last network): the map then regresses (Y, vech(logm cov)) with the loss (MSE) and
+            predicts means and covariances, ``predict(X, return_cov=True)``; build such a map with
+            ``output_activation=None`` and train it with ``scaling="standard"`` (standardised targets,
+            as the log-covariance coordinates are unbounded). A validation tuple is then
+            (X_val, Y_val, cov_val).
+        features : {"time", "fourier", "time+fourier"}, optional
+            None: X is the network's input as given. Otherwise X (and a validation tuple's X) are the
+            observed series (N, L) on the grid ``t``, the map computes the features itself in ``fit``
+            and ``predict``, and its file records the features, the grid and ``targets``, so a map
+            predicts from its file alone and refuses series on another grid (``predict``'s ``t`` and
+            ``resample``).
+        t : array_like, shape (L,), optional
+            The series' grid, with ``features`` only; default: the study's, for L = 1000.
+        targets : sequence of str, optional
+            The parameters' names, with ``features`` only.
+        units : dict, optional
+            {name: unit} of the targets (and "t", the grid's time unit); default: the package's for the
+            names it knows (:data:`DEFAULT_UNITS`). Stored in the model file (``describe()``).
+        trained_on : Dataset or dict, optional
+            The :class:`~fhn_inverse.Dataset` the map learns from (its ``config``: model, simulator,
+            prior, noise) or such a dict. Stored in the model file (``describe()``, ``prior``,
+            ``noise``).
+        **settings
+            Fields of the training configuration as keyword arguments (``epochs=``, ``lr=``,
+            ``optimizer=``, ``schedule=``, ``validation=``, ``early_stopping=``, ``scaling=``,
+            ``loss=``, ``seed=``, ``n_threads=``, …); those given override the config's.
+            ``validation`` may also be the data ``(X_val, Y_val)``.
 
-        features: None (X is the network's input as given), or "time", "fourier" or
-        "time+fourier" — then X (and a validation tuple's X) are the observed series (N, L) on the
-        grid ``t`` (default: the study's, for L = 1000), the map computes the features itself in
-        ``fit`` and ``predict``, and its file records the features, the grid and ``targets`` (the
-        parameters' names), so a map predicts from its file alone and refuses series on another
-        grid (``predict``'s ``t`` and ``resample``).
+        Returns
+        -------
+        InverseMap
+            self; the per-epoch record is in ``self.history``.
 
-        units: {name: unit} of the targets (and "t", the grid's time unit); default: the
-        package's for the names it knows (:data:`DEFAULT_UNITS`). trained_on: the
-        :class:`~fhn_inverse.Dataset` the map learns from (its ``config``: model, simulator,
-        prior, noise) or such a dict. Both are stored in the model file (``describe()``,
-        ``prior``, ``noise``).
+        Raises
+        ------
+        TypeError
+            If ``config`` is not a ``TrainingConfig``.
+        ValueError
+            If a setting is out of its range, the data do not fit each other or the map (its input
+            shape, targets, loss, head or features), or ``t`` or ``targets`` is given without
+            ``features``.
+        KeyboardInterrupt
+            On Ctrl-C, after the current step, with a consistent model.
         """
         if config is not None and not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -387,8 +549,11 @@ class InverseMap:
 
     @property
     def prior(self):
-        """The prior of the data the map was trained on (a ``GaussianPrior`` or ``UniformPrior``),
-        from ``trained_on``; None where the map does not record it."""
+        """The prior of the data the map was trained on.
+
+        A ``GaussianPrior`` or ``UniformPrior``, from ``trained_on``; None where the map does not record
+        it.
+        """
         from ..simulation import prior_from_dict
 
         spec = (self.trained_on or {}).get("prior")
@@ -396,17 +561,31 @@ class InverseMap:
 
     @property
     def noise(self):
-        """The measurement noise of the data the map was trained on (an ``AR1Noise``), from
-        ``trained_on``; None for clean data or where the map does not record it."""
+        """The measurement noise of the data the map was trained on.
+
+        An ``AR1Noise``, from ``trained_on``; None for clean data or where the map does not record it.
+        """
         from ..simulation import noise_from_dict
 
         return noise_from_dict((self.trained_on or {}).get("noise"))
 
     def describe(self) -> dict:
-        """What the map is and was trained on, as a JSON-ready dict: architecture, inputs (the
-        features and the observation grid), targets with their units, label scaling, training
-        settings and epochs, calibration, the data's model, prior and noise, and the package
-        version that wrote its file."""
+        """What the map is and was trained on, as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Architecture (``head``, ``parameters``, ``input_shape``, ``layers``,
+            ``output_activation``), inputs (``inputs``: the features and the observation grid), targets
+            with their units (``targets``, ``units``), label scaling (``scaling``), training settings
+            and epochs (``training``, ``epochs_trained``), ``calibration``, the data's model, prior and
+            noise (``trained_on``), and the package version that wrote its file (``version``).
+
+        Raises
+        ------
+        RuntimeError
+            If the map is not built.
+        """
         from .. import __version__
 
         self._require_built()
@@ -426,9 +605,12 @@ class InverseMap:
     # -- inference
     @property
     def head(self) -> str:
-        """What the map predicts: "point" (parameters), "gaussian_nll" (means and the Cholesky
-        factor of its own error covariance, trained by Gaussian negative log-likelihood) or
-        "local_gaussian" (means and log-Euclidean covariance coordinates regressed on targets)."""
+        """What the map predicts.
+
+        "point" (parameters), "gaussian_nll" (means and the Cholesky factor of its own error covariance,
+        trained by Gaussian negative log-likelihood) or "local_gaussian" (means and log-Euclidean
+        covariance coordinates regressed on targets).
+        """
         if self._cov_dim is not None:
             return "local_gaussian"
         return "gaussian_nll" if self._loss == "gaussian_nll" else "point"
@@ -439,25 +621,48 @@ class InverseMap:
         return self.head != "point"
 
     def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
-        """Parameters (N, D) for X (N, L) or (N, C, L), in the units of the training labels.
+        """Parameters for X, in the units of the training labels.
 
-        For maps with a covariance (``has_cov``: a Gaussian-NLL head or a local-Gaussian head),
-        ``return_cov=True`` returns ``(mean (N, D), cov (N, D, D))``, the covariance in the
-        labels' units (SPD by construction); for the Gaussian-NLL head it is the map's own error
-        covariance times ``cov_scale`` (1 unless set by :meth:`calibrate`), for the local-Gaussian
-        head its estimate of the targets' covariance.
+        A map trained with ``features=`` takes the observed series and makes its features itself.
 
-        ValueError, naming the rows, where the result is not finite: the network computes in
-        float32, and inputs far outside the training data's range (1e38, say), or a map whose
-        weights are absurdly large, overflow it.
+        Parameters
+        ----------
+        X : array_like, shape (N, L) or (N, C, L)
+            The inputs. A single series (L,) gives (D,) (and (D, D)), as ``simulate`` does for a single
+            θ.
+        return_cov : bool, default False
+            For maps with a covariance (``has_cov``: a Gaussian-NLL head or a local-Gaussian head), also
+            return the covariance in the labels' units (SPD by construction); for the Gaussian-NLL head
+            it is the map's own error covariance times ``cov_scale`` (1 unless set by
+            :meth:`calibrate`), for the local-Gaussian head its estimate of the targets' covariance.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        t : array_like, optional
+            The series' times, for a map trained with ``features=``. Series on another grid than the
+            map's (another Δt, start or length) are an error that says what the map expects, unless
+            ``t`` is given with ``resample=True``.
+        resample : bool, default False
+            With ``t``: interpolate the series linearly onto the map's grid (a warning where that grid
+            reaches beyond ``t``).
 
-        A single series (L,) gives (D,) (and (D, D)), as ``simulate`` does for a single θ.
+        Returns
+        -------
+        mean : ndarray, shape (N, D)
+            The parameters; (D,) for a single series.
+        cov : ndarray, shape (N, D, D)
+            Only with ``return_cov=True``: the covariances; (D, D) for a single series.
 
-        A map trained with ``features=`` takes the observed series and makes its features
-        itself; series on another grid than the map's (another Δt, start or length) are an error
-        that says what the map expects, unless ``t`` (their times) is given with
-        ``resample=True``: then they are interpolated linearly onto the map's grid (a warning
-        where that grid reaches beyond ``t``)."""
+        Raises
+        ------
+        ValueError
+            Naming the rows, where the result is not finite: the network computes in float32, and
+            inputs far outside the training data's range (1e38, say), or a map whose weights are
+            absurdly large, overflow it. Also if ``return_cov=True`` for a map without a covariance,
+            ``t`` or ``resample`` is given to a map not trained on series, or the series do not fit the
+            map's grid.
+        RuntimeError
+            If the map is not built.
+        """
         self._require_built()
         if np.ndim(X) == 1:
             out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
@@ -511,10 +716,36 @@ class InverseMap:
         return cov
 
     def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
-        """``n`` draws per series from the predicted Gaussian N(mean, cov): array (N, n, D);
-        after ``calibrate(..., method="quantile")`` from its calibrated law (the Gaussian copula
-        with calibrated marginals, :class:`fhn_inverse.calibration.QuantileCalibration`).
-        The draws are a function of ``seed`` alone (NumPy's PCG64 stream)."""
+        """``n`` draws per series from the predicted Gaussian N(mean, cov).
+
+        After ``calibrate(..., method="quantile")`` the draws come from its calibrated law (the Gaussian
+        copula with calibrated marginals, :class:`fhn_inverse.calibration.QuantileCalibration`).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        n : int
+            Draws per series, 1 to 2**24.
+        seed : int, default 0
+            The seed, an integer in [0, 2**64).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        t : array_like, optional
+            As for :meth:`predict`.
+        resample : bool, default False
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        ndarray, shape (N, n, D)
+            The draws, a function of ``seed`` alone (NumPy's PCG64 stream).
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is out of its range or the map predicts no covariance.
+        """
         n = _bounded_int(n, "n", 1, 1 << 24)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
         if self.calibration is not None:
@@ -524,9 +755,36 @@ class InverseMap:
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
                  resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Per-parameter central intervals of the predicted Gaussian at ``level`` in (0, 1):
-        ``(lower (N, D), upper (N, D))`` = mean ∓ z·√diag(cov), z the normal quantile; after
-        ``calibrate(..., method="quantile")`` the calibrated interval, mean + √diag(cov)·[T(−z), T(z)]."""
+        """Per-parameter central intervals of the predicted Gaussian at ``level``.
+
+        The intervals are mean ∓ z·√diag(cov), z the normal quantile; after
+        ``calibrate(..., method="quantile")`` the calibrated interval, mean + √diag(cov)·[T(−z), T(z)].
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        level : float, default 0.95
+            The level, in (0, 1).
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+        t : array_like, optional
+            As for :meth:`predict`.
+        resample : bool, default False
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        lower : ndarray, shape (N, D)
+            The intervals' lower ends.
+        upper : ndarray, shape (N, D)
+            The intervals' upper ends.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is not in (0, 1) or the map predicts no covariance.
+        """
         z = _normal_quantile(level)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
         if self.calibration is not None:
@@ -535,25 +793,46 @@ class InverseMap:
         return mean - half, mean + half
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "nll", n_threads: int = 0):
-        """Calibrate the Gaussian head on a held-out calibration split (X_cal, Y_cal) — series the
-        map was not trained on, nor early-stopped on; ``save`` stores the result.
+        """Calibrate the Gaussian head on a held-out calibration split.
 
-        ``method="nll"`` or ``"coverage"``: fit the scalar ``cov_scale`` (temperature scaling)
-        and return it; the covariance of ``predict(X, return_cov=True)``, and hence ``sample``
-        and ``interval``, is multiplied by it. "nll" is the maximum-likelihood scale (mean squared
-        Mahalanobis distance / D), "coverage" matches the joint coverage at 50, 80, 90 and 95 %
-        best; see ``fhn_inverse.diagnostics.fit_cov_scale``. A fitted quantile calibration is
-        dropped (it was relative to the old scale).
+        The split (X_cal, Y_cal) holds series the map was not trained on, nor early-stopped on; ``save``
+        stores the result. Gaussian-NLL heads only: a local-Gaussian head's covariance estimates a
+        target, not a posterior. Training the map again keeps ``cov_scale`` and drops ``calibration``.
 
-        ``method="quantile"``: fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the
-        predicted Gaussians (per-parameter quantile recalibration and a conformal radius for the
-        joint region), set it as ``calibration`` and return it. ``predict`` is unchanged (the
-        head's mean and covariance); ``interval`` and ``sample`` use the calibrated law, and
-        ``fhn_inverse.diagnostics`` checks it. Needs at least 20 series; a few thousand fix the
-        quantiles to a fraction of a point of coverage.
+        Parameters
+        ----------
+        X_cal : array_like
+            The calibration split's inputs, as for :meth:`predict`.
+        Y_cal : array_like, shape (N, D) or (N,)
+            Its true parameters.
+        method : {"nll", "coverage", "quantile"}, default "nll"
+            "nll" or "coverage": fit the scalar ``cov_scale`` (temperature scaling) and return it; the
+            covariance of ``predict(X, return_cov=True)``, and hence ``sample`` and ``interval``, is
+            multiplied by it. "nll" is the maximum-likelihood scale (mean squared Mahalanobis distance
+            / D), "coverage" matches the joint coverage at 50, 80, 90 and 95 % best; see
+            ``fhn_inverse.diagnostics.fit_cov_scale``. A fitted quantile calibration is dropped (it was
+            relative to the old scale).
 
-        Gaussian-NLL heads only: a local-Gaussian head's covariance estimates a target, not a
-        posterior. Training the map again keeps ``cov_scale`` and drops ``calibration``."""
+            "quantile": fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the predicted
+            Gaussians (per-parameter quantile recalibration and a conformal radius for the joint
+            region), set it as ``calibration`` and return it. ``predict`` is unchanged (the head's mean
+            and covariance); ``interval`` and ``sample`` use the calibrated law, and
+            ``fhn_inverse.diagnostics`` checks it. Needs at least 20 series; a few thousand fix the
+            quantiles to a fraction of a point of coverage.
+        n_threads : int, default 0
+            Threads to use (0: all cores).
+
+        Returns
+        -------
+        float or QuantileCalibration
+            The new ``cov_scale`` ("nll", "coverage"), or the calibration ("quantile").
+
+        Raises
+        ------
+        ValueError
+            If the map does not have a Gaussian-NLL head, ``method`` is unknown, or the "quantile"
+            split has fewer than 20 series.
+        """
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
                              "(a local-Gaussian head's covariance estimates a target, not a posterior)")
@@ -571,7 +850,18 @@ class InverseMap:
         return self.cov_scale
 
     def summary(self) -> str:
-        """Layer table: kind, output shape, parameters; and the total."""
+        """Layer table: kind, output shape, parameters; and the total.
+
+        Returns
+        -------
+        str
+            The table.
+
+        Raises
+        ------
+        RuntimeError
+            If the map is not built.
+        """
         self._require_built()
         rows = [("Input", str(tuple(self._net.input_shape)), "")]
         rows += [(name, str(tuple(shape)), f"{p:,}") for name, shape, p in self._net.summary()]
@@ -588,12 +878,43 @@ class InverseMap:
 
     # -- scikit-learn's estimator protocol (clone, cross_val_score, GridSearchCV)
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor's arguments (scikit-learn's protocol: ``sklearn.base.clone`` builds an
-        untrained copy from them). Training settings are ``fit``'s arguments."""
+        """The constructor's arguments.
+
+        This is scikit-learn's protocol: ``sklearn.base.clone`` builds an untrained copy from them.
+        Training settings are ``fit``'s arguments.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Part of the protocol; the result does not depend on it.
+
+        Returns
+        -------
+        dict
+            ``layers`` (as given), ``output_activation`` and ``seed``.
+        """
         return {"layers": self._layers_given, "output_activation": self.output_activation, "seed": self.seed}
 
     def set_params(self, **params) -> InverseMap:
-        """Set constructor arguments (scikit-learn's protocol). The map is rebuilt untrained."""
+        """Set constructor arguments (scikit-learn's protocol).
+
+        The map is rebuilt untrained.
+
+        Parameters
+        ----------
+        **params
+            New values of ``layers``, ``output_activation`` or ``seed``.
+
+        Returns
+        -------
+        InverseMap
+            self.
+
+        Raises
+        ------
+        ValueError
+            If a name is not one of these.
+        """
         unknown = set(params) - {"layers", "output_activation", "seed"}
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)}; InverseMap takes layers, output_activation, seed")
@@ -601,8 +922,22 @@ class InverseMap:
         return self
 
     def score(self, X, y) -> float:
-        """R² of the predictions for X against y, the mean over the parameters (scikit-learn's
-        regressor convention)."""
+        """R² of the predictions for X against y, the mean over the parameters.
+
+        This is scikit-learn's regressor convention.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`predict`.
+        y : array_like, shape (N, D) or (N,)
+            The true parameters.
+
+        Returns
+        -------
+        float
+            The mean R².
+        """
         from ..metrics import r2_score
 
         return float(np.mean(r2_score(y, self.predict(X))))
@@ -637,10 +972,23 @@ class InverseMap:
 
     # -- model files (nn/files.py)
     def save(self, path: str | os.PathLike) -> None:
-        """Write the map to one safetensors file (parameters float32 little-endian, PyTorch layouts;
-        architecture, scaling, training configuration, inputs, units, what it was trained on and
-        SHA-256 checksums of the tensor bytes and of the header in ``__metadata__``). The write is
-        atomic: a reader, or a process killed mid-write, sees the previous file or the new one."""
+        """Write the map to one safetensors file.
+
+        The file holds the parameters (float32 little-endian, PyTorch layouts) and, in
+        ``__metadata__``, the architecture, scaling, training configuration, inputs, units, what it was
+        trained on and SHA-256 checksums of the tensor bytes and of the header. The write is atomic: a
+        reader, or a process killed mid-write, sees the previous file or the new one.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file.
+
+        Raises
+        ------
+        RuntimeError
+            If the map is not built.
+        """
         files.save(self, path)
 
     def _file_bytes(self) -> bytes:
@@ -649,16 +997,54 @@ class InverseMap:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InverseMap:
-        """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError
-        naming the file (OSError if it cannot be read); nothing is allocated beyond what the
-        file's own size justifies. Checksums are verified when the file has them (files written
-        before they were added load without)."""
+        """Read a map written by ``save``.
+
+        Nothing is allocated beyond what the file's own size justifies. Checksums are verified when the
+        file has them (files written before they were added load without).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file.
+
+        Returns
+        -------
+        InverseMap
+            The map.
+
+        Raises
+        ------
+        ValueError
+            If the file is truncated, corrupted or hostile; the message names the file.
+        OSError
+            If the file cannot be read.
+        """
         return files.load(cls, path)
 
     # -- PyTorch (nn/torch_export.py)
     def to_torch(self, *, unscale: bool = True):
-        """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra). It takes
-        (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
-        reshape) and, with ``unscale``, returns labels in training units like ``predict``
-        (float32); without, the network's raw (scaled) outputs."""
+        """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra).
+
+        It takes (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
+        reshape).
+
+        Parameters
+        ----------
+        unscale : bool, default True
+            Return labels in training units like ``predict`` (float32); False: the network's raw
+            (scaled) outputs.
+
+        Returns
+        -------
+        torch.nn.Module
+            The module, in evaluation mode, with the map's weights, its input standardisation (where it
+            has one) and, with ``unscale``, its label unscaling.
+
+        Raises
+        ------
+        RuntimeError
+            If the map is not built.
+        ImportError
+            If ``torch`` is not installed.
+        """
         return torch_export.to_torch(self, unscale=unscale)

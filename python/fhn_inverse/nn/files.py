@@ -39,6 +39,22 @@ def _header_digest(header: dict) -> str:
 
 
 def metadata(m) -> dict[str, str]:
+    """The ``__metadata__`` of the map's file, without its checksums.
+
+    Parameters
+    ----------
+    m : InverseMap
+        A built map.
+
+    Returns
+    -------
+    dict of str to str
+        ``format``, ``format_version``, ``architecture``, ``training``, ``history`` (its ``loss``,
+        ``val_loss`` and ``best_epoch``), ``fhn_inverse_version`` and, where the map has them,
+        ``scaling``, ``input_scaling``, ``calibration``, ``inputs``, ``units`` and ``trained_on``;
+        the values of all but ``format``, ``format_version`` and ``fhn_inverse_version`` are JSON
+        text.
+    """
     arch = {
         "input_shape": list(m._net.input_shape), "layers": m.layers,
         "output_activation": m.output_activation, "n_targets": m._n_targets, "loss": m._loss,
@@ -74,15 +90,46 @@ def metadata(m) -> dict[str, str]:
     return meta
 
 def save(m, path: str | os.PathLike) -> None:
-    """Write the map to one safetensors file (parameters float32 little-endian, PyTorch layouts;
-    architecture, scaling, training configuration and SHA-256 checksums of the tensor bytes
-    and of the header in ``__metadata__``). The write is atomic: a reader, or a process killed
-    mid-write, sees the previous file or the new one."""
+    """Write the map to one safetensors file.
+
+    The file holds the parameters (float32 little-endian, PyTorch layouts) and, in
+    ``__metadata__``, the architecture, scaling, training configuration and SHA-256 checksums of the
+    tensor bytes and of the header. The write is atomic: a reader, or a process killed mid-write,
+    sees the previous file or the new one.
+
+    Parameters
+    ----------
+    m : InverseMap
+        The map.
+    path : str or os.PathLike
+        The file.
+
+    Raises
+    ------
+    RuntimeError
+        If the map is not built.
+    """
     with atomic_open(path, "wb") as f:  # the previous file stays whole until the rename
         f.write(file_bytes(m))
 
 def file_bytes(m) -> bytes:
-    """The bytes of the map's file (see :meth:`save`)."""
+    """The bytes of the map's file (see :meth:`save`).
+
+    Parameters
+    ----------
+    m : InverseMap
+        The map.
+
+    Returns
+    -------
+    bytes
+        The file's bytes.
+
+    Raises
+    ------
+    RuntimeError
+        If the map is not built.
+    """
     m._require_built()
     params = m._net.params.astype("<f4")
     # Written here rather than by safetensors.numpy.save: the package writes the metadata in the
@@ -105,10 +152,30 @@ def file_bytes(m) -> bytes:
 
 
 def load(cls, path: str | os.PathLike):
-    """Read a map written by ``save``. A truncated, corrupted or hostile file raises ValueError
-    naming the file (OSError if it cannot be read); nothing is allocated beyond what the
-    file's own size justifies. Checksums are verified when the file has them (files written
-    before they were added load without)."""
+    """Read a map written by ``save``.
+
+    Nothing is allocated beyond what the file's own size justifies. Checksums are verified when the
+    file has them (files written before they were added load without).
+
+    Parameters
+    ----------
+    cls : type
+        The class of the map, ``InverseMap``.
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    InverseMap
+        The map.
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated, corrupted or hostile; the message names the file.
+    OSError
+        If the file cannot be read.
+    """
     try:
         return _load(cls, path)
     except OSError:

@@ -9,10 +9,32 @@ __all__ = ["to_torch"]
 
 
 def to_torch(m, *, unscale: bool = True):
-    """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra). It takes
-    (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
-    reshape) and, with ``unscale``, returns labels in training units like ``predict``
-    (float32); without, the network's raw (scaled) outputs."""
+    """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra).
+
+    It takes (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
+    reshape).
+
+    Parameters
+    ----------
+    m : InverseMap
+        A built map.
+    unscale : bool, default True
+        Return labels in training units like ``predict`` (float32); False: the network's raw
+        (scaled) outputs.
+
+    Returns
+    -------
+    torch.nn.Module
+        The module, in evaluation mode, with the map's weights, its input standardisation (where it
+        has one) and, with ``unscale``, its label unscaling.
+
+    Raises
+    ------
+    RuntimeError
+        If the map is not built.
+    ImportError
+        If ``torch`` is not installed.
+    """
     m._require_built()
     import torch
     from torch import nn
