@@ -409,11 +409,9 @@ def fit_start_table(result: dict, tally: list | None = None) -> str:
         The table, and a line per regime comparing the two fits.
     """
     res = result["results"]
-    load = result.get("load_average", [float("nan")] * 2)
     lines = [f"{res['n']:,} series of the fixed test set, maps trained on {res['train']:,} series (seed "
-             f"{res['seed']}, noise law {res['noise_law']!r}); load average {load[0]:.2f} before, "
-             f"{load[1]:.2f} after. Misfit: the mean squared difference of the estimate's simulated series "
-             "from the test series.", "",
+             f"{res['seed']}, noise law {res['noise_law']!r}). Misfit: the mean squared difference of the "
+             "estimate's simulated series from the test series.", "",
              "| regime | estimate | Median-APE (component / sample) | R² θ0 | R² θ1 | misfit | restarted | seconds |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     small = lambda v: f"{v:.4f}" if v >= 1e-3 else f"{v:.1e}"  # noqa: E731
@@ -429,10 +427,10 @@ def fit_start_table(result: dict, tally: list | None = None) -> str:
         if not (net and prior and net["seconds"] and prior["seconds"]):
             continue
         d_ape = prior["median_ape_sample"] - net["median_ape_sample"]
+        ape = (f"{abs(d_ape):.1e} {'lower' if d_ape > 0 else 'higher'}" if d_ape else "the same")
         lines.append(f"- {regime}: started from the network the fit takes {prior['seconds'] / net['seconds']:.1f}× "
                      f"less time than from the prior mean and restarts {net['restarted']:,} series instead of "
-                     f"{prior['restarted']:,}; its per-sample Median-APE is {abs(d_ape):.1e} "
-                     f"{'lower' if d_ape > 0 else 'higher' if d_ape < 0 else 'different'}.")
+                     f"{prior['restarted']:,}; its per-sample Median-APE is {ape}.")
     return "\n".join(lines)
 
 
@@ -441,16 +439,44 @@ _TABLES = (("train_size", train_size_table), ("noise", noise_table), ("resimulat
            ("fit_start", fit_start_table))
 
 
+def _run_line(result: dict) -> str:
+    """How a run was made, from its results.json: wall time, load average, seeds, noise law,
+    test set, machine and version (what a run records; older runs record less)."""
+    bits = []
+    if "elapsed_s" in result:
+        bits.append(f"{result['elapsed_s']:,.0f} s")
+    load = result.get("load_average")
+    if isinstance(load, dict) and "start" in load:
+        load = [load["start"], load.get("end", load["start"])]
+    if isinstance(load, list) and len(load) == 2:
+        bits.append(f"load average {load[0]:.2f}–{load[1]:.2f}")
+    seeds = result.get("results", {}).get("seeds")
+    if isinstance(seeds, list):
+        bits.append(f"training seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else f"training seed {seeds[0]}")
+    setup = result.get("setup", {})
+    if "noise_law" in setup:
+        bits.append(f"noise law {setup['noise_law']!r}")
+    test = result.get("test_set")
+    if isinstance(test, dict) and "kind" in test:
+        bits.append(f"{test['kind']} test set of {test.get('size', '?'):,} series" if isinstance(test.get("size"), int)
+                    else f"{test['kind']} test set")
+    machine = result.get("machine")
+    if isinstance(machine, dict):
+        bits.append(f"{machine.get('cpu', '?')} ({machine.get('cores', '?')} cores), fhn_inverse "
+                    f"{machine.get('fhn_inverse', '?')}")
+    return ("Run: " + "; ".join(bits) + ".\n\n") if bits else ""
+
+
 def _render(root: Path, tally: list) -> list[str]:
     parts = []
     for name, render in _TABLES:
         result = _load(root, name)
         if result is not None:
-            parts.append(f"### {name}\n\n{render(result, tally=tally)}\n")
+            parts.append(f"#### {name}\n\n{_run_line(result)}{render(result, tally=tally)}\n")
             if name == "train_size":
                 for key in ("best_fitting", "fitted"):
                     if result["results"].get(key):
-                        parts.append(f"### train_size, {key.replace('_', '-')} estimates\n\n"
+                        parts.append(f"#### train_size, {key.replace('_', '-')} estimates\n\n"
                                      f"{train_size_table(result, key)}\n")
     return parts
 
@@ -501,7 +527,7 @@ def compare(root) -> str:
     parts = _render(Path(root), tally)
     if not parts:
         return ""
-    return "\n".join([_summary(tally), *parts])
+    return "\n".join([_summary(tally), *parts] if tally else parts)
 
 
 def differences(root, other, names: tuple[str, str] = ("A", "B")) -> str:
