@@ -129,9 +129,31 @@ def _demo(args) -> int:
 def _simulate(args) -> int:
     import fhn_inverse as fi
 
+    noise = None if args.noise == "none" else fi.AR1Noise()
+    if args.output.endswith(".zarr"):  # a chunked store, written chunk by chunk (on a cluster if asked)
+        from fhn_inverse import distributed, store
+
+        if args.scheduler or args.workers:
+            client = None
+            if args.scheduler:
+                from dask.distributed import Client
+
+                client = Client(args.scheduler)
+            z = distributed.generate(args.n, args.seed, args.output, chunk=args.chunk, start=args.start,
+                                     noise=noise, client=client, workers=args.workers or 2)
+        else:
+            store.create_zarr(args.output, args.n, 1000, 2, t=fi.DEFAULT_GRID, seed=args.seed, chunk=args.chunk,
+                              config=fi.Dataset.generate(1, args.seed, noise=noise, start=args.start,
+                                                         progress=False).config)
+            for lo in range(0, args.n, args.chunk):
+                rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise,
+                                           start=args.start + lo, n_threads=args.threads, progress=False)
+                store.write_rows(args.output, lo, rows)
+            z = store.open_zarr(args.output)
+        print(f"wrote {len(z)} series to {args.output} (Zarr, chunks of {z.chunk})")
+        return 0
     _check_series_count("-n", args.n)
     _output_file(args.output if args.output.endswith(".npz") else args.output + ".npz")
-    noise = None if args.noise == "none" else fi.AR1Noise()
     data = fi.Dataset.generate(args.n, args.seed, noise=noise, start=args.start, n_threads=args.threads,
                                progress=not args.quiet)
     path = data.save(args.output)
@@ -483,8 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
     demo.set_defaults(func=_demo)
 
-    sim = sub.add_parser("simulate", help="simulate a data set and save it as .npz")
-    sim.add_argument("output", help="output file (.npz)")
+    sim = sub.add_parser("simulate", help="simulate a data set and save it as .npz (or a .zarr store)")
+    sim.add_argument("output", help="output file (.npz), or a chunked Zarr store (.zarr, written chunk by chunk)")
+    sim.add_argument("--chunk", type=int, default=1000, help=".zarr: samples per chunk (default: 1000)")
+    sim.add_argument("--workers", type=int, default=None,
+                     help=".zarr: simulate on a local Dask cluster of this many worker processes")
+    sim.add_argument("--scheduler", default=None, help=".zarr: simulate on the Dask cluster at this address")
     sim.add_argument("-n", type=int, default=10000, help="number of samples (default: 10000)")
     sim.add_argument("--start", type=int, default=0, help="first stream index (default: 0)")
     sim.add_argument("--noise", choices=("ar1", "none"), default="ar1", help="measurement noise (default: ar1)")
