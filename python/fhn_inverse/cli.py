@@ -149,6 +149,7 @@ def _simulate(args) -> int:
                 rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise,
                                            start=args.start + lo, n_threads=args.threads, progress=False)
                 store.write_rows(args.output, lo, rows)
+            store.mark_complete(args.output)
             z = store.open_zarr(args.output)
         print(f"wrote {len(z)} series to {args.output} (Zarr, chunks of {z.chunk})")
         return 0

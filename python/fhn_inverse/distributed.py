@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ._validation import as_int, as_seed
 from .dataset import Dataset
-from .store import create_zarr, open_zarr, write_rows
+from .store import create_zarr, mark_complete, open_zarr, write_rows
 
 __all__ = ["generate"]
 
@@ -69,6 +69,7 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
                                  key=f"fhn_inverse-chunk-{seed}-{start + lo}")
                    for lo in range(0, n, chunk)]
         client.gather(futures)
+        mark_complete(path)
     finally:
         if own:
             client.close()

@@ -18,7 +18,7 @@ from . import __version__
 from ._validation import as_int
 from .dataset import _ARRAYS, Dataset
 
-__all__ = ["FORMAT", "create_zarr", "write_rows", "save_zarr", "open_zarr", "ZarrDataset"]
+__all__ = ["FORMAT", "create_zarr", "write_rows", "mark_complete", "save_zarr", "open_zarr", "ZarrDataset"]
 
 FORMAT = "fhn_inverse.Dataset"
 
@@ -60,8 +60,14 @@ def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, confi
     grid = group.create_array("t", shape=(length,), chunks=(length,), dtype="float64")
     grid[:] = np.asarray(t, dtype=np.float64)
     group.attrs.update({"format": FORMAT, "seed": int(seed), "config": json.dumps(config), "chunk": chunk,
-                        "version": __version__})
+                        "version": __version__, "complete": False})
     return group
+
+
+def mark_complete(path) -> None:
+    """Mark the store at ``path`` as holding every row (:func:`open_zarr` refuses one that does
+    not: a writer killed mid-run leaves rows unwritten)."""
+    _zarr().open_group(str(path), mode="r+").attrs["complete"] = True
 
 
 def write_rows(path, lo: int, data: Dataset) -> None:
@@ -78,6 +84,7 @@ def save_zarr(data: Dataset, path, chunk: int = 1000) -> Path:
     create_zarr(path, len(data), data.u.shape[1], data.theta.shape[1], t=data.t, seed=data.seed,
                 config=data.config, chunk=chunk)
     write_rows(path, 0, data)
+    mark_complete(path)
     return Path(path)
 
 
@@ -97,6 +104,8 @@ class ZarrDataset:
         if attrs.get("format") != FORMAT or set(_ARRAYS) - set(self._group.array_keys()):
             raise ValueError(f"{path}: not a data set store (format {attrs.get('format')!r}, arrays "
                              f"{sorted(self._group.array_keys())}; expected {FORMAT!r} with {list(_ARRAYS)})")
+        if attrs.get("complete") is False:
+            raise ValueError(f"{path}: an incomplete store (its writer stopped before every row was written)")
         self.seed = int(attrs["seed"])
         self.config = json.loads(attrs["config"])
         self.chunk = int(attrs.get("chunk", 1000))

@@ -41,6 +41,9 @@ def test_store_round_trip_is_lazy_and_exact(tmp_path):
     assert_same(z[40:70], ref[40:70])
     with pytest.raises(TypeError, match="contiguous row slices"):
         z[[1, 2]]
+    store.create_zarr(tmp_path / "half.zarr", 10, 1000, 2, t=ref.t, seed=4, config=ref.config)
+    with pytest.raises(ValueError, match="incomplete store"):  # its writer never finished
+        store.open_zarr(tmp_path / "half.zarr")
     ref.save(tmp_path / "b.npz")
     with pytest.raises(ValueError, match="not a"):
         store.open_zarr(tmp_path / "b.npz")
