@@ -343,4 +343,43 @@ void bind_nn(py::module_& m) {
       py::arg("config"), py::arg("progress") = py::none(),
       "Train in place with a TrainConfig; returns the history dict. Raises KeyboardInterrupt on "
       "Ctrl-C after the current optimizer step, with the parameters consistent.");
+
+  m.def(
+      "fit_block",
+      [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y, train::TrainConfig c,
+         std::uint64_t block, long steps_per_epoch, long total_steps) {
+        c.optimizer = optimizer.config();
+        c.validate();
+        const long n = check_input(net, x, "x");
+        check_targets(y, n, nn::loss_target_size(c.loss, net.output_shape().size()), "y");
+        std::optional<py::error_already_set> error;
+        train::ProgressFn hook = [&](const train::Progress&) -> bool {
+          py::gil_scoped_acquire acquire;
+          if (PyErr_CheckSignals() != 0) {
+            error.emplace();
+            return false;
+          }
+          return true;
+        };
+        train::BlockResult r;
+        {
+          py::gil_scoped_release release;
+          r = train::fit_block(net, optimizer, x.data(), y.data(), n, c, block, steps_per_epoch, total_steps,
+                               hook);
+        }
+        if (error) throw std::move(*error);
+        py::dict d;
+        d["loss"] = r.loss;
+        d["samples"] = r.samples;
+        d["lr"] = r.lr;
+        d["interrupted"] = r.interrupted;
+        d["step_loss"] = copy_out(r.step_loss.data(), {static_cast<py::ssize_t>(r.step_loss.size())});
+        return d;
+      },
+      py::arg("network"), py::arg("optimizer"), py::arg("x"), py::arg("y"), py::kw_only(), py::arg("config"),
+      py::arg("block"), py::arg("steps_per_epoch"), py::arg("total_steps"),
+      "One pass of shuffled mini-batches over a block (streamed training): order from (seed, block), "
+      "learning rate at the optimizer's global step of a schedule of steps_per_epoch and total_steps. "
+      "Returns {loss, samples, lr, interrupted, step_loss}. Raises KeyboardInterrupt on Ctrl-C after "
+      "the current optimizer step.");
 }

@@ -37,6 +37,8 @@ from . import diagnostics  # noqa: E402
 from .diagnostics import diagnose  # noqa: E402
 from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
 from .series_io import SeriesTable, read_series  # noqa: E402
+from . import streams  # noqa: E402
+from .streams import Simulations, StoreStream  # noqa: E402
 from .simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
@@ -58,6 +60,8 @@ __all__ = [
     "DEFAULT_GRID",
     "AR1Noise",
     "BestFit",
+    "Simulations",
+    "StoreStream",
     "Dataset",
     "Ensemble",
     "FitzHughNagumo",

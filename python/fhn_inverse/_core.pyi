@@ -197,6 +197,11 @@ class TrainConfig:
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 
+def fit_block(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32], *,
+              config: TrainConfig, block: int, steps_per_epoch: int, total_steps: int) -> dict:
+    """One pass of shuffled mini-batches over a block (streamed training); dict: loss, samples, lr,
+    interrupted, step_loss."""
+
 def fit(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32],
         x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
         config: TrainConfig, progress=None) -> dict:

@@ -140,9 +140,10 @@ def _simulate(args) -> int:
 
                 client = Client(args.scheduler)
             z = distributed.generate(args.n, args.seed, args.output, chunk=args.chunk, start=args.start,
-                                     noise=noise, client=client, workers=args.workers or 2)
+                                     noise=noise, client=client, workers=args.workers or 2, dtype=args.dtype)
         else:
             store.create_zarr(args.output, args.n, 1000, 2, t=fi.DEFAULT_GRID, seed=args.seed, chunk=args.chunk,
+                              dtype=args.dtype,
                               config=fi.Dataset.generate(1, args.seed, noise=noise, start=args.start,
                                                          progress=False).config)
             for lo in range(0, args.n, args.chunk):
@@ -512,6 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--workers", type=int, default=None,
                      help=".zarr: simulate on a local Dask cluster of this many worker processes")
     sim.add_argument("--scheduler", default=None, help=".zarr: simulate on the Dask cluster at this address")
+    sim.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                     help=".zarr: how the series are stored (float32 halves the store; default: float64)")
     sim.add_argument("-n", type=int, default=10000, help="number of samples (default: 10000)")
     sim.add_argument("--start", type=int, default=0, help="first stream index (default: 0)")
     sim.add_argument("--noise", choices=("ar1", "none"), default="ar1", help="measurement noise (default: ar1)")

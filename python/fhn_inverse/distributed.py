@@ -27,7 +27,8 @@ def _chunk_task(path: str, lo: int, size: int, seed: int, start: int, kwargs: di
 
 
 def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, client=None, workers: int = 2,
-             prior=None, noise=None, model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9):
+             prior=None, noise=None, model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9,
+             dtype: str = "float64"):
     """Simulate ``n`` samples of the stream ``seed`` on a Dask cluster into the Zarr store ``path``.
 
     Parameters
@@ -45,6 +46,8 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
         thread each for this call.
     prior, noise, model, t, rtol, atol
         As :meth:`Dataset.generate`.
+    dtype : {"float64", "float32"}
+        How the series are stored (:func:`~fhn_inverse.store.create_zarr`).
 
     Returns
     -------
@@ -57,7 +60,8 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     head = Dataset.generate(1, seed, start=start, n_threads=1, progress=False, **kwargs)  # the grid, the config
     config = dict(head.config, start=start)
     path = str(Path(path).resolve())
-    create_zarr(path, n, head.u.shape[1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk)
+    create_zarr(path, n, head.u.shape[1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk,
+                dtype=dtype)
     own = client is None
     if own:
         from dask.distributed import Client, LocalCluster

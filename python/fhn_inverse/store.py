@@ -18,7 +18,8 @@ from . import __version__
 from ._validation import as_int
 from .dataset import _ARRAYS, Dataset
 
-__all__ = ["FORMAT", "create_zarr", "write_rows", "mark_complete", "save_zarr", "open_zarr", "ZarrDataset"]
+__all__ = ["FORMAT", "SERIES_DTYPES", "create_zarr", "write_rows", "mark_complete", "save_zarr", "open_zarr",
+           "ZarrDataset"]
 
 FORMAT = "fhn_inverse.Dataset"
 
@@ -31,7 +32,18 @@ def _zarr():
     return zarr
 
 
-def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, config: dict, chunk: int = 1000):
+SERIES_DTYPES = ("float64", "float32")
+
+
+def _series_dtype(dtype) -> str:
+    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in SERIES_DTYPES:
+        raise ValueError(f"dtype must be one of {SERIES_DTYPES}, got {dtype!r}")
+    return name
+
+
+def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, config: dict, chunk: int = 1000,
+                dtype: str = "float64"):
     """Create an empty store for ``n`` samples of ``length`` points (rows written later by
     :func:`write_rows`); ``t`` is written now. Returns the Zarr group.
 
@@ -49,14 +61,18 @@ def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, confi
         How the data are made (``Dataset.config``), JSON-serialisable.
     chunk : int
         Samples per chunk (default 1000). Rows written concurrently must cover whole chunks.
+    dtype : {"float64", "float32"}
+        How the series ``u`` and ``d`` are stored: float32 halves the store (the networks train in
+        float32); θ and the noise parameters stay float64.
     """
     zarr = _zarr()
+    dtype = _series_dtype(dtype)
     n, length, chunk = as_int(n, "n", 1), as_int(length, "length", 1), as_int(chunk, "chunk", 1)
     group = zarr.open_group(str(path), mode="w")
     shapes = {"theta": (n, n_params), "u": (n, length), "d": (n, length), "noise": (n, 2), "index": (n,)}
     for name, shape in shapes.items():
         group.create_array(name, shape=shape, chunks=(min(chunk, n),) + shape[1:],
-                           dtype="int64" if name == "index" else "float64")
+                           dtype="int64" if name == "index" else dtype if name in ("u", "d") else "float64")
     grid = group.create_array("t", shape=(length,), chunks=(length,), dtype="float64")
     grid[:] = np.asarray(t, dtype=np.float64)
     group.attrs.update({"format": FORMAT, "seed": int(seed), "config": json.dumps(config), "chunk": chunk,
@@ -79,10 +95,11 @@ def write_rows(path, lo: int, data: Dataset) -> None:
         group[name][lo:hi] = getattr(data, name)
 
 
-def save_zarr(data: Dataset, path, chunk: int = 1000) -> Path:
-    """Write ``data`` to a Zarr store at ``path`` (chunks of ``chunk`` samples); returns the path."""
+def save_zarr(data: Dataset, path, chunk: int = 1000, dtype: str = "float64") -> Path:
+    """Write ``data`` to a Zarr store at ``path`` (chunks of ``chunk`` samples, series as
+    ``dtype``: float64 or float32); returns the path."""
     create_zarr(path, len(data), data.u.shape[1], data.theta.shape[1], t=data.t, seed=data.seed,
-                config=data.config, chunk=chunk)
+                config=data.config, chunk=chunk, dtype=dtype)
     write_rows(path, 0, data)
     mark_complete(path)
     return Path(path)
@@ -118,8 +135,22 @@ class ZarrDataset:
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError(f"a ZarrDataset is read by contiguous row slices, got {key!r}")
         lo, hi, _ = key.indices(len(self))
-        arrays = {name: np.asarray(self._group[name][lo:hi]) for name in ("theta", "u", "d", "noise", "index")}
+        arrays = self.columns(lo, hi, ("theta", "u", "d", "noise", "index"))
+        arrays["u"], arrays["d"] = (arrays[k].astype(np.float64, copy=False) for k in ("u", "d"))
         return Dataset(self.t, seed=self.seed, config=self.config, **arrays)
+
+    def columns(self, lo: int, hi: int, names) -> dict[str, np.ndarray]:
+        """Rows ``lo:hi`` of the named arrays only (of "theta", "u", "d", "noise", "index"), as
+        stored; reads nothing else."""
+        unknown = set(names) - {"theta", "u", "d", "noise", "index"}
+        if unknown:
+            raise ValueError(f"unknown arrays {sorted(unknown)}; a store holds theta, u, d, noise, index")
+        return {name: np.asarray(self._group[name][lo:hi]) for name in names}
+
+    @property
+    def dtype(self) -> str:
+        """How the series are stored: "float64" or "float32"."""
+        return str(self._group["d"].dtype)
 
     def blocks(self, rows: int | None = None):
         """The data set in blocks of ``rows`` samples (default: the store's chunk), in order."""

@@ -38,16 +38,107 @@ std::vector<long> epoch_order(std::uint64_t seed, long epoch, long n) {
   return order;
 }
 
-History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
-            const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
-            const ProgressFn& progress) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Reports progress between batches at most every `interval` seconds.
+struct Reporter {
+  const ProgressFn& fn;
+  double interval;
+  Clock::time_point last = Clock::now();
+  Progress pr;
+};
+
+struct Pass {
+  double sum = 0.0;  // batch losses weighted by batch sizes
+  long seen = 0;
+  double lr = 0.0;
+  bool interrupted = false;
+};
+
+// One pass of mini-batches over the n samples listed in `order`: forward, backward, clipping and
+// an optimizer step per batch at the learning rate of the optimizer's global step.
+Pass run_batches(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+                 const long* order, long batch, const TrainConfig& config, const nn::Schedule& schedule,
+                 std::vector<float>& step_loss, Reporter& rep) {
+  Pass p;
+  const long batches = (n + batch - 1) / batch;
+  p.lr = schedule.at(optimizer.steps());
+  for (long b = 0; b < batches; ++b) {
+    const long start = b * batch, nb = std::min(batch, n - start);
+    // the network's chunks gather their rows of x and y themselves, in parallel
+    const double loss = net.forward_backward(
+        x, y, nb, config.loss, true, config.seed, static_cast<std::uint64_t>(optimizer.steps()),
+        config.n_threads, nullptr, order + start);
+    if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
+    p.lr = schedule.at(optimizer.steps());
+    optimizer.step(net.params(), net.grads(), p.lr, resolve_threads(config.n_threads));
+    step_loss.push_back(static_cast<float>(loss));
+    p.sum += loss * nb;
+    p.seen += nb;
+    const auto now = Clock::now();
+    if (rep.fn && std::chrono::duration<double>(now - rep.last).count() >= rep.interval) {
+      rep.last = now;
+      rep.pr.batch = b + 1;
+      rep.pr.loss = p.sum / p.seen;
+      rep.pr.lr = p.lr;
+      rep.pr.epoch_end = false;
+      if (!rep.fn(rep.pr)) {
+        p.interrupted = true;
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+void check_sizes(const nn::Network& net, nn::Adam& optimizer, const TrainConfig& config, long n) {
   config.validate();
   require(n >= 1, "training set must have >= 1 sample, got " + std::to_string(n));
   require(optimizer.m().size() == static_cast<std::size_t>(net.n_params()),
           "optimizer size " + std::to_string(optimizer.m().size()) +
               " does not match the network's parameter count " + std::to_string(net.n_params()));
-  using clock = std::chrono::steady_clock;
   nn::loss_target_size(config.loss, net.output_shape().size());  // throws for a wrong output size
+}
+
+}  // namespace
+
+BlockResult fit_block(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+                      const TrainConfig& config, std::uint64_t block, long steps_per_epoch,
+                      long total_steps, const ProgressFn& progress) {
+  check_sizes(net, optimizer, config, n);
+  require(steps_per_epoch >= 1, "steps_per_epoch must be >= 1, got " + std::to_string(steps_per_epoch));
+  require(total_steps >= 1, "total_steps must be >= 1, got " + std::to_string(total_steps));
+  const long batch = std::min(config.batch_size, n);
+  if (net.max_batch() < batch) net.set_max_batch(batch);
+  nn::Schedule schedule = config.schedule;
+  schedule.steps_per_epoch = steps_per_epoch;
+  schedule.total_steps = total_steps;
+  std::vector<long> order(n);
+  if (config.shuffle) {
+    shuffle_order(config.seed, static_cast<long>(block), order.data(), n);
+  } else {
+    for (long i = 0; i < n; ++i) order[i] = i;
+  }
+  BlockResult r;
+  r.step_loss.reserve((n + batch - 1) / batch);
+  Reporter rep{progress, config.progress_interval};
+  rep.pr.epoch = static_cast<long>(block);
+  rep.pr.batches = (n + batch - 1) / batch;
+  rep.pr.val_loss = std::numeric_limits<double>::quiet_NaN();
+  const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule, r.step_loss, rep);
+  r.loss = p.seen > 0 ? p.sum / p.seen : std::numeric_limits<double>::quiet_NaN();
+  r.samples = p.seen;
+  r.lr = p.lr;
+  r.interrupted = p.interrupted;
+  return r;
+}
+
+History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+            const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
+            const ProgressFn& progress) {
+  check_sizes(net, optimizer, config, n);
   const long batch = std::min(config.batch_size, n);
   const long batches = (n + batch - 1) / batch;
   if (net.max_batch() < batch) net.set_max_batch(batch);
@@ -67,9 +158,9 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
   double best_val = std::numeric_limits<double>::infinity();
   long since_best = 0;
   const bool has_val = n_val > 0 && x_val && y_val;
-  const auto t0 = clock::now();
-  auto last_report = t0;
-  Progress pr;
+  const auto t0 = Clock::now();
+  Reporter rep{progress, config.progress_interval, t0};
+  Progress& pr = rep.pr;
   pr.epochs = config.epochs;
   pr.batches = batches;
   pr.val_loss = std::numeric_limits<double>::quiet_NaN();
@@ -81,39 +172,14 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
     } else {
       for (long i = 0; i < n; ++i) order[i] = i;
     }
-    double sum = 0.0;
-    long seen = 0;
-    double lr = schedule.at(optimizer.steps());
-    for (long b = 0; b < batches; ++b) {
-      const long start = b * batch, nb = std::min(batch, n - start);
-      // the network's chunks gather their rows of x and y themselves, in parallel
-      const double loss = net.forward_backward(
-          x, y, nb, config.loss, true, config.seed, static_cast<std::uint64_t>(optimizer.steps()),
-          config.n_threads, nullptr, order.data() + start);
-      if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
-      lr = schedule.at(optimizer.steps());
-      optimizer.step(net.params(), net.grads(), lr, resolve_threads(config.n_threads));
-      h.step_loss.push_back(static_cast<float>(loss));
-      sum += loss * nb;
-      seen += nb;
-      const auto now = clock::now();
-      if (progress && std::chrono::duration<double>(now - last_report).count() >=
-                          config.progress_interval) {
-        last_report = now;
-        pr.epoch = epoch;
-        pr.batch = b + 1;
-        pr.loss = sum / seen;
-        pr.lr = lr;
-        pr.epoch_end = false;
-        if (!progress(pr)) {
-          stop = true;
-          h.interrupted = true;
-          break;
-        }
-      }
+    pr.epoch = epoch;
+    const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule, h.step_loss, rep);
+    if (p.interrupted) {
+      h.interrupted = true;
+      break;
     }
-    if (h.interrupted) break;
-    const double train_loss = sum / seen;
+    const double train_loss = p.sum / p.seen;
+    const double lr = p.lr;
     double val = std::numeric_limits<double>::quiet_NaN();
     if (has_val) {
       try {
@@ -127,7 +193,7 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
     h.loss.push_back(train_loss);
     h.val_loss.push_back(val);
     h.lr.push_back(lr);
-    h.seconds.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    h.seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     const double monitored = has_val ? val : train_loss;
     if (std::isfinite(monitored) && monitored < best_val - config.min_delta) {
       best_val = monitored;
@@ -143,7 +209,7 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
       }
     }
     if (progress) {
-      last_report = clock::now();
+      rep.last = Clock::now();
       pr.epoch = epoch;
       pr.batch = batches;
       pr.loss = train_loss;

@@ -358,10 +358,12 @@ class InverseMap:
         return make_features(series, self.inputs["features"], n_threads=n_threads)
 
     # -- training
-    def fit(self, X, Y, config: TrainingConfig | None = None, *, progress: bool = True, cov=None,
+    def fit(self, X, Y=None, config: TrainingConfig | None = None, *, progress: bool = True, cov=None,
             features: str | None = None, t=None, targets: Sequence[str] | None = None, units: dict | None = None,
             trained_on=None, **settings) -> InverseMap:
-        """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,).
+        """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,), or on a stream X
+        (:class:`~fhn_inverse.streams.Simulations`, :class:`~fhn_inverse.streams.StoreStream`)
+        with no Y: see :meth:`fit_stream`.
 
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt. The
         model file records the settings. Training drops ``calibration`` (it was fitted to the previous
@@ -424,6 +426,17 @@ class InverseMap:
         KeyboardInterrupt
             On Ctrl-C, after the current step, with a consistent model.
         """
+        from .streaming import _is_stream
+
+        if _is_stream(X):
+            if Y is not None or cov is not None or t is not None:
+                raise ValueError("a stream brings its own labels and grid: fit(stream, config, ...) takes no Y, "
+                                 "cov= or t=")
+            return self.fit_stream(X, config, progress=progress, features=features, targets=targets, units=units,
+                                   trained_on=trained_on, **settings)
+        if Y is None:
+            raise ValueError("fit(X, Y): Y (the labels) is missing; only a stream (Simulations, StoreStream) "
+                             "comes without labels")
         if config is not None and not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
         validation = settings.pop("validation") if isinstance(settings.get("validation"), (tuple, list)) else None
@@ -546,6 +559,61 @@ class InverseMap:
         if trained_on is not None:
             self.trained_on = trained_on
         return self
+
+    def fit_stream(self, source, config: TrainingConfig | None = None, *, features: str | None = None,
+                   validation=None, prefetch: int = 1, progress: bool = True, targets: Sequence[str] | None = None,
+                   units: dict | None = None, trained_on=None, **settings) -> InverseMap:
+        """Train on a stream of blocks: fresh simulations for every epoch, or a store larger than memory.
+
+        Each block (series, labels) of ``source`` is made into the map's input on a thread of its own,
+        ``prefetch`` blocks ahead of training, and trained on in one shuffled pass (native core); an
+        epoch is one pass over the stream's blocks. Label scaling (and ``input_scaling="channel"``)
+        is fitted on the first block. With one block per epoch and no validation, the steps are
+        exactly those of :meth:`fit` on that block's arrays.
+
+        Parameters
+        ----------
+        source : Simulations or StoreStream
+            The stream (:mod:`fhn_inverse.streams`).
+        config : TrainingConfig, optional
+            Training settings; ``**settings`` override its fields (``validation`` excepted, below).
+        features : {"time", "fourier", "time+fourier"}, optional
+            As :meth:`fit`: None feeds the series as they are (the study's CNN); otherwise the map
+            computes these features and records them with the stream's grid.
+        validation : (X_val, Y_val) or int, optional
+            Validation series and labels (as the stream hands them out), or, for
+            :class:`~fhn_inverse.streams.Simulations`, a number of series to draw from rows no
+            epoch reaches; monitored for early stopping and ``restore_best``.
+        prefetch : int, default 1
+            Blocks read ahead of training, at least 1.
+        progress : bool, default True
+            Show a progress bar (series trained on).
+        targets, units, trained_on
+            As :meth:`fit`; ``trained_on`` defaults to the stream's ``describe()``.
+
+        Returns
+        -------
+        InverseMap
+            self; ``history`` has per epoch ``loss``, ``val_loss``, ``lr``, ``seconds`` and
+            ``wait_seconds`` (time training waited on the stream), and ``samples`` in all.
+        """
+        from .streaming import fit_stream
+
+        if config is not None and not isinstance(config, TrainingConfig):
+            raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+        if "validation" in settings and validation is None:
+            validation = settings.pop("validation")
+        settings.pop("validation", None)
+        cfg = TrainingConfig(**{**(config.settings() if config is not None else {}), **settings,
+                                "validation": None})
+        if units is not None or targets is not None:
+            names = None if targets is None else [str(v) for v in targets]
+            default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
+            units = _check_units({**default, **(units or {})}, names)
+        trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe()) \
+            if hasattr(source, "describe") else trained_on
+        return fit_stream(self, source, cfg, features=features, validation=validation, prefetch=prefetch,
+                          progress=progress, targets=targets, units=units, trained_on=trained_on)
 
     @property
     def prior(self):

@@ -60,6 +60,25 @@ using ProgressFn = std::function<bool(const Progress&)>;
 void shuffle_order(std::uint64_t seed, long epoch, long* order, long n);
 std::vector<long> epoch_order(std::uint64_t seed, long epoch, long n);
 
+// What one block of a streamed training did.
+struct BlockResult {
+  double loss = 0.0;             // mean training loss over the block's samples
+  long samples = 0;              // samples trained on (fewer than n when interrupted)
+  double lr = 0.0;               // learning rate of the last step
+  bool interrupted = false;
+  std::vector<float> step_loss;  // per optimizer step
+};
+
+// One pass of shuffled mini-batches over a block of n samples, for training that streams its
+// data (from a store, or simulated while it trains): the block's order is
+// shuffle_order(seed, block, ...) and the learning rate the schedule's at the optimizer's global
+// step, with the epoch length and total steps of the whole stream given by the caller; the caller
+// owns epochs, validation and early stopping. One block per epoch, keyed by the epoch, with the
+// fit's epoch length and total, makes exactly the steps of fit() without validation.
+BlockResult fit_block(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+                      const TrainConfig& config, std::uint64_t block, long steps_per_epoch,
+                      long total_steps, const ProgressFn& progress = nullptr);
+
 History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
             const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
             const ProgressFn& progress = nullptr);
