@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "fhn_inverse/nn/network.hpp"
 #include "fhn_inverse/train/trainer.hpp"
@@ -229,6 +230,44 @@ TEST(Trainer, LearnsALinearMapAndRestoresBest) {
                                     [](const auto& p) { return !p.epoch_end; });
   EXPECT_TRUE(h2.interrupted);
   EXPECT_EQ(h2.loss.size(), 1u);
+}
+
+// Streamed training: one fit_block per epoch, keyed by the epoch, with fit's epoch length and
+// total steps, makes exactly fit's steps (cosine schedule, dropout, gradient clipping).
+TEST(Trainer, FitBlockPerEpochMatchesFit) {
+  const long n = 200, L = 16, epochs = 4;
+  std::vector<float> x(n * L), y(n * 2);
+  fhn_inverse::Rng rng(3, fhn_inverse::Stream::prior, 0);
+  for (auto& v : x) v = static_cast<float>(rng.uniform());
+  for (auto& v : y) v = static_cast<float>(rng.uniform());
+  LayerSpec drop{"dropout"};
+  drop.rate = 0.1;
+  const std::vector<LayerSpec> layers = {dense(16), spec("swish"), drop, dense(2)};
+  fhn_inverse::train::TrainConfig cfg;
+  cfg.epochs = epochs;
+  cfg.batch_size = 48;
+  cfg.schedule.kind = fhn_inverse::nn::Schedule::Kind::cosine;
+  cfg.schedule.lr = 1e-2;
+  cfg.clip_norm = 0.5;
+  cfg.seed = 11;
+  cfg.n_threads = 2;
+  Network a(Shape::vector(L), layers, 1), b(Shape::vector(L), layers, 1);
+  Adam adam_a(a.n_params(), cfg.optimizer), adam_b(b.n_params(), cfg.optimizer);
+  auto h = fhn_inverse::train::fit(a, adam_a, x.data(), y.data(), n, nullptr, nullptr, 0, cfg);
+  const long per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
+  std::vector<float> steps;
+  for (long e = 0; e < epochs; ++e) {
+    auto r = fhn_inverse::train::fit_block(b, adam_b, x.data(), y.data(), n, cfg, static_cast<std::uint64_t>(e),
+                                           per_epoch, per_epoch * epochs);
+    EXPECT_EQ(r.samples, n);
+    EXPECT_DOUBLE_EQ(r.loss, h.loss[e]);
+    EXPECT_DOUBLE_EQ(r.lr, h.lr[e]);
+    steps.insert(steps.end(), r.step_loss.begin(), r.step_loss.end());
+  }
+  EXPECT_EQ(steps, h.step_loss);
+  EXPECT_EQ(0, std::memcmp(a.params(), b.params(), sizeof(float) * a.n_params()));
+  EXPECT_THROW(fhn_inverse::train::fit_block(b, adam_b, x.data(), y.data(), n, cfg, 0, 0, 1),
+               std::invalid_argument);
 }
 
 TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {

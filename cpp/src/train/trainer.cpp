@@ -44,9 +44,11 @@ using Clock = std::chrono::steady_clock;
 
 // Reports progress between batches at most every `interval` seconds.
 struct Reporter {
+  Reporter(const ProgressFn& f, double every, Clock::time_point start = Clock::now())
+      : fn(f), interval(every), last(start) {}
   const ProgressFn& fn;
   double interval;
-  Clock::time_point last = Clock::now();
+  Clock::time_point last;
   Progress pr;
 };
 
