@@ -13,6 +13,7 @@ Ctrl-C ends with exit status 130. Every file is written atomically (``_io``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -436,11 +437,24 @@ def _reproduce(args) -> int:
     if args.no_validation:
         overrides.update(validation=None, early_stopping=None)
     names = list(experiments.EXPERIMENTS) if args.name == "all" else [args.name]
-    for name in names:
+    kwargs = dict(quick=args.quick, seed=args.seed, seeds=args.seeds or (1 if args.quick else 5),
+                  test_set=args.test_set, noise_law=args.noise_law, **overrides)
+    if args.workers is not None or args.scheduler:  # one task per experiment on a Dask cluster
+        from fhn_inverse import distributed
+
+        with contextlib.ExitStack() as stack:
+            client = None
+            if args.scheduler:
+                from dask.distributed import Client
+
+                client = stack.enter_context(Client(args.scheduler))
+            results = distributed.reproduce(names, args.out, client=client,
+                                            workers=2 if args.workers is None else args.workers, **kwargs)
+    else:
+        results = (experiments.reproduce(name, Path(args.out) / name, progress=not args.quiet, **kwargs)
+                   for name in names)
+    for name, result in zip(names, results):
         out = Path(args.out) / name
-        result = experiments.reproduce(name, out, quick=args.quick, seed=args.seed, progress=not args.quiet,
-                                       seeds=args.seeds or (1 if args.quick else 5), test_set=args.test_set,
-                                       noise_law=args.noise_law, **overrides)
         if name == "speed":
             from fhn_inverse import speed
 
@@ -613,6 +627,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--input-scaling", choices=("none", "channel"),
                      help="standardise each input channel with the training data's statistics (default: none)")
     rep.add_argument("--members", type=int, help="seed-ensemble size: each map is the mean of this many (default: 1)")
+    rep.add_argument("--workers", type=int, default=None,
+                     help="run the experiments side by side on a local Dask cluster of this many worker processes, "
+                          "one experiment per task (--threads 0 then means one thread per task)")
+    rep.add_argument("--scheduler", default=None,
+                     help="run the experiments side by side on the Dask cluster at this address")
     _add_common(rep)
     rep.set_defaults(func=_reproduce)
 
