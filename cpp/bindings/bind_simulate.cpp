@@ -8,6 +8,7 @@
 #include "fhn_inverse/simulate/noise.hpp"
 #include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/prior.hpp"
+#include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
 
@@ -26,13 +27,15 @@ void bind_simulate(py::module_& m) {
 
   py::class_<SimulatorOptions>(m, "SimulatorOptions")
       .def(py::init([](std::vector<double> t_obs, double t0, double rtol, double atol, double dt0,
-                       long max_steps, double max_abs_state) {
-             SimulatorOptions o{std::move(t_obs), t0, rtol, atol, dt0, max_steps, max_abs_state};
+                       long max_steps, double max_abs_state, const std::string& method) {
+             SimulatorOptions o{std::move(t_obs), t0, rtol, atol, dt0, max_steps, max_abs_state,
+                                parse_method(method)};
              o.validate();
              return o;
            }),
            py::arg("t_obs"), py::arg("t0") = 0.0, py::arg("rtol") = 1e-9, py::arg("atol") = 1e-9,
-           py::arg("dt0") = 1e-2, py::arg("max_steps") = 1000000, py::arg("max_abs_state") = 1e6)
+           py::arg("dt0") = 1e-2, py::arg("max_steps") = 1000000, py::arg("max_abs_state") = 1e6,
+           py::arg("method") = "rkf78")
       .def_readonly("t_obs", &SimulatorOptions::t_obs)
       .def_readonly("t0", &SimulatorOptions::t0)
       .def_readonly("rtol", &SimulatorOptions::rtol)
@@ -40,7 +43,10 @@ void bind_simulate(py::module_& m) {
       .def_readonly("dt0", &SimulatorOptions::dt0)
       .def_readonly("max_steps", &SimulatorOptions::max_steps)
       .def_readonly("max_abs_state", &SimulatorOptions::max_abs_state)
-      .def_static("default_grid", &SimulatorOptions::default_grid);
+      .def_property_readonly("method", [](const SimulatorOptions& o) { return method_name(o.method); })
+      .def_static("default_grid", &SimulatorOptions::default_grid)
+      .def_property_readonly_static("lanes", [](py::object) { return kLanes; },
+                                    "Trajectories per SIMD vector of method 'rkf78-simd' in this build.");
 
   m.def("simulate_batch",
         [](const models::FitzHughNagumo& model, const RowMatrix& theta,

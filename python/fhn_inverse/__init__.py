@@ -62,6 +62,7 @@ __all__ = [
     "BestFit",
     "Simulations",
     "StoreStream",
+    "streams",
     "Dataset",
     "Ensemble",
     "FitzHughNagumo",

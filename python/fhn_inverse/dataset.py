@@ -104,7 +104,7 @@ class Dataset:
     @classmethod
     def generate(cls, n: int, seed: int = 0, *, prior=None, noise=None, model: FitzHughNagumo | None = None,
                  t=None, start: int = 0, rtol: float = 1e-9, atol: float = 1e-9, n_threads: int = 0,
-                 chunk: int = 2000, progress: bool = True) -> "Dataset":
+                 chunk: int = 2000, progress: bool = True, method: str = "rkf78") -> "Dataset":
         """Draw θ from ``prior``, simulate, add ``noise``.
 
         Parameters
@@ -133,6 +133,9 @@ class Dataset:
             Series simulated per call of the simulator, at least 1.
         progress : bool, default True
             Show a progress bar.
+        method : {"rkf78", "rkf78-simd"}, default "rkf78"
+            The integrator (:data:`~fhn_inverse.simulation.METHODS`); "rkf78-simd" is several
+            times faster and equal within the tolerances, not bitwise.
 
         Returns
         -------
@@ -152,7 +155,7 @@ class Dataset:
         model = FitzHughNagumo() if model is None else model
         if noise is not None and not isinstance(noise, AR1Noise):
             raise TypeError(f"noise must be an AR1Noise, GaussianNoise or None, got {type(noise).__name__}")
-        options = simulator_options(t, rtol=rtol, atol=atol)
+        options = simulator_options(t, rtol=rtol, atol=atol, method=method)
         grid = np.asarray(options.t_obs)
         theta = prior.sample(n, seed, start)
         u = np.empty((n, grid.size))
@@ -161,7 +164,7 @@ class Dataset:
             for lo in range(0, n, chunk):
                 hi = min(n, lo + chunk)
                 u[lo:hi], status[lo:hi] = simulate(theta[lo:hi], model=model, t=grid, rtol=rtol, atol=atol,
-                                                   n_threads=n_threads, return_status=True)
+                                                   n_threads=n_threads, return_status=True, method=method)
                 bar.update(hi - lo)
         failed = np.flatnonzero(status)
         if failed.size:
@@ -174,7 +177,7 @@ class Dataset:
         config = {
             "model": {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta,
                       "initial": list(model.initial)},
-            "simulator": {"method": "rkf78", "rtol": rtol, "atol": atol},
+            "simulator": {"method": options.method, "rtol": rtol, "atol": atol},
             "prior": prior.to_dict(),
             "noise": None if noise is None else noise.to_dict(),
             "start": start,

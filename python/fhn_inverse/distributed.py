@@ -65,7 +65,7 @@ def _chunk_task(path: str, lo: int, size: int, seed: int, start: int, kwargs: di
 
 def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, client=None, workers: int = 2,
              prior=None, noise=None, model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9,
-             dtype: str = "float64"):
+             dtype: str = "float64", method: str = "rkf78"):
     """Simulate ``n`` samples of the stream ``seed`` on a Dask cluster into the Zarr store ``path``.
 
     Parameters
@@ -81,7 +81,7 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     client : dask.distributed.Client, optional
         The cluster to run on; None starts a ``LocalCluster`` of ``workers`` processes with one
         thread each for this call.
-    prior, noise, model, t, rtol, atol
+    prior, noise, model, t, rtol, atol, method
         As :meth:`Dataset.generate`.
     dtype : {"float64", "float32"}
         How the series are stored (:func:`~fhn_inverse.store.create_zarr`).
@@ -93,7 +93,7 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     """
     n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
     chunk, workers = as_int(chunk, "chunk", 1), as_int(workers, "workers", 1)
-    kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol}
+    kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol, "method": method}
     head = Dataset.generate(1, seed, start=start, n_threads=1, progress=False, **kwargs)  # the grid, the config
     config = dict(head.config, start=start)
     path = str(Path(path).resolve())

@@ -9,6 +9,7 @@
 #include "fhn_inverse/simulate/noise.hpp"
 #include "fhn_inverse/simulate/prior.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/simulator_impl.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
@@ -135,6 +136,36 @@ TEST(Simulator, IdenticalForAnyThreadCount) {
   const BatchResult one = simulate_batch(model, theta, o, 1);
   const BatchResult two = simulate_batch(model, theta, o, 2);
   EXPECT_EQ(one.u, two.u);
+}
+
+// The SIMD-lane integrator: the same trajectories as the Odeint path within the tolerance, its
+// step-size powers close to std::pow, and each sample's row independent of its lane.
+TEST(SimulatorLanes, MatchesOdeintPathAndRk4) {
+  const FitzHughNagumo model;
+  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4), Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
+                            Eigen::Vector2d(-0.2, -0.4), Eigen::Vector2d(1.0, 1.2));
+  const RowMatrix theta = prior.sample(3 * kLanes + 1, 3);
+  SimulatorOptions o = grid_options(50.0, 0.2, 1e-10);
+  const BatchResult ref = simulate_batch(model, theta, o, 1);
+  o.method = Method::rkf78_simd;
+  const BatchResult lanes = simulate_batch(model, theta, o, 2);
+  EXPECT_LT((lanes.u - ref.u).cwiseAbs().maxCoeff(), 1e-8);
+  const std::vector<double> rk4 = rk4_observe(model, theta.row(5).data(), o.t_obs, 1e-3);
+  for (std::size_t k = 0; k < rk4.size(); ++k) EXPECT_NEAR(lanes.u(5, k), rk4[k], 1e-7) << k;
+  const BatchResult one = simulate_batch(model, RowMatrix(theta.row(5)), o, 1);  // alone in its lanes
+  EXPECT_EQ(RowMatrix(one.u.row(0)), RowMatrix(lanes.u.row(5)));
+  EXPECT_TRUE(has_lanes<FitzHughNagumo>);
+}
+
+TEST(SimulatorLanes, PowerIsCloseToStdPow) {
+  double worst = 0.0;
+  for (double x = 1.0 / 390625.0; x < 1e6; x *= 1.37) {
+    for (double p : {-1.0 / 6.0, -0.125}) {
+      const Lanes v = lanes_detail::pow_lanes(lanes_detail::splat(x), lanes_detail::splat(p));
+      for (int i = 0; i < kLanes; ++i) worst = std::max(worst, std::abs(v[i] / std::pow(x, p) - 1.0));
+    }
+  }
+  EXPECT_LT(worst, 1e-6);
 }
 
 TEST(Simulator, RejectsBadOptions) {

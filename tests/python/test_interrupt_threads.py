@@ -115,6 +115,8 @@ def _wide_dense():
 CALLS = {
     "simulate": (lambda: fi.default_prior().sample(4000, seed=1),
                  lambda theta: fi.simulate(theta, n_threads=1)),
+    "simulate_simd": (lambda: fi.default_prior().sample(40_000, seed=1),
+                      lambda theta: fi.simulate(theta, n_threads=1, method="rkf78-simd")),
     "ar1_noise": (lambda: (np.full(400, 0.3), np.full(400, 0.5)),
                   lambda a: _core.ar1_noise(a[0], a[1], 150_000, 0, 0, 1)),
     "fourier_features": (lambda: np.ones((100, 100_003)),  # a prime length: slower transforms

@@ -46,10 +46,10 @@ def test_simulations_hand_out_the_rows_of_their_epoch():
     src = streams.Simulations(250, block=100, seed=5, n_threads=1)
     assert src.block_sizes() == [100, 100, 50]
     blocks = list(src.blocks(2))
-    ref = fi.Dataset.generate(250, 5, noise=fi.AR1Noise.study(), start=500, progress=False)
+    ref = fi.Dataset.generate(250, 5, noise=fi.AR1Noise.study(), start=500, progress=False, method="rkf78-simd")
     np.testing.assert_array_equal(np.concatenate([s for s, _ in blocks]), ref.d)
     np.testing.assert_array_equal(np.concatenate([y for _, y in blocks]), ref.theta)
-    joint = streams.Simulations(40, seed=5, labels="theta+noise", series="clean")
+    joint = streams.Simulations(40, seed=5, labels="theta+noise", series="clean", method="rkf78")
     s, y = next(joint.blocks(0))
     ref = fi.Dataset.generate(40, 5, noise=fi.AR1Noise.study(), progress=False)
     np.testing.assert_array_equal(s, ref.u)
@@ -69,6 +69,7 @@ def test_training_on_simulations_is_reproducible_whatever_the_threads_and_prefet
     assert a.history["samples"] == 800 and len(a.history["loss"]) == 2
     assert a.trained_on["stream"] == "simulations" and a.trained_on["per_epoch"] == 400
     assert a.trained_on["noise"] == fi.AR1Noise.study().to_dict()
+    assert a.trained_on["simulator"]["method"] == "rkf78-simd"
 
 
 def test_validation_early_stopping_and_restore_best(data):

@@ -47,6 +47,14 @@ void SimulatorOptions::validate() const {
     throw std::invalid_argument("max_abs_state must be > 0, got " + std::to_string(max_abs_state));
 }
 
+Method parse_method(const std::string& name) {
+  if (name == "rkf78") return Method::rkf78;
+  if (name == "rkf78-simd") return Method::rkf78_simd;
+  throw std::invalid_argument("method must be 'rkf78' or 'rkf78-simd', got '" + name + "'");
+}
+
+std::string method_name(Method method) { return method == Method::rkf78_simd ? "rkf78-simd" : "rkf78"; }
+
 void validate_theta(const RowMatrix& theta, std::size_t param_size) {
   if (theta.rows() < 1) throw std::invalid_argument("theta must hold at least 1 sample, got 0");
   if (static_cast<std::size_t>(theta.cols()) != param_size)

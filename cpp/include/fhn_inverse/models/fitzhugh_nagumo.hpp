@@ -45,6 +45,15 @@ struct FitzHughNagumo {
     dxdt[1] = (theta[0] - u - theta[1] * v) * inv_gamma_;
   }
 
+  // The same right-hand side on vectors of lanes, one trajectory per lane (simulate/lanes.hpp).
+  template <class V>
+  void rhs_lanes(const V* x, V* dxdt, const V* theta) const {
+    const V u = x[0], v = x[1];
+    constexpr double third = 1.0 / 3.0;
+    dxdt[0] = gamma_ * (u - third * (u * u * u) + v + zeta_);
+    dxdt[1] = (theta[0] - u - theta[1] * v) * inv_gamma_;
+  }
+
   // Jacobians of the right-hand side at (x, θ), row-major: J_f_x (S × S) = ∂f/∂x and
   // J_f_theta (S × P) = ∂f/∂θ. Forward sensitivities integrate d(∂x/∂θ)/dt = J_f_x ∂x/∂θ + J_f_theta.
   void jacobians(const State& x, const double* theta, double* J_f_x, double* J_f_theta) const {

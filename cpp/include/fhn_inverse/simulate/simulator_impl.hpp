@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/util/parallel.hpp"
@@ -47,6 +48,22 @@ BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
   BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
                      std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   InterruptPoll poll;
+  if constexpr (has_lanes<Model>) {
+    if (options.method == Method::rkf78_simd) {
+      // ranges of samples per task, each run through the lanes; a sample's result does not
+      // depend on its range, so the range size is free
+      const long block = std::clamp<long>(static_cast<long>(N) / (8L * threads), 4L * kLanes, 512L);
+      const long blocks = (static_cast<long>(N) + block - 1) / block;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+      for (long b = 0; b < blocks; ++b) {
+        if (poll.stop()) continue;
+        integrate_lanes(model, theta.data(), b * block, std::min<long>(N, (b + 1) * block), options,
+                        result.u.data(), result.status.data(), &poll);
+      }
+      poll.check();
+      return result;
+    }
+  }
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
     if (poll.stop()) continue;
