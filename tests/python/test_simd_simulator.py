@@ -88,7 +88,7 @@ def test_method_is_checked_and_recorded():
     with pytest.raises(ValueError, match=r"method must be one of \('rkf78', 'rkf78-simd'\), got 'rk4'"):
         fi.simulate([0.4, 0.4], method="rk4")
     assert _core.SimulatorOptions(fi.DEFAULT_GRID, method=SIMD).method == SIMD
-    assert _core.SimulatorOptions.lanes in (2, 4, 8)
+    assert _core.SimulatorOptions.lanes in (4, 8, 16)  # vector width × groups
     data = fi.Dataset.generate(20, 3, method=SIMD, progress=False)
     assert data.config["simulator"]["method"] == SIMD
     ref = fi.Dataset.generate(20, 3, progress=False)

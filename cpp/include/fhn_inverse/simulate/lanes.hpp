@@ -30,15 +30,20 @@ namespace fhn_inverse::simulate {
 
 // Lanes per vector: as many doubles as the widest vector unit the build targets holds.
 #if defined(__AVX512F__)
-inline constexpr int kLanes = 8;
+inline constexpr int kWidth = 8;
 #elif defined(__AVX__)
-inline constexpr int kLanes = 4;
+inline constexpr int kWidth = 4;
 #else
-inline constexpr int kLanes = 2;
+inline constexpr int kWidth = 2;
 #endif
+// A step is a long chain of dependent operations (13 stages in sequence, each a sum over the
+// earlier ones): a run steps kGroups vectors side by side, so that the core overlaps their
+// independent chains instead of waiting on each result. kLanes trajectories per run.
+inline constexpr int kGroups = 2;
+inline constexpr int kLanes = kWidth * kGroups;
 
-using Lanes = double __attribute__((vector_size(sizeof(double) * kLanes)));
-using LaneBits = std::int64_t __attribute__((vector_size(sizeof(double) * kLanes)));
+using Lanes = double __attribute__((vector_size(sizeof(double) * kWidth)));
+using LaneBits = std::int64_t __attribute__((vector_size(sizeof(double) * kWidth)));
 
 template <class Model, class = void>
 struct has_lanes_t : std::false_type {};
@@ -53,7 +58,7 @@ namespace lanes_detail {
 
 inline Lanes splat(double v) {
   Lanes r{};
-  for (int i = 0; i < kLanes; ++i) r[i] = v;
+  for (int i = 0; i < kWidth; ++i) r[i] = v;
   return r;
 }
 
@@ -120,44 +125,51 @@ struct Rkf78Tableau {
   static constexpr double e = 41.0 / 840;
 };
 
-// One trial step of all lanes from x with steps h: the new state and the scaled error norm.
-template <class Model, std::size_t S>
-void try_step(const Model& model, const Lanes (&x)[S], const Lanes* theta, Lanes h, Lanes (&x_new)[S],
-              Lanes& err, double atol, double rtol) {
+// One trial step of kGroups vectors of lanes from x with steps h: the new states and the scaled
+// error norms. The groups are independent; each stage works through all of them.
+template <class Model, std::size_t S = Model::state_size, std::size_t P = Model::param_size>
+void try_step(const Model& model, const Lanes (&x)[kGroups][S], const Lanes (&theta)[kGroups][P],
+              const Lanes (&h)[kGroups], Lanes (&x_new)[kGroups][S], Lanes (&err)[kGroups], double atol,
+              double rtol) {
   using T = Rkf78Tableau;
-  Lanes k[T::stages][S]{};
-  Lanes tmp[S]{};
-  model.template rhs_lanes<Lanes>(x, k[0], theta);
+  Lanes k[T::stages][kGroups][S];
+  Lanes tmp[kGroups][S];
+  for (int g = 0; g < kGroups; ++g) model.template rhs_lanes<Lanes>(x[g], k[0][g], theta[g]);
 #pragma GCC unroll 16
   for (int s = 1; s < T::stages; ++s) {
-    for (std::size_t j = 0; j < S; ++j) {
-      Lanes acc = T::a[s][0] * k[0][j];
+    for (int g = 0; g < kGroups; ++g) {
+      for (std::size_t j = 0; j < S; ++j) {
+        Lanes acc = T::a[s][0] * k[0][g][j];
 #pragma GCC unroll 16
-      for (int r = 1; r < s; ++r)
-        if (T::a[s][r] != 0.0) acc += T::a[s][r] * k[r][j];
-      tmp[j] = x[j] + h * acc;
+        for (int r = 1; r < s; ++r)
+          if (T::a[s][r] != 0.0) acc += T::a[s][r] * k[r][g][j];
+        tmp[g][j] = x[g][j] + h[g] * acc;
+      }
     }
-    model.template rhs_lanes<Lanes>(tmp, k[s], theta);
+    for (int g = 0; g < kGroups; ++g) model.template rhs_lanes<Lanes>(tmp[g], k[s][g], theta[g]);
   }
-  err = splat(0.0);
-  const Lanes ah = abs(h);
-  for (std::size_t j = 0; j < S; ++j) {
-    Lanes acc = T::b[5] * k[5][j];
+  for (int g = 0; g < kGroups; ++g) {
+    err[g] = splat(0.0);
+    const Lanes ah = abs(h[g]);
+    for (std::size_t j = 0; j < S; ++j) {
+      Lanes acc = T::b[5] * k[5][g][j];
 #pragma GCC unroll 16
-    for (int r = 6; r < T::stages; ++r)
-      if (T::b[r] != 0.0) acc += T::b[r] * k[r][j];
-    x_new[j] = x[j] + h * acc;
-    const Lanes xe = abs(h * (T::e * ((k[11][j] + k[12][j]) - (k[0][j] + k[10][j]))));
-    const Lanes rel = xe / (atol + rtol * (abs(x[j]) + ah * abs(k[0][j])));
-    err = select(rel > err, rel, err);  // a NaN is dropped, as Odeint's norm does; x_new shows it
+      for (int r = 6; r < T::stages; ++r)
+        if (T::b[r] != 0.0) acc += T::b[r] * k[r][g][j];
+      x_new[g][j] = x[g][j] + h[g] * acc;
+      const Lanes xe = abs(h[g] * (T::e * ((k[11][g][j] + k[12][g][j]) - (k[0][g][j] + k[10][g][j]))));
+      const Lanes rel = xe / (atol + rtol * (abs(x[g][j]) + ah * abs(k[0][g][j])));
+      err[g] = select(rel > err[g], rel, err[g]);  // a NaN is dropped, as Odeint's norm does; x_new shows it
+    }
   }
 }
 
 }  // namespace lanes_detail
 
 // The lanes of one range of samples [begin, end): each lane's state, time, step, next grid
-// time and counts, kept as vectors so that a step's bookkeeping is vector work too; a lane only
-// leaves the vectors at grid times and when its trajectory ends.
+// time and counts, kept in vectors (kGroups of them) so that a step's bookkeeping is vector work
+// too; a lane only leaves the vectors at grid times and when its trajectory ends. Lane i is
+// element i % kWidth of group i / kWidth.
 template <class Model>
 class LaneRun {
  public:
@@ -166,11 +178,11 @@ class LaneRun {
   LaneRun(const Model& model, const double* theta, long begin, long end, const SimulatorOptions& o, double* u,
           std::int8_t* status)
       : model_(model), theta_(theta), next_(begin), end_(end), o_(o), u_(u), status_(status), L_(o.t_obs.size()) {
-    for (int i = 0; i < kLanes; ++i) live_ += load(i) ? 1 : 0;
+    for (int i = 0; i < kLanes; ++i) live_ += load(i / kWidth, i % kWidth) ? 1 : 0;
   }
 
-  // Steps until every sample is done; with a poll, every kPollSteps vector steps ask it and
-  // stop early once it says so (the batch then throws Interrupted).
+  // Steps until every sample is done; with a poll, every kPollSteps steps ask it and stop early
+  // once it says so (the batch then throws Interrupted).
   void run(InterruptPoll* poll) {
     long iterations = 0;
     while (live_ > 0) {
@@ -182,88 +194,101 @@ class LaneRun {
  private:
   void step() {
     using namespace lanes_detail;
-    const Lanes to_grid = tk_ - t_;
-    const Lanes h = select(dt_ < to_grid, dt_, to_grid);
-    const LaneBits last = h == to_grid;
-    Lanes x_new[S]{}, err{};
+    Lanes h[kGroups], x_new[kGroups][S], err[kGroups];
+    LaneBits last[kGroups];
+    for (int g = 0; g < kGroups; ++g) {
+      const Lanes to_grid = tk_[g] - t_[g];
+      h[g] = select(dt_[g] < to_grid, dt_[g], to_grid);
+      last[g] = h[g] == to_grid;
+    }
     try_step(model_, x_, th_, h, x_new, err, o_.atol, o_.rtol);
-    LaneBits finite = active_, bounded = active_;
+    for (int g = 0; g < kGroups; ++g) update(g, h[g], last[g], x_new[g], err[g]);
+  }
+
+  // Accept or refuse group g's trial step, lane by lane, and set the next step size.
+  void update(int g, Lanes h, LaneBits last, const Lanes (&x_new)[S], Lanes err) {
+    using namespace lanes_detail;
+    LaneBits finite = active_[g], bounded = active_[g];
     for (std::size_t j = 0; j < S; ++j) {
       finite &= (x_new[j] - x_new[j]) == 0.0;
       bounded &= abs(x_new[j]) <= o_.max_abs_state;
     }
-    const LaneBits small = !(err > 1.0), accepted = small & finite, refused = active_ & ~accepted;
+    const LaneBits small = !(err > 1.0), accepted = small & finite, refused = active_[g] & ~accepted;
     const Lanes grow_err = select(err > kFloorErr, err, Lanes{} + kFloorErr);
     const Lanes q = pow_lanes(select(accepted, grow_err, err), select(accepted, Lanes{} - 0.125, Lanes{} - 1.0 / 6));
     const Lanes h_acc = select(err < 0.5, h * (0.9 * q), h);
     const Lanes q_ref = select(small, Lanes{} + 0.2, select(0.9 * q > 0.2, 0.9 * q, Lanes{} + 0.2));
-    dt_ = select(accepted, select(last, select(dt_ > h_acc, dt_, h_acc), h_acc), select(refused, h * q_ref, dt_));
-    t_ = select(accepted, select(last, tk_, t_ + h), t_);
-    for (std::size_t j = 0; j < S; ++j) x_[j] = select(accepted, x_new[j], x_[j]);
-    steps_ -= accepted;  // masks are −1
-    rejected_ = select(refused, rejected_ + 1, LaneBits{});
-    const LaneBits events = (accepted & ((t_ >= tk_) | ~bounded | (steps_ > o_.max_steps))) |
-                            (refused & ((rejected_ > kMaxRejections) | ~(h > 0.0)));
-    for (int i = 0; i < kLanes; ++i)
-      if (events[i]) event(i, bounded[i] != 0 || !accepted[i]);
+    Lanes& dt = dt_[g];
+    dt = select(accepted, select(last, select(dt > h_acc, dt, h_acc), h_acc), select(refused, h * q_ref, dt));
+    t_[g] = select(accepted, select(last, tk_[g], t_[g] + h), t_[g]);
+    for (std::size_t j = 0; j < S; ++j) x_[g][j] = select(accepted, x_new[j], x_[g][j]);
+    steps_[g] -= accepted;  // masks are −1
+    rejected_[g] = select(refused, rejected_[g] + 1, LaneBits{});
+    const LaneBits events = (accepted & ((t_[g] >= tk_[g]) | ~bounded | (steps_[g] > o_.max_steps))) |
+                            (refused & ((rejected_[g] > kMaxRejections) | ~(h > 0.0)));
+    for (int l = 0; l < kWidth; ++l)
+      if (events[l]) event(g, l, bounded[l] != 0 || !accepted[l]);
   }
 
   // A lane reached a grid time, left the bounds, or ran out of steps or rejections.
-  void event(int i, bool bounded) {
+  void event(int g, int l, bool bounded) {
     Status st = Status::ok;
     if (!bounded) st = Status::diverged;
-    else if (steps_[i] > o_.max_steps || rejected_[i] > kMaxRejections || !(dt_[i] > 0.0)) st = Status::step_budget;
+    else if (steps_[g][l] > o_.max_steps || rejected_[g][l] > kMaxRejections || !(dt_[g][l] > 0.0))
+      st = Status::step_budget;
     if (st == Status::ok) {
-      observe(i);
-      if (k_[i] < L_) return;
+      observe(g, l);
+      if (k_[g][l] < L_) return;
     }
-    finish(i, st);
-    live_ -= load(i) ? 0 : 1;
+    finish(g, l, st);
+    live_ -= load(g, l) ? 0 : 1;
   }
 
-  void observe(int i) {
-    while (k_[i] < L_ && o_.t_obs[k_[i]] <= t_[i]) u_[sample_[i] * L_ + k_[i]++] = x_[Model::observed_component][i];
-    tk_[i] = k_[i] < L_ ? o_.t_obs[k_[i]] : t_[i] + 1.0;
+  void observe(int g, int l) {
+    std::size_t& k = k_[g][l];
+    const long row = sample_[g][l] * static_cast<long>(L_);
+    while (k < L_ && o_.t_obs[k] <= t_[g][l]) u_[row + k++] = x_[g][Model::observed_component][l];
+    tk_[g][l] = k < L_ ? o_.t_obs[k] : t_[g][l] + 1.0;
   }
 
-  void finish(int i, Status st) {
-    status_[sample_[i]] = static_cast<std::int8_t>(st);
-    if (st != Status::ok)
-      std::fill(u_ + sample_[i] * L_, u_ + (sample_[i] + 1) * L_, std::numeric_limits<double>::quiet_NaN());
-    sample_[i] = -1;
+  void finish(int g, int l, Status st) {
+    const long n = sample_[g][l];
+    status_[n] = static_cast<std::int8_t>(st);
+    if (st != Status::ok) std::fill(u_ + n * L_, u_ + (n + 1) * L_, std::numeric_limits<double>::quiet_NaN());
+    sample_[g][l] = -1;
   }
 
   // The lane takes the next sample of the range (observing the grid times at its start); false
   // when the range is used up (the lane then idles on a harmless state).
-  bool load(int i) {
+  bool load(int g, int l) {
     while (next_ < end_) {
       const long n = next_++;
-      sample_[i] = n;
-      for (std::size_t j = 0; j < S; ++j) x_[j][i] = model_.initial()[j];
-      for (std::size_t p = 0; p < P; ++p) th_[p][i] = theta_[n * P + p];
-      t_[i] = o_.t0;
-      dt_[i] = o_.dt0;
-      steps_[i] = rejected_[i] = 0;
-      k_[i] = 0;
-      active_[i] = -1;
-      observe(i);
-      if (k_[i] < L_) return true;
-      finish(i, Status::ok);
+      sample_[g][l] = n;
+      for (std::size_t j = 0; j < S; ++j) x_[g][j][l] = model_.initial()[j];
+      for (std::size_t p = 0; p < P; ++p) th_[g][p][l] = theta_[n * P + p];
+      t_[g][l] = o_.t0;
+      dt_[g][l] = o_.dt0;
+      steps_[g][l] = rejected_[g][l] = 0;
+      k_[g][l] = 0;
+      active_[g][l] = -1;
+      observe(g, l);
+      if (k_[g][l] < L_) return true;
+      finish(g, l, Status::ok);
     }
-    for (std::size_t j = 0; j < S; ++j) x_[j][i] = 0.0;
-    for (std::size_t p = 0; p < P; ++p) th_[p][i] = 0.0;
-    t_[i] = 0.0;
-    tk_[i] = dt_[i] = 1e-3;
-    active_[i] = 0;
+    for (std::size_t j = 0; j < S; ++j) x_[g][j][l] = 0.0;
+    for (std::size_t p = 0; p < P; ++p) th_[g][p][l] = 0.0;
+    t_[g][l] = 0.0;
+    tk_[g][l] = dt_[g][l] = 1e-3;
+    active_[g][l] = 0;
     return false;
   }
 
   void abandon() {
     for (int i = 0; i < kLanes; ++i)
-      if (sample_[i] >= 0) finish(i, Status::step_budget);
+      if (sample_[i / kWidth][i % kWidth] >= 0) finish(i / kWidth, i % kWidth, Status::step_budget);
     while (next_ < end_) {
-      sample_[0] = next_++;
-      finish(0, Status::step_budget);
+      sample_[0][0] = next_++;
+      finish(0, 0, Status::step_budget);
     }
   }
 
@@ -277,10 +302,10 @@ class LaneRun {
   std::int8_t* status_;
   std::size_t L_;
   int live_ = 0;
-  Lanes x_[S]{}, th_[P > 0 ? P : 1]{}, t_{}, dt_{}, tk_{};
-  LaneBits steps_{}, rejected_{}, active_{};
-  long sample_[kLanes]{};
-  std::size_t k_[kLanes]{};
+  Lanes x_[kGroups][S]{}, th_[kGroups][P]{}, t_[kGroups]{}, dt_[kGroups]{}, tk_[kGroups]{};
+  LaneBits steps_[kGroups]{}, rejected_[kGroups]{}, active_[kGroups]{};
+  long sample_[kGroups][kWidth]{};
+  std::size_t k_[kGroups][kWidth]{};
 };
 
 // The samples [begin, end) of theta (rows of P = Model::param_size), observed into u (rows of L)
