@@ -170,9 +170,11 @@ def _train(args) -> int:
     import fhn_inverse as fi
 
     _output_file(args.model)
-    data = fi.Dataset.load(args.data)
-    series = data.u if args.series == "clean" else data.d
-    y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
+    stream = _training_stream(args)
+    if stream is None:
+        data = fi.Dataset.load(args.data)
+        series = data.u if args.series == "clean" else data.d
+        y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
     # a Gaussian-NLL head predicts unbounded means and Cholesky entries: linear output, standardised labels
     nll = args.loss == "gaussian_nll"
     head = {"output_activation": None} if nll else {}
@@ -181,17 +183,43 @@ def _train(args) -> int:
     else:
         model = fi.InverseMap.dense(seed=args.seed, **head)
     # the model file records its features, the data's grid and the targets' names: no side file
-    model.fit(series, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, validation=args.validation,
-              early_stopping=args.patience, seed=args.seed, n_threads=args.threads, progress=not args.quiet,
-              loss=args.loss, scaling="standard" if nll else "minmax", features=args.features, t=data.t,
-              targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []),
-              trained_on={**data.config, "series": args.series, "size": len(data)})
+    settings = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping=args.patience,
+                    seed=args.seed, n_threads=args.threads, progress=not args.quiet, loss=args.loss,
+                    scaling="standard" if nll else "minmax", features=args.features,
+                    targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
+    if stream is not None:
+        validation = None
+        if args.validation is not None:
+            if not isinstance(stream, fi.Simulations):
+                raise ValueError("--validation takes a fraction of an .npz data set or of fresh series per epoch; "
+                                 "a .zarr store trains without it")
+            validation = max(1, int(round(args.validation * stream.per_epoch)))
+        model.fit_stream(stream, validation=validation, **settings)
+    else:
+        model.fit(series, y, validation=args.validation, t=data.t,
+                  trained_on={**data.config, "series": args.series, "size": len(data)}, **settings)
     model.save(args.model)
     if _sidecar(args.model).exists():  # it described the file this one replaces
         _sidecar(args.model).unlink()
     print(model.summary())
     print(f"wrote {args.model}")
     return 0
+
+
+def _training_stream(args):
+    """The stream ``train`` reads: a .zarr store in shuffled blocks, fresh simulations (DATA
+    "fresh"), or None for an .npz data set."""
+    import fhn_inverse as fi
+
+    series = "clean" if args.series == "clean" else "observed"
+    labels = "theta+noise" if args.joint else "theta"
+    if str(args.data) == "fresh":
+        _check_series_count("--block", args.block)
+        return fi.Simulations(args.per_epoch, block=args.block, seed=args.seed, series=series, labels=labels,
+                              n_threads=args.threads)
+    if str(args.data).endswith(".zarr"):
+        return fi.StoreStream(args.data, window=args.window, seed=args.seed, series=series, labels=labels)
+    return None
 
 
 def _info(args) -> int:
@@ -540,8 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(sim)
     sim.set_defaults(func=_simulate)
 
-    train = sub.add_parser("train", help="train an inverse map on a data set (.npz from 'simulate')")
-    train.add_argument("data", type=Path, help="data set (.npz)")
+    train = sub.add_parser("train", help="train an inverse map on a data set (.npz or .zarr from 'simulate'), or on "
+                                         "fresh simulations")
+    train.add_argument("data", type=Path,
+                       help="data set (.npz); a Zarr store (.zarr), read in shuffled blocks of chunks with bounded "
+                            "memory; or 'fresh': new simulations every epoch (--per-epoch), simulated while training")
     train.add_argument("model", type=Path, help="model file to write (.safetensors)")
     train.add_argument("--arch", choices=("cnn", "dense"), default="cnn", help="network (default: cnn)")
     train.add_argument("--series", choices=("noisy", "clean"), default="noisy", help="training series (default: noisy)")
@@ -556,6 +587,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loss", choices=("mse", "gaussian_nll"), default="mse",
                        help="mse (point estimates, the study's) or gaussian_nll (means and a covariance per series, "
                             "for 'predict' intervals; standardised labels, linear output) (default: mse)")
+    train.add_argument("--per-epoch", type=int, default=100_000,
+                       help="fresh: series simulated per epoch (default: 100000)")
+    train.add_argument("--block", type=int, default=10_000,
+                       help="fresh: series simulated together and trained on in one shuffled pass (default: 10000)")
+    train.add_argument("--window", type=int, default=8,
+                       help=".zarr: store chunks per shuffled block (default: 8)")
     _add_common(train)
     train.set_defaults(func=_train)
 

@@ -187,3 +187,21 @@ def test_training_from_a_store_equals_training_on_its_blocks(tmp_path, data):
     assert ref.network.params.tobytes() == m.network.params.tobytes()
     with pytest.raises(ValueError, match="draws series from a simulation stream"):
         fi.InverseMap.dense((16,)).fit(src, validation=50, progress=False)
+
+
+def test_the_command_line_trains_from_a_store_and_on_fresh_simulations(tmp_path, capsys):
+    from fhn_inverse.cli import main
+
+    z = str(tmp_path / "s.zarr")
+    assert main(["simulate", z, "-n", "600", "--chunk", "200", "--dtype", "float32", "--method", "rkf78-simd"]) == 0
+    assert main(["train", z, str(tmp_path / "a.safetensors"), "--arch", "dense", "--epochs", "1", "--quiet",
+                 "--window", "2"]) == 0
+    a = fi.InverseMap.load(tmp_path / "a.safetensors")
+    assert a.trained_on["stream"] == "store" and a.trained_on["size"] == 600
+    assert main(["train", "fresh", str(tmp_path / "b.safetensors"), "--arch", "dense", "--epochs", "2",
+                 "--per-epoch", "300", "--block", "150", "--validation", "0.2", "--joint", "--quiet"]) == 0
+    b = fi.InverseMap.load(tmp_path / "b.safetensors")
+    assert b.trained_on["per_epoch"] == 300 and b.describe()["targets"] == ["theta0", "theta1", "sigma", "rho"]
+    with pytest.raises(SystemExit) as info:
+        main(["train", z, str(tmp_path / "c.safetensors"), "--validation", "0.1", "--quiet"])
+    assert info.value.code == 2 and "a .zarr store trains without it" in capsys.readouterr().err
