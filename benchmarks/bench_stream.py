@@ -1,10 +1,11 @@
 """Training on streams: on-the-fly simulation against the simulator's and the fixed-data training
 rates, and training from a Zarr store larger than the memory it is allowed.
 
-``rates``: in each round, side by side in one process, (1) the simulator's rate (``Dataset.generate``
-with the study's noise, all cores), (2) fixed-data training (``fit`` on arrays already in memory,
-one epoch) and (3) on-the-fly training (``fit(Simulations(...))``, one epoch of fresh series, the
-simulator on a reader thread one block ahead), each in series per second; rounds rotate the order.
+``rates``: in each round, side by side in one process, (1) the simulator's rate
+(``Dataset.generate`` with the study's noise and the SIMD integrator, as the stream draws them,
+all cores), (2) fixed-data training (``fit`` on arrays already in memory, one epoch) and (3)
+on-the-fly training (``fit(Simulations(...))``, one epoch of fresh series, the simulator on a
+reader thread one block ahead), each in series per second; rounds rotate the order.
 Prints the medians with the range over rounds and, per round, on-the-fly / min(simulator,
 fixed-data), with the load average.
 
@@ -50,7 +51,7 @@ def rates(n: int, block: int, rounds: int, kind: str) -> dict:
         for what in order:
             t0 = time.perf_counter()
             if what == "sim":
-                fi.Dataset.generate(n, r, noise=noise, progress=False)
+                fi.Dataset.generate(n, r, noise=noise, progress=False, method="rkf78-simd")
             elif what == "fixed":
                 MAPS[kind]().fit(fixed.d, fixed.theta, **fit_kw)
             else:
@@ -107,7 +108,7 @@ def main(argv=None) -> str:
                  f"{args.rounds} rounds; load average (1, 5, 15 min) before and after each round: "
                  f"{'; '.join(o['load'])}.", "",
                  "| | series/s, median (range) |", "|---|---:|",
-                 f"| simulator (Dataset.generate, study noise, all cores) | {_span(o['sim'])} |",
+                 f"| simulator (Dataset.generate, study noise, rkf78-simd, all cores) | {_span(o['sim'])} |",
                  f"| fixed-data training (fit on arrays) | {_span(o['fixed'])} |",
                  f"| on-the-fly training (fit(Simulations)) | {_span(o['stream'])} |", "",
                  f"On-the-fly / min(simulator, fixed-data), per round: {_span(o['ratio'], '{:.2f}')}; "
