@@ -72,11 +72,15 @@ class Simulations:
     method : {"rkf78", "rkf78-simd"}, default "rkf78-simd"
         The integrator (:data:`~fhn_inverse.simulation.METHODS`): by default the SIMD-lane one,
         several times faster than "rkf78" and equal to it within the tolerances.
+    reuse : int, default 1
+        Passes over each simulated block, each in a new shuffled order (a replay of the block):
+        1 trains on every series once; r > 1 divides the simulation cost per trained sample by r,
+        for maps that train faster than the simulator draws (docs/scale.md).
     """
 
     def __init__(self, per_epoch: int, *, block: int = 10_000, seed: int = 0, prior=None, noise="study",
                  model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9, series: str = "observed",
-                 labels: str = "theta", n_threads: int = 0, method: str = "rkf78-simd"):
+                 labels: str = "theta", n_threads: int = 0, method: str = "rkf78-simd", reuse: int = 1):
         from .simulation import AR1Noise
 
         self.per_epoch = as_int(per_epoch, "per_epoch", 1)
@@ -93,6 +97,7 @@ class Simulations:
         self._kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol,
                         "method": method}
         self.n_threads = n_threads
+        self.reuse = as_int(reuse, "reuse", 1)
         head = Dataset.generate(1, self.seed, n_threads=1, progress=False, **self._kwargs)  # checks the settings
         self.t = head.t
         self._config = head.config
@@ -104,16 +109,22 @@ class Simulations:
     def _pair(self, data: Dataset):
         return (data.u if self.series == "clean" else data.d), _labels(data.theta, data.noise, self.labels)
 
-    def block_sizes(self) -> list[int]:
-        """The sizes of one epoch's blocks."""
+    def _sizes(self) -> list[int]:
         full, rest = divmod(self.per_epoch, self.block)
         return [self.block] * full + ([rest] if rest else [])
 
+    def block_sizes(self) -> list[int]:
+        """The sizes of one epoch's blocks (each simulated block ``reuse`` times)."""
+        return [size for size in self._sizes() for _ in range(self.reuse)]
+
     def blocks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Epoch ``epoch``'s blocks: (series (B, L), labels (B, D)), simulated on demand."""
+        """Epoch ``epoch``'s blocks: (series (B, L), labels (B, D)), simulated on demand, each
+        handed out ``reuse`` times in a row."""
         lo = as_int(epoch, "epoch", 0) * self.per_epoch
-        for size in self.block_sizes():
-            yield self._pair(self._draw(size, lo))
+        for size in self._sizes():
+            pair = self._pair(self._draw(size, lo))
+            for _ in range(self.reuse):
+                yield pair
             lo += size
 
     def validation_set(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +134,10 @@ class Simulations:
     def describe(self) -> dict:
         """What the stream draws: the data config, series, labels and the series per epoch."""
         return {**self._config, "stream": "simulations", "per_epoch": self.per_epoch, "block": self.block,
-                "series": self.series, "labels": self.labels}
+                "reuse": self.reuse, "series": self.series, "labels": self.labels}
 
     def __repr__(self) -> str:
-        return (f"Simulations(per_epoch={self.per_epoch}, block={self.block}, seed={self.seed}, "
+        return (f"Simulations(per_epoch={self.per_epoch}, block={self.block}, reuse={self.reuse}, seed={self.seed}, "
                 f"series={self.series!r}, labels={self.labels!r})")
 
 

@@ -58,6 +58,20 @@ def test_simulations_hand_out_the_rows_of_their_epoch():
     assert xv.shape == (7, 1000) and not np.isin(yv[:, 0], ref.theta[:, 0]).any()
 
 
+def test_reuse_hands_each_simulated_block_out_again():
+    src = streams.Simulations(250, block=100, seed=5, n_threads=1, reuse=2)
+    assert src.block_sizes() == [100, 100, 100, 100, 50, 50]
+    blocks = list(src.blocks(1))
+    assert len(blocks) == 6 and blocks[0][0] is blocks[1][0] and not np.array_equal(blocks[1][0], blocks[2][0])
+    fresh = streams.Simulations(250, block=100, seed=5, n_threads=1)
+    np.testing.assert_array_equal(np.concatenate([s for s, _ in blocks[::2]]),
+                                  np.concatenate([s for s, _ in fresh.blocks(1)]))
+    m = fi.InverseMap.dense((8,), seed=0).fit(src, epochs=1, progress=False)
+    assert m.history["samples"] == 500 and m.trained_on["reuse"] == 2
+    with pytest.raises(ValueError, match="reuse must be >= 1"):
+        streams.Simulations(10, reuse=0)
+
+
 def test_training_on_simulations_is_reproducible_whatever_the_threads_and_prefetch():
     def train(n_threads, prefetch):
         src = streams.Simulations(400, block=150, seed=2, n_threads=n_threads)
