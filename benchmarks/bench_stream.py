@@ -14,7 +14,7 @@ study's CNN for one epoch from it (``StoreStream``, blocks of ``window`` chunks)
 interpreter and reports that process's peak resident memory beside the store's size in memory.
 
     python benchmarks/bench_stream.py rates [--n 20000] [--block 5000] [--rounds 3] [--map cnn|dense512]
-    python benchmarks/bench_stream.py store [--n 1000000] [--path /tmp/stream-bench.zarr] [--window 8]
+    python benchmarks/bench_stream.py store [--n 1000000] [--path /tmp/stream-bench.zarr] [--window 8] [--fresh N]
 """
 
 from __future__ import annotations
@@ -88,6 +88,17 @@ def train_from_store(path: str, window: int, seed: int) -> dict:
             "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def train_fresh(n: int, block: int, seed: int) -> dict:
+    """One epoch of the study's CNN on ``n`` fresh series (run in a fresh interpreter by ``store``)."""
+    import resource
+
+    t0 = time.perf_counter()
+    m = fi.InverseMap.cnn(seed=0).fit(streams.Simulations(n, block=block, seed=seed), epochs=1, batch_size=32,
+                                      progress=False)
+    return {"seconds": time.perf_counter() - t0, "samples": m.history["samples"],
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -106,6 +117,8 @@ def main(argv=None) -> str:
     s.add_argument("--path", default="/tmp/stream-bench.zarr")
     s.add_argument("--window", type=int, default=8, help="chunks of 1000 series per block (default 8)")
     s.add_argument("--keep", action="store_true", help="keep the store (default: remove it at the end)")
+    s.add_argument("--fresh", type=int, default=0,
+                   help="also train one epoch on this many fresh series and report its peak memory (default: 0)")
     args = parser.parse_args(argv)
     head = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}; "
             f"fhn_inverse {fi.__version__}.")
@@ -157,6 +170,11 @@ def main(argv=None) -> str:
                  f"load average {load0} → {_load()}."]
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
+        if args.fresh:
+            res, peak = isolated(train_fresh, args.fresh, 10_000, 0)
+            lines.append(f"One epoch of the study's CNN on {args.fresh:,} fresh series (blocks of 10,000, simulated "
+                         f"while it trains): {res['seconds']:.0f} s, {res['samples'] / res['seconds']:,.0f} series/s; "
+                         f"peak resident memory of that process {peak:,.0f} MiB; load average now {_load()}.")
     text = "\n".join(lines)
     print(text)
     return text
