@@ -158,22 +158,27 @@ class Dataset:
         options = simulator_options(t, rtol=rtol, atol=atol, method=method)
         grid = np.asarray(options.t_obs)
         theta = prior.sample(n, seed, start)
-        u = np.empty((n, grid.size))
-        status = np.empty(n, dtype=np.int8)
+        sim = {"model": model, "t": grid, "rtol": rtol, "atol": atol, "n_threads": n_threads, "return_status": True,
+               "method": method}
         with tqdm(total=n, desc="simulate", unit="series", disable=not progress, leave=False) as bar:
-            for lo in range(0, n, chunk):
-                hi = min(n, lo + chunk)
-                u[lo:hi], status[lo:hi] = simulate(theta[lo:hi], model=model, t=grid, rtol=rtol, atol=atol,
-                                                   n_threads=n_threads, return_status=True, method=method)
-                bar.update(hi - lo)
+            if n <= chunk:  # one call: its arrays are the data set's (no copy)
+                u, status = simulate(theta, **sim)
+            else:
+                u = np.empty((n, grid.size))
+                status = np.empty(n, dtype=np.int8)
+                for lo in range(0, n, chunk):
+                    hi = min(n, lo + chunk)
+                    u[lo:hi], status[lo:hi] = simulate(theta[lo:hi], **sim)
+                    bar.update(hi - lo)
+            bar.update(n - bar.n)
         failed = np.flatnonzero(status)
         if failed.size:
             raise SimulationError(failed, status)
         if noise is None:
             d, params = u.copy(), np.zeros((n, 2))
         else:
-            eta, params = noise.sample(n, grid.size, seed, start, n_threads)
-            d = u + eta
+            d, params = noise.sample(n, grid.size, seed, start, n_threads)
+            d += u  # the noise's array becomes the observed series: eta + u, the same sums as u + eta
         config = {
             "model": {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta,
                       "initial": list(model.initial)},
