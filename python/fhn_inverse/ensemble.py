@@ -207,9 +207,11 @@ class Ensemble:
     def __len__(self) -> int:
         return len(self.members)
 
-    def fit(self, X, Y, config=None, *, seed: int | None = None, progress: bool = True,
+    def fit(self, X, Y=None, config=None, *, seed: int | None = None, progress: bool = True,
             **fit_kwargs: Any) -> Ensemble:
-        """Train every member with ``InverseMap.fit`` (same arguments).
+        """Train every member with ``InverseMap.fit`` (same arguments; X may be a stream,
+        :class:`~fhn_inverse.streams.Simulations` or :class:`~fhn_inverse.streams.StoreStream`,
+        with no Y: every member then trains on the same series, in its own order).
 
         Training discards the ensemble's calibration, which was fitted to the previous members.
 
@@ -217,8 +219,8 @@ class Ensemble:
         ----------
         X : array_like
             Training inputs, as for ``InverseMap.fit``.
-        Y : array_like
-            Training labels, as for ``InverseMap.fit``.
+        Y : array_like, optional
+            Training labels, as for ``InverseMap.fit``; None with a stream.
         config : TrainingConfig, optional
             Training settings, as for ``InverseMap.fit``.
         seed : int, optional

@@ -86,6 +86,15 @@ def test_training_on_simulations_is_reproducible_whatever_the_threads_and_prefet
     assert a.trained_on["simulator"]["method"] == "rkf78-simd"
 
 
+def test_an_ensemble_trains_on_a_stream():
+    src = streams.Simulations(300, block=150, seed=1, n_threads=1)
+    ens = fi.Ensemble.like(fi.InverseMap.dense((8,), seed=0), 2).fit(src, epochs=1, progress=False)
+    alone = [fi.InverseMap.dense((8,), seed=s).fit(src, epochs=1, seed=s, progress=False) for s in (0, 1)]
+    for member, ref in zip(ens.members, alone):
+        assert member.network.params.tobytes() == ref.network.params.tobytes()
+    assert ens.members[0].network.params.tobytes() != ens.members[1].network.params.tobytes()
+
+
 def test_validation_early_stopping_and_restore_best(data):
     src = streams.Simulations(200, block=100, seed=4, n_threads=1)
     m = fi.InverseMap.dense((8,), seed=0).fit(src, epochs=40, lr=0.3, early_stopping=2, validation=(data.d, data.theta),
