@@ -168,7 +168,8 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
     model._training = {
         **cfg.to_dict(), "weight_decay": cfg.decay, "seed": seed, "validation": None if x_val is None else
         int(x_val.shape[0]), "input_scaling": "channel" if model._input_scaling is not None else "none",
-        "n_train": int(history["samples"]), "n_val": 0 if x_val is None else int(x_val.shape[0]),
+        "n_train": int(sum(sizes)), "samples": int(history["samples"]),
+        "n_val": 0 if x_val is None else int(x_val.shape[0]),
         "stream": source.describe().get("stream"), "prefetch": prefetch,
     }
     if inputs is not None:
