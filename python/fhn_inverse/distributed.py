@@ -22,6 +22,7 @@ extra (``pip install fhn-inverse[scale]``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 from dataclasses import fields
 from pathlib import Path
@@ -39,7 +40,7 @@ from .training import TrainingConfig
 __all__ = ["generate", "fit_ensemble", "map_fits", "reproduce"]
 
 # keyword arguments of InverseMap.fit that are not fields of TrainingConfig
-_FIT_ARGUMENTS = ("cov", "features", "t", "targets", "units", "trained_on")
+_FIT_ARGUMENTS = ("cov", "features", "t", "targets", "units", "trained_on", "prefetch")
 _FIELDS = tuple(f.name for f in fields(TrainingConfig))
 
 
@@ -144,8 +145,11 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
         The ensemble, e.g. ``Ensemble.like(InverseMap.cnn(seed=0), 5)``; its members are trained
         in place, as :meth:`Ensemble.fit` trains them.
     X, Y : array_like
-        Training inputs and labels, as for ``InverseMap.fit`` (arrays; a stream trains in one
-        process with :meth:`Ensemble.fit`).
+        Training inputs and labels, as for ``InverseMap.fit``; or a stream X
+        (:class:`~fhn_inverse.streams.Simulations`, or a :class:`~fhn_inverse.streams.StoreStream`
+        on a store every worker can read) with Y None: every member trains on the same series,
+        a simulation stream simulating them on the member's worker (one thread unless the stream
+        says otherwise).
     config : TrainingConfig, optional
         Training settings, as for :meth:`Ensemble.fit`.
     client : dask.distributed.Client, optional
@@ -177,8 +181,11 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
         raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
     workers = as_int(workers, "workers", 1)
     if _is_stream(X):
-        raise TypeError(f"fit_ensemble trains on arrays X, Y, got a stream ({type(X).__name__}); "
-                        "Ensemble.fit trains on streams in one process")
+        if Y is not None:
+            raise ValueError("a stream brings its own labels: fit_ensemble(ensemble, stream, None, ...)")
+        if getattr(X, "n_threads", None) == 0:  # one thread per task, as the training's
+            X = copy.copy(X)
+            X.n_threads = 1
     settings.pop("progress", None)
     seed = settings.pop("seed", None)
     cfg = _training_config(config, settings, "fit_ensemble")

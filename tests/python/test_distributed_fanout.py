@@ -54,6 +54,19 @@ def test_fit_ensemble_gives_the_members_of_one_process(client, data):
     assert [m._file_bytes() for m in ens.members] == [m._file_bytes() for m in one_thread.members]
 
 
+def test_fit_ensemble_on_a_stream_gives_the_members_of_one_process(client):
+    src = fi.Simulations(300, block=150, seed=3)
+    local = fi.Ensemble.like(fi.InverseMap.dense((16,), seed=0), 2).fit(src, epochs=2, progress=False)
+    remote = fid.fit_ensemble(fi.Ensemble.like(fi.InverseMap.dense((16,), seed=0), 2), src, None, epochs=2,
+                              prefetch=2, client=client)
+    for a, b in zip(local.members, remote.members):
+        assert a.network.params.tobytes() == b.network.params.tobytes()
+    assert src.n_threads == 0  # the caller's stream is left as it was
+    with pytest.raises(ValueError, match="a stream brings its own labels"):
+        fid.fit_ensemble(fi.Ensemble.like(fi.InverseMap.dense((16,), seed=0), 2), src, np.zeros((300, 2)),
+                         client=client)
+
+
 def test_fit_ensemble_seeds_and_config_as_ensemble_fit(client, data, tmp_path):
     config = fi.TrainingConfig(epochs=2, batch_size=64, seed=7, n_threads=2)
     ens = fid.fit_ensemble(untrained(2), data.d, data.theta, config, client=client, lr=3e-3)
