@@ -1,9 +1,11 @@
 """Scaling over Dask workers on this machine: generating a data set into a Zarr store, and
-training an ensemble's members as tasks, with 1 and 2 worker processes (one thread each) beside
-one process on all cores. The clusters are started before the clock (their start-up is reported
-on its own line); each measurement is the best of ``--repeat``.
+training an ensemble's members as tasks (on arrays, and on fresh simulations made where each
+member trains), with 1 and 2 worker processes (one thread each) beside one process on all
+cores. The clusters are started before the clock (their start-up is reported on its own line);
+each measurement is the best of ``--repeat``.
 
-    python benchmarks/bench_scale.py [--n 40000] [--chunk 2000] [--members 4] [--train 4000] [--repeat 2]
+    python benchmarks/bench_scale.py [--n 40000] [--chunk 2000] [--members 4] [--train 4000] [--fresh 20000]
+                                     [--repeat 2]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main(argv=None) -> str:
     parser.add_argument("--members", type=int, default=4, help="ensemble members (default 4)")
     parser.add_argument("--train", type=int, default=4_000, help="training series per member (default 4000)")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--fresh", type=int, default=20_000, help="fresh series per member (default 20000)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     from dask.distributed import Client, LocalCluster
@@ -65,6 +68,15 @@ def main(argv=None) -> str:
         t = best(local_fit, args.repeat)
         rows.append((f"ensemble of {args.members} CNNs", "one process, all cores", t,
                      args.members * args.train * args.epochs / t))
+        fresh = fi.Simulations(args.fresh, block=min(args.fresh, 10_000), seed=2, noise=noise)
+
+        def local_fresh():
+            fi.Ensemble.like(fi.InverseMap.cnn(seed=0), args.members).fit(fresh, epochs=1, batch_size=32,
+                                                                           progress=False)
+
+        t = best(local_fresh, args.repeat)
+        rows.append((f"ensemble of {args.members} CNNs on fresh simulations", "one process, all cores", t,
+                     args.members * args.fresh / t))
         startup = {}
         for workers in (1, 2):
             t0 = time.perf_counter()
@@ -80,12 +92,18 @@ def main(argv=None) -> str:
                                                           data.d, data.theta, client=client, **fit_kw), args.repeat)
                 rows.append((f"ensemble of {args.members} CNNs", f"Dask, {workers} worker{'s' * (workers > 1)}", t,
                              args.members * args.train * args.epochs / t))
+                t = best(lambda: distributed.fit_ensemble(fi.Ensemble.like(fi.InverseMap.cnn(seed=0), args.members),
+                                                          fresh, None, epochs=1, batch_size=32, client=client),
+                         args.repeat)
+                rows.append((f"ensemble of {args.members} CNNs on fresh simulations",
+                             f"Dask, {workers} worker{'s' * (workers > 1)}", t, args.members * args.fresh / t))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores; fhn_inverse {fi.__version__}; load average "
              f"before {load0}, after {_load()}.",
              f"Generation: {args.n:,} series (study noise, rkf78-simd), chunks of {args.chunk:,}, float32 store. "
-             f"Ensemble: {args.members} study CNNs, {args.train:,} series, {args.epochs} epochs, batch 32. "
+             f"Ensemble: {args.members} study CNNs, {args.train:,} series, {args.epochs} epochs, batch 32; on fresh "
+             f"simulations: one epoch of {args.fresh:,} series per member, simulated where the member trains. "
              f"Best of {args.repeat}. Cluster start-up: "
              + ", ".join(f"{w} worker{'s' * (w > 1)} {s:.1f} s" for w, s in startup.items()) + ".", "",
              "| job | how | seconds | series/s (training: samples/s) |", "|---|---|---:|---:|"]
