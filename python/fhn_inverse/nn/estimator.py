@@ -23,6 +23,16 @@ from .scaling import _InputScaling, _Scaling
 
 __all__ = ["InverseMap"]
 
+def _units_with_defaults(units, targets, features):
+    """The units a map records: the package's defaults for the targets' names (and "t" with
+    features) under those given; None when neither units nor targets are given."""
+    if units is None and targets is None:
+        return None
+    names = None if targets is None else [str(v) for v in targets]
+    default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
+    return _check_units({**default, **(units or {})}, names)
+
+
 class InverseMap:
     """A network from time series (N, L) or (N, C, L) to parameters (N, D).
 
@@ -444,10 +454,7 @@ class InverseMap:
         validation = cfg.validation if validation is None else validation  # the data, or a fraction
         n_threads = cfg.n_threads
         inputs = None
-        if units is not None or targets is not None:
-            names = None if targets is None else [str(v) for v in targets]
-            default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
-            units = _check_units({**default, **(units or {})}, names)
+        units = _units_with_defaults(units, targets, features)
         trained_on = _check_trained_on(trained_on)
         if features is not None:
             X, validation, inputs = self._take_series(X, validation, features, t, targets, n_threads)
@@ -597,7 +604,7 @@ class InverseMap:
             self; ``history`` has per epoch ``loss``, ``val_loss``, ``lr``, ``seconds`` and
             ``wait_seconds`` (time training waited on the stream), and ``samples`` in all.
         """
-        from .streaming import fit_stream
+        from .streaming import _is_stream, fit_stream
 
         if config is not None and not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -606,12 +613,10 @@ class InverseMap:
         settings.pop("validation", None)
         cfg = TrainingConfig(**{**(config.settings() if config is not None else {}), **settings,
                                 "validation": None})
-        if units is not None or targets is not None:
-            names = None if targets is None else [str(v) for v in targets]
-            default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
-            units = _check_units({**default, **(units or {})}, names)
-        trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe()) \
-            if hasattr(source, "describe") else trained_on
+        units = _units_with_defaults(units, targets, features)
+        if not _is_stream(source):
+            raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
+        trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe())
         return fit_stream(self, source, cfg, features=features, validation=validation, prefetch=prefetch,
                           progress=progress, targets=targets, units=units, trained_on=trained_on)
 

@@ -54,8 +54,12 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
         _, _, inputs = model._take_series(series0[:1], None, features, source.t, targets, n_threads)
     elif targets is not None:
         raise ValueError("targets= names the labels of series: give features= with it")
+    def features_of(series):
+        return make_features(series, features, n_threads=n_threads) if features else series
+
+    x0 = features_of(series0) if model._net is None or (
+        cfg.input_scaling == "channel" and model._input_scaling is None) else None
     if model._net is None:
-        x0 = make_features(series0, features, n_threads=n_threads) if features else series0
         model.build(model._input_shape_of(np.asarray(x0[:1], dtype=np.float32)), labels0.shape[1], loss=cfg.loss)
         model._cov_dim = None
     elif cfg.loss != model._loss:
@@ -64,14 +68,12 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
         raise ValueError(f"the stream's labels have {labels0.shape[1]} columns; the map takes {model._n_targets}")
 
     def inputs_of(series) -> np.ndarray:
-        x = make_features(series, features, n_threads=n_threads) if features else series
-        x = model._prepare_x(x, "the stream's series")
+        x = model._prepare_x(features_of(series), "the stream's series")
         return x if model._input_scaling is None else model._input_scaling.transform(x)
 
     # scalings from the first block (label scaling, and input scaling when asked for)
     if cfg.input_scaling == "channel" and model._input_scaling is None:
-        model._input_scaling = _InputScaling.fit(model._prepare_x(
-            make_features(series0, features, n_threads=n_threads) if features else series0))
+        model._input_scaling = _InputScaling.fit(model._prepare_x(x0))
     if model._scaling is None:
         model._scaling = _Scaling.fit(cfg.scaling, np.asarray(labels0, dtype=np.float32))
 
@@ -176,5 +178,5 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
         model.inputs = inputs
     if units is not None:
         model.units = units
-    model.trained_on = trained_on if trained_on is not None else source.describe()
+    model.trained_on = trained_on
     return model
