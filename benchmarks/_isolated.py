@@ -88,7 +88,7 @@ def _serve(inp, out) -> None:
 
 
 if __name__ == "__main__":
-    from fhn_inverse.speed import peak_rss_mb
+    from fhn_inverse.study.speed import peak_rss_mb
 
     sys.path.insert(0, str(HERE))
     if "--serve" in sys.argv[1:]:

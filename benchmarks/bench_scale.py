@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import fhn_inverse as fi
-from fhn_inverse import distributed, store
+from fhn_inverse import distributed
+from fhn_inverse.data import store
 
 
 def _load() -> str:

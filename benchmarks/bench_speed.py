@@ -4,7 +4,7 @@ measured SGEMM rate, with each row's peak RSS.
 
     python benchmarks/bench_speed.py [--batch 256] [--window 20000] [--rounds 2] [--quick]
 
-Method (fhn_inverse.speed, which `fhn-inverse reproduce speed` runs without PyTorch): 1,000
+Method (fhn_inverse.study.speed, which `fhn-inverse reproduce speed` runs without PyTorch): 1,000
 random training series cycled as epochs (the study's 1,000 epochs of 1,000 samples), MSE, Adam,
 shuffled mini-batches. Widths up to 128 train all 1,000,000 samples; wider ones are timed on
 --window samples after a warm-up batch and extrapolated linearly (stated per row); PyTorch's
@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from fhn_inverse import speed
+from fhn_inverse.study import speed
 
 L = speed.INPUT_LENGTH
 

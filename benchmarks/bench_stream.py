@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import fhn_inverse as fi
-from fhn_inverse import streams
+from fhn_inverse.data import streams
 
 MAPS = {"cnn": lambda: fi.InverseMap.cnn(seed=0), "dense512": lambda: fi.InverseMap.dense((512,) * 8, seed=0)}
 

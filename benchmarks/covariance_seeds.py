@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import fhn_inverse as fi
-from fhn_inverse.local_gaussian import cov_error, mean_error
+from fhn_inverse.uncertainty.local_gaussian import cov_error, mean_error
 
 PROTOCOLS = {"A": dict(optimizer="adam", weight_decay=None, schedule="constant", validation=0.1, early_stopping=40),
              "B": dict(optimizer="adamw", weight_decay=0.05, schedule="cosine", validation=None, early_stopping=None)}

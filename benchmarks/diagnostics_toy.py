@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fhn_inverse import diagnostics as dg
-from fhn_inverse.calibration import QuantileCalibration
+from fhn_inverse.uncertainty import diagnostics as dg
+from fhn_inverse.uncertainty.calibration import QuantileCalibration
 
 
 def linear_gaussian(n, seed):  # θ ~ N(0, I₂), y = Aθ + ε, ε ~ N(0, 0.5² I₆): exact posterior

@@ -32,8 +32,8 @@ import numpy as np
 
 import fhn_inverse as fi
 from fhn_inverse import metrics
-from fhn_inverse.experiments import machine
-from fhn_inverse.report import fit_start_table
+from fhn_inverse.study.experiments import machine
+from fhn_inverse.study.report import fit_start_table
 
 
 def _scores(theta, est, d, t, n_threads) -> dict:
@@ -103,7 +103,7 @@ def main(argv=None) -> dict:
                        "prior_mean": prior_mean.tolist(), "table": results}}
     print(fit_start_table(out))
     if args.out:
-        from fhn_inverse._io import atomic_write_text
+        from fhn_inverse._util.io import atomic_write_text
 
         folder = Path(args.out) / "fit_start"
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 import fhn_inverse as fi
-from fhn_inverse import InverseMap, _core, speed
+from fhn_inverse import InverseMap, _core
+from fhn_inverse.study import speed
 
 
 def main(argv=None) -> None:

@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 import fhn_inverse as fi
-from fhn_inverse import diagnostics as dg
-from fhn_inverse.experiments import Training
+from fhn_inverse.uncertainty import diagnostics as dg
+from fhn_inverse.study.experiments import Training
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 
@@ -135,7 +135,7 @@ def main(argv=None) -> dict:
     def figures(slug, title, cv, sbc):
         if args.figures is None:
             return
-        from fhn_inverse._io import atomic_savefig
+        from fhn_inverse._util.io import atomic_savefig
 
         args.figures.mkdir(parents=True, exist_ok=True)
         atomic_savefig(dg.coverage_figure(cv, ("θ0", "θ1"), title), args.figures / f"{slug}_coverage.png", dpi=90)

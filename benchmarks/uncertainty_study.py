@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import fhn_inverse as fi
-from fhn_inverse import diagnostics as dg
+from fhn_inverse.uncertainty import diagnostics as dg
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 

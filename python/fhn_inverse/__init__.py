@@ -5,7 +5,7 @@ noise, and build the features a network maps back to the parameters. The hot loo
 native C++ core (Boost.Odeint, FFTW3, Eigen) on all cores; everything is NumPy in, NumPy out.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 import os as _os
 
@@ -26,20 +26,20 @@ if _core.__version__ != __version__:
     raise ImportError(f"fhn_inverse {__version__} found its native core built as {_core.__version__} "
                       f"({_core.__file__}): rebuild it (pip install -e . in the source tree, or reinstall)")
 
-from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data, test_set, training_sets  # noqa: E402
+from .data.dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data, test_set, training_sets  # noqa: E402
 from . import metrics  # noqa: E402
-from .features import features, fourier_features, unpack_spectrum  # noqa: E402
-from .laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
-from .training import TrainingConfig  # noqa: E402
+from .data.features import features, fourier_features, unpack_spectrum  # noqa: E402
+from .uncertainty.laplace import REFERENCE_NOISE, ar1_whiten, laplace_covariance, sensitivities  # noqa: E402
+from .nn.training import TrainingConfig  # noqa: E402
 from .nn import InverseMap  # noqa: E402
-from .ensemble import Ensemble  # noqa: E402
-from . import diagnostics  # noqa: E402
-from .diagnostics import diagnose  # noqa: E402
-from .refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
-from .series_io import SeriesTable, read_series  # noqa: E402
-from . import streams  # noqa: E402
-from .streams import Simulations, StoreStream  # noqa: E402
-from .simulation import (  # noqa: E402
+from .nn.ensemble import Ensemble  # noqa: E402
+from .uncertainty import diagnostics  # noqa: E402
+from .uncertainty.diagnostics import diagnose  # noqa: E402
+from .fitting.refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
+from .data.series_io import SeriesTable, read_series  # noqa: E402
+from .data import streams  # noqa: E402
+from .data.streams import Simulations, StoreStream  # noqa: E402
+from .models.simulation import (  # noqa: E402
     DEFAULT_GRID,
     AR1Noise,
     FitzHughNagumo,

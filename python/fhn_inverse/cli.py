@@ -28,7 +28,7 @@ except ModuleNotFoundError:  # Python < 3.11
 
 import numpy as np
 
-from ._io import atomic_open, atomic_savefig, atomic_write_text, file_sha256
+from ._util.io import atomic_open, atomic_savefig, atomic_write_text, file_sha256
 
 __all__ = ["main", "build_parser"]
 
@@ -70,7 +70,7 @@ def _check_series_count(option: str, n: int) -> None:
 
 def _demo(args) -> int:
     import fhn_inverse as fi
-    from fhn_inverse import experiments, plotting
+    from fhn_inverse.study import experiments, plotting
 
     _check_series_count("--train-size + --test-size", args.train_size + args.test_size)
     out = Path(args.out)
@@ -132,7 +132,8 @@ def _simulate(args) -> int:
 
     noise = None if args.noise == "none" else fi.AR1Noise()
     if args.output.endswith(".zarr"):  # a chunked store, written chunk by chunk (on a cluster if asked)
-        from fhn_inverse import distributed, store
+        from fhn_inverse import distributed
+        from fhn_inverse.data import store
 
         if args.scheduler or args.workers:
             client = None
@@ -295,7 +296,7 @@ def _model_inputs(model, path: Path, series: np.ndarray) -> tuple[np.ndarray, li
 def _read_sidecar(model: Path) -> dict:
     """The feature kind and target names written by 'train' beside ``model`` (defaults without
     one); ValueError naming the sidecar if it is not valid or belongs to another model file."""
-    from fhn_inverse.features import KINDS
+    from fhn_inverse.data.features import KINDS
 
     path = _sidecar(model)
     if not path.exists():
@@ -389,7 +390,7 @@ def _model_with_data(args, command: str):
 
 def _calibrate(args) -> int:
     import fhn_inverse as fi
-    from fhn_inverse import diagnostics as dg
+    from fhn_inverse.uncertainty import diagnostics as dg
 
     model, _, _, x, theta, names = _model_with_data(args, "calibrate")
     if model.head != "gaussian_nll":
@@ -456,7 +457,7 @@ _MAX_PRINTED = 4000  # characters of results JSON 'reproduce' prints; beyond, a 
 
 
 def _reproduce(args) -> int:
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     overrides = {k: v for k, v in (("n_threads", args.threads), ("epochs", args.epochs),
                                    ("optimizer", args.optimizer), ("weight_decay", args.weight_decay),
@@ -486,7 +487,7 @@ def _reproduce(args) -> int:
     for name, result in zip(names, results):
         out = Path(args.out) / name
         if name == "speed":
-            from fhn_inverse import speed
+            from fhn_inverse.study import speed
 
             print(speed.table(result["results"]))
         else:
@@ -500,7 +501,7 @@ def _reproduce(args) -> int:
 
 
 def _report(args) -> int:
-    from fhn_inverse import report
+    from fhn_inverse.study import report
 
     if args.refresh:
         changed = report.refresh(args.root)
@@ -535,7 +536,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     import fhn_inverse as fi
-    from fhn_inverse.experiments import EXPERIMENTS
+    from fhn_inverse.study.experiments import EXPERIMENTS
 
     parser = _Parser(prog="fhn-inverse", description=fi.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {fi.__version__}")

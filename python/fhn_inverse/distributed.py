@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_int, as_seed
-from .dataset import Dataset
-from .ensemble import Ensemble
+from ._util.validation import as_int, as_seed
+from .data.dataset import Dataset
+from .nn.ensemble import Ensemble
 from .nn import InverseMap
-from .nn.streaming import _is_stream
-from .store import create_zarr, mark_complete, open_zarr, write_rows
-from .training import TrainingConfig
+from .data.streams import is_stream
+from .data.store import create_zarr, mark_complete, open_zarr, write_rows
+from .nn.training import TrainingConfig
 
 __all__ = ["generate", "fit_ensemble", "map_fits", "reproduce"]
 
@@ -85,7 +85,7 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     prior, noise, model, t, rtol, atol, method
         As :meth:`Dataset.generate`.
     dtype : {"float64", "float32"}
-        How the series are stored (:func:`~fhn_inverse.store.create_zarr`).
+        How the series are stored (:func:`~fhn_inverse.data.store.create_zarr`).
 
     Returns
     -------
@@ -146,7 +146,7 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
         in place, as :meth:`Ensemble.fit` trains them.
     X, Y : array_like
         Training inputs and labels, as for ``InverseMap.fit``; or a stream X
-        (:class:`~fhn_inverse.streams.Simulations`, or a :class:`~fhn_inverse.streams.StoreStream`
+        (:class:`~fhn_inverse.data.streams.Simulations`, or a :class:`~fhn_inverse.data.streams.StoreStream`
         on a store every worker can read) with Y None: every member trains on the same series,
         a simulation stream simulating them on the member's worker (one thread unless the stream
         says otherwise).
@@ -180,7 +180,7 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
     if not isinstance(ensemble, Ensemble):
         raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
     workers = as_int(workers, "workers", 1)
-    if _is_stream(X):
+    if is_stream(X):
         if Y is not None:
             raise ValueError("a stream brings its own labels: fit_ensemble(ensemble, stream, None, ...)")
         if getattr(X, "n_threads", None) == 0:  # one thread per task, as the training's
@@ -243,7 +243,7 @@ def map_fits(make, X, Y, candidates, config: TrainingConfig | None = None, *, va
     validation data only score the maps: training sees them nowhere (a ``validation`` training
     setting holds out the end of X for early stopping, as ``fit`` does).
 
-    With ``make`` a map family, the search of :func:`fhn_inverse.experiments.accuracy` is
+    With ``make`` a map family, the search of :func:`fhn_inverse.study.experiments.accuracy` is
     ``map_fits(family, X[:-n_val], Y[:-n_val], candidates, search_training, validation=(X[-n_val:],
     Y[-n_val:]))``: ``val_r2_mean`` and ``val_median_ape`` are the numbers of its trials.
 
@@ -339,7 +339,7 @@ def map_fits(make, X, Y, candidates, config: TrainingConfig | None = None, *, va
 
 
 def _experiment_task(name: str, out: str, kwargs: dict) -> dict:
-    from . import experiments
+    from .study import experiments
 
     return experiments.reproduce(name, out, **kwargs)
 
@@ -353,7 +353,7 @@ def reproduce(names, out, *, client=None, workers: int = 2, **kwargs) -> list[di
     Parameters
     ----------
     names : str or sequence of str
-        Experiments of :data:`fhn_inverse.experiments.EXPERIMENTS`, or "all" for every one of them.
+        Experiments of :data:`fhn_inverse.study.experiments.EXPERIMENTS`, or "all" for every one of them.
     out : str or os.PathLike
         The parent folder of the runs; a folder every worker can write.
     client : dask.distributed.Client, optional
@@ -362,7 +362,7 @@ def reproduce(names, out, *, client=None, workers: int = 2, **kwargs) -> list[di
     workers : int, default 2
         Worker processes of that local cluster, at least 1.
     **kwargs
-        As for :func:`fhn_inverse.experiments.reproduce` (``quick``, ``seed``, ``seeds``,
+        As for :func:`fhn_inverse.study.experiments.reproduce` (``quick``, ``seed``, ``seeds``,
         ``test_set``, ``noise_law`` and fields of the training); ``progress`` defaults to False
         here, and ``n_threads`` 0 (all cores, the default) becomes 1, one thread per task, which
         ``results.json`` records. The ``speed`` experiment times training on its worker, beside
@@ -382,7 +382,7 @@ def reproduce(names, out, *, client=None, workers: int = 2, **kwargs) -> list[di
         If a keyword is neither an argument of ``experiments.reproduce`` nor a field of the
         training.
     """
-    from . import experiments
+    from .study import experiments
 
     workers = as_int(workers, "workers", 1)
     if isinstance(names, str):

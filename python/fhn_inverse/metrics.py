@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._util.validation import as_float_array
 
 __all__ = ["r2_score", "READINGS", "median_ape", "ResimulationErrors", "resimulation_errors", "PooledErrors",
            "pooled_resimulation_errors", "report"]

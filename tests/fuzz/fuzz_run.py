@@ -89,7 +89,7 @@ def worker_main(target_name: str, folder: Path) -> None:
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(1000)
     target = TARGETS[target_name]
-    from fhn_inverse.speed import peak_rss_mb  # the package imported before the first input
+    from fhn_inverse.study.speed import peak_rss_mb  # the package imported before the first input
     out.write(b'{"ready": true}\n')  # the parent starts timing inputs only now
     read = sys.stdin.buffer.read
     while True:

@@ -1,4 +1,4 @@
-"""Quantile recalibration (``fhn_inverse.calibration.QuantileCalibration``) and its use by maps,
+"""Quantile recalibration (``fhn_inverse.uncertainty.calibration.QuantileCalibration``) and its use by maps,
 ensembles, model files and the diagnostics.
 
 The reference is the linear-Gaussian posterior of test_diagnostics.py made wrong in a way no scalar
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import diagnostics as dg
-from fhn_inverse.calibration import QuantileCalibration
+from fhn_inverse.uncertainty import diagnostics as dg
+from fhn_inverse.uncertainty.calibration import QuantileCalibration
 
 LEVELS = dg.REPORT_LEVELS
 

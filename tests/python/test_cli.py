@@ -97,7 +97,7 @@ def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
 
 
 def test_reproduce_prints_whole_json_or_a_summary(tmp_path, capsys, monkeypatch):
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     results = {"small": {"a": 0.123456789}}
     monkeypatch.setattr(experiments, "reproduce", lambda *a, **k: {"results": results, "elapsed_s": 1.0})
@@ -111,7 +111,7 @@ def test_reproduce_prints_whole_json_or_a_summary(tmp_path, capsys, monkeypatch)
 
 
 def test_reproduce_all_runs_every_experiment_into_its_folder(tmp_path, capsys, monkeypatch):
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     calls = []
 
@@ -120,7 +120,7 @@ def test_reproduce_all_runs_every_experiment_into_its_folder(tmp_path, capsys, m
         return {"results": {"speed": {}} if name == "speed" else {"x": 1}, "elapsed_s": 0.1}
 
     monkeypatch.setattr(experiments, "reproduce", fake)
-    monkeypatch.setattr("fhn_inverse.speed.table", lambda results: "speed table")
+    monkeypatch.setattr("fhn_inverse.study.speed.table", lambda results: "speed table")
     assert cli.main(["reproduce", "all", "--out", str(tmp_path), "--quick", "--quiet"]) == 0
     assert [c[0] for c in calls] == list(experiments.EXPERIMENTS)
     assert all(out == tmp_path / name and quick for name, out, quick in calls)
@@ -129,7 +129,7 @@ def test_reproduce_all_runs_every_experiment_into_its_folder(tmp_path, capsys, m
 
 
 def test_results_json_records_machine_and_load(tmp_path):
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     result = experiments.reproduce("noise", tmp_path / "noise", quick=True, progress=False)
     saved = json.loads((tmp_path / "noise" / "results.json").read_text())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse._io import file_sha256
+from fhn_inverse._util.io import file_sha256
 from fhn_inverse import cli
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import local_gaussian as lg
+from fhn_inverse.uncertainty import local_gaussian as lg
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_sample_and_interval_follow_the_predicted_gaussian(nll_map, data):
 
 
 def test_covariance_experiment_writes_its_table_and_report(tmp_path):
-    from fhn_inverse import experiments, report
+    from fhn_inverse.study import experiments, report
 
     setup = experiments.Setup(train_sizes=(120,), test_size=30, seed=1,
                               training=experiments.Training(epochs=2, validation=None, early_stopping=None, seed=1))
@@ -131,7 +131,7 @@ def test_covariance_experiment_writes_its_table_and_report(tmp_path):
 
 
 def test_covariance_report_marks_cells_by_the_rule():
-    from fhn_inverse import report
+    from fhn_inverse.study import report
 
     table = {"clean/clean": {"network": {"e_theta": 0.01, "e_C": 0.2}},
              "noisy/noisy": {"network": {"e_theta": 0.2, "e_C": 0.1}}}
@@ -195,7 +195,7 @@ def test_ensemble_of_point_maps_has_no_covariance(data):
 
 
 def test_covariance_experiment_with_seed_ensembles(tmp_path):
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     setup = experiments.Setup(train_sizes=(80,), test_size=20, seed=2,
                               training=experiments.Training(epochs=1, validation=None, early_stopping=None, seed=2,

@@ -92,7 +92,7 @@ def test_a_model_file_and_a_data_set_given_for_each_other_say_so(tmp_path):
 
 
 def test_regime_labels_spell_out_train_and_test():
-    from fhn_inverse.plotting import regime_label
+    from fhn_inverse.study.plotting import regime_label
 
     assert regime_label("clean/noisy") == "train clean, test noisy"
     assert regime_label("noisy/noisy") == "train noisy, test noisy"

@@ -14,7 +14,7 @@ import pytest
 
 import fhn_inverse as fi
 from fhn_inverse import cli
-from fhn_inverse import diagnostics as dg
+from fhn_inverse.uncertainty import diagnostics as dg
 
 N, NOISE_SD = 2000, 0.5
 

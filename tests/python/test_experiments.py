@@ -5,7 +5,7 @@ import json
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import experiments, speed
+from fhn_inverse.study import experiments, speed
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 from scipy.linalg import expm, logm
 
 import fhn_inverse as fi
-from fhn_inverse import local_gaussian as lg
+from fhn_inverse.uncertainty import local_gaussian as lg
 
 
 def test_log_coordinates_match_scipy_and_round_trip():

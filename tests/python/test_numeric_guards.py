@@ -71,7 +71,7 @@ def simulations(monkeypatch):
     """The batched simulations ``refine`` runs: one entry (its number of series) per call."""
     import sys
 
-    module = sys.modules["fhn_inverse.refine"]
+    module = sys.modules["fhn_inverse.fitting.refine"]
     calls, simulate = [], module.simulate
 
     def counted(theta, **kwargs):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import _io
+from fhn_inverse._util import io
 
 
 def toy(n=64, length=20, seed=0):
@@ -315,7 +315,7 @@ def test_interrupted_ensemble_save_leaves_the_previous_ensemble(two_ensembles, t
     folder = tmp_path / "ens"
     new.save(folder)
     if fail_at == "manifest":
-        monkeypatch.setattr("fhn_inverse.ensemble.atomic_write_text",
+        monkeypatch.setattr("fhn_inverse.nn.ensemble.atomic_write_text",
                             lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
     else:
         real, calls = fi.InverseMap.save, []
@@ -517,7 +517,7 @@ def test_dataset_member_with_an_unparsable_npy_header_raises_value_error(tmp_pat
 
 
 def test_dataset_size_guard_refuses_a_compression_bomb(tmp_path, monkeypatch):
-    from fhn_inverse import dataset
+    from fhn_inverse.data import dataset
 
     monkeypatch.setattr(dataset, "_EXPANSION_ALLOWANCE", 0)  # scale the 4.9 GB reproducer down to 4 MB
     path = savez(tmp_path / "bomb.npz", u=np.zeros((5, 100_000)), d=np.zeros((5, 100_000)),
@@ -565,7 +565,7 @@ def test_dataset_integer_index_out_of_range_raises_index_error():
 
 # ------------------------------------------------------------------------------- run folders
 def test_run_folder_files_are_atomic_with_umask_modes(tmp_path):
-    from fhn_inverse import experiments
+    from fhn_inverse.study import experiments
 
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

@@ -123,7 +123,7 @@ def test_fit_series_threshold_follows_the_median_misfit(truth):
 
 
 def test_nearest_grid_points_match_brute_force(truth):
-    from fhn_inverse.refine import _grid, _nearest_on_grid
+    from fhn_inverse.fitting.refine import _grid, _nearest_on_grid
 
     theta, d = truth
     box = fi.default_prior()

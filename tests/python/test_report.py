@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fhn_inverse import report
+from fhn_inverse.study import report
 
 
 def _write(root, name, results):

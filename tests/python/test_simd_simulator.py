@@ -8,7 +8,7 @@ import pytest
 
 import fhn_inverse as fi
 from fhn_inverse import _core
-from fhn_inverse.simulation import STATUS
+from fhn_inverse.models.simulation import STATUS
 
 SIMD = "rkf78-simd"
 

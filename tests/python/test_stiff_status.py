@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse.simulation import STATUS
+from fhn_inverse.models.simulation import STATUS
 
 
 def test_stiff_bounded_solution_is_step_budget_not_divergence():

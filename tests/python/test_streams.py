@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import streams
+from fhn_inverse.data import streams
 
 
 class Arrays:
@@ -164,7 +164,7 @@ zarr = pytest.importorskip("zarr")
 
 
 def test_a_store_stream_reads_every_row_once_per_epoch_in_a_new_order(tmp_path, data):
-    from fhn_inverse import store
+    from fhn_inverse.data import store
 
     store.save_zarr(data, tmp_path / "s.zarr", chunk=40, dtype="float32")
     z = store.open_zarr(tmp_path / "s.zarr")
@@ -194,7 +194,7 @@ def test_a_store_stream_reads_every_row_once_per_epoch_in_a_new_order(tmp_path, 
 
 
 def test_training_from_a_store_equals_training_on_its_blocks(tmp_path, data):
-    from fhn_inverse import store
+    from fhn_inverse.data import store
 
     store.save_zarr(data, tmp_path / "s.zarr", chunk=100)
     src = streams.StoreStream(tmp_path / "s.zarr", window=10, seed=0)  # one block: all rows, shuffled

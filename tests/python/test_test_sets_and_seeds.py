@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import experiments, report
+from fhn_inverse.study import experiments, report
 
 
 def test_fixed_test_set_is_one_set_disjoint_from_every_pool():

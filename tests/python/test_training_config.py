@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse import experiments
+from fhn_inverse.study import experiments
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ Modules: ``estimator`` (InverseMap), ``layers`` (layer specs), ``scaling`` (labe
 scaling), ``checks`` (inputs, grids, records), ``files`` (model files), ``torch_export``.
 """
 
-from ..training import MAX_BATCH, MAX_EPOCHS
+from .training import MAX_BATCH, MAX_EPOCHS
 from .checks import DEFAULT_UNITS, _sklearn_regressor_tags
 from .estimator import InverseMap
 from .files import _header_digest

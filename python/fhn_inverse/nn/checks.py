@@ -9,12 +9,12 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._util.validation import as_float_array
 
 __all__ = ["DEFAULT_UNITS"]
 
 def _log_euclidean():
-    from .. import local_gaussian
+    from ..uncertainty import local_gaussian
 
     return local_gaussian
 
@@ -39,7 +39,7 @@ def _normal_quantile(level) -> float:
 def _grid_of(t, length: int) -> tuple[float, float, int]:
     """(t0, Δt, length) of an evenly spaced observation grid ``t`` for series of ``length`` points
     (None: the study's grid, which has 1,000)."""
-    from ..simulation import DEFAULT_GRID
+    from ..models.simulation import DEFAULT_GRID
 
     if t is None:
         if length != len(DEFAULT_GRID):
@@ -58,7 +58,7 @@ def _grid_of(t, length: int) -> tuple[float, float, int]:
 
 def _check_inputs(inputs) -> dict:
     """A model file's ``inputs`` record, validated."""
-    from ..features import KINDS
+    from ..data.features import KINDS
 
     if not isinstance(inputs, dict) or set(inputs) != {"features", "grid", "targets"}:
         raise ValueError(f"inputs must be {{'features', 'grid', 'targets'}}, got {str(inputs)[:80]!r}")

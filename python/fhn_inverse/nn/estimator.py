@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _core
-from .._validation import as_float_array, as_int, as_seed
-from ..training import TrainingConfig, _bounded_int
+from .._util.validation import as_float_array, as_int, as_seed
+from .training import TrainingConfig, _bounded_int
 from . import files, torch_export
 from .checks import (DEFAULT_UNITS, _as_cov_scale, _as_float32, _check_trained_on, _check_units, _grid_of,
                      _log_euclidean, _normal_quantile, _sklearn_regressor_tags, _with_log_coordinates)
@@ -313,8 +313,8 @@ class InverseMap:
     def _take_series(self, X, validation, features, t, targets, n_threads):
         """The network inputs of series X (and of a validation tuple's), with what ``inputs``
         will record once the fit succeeds."""
-        from ..features import KINDS
-        from ..features import features as make_features
+        from ..data.features import KINDS
+        from ..data.features import features as make_features
 
         if features not in KINDS:
             raise ValueError(f"features must be one of {KINDS} or None, got {features!r}")
@@ -336,7 +336,7 @@ class InverseMap:
         the series checked against the map's grid (or interpolated onto it), then its features."""
         import warnings
 
-        from ..features import features as make_features
+        from ..data.features import features as make_features
 
         t0, dt, length = self.inputs["grid"]
         length = int(length)
@@ -372,7 +372,7 @@ class InverseMap:
             features: str | None = None, t=None, targets: Sequence[str] | None = None, units: dict | None = None,
             trained_on=None, **settings) -> InverseMap:
         """Train on X (N, L) or (N, C, L) and labels Y (N, D) or (N,), or on a stream X
-        (:class:`~fhn_inverse.streams.Simulations`, :class:`~fhn_inverse.streams.StoreStream`)
+        (:class:`~fhn_inverse.data.streams.Simulations`, :class:`~fhn_inverse.data.streams.StoreStream`)
         with no Y: see :meth:`fit_stream`.
 
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt. The
@@ -386,7 +386,7 @@ class InverseMap:
         Y : array_like, shape (N, D) or (N,)
             The labels.
         config : TrainingConfig, optional
-            Training settings, a :class:`~fhn_inverse.training.TrainingConfig`; those given in
+            Training settings, a :class:`~fhn_inverse.nn.training.TrainingConfig`; those given in
             ``**settings`` override its fields.
         progress : bool, default True
             Show a progress bar.
@@ -436,9 +436,9 @@ class InverseMap:
         KeyboardInterrupt
             On Ctrl-C, after the current step, with a consistent model.
         """
-        from .streaming import _is_stream
+        from ..data.streams import is_stream
 
-        if _is_stream(X):
+        if is_stream(X):
             if Y is not None or cov is not None or t is not None:
                 raise ValueError("a stream brings its own labels and grid: fit(stream, config, ...) takes no Y, "
                                  "cov= or t=")
@@ -581,7 +581,7 @@ class InverseMap:
         Parameters
         ----------
         source : Simulations or StoreStream
-            The stream (:mod:`fhn_inverse.streams`).
+            The stream (:mod:`fhn_inverse.data.streams`).
         config : TrainingConfig, optional
             Training settings; ``**settings`` override its fields (``validation`` excepted, below).
         features : {"time", "fourier", "time+fourier"}, optional
@@ -589,7 +589,7 @@ class InverseMap:
             computes these features and records them with the stream's grid.
         validation : (X_val, Y_val) or int, optional
             Validation series and labels (as the stream hands them out), or, for
-            :class:`~fhn_inverse.streams.Simulations`, a number of series to draw from rows no
+            :class:`~fhn_inverse.data.streams.Simulations`, a number of series to draw from rows no
             epoch reaches; monitored for early stopping and ``restore_best``.
         prefetch : int, default 1
             Blocks read ahead of training, at least 1.
@@ -604,7 +604,8 @@ class InverseMap:
             self; ``history`` has per epoch ``loss``, ``val_loss``, ``lr``, ``seconds`` and
             ``wait_seconds`` (time training waited on the stream), and ``samples`` in all.
         """
-        from .streaming import _is_stream, fit_stream
+        from ..data.streams import is_stream
+        from .streaming import fit_stream
 
         if config is not None and not isinstance(config, TrainingConfig):
             raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -614,7 +615,7 @@ class InverseMap:
         cfg = TrainingConfig(**{**(config.settings() if config is not None else {}), **settings,
                                 "validation": None})
         units = _units_with_defaults(units, targets, features)
-        if not _is_stream(source):
+        if not is_stream(source):
             raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
         trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe())
         return fit_stream(self, source, cfg, features=features, validation=validation, prefetch=prefetch,
@@ -627,7 +628,7 @@ class InverseMap:
         A ``GaussianPrior`` or ``UniformPrior``, from ``trained_on``; None where the map does not record
         it.
         """
-        from ..simulation import prior_from_dict
+        from ..models.simulation import prior_from_dict
 
         spec = (self.trained_on or {}).get("prior")
         return None if spec is None else prior_from_dict(spec)
@@ -638,7 +639,7 @@ class InverseMap:
 
         An ``AR1Noise``, from ``trained_on``; None for clean data or where the map does not record it.
         """
-        from ..simulation import noise_from_dict
+        from ..models.simulation import noise_from_dict
 
         return noise_from_dict((self.trained_on or {}).get("noise"))
 
@@ -659,7 +660,7 @@ class InverseMap:
         RuntimeError
             If the map is not built.
         """
-        from .. import __version__
+        from .._version import __version__
 
         self._require_built()
         calibration = ("quantile" if self.calibration is not None else
@@ -792,7 +793,7 @@ class InverseMap:
         """``n`` draws per series from the predicted Gaussian N(mean, cov).
 
         After ``calibrate(..., method="quantile")`` the draws come from its calibrated law (the Gaussian
-        copula with calibrated marginals, :class:`fhn_inverse.calibration.QuantileCalibration`).
+        copula with calibrated marginals, :class:`fhn_inverse.uncertainty.calibration.QuantileCalibration`).
 
         Parameters
         ----------
@@ -883,14 +884,14 @@ class InverseMap:
             covariance of ``predict(X, return_cov=True)``, and hence ``sample`` and ``interval``, is
             multiplied by it. "nll" is the maximum-likelihood scale (mean squared Mahalanobis distance
             / D), "coverage" matches the joint coverage at 50, 80, 90 and 95 % best; see
-            ``fhn_inverse.diagnostics.fit_cov_scale``. A fitted quantile calibration is dropped (it was
+            ``fhn_inverse.uncertainty.diagnostics.fit_cov_scale``. A fitted quantile calibration is dropped (it was
             relative to the old scale).
 
-            "quantile": fit a :class:`fhn_inverse.calibration.QuantileCalibration` of the predicted
+            "quantile": fit a :class:`fhn_inverse.uncertainty.calibration.QuantileCalibration` of the predicted
             Gaussians (per-parameter quantile recalibration and a conformal radius for the joint
             region), set it as ``calibration`` and return it. ``predict`` is unchanged (the head's mean
             and covariance); ``interval`` and ``sample`` use the calibrated law, and
-            ``fhn_inverse.diagnostics`` checks it. Needs at least 20 series; a few thousand fix the
+            ``fhn_inverse.uncertainty.diagnostics`` checks it. Needs at least 20 series; a few thousand fix the
             quantiles to a fraction of a point of coverage.
         n_threads : int, default 0
             Threads to use (0: all cores).
@@ -909,8 +910,8 @@ class InverseMap:
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
                              "(a local-Gaussian head's covariance estimates a target, not a posterior)")
-        from ..calibration import QuantileCalibration, calibration_split
-        from ..diagnostics import fit_cov_scale
+        from ..uncertainty.calibration import QuantileCalibration, calibration_split
+        from ..uncertainty.diagnostics import fit_cov_scale
 
         if method not in ("nll", "coverage", "quantile"):
             raise ValueError(f"method must be 'nll', 'coverage' or 'quantile', got {method!r}")

@@ -15,7 +15,7 @@ import safetensors
 import safetensors.numpy
 
 from .. import _core
-from .._io import atomic_open
+from .._util.io import atomic_open
 from .checks import _as_cov_scale, _check_inputs, _check_trained_on, _check_units
 from .layers import _positive_int
 from .scaling import _InputScaling, _Scaling
@@ -78,7 +78,7 @@ def metadata(m) -> dict[str, str]:
         calibration["quantile"] = m.calibration.to_dict()
     if calibration:
         meta["calibration"] = json.dumps(calibration)
-    from .. import __version__
+    from .._version import __version__
 
     if m.inputs is not None:
         meta["inputs"] = json.dumps(m.inputs)
@@ -259,7 +259,7 @@ def _load(cls, path: str | os.PathLike):
             if (m.cov_scale != 1.0 or "quantile" in calibration) and head != "gaussian_nll":
                 raise ValueError(f"a calibration for a map with a {head!r} head")
             if "quantile" in calibration:
-                from ..calibration import QuantileCalibration
+                from ..uncertainty.calibration import QuantileCalibration
 
                 m.calibration = QuantileCalibration.from_dict(calibration["quantile"])
                 if m.calibration.dim != n_targets:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .._validation import as_int
+from .._util.validation import as_int
 
 __all__ = ["ACTIVATIONS", "LAYER_KINDS"]
 

@@ -1,4 +1,4 @@
-"""Training on a stream of blocks (:mod:`fhn_inverse.streams`): the map's input made from each
+"""Training on a stream of blocks (:mod:`fhn_inverse.data.streams`): the map's input made from each
 block on the reader's thread, one shuffled pass per block in the native core
 (``_core.fit_block``), the epochs, validation, early stopping and the history here."""
 
@@ -13,24 +13,20 @@ import time
 import numpy as np
 
 from .. import _core
-from .._validation import as_float_array, as_int
-from ..training import TrainingConfig
+from .._util.validation import as_float_array, as_int
+from .training import TrainingConfig
 from .scaling import _InputScaling, _Scaling
 
 __all__: list[str] = []
 
 
-def _is_stream(obj) -> bool:
-    return hasattr(obj, "blocks") and hasattr(obj, "block_sizes") and hasattr(obj, "describe")
-
-
 def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=None, prefetch: int = 1,
                progress: bool = True, targets=None, units=None, trained_on=None):
     """Train ``model`` (an InverseMap) on the blocks of ``source``; see :meth:`InverseMap.fit`."""
-    from ..features import features as make_features
-    from ..streams import prefetch as prefetched
+    from ..data.features import features as make_features
+    from ..data.streams import is_stream, prefetch as prefetched
 
-    if not _is_stream(source):
+    if not is_stream(source):
         raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
     if model._cov_dim is not None:
         raise ValueError("a map with a local-Gaussian head trains on arrays with cov= targets, not on a stream")

@@ -19,9 +19,9 @@ import numbers
 
 import numpy as np
 
-from . import _core
-from ._validation import as_float_array, as_int
-from .simulation import (
+from .. import _core
+from .._util.validation import as_float_array, as_int
+from ..models.simulation import (
     AR1Noise,
     FitzHughNagumo,
     GaussianPrior,
@@ -60,7 +60,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     theta : array_like, shape (N, P) or (P,)
         Parameter vectors, one per row, or one θ.
     t : array_like, shape (L,), optional
-        Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+        Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     rtol : float, default 1e-10
@@ -83,7 +83,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
         ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``; (L, P) for one θ of shape (P,).
     status : ndarray, shape (N,)
         Only with ``return_status=True``: each trajectory's status, coded as in
-        :data:`~fhn_inverse.simulation.STATUS`; the rows of ``u`` and ``J`` are NaN where it failed.
+        :data:`~fhn_inverse.models.simulation.STATUS`; the rows of ``u`` and ``J`` are NaN where it failed.
 
     Raises
     ------
@@ -138,7 +138,7 @@ def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
     return out[0] if single else out
 
 
-def _noise_arrays(noise, dt, n: int) -> tuple[np.ndarray, np.ndarray]:
+def noise_arrays(noise, dt, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Stationary standard deviations s = σ/Δt and correlations ρ, one per sample."""
     if isinstance(noise, AR1Noise):
         if isinstance(noise.sigma, tuple) or isinstance(noise.rho, tuple):
@@ -188,7 +188,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         A :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored),
         :func:`default_prior` by default, or ``None`` for the likelihood alone.
     t : array_like, shape (L,), optional
-        Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+        Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     rtol : float, default 1e-10
@@ -214,7 +214,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         Only with ``return_information=True``: JᵀΓ⁻¹J; (P, P) for one θ.
     status : ndarray, shape (N,)
         Only with ``return_status=True``, the last returned item: each trajectory's status,
-        coded as in :data:`~fhn_inverse.simulation.STATUS`.
+        coded as in :data:`~fhn_inverse.models.simulation.STATUS`.
 
     Raises
     ------
@@ -227,7 +227,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         If ``prior`` is neither a :class:`GaussianPrior` nor ``None``.
     """
     theta2, single, model = model_and_theta(theta, model)
-    s, rho = _noise_arrays(noise, dt, theta2.shape[0])
+    s, rho = noise_arrays(noise, dt, theta2.shape[0])
     prior = default_prior() if prior is _DEFAULT else prior
     if prior is None:
         precision = np.zeros((theta2.shape[1],) * 2)

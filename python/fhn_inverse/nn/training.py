@@ -2,7 +2,7 @@
 
 :class:`TrainingConfig` holds every training setting of :meth:`InverseMap.fit` with its default
 and its check; ``fit(X, Y, config=..., **settings)`` takes one (settings override its fields),
-the experiments' :class:`~fhn_inverse.experiments.Training` is one with the study's defaults, the
+the experiments' :class:`~fhn_inverse.study.experiments.Training` is one with the study's defaults, the
 command line sets its fields, a model file records it (``to_dict``), and :meth:`to_core` gives
 the native ``_core.TrainConfig`` the trainer runs with.
 """
@@ -13,8 +13,8 @@ import math
 import numbers
 from dataclasses import dataclass, fields
 
-from . import _core
-from ._validation import as_int, as_seed
+from .. import _core
+from .._util.validation import as_int, as_seed
 
 __all__ = ["TrainingConfig", "MAX_EPOCHS", "MAX_BATCH"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array
+from .._util.validation import as_float_array
 
 __all__ = ["cov_error", "from_log_coordinates", "log_coordinates", "mean_error", "n_log_coordinates"]
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__
-from ._io import atomic_savez
-from ._validation import as_int, as_seed
-from .simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,
+from .._version import __version__
+from .._util.io import atomic_savez
+from .._util.validation import as_int, as_seed
+from ..models.simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,
                          simulator_options)
 
 __all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
@@ -114,13 +114,13 @@ class Dataset:
         seed : int, default 0
             The random streams' seed, an integer in [0, 2**64).
         prior : GaussianPrior or UniformPrior, optional
-            The prior of θ; default: the study's (:func:`~fhn_inverse.simulation.default_prior`).
+            The prior of θ; default: the study's (:func:`~fhn_inverse.models.simulation.default_prior`).
         noise : AR1Noise, optional
             An :class:`AR1Noise` (a :class:`GaussianNoise` is one), or ``None`` for clean data.
         model : FitzHughNagumo, optional
             The model; default ``FitzHughNagumo()``.
         t : array_like, shape (L,), optional
-            Observation grid; default :data:`~fhn_inverse.simulation.DEFAULT_GRID`.
+            Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
         start : int, default 0
             Stream index of the first sample.
         rtol : float, default 1e-9
@@ -134,7 +134,7 @@ class Dataset:
         progress : bool, default True
             Show a progress bar.
         method : {"rkf78", "rkf78-simd"}, default "rkf78"
-            The integrator (:data:`~fhn_inverse.simulation.METHODS`); "rkf78-simd" is several
+            The integrator (:data:`~fhn_inverse.models.simulation.METHODS`); "rkf78-simd" is several
             times faster and equal within the tolerances, not bitwise.
 
         Returns

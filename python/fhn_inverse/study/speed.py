@@ -25,10 +25,10 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _core
-from ._validation import as_int
-from .nn import InverseMap
-from .training import TrainingConfig
+from .. import _core
+from .._util.validation import as_int
+from ..nn import InverseMap
+from ..nn.training import TrainingConfig
 
 __all__ = ["INPUT_LENGTH", "WIDTHS", "SAMPLES", "STUDY", "study_map", "train_macs", "peak_rss_mb", "sgemm_rate",
            "training_rate", "speed", "machine", "table"]
@@ -203,7 +203,7 @@ def speed(out=None, *, widths=WIDTHS, window: int = 20_000, full_max_width: int 
     Returns
     -------
     dict
-        With ``out``, what :meth:`fhn_inverse.experiments.Run.write` wrote to ``results.json``;
+        With ``out``, what :meth:`fhn_inverse.study.experiments.Run.write` wrote to ``results.json``;
         without, ``{"experiment": "speed", "results": results}``. The results hold ``machine``,
         ``sgemm_gflops``, ``batch_size``, ``n_threads``, ``window`` and ``rows`` (one per width).
 

@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _core
-from ._validation import as_float, as_float_array, as_int, as_seed
+from .. import _core
+from .._util.validation import as_float, as_float_array, as_int, as_seed
 
 __all__ = ["DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
            "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "NOISE_LAWS", "STUDY_NOISE_MEAN",

@@ -633,7 +633,7 @@ def refresh(page, base=None, *, check: bool = False) -> list[str]:
         out += new + [_BLOCK_END]
         i = end + 1
     if changed and not check:
-        from ._io import atomic_write_text
+        from .._util.io import atomic_write_text
 
         atomic_write_text(page, "\n".join(out))
     return changed

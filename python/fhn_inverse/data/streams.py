@@ -8,7 +8,7 @@ each block is a pair (series (B, L), labels (B, D)); the map makes its input fro
 - :class:`Simulations` draws θ from the prior, simulates and adds noise while the map trains
   (on a thread of its own, one block ahead): every epoch sees ``per_epoch`` new series, the
   rows ``[epoch · per_epoch, (epoch + 1) · per_epoch)`` of the random streams of ``seed``.
-- :class:`StoreStream` reads a Zarr store (:mod:`fhn_inverse.store`) in blocks of ``window``
+- :class:`StoreStream` reads a Zarr store (:mod:`fhn_inverse.data.store`) in blocks of ``window``
   chunks taken in a shuffled order every epoch, read one block ahead. Memory stays near
   ``(prefetch + 2) · window · chunk`` rows, whatever the store's size.
 
@@ -24,10 +24,10 @@ from typing import Iterator
 
 import numpy as np
 
-from ._validation import as_int, as_seed
+from .._util.validation import as_int, as_seed
 from .dataset import Dataset
 
-__all__ = ["SERIES", "LABELS", "Simulations", "StoreStream", "prefetch"]
+__all__ = ["SERIES", "LABELS", "Simulations", "StoreStream", "prefetch", "is_stream"]
 
 #: Which series a stream hands out: the noisy observations ``d`` or the clean ``u``.
 SERIES = ("observed", "clean")
@@ -46,6 +46,12 @@ def _check_choice(value, name: str, choices) -> str:
 
 def _labels(theta: np.ndarray, noise: np.ndarray, labels: str) -> np.ndarray:
     return theta if labels == "theta" else np.concatenate([theta, noise], axis=1)
+
+
+def is_stream(obj) -> bool:
+    """Whether ``obj`` is a stream of blocks (``blocks``, ``block_sizes`` and ``describe``), as
+    :class:`Simulations` and :class:`StoreStream` are, rather than an array."""
+    return hasattr(obj, "blocks") and hasattr(obj, "block_sizes") and hasattr(obj, "describe")
 
 
 class Simulations:
@@ -70,7 +76,7 @@ class Simulations:
     n_threads : int, default 0
         Simulator threads (0: all cores).
     method : {"rkf78", "rkf78-simd"}, default "rkf78-simd"
-        The integrator (:data:`~fhn_inverse.simulation.METHODS`): by default the SIMD-lane one,
+        The integrator (:data:`~fhn_inverse.models.simulation.METHODS`): by default the SIMD-lane one,
         several times faster than "rkf78" and equal to it within the tolerances.
     reuse : int, default 1
         Passes over each simulated block, each in a new shuffled order (a replay of the block):
@@ -81,7 +87,7 @@ class Simulations:
     def __init__(self, per_epoch: int, *, block: int = 10_000, seed: int = 0, prior=None, noise="study",
                  model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9, series: str = "observed",
                  labels: str = "theta", n_threads: int = 0, method: str = "rkf78-simd", reuse: int = 1):
-        from .simulation import AR1Noise
+        from ..models.simulation import AR1Noise
 
         self.per_epoch = as_int(per_epoch, "per_epoch", 1)
         self.block = min(as_int(block, "block", 1), self.per_epoch)
@@ -147,7 +153,7 @@ class StoreStream:
     Parameters
     ----------
     store : ZarrDataset or str or os.PathLike
-        An open store (:func:`~fhn_inverse.store.open_zarr`) or its path.
+        An open store (:func:`~fhn_inverse.data.store.open_zarr`) or its path.
     window : int, default 8
         Chunks per block, at least 1: a block gathers ``window`` chunks drawn without replacement
         and the map trains one shuffled pass over their rows.

@@ -17,8 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, as_int
-from .simulation import FitzHughNagumo, GaussianPrior, default_prior, simulate
+from .._util.validation import as_float_array, as_int
+from ..models.simulation import FitzHughNagumo, GaussianPrior, default_prior, simulate
 
 __all__ = ["MAX_ITERATIONS", "BestFit", "best_fitting", "Refined", "refine", "SeriesFit", "fit_series"]
 
@@ -276,9 +276,9 @@ def _likelihood_terms(noise, dt, prior, n: int, p: int):
     (residual rows, their series' indices), and the prior's mean and precision (None: no prior)."""
     whiten = None
     if noise is not None:
-        from .laplace import _noise_arrays, ar1_whiten
+        from ..uncertainty.laplace import noise_arrays, ar1_whiten
 
-        s, rho = _noise_arrays(noise, dt, n)
+        s, rho = noise_arrays(noise, dt, n)
         scale = 1.0 / (s * np.sqrt(1.0 - rho**2))
 
         def whiten(x, rows):

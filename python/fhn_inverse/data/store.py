@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from ._validation import as_int
+from .._version import __version__
+from .._util.validation import as_int
 from .dataset import _ARRAYS, Dataset
 
 __all__ = ["FORMAT", "SERIES_DTYPES", "create_zarr", "write_rows", "mark_complete", "save_zarr", "open_zarr",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util.figures import new_figure
+
 __all__ = ["TIME_LABEL", "regime_label", "prior_samples", "series", "parameter_influence", "predicted_vs_true",
            "loss_curves", "sensitivity", "resimulated_series", "speed_table", "covariance_ellipses", "sensitivities",
            "covariance_map"]
@@ -40,10 +42,7 @@ def _legend_outside(fig, ax, **kw):
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small", frameon=False, **kw)
 
 
-def _figure(figsize):
-    from matplotlib.figure import Figure  # no pyplot: no global state, works without a display
-
-    return Figure(figsize=figsize, layout="constrained")
+_figure = new_figure
 
 
 def prior_samples(train_theta, test_theta, names=("θ0", "θ1")):

@@ -23,18 +23,19 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import metrics, plotting
-from ._io import atomic_savefig, atomic_write_text
-from .dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data
-from .ensemble import Ensemble
-from ._validation import as_int
-from .features import features
-from .laplace import REFERENCE_NOISE, laplace_covariance
-from .local_gaussian import cov_error, mean_error
-from .nn import InverseMap
-from .training import TrainingConfig
-from .refine import best_fitting, fit_series
-from .simulation import AR1Noise, simulate
+from .. import metrics
+from . import plotting
+from .._util.io import atomic_savefig, atomic_write_text
+from ..data.dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data
+from ..nn.ensemble import Ensemble
+from .._util.validation import as_int
+from ..data.features import features
+from ..uncertainty.laplace import REFERENCE_NOISE, laplace_covariance
+from ..uncertainty.local_gaussian import cov_error, mean_error
+from ..nn import InverseMap
+from ..nn.training import TrainingConfig
+from ..fitting.refine import best_fitting, fit_series
+from ..models.simulation import AR1Noise, simulate
 
 __all__ = ["REGIMES", "THETA_NAMES", "JOINT_NAMES", "Training", "Setup", "Run", "test_set_description", "machine",
            "TEST_SETS", "NOISE_LAWS", "train_size", "noise", "resimulation", "joint", "accuracy", "covariance",
@@ -49,7 +50,7 @@ JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
 class Training(TrainingConfig):
     """How every map of an experiment is trained: a TrainingConfig with the study's settings.
 
-    A :class:`~fhn_inverse.training.TrainingConfig` (its fields and checks) with the study's
+    A :class:`~fhn_inverse.nn.training.TrainingConfig` (its fields and checks) with the study's
     settings — Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a sigmoid output, MSE,
     10 % of the training set held out for early stopping with patience 40, restoring the best epoch,
     training seed 0 — and one field more, ``members``.
@@ -257,7 +258,7 @@ def machine() -> dict:
     dict
         ``platform``, ``cpu``, ``cores``, ``python`` and ``fhn_inverse``.
     """
-    from . import __version__
+    from .._version import __version__
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -728,7 +729,7 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
     train = pool[:n]
     kw = dict(noise=noise, n_threads=tr.n_threads)
     C_train, C_test = laplace_covariance(train.theta, **kw), laplace_covariance(test.theta, **kw)
-    from .local_gaussian import from_log_coordinates, log_coordinates
+    from ..uncertainty.local_gaussian import from_log_coordinates, log_coordinates
 
     constant = from_log_coordinates(log_coordinates(C_train).mean(axis=0))
     at_prior_mean = laplace_covariance(np.asarray([0.4, 0.4]), **kw)
@@ -778,7 +779,7 @@ def covariance(out, setup: Setup | None = None, *, n: int | None = None, noise=R
 def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: bool = True) -> dict:
     """The study's speed table (8-layer dense maps, 1,000,000 training samples) on this machine.
 
-    See :mod:`fhn_inverse.speed`.
+    See :mod:`fhn_inverse.study.speed`.
 
     Parameters
     ----------
@@ -794,7 +795,7 @@ def speed(out, setup: Setup | None = None, *, quick: bool = False, progress: boo
     Returns
     -------
     dict
-        What :func:`fhn_inverse.speed.speed` returns.
+        What :func:`fhn_inverse.study.speed.speed` returns.
     """
     from . import speed as _speed
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
-from ._validation import as_float_array, as_int
+from .. import _core
+from .._util.validation import as_float_array, as_int
 
 __all__ = ["NORMS", "REPRESENTATIONS", "KINDS", "fourier_features", "unpack_spectrum", "features"]
 

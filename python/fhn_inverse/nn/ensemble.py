@@ -18,9 +18,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._io import atomic_write_text, file_sha256, remove_stale_temporaries
-from ._validation import as_int, as_seed
-from .nn import InverseMap
+from .._util.io import atomic_write_text, file_sha256, remove_stale_temporaries
+from .._util.validation import as_int, as_seed
+from . import InverseMap
 
 __all__ = ["MANIFEST", "MAX_MEMBERS", "Ensemble"]
 
@@ -65,7 +65,7 @@ def _read_manifest(path: Path, *, calibration: bool = False):
         return entries
     cal = manifest.get("calibration")
     if cal is not None:
-        from .calibration import QuantileCalibration
+        from ..uncertainty.calibration import QuantileCalibration
 
         try:
             cal = QuantileCalibration.from_dict(cal)
@@ -173,12 +173,12 @@ class Ensemble:
         float
             The mean R².
         """
-        from .metrics import r2_score
+        from ..metrics import r2_score
 
         return float(np.mean(r2_score(y, self.predict(X))))
 
     def __sklearn_tags__(self):
-        from .nn import _sklearn_regressor_tags
+        from . import _sklearn_regressor_tags
 
         return _sklearn_regressor_tags()
 
@@ -210,7 +210,7 @@ class Ensemble:
     def fit(self, X, Y=None, config=None, *, seed: int | None = None, progress: bool = True,
             **fit_kwargs: Any) -> Ensemble:
         """Train every member with ``InverseMap.fit`` (same arguments; X may be a stream,
-        :class:`~fhn_inverse.streams.Simulations` or :class:`~fhn_inverse.streams.StoreStream`,
+        :class:`~fhn_inverse.data.streams.Simulations` or :class:`~fhn_inverse.data.streams.StoreStream`,
         with no Y: every member then trains on the same series, in its own order).
 
         Training discards the ensemble's calibration, which was fitted to the previous members.
@@ -337,7 +337,7 @@ class Ensemble:
         means, covs = self._members_gaussians(X, n_threads, t=t, resample=resample)
         mean = means.mean(axis=0)
         if self.head == "local_gaussian":
-            from .local_gaussian import from_log_coordinates, log_coordinates
+            from ..uncertainty.local_gaussian import from_log_coordinates, log_coordinates
 
             ell = np.mean([log_coordinates(c) for c in covs], axis=0)
             return mean, from_log_coordinates(ell, mean.shape[1])
@@ -355,7 +355,7 @@ class Ensemble:
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
         """Fit a quantile calibration of the mixture on a held-out calibration split and set it.
 
-        The :class:`fhn_inverse.calibration.QuantileCalibration` is fitted to the mixture's mean
+        The :class:`fhn_inverse.uncertainty.calibration.QuantileCalibration` is fitted to the mixture's mean
         and covariance (``predict(X, return_cov=True)``) and set as ``calibration``. ``interval``
         and ``sample`` then use the calibrated law (the Gaussian copula around the mixture's
         moments with calibrated marginals) instead of the mixture; ``save`` stores it in the
@@ -387,7 +387,7 @@ class Ensemble:
                              f"calibrate), got {method!r}")
         if self.head != "gaussian_nll":
             raise ValueError(f"calibrate needs members with a Gaussian-NLL head, these have {self.head!r}")
-        from .calibration import QuantileCalibration, calibration_split
+        from ..uncertainty.calibration import QuantileCalibration, calibration_split
 
         self.calibration = QuantileCalibration.fit(*calibration_split(self, X_cal, Y_cal, n_threads))
         return self.calibration

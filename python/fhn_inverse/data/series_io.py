@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array
+from .._util.validation import as_float_array
 
 __all__ = ["SeriesTable", "read_series", "LAYOUTS"]
 

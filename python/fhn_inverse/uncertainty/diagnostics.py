@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import as_float_array, as_int, as_seed
+from .._util.validation import as_float_array, as_int, as_seed
 
 __all__ = [
     "LEVELS", "REPORT_LEVELS", "Coverage", "SBC", "ZContraction", "Recovery", "PosteriorPredictive",
@@ -375,7 +375,7 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibra
     levels : sequence of float, default LEVELS
         The nominal levels, each in (0, 1).
     calibration : QuantileCalibration, optional
-        A :class:`fhn_inverse.calibration.QuantileCalibration` of the Gaussian: the intervals and
+        A :class:`fhn_inverse.uncertainty.calibration.QuantileCalibration` of the Gaussian: the intervals and
         regions are then its calibrated ones (method "calibrated").
 
     Returns
@@ -772,7 +772,7 @@ def recovery(theta, estimate, lower=None, upper=None) -> Recovery:
     ValueError
         If ``estimate``, ``lower`` or ``upper`` does not have the shape of ``theta``.
     """
-    from . import metrics
+    from .. import metrics
 
     theta = _theta(theta)
     estimate = _theta(estimate)
@@ -877,7 +877,7 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
         the model's P parameters, ``observed`` does not have the grid's L points, ``band`` is not
         (low, high) quantiles with low < high, or ``noise`` is not (n, 2) valid rows.
     """
-    from .simulation import DEFAULT_GRID, FitzHughNagumo, ar1_noise, simulate
+    from ..models.simulation import DEFAULT_GRID, FitzHughNagumo, ar1_noise, simulate
 
     samples = as_float_array(samples, "samples", 3)
     observed = as_float_array(observed, "observed", (1, 2))
@@ -972,6 +972,11 @@ def fit_cov_scale(mean, cov, theta, *, method: str = "nll", levels=REPORT_LEVELS
 
 
 # ------------------------------------------------------------------------------------- diagnose
+def _is_ensemble(model) -> bool:
+    """An ensemble of maps (it has ``members``) rather than one map."""
+    return hasattr(model, "members")
+
+
 def _model_draws(model, X, mean, cov, n_samples, seed, n_threads):
     if model.head == "gaussian_nll":
         return model.sample(X, n_samples, seed=seed, n_threads=n_threads)
@@ -1038,8 +1043,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         If the model has no covariance, ``theta_test`` does not have the model's shape (N, D), or
         ``series`` does not have one row per test series.
     """
-    from ._io import atomic_savefig, atomic_write_text
-    from .ensemble import Ensemble
+    from .._util.io import atomic_savefig, atomic_write_text
 
     if not getattr(model, "has_cov", False):
         raise ValueError("diagnose needs a map or ensemble with a covariance (a Gaussian-NLL or local-Gaussian "
@@ -1055,7 +1059,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     names = _names(names, theta.shape[1])
     draws = _model_draws(model, X_test, mean, cov, n_samples, seed, n_threads)
     calibration = getattr(model, "calibration", None)
-    mixture = isinstance(model, Ensemble) and len(model) > 1 and model.head == "gaussian_nll"
+    mixture = _is_ensemble(model) and len(model) > 1 and model.head == "gaussian_nll"
     if calibration is not None:
         cov_result = coverage(theta, mean, cov, levels=levels, calibration=calibration)
         lower, upper = calibration.interval(mean, cov, 0.95)
@@ -1070,11 +1074,11 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     zc = z_contraction(theta, mean, cov)
     rec = recovery(theta, mean, lower, upper)
     at = [int(np.argmin(np.abs(levels - a))) for a in REPORT_LEVELS if np.isclose(levels, a).any()]
-    scales = ([m.cov_scale for m in model.members] if isinstance(model, Ensemble) else [model.cov_scale])
+    scales = ([m.cov_scale for m in model.members] if _is_ensemble(model) else [model.cov_scale])
     report = {
         "n": int(len(theta)), "n_samples": n_samples, "seed": seed, "head": model.head, "names": names,
-        "members": len(model) if isinstance(model, Ensemble) else 1,
-        "cov_scale": scales if isinstance(model, Ensemble) else scales[0],
+        "members": len(model) if _is_ensemble(model) else 1,
+        "cov_scale": scales if _is_ensemble(model) else scales[0],
         "calibration": None if calibration is None else repr(calibration),
         "coverage": cov_result.to_dict(names),
         "coverage_at_report_levels": {
@@ -1113,9 +1117,9 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
 
 # -------------------------------------------------------------------------------------- figures
 def _fig(figsize):
-    from .plotting import _figure
+    from .._util.figures import new_figure
 
-    return _figure(figsize)
+    return new_figure(figsize)
 
 
 def coverage_figure(result: Coverage, names=None, title=None):

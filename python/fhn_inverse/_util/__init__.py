@@ -1,0 +1,1 @@
+"""Helpers every area may use: argument checks, atomic file writes, blank figures."""
