@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fhn_inverse as fi
-from fhn_inverse._util import io
+from fhn_inverse._util import io as _io
 
 
 def toy(n=64, length=20, seed=0):
