@@ -29,7 +29,7 @@ import bench_simulate  # noqa: E402
 import bench_speed  # noqa: E402
 
 import fhn_inverse  # noqa: E402
-from fhn_inverse import speed  # noqa: E402
+from fhn_inverse.study import speed  # noqa: E402
 
 BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
 

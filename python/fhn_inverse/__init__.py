@@ -39,20 +39,10 @@ from .fitting.refine import BestFit, Refined, SeriesFit, best_fitting, fit_serie
 from .data.series_io import SeriesTable, read_series  # noqa: E402
 from .data import streams  # noqa: E402
 from .data.streams import Simulations, StoreStream  # noqa: E402
-from .models.simulation import (  # noqa: E402
-    DEFAULT_GRID,
-    AR1Noise,
-    FitzHughNagumo,
-    GaussianNoise,
-    GaussianPrior,
-    SimulationError,
-    SpikeStatistics,
-    UniformPrior,
-    ar1_noise,
-    default_prior,
-    simulate,
-    spike_statistics,
-)
+from .models.noise import AR1Noise, GaussianNoise, ar1_noise  # noqa: E402
+from .models.priors import GaussianPrior, UniformPrior, default_prior  # noqa: E402
+from .models.simulation import DEFAULT_GRID, FitzHughNagumo, SimulationError, simulate  # noqa: E402
+from .models.spikes import SpikeStatistics, spike_statistics  # noqa: E402
 
 __all__ = [
     "__version__",

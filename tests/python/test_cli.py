@@ -35,7 +35,7 @@ def test_simulate_train_predict_round_trip(tmp_path, capsys):
     pred = np.loadtxt(tmp_path / "pred.csv", delimiter=",", skiprows=1)
     np.testing.assert_array_equal(pred[:, 0], np.arange(5))  # the series' IDs: their rows
     np.testing.assert_allclose(pred[:, 1:], fi.InverseMap.load(model).predict(series), rtol=1e-6)
-    assert fi.InverseMap.load(model)._training["epochs"] == 3
+    assert fi.InverseMap.load(model).parts.training["epochs"] == 3
     # --fit: the ODE fitted to noise-free series from the (barely trained) map's estimates
     theta = fi.Dataset.load(data).theta[:5]
     np.save(tmp_path / "clean.npy", fi.Dataset.load(data).u[:5])

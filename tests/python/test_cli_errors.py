@@ -337,5 +337,5 @@ def test_config_keys_with_dashes(trained, tmp_path):
     config.write_text('batch-size = 16\nepochs = 2\narch = "dense"\nquiet = true\n')
     model = tmp_path / "m.safetensors"
     assert cli.main(["train", str(data), str(model), "--config", str(config), "--epochs", "1"]) == 0
-    training = fi.InverseMap.load(model)._training
+    training = fi.InverseMap.load(model).parts.training
     assert training["batch_size"] == 16 and training["epochs"] == 1

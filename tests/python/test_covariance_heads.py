@@ -32,7 +32,7 @@ def test_local_gaussian_head_predicts_spd_covariances(local_map, data):
     assert np.all(np.linalg.eigvalsh(cov) > 0)
     # the covariance is the exponential of the network's (unscaled) log coordinates
     raw = local_map.network.predict(u.astype(np.float32), 0)
-    ell = local_map._scaling.inverse(raw)[:, 2:]
+    ell = local_map.parts.scaling.inverse(raw)[:, 2:]
     np.testing.assert_allclose(cov, lg.from_log_coordinates(ell), rtol=1e-12)
 
 
@@ -83,9 +83,9 @@ def test_gaussian_nll_covariance_is_the_scaled_cholesky_product(nll_map, data):
     raw = nll_map.network.predict(u.astype(np.float32), 0).astype(np.float64)
     L = np.zeros((8, 2, 2))
     L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = np.exp(raw[:, 2]), raw[:, 3], np.exp(raw[:, 4])
-    S = np.diag(nll_map._scaling.scale)
+    S = np.diag(nll_map.parts.scaling.scale)
     np.testing.assert_allclose(cov, S @ L @ np.transpose(L, (0, 2, 1)) @ S, rtol=1e-12)
-    np.testing.assert_allclose(mean, nll_map._scaling.inverse(raw[:, :2]), rtol=1e-12)
+    np.testing.assert_allclose(mean, nll_map.parts.scaling.inverse(raw[:, :2]), rtol=1e-12)
 
 
 def test_sample_and_interval_follow_the_predicted_gaussian(nll_map, data):

@@ -12,7 +12,9 @@ distributed = pytest.importorskip("dask.distributed")
 
 import fhn_inverse as fi  # noqa: E402
 from fhn_inverse import distributed as fid  # noqa: E402
-from fhn_inverse import experiments, metrics  # noqa: E402
+from fhn_inverse import metrics  # noqa: E402
+from fhn_inverse.nn import files  # noqa: E402
+from fhn_inverse.study import experiments  # noqa: E402
 from fhn_inverse.cli import main  # noqa: E402
 
 # dask.distributed's servers leave sockets for the collector when a cluster closes
@@ -51,7 +53,7 @@ def test_fit_ensemble_gives_the_members_of_one_process(client, data):
     assert np.array_equal(ens.predict(data.d), local.predict(data.d))
     # with the thread count recorded the same, the model files are the same bytes
     one_thread = untrained().fit(data.d, data.theta, epochs=2, progress=False, n_threads=1)
-    assert [m._file_bytes() for m in ens.members] == [m._file_bytes() for m in one_thread.members]
+    assert [files.file_bytes(m) for m in ens.members] == [files.file_bytes(m) for m in one_thread.members]
 
 
 def test_fit_ensemble_on_a_stream_gives_the_members_of_one_process(client):

@@ -57,7 +57,7 @@ def test_early_stopping_restores_best():
     h = m.history
     assert h["stopped_early"] and len(h["loss"]) < 200
     best = h["val_loss"][h["best_epoch"]]
-    ys = m._scaling.transform(y[:50].astype(np.float32))
+    ys = m.parts.scaling.transform(y[:50].astype(np.float32))
     assert m.network.loss(x[:50], ys) == pytest.approx(best, rel=1e-6)
 
 
@@ -125,7 +125,7 @@ def test_progress_callback_and_keyboard_interrupt():
 
 def test_callback_called_at_least_once_a_second():
     x, y = toy(n=500, length=1000, seed=7)
-    net = _core.Network((1, 1000), fi.InverseMap.cnn()._full_layers((1, 1000), 2), 0)
+    net = _core.Network((1, 1000), fi.InverseMap.cnn().parts.architecture.full_layers((1, 1000), 2), 0)
     calls = []
     _core.fit(net, _core.Adam(net.n_params), x[:, None, :], (y / 10).astype(np.float32),
               config=fi.TrainingConfig(epochs=4).to_core(0),
@@ -256,8 +256,8 @@ def test_channel_input_scaling_equals_training_on_standardised_inputs(tmp_path):
 def test_dense_map_input_scaling_is_one_channel():
     x, y = toy(seed=4)
     m = fi.InverseMap.dense(units=[8], seed=1).fit(x * 100 + 7, y, epochs=2, input_scaling="channel", progress=False)
-    assert m._input_scaling.offset.shape == (1,)
-    assert m._input_scaling.offset[0] == pytest.approx((x.astype(np.float64) * 100 + 7).mean(), rel=1e-6)
+    assert m.parts.input_scaling.offset.shape == (1,)
+    assert m.parts.input_scaling.offset[0] == pytest.approx((x.astype(np.float64) * 100 + 7).mean(), rel=1e-6)
 
 
 def test_concurrent_predictions_from_threads_take_turns():

@@ -108,7 +108,7 @@ def test_study_noise_law_has_the_moments_of_the_authors_arrays(reference):
 
 
 def test_noise_laws_round_trip_and_reject_bad_input():
-    from fhn_inverse.models.simulation import noise_from_dict
+    from fhn_inverse.models.noise import noise_from_dict
 
     study = fi.AR1Noise.study()
     back = noise_from_dict(study.to_dict())

@@ -30,7 +30,7 @@ def test_a_model_file_with_absurd_weights_does_not_predict_nan(dense_map, tmp_pa
     model, x = dense_map
     absurd = fi.InverseMap.dense((8,), seed=0).build((64,), 2)
     # finite weights of alternating sign: the hidden layer overflows to ±inf, the output to inf − inf
-    absurd._net.params = (1e38 * (-1.0) ** np.arange(absurd.n_params)).astype(np.float32)
+    absurd.network.params = (1e38 * (-1.0) ** np.arange(absurd.n_params)).astype(np.float32)
     absurd.save(tmp_path / "absurd.safetensors")
     loaded = fi.InverseMap.load(tmp_path / "absurd.safetensors")
     with pytest.raises(ValueError, match=r"not finite for 16 of 16 rows .*rows 0, 1, 2, 3, 4 and 11 more"):

@@ -315,7 +315,7 @@ def test_interrupted_ensemble_save_leaves_the_previous_ensemble(two_ensembles, t
     folder = tmp_path / "ens"
     new.save(folder)
     if fail_at == "manifest":
-        monkeypatch.setattr("fhn_inverse.nn.ensemble.atomic_write_text",
+        monkeypatch.setattr("fhn_inverse.nn.ensemble_files.atomic_write_text",
                             lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
     else:
         real, calls = fi.InverseMap.save, []

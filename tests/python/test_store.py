@@ -14,7 +14,7 @@ distributed = pytest.importorskip("dask.distributed")
 
 import fhn_inverse as fi  # noqa: E402
 from fhn_inverse import distributed as fid  # noqa: E402
-from fhn_inverse import store  # noqa: E402
+from fhn_inverse.data import store  # noqa: E402
 
 ARRAYS = ("t", "theta", "u", "d", "noise", "index")
 # dask.distributed's servers leave sockets for the collector when a cluster closes

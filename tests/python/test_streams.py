@@ -104,8 +104,8 @@ def test_validation_early_stopping_and_restore_best(data):
     best = h["best_epoch"]
     assert h["val_loss"][best] == min(h["val_loss"])
     # the kept parameters are the best epoch's: their validation loss is the best one
-    x = m._prepare_x(data.d)
-    y = m._scaling.transform(data.theta.astype(np.float32))
+    x = m.prepare_input(data.d)
+    y = m.parts.scaling.transform(data.theta.astype(np.float32))
     assert m.network.loss(x, y) == pytest.approx(h["val_loss"][best], rel=1e-6)
 
 

@@ -49,7 +49,8 @@ def test_fit_with_a_config_is_fit_with_its_keywords(data):
     c = fi.InverseMap.dense(units=[16]).fit(data.d, data.theta, fi.TrainingConfig(**{**kw, "lr": 1.0}), lr=3e-3,
                                             progress=False)
     np.testing.assert_array_equal(a.network.params, c.network.params)
-    assert a._training["optimizer"] == "adamw" and a._training["n_train"] == 96 and a._training["validation"] == 0.2
+    record = a.parts.training
+    assert record["optimizer"] == "adamw" and record["n_train"] == 96 and record["validation"] == 0.2
     with pytest.raises(TypeError, match="config must be a TrainingConfig"):
         fi.InverseMap.dense(units=[16]).fit(data.d, data.theta, {"epochs": 3})
 
@@ -61,9 +62,9 @@ def test_the_experiments_train_with_a_training_config(data, tmp_path):
         200, 2e-3, 32, 0.1, 40, "minmax")
     small = experiments.Training(epochs=2, members=2, n_threads=1)
     ens = experiments._fit(fi.InverseMap.dense(units=[8]), data.d, data.theta, small, progress=False)
-    assert len(ens) == 2 and [m._training["seed"] for m in ens.members] == [0, 1]
+    assert len(ens) == 2 and [m.parts.training["seed"] for m in ens.members] == [0, 1]
     ens.save(tmp_path / "ens")
     back = fi.Ensemble.load(tmp_path / "ens")
-    assert back.members[1]._training["epochs"] == 2 and back.members[1]._training["early_stopping"] == 40
+    assert back.members[1].parts.training["epochs"] == 2 and back.members[1].parts.training["early_stopping"] == 40
     with pytest.raises(ValueError, match="members"):
         experiments.Training(members=0)

@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 from .._version import __version__
 from .._util.io import atomic_savez
 from .._util.validation import as_int, as_seed
-from ..models.simulation import (AR1Noise, FitzHughNagumo, SimulationError, default_prior, simulate,
-                         simulator_options)
+from ..models.noise import AR1Noise
+from ..models.priors import default_prior
+from ..models.simulation import FitzHughNagumo, SimulationError, simulate, simulator_options
 
 __all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
 
@@ -114,7 +115,7 @@ class Dataset:
         seed : int, default 0
             The random streams' seed, an integer in [0, 2**64).
         prior : GaussianPrior or UniformPrior, optional
-            The prior of θ; default: the study's (:func:`~fhn_inverse.models.simulation.default_prior`).
+            The prior of θ; default: the study's (:func:`~fhn_inverse.models.priors.default_prior`).
         noise : AR1Noise, optional
             An :class:`AR1Noise` (a :class:`GaussianNoise` is one), or ``None`` for clean data.
         model : FitzHughNagumo, optional

@@ -87,7 +87,7 @@ class Simulations:
     def __init__(self, per_epoch: int, *, block: int = 10_000, seed: int = 0, prior=None, noise="study",
                  model=None, t=None, rtol: float = 1e-9, atol: float = 1e-9, series: str = "observed",
                  labels: str = "theta", n_threads: int = 0, method: str = "rkf78-simd", reuse: int = 1):
-        from ..models.simulation import AR1Noise
+        from ..models.noise import AR1Noise
 
         self.per_epoch = as_int(per_epoch, "per_epoch", 1)
         self.block = min(as_int(block, "block", 1), self.per_epoch)

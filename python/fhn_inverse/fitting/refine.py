@@ -18,7 +18,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .._util.validation import as_float_array, as_int
-from ..models.simulation import FitzHughNagumo, GaussianPrior, default_prior, simulate
+from ..models.priors import GaussianPrior, default_prior
+from ..models.simulation import FitzHughNagumo, simulate
 
 __all__ = ["MAX_ITERATIONS", "BestFit", "best_fitting", "Refined", "refine", "SeriesFit", "fit_series"]
 

@@ -1,1 +1,38 @@
-"""models."""
+"""The forward model: ``simulation`` (the ODE model, its grid and the batch simulator), ``priors``
+(Gaussian and uniform priors of θ), ``noise`` (AR(1) and Gaussian measurement noise) and
+``spikes`` (spike statistics of series). The public names of all four are importable from here.
+"""
+
+from .noise import (
+    NOISE_LAWS,
+    STUDY_NOISE_MEAN,
+    STUDY_NOISE_STD,
+    AR1Noise,
+    GaussianNoise,
+    ar1_noise,
+    noise_from_dict,
+)
+from .priors import GaussianPrior, UniformPrior, default_prior, prior_from_dict
+from .simulation import (
+    DEFAULT_GRID,
+    METHODS,
+    STATUS,
+    FitzHughNagumo,
+    SimulationError,
+    model_and_theta,
+    simulate,
+    simulator_options,
+)
+from .spikes import SpikeStatistics, spike_statistics
+
+__all__ = [
+    # simulation
+    "FitzHughNagumo", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta",
+    "simulate",
+    # priors
+    "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict",
+    # noise
+    "NOISE_LAWS", "STUDY_NOISE_MEAN", "STUDY_NOISE_STD", "AR1Noise", "GaussianNoise", "ar1_noise", "noise_from_dict",
+    # spikes
+    "SpikeStatistics", "spike_statistics",
+]

@@ -148,3 +148,28 @@ def _as_float32(value, name: str, ndims: tuple[int, ...]) -> np.ndarray:
         orig = arr[bad]
         raise ValueError(f"{name} must be finite (in float32), got {orig} at index {bad}")
     return out
+
+
+def _units_with_defaults(units, targets, features):
+    """The units a map records: the package's defaults for the targets' names (and "t" with
+    features) under those given; None when neither units nor targets are given."""
+    if units is None and targets is None:
+        return None
+    names = None if targets is None else [str(v) for v in targets]
+    default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
+    return _check_units({**default, **(units or {})}, names)
+
+
+def _check_finite_outputs(out: np.ndarray, cov, x: np.ndarray) -> None:
+    """ValueError naming the rows of a map's output (means, and covariances where given) that are
+    not finite: float32 overflow of inputs ``x`` far outside the training data, or absurd weights."""
+    finite = np.isfinite(out).all(axis=1)
+    if cov is not None:
+        finite &= np.isfinite(cov).all(axis=(1, 2))
+    bad = np.flatnonzero(~finite)
+    if bad.size:
+        rows = ", ".join(map(str, bad[:5])) + (f" and {bad.size - 5} more" if bad.size > 5 else "")
+        raise ValueError(
+            f"the map's output is not finite for {bad.size} of {len(out)} rows of X (rows {rows}): their "
+            f"inputs (largest |value| {float(np.abs(x[bad]).max()):.3g}) are outside what the map can "
+            "evaluate in float32, or its weights overflow")

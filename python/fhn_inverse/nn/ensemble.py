@@ -8,95 +8,17 @@ seed leaves in small-data results; the members' spread is a rough per-sample unc
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-import re
-import secrets
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .._util.io import atomic_write_text, file_sha256, remove_stale_temporaries
 from .._util.validation import as_int, as_seed
 from . import InverseMap
+from .ensemble_files import MANIFEST, MAX_MEMBERS, _legacy_members, _read_manifest, verified_members, write_members
 
 __all__ = ["MANIFEST", "MAX_MEMBERS", "Ensemble"]
-
-MANIFEST = "ensemble.json"  # the folder's manifest: format, version, member files and their SHA-256
-MAX_MEMBERS = 1000  # members an ensemble may have (like, load)
-_FORMAT = "fhn_inverse.Ensemble"
-_FORMAT_VERSION = "1"
-_MAX_MANIFEST = 1 << 20  # bytes
-_MEMBER_FILE = re.compile(r"member_(\d+)(\.[0-9a-f]{8})?\.safetensors")
-_LEGACY_FILE = re.compile(r"member_(\d+)\.safetensors")
-
-
-def _read_manifest(path: Path, *, calibration: bool = False):
-    """The manifest's member entries, validated: ValueError naming ``path`` otherwise. With
-    ``calibration``: ``(entries, the ensemble's QuantileCalibration or None)``."""
-    with open(path, "rb") as f:
-        raw = f.read(_MAX_MANIFEST + 1)
-    if len(raw) > _MAX_MANIFEST:
-        raise ValueError(f"{path}: manifest larger than {_MAX_MANIFEST} bytes")
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ValueError(f"{path}: manifest is not valid JSON ({type(e).__name__})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
-        raise ValueError(f"{path}: not an ensemble manifest (format must be {_FORMAT!r})")
-    if manifest.get("format_version") != _FORMAT_VERSION:
-        raise ValueError(f"{path}: format_version must be {_FORMAT_VERSION!r}, got {manifest.get('format_version')!r}")
-    entries = manifest.get("members")
-    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_MEMBERS:
-        raise ValueError(f"{path}: members must be a list of 1 to {MAX_MEMBERS} entries")
-    seen = set()
-    for i, entry in enumerate(entries):
-        if (not isinstance(entry, dict) or set(entry) != {"file", "sha256"} or not isinstance(entry["file"], str)
-                or not isinstance(entry["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])):
-            raise ValueError(f"{path}: member entry {i} must be {{'file': name, 'sha256': 64 hex digits}}")
-        match = _MEMBER_FILE.fullmatch(entry["file"])
-        if not match or int(match.group(1)) != i or entry["file"] in seen:
-            raise ValueError(f"{path}: member entry {i} names {entry['file']!r}, "
-                             f"expected member_{i}[.generation].safetensors")
-        seen.add(entry["file"])
-    if not calibration:
-        return entries
-    cal = manifest.get("calibration")
-    if cal is not None:
-        from ..uncertainty.calibration import QuantileCalibration
-
-        try:
-            cal = QuantileCalibration.from_dict(cal)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}: invalid calibration ({e})") from None
-    return entries, cal
-
-
-def _legacy_members(folder: Path) -> list[Path]:
-    """member_0.safetensors … member_{K-1}.safetensors of a folder without a manifest."""
-    if not folder.is_dir():
-        return []
-    index = {int(m.group(1)): p for p in folder.iterdir() if (m := _LEGACY_FILE.fullmatch(p.name))}
-    if len(index) > MAX_MEMBERS:
-        raise ValueError(f"{folder}: {len(index)} member files, more than {MAX_MEMBERS}")
-    missing = [i for i in range(len(index)) if i not in index]
-    if missing:
-        raise ValueError(f"{folder}: member files are not numbered 0 to {len(index) - 1} "
-                         f"(member_{missing[0]}.safetensors is missing)")
-    return [index[i] for i in range(len(index))]
-
-
-def _current_files(folder: Path) -> list[str]:
-    """The member file names of the ensemble stored in ``folder`` now (none if it is unreadable)."""
-    try:
-        if (folder / MANIFEST).exists():
-            return [e["file"] for e in _read_manifest(folder / MANIFEST)]
-        return [p.name for p in _legacy_members(folder)]
-    except (OSError, ValueError):
-        # an unreadable previous ensemble: keep every member file it may use until the manifest is written
-        return [p.name for p in folder.iterdir() if _MEMBER_FILE.fullmatch(p.name)]
 
 
 class Ensemble:
@@ -191,7 +113,7 @@ class Ensemble:
         model : InverseMap
             The map whose architecture (layers and output activation) and seed are copied.
         members : int
-            Number of copies, 1 to :data:`MAX_MEMBERS`.
+            Number of copies, 1 to :data:`~fhn_inverse.nn.ensemble_files.MAX_MEMBERS`.
 
         Returns
         -------
@@ -540,27 +462,7 @@ class Ensemble:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        previous = set(_current_files(folder))
-        generation = secrets.token_hex(4)
-        while any(f".{generation}." in name for name in previous):
-            generation = secrets.token_hex(4)
-        entries = []
-        for i, m in enumerate(self.members):
-            name = f"member_{i}.safetensors"
-            if name in previous:
-                name = f"member_{i}.{generation}.safetensors"
-            m.save(folder / name)
-            entries.append({"file": name, "sha256": file_sha256(folder / name)})
-        manifest = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "members": entries}
-        if self.calibration is not None:
-            manifest["calibration"] = self.calibration.to_dict()
-        atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-        keep = {e["file"] for e in entries}
-        for path in folder.iterdir():  # the previous generation and members of interrupted saves
-            if _MEMBER_FILE.fullmatch(path.name) and path.name not in keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        remove_stale_temporaries(folder, "member_", prefix=True)  # of members whose save was killed
+        write_members(folder, self.members, self.calibration)
         return folder
 
     @classmethod
@@ -590,19 +492,10 @@ class Ensemble:
         manifest_path = folder / MANIFEST
         if manifest_path.exists():
             entries, calibration = _read_manifest(manifest_path, calibration=True)
-            members = []
-            for entry in entries:
-                path = folder / entry["file"]
-                try:
-                    digest = file_sha256(path)
-                except FileNotFoundError:
-                    raise ValueError(f"{manifest_path}: member file {path} is missing") from None
-                if digest != entry["sha256"]:
-                    raise ValueError(f"{path}: SHA-256 differs from the one in {manifest_path} (corrupted or replaced)")
-                members.append(InverseMap.load(path))
+            members = [InverseMap.load(path) for path in verified_members(folder, entries, manifest_path)]
             ensemble = cls(members)
             if calibration is not None:
-                if calibration.dim != ensemble.members[0]._n_targets or ensemble.head != "gaussian_nll":
+                if calibration.dim != ensemble.members[0].parts.head.dim or ensemble.head != "gaussian_nll":
                     raise ValueError(f"{manifest_path}: the calibration does not fit the members "
                                      f"({calibration.dim} parameters, head {ensemble.head!r})")
                 ensemble.calibration = calibration

@@ -17,10 +17,13 @@ import safetensors.numpy
 from .. import _core
 from .._util.io import atomic_open
 from .checks import _as_cov_scale, _check_inputs, _check_trained_on, _check_units
+from .architecture import Architecture
+from .heads import head_from_record
 from .layers import _positive_int
+from .parts import MapParts
 from .scaling import _InputScaling, _Scaling
 
-__all__ = ["save", "load", "file_bytes", "metadata"]
+__all__ = ["save", "load", "file_bytes", "from_bytes", "state", "from_state", "metadata", "describe"]
 
 _FORMAT = "fhn_inverse.InverseMap"
 _FORMAT_VERSION = "1"
@@ -55,22 +58,21 @@ def metadata(m) -> dict[str, str]:
         the values of all but ``format``, ``format_version`` and ``fhn_inverse_version`` are JSON
         text.
     """
+    parts = m.parts
     arch = {
-        "input_shape": list(m._net.input_shape), "layers": m.layers,
-        "output_activation": m.output_activation, "n_targets": m._n_targets, "loss": m._loss,
-        "head": m.head, **({"cov_dim": m._cov_dim} if m._cov_dim is not None else {}),
-        "seed": m.seed,
+        "input_shape": list(parts.network.input_shape), "layers": m.layers,
+        "output_activation": m.output_activation, **parts.head.record(), "seed": m.seed,
     }
     meta = {
         "format": _FORMAT, "format_version": _FORMAT_VERSION,
         "architecture": json.dumps(arch, sort_keys=True),
-        "training": json.dumps(m._training, sort_keys=True),
+        "training": json.dumps(parts.training, sort_keys=True),
         "history": json.dumps({k: m.history[k] for k in ("loss", "val_loss", "best_epoch") if k in m.history}),
     }
-    if m._scaling is not None:
-        meta["scaling"] = json.dumps(m._scaling.to_json(), sort_keys=True)
-    if m._input_scaling is not None:
-        meta["input_scaling"] = json.dumps(m._input_scaling.to_json(), sort_keys=True)
+    if parts.scaling is not None:
+        meta["scaling"] = json.dumps(parts.scaling.to_json(), sort_keys=True)
+    if parts.input_scaling is not None:
+        meta["input_scaling"] = json.dumps(parts.input_scaling.to_json(), sort_keys=True)
     calibration = {}
     if _as_cov_scale(m.cov_scale) != 1.0:  # written only when set: uncalibrated files are unchanged
         calibration["cov_scale"] = float(m.cov_scale)
@@ -130,15 +132,15 @@ def file_bytes(m) -> bytes:
     RuntimeError
         If the map is not built.
     """
-    m._require_built()
-    params = m._net.params.astype("<f4")
+    net = m.require_network()
+    params = net.params.astype("<f4")
     # Written here rather than by safetensors.numpy.save: the package writes the metadata in the
     # order of a hash map, different in every process, so its files of one map would differ
     # byte for byte. This writer is deterministic; the package reads what it writes.
     header: dict = {"__metadata__": metadata(m)}
     blobs = []
     pos = 0
-    for name, offset, shape in m._net.param_tensors():
+    for name, offset, shape in net.param_tensors():
         size = int(np.prod(shape))
         blobs.append(params[offset: offset + size].tobytes())
         header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + 4 * size]}
@@ -232,45 +234,29 @@ def _load(cls, path: str | os.PathLike):
         if not isinstance(arch, dict):
             raise ValueError(f"{path}: architecture must be a JSON object")
         try:
-            m = cls(arch["layers"], output_activation=arch.get("output_activation"), seed=arch.get("seed", 0))
+            architecture = Architecture(arch["layers"], arch.get("output_activation"), arch.get("seed", 0))
             input_shape = tuple(_positive_int(v, "input_shape") for v in arch["input_shape"])
             if len(input_shape) not in (1, 2):
                 raise ValueError(f"input_shape must have 1 or 2 entries, got {input_shape}")
-            n_targets = _positive_int(arch["n_targets"], "n_targets")
-            loss = arch.get("loss", "mse")
-            if loss not in ("mse", "gaussian_nll"):
-                raise ValueError(f"loss {loss!r}")
-            n_out = n_targets if loss == "mse" else n_targets + n_targets * (n_targets + 1) // 2
-            head = arch.get("head", "gaussian_nll" if loss == "gaussian_nll" else "point")
-            expected_head = ("gaussian_nll" if loss == "gaussian_nll" else
-                             "local_gaussian" if "cov_dim" in arch else "point")
-            if head != expected_head:
-                raise ValueError(f"head {head!r} does not match loss {loss!r} and cov_dim")
-            cov_dim = None
-            if head == "local_gaussian":
-                cov_dim = _positive_int(arch["cov_dim"], "cov_dim")
-                if cov_dim + cov_dim * (cov_dim + 1) // 2 != n_targets:
-                    raise ValueError(f"cov_dim {cov_dim} needs {cov_dim + cov_dim * (cov_dim + 1) // 2} "
-                                     f"targets, the file has {n_targets}")
+            _positive_int(arch["n_targets"], "n_targets")
+            head = head_from_record(arch)
+            n_targets = head.n_targets
             if not isinstance(calibration, dict) or set(calibration) - {"cov_scale", "quantile"}:
                 raise ValueError(f"calibration must be {{'cov_scale': c, 'quantile': {{...}}}}, got "
                                  f"{str(calibration)[:80]!r}")
-            m.cov_scale = _as_cov_scale(calibration.get("cov_scale", 1.0))  # files without: 1
-            if (m.cov_scale != 1.0 or "quantile" in calibration) and head != "gaussian_nll":
-                raise ValueError(f"a calibration for a map with a {head!r} head")
+            cov_scale = _as_cov_scale(calibration.get("cov_scale", 1.0))  # files without: 1
+            if (cov_scale != 1.0 or "quantile" in calibration) and not head.calibratable:
+                raise ValueError(f"a calibration for a map with a {head.name!r} head")
+            quantile = None
             if "quantile" in calibration:
                 from ..uncertainty.calibration import QuantileCalibration
 
-                m.calibration = QuantileCalibration.from_dict(calibration["quantile"])
-                if m.calibration.dim != n_targets:
-                    raise ValueError(f"the calibration is for {m.calibration.dim} parameters, the map has "
-                                     f"{n_targets}")
+                quantile = QuantileCalibration.from_dict(calibration["quantile"])
+            head.check_calibration(cov_scale, quantile)
             if inputs is not None and inputs["targets"] is not None and len(inputs["targets"]) != n_targets:
                 raise ValueError(f"inputs name {len(inputs['targets'])} targets, the map has {n_targets}")
-            m.inputs = inputs
-            m.units = _check_units(units, None if inputs is None else inputs["targets"])
-            m.trained_on, m._file_version = trained_on, version
-            full = m._full_layers(input_shape, n_out)
+            units = _check_units(units, None if inputs is None else inputs["targets"])
+            full = architecture.full_layers(input_shape, head.n_outputs())
             n_params, per_sample = _core.network_size(input_shape, full)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{path}: invalid architecture ({e})") from None
@@ -284,7 +270,7 @@ def _load(cls, path: str | os.PathLike):
         if scaling is not None and scaling.offset.shape[0] != n_targets:
             raise ValueError(f"{path}: scaling has {scaling.offset.shape[0]} entries for {n_targets} targets")
         max_batch = int(max(1, min(256, _MAX_WORKSPACE // max(per_sample, 1))))
-        net = _core.Network(input_shape, full, m.seed, max_batch)
+        net = architecture.network(input_shape, head.n_outputs(), max_batch)
         expected = {name: (offset, tuple(shape)) for name, offset, shape in net.param_tensors()}
         if set(header) != set(expected):
             raise ValueError(f"{path}: tensors {sorted(header)} do not match the architecture's {sorted(expected)}")
@@ -311,10 +297,61 @@ def _load(cls, path: str | os.PathLike):
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: parameters contain NaN or inf")
     net.params = params
-    m._net, m._scaling, m._loss, m._n_targets, m._cov_dim = net, scaling, loss, n_targets, cov_dim
-    if input_scaling is not None:
-        channels = input_shape[0] if len(input_shape) == 2 else 1
-        m._input_scaling = _InputScaling.from_json(input_scaling, channels)
-    m._training = training if isinstance(training, dict) else {}
-    m.history = history if isinstance(history, dict) else {}
+    channels = input_shape[0] if len(input_shape) == 2 else 1
+    parts = MapParts(architecture, net, head, scaling,
+                     None if input_scaling is None else _InputScaling.from_json(input_scaling, channels),
+                     training if isinstance(training, dict) else {})
+    return cls.from_parts(parts, history=history if isinstance(history, dict) else {}, cov_scale=cov_scale,
+                          calibration=quantile, inputs=inputs, units=units, trained_on=trained_on, version=version)
+
+
+def from_bytes(cls, data: bytes):
+    """The map whose file's bytes these are (what pickling carries)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="fhn_inverse_") as folder:
+        path = os.path.join(folder, "map.safetensors")
+        with open(path, "wb") as f:
+            f.write(data)
+        return load(cls, path)
+
+
+def state(m) -> dict:
+    """What pickling carries of a map: its file's bytes and its history (or, unbuilt, its
+    constructor's arguments)."""
+    if not m.built:
+        return {"unbuilt": (m.layers, m.output_activation, m.seed)}
+    out = {"file": file_bytes(m)}
+    if m.history:
+        out["history"] = m.history
+    return out
+
+
+def from_state(cls, state: dict):
+    """The map a pickled :func:`state` holds."""
+    if "unbuilt" in state:
+        layers, output_activation, seed = state["unbuilt"]
+        return cls(layers, output_activation=output_activation, seed=seed)
+    m = from_bytes(cls, state["file"])
+    if "history" in state:
+        m.history = state["history"]
     return m
+
+
+def describe(m) -> dict:
+    """The model file's record of a built map, readable: see :meth:`InverseMap.describe`."""
+    from .._version import __version__
+
+    net, parts = m.require_network(), m.parts
+    calibration = ("quantile" if m.calibration is not None else
+                   f"cov_scale {float(m.cov_scale):g}" if _as_cov_scale(m.cov_scale) != 1.0 else None)
+    names = (m.inputs or {}).get("targets") or [f"theta{j}" for j in range(parts.head.n_targets)]
+    return {
+        "head": m.head, "parameters": int(net.n_params), "input_shape": list(net.input_shape),
+        "layers": m.layers, "output_activation": m.output_activation,
+        "inputs": m.inputs, "targets": names,
+        "units": m.units, "scaling": None if parts.scaling is None else parts.scaling.to_json(),
+        "training": parts.training, "epochs_trained": len(m.history.get("loss", [])),
+        "calibration": calibration, "trained_on": m.trained_on,
+        "version": m.version or __version__,
+    }

@@ -7,28 +7,36 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import sys
 import time
 
 import numpy as np
 
 from .. import _core
 from .._util.validation import as_float_array, as_int
-from .training import TrainingConfig
 from .scaling import _InputScaling, _Scaling
+from .series import take_series
+from .trainer import optimizer, progress_bar, training_record
+from .training import TrainingConfig
 
 __all__: list[str] = []
 
 
-def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=None, prefetch: int = 1,
-               progress: bool = True, targets=None, units=None, trained_on=None):
-    """Train ``model`` (an InverseMap) on the blocks of ``source``; see :meth:`InverseMap.fit`."""
+def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, validation=None, prefetch: int = 1,
+               progress: bool = True, targets=None):
+    """Train ``model`` (an InverseMap) on the blocks of ``source``; see :meth:`InverseMap.fit_stream`.
+
+    Builds the map's network (and its ``head``, a registered name, or the one ``cfg.loss``
+    implies) on the first block where it has none, fills its parts (weights, scalings, training
+    record) and returns (the ``inputs`` record to keep, or None; the history)."""
     from ..data.features import features as make_features
     from ..data.streams import is_stream, prefetch as prefetched
+    from .heads import head_for
 
     if not is_stream(source):
         raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
-    if model._cov_dim is not None:
+    parts, inputs, prepare_input = model.parts, model.inputs, model.prepare_input
+    head_cls = type(parts.head) if parts.built else head_for(cfg.loss, False, head)
+    if head_cls.takes_cov_targets:
         raise ValueError("a map with a local-Gaussian head trains on arrays with cov= targets, not on a stream")
     prefetch = as_int(prefetch, "prefetch", 1)
     sizes = source.block_sizes()
@@ -36,7 +44,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
     steps_per_epoch = sum(math.ceil(b / min(batch, b)) for b in sizes)
     total_steps = steps_per_epoch * cfg.epochs
     n_threads = cfg.n_threads
-    seed = model.seed if cfg.seed is None else cfg.seed
+    seed = parts.architecture.seed if cfg.seed is None else cfg.seed
 
     def epochs():
         for epoch in range(cfg.epochs):
@@ -45,37 +53,37 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
 
     stream = epochs()
     _, _, (series0, labels0) = first = next(stream)
-    inputs = None
+    record = None
     if features is not None:
-        _, _, inputs = model._take_series(series0[:1], None, features, source.t, targets, n_threads)
+        _, _, record = take_series(inputs, series0[:1], None, features, source.t, targets, n_threads)
     elif targets is not None:
         raise ValueError("targets= names the labels of series: give features= with it")
     def features_of(series):
         return make_features(series, features, n_threads=n_threads) if features else series
 
-    x0 = features_of(series0) if model._net is None or (
-        cfg.input_scaling == "channel" and model._input_scaling is None) else None
-    if model._net is None:
-        model.build(model._input_shape_of(np.asarray(x0[:1], dtype=np.float32)), labels0.shape[1], loss=cfg.loss)
-        model._cov_dim = None
-    elif cfg.loss != model._loss:
-        raise ValueError(f"loss {cfg.loss!r} differs from the loss the map was built for ({model._loss!r})")
-    if labels0.shape[1] != model._n_targets:
-        raise ValueError(f"the stream's labels have {labels0.shape[1]} columns; the map takes {model._n_targets}")
+    x0 = features_of(series0) if parts.network is None or (
+        cfg.input_scaling == "channel" and parts.input_scaling is None) else None
+    if parts.network is None:
+        n = labels0.shape[1]
+        parts.build(head_cls, parts.architecture.input_shape_of(np.asarray(x0[:1], dtype=np.float32)), n, n)
+    elif cfg.loss != parts.head.loss:
+        raise ValueError(f"loss {cfg.loss!r} differs from the loss the map was built for ({parts.head.loss!r})")
+    if labels0.shape[1] != parts.head.n_targets:
+        raise ValueError(f"the stream's labels have {labels0.shape[1]} columns; the map takes {parts.head.n_targets}")
 
     def inputs_of(series) -> np.ndarray:
-        x = model._prepare_x(features_of(series), "the stream's series")
-        return x if model._input_scaling is None else model._input_scaling.transform(x)
+        x = prepare_input(features_of(series), "the stream's series")
+        return x if parts.input_scaling is None else parts.input_scaling.transform(x)
 
     # scalings from the first block (label scaling, and input scaling when asked for)
-    if cfg.input_scaling == "channel" and model._input_scaling is None:
-        model._input_scaling = _InputScaling.fit(model._prepare_x(x0))
-    if model._scaling is None:
-        model._scaling = _Scaling.fit(cfg.scaling, np.asarray(labels0, dtype=np.float32))
+    if cfg.input_scaling == "channel" and parts.input_scaling is None:
+        parts.input_scaling = _InputScaling.fit(prepare_input(x0))
+    if parts.scaling is None:
+        parts.scaling = _Scaling.fit(cfg.scaling, np.asarray(labels0, dtype=np.float32))
 
     def transform(item):
         epoch, k, (series, labels) = item
-        return epoch, k, inputs_of(series), model._scaling.transform(np.asarray(labels, dtype=np.float32))
+        return epoch, k, inputs_of(series), parts.scaling.transform(np.asarray(labels, dtype=np.float32))
 
     x_val = y_val = None
     if validation is not None:
@@ -87,19 +95,16 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             raise ValueError(f"validation of a stream must be (X_val, Y_val) or a number of series, got {validation!r}")
         x_val = inputs_of(as_float_array(validation[0], "validation X", 2))
-        y_val = model._scaling.transform(as_float_array(validation[1], "validation Y", 2).astype(np.float32))
-        if y_val.shape != (x_val.shape[0], model._n_targets):
-            raise ValueError(f"validation Y must have shape ({x_val.shape[0]}, {model._n_targets}), got "
+        y_val = parts.scaling.transform(as_float_array(validation[1], "validation Y", 2).astype(np.float32))
+        if y_val.shape != (x_val.shape[0], parts.head.n_targets):
+            raise ValueError(f"validation Y must have shape ({x_val.shape[0]}, {parts.head.n_targets}), got "
                              f"{np.shape(validation[1])}")
 
-    opt = _core.Adam(model._net.n_params, beta1=cfg.betas[0], beta2=cfg.betas[1], eps=cfg.eps,
-                     weight_decay=cfg.decay, decoupled=cfg.optimizer == "adamw")
+    opt = optimizer(cfg, parts.network.n_params)
     core_cfg = cfg.to_core(seed)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(sizes) * cfg.epochs, unit="series", leave=False, file=sys.stderr)
+        bar = progress_bar(sum(sizes) * cfg.epochs, "series")
     history = {"loss": [], "val_loss": [], "lr": [], "seconds": [], "wait_seconds": [], "step_loss": [],
                "best_epoch": -1, "stopped_early": False, "interrupted": False, "samples": 0}
     best, best_val, since_best = None, math.inf, 0
@@ -120,7 +125,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
             if item is None or item[0] != current:
                 # the end of epoch `current`
                 train_loss = epoch_sum / epoch_seen
-                val = model._net.loss(x_val, y_val, cfg.loss, n_threads) if x_val is not None else math.nan
+                val = parts.network.loss(x_val, y_val, cfg.loss, n_threads) if x_val is not None else math.nan
                 history["loss"].append(train_loss)
                 history["val_loss"].append(val)
                 history["lr"].append(lr)
@@ -131,7 +136,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
                     best_val, since_best = monitored, 0
                     history["best_epoch"] = current
                     if x_val is not None and cfg.restore_best:
-                        best = model._net.params
+                        best = parts.network.params
                 else:
                     since_best += 1
                     if patience and since_best >= patience:
@@ -144,7 +149,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
                     break
                 current, epoch_sum, epoch_seen, wait = item[0], 0.0, 0, 0.0
             epoch, k, x, y = item
-            r = _core.fit_block(model._net, opt, x, y, config=core_cfg, block=epoch * n_blocks + k,
+            r = _core.fit_block(parts.network, opt, x, y, config=core_cfg, block=epoch * n_blocks + k,
                                 steps_per_epoch=steps_per_epoch, total_steps=total_steps)
             epoch_sum += r["loss"] * r["samples"]
             epoch_seen += r["samples"]
@@ -158,21 +163,11 @@ def fit_stream(model, source, cfg: TrainingConfig, *, features=None, validation=
         if bar is not None:
             bar.close()
         if best is not None:
-            model._net.params = best
+            parts.network.params = best
     history["step_loss"] = (np.concatenate(history["step_loss"]).astype(np.float64) if history["step_loss"]
                             else np.zeros(0))  # float64, as fit's
-    model.history = history
-    model.calibration = None
-    model._training = {
-        **cfg.to_dict(), "weight_decay": cfg.decay, "seed": seed, "validation": None if x_val is None else
-        int(x_val.shape[0]), "input_scaling": "channel" if model._input_scaling is not None else "none",
-        "n_train": int(sum(sizes)), "samples": int(history["samples"]),
-        "n_val": 0 if x_val is None else int(x_val.shape[0]),
-        "stream": source.describe().get("stream"), "prefetch": prefetch,
-    }
-    if inputs is not None:
-        model.inputs = inputs
-    if units is not None:
-        model.units = units
-    model.trained_on = trained_on
-    return model
+    parts.training = training_record(
+        cfg, seed, parts.input_scaling, validation=None if x_val is None else int(x_val.shape[0]),
+        n_train=int(sum(sizes)), samples=int(history["samples"]), n_val=0 if x_val is None else int(x_val.shape[0]),
+        stream=source.describe().get("stream"), prefetch=prefetch)
+    return record, history

@@ -35,17 +35,18 @@ def to_torch(m, *, unscale: bool = True):
     ImportError
         If ``torch`` is not installed.
     """
-    m._require_built()
+    net = m.require_network()
+    parts = m.parts
     import torch
     from torch import nn
 
-    params = torch.from_numpy(m._net.params.copy())
+    params = torch.from_numpy(net.params.copy())
     tensors = {name: params[o: o + int(np.prod(s))].reshape(tuple(s)).clone()
-               for name, o, s in m._net.param_tensors()}
+               for name, o, s in net.param_tensors()}
     acts = {"relu": nn.ReLU, "swish": nn.SiLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
     modules = []
-    shape = tuple(m._net.input_shape)
-    full = m._full_layers(shape, m._net.output_shape[0])
+    shape = tuple(net.input_shape)
+    full = parts.architecture.full_layers(shape, net.output_shape[0])
     for i, layer in enumerate(full):
         kind = layer["kind"]
         if kind == "dense":
@@ -76,12 +77,12 @@ def to_torch(m, *, unscale: bool = True):
                 target.weight.copy_(tensors[f"layers.{i}.weight"])
                 target.bias.copy_(tensors[f"layers.{i}.bias"])
         modules.append(mod)
-        shape = m._net.summary()[i][1]
+        shape = net.summary()[i][1]
     model = nn.Sequential(*modules)
-    if m._input_scaling is not None:
-        view = (1, -1, 1) if len(m._net.input_shape) == 2 else (1, -1)
-        in_offset = torch.tensor(m._input_scaling.offset, dtype=torch.float32).reshape(view)
-        in_scale = torch.tensor(m._input_scaling.scale, dtype=torch.float32).reshape(view)
+    if parts.input_scaling is not None:
+        view = (1, -1, 1) if len(net.input_shape) == 2 else (1, -1)
+        in_offset = torch.tensor(parts.input_scaling.offset, dtype=torch.float32).reshape(view)
+        in_scale = torch.tensor(parts.input_scaling.scale, dtype=torch.float32).reshape(view)
 
         class _Standardise(nn.Module):
             def __init__(self):
@@ -93,10 +94,10 @@ def to_torch(m, *, unscale: bool = True):
                 return (x - self.offset) / self.scale
 
         model = nn.Sequential(_Standardise(), model)
-    if unscale and m._scaling is not None:
-        offset = torch.tensor(m._scaling.offset, dtype=torch.float32)
-        scale = torch.tensor(m._scaling.scale, dtype=torch.float32)
-        n_t = m._n_targets
+    if unscale and parts.scaling is not None:
+        offset = torch.tensor(parts.scaling.offset, dtype=torch.float32)
+        scale = torch.tensor(parts.scaling.scale, dtype=torch.float32)
+        n_t = parts.head.n_targets
 
         class _Unscale(nn.Module):
             def __init__(self):

@@ -203,7 +203,7 @@ def speed(out=None, *, widths=WIDTHS, window: int = 20_000, full_max_width: int 
     Returns
     -------
     dict
-        With ``out``, what :meth:`fhn_inverse.study.experiments.Run.write` wrote to ``results.json``;
+        With ``out``, what :meth:`fhn_inverse.study.runs.Run.write` wrote to ``results.json``;
         without, ``{"experiment": "speed", "results": results}``. The results hold ``machine``,
         ``sgemm_gflops``, ``batch_size``, ``n_threads``, ``window`` and ``rows`` (one per width).
 
@@ -221,7 +221,7 @@ def speed(out=None, *, widths=WIDTHS, window: int = 20_000, full_max_width: int 
     pool = as_int(pool, "pool", batch_size)
     run = None
     if out is not None:
-        from .experiments import Run
+        from .runs import Run
 
         run = Run(out, "speed")
     rng = np.random.default_rng(seed)

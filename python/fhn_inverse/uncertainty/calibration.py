@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .._util.validation import as_float_array, as_int, as_seed
-from .diagnostics import _check_level, _gaussian, _mahalanobis2, chi2_quantile
+from .stats import _check_level, _gaussian, _mahalanobis2, chi2_quantile
 
 __all__ = ["QuantileCalibration", "MIN_CALIBRATION"]
 

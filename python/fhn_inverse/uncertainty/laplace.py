@@ -21,15 +21,9 @@ import numpy as np
 
 from .. import _core
 from .._util.validation import as_float_array, as_int
-from ..models.simulation import (
-    AR1Noise,
-    FitzHughNagumo,
-    GaussianPrior,
-    SimulationError,
-    default_prior,
-    model_and_theta,
-    simulator_options,
-)
+from ..models.noise import AR1Noise
+from ..models.priors import GaussianPrior, default_prior
+from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, simulator_options
 
 __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
 

@@ -1,0 +1,242 @@
+"""The model commands: ``train`` (an inverse map on an .npz data set, a .zarr store or fresh
+simulations), ``info`` (what a model file is), ``predict`` (estimates for series in a file, with
+intervals or an ODE fit), ``calibrate`` and ``diagnose`` (maps with a covariance on a data set)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+
+from .._util.io import atomic_open, atomic_write_text, file_sha256
+from .common import _check_series_count, _model_inputs, _output_file, _sidecar, _table
+
+__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose"]
+
+
+def _train(args) -> int:
+    import fhn_inverse as fi
+
+    _output_file(args.model)
+    stream = _training_stream(args)
+    if stream is None:
+        data = fi.Dataset.load(args.data)
+        series = data.u if args.series == "clean" else data.d
+        y = data.theta if not args.joint else np.column_stack([data.theta, data.noise])
+    # a Gaussian-NLL head predicts unbounded means and Cholesky entries: linear output, standardised labels
+    nll = args.loss == "gaussian_nll"
+    head = {"output_activation": None} if nll else {}
+    if args.arch == "cnn":
+        model = fi.InverseMap.cnn(seed=args.seed, **head)
+    else:
+        model = fi.InverseMap.dense(seed=args.seed, **head)
+    # the model file records its features, the data's grid and the targets' names: no side file
+    settings = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping=args.patience,
+                    seed=args.seed, n_threads=args.threads, progress=not args.quiet, loss=args.loss,
+                    scaling="standard" if nll else "minmax", features=args.features,
+                    targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
+    if stream is not None:
+        validation = None
+        if args.validation is not None:
+            if not isinstance(stream, fi.Simulations):
+                raise ValueError("--validation takes a fraction of an .npz data set or of fresh series per epoch; "
+                                 "a .zarr store trains without it")
+            validation = max(1, int(round(args.validation * stream.per_epoch)))
+        model.fit_stream(stream, validation=validation, **settings)
+    else:
+        model.fit(series, y, validation=args.validation, t=data.t,
+                  trained_on={**data.config, "series": args.series, "size": len(data)}, **settings)
+    model.save(args.model)
+    if _sidecar(args.model).exists():  # it described the file this one replaces
+        _sidecar(args.model).unlink()
+    print(model.summary())
+    print(f"wrote {args.model}")
+    return 0
+
+
+def _training_stream(args):
+    """The stream ``train`` reads: a .zarr store in shuffled blocks, fresh simulations (DATA
+    "fresh"), or None for an .npz data set."""
+    import fhn_inverse as fi
+
+    series = "clean" if args.series == "clean" else "observed"
+    labels = "theta+noise" if args.joint else "theta"
+    if str(args.data) == "fresh":
+        _check_series_count("--block", args.block)
+        return fi.Simulations(args.per_epoch, block=args.block, seed=args.seed, series=series, labels=labels,
+                              n_threads=args.threads)
+    if str(args.data).endswith(".zarr"):
+        return fi.StoreStream(args.data, window=args.window, seed=args.seed, series=series, labels=labels)
+    return None
+
+
+def _info(args) -> int:
+    import json
+
+    import fhn_inverse as fi
+
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
+    about = model.describe()
+    if args.json:
+        print(json.dumps(about, indent=1))
+        return 0
+    inputs, units, data = about["inputs"], about["units"] or {}, about["trained_on"] or {}
+    lines = [f"{args.model}: {about['head']} head, {about['parameters']:,} parameters"
+             + (f", {about['members']} members" if "members" in about else "")
+             + f", written by fhn_inverse {about['version']}"]
+    if inputs is not None:
+        t0, dt, length = inputs["grid"]
+        lines.append(f"input: {inputs['features']!r} features of series of {length} points at t = {t0:g} + "
+                     f"{dt:g}·k" + (f" ({units['t']})" if "t" in units else ""))
+    else:
+        lines.append(f"input: arrays of shape {tuple(about['input_shape'])} (no grid recorded)")
+    lines.append("targets: " + ", ".join(f"{n} [{units[n]}]" if n in units else n for n in about["targets"]))
+    training = about["training"]
+    if training:
+        lines.append(f"trained: {about['epochs_trained']} epochs, {training.get('optimizer', 'adam')} lr "
+                     f"{training.get('lr', '?')}, batch {training.get('batch_size', '?')}, loss "
+                     f"{training.get('loss', 'mse')}")
+    if data:
+        noise = data.get("noise")
+        what = " ".join(str(v) for v in (data.get("size"), data.get("series")) if v is not None)
+        lines.append(f"data: {what + ' series; ' if what else ''}prior {json.dumps(data.get('prior'))}; "
+                     f"noise {json.dumps(noise)}")
+    lines.append(f"calibration: {about['calibration'] or 'none'}")
+    print("\n".join(lines))
+    return 0
+
+
+def _predict(args) -> int:
+    import fhn_inverse as fi
+
+    out = _output_file(args.output) if args.output else None
+    model = fi.InverseMap.load(args.model)
+    table = fi.read_series(args.series, layout=args.layout)
+    series = table.d
+    x, names = _model_inputs(model, args.model, series)
+    grid = {"t": table.t, "resample": args.resample} if model.inputs is not None else {}
+    pred = model.predict(x, **grid)
+    names = names or [f"p{j}" for j in range(pred.shape[1])]
+    if len(names) != pred.shape[1]:
+        raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
+                         f"the model predicts {pred.shape[1]}")
+    if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
+        if pred.shape[1] < 2:
+            raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
+        fit = fi.fit_series(pred[None, :, :2], series, t=table.t, n_threads=args.threads)
+        pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
+        names = names[:pred.shape[1] - 1] + ["fit_mse"]
+    elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
+        if not 0 < args.level < 1:
+            raise ValueError(f"--level must be in (0, 1), got {args.level}")
+        _, cov = model.predict(x, return_cov=True, **grid)
+        lo, hi = model.interval(x, args.level, **grid)
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        pct = f"{100 * args.level:g}"
+        pred = np.column_stack([pred, sd, lo, hi])
+        names = names + [f"{n}_sd" for n in names] + [f"{n}_lo{pct}" for n in names] + [f"{n}_hi{pct}" for n in names]
+    if out is not None and out.suffix == ".npy":
+        with atomic_open(out, "wb") as f:
+            np.save(f, pred)
+    elif out is not None:
+        import csv
+
+        with atomic_open(out, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", *names])
+            writer.writerows([series_id, *(repr(float(v)) for v in row)] for series_id, row in zip(table.ids, pred))
+    else:
+        print(",".join(["id", *names]))
+        for series_id, row in zip(table.ids, pred):
+            print(",".join([series_id, *(f"{v:.6g}" for v in row)]))
+    if out is not None:
+        print(f"wrote {len(pred)} predictions to {out}")
+    return 0
+
+
+def _model_with_data(args, command: str):
+    """(model, its sidecar's metadata, the data set, its series, the model's inputs, the true
+    values the model predicts, their names) for 'diagnose' and 'calibrate'."""
+    import fhn_inverse as fi
+
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
+    if not model.has_cov:
+        raise ValueError(f"{args.model} predicts point estimates only; {command} needs a map with a covariance "
+                         "(train it with --loss gaussian_nll)")
+    data = fi.Dataset.load(args.data)
+    series = data.u if args.series == "clean" else data.d
+    x, targets = _model_inputs(model, args.model, series)
+    d = model.predict(x[:1]).shape[1]
+    names = targets or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
+    if len(names) != d or d not in (2, 4):
+        raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's (theta0, "
+                         "theta1) or, for a joint map, (theta0, theta1, sigma, rho)")
+    theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
+    return model, data, series, x, theta, names
+
+
+def _calibrate(args) -> int:
+    import fhn_inverse as fi
+    from fhn_inverse.uncertainty import diagnostics as dg
+
+    model, _, _, x, theta, names = _model_with_data(args, "calibrate")
+    if model.head != "gaussian_nll":
+        raise ValueError(f"{args.model} has a {model.head!r} head; calibrate needs Gaussian-NLL heads "
+                         "(a local-Gaussian head's covariance estimates a target, not a posterior)")
+    ensemble = isinstance(model, fi.Ensemble)
+    if ensemble and args.method != "quantile":
+        raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with "
+                         "--method quantile")
+    result = model.calibrate(x, theta, method=args.method, n_threads=args.threads)
+    sidecar = None if ensemble or not _sidecar(args.model).exists() else json.loads(_sidecar(args.model).read_text())
+    model.save(args.model)
+    if sidecar is not None:  # a file written before models recorded their inputs: its sidecar follows it
+        atomic_write_text(_sidecar(args.model), json.dumps({**sidecar, "model_sha256": file_sha256(args.model)}) + "\n")
+    print(f"calibrated {args.model} on {len(x):,} {args.series} series ({args.method})")
+    if args.method == "quantile":
+        gauss = NormalDist().inv_cdf(0.975)
+        lo, hi = result.z_interval(0.95)
+        rows = [[n, f"[{lo[j]:.3f}, {hi[j]:.3f}]", f"[{-gauss:.3f}, {gauss:.3f}]"] for j, n in enumerate(names)]
+        rows.append(["joint radius", f"{result.joint_radius(0.95):.3f}",
+                     f"{np.sqrt(dg.chi2_quantile(0.95, len(names))):.3f}"])
+        print("95 % intervals in standard deviations of the head (calibrated | Gaussian):\n")
+        print(_table(rows, ["", "calibrated", "Gaussian"]))
+    else:
+        print(f"cov_scale = {result:.4f} (covariances are multiplied by it)")
+    print(f"wrote {args.model}")
+    return 0
+
+
+def _diagnose(args) -> int:
+    import fhn_inverse as fi
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; give a folder for the report")
+    model, data, series, x, theta, names = _model_with_data(args, "diagnose")
+    noise = None  # the AR(1) noise of each series, as (standard deviation, ρ), for the predictive check
+    if args.series == "noisy" and data.config.get("noise"):
+        noise = np.column_stack([data.noise[:, 0] / float(data.config["noise"].get("dt", 0.2)), data.noise[:, 1]])
+    report = fi.diagnose(model, x, theta, out=out, n_samples=args.samples, seed=args.seed, series=series,
+                         noise=noise, t=data.t, names=names, n_threads=args.threads)
+    cov = report["coverage"]
+    rows = [[f"{100 * a:g} %", *(f"{100 * cov['per_parameter'][n][k]:.1f}" for n in names),
+             f"{100 * cov['joint'][k]:.1f}", f"{100 * cov['se'][k]:.1f}"]
+            for k, a in enumerate(cov["levels"]) if any(abs(a - b) < 1e-9 for b in (0.5, 0.8, 0.9, 0.95))]
+    print(f"{report['n']:,} {args.series} series, {report['n_samples']:,} posterior samples each "
+          f"(head: {report['head']}, cov_scale: {report['cov_scale']}"
+          + (", quantile-calibrated" if report.get("calibration") else "") + ")\n")
+    print(_table(rows, ["level", *names, "joint", "se"]))
+    sbc = report["sbc"]
+    print("\nSBC max |ECDF − uniform|: " + ", ".join(
+        f"{n} {sbc['max_deviation'][n]:.3f}{' (outside the band)' if sbc['outside_band'][n] else ''}" for n in names)
+        + f"; band half-width up to {sbc['band_half_width_max']:.3f}")
+    rec = report["recovery"]
+    print("R²: " + ", ".join(f"{n} {rec['r2'][n]:.3f}" for n in names) + f"; Median-APE {rec['median_ape_all']:.3f}")
+    if "ppc" in report:
+        print(f"posterior predictive: {100 * report['ppc']['inside_all']:.1f} % of observed points inside the "
+              f"5–95 % band ({report['ppc']['n_series']} series)")
+    print(f"\nwrote {out}/: report.json, {', '.join(report['figures'])}")
+    return 0

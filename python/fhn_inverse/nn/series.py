@@ -1,0 +1,73 @@
+"""Series in, features made by the map: a map trained with ``features=`` records what it takes
+(the feature kind, its observation grid t0 + Δt·k and the targets' names, the ``inputs`` record
+of its file) and turns observed series into its network's input itself, refusing series on
+another grid unless asked to interpolate them onto its own."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._util.validation import as_float_array
+from .checks import _grid_of
+
+__all__ = ["take_series", "series_input"]
+
+
+def take_series(inputs: dict | None, X, validation, features, t, targets, n_threads: int):
+    """The network inputs of training series ``X`` (and of a validation tuple's), and the
+    ``inputs`` record the map keeps once the fit succeeds; ``inputs`` is the map's current record
+    (None for a map not trained on series yet)."""
+    from ..data.features import KINDS
+    from ..data.features import features as make_features
+
+    if features not in KINDS:
+        raise ValueError(f"features must be one of {KINDS} or None, got {features!r}")
+    if inputs is not None and inputs["features"] != features:
+        raise ValueError(f"this map takes {inputs['features']!r} features; it cannot be trained on "
+                         f"{features!r}")
+    series = as_float_array(X, "X", 2)
+    grid = _grid_of(t, series.shape[1])
+    if targets is not None:
+        targets = [str(name) for name in targets]
+    record = {"features": features, "grid": list(grid), "targets": targets}
+    if isinstance(validation, (tuple, list)):
+        validation = (make_features(as_float_array(validation[0], "validation X", 2), features,
+                                    n_threads=n_threads), *validation[1:])
+    return make_features(series, features, n_threads=n_threads), validation, record
+
+
+def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarray:
+    """The network input of observed series X (N, L) for a map whose ``inputs`` record this is:
+    the series checked against the map's grid (or interpolated onto it), then their features."""
+    from ..data.features import features as make_features
+
+    t0, dt, length = inputs["grid"]
+    length = int(length)
+    series = as_float_array(X, "X", 2)
+    expected = f"{length} points at t = {t0:g}, {t0 + dt:g}, …, {t0 + dt * (length - 1):g} (Δt = {dt:g})"
+    if t is None:
+        if series.shape[1] != length:
+            raise ValueError(f"the map takes series of {expected}; these have {series.shape[1]} points: give "
+                             "their times t= (with resample=True to interpolate them onto the map's grid), or "
+                             "train a map on their grid")
+        return make_features(series, inputs["features"], n_threads=n_threads)
+    times = as_float_array(t, "t", 1)
+    if times.shape[0] != series.shape[1]:
+        raise ValueError(f"t has {times.shape[0]} times for series of {series.shape[1]} points")
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("t must be strictly increasing")
+    grid = t0 + dt * np.arange(length)
+    same = times.shape[0] == length and np.allclose(times, grid, rtol=0, atol=1e-9 * max(1.0, abs(grid).max()))
+    if not same:
+        if not resample:
+            got = f"{times.shape[0]} points at t = {times[0]:g} … {times[-1]:g}"
+            raise ValueError(f"the map takes series of {expected}; these have {got}: pass resample=True to "
+                             "interpolate them onto the map's grid, or train a map on their grid")
+        if grid[0] < times[0] or grid[-1] > times[-1]:
+            warnings.warn(f"the map's grid ({grid[0]:g} … {grid[-1]:g}) reaches beyond the series' times "
+                          f"({times[0]:g} … {times[-1]:g}): the ends are extrapolated as constants",
+                          UserWarning, stacklevel=3)
+        series = np.stack([np.interp(grid, times, row) for row in series])
+    return make_features(series, inputs["features"], n_threads=n_threads)
