@@ -19,12 +19,13 @@ void bind_features(py::module_& m) {
   py::enum_<Representation>(m, "Representation")
       .value("packed", Representation::packed)
       .value("magnitude", Representation::magnitude);
-  m.def("fourier_features",
-        [](const RowMatrixRef& x, Representation representation, Norm norm, long long n_threads) {
-          const int threads = fhn_inverse::check_threads(n_threads);
-          py::gil_scoped_release release;
-          return fourier_features(x, representation, norm, threads);
-        },
-        py::arg("x"), py::arg("representation") = Representation::packed,
-        py::arg("norm") = Norm::ortho, py::arg("n_threads") = 0);
+  m.def(
+      "fourier_features",
+      [](const RowMatrixRef& x, Representation representation, Norm norm, long long n_threads) {
+        const int threads = fhn_inverse::check_threads(n_threads);
+        py::gil_scoped_release release;
+        return fourier_features(x, representation, norm, threads);
+      },
+      py::arg("x"), py::arg("representation") = Representation::packed,
+      py::arg("norm") = Norm::ortho, py::arg("n_threads") = 0);
 }

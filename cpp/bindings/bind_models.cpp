@@ -19,22 +19,26 @@ void bind_models(py::module_& m) {
             return py::make_tuple(model.gamma(), model.zeta(), model.initial());
           },
           [](const py::tuple& state) {
-            if (state.size() != 3) throw std::runtime_error("FitzHughNagumo state must be (gamma, zeta, initial)");
+            if (state.size() != 3)
+              throw std::runtime_error("FitzHughNagumo state must be (gamma, zeta, initial)");
             return FitzHughNagumo(state[0].cast<double>(), state[1].cast<double>(),
                                   state[2].cast<FitzHughNagumo::State>());
           }))
-      .def_property_readonly_static("param_names", [](py::object) {
-        return std::vector<std::string>(FitzHughNagumo::param_names.begin(),
-                                        FitzHughNagumo::param_names.end());
-      })
-      .def("rhs",
-           [](const FitzHughNagumo& model, FitzHughNagumo::State x,
-              std::array<double, FitzHughNagumo::param_size> theta) {
-             FitzHughNagumo::State dxdt;
-             model.rhs(x, dxdt, theta.data());
-             return dxdt;
-           },
-           py::arg("state"), py::arg("theta"))
+      .def_property_readonly_static("param_names",
+                                    [](py::object) {
+                                      return std::vector<std::string>(
+                                          FitzHughNagumo::param_names.begin(),
+                                          FitzHughNagumo::param_names.end());
+                                    })
+      .def(
+          "rhs",
+          [](const FitzHughNagumo& model, FitzHughNagumo::State x,
+             std::array<double, FitzHughNagumo::param_size> theta) {
+            FitzHughNagumo::State dxdt;
+            model.rhs(x, dxdt, theta.data());
+            return dxdt;
+          },
+          py::arg("state"), py::arg("theta"))
       .def("__repr__", [](const FitzHughNagumo& model) {
         return "FitzHughNagumo(gamma=" + py::repr(py::float_(model.gamma())).cast<std::string>() +
                ", zeta=" + py::repr(py::float_(model.zeta())).cast<std::string>() + ", initial=(" +

@@ -57,16 +57,26 @@ nn::LayerSpec to_spec(const py::dict& d) {
   nn::LayerSpec s;
   for (auto item : d) {
     const std::string key = py::str(item.first);
-    if (key == "kind") s.kind = item.second.cast<std::string>();
-    else if (key == "units") s.units = item.second.cast<long>();
-    else if (key == "filters") s.filters = item.second.cast<long>();
-    else if (key == "kernel") s.kernel = item.second.cast<long>();
-    else if (key == "stride") s.stride = item.second.cast<long>();
-    else if (key == "padding") s.padding = item.second.cast<std::string>();
-    else if (key == "pool") s.pool = item.second.cast<long>();
-    else if (key == "rate") s.rate = item.second.cast<double>();
-    else throw std::invalid_argument("unknown layer field '" + key + "' (accepted: kind, units, "
-                                     "filters, kernel, stride, padding, pool, rate)");
+    if (key == "kind")
+      s.kind = item.second.cast<std::string>();
+    else if (key == "units")
+      s.units = item.second.cast<long>();
+    else if (key == "filters")
+      s.filters = item.second.cast<long>();
+    else if (key == "kernel")
+      s.kernel = item.second.cast<long>();
+    else if (key == "stride")
+      s.stride = item.second.cast<long>();
+    else if (key == "padding")
+      s.padding = item.second.cast<std::string>();
+    else if (key == "pool")
+      s.pool = item.second.cast<long>();
+    else if (key == "rate")
+      s.rate = item.second.cast<double>();
+    else
+      throw std::invalid_argument("unknown layer field '" + key +
+                                  "' (accepted: kind, units, "
+                                  "filters, kernel, stride, padding, pool, rate)");
   }
   if (s.kind.empty()) throw std::invalid_argument("every layer needs a 'kind'");
   return s;
@@ -111,44 +121,48 @@ py::dict history_dict(const train::History& h) {
   return out;
 }
 
-}  // namespace
-
-void bind_nn(py::module_& m) {
-  py::class_<Network>(m, "Network")
-      .def(py::init([](py::tuple input_shape, const py::list& layers, std::uint64_t seed,
-                       long max_batch, long max_chunks) {
-             nn::Shape in;
-             if (input_shape.size() == 1) in = nn::Shape::vector(input_shape[0].cast<long>());
-             else if (input_shape.size() == 2)
-               in = nn::Shape::sequence(input_shape[0].cast<long>(), input_shape[1].cast<long>());
-             else throw std::invalid_argument("input_shape must be (F,) or (C, L), got " +
-                                              std::string(py::str(input_shape)));
-             if (in.length < 1 || (input_shape.size() == 2 && in.channels < 1))
-               throw std::invalid_argument("input_shape entries must be >= 1, got " +
-                                           std::string(py::str(input_shape)));
-             std::vector<nn::LayerSpec> specs;
-             for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
-             return std::make_unique<Network>(in, specs, seed, max_batch, max_chunks);
-           }),
-           py::arg("input_shape"), py::arg("layers"), py::arg("seed") = 0,
-           py::arg("max_batch") = 256, py::arg("max_chunks") = 8)
+// Network: construction, parameters and layout.
+void bind_network_state(py::class_<Network>& cls) {
+  cls.def(py::init([](py::tuple input_shape, const py::list& layers, std::uint64_t seed,
+                      long max_batch, long max_chunks) {
+            nn::Shape in;
+            if (input_shape.size() == 1)
+              in = nn::Shape::vector(input_shape[0].cast<long>());
+            else if (input_shape.size() == 2)
+              in = nn::Shape::sequence(input_shape[0].cast<long>(), input_shape[1].cast<long>());
+            else
+              throw std::invalid_argument("input_shape must be (F,) or (C, L), got " +
+                                          std::string(py::str(input_shape)));
+            if (in.length < 1 || (input_shape.size() == 2 && in.channels < 1))
+              throw std::invalid_argument("input_shape entries must be >= 1, got " +
+                                          std::string(py::str(input_shape)));
+            std::vector<nn::LayerSpec> specs;
+            for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
+            return std::make_unique<Network>(in, specs, seed, max_batch, max_chunks);
+          }),
+          py::arg("input_shape"), py::arg("layers"), py::arg("seed") = 0,
+          py::arg("max_batch") = 256, py::arg("max_chunks") = 8)
       .def_property_readonly("n_params", &Network::n_params)
-      .def_property_readonly("input_shape", [](const Network& n) { return shape_tuple(n.input_shape()); })
-      .def_property_readonly("output_shape", [](const Network& n) { return shape_tuple(n.output_shape()); })
+      .def_property_readonly("input_shape",
+                             [](const Network& n) { return shape_tuple(n.input_shape()); })
+      .def_property_readonly("output_shape",
+                             [](const Network& n) { return shape_tuple(n.output_shape()); })
       .def_property_readonly("max_batch", &Network::max_batch)
       .def_property(
           "params", [](const Network& n) { return copy_out(n.params(), {n.n_params()}); },
           [](Network& n, const FloatArray& p) {
             if (p.ndim() != 1 || p.shape(0) != n.n_params())
-              throw std::invalid_argument("params must have shape (" + std::to_string(n.n_params()) +
-                                          ",), got " + shape_str(p));
+              throw std::invalid_argument("params must have shape (" +
+                                          std::to_string(n.n_params()) + ",), got " + shape_str(p));
             for (py::ssize_t i = 0; i < p.shape(0); ++i)
               if (!std::isfinite(p.data()[i]))
                 throw std::invalid_argument("params must be finite, got " +
-                                            std::to_string(p.data()[i]) + " at index " + std::to_string(i));
+                                            std::to_string(p.data()[i]) + " at index " +
+                                            std::to_string(i));
             std::memcpy(n.params(), p.data(), sizeof(float) * n.n_params());
           })
-      .def_property_readonly("grads", [](Network& n) { return copy_out(n.grads(), {n.n_params()}); })
+      .def_property_readonly("grads",
+                             [](Network& n) { return copy_out(n.grads(), {n.n_params()}); })
       .def("param_tensors",
            [](const Network& n) {
              py::list out;
@@ -164,54 +178,64 @@ void bind_nn(py::module_& m) {
              return out;
            })
       .def("init", &Network::init, py::arg("seed"))
-      .def("set_max_batch", &Network::set_max_batch, py::arg("max_batch"))
-      .def("predict",
-           [](const Network& net, const FloatArray& x, long long n_threads) {
-             const int threads = check_threads(n_threads);
-             const long n = check_input(net, x, "x");
-             py::array_t<float> y({n, net.output_shape().size()});
-             float* yp = y.mutable_data();
-             {
-               py::gil_scoped_release release;
-               net.predict(x.data(), n, yp, threads);
-             }
-             return y;
-           },
-           py::arg("x"), py::arg("n_threads") = 0)
-      .def("loss",
-           [](const Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
-              long long n_threads) {
-             const int threads = check_threads(n_threads);
-             const long n = check_input(net, x, "x");
-             const auto kind = nn::parse_loss(loss);
-             check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
-             py::gil_scoped_release release;
-             return net.loss(x.data(), t.data(), n, kind, threads);
-           },
-           py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("n_threads") = 0)
-      .def("forward_backward",
-           [](Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
-              bool training, std::uint64_t seed, std::uint64_t step, long long n_threads) {
-             const int threads = check_threads(n_threads);
-             const long n = check_input(net, x, "x");
-             const auto kind = nn::parse_loss(loss);
-             check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
-             if (n > net.max_batch()) net.set_max_batch(n);
-             std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
-             py::array_t<float> dx(shape);
-             float* dxp = dx.mutable_data();
-             double value;
-             {
-               py::gil_scoped_release release;
-               value = net.forward_backward(x.data(), t.data(), n, kind, training, seed, step,
-                                            threads, dxp);
-             }
-             return py::make_tuple(value, copy_out(net.grads(), {net.n_params()}), dx);
-           },
-           py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("training") = false,
-           py::arg("seed") = 0, py::arg("step") = 0, py::arg("n_threads") = 0,
-           "Loss, gradient (P,) and input gradient of one batch; the network's grads are overwritten.");
+      .def("set_max_batch", &Network::set_max_batch, py::arg("max_batch"));
+}
 
+// Network: evaluation, loss and one forward/backward pass.
+void bind_network_evaluation(py::class_<Network>& cls) {
+  cls.def(
+         "predict",
+         [](const Network& net, const FloatArray& x, long long n_threads) {
+           const int threads = check_threads(n_threads);
+           const long n = check_input(net, x, "x");
+           py::array_t<float> y({n, net.output_shape().size()});
+           float* yp = y.mutable_data();
+           {
+             py::gil_scoped_release release;
+             net.predict(x.data(), n, yp, threads);
+           }
+           return y;
+         },
+         py::arg("x"), py::arg("n_threads") = 0)
+      .def(
+          "loss",
+          [](const Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
+             long long n_threads) {
+            const int threads = check_threads(n_threads);
+            const long n = check_input(net, x, "x");
+            const auto kind = nn::parse_loss(loss);
+            check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
+            py::gil_scoped_release release;
+            return net.loss(x.data(), t.data(), n, kind, threads);
+          },
+          py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("n_threads") = 0)
+      .def(
+          "forward_backward",
+          [](Network& net, const FloatArray& x, const FloatArray& t, const std::string& loss,
+             bool training, std::uint64_t seed, std::uint64_t step, long long n_threads) {
+            const int threads = check_threads(n_threads);
+            const long n = check_input(net, x, "x");
+            const auto kind = nn::parse_loss(loss);
+            check_targets(t, n, nn::loss_target_size(kind, net.output_shape().size()), "y");
+            if (n > net.max_batch()) net.set_max_batch(n);
+            std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+            py::array_t<float> dx(shape);
+            float* dxp = dx.mutable_data();
+            double value;
+            {
+              py::gil_scoped_release release;
+              value = net.forward_backward(x.data(), t.data(), n, kind, training, seed, step,
+                                           threads, dxp);
+            }
+            return py::make_tuple(value, copy_out(net.grads(), {net.n_params()}), dx);
+          },
+          py::arg("x"), py::arg("y"), py::arg("loss") = "mse", py::arg("training") = false,
+          py::arg("seed") = 0, py::arg("step") = 0, py::arg("n_threads") = 0,
+          "Loss, gradient (P,) and input gradient of one batch; the network's grads are "
+          "overwritten.");
+}
+
+void bind_optimizer(py::module_& m) {
   py::class_<nn::Adam>(m, "Adam")
       .def(py::init([](long n_params, double beta1, double beta2, double eps, double weight_decay,
                        bool decoupled) {
@@ -225,25 +249,32 @@ void bind_nn(py::module_& m) {
            }),
            py::arg("n_params"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
            py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("decoupled") = false)
-      .def("step",
-           [](nn::Adam& a, Network& net, double lr) {
-             if (static_cast<long>(a.m().size()) != net.n_params())
-               throw std::invalid_argument("optimizer size " + std::to_string(a.m().size()) +
-                                           " does not match the network's " + std::to_string(net.n_params()));
-             a.step(net.params(), net.grads(), lr);
-           },
-           py::arg("network"), py::arg("lr"), "One update of the network's parameters with its current grads.")
+      .def(
+          "step",
+          [](nn::Adam& a, Network& net, double lr) {
+            if (static_cast<long>(a.m().size()) != net.n_params())
+              throw std::invalid_argument("optimizer size " + std::to_string(a.m().size()) +
+                                          " does not match the network's " +
+                                          std::to_string(net.n_params()));
+            a.step(net.params(), net.grads(), lr);
+          },
+          py::arg("network"), py::arg("lr"),
+          "One update of the network's parameters with its current grads.")
       .def_property_readonly("steps", &nn::Adam::steps)
-      .def_property_readonly("m", [](nn::Adam& a) { return copy_out(a.m().data(), {(py::ssize_t)a.m().size()}); })
-      .def_property_readonly("v", [](nn::Adam& a) { return copy_out(a.v().data(), {(py::ssize_t)a.v().size()}); })
+      .def_property_readonly(
+          "m", [](nn::Adam& a) { return copy_out(a.m().data(), {(py::ssize_t)a.m().size()}); })
+      .def_property_readonly(
+          "v", [](nn::Adam& a) { return copy_out(a.v().data(), {(py::ssize_t)a.v().size()}); })
       .def("reset", &nn::Adam::reset);
+}
 
+void bind_engine_queries(py::module_& m) {
   m.def(
       "network_size",
       [](py::tuple input_shape, const py::list& layers) {
-        nn::Shape in = input_shape.size() == 1
-                           ? nn::Shape::vector(input_shape[0].cast<long>())
-                           : nn::Shape::sequence(input_shape[0].cast<long>(), input_shape[1].cast<long>());
+        nn::Shape in = input_shape.size() == 1 ? nn::Shape::vector(input_shape[0].cast<long>())
+                                               : nn::Shape::sequence(input_shape[0].cast<long>(),
+                                                                     input_shape[1].cast<long>());
         std::vector<nn::LayerSpec> specs;
         for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
         const auto s = nn::network_size(in, specs);
@@ -257,8 +288,10 @@ void bind_nn(py::module_& m) {
 
   m.def("epoch_order", &train::epoch_order, py::arg("seed"), py::arg("epoch"), py::arg("n"),
         "The trainer's sample order for one epoch.");
+}
 
-  // The training configuration, bound once: fhn_inverse.TrainingConfig builds it (to_core).
+// The training configuration, bound once: fhn_inverse.TrainingConfig builds it (to_core).
+void bind_train_config(py::module_& m) {
   py::class_<train::TrainConfig>(m, "TrainConfig")
       .def(py::init<>())
       .def_readwrite("epochs", &train::TrainConfig::epochs)
@@ -270,8 +303,11 @@ void bind_nn(py::module_& m) {
           "lr", [](const train::TrainConfig& c) { return c.schedule.lr; },
           [](train::TrainConfig& c, double v) { c.schedule.lr = v; })
       .def_property(
-          "schedule", [](const train::TrainConfig& c) { return nn::Schedule::name(c.schedule.kind); },
-          [](train::TrainConfig& c, const std::string& v) { c.schedule.kind = nn::Schedule::parse(v); })
+          "schedule",
+          [](const train::TrainConfig& c) { return nn::Schedule::name(c.schedule.kind); },
+          [](train::TrainConfig& c, const std::string& v) {
+            c.schedule.kind = nn::Schedule::parse(v);
+          })
       .def_property(
           "warmup_steps", [](const train::TrainConfig& c) { return c.schedule.warmup_steps; },
           [](train::TrainConfig& c, long v) { c.schedule.warmup_steps = v; })
@@ -296,7 +332,9 @@ void bind_nn(py::module_& m) {
       .def_readwrite("progress_interval", &train::TrainConfig::progress_interval)
       .def("validate", &train::TrainConfig::validate,
            "Raise ValueError naming the first setting outside its range.");
+}
 
+void bind_training(py::module_& m) {
   m.def(
       "fit",
       [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y,
@@ -343,11 +381,13 @@ void bind_nn(py::module_& m) {
       py::arg("config"), py::arg("progress") = py::none(),
       "Train in place with a TrainConfig; returns the history dict. Raises KeyboardInterrupt on "
       "Ctrl-C after the current optimizer step, with the parameters consistent.");
+}
 
+void bind_fit_block(py::module_& m) {
   m.def(
       "fit_block",
-      [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y, train::TrainConfig c,
-         std::uint64_t block, long steps_per_epoch, long total_steps) {
+      [](Network& net, nn::Adam& optimizer, const FloatArray& x, const FloatArray& y,
+         train::TrainConfig c, std::uint64_t block, long steps_per_epoch, long total_steps) {
         c.optimizer = optimizer.config();
         c.validate();
         const long n = check_input(net, x, "x");
@@ -364,8 +404,8 @@ void bind_nn(py::module_& m) {
         train::BlockResult r;
         {
           py::gil_scoped_release release;
-          r = train::fit_block(net, optimizer, x.data(), y.data(), n, c, block, steps_per_epoch, total_steps,
-                               hook);
+          r = train::fit_block(net, optimizer, x.data(), y.data(), n, c, block, steps_per_epoch,
+                               total_steps, hook);
         }
         if (error) throw std::move(*error);
         py::dict d;
@@ -373,13 +413,30 @@ void bind_nn(py::module_& m) {
         d["samples"] = r.samples;
         d["lr"] = r.lr;
         d["interrupted"] = r.interrupted;
-        d["step_loss"] = copy_out(r.step_loss.data(), {static_cast<py::ssize_t>(r.step_loss.size())});
+        d["step_loss"] =
+            copy_out(r.step_loss.data(), {static_cast<py::ssize_t>(r.step_loss.size())});
         return d;
       },
-      py::arg("network"), py::arg("optimizer"), py::arg("x"), py::arg("y"), py::kw_only(), py::arg("config"),
-      py::arg("block"), py::arg("steps_per_epoch"), py::arg("total_steps"),
-      "One pass of shuffled mini-batches over a block (streamed training): order from (seed, block), "
-      "learning rate at the optimizer's global step of a schedule of steps_per_epoch and total_steps. "
-      "Returns {loss, samples, lr, interrupted, step_loss}. Raises KeyboardInterrupt on Ctrl-C after "
+      py::arg("network"), py::arg("optimizer"), py::arg("x"), py::arg("y"), py::kw_only(),
+      py::arg("config"), py::arg("block"), py::arg("steps_per_epoch"), py::arg("total_steps"),
+      "One pass of shuffled mini-batches over a block (streamed training): order from (seed, "
+      "block), "
+      "learning rate at the optimizer's global step of a schedule of steps_per_epoch and "
+      "total_steps. "
+      "Returns {loss, samples, lr, interrupted, step_loss}. Raises KeyboardInterrupt on Ctrl-C "
+      "after "
       "the current optimizer step.");
+}
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  py::class_<Network> network(m, "Network");
+  bind_network_state(network);
+  bind_network_evaluation(network);
+  bind_optimizer(m);
+  bind_engine_queries(m);
+  bind_train_config(m);
+  bind_training(m);
+  bind_fit_block(m);
 }

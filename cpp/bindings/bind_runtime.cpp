@@ -47,7 +47,8 @@ void bind_runtime(py::module_& m) {
     }
   });
   m.attr("MAX_THREADS") = fhn_inverse::kMaxThreads;
-  m.def("available_threads", &fhn_inverse::available_threads,
-        "The team size n_threads=0 gives now: the cores this process may use less the threads other "
-        "processes keep running (at least 1; re-measured at most every 250 ms).");
+  m.def(
+      "available_threads", &fhn_inverse::available_threads,
+      "The team size n_threads=0 gives now: the cores this process may use less the threads other "
+      "processes keep running (at least 1; re-measured at most every 250 ms).");
 }

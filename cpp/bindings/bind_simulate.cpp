@@ -16,7 +16,10 @@ namespace py = pybind11;
 using namespace fhn_inverse;
 using namespace fhn_inverse::simulate;
 
-void bind_simulate(py::module_& m) {
+namespace {
+
+// Random streams, simulator options and batch simulation.
+void bind_simulator(py::module_& m) {
   py::enum_<Stream>(m, "Stream")
       .value("prior", Stream::prior)
       .value("noise_parameters", Stream::noise_parameters)
@@ -28,7 +31,7 @@ void bind_simulate(py::module_& m) {
   py::class_<SimulatorOptions>(m, "SimulatorOptions")
       .def(py::init([](std::vector<double> t_obs, double t0, double rtol, double atol, double dt0,
                        long max_steps, double max_abs_state, const std::string& method) {
-             SimulatorOptions o{std::move(t_obs), t0, rtol, atol, dt0, max_steps, max_abs_state,
+             SimulatorOptions o{std::move(t_obs),    t0, rtol, atol, dt0, max_steps, max_abs_state,
                                 parse_method(method)};
              o.validate();
              return o;
@@ -43,26 +46,32 @@ void bind_simulate(py::module_& m) {
       .def_readonly("dt0", &SimulatorOptions::dt0)
       .def_readonly("max_steps", &SimulatorOptions::max_steps)
       .def_readonly("max_abs_state", &SimulatorOptions::max_abs_state)
-      .def_property_readonly("method", [](const SimulatorOptions& o) { return method_name(o.method); })
+      .def_property_readonly("method",
+                             [](const SimulatorOptions& o) { return method_name(o.method); })
       .def_static("default_grid", &SimulatorOptions::default_grid)
-      .def_property_readonly_static("lanes", [](py::object) { return kLanes; },
-                                    "Trajectories per SIMD vector of method 'rkf78-simd' in this build.");
+      .def_property_readonly_static(
+          "lanes", [](py::object) { return kLanes; },
+          "Trajectories per SIMD vector of method 'rkf78-simd' in this build.");
 
-  m.def("simulate_batch",
-        [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-           const SimulatorOptions& options, long long n_threads) {
-          const int threads = check_threads(n_threads);
-          BatchResult r;
-          {
-            py::gil_scoped_release release;
-            r = simulate_batch(model, theta, options, threads);
-          }
-          py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
-          std::copy(r.status.begin(), r.status.end(), status.mutable_data());
-          return py::make_tuple(py::cast(std::move(r.u)), status);
-        },
-        py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+  m.def(
+      "simulate_batch",
+      [](const models::FitzHughNagumo& model, const RowMatrix& theta,
+         const SimulatorOptions& options, long long n_threads) {
+        const int threads = check_threads(n_threads);
+        BatchResult r;
+        {
+          py::gil_scoped_release release;
+          r = simulate_batch(model, theta, options, threads);
+        }
+        py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
+        std::copy(r.status.begin(), r.status.end(), status.mutable_data());
+        return py::make_tuple(py::cast(std::move(r.u)), status);
+      },
+      py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+}
 
+// Priors, AR(1) noise and spike statistics.
+void bind_priors_noise_spikes(py::module_& m) {
   py::class_<GaussianPrior>(m, "GaussianPrior")
       .def(py::init<Eigen::VectorXd, Eigen::MatrixXd, Eigen::VectorXd, Eigen::VectorXd, long>(),
            py::arg("mean"), py::arg("covariance"), py::arg("lower") = Eigen::VectorXd(),
@@ -83,28 +92,37 @@ void bind_simulate(py::module_& m) {
       .def_property_readonly("lower", &UniformPrior::lower)
       .def_property_readonly("upper", &UniformPrior::upper);
 
-  m.def("ar1_noise",
-        [](const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, long length,
-           std::uint64_t seed, std::uint64_t first_index, long long n_threads) {
-          const int threads = check_threads(n_threads);
-          py::gil_scoped_release release;
-          return ar1_noise(sigma, rho, length, seed, first_index, threads);
-        },
-        py::arg("sigma"), py::arg("rho"), py::arg("length"),
-        py::arg("seed"), py::arg("first_index") = 0, py::arg("n_threads") = 0);
+  m.def(
+      "ar1_noise",
+      [](const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, long length, std::uint64_t seed,
+         std::uint64_t first_index, long long n_threads) {
+        const int threads = check_threads(n_threads);
+        py::gil_scoped_release release;
+        return ar1_noise(sigma, rho, length, seed, first_index, threads);
+      },
+      py::arg("sigma"), py::arg("rho"), py::arg("length"), py::arg("seed"),
+      py::arg("first_index") = 0, py::arg("n_threads") = 0);
 
-  m.def("spike_statistics",
-        [](const RowMatrixRef& u, const std::vector<double>& t, double threshold, int min_points,
-           double time_units_per_second, long long n_threads) {
-          const int threads = check_threads(n_threads);
-          SpikeStatistics s;
-          {
-            py::gil_scoped_release release;
-            s = spike_statistics(u, t, threshold, min_points, time_units_per_second, threads);
-          }
-          return py::make_tuple(py::cast(std::move(s.count)), py::cast(std::move(s.rate)),
-                                py::cast(std::move(s.duration)));
-        },
-        py::arg("u"), py::arg("t"), py::arg("threshold") = 0.5, py::arg("min_points") = 3,
-        py::arg("time_units_per_second") = 1000.0, py::arg("n_threads") = 0);
+  m.def(
+      "spike_statistics",
+      [](const RowMatrixRef& u, const std::vector<double>& t, double threshold, int min_points,
+         double time_units_per_second, long long n_threads) {
+        const int threads = check_threads(n_threads);
+        SpikeStatistics s;
+        {
+          py::gil_scoped_release release;
+          s = spike_statistics(u, t, threshold, min_points, time_units_per_second, threads);
+        }
+        return py::make_tuple(py::cast(std::move(s.count)), py::cast(std::move(s.rate)),
+                              py::cast(std::move(s.duration)));
+      },
+      py::arg("u"), py::arg("t"), py::arg("threshold") = 0.5, py::arg("min_points") = 3,
+      py::arg("time_units_per_second") = 1000.0, py::arg("n_threads") = 0);
+}
+
+}  // namespace
+
+void bind_simulate(py::module_& m) {
+  bind_simulator(m);
+  bind_priors_noise_spikes(m);
 }

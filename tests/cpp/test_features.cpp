@@ -24,7 +24,8 @@ TEST(Fourier, PackedAndMagnitudeMatchDirectDft) {
     for (Eigen::Index i = 0; i < x.rows(); ++i)
       for (long k = 0; k < half; ++k) {
         std::complex<double> X = 0;
-        for (long j = 0; j < L; ++j) X += x(i, j) * std::polar(1.0, -2 * pi * double(j * k % L) / L);
+        for (long j = 0; j < L; ++j)
+          X += x(i, j) * std::polar(1.0, -2 * pi * double(j * k % L) / L);
         const double tol = 1e-10 * L;
         EXPECT_NEAR(packed(i, k), X.real(), tol);
         if (k >= 1 && half + k - 1 < L) EXPECT_NEAR(packed(i, half + k - 1), X.imag(), tol);
@@ -41,7 +42,8 @@ TEST(Fourier, ParsevalWithOrthoNorm) {
   for (long j = 0; j < L; ++j) x(0, j) = rng.normal();
   const RowMatrix p = fourier_features(x, Representation::packed, Norm::ortho, 1);
   double energy = p(0, 0) * p(0, 0) + p(0, L / 2) * p(0, L / 2);
-  for (long k = 1; k < L / 2; ++k) energy += 2 * (p(0, k) * p(0, k) + p(0, L / 2 + k) * p(0, L / 2 + k));
+  for (long k = 1; k < L / 2; ++k)
+    energy += 2 * (p(0, k) * p(0, k) + p(0, L / 2 + k) * p(0, L / 2 + k));
   EXPECT_NEAR(energy, x.squaredNorm(), 1e-9 * x.squaredNorm());
 }
 

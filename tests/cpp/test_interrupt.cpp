@@ -184,30 +184,31 @@ TEST_F(Interrupt, StiffTrajectoryStopsWithinItsSteps) {
 }
 
 TEST_F(Interrupt, NoiseSpikesAndFeaturesStopAndOtherwiseMatch) {
-  const Eigen::VectorXd sigma = Eigen::VectorXd::Constant(64, 0.3), rho = Eigen::VectorXd::Constant(64, 0.8);
+  const Eigen::VectorXd sigma = Eigen::VectorXd::Constant(64, 0.3),
+                        rho = Eigen::VectorXd::Constant(64, 0.8);
   const RowMatrix eta = ar1_noise(sigma, rho, 500, 11, 0, 2);
   std::vector<double> t(500);
   for (std::size_t k = 0; k < t.size(); ++k) t[k] = 0.2 * static_cast<double>(k);
   const SpikeStatistics s = spike_statistics(eta, t, 0.2, 2, 1000.0, 2);
-  const RowMatrix f = features::fourier_features(eta, features::Representation::packed,
-                                                 features::Norm::ortho, 2);
+  const RowMatrix f =
+      features::fourier_features(eta, features::Representation::packed, features::Norm::ortho, 2);
 
   hook_every_item(1);
   EXPECT_THROW(ar1_noise(sigma, rho, 500, 11, 0, 2), Interrupted);
   EXPECT_THROW(spike_statistics(eta, t, 0.2, 2, 1000.0, 2), Interrupted);
-  EXPECT_THROW(features::fourier_features(eta, features::Representation::packed,
-                                          features::Norm::ortho, 2),
-               Interrupted);
+  EXPECT_THROW(
+      features::fourier_features(eta, features::Representation::packed, features::Norm::ortho, 2),
+      Interrupted);
 
   hook_every_item(0);
   EXPECT_TRUE(ar1_noise(sigma, rho, 500, 11, 0, 2).cwiseEqual(eta).all());
   const SpikeStatistics s2 = spike_statistics(eta, t, 0.2, 2, 1000.0, 2);
   EXPECT_TRUE(s2.count.cwiseEqual(s.count).all());
   EXPECT_TRUE(s2.duration.cwiseEqual(s.duration).all());
-  EXPECT_TRUE(features::fourier_features(eta, features::Representation::packed,
-                                         features::Norm::ortho, 2)
-                  .cwiseEqual(f)
-                  .all());
+  EXPECT_TRUE(
+      features::fourier_features(eta, features::Representation::packed, features::Norm::ortho, 2)
+          .cwiseEqual(f)
+          .all());
   EXPECT_GE(g_calls, 3);  // every call polled
 }
 
@@ -270,16 +271,17 @@ TEST(Threads, EveryEntryPointRejectsTooManyThreads) {
   const RowMatrix theta = prior_theta(4);
   const RowMatrix x = random_rows(4, 16, 1);
   const std::vector<double> t(16, 0.0);
-  const Eigen::VectorXd sigma = Eigen::VectorXd::Constant(4, 0.3), rho = Eigen::VectorXd::Constant(4, 0.5);
+  const Eigen::VectorXd sigma = Eigen::VectorXd::Constant(4, 0.3),
+                        rho = Eigen::VectorXd::Constant(4, 0.5);
   const int huge = 100000;
   EXPECT_THROW(simulate_batch(model, theta, short_grid(10), huge), std::invalid_argument);
   EXPECT_THROW(ar1_noise(sigma, rho, 16, 0, 0, huge), std::invalid_argument);
   std::vector<double> grid(16);
   for (std::size_t k = 0; k < grid.size(); ++k) grid[k] = static_cast<double>(k);
   EXPECT_THROW(spike_statistics(x, grid, 0.5, 1, 1000.0, huge), std::invalid_argument);
-  EXPECT_THROW(features::fourier_features(x, features::Representation::packed,
-                                          features::Norm::ortho, huge),
-               std::invalid_argument);
+  EXPECT_THROW(
+      features::fourier_features(x, features::Representation::packed, features::Norm::ortho, huge),
+      std::invalid_argument);
   Network net = small_dense(16);
   const std::vector<float> xf = random_floats(4 * 16, 2), tf = random_floats(4 * 2, 3);
   std::vector<float> y(8);
@@ -302,7 +304,9 @@ TEST(Threads, TheMaximumRunsAndChangesNoResult) {
 
   const Eigen::VectorXd sigma = Eigen::VectorXd::Constant(kMaxThreads + 8, 0.3);
   const Eigen::VectorXd rho = Eigen::VectorXd::Constant(kMaxThreads + 8, 0.5);
-  EXPECT_TRUE(ar1_noise(sigma, rho, 8, 1, 0, kMaxThreads).cwiseEqual(ar1_noise(sigma, rho, 8, 1, 0, 1)).all());
+  EXPECT_TRUE(ar1_noise(sigma, rho, 8, 1, 0, kMaxThreads)
+                  .cwiseEqual(ar1_noise(sigma, rho, 8, 1, 0, 1))
+                  .all());
 
   // a training run with a full team in every step (forward, backward, Adam)
   Network a = small_dense(16), b = small_dense(16);

@@ -18,7 +18,7 @@ TEST(Dense, ShapeParamsAndKnownForward) {
   EXPECT_EQ(d.output_shape(), Shape::vector(2));
   EXPECT_EQ(d.n_params(), 6);
   const float params[6] = {1, 2, 3, 4, 0.5f, -1};  // W (2, 2) row-major, b (2)
-  const float x[4] = {1, 1, 2, -1};                 // two samples (N, F)
+  const float x[4] = {1, 1, 2, -1};                // two samples (N, F)
   float y[4];
   float scratch[1];
   d.forward(params, x, y, 2, scratch, {});
@@ -103,10 +103,12 @@ TEST(Dense, NarrowBackwardMatchesDoubleReference) {
         Dense d(Shape::vector(fin), units);
         if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
         const std::vector<float> params = random_vector(d.n_params(), 51 + units),
-                                 x = random_vector(n * fin, 52 + n), dy = random_vector(n * units, 53);
+                                 x = random_vector(n * fin, 52 + n),
+                                 dy = random_vector(n * units, 53);
         const std::vector<float> g0 = random_vector(d.n_params(), 54);
         std::vector<float> grads = g0, dx(n * fin, 7.0f);
-        d.backward(params.data(), x.data(), nullptr, dy.data(), dx.data(), grads.data(), n, nullptr);
+        d.backward(params.data(), x.data(), nullptr, dy.data(), dx.data(), grads.data(), n,
+                   nullptr);
         for (long u = 0; u < units; ++u) {
           double db = 0.0;
           for (long i = 0; i < n; ++i) db += dy[i * units + u];
@@ -180,17 +182,22 @@ TEST(Conv1D, KnownForward) {
   for (int i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
 }
 
-// Forward, dW and dx (overwriting what is there) against the defining sums in double, over shapes that hit
-// every remainder of the blocked loops: output channels and input channels not multiples of 4,
-// taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
+// Forward, dW and dx (overwriting what is there) against the defining sums in double, over shapes
+// that hit every remainder of the blocked loops: output channels and input channels not multiples
+// of 4, taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
 // strides above the kernel, both paddings, and stride 2 with odd and even left padding.
 TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
-  struct Case { long cin, lin, cout, k, s; Padding pad; long n; };
-  const Case cases[] = {{1, 1000, 8, 3, 2, Padding::valid, 3},  {8, 249, 16, 3, 2, Padding::valid, 2},
-                        {16, 62, 32, 3, 2, Padding::valid, 2},  {3, 37, 5, 4, 3, Padding::same, 3},
-                        {2, 20, 7, 1, 3, Padding::valid, 2},    {5, 13, 6, 5, 1, Padding::same, 2},
-                        {1, 9, 1, 9, 1, Padding::valid, 1},     {6, 40, 9, 2, 5, Padding::same, 4},
-                        {3, 41, 4, 4, 2, Padding::same, 2},     {2, 44, 5, 6, 2, Padding::same, 3}};
+  struct Case {
+    long cin, lin, cout, k, s;
+    Padding pad;
+    long n;
+  };
+  const Case cases[] = {
+      {1, 1000, 8, 3, 2, Padding::valid, 3}, {8, 249, 16, 3, 2, Padding::valid, 2},
+      {16, 62, 32, 3, 2, Padding::valid, 2}, {3, 37, 5, 4, 3, Padding::same, 3},
+      {2, 20, 7, 1, 3, Padding::valid, 2},   {5, 13, 6, 5, 1, Padding::same, 2},
+      {1, 9, 1, 9, 1, Padding::valid, 1},    {6, 40, 9, 2, 5, Padding::same, 4},
+      {3, 41, 4, 4, 2, Padding::same, 2},    {2, 44, 5, 6, 2, Padding::same, 3}};
   for (const Case& c : cases) {
     Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
     const long lout = conv.out_length, pad = conv.pad_left, n = c.n;
@@ -325,8 +332,10 @@ TEST(Dropout, TrainingMaskAndGradients) {
   d.forward(nullptr, x.data(), y.data(), 1, scratch.data(), ctx);
   long zeros = 0;
   for (float v : y) {
-    if (v == 0.0f) ++zeros;
-    else EXPECT_FLOAT_EQ(v, 1.0f / 0.75f);
+    if (v == 0.0f)
+      ++zeros;
+    else
+      EXPECT_FLOAT_EQ(v, 1.0f / 0.75f);
   }
   EXPECT_NEAR(zeros / 1000.0, 0.25, 0.05);
   ctx.training = false;
@@ -341,7 +350,10 @@ TEST(Dropout, TrainingMaskAndGradients) {
 TEST(Activation, KnownValues) {
   const float x[3] = {-1.0f, 0.0f, 1.0f};
   float y[3];
-  struct Case { const char* name; float want[3]; };
+  struct Case {
+    const char* name;
+    float want[3];
+  };
   const Case cases[] = {
       {"relu", {0.0f, 0.0f, 1.0f}},
       {"swish", {-0.26894142f, 0.0f, 0.73105858f}},
@@ -398,7 +410,8 @@ TEST(SwishAvgPool2, EqualsTheTwoLayers) {
     for (long i = 0; i < rows * m; ++i)
       ASSERT_NEAR(got[i], want[i], 1e-6f * (1.0f + std::abs(want[i]))) << "m " << m << " at " << i;
   }
-  check_layer_gradients(SwishAvgPool2(Shape::sequence(2, 21)), random_vector(2 * 3 * 21, 62, -3.0, 3.0), 3);
+  check_layer_gradients(SwishAvgPool2(Shape::sequence(2, 21)),
+                        random_vector(2 * 3 * 21, 62, -3.0, 3.0), 3);
 }
 
 TEST(Activation, LargeInputsStayFinite) {
@@ -415,38 +428,47 @@ TEST(Activation, LargeInputsStayFinite) {
 // kernels, OpenBLAS and the packed copy against Eigen's product (Dense::forward_reference);
 // the phase-plane convolution against plain loops (Conv1D::forward_reference).
 TEST(Dense, FastPathsMatchTheReferencePath) {
-  for (auto [fin, units] : {std::pair<long, long>{5, 3}, {300, 3}, {601, 33}, {100, 80}, {260, 300}}) {
+  for (auto [fin, units] :
+       {std::pair<long, long>{5, 3}, {300, 3}, {601, 33}, {100, 80}, {260, 300}}) {
     Dense d(Shape::vector(fin), units);
     const long n = 13;
-    const std::vector<float> params = random_vector(d.n_params(), 90 + units), x = random_vector(n * fin, 91);
+    const std::vector<float> params = random_vector(d.n_params(), 90 + units),
+                             x = random_vector(n * fin, 91);
     std::vector<float> ref(n * units), fast(n * units);
     d.forward_reference(params.data(), x.data(), ref.data(), n);
     d.forward(params.data(), x.data(), fast.data(), n, nullptr, {});
     for (long i = 0; i < n * units; ++i)
-      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << fin << "x" << units << " " << i;
+      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i])))
+          << fin << "x" << units << " " << i;
     if (const PackedWeights* pw = d.describe().packed) {
       std::vector<float> packed(pw->packed_size());
       pw->pack(params.data(), packed.data());
       pw->forward_packed(params.data(), packed.data(), x.data(), fast.data(), n);
       for (long i = 0; i < n * units; ++i)
-        ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << "packed " << fin << "x" << units;
+        ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i])))
+            << "packed " << fin << "x" << units;
     }
   }
 }
 
 TEST(Conv1D, PhasePlaneKernelsMatchTheReferenceLoops) {
-  struct Case { long cin, lin, cout, k, s; Padding pad; };
-  for (const Case& c : {Case{1, 1000, 8, 3, 2, Padding::valid}, Case{8, 249, 16, 3, 2, Padding::valid},
-                        Case{3, 37, 5, 4, 3, Padding::same}, Case{2, 20, 7, 5, 1, Padding::same},
-                        Case{4, 9, 3, 1, 1, Padding::valid}}) {
+  struct Case {
+    long cin, lin, cout, k, s;
+    Padding pad;
+  };
+  for (const Case& c : {Case{1, 1000, 8, 3, 2, Padding::valid},
+                        Case{8, 249, 16, 3, 2, Padding::valid}, Case{3, 37, 5, 4, 3, Padding::same},
+                        Case{2, 20, 7, 5, 1, Padding::same}, Case{4, 9, 3, 1, 1, Padding::valid}}) {
     Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
     const long n = 5;
     const std::vector<float> params = random_vector(conv.n_params(), 95 + c.cin),
                              x = random_vector(n * c.cin * c.lin, 96 + c.lin);
-    std::vector<float> scratch(conv.scratch_size(n)), fast(n * conv.output_shape().size()), ref(fast.size());
+    std::vector<float> scratch(conv.scratch_size(n)), fast(n * conv.output_shape().size()),
+        ref(fast.size());
     conv.forward(params.data(), x.data(), fast.data(), n, scratch.data(), {});
     conv.forward_reference(params.data(), x.data(), ref.data(), n);
     for (std::size_t i = 0; i < ref.size(); ++i)
-      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i]))) << c.cin << "/" << c.lin << " " << i;
+      ASSERT_NEAR(fast[i], ref[i], 1e-5f * (1.0f + std::abs(ref[i])))
+          << c.cin << "/" << c.lin << " " << i;
   }
 }

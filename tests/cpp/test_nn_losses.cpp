@@ -14,7 +14,7 @@ TEST(MSE, KnownValueAndGradient) {
   const float y[4] = {1, 2, 0, 1}, t[4] = {0, 0, 0, 0};
   float dy[4];
   EXPECT_DOUBLE_EQ(MSELoss{}.evaluate(y, t, dy, 2, 2, 2.0), 1.5);  // (1+4+0+1)/4
-  EXPECT_FLOAT_EQ(dy[1], 1.0f);                                     // 2·2/4
+  EXPECT_FLOAT_EQ(dy[1], 1.0f);                                    // 2·2/4
   std::vector<float> yy = random_vector(12, 1), tt = random_vector(12, 2), g(12);
   MSELoss{}.evaluate(yy.data(), tt.data(), g.data(), 4, 3, 4.0);
   auto f = [&] { return MSELoss{}.evaluate(yy.data(), tt.data(), nullptr, 4, 3, 4.0); };
@@ -35,8 +35,8 @@ TEST(GaussianNLL, KnownValueOneDimension) {
   float dy[2];
   const double want = 0.125 + std::log(2.0) + 0.5 * std::log(2.0 * M_PI);
   EXPECT_NEAR(GaussianNLLLoss{}.evaluate(y, t, dy, 1, 1, 1.0), want, 1e-6);
-  EXPECT_NEAR(dy[0], -0.25, 1e-6);          // −(t−μ)/σ²
-  EXPECT_NEAR(dy[1], 1.0 - 0.25, 1e-6);     // ∂/∂log σ = 1 − r²/σ²
+  EXPECT_NEAR(dy[0], -0.25, 1e-6);       // −(t−μ)/σ²
+  EXPECT_NEAR(dy[1], 1.0 - 0.25, 1e-6);  // ∂/∂log σ = 1 − r²/σ²
 }
 
 TEST(GaussianNLL, KnownValueTwoDimensions) {
@@ -52,7 +52,8 @@ TEST(GaussianNLL, KnownValueTwoDimensions) {
 TEST(GaussianNLL, Gradients) {
   for (long d : {1L, 2L, 3L}) {
     const long dout = loss_output_size(LossKind::gaussian_nll, d), n = 3;
-    std::vector<float> y = random_vector(n * dout, 20 + d, -0.5, 0.5), t = random_vector(n * d, 30 + d);
+    std::vector<float> y = random_vector(n * dout, 20 + d, -0.5, 0.5),
+                       t = random_vector(n * d, 30 + d);
     std::vector<float> g(n * dout);
     GaussianNLLLoss{}.evaluate(y.data(), t.data(), g.data(), n, d, 3.0);
     auto f = [&] { return GaussianNLLLoss{}.evaluate(y.data(), t.data(), nullptr, n, d, 3.0); };

@@ -20,12 +20,14 @@ using fhn_inverse::testing::random_vector;
 static std::atomic<long> g_mallocs{0};
 #if defined(__SANITIZE_ADDRESS__)
 // (declared as in compiler-rt's sanitizer/allocator_interface.h, which GCC does not install)
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, std::size_t), void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 static void count_allocation(const volatile void*, std::size_t) {
   g_mallocs.fetch_add(1, std::memory_order_relaxed);
 }
-[[maybe_unused]] static const int g_hooked = __sanitizer_install_malloc_and_free_hooks(count_allocation, nullptr);
+[[maybe_unused]] static const int g_hooked =
+    __sanitizer_install_malloc_and_free_hooks(count_allocation, nullptr);
 #else
 extern "C" void* __libc_malloc(std::size_t);
 extern "C" void* malloc(std::size_t n) {
@@ -37,24 +39,37 @@ extern "C" void* malloc(std::size_t n) {
 namespace {
 
 LayerSpec spec(const std::string& kind) { return LayerSpec{kind}; }
-LayerSpec dense(long units) { LayerSpec s{"dense"}; s.units = units; return s; }
-LayerSpec conv(long filters, long kernel = 3, long stride = 2) {
-  LayerSpec s{"conv1d"};
-  s.filters = filters; s.kernel = kernel; s.stride = stride;
+LayerSpec dense(long units) {
+  LayerSpec s{"dense"};
+  s.units = units;
   return s;
 }
-LayerSpec avgpool(long pool) { LayerSpec s{"avgpool1d"}; s.pool = pool; return s; }
+LayerSpec conv(long filters, long kernel = 3, long stride = 2) {
+  LayerSpec s{"conv1d"};
+  s.filters = filters;
+  s.kernel = kernel;
+  s.stride = stride;
+  return s;
+}
+LayerSpec avgpool(long pool) {
+  LayerSpec s{"avgpool1d"};
+  s.pool = pool;
+  return s;
+}
 
 // The study's CNN (spec/paper.md): pooling between the convolutions only.
 std::vector<LayerSpec> study_cnn() {
-  return {conv(8), spec("swish"), avgpool(2), conv(16), spec("swish"), avgpool(2),
-          conv(32), spec("swish"), spec("flatten"), dense(32), spec("swish"),
-          dense(32), spec("swish"), dense(2), spec("sigmoid")};
+  return {conv(8),       spec("swish"), avgpool(2),    conv(16),        spec("swish"),
+          avgpool(2),    conv(32),      spec("swish"), spec("flatten"), dense(32),
+          spec("swish"), dense(32),     spec("swish"), dense(2),        spec("sigmoid")};
 }
 
 std::vector<LayerSpec> study_dense() {
   std::vector<LayerSpec> s;
-  for (int i = 0; i < 4; ++i) { s.push_back(dense(32)); s.push_back(spec("swish")); }
+  for (int i = 0; i < 4; ++i) {
+    s.push_back(dense(32));
+    s.push_back(spec("swish"));
+  }
   s.push_back(dense(2));
   s.push_back(spec("sigmoid"));
   return s;
@@ -95,7 +110,8 @@ TEST(Network, GlorotInitIsSeededAndBounded) {
 }
 
 TEST(Network, RejectsBadArchitectures) {
-  EXPECT_THROW(Network(Shape::sequence(1, 100), {conv(4)}), std::invalid_argument);  // no vector out
+  EXPECT_THROW(Network(Shape::sequence(1, 100), {conv(4)}),
+               std::invalid_argument);  // no vector out
   EXPECT_THROW(Network(Shape::sequence(1, 100), {dense(4)}), std::invalid_argument);
   EXPECT_THROW(Network(Shape::vector(10), {spec("softmax")}), std::invalid_argument);
   EXPECT_THROW(Network(Shape::vector(10), {}), std::invalid_argument);
@@ -149,12 +165,17 @@ TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
 TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
-  struct Case { Shape in; std::vector<LayerSpec> specs; long n; };
+  struct Case {
+    Shape in;
+    std::vector<LayerSpec> specs;
+    long n;
+  };
   const std::vector<Case> cases = {
       {Shape::sequence(2, 40), {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)}, 45},
       // one channel: the first Conv1D reads the rows by index in place
-      {Shape::sequence(1, 41), {conv(4), spec("swish"), avgpool(2), conv(5), spec("swish"),
-                                spec("flatten"), dense(3)}, 45},
+      {Shape::sequence(1, 41),
+       {conv(4), spec("swish"), avgpool(2), conv(5), spec("swish"), spec("flatten"), dense(3)},
+       45},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 37},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 300}};
   for (const Case& c : cases) {
@@ -169,8 +190,8 @@ TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
       std::copy_n(t.begin() + rows[j] * d, d, tb.begin() + j * d);
     }
     std::vector<float> dx1(c.n * in), dx2(c.n * in);
-    const double l1 = net.forward_backward(xb.data(), tb.data(), c.n, LossKind::mse, true, 5, 2, 2,
-                                           dx1.data());
+    const double l1 =
+        net.forward_backward(xb.data(), tb.data(), c.n, LossKind::mse, true, 5, 2, 2, dx1.data());
     const std::vector<float> g1(net.grads(), net.grads() + net.n_params());
     const double l2 = net.forward_backward(x.data(), t.data(), c.n, LossKind::mse, true, 5, 2, 2,
                                            dx2.data(), rows.data());
@@ -216,7 +237,10 @@ TEST(Trainer, LearnsALinearMapAndRestoresBest) {
   Adam adam(net.n_params(), cfg.optimizer);
   long calls = 0;
   auto h = fhn_inverse::train::fit(net, adam, x.data(), y.data(), 200, x.data() + 200 * L,
-                                   y.data() + 400, 56, cfg, [&](const auto&) { ++calls; return true; });
+                                   y.data() + 400, 56, cfg, [&](const auto&) {
+                                     ++calls;
+                                     return true;
+                                   });
   EXPECT_EQ(static_cast<long>(h.loss.size()), 60);
   EXPECT_EQ(static_cast<long>(h.step_loss.size()), 60 * 7);
   EXPECT_LT(h.loss.back(), 0.05 * h.loss.front());
@@ -257,8 +281,9 @@ TEST(Trainer, FitBlockPerEpochMatchesFit) {
   const long per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
   std::vector<float> steps;
   for (long e = 0; e < epochs; ++e) {
-    auto r = fhn_inverse::train::fit_block(b, adam_b, x.data(), y.data(), n, cfg, static_cast<std::uint64_t>(e),
-                                           per_epoch, per_epoch * epochs);
+    auto r =
+        fhn_inverse::train::fit_block(b, adam_b, x.data(), y.data(), n, cfg,
+                                      static_cast<std::uint64_t>(e), per_epoch, per_epoch * epochs);
     EXPECT_EQ(r.samples, n);
     EXPECT_DOUBLE_EQ(r.loss, h.loss[e]);
     EXPECT_DOUBLE_EQ(r.lr, h.lr[e]);
@@ -271,7 +296,8 @@ TEST(Trainer, FitBlockPerEpochMatchesFit) {
 }
 
 TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
-  auto a = fhn_inverse::train::epoch_order(1, 0, 100), b = fhn_inverse::train::epoch_order(1, 0, 100),
+  auto a = fhn_inverse::train::epoch_order(1, 0, 100),
+       b = fhn_inverse::train::epoch_order(1, 0, 100),
        c = fhn_inverse::train::epoch_order(1, 1, 100);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
@@ -288,8 +314,8 @@ TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
 static void expect_wide_training(long n) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
-  const std::vector<LayerSpec> specs = {dense(300), spec("swish"), dense(520), spec("tanh"),
-                                        drop, dense(2)};
+  const std::vector<LayerSpec> specs = {dense(300),   spec("swish"), dense(520),
+                                        spec("tanh"), drop,          dense(2)};
   Network net(Shape::vector(260), specs, 9, n + 3);
   ASSERT_TRUE(net.wide());
   std::vector<float> x = random_vector(n * 260, 70), t = random_vector(n * 2, 71);
@@ -301,9 +327,11 @@ static void expect_wide_training(long n) {
   opt.step = 3e-3;
   // central differences on a spread of parameters (every layer, both sides of part boundaries)
   for (long i = 0; i < net.n_params(); i += 997)
-    check_gradient(f, net.params() + i, 1, g.data() + i, "wide network dθ[" + std::to_string(i) + "]", opt);
+    check_gradient(f, net.params() + i, 1, g.data() + i,
+                   "wide network dθ[" + std::to_string(i) + "]", opt);
   for (long i = 0; i < n * 260; i += 331)
-    check_gradient(f, x.data() + i, 1, dx.data() + i, "wide network dx[" + std::to_string(i) + "]", opt);
+    check_gradient(f, x.data() + i, 1, dx.data() + i, "wide network dx[" + std::to_string(i) + "]",
+                   opt);
   // the same network with its GEMMs unsplit (whole-batch, one part) agrees to rounding
   Network ref(Shape::vector(260), specs, 9, n + 3);
   ref.set_split_products(false);
@@ -354,8 +382,8 @@ TEST(Network, WideMapChunkedTrainingGradientsAndThreadIndependence) { expect_wid
 TEST(Network, GemmMapChunksAreThreadIndependent) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
-  const std::vector<LayerSpec> specs = {dense(128), spec("swish"), drop, dense(128), spec("tanh"),
-                                        dense(2)};
+  const std::vector<LayerSpec> specs = {dense(128), spec("swish"), drop,
+                                        dense(128), spec("tanh"),  dense(2)};
   for (long n : {40L, 300L}) {
     Network net(Shape::vector(100), specs, 4, n);
     ASSERT_FALSE(net.wide());
@@ -375,7 +403,8 @@ TEST(Network, GemmMapChunksAreThreadIndependent) {
     for (float v : g) gmax = std::max(gmax, std::abs(v));
     for (long i = 0; i < net.n_params(); ++i)
       ASSERT_NEAR(g[i], half[i] * float(na) / float(n) + net.grads()[i] * float(nb) / float(n),
-                  1e-5f * gmax) << n << " " << i;
+                  1e-5f * gmax)
+          << n << " " << i;
     const long before = g_mallocs.load();
     for (int s = 0; s < 3; ++s)
       net.forward_backward(x.data(), t.data(), n, LossKind::mse, true, 0, 10 + s, 2);
@@ -417,8 +446,8 @@ static void expect_consistent_evaluation(Network& net, long n, long in, long out
 TEST(Network, WideMapEvaluationInRowChunks) {
   LayerSpec drop{"dropout"};
   drop.rate = 0.2;
-  const std::vector<LayerSpec> specs = {dense(300), spec("swish"), drop, dense(260), spec("relu"),
-                                        dense(3)};
+  const std::vector<LayerSpec> specs = {dense(300), spec("swish"), drop,
+                                        dense(260), spec("relu"),  dense(3)};
   Network net(Shape::vector(270), specs, 4, 300);
   ASSERT_TRUE(net.wide());
   expect_consistent_evaluation(net, 700, 270, 3, 80);
@@ -428,7 +457,8 @@ TEST(Network, WideMapEvaluationInRowChunks) {
 // of 313; results do not depend on the thread count, match one-row evaluation, and the loss
 // matches predict.
 TEST(Network, DenseMapEvaluationInChunks) {
-  const std::vector<LayerSpec> specs = {dense(32), spec("swish"), dense(32), spec("swish"), dense(2)};
+  const std::vector<LayerSpec> specs = {dense(32), spec("swish"), dense(32), spec("swish"),
+                                        dense(2)};
   Network net(Shape::vector(1000), specs, 5, 256);
   ASSERT_FALSE(net.wide());
   expect_consistent_evaluation(net, 2500, 1000, 2, 90);

@@ -61,7 +61,8 @@ TEST(Simulator, MatchesIndependentRk4) {
   const BatchResult r = simulate_batch(model, theta, o, 1);
   for (Eigen::Index i = 0; i < theta.rows(); ++i) {
     const std::vector<double> ref = rk4_observe(model, theta.row(i).data(), o.t_obs, 1e-3);
-    for (std::size_t k = 0; k < ref.size(); ++k) EXPECT_NEAR(r.u(i, k), ref[k], 1e-7) << i << "," << k;
+    for (std::size_t k = 0; k < ref.size(); ++k)
+      EXPECT_NEAR(r.u(i, k), ref[k], 1e-7) << i << "," << k;
   }
 }
 
@@ -128,7 +129,8 @@ TEST(Simulator, StiffButBoundedIsStepBudgetNotDivergence) {
 
 TEST(Simulator, IdenticalForAnyThreadCount) {
   const FitzHughNagumo model;
-  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4), Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
+  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4),
+                            Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
                             Eigen::Vector2d(-0.2, -0.4), Eigen::Vector2d(1.0, 1.2));
   const RowMatrix theta = prior.sample(64, 7);
   SimulatorOptions o;
@@ -142,7 +144,8 @@ TEST(Simulator, IdenticalForAnyThreadCount) {
 // step-size powers close to std::pow, and each sample's row independent of its lane.
 TEST(SimulatorLanes, MatchesOdeintPathAndRk4) {
   const FitzHughNagumo model;
-  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4), Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
+  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4),
+                            Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
                             Eigen::Vector2d(-0.2, -0.4), Eigen::Vector2d(1.0, 1.2));
   const RowMatrix theta = prior.sample(3 * kLanes + 1, 3);
   SimulatorOptions o = grid_options(50.0, 0.2, 1e-10);
@@ -152,7 +155,8 @@ TEST(SimulatorLanes, MatchesOdeintPathAndRk4) {
   EXPECT_LT((lanes.u - ref.u).cwiseAbs().maxCoeff(), 1e-8);
   const std::vector<double> rk4 = rk4_observe(model, theta.row(5).data(), o.t_obs, 1e-3);
   for (std::size_t k = 0; k < rk4.size(); ++k) EXPECT_NEAR(lanes.u(5, k), rk4[k], 1e-7) << k;
-  const BatchResult one = simulate_batch(model, RowMatrix(theta.row(5)), o, 1);  // alone in its lanes
+  const BatchResult one =
+      simulate_batch(model, RowMatrix(theta.row(5)), o, 1);  // alone in its lanes
   EXPECT_EQ(RowMatrix(one.u.row(0)), RowMatrix(lanes.u.row(5)));
   EXPECT_TRUE(has_lanes<FitzHughNagumo>);
 }
@@ -162,7 +166,8 @@ TEST(SimulatorLanes, PowerIsCloseToStdPow) {
   for (double x = 1.0 / 390625.0; x < 1e6; x *= 1.37) {
     for (double p : {-1.0 / 6.0, -0.125}) {
       const Lanes v = lanes_detail::pow_lanes(lanes_detail::splat(x), lanes_detail::splat(p));
-      for (int i = 0; i < kWidth; ++i) worst = std::max(worst, std::abs(v[i] / std::pow(x, p) - 1.0));
+      for (int i = 0; i < kWidth; ++i)
+        worst = std::max(worst, std::abs(v[i] / std::pow(x, p) - 1.0));
     }
   }
   EXPECT_LT(worst, 1e-6);
@@ -185,7 +190,8 @@ TEST(Simulator, RejectsBadOptions) {
 }
 
 TEST(Prior, TruncatedGaussianStaysInBoxAndIsReproducible) {
-  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4), Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
+  const GaussianPrior prior(Eigen::Vector2d(0.4, 0.4),
+                            Eigen::Vector2d(0.09, 0.16).asDiagonal().toDenseMatrix(),
                             Eigen::Vector2d(-0.2, -0.4), Eigen::Vector2d(1.0, 1.2));
   const RowMatrix a = prior.sample(20000, 3);
   EXPECT_GE(a.col(0).minCoeff(), -0.2);
@@ -204,13 +210,15 @@ TEST(Prior, UniformMoments) {
   const RowMatrix a = prior.sample(40000, 11);
   EXPECT_NEAR(a.col(0).mean(), 0.0, 4 * std::sqrt(1.0 / 3.0 / 40000));
   EXPECT_NEAR(a.col(1).mean(), 4.0, 4 * std::sqrt(16.0 / 12.0 / 40000));
-  EXPECT_THROW(UniformPrior(Eigen::Vector2d(1.0, 0.0), Eigen::Vector2d(0.0, 1.0)), std::invalid_argument);
+  EXPECT_THROW(UniformPrior(Eigen::Vector2d(1.0, 0.0), Eigen::Vector2d(0.0, 1.0)),
+               std::invalid_argument);
 }
 
 TEST(Noise, Ar1StationaryMomentsWithinConfidenceBounds) {
   const long N = 400, L = 1000;
   const double sigma = 0.07, rho = 0.8;
-  const RowMatrix eta = ar1_noise(Eigen::VectorXd::Constant(N, sigma), Eigen::VectorXd::Constant(N, rho), L, 5);
+  const RowMatrix eta =
+      ar1_noise(Eigen::VectorXd::Constant(N, sigma), Eigen::VectorXd::Constant(N, rho), L, 5);
   // Moments at one time index across independent samples: exact stationary targets.
   for (long k : {0L, 1L, 500L}) {
     const Eigen::VectorXd x = eta.col(k);
@@ -226,14 +234,17 @@ TEST(Noise, Ar1StationaryMomentsWithinConfidenceBounds) {
       den += eta(i, k - 1) * eta(i, k - 1);
     }
   EXPECT_NEAR(num / den, rho, 0.01);
-  EXPECT_THROW(ar1_noise(Eigen::VectorXd::Constant(1, 0.1), Eigen::VectorXd::Constant(1, 1.0), 10, 0),
-               std::invalid_argument);
-  EXPECT_THROW(ar1_noise(Eigen::VectorXd::Constant(1, -0.1), Eigen::VectorXd::Constant(1, 0.5), 10, 0),
-               std::invalid_argument);
+  EXPECT_THROW(
+      ar1_noise(Eigen::VectorXd::Constant(1, 0.1), Eigen::VectorXd::Constant(1, 1.0), 10, 0),
+      std::invalid_argument);
+  EXPECT_THROW(
+      ar1_noise(Eigen::VectorXd::Constant(1, -0.1), Eigen::VectorXd::Constant(1, 0.5), 10, 0),
+      std::invalid_argument);
 }
 
 TEST(Noise, ThreadCountIndependent) {
-  const Eigen::VectorXd s = Eigen::VectorXd::Constant(50, 0.05), r = Eigen::VectorXd::Constant(50, 0.7);
+  const Eigen::VectorXd s = Eigen::VectorXd::Constant(50, 0.05),
+                        r = Eigen::VectorXd::Constant(50, 0.7);
   EXPECT_EQ(ar1_noise(s, r, 100, 9, 0, 1), ar1_noise(s, r, 100, 9, 0, 2));
 }
 
@@ -263,7 +274,8 @@ TEST(Spikes, CountsRuleAndConventions) {
 }
 
 TEST(Random, StreamsAreDeterministicAndDistinct) {
-  Rng a(1, Stream::noise, 5), b(1, Stream::noise, 5), c(1, Stream::noise, 6), d(1, Stream::prior, 5);
+  Rng a(1, Stream::noise, 5), b(1, Stream::noise, 5), c(1, Stream::noise, 6),
+      d(1, Stream::prior, 5);
   const auto x = a.next_u64();
   EXPECT_EQ(x, b.next_u64());
   EXPECT_NE(x, c.next_u64());
@@ -314,12 +326,14 @@ TEST(Simulator, AnotherModelAndAnotherStepper) {
   const double th[2] = {0.6, 0.25};
   o.t_obs = SimulatorOptions::default_grid();
   std::vector<double> a(o.t_obs.size()), b(o.t_obs.size());
-  auto system = [&](const FitzHughNagumo::State& x, FitzHughNagumo::State& dxdt, double) { fhn.rhs(x, dxdt, th); };
-  ASSERT_EQ(integrate_on_grid<FitzHughNagumo::State>(system, fhn.initial(), o, 2,
-                                                    [&](std::size_t k, const auto& x) { a[k] = x[0]; }),
+  auto system = [&](const FitzHughNagumo::State& x, FitzHughNagumo::State& dxdt, double) {
+    fhn.rhs(x, dxdt, th);
+  };
+  ASSERT_EQ(integrate_on_grid<FitzHughNagumo::State>(
+                system, fhn.initial(), o, 2, [&](std::size_t k, const auto& x) { a[k] = x[0]; }),
             Status::ok);
-  ASSERT_EQ((integrate_on_grid<FitzHughNagumo::State, Dopri5>(system, fhn.initial(), o, 2,
-                                                             [&](std::size_t k, const auto& x) { b[k] = x[0]; })),
+  ASSERT_EQ((integrate_on_grid<FitzHughNagumo::State, Dopri5>(
+                system, fhn.initial(), o, 2, [&](std::size_t k, const auto& x) { b[k] = x[0]; })),
             Status::ok);
   double worst = 0.0;
   for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - b[k]));

@@ -54,7 +54,8 @@ TEST(Sensitivities, MatchCentralDifferencesOfTheSimulator) {
       for (std::size_t k = 0; k < 500; ++k) scale = std::max(scale, std::abs(J[2 * k + i]));
       for (std::size_t k = 0; k < 500; ++k)
         worst = std::max(worst, std::abs((up[k] - down[k]) / (2 * h) - J[2 * k + i]));
-      EXPECT_LE(worst, 1e-5 * scale + 1e-7) << "theta (" << th[0] << ", " << th[1] << "), d/dtheta" << i;
+      EXPECT_LE(worst, 1e-5 * scale + 1e-7)
+          << "theta (" << th[0] << ", " << th[1] << "), d/dtheta" << i;
     }
   }
 }
@@ -83,13 +84,18 @@ TEST(Whitening, DecorrelatesStationaryAr1Noise) {
       const Eigen::MatrixXd G = ar1_covariance(n, s, rho);
       Eigen::MatrixXd W(n, n);
       for (std::size_t j = 0; j < n; ++j) {
-        Eigen::VectorXd e = Eigen::VectorXd::Unit(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(j));
+        Eigen::VectorXd e =
+            Eigen::VectorXd::Unit(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(j));
         uncertainty::ar1_whiten(e.data(), n, rho, e.data());  // in place
         W.col(static_cast<Eigen::Index>(j)) = e;
       }
       const Eigen::MatrixXd D = W * G * W.transpose();
       const double se2 = s * s * (1 - rho * rho);
-      EXPECT_LE((D - se2 * Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n))).cwiseAbs().maxCoeff(), 1e-13)
+      EXPECT_LE((D - se2 * Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(n),
+                                                     static_cast<Eigen::Index>(n)))
+                    .cwiseAbs()
+                    .maxCoeff(),
+                1e-13)
           << "n " << n << " rho " << rho;
     }
   }
@@ -105,18 +111,22 @@ TEST(Laplace, MatchesDenseGaussNewtonAndIsThreadIndependent) {
   s << 0.35, 0.2, 0.4, 0.3, 0.45;
   rho << 0.79, 0.0, 0.9, -0.3, 0.66;
   Eigen::Matrix2d prior = Eigen::Vector2d(1 / 0.09, 1 / 0.16).asDiagonal();
-  const uncertainty::LaplaceResult r = uncertainty::laplace_batch(model, theta, o, s, rho, prior, 1);
-  const uncertainty::LaplaceResult r3 = uncertainty::laplace_batch(model, theta, o, s, rho, prior, 3);
+  const uncertainty::LaplaceResult r =
+      uncertainty::laplace_batch(model, theta, o, s, rho, prior, 1);
+  const uncertainty::LaplaceResult r3 =
+      uncertainty::laplace_batch(model, theta, o, s, rho, prior, 3);
   EXPECT_EQ(r.cov, r3.cov);
   for (Eigen::Index i = 0; i < 5; ++i) {
     ASSERT_EQ(r.status[static_cast<std::size_t>(i)], 0);
     std::vector<double> u(L), Jv(2 * L);
     sensitivities_one(model, theta.row(i).data(), o, u.data(), Jv.data());
-    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 2, Eigen::RowMajor>> J(Jv.data(), static_cast<Eigen::Index>(L), 2);
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 2, Eigen::RowMajor>> J(
+        Jv.data(), static_cast<Eigen::Index>(L), 2);
     const Eigen::MatrixXd G = ar1_covariance(L, s[i], rho[i]);
     const Eigen::Matrix2d info = J.transpose() * G.llt().solve(Eigen::MatrixXd(J));
     const Eigen::Matrix2d C = (info + prior).inverse();
-    const Eigen::Map<const Eigen::Matrix<double, 2, 2, Eigen::RowMajor>> got_info(r.information.row(i).data());
+    const Eigen::Map<const Eigen::Matrix<double, 2, 2, Eigen::RowMajor>> got_info(
+        r.information.row(i).data());
     const Eigen::Map<const Eigen::Matrix<double, 2, 2, Eigen::RowMajor>> got_C(r.cov.row(i).data());
     EXPECT_LE((got_info - info).norm(), 1e-9 * info.norm()) << i;
     EXPECT_LE((got_C - C).norm(), 1e-9 * C.norm()) << i;

@@ -23,9 +23,12 @@ std::mutex& planner_mutex() {
 
 double scale_for(Norm norm, long L) {
   switch (norm) {
-    case Norm::backward: return 1.0;
-    case Norm::ortho: return 1.0 / std::sqrt(static_cast<double>(L));
-    case Norm::forward: return 1.0 / static_cast<double>(L);
+    case Norm::backward:
+      return 1.0;
+    case Norm::ortho:
+      return 1.0 / std::sqrt(static_cast<double>(L));
+    case Norm::forward:
+      return 1.0 / static_cast<double>(L);
   }
   return 1.0;
 }
@@ -89,7 +92,8 @@ RowMatrix fourier_features(const RowMatrixRef& x, Representation representation,
         for (Eigen::Index k = 0; k < half; ++k) row[k] = scale * std::abs(spectrum[k]);
       } else {
         for (Eigen::Index k = 0; k < half; ++k) row[k] = scale * spectrum[k].real();
-        for (Eigen::Index k = 1; half + k - 1 < L; ++k) row[half + k - 1] = scale * spectrum[k].imag();
+        for (Eigen::Index k = 1; half + k - 1 < L; ++k)
+          row[half + k - 1] = scale * spectrum[k].imag();
       }
     }
   }

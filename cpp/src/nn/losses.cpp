@@ -14,7 +14,6 @@ LossKind parse_loss(const std::string& name) {
 
 std::string loss_name(LossKind kind) { return kind == LossKind::mse ? "mse" : "gaussian_nll"; }
 
-
 long loss_output_size(LossKind kind, long d) {
   return kind == LossKind::mse ? d : d + d * (d + 1) / 2;
 }
@@ -49,7 +48,9 @@ double GaussianNLLLoss::evaluate(const float* y, const float* t, float* dy, long
   const long dout = loss_output_size(LossKind::gaussian_nll, d);
   const double log_2pi = std::log(2.0 * M_PI);
   double L[16 * 16], z[16], w[16];
-  if (d > 16) throw std::invalid_argument("gaussian_nll supports at most 16 targets, got " + std::to_string(d));
+  if (d > 16)
+    throw std::invalid_argument("gaussian_nll supports at most 16 targets, got " +
+                                std::to_string(d));
   double total = 0.0;
   for (long s = 0; s < n; ++s) {
     const float* ys = y + s * dout;

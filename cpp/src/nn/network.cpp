@@ -39,13 +39,15 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& s, Shape in) {
   if (is_activation(s.kind)) return std::make_unique<Activation>(in, parse_activation(s.kind));
   throw std::invalid_argument(
       "layer kind must be one of dense, conv1d, avgpool1d, maxpool1d, flatten, dropout, relu, "
-      "swish, silu, gelu, tanh, sigmoid; got '" + s.kind + "'");
+      "swish, silu, gelu, tanh, sigmoid; got '" +
+      s.kind + "'");
 }
 
 NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
   constexpr long kMax = 1L << 31;
   auto small = [&](long v, const char* what) {
-    require(v >= 0 && v <= kMax, std::string(what) + " must be in [0, 2^31], got " + std::to_string(v));
+    require(v >= 0 && v <= kMax,
+            std::string(what) + " must be in [0, 2^31], got " + std::to_string(v));
   };
   small(input.channels, "input channels");
   small(input.length, "input length");
@@ -91,7 +93,8 @@ Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t
   require(!specs.empty(), "a network needs at least one layer, got 0");
   require(max_batch >= 1, "max_batch must be >= 1, got " + std::to_string(max_batch));
   network_size(input, specs);  // size checks before anything is allocated
-  require(max_chunks >= 1 && max_chunks <= 64, "max_chunks must be in [1, 64], got " + std::to_string(max_chunks));
+  require(max_chunks >= 1 && max_chunks <= 64,
+          "max_chunks must be in [1, 64], got " + std::to_string(max_chunks));
   build(specs);
   init(seed);
   allocate();
@@ -174,8 +177,8 @@ void Network::set_max_batch(long max_batch) {
 
 Network::Plan Network::plan(long n, bool eval) const {
   if (eval && vector_eval_) {
-    const long size = std::clamp((n + kVectorEvalChunks - 1) / kVectorEvalChunks,
-                                 kMinGemmEvalChunk, kVectorEvalRows);
+    const long size = std::clamp((n + kVectorEvalChunks - 1) / kVectorEvalChunks, kMinGemmEvalChunk,
+                                 kVectorEvalRows);
     return {std::max(1L, (n + size - 1) / size), size};
   }
   if (wide_ && (eval || !chunked_wide(n))) return {1, n};
@@ -201,8 +204,9 @@ void Network::allocate() {
   const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
   // maps with OpenBLAS layers train batches below 2 · kMinGemmChunk in up to two chunks (wide
   // maps: one), larger ones in chunks of < 2 · kMinGemmChunk rows unless max_chunks binds
-  chunk_capacity_ = std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
-                              blas_layers_ || wide_ ? std::min(max_batch_, 2 * kMinGemmChunk - 1) : 0L});
+  chunk_capacity_ =
+      std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
+                blas_layers_ || wide_ ? std::min(max_batch_, 2 * kMinGemmChunk - 1) : 0L});
   const long cap = chunk_capacity_;
   long act = align_up(input_.size() * cap), biggest = input_.size();
   long scratch = 0;
@@ -292,8 +296,8 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
     if (wide_ && !vector_eval_) {  // split products over the whole block
 #pragma omp parallel num_threads(threads)
       {
-        const float* out = WideExecutor(*this).forward(workspaces_[0], x + start * input_.size(), nb,
-                                                       Context{}, nullptr);
+        const float* out = WideExecutor(*this).forward(workspaces_[0], x + start * input_.size(),
+                                                       nb, Context{}, nullptr);
 #pragma omp single
         emit(out, start, nb, 0L);
       }
@@ -329,9 +333,12 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
 void Network::predict(const float* x, long n, float* y, int n_threads) const {
   std::lock_guard<std::mutex> hold(*busy_);
   const long dout = output_shape().size();
-  eval_chunks(x, n, resolve_threads(n_threads), [&](const float* out, long row, long count, long) {
-    std::memcpy(y + row * dout, out, sizeof(float) * count * dout);
-  }, [](long) {});
+  eval_chunks(
+      x, n, resolve_threads(n_threads),
+      [&](const float* out, long row, long count, long) {
+        std::memcpy(y + row * dout, out, sizeof(float) * count * dout);
+      },
+      [](long) {});
 }
 
 double Network::loss(const float* x, const float* t, long n, LossKind kind, int n_threads) const {

@@ -16,8 +16,7 @@ void AdamConfig::validate() const {
   require(beta1 >= 0.0 && beta1 < 1.0, "beta1 must be in [0, 1), got " + std::to_string(beta1));
   require(beta2 >= 0.0 && beta2 < 1.0, "beta2 must be in [0, 1), got " + std::to_string(beta2));
   require(eps > 0.0, "eps must be > 0, got " + std::to_string(eps));
-  require(weight_decay >= 0.0,
-          "weight_decay must be >= 0, got " + std::to_string(weight_decay));
+  require(weight_decay >= 0.0, "weight_decay must be >= 0, got " + std::to_string(weight_decay));
 }
 
 Adam::Adam(long n_params, AdamConfig config) : config_(config) {
@@ -82,9 +81,12 @@ void Adam::step(float* params, const float* grads, double lr, int n_threads) {
   // the range over threads cannot change any result.
   auto range = [&](long lo, long hi) {
     const AdamCoef c{step_size, bc2_sqrt, w1, b2, w2, eps, wd, decay};
-    if (decoupled) adam_range<true, false>(params, grads, m, v, lo, hi, c);
-    else if (l2) adam_range<false, true>(params, grads, m, v, lo, hi, c);
-    else adam_range<false, false>(params, grads, m, v, lo, hi, c);
+    if (decoupled)
+      adam_range<true, false>(params, grads, m, v, lo, hi, c);
+    else if (l2)
+      adam_range<false, true>(params, grads, m, v, lo, hi, c);
+    else
+      adam_range<false, false>(params, grads, m, v, lo, hi, c);
   };
   // one equal share per thread (the study's CNN, 33,874 parameters, is above the threshold)
   if (n_threads > 1 && n >= kParallelAdam) {
@@ -100,10 +102,14 @@ void Adam::step(float* params, const float* grads, double lr, int n_threads) {
 
 std::string Schedule::name(Kind kind) {
   switch (kind) {
-    case Kind::constant: return "constant";
-    case Kind::warmup: return "warmup";
-    case Kind::step: return "step";
-    case Kind::cosine: return "cosine";
+    case Kind::constant:
+      return "constant";
+    case Kind::warmup:
+      return "warmup";
+    case Kind::step:
+      return "step";
+    case Kind::cosine:
+      return "cosine";
   }
   return "?";
 }
@@ -132,13 +138,15 @@ void Schedule::validate() const {
 
 double Schedule::at(long t) const {
   switch (kind) {
-    case Kind::constant: return lr;
+    case Kind::constant:
+      return lr;
     case Kind::warmup:
       return lr * std::min(1.0, static_cast<double>(t + 1) / static_cast<double>(warmup_steps));
     case Kind::step:
       return lr * std::pow(gamma, static_cast<double>((t / steps_per_epoch) / step_epochs));
     case Kind::cosine: {
-      if (t < warmup_steps) return lr * static_cast<double>(t + 1) / static_cast<double>(warmup_steps);
+      if (t < warmup_steps)
+        return lr * static_cast<double>(t + 1) / static_cast<double>(warmup_steps);
       const long span = std::max(total_steps - warmup_steps, 1L);
       const double progress = std::min(1.0, static_cast<double>(t - warmup_steps) / span);
       const double lr_t = min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(M_PI * progress));

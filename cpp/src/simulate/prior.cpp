@@ -45,10 +45,9 @@ GaussianPrior::GaussianPrior(Eigen::VectorXd mean, Eigen::MatrixXd covariance,
   if (p < 1) throw std::invalid_argument("mean must have at least 1 entry, got 0");
   require_finite(mean_, "mean");
   if (covariance_.rows() != p || covariance_.cols() != p)
-    throw std::invalid_argument("covariance must have shape (" + std::to_string(p) + ", " +
-                                std::to_string(p) + "), got (" +
-                                std::to_string(covariance_.rows()) + ", " +
-                                std::to_string(covariance_.cols()) + ")");
+    throw std::invalid_argument(
+        "covariance must have shape (" + std::to_string(p) + ", " + std::to_string(p) + "), got (" +
+        std::to_string(covariance_.rows()) + ", " + std::to_string(covariance_.cols()) + ")");
   if (!covariance_.allFinite()) throw std::invalid_argument("covariance must be finite");
   if (!covariance_.isApprox(covariance_.transpose(), 1e-12))
     throw std::invalid_argument("covariance must be symmetric");

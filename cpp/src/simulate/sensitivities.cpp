@@ -21,10 +21,12 @@ Status integrate(const Model& model, const double* theta, const SimulatorOptions
   constexpr std::size_t obs = Model::observed_component;
   const System system{model, theta};
   const Status status = integrate_on_grid<System::State>(
-      system, system.initial(), options, S, [&](std::size_t k, const System::State& y) {
+      system, system.initial(), options, S,
+      [&](std::size_t k, const System::State& y) {
         u_out[k] = y[obs];
         for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = y[S * (1 + i) + obs];
-      }, poll);
+      },
+      poll);
   if (status != Status::ok) {
     const std::size_t L = options.t_obs.size();
     std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
@@ -47,7 +49,8 @@ SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta
   const Eigen::Index N = theta.rows();
   const int threads = team_size(resolve_threads(n_threads), N);
   const auto L = static_cast<Eigen::Index>(options.t_obs.size());
-  SensitivityResult r{RowMatrix(N, L), RowMatrix(N, L * static_cast<Eigen::Index>(Model::param_size)),
+  SensitivityResult r{RowMatrix(N, L),
+                      RowMatrix(N, L * static_cast<Eigen::Index>(Model::param_size)),
                       std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   InterruptPoll poll;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)

@@ -29,8 +29,8 @@ void SimulatorOptions::validate() const {
     if (k > 0 && !(t_obs[k] > t_obs[k - 1]))
       throw std::invalid_argument("t_obs must be strictly increasing, but t_obs[" +
                                   std::to_string(k) + "] = " + std::to_string(t_obs[k]) +
-                                  " <= t_obs[" + std::to_string(k - 1) + "] = " +
-                                  std::to_string(t_obs[k - 1]));
+                                  " <= t_obs[" + std::to_string(k - 1) +
+                                  "] = " + std::to_string(t_obs[k - 1]));
   }
   if (!std::isfinite(t0) || t_obs[0] < t0)
     throw std::invalid_argument("t0 must be finite and <= t_obs[0] = " + std::to_string(t_obs[0]) +
@@ -53,13 +53,15 @@ Method parse_method(const std::string& name) {
   throw std::invalid_argument("method must be 'rkf78' or 'rkf78-simd', got '" + name + "'");
 }
 
-std::string method_name(Method method) { return method == Method::rkf78_simd ? "rkf78-simd" : "rkf78"; }
+std::string method_name(Method method) {
+  return method == Method::rkf78_simd ? "rkf78-simd" : "rkf78";
+}
 
 void validate_theta(const RowMatrix& theta, std::size_t param_size) {
   if (theta.rows() < 1) throw std::invalid_argument("theta must hold at least 1 sample, got 0");
   if (static_cast<std::size_t>(theta.cols()) != param_size)
-    throw std::invalid_argument("theta must have " + std::to_string(param_size) +
-                                " columns, got " + std::to_string(theta.cols()));
+    throw std::invalid_argument("theta must have " + std::to_string(param_size) + " columns, got " +
+                                std::to_string(theta.cols()));
   for (Eigen::Index i = 0; i < theta.rows(); ++i)
     for (Eigen::Index j = 0; j < theta.cols(); ++j)
       if (!std::isfinite(theta(i, j)))
@@ -68,7 +70,9 @@ void validate_theta(const RowMatrix& theta, std::size_t param_size) {
 }
 
 // The models the package ships.
-template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&, double*);
-template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&, const SimulatorOptions&, int);
+template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&,
+                             double*);
+template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&,
+                                    const SimulatorOptions&, int);
 
 }  // namespace fhn_inverse::simulate

@@ -36,7 +36,8 @@ RowStatistics row_statistics(const double* u, const std::vector<double>& t, doub
     last_excursion_open = end == L;
     if (end - k < min_points) continue;
     const double t_up = crossing(t[k - 1], u[k - 1], t[k], u[k], thr);
-    const double t_down = end < L ? crossing(t[end - 1], u[end - 1], t[end], u[end], thr) : t[L - 1];
+    const double t_down =
+        end < L ? crossing(t[end - 1], u[end - 1], t[end], u[end], thr) : t[L - 1];
     ++s.count;
     total += t_down - t_up;
     k = end;

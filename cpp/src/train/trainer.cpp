@@ -62,17 +62,17 @@ struct Pass {
 // One pass of mini-batches over the n samples listed in `order`: forward, backward, clipping and
 // an optimizer step per batch at the learning rate of the optimizer's global step.
 Pass run_batches(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
-                 const long* order, long batch, const TrainConfig& config, const nn::Schedule& schedule,
-                 std::vector<float>& step_loss, Reporter& rep) {
+                 const long* order, long batch, const TrainConfig& config,
+                 const nn::Schedule& schedule, std::vector<float>& step_loss, Reporter& rep) {
   Pass p;
   const long batches = (n + batch - 1) / batch;
   p.lr = schedule.at(optimizer.steps());
   for (long b = 0; b < batches; ++b) {
     const long start = b * batch, nb = std::min(batch, n - start);
     // the network's chunks gather their rows of x and y themselves, in parallel
-    const double loss = net.forward_backward(
-        x, y, nb, config.loss, true, config.seed, static_cast<std::uint64_t>(optimizer.steps()),
-        config.n_threads, nullptr, order + start);
+    const double loss = net.forward_backward(x, y, nb, config.loss, true, config.seed,
+                                             static_cast<std::uint64_t>(optimizer.steps()),
+                                             config.n_threads, nullptr, order + start);
     if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
     p.lr = schedule.at(optimizer.steps());
     optimizer.step(net.params(), net.grads(), p.lr, resolve_threads(config.n_threads));
@@ -110,7 +110,8 @@ BlockResult fit_block(nn::Network& net, nn::Adam& optimizer, const float* x, con
                       const TrainConfig& config, std::uint64_t block, long steps_per_epoch,
                       long total_steps, const ProgressFn& progress) {
   check_sizes(net, optimizer, config, n);
-  require(steps_per_epoch >= 1, "steps_per_epoch must be >= 1, got " + std::to_string(steps_per_epoch));
+  require(steps_per_epoch >= 1,
+          "steps_per_epoch must be >= 1, got " + std::to_string(steps_per_epoch));
   require(total_steps >= 1, "total_steps must be >= 1, got " + std::to_string(total_steps));
   const long batch = std::min(config.batch_size, n);
   if (net.max_batch() < batch) net.set_max_batch(batch);
@@ -129,13 +130,62 @@ BlockResult fit_block(nn::Network& net, nn::Adam& optimizer, const float* x, con
   rep.pr.epoch = static_cast<long>(block);
   rep.pr.batches = (n + batch - 1) / batch;
   rep.pr.val_loss = std::numeric_limits<double>::quiet_NaN();
-  const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule, r.step_loss, rep);
+  const Pass p =
+      run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule, r.step_loss, rep);
   r.loss = p.seen > 0 ? p.sum / p.seen : std::numeric_limits<double>::quiet_NaN();
   r.samples = p.seen;
   r.lr = p.lr;
   r.interrupted = p.interrupted;
   return r;
 }
+
+namespace {
+
+// Early stopping and restore-best: tracks the monitored loss (the validation loss where there is
+// validation data, else the training loss) and keeps a copy of the best epoch's parameters.
+struct EarlyStopping {
+  EarlyStopping(const nn::Network& net, const TrainConfig& config, bool has_val)
+      : keep_best(has_val && config.restore_best),
+        patience(config.patience),
+        min_delta(config.min_delta),
+        best(net.n_params()) {}
+
+  // Records epoch `epoch`'s monitored loss; true when training should stop (patience ran out).
+  bool update(long epoch, double monitored, const nn::Network& net, History& h) {
+    if (std::isfinite(monitored) && monitored < best_val - min_delta) {
+      best_val = monitored;
+      h.best_epoch = epoch;
+      since_best = 0;
+      if (keep_best) std::memcpy(best.data(), net.params(), sizeof(float) * net.n_params());
+      return false;
+    }
+    ++since_best;
+    return patience > 0 && since_best >= patience;
+  }
+
+  // The best epoch's parameters back into the network, where they were kept.
+  void restore(nn::Network& net, const History& h) const {
+    if (keep_best && h.best_epoch >= 0)
+      std::memcpy(net.params(), best.data(), sizeof(float) * net.n_params());
+  }
+
+  bool keep_best;
+  long patience;
+  double min_delta;
+  std::vector<float> best;
+  double best_val = std::numeric_limits<double>::infinity();
+  long since_best = 0;
+};
+
+// The epoch's record in the history.
+void record_epoch(History& h, double train_loss, double val, double lr, Clock::time_point t0) {
+  h.loss.push_back(train_loss);
+  h.val_loss.push_back(val);
+  h.lr.push_back(lr);
+  h.seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+}
+
+}  // namespace
 
 History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
             const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
@@ -149,7 +199,8 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
   schedule.total_steps = batches * config.epochs;
 
   // everything the loop needs, allocated once
-  std::vector<float> best(net.n_params());
+  const bool has_val = n_val > 0 && x_val && y_val;
+  EarlyStopping early(net, config, has_val);
   std::vector<long> order(n);
   History h;
   h.loss.reserve(config.epochs);
@@ -157,9 +208,6 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
   h.lr.reserve(config.epochs);
   h.seconds.reserve(config.epochs);
   h.step_loss.reserve(batches * config.epochs);
-  double best_val = std::numeric_limits<double>::infinity();
-  long since_best = 0;
-  const bool has_val = n_val > 0 && x_val && y_val;
   const auto t0 = Clock::now();
   Reporter rep{progress, config.progress_interval, t0};
   Progress& pr = rep.pr;
@@ -175,7 +223,8 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
       for (long i = 0; i < n; ++i) order[i] = i;
     }
     pr.epoch = epoch;
-    const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule, h.step_loss, rep);
+    const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule,
+                               h.step_loss, rep);
     if (p.interrupted) {
       h.interrupted = true;
       break;
@@ -187,28 +236,14 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
       try {
         val = net.loss(x_val, y_val, n_val, config.loss, config.n_threads);
       } catch (const Interrupted&) {  // as for a stop between batches: the best epoch's parameters
-        if (config.restore_best && h.best_epoch >= 0)
-          std::memcpy(net.params(), best.data(), sizeof(float) * net.n_params());
+        early.restore(net, h);
         throw;
       }
     }
-    h.loss.push_back(train_loss);
-    h.val_loss.push_back(val);
-    h.lr.push_back(lr);
-    h.seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    const double monitored = has_val ? val : train_loss;
-    if (std::isfinite(monitored) && monitored < best_val - config.min_delta) {
-      best_val = monitored;
-      h.best_epoch = epoch;
-      since_best = 0;
-      if (has_val && config.restore_best)
-        std::memcpy(best.data(), net.params(), sizeof(float) * net.n_params());
-    } else {
-      ++since_best;
-      if (config.patience > 0 && since_best >= config.patience) {
-        stop = true;
-        h.stopped_early = true;
-      }
+    record_epoch(h, train_loss, val, lr, t0);
+    if (early.update(epoch, has_val ? val : train_loss, net, h)) {
+      stop = true;
+      h.stopped_early = true;
     }
     if (progress) {
       rep.last = Clock::now();
@@ -224,8 +259,7 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
       }
     }
   }
-  if (has_val && config.restore_best && h.best_epoch >= 0)
-    std::memcpy(net.params(), best.data(), sizeof(float) * net.n_params());
+  early.restore(net, h);
   return h;
 }
 

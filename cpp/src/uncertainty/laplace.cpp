@@ -74,19 +74,22 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   validate_rho(rho);
   if (prior_precision.rows() != static_cast<Eigen::Index>(P) ||
       prior_precision.cols() != static_cast<Eigen::Index>(P))
-    throw std::invalid_argument("prior_precision must be " + std::to_string(P) + " x " +
-                                std::to_string(P) + ", got " +
-                                std::to_string(prior_precision.rows()) + " x " +
-                                std::to_string(prior_precision.cols()));
+    throw std::invalid_argument(
+        "prior_precision must be " + std::to_string(P) + " x " + std::to_string(P) + ", got " +
+        std::to_string(prior_precision.rows()) + " x " + std::to_string(prior_precision.cols()));
   if (!prior_precision.allFinite() || prior_precision != prior_precision.transpose())
     throw std::invalid_argument("prior_precision must be finite and symmetric");
-  const Eigen::VectorXd eig = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(prior_precision).eigenvalues();
+  const Eigen::VectorXd eig =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(prior_precision).eigenvalues();
   if (eig.minCoeff() < -1e-12 * std::max(1.0, eig.cwiseAbs().maxCoeff()))
-    throw std::invalid_argument("prior_precision must be positive semi-definite, its smallest "
-                                "eigenvalue is " + std::to_string(eig.minCoeff()));
+    throw std::invalid_argument(
+        "prior_precision must be positive semi-definite, its smallest "
+        "eigenvalue is " +
+        std::to_string(eig.minCoeff()));
   const int threads = team_size(resolve_threads(n_threads), N);
   constexpr auto PP = static_cast<Eigen::Index>(P * P);
-  LaplaceResult r{RowMatrix(N, PP), RowMatrix(N, PP), std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+  LaplaceResult r{RowMatrix(N, PP), RowMatrix(N, PP),
+                  std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   using Mat = Eigen::Matrix<double, P, P>;
   using Vec = Eigen::Matrix<double, P, 1>;
   InterruptPoll poll;
@@ -100,13 +103,15 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
     const System system{model, th};
     // (WJ)_k = J_k − ρ J_{k−1} (row 0: √(1 − ρ²) J_0), accumulated into (WJ)ᵀ(WJ) row by row.
     const simulate::Status status = simulate::integrate_on_grid<System::State>(
-        system, system.initial(), options, S, [&](std::size_t k, const System::State& y) {
+        system, system.initial(), options, S,
+        [&](std::size_t k, const System::State& y) {
           Vec J_k;
           for (std::size_t p = 0; p < P; ++p) J_k[p] = y[S * (1 + p) + obs];
           const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
           info.noalias() += w * w.transpose();
           previous = J_k;
-        }, &poll);
+        },
+        &poll);
     r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(status);
     double* info_out = r.information.row(i).data();
     double* cov_out = r.cov.row(i).data();
@@ -119,7 +124,8 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
     info /= s[i] * s[i] * (1.0 - rho_i * rho_i);
     const Mat H = info + prior_precision;
     Eigen::LLT<Mat> llt(H);
-    const Mat C = llt.info() == Eigen::Success ? Mat(llt.solve(Mat::Identity())) : Mat::Constant(nan);
+    const Mat C =
+        llt.info() == Eigen::Success ? Mat(llt.solve(Mat::Identity())) : Mat::Constant(nan);
     using RowMap = Eigen::Map<Eigen::Matrix<double, P, P, Eigen::RowMajor>>;
     RowMap{info_out} = info;
     RowMap{cov_out} = 0.5 * (C + C.transpose());  // symmetric to the last bit

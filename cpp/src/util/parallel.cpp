@@ -68,11 +68,12 @@ int available_threads() {
   static std::atomic<long long> next_ns{0};
   static std::atomic<int> cached{0};
   const int cores = std::min(omp_get_num_procs(), kMaxThreads);
-  const long long now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            clock::now().time_since_epoch()).count();
+  const long long now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
   long long due = next_ns.load(std::memory_order_relaxed);
   if (now >= due && next_ns.compare_exchange_strong(due, now + kPeriodNs))
-    cached.store(measure(cores), std::memory_order_relaxed);  // one caller measures; the others reuse
+    cached.store(measure(cores),
+                 std::memory_order_relaxed);  // one caller measures; the others reuse
   const int value = cached.load(std::memory_order_relaxed);
   return value > 0 ? std::min(value, cores) : cores;
 }

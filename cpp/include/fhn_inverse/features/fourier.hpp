@@ -45,7 +45,8 @@ class FourierPlan {
 
 // n_threads in [0, kMaxThreads] (0 = all cores; parallel.hpp); throws Interrupted when the
 // interrupt hook answers true (interrupt.hpp). Thread-count independent.
-RowMatrix fourier_features(const RowMatrixRef& x, Representation representation = Representation::packed,
+RowMatrix fourier_features(const RowMatrixRef& x,
+                           Representation representation = Representation::packed,
                            Norm norm = Norm::ortho, int n_threads = 0);
 
 }  // namespace fhn_inverse::features

@@ -15,8 +15,8 @@
 namespace fhn_inverse::models {
 
 struct FitzHughNagumo {
-  static constexpr std::size_t state_size = 2;   // (u, v)
-  static constexpr std::size_t param_size = 2;   // θ = (θ0, θ1)
+  static constexpr std::size_t state_size = 2;  // (u, v)
+  static constexpr std::size_t param_size = 2;  // θ = (θ0, θ1)
   static constexpr std::array<const char*, param_size> param_names{"theta0", "theta1"};
   using State = std::array<double, state_size>;
 
@@ -55,7 +55,8 @@ struct FitzHughNagumo {
   }
 
   // Jacobians of the right-hand side at (x, θ), row-major: J_f_x (S × S) = ∂f/∂x and
-  // J_f_theta (S × P) = ∂f/∂θ. Forward sensitivities integrate d(∂x/∂θ)/dt = J_f_x ∂x/∂θ + J_f_theta.
+  // J_f_theta (S × P) = ∂f/∂θ. Forward sensitivities integrate d(∂x/∂θ)/dt = J_f_x ∂x/∂θ +
+  // J_f_theta.
   void jacobians(const State& x, const double* theta, double* J_f_x, double* J_f_theta) const {
     const double u = x[0], v = x[1];
     J_f_x[0] = gamma_ * (1.0 - u * u);  // ∂f_u/∂u
@@ -64,12 +65,12 @@ struct FitzHughNagumo {
     J_f_x[3] = -theta[1] * inv_gamma_;  // ∂f_v/∂v
     J_f_theta[0] = 0.0;                 // f_u does not depend on θ
     J_f_theta[1] = 0.0;
-    J_f_theta[2] = inv_gamma_;          // ∂f_v/∂θ0
-    J_f_theta[3] = -v * inv_gamma_;     // ∂f_v/∂θ1
+    J_f_theta[2] = inv_gamma_;       // ∂f_v/∂θ0
+    J_f_theta[3] = -v * inv_gamma_;  // ∂f_v/∂θ1
   }
 
   static double observe(const State& x) { return x[0]; }  // the membrane potential u
-  static constexpr std::size_t observed_component = 0;  // observe(x) = x[observed_component]
+  static constexpr std::size_t observed_component = 0;    // observe(x) = x[observed_component]
 
  private:
   double gamma_ = 3.0;

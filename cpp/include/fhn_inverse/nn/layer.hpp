@@ -33,7 +33,7 @@ struct Context {
   bool backward = false;  // a backward pass follows (layers keep what it needs even in eval mode)
   std::uint64_t seed = 0;
   std::uint64_t step = 0;
-  long layer = 0;         // the layer's index in the architecture (its spec)
+  long layer = 0;  // the layer's index in the architecture (its spec)
   long chunk = 0;
   // For a first layer whose description says gathers_rows: sample j of the chunk is row
   // rows[j] of x (the training batch, read by index in place); null: x holds the chunk.
@@ -69,7 +69,8 @@ class PackedWeights {
 class SplitProducts {
  public:
   virtual long parts(bool backward) const = 0;
-  virtual void forward_part(const float* params, const float* x, float* y, long n, long part) const = 0;
+  virtual void forward_part(const float* params, const float* x, float* y, long n,
+                            long part) const = 0;
   virtual void backward_part(const float* params, const float* x, const float* dy, float* dx,
                              float* dparams, long n, long part) const = 0;
 

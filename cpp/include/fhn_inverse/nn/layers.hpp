@@ -40,7 +40,8 @@ struct Dense : Layer, PackedWeights, SplitProducts {
   // SplitProducts (wide maps): forward and dW by output rows (>= 128 rows a part, at most 4
   // parts), dX by input features likewise.
   long parts(bool backward) const override;
-  void forward_part(const float* params, const float* x, float* y, long n, long part) const override;
+  void forward_part(const float* params, const float* x, float* y, long n,
+                    long part) const override;
   void backward_part(const float* params, const float* x, const float* dy, float* dx,
                      float* dparams, long n, long part) const override;
 };
@@ -48,8 +49,8 @@ struct Dense : Layer, PackedWeights, SplitProducts {
 enum class Padding { valid, same };
 Padding parse_padding(const std::string& name);
 
-// Cross-correlation (PyTorch Conv1d): y[co, l] = b[co] + Σ_ci Σ_k W[co, ci, k] x[ci, l·s + k − pad].
-// valid: Lout = ⌊(L − K)/s⌋ + 1; same (TensorFlow's rule): Lout = ⌈L/s⌉, total padding
+// Cross-correlation (PyTorch Conv1d): y[co, l] = b[co] + Σ_ci Σ_k W[co, ci, k] x[ci, l·s + k −
+// pad]. valid: Lout = ⌊(L − K)/s⌋ + 1; same (TensorFlow's rule): Lout = ⌈L/s⌉, total padding
 // max((Lout − 1)s + K − L, 0), the smaller half on the left.
 // Direct convolution over phase planes (conv1d.cpp): the zero-padded input row of each (ci, n)
 // is split into s planes P_r[q] = x[q·s + r − pad], so tap k of outputs l… reads the run
@@ -61,7 +62,8 @@ struct Conv1D : Layer {
   long out_length, pad_left;
   long plane_length;  // Q: floats per phase plane (a multiple of 8 with room for 16-wide runs)
   // Offsets of the runs each tap reads, from a series' first plane (tap ci·K + k) and, for the
-  // input gradient of plane r, from its first dY row (taps (co, k ≡ r mod s), from dx_tap_start[r]).
+  // input gradient of plane r, from its first dY row (taps (co, k ≡ r mod s), from
+  // dx_tap_start[r]).
   std::vector<long> taps, dx_taps, dx_tap_start;
   Conv1D(Shape in, long filters, long kernel, long stride, Padding padding);
   std::string name() const override { return "Conv1D"; }
@@ -79,7 +81,8 @@ struct Conv1D : Layer {
   void forward_reference(const float* params, const float* x, float* y, long n) const;
 };
 
-// Average / maximum over windows of `pool` with `stride`, per channel; Lout = ⌊(L − pool)/stride⌋ + 1.
+// Average / maximum over windows of `pool` with `stride`, per channel; Lout = ⌊(L − pool)/stride⌋
+// + 1.
 struct Pool1D : Layer {
   enum class Kind { average, maximum } kind;
   long pool, stride, out_length;

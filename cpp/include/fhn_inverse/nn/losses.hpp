@@ -16,7 +16,7 @@ namespace fhn_inverse::nn {
 
 enum class LossKind { mse, gaussian_nll };
 
-LossKind parse_loss(const std::string& name);     // "mse" | "gaussian_nll"
+LossKind parse_loss(const std::string& name);  // "mse" | "gaussian_nll"
 std::string loss_name(LossKind kind);
 // Network outputs the loss needs for D targets: D (MSE) or D + D(D+1)/2 (Gaussian NLL).
 long loss_output_size(LossKind kind, long targets);

@@ -28,18 +28,18 @@ namespace fhn_inverse::nn {
 // dropout | relu | swish | silu | gelu | tanh | sigmoid. Fields a kind does not use are ignored.
 struct LayerSpec {
   std::string kind;
-  long units = 0;                  // dense
-  long filters = 0, kernel = 0;    // conv1d
-  long stride = 0;                 // conv1d (0 → 1), pooling (0 → pool)
-  std::string padding = "valid";   // conv1d: valid | same
-  long pool = 0;                   // pooling window
-  double rate = 0.0;               // dropout
+  long units = 0;                 // dense
+  long filters = 0, kernel = 0;   // conv1d
+  long stride = 0;                // conv1d (0 → 1), pooling (0 → pool)
+  std::string padding = "valid";  // conv1d: valid | same
+  long pool = 0;                  // pooling window
+  double rate = 0.0;              // dropout
 };
 
 // A named parameter tensor inside the flat buffer (PyTorch layout).
 struct ParamTensor {
-  std::string name;                // "layers.<i>.weight" | "layers.<i>.bias"
-  long offset = 0;                 // into the flat buffer
+  std::string name;  // "layers.<i>.weight" | "layers.<i>.bias"
+  long offset = 0;   // into the flat buffer
   std::vector<long> shape;
   long size() const;
 };
@@ -105,24 +105,25 @@ class Network {
   struct Step {
     std::unique_ptr<Layer> layer;
     LayerDescription about;
-    long spec = 0;               // index of its (first) spec
-    long param_offset = 0;       // into params_
-    long act_offset = 0;         // its output, into a workspace's activations
-    long scratch_offset = 0;     // into a workspace's scratch
-    long packed_offset = -1;     // into packed_, -1 without packed weights
+    long spec = 0;            // index of its (first) spec
+    long param_offset = 0;    // into params_
+    long act_offset = 0;      // its output, into a workspace's activations
+    long scratch_offset = 0;  // into a workspace's scratch
+    long packed_offset = -1;  // into packed_, -1 without packed weights
   };
   struct Workspace {
-    Buffer act;        // all activations: input (engine layout), then each step's output
-    Buffer dbuf[2];    // ping-pong gradients w.r.t. activations
-    Buffer scratch;    // per-step scratch, back to back
-    Buffer grads;      // (P) this chunk's parameter gradients
-    Buffer target;     // the chunk's targets, where gathered by row index
+    Buffer act;      // all activations: input (engine layout), then each step's output
+    Buffer dbuf[2];  // ping-pong gradients w.r.t. activations
+    Buffer scratch;  // per-step scratch, back to back
+    Buffer grads;    // (P) this chunk's parameter gradients
+    Buffer target;   // the chunk's targets, where gathered by row index
   };
   struct Plan {
-    long chunks, size;             // number of chunks, samples per chunk (last may be shorter)
+    long chunks, size;  // number of chunks, samples per chunk (last may be shorter)
   };
   Plan plan(long n, bool eval) const;
-  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see executors/tuning.hpp).
+  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see
+  // executors/tuning.hpp).
   bool chunked_wide(long n) const;
   void build(const std::vector<LayerSpec>& specs);
   void allocate();

@@ -48,8 +48,8 @@ struct Schedule {
   long step_epochs = 1;
   double gamma = 0.1;
   double min_lr = 0.0;
-  long total_steps = 0;       // set by the trainer for cosine
-  long steps_per_epoch = 1;   // set by the trainer
+  long total_steps = 0;      // set by the trainer for cosine
+  long steps_per_epoch = 1;  // set by the trainer
   double at(long t) const;
   void validate() const;
   static Kind parse(const std::string& name);  // constant | warmup | step | cosine

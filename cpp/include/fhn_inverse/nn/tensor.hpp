@@ -45,7 +45,9 @@ using ConstMapArr = Eigen::Map<const Eigen::ArrayXf>;
 // by alignment, so equal alignment everywhere makes results bitwise reproducible across
 // network objects (and, with the fixed chunking, across thread counts).
 constexpr long kAlignFloats = 16;
-inline long align_up(long floats) { return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+inline long align_up(long floats) {
+  return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+}
 
 template <class T>
 struct AlignedAllocator {
@@ -59,9 +61,13 @@ struct AlignedAllocator {
   }
   void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }
   template <class U>
-  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  bool operator==(const AlignedAllocator<U>&) const {
+    return true;
+  }
   template <class U>
-  bool operator!=(const AlignedAllocator<U>&) const { return false; }
+  bool operator!=(const AlignedAllocator<U>&) const {
+    return false;
+  }
 };
 using Buffer = std::vector<float, AlignedAllocator<float>>;
 

@@ -30,7 +30,8 @@ struct Rkf78 {
   template <class State>
   static auto make(const SimulatorOptions& options) {
     namespace odeint = boost::numeric::odeint;
-    return odeint::make_controlled(options.atol, options.rtol, odeint::runge_kutta_fehlberg78<State>());
+    return odeint::make_controlled(options.atol, options.rtol,
+                                   odeint::runge_kutta_fehlberg78<State>());
   }
 };
 

@@ -48,9 +48,11 @@ using LaneBits = std::int64_t __attribute__((vector_size(sizeof(double) * kWidth
 template <class Model, class = void>
 struct has_lanes_t : std::false_type {};
 template <class Model>
-struct has_lanes_t<Model, std::void_t<decltype(std::declval<const Model&>().template rhs_lanes<Lanes>(
-                              std::declval<const Lanes*>(), std::declval<Lanes*>(),
-                              std::declval<const Lanes*>()))>> : std::true_type {};
+struct has_lanes_t<
+    Model,
+    std::void_t<decltype(std::declval<const Model&>().template rhs_lanes<Lanes>(
+        std::declval<const Lanes*>(), std::declval<Lanes*>(), std::declval<const Lanes*>()))>>
+    : std::true_type {};
 template <class Model>
 inline constexpr bool has_lanes = has_lanes_t<Model>::value;
 
@@ -85,15 +87,20 @@ inline Lanes pow_lanes(Lanes x, Lanes p) {
   std::memcpy(&m, &b, sizeof m);
   // log2(m) = 2/ln2 (s + s³/3 + s⁵/5 + …), s = (m − 1)/(m + 1) in [0, 1/3)
   const Lanes s = (m - 1.0) / (m + 1.0), s2 = s * s;
-  const Lanes series = s * (1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 / 11)))));
+  const Lanes series =
+      s * (1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 / 11)))));
   Lanes y = p * (ef + 2.8853900817779268 * series);
   y = select(y < -1000.0, Lanes{} - 1000.0, select(y > 1000.0, Lanes{} + 1000.0, y));
   // 2^y = 2^n 2^f, n = floor(y), f in [0, 1)
   LaneBits n = __builtin_convertvector(y, LaneBits);  // toward zero
-  n += __builtin_convertvector(n, Lanes) > y;  // a true mask is −1
+  n += __builtin_convertvector(n, Lanes) > y;         // a true mask is −1
   const Lanes f = (y - __builtin_convertvector(n, Lanes)) * 0.6931471805599453;  // f ln 2
-  const Lanes two_f = 1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6 + f * (1.0 / 24 + f * (1.0 / 120 + f * (1.0 / 720 +
-                                   f * (1.0 / 5040 + f / 40320)))))));
+  const Lanes two_f =
+      1.0 +
+      f * (1.0 +
+           f * (0.5 + f * (1.0 / 6 +
+                           f * (1.0 / 24 + f * (1.0 / 120 +
+                                                f * (1.0 / 720 + f * (1.0 / 5040 + f / 40320)))))));
   const LaneBits nb = (n + 1023) << 52;
   Lanes scale{};
   std::memcpy(&scale, &nb, sizeof scale);
@@ -114,13 +121,14 @@ struct Rkf78Tableau {
       {31.0 / 300, 0, 0, 0, 61.0 / 225, -2.0 / 9, 13.0 / 900},
       {2.0, 0, 0, -53.0 / 6, 704.0 / 45, -107.0 / 9, 67.0 / 90, 3.0},
       {-91.0 / 108, 0, 0, 23.0 / 108, -976.0 / 135, 311.0 / 54, -19.0 / 60, 17.0 / 6, -1.0 / 12},
-      {2383.0 / 4100, 0, 0, -341.0 / 164, 4496.0 / 1025, -301.0 / 82, 2133.0 / 4100, 45.0 / 82, 45.0 / 164,
-       18.0 / 41},
+      {2383.0 / 4100, 0, 0, -341.0 / 164, 4496.0 / 1025, -301.0 / 82, 2133.0 / 4100, 45.0 / 82,
+       45.0 / 164, 18.0 / 41},
       {3.0 / 205, 0, 0, 0, 0, -6.0 / 41, -3.0 / 205, -3.0 / 41, 3.0 / 41, 6.0 / 41, 0},
-      {-1777.0 / 4100, 0, 0, -341.0 / 164, 4496.0 / 1025, -289.0 / 82, 2193.0 / 4100, 51.0 / 82, 33.0 / 164,
-       12.0 / 41, 0, 1.0}};
-  static constexpr double b[13] = {0, 0, 0, 0, 0, 34.0 / 105, 9.0 / 35, 9.0 / 35, 9.0 / 280, 9.0 / 280, 0,
-                                   41.0 / 840, 41.0 / 840};
+      {-1777.0 / 4100, 0, 0, -341.0 / 164, 4496.0 / 1025, -289.0 / 82, 2193.0 / 4100, 51.0 / 82,
+       33.0 / 164, 12.0 / 41, 0, 1.0}};
+  static constexpr double b[13] = {0,          0,          0,         0,         0,
+                                   34.0 / 105, 9.0 / 35,   9.0 / 35,  9.0 / 280, 9.0 / 280,
+                                   0,          41.0 / 840, 41.0 / 840};
   // error weights: b − b̂ = 41/840 (−k1 − k11 + k12 + k13)
   static constexpr double e = 41.0 / 840;
 };
@@ -129,8 +137,8 @@ struct Rkf78Tableau {
 // error norms. The groups are independent; each stage works through all of them.
 template <class Model, std::size_t S = Model::state_size, std::size_t P = Model::param_size>
 void try_step(const Model& model, const Lanes (&x)[kGroups][S], const Lanes (&theta)[kGroups][P],
-              const Lanes (&h)[kGroups], Lanes (&x_new)[kGroups][S], Lanes (&err)[kGroups], double atol,
-              double rtol) {
+              const Lanes (&h)[kGroups], Lanes (&x_new)[kGroups][S], Lanes (&err)[kGroups],
+              double atol, double rtol) {
   using T = Rkf78Tableau;
   Lanes k[T::stages][kGroups][S];
   Lanes tmp[kGroups][S];
@@ -157,9 +165,11 @@ void try_step(const Model& model, const Lanes (&x)[kGroups][S], const Lanes (&th
       for (int r = 6; r < T::stages; ++r)
         if (T::b[r] != 0.0) acc += T::b[r] * k[r][g][j];
       x_new[g][j] = x[g][j] + h[g] * acc;
-      const Lanes xe = abs(h[g] * (T::e * ((k[11][g][j] + k[12][g][j]) - (k[0][g][j] + k[10][g][j]))));
+      const Lanes xe =
+          abs(h[g] * (T::e * ((k[11][g][j] + k[12][g][j]) - (k[0][g][j] + k[10][g][j]))));
       const Lanes rel = xe / (atol + rtol * (abs(x[g][j]) + ah * abs(k[0][g][j])));
-      err[g] = select(rel > err[g], rel, err[g]);  // a NaN is dropped, as Odeint's norm does; x_new shows it
+      err[g] = select(rel > err[g], rel,
+                      err[g]);  // a NaN is dropped, as Odeint's norm does; x_new shows it
     }
   }
 }
@@ -175,9 +185,16 @@ class LaneRun {
  public:
   static constexpr std::size_t S = Model::state_size, P = Model::param_size;
 
-  LaneRun(const Model& model, const double* theta, long begin, long end, const SimulatorOptions& o, double* u,
-          std::int8_t* status)
-      : model_(model), theta_(theta), next_(begin), end_(end), o_(o), u_(u), status_(status), L_(o.t_obs.size()) {
+  LaneRun(const Model& model, const double* theta, long begin, long end, const SimulatorOptions& o,
+          double* u, std::int8_t* status)
+      : model_(model),
+        theta_(theta),
+        next_(begin),
+        end_(end),
+        o_(o),
+        u_(u),
+        status_(status),
+        L_(o.t_obs.size()) {
     for (int i = 0; i < kLanes; ++i) live_ += load(i / kWidth, i % kWidth) ? 1 : 0;
   }
 
@@ -213,19 +230,23 @@ class LaneRun {
       finite &= (x_new[j] - x_new[j]) == 0.0;
       bounded &= abs(x_new[j]) <= o_.max_abs_state;
     }
-    const LaneBits small = !(err > 1.0), accepted = small & finite, refused = active_[g] & ~accepted;
+    const LaneBits small = !(err > 1.0), accepted = small & finite,
+                   refused = active_[g] & ~accepted;
     const Lanes grow_err = select(err > kFloorErr, err, Lanes{} + kFloorErr);
-    const Lanes q = pow_lanes(select(accepted, grow_err, err), select(accepted, Lanes{} - 0.125, Lanes{} - 1.0 / 6));
+    const Lanes q = pow_lanes(select(accepted, grow_err, err),
+                              select(accepted, Lanes{} - 0.125, Lanes{} - 1.0 / 6));
     const Lanes h_acc = select(err < 0.5, h * (0.9 * q), h);
     const Lanes q_ref = select(small, Lanes{} + 0.2, select(0.9 * q > 0.2, 0.9 * q, Lanes{} + 0.2));
     Lanes& dt = dt_[g];
-    dt = select(accepted, select(last, select(dt > h_acc, dt, h_acc), h_acc), select(refused, h * q_ref, dt));
+    dt = select(accepted, select(last, select(dt > h_acc, dt, h_acc), h_acc),
+                select(refused, h * q_ref, dt));
     t_[g] = select(accepted, select(last, tk_[g], t_[g] + h), t_[g]);
     for (std::size_t j = 0; j < S; ++j) x_[g][j] = select(accepted, x_new[j], x_[g][j]);
     steps_[g] -= accepted;  // masks are −1
     rejected_[g] = select(refused, rejected_[g] + 1, LaneBits{});
-    const LaneBits events = (accepted & ((t_[g] >= tk_[g]) | ~bounded | (steps_[g] > o_.max_steps))) |
-                            (refused & ((rejected_[g] > kMaxRejections) | ~(h > 0.0)));
+    const LaneBits events =
+        (accepted & ((t_[g] >= tk_[g]) | ~bounded | (steps_[g] > o_.max_steps))) |
+        (refused & ((rejected_[g] > kMaxRejections) | ~(h > 0.0)));
     for (int l = 0; l < kWidth; ++l)
       if (events[l]) event(g, l, bounded[l] != 0 || !accepted[l]);
   }
@@ -233,7 +254,8 @@ class LaneRun {
   // A lane reached a grid time, left the bounds, or ran out of steps or rejections.
   void event(int g, int l, bool bounded) {
     Status st = Status::ok;
-    if (!bounded) st = Status::diverged;
+    if (!bounded)
+      st = Status::diverged;
     else if (steps_[g][l] > o_.max_steps || rejected_[g][l] > kMaxRejections || !(dt_[g][l] > 0.0))
       st = Status::step_budget;
     if (st == Status::ok) {
@@ -254,7 +276,8 @@ class LaneRun {
   void finish(int g, int l, Status st) {
     const long n = sample_[g][l];
     status_[n] = static_cast<std::int8_t>(st);
-    if (st != Status::ok) std::fill(u_ + n * L_, u_ + (n + 1) * L_, std::numeric_limits<double>::quiet_NaN());
+    if (st != Status::ok)
+      std::fill(u_ + n * L_, u_ + (n + 1) * L_, std::numeric_limits<double>::quiet_NaN());
     sample_[g][l] = -1;
   }
 
@@ -292,7 +315,8 @@ class LaneRun {
     }
   }
 
-  static constexpr long kMaxRejections = 500;   // consecutive rejected trial steps: control has failed
+  static constexpr long kMaxRejections =
+      500;  // consecutive rejected trial steps: control has failed
   static constexpr double kFloorErr = 1.0 / 390625.0;  // 5^-8: growth at most 0.9 · 5 per step
   const Model& model_;
   const double* theta_;
@@ -311,8 +335,9 @@ class LaneRun {
 // The samples [begin, end) of theta (rows of P = Model::param_size), observed into u (rows of L)
 // with their status; lanes refill from the range.
 template <class Model>
-void integrate_lanes(const Model& model, const double* theta, long begin, long end, const SimulatorOptions& o,
-                     double* u, std::int8_t* status, InterruptPoll* poll) {
+void integrate_lanes(const Model& model, const double* theta, long begin, long end,
+                     const SimulatorOptions& o, double* u, std::int8_t* status,
+                     InterruptPoll* poll) {
   LaneRun<Model>(model, theta, begin, end, o, u, status).run(poll);
 }
 

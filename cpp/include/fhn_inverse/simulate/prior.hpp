@@ -1,7 +1,7 @@
 // Priors over parameter vectors: Gaussian (mean, covariance, optional box bounds enforced by
-// rejection) and uniform on a box. Sample i is drawn from the stream (seed, stream, first_index + i)
-// alone, so any subset or chunking of a draw reproduces the same values.
-// Shapes: mean, lower, upper (P); covariance (P, P); samples (N, P) row-major.
+// rejection) and uniform on a box. Sample i is drawn from the stream (seed, stream, first_index +
+// i) alone, so any subset or chunking of a draw reproduces the same values. Shapes: mean, lower,
+// upper (P); covariance (P, P); samples (N, P) row-major.
 #pragma once
 
 #include <Eigen/Core>

@@ -50,12 +50,13 @@ struct SensitivitySystem {
 };
 
 struct SensitivityResult {
-  RowMatrix u;                        // (N, L) observed component; NaN rows where status != ok
-  RowMatrix J;                        // (N, L·P): ∂u(t_k)/∂θ_i at column k·P + i; NaN where failed
-  std::vector<std::int8_t> status;    // (N) Status per sample
+  RowMatrix u;  // (N, L) observed component; NaN rows where status != ok
+  RowMatrix J;  // (N, L·P): ∂u(t_k)/∂θ_i at column k·P + i; NaN where failed
+  std::vector<std::int8_t> status;  // (N) Status per sample
 };
 
-// One trajectory with its sensitivities: u_out (L), J_out (L·P). Never throws for numerical failure.
+// One trajectory with its sensitivities: u_out (L), J_out (L·P). Never throws for numerical
+// failure.
 Status sensitivities_one(const models::FitzHughNagumo& model, const double* theta,
                          const SimulatorOptions& options, double* u_out, double* J_out);
 

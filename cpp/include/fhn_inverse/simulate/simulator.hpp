@@ -1,8 +1,9 @@
 // Batch ODE simulation observed on a fixed time grid, for any model (models/).
 // Boost.Odeint's Runge–Kutta–Fehlberg 7(8) stepper with step-size control advances with its own
-// adaptive steps, the last step before each grid time shortened to end on it (no interpolation). Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves
-// the bounded region or exceeds its step budget is reported in `status`, its row set to NaN.
-// Shapes: theta (N, P) row-major, u (N, L) row-major, status (N).
+// adaptive steps, the last step before each grid time shortened to end on it (no interpolation).
+// Samples run in parallel (OpenMP), one trajectory per sample; a trajectory that leaves the bounded
+// region or exceeds its step budget is reported in `status`, its row set to NaN. Shapes: theta (N,
+// P) row-major, u (N, L) row-major, status (N).
 #pragma once
 
 #include <Eigen/Core>
@@ -20,10 +21,10 @@ using RowMatrixRef = Eigen::Ref<const RowMatrix>;
 
 enum class Status : std::int8_t {
   ok = 0,
-  diverged = 1,          // the solution left the bounded region: |state| > max_abs_state
-  step_budget = 2,       // more than max_steps accepted steps (typically a stiff system: the
-                         // state stays bounded but explicit steps must stay tiny), or the
-                         // step-size control failed (500 consecutive rejected steps)
+  diverged = 1,     // the solution left the bounded region: |state| > max_abs_state
+  step_budget = 2,  // more than max_steps accepted steps (typically a stiff system: the
+                    // state stays bounded but explicit steps must stay tiny), or the
+                    // step-size control failed (500 consecutive rejected steps)
 };
 
 // How trajectories are integrated: both with the Runge–Kutta–Fehlberg 7(8) tableau and the same
@@ -35,13 +36,13 @@ Method parse_method(const std::string& name);  // "rkf78" | "rkf78-simd"
 std::string method_name(Method method);
 
 struct SimulatorOptions {
-  std::vector<double> t_obs;    // observation grid, strictly increasing, t_obs[0] >= t0
-  double t0 = 0.0;              // time of the initial state
-  double rtol = 1e-9;           // relative tolerance of the step-size control
-  double atol = 1e-9;           // absolute tolerance
-  double dt0 = 1e-2;            // first trial step
-  long max_steps = 1000000;     // accepted-step budget per trajectory
-  double max_abs_state = 1e6;   // divergence bound on every state component
+  std::vector<double> t_obs;   // observation grid, strictly increasing, t_obs[0] >= t0
+  double t0 = 0.0;             // time of the initial state
+  double rtol = 1e-9;          // relative tolerance of the step-size control
+  double atol = 1e-9;          // absolute tolerance
+  double dt0 = 1e-2;           // first trial step
+  long max_steps = 1000000;    // accepted-step budget per trajectory
+  double max_abs_state = 1e6;  // divergence bound on every state component
   Method method = Method::rkf78;
 
   // The authors' grid: t_k = 0.2 k, k = 0..999.
@@ -51,8 +52,8 @@ struct SimulatorOptions {
 };
 
 struct BatchResult {
-  RowMatrix u;                        // (N, L) observed component; NaN rows where status != ok
-  std::vector<std::int8_t> status;    // (N) Status per sample
+  RowMatrix u;                      // (N, L) observed component; NaN rows where status != ok
+  std::vector<std::int8_t> status;  // (N) Status per sample
 };
 
 // The simulator is generic in the model: any struct with the shape of
@@ -69,11 +70,11 @@ Status simulate_one(const Model& model, const double* theta, const SimulatorOpti
 // Thread-count independent. Throws fhn_inverse::Interrupted when the interrupt hook answers true
 // (see interrupt.hpp).
 template <class Model>
-BatchResult simulate_batch(const Model& model, const RowMatrix& theta, const SimulatorOptions& options,
-                           int n_threads = 0);
+BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
+                           const SimulatorOptions& options, int n_threads = 0);
 
-extern template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&,
-                                    double*);
+extern template Status simulate_one(const models::FitzHughNagumo&, const double*,
+                                    const SimulatorOptions&, double*);
 extern template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&,
                                            const SimulatorOptions&, int);
 

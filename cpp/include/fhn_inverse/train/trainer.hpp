@@ -26,10 +26,10 @@ struct TrainConfig {
   nn::LossKind loss = nn::LossKind::mse;
   nn::AdamConfig optimizer;
   nn::Schedule schedule;
-  double clip_norm = 0.0;          // 0: no clipping
-  long patience = 0;               // epochs without improvement before stopping; 0: never stop
-  double min_delta = 0.0;          // improvement needed to reset patience
-  bool restore_best = true;        // with validation data: parameters of the best epoch at the end
+  double clip_norm = 0.0;    // 0: no clipping
+  long patience = 0;         // epochs without improvement before stopping; 0: never stop
+  double min_delta = 0.0;    // improvement needed to reset patience
+  bool restore_best = true;  // with validation data: parameters of the best epoch at the end
   bool shuffle = true;
   std::uint64_t seed = 0;          // shuffling and dropout
   int n_threads = 0;               // in [0, kMaxThreads]; 0: all cores
@@ -38,10 +38,10 @@ struct TrainConfig {
 };
 
 struct Progress {
-  long epoch = 0, epochs = 0;      // epoch in progress (0-based) and total
-  long batch = 0, batches = 0;     // batches done in this epoch and per epoch
-  double loss = 0.0;               // running mean training loss of this epoch
-  double val_loss = 0.0;           // last validation loss (NaN before the first)
+  long epoch = 0, epochs = 0;   // epoch in progress (0-based) and total
+  long batch = 0, batches = 0;  // batches done in this epoch and per epoch
+  double loss = 0.0;            // running mean training loss of this epoch
+  double val_loss = 0.0;        // last validation loss (NaN before the first)
   double lr = 0.0;
   bool epoch_end = false;
 };
@@ -62,9 +62,9 @@ std::vector<long> epoch_order(std::uint64_t seed, long epoch, long n);
 
 // What one block of a streamed training did.
 struct BlockResult {
-  double loss = 0.0;             // mean training loss over the block's samples
-  long samples = 0;              // samples trained on (fewer than n when interrupted)
-  double lr = 0.0;               // learning rate of the last step
+  double loss = 0.0;  // mean training loss over the block's samples
+  long samples = 0;   // samples trained on (fewer than n when interrupted)
+  double lr = 0.0;    // learning rate of the last step
   bool interrupted = false;
   std::vector<float> step_loss;  // per optimizer step
 };

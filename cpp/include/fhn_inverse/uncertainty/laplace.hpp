@@ -28,10 +28,10 @@ void ar1_whiten(const double* x, std::size_t n, double rho, double* out);
 RowMatrix ar1_whiten_rows(const RowMatrix& X, const Eigen::VectorXd& rho, int n_threads = 0);
 
 struct LaplaceResult {
-  RowMatrix information;             // (N, P·P): Jᵀ Γ⁻¹ J, the data's Fisher information
-  RowMatrix cov;                     // (N, P·P): (information + prior_precision)⁻¹; NaN if that
-                                     // is not positive definite or the trajectory failed
-  std::vector<std::int8_t> status;   // (N) simulate::Status of the sensitivity integration
+  RowMatrix information;            // (N, P·P): Jᵀ Γ⁻¹ J, the data's Fisher information
+  RowMatrix cov;                    // (N, P·P): (information + prior_precision)⁻¹; NaN if that
+                                    // is not positive definite or the trajectory failed
+  std::vector<std::int8_t> status;  // (N) simulate::Status of the sensitivity integration
 };
 
 // Laplace covariances at every θ of theta (N, P), one trajectory with sensitivities per sample;

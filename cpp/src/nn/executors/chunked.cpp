@@ -43,7 +43,8 @@ const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, lo
   return xi;
 }
 
-int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc, bool need_dx) const {
+int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc,
+                              bool need_dx) const {
   const Network& net = net_;
   const float* a0 = ws.act.data();
   int cur = 0;
@@ -87,8 +88,8 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
       ctx.chunk = g;
       const float* in0 = nullptr;
       const float* out = forward(ws, x, r0, nc, ctx, &in0, true, rows);
-      part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows), ws.dbuf[0].data(),
-                              nc, d, static_cast<double>(n));
+      part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows),
+                              ws.dbuf[0].data(), nc, d, static_cast<double>(n));
       const int cur = backward(ws, in0, nc, dx != nullptr);
       if (dx) net.copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
     }

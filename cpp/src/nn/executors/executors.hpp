@@ -24,7 +24,8 @@ class ChunkedExecutor {
   int backward(Network::Workspace& ws, const float* input, long nc, bool need_dx) const;
   // One training step (Network::forward_backward's contract) into the network's grads.
   double step(Network& net, const float* x, const float* t, long n, LossKind kind, bool training,
-              std::uint64_t seed, std::uint64_t step, int threads, float* dx, const long* rows) const;
+              std::uint64_t seed, std::uint64_t step, int threads, float* dx,
+              const long* rows) const;
 
  private:
   const Network& net_;
@@ -40,9 +41,11 @@ class WideExecutor {
                        const float** input = nullptr, const long* rows = nullptr) const;
   // Parameter gradients straight into grads (every layer overwrites its own: no zeroing);
   // returns the index of the dbuf holding the input gradient.
-  int backward(Network::Workspace& ws, const float* input, long n, float* grads, bool need_dx) const;
+  int backward(Network::Workspace& ws, const float* input, long n, float* grads,
+               bool need_dx) const;
   double step(Network& net, const float* x, const float* t, long n, LossKind kind, bool training,
-              std::uint64_t seed, std::uint64_t step, int threads, float* dx, const long* rows) const;
+              std::uint64_t seed, std::uint64_t step, int threads, float* dx,
+              const long* rows) const;
 
  private:
   const Network& net_;

@@ -13,8 +13,9 @@ bool sample_parts(const Layer& l, const LayerDescription& about) {
 }
 }  // namespace
 
-const float* WideExecutor::forward(Network::Workspace& ws, const float* x, long n, const Context& base,
-                                   const float** input, const long* rows) const {
+const float* WideExecutor::forward(Network::Workspace& ws, const float* x, long n,
+                                   const Context& base, const float** input,
+                                   const long* rows) const {
   const Network& net = net_;
   float* a0 = ws.act.data();
   const bool direct = !rows && !(net.input_.is_sequence() && net.input_.channels > 1) &&
@@ -38,7 +39,8 @@ const float* WideExecutor::forward(Network::Workspace& ws, const float* x, long 
 #pragma omp for schedule(dynamic, 1)
       for (long q = 0; q < parts; ++q) s.about.split->forward_part(p, xi, yi, n, q);
     } else if (sample_parts(L, s.about)) {  // part q draws dropout masks as chunk q
-      const long f = L.input_shape().size(), step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
+      const long f = L.input_shape().size(),
+                 step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
 #pragma omp for schedule(static)
       for (long q = 0; q < tuning::kElementParts; ++q) {
         const long r0 = q * step, nc = std::min(step, n - r0);
@@ -75,7 +77,8 @@ int WideExecutor::backward(Network::Workspace& ws, const float* input, long n, f
       for (long q = 0; q < parts; ++q)
         s.about.split->backward_part(net.params_of(s), xi, dyi, dxi, grads + s.param_offset, n, q);
     } else if (sample_parts(L, s.about)) {  // the forward's sample parts
-      const long f = L.input_shape().size(), step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
+      const long f = L.input_shape().size(),
+                 step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
 #pragma omp for schedule(static)
       for (long q = 0; q < tuning::kElementParts; ++q) {
         const long r0 = q * step, nc = std::min(step, n - r0);
@@ -108,8 +111,8 @@ double WideExecutor::step(Network& net, const float* x, const float* t, long n, 
     const float* in0 = nullptr;
     const float* out = forward(ws, x, n, ctx, &in0, rows);
 #pragma omp single
-    loss_value = evaluate_loss(kind, out, net.gather_targets(ws, t, 0, n, d, rows), ws.dbuf[0].data(), n,
-                               d, static_cast<double>(n));
+    loss_value = evaluate_loss(kind, out, net.gather_targets(ws, t, 0, n, d, rows),
+                               ws.dbuf[0].data(), n, d, static_cast<double>(n));
     const int cur = backward(ws, in0, n, net.grads_.data(), dx != nullptr);
 #pragma omp single
     if (dx) net.copy_out_dx(ws.dbuf[cur].data(), 0, n, dx);

@@ -26,7 +26,6 @@ struct ConvGeometry {
   long row(long co, long j) const { return (j * cout + co) * (Q + E); }
 };
 
-
 // out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8·V
 // positions i (the first `count` stored): per tap V 8-wide loads and G broadcasts into G·V
 // accumulators (12 of them for the 4 × 3 block: 7 loads per 12 FMAs). The forward pass (rows:
@@ -156,7 +155,8 @@ void weight_grad_rows(const ConvGeometry& g, const long* off, const float* dy, c
 
 // Both planes of a stride-2 convolution's input row x (length lin, padding pad) from runs of
 // 16 inputs: P_0[q] = x[2q − pad], P_1[q] = x[2q + 1 − pad] for q < Q (zeros outside the row).
-inline void split_planes_stride2(const float* xr, long lin, long pad, float* p0, float* p1, long Q) {
+inline void split_planes_stride2(const float* xr, long lin, long pad, float* p0, float* p1,
+                                 long Q) {
   for (long q = 0; q < Q;) {
     const long m = 2 * q - pad;  // plane 0 reads x[m], plane 1 x[m + 1]
     if (m >= 0 && q + 8 <= Q) {  // masked loads: zeros past the row's end

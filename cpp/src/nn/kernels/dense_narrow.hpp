@@ -162,16 +162,28 @@ void sample_blocks(long n, Block&& block) {
   long i = 0;
   for (; i + 6 <= n; i += 6) block(std::integral_constant<int, 6>{}, i);
   switch (n - i) {
-    case 5: block(std::integral_constant<int, 5>{}, i); break;
-    case 4: block(std::integral_constant<int, 4>{}, i); break;
-    case 3: block(std::integral_constant<int, 3>{}, i); break;
-    case 2: block(std::integral_constant<int, 2>{}, i); break;
-    case 1: block(std::integral_constant<int, 1>{}, i); break;
-    default: break;
+    case 5:
+      block(std::integral_constant<int, 5>{}, i);
+      break;
+    case 4:
+      block(std::integral_constant<int, 4>{}, i);
+      break;
+    case 3:
+      block(std::integral_constant<int, 3>{}, i);
+      break;
+    case 2:
+      block(std::integral_constant<int, 2>{}, i);
+      break;
+    case 1:
+      block(std::integral_constant<int, 1>{}, i);
+      break;
+    default:
+      break;
   }
 }
 
-inline void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin, long n) {
+inline void narrow_dense_packed(const float* wt, const float* x, float* y, long units, long fin,
+                                long n) {
   sample_blocks(n, [&](auto s, long i) {
     packed_rows<decltype(s)::value>(wt, x + i * fin, y + i * units, units, fin);
   });
@@ -182,8 +194,8 @@ inline void narrow_dense_packed(const float* wt, const float* x, float* y, long 
 //   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × 16 features, u runs over the units)
 //   dW[u, k] = Σ_i dY[i, u] X[i, k]   (6 units × 16 features, i runs over the samples).
 // Returns the features handled (a multiple of 16); the caller does the rest.
-inline long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx, float* dW,
-                           long units, long fin, long n) {
+inline long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx,
+                                  float* dW, long units, long fin, long n) {
   const long full = fin / 16 * 16;
   for (long j = 0; j < full; j += 16) {
     sample_blocks(units, [&](auto s, long u0) {  // rows u0.. of dW, reduction over the samples

@@ -102,7 +102,8 @@ inline void avg_pool2_row_backward(const float* dyr, float* dxr, long lout, long
 // scratch; y = x m. The eight generators of rng decide 16 values per step: a 32-bit half below
 // rate · 2^32 drops its value (halves in memory order: value k of a block is 32-bit word k of
 // the 512 bits).
-inline void dropout_apply(const float* x, float* y, float* scratch, long count, double rate, Rng8& rng) {
+inline void dropout_apply(const float* x, float* y, float* scratch, long count, double rate,
+                          Rng8& rng) {
   const float keep = static_cast<float>(1.0 / (1.0 - rate));
   const auto threshold = static_cast<std::uint32_t>(std::ldexp(rate, 32));
   typedef std::uint32_t u32x8 __attribute__((vector_size(32)));

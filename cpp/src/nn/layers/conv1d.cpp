@@ -14,8 +14,9 @@ namespace {
 
 ConvGeometry geometry(const Conv1D& c, long n) {
   const Shape in = c.input_shape();
-  return {in.channels, in.length, c.filters, c.kernel, c.stride, c.pad_left, c.out_length,
-          (c.kernel - 1) / c.stride, c.plane_length, n};
+  return {in.channels,    in.length,  c.filters,    c.kernel,
+          c.stride,       c.pad_left, c.out_length, (c.kernel - 1) / c.stride,
+          c.plane_length, n};
 }
 
 }  // namespace
@@ -70,8 +71,8 @@ std::vector<ParamShape> Conv1D::params() const {
 
 LayerDescription Conv1D::describe() const {
   LayerDescription d;
-  d.reads_input_in_place = true;            // forward copies its input into the planes
-  d.gathers_rows = in_.channels == 1;       // … reading series j from row rows[j]
+  d.reads_input_in_place = true;       // forward copies its input into the planes
+  d.gathers_rows = in_.channels == 1;  // … reading series j from row rows[j]
   return d;
 }
 
@@ -90,7 +91,8 @@ void Conv1D::forward_reference(const float* params, const float* x, float* y, lo
         for (long ci = 0; ci < cin; ++ci)
           for (long k = 0; k < kernel; ++k) {
             const long i = l * stride + k - pad_left;
-            if (i >= 0 && i < lin) acc += double(params[co * ck + ci * kernel + k]) * x[(ci * n + j) * lin + i];
+            if (i >= 0 && i < lin)
+              acc += double(params[co * ck + ci * kernel + k]) * x[(ci * n + j) * lin + i];
           }
         y[(co * n + j) * out_length + l] = static_cast<float>(acc);
       }
@@ -134,23 +136,30 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
   }
 }
 
-void Conv1D::backward(const float* params, const float*, const float*, const float* dy,
-                      float* dx, float* dparams, long n, float* scratch) const {
+void Conv1D::backward(const float* params, const float*, const float*, const float* dy, float* dx,
+                      float* dparams, long n, float* scratch) const {
   const ConvGeometry g = geometry(*this, n);
   const long ck = g.ck();
-  float* P = scratch;                                       // forward's planes
+  float* P = scratch;  // forward's planes
   MapVec db(dparams + filters * ck, filters);
   db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
   long co = 0;
   for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), dy, P, dparams, co);
   switch (g.cout - co) {
-    case 3: weight_grad_rows<3>(g, taps.data(), dy, P, dparams, co); break;
-    case 2: weight_grad_rows<2>(g, taps.data(), dy, P, dparams, co); break;
-    case 1: weight_grad_rows<1>(g, taps.data(), dy, P, dparams, co); break;
-    default: break;
+    case 3:
+      weight_grad_rows<3>(g, taps.data(), dy, P, dparams, co);
+      break;
+    case 2:
+      weight_grad_rows<2>(g, taps.data(), dy, P, dparams, co);
+      break;
+    case 1:
+      weight_grad_rows<1>(g, taps.data(), dy, P, dparams, co);
+      break;
+    default:
+      break;
   }
   if (!dx) return;
-  float* dyp = scratch + g.cin * n * g.s * g.Q;             // (N, Cout, Q + E) padded dY
+  float* dyp = scratch + g.cin * n * g.s * g.Q;  // (N, Cout, Q + E) padded dY
   for (long c = 0; c < g.cout; ++c)
     for (long j = 0; j < n; ++j) {
       float* row = dyp + g.row(c, j);

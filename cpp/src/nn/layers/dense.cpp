@@ -59,7 +59,8 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
 #endif
 #ifdef FHN_OPENBLAS
   if (use_blas()) {  // Y (units × n) = b + Wᵀ-as-stored (row-major W is column-major Wᵀ) × X
-    fill_columns(y, units, params + units * fin, units, n);  // the product accumulates onto the bias
+    fill_columns(y, units, params + units * fin, units,
+                 n);  // the product accumulates onto the bias
     blas_gemm('T', 'N', units, n, fin, params, fin, x, fin, 1.0f, y, units);
     return;
   }
@@ -95,8 +96,8 @@ bool Dense::use_blas() const {
 #endif
 }
 
-void Dense::backward(const float* params, const float* x, const float*, const float* dy,
-                     float* dx, float* dparams, long n, float*) const {
+void Dense::backward(const float* params, const float* x, const float*, const float* dy, float* dx,
+                     float* dparams, long n, float*) const {
   const long fin = in_.length;
   ConstMapCol X(x, fin, n);
   ConstMapCol dY(dy, units, n);

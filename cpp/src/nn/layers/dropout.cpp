@@ -9,8 +9,7 @@ namespace fhn_inverse::nn {
 
 // -------------------------------------------------------------------------------------- Dropout
 Dropout::Dropout(Shape in, double rate_) : Layer(in), rate(rate_) {
-  require(rate >= 0.0 && rate < 1.0,
-          "dropout rate must be in [0, 1), got " + std::to_string(rate));
+  require(rate >= 0.0 && rate < 1.0, "dropout rate must be in [0, 1), got " + std::to_string(rate));
 }
 
 void Dropout::forward(const float*, const float* x, float* y, long n, float* scratch,
@@ -27,8 +26,8 @@ void Dropout::forward(const float*, const float* x, float* y, long n, float* scr
   kernels::dropout_apply(x, y, scratch, count, rate, rng);
 }
 
-void Dropout::backward(const float*, const float*, const float*, const float* dy, float* dx,
-                       float*, long n, float* scratch) const {
+void Dropout::backward(const float*, const float*, const float*, const float* dy, float* dx, float*,
+                       long n, float* scratch) const {
   if (!dx) return;
   const long count = n * in_.size();
   for (long i = 0; i < count; ++i) dx[i] = dy[i] * scratch[i];

@@ -20,8 +20,8 @@ void Flatten::forward(const float*, const float* x, float* y, long n, float*,
       std::memcpy(y + j * c * l + ci * l, x + (ci * n + j) * l, sizeof(float) * l);
 }
 
-void Flatten::backward(const float*, const float*, const float*, const float* dy, float* dx,
-                       float*, long n, float*) const {
+void Flatten::backward(const float*, const float*, const float*, const float* dy, float* dx, float*,
+                       long n, float*) const {
   if (!dx) return;
   if (!in_.is_sequence()) {
     std::memcpy(dx, dy, sizeof(float) * n * in_.length);

@@ -18,8 +18,7 @@ Pool1D::Pool1D(Shape in, Kind kind_, long pool_, long stride_)
   out_length = (in.length - pool) / stride + 1;
 }
 
-void Pool1D::forward(const float*, const float* x, float* y, long n, float*,
-                     const Context&) const {
+void Pool1D::forward(const float*, const float* x, float* y, long n, float*, const Context&) const {
   const long rows = in_.channels * n, lin = in_.length, lout = out_length;
   const float inv = 1.0f / static_cast<float>(pool);
   for (long r = 0; r < rows; ++r) {
@@ -51,7 +50,8 @@ void Pool1D::backward(const float*, const float* x, const float*, const float* d
   const long rows = in_.channels * n, lin = in_.length, lout = out_length;
   const float inv = 1.0f / static_cast<float>(pool);
   if (kind == Kind::average && pool == 2 && stride == 2) {  // the study's pooling: no scatter
-    for (long r = 0; r < rows; ++r) kernels::avg_pool2_row_backward(dy + r * lout, dx + r * lin, lout, lin, inv);
+    for (long r = 0; r < rows; ++r)
+      kernels::avg_pool2_row_backward(dy + r * lout, dx + r * lin, lout, lin, inv);
     return;
   }
   std::fill(dx, dx + rows * lin, 0.0f);

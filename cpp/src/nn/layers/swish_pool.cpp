@@ -17,7 +17,8 @@ void SwishAvgPool2::forward(const float*, const float* x, float* y, long n, floa
   const long count = n * in_.size(), rows = in_.channels * n;
   float* z = scratch;
   kernels::swish_forward(x, z, ctx.backward ? scratch + count : nullptr, count);
-  for (long r = 0; r < rows; ++r) kernels::avg_pool2_row(z + r * in_.length, y + r * out_length, out_length, 0.5f);
+  for (long r = 0; r < rows; ++r)
+    kernels::avg_pool2_row(z + r * in_.length, y + r * out_length, out_length, 0.5f);
 }
 
 void SwishAvgPool2::backward(const float*, const float* x, const float*, const float* dy, float* dx,
