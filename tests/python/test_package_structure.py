@@ -141,6 +141,33 @@ def test_no_private_name_across_areas():
     assert hits == []
 
 
+def _private_attributes(module: str):
+    """(module, private name, line) for every ``alias._name`` where ``alias`` is a module of the
+    package bound by an import in ``module`` (``from ..study import report``; ``report._TABLES``)."""
+    tree = ast.parse(MODULES[module].read_text())
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _resolve(module, node)
+            for alias in node.names:
+                if f"{target}.{alias.name}" in MODULES:
+                    aliases[alias.asname or alias.name] = f"{target}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "fhn_inverse" and alias.asname:
+                    aliases[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            yield aliases[node.value.id], node.attr, node.lineno
+
+
+def test_no_private_attribute_across_areas():
+    hits = [f"{m}:{line} uses {target}.{name}" for m in MODULES for target, name, line in _private_attributes(m)
+            if _area(target) not in SHARED and _area(target) != _area(m)]
+    assert hits == []
+
+
 def test_no_module_over_600_lines():
     long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
@@ -152,3 +179,12 @@ def test_the_checks_see_what_they_look_for():
     assert "fhn_inverse.nn.estimator" in graph["fhn_inverse.nn"]  # relative imports of a package resolve
     assert any(t == "fhn_inverse._core" for t, _, _ in imports("fhn_inverse.data.features"))
     assert len(MODULES) > 30
+
+
+def test_the_attribute_check_sees_a_private_use(tmp_path, monkeypatch):
+    probe = tmp_path / "probe.py"
+    probe.write_text("from fhn_inverse.study import report\nimport fhn_inverse.uncertainty.stats as st\n"
+                     "x = report._render, st._gaussian, report.TABLES\n")
+    monkeypatch.setitem(MODULES, "fhn_inverse.cli.probe", probe)
+    assert sorted(_private_attributes("fhn_inverse.cli.probe")) == [
+        ("fhn_inverse.study.report", "_render", 3), ("fhn_inverse.uncertainty.stats", "_gaussian", 3)]
