@@ -34,6 +34,7 @@ from .nn.training import TrainingConfig  # noqa: E402
 from .nn import InverseMap  # noqa: E402
 from .nn.ensemble import Ensemble  # noqa: E402
 from .uncertainty import diagnostics  # noqa: E402
+from .uncertainty.calibration import UncalibratedWarning  # noqa: E402
 from .uncertainty.diagnostics import diagnose  # noqa: E402
 from .fitting.refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
 from .data.series_io import SeriesTable, read_series  # noqa: E402
@@ -60,6 +61,7 @@ __all__ = [
     "GaussianPrior",
     "InverseMap",
     "TrainingConfig",
+    "UncalibratedWarning",
     "REFERENCE_NOISE",
     "Refined",
     "SeriesFit",

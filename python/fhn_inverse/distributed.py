@@ -189,6 +189,7 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
     settings.pop("progress", None)
     seed = settings.pop("seed", None)
     cfg = _training_config(config, settings, "fit_ensemble")
+    X, Y, held = ensemble.hold_out_calibration(X, Y, config, settings)  # as Ensemble.fit does
     if seed is None and cfg.seed is not None:
         seed = cfg.seed
     base = None if seed is None else as_seed(seed)
@@ -202,6 +203,8 @@ def fit_ensemble(ensemble: Ensemble, X, Y, config: TrainingConfig | None = None,
     for member, fitted in zip(ensemble.members, trained):
         member.__dict__.update(fitted.__dict__)  # in place, as Ensemble.fit trains them
     ensemble.calibration = None  # fitted to the previous members
+    if held is not None:
+        ensemble.calibrate(*held, n_threads=cfg.n_threads)
     return ensemble
 
 

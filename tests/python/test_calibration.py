@@ -134,8 +134,10 @@ def data():
 def test_map_calibration_is_used_stored_and_dropped(data, tmp_path):
     u, theta = data
     m = fi.InverseMap.dense(units=[16], output_activation=None, seed=2)
-    m.fit(u[:200], theta[:200], loss="gaussian_nll", epochs=3, scaling="standard", progress=False)
-    plain_lo, plain_hi = m.interval(u[200:], 0.9)
+    m.fit(u[:200], theta[:200], loss="gaussian_nll", epochs=3, scaling="standard", calibration_split=None,
+          progress=False)
+    with pytest.warns(fi.UncalibratedWarning, match="intervals of an uncalibrated Gaussian-NLL head"):
+        plain_lo, plain_hi = m.interval(u[200:], 0.9)
     cal = m.calibrate(u[200:], theta[200:], method="quantile")
     assert isinstance(cal, QuantileCalibration) and m.calibration is cal and cal.n == 100
     mean, cov = m.predict(u[200:], return_cov=True)
@@ -156,7 +158,8 @@ def test_map_calibration_is_used_stored_and_dropped(data, tmp_path):
     m.calibrate(u[200:], theta[200:], method="nll")  # a new scale drops the quantiles fitted to the old one
     assert m.calibration is None
     m.calibrate(u[200:], theta[200:], method="quantile")
-    m.fit(u[:200], theta[:200], loss="gaussian_nll", epochs=1, scaling="standard", progress=False)
+    m.fit(u[:200], theta[:200], loss="gaussian_nll", epochs=1, scaling="standard", calibration_split=None,
+          progress=False)
     assert m.calibration is None
     with pytest.raises(ValueError, match="'nll', 'coverage' or 'quantile'"):
         m.calibrate(u[200:], theta[200:], method="isotonic")
@@ -218,3 +221,44 @@ def test_cli_calibrate_writes_the_map_back_and_predict_uses_it(tmp_path, capsys)
     assert cli.main(["calibrate", str(tmp_path / "ens"), str(held)]) == 0
     assert fi.Ensemble.load(tmp_path / "ens").calibration is not None
 
+
+
+# ------------------------------------------------------------------------ calibrated by default
+def test_a_gaussian_head_calibrates_itself_by_default(data, tmp_path):
+    u, theta = data  # 300 series: the default 10 % holds out 30
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=2)
+    m.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="standard", progress=False)
+    assert isinstance(m.calibration, QuantileCalibration) and m.calibration.n == 30
+    assert m.parts.training["n_train"] == 270 and m.parts.training["n_calibration"] == 30
+    # the same as training on the first 270 series and calibrating on the last 30 by hand
+    by_hand = fi.InverseMap.dense(units=[16], output_activation=None, seed=2)
+    by_hand.fit(u[:270], theta[:270], loss="gaussian_nll", epochs=3, scaling="standard", calibration_split=None,
+                progress=False)
+    by_hand.calibrate(u[270:], theta[270:])  # the quantile method is calibrate's default
+    assert by_hand.calibration == m.calibration
+    np.testing.assert_array_equal(m.interval(u[:5], 0.9)[0], by_hand.interval(u[:5], 0.9)[0])
+    m.save(tmp_path / "m.safetensors")
+    assert fi.InverseMap.load(tmp_path / "m.safetensors").calibration == m.calibration
+    # other heads hold nothing out; so does a split that would hold out fewer than 20 series
+    point = fi.InverseMap.dense(units=[8], seed=0).fit(u, theta, epochs=1, progress=False)
+    assert point.parts.training["n_train"] == 300 and "n_calibration" not in point.parts.training
+    small = fi.InverseMap.dense(units=[8], output_activation=None, seed=0)
+    small.fit(u[:150], theta[:150], loss="gaussian_nll", epochs=1, progress=False)
+    assert small.calibration is None and small.parts.training["n_train"] == 150
+    with pytest.warns(fi.UncalibratedWarning, match="draws of an uncalibrated"):
+        small.sample(u[:2], 3)
+    with pytest.raises(ValueError, match=r"calibration_split must be a fraction in \[0, 1\)"):
+        fi.TrainingConfig(calibration_split=1.5)
+    assert fi.TrainingConfig(calibration_split=0).calibration_split is None
+
+
+def test_an_ensemble_of_gaussian_heads_calibrates_its_mixture_by_default(data):
+    u, theta = data
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[8], output_activation=None), 2)
+    ens.fit(u, theta, loss="gaussian_nll", epochs=2, scaling="standard", progress=False)
+    assert isinstance(ens.calibration, QuantileCalibration) and ens.calibration.n == 30
+    assert all(m.calibration is None and m.parts.training["n_train"] == 270 for m in ens.members)
+    by_hand = fi.Ensemble.like(fi.InverseMap.dense(units=[8], output_activation=None), 2)
+    by_hand.fit(u[:270], theta[:270], loss="gaussian_nll", epochs=2, scaling="standard", calibration_split=None,
+                progress=False)
+    assert by_hand.calibrate(u[270:], theta[270:]) == ens.calibration

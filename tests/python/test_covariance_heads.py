@@ -7,6 +7,10 @@ import pytest
 import fhn_inverse as fi
 from fhn_inverse.uncertainty import local_gaussian as lg
 
+# These tests check the heads' own Gaussians, so their Gaussian-NLL maps are left uncalibrated
+# (calibration_split=None): the warning that says so is expected here, and tested in test_calibration.py.
+pytestmark = pytest.mark.filterwarnings("ignore::fhn_inverse.uncertainty.calibration.UncalibratedWarning")
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -74,7 +78,7 @@ def test_local_gaussian_head_misuse(local_map, data):
 def nll_map(data):
     u, theta, _ = data
     m = fi.InverseMap.dense(units=[16], output_activation=None, seed=2)
-    return m.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="minmax", progress=False)
+    return m.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="minmax", calibration_split=None, progress=False)
 
 
 def test_gaussian_nll_covariance_is_the_scaled_cholesky_product(nll_map, data):
@@ -144,7 +148,7 @@ def test_covariance_report_marks_cells_by_the_rule():
 def nll_ensemble(data):
     u, theta, _ = data
     ens = fi.Ensemble.like(fi.InverseMap.dense(units=[16], output_activation=None), 3)
-    return ens.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="standard", progress=False)
+    return ens.fit(u, theta, loss="gaussian_nll", epochs=3, scaling="standard", calibration_split=None, progress=False)
 
 
 def test_ensemble_of_gaussian_heads_is_their_mixture(nll_ensemble, data):

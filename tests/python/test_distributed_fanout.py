@@ -85,6 +85,16 @@ def test_fit_ensemble_seeds_and_config_as_ensemble_fit(client, data, tmp_path):
     assert np.array_equal(seeded.predict(data.d), local.predict(data.d))
 
 
+def test_fit_ensemble_calibrates_a_gaussian_mixture_as_ensemble_fit(client, data):
+    def gaussian(k):
+        return fi.Ensemble.like(fi.InverseMap.dense(units=[8], output_activation=None, seed=0), k)
+
+    ens = fid.fit_ensemble(gaussian(2), data.d, data.theta, client=client, epochs=2, loss="gaussian_nll")
+    local = gaussian(2).fit(data.d, data.theta, epochs=2, loss="gaussian_nll", n_threads=1, progress=False)
+    assert ens.calibration is not None and ens.calibration == local.calibration
+    assert ens.calibration.n == round(0.1 * len(data.theta))
+
+
 def test_map_fits_scores_every_candidate_as_one_process(client, data):
     x, y, xv, yv = data.d[:240], data.theta[:240], data.d[240:], data.theta[240:]
     candidates = [{"units": [16]}, {"lr": 3e-3, "batch_size": 64}, {"units": [8, 8], "seed": 3}]

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._util.validation import as_int, as_seed
 from . import InverseMap
+from .training import TrainingConfig
 from .ensemble_files import MANIFEST, MAX_MEMBERS, _legacy_members, _read_manifest, verified_members, write_members
 
 __all__ = ["MANIFEST", "MAX_MEMBERS", "Ensemble"]
@@ -161,10 +162,34 @@ class Ensemble:
         if seed is None and config is not None and config.seed is not None:
             seed = config.seed
         base = None if seed is None else as_seed(seed)
+        X, Y, held = self.hold_out_calibration(X, Y, config, fit_kwargs)
         for i, m in enumerate(self.members):
             m.fit(X, Y, config, seed=m.seed if base is None else base + i, progress=progress, **fit_kwargs)
         self.calibration = None  # fitted to the previous members
+        if held is not None:
+            self.calibrate(*held, n_threads=fit_kwargs.get("n_threads", 0))
         return self
+
+    def hold_out_calibration(self, X, Y, config, settings: dict):
+        """(X, Y, held): for members with a Gaussian-NLL head trained on arrays, the series without
+        the last ``calibration_split`` (``settings``' or ``config``'s, 10 % by default) and the
+        held-out (X_cal, Y_cal) the mixture calibrates itself on after training, with
+        ``settings["calibration_split"]`` set to None so that the members do not; else X, Y as
+        given and None. See :func:`~fhn_inverse.nn.trainer.hold_out_calibration`."""
+        from ..data.streams import is_stream
+        from .heads import head_for
+        from .trainer import hold_out_calibration
+
+        if is_stream(X) or settings.get("cov") is not None or not isinstance(config, (TrainingConfig, type(None))):
+            return X, Y, None  # members train as they are (a config of another type is their error to raise)
+        head = self.members[0].parts.head if self.members[0].built else None
+        loss = settings.get("loss", config.loss if config is not None else "mse")
+        if not (type(head) if head is not None else head_for(loss, False, settings.get("head"))).calibratable:
+            return X, Y, None
+        split = settings.pop("calibration_split", TrainingConfig.calibration_split if config is None else
+                             config.calibration_split)
+        settings["calibration_split"] = None
+        return hold_out_calibration(X, Y, split)
 
     def predict_members(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """Every member's predictions.
@@ -345,6 +370,7 @@ class Ensemble:
         if self.head != "gaussian_nll":
             raise ValueError(f"sampling needs members with a Gaussian-NLL head, these have {self.head!r}")
         n = as_int(n, "n", 1)
+        self._warn_if_uncalibrated("draws")
         if self.calibration is not None:
             return self.calibration.sample(*self.predict(X, return_cov=True, n_threads=n_threads), n, seed=seed)
         means, covs = self._members_gaussians(X, n_threads)  # (K, N, D), (K, N, D, D)
@@ -354,6 +380,12 @@ class Ensemble:
         chol = np.linalg.cholesky(covs)  # (K, N, D, D)
         rows = np.arange(means.shape[1])[:, None]
         return means[k, rows] + np.einsum("nsij,nsj->nsi", chol[k, rows], z)
+
+    def _warn_if_uncalibrated(self, what: str) -> None:
+        if self.calibration is None and all(m.cov_scale == 1.0 for m in self.members):
+            from ..uncertainty.calibration import warn_uncalibrated
+
+            warn_uncalibrated(what, stacklevel=4)
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Per-parameter central intervals of the members' mixture at ``level``.
@@ -387,6 +419,7 @@ class Ensemble:
             raise ValueError(f"intervals need members with a Gaussian-NLL head, these have {self.head!r}")
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
+        self._warn_if_uncalibrated("intervals")
         if self.calibration is not None:
             return self.calibration.interval(*self.predict(X, return_cov=True, n_threads=n_threads), level)
         means, covs = self._members_gaussians(X, n_threads)

@@ -19,7 +19,7 @@ from .checks import (_as_cov_scale, _check_finite_outputs, _check_trained_on, _n
 from .heads import head_for
 from .parts import MapParts
 from .series import series_input, take_series
-from .trainer import fit_arrays, settings_of
+from .trainer import fit_arrays, hold_out_calibration, settings_of
 from .training import TrainingConfig, _bounded_int
 
 __all__ = ["InverseMap"]
@@ -68,8 +68,7 @@ class InverseMap:
         self.history: dict[str, Any] = {}
         self.cov_scale, self.calibration = 1.0, None
         self.inputs: dict | None = None  # these four: see the class's Attributes
-        self.units: dict | None = None
-        self.trained_on, self.version = None, None
+        self.units, self.trained_on, self.version = None, None, None
 
     @classmethod
     def from_parts(cls, parts: MapParts, *, history: dict | None = None, cov_scale: float = 1.0, calibration=None,
@@ -97,8 +96,7 @@ class InverseMap:
 
     @property
     def seed(self) -> int:
-        """The map's seed: the native network's when it is built, and training's where the training
-        settings give none."""
+        """The map's seed (the network's initialisation; training's where its settings give none)."""
         return self.parts.architecture.seed
 
     @seed.setter
@@ -185,9 +183,7 @@ class InverseMap:
 
     @property
     def history_(self) -> dict:
-        """``history`` under scikit-learn's name for fitted state; AttributeError before fit, so
-        ``check_is_fitted`` sees an untrained map as unfitted.
-        """
+        """``history`` under scikit-learn's name (AttributeError before fit, as ``check_is_fitted`` wants)."""
         if not self.history:
             raise AttributeError("history_: the map is not trained yet")
         return self.history
@@ -204,8 +200,7 @@ class InverseMap:
         return self.parts.network
 
     def prepare_input(self, X, name: str = "X") -> np.ndarray:
-        """X as the network's input: float32, (N, C, L) or (N, F) as the network takes it, checked
-        against its input shape (ValueError naming ``name`` otherwise); not yet input-scaled."""
+        """X as the network's input (float32, its shape checked; see ``architecture.prepare_input``)."""
         return prepare_input(self.require_network(), X, name)
 
     # -- training
@@ -218,7 +213,8 @@ class InverseMap:
 
         Ctrl-C stops after the current step with a consistent model and raises KeyboardInterrupt.
         The model file records the settings. Training drops ``calibration`` (fitted to the previous
-        weights).
+        weights); a Gaussian-NLL head trained on arrays then calibrates itself (quantile method) on
+        the last ``calibration_split`` of the series (10 % by default), held out of training.
 
         Parameters
         ----------
@@ -284,6 +280,8 @@ class InverseMap:
             raise ValueError("fit(X, Y): Y (the labels) is missing; only a stream (Simulations, StoreStream) "
                              "comes without labels")
         cfg, validation = settings_of(config, settings, head)
+        head_cls = type(self.parts.head) if self.built else head_for(cfg.loss, cov is not None, head)
+        X, Y, held = hold_out_calibration(X, Y, cfg.calibration_split if head_cls.calibratable else None)
         n_threads = cfg.n_threads
         inputs = None
         units = _units_with_defaults(units, targets, features)
@@ -292,12 +290,15 @@ class InverseMap:
             X, validation, inputs = take_series(self.inputs, X, validation, features, t, targets, n_threads)
         elif t is not None or targets is not None:
             raise ValueError("t= and targets= describe series: give features= with them")
-        self.history = fit_arrays(self, X, Y, cov, validation, cfg, head, progress)
-        return self._keep(inputs, units, trained_on)
+        self.history = fit_arrays(self, X, Y, cov, validation, cfg, head_cls, progress)
+        self._keep(inputs, units, trained_on)
+        if held is not None:  # the head calibrates itself on the series held out
+            self.calibrate(*held, method="quantile", n_threads=n_threads)
+            self.parts.training["n_calibration"] = len(held[1])
+        return self
 
     def _keep(self, inputs, units, trained_on) -> InverseMap:
-        """After training: the records given kept, the calibration (fitted to the previous
-        weights) dropped."""
+        """After training: keep the records given, drop the calibration of the previous weights."""
         self.calibration = None
         self.inputs = self.inputs if inputs is None else inputs
         self.units = self.units if units is None else units
@@ -348,9 +349,7 @@ class InverseMap:
 
     @property
     def prior(self):
-        """The prior of the data the map was trained on (``GaussianPrior`` or ``UniformPrior``, from
-        ``trained_on``); None where the map does not record it.
-        """
+        """The prior of the data the map was trained on (from ``trained_on``; None if unrecorded)."""
         from ..models.priors import prior_from_dict
 
         spec = (self.trained_on or {}).get("prior")
@@ -359,8 +358,7 @@ class InverseMap:
     @property
     def noise(self):
         """The measurement noise of the data the map was trained on (an ``AR1Noise``, from
-        ``trained_on``); None for clean data or where the map does not record it.
-        """
+        ``trained_on``); None for clean data or where the map does not record it."""
         from ..models.noise import noise_from_dict
 
         return noise_from_dict((self.trained_on or {}).get("noise"))
@@ -458,6 +456,7 @@ class InverseMap:
         """
         n = _bounded_int(n, "n", 1, 1 << 24)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+        self.parts.head.warn_if_uncalibrated("draws", self.calibration, self.cov_scale)
         if self.calibration is not None:
             return self.calibration.sample(mean, cov, n, seed=seed)
         z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
@@ -474,12 +473,13 @@ class InverseMap:
         """
         z = _normal_quantile(level)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+        self.parts.head.warn_if_uncalibrated("intervals", self.calibration, self.cov_scale)
         if self.calibration is not None:
             return self.calibration.interval(mean, cov, level)
         half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         return mean - half, mean + half
 
-    def calibrate(self, X_cal, Y_cal, *, method: str = "nll", n_threads: int = 0):
+    def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
         """Calibrate the Gaussian head on a held-out split (X_cal, Y_cal) of series the map was
         neither trained nor early-stopped on; ``save`` stores the result.
 
@@ -492,7 +492,7 @@ class InverseMap:
             The split's inputs, as for :meth:`predict`.
         Y_cal : array_like, shape (N, D) or (N,)
             Their true parameters.
-        method : {"nll", "coverage", "quantile"}, default "nll"
+        method : {"quantile", "nll", "coverage"}, default "quantile"
             "nll" or "coverage": fit the scalar ``cov_scale`` (temperature scaling; "nll" the
             maximum-likelihood scale, "coverage" the best joint coverage at 50, 80, 90 and 95 %, see
             :func:`~fhn_inverse.uncertainty.coverage.fit_cov_scale`) that multiplies the covariance of

@@ -95,6 +95,14 @@ class Head:
         map's predicted means and covariances there (with the current ``cov_scale``)."""
         raise ValueError(f"a {self.name!r} head cannot be calibrated")
 
+    def warn_if_uncalibrated(self, what: str, calibration, cov_scale: float) -> None:
+        """An :class:`~fhn_inverse.uncertainty.calibration.UncalibratedWarning` where ``what`` (a
+        map's intervals or draws) comes from a head that can be calibrated and was not."""
+        if self.calibratable and calibration is None and _as_cov_scale(cov_scale) == 1.0:
+            from ..uncertainty.calibration import warn_uncalibrated
+
+            warn_uncalibrated(what, stacklevel=4)
+
     def check_calibration(self, cov_scale: float, calibration) -> None:
         """ValueError unless this head can carry the given calibration."""
         if (_as_cov_scale(cov_scale) != 1.0 or calibration is not None) and not self.calibratable:

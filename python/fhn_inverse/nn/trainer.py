@@ -16,7 +16,8 @@ from .checks import _as_float32
 from .scaling import _InputScaling, _Scaling
 from .training import TrainingConfig
 
-__all__ = ["settings_of", "fit_arrays", "split_validation", "optimizer", "train_arrays", "training_record"]
+__all__ = ["settings_of", "hold_out_calibration", "fit_arrays", "split_validation", "optimizer", "train_arrays",
+           "training_record"]
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, validation):
@@ -89,20 +90,33 @@ def training_record(cfg: TrainingConfig, seed: int, input_scaling, **sizes) -> d
             "input_scaling": "channel" if input_scaling is not None else "none", **sizes}
 
 
-def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head: str | None, progress: bool) -> dict:
+def hold_out_calibration(X, Y, fraction: float | None):
+    """(X, Y, None) as given, or the series without their last ``fraction`` and the held-out
+    (X_cal, Y_cal), where that holds out at least ``MIN_CALIBRATION`` series and keeps some."""
+    from ..uncertainty.calibration import MIN_CALIBRATION
+
+    if not fraction or np.ndim(X) == 0 or np.ndim(Y) == 0:
+        return X, Y, None
+    n = np.shape(X)[0]
+    n_cal = int(round(n * fraction))
+    if n_cal < MIN_CALIBRATION or n_cal >= n:
+        return X, Y, None
+    X, Y = np.asarray(X), np.asarray(Y)
+    return X[:-n_cal], Y[:-n_cal], (X[-n_cal:], Y[-n_cal:])
+
+
+def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head_cls, progress: bool) -> dict:
     """Train ``model`` (an InverseMap) on inputs X and labels Y (and covariance targets ``cov``)
     with the settings ``cfg``: the head chosen (or the map's), the validation split, the network
     built on first use, the scalings fitted, then the core's training; its history.
 
-    See :meth:`InverseMap.fit` for the arguments."""
-    from .heads import head_for
-
+    See :meth:`InverseMap.fit` for the arguments; ``head_cls`` is the map's head class, or the
+    one the training asks for (:func:`~fhn_inverse.nn.heads.head_for`)."""
     x = _as_float32(X, "X", (2, 3))
     y = _as_float32(Y, "Y", (1, 2))
     if y.ndim == 1:
         y = y.reshape(-1, 1)
     parts = model.parts
-    head_cls = type(parts.head) if parts.built else head_for(cfg.loss, cov is not None, head)
     if parts.built and (cov is not None) != head_cls.takes_cov_targets:
         raise ValueError("this map has a local-Gaussian head: pass cov= targets" if cov is None else
                          "cov= targets need a map built for them (this one was trained without)")

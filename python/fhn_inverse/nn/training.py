@@ -2,7 +2,7 @@
 
 :class:`TrainingConfig` holds every training setting of :meth:`InverseMap.fit` with its default
 and its check; ``fit(X, Y, config=..., **settings)`` takes one (settings override its fields),
-the experiments' :class:`~fhn_inverse.study.experiments.Training` is one with the study's defaults, the
+the experiments' :class:`~fhn_inverse.study.runs.Training` is one with the study's defaults, the
 command line sets its fields, a model file records it (``to_dict``), and :meth:`to_core` gives
 the native ``_core.TrainConfig`` the trainer runs with.
 """
@@ -79,6 +79,12 @@ class TrainingConfig:
         "none"); "channel" standardises each input channel ("none", or None: keep the map's).
     loss
         "mse" or "gaussian_nll" (means and a covariance per series).
+    calibration_split
+        A fraction in (0, 1) of the training series, held out from their END (before the
+        validation split), on which a Gaussian-NLL head calibrates itself after training
+        (``calibrate(..., method="quantile")``; an ensemble calibrates its mixture); default 0.1.
+        None: no self-calibration. Nothing is held out for other heads, for streams, or where the
+        fraction would hold out fewer than ``MIN_CALIBRATION`` (20) series.
     shuffle, seed, n_threads
         Shuffled batches from ``seed`` (None: the map's seed); threads (0: those available).
     """
@@ -103,6 +109,7 @@ class TrainingConfig:
     scaling: str = "minmax"
     input_scaling: str | None = None
     loss: str = "mse"
+    calibration_split: float | None = 0.1
     shuffle: bool = True
     seed: int | None = None
     n_threads: int = 0
@@ -138,6 +145,11 @@ class TrainingConfig:
         if self.input_scaling not in (None, "none", "channel"):
             raise ValueError(f"input_scaling must be 'none', 'channel' or None, got {self.input_scaling!r}")
         _choice(self.loss, "loss", LOSSES)
+        if self.calibration_split is not None:
+            split = self.calibration_split
+            if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0.0 <= split < 1.0:
+                raise ValueError(f"calibration_split must be a fraction in [0, 1) or None, got {split!r}")
+            self.calibration_split = float(self.calibration_split) or None
         if self.seed is not None:
             self.seed = as_seed(self.seed)
         self.n_threads = as_int(self.n_threads, "n_threads", 0)

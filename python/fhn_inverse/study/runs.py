@@ -40,7 +40,8 @@ class Training(TrainingConfig):
     A :class:`~fhn_inverse.nn.training.TrainingConfig` (its fields and checks) with the study's
     settings — Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a sigmoid output, MSE,
     10 % of the training set held out for early stopping with patience 40, restoring the best epoch,
-    training seed 0 — and one field more, ``members``.
+    training seed 0, no calibration split (the study calibrates nothing) — and one field more,
+    ``members``.
 
     Parameters
     ----------
@@ -55,6 +56,7 @@ class Training(TrainingConfig):
     early_stopping: int | None = 40
     seed: int = 0
     input_scaling: str = "none"
+    calibration_split: float | None = None
     members: int = 1
 
     def __post_init__(self):

@@ -37,10 +37,25 @@ import numpy as np
 from .._util.validation import as_float_array, as_int, as_seed
 from .stats import _check_level, _gaussian, _mahalanobis2, chi2_quantile
 
-__all__ = ["QuantileCalibration", "MIN_CALIBRATION"]
+__all__ = ["QuantileCalibration", "MIN_CALIBRATION", "UncalibratedWarning", "warn_uncalibrated"]
 
 #: The fewest calibration series a :class:`QuantileCalibration` accepts.
 MIN_CALIBRATION = 20
+
+
+class UncalibratedWarning(UserWarning):
+    """Intervals or draws of a Gaussian head that was never calibrated: a Gaussian-NLL network's
+    own covariance is often too narrow on fresh series (docs/uncertainty.md)."""
+
+
+def warn_uncalibrated(what: str, stacklevel: int = 3) -> None:
+    """Say, with an :class:`UncalibratedWarning`, that ``what`` comes from an uncalibrated head."""
+    import warnings
+
+    warnings.warn(f"{what} of an uncalibrated Gaussian-NLL head: its coverage on fresh series is often below "
+                  "nominal; calibrate it on held-out series (calibrate(X_cal, Y_cal)), or train it with "
+                  "calibration_split > 0 (the default) on enough series to hold 20 out", UncalibratedWarning,
+                  stacklevel=stacklevel)
 _MAX_KNOTS = 4096
 _NORMAL = NormalDist()
 _normal_ppf = np.vectorize(_NORMAL.inv_cdf, otypes=[float])

@@ -16,12 +16,14 @@ The diagnostics live in the sibling modules ``stats``, ``coverage``, ``sbc``, ``
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .._util.validation import as_float_array, as_int, as_seed
+from .calibration import UncalibratedWarning
 from .coverage import Coverage, coverage, fit_cov_scale
 from .figures import coverage_figure, ppc_figure, recovery_figure, sbc_figure, z_contraction_figure
 from .predictive import PosteriorPredictive, posterior_predictive
@@ -46,8 +48,10 @@ def _is_ensemble(model) -> bool:
 
 
 def _model_draws(model, X, mean, cov, n_samples, seed, n_threads):
-    if model.head == "gaussian_nll":
-        return model.sample(X, n_samples, seed=seed, n_threads=n_threads)
+    if model.head == "gaussian_nll":  # raw or calibrated, the report says which: no warning here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UncalibratedWarning)
+            return model.sample(X, n_samples, seed=seed, n_threads=n_threads)
     return sample_gaussian(mean, cov, n_samples, seed=seed)  # a local-Gaussian head's estimated covariance
 
 
