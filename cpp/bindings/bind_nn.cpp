@@ -104,6 +104,7 @@ bool call_progress(const py::function& progress, const train::Progress& p) {
   info["val_loss"] = p.val_loss;
   info["lr"] = p.lr;
   info["epoch_end"] = p.epoch_end;
+  info["samples"] = p.samples;
   py::object r = progress(info);
   return r.is_none() || r.cast<bool>();
 }
@@ -115,6 +116,8 @@ py::dict history_dict(const train::History& h) {
   out["lr"] = py::array(py::cast(h.lr));
   out["seconds"] = py::array(py::cast(h.seconds));
   out["step_loss"] = py::array(py::cast(h.step_loss));
+  out["wait_seconds"] = py::array(py::cast(h.wait_seconds));
+  out["samples"] = h.samples;
   out["best_epoch"] = h.best_epoch;
   out["stopped_early"] = h.stopped_early;
   out["interrupted"] = h.interrupted;
@@ -383,6 +386,80 @@ void bind_training(py::module_& m) {
       "Ctrl-C after the current optimizer step, with the parameters consistent.");
 }
 
+// Training on a stream: blocks(epoch, k) -> (x, y) or None is called with the GIL for each block,
+// in order; the arrays it returns are kept until the next call. An exception it raises, or Ctrl-C,
+// ends the training (restore-best as for an interruption) and is raised here.
+void bind_fit_stream(py::module_& m) {
+  m.def(
+      "fit_stream",
+      [](Network& net, nn::Adam& optimizer, py::function blocks, std::vector<long> block_sizes,
+         std::optional<FloatArray> x_val, std::optional<FloatArray> y_val, train::TrainConfig c,
+         std::optional<py::function> progress) {
+        c.optimizer = optimizer.config();
+        c.validate();
+        const long d = nn::loss_target_size(c.loss, net.output_shape().size());
+        long n_val = 0;
+        if (x_val.has_value() != y_val.has_value())
+          throw std::invalid_argument("x_val and y_val must be given together");
+        if (x_val) {
+          n_val = check_input(net, *x_val, "x_val");
+          check_targets(*y_val, n_val, d, "y_val");
+        }
+        std::optional<py::error_already_set> error;
+        std::optional<std::pair<FloatArray, FloatArray>> held;  // the block in training
+        train::BlockSource source = [&](long epoch, long k) -> train::Block {
+          py::gil_scoped_acquire acquire;
+          try {
+            held.reset();
+            py::object got = blocks(epoch, k);
+            if (got.is_none()) return {};
+            auto pair = got.cast<py::tuple>();
+            held.emplace(pair[0].cast<FloatArray>(), pair[1].cast<FloatArray>());
+            const long n = check_input(net, held->first, "x");
+            check_targets(held->second, n, d, "y");
+            return {held->first.data(), held->second.data(), n};
+          } catch (py::error_already_set& e) {
+            error.emplace(std::move(e));
+          } catch (const std::exception& e) {  // a shape error of the block, as ValueError
+            PyErr_SetString(PyExc_ValueError, e.what());
+            error.emplace();
+          }
+          return {};
+        };
+        train::ProgressFn hook = [&](const train::Progress& p) -> bool {
+          py::gil_scoped_acquire acquire;
+          if (PyErr_CheckSignals() != 0) {
+            error.emplace();
+            return false;
+          }
+          if (!progress) return true;
+          try {
+            return call_progress(*progress, p);
+          } catch (py::error_already_set& e) {
+            error.emplace(std::move(e));
+            return false;
+          }
+        };
+        train::History h;
+        {
+          py::gil_scoped_release release;
+          h = train::fit_blocks(net, optimizer, source, block_sizes,
+                                x_val ? x_val->data() : nullptr, y_val ? y_val->data() : nullptr,
+                                n_val, c, hook);
+        }
+        if (error) throw std::move(*error);
+        return history_dict(h);
+      },
+      py::arg("network"), py::arg("optimizer"), py::arg("blocks"), py::arg("block_sizes"),
+      py::arg("x_val") = py::none(), py::arg("y_val") = py::none(), py::kw_only(),
+      py::arg("config"), py::arg("progress") = py::none(),
+      "Train in place on a stream of blocks (the loop of fit over many blocks); returns the "
+      "history "
+      "dict, with wait_seconds per epoch and samples. Raises what blocks raised, or "
+      "KeyboardInterrupt "
+      "on Ctrl-C after the current optimizer step.");
+}
+
 void bind_fit_block(py::module_& m) {
   m.def(
       "fit_block",
@@ -439,4 +516,5 @@ void bind_nn(py::module_& m) {
   bind_train_config(m);
   bind_training(m);
   bind_fit_block(m);
+  bind_fit_stream(m);
 }

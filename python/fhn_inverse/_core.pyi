@@ -176,7 +176,9 @@ def epoch_order(seed: int, epoch: int, n: int) -> list[int]:
     """The trainer's shuffled sample order for one epoch."""
 
 class TrainConfig:
-    """The native trainer's settings (fhn_inverse.TrainingConfig.to_core makes one)."""
+    """The native trainer's settings (fhn_inverse.TrainingConfig.to_core makes one, setting every
+    attribute from fhn_inverse.nn.training.SCHEMA but those of NATIVE_DEFAULTS). The attributes are
+    exactly those bound (tests/python/test_training_schema.py checks)."""
     epochs: int
     batch_size: int
     loss: str
@@ -205,5 +207,13 @@ def fit_block(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDAr
 def fit(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32],
         x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
         config: TrainConfig, progress=None) -> dict:
-    """Train in place (GIL released); history dict: loss, val_loss, lr, seconds (per epoch),
-    step_loss, best_epoch, stopped_early, interrupted. Ctrl-C raises KeyboardInterrupt."""
+    """Train in place (GIL released): fit_stream's loop over one block, the arrays; history dict:
+    loss, val_loss, lr, seconds, wait_seconds (per epoch), step_loss, samples, best_epoch,
+    stopped_early, interrupted. Ctrl-C raises KeyboardInterrupt."""
+
+def fit_stream(network: Network, optimizer: Adam, blocks, block_sizes: list[int],
+               x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
+               config: TrainConfig, progress=None) -> dict:
+    """Train in place on a stream: ``blocks(epoch, k)`` returns block k of the epoch, (x, y) with
+    ``block_sizes[k]`` rows, or None to stop; asked in order with the GIL. The history as fit's.
+    An exception of ``blocks`` is raised here; Ctrl-C raises KeyboardInterrupt."""

@@ -35,13 +35,13 @@ from .nn.ensemble import Ensemble
 from .nn import InverseMap
 from .data.streams import is_stream
 from .data.store import create_zarr, mark_complete, open_zarr, write_rows
-from .nn.training import TrainingConfig
+from .nn.training import SCHEMA, TrainingConfig
 
 __all__ = ["generate", "fit_ensemble", "map_fits", "reproduce"]
 
 # keyword arguments of InverseMap.fit that are not fields of TrainingConfig
 _FIT_ARGUMENTS = ("cov", "features", "t", "targets", "units", "trained_on", "prefetch")
-_FIELDS = tuple(f.name for f in fields(TrainingConfig))
+_FIELDS = tuple(SCHEMA)  # the training settings: the fields of TrainingConfig
 
 
 @contextlib.contextmanager

@@ -22,6 +22,8 @@ except ImportError as err:  # pragma: no cover - the message is the point
     raise ImportError("fhn_inverse.sklearn needs scikit-learn: pip install scikit-learn") from err
 
 from .nn import InverseMap
+from .nn.training import TrainingConfig
+from .study.runs import Training
 
 __all__ = ["InverseMapRegressor"]
 
@@ -31,7 +33,8 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
 
     It maps series X (N, L) to parameters y (N, D) or (N,). The ``features`` are made from the series
     by the map itself (:meth:`InverseMap.fit`), on the grid t_k = ``dt``·k; the other arguments are
-    ``InverseMap.fit``'s.
+    ``InverseMap.fit``'s, their defaults :class:`~fhn_inverse.TrainingConfig`'s, but the study's
+    (:class:`~fhn_inverse.study.runs.Training`) ``epochs``, ``lr`` and ``seed``.
 
     Parameters
     ----------
@@ -80,11 +83,14 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         D, or 1 for y of shape (N,).
     """
 
+    # explicit keywords (scikit-learn's get_params reads them), their defaults read from the schema
     def __init__(self, arch: str = "cnn", units: Sequence[int] = (32, 32, 32, 32), features: str = "time",
-                 loss: str = "mse", epochs: int = 200, batch_size: int = 32, lr: float = 2e-3,
-                 optimizer: str = "adam", weight_decay: float | None = None, schedule: str = "constant",
-                 validation: float | None = None, early_stopping: int | None = None, scaling: str | None = None,
-                 dt: float = 0.2, seed: int = 0, n_threads: int = 0):
+                 loss: str = TrainingConfig.loss, epochs: int = Training.epochs,
+                 batch_size: int = TrainingConfig.batch_size, lr: float = Training.lr,
+                 optimizer: str = TrainingConfig.optimizer, weight_decay: float | None = TrainingConfig.weight_decay,
+                 schedule: str = TrainingConfig.schedule, validation: float | None = TrainingConfig.validation,
+                 early_stopping: int | None = TrainingConfig.early_stopping, scaling: str | None = None,
+                 dt: float = 0.2, seed: int = Training.seed, n_threads: int = TrainingConfig.n_threads):
         self.arch = arch
         self.units = units
         self.features = features
@@ -136,7 +142,7 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         head = {"output_activation": None} if nll else {}
         model = (InverseMap.cnn(seed=self.seed, **head) if self.arch == "cnn"
                  else InverseMap.dense(units=list(self.units), seed=self.seed, **head))
-        scaling = self.scaling or ("standard" if nll else "minmax")
+        scaling = self.scaling or ("standard" if nll else TrainingConfig.scaling)
         try:
             model.fit(X, y, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
                       weight_decay=self.weight_decay, schedule=self.schedule, validation=self.validation,

@@ -295,6 +295,71 @@ TEST(Trainer, FitBlockPerEpochMatchesFit) {
                std::invalid_argument);
 }
 
+// The one training loop over blocks: three blocks of unequal sizes per epoch make exactly the steps
+// of fit_block over the same blocks keyed epoch · 3 + k with the stream's epoch length; the epoch's
+// loss is the mean over its samples; a source that stops ends the training as an interruption.
+TEST(Trainer, FitBlocksIsFitBlockOverTheStream) {
+  const long L = 8, epochs = 3;
+  const std::vector<long> sizes = {70, 50, 33};
+  const long n = 153;
+  std::vector<float> x(n * L), y(n * 2);
+  fhn_inverse::Rng rng(5, fhn_inverse::Stream::prior, 0);
+  for (auto& v : x) v = static_cast<float>(rng.uniform());
+  for (auto& v : y) v = static_cast<float>(rng.uniform());
+  const std::vector<LayerSpec> layers = {dense(8), spec("swish"), dense(2)};
+  fhn_inverse::train::TrainConfig cfg;
+  cfg.epochs = epochs;
+  cfg.batch_size = 32;
+  cfg.schedule.kind = fhn_inverse::nn::Schedule::Kind::cosine;
+  cfg.seed = 4;
+  cfg.n_threads = 1;
+  const long offsets[] = {0, 70, 120};
+  Network a(Shape::vector(L), layers, 2), b(Shape::vector(L), layers, 2);
+  Adam adam_a(a.n_params(), cfg.optimizer), adam_b(b.n_params(), cfg.optimizer);
+  long asked = 0;
+  const fhn_inverse::train::BlockSource source = [&](long e, long k) {
+    EXPECT_EQ(asked++, e * 3 + k);  // in order
+    return fhn_inverse::train::Block{x.data() + offsets[k] * L, y.data() + offsets[k] * 2,
+                                     sizes[k]};
+  };
+  auto h = fhn_inverse::train::fit_blocks(a, adam_a, source, sizes, nullptr, nullptr, 0, cfg);
+  long per_epoch = 0;
+  for (long s : sizes) per_epoch += (s + 31) / 32;
+  std::vector<float> steps;
+  for (long e = 0; e < epochs; ++e) {
+    double sum = 0.0;
+    for (long k = 0; k < 3; ++k) {
+      auto r = fhn_inverse::train::fit_block(
+          b, adam_b, x.data() + offsets[k] * L, y.data() + offsets[k] * 2, sizes[k], cfg,
+          static_cast<std::uint64_t>(e * 3 + k), per_epoch, per_epoch * epochs);
+      sum += r.loss * r.samples;
+      steps.insert(steps.end(), r.step_loss.begin(), r.step_loss.end());
+    }
+    EXPECT_NEAR(h.loss[e], sum / n, 1e-12);
+  }
+  EXPECT_EQ(steps, h.step_loss);
+  EXPECT_EQ(h.samples, n * epochs);
+  EXPECT_EQ(h.wait_seconds.size(), static_cast<std::size_t>(epochs));
+  EXPECT_EQ(0, std::memcmp(a.params(), b.params(), sizeof(float) * a.n_params()));
+  // a source that stops in the second epoch: one epoch recorded, interrupted
+  Adam adam_c(a.n_params(), cfg.optimizer);
+  const fhn_inverse::train::BlockSource stops = [&](long e, long k) {
+    if (e == 1 && k == 1) return fhn_inverse::train::Block{};
+    return fhn_inverse::train::Block{x.data() + offsets[k] * L, y.data() + offsets[k] * 2,
+                                     sizes[k]};
+  };
+  auto h2 = fhn_inverse::train::fit_blocks(a, adam_c, stops, sizes, nullptr, nullptr, 0, cfg);
+  EXPECT_TRUE(h2.interrupted);
+  EXPECT_EQ(h2.loss.size(), 1u);
+  // a block of another size than announced is an error
+  const fhn_inverse::train::BlockSource short_block = [&](long, long k) {
+    return fhn_inverse::train::Block{x.data(), y.data(), sizes[k] - 1};
+  };
+  EXPECT_THROW(
+      fhn_inverse::train::fit_blocks(a, adam_c, short_block, sizes, nullptr, nullptr, 0, cfg),
+      std::invalid_argument);
+}
+
 TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
   auto a = fhn_inverse::train::epoch_order(1, 0, 100),
        b = fhn_inverse::train::epoch_order(1, 0, 100),

@@ -50,6 +50,7 @@ struct Reporter {
   double interval;
   Clock::time_point last;
   Progress pr;
+  long samples_before = 0;  // samples of the epoch trained on in earlier blocks
 };
 
 struct Pass {
@@ -83,6 +84,7 @@ Pass run_batches(nn::Network& net, nn::Adam& optimizer, const float* x, const fl
     if (rep.fn && std::chrono::duration<double>(now - rep.last).count() >= rep.interval) {
       rep.last = now;
       rep.pr.batch = b + 1;
+      rep.pr.samples = rep.samples_before + p.seen;
       rep.pr.loss = p.sum / p.seen;
       rep.pr.lr = p.lr;
       rep.pr.epoch_end = false;
@@ -187,50 +189,85 @@ void record_epoch(History& h, double train_loss, double val, double lr, Clock::t
 
 }  // namespace
 
-History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
-            const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
-            const ProgressFn& progress) {
-  check_sizes(net, optimizer, config, n);
-  const long batch = std::min(config.batch_size, n);
-  const long batches = (n + batch - 1) / batch;
-  if (net.max_batch() < batch) net.set_max_batch(batch);
-  nn::Schedule schedule = config.schedule;
-  schedule.steps_per_epoch = batches;
-  schedule.total_steps = batches * config.epochs;
+namespace {
 
-  // everything the loop needs, allocated once
+// What the epoch loop keeps besides the history: the stream's shape and the schedule over it.
+struct Plan {
+  long n_blocks = 0, steps_per_epoch = 0, max_batch = 0;
+  nn::Schedule schedule;
+};
+
+Plan plan(const std::vector<long>& block_sizes, const TrainConfig& config) {
+  require(!block_sizes.empty(), "a training needs at least one block");
+  Plan pl;
+  pl.n_blocks = static_cast<long>(block_sizes.size());
+  for (long n : block_sizes) {
+    require(n >= 1, "every block must have >= 1 sample, got " + std::to_string(n));
+    const long batch = std::min(config.batch_size, n);
+    pl.steps_per_epoch += (n + batch - 1) / batch;
+    pl.max_batch = std::max(pl.max_batch, batch);
+  }
+  pl.schedule = config.schedule;
+  pl.schedule.steps_per_epoch = pl.steps_per_epoch;
+  pl.schedule.total_steps = pl.steps_per_epoch * config.epochs;
+  return pl;
+}
+
+}  // namespace
+
+// Long: the one epoch loop of every training, arrays and streams alike: blocks, validation,
+// early stopping, the history and progress read best in one place (each a call or a few lines).
+History fit_blocks(nn::Network& net, nn::Adam& optimizer, const BlockSource& source,
+                   const std::vector<long>& block_sizes, const float* x_val, const float* y_val,
+                   long n_val, const TrainConfig& config, const ProgressFn& progress) {
+  check_sizes(net, optimizer, config, block_sizes.empty() ? 0 : block_sizes.front());
+  const Plan pl = plan(block_sizes, config);
+  if (net.max_batch() < pl.max_batch) net.set_max_batch(pl.max_batch);
   const bool has_val = n_val > 0 && x_val && y_val;
   EarlyStopping early(net, config, has_val);
-  std::vector<long> order(n);
+  std::vector<long> order;
   History h;
-  h.loss.reserve(config.epochs);
-  h.val_loss.reserve(config.epochs);
-  h.lr.reserve(config.epochs);
-  h.seconds.reserve(config.epochs);
-  h.step_loss.reserve(batches * config.epochs);
+  h.step_loss.reserve(pl.steps_per_epoch * config.epochs);
   const auto t0 = Clock::now();
   Reporter rep{progress, config.progress_interval, t0};
-  Progress& pr = rep.pr;
-  pr.epochs = config.epochs;
-  pr.batches = batches;
-  pr.val_loss = std::numeric_limits<double>::quiet_NaN();
+  rep.pr.epochs = config.epochs;
+  rep.pr.batches = pl.steps_per_epoch;
+  rep.pr.val_loss = std::numeric_limits<double>::quiet_NaN();
   bool stop = false;
-
   for (long epoch = 0; epoch < config.epochs && !stop; ++epoch) {
-    if (config.shuffle) {
-      shuffle_order(config.seed, epoch, order.data(), n);
-    } else {
-      for (long i = 0; i < n; ++i) order[i] = i;
+    Pass sum;  // the epoch's batch losses weighted by batch sizes, over its blocks
+    double wait = 0.0;
+    rep.pr.epoch = epoch;
+    for (long k = 0; k < pl.n_blocks && !stop; ++k) {
+      const auto asked = Clock::now();
+      const Block b = source(epoch, k);
+      wait += std::chrono::duration<double>(Clock::now() - asked).count();
+      if (b.n <= 0) {  // the source stopped (its error, or Ctrl-C, is the caller's to raise)
+        stop = h.interrupted = true;
+        break;
+      }
+      require(b.n == block_sizes[k], "block " + std::to_string(k) + " of epoch " +
+                                         std::to_string(epoch) + " has " + std::to_string(b.n) +
+                                         " samples, expected " + std::to_string(block_sizes[k]));
+      order.resize(b.n);
+      const long key = epoch * pl.n_blocks + k;
+      if (config.shuffle) {
+        shuffle_order(config.seed, key, order.data(), b.n);
+      } else {
+        for (long i = 0; i < b.n; ++i) order[i] = i;
+      }
+      rep.samples_before = sum.seen;
+      const Pass p =
+          run_batches(net, optimizer, b.x, b.y, b.n, order.data(), std::min(config.batch_size, b.n),
+                      config, pl.schedule, h.step_loss, rep);
+      sum.sum += p.sum;
+      sum.seen += p.seen;
+      sum.lr = p.lr;
+      h.samples += p.seen;
+      if (p.interrupted) stop = h.interrupted = true;
     }
-    pr.epoch = epoch;
-    const Pass p = run_batches(net, optimizer, x, y, n, order.data(), batch, config, schedule,
-                               h.step_loss, rep);
-    if (p.interrupted) {
-      h.interrupted = true;
-      break;
-    }
-    const double train_loss = p.sum / p.seen;
-    const double lr = p.lr;
+    if (stop) break;
+    const double train_loss = sum.sum / sum.seen;
     double val = std::numeric_limits<double>::quiet_NaN();
     if (has_val) {
       try {
@@ -240,27 +277,30 @@ History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* 
         throw;
       }
     }
-    record_epoch(h, train_loss, val, lr, t0);
-    if (early.update(epoch, has_val ? val : train_loss, net, h)) {
-      stop = true;
-      h.stopped_early = true;
-    }
+    record_epoch(h, train_loss, val, sum.lr, t0);
+    h.wait_seconds.push_back(wait);
+    if (early.update(epoch, has_val ? val : train_loss, net, h)) stop = h.stopped_early = true;
     if (progress) {
       rep.last = Clock::now();
-      pr.epoch = epoch;
-      pr.batch = batches;
-      pr.loss = train_loss;
-      pr.val_loss = val;
-      pr.lr = lr;
-      pr.epoch_end = true;
-      if (!progress(pr)) {
-        stop = true;
-        h.interrupted = true;
-      }
+      rep.pr.batch = pl.steps_per_epoch;
+      rep.pr.samples = sum.seen;
+      rep.pr.loss = train_loss;
+      rep.pr.val_loss = val;
+      rep.pr.lr = sum.lr;
+      rep.pr.epoch_end = true;
+      if (!progress(rep.pr)) stop = h.interrupted = true;
     }
   }
   early.restore(net, h);
   return h;
+}
+
+History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
+            const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
+            const ProgressFn& progress) {
+  check_sizes(net, optimizer, config, n);
+  const BlockSource same = [&](long, long) { return Block{x, y, n}; };
+  return fit_blocks(net, optimizer, same, {n}, x_val, y_val, n_val, config, progress);
 }
 
 }  // namespace fhn_inverse::train

@@ -13,7 +13,16 @@ import numpy as np
 from .._util.io import atomic_open, atomic_write_text, file_sha256
 from .common import _check_series_count, _model_inputs, _output_file, _sidecar, _table
 
-__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose"]
+__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose", "TRAIN_OPTIONS"]
+
+#: The options of 'train' that set training settings (fields of TrainingConfig): setting -> (option,
+#: whose value is its default: "schema" for TrainingConfig's, "study" for the study's
+#: ``study.runs.Training``). build_parser reads their defaults, types, choices and help from the
+#: schema (``nn.training.SCHEMA``); ``--seed`` (the study's) and ``--threads`` (n_threads) are the
+#: common options.
+TRAIN_OPTIONS = {"epochs": ("--epochs", "study"), "batch_size": ("--batch-size", "schema"),
+                 "lr": ("--lr", "study"), "validation": ("--validation", "schema"),
+                 "early_stopping": ("--patience", "schema"), "loss": ("--loss", "schema")}
 
 
 def _train(args) -> int:
@@ -33,20 +42,20 @@ def _train(args) -> int:
     else:
         model = fi.InverseMap.dense(seed=args.seed, **head)
     # the model file records its features, the data's grid and the targets' names: no side file
-    settings = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, early_stopping=args.patience,
-                    seed=args.seed, n_threads=args.threads, progress=not args.quiet, loss=args.loss,
-                    scaling="standard" if nll else "minmax", features=args.features,
+    settings = {name: getattr(args, option[2:].replace("-", "_")) for name, (option, _) in TRAIN_OPTIONS.items()}
+    settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
+                    scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
                     targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
+    validation = settings.pop("validation")
     if stream is not None:
-        validation = None
-        if args.validation is not None:
+        if validation is not None:
             if not isinstance(stream, fi.Simulations):
                 raise ValueError("--validation takes a fraction of an .npz data set or of fresh series per epoch; "
                                  "a .zarr store trains without it")
-            validation = max(1, int(round(args.validation * stream.per_epoch)))
+            validation = max(1, int(round(validation * stream.per_epoch)))
         model.fit_stream(stream, validation=validation, **settings)
     else:
-        model.fit(series, y, validation=args.validation, t=data.t,
+        model.fit(series, y, validation=validation, t=data.t,
                   trained_on={**data.config, "series": args.series, "size": len(data)}, **settings)
     model.save(args.model)
     if _sidecar(args.model).exists():  # it described the file this one replaces

@@ -15,23 +15,49 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 from .data_commands import _demo, _simulate
-from .model_commands import _calibrate, _diagnose, _info, _predict, _train
+from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _predict, _train
 from .study_commands import _report, _reproduce
 
-__all__ = ["build_parser", "_Parser", "_UserError", "_add_common", "_read_config", "_config_value",
-           "_config_defaults", "_subparser", "_fail"]
+__all__ = ["build_parser", "_Parser", "_UserError", "_add_common", "_setting_option", "_read_config",
+           "_config_value", "_config_defaults", "_subparser", "_fail"]
 
 # A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
 # read whole.
 _CONFIG_MAX_BYTES = 1 << 20
 
 
-def _add_common(p, seed=True):
+def _add_common(p, seed=True, *, training=False):
+    """--seed, --threads, --quiet and --config; with ``training`` --seed's default is the study's
+    training seed and --threads' default and help are n_threads' (``nn.training.SCHEMA``)."""
+    seed_default, threads_default, threads_help = 0, 0, "threads, 0 = all cores"
+    if training:
+        from fhn_inverse.nn.training import SCHEMA
+        from fhn_inverse.study.runs import Training
+
+        threads = SCHEMA["n_threads"]
+        seed_default, threads_default, threads_help = Training.seed, threads.default, threads.help
     if seed:
-        p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--threads", type=int, default=0, help="threads, 0 = all cores (default: 0)")
+        p.add_argument("--seed", type=int, default=seed_default, help=f"random seed (default: {seed_default})")
+    p.add_argument("--threads", type=int, default=threads_default, help=f"{threads_help} (default: {threads_default})")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--config", type=Path, help="TOML file with option defaults (keys: long option names)")
+
+
+def _setting_option(p, option: str, name: str, source: str = "schema", *, unset: bool = False, help: str = ""):
+    """An option that sets the training setting ``name``: its type, choices and help from the
+    schema (``nn.training.SCHEMA``, ``help`` added), its default TrainingConfig's (``source``
+    "schema") or the study's (``source`` "study": ``study.runs.Training``); with ``unset`` the
+    option's value is None unless given (the command keeps that default) and the help names it."""
+    from fhn_inverse.nn.training import SCHEMA, TrainingConfig, value_type
+    from fhn_inverse.study.runs import Training
+
+    setting = SCHEMA[name]
+    default = getattr({"schema": TrainingConfig, "study": Training}[source], name)
+    shown = setting.none if default is None else f"{default:g}" if isinstance(default, float) else str(default)
+    note = ", the study's" if source == "study" and default != setting.default else ""
+    p.add_argument(option, type=None if setting.choices else value_type(name), choices=setting.choices,
+                   default=None if unset else default,
+                   help=f"{setting.help}{help} (default: {shown}{note})")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +71,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     import fhn_inverse as fi
     from fhn_inverse.study.experiments import EXPERIMENTS
+    from fhn_inverse.study.runs import Training
 
     parser = _Parser(prog="fhn-inverse", description=fi.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {fi.__version__}")
@@ -54,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     demo.add_argument("--train-size", type=int, default=1000, help="training series (default: 1000)")
     demo.add_argument("--test-size", type=int, default=2000, help="test series (default: 2000)")
-    demo.add_argument("--epochs", type=int, default=200, help="training epochs (default: 200, the study's)")
-    demo.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default: 32)")
-    demo.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 2e-3)")
+    _setting_option(demo, "--epochs", "epochs", "study")
+    _setting_option(demo, "--batch-size", "batch_size", "study")
+    _setting_option(demo, "--lr", "lr", "study")
     _add_common(demo)
     demo.set_defaults(func=_demo)
 
@@ -88,21 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--features", choices=("time", "fourier", "time+fourier"), default="time",
                        help="network input (default: time)")
     train.add_argument("--joint", action="store_true", help="also infer the noise parameters (sigma, rho)")
-    train.add_argument("--epochs", type=int, default=200, help="epochs (default: 200)")
-    train.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default: 32)")
-    train.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 2e-3)")
-    train.add_argument("--validation", type=float, default=None, help="validation fraction, e.g. 0.1 (default: none)")
-    train.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: off)")
-    train.add_argument("--loss", choices=("mse", "gaussian_nll"), default="mse",
-                       help="mse (point estimates, the study's) or gaussian_nll (means and a covariance per series, "
-                            "for 'predict' intervals; standardised labels, linear output) (default: mse)")
+    notes = {"loss": "; gaussian_nll gives 'predict' intervals (standardised labels, linear output)"}
+    for name, (option, source) in TRAIN_OPTIONS.items():
+        _setting_option(train, option, name, source, help=notes.get(name, ""))
     train.add_argument("--per-epoch", type=int, default=100_000,
                        help="fresh: series simulated per epoch (default: 100000)")
     train.add_argument("--block", type=int, default=10_000,
                        help="fresh: series simulated together and trained on in one shuffled pass (default: 10000)")
     train.add_argument("--window", type=int, default=8,
                        help=".zarr: store chunks per shuffled block (default: 8)")
-    _add_common(train)
+    _add_common(train, training=True)
     train.set_defaults(func=_train)
 
     info = sub.add_parser("info", help="what a model file (or ensemble folder) is: its inputs and grid, its "
@@ -167,17 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "study's ranges (default: study)")
     rep.add_argument("--quick", action="store_true", help="small size (under a minute)")
     rep.add_argument("--out", default="runs", help="parent folder of the run (default: runs)")
-    rep.add_argument("--epochs", type=int, help="training epochs (default: the study's 200)")
-    rep.add_argument("--optimizer", choices=("adam", "adamw"), help="optimizer (default: adam)")
-    rep.add_argument("--weight-decay", type=float, help="weight decay (AdamW: decoupled; default: none)")
-    rep.add_argument("--schedule", choices=("constant", "warmup", "step", "cosine"),
-                     help="learning-rate schedule (default: constant)")
-    rep.add_argument("--validation", type=float, help="validation fraction for early stopping (default: 0.1)")
-    rep.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: 40)")
+    # the experiments' training (study.runs.Training): an option given overrides its value
+    for option, name in (("--epochs", "epochs"), ("--optimizer", "optimizer"), ("--weight-decay", "weight_decay"),
+                         ("--schedule", "schedule"), ("--validation", "validation"), ("--patience", "early_stopping")):
+        _setting_option(rep, option, name, "study", unset=True)
     rep.add_argument("--no-validation", action="store_true", help="train on all N samples for all epochs")
-    rep.add_argument("--input-scaling", choices=("none", "channel"),
-                     help="standardise each input channel with the training data's statistics (default: none)")
-    rep.add_argument("--members", type=int, help="seed-ensemble size: each map is the mean of this many (default: 1)")
+    _setting_option(rep, "--input-scaling", "input_scaling", "study", unset=True)
+    rep.add_argument("--members", type=int, help="seed-ensemble size: each map is the mean of this many "
+                                                 f"(default: {Training.members})")
     rep.add_argument("--workers", type=int, default=None,
                      help="run the experiments side by side on a local Dask cluster of this many worker processes, "
                           "one experiment per task (--threads 0 then means one thread per task)")

@@ -1,13 +1,12 @@
-"""Training on a stream of blocks (:mod:`fhn_inverse.data.streams`): the map's input made from each
-block on the reader's thread, one shuffled pass per block in the native core
-(``_core.fit_block``), the epochs, validation, early stopping and the history here."""
+"""Training on a stream of blocks (:mod:`fhn_inverse.data.streams`): the map's network and scalings
+made from the first block, each block made into the map's input on the reader's thread, and the
+native core's training loop (``_core.fit_stream``: the loop of ``fit``, over many blocks) asking
+for the blocks in order; epochs, validation, early stopping and the history are the core's."""
 
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
-import time
 
 import numpy as np
 
@@ -39,10 +38,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
     if head_cls.takes_cov_targets:
         raise ValueError("a map with a local-Gaussian head trains on arrays with cov= targets, not on a stream")
     prefetch = as_int(prefetch, "prefetch", 1)
-    sizes = source.block_sizes()
-    batch = cfg.batch_size
-    steps_per_epoch = sum(math.ceil(b / min(batch, b)) for b in sizes)
-    total_steps = steps_per_epoch * cfg.epochs
+    sizes = [int(b) for b in source.block_sizes()]
     n_threads = cfg.n_threads
     seed = parts.architecture.seed if cfg.seed is None else cfg.seed
 
@@ -100,72 +96,39 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
             raise ValueError(f"validation Y must have shape ({x_val.shape[0]}, {parts.head.n_targets}), got "
                              f"{np.shape(validation[1])}")
 
-    opt = optimizer(cfg, parts.network.n_params)
-    core_cfg = cfg.to_core(seed)
-    bar = None
-    if progress:
-        bar = progress_bar(sum(sizes) * cfg.epochs, "series")
-    history = {"loss": [], "val_loss": [], "lr": [], "seconds": [], "wait_seconds": [], "step_loss": [],
-               "best_epoch": -1, "stopped_early": False, "interrupted": False, "samples": 0}
-    best, best_val, since_best = None, math.inf, 0
-    patience = cfg.early_stopping or 0
-    n_blocks = len(sizes)
-    t0 = time.perf_counter()
-    # blocks read (or simulated) and made into inputs on the reader's thread, `prefetch` ahead
+    # blocks read (or simulated) and made into inputs on the reader's thread, `prefetch` ahead;
+    # the core asks for them in order and runs the epochs (the loop of fit, over many blocks)
     blocks = prefetched(itertools.chain([first], stream), depth=prefetch, transform=transform)
+
+    def next_block(epoch: int, k: int):
+        item = next(blocks, None)
+        if item is None:
+            return None
+        if item[:2] != (epoch, k):
+            raise RuntimeError(f"the stream handed out block {item[1]} of epoch {item[0]} where block {k} of "
+                               f"epoch {epoch} was due")
+        return item[2], item[3]
+
+    bar = progress_bar(sum(sizes) * cfg.epochs, "series") if progress else None
+    done = [0]  # series of the epochs finished, for the bar
+
+    def report(info):
+        if bar is not None:
+            bar.update(done[0] + info["samples"] - bar.n)
+            if info["epoch_end"]:
+                done[0] += info["samples"]
+                bar.set_postfix({"epoch": info["epoch"] + 1, "loss": f"{info['loss']:.3g}",
+                                 **({} if x_val is None else {"val": f"{info['val_loss']:.3g}"})}, refresh=True)
+        return True
+
     try:
-        epoch_sum = epoch_seen = 0
-        wait = 0.0
-        current = 0
-        lr = math.nan
-        while True:
-            t_wait = time.perf_counter()
-            item = next(blocks, None)
-            wait += time.perf_counter() - t_wait
-            if item is None or item[0] != current:
-                # the end of epoch `current`
-                train_loss = epoch_sum / epoch_seen
-                val = parts.network.loss(x_val, y_val, cfg.loss, n_threads) if x_val is not None else math.nan
-                history["loss"].append(train_loss)
-                history["val_loss"].append(val)
-                history["lr"].append(lr)
-                history["seconds"].append(time.perf_counter() - t0)
-                history["wait_seconds"].append(wait)
-                monitored = val if x_val is not None else train_loss
-                if math.isfinite(monitored) and monitored < best_val - cfg.min_delta:
-                    best_val, since_best = monitored, 0
-                    history["best_epoch"] = current
-                    if x_val is not None and cfg.restore_best:
-                        best = parts.network.params
-                else:
-                    since_best += 1
-                    if patience and since_best >= patience:
-                        history["stopped_early"] = True
-                        break
-                if bar is not None:
-                    bar.set_postfix({"epoch": current + 1, "loss": f"{train_loss:.3g}",
-                                     **({} if x_val is None else {"val": f"{val:.3g}"})}, refresh=True)
-                if item is None:
-                    break
-                current, epoch_sum, epoch_seen, wait = item[0], 0.0, 0, 0.0
-            epoch, k, x, y = item
-            r = _core.fit_block(parts.network, opt, x, y, config=core_cfg, block=epoch * n_blocks + k,
-                                steps_per_epoch=steps_per_epoch, total_steps=total_steps)
-            epoch_sum += r["loss"] * r["samples"]
-            epoch_seen += r["samples"]
-            lr = r["lr"]
-            history["step_loss"].append(r["step_loss"])
-            history["samples"] += r["samples"]
-            if bar is not None:
-                bar.update(r["samples"])
+        h = _core.fit_stream(parts.network, optimizer(cfg, parts.network.n_params), next_block, sizes, x_val, y_val,
+                             config=cfg.to_core(seed), progress=report if bar is not None else None)
     finally:
         blocks.close()
         if bar is not None:
             bar.close()
-        if best is not None:
-            parts.network.params = best
-    history["step_loss"] = (np.concatenate(history["step_loss"]).astype(np.float64) if history["step_loss"]
-                            else np.zeros(0))  # float64, as fit's
+    history = {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
     parts.training = training_record(
         cfg, seed, parts.input_scaling, validation=None if x_val is None else int(x_val.shape[0]),
         n_train=int(sum(sizes)), samples=int(history["samples"]), n_val=0 if x_val is None else int(x_val.shape[0]),

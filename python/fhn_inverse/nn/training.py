@@ -2,21 +2,31 @@
 
 :class:`TrainingConfig` holds every training setting of :meth:`InverseMap.fit` with its default
 and its check; ``fit(X, Y, config=..., **settings)`` takes one (settings override its fields),
-the experiments' :class:`~fhn_inverse.study.runs.Training` is one with the study's defaults, the
-command line sets its fields, a model file records it (``to_dict``), and :meth:`to_core` gives
-the native ``_core.TrainConfig`` the trainer runs with.
+the experiments' :class:`~fhn_inverse.study.runs.Training` is one with the study's values
+(declared with :func:`override`), the command line and the scikit-learn wrapper read their
+defaults and help from it, a model file records it (``to_dict``), and :meth:`to_core` gives the
+native ``_core.TrainConfig`` the trainer runs with.
+
+The schema is written once, in the fields of :class:`TrainingConfig`: each field's metadata holds
+its :class:`Setting` (default, one line of help, the choices, and the ``_core.TrainConfig``
+attribute it sets, with a converter where the native value differs). :data:`SCHEMA` is that
+table by name; :data:`NATIVE_DEFAULTS` names the native attributes no setting sets.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Callable
 
 from .. import _core
 from .._util.validation import as_int, as_seed
 
-__all__ = ["TrainingConfig", "MAX_EPOCHS", "MAX_BATCH"]
+__all__ = ["TrainingConfig", "Setting", "SCHEMA", "NATIVE_DEFAULTS", "override", "value_type", "MAX_EPOCHS",
+           "MAX_BATCH"]
 
 MAX_EPOCHS = 1_000_000  # epochs (and early-stopping patience, step-schedule period) fit accepts
 MAX_BATCH = 1 << 24  # mini-batch size fit accepts
@@ -24,6 +34,66 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "warmup", "step", "cosine")
 SCALINGS = ("minmax", "standard", "none")
 LOSSES = ("mse", "gaussian_nll")
+INPUT_SCALINGS = ("none", "channel")  # or None: keep the map's
+#: the weight decay in effect where ``weight_decay`` is None, per optimizer
+DEFAULT_DECAY = MappingProxyType({"adam": 0.0, "adamw": 0.01})
+#: ``_core.TrainConfig`` attributes that no setting sets: ``to_core`` leaves their native defaults
+NATIVE_DEFAULTS = MappingProxyType({"progress_interval": "seconds between progress callbacks (a native detail)"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training setting: what the schema states of it.
+
+    Attributes
+    ----------
+    default
+        The value of :class:`TrainingConfig` (the study's :class:`~fhn_inverse.study.runs.Training`
+        overrides some).
+    help : str
+        One line for ``--help`` and the docs.
+    core : str or None
+        The ``_core.TrainConfig`` attribute it sets; None: the setting is used in Python (splits,
+        scalings) or by the optimizer (``_core.Adam``, made by ``nn.trainer.optimizer``).
+    native : callable, optional
+        The native value of a setting's value (e.g. None -> 0); default: the value itself.
+    choices : tuple of str, optional
+        The values a setting of names takes (the command line's choices).
+    none : str, optional
+        What None means, for a setting that may be None.
+    """
+
+    default: Any
+    help: str
+    core: str | None = None
+    native: Callable[[Any], Any] | None = None
+    choices: tuple | None = None
+    none: str | None = None
+
+
+def _setting(default, help: str, *, core: str | None = None, native=None, choices=None, none=None) -> Field:
+    return field(default=default, metadata={"setting": Setting(default, help, core, native, choices, none)})
+
+
+def override(name: str, default) -> Field:
+    """A field of a subclass of :class:`TrainingConfig` that gives the setting ``name`` another
+    default and keeps its schema entry (the only way a subclass redeclares a setting).
+
+    Parameters
+    ----------
+    name : str
+        A field of :class:`TrainingConfig`.
+    default
+        The subclass's default.
+
+    Returns
+    -------
+    dataclasses.Field
+        Declare it as ``epochs: int = override("epochs", 200)``.
+    """
+    if name not in SCHEMA:
+        raise ValueError(f"{name!r} is not a training setting; the settings are {', '.join(SCHEMA)}")
+    return field(default=default, metadata={"setting": SCHEMA[name], "override": name})
 
 
 def _bounded_int(value, name: str, low: int, high: int) -> int:
@@ -51,68 +121,77 @@ def _choice(value, name: str, choices) -> str:
     return value
 
 
+def _zero_float(value):
+    return value or 0.0  # None (no clipping) is 0 natively
+
+
+def _zero_int(value):
+    return value or 0  # None (never stop) is patience 0 natively
+
+
 @dataclass
 class TrainingConfig:
     """Every setting of a training run, checked when made (ValueError naming the value and its
     range).
 
-    Parameters
-    ----------
-    epochs, batch_size
-        Passes over the training data and samples per optimizer step.
-    lr, optimizer, weight_decay, betas, eps
-        Adam ("adam", L2 weight decay, default 0) or AdamW ("adamw", decoupled, default 0.01),
-        PyTorch's arithmetic.
-    schedule, warmup_steps, step_epochs, gamma, min_lr
-        The learning rate: "constant", "warmup" (linear over ``warmup_steps``), "step" (× γ every
-        ``step_epochs``) or "cosine" (warm-up, then down to ``min_lr``).
-    clip_norm
-        Clip the gradient's global L2 norm (None: no clipping).
-    validation
-        A fraction in (0, 1) of the training data held out from its END (Keras' rule), or None;
-        ``fit`` also takes an explicit ``(X_val, Y_val)``.
-    early_stopping, min_delta, restore_best
-        Stop after ``early_stopping`` epochs without a validation improvement of ``min_delta``
-        (None: never); keep the best epoch's parameters.
-    scaling, input_scaling
-        Label scaling fitted on the first call ("minmax" to [0, 1] as the study, "standard",
-        "none"); "channel" standardises each input channel ("none", or None: keep the map's).
-    loss
-        "mse" or "gaussian_nll" (means and a covariance per series).
-    calibration_split
-        A fraction in (0, 1) of the training series, held out from their END (before the
-        validation split), on which a Gaussian-NLL head calibrates itself after training
-        (``calibrate(..., method="quantile")``; an ensemble calibrates its mixture); default 0.1.
-        None: no self-calibration. Nothing is held out for other heads, for streams, or where the
-        fraction would hold out fewer than ``MIN_CALIBRATION`` (20) series.
-    shuffle, seed, n_threads
-        Shuffled batches from ``seed`` (None: the map's seed); threads (0: those available).
+    Notes
+    -----
+    Adam ("adam", L2 weight decay) or AdamW ("adamw", decoupled), PyTorch's arithmetic; without a
+    ``weight_decay`` the optimizer's own (``DEFAULT_DECAY``). The learning rate follows
+    ``schedule``: "constant", "warmup" (linear over ``warmup_steps``), "step" (× ``gamma`` every
+    ``step_epochs``) or "cosine" (warm-up, then down to ``min_lr``). ``validation`` holds a
+    fraction of the training data out from its END (Keras' rule); ``fit`` also takes an explicit
+    ``(X_val, Y_val)``. Early stopping ends training after ``early_stopping`` epochs without a
+    validation improvement of ``min_delta`` and keeps the best epoch's parameters
+    (``restore_best``). Labels are scaled on the first call ("minmax" to [0, 1] as the study,
+    "standard", "none"); ``input_scaling`` "channel" standardises each input channel. A
+    Gaussian-NLL head calibrates itself after training (``calibrate(..., method="quantile")``; an
+    ensemble calibrates its mixture) on the ``calibration_split`` of the training series held out
+    from their END, before the validation split; nothing is held out for other heads, for
+    streams, or where the fraction would hold out fewer than ``MIN_CALIBRATION`` (20) series.
     """
 
-    epochs: int = 100
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    weight_decay: float | None = None
-    betas: tuple = (0.9, 0.999)
-    eps: float = 1e-8
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    step_epochs: int = 1
-    gamma: float = 0.1
-    min_lr: float = 0.0
-    clip_norm: float | None = None
-    validation: float | None = None
-    early_stopping: int | None = None
-    min_delta: float = 0.0
-    restore_best: bool = True
-    scaling: str = "minmax"
-    input_scaling: str | None = None
-    loss: str = "mse"
-    calibration_split: float | None = 0.1
-    shuffle: bool = True
-    seed: int | None = None
-    n_threads: int = 0
+    epochs: int = _setting(100, "passes over the training data", core="epochs")
+    batch_size: int = _setting(32, "samples per optimizer step", core="batch_size")
+    lr: float = _setting(1e-3, "learning rate (the schedule's peak)", core="lr")
+    optimizer: str = _setting("adam", "adam (L2 weight decay) or adamw (decoupled weight decay)", choices=OPTIMIZERS)
+    weight_decay: float | None = _setting(None, "weight decay", none="the optimizer's: " + ", ".join(
+        f"{k} {v:g}" for k, v in DEFAULT_DECAY.items()))
+    betas: tuple = _setting((0.9, 0.999), "Adam's (beta1, beta2), each in [0, 1)")
+    eps: float = _setting(1e-8, "Adam's epsilon")
+    schedule: str = _setting("constant", "learning-rate schedule: constant, warmup, step or cosine", core="schedule",
+                             choices=SCHEDULES)
+    warmup_steps: int = _setting(0, "optimizer steps of linear warm-up (schedules warmup, cosine)", core="warmup_steps")
+    step_epochs: int = _setting(1, "epochs between learning-rate drops (schedule step)", core="step_epochs")
+    gamma: float = _setting(0.1, "factor of each learning-rate drop (schedule step)", core="gamma")
+    min_lr: float = _setting(0.0, "learning rate the cosine schedule ends at", core="min_lr")
+    clip_norm: float | None = _setting(None, "clip the gradient's global L2 norm to this", none="no clipping",
+                                       core="clip_norm", native=_zero_float)
+    validation: float | None = _setting(None, "fraction in (0, 1) of the training data held out from its end for "
+                                              "validation", none="no validation")
+    early_stopping: int | None = _setting(None, "early-stopping patience: epochs without a validation improvement",
+                                          none="never stop", core="patience", native=_zero_int)
+    min_delta: float = _setting(0.0, "validation-loss improvement that resets the patience", core="min_delta")
+    restore_best: bool = _setting(True, "end with the parameters of the best validation epoch", core="restore_best")
+    scaling: str = _setting("minmax", "label scaling: minmax (to [0, 1]), standard or none", choices=SCALINGS)
+    input_scaling: str | None = _setting(None, "channel: standardise each input channel with the training data's "
+                                               "statistics, or none", choices=INPUT_SCALINGS, none="keep the map's")
+    loss: str = _setting("mse", "mse (point estimates) or gaussian_nll (means and a covariance per series)",
+                         core="loss", choices=LOSSES)
+    calibration_split: float | None = _setting(
+        0.1, "fraction of the series held out from their end for a Gaussian-NLL head to calibrate itself on",
+        none="no calibration")
+    shuffle: bool = _setting(True, "shuffle the mini-batches every epoch", core="shuffle")
+    seed: int | None = _setting(None, "seed of shuffling and dropout", none="the map's seed", core="seed")
+    n_threads: int = _setting(0, "threads (0: all available)", core="n_threads")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.__dict__.get("__annotations__", {}):
+            value = cls.__dict__.get(name)
+            if name in SCHEMA and not (isinstance(value, Field) and value.metadata.get("override") == name):
+                raise TypeError(f"{cls.__name__} redeclares the training setting {name!r}: declare it as "
+                                f"'{name}: ... = override({name!r}, value)'")
 
     def __post_init__(self):
         self.epochs = _bounded_int(self.epochs, "epochs", 1, MAX_EPOCHS)
@@ -142,7 +221,7 @@ class TrainingConfig:
             self.early_stopping = _bounded_int(self.early_stopping, "early_stopping", 1, MAX_EPOCHS)
         self.min_delta = _nonnegative_real(self.min_delta, "min_delta")
         _choice(self.scaling, "scaling", SCALINGS)
-        if self.input_scaling not in (None, "none", "channel"):
+        if self.input_scaling not in (None, *INPUT_SCALINGS):
             raise ValueError(f"input_scaling must be 'none', 'channel' or None, got {self.input_scaling!r}")
         _choice(self.loss, "loss", LOSSES)
         if self.calibration_split is not None:
@@ -164,7 +243,7 @@ class TrainingConfig:
         """
         if self.weight_decay is not None:
             return self.weight_decay
-        return 0.01 if self.optimizer == "adamw" else 0.0
+        return DEFAULT_DECAY[self.optimizer]
 
     def settings(self) -> dict:
         """The fields as a dict (for ``fit(**settings)`` and ``dataclasses.replace``).
@@ -187,17 +266,17 @@ class TrainingConfig:
         Returns
         -------
         _core.TrainConfig
-            The configuration, checked by its ``validate()``.
+            The configuration, checked by its ``validate()``: every attribute set from
+            :data:`SCHEMA` (``Setting.core``), but those of :data:`NATIVE_DEFAULTS`.
         """
+        values = self.settings()
+        if self.seed is None:
+            values["seed"] = as_seed(seed)
         c = _core.TrainConfig()
-        c.epochs, c.batch_size, c.loss = self.epochs, self.batch_size, self.loss
-        c.lr, c.schedule, c.warmup_steps = self.lr, self.schedule, self.warmup_steps
-        c.step_epochs, c.gamma, c.min_lr = self.step_epochs, self.gamma, self.min_lr
-        c.clip_norm = self.clip_norm or 0.0
-        c.patience = self.early_stopping or 0
-        c.min_delta, c.restore_best, c.shuffle = self.min_delta, self.restore_best, self.shuffle
-        c.seed = self.seed if self.seed is not None else as_seed(seed)
-        c.n_threads = self.n_threads
+        for name, setting in SCHEMA.items():  # each setting with a native attribute sets it
+            if setting.core is not None:
+                value = values[name]
+                setattr(c, setting.core, value if setting.native is None else setting.native(value))
         c.validate()
         return c
 
@@ -238,3 +317,43 @@ class TrainingConfig:
             raise ValueError(f"unknown training settings {unknown}; known: {sorted(names)}")
         return cls(**{k: (tuple(v) if k == "betas" else v) for k, v in d.items()})
 
+
+#: The training settings by name, in the fields' order: each field's :class:`Setting`.
+SCHEMA = MappingProxyType({f.name: f.metadata["setting"] for f in fields(TrainingConfig)})
+
+
+def value_type(name: str) -> type:
+    """The type of the setting ``name``'s values, its annotation without None (for the command line).
+
+    Parameters
+    ----------
+    name : str
+        A field of :class:`TrainingConfig`.
+
+    Returns
+    -------
+    type
+        int, float, str, bool or tuple.
+    """
+    hint = _FIELD_TYPES[name]
+    if isinstance(hint, str):  # annotations are strings here (from __future__ import annotations)
+        hint = {"int": int, "float": float, "str": str, "bool": bool, "tuple": tuple}[hint.split(" | ")[0]]
+    return hint
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(TrainingConfig)}
+
+
+def _parameters_doc() -> str:
+    """The numpydoc Parameters section of :class:`TrainingConfig`, from the schema."""
+    lines = ["Parameters", "----------"]
+    for f in fields(TrainingConfig):
+        setting = SCHEMA[f.name]
+        none = f" (None: {setting.none})" if setting.none else ""
+        lines += [f"{f.name} : {f.type}, default {setting.default!r}", f"    {setting.help}{none}."]
+    return "\n".join(lines)
+
+
+if TrainingConfig.__doc__:  # not under python -OO
+    _summary, _notes = inspect.cleandoc(TrainingConfig.__doc__).split("\nNotes\n", 1)
+    TrainingConfig.__doc__ = f"{_summary}\n{_parameters_doc()}\n\nNotes\n{_notes}"

@@ -22,7 +22,7 @@ from ..data.dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_da
 from ..models.noise import AR1Noise
 from ..nn import InverseMap
 from ..nn.ensemble import Ensemble
-from ..nn.training import TrainingConfig
+from ..nn.training import TrainingConfig, override
 
 __all__ = ["REGIMES", "THETA_NAMES", "JOINT_NAMES", "Training", "Setup", "Run", "test_set_description", "machine",
            "TEST_SETS", "NOISE_LAWS"]
@@ -37,11 +37,12 @@ JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
 class Training(TrainingConfig):
     """How every map of an experiment is trained: a TrainingConfig with the study's settings.
 
-    A :class:`~fhn_inverse.nn.training.TrainingConfig` (its fields and checks) with the study's
-    settings — Adam, lr 2e-3, batch 32, 200 epochs, min–max label scaling with a sigmoid output, MSE,
-    10 % of the training set held out for early stopping with patience 40, restoring the best epoch,
-    training seed 0, no calibration split (the study calibrates nothing) — and one field more,
-    ``members``.
+    A :class:`~fhn_inverse.nn.training.TrainingConfig` (its fields, schema and checks) whose
+    defaults are the study's where they differ from its own (each declared with
+    :func:`~fhn_inverse.nn.training.override`) — Adam, lr 2e-3, batch 32, 200 epochs, min–max label
+    scaling with a sigmoid output, MSE, 10 % of the training set held out for early stopping with
+    patience 40, restoring the best epoch, training seed 0, no calibration split (the study
+    calibrates nothing) — and one field more, ``members``.
 
     Parameters
     ----------
@@ -50,13 +51,13 @@ class Training(TrainingConfig):
         seed + 1, …) whose mean prediction is scored.
     """
 
-    epochs: int = 200
-    lr: float = 2e-3
-    validation: float | None = 0.1
-    early_stopping: int | None = 40
-    seed: int = 0
-    input_scaling: str = "none"
-    calibration_split: float | None = None
+    epochs: int = override("epochs", 200)
+    lr: float = override("lr", 2e-3)
+    validation: float | None = override("validation", 0.1)
+    early_stopping: int | None = override("early_stopping", 40)
+    seed: int = override("seed", 0)
+    input_scaling: str = override("input_scaling", "none")
+    calibration_split: float | None = override("calibration_split", None)
     members: int = 1
 
     def __post_init__(self):

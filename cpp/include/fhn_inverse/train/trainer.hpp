@@ -43,12 +43,15 @@ struct Progress {
   double loss = 0.0;            // running mean training loss of this epoch
   double val_loss = 0.0;        // last validation loss (NaN before the first)
   double lr = 0.0;
+  long samples = 0;  // samples trained on in this epoch so far
   bool epoch_end = false;
 };
 
 struct History {
   std::vector<double> loss, val_loss, lr, seconds;  // per epoch
+  std::vector<double> wait_seconds;                 // per epoch: time spent waiting for blocks
   std::vector<float> step_loss;                     // per optimizer step
+  long samples = 0;                                 // samples trained on, in all
   long best_epoch = -1;
   bool stopped_early = false, interrupted = false;
 };
@@ -79,6 +82,26 @@ BlockResult fit_block(nn::Network& net, nn::Adam& optimizer, const float* x, con
                       const TrainConfig& config, std::uint64_t block, long steps_per_epoch,
                       long total_steps, const ProgressFn& progress = nullptr);
 
+// A block of training data, valid until the source is asked for the next one.
+struct Block {
+  const float* x = nullptr;
+  const float* y = nullptr;
+  long n = 0;  // samples; 0: the source stopped (training ends as if interrupted)
+};
+
+// Block k of epoch e, asked for in order (e = 0, 1, …; k = 0 … blocks − 1 within each epoch).
+using BlockSource = std::function<Block(long epoch, long k)>;
+
+// The training loop, for data in blocks: every epoch is one pass over `block_sizes.size()` blocks
+// of the given sizes (the same every epoch) from `source`; block k of epoch e is shuffled by the
+// key e · blocks + k, the schedule runs over the stream's steps per epoch (each block in batches
+// of min(batch_size, n)), and validation, early stopping, restore-best, the history and progress
+// are per epoch as described at the top. History::wait_seconds is the time spent in `source`.
+History fit_blocks(nn::Network& net, nn::Adam& optimizer, const BlockSource& source,
+                   const std::vector<long>& block_sizes, const float* x_val, const float* y_val,
+                   long n_val, const TrainConfig& config, const ProgressFn& progress = nullptr);
+
+// Training on arrays: fit_blocks with one block, the whole of x and y, every epoch.
 History fit(nn::Network& net, nn::Adam& optimizer, const float* x, const float* y, long n,
             const float* x_val, const float* y_val, long n_val, const TrainConfig& config,
             const ProgressFn& progress = nullptr);
