@@ -8,7 +8,6 @@ exactly calibrated Gaussian it must change nothing beyond the sampling error of 
 """
 
 import json
-
 import warnings
 
 import numpy as np
