@@ -286,6 +286,10 @@ void bind_engine_queries(py::module_& m) {
       py::arg("input_shape"), py::arg("layers"),
       "(parameters, activation floats per sample) of an architecture, without allocating it.");
 
+  m.def("loss_names", &nn::loss_names,
+        "The losses the core trains with: 'mse', 'gaussian_nll', then those registered "
+        "(nn/losses.hpp).");
+
   m.def("blas_backend", &nn::blas_backend,
         "The library behind the engine's matrix products: 'Eigen' or 'OpenBLAS (<config>)'.");
 

@@ -204,6 +204,9 @@ def fit_block(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDAr
     """One pass of shuffled mini-batches over a block (streamed training); dict: loss, samples, lr,
     interrupted, step_loss."""
 
+def loss_names() -> list[str]:
+    """The losses the core trains with: "mse", "gaussian_nll", then those registered in C++."""
+
 def fit(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDArray[np.float32],
         x_val: NDArray[np.float32] | None = None, y_val: NDArray[np.float32] | None = None, *,
         config: TrainConfig, progress=None) -> dict:

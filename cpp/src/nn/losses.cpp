@@ -1,24 +1,70 @@
-// MSE and Gaussian negative log-likelihood with a Cholesky-parameterised covariance.
+// MSE and Gaussian negative log-likelihood with a Cholesky-parameterised covariance, and the
+// list of losses registered beside them.
 #include "fhn_inverse/nn/losses.hpp"
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace fhn_inverse::nn {
 
+namespace {
+
+constexpr int kBuiltIn = 2;  // mse, gaussian_nll
+
+std::vector<LossEntry>& registered() {
+  static std::vector<LossEntry> entries;
+  return entries;
+}
+
+const LossEntry* entry_of(LossKind kind) {
+  const int i = static_cast<int>(kind) - kBuiltIn;
+  if (i < 0) return nullptr;
+  if (i >= static_cast<int>(registered().size()))
+    throw std::invalid_argument("no loss of kind " + std::to_string(static_cast<int>(kind)));
+  return &registered()[i];
+}
+
+}  // namespace
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> out = {"mse", "gaussian_nll"};
+  for (const auto& e : registered()) out.push_back(e.name);
+  return out;
+}
+
+LossKind register_loss(LossEntry entry) {
+  for (const auto& name : loss_names())
+    if (name == entry.name)
+      throw std::invalid_argument("a loss named '" + entry.name + "' is registered already");
+  if (entry.name.empty() || !entry.output_size || !entry.target_size || !entry.evaluate)
+    throw std::invalid_argument("a loss needs a name, output_size, target_size and evaluate");
+  registered().push_back(std::move(entry));
+  return static_cast<LossKind>(kBuiltIn + static_cast<int>(registered().size()) - 1);
+}
+
 LossKind parse_loss(const std::string& name) {
   if (name == "mse") return LossKind::mse;
   if (name == "gaussian_nll") return LossKind::gaussian_nll;
-  throw std::invalid_argument("loss must be 'mse' or 'gaussian_nll', got '" + name + "'");
+  for (std::size_t i = 0; i < registered().size(); ++i)
+    if (registered()[i].name == name) return static_cast<LossKind>(kBuiltIn + static_cast<int>(i));
+  std::string names;
+  for (const auto& n : loss_names()) names += (names.empty() ? "'" : ", '") + n + "'";
+  throw std::invalid_argument("loss must be one of " + names + ", got '" + name + "'");
 }
 
-std::string loss_name(LossKind kind) { return kind == LossKind::mse ? "mse" : "gaussian_nll"; }
+std::string loss_name(LossKind kind) {
+  if (const LossEntry* e = entry_of(kind)) return e->name;
+  return kind == LossKind::mse ? "mse" : "gaussian_nll";
+}
 
 long loss_output_size(LossKind kind, long d) {
+  if (const LossEntry* e = entry_of(kind)) return e->output_size(d);
   return kind == LossKind::mse ? d : d + d * (d + 1) / 2;
 }
 
 long loss_target_size(LossKind kind, long outputs) {
+  if (const LossEntry* e = entry_of(kind)) return e->target_size(outputs);
   if (kind == LossKind::mse) return outputs;
   for (long d = 1; d <= outputs; ++d)
     if (d + d * (d + 1) / 2 == outputs) return d;
@@ -96,6 +142,7 @@ double GaussianNLLLoss::evaluate(const float* y, const float* t, float* dy, long
 double evaluate_loss(LossKind kind, const float* y, const float* t, float* dy, long n, long d,
                      double normalizer) {
   if (kind == LossKind::mse) return MSELoss{}.evaluate(y, t, dy, n, d, normalizer);
+  if (const LossEntry* e = entry_of(kind)) return e->evaluate(y, t, dy, n, d, normalizer);
   return GaussianNLLLoss{}.evaluate(y, t, dy, n, d, normalizer);
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/util/parallel.hpp"
@@ -23,7 +24,30 @@ long ParamTensor::size() const {
   return s;
 }
 
+namespace {
+
+std::map<std::string, LayerFactory>& registered_layers() {
+  static std::map<std::string, LayerFactory> factories;
+  return factories;
+}
+
+bool built_in_kind(const std::string& kind) {
+  return kind == "dense" || kind == "conv1d" || kind == "avgpool1d" || kind == "maxpool1d" ||
+         kind == "flatten" || kind == "dropout" || is_activation(kind);
+}
+
+}  // namespace
+
+void register_layer(const std::string& kind, LayerFactory factory) {
+  require(!kind.empty() && static_cast<bool>(factory), "a layer needs a kind name and a factory");
+  require(!built_in_kind(kind) && !registered_layers().count(kind),
+          "a layer kind '" + kind + "' exists already");
+  registered_layers().emplace(kind, std::move(factory));
+}
+
 std::unique_ptr<Layer> make_layer(const LayerSpec& s, Shape in) {
+  if (const auto it = registered_layers().find(s.kind); it != registered_layers().end())
+    return it->second(s, in);
   if (s.kind == "dense") return std::make_unique<Dense>(in, s.units);
   if (s.kind == "conv1d")
     return std::make_unique<Conv1D>(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,

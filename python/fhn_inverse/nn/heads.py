@@ -10,12 +10,13 @@ import numpy as np
 
 from .checks import _as_cov_scale, _log_euclidean, _with_log_coordinates
 from .layers import _positive_int
+from .training import LOSSES
 
 __all__ = ["Head", "PointHead", "GaussianNLLHead", "LocalGaussianHead", "HEADS", "register_head", "head_named",
            "head_for", "head_from_record"]
 
-#: The core's losses a head may train with (nn/losses.hpp).
-CORE_LOSSES = ("mse", "gaussian_nll")
+#: The core's losses a head may train with (nn/losses.hpp, and any registered there).
+CORE_LOSSES = LOSSES
 
 
 class Head:

@@ -33,7 +33,7 @@ MAX_BATCH = 1 << 24  # mini-batch size fit accepts
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "warmup", "step", "cosine")
 SCALINGS = ("minmax", "standard", "none")
-LOSSES = ("mse", "gaussian_nll")
+LOSSES = tuple(_core.loss_names())  # the core's: "mse", "gaussian_nll" and any registered in C++
 INPUT_SCALINGS = ("none", "channel")  # or None: keep the map's
 #: the weight decay in effect where ``weight_decay`` is None, per optimizer
 DEFAULT_DECAY = MappingProxyType({"adam": 0.0, "adamw": 0.01})

@@ -8,15 +8,35 @@
 //                 per sample ½‖L⁻¹(t − μ)‖² + Σ_i log L_ii + (D/2) log 2π, mean over N.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "fhn_inverse/nn/tensor.hpp"
 
 namespace fhn_inverse::nn {
 
-enum class LossKind { mse, gaussian_nll };
+// The built-in losses; registered losses (register_loss) take the values after them.
+enum class LossKind : int { mse, gaussian_nll };
 
-LossKind parse_loss(const std::string& name);  // "mse" | "gaussian_nll"
+// A loss besides the built-in ones: its name, the network outputs it needs for D targets, the
+// targets it reads for Dout outputs (throws std::invalid_argument when Dout fits no D), and its
+// evaluate, as MSELoss::evaluate. One file defines it and calls register_loss once (for
+// instance from a static initialiser), before training with it; not thread-safe.
+struct LossEntry {
+  std::string name;
+  std::function<long(long targets)> output_size;
+  std::function<long(long outputs)> target_size;
+  std::function<double(const float* y, const float* t, float* dy, long n, long d,
+                       double normalizer)>
+      evaluate;
+};
+// Registers `entry` and returns its kind; throws for a name that is taken or an empty function.
+LossKind register_loss(LossEntry entry);
+// Every loss's name: the built-in ones, then the registered ones in order.
+std::vector<std::string> loss_names();
+
+LossKind parse_loss(const std::string& name);  // "mse" | "gaussian_nll" | a registered name
 std::string loss_name(LossKind kind);
 // Network outputs the loss needs for D targets: D (MSE) or D + D(D+1)/2 (Gaussian NLL).
 long loss_output_size(LossKind kind, long targets);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -173,6 +174,13 @@ class Network {
 
 // Parses spec.kind for one layer on input shape `in`.
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec, Shape in);
+
+// A layer kind besides the built-in ones: a factory from its spec (LayerSpec's fields) and its
+// input shape. One file defines the layer and calls register_layer once (for instance from a
+// static initialiser) before networks with it are built; not thread-safe. Throws for an empty
+// factory or a kind that is built in or registered already.
+using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerSpec& spec, Shape in)>;
+void register_layer(const std::string& kind, LayerFactory factory);
 
 // Sizes of an architecture without allocating its buffers: parameters and activation floats
 // per sample. Throws std::invalid_argument for invalid specs or sizes beyond 2^31 elements (a
