@@ -53,21 +53,24 @@ void bind_simulator(py::module_& m) {
           "lanes", [](py::object) { return kLanes; },
           "Trajectories per SIMD vector of method 'rkf78-simd' in this build.");
 
-  m.def(
-      "simulate_batch",
-      [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-         const SimulatorOptions& options, long long n_threads) {
-        const int threads = check_threads(n_threads);
-        BatchResult r;
-        {
-          py::gil_scoped_release release;
-          r = simulate_batch(model, theta, options, threads);
-        }
-        py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
-        std::copy(r.status.begin(), r.status.end(), status.mutable_data());
-        return py::make_tuple(py::cast(std::move(r.u)), status);
-      },
-      py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+  models::for_each(models::All{}, [&](auto* tag) {  // one overload per model of models/list.hpp
+    using Model = std::remove_pointer_t<decltype(tag)>;
+    m.def(
+        "simulate_batch",
+        [](const Model& model, const RowMatrix& theta, const SimulatorOptions& options,
+           long long n_threads) {
+          const int threads = check_threads(n_threads);
+          BatchResult r;
+          {
+            py::gil_scoped_release release;
+            r = simulate_batch(model, theta, options, threads);
+          }
+          py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
+          std::copy(r.status.begin(), r.status.end(), status.mutable_data());
+          return py::make_tuple(py::cast(std::move(r.u)), status);
+        },
+        py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+  });
 }
 
 // Priors, AR(1) noise and spike statistics.

@@ -28,25 +28,49 @@ py::array_t<double> as_3d(const RowMatrix& m, py::ssize_t k, py::ssize_t p) {
   return out;
 }
 
-}  // namespace
-
-void bind_uncertainty(py::module_& m) {
+// sensitivities_batch and laplace_batch for one model of models/list.hpp (pybind11 overloads on
+// the model's type).
+template <class Model>
+void bind_model_uncertainty(py::module_& m) {
+  constexpr auto P = static_cast<py::ssize_t>(Model::param_size);
   m.def(
       "sensitivities_batch",
-      [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-         const simulate::SimulatorOptions& options, long long n_threads) {
+      [](const Model& model, const RowMatrix& theta, const simulate::SimulatorOptions& options,
+         long long n_threads) {
         const int threads = check_threads(n_threads);
         simulate::SensitivityResult r;
         {
           py::gil_scoped_release release;
           r = simulate::sensitivities_batch(model, theta, options, threads);
         }
-        const auto P = static_cast<py::ssize_t>(models::FitzHughNagumo::param_size);
         return py::make_tuple(py::cast(std::move(r.u)), as_3d(r.J, r.J.cols() / P, P),
                               status_array(r.status));
       },
       py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
+  m.def(
+      "laplace_batch",
+      [](const Model& model, const RowMatrix& theta, const simulate::SimulatorOptions& options,
+         const Eigen::VectorXd& s, const Eigen::VectorXd& rho,
+         const Eigen::MatrixXd& prior_precision, long long n_threads) {
+        const int threads = check_threads(n_threads);
+        uncertainty::LaplaceResult r;
+        {
+          py::gil_scoped_release release;
+          r = uncertainty::laplace_batch(model, theta, options, s, rho, prior_precision, threads);
+        }
+        return py::make_tuple(as_3d(r.cov, P, P), as_3d(r.information, P, P),
+                              status_array(r.status));
+      },
+      py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("s"), py::arg("rho"),
+      py::arg("prior_precision"), py::arg("n_threads") = 0);
+}
 
+}  // namespace
+
+void bind_uncertainty(py::module_& m) {
+  models::for_each(models::All{}, [&](auto* model) {
+    bind_model_uncertainty<std::remove_pointer_t<decltype(model)>>(m);
+  });
   m.def(
       "ar1_whiten",
       [](const RowMatrix& x, const Eigen::VectorXd& rho, long long n_threads) {
@@ -55,22 +79,4 @@ void bind_uncertainty(py::module_& m) {
         return uncertainty::ar1_whiten_rows(x, rho, threads);
       },
       py::arg("x"), py::arg("rho"), py::arg("n_threads") = 0);
-
-  m.def(
-      "laplace_batch",
-      [](const models::FitzHughNagumo& model, const RowMatrix& theta,
-         const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
-         const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision, long long n_threads) {
-        const int threads = check_threads(n_threads);
-        uncertainty::LaplaceResult r;
-        {
-          py::gil_scoped_release release;
-          r = uncertainty::laplace_batch(model, theta, options, s, rho, prior_precision, threads);
-        }
-        const auto P = static_cast<py::ssize_t>(models::FitzHughNagumo::param_size);
-        return py::make_tuple(as_3d(r.cov, P, P), as_3d(r.information, P, P),
-                              status_array(r.status));
-      },
-      py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("s"), py::arg("rho"),
-      py::arg("prior_precision"), py::arg("n_threads") = 0);
 }

@@ -10,19 +10,18 @@
 
 namespace fhn_inverse::simulate {
 
-using Model = models::FitzHughNagumo;
-
 namespace {
 
+template <class Model>
 Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
                  double* u_out, double* J_out, InterruptPoll* poll) {
   using System = SensitivitySystem<Model>;
   constexpr std::size_t S = System::S, P = System::P;
   constexpr std::size_t obs = Model::observed_component;
   const System system{model, theta};
-  const Status status = integrate_on_grid<System::State>(
+  const Status status = integrate_on_grid<typename System::State>(
       system, system.initial(), options, S,
-      [&](std::size_t k, const System::State& y) {
+      [&](std::size_t k, const typename System::State& y) {
         u_out[k] = y[obs];
         for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = y[S * (1 + i) + obs];
       },
@@ -37,11 +36,13 @@ Status integrate(const Model& model, const double* theta, const SimulatorOptions
 
 }  // namespace
 
+template <class Model>
 Status sensitivities_one(const Model& model, const double* theta, const SimulatorOptions& options,
                          double* u_out, double* J_out) {
   return integrate(model, theta, options, u_out, J_out, nullptr);
 }
 
+template <class Model>
 SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta,
                                       const SimulatorOptions& options, int n_threads) {
   options.validate();
@@ -62,5 +63,13 @@ SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta
   poll.check();
   return r;
 }
+
+#define FHN_SENSITIVITY_INSTANCES(M)                                                           \
+  template Status sensitivities_one(const M&, const double*, const SimulatorOptions&, double*, \
+                                    double*);                                                  \
+  template SensitivityResult sensitivities_batch(const M&, const RowMatrix&,                   \
+                                                 const SimulatorOptions&, int);
+FHN_FOR_EACH_MODEL(FHN_SENSITIVITY_INSTANCES)
+#undef FHN_SENSITIVITY_INSTANCES
 
 }  // namespace fhn_inverse::simulate

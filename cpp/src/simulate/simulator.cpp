@@ -69,10 +69,11 @@ void validate_theta(const RowMatrix& theta, std::size_t param_size) {
                                     "] must be finite, got " + std::to_string(theta(i, j)));
 }
 
-// The models the package ships.
-template Status simulate_one(const models::FitzHughNagumo&, const double*, const SimulatorOptions&,
-                             double*);
-template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&,
-                                    const SimulatorOptions&, int);
+// Every model of models/list.hpp.
+#define FHN_SIMULATOR_INSTANCES(M)                                                         \
+  template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*); \
+  template BatchResult simulate_batch(const M&, const RowMatrix&, const SimulatorOptions&, int);
+FHN_FOR_EACH_MODEL(FHN_SIMULATOR_INSTANCES)
+#undef FHN_SIMULATOR_INSTANCES
 
 }  // namespace fhn_inverse::simulate

@@ -16,8 +16,6 @@
 
 namespace fhn_inverse::uncertainty {
 
-using Model = models::FitzHughNagumo;
-
 namespace {
 
 void validate_rho(const Eigen::VectorXd& rho) {
@@ -25,6 +23,31 @@ void validate_rho(const Eigen::VectorXd& rho) {
     if (!(rho[i] > -1.0 && rho[i] < 1.0))
       throw std::invalid_argument("rho[" + std::to_string(i) + "] must be in (-1, 1), got " +
                                   std::to_string(rho[i]));
+}
+
+// The checks of laplace_batch's arguments, for P parameters: std::invalid_argument naming the
+// value.
+void validate_laplace_arguments(const RowMatrix& theta, std::size_t P, const Eigen::VectorXd& s,
+                                const Eigen::VectorXd& rho,
+                                const Eigen::MatrixXd& prior_precision) {
+  simulate::validate_theta(theta, P);
+  const Eigen::Index N = theta.rows();
+  if (s.size() != N || rho.size() != N)
+    throw std::invalid_argument("s and rho must hold one value per sample (" + std::to_string(N) +
+                                "), got " + std::to_string(s.size()) + " and " +
+                                std::to_string(rho.size()));
+  for (Eigen::Index i = 0; i < N; ++i)
+    if (!(s[i] > 0.0) || !std::isfinite(s[i]))
+      throw std::invalid_argument("s[" + std::to_string(i) + "] must be finite and > 0, got " +
+                                  std::to_string(s[i]));
+  validate_rho(rho);
+  if (prior_precision.rows() != static_cast<Eigen::Index>(P) ||
+      prior_precision.cols() != static_cast<Eigen::Index>(P))
+    throw std::invalid_argument(
+        "prior_precision must be " + std::to_string(P) + " x " + std::to_string(P) + ", got " +
+        std::to_string(prior_precision.rows()) + " x " + std::to_string(prior_precision.cols()));
+  if (!prior_precision.allFinite() || prior_precision != prior_precision.transpose())
+    throw std::invalid_argument("prior_precision must be finite and symmetric");
 }
 
 }  // namespace
@@ -53,6 +76,7 @@ RowMatrix ar1_whiten_rows(const RowMatrix& X, const Eigen::VectorXd& rho, int n_
   return out;
 }
 
+template <class Model>
 LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
                             const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
@@ -61,24 +85,8 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   constexpr std::size_t S = System::S, P = System::P;
   constexpr std::size_t obs = Model::observed_component;
   options.validate();
-  simulate::validate_theta(theta, P);
+  validate_laplace_arguments(theta, P, s, rho, prior_precision);
   const Eigen::Index N = theta.rows();
-  if (s.size() != N || rho.size() != N)
-    throw std::invalid_argument("s and rho must hold one value per sample (" + std::to_string(N) +
-                                "), got " + std::to_string(s.size()) + " and " +
-                                std::to_string(rho.size()));
-  for (Eigen::Index i = 0; i < N; ++i)
-    if (!(s[i] > 0.0) || !std::isfinite(s[i]))
-      throw std::invalid_argument("s[" + std::to_string(i) + "] must be finite and > 0, got " +
-                                  std::to_string(s[i]));
-  validate_rho(rho);
-  if (prior_precision.rows() != static_cast<Eigen::Index>(P) ||
-      prior_precision.cols() != static_cast<Eigen::Index>(P))
-    throw std::invalid_argument(
-        "prior_precision must be " + std::to_string(P) + " x " + std::to_string(P) + ", got " +
-        std::to_string(prior_precision.rows()) + " x " + std::to_string(prior_precision.cols()));
-  if (!prior_precision.allFinite() || prior_precision != prior_precision.transpose())
-    throw std::invalid_argument("prior_precision must be finite and symmetric");
   const Eigen::VectorXd eig =
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(prior_precision).eigenvalues();
   if (eig.minCoeff() < -1e-12 * std::max(1.0, eig.cwiseAbs().maxCoeff()))
@@ -102,9 +110,9 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
     Vec previous = Vec::Zero();
     const System system{model, th};
     // (WJ)_k = J_k − ρ J_{k−1} (row 0: √(1 − ρ²) J_0), accumulated into (WJ)ᵀ(WJ) row by row.
-    const simulate::Status status = simulate::integrate_on_grid<System::State>(
+    const simulate::Status status = simulate::integrate_on_grid<typename System::State>(
         system, system.initial(), options, S,
-        [&](std::size_t k, const System::State& y) {
+        [&](std::size_t k, const typename System::State& y) {
           Vec J_k;
           for (std::size_t p = 0; p < P; ++p) J_k[p] = y[S * (1 + p) + obs];
           const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
@@ -133,5 +141,12 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   poll.check();
   return r;
 }
+
+#define FHN_LAPLACE_INSTANCES(M)                                                                  \
+  template LaplaceResult laplace_batch(const M&, const RowMatrix&,                                \
+                                       const simulate::SimulatorOptions&, const Eigen::VectorXd&, \
+                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int);
+FHN_FOR_EACH_MODEL(FHN_LAPLACE_INSTANCES)
+#undef FHN_LAPLACE_INSTANCES
 
 }  // namespace fhn_inverse::uncertainty

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+#include "fhn_inverse/models/list.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 
 namespace fhn_inverse::simulate {
@@ -57,11 +57,14 @@ struct SensitivityResult {
 
 // One trajectory with its sensitivities: u_out (L), J_out (L·P). Never throws for numerical
 // failure.
-Status sensitivities_one(const models::FitzHughNagumo& model, const double* theta,
-                         const SimulatorOptions& options, double* u_out, double* J_out);
+// Templates on the model (any with jacobians()), instantiated for every model of models/list.hpp.
+template <class Model>
+Status sensitivities_one(const Model& model, const double* theta, const SimulatorOptions& options,
+                         double* u_out, double* J_out);
 
 // All samples of theta (N, P) on n_threads threads (0 = all cores). Thread-count independent.
-SensitivityResult sensitivities_batch(const models::FitzHughNagumo& model, const RowMatrix& theta,
+template <class Model>
+SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta,
                                       const SimulatorOptions& options, int n_threads = 0);
 
 }  // namespace fhn_inverse::simulate

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+#include "fhn_inverse/models/list.hpp"
 
 namespace fhn_inverse::simulate {
 
@@ -58,8 +58,8 @@ struct BatchResult {
 
 // The simulator is generic in the model: any struct with the shape of
 // models::FitzHughNagumo (State, state_size, param_size, initial(), rhs(), observe()). Its
-// definitions are in simulator_impl.hpp; src/simulate/simulator.cpp instantiates them for the
-// models the package ships (a new model adds its line there).
+// definitions are in simulator_impl.hpp; src/simulate/simulator.cpp instantiates them for every
+// model of models/list.hpp.
 
 // One trajectory; writes L observations to u_out. Never throws for numerical failure.
 template <class Model>
@@ -73,10 +73,12 @@ template <class Model>
 BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
                            const SimulatorOptions& options, int n_threads = 0);
 
-extern template Status simulate_one(const models::FitzHughNagumo&, const double*,
-                                    const SimulatorOptions&, double*);
-extern template BatchResult simulate_batch(const models::FitzHughNagumo&, const RowMatrix&,
-                                           const SimulatorOptions&, int);
+#define FHN_SIMULATOR_EXTERN(M)                                                                   \
+  extern template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*); \
+  extern template BatchResult simulate_batch(const M&, const RowMatrix&, const SimulatorOptions&, \
+                                             int);
+FHN_FOR_EACH_MODEL(FHN_SIMULATOR_EXTERN)
+#undef FHN_SIMULATOR_EXTERN
 
 // Validates theta: shape (N >= 1, P = model's parameter count), finite values.
 void validate_theta(const RowMatrix& theta, std::size_t param_size);

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+#include "fhn_inverse/models/list.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 
 namespace fhn_inverse::uncertainty {
@@ -37,7 +37,9 @@ struct LaplaceResult {
 // Laplace covariances at every θ of theta (N, P), one trajectory with sensitivities per sample;
 // J is never stored (H accumulates while integrating). s > 0 and ρ ∈ (−1, 1) per sample;
 // prior_precision (P × P) symmetric positive semi-definite (zero: no prior term).
-LaplaceResult laplace_batch(const models::FitzHughNagumo& model, const RowMatrix& theta,
+// A template on the model, instantiated for every model of models/list.hpp.
+template <class Model>
+LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
                             const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
                             int n_threads = 0);
