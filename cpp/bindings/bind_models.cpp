@@ -30,6 +30,12 @@ void bind_models(py::module_& m) {
                                           FitzHughNagumo::param_names.begin(),
                                           FitzHughNagumo::param_names.end());
                                     })
+      .def_property_readonly_static("param_units",
+                                    [](py::object) {
+                                      return std::vector<std::string>(
+                                          FitzHughNagumo::param_units.begin(),
+                                          FitzHughNagumo::param_units.end());
+                                    })
       .def(
           "rhs",
           [](const FitzHughNagumo& model, FitzHughNagumo::State x,

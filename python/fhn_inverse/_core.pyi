@@ -28,6 +28,7 @@ class FitzHughNagumo:
     """FitzHugh–Nagumo: du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ."""
 
     param_names: list[str]
+    param_units: list[str]
     def __init__(self, gamma: float = 3.0, zeta: float = -0.4, initial: tuple[float, float] = (0.0, 0.0)) -> None: ...
     @property
     def gamma(self) -> float: ...

@@ -188,3 +188,28 @@ def test_the_attribute_check_sees_a_private_use(tmp_path, monkeypatch):
     monkeypatch.setitem(MODULES, "fhn_inverse.cli.probe", probe)
     assert sorted(_private_attributes("fhn_inverse.cli.probe")) == [
         ("fhn_inverse.study.report", "_render", 3), ("fhn_inverse.uncertainty.stats", "_gaussian", 3)]
+
+
+def _parameter_literals(path: Path, names: set) -> list[int]:
+    """Lines of the file with a string constant among ``names`` (outside docstrings)."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+            and id(node) not in docstrings]
+
+
+def test_parameter_names_come_from_the_model(tmp_path):
+    """No module names a model's parameters in a string literal: names (and units, sizes) come from
+    the model objects (``param_names``, ``param_units``; ``models.simulation.MODELS``)."""
+    from fhn_inverse.models.simulation import MODELS
+
+    names = {name for model in MODELS for name in model.param_names}
+    assert names and all(len(model.param_units) == len(model.param_names) for model in MODELS)
+    hits = [f"{m}:{line}" for m, path in MODULES.items() for line in _parameter_literals(path, names)]
+    assert hits == []
+    probe = tmp_path / "probe.py"
+    probe.write_text('"""Mentions theta0 in a docstring."""\nx = "theta0"\n')
+    assert _parameter_literals(probe, {"theta0"}) == [2]

@@ -25,6 +25,8 @@ def _demo(args) -> int:
     pool, test = fi.study_data(args.seed, noise=fi.AR1Noise(), train_size=args.train_size,
                                test_size=args.test_size, n_threads=args.threads, progress=not args.quiet)
     t_sim = time.perf_counter() - start
+    names = list(fi.FitzHughNagumo.param_names)  # the model's, and their labels in figures and tables
+    labels = [plotting.param_label(name) for name in names]
     print(f"simulated {len(pool) + len(test):,} series (training {len(pool):,}, test {len(test):,}) in {t_sim:.1f} s")
     # The last 10 % of the training series are held out; the epoch with the best validation loss
     # is kept (restore-best), as in the experiments.
@@ -47,11 +49,11 @@ def _demo(args) -> int:
                 continue
             x = test.u if regime.endswith("clean") else test.d
             pred = model.predict(x)
-            rep = fi.metrics.report(test.theta, pred, ("theta0", "theta1"))
+            rep = fi.metrics.report(test.theta, pred, names)
             results[regime] = rep
             rows.append([regime, f"{rep['median_ape_all']:.3f}", f"{rep['median_ape_sample']:.3f}",
-                         f"{rep['r2']['theta0']:.3f}", f"{rep['r2']['theta1']:.3f}"])
-            atomic_savefig(plotting.predicted_vs_true(test.theta, pred, ("θ0", "θ1"),
+                         *(f"{rep['r2'][name]:.3f}" for name in names)])
+            atomic_savefig(plotting.predicted_vs_true(test.theta, pred, labels,
                                                       f"{plotting.regime_label(regime)}, N = {len(pool)}"),
                            out / f"predicted_vs_true_{regime.replace('/', '-')}.png", dpi=110)
     atomic_savefig(plotting.loss_curves(histories, "Training loss"), out / "loss_curves.png", dpi=110)
@@ -66,8 +68,8 @@ def _demo(args) -> int:
     print(f"\nThe study's CNN, {len(pool):,} training series (10 % held out for restore-best) and "
           f"{len(test):,} test series, {args.epochs} epochs (trained in {fit_seconds:.1f} s, "
           f"{n_samples / fit_seconds:,.0f} samples/s):\n")
-    print(_table(rows, ["regime (train/test)", "Median-APE (per component)", "Median-APE (per sample)", "R² θ0",
-                        "R² θ1"]))
+    print(_table(rows, ["regime (train/test)", "Median-APE (per component)", "Median-APE (per sample)",
+                        *(f"R² {label}" for label in labels)]))
     print(f"\nwrote {out}/: results.json, models/*.safetensors, predicted_vs_true_*.png, loss_curves.png, "
           "prior_samples.png, series.png")
     return 0

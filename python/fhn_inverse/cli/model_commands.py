@@ -13,7 +13,10 @@ import numpy as np
 from .._util.io import atomic_open, atomic_write_text, file_sha256
 from .common import _check_series_count, _model_inputs, _output_file, _sidecar, _table
 
-__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose", "TRAIN_OPTIONS"]
+__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose", "TRAIN_OPTIONS", "NOISE_PARAMS"]
+
+#: the AR(1) noise's parameters, estimated beside the model's by a joint map (``train --joint``)
+NOISE_PARAMS = ("sigma", "rho")
 
 #: The options of 'train' that set training settings (fields of TrainingConfig): setting -> (option,
 #: whose value is its default: "schema" for TrainingConfig's, "study" for the study's
@@ -45,7 +48,7 @@ def _train(args) -> int:
     settings = {name: getattr(args, option[2:].replace("-", "_")) for name, (option, _) in TRAIN_OPTIONS.items()}
     settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
                     scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
-                    targets=["theta0", "theta1"] + (["sigma", "rho"] if args.joint else []))
+                    targets=list(fi.FitzHughNagumo.param_names) + (list(NOISE_PARAMS) if args.joint else []))
     validation = settings.pop("validation")
     if stream is not None:
         if validation is not None:
@@ -178,10 +181,12 @@ def _model_with_data(args, command: str):
     series = data.u if args.series == "clean" else data.d
     x, targets = _model_inputs(model, args.model, series)
     d = model.predict(x[:1]).shape[1]
-    names = targets or (["theta0", "theta1", "sigma", "rho"][:d] if d <= 4 else [f"p{j}" for j in range(d)])
-    if len(names) != d or d not in (2, 4):
-        raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's (theta0, "
-                         "theta1) or, for a joint map, (theta0, theta1, sigma, rho)")
+    params = list(fi.FitzHughNagumo.param_names)  # the data's model's parameters, then the noise's
+    joint = params + list(NOISE_PARAMS)
+    names = targets or (joint[:d] if d <= len(joint) else [f"p{j}" for j in range(d)])
+    if len(names) != d or d not in (len(params), len(joint)):
+        raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's "
+                         f"({', '.join(params)}) or, for a joint map, ({', '.join(joint)})")
     theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
     return model, data, series, x, theta, names
 

@@ -12,10 +12,14 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float, as_float_array, as_int
 
-__all__ = ["FitzHughNagumo", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
+__all__ = ["FitzHughNagumo", "MODELS", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
 
 FitzHughNagumo = _core.FitzHughNagumo
+
+#: The models the native core is built for (cpp/include/fhn_inverse/models/list.hpp): each
+#: carries its ``param_names`` and ``param_units``, which the rest of the package reads.
+MODELS = (FitzHughNagumo,)
 
 #: The authors' observation grid: t_k = 0.2 k, k = 0..999 (t in [0, 199.8]).
 DEFAULT_GRID = np.asarray(_core.SimulatorOptions.default_grid())
@@ -124,16 +128,15 @@ def model_and_theta(theta, model=None):
         If ``theta`` does not have one column per model parameter.
     """
     model = FitzHughNagumo() if model is None else model
-    if not isinstance(model, FitzHughNagumo):
-        raise TypeError(f"model must be a FitzHughNagumo, got {type(model).__name__}")
+    if not isinstance(model, MODELS):
+        raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
+                        f"got {type(model).__name__}")
     theta = as_float_array(theta, "theta", (1, 2))
     single = theta.ndim == 1
     theta2 = theta.reshape(1, -1) if single else theta
-    if theta2.shape[1] != len(FitzHughNagumo.param_names):
-        raise ValueError(
-            f"theta must have {len(FitzHughNagumo.param_names)} columns "
-            f"({', '.join(FitzHughNagumo.param_names)}), got shape {theta.shape}"
-        )
+    names = list(model.param_names)
+    if theta2.shape[1] != len(names):
+        raise ValueError(f"theta must have {len(names)} columns ({', '.join(names)}), got shape {theta.shape}")
     return theta2, single, model
 
 

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .._util.validation import as_float_array
+from ..models.simulation import MODELS
 
 __all__ = ["DEFAULT_UNITS"]
 
@@ -75,10 +76,12 @@ def _check_inputs(inputs) -> dict:
     return inputs
 
 
-#: units of the parameters the package's experiments and CLI estimate: the FitzHugh–Nagumo
-#: model as the study writes it is nondimensional; σ is in the unit of the observed series
-DEFAULT_UNITS = {"theta0": "dimensionless", "theta1": "dimensionless", "sigma": "unit of the series",
-                 "rho": "dimensionless (per observation step)", "t": "dimensionless (model time)"}
+#: units of the parameters the package's experiments and CLI estimate: every model's own
+#: (``param_units`` of the models in ``models.simulation.MODELS``), the AR(1) noise's (σ is in the
+#: unit of the observed series) and the grid's
+DEFAULT_UNITS = {**{name: unit for model in MODELS for name, unit in zip(model.param_names, model.param_units)},
+                 "sigma": "unit of the series", "rho": "dimensionless (per observation step)",
+                 "t": "dimensionless (model time)"}
 _MAX_RECORD = 1 << 16  # bytes of JSON a model file's units or trained_on record may take
 
 

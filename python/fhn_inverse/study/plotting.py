@@ -6,14 +6,20 @@ import numpy as np
 
 from .._util.figures import new_figure
 
-__all__ = ["TIME_LABEL", "regime_label", "prior_samples", "series", "parameter_influence", "predicted_vs_true",
-           "loss_curves", "sensitivity", "resimulated_series", "speed_table", "covariance_ellipses", "sensitivities",
-           "covariance_map"]
+__all__ = ["TIME_LABEL", "param_label", "regime_label", "prior_samples", "series", "parameter_influence",
+           "predicted_vs_true", "loss_curves", "sensitivity", "resimulated_series", "speed_table",
+           "covariance_ellipses", "sensitivities", "covariance_map"]
 
 
 #: The time axis: the model's own units (the study's grid t_k = 0.2 k; the reference data's
 #: spike rates read them as milliseconds).
 TIME_LABEL = "t (model time units)"
+
+
+def param_label(name: str) -> str:
+    """A parameter's label in figures and tables: the model's name, with a Greek θ for
+    ``theta<k>`` (the study's writing, θ0, θ1)."""
+    return "θ" + name[len("theta"):] if name.startswith("theta") and name[len("theta"):].isdigit() else name
 
 
 def regime_label(regime: str) -> str:

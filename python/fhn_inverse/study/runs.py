@@ -20,6 +20,7 @@ from .._util.io import atomic_savefig, atomic_write_text
 from .._util.validation import as_int
 from ..data.dataset import TEST_SIZE, TEST_START, TRAIN_SIZES, Dataset, study_data
 from ..models.noise import AR1Noise
+from ..models.simulation import FitzHughNagumo
 from ..nn import InverseMap
 from ..nn.ensemble import Ensemble
 from ..nn.training import TrainingConfig, override
@@ -29,8 +30,8 @@ __all__ = ["REGIMES", "THETA_NAMES", "JOINT_NAMES", "Training", "Setup", "Run", 
 
 
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
-THETA_NAMES = ("theta0", "theta1")
-JOINT_NAMES = ("theta0", "theta1", "sigma", "rho")
+THETA_NAMES = tuple(FitzHughNagumo.param_names)  # the study's model's parameters
+JOINT_NAMES = THETA_NAMES + ("sigma", "rho")  # and its AR(1) noise's
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .runs import JOINT_NAMES, THETA_NAMES
+
 __all__ = ["VERDICTS", "STUDY_TRAIN_SIZE", "STUDY_RESIMULATION", "STUDY_JOINT", "STUDY_COVARIANCE", "verdict", "both",
            "train_size_table", "resimulation_table", "joint_table", "covariance_table", "noise_table",
            "accuracy_table", "fit_start_table"]
@@ -241,7 +243,7 @@ def joint_table(result: dict, tally: list | None = None) -> str:
         The table.
     """
     table = result["results"]["table"]
-    names = ("theta0", "theta1", "sigma", "rho")
+    names = JOINT_NAMES
     lines = ["| N | features | θ0: ours | study | θ1: ours | study | σ: ours | study | ρ: ours | study |",
              "|---|---|" + "---:|---:|" * 4]
     for n, rows in STUDY_JOINT.items():
@@ -326,12 +328,12 @@ def noise_table(result: dict, tally: list | None = None) -> str:
     for r, row in table.items():
         if study is None:
             lines.append(f"| {r} | {_fmt(row['median_ape_all'])} / {_fmt(row.get('median_ape_sample', float('nan')))} "
-                         f"| – | {_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | "
+                         f"| – | {_fmt(row['r2'][THETA_NAMES[0]])} | {_fmt(row['r2'][THETA_NAMES[1]])} | "
                          f"{_fmt(row['r2_mean'])} | – |")
             continue
         ape, r2 = study[r]
         lines.append(f"| {r} | {_ape_cell(row, ape, tally, f'noise {r}: Median-APE')} | {ape:.3f} | "
-                     f"{_fmt(row['r2']['theta0'])} | {_fmt(row['r2']['theta1'])} | "
+                     f"{_fmt(row['r2'][THETA_NAMES[0]])} | {_fmt(row['r2'][THETA_NAMES[1]])} | "
                      f"{_mark(row['r2_mean'], r2, True, tally, label=f'noise {r}: R² mean')} | {r2:.3f} |")
     if study is None:
         lines += ["", f"The study has no row for N = {n}."]
@@ -367,8 +369,8 @@ def accuracy_table(result: dict, tally: list | None = None) -> str:
                   else "per seed: " + "; ".join(str({k: v[i] for k, v in row["params"].items()})
                                                 for i in range(len(n_params))))
         n_text = f"{n_params:,}" if not isinstance(n_params, list) else ", ".join(f"{p:,}" for p in n_params)
-        lines.append(f"| {family} | {params} | {n_text} | {_fmt(test['r2']['theta0'])} | "
-                     f"{_fmt(test['r2']['theta1'])} | {_fmt(test['median_ape_all'])} / "
+        lines.append(f"| {family} | {params} | {n_text} | {_fmt(test['r2'][THETA_NAMES[0]])} | "
+                     f"{_fmt(test['r2'][THETA_NAMES[1]])} | {_fmt(test['median_ape_all'])} / "
                      f"{'–' if sample is None else _fmt(sample)} |")
     return "\n".join(lines)
 

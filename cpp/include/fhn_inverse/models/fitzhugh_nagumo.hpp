@@ -18,6 +18,9 @@ struct FitzHughNagumo {
   static constexpr std::size_t state_size = 2;  // (u, v)
   static constexpr std::size_t param_size = 2;  // θ = (θ0, θ1)
   static constexpr std::array<const char*, param_size> param_names{"theta0", "theta1"};
+  // The study writes the model nondimensionally (spec/paper.md).
+  static constexpr std::array<const char*, param_size> param_units{"dimensionless",
+                                                                   "dimensionless"};
   using State = std::array<double, state_size>;
 
   FitzHughNagumo() = default;
