@@ -159,10 +159,13 @@ def _predict(args) -> int:
             writer = csv.writer(f)
             writer.writerow(["id", *names])
             writer.writerows([series_id, *(repr(float(v)) for v in row)] for series_id, row in zip(table.ids, pred))
-    else:
-        print(",".join(["id", *names]))
-        for series_id, row in zip(table.ids, pred):
-            print(",".join([series_id, *(f"{v:.6g}" for v in row)]))
+    else:  # quoted as CSV, as the file: an ID with a comma or a quote stays one field
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", *names])
+        writer.writerows([series_id, *(f"{v:.6g}" for v in row)] for series_id, row in zip(table.ids, pred))
     if out is not None:
         print(f"wrote {len(pred)} predictions to {out}")
     return 0

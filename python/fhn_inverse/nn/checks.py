@@ -176,3 +176,24 @@ def _check_finite_outputs(out: np.ndarray, cov, x: np.ndarray) -> None:
             f"the map's output is not finite for {bad.size} of {len(out)} rows of X (rows {rows}): their "
             f"inputs (largest |value| {float(np.abs(x[bad]).max()):.3g}) are outside what the map can "
             "evaluate in float32, or its weights overflow")
+
+
+def _check_targets_width(targets, Y) -> None:
+    """ValueError unless ``targets`` (when given) names one parameter per column of the labels Y."""
+    width = np.shape(Y)[1] if np.ndim(Y) == 2 else 1
+    if targets is not None and len(targets) != width:
+        raise ValueError(f"targets name {len(targets)} parameters ({', '.join(map(str, targets))}); Y has "
+                         f"{width} column(s)")
+
+
+#: draws (series × draws per series) ``sample`` returns at most: 2**26 draws of D float64 values
+#: are 1 GiB for D = 2
+MAX_DRAWS = 1 << 26
+
+
+def _check_draws(n_series: int, n: int, d: int) -> None:
+    """ValueError before allocating where ``n`` draws for each of ``n_series`` series exceed MAX_DRAWS."""
+    if n_series * n > MAX_DRAWS:
+        raise ValueError(f"{n:,} draws for each of {n_series:,} series are {n_series * n:,} draws "
+                         f"({n_series * n * d * 8 / 2**30:.1f} GiB); at most {MAX_DRAWS:,} in one call: sample "
+                         "fewer series at a time")

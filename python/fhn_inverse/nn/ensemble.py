@@ -16,6 +16,7 @@ import numpy as np
 
 from .._util.validation import as_int, as_seed
 from . import InverseMap
+from .checks import _check_draws
 from .training import TrainingConfig
 from .ensemble_files import MANIFEST, MAX_MEMBERS, _legacy_members, _read_manifest, verified_members, write_members
 
@@ -372,8 +373,11 @@ class Ensemble:
         n = as_int(n, "n", 1)
         self._warn_if_uncalibrated("draws")
         if self.calibration is not None:
-            return self.calibration.sample(*self.predict(X, return_cov=True, n_threads=n_threads), n, seed=seed)
+            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+            _check_draws(len(mean), n, mean.shape[1])
+            return self.calibration.sample(mean, cov, n, seed=seed)
         means, covs = self._members_gaussians(X, n_threads)  # (K, N, D), (K, N, D, D)
+        _check_draws(means.shape[1], n, means.shape[2])
         rng = np.random.default_rng(as_seed(seed))
         k = rng.integers(0, len(self.members), size=(means.shape[1], n))
         z = rng.standard_normal((means.shape[1], n, means.shape[2]))

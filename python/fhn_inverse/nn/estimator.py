@@ -14,8 +14,10 @@ import numpy as np
 from .._util.validation import as_int, as_seed
 from . import files, torch_export
 from .architecture import Architecture, cnn_layers, dense_layers, prepare_input, summary
-from .checks import (_as_cov_scale, _check_finite_outputs, _check_trained_on, _normal_quantile,
-                     _sklearn_regressor_tags, _units_with_defaults)
+from ..models.noise import noise_from_dict
+from ..models.priors import prior_from_dict
+from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_targets_width, _check_trained_on,
+                     _normal_quantile, _sklearn_regressor_tags, _units_with_defaults)
 from .heads import head_for
 from .parts import MapParts
 from .series import series_input, take_series
@@ -286,6 +288,7 @@ class InverseMap:
         inputs = None
         units = _units_with_defaults(units, targets, features)
         trained_on = _check_trained_on(trained_on)
+        _check_targets_width(targets, Y)
         if features is not None:
             X, validation, inputs = take_series(self.inputs, X, validation, features, t, targets, n_threads)
         elif t is not None or targets is not None:
@@ -350,17 +353,12 @@ class InverseMap:
     @property
     def prior(self):
         """The prior of the data the map was trained on (from ``trained_on``; None if unrecorded)."""
-        from ..models.priors import prior_from_dict
-
-        spec = (self.trained_on or {}).get("prior")
-        return None if spec is None else prior_from_dict(spec)
+        return prior_from_dict(self.trained_on["prior"]) if (self.trained_on or {}).get("prior") else None
 
     @property
     def noise(self):
         """The measurement noise of the data the map was trained on (an ``AR1Noise``, from
         ``trained_on``); None for clean data or where the map does not record it."""
-        from ..models.noise import noise_from_dict
-
         return noise_from_dict((self.trained_on or {}).get("noise"))
 
     def describe(self) -> dict:
@@ -456,6 +454,7 @@ class InverseMap:
         """
         n = _bounded_int(n, "n", 1, 1 << 24)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+        _check_draws(len(mean), n, mean.shape[1])
         self.parts.head.warn_if_uncalibrated("draws", self.calibration, self.cov_scale)
         if self.calibration is not None:
             return self.calibration.sample(mean, cov, n, seed=seed)

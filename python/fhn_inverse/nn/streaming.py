@@ -20,6 +20,20 @@ from .training import TrainingConfig
 __all__: list[str] = []
 
 
+def _checked_labels(labels, epoch: int, k: int, width: int | None) -> np.ndarray:
+    """A block's labels as float32 (N, D), D = ``width`` where the map has one: ValueError naming
+    the block and the first bad row otherwise (before anything is trained on it)."""
+    labels = np.asarray(labels, dtype=np.float32)
+    if labels.ndim != 2 or (width is not None and labels.shape[1] != width):
+        raise ValueError(f"block {k} of epoch {epoch} of the stream has labels of shape {labels.shape}; the map "
+                         f"takes {width if width is not None else 'D'} columns, labels (N, D)")
+    bad = np.flatnonzero(~np.isfinite(labels).all(axis=1))
+    if bad.size:
+        raise ValueError(f"block {k} of epoch {epoch} of the stream has labels that are not finite (row {bad[0]}"
+                         f"{f' and {bad.size - 1} more' if bad.size > 1 else ''}): nothing was trained on them")
+    return labels
+
+
 def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, validation=None, prefetch: int = 1,
                progress: bool = True, targets=None):
     """Train ``model`` (an InverseMap) on the blocks of ``source``; see :meth:`InverseMap.fit_stream`.
@@ -49,6 +63,7 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
 
     stream = epochs()
     _, _, (series0, labels0) = first = next(stream)
+    labels0 = _checked_labels(labels0, 0, 0, None if parts.head is None else parts.head.n_targets)
     record = None
     if features is not None:
         _, _, record = take_series(inputs, series0[:1], None, features, source.t, targets, n_threads)
@@ -79,7 +94,8 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
 
     def transform(item):
         epoch, k, (series, labels) = item
-        return epoch, k, inputs_of(series), parts.scaling.transform(np.asarray(labels, dtype=np.float32))
+        labels = _checked_labels(labels, epoch, k, parts.head.n_targets)
+        return epoch, k, inputs_of(series), parts.scaling.transform(labels)
 
     x_val = y_val = None
     if validation is not None:

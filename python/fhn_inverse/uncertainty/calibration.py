@@ -77,6 +77,11 @@ def calibration_split(model, X_cal, Y_cal, n_threads: int = 0):
     if y.shape != mean.shape:
         raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
                          f"series of X_cal), got {np.shape(Y_cal)}")
+    if len(y) < MIN_CALIBRATION:
+        raise ValueError(f"a calibration split needs at least {MIN_CALIBRATION} series, got {len(y)}: a scale or "
+                         "quantiles from fewer say nothing about the head's calibration")
+    if not np.isfinite(y).all():
+        raise ValueError("Y_cal must be finite")
     return y, mean, cov
 
 
