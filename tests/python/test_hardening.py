@@ -127,3 +127,16 @@ def test_draws_are_bounded_before_they_are_allocated(data):
     with pytest.raises(ValueError, match=f"at most {MAX_DRAWS:,} in one call"):
         ens.sample(data.d[:40], 1 << 24)
     assert m.sample(data.d[:2], 3).shape == (2, 3, 2)
+
+
+def test_a_store_bigger_than_the_disk_is_refused_before_anything_is_written(tmp_path, capsys):
+    """12: ``simulate big.zarr -n 10**12`` had no size limit (the .npz path's is the memory)."""
+    pytest.importorskip("zarr")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        cli.main(["simulate", str(tmp_path / "big.zarr"), "-n", str(10**12), "--chunk", "1000"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1, err
+    assert "-n must be in [1, " in err and "for a store on this disk" in err and "got 1,000,000,000,000" in err
+    assert not (tmp_path / "big.zarr").exists()
+    assert cli.main(["simulate", str(tmp_path / "small.zarr"), "-n", "40", "--chunk", "20", "--quiet"]) == 0

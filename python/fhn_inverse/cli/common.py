@@ -13,8 +13,8 @@ import numpy as np
 
 from .._util.io import file_sha256
 
-__all__ = ["_table", "_physical_memory", "_check_series_count", "_output_file", "_check_threads", "_sidecar",
-           "_model_inputs", "_read_sidecar"]
+__all__ = ["_table", "_physical_memory", "_check_series_count", "_check_store_size", "_output_file",
+           "_check_threads", "_sidecar", "_model_inputs", "_read_sidecar"]
 
 # Bytes held per simulated series of L points: the clean series, the noise and the noisy series
 # (float64).
@@ -47,6 +47,26 @@ def _check_series_count(option: str, n: int) -> None:
         return
     raise ValueError(f"{option} must be in [1, {memory // per_series:,}] on this machine (each series takes "
                      f"{per_series / 1e3:.0f} kB, the memory is {memory / 1e9:.1f} GB), got {n:,}")
+
+
+def _check_store_size(option: str, n: int, path, dtype: str) -> None:
+    """ValueError unless a store of ``n`` series of the study's grid (the clean and the noisy series
+    in ``dtype``, uncompressed) fits in the free space of the disk ``path`` goes to: the store's
+    size limit, as the memory is the .npz path's. Sizes below 1 are left to the API."""
+    import shutil
+
+    from fhn_inverse import DEFAULT_GRID
+
+    per_series = 2 * DEFAULT_GRID.size * (4 if dtype == "float32" else 8)
+    folder = Path(path).resolve().parent
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if n <= free // per_series:
+        return
+    raise ValueError(f"{option} must be in [1, {free // per_series:,}] for a store on this disk (each series takes "
+                     f"up to {per_series / 1e3:.0f} kB in {dtype}, {free / 1e9:.1f} GB are free at {folder}), "
+                     f"got {n:,}")
 
 
 def _output_file(path) -> Path:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from .._util.io import atomic_savefig, atomic_write_text
-from .common import _check_series_count, _output_file, _table
+from .common import _check_series_count, _check_store_size, _output_file, _table
 
 __all__ = ["_demo", "_simulate"]
 
@@ -82,6 +82,8 @@ def _simulate(args) -> int:
     if args.output.endswith(".zarr"):  # a chunked store, written chunk by chunk (on a cluster if asked)
         from fhn_inverse import distributed
         from fhn_inverse.data import store
+
+        _check_store_size("-n", args.n, args.output, args.dtype)
 
         if args.scheduler or args.workers:
             client = None
