@@ -109,6 +109,27 @@ bool call_progress(const py::function& progress, const train::Progress& p) {
   return r.is_none() || r.cast<bool>();
 }
 
+// The trainer's progress hook: with the GIL, Ctrl-C (PyErr_CheckSignals), then the Python callback
+// where there is one. An exception of either stops training and is kept in `error` for the binding
+// to raise once the GIL is back. Both references must outlive the training.
+train::ProgressFn progress_hook(std::optional<py::error_already_set>& error,
+                                const std::optional<py::function>& progress) {
+  return [&error, &progress](const train::Progress& p) -> bool {
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) {
+      error.emplace();
+      return false;
+    }
+    if (!progress) return true;
+    try {
+      return call_progress(*progress, p);
+    } catch (py::error_already_set& e) {
+      error.emplace(std::move(e));
+      return false;
+    }
+  };
+}
+
 py::dict history_dict(const train::History& h) {
   py::dict out;
   out["loss"] = py::array(py::cast(h.loss));
@@ -360,20 +381,7 @@ void bind_training(py::module_& m) {
           check_targets(*y_val, n_val, d, "y_val");
         }
         std::optional<py::error_already_set> error;
-        train::ProgressFn hook = [&](const train::Progress& p) -> bool {
-          py::gil_scoped_acquire acquire;
-          if (PyErr_CheckSignals() != 0) {
-            error.emplace();
-            return false;
-          }
-          if (!progress) return true;
-          try {
-            return call_progress(*progress, p);
-          } catch (py::error_already_set& e) {
-            error.emplace(std::move(e));
-            return false;
-          }
-        };
+        const train::ProgressFn hook = progress_hook(error, progress);
         train::History h;
         {
           py::gil_scoped_release release;
@@ -430,20 +438,7 @@ void bind_fit_stream(py::module_& m) {
           }
           return {};
         };
-        train::ProgressFn hook = [&](const train::Progress& p) -> bool {
-          py::gil_scoped_acquire acquire;
-          if (PyErr_CheckSignals() != 0) {
-            error.emplace();
-            return false;
-          }
-          if (!progress) return true;
-          try {
-            return call_progress(*progress, p);
-          } catch (py::error_already_set& e) {
-            error.emplace(std::move(e));
-            return false;
-          }
-        };
+        const train::ProgressFn hook = progress_hook(error, progress);
         train::History h;
         {
           py::gil_scoped_release release;
@@ -474,14 +469,8 @@ void bind_fit_block(py::module_& m) {
         const long n = check_input(net, x, "x");
         check_targets(y, n, nn::loss_target_size(c.loss, net.output_shape().size()), "y");
         std::optional<py::error_already_set> error;
-        train::ProgressFn hook = [&](const train::Progress&) -> bool {
-          py::gil_scoped_acquire acquire;
-          if (PyErr_CheckSignals() != 0) {
-            error.emplace();
-            return false;
-          }
-          return true;
-        };
+        const std::optional<py::function> no_callback;
+        const train::ProgressFn hook = progress_hook(error, no_callback);
         train::BlockResult r;
         {
           py::gil_scoped_release release;
