@@ -295,17 +295,19 @@ void bind_optimizer(py::module_& m) {
 void bind_engine_queries(py::module_& m) {
   m.def(
       "network_size",
-      [](py::tuple input_shape, const py::list& layers) {
+      [](py::tuple input_shape, const py::list& layers, long max_params) {
         nn::Shape in = input_shape.size() == 1 ? nn::Shape::vector(input_shape[0].cast<long>())
                                                : nn::Shape::sequence(input_shape[0].cast<long>(),
                                                                      input_shape[1].cast<long>());
         std::vector<nn::LayerSpec> specs;
         for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
-        const auto s = nn::network_size(in, specs);
+        const auto s = nn::network_size(in, specs, max_params);
         return py::make_tuple(s.n_params, s.activations_per_sample);
       },
-      py::arg("input_shape"), py::arg("layers"),
-      "(parameters, activation floats per sample) of an architecture, without allocating it.");
+      py::arg("input_shape"), py::arg("layers"), py::arg("max_params") = 1L << 31,
+      "(parameters, activation floats per sample) of an architecture, without allocating it; "
+      "ValueError for more than max_params parameters (checked layer by layer before each is "
+      "built).");
 
   m.def("loss_names", &nn::loss_names,
         "The losses the core trains with: 'mse', 'gaussian_nll', then those registered "

@@ -34,7 +34,7 @@ from .data.dataset import Dataset
 from .nn.ensemble import Ensemble
 from .nn import InverseMap
 from .data.streams import is_stream
-from .data.store import create_zarr, mark_complete, open_zarr, write_rows
+from .data.store import building, create_zarr, mark_complete, open_zarr, write_rows
 from .nn.training import SCHEMA, TrainingConfig
 
 __all__ = ["generate", "fit_ensemble", "map_fits", "reproduce"]
@@ -58,10 +58,9 @@ def _client(client, workers: int):
         yield own
 
 
-def _chunk_task(path: str, lo: int, size: int, seed: int, start: int, kwargs: dict) -> int:
+def _chunk_task(path: str, lo: int, size: int, seed: int, start: int, kwargs: dict) -> dict[int, bytes]:
     data = Dataset.generate(size, seed, start=start + lo, n_threads=1, progress=False, **kwargs)
-    write_rows(path, lo, data)
-    return lo
+    return write_rows(path, lo, data)
 
 
 def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, client=None, workers: int = 2,
@@ -74,7 +73,8 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     n, seed : int
         Samples and the seed of their random streams.
     path : str or os.PathLike
-        The store (replaced if it exists); a folder every worker can write.
+        The store, in a folder every worker can write: written beside the old store (if any) and
+        swapped in when complete (:func:`~fhn_inverse.data.store.building`).
     chunk : int
         Samples per task and per store chunk (default 1000).
     start : int
@@ -97,15 +97,18 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol, "method": method}
     head = Dataset.generate(1, seed, start=start, n_threads=1, progress=False, **kwargs)  # the grid, the config
     config = dict(head.config, start=start)
-    path = str(Path(path).resolve())
-    create_zarr(path, n, head.u.shape[1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk,
-                dtype=dtype)
-    with _client(client, workers) as c:
-        futures = [c.submit(_chunk_task, path, lo, min(chunk, n - lo), seed, start, kwargs, pure=False,
-                            key=f"fhn_inverse-chunk-{seed}-{start + lo}")
-                   for lo in range(0, n, chunk)]
-        c.gather(futures)
-        mark_complete(path)
+    path = Path(path).resolve()
+    with building(path) as build:  # beside the old store, swapped in when complete; one writer at a time
+        create_zarr(build, n, head.u.shape[1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk,
+                    dtype=dtype)
+        with _client(client, workers) as c:
+            futures = [c.submit(_chunk_task, str(build), lo, min(chunk, n - lo), seed, start, kwargs, pure=False,
+                                key=f"fhn_inverse-chunk-{seed}-{start + lo}")
+                       for lo in range(0, n, chunk)]
+            digests = {}
+            for part in c.gather(futures):
+                digests.update(part)
+        mark_complete(build, digests)
     return open_zarr(path)
 
 

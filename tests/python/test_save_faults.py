@@ -39,6 +39,18 @@ CHILD = textwrap.dedent(r'''
         versions = {"A": fi.Ensemble([model(s) for s in (1, 2, 3)]), "B": fi.Ensemble([model(s) for s in (4, 5)])}
         save, load = (lambda obj: obj.save(target)), (lambda: fi.Ensemble.load(target))
         key = lambda obj: b"".join(m.network.params.tobytes() for m in obj.members)
+    elif kind == "store":
+        from fhn_inverse.data import store
+        versions = {"A": dataset(1), "B": dataset(2)}
+        save, load = (lambda obj: store.save_zarr(obj, target, chunk=8)), (lambda: store.open_zarr(target).load())
+        key = lambda obj: b"".join(getattr(obj, n).tobytes() for n in ("t", "theta", "u", "d", "noise", "index"))
+    elif kind == "simulate":  # the command line over an existing store
+        from fhn_inverse.cli import main
+        from fhn_inverse.data import store
+        versions = {"A": 1, "B": 2}  # seeds
+        save = lambda s: main(["simulate", str(target), "-n", "120", "--chunk", "20", "--seed", str(s), "--quiet"])
+        load = lambda: store.open_zarr(target).load()
+        key = lambda obj: obj if isinstance(obj, int) else (obj.seed if len(obj) == 120 else "partial")
     else:
         versions = {"A": dataset(1), "B": dataset(2)}
         save, load = (lambda obj: obj.save(target)), (lambda: fi.Dataset.load(target))
@@ -50,7 +62,7 @@ CHILD = textwrap.dedent(r'''
     save(versions["B"])
     cycle = time.perf_counter() - started  # one save: the kills land within the first few
     rng = random.Random(seed)
-    results = []
+    results, midway = [], 0
     for _ in range(trials):
         r, w = os.pipe()
         pid = os.fork()
@@ -69,24 +81,29 @@ CHILD = textwrap.dedent(r'''
         time.sleep(rng.uniform(0.0, 3.0 * cycle))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        midway += any(p.name.endswith((".tmp", ".building")) for p in target.parent.iterdir())
         try:
             results.append(keys.get(key(load()), "partial"))
         except Exception as e:  # noqa: BLE001 - reported to the test
             results.append(f"load failed: {type(e).__name__}: {e}")
     save(versions["A"])
     folder = target if kind == "ensemble" else target.parent
-    leftovers = sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
-    print(json.dumps({"results": results, "leftovers": leftovers, "cycle_s": cycle}))
+    leftovers = sorted(p.name for p in folder.iterdir() if p.name.endswith((".tmp", ".building", ".old")))
+    print(json.dumps({"results": results, "leftovers": leftovers, "cycle_s": cycle, "midway": midway}))
 ''')
 
 
-@pytest.mark.parametrize("kind,target", [("model", "m.safetensors"), ("ensemble", "ens"), ("dataset", "data.npz")])
-def test_kill_during_save_leaves_the_old_or_the_new_artefact(tmp_path, kind, target):
+@pytest.mark.parametrize("kind,target,trials", [("model", "m.safetensors", 6), ("ensemble", "ens", 6),
+                                               ("dataset", "data.npz", 6), ("store", "s.zarr", 20),
+                                               ("simulate", "x.zarr", 20)])
+def test_kill_during_save_leaves_the_old_or_the_new_artefact(tmp_path, kind, target, trials):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    out = subprocess.run([sys.executable, str(script), kind, str(tmp_path / target), "6", "19"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, str(script), kind, str(tmp_path / target), str(trials), "19"],
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["results"] and set(report["results"]) <= {"A", "B"}, report["results"]
     assert report["leftovers"] == []
+    if kind in ("store", "simulate"):  # most kills land while the new store is being written
+        assert report["midway"] >= trials // 2, report

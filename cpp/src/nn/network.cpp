@@ -67,8 +67,10 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& s, Shape in) {
       s.kind + "'");
 }
 
-NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
+NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs, long max_params) {
   constexpr long kMax = 1L << 31;
+  require(max_params >= 0 && max_params <= kMax,
+          "max_params must be in [0, 2^31], got " + std::to_string(max_params));
   auto small = [&](long v, const char* what) {
     require(v >= 0 && v <= kMax,
             std::string(what) + " must be in [0, 2^31], got " + std::to_string(v));
@@ -85,6 +87,14 @@ NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
     small(s.kernel, "kernel");
     small(s.stride, "stride");
     small(s.pool, "pool");
+    // a layer's constructor builds tables that grow with its weights: bound them before it runs
+    const double in = static_cast<double>(shape.is_sequence() ? shape.channels : shape.size());
+    const double weights = s.kind == "conv1d" ? static_cast<double>(s.filters) * (in * s.kernel + 1)
+                           : s.kind == "dense" ? static_cast<double>(s.units) * (in + 1)
+                                               : 0.0;
+    require(weights <= static_cast<double>(max_params),
+            s.kind + " layer would hold " + std::to_string(static_cast<long long>(weights)) +
+                " parameters, more than " + std::to_string(max_params));
     const auto layer = make_layer(s, shape);
     shape = layer->output_shape();
     small(shape.size(), "layer output size");
@@ -92,6 +102,8 @@ NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs) {
     out.n_params += layer->n_params();
     out.activations_per_sample += shape.size();
     small(out.n_params, "network parameters");
+    require(out.n_params <= max_params,
+            "the network holds more than " + std::to_string(max_params) + " parameters");
     small(out.activations_per_sample, "activations per sample");
   }
   return out;

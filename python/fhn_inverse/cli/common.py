@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.io import file_sha256
+from .._util.paths import read_regular
 
 __all__ = ["_table", "_physical_memory", "_check_series_count", "_check_store_size", "_output_file",
            "_check_threads", "_sidecar", "_model_inputs", "_read_sidecar"]
@@ -103,16 +104,17 @@ def _model_inputs(model, path: Path, series: np.ndarray) -> tuple[np.ndarray, li
     return fi.features(series, meta["features"]), meta["targets"]
 
 
-def _read_sidecar(model: Path) -> dict:
+def _read_sidecar(model: Path, raw: bool = False) -> dict:
     """The feature kind and target names written by 'train' beside ``model`` (defaults without
-    one); ValueError naming the sidecar if it is not valid or belongs to another model file."""
+    one), or with ``raw`` the sidecar's whole record; ValueError naming the sidecar if it is not
+    valid or belongs to another model file."""
     from fhn_inverse.data.features import KINDS
 
     path = _sidecar(model)
     if not path.exists():
         return {"features": "time", "targets": None}
     try:
-        meta = json.loads(path.read_bytes().decode("utf-8"))
+        meta = json.loads(read_regular(path, 1 << 20).decode("utf-8"))
     except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValueError(f"model sidecar {path} is not valid JSON: {err}") from None
     if not isinstance(meta, dict):
@@ -126,4 +128,4 @@ def _read_sidecar(model: Path) -> dict:
     if digest is not None and digest != file_sha256(model):
         raise ValueError(f"model sidecar {path} was written for another version of {model} "
                          "(train again, or remove the sidecar)")
-    return {"features": meta["features"], "targets": targets}
+    return meta if raw else {"features": meta["features"], "targets": targets}

@@ -95,16 +95,18 @@ def _simulate(args) -> int:
                                      noise=noise, client=client, workers=args.workers or 2, dtype=args.dtype,
                                      method=args.method)
         else:
-            store.create_zarr(args.output, args.n, 1000, 2, t=fi.DEFAULT_GRID, seed=args.seed, chunk=args.chunk,
-                              dtype=args.dtype,
-                              config=fi.Dataset.generate(1, args.seed, noise=noise, start=args.start,
-                                                         progress=False, method=args.method).config)
-            for lo in range(0, args.n, args.chunk):
-                rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise,
-                                           start=args.start + lo, n_threads=args.threads, progress=False,
-                                           method=args.method)
-                store.write_rows(args.output, lo, rows)
-            store.mark_complete(args.output)
+            config = fi.Dataset.generate(1, args.seed, noise=noise, start=args.start, progress=False,
+                                         method=args.method).config
+            with store.building(args.output) as build:  # the old store stays until the new one is complete
+                store.create_zarr(build, args.n, 1000, 2, t=fi.DEFAULT_GRID, seed=args.seed, chunk=args.chunk,
+                                  dtype=args.dtype, config=config)
+                digests = {}
+                for lo in range(0, args.n, args.chunk):
+                    rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise,
+                                               start=args.start + lo, n_threads=args.threads, progress=False,
+                                               method=args.method)
+                    digests.update(store.write_rows(build, lo, rows))
+                store.mark_complete(build, digests)
             z = store.open_zarr(args.output)
         print(f"wrote {len(z)} series to {args.output} (Zarr, chunks of {z.chunk})")
         return 0

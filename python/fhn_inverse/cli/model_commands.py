@@ -11,7 +11,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .._util.io import atomic_open, atomic_write_text, file_sha256
-from .common import _check_series_count, _model_inputs, _output_file, _sidecar, _table
+from .common import _check_series_count, _model_inputs, _output_file, _read_sidecar, _sidecar, _table
 
 __all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose", "TRAIN_OPTIONS", "NOISE_PARAMS"]
 
@@ -207,7 +207,7 @@ def _calibrate(args) -> int:
         raise ValueError(f"--method {args.method} scales one map; an ensemble folder is calibrated with "
                          "--method quantile")
     result = model.calibrate(x, theta, method=args.method, n_threads=args.threads)
-    sidecar = None if ensemble or not _sidecar(args.model).exists() else json.loads(_sidecar(args.model).read_text())
+    sidecar = None if ensemble or not _sidecar(args.model).exists() else _read_sidecar(args.model, raw=True)
     model.save(args.model)
     if sidecar is not None:  # a file written before models recorded their inputs: its sidecar follows it
         atomic_write_text(_sidecar(args.model), json.dumps({**sidecar, "model_sha256": file_sha256(args.model)}) + "\n")

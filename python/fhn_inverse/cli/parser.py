@@ -223,17 +223,20 @@ class _UserError(Exception):
 
 
 def _read_config(path: Path) -> dict:
+    from .._util.paths import read_regular
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read(_CONFIG_MAX_BYTES + 1)
+        raw = read_regular(path, _CONFIG_MAX_BYTES)
     except OSError as err:
         raise _UserError(f"cannot read config {path}: {err}") from None
-    if len(raw) > _CONFIG_MAX_BYTES:
-        raise _UserError(f"config {path} is larger than {_CONFIG_MAX_BYTES:,} bytes: not a TOML option file")
+    except ValueError as err:  # not a regular file, or too large
+        raise _UserError(f"cannot read config {err}") from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise _UserError(f"config {path} is not valid TOML: {err}") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise _UserError(f"config {path} nests too deeply to be a TOML option file") from None
 
 
 def _config_value(action: argparse.Action, key: str, value, path: Path):

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._util.locks import exclusive
 from .._util.validation import as_int, as_seed
 from . import InverseMap
 from .checks import _check_draws
@@ -482,7 +483,8 @@ class Ensemble:
         The manifest ``ensemble.json`` names the members with their SHA-256 (and holds the
         calibration, if any); files of the previous generation are removed only after it is
         written. A process killed at any moment leaves the folder holding the complete previous
-        ensemble or the complete new one.
+        ensemble or the complete new one. One writer at a time: while one process saves to
+        ``folder``, another's save raises OSError (EBUSY) naming the folder at once.
 
         Member i is ``member_{i}.safetensors``, or ``member_{i}.{generation}.safetensors`` when
         the previous generation uses that name.
@@ -499,7 +501,8 @@ class Ensemble:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_members(folder, self.members, self.calibration)
+        with exclusive(folder.absolute().parent / f".{folder.absolute().name}.lock", folder):
+            write_members(folder, self.members, self.calibration)
         return folder
 
     @classmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .._util.io import atomic_write_text, file_sha256, remove_stale_temporaries
+from .._util.paths import open_regular
 
 __all__ = ["MANIFEST", "MAX_MEMBERS", "write_members", "verified_members"]
 
@@ -28,7 +29,7 @@ _LEGACY_FILE = re.compile(r"member_(\d+)\.safetensors")
 def _read_manifest(path: Path, *, calibration: bool = False):
     """The manifest's member entries, validated: ValueError naming ``path`` otherwise. With
     ``calibration``: ``(entries, the ensemble's QuantileCalibration or None)``."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         raw = f.read(_MAX_MANIFEST + 1)
     if len(raw) > _MAX_MANIFEST:
         raise ValueError(f"{path}: manifest larger than {_MAX_MANIFEST} bytes")

@@ -20,7 +20,7 @@ from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_
                      _normal_quantile, _sklearn_regressor_tags, _units_with_defaults)
 from .heads import head_for
 from .parts import MapParts
-from .series import series_input, take_series
+from .series import join_blocks, row_blocks, series_input, take_series
 from .trainer import fit_arrays, hold_out_calibration, settings_of
 from .training import TrainingConfig, _bounded_int
 
@@ -402,11 +402,9 @@ class InverseMap:
         n_threads : int, default 0
             Threads to use (0: all cores).
         t : array_like, optional
-            The series' times, for a map trained with ``features=``: series on another grid than the
-            map's are an error that says what it expects, unless ``resample=True``.
+            The series' times (maps trained with ``features=``); another grid than the map's is an error.
         resample : bool, default False
-            With ``t``: interpolate the series linearly onto the map's grid (a warning where that grid
-            reaches beyond ``t``).
+            With ``t``: interpolate the series linearly onto the map's grid instead.
 
         Returns
         -------
@@ -428,6 +426,9 @@ class InverseMap:
             out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
             return (out[0][0], out[1][0]) if return_cov else out[0]
         if self.inputs is not None:
+            if (blocks := row_blocks(X)) is not None:  # in blocks: the features' copies stay bounded
+                return join_blocks([self.predict(b, return_cov=return_cov, n_threads=n_threads, t=t,
+                                                 resample=resample) for b in blocks], return_cov)
             X = series_input(self.inputs, X, t, resample, n_threads)
         elif t is not None or resample:
             raise ValueError("t= and resample= are for maps trained on series (fit(..., features=...))")

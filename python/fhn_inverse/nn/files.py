@@ -16,6 +16,7 @@ import safetensors.numpy
 
 from .. import _core
 from .._util.io import atomic_open
+from .._util.paths import open_regular
 from .checks import _as_cov_scale, _check_inputs, _check_trained_on, _check_units
 from .architecture import Architecture
 from .heads import head_from_record
@@ -191,8 +192,8 @@ def load(cls, path: str | os.PathLike):
         raise ValueError(f"{path}: not a valid model file ({type(e).__name__}: {e})") from None
 
 def _load(cls, path: str | os.PathLike):
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
         if size < 8:
             raise ValueError(f"{path}: not a model file (truncated: {size} bytes)")
         head = f.read(8)
@@ -257,7 +258,8 @@ def _load(cls, path: str | os.PathLike):
                 raise ValueError(f"inputs name {len(inputs['targets'])} targets, the map has {n_targets}")
             units = _check_units(units, None if inputs is None else inputs["targets"])
             full = architecture.full_layers(input_shape, head.n_outputs())
-            n_params, per_sample = _core.network_size(input_shape, full)
+            # the file's size bounds the parameters before any layer is built
+            n_params, per_sample = _core.network_size(input_shape, full, max(0, min(size - 8 - n, 1 << 33)) // 4)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{path}: invalid architecture ({e})") from None
         data_size = size - 8 - n

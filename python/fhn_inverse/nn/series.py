@@ -12,7 +12,29 @@ import numpy as np
 from .._util.validation import as_float_array
 from .checks import _grid_of
 
-__all__ = ["take_series", "series_input"]
+__all__ = ["take_series", "series_input", "row_blocks", "join_blocks"]
+
+# Series points turned into network inputs at a time: larger inputs are predicted in blocks of
+# rows, so that the float64 copy and the features stay near 2**22 × 8 bytes whatever N is.
+SERIES_BLOCK = 1 << 22
+
+
+def row_blocks(X, points: int | None = None):
+    """Views of the rows of series ``X`` (N, L) in blocks of about ``points`` values (default
+    ``SERIES_BLOCK``), or None when X fits in one block (or is not a 2-D array)."""
+    X = np.asarray(X)
+    points = SERIES_BLOCK if points is None else points
+    rows = max(1, points // max(1, X.shape[-1])) if X.ndim == 2 else 0
+    if X.ndim != 2 or X.shape[0] <= rows:
+        return None
+    return [X[lo: lo + rows] for lo in range(0, X.shape[0], rows)]
+
+
+def join_blocks(outs: list, with_cov: bool):
+    """The predictions of consecutive blocks as one: means (and covariances) concatenated."""
+    if with_cov:
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+    return np.concatenate(outs)
 
 
 def take_series(inputs: dict | None, X, validation, features, t, targets, n_threads: int):

@@ -184,11 +184,14 @@ void register_layer(const std::string& kind, LayerFactory factory);
 
 // Sizes of an architecture without allocating its buffers: parameters and activation floats
 // per sample. Throws std::invalid_argument for invalid specs or sizes beyond 2^31 elements (a
-// hostile model file cannot make the loader allocate more than its own size says).
+// hostile model file cannot make the loader allocate more than its own size says): each
+// dense and conv1d layer's weights are bounded by max_params before the layer is built, and so
+// is the total.
 struct NetworkSize {
   long n_params = 0;
   long activations_per_sample = 0;
 };
-NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs);
+NetworkSize network_size(Shape input, const std::vector<LayerSpec>& specs,
+                         long max_params = 1L << 31);
 
 }  // namespace fhn_inverse::nn
