@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._util.validation import as_int, as_seed
+from ._util.validation import as_int, as_seed, as_start
 from .data.dataset import Dataset
 from .nn.ensemble import Ensemble
 from .nn import InverseMap
@@ -92,7 +92,8 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     ZarrDataset
         The store, opened lazily.
     """
-    n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
+    n, seed = as_int(n, "n", 1), as_seed(seed)
+    start = as_start(start, n, bits=63, why="a data set keeps its indices as int64")
     chunk, workers = as_int(chunk, "chunk", 1), as_int(workers, "workers", 1)
     kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol, "method": method}
     head = Dataset.generate(1, seed, start=start, n_threads=1, progress=False, **kwargs)  # the grid, the config

@@ -373,7 +373,8 @@ def mutate_npz(data: bytes, rng: random.Random, others=()) -> bytes:
 # -- CSV (the series reader)
 
 CSV_TOKENS = ("nan", "NaN", "inf", "-inf", "1e999", "-1e999", "1e308", "1e38", "0x10", "", " ", "abc", "1,2",
-              "١٢", "\x00", "9" * 400, "1e", "--1", "+", ".", "1_000", "TRUE", "\"1\"", "#", "1;2", "\t")
+              "١٢", "\x00", "9" * 400, "1e", "--1", "+", ".", "1_000", "TRUE", "\"1\"", "#", "1;2", "\t",
+              "#N/A", "#VALUE!", "\"", "\"a,\nb\"", "\u2028", "id", "t=0.5", "0,5", "x" * 200_000)
 
 
 def mutate_csv(data: bytes, rng: random.Random, others=()) -> bytes:

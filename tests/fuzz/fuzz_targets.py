@@ -278,12 +278,16 @@ def series_check(table) -> str | None:
     d = getattr(table, "d", None)
     if not isinstance(d, np.ndarray) or d.dtype.kind not in "fiu" or d.ndim != 2:
         return f"returned {type(d).__name__} of dtype {getattr(d, 'dtype', None)}, not a 2-D array of real numbers"
+    if d.shape[0] < 1 or d.shape[1] < 1:
+        return f"returned {d.shape[0]} series of {d.shape[1]} points (at least one series of one point, or an error)"
     if not np.all(np.isfinite(d)):
         return "returned series with values that are not finite"
     if len(table.ids) != len(d):
         return f"returned {len(table.ids)} IDs for {len(d)} series"
     if table.t is not None and np.shape(table.t) != (d.shape[1],):
         return f"returned times of shape {np.shape(table.t)} for series of {d.shape[1]} points"
+    if len(set(table.ids)) != len(table.ids):
+        return "returned an ID twice"
     return None
 
 
@@ -296,6 +300,21 @@ TARGETS = {
                       dataset_fixed),
     "series": Target("series", (ValueError,), series_seeds, series_mutate, series_load, series_check),
 }
+
+
+def _more_targets() -> None:
+    import importlib.util
+
+    import fuzz_targets_more as more
+
+    if importlib.util.find_spec("zarr") is not None:  # stores need the optional scale extra
+        TARGETS["store"] = Target("store", (ValueError, OSError), more.store_seeds, more.store_mutate,
+                                  more.store_load, more.store_check)
+    TARGETS["config"] = Target("config", (ValueError,), lambda folder: list(more.CONFIG_SEEDS), more.config_mutate,
+                               more.config_load, more.config_check)
+
+
+_more_targets()
 
 
 # -- the harness's own check: a loader that fails in every way the runner must notice

@@ -4,7 +4,8 @@ A reader of ``path`` sees the previous complete file or the new complete one, ne
 if the writer is killed or the disk fills. Written files get the mode ``0o666 & ~umask`` (as
 ``open`` would give them, unlike ``mkstemp``'s 0600). Temporaries are named
 ``.{name}.{pid}.{random}.tmp``; those left by processes that no longer run are removed by the
-next write of the same target.
+next write of the same target. A write to a symbolic link replaces the file the link points to
+(the temporary beside that file), so the link stays a link.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import secrets
 from pathlib import Path
 from typing import IO, Iterator
+
+from .paths import open_regular
 
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_savez", "atomic_savefig",
            "remove_stale_temporaries"]
@@ -85,20 +88,36 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_MAX_LINKS = 40  # symbolic links followed to a target, as Linux's MAXSYMLINKS
+
+
+def _link_target(path: Path) -> Path:
+    """The file a write to ``path`` replaces: ``path``, or where it is a symbolic link (or a
+    chain of them) the file at its end, which need not exist yet (then the write creates it)."""
+    target = path
+    for _ in range(_MAX_LINKS):
+        if not target.is_symlink():
+            return target
+        target = target.parent / os.readlink(target)  # a relative link is relative to its folder
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator[IO]:
     """Yield a file object writing a temporary beside ``path``; on a clean exit it is flushed,
     fsynced, given the umask's mode and renamed onto ``path`` (then the folder is fsynced); on an
     exception it is removed and the exception re-raised. ``mode`` is "w" or "wb" (text or
-    binary); ``kwargs`` go to ``open`` (encoding, newline)."""
+    binary); ``kwargs`` go to ``open`` (encoding, newline). Where ``path`` is a symbolic link, the
+    file it points to is replaced (the temporary written beside it) and the link kept."""
     if mode not in ("w", "wb", "wt"):
         raise ValueError(f"atomic_open mode must be 'w', 'wt' or 'wb', got {mode!r}")
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    remove_stale_temporaries(folder, path.name)
+    target = _link_target(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    remove_stale_temporaries(folder, target.name)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
-        tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             fd = os.open(tmp, flags, 0o600)
             break
@@ -112,7 +131,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -156,7 +175,7 @@ def atomic_savefig(fig, path: str | os.PathLike, **kwargs) -> None:
 def file_sha256(path) -> str:
     """SHA-256 of a file's bytes, hex, read in blocks of 1 MiB."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .._util.io import atomic_savefig, atomic_write_text
+from .._util.validation import as_start
 from .common import _check_series_count, _check_store_size, _output_file, _table
 
 __all__ = ["_demo", "_simulate"]
@@ -84,6 +85,7 @@ def _simulate(args) -> int:
         from fhn_inverse.data import store
 
         _check_store_size("-n", args.n, args.output, args.dtype)
+        as_start(args.start, max(args.n, 1), bits=63, why="a data set keeps its indices as int64")
 
         if args.scheduler or args.workers:
             client = None

@@ -124,8 +124,8 @@ def _predict(args) -> int:
     import fhn_inverse as fi
 
     out = _output_file(args.output) if args.output else None
-    model = fi.InverseMap.load(args.model)
-    table = fi.read_series(args.series, layout=args.layout)
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
+    table = fi.read_series(args.series, layout=args.layout, decimal=args.decimal)
     series = table.d
     x, names = _model_inputs(model, args.model, series)
     grid = {"t": table.t, "resample": args.resample} if model.inputs is not None else {}

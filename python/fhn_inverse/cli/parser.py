@@ -134,12 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_info)
 
     predict = sub.add_parser("predict", help="estimate parameters of series in a .npy, .csv or .npz file")
-    predict.add_argument("model", type=Path, help="model file from 'train'")
+    predict.add_argument("model", type=Path, help="model file from 'train' (or an ensemble folder)")
     predict.add_argument("series", type=Path,
                          help="series: CSV, TSV or whitespace text (header, ID column, time row or column, series "
                               "as rows or columns: see fhn_inverse.read_series), .npy or .npz")
     predict.add_argument("--layout", choices=("auto", "rows", "columns"), default="auto",
                          help="text files: one series per row or per column (default: auto, from the file)")
+    predict.add_argument("--decimal", choices=(".", ","), default=".",
+                         help="text files: the decimal mark (default: '.'; ',' for files such as '0,5;0,7', whose "
+                              "separator is then not a comma)")
     predict.add_argument("--resample", action="store_true",
                          help="series on another grid than the map's (their file gives the times): interpolate "
                               "them onto the map's grid instead of refusing them")

@@ -25,8 +25,11 @@ def _reproduce(args) -> int:
                  if v is not None}
     if args.no_validation:
         overrides.update(validation=None, early_stopping=None)
+    if args.seeds is not None and args.seeds < 1:  # checked before any experiment starts (0 is not "the default")
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    seeds = (1 if args.quick else 5) if args.seeds is None else args.seeds
     names = list(experiments.EXPERIMENTS) if args.name == "all" else [args.name]
-    kwargs = dict(quick=args.quick, seed=args.seed, seeds=args.seeds or (1 if args.quick else 5),
+    kwargs = dict(quick=args.quick, seed=args.seed, seeds=seeds,
                   test_set=args.test_set, noise_law=args.noise_law, **overrides)
     if args.workers is not None or args.scheduler:  # one task per experiment on a Dask cluster
         from fhn_inverse import distributed

@@ -20,9 +20,10 @@ from tqdm.auto import tqdm
 
 from .._version import __version__
 from .._util.io import atomic_savez
-from .._util.validation import as_int, as_seed
-from ..models.noise import AR1Noise
-from ..models.priors import default_prior
+from .._util.paths import open_regular
+from .._util.validation import as_float_array, as_int, as_seed, as_start, as_threads
+from ..models.noise import AR1Noise, noise_from_dict
+from ..models.priors import as_prior
 from ..models.simulation import FitzHughNagumo, SimulationError, simulate, simulator_options
 
 __all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
@@ -34,6 +35,7 @@ TEST_SIZE = 2000
 TEST_START = 1_000_000_000
 _ARRAYS = ("t", "theta", "u", "d", "noise", "index")
 _NDIM = {"t": 1, "theta": 2, "u": 2, "d": 2, "noise": 2, "index": 1}
+_SHAPES = {"t": "(L,)", "theta": "(N, P)", "u": "(N, L)", "d": "(N, L)", "noise": "(N, 2)", "index": "(N,)"}
 _MAX_EXPANSION = 64  # uncompressed bytes per file byte a data set may declare (real data: about 1–3)
 _EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 
@@ -42,29 +44,39 @@ _EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 class Dataset:
     """Arrays of one data set (N samples, L grid points).
 
+    The constructor makes the checks :meth:`load` makes (one function, ``_checked``), so every
+    Dataset saves to a file that loads. Arrays may be given as any array_like (lists too); they
+    are kept as float64 arrays (``index`` as int64), without a copy where they already are.
+
     Parameters
     ----------
-    t : ndarray, shape (L,)
-        The grid.
-    theta : ndarray, shape (N, P)
+    t : array_like, shape (L,)
+        The grid, strictly increasing.
+    theta : array_like, shape (N, P)
         The parameters.
-    u : ndarray, shape (N, L)
+    u : array_like, shape (N, L)
         Clean series.
-    d : ndarray, shape (N, L)
+    d : array_like, shape (N, L)
         Observed series (u plus noise; equal to u without noise).
-    noise : ndarray, shape (N, 2)
+    noise : array_like, shape (N, 2)
         The (σ, ρ) of each sample's noise (zeros without noise).
-    index : ndarray, shape (N,)
-        Each sample's stream index.
+    index : array_like of int, shape (N,)
+        Each sample's stream index, in [0, 2**63).
     seed : int, default 0
-        The seed of the random streams the samples were drawn from.
+        The seed of the random streams the samples were drawn from, in [0, 2**64).
     config : dict, optional
-        How it was made.
+        How it was made; JSON-serialisable (it is saved as JSON). Its ``"noise"``, where present,
+        is ``None`` or a noise's ``to_dict()``, as :meth:`generate` writes.
 
     Raises
     ------
+    TypeError
+        If an array is not real numeric (float or integer; ``index`` integer), ``seed`` is not an
+        integer, or ``config`` is not a JSON-serialisable dict.
     ValueError
-        If an array's shape does not match N and L of ``u``.
+        If an array has the wrong number of dimensions or a shape that does not match N and L of
+        ``u``, holds a NaN or an infinity, ``t`` is not strictly increasing, an index or the seed
+        is out of range, or ``config["noise"]`` is not of the form above.
     """
 
     t: np.ndarray
@@ -77,12 +89,10 @@ class Dataset:
     config: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        n, L = self.u.shape
-        expected = {"t": (L,), "theta": (n, self.theta.shape[-1]), "u": (n, L), "d": (n, L),
-                    "noise": (n, 2), "index": (n,)}
-        for name, shape in expected.items():
-            if getattr(self, name).shape != shape:
-                raise ValueError(f"Dataset.{name} must have shape {shape}, got {getattr(self, name).shape}")
+        arrays, self.seed, self.config = _checked({name: getattr(self, name) for name in _ARRAYS}, self.seed,
+                                                  self.config)
+        for name, arr in arrays.items():
+            setattr(self, name, arr)
 
     def __len__(self) -> int:
         return self.u.shape[0]
@@ -114,8 +124,10 @@ class Dataset:
             Number of samples, at least 1.
         seed : int, default 0
             The random streams' seed, an integer in [0, 2**64).
-        prior : GaussianPrior or UniformPrior, optional
-            The prior of θ; default: the study's (:func:`~fhn_inverse.models.priors.default_prior`).
+        prior : GaussianPrior, UniformPrior or array_like of shape (P, 2), optional
+            The prior of θ; P ``(low, high)`` bounds stand for the uniform prior on that box
+            (:func:`~fhn_inverse.models.priors.as_prior`); default: the study's
+            (:func:`~fhn_inverse.models.priors.default_prior`).
         noise : AR1Noise, optional
             An :class:`AR1Noise` (a :class:`GaussianNoise` is one), or ``None`` for clean data.
         model : FitzHughNagumo, optional
@@ -123,13 +135,14 @@ class Dataset:
         t : array_like, shape (L,), optional
             Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
         start : int, default 0
-            Stream index of the first sample.
+            Stream index of the first sample; the indices ``start … start + n − 1`` are kept as
+            int64, so ``start`` is at most 2**63 − n.
         rtol : float, default 1e-9
             Relative tolerance of the simulator's step-size control.
         atol : float, default 1e-9
             Absolute tolerance of the simulator's step-size control.
         n_threads : int, default 0
-            Threads to use (0: all cores).
+            Threads to use, in [0, 1024] (0: all cores).
         chunk : int, default 2000
             Series simulated per call of the simulator, at least 1.
         progress : bool, default True
@@ -148,11 +161,16 @@ class Dataset:
         SimulationError
             If a trajectory fails (the prior reaches a region the simulator cannot handle).
         TypeError
-            If ``noise`` is neither an :class:`AR1Noise` nor ``None``.
+            If ``noise`` is neither an :class:`AR1Noise` nor ``None``, or ``prior`` is neither a
+            prior, (low, high) bounds nor ``None``.
+        ValueError
+            If a number is out of its range (``n``, ``seed``, ``start``, ``n_threads``, ``chunk``)
+            or the bounds of ``prior`` do not have shape (P, 2) with low < high.
         """
-        n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
-        chunk = as_int(chunk, "chunk", 1)
-        prior = default_prior() if prior is None else prior
+        n, seed = as_int(n, "n", 1), as_seed(seed)
+        start = as_start(start, n, bits=63, why="a data set keeps its stream indices as int64")
+        chunk, n_threads = as_int(chunk, "chunk", 1), as_threads(n_threads)
+        prior = as_prior(prior)
         model = FitzHughNagumo() if model is None else model
         if noise is not None and not isinstance(noise, AR1Noise):
             raise TypeError(f"noise must be an AR1Noise, GaussianNoise or None, got {type(noise).__name__}")
@@ -249,7 +267,7 @@ class Dataset:
 
     @classmethod
     def _load(cls, path: Path) -> "Dataset":
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             file_size = os.fstat(fh.fileno()).st_size
             with zipfile.ZipFile(fh) as archive:
                 members = {info.filename: info for info in archive.infolist()}
@@ -264,38 +282,72 @@ class Dataset:
                                      f"{_MAX_EXPANSION} × its {file_size} bytes (+{_EXPANSION_ALLOWANCE}); "
                                      "not a data set")
                 raw = {info.filename[:-4]: _read_member(archive, info, path) for info in wanted}
-        arrays = {}
-        for name in _ARRAYS:
-            arr = raw[name]
-            if arr.dtype.kind not in "fiu" or arr.dtype.names is not None:
-                raise ValueError(f"{path}: array {name} must be real numeric, got dtype {arr.dtype}")
-            if arr.ndim != _NDIM[name]:
-                raise ValueError(f"{path}: array {name} must have {_NDIM[name]} dimensions, got shape {arr.shape}")
-            if name == "index":
-                if arr.dtype.kind == "f" or (arr.size and arr.min() < 0):
-                    raise ValueError(f"{path}: index must hold integers >= 0")
-                arrays[name] = arr.astype(np.int64)
-                continue
-            arr = arr.astype(np.float64, copy=False)
-            if not np.isfinite(arr).all():
-                bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-                raise ValueError(f"{path}: array {name} must be finite, got {arr[bad]} at index {bad}")
-            arrays[name] = arr
-        if arrays["t"].size and not (np.diff(arrays["t"]) > 0).all():
-            raise ValueError(f"{path}: the time grid t must be strictly increasing")
         seed = raw["seed"]
-        if seed.shape != () or seed.dtype.kind not in "iu" or not 0 <= int(seed) < 2**64:
+        if seed.shape != () or seed.dtype.kind not in "iu":
             raise ValueError(f"{path}: seed must be an integer in [0, 2**64), got {seed!r}")
         config = raw["config"]
         if config.shape != () or config.dtype.kind != "U":
             raise ValueError(f"{path}: config must be a JSON string, got dtype {config.dtype} shape {config.shape}")
-        config = json.loads(str(config))
-        if not isinstance(config, dict):
-            raise ValueError(f"{path}: config must be a JSON object, got {type(config).__name__}")
-        try:
-            return cls(**arrays, seed=int(seed), config=config)
-        except ValueError as err:
+        try:  # the constructor's checks are the file's: one function, _checked
+            return cls(**{name: raw[name] for name in _ARRAYS}, seed=int(seed), config=json.loads(str(config)))
+        except (TypeError, ValueError) as err:
             raise ValueError(f"{path}: {err}") from None
+
+
+def _checked(arrays: dict, seed, config) -> tuple[dict, int, dict]:
+    """The arrays, seed and config of a data set, checked and converted, for the constructor and
+    :meth:`Dataset.load` alike.
+
+    t, theta, u, d and noise: real numeric arrays (float or integer, not bool) of 1, 2, 2, 2 and 2
+    dimensions, finite, as float64; index: integers in [0, 2**63), as int64; shapes (L,), (N, P),
+    (N, L), (N, L), (N, 2), (N,) with N and L those of u; t strictly increasing; seed an integer in
+    [0, 2**64); config a JSON-serialisable dict whose "noise", where present, is None or a noise's
+    ``to_dict()``. TypeError for a wrong type, ValueError for a wrong value, naming the attribute.
+    """
+    out = {}
+    for name in _ARRAYS:
+        label = f"Dataset.{name}"
+        try:
+            arr = np.asarray(arrays[name])
+        except ValueError as err:  # ragged lists
+            raise ValueError(f"{label} must be an array of shape {_SHAPES[name]}: {err}") from None
+        if name == "index":
+            if arr.dtype.kind not in "iu":
+                raise TypeError(f"{label} must be an integer array, got dtype {arr.dtype}")
+            if arr.ndim != 1:
+                raise ValueError(f"{label} must have 1 dimension, got shape {arr.shape}")
+            low, high = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+            if low < 0 or high >= 2**63:
+                raise ValueError(f"{label} must hold integers in [0, 2**63), got {low if low < 0 else high}")
+            out[name] = arr.astype(np.int64, copy=False)
+            continue
+        if arr.dtype.kind not in "fiu" or arr.dtype.names is not None:
+            raise TypeError(f"{label} must be a real numeric array (float or integer), got dtype {arr.dtype}")
+        out[name] = as_float_array(arr, label, _NDIM[name], allow_empty=True)
+    n, length = out["u"].shape
+    expected = {"t": (length,), "theta": (n, out["theta"].shape[1]), "u": (n, length), "d": (n, length),
+                "noise": (n, 2), "index": (n,)}
+    for name, shape in expected.items():
+        if out[name].shape != shape:
+            raise ValueError(f"Dataset.{name} must have shape {shape}, got {out[name].shape}")
+    t = out["t"]
+    if length > 1 and not (np.diff(t) > 0).all():
+        k = int(np.argmin(np.diff(t) > 0))
+        raise ValueError(f"Dataset.t must be strictly increasing, got t[{k}] = {t[k]} and t[{k + 1}] = {t[k + 1]}")
+    seed = as_seed(seed)
+    if not isinstance(config, dict):
+        raise TypeError(f"Dataset.config must be a dict, got {type(config).__name__}")
+    try:
+        json.dumps(config)
+    except (TypeError, ValueError, RecursionError) as err:
+        raise TypeError(f"Dataset.config must be JSON-serialisable (it is saved as JSON): {err}") from None
+    if "noise" in config:
+        try:
+            noise_from_dict(config["noise"])
+        except ValueError as err:
+            raise ValueError(f"Dataset.config['noise'] must be None or a noise's to_dict(), as Dataset.generate "
+                             f"writes: {err}") from None
+    return out, seed, config
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
@@ -322,9 +374,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
 def _looks_like_model(path) -> bool:
     """True if ``path`` starts like a safetensors file: an 8-byte header length, then JSON."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(9)
-    except OSError:
+    except (OSError, ValueError):
         return False
     return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 1 << 30
 

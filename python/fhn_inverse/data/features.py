@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float_array, as_int
+from .._util.validation import as_float_array, as_threads
 
 __all__ = ["NORMS", "REPRESENTATIONS", "KINDS", "fourier_features", "unpack_spectrum", "features"]
 
@@ -59,7 +59,7 @@ def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_t
     x = as_float_array(x, "x", (1, 2))
     x2 = x.reshape(1, -1) if x.ndim == 1 else x
     out = _core.fourier_features(x2, getattr(_core.Representation, representation),
-                                 getattr(_core.Norm, norm), as_int(n_threads, "n_threads", 0))
+                                 getattr(_core.Norm, norm), as_threads(n_threads))
     bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
     if bad.size:
         L = x2.shape[1]

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .._util.validation import as_int, as_seed
+from .._util.validation import as_int, as_seed, as_threads
 from .dataset import Dataset
 
 __all__ = ["SERIES", "LABELS", "Simulations", "StoreStream", "prefetch", "is_stream"]
@@ -102,7 +102,7 @@ class Simulations:
             raise ValueError("labels='theta+noise' needs noise (the series are clean with noise=None)")
         self._kwargs = {"prior": prior, "noise": noise, "model": model, "t": t, "rtol": rtol, "atol": atol,
                         "method": method}
-        self.n_threads = n_threads
+        self.n_threads = as_threads(n_threads)
         self.reuse = as_int(reuse, "reuse", 1)
         head = Dataset.generate(1, self.seed, n_threads=1, progress=False, **self._kwargs)  # checks the settings
         self.t = head.t

@@ -12,7 +12,7 @@ from .noise import (
     ar1_noise,
     noise_from_dict,
 )
-from .priors import GaussianPrior, UniformPrior, default_prior, prior_from_dict
+from .priors import GaussianPrior, UniformPrior, as_prior, default_prior, prior_from_dict
 from .simulation import (
     DEFAULT_GRID,
     METHODS,
@@ -30,7 +30,7 @@ __all__ = [
     "FitzHughNagumo", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta",
     "simulate",
     # priors
-    "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict",
+    "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "as_prior",
     # noise
     "NOISE_LAWS", "STUDY_NOISE_MEAN", "STUDY_NOISE_STD", "AR1Noise", "GaussianNoise", "ar1_noise", "noise_from_dict",
     # spikes

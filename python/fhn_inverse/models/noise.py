@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float, as_float_array, as_int, as_seed
+from .._util.validation import as_float, as_float_array, as_int, as_seed, as_start, as_threads
 
 __all__ = ["NOISE_LAWS", "STUDY_NOISE_MEAN", "STUDY_NOISE_STD", "AR1Noise", "GaussianNoise", "ar1_noise",
            "noise_from_dict"]
@@ -127,14 +127,15 @@ class AR1Noise:
         seed : int, default 0
             The random streams' seed, an integer in [0, 2**64).
         start : int, default 0
-            Index of the first sample.
+            Index of the first sample; the indices ``start … start + n − 1`` are below 2**64.
 
         Returns
         -------
         ndarray, shape (n, 2)
             (σ, ρ) per sample.
         """
-        n, seed, start = as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0)
+        n, seed = as_int(n, "n", 1), as_seed(seed)
+        start = as_start(start, n)
         out = np.empty((n, 2))
         ranged = [j for j, v in enumerate((self.sigma, self.rho)) if isinstance(v, tuple)]
         if ranged:
@@ -162,7 +163,7 @@ class AR1Noise:
         seed : int, default 0
             The random streams' seed, an integer in [0, 2**64).
         start : int, default 0
-            Index of the first sample.
+            Index of the first sample; the indices ``start … start + n − 1`` are below 2**64.
         n_threads : int, default 0
             Threads to use (0: all cores).
 
@@ -173,9 +174,10 @@ class AR1Noise:
         params : ndarray, shape (n, 2)
             (σ, ρ) per sample.
         """
+        length, n_threads = as_int(length, "length", 1), as_threads(n_threads)
         params = self.parameters(n, seed, start)
-        eta = _core.ar1_noise(params[:, 0] / self.dt, params[:, 1].copy(), as_int(length, "length", 1),
-                              as_seed(seed), as_int(start, "start", 0), as_int(n_threads, "n_threads", 0))
+        eta = _core.ar1_noise(params[:, 0] / self.dt, params[:, 1].copy(), length, as_seed(seed),
+                              as_start(start, len(params)), n_threads)
         return eta, params
 
     def to_dict(self) -> dict:
@@ -223,7 +225,7 @@ def ar1_noise(sigma, rho, length: int, seed: int = 0, start: int = 0, n_threads:
     seed : int, default 0
         The random streams' seed, an integer in [0, 2**64).
     start : int, default 0
-        Index of the first sample.
+        Index of the first sample; the indices ``start … start + N − 1`` are below 2**64.
     n_threads : int, default 0
         Threads to use (0: all cores).
 
@@ -234,19 +236,51 @@ def ar1_noise(sigma, rho, length: int, seed: int = 0, start: int = 0, n_threads:
     """
     sigma = as_float_array(sigma, "sigma", 1)
     rho = as_float_array(rho, "rho", 1)
-    return _core.ar1_noise(sigma, rho, as_int(length, "length", 1), as_seed(seed),
-                           as_int(start, "start", 0), as_int(n_threads, "n_threads", 0))
+    return _core.ar1_noise(sigma, rho, as_int(length, "length", 1), as_seed(seed), as_start(start, len(sigma)),
+                           as_threads(n_threads))
+
+
+# The form of a noise's record (``to_dict``) that noise_from_dict reads, for its messages.
+_RECORD = ("None or a dict such as AR1Noise().to_dict() ({'kind': 'ar1', 'sigma': ..., 'rho': ..., "
+           "'dt': ...}) or GaussianNoise().to_dict() ({'kind': 'gaussian', 'sigma': ...})")
 
 
 def noise_from_dict(spec: dict | None):
+    """Inverse of ``to_dict`` of :class:`AR1Noise` and :class:`GaussianNoise`; ``None`` (clean
+    data) stays ``None``.
+
+    Parameters
+    ----------
+    spec : dict or None
+        A noise's ``to_dict()``: ``"kind"`` is ``"ar1"`` (with ``"sigma"``, ``"rho"``, optionally
+        ``"dt"``, ``"law"``, ``"mean"``, ``"std"``) or ``"gaussian"`` (with ``"sigma"``).
+
+    Returns
+    -------
+    AR1Noise, GaussianNoise or None
+        The noise ``spec`` describes.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not of that form (a string such as ``"ar1"``, an unknown kind, a missing
+        or invalid entry).
+    """
     if spec is None:
         return None
-    if spec.get("kind") == "ar1":
-        sig, rho = spec["sigma"], spec["rho"]
+    if not isinstance(spec, dict):
+        raise ValueError(f"noise must be {_RECORD}, got {spec!r}")
+    kind = spec.get("kind")
+    if kind not in ("ar1", "gaussian"):
+        raise ValueError(f"unknown noise kind {kind!r}; expected 'ar1' or 'gaussian'")
+    for key in ("sigma", "rho") if kind == "ar1" else ("sigma",):
+        if key not in spec:
+            raise ValueError(f"noise {spec!r} lacks {key!r}; expected {_RECORD}")
+    as_range = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731 - JSON keeps a range as a list
+    try:
+        if kind == "gaussian":
+            return GaussianNoise(as_range(spec["sigma"]))
         law = {k: spec[k] for k in ("law", "mean", "std") if k in spec}
-        return AR1Noise(tuple(sig) if isinstance(sig, list) else sig, tuple(rho) if isinstance(rho, list) else rho,
-                        dt=spec.get("dt", 0.2), **law)
-    if spec.get("kind") == "gaussian":
-        sig = spec["sigma"]
-        return GaussianNoise(tuple(sig) if isinstance(sig, list) else sig)
-    raise ValueError(f"unknown noise kind {spec.get('kind')!r}; expected 'ar1' or 'gaussian'")
+        return AR1Noise(as_range(spec["sigma"]), as_range(spec["rho"]), dt=spec.get("dt", 0.2), **law)
+    except TypeError as err:  # a value of the wrong type is a bad record, as a bad value is
+        raise ValueError(f"noise {spec!r}: {err}") from None

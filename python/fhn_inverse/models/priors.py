@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float_array, as_int, as_seed
+from .._util.validation import as_float_array, as_int, as_seed, as_start
 
-__all__ = ["GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict"]
+__all__ = ["GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "as_prior"]
 
 
 def _gaussian_prior(mean, covariance, lower, upper):
@@ -49,9 +49,9 @@ class GaussianPrior:
                 raise ValueError(f"std must be positive with shape {mean.shape}, got {std}")
             covariance = np.diag(std**2)
         covariance = as_float_array(covariance, "covariance", 2)
-        bounds = [np.full(mean.shape, -np.inf if b is lower else np.inf) if b is None
-                  else np.ascontiguousarray(b, dtype=np.float64) for b in (lower, upper)]
-        self._native = _core.GaussianPrior(mean, covariance, bounds[0], bounds[1])
+        lower = np.full(mean.shape, -np.inf) if lower is None else np.ascontiguousarray(lower, dtype=np.float64)
+        upper = np.full(mean.shape, np.inf) if upper is None else np.ascontiguousarray(upper, dtype=np.float64)
+        self._native = _core.GaussianPrior(mean, covariance, lower, upper)
 
     mean = property(lambda self: np.asarray(self._native.mean))
     covariance = property(lambda self: np.asarray(self._native.covariance))
@@ -68,14 +68,16 @@ class GaussianPrior:
         seed : int, default 0
             The stream, an integer in [0, 2**64).
         start : int, default 0
-            Index of the first sample in the stream.
+            Index of the first sample in the stream; the indices ``start … start + n − 1`` are
+            below 2**64.
 
         Returns
         -------
         ndarray, shape (n, P)
             The samples, one per row.
         """
-        return self._native.sample(as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0))
+        n = as_int(n, "n", 1)
+        return self._native.sample(n, as_seed(seed), as_start(start, n))
 
     def to_dict(self) -> dict:
         return {"kind": "gaussian", "mean": self.mean.tolist(), "covariance": self.covariance.tolist(),
@@ -115,14 +117,16 @@ class UniformPrior:
         seed : int, default 0
             The stream, an integer in [0, 2**64).
         start : int, default 0
-            Index of the first sample in the stream.
+            Index of the first sample in the stream; the indices ``start … start + n − 1`` are
+            below 2**64.
 
         Returns
         -------
         ndarray, shape (n, P)
             The samples, one per row.
         """
-        return self._native.sample(as_int(n, "n", 1), as_seed(seed), as_int(start, "start", 0))
+        n = as_int(n, "n", 1)
+        return self._native.sample(n, as_seed(seed), as_start(start, n))
 
     def to_dict(self) -> dict:
         return {"kind": "uniform", "lower": self.lower.tolist(), "upper": self.upper.tolist()}
@@ -172,3 +176,38 @@ def prior_from_dict(spec: dict):
     if spec.get("kind") == "uniform":
         return UniformPrior(spec["lower"], spec["upper"])
     raise ValueError(f"unknown prior kind {spec.get('kind')!r}; expected 'gaussian' or 'uniform'")
+
+
+def as_prior(prior):
+    """The prior a ``prior=`` argument stands for.
+
+    Parameters
+    ----------
+    prior : GaussianPrior, UniformPrior, array_like of shape (P, 2), or None
+        A prior; P ``(low, high)`` bounds, the uniform prior on that box (as a noise parameter's
+        ``(low, high)`` range is drawn uniformly); or ``None`` for :func:`default_prior`.
+
+    Returns
+    -------
+    GaussianPrior or UniformPrior
+        The prior.
+
+    Raises
+    ------
+    TypeError
+        If ``prior`` is of another type (a string, a dict, a number, …).
+    ValueError
+        If the bounds do not have shape (P, 2) or a low end is not below its high end.
+    """
+    if prior is None:
+        return default_prior()
+    if isinstance(prior, (GaussianPrior, UniformPrior)):
+        return prior
+    if not isinstance(prior, (list, tuple, np.ndarray)):
+        raise TypeError("prior must be a GaussianPrior, a UniformPrior, a sequence of (low, high) bounds (the "
+                        f"uniform prior on that box) or None, got {type(prior).__name__}")
+    bounds = as_float_array(prior, "prior", (1, 2))
+    if bounds.ndim != 2 or bounds.shape[1] != 2:
+        raise ValueError(f"prior bounds must have shape (P, 2), one (low, high) pair per parameter, got shape "
+                         f"{bounds.shape}")
+    return UniformPrior(bounds[:, 0].copy(), bounds[:, 1].copy())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float, as_float_array, as_int
+from .._util.validation import as_float, as_float_array, as_int, as_threads
 
 __all__ = ["FitzHughNagumo", "MODELS", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
@@ -193,7 +193,7 @@ def simulate(
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
                                 max_abs_state=max_abs_state, method=method)
-    u, status = _core.simulate_batch(model, theta2, options, as_int(n_threads, "n_threads", 0))
+    u, status = _core.simulate_batch(model, theta2, options, as_threads(n_threads))
     if single:
         u, status = u[0], status[0]
     if return_status:

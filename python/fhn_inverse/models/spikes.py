@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float, as_float_array, as_int
+from .._util.validation import as_float, as_float_array, as_int, as_threads
 from .simulation import DEFAULT_GRID
 
 __all__ = ["SpikeStatistics", "spike_statistics"]
@@ -56,7 +56,7 @@ def spike_statistics(u, t=None, *, threshold: float = 0.5, min_points: int = 3,
     u2 = u.reshape(1, -1) if u.ndim == 1 else u
     count, rate, duration = _core.spike_statistics(
         u2, grid, as_float(threshold, "threshold"), as_int(min_points, "min_points", 1),
-        as_float(time_units_per_second, "time_units_per_second"), as_int(n_threads, "n_threads", 0))
+        as_float(time_units_per_second, "time_units_per_second"), as_threads(n_threads))
     if u.ndim == 1:
         return SpikeStatistics(count[0], rate[0], duration[0])
     return SpikeStatistics(count, rate, duration)

@@ -341,7 +341,7 @@ class Ensemble:
         self.calibration = QuantileCalibration.fit(*calibration_split(self, X_cal, Y_cal, n_threads))
         return self.calibration
 
-    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0) -> np.ndarray:
+    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """``n`` draws per series from the mixture of the members' Gaussians.
 
         Each draw picks a member uniformly, then draws from its Gaussian; after :meth:`calibrate`,
@@ -358,6 +358,8 @@ class Ensemble:
             The seed, an integer in [0, 2**64).
         n_threads : int, default 0
             Threads to use (0: all cores).
+        t, resample
+            The series' times and whether to interpolate them, as for :meth:`predict`.
 
         Returns
         -------
@@ -374,10 +376,10 @@ class Ensemble:
         n = as_int(n, "n", 1)
         self._warn_if_uncalibrated("draws")
         if self.calibration is not None:
-            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads)
+            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
             _check_draws(len(mean), n, mean.shape[1])
             return self.calibration.sample(mean, cov, n, seed=seed)
-        means, covs = self._members_gaussians(X, n_threads)  # (K, N, D), (K, N, D, D)
+        means, covs = self._members_gaussians(X, n_threads, t, resample)  # (K, N, D), (K, N, D, D)
         _check_draws(means.shape[1], n, means.shape[2])
         rng = np.random.default_rng(as_seed(seed))
         k = rng.integers(0, len(self.members), size=(means.shape[1], n))
@@ -392,7 +394,8 @@ class Ensemble:
 
             warn_uncalibrated(what, stacklevel=4)
 
-    def interval(self, X, level: float = 0.95, *, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
+                 resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per-parameter central intervals of the members' mixture at ``level``.
 
         The (1 ∓ level)/2 quantiles of each parameter's mixture of normals, by bisection to 1e-12
@@ -407,6 +410,8 @@ class Ensemble:
             The level, in (0, 1).
         n_threads : int, default 0
             Threads to use (0: all cores).
+        t, resample
+            The series' times and whether to interpolate them, as for :meth:`predict`.
 
         Returns
         -------
@@ -426,8 +431,9 @@ class Ensemble:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
         self._warn_if_uncalibrated("intervals")
         if self.calibration is not None:
-            return self.calibration.interval(*self.predict(X, return_cov=True, n_threads=n_threads), level)
-        means, covs = self._members_gaussians(X, n_threads)
+            return self.calibration.interval(*self.predict(X, return_cov=True, n_threads=n_threads, t=t,
+                                                           resample=resample), level)
+        means, covs = self._members_gaussians(X, n_threads, t, resample)
         sd = np.sqrt(np.diagonal(covs, axis1=2, axis2=3))  # (K, N, D)
         erf = np.vectorize(math.erf, otypes=[float])
 
@@ -444,7 +450,7 @@ class Ensemble:
             bounds.append(0.5 * (lo + hi))
         return bounds[0], bounds[1]
 
-    def predict_std(self, X, *, n_threads: int = 0) -> np.ndarray:
+    def predict_std(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """The members' standard deviation per prediction (0 for one member).
 
         This is the spread of K point estimates, not a calibrated uncertainty: on the study's
@@ -464,7 +470,7 @@ class Ensemble:
         ndarray, shape (N, D)
             The standard deviation over the members.
         """
-        return self.predict_members(X, n_threads=n_threads).std(axis=0)
+        return self.predict_members(X, n_threads=n_threads, t=t, resample=resample).std(axis=0)
 
     @property
     def n_params(self) -> int:

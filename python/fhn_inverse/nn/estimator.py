@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._util.validation import as_int, as_seed
+from .._util.validation import as_seed, as_threads
 from . import files, torch_export
 from .architecture import Architecture, cnn_layers, dense_layers, prepare_input, summary
 from ..models.noise import noise_from_dict
@@ -438,7 +438,7 @@ class InverseMap:
         parts = self.parts
         x = self.prepare_input(X)
         scaled = parts.input_scaling.transform(x) if parts.input_scaling is not None else x
-        raw = net.predict(scaled, as_int(n_threads, "n_threads", 0))
+        raw = net.predict(scaled, as_threads(n_threads))
         out, cov = parts.head.outputs(raw, parts.scaling, want_cov=return_cov, cov_scale=self.cov_scale)
         _check_finite_outputs(out, cov, x)
         return (out, cov) if return_cov else out
@@ -459,8 +459,8 @@ class InverseMap:
         self.parts.head.warn_if_uncalibrated("draws", self.calibration, self.cov_scale)
         if self.calibration is not None:
             return self.calibration.sample(mean, cov, n, seed=seed)
-        z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
-        return mean[:, None, :] + z @ np.transpose(np.linalg.cholesky(cov), (0, 2, 1))
+        from ..uncertainty.stats import sample_gaussian
+        return sample_gaussian(mean, cov, n, seed=seed)  # in blocks: Ctrl-C gets through
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
                  resample: bool = False) -> tuple[np.ndarray, np.ndarray]:

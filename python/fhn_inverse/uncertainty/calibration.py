@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .._util.validation import as_float_array, as_int, as_seed
-from .stats import _check_level, _gaussian, _mahalanobis2, chi2_quantile
+from .stats import _check_level, _draw_blocks, _gaussian, _mahalanobis2, chi2_quantile
 
 __all__ = ["QuantileCalibration", "MIN_CALIBRATION", "UncalibratedWarning", "warn_uncalibrated"]
 
@@ -286,15 +286,20 @@ class QuantileCalibration:
         Returns
         -------
         ndarray, shape (N, n, D)
-            The draws, a function of ``seed`` alone (NumPy's PCG64 stream).
+            The draws, a function of ``seed`` alone (NumPy's PCG64 stream, drawn in blocks in the
+            array's order: the numbers of one draw of the whole array).
         """
         mean, cov = self._check(mean, cov)
         n = as_int(n, "n", 1)
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         corr = cov / (sd[:, :, None] * sd[:, None, :])
-        chol = np.linalg.cholesky(corr)
-        z = np.random.default_rng(as_seed(seed)).standard_normal((len(mean), n, self.dim))
-        return mean[:, None, :] + sd[:, None, :] * self.transform(z @ np.transpose(chol, (0, 2, 1)))
+        chol_t = np.transpose(np.linalg.cholesky(corr), (0, 2, 1))
+        rng = np.random.default_rng(as_seed(seed))
+        out = np.empty((len(mean), n, self.dim))
+        for rows, draws in _draw_blocks(*out.shape):  # Ctrl-C lands between blocks
+            z = rng.standard_normal(out[rows, draws].shape)
+            out[rows, draws] = mean[rows, None, :] + sd[rows, None, :] * self.transform(z @ chol_t[rows])
+        return out
 
     def coverage(self, theta, mean, cov, level: float) -> tuple[np.ndarray, float]:
         """Fractions of ``theta`` inside the calibrated intervals and region.

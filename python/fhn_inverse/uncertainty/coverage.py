@@ -11,7 +11,7 @@ import numpy as np
 
 from .stats import (
     LEVELS, REPORT_LEVELS, _cholesky, _gaussian, _json, _levels, _mahalanobis2, _names, _normal_quantile,
-    _samples, chi2_quantile,
+    _row_blocks, _samples, chi2_quantile,
 )
 
 __all__ = ["Coverage", "coverage", "fit_cov_scale"]
@@ -151,15 +151,20 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibra
             raise ValueError("give either mean and cov or samples, not both")
         theta, samples = _samples(theta, samples)
         n, s, d = samples.shape
-        q = (np.sum(samples < theta[:, None, :], axis=1) + 0.5 * np.sum(samples == theta[:, None, :], axis=1)) / s
+        q, centre, scov = np.empty((n, d)), np.empty((n, d)), np.empty((n, d, d))
+        for rows in _row_blocks(n, s * d):  # blocks of whole rows: Ctrl-C lands between them
+            block, truth = samples[rows], theta[rows, None, :]
+            q[rows] = (np.sum(block < truth, axis=1) + 0.5 * np.sum(block == truth, axis=1)) / s
+            centre[rows] = block.mean(axis=1)
+            dev = block - centre[rows, None, :]
+            scov[rows] = np.einsum("nsi,nsj->nij", dev, dev) / max(s - 1, 1) + 1e-12 * np.eye(d)
         per = np.stack([np.mean(np.abs(q - 0.5) <= a / 2, axis=0) for a in levels])
-        centre = samples.mean(axis=1)
-        dev = samples - centre[:, None, :]
-        scov = np.einsum("nsi,nsj->nij", dev, dev) / max(s - 1, 1) + 1e-12 * np.eye(d)
         chol = _cholesky(scov, "the samples' covariance")
-        d_samples = _mahalanobis2(chol, dev)  # (N, S)
         d_theta = _mahalanobis2(chol, theta - centre)  # (N,)
-        frac_closer = np.mean(d_samples < d_theta[:, None], axis=1)
+        frac_closer = np.empty(n)
+        for rows in _row_blocks(n, s * d):
+            d_samples = _mahalanobis2(chol[rows], samples[rows] - centre[rows, None, :])  # (rows, S)
+            frac_closer[rows] = np.mean(d_samples < d_theta[rows, None], axis=1)
         joint = np.array([np.mean(frac_closer < a) for a in levels])
         method = "samples"
     else:

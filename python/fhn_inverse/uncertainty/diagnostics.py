@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._util.validation import as_float_array, as_int, as_seed
+from .._util.validation import as_float_array, as_int, as_seed, as_threads
 from .calibration import UncalibratedWarning
 from .coverage import Coverage, coverage, fit_cov_scale
 from .figures import coverage_figure, ppc_figure, recovery_figure, sbc_figure, z_contraction_figure
@@ -30,8 +30,8 @@ from .predictive import PosteriorPredictive, posterior_predictive
 from .recovery import Recovery, ZContraction, recovery, z_contraction
 from .sbc import SBC, sbc
 from .stats import (
-    LEVELS, REPORT_LEVELS, _json, _levels, _names, _normal_quantile, _theta, chi2_cdf, chi2_quantile,
-    sample_gaussian,
+    LEVELS, REPORT_LEVELS, _json, _levels, _names, _normal_quantile, _row_blocks, _theta, chi2_cdf,
+    chi2_quantile, sample_gaussian,
 )
 
 __all__ = [
@@ -121,7 +121,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     if not getattr(model, "has_cov", False):
         raise ValueError("diagnose needs a map or ensemble with a covariance (a Gaussian-NLL or local-Gaussian "
                          "head); this one predicts point estimates only")
-    n_samples = as_int(n_samples, "n_samples", 2)
+    n_samples, n_threads = as_int(n_samples, "n_samples", 2), as_threads(n_threads)
     seed = as_seed(seed)
     ppc_series = as_int(ppc_series, "ppc_series", 1)
     levels = _levels(levels)
@@ -138,7 +138,8 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         lower, upper = calibration.interval(mean, cov, 0.95)
     elif mixture:
         cov_result = coverage(theta, samples=draws, levels=levels)
-        lower, upper = np.quantile(draws, [0.025, 0.975], axis=1)
+        lower, upper = np.concatenate([np.quantile(draws[rows], [0.025, 0.975], axis=1)  # Ctrl-C lands between
+                                       for rows in _row_blocks(len(draws), draws[0].size)], axis=1)
     else:
         cov_result = coverage(theta, mean, cov, levels=levels)
         half = _normal_quantile(0.975) * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))

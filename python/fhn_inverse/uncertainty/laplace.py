@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._util.validation import as_float_array, as_int
+from .._util.validation import as_float_array, as_threads
 from ..models.noise import AR1Noise
 from ..models.priors import GaussianPrior, default_prior
 from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, simulator_options
@@ -86,7 +86,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
-    u, J, status = _core.sensitivities_batch(model, theta2, options, as_int(n_threads, "n_threads", 0))
+    u, J, status = _core.sensitivities_batch(model, theta2, options, as_threads(n_threads))
     if return_status:
         return (u[0], J[0], status[0]) if single else (u, J, status)
     _check_status(status)
@@ -119,7 +119,8 @@ def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``rho`` is neither a number nor one value per series.
+        If ``rho`` is neither a number nor one value per series, or W x overflows (is beyond the
+        largest double, about 1.8e308) in some row; the message names the rows.
     """
     x = as_float_array(x, "x", (1, 2))
     single = x.ndim == 1
@@ -128,7 +129,12 @@ def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
     rho = np.broadcast_to(rho, (x2.shape[0],)).copy() if rho.ndim == 0 else rho
     if rho.shape != (x2.shape[0],):
         raise ValueError(f"rho must be a number or hold one value per series ({x2.shape[0]}), got shape {rho.shape}")
-    out = _core.ar1_whiten(x2, rho, as_int(n_threads, "n_threads", 0))
+    out = _core.ar1_whiten(x2, rho, as_threads(n_threads))
+    overflow = np.flatnonzero(~np.isfinite(out).all(axis=1))  # x is finite: only an overflow makes inf
+    if overflow.size:
+        rows, more = overflow[:10].tolist(), " …" if overflow.size > 10 else ""
+        raise ValueError(f"ar1_whiten: W x overflows double precision (beyond ±1.8e308) in row(s) {rows}{more} of "
+                         f"{len(out)}, where |x| reaches {np.abs(x2[overflow[0]]).max():.3g}; scale the series down")
     return out[0] if single else out
 
 
@@ -157,6 +163,22 @@ def noise_arrays(noise, dt, n: int) -> tuple[np.ndarray, np.ndarray]:
     if bad.size:
         raise ValueError(f"rho must be in (-1, 1), got {rho[bad[0]]} (sample {bad[0]})")
     return sigma / dt, rho
+
+
+def _singular_message(singular, theta, info, s, rho, with_prior: bool) -> str:
+    """Why C could not be formed at the samples ``singular``, true to whether a prior was given."""
+    i = int(singular[0])
+    where = (f"at {singular.size} sample(s), first {i} (theta {theta[i].tolist()}, noise standard deviation "
+             f"{s[i]:.3g}, rho {rho[i]:.3g})")
+    prior = ", with the prior given" if with_prior else ""
+    if not np.isfinite(info[i]).all():  # a prior cannot help
+        return (f"the information JᵀΓ⁻¹J overflows double precision {where}{prior}: {info[i].tolist()}; the noise "
+                "standard deviation is too small (or the sensitivities too large) for a covariance")
+    if not with_prior:
+        return (f"the information matrix JᵀΓ⁻¹J is singular {where}: the series does not determine θ; pass a prior "
+                "(its precision makes JᵀΓ⁻¹J + Γpr⁻¹ invertible)")
+    return (f"the precision JᵀΓ⁻¹J + Γpr⁻¹ is not positive definite in double precision {where}{prior}: the "
+            f"information {info[i].tolist()} swamps the prior's precision (a noise standard deviation too small)")
 
 
 def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_DEFAULT, t=None,
@@ -215,8 +237,10 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     SimulationError
         If a trajectory fails, unless ``return_status=True``.
     ValueError
-        If ``noise`` is invalid, or, unless ``return_status=True``, the information matrix is
-        singular at a sample (then pass a prior).
+        If ``noise`` is invalid, or, unless ``return_status=True``, the precision JᵀΓ⁻¹J + Γpr⁻¹
+        is singular at a sample: without a prior, the data do not determine θ (then pass a
+        prior); with one, JᵀΓ⁻¹J overflows or swamps Γpr⁻¹ (a noise level too small for double
+        precision).
     TypeError
         If ``prior`` is neither a :class:`GaussianPrior` nor ``None``.
     """
@@ -232,13 +256,12 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
     options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
     cov, info, status = _core.laplace_batch(model, theta2, options, s, rho, precision,
-                                            as_int(n_threads, "n_threads", 0))
+                                            as_threads(n_threads))
     if not return_status:
         _check_status(status)
         singular = np.flatnonzero(~np.isfinite(cov).all(axis=(1, 2)))
         if singular.size:
-            raise ValueError(f"the information matrix is singular at {singular.size} sample(s), first "
-                             f"{singular[0]} (theta {theta2[singular[0]].tolist()}); pass a prior")
+            raise ValueError(_singular_message(singular, theta2, info, s, rho, prior is not None))
     out = (cov[0], info[0]) if single else (cov, info)
     out = out if return_information else out[:1]
     if return_status:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util.validation import as_int, as_seed
-from .stats import _check_level, _json, _names, _samples
+from .stats import _check_level, _draw_blocks, _json, _names, _samples
 
 __all__ = ["SBC", "sbc"]
 
@@ -171,8 +171,11 @@ def sbc(theta, samples, *, alpha: float = 0.05, n_points: int = 100, n_sim: int 
     n_points, n_sim = as_int(n_points, "n_points", 1), as_int(n_sim, "n_sim", 10)
     n, s, d = samples.shape
     rng = np.random.default_rng(as_seed(seed))
-    less = np.sum(samples < theta[:, None, :], axis=1)
-    ties = np.sum(samples == theta[:, None, :], axis=1)
+    less, ties = np.zeros((n, d), dtype=np.int64), np.zeros((n, d), dtype=np.int64)
+    for rows, draws in _draw_blocks(n, s, d):  # Ctrl-C lands between blocks
+        block, truth = samples[rows, draws], theta[rows, None, :]
+        less[rows] += np.sum(block < truth, axis=1)
+        ties[rows] += np.sum(block == truth, axis=1)
     ranks = less + np.floor(rng.random(less.shape) * (ties + 1)).astype(np.int64)
     edges = np.unique(np.round(np.linspace(1, s, min(s, n_points))).astype(np.int64))
     z = edges / (s + 1)

@@ -1,7 +1,12 @@
 """The statistical helpers the uncertainty diagnostics share: the χ² distribution function and
 quantile (from the regularized incomplete gamma function, no SciPy), the validation of θ, Gaussians
-(mean, cov) and samples, squared Mahalanobis distances, JSON-ready numbers, Gaussian draws, and the
-default grids of nominal levels.
+(mean, cov) and samples, squared Mahalanobis distances, JSON-ready numbers, Gaussian draws, the
+default grids of nominal levels, and the blocks in which work on draws (N, S, D) is done.
+
+Python handles Ctrl-C between bytecodes, never inside a NumPy call: one call on 10**7 draws would
+hold a KeyboardInterrupt for seconds. Work on draws therefore goes in blocks of about
+:data:`BLOCK_ELEMENTS` numbers (:func:`_row_blocks`, :func:`_draw_blocks`), each call a few
+milliseconds; blocks of whole rows give the numbers of one call on the whole array, bit for bit.
 """
 
 from __future__ import annotations
@@ -20,6 +25,31 @@ __all__ = ["LEVELS", "REPORT_LEVELS", "chi2_cdf", "chi2_quantile", "sample_gauss
 REPORT_LEVELS = (0.5, 0.8, 0.9, 0.95)
 #: The default grid of nominal levels: 0.05, 0.10, …, 0.95 and 0.99.
 LEVELS = tuple(round(0.05 * k, 2) for k in range(1, 20)) + (0.99,)
+#: Numbers per block of work on draws (8 MiB of float64): a NumPy call on a block takes
+#: milliseconds, so Ctrl-C lands within a fraction of a second.
+BLOCK_ELEMENTS = 1 << 20
+
+
+def _row_blocks(n_rows: int, per_row: int):
+    """Slices of whole rows, about :data:`BLOCK_ELEMENTS` numbers each (one row at least), for an
+    array of ``n_rows`` rows of ``per_row`` numbers."""
+    step = max(1, BLOCK_ELEMENTS // max(1, per_row))
+    for lo in range(0, n_rows, step):
+        yield slice(lo, min(n_rows, lo + step))
+
+
+def _draw_blocks(n_rows: int, n_draws: int, width: int):
+    """(rows, draws) slices covering an (n_rows, n_draws, width) array in C order, about
+    :data:`BLOCK_ELEMENTS` numbers each: whole rows where a row is smaller than a block, else parts
+    of one row (then a result of matmul may differ in the last bit from one call's)."""
+    if n_draws * width <= BLOCK_ELEMENTS:
+        for rows in _row_blocks(n_rows, n_draws * width):
+            yield rows, slice(0, n_draws)
+        return
+    step = max(1, BLOCK_ELEMENTS // max(1, width))
+    for r in range(n_rows):
+        for lo in range(0, n_draws, step):
+            yield slice(r, r + 1), slice(lo, min(n_draws, lo + step))
 
 
 # ------------------------------------------------------------------------------ distributions
@@ -233,7 +263,9 @@ def sample_gaussian(mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
     Returns
     -------
     ndarray, shape (N, n, D)
-        The draws, a function of ``seed`` alone.
+        The draws, a function of ``seed`` alone: ``mean + z Lᵀ`` (L the Cholesky factor of
+        ``cov``) with z the standard normals of NumPy's PCG64 stream, drawn in blocks in the
+        array's order (the numbers of one draw of the whole array).
 
     Raises
     ------
@@ -243,5 +275,10 @@ def sample_gaussian(mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
     """
     _, mean, cov, chol = _gaussian(mean, mean, cov)
     n = as_int(n, "n", 1)
-    z = np.random.default_rng(as_seed(seed)).standard_normal((mean.shape[0], n, mean.shape[1]))
-    return mean[:, None, :] + z @ np.transpose(chol, (0, 2, 1))
+    rng = np.random.default_rng(as_seed(seed))
+    chol_t = np.transpose(chol, (0, 2, 1))
+    out = np.empty((mean.shape[0], n, mean.shape[1]))
+    for rows, draws in _draw_blocks(*out.shape):
+        z = rng.standard_normal(out[rows, draws].shape)
+        out[rows, draws] = mean[rows, None, :] + z @ chol_t[rows]
+    return out
