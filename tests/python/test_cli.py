@@ -89,8 +89,11 @@ def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
     m = fi.InverseMap.load(model)
     mean, cov = m.predict(series, return_cov=True)
     lo, hi = m.interval(series, 0.9)
-    np.testing.assert_allclose(pred, np.column_stack([mean, np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), lo, hi]),
-                               rtol=1e-5)
+    assert m.calibration is not None  # trained maps calibrate themselves: the sd is the calibrated one
+    lo68, hi68 = m.calibration.interval(mean, cov, 0.6826894921370859)
+    np.testing.assert_allclose(pred, np.column_stack([mean, (hi68 - lo68) / 2, lo, hi]), rtol=1e-5)
+    box = m.prior
+    assert np.all(lo >= box.lower) and np.all(hi <= box.upper)  # inside the prior's support
     with pytest.raises(SystemExit) as err:
         cli.main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "1.5"])
     assert err.value.code == 2 and "--level must be in (0, 1)" in capsys.readouterr().err

@@ -42,12 +42,12 @@ def test_series_on_another_grid_are_refused_or_resampled(data, fourier_map):
     coarse, t_coarse = data.d[:, ::2], data.t[::2]
     with pytest.raises(ValueError, match=r"1000 points at t = 0, 0.2, …, 199.8 \(Δt = 0.2\); these have 500"):
         fourier_map.predict(coarse)
-    with pytest.raises(ValueError, match="pass resample=True"):
+    with pytest.raises(ValueError, match=r"interpolate them onto the map's grid \(resample=True"):
         fourier_map.predict(coarse, t=t_coarse)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         resampled = fourier_map.predict(coarse, t=t_coarse, resample=True)
-    assert any("extrapolated" in str(w.message) for w in caught)  # 199.8 lies beyond the last time 199.6
+    assert any("end values are held" in str(w.message) for w in caught)  # 199.8: half a step past 199.6
     direct = fourier_map.predict(np.stack([np.interp(data.t, t_coarse, row) for row in coarse]))
     np.testing.assert_array_equal(resampled, direct)
     # the map's own grid given as t: no resampling, no warning
@@ -62,11 +62,12 @@ def test_series_on_another_grid_are_refused_or_resampled(data, fourier_map):
 
 
 def test_bad_uses_are_clear_errors(data, fourier_map, tmp_path):
-    plain = fi.InverseMap.dense(units=[8], seed=0).fit(data.d, data.theta, epochs=1, progress=False)
+    features = fi.features(data.d, "fourier")  # arrays that are not series: no grid to check times against
+    plain = fi.InverseMap.dense(units=[8], seed=0).fit(features, data.theta, epochs=1, progress=False)
     with pytest.raises(ValueError, match="for maps trained on series"):
-        plain.predict(data.d, t=data.t)
-    with pytest.raises(ValueError, match="give features= with them"):
-        fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, epochs=1, t=data.t, progress=False)
+        plain.predict(features, t=data.t)
+    with pytest.raises(ValueError, match="describe series"):
+        fi.InverseMap.dense(units=[8]).fit(features, data.theta, epochs=1, t=data.t, progress=False)
     with pytest.raises(ValueError, match="features must be one of"):
         fi.InverseMap.dense(units=[8]).fit(data.d, data.theta, epochs=1, features="wavelet", progress=False)
     with pytest.raises(ValueError, match="need their times t="):

@@ -100,8 +100,9 @@ def _info(args) -> int:
              + f", written by fhn_inverse {about['version']}"]
     if inputs is not None:
         t0, dt, length = inputs["grid"]
-        lines.append(f"input: {inputs['features']!r} features of series of {length} points at t = {t0:g} + "
-                     f"{dt:g}·k" + (f" ({units['t']})" if "t" in units else ""))
+        what = "series" if inputs["features"] is None else f"{inputs['features']!r} features of series"
+        lines.append(f"input: {what} of {length} points at t = {t0:g} + {dt:g}·k"
+                     + (f" ({units['t']})" if "t" in units else ""))
     else:
         lines.append(f"input: arrays of shape {tuple(about['input_shape'])} (no grid recorded)")
     lines.append("targets: " + ", ".join(f"{n} [{units[n]}]" if n in units else n for n in about["targets"]))
@@ -128,9 +129,17 @@ def _predict(args) -> int:
     table = fi.read_series(args.series, layout=args.layout, decimal=args.decimal)
     series = table.d
     x, names = _model_inputs(model, args.model, series)
-    grid = {"t": table.t, "resample": args.resample} if model.inputs is not None else {}
+    if model.inputs is not None:
+        grid = {"t": table.t, "resample": args.resample}
+    elif table.t is not None or args.resample:
+        raise ValueError(f"{args.model} records no grid (a file written before maps recorded it), so the times "
+                         f"{'of ' + str(args.series) if table.t is not None else '--resample needs'} cannot be "
+                         "checked against the grid it was trained on: train it again, or give series without "
+                         "times on the grid it was trained on")
+    else:
+        grid = {}
     pred = model.predict(x, **grid)
-    names = names or [f"p{j}" for j in range(pred.shape[1])]
+    names = names or model.describe()["targets"]  # the names 'info' shows
     if len(names) != pred.shape[1]:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
                          f"the model predicts {pred.shape[1]}")
@@ -143,12 +152,12 @@ def _predict(args) -> int:
     elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
         if not 0 < args.level < 1:
             raise ValueError(f"--level must be in (0, 1), got {args.level}")
-        _, cov = model.predict(x, return_cov=True, **grid)
+        sd, sd_name = _standard_deviations(model, x, grid)
         lo, hi = model.interval(x, args.level, **grid)
-        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         pct = f"{100 * args.level:g}"
         pred = np.column_stack([pred, sd, lo, hi])
-        names = names + [f"{n}_sd" for n in names] + [f"{n}_lo{pct}" for n in names] + [f"{n}_hi{pct}" for n in names]
+        names = (names + [f"{n}_{sd_name}" for n in names] + [f"{n}_lo{pct}" for n in names]
+                 + [f"{n}_hi{pct}" for n in names])
     if out is not None and out.suffix == ".npy":
         with atomic_open(out, "wb") as f:
             np.save(f, pred)
@@ -169,6 +178,21 @@ def _predict(args) -> int:
     if out is not None:
         print(f"wrote {len(pred)} predictions to {out}")
     return 0
+
+
+def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
+    """Each parameter's standard deviation as the intervals beside it state it, and its column's
+    name: for a calibrated map half the width of its calibrated 68.27 % interval (±1 sd of a
+    normal law), named "sd"; for an uncalibrated one the head's own, named "sd_uncalibrated"."""
+    import fhn_inverse as fi
+
+    members = model.members if isinstance(model, fi.Ensemble) else [model]
+    mean, cov = model.predict(x, return_cov=True, **grid)
+    if model.calibration is not None:
+        lo, hi = model.calibration.interval(mean, cov, 0.6826894921370859)
+        return 0.5 * (hi - lo), "sd"
+    scaled = all(m.cov_scale != 1.0 for m in members)
+    return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
 
 
 def _model_with_data(args, command: str):

@@ -63,8 +63,8 @@ def _check_inputs(inputs) -> dict:
 
     if not isinstance(inputs, dict) or set(inputs) != {"features", "grid", "targets"}:
         raise ValueError(f"inputs must be {{'features', 'grid', 'targets'}}, got {str(inputs)[:80]!r}")
-    if inputs["features"] not in KINDS:
-        raise ValueError(f"inputs: features must be one of {KINDS}, got {inputs['features']!r}")
+    if inputs["features"] is not None and inputs["features"] not in KINDS:  # None: the series themselves
+        raise ValueError(f"inputs: features must be one of {KINDS} or null, got {inputs['features']!r}")
     grid = inputs["grid"]
     if (not isinstance(grid, list) or len(grid) != 3 or not all(isinstance(v, (int, float)) for v in grid)
             or not (math.isfinite(grid[0]) and math.isfinite(grid[1]) and grid[1] > 0)

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._util.locks import exclusive
+from .support import gaussian_interval, support_of
 from .._util.validation import as_int, as_seed
 from . import InverseMap
 from .checks import _check_draws
@@ -399,7 +400,8 @@ class Ensemble:
         """Per-parameter central intervals of the members' mixture at ``level``.
 
         The (1 ∓ level)/2 quantiles of each parameter's mixture of normals, by bisection to 1e-12
-        of the interval's width; after :meth:`calibrate`, the calibrated intervals instead.
+        of the interval's width; after :meth:`calibrate`, the calibrated intervals instead. Clipped
+        to the support of the prior (and noise) the members were trained on, where they record it.
         Gaussian-NLL members only.
 
         Parameters
@@ -430,9 +432,11 @@ class Ensemble:
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
         self._warn_if_uncalibrated("intervals")
+        first = self.members[0]
         if self.calibration is not None:
-            return self.calibration.interval(*self.predict(X, return_cov=True, n_threads=n_threads, t=t,
-                                                           resample=resample), level)
+            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+            return gaussian_interval(mean, cov, level, self.calibration, support_of(first.prior, first.noise,
+                                                                                    mean.shape[1]))
         means, covs = self._members_gaussians(X, n_threads, t, resample)
         sd = np.sqrt(np.diagonal(covs, axis1=2, axis2=3))  # (K, N, D)
         erf = np.vectorize(math.erf, otypes=[float])
@@ -448,7 +452,8 @@ class Ensemble:
                 below = mixture_cdf(mid) < q
                 lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
             bounds.append(0.5 * (lo + hi))
-        return bounds[0], bounds[1]
+        box = support_of(first.prior, first.noise, means.shape[2])  # inside what the parameters can be
+        return tuple(bounds) if box is None else tuple(np.clip(b, box[0], box[1]) for b in bounds)
 
     def predict_std(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """The members' standard deviation per prediction (0 for one member).

@@ -20,7 +20,8 @@ from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_
                      _normal_quantile, _sklearn_regressor_tags, _units_with_defaults)
 from .heads import head_for
 from .parts import MapParts
-from .series import join_blocks, row_blocks, series_input, take_series
+from .support import gaussian_interval, support_of
+from .series import join_blocks, row_blocks, raw_series, series_input, take_series
 from .trainer import fit_arrays, hold_out_calibration, settings_of
 from .training import TrainingConfig, _bounded_int
 
@@ -291,8 +292,8 @@ class InverseMap:
         _check_targets_width(targets, Y)
         if features is not None:
             X, validation, inputs = take_series(self.inputs, X, validation, features, t, targets, n_threads)
-        elif t is not None or targets is not None:
-            raise ValueError("t= and targets= describe series: give features= with them")
+        else:  # series themselves: their grid is recorded where it is known
+            inputs = raw_series(X, t, targets)
         self.history = fit_arrays(self, X, Y, cov, validation, cfg, head_cls, progress)
         self._keep(inputs, units, trained_on)
         if held is not None:  # the head calibrates itself on the series held out
@@ -468,16 +469,15 @@ class InverseMap:
         at ``level`` in (0, 1): mean ∓ z·√diag(cov), z the normal quantile.
 
         After ``calibrate(..., method="quantile")``, the calibrated interval mean + √diag(cov)·[T(−z),
-        T(z)]. ``X``, ``n_threads``, ``t`` and ``resample`` are as for :meth:`predict`. ValueError if
+        T(z)]. Clipped to the support of the prior (and noise) the map was trained on, where it records
+        them. ``X``, ``n_threads``, ``t`` and ``resample`` are as for :meth:`predict`. ValueError if
         ``level`` is not in (0, 1) or the map predicts no covariance.
         """
-        z = _normal_quantile(level)
+        _normal_quantile(level)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
         self.parts.head.warn_if_uncalibrated("intervals", self.calibration, self.cov_scale)
-        if self.calibration is not None:
-            return self.calibration.interval(mean, cov, level)
-        half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-        return mean - half, mean + half
+        box = support_of(self.prior, self.noise, mean.shape[1])
+        return gaussian_interval(mean, cov, level, self.calibration, box)
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
         """Calibrate the Gaussian head on a held-out split (X_cal, Y_cal) of series the map was

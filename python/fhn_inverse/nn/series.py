@@ -5,14 +5,14 @@ another grid unless asked to interpolate them onto its own."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+import warnings
 
 from .._util.validation import as_float_array
 from .checks import _grid_of
 
-__all__ = ["take_series", "series_input", "row_blocks", "join_blocks"]
+__all__ = ["take_series", "raw_series", "series_input", "row_blocks", "join_blocks"]
 
 # Series points turned into network inputs at a time: larger inputs are predicted in blocks of
 # rows, so that the float64 copy and the features stay near 2**22 × 8 bytes whatever N is.
@@ -60,21 +60,67 @@ def take_series(inputs: dict | None, X, validation, features, t, targets, n_thre
     return make_features(series, features, n_threads=n_threads), validation, record
 
 
+def raw_series(X, t, targets):
+    """The ``inputs`` record of a map trained on arrays without ``features=``: where X holds series
+    (N, L) on a known grid (``t``, or the study's for L = 1,000 points), their grid and the
+    targets' names, so that series on another grid are refused later; else None (arrays that are
+    not series on a known grid)."""
+    from ..models.simulation import DEFAULT_GRID
+
+    if np.ndim(X) != 2 or (t is None and np.shape(X)[1] != len(DEFAULT_GRID)):
+        if t is not None or targets is not None:
+            raise ValueError("t= and targets= describe series (N, L): give X as series, and their times t= where "
+                             f"they are not on the study's grid of {len(DEFAULT_GRID)} points")
+        return None
+    grid = _grid_of(t, np.shape(X)[1])
+    return {"features": None, "grid": list(grid), "targets": None if targets is None else [str(n) for n in targets]}
+
+
+def _units_hint(times: np.ndarray, grid: np.ndarray) -> str:
+    """A note for series whose time span differs from the map's by a large factor (other units)."""
+    ratio = (grid[-1] - grid[0]) / max(times[-1] - times[0], np.finfo(float).tiny)
+    if 0.2 < ratio < 5:
+        return ""
+    return (f"; the map's span is {ratio:.3g} times theirs: are their times in other units than the map's "
+            "(seconds for milliseconds, or not the model's dimensionless time)?")
+
+
+def _off_grid(times: np.ndarray, grid: np.ndarray, expected: str) -> str | None:
+    """Why series at ``times`` cannot be interpolated onto the map's ``grid`` (None if they can):
+    the grid must lie within the times, to half the series' own step (a sample stands for the half
+    step around it; within that the end value is held, with a warning)."""
+    half = 0.5 * float(np.min(np.diff(times)))
+    if grid[0] >= times[0] - half and grid[-1] <= times[-1] + half:
+        if grid[0] < times[0] or grid[-1] > times[-1]:
+            warnings.warn(f"the map's grid ({grid[0]:g} … {grid[-1]:g}) reaches up to half a step beyond the series' "
+                          f"times ({times[0]:g} … {times[-1]:g}): the end values are held there", UserWarning,
+                          stacklevel=4)
+        return None
+    return (f"the map takes series of {expected}; the series' times run {times[0]:g} … {times[-1]:g}, so the "
+            f"map's grid reaches beyond them and they cannot be interpolated onto it{_units_hint(times, grid)}")
+
+
 def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarray:
     """The network input of observed series X (N, L) for a map whose ``inputs`` record this is:
-    the series checked against the map's grid (or interpolated onto it), then their features."""
+    the series checked against the map's grid (or interpolated onto it), then their features
+    (none for a map trained on the series themselves)."""
     from ..data.features import features as make_features
+
+    def inputs_of(series):
+        return series if inputs["features"] is None else make_features(series, inputs["features"], n_threads=n_threads)
 
     t0, dt, length = inputs["grid"]
     length = int(length)
+    if inputs["features"] is None and np.ndim(X) == 3 and np.shape(X)[1] == 1:  # (N, 1, L): one channel
+        X = np.asarray(X)[:, 0]
     series = as_float_array(X, "X", 2)
     expected = f"{length} points at t = {t0:g}, {t0 + dt:g}, …, {t0 + dt * (length - 1):g} (Δt = {dt:g})"
     if t is None:
         if series.shape[1] != length:
             raise ValueError(f"the map takes series of {expected}; these have {series.shape[1]} points: give "
-                             "their times t= (with resample=True to interpolate them onto the map's grid), or "
-                             "train a map on their grid")
-        return make_features(series, inputs["features"], n_threads=n_threads)
+                             "their times (t=, or a time row or column in the file) and ask to interpolate them "
+                             "onto the map's grid (resample=True, --resample), or train a map on their grid")
+        return inputs_of(series)
     times = as_float_array(t, "t", 1)
     if times.shape[0] != series.shape[1]:
         raise ValueError(f"t has {times.shape[0]} times for series of {series.shape[1]} points")
@@ -85,11 +131,11 @@ def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarr
     if not same:
         if not resample:
             got = f"{times.shape[0]} points at t = {times[0]:g} … {times[-1]:g}"
-            raise ValueError(f"the map takes series of {expected}; these have {got}: pass resample=True to "
-                             "interpolate them onto the map's grid, or train a map on their grid")
-        if grid[0] < times[0] or grid[-1] > times[-1]:
-            warnings.warn(f"the map's grid ({grid[0]:g} … {grid[-1]:g}) reaches beyond the series' times "
-                          f"({times[0]:g} … {times[-1]:g}): the ends are extrapolated as constants",
-                          UserWarning, stacklevel=3)
+            raise ValueError(f"the map takes series of {expected}; these have {got}: ask to interpolate them "
+                             "onto the map's grid (resample=True, --resample), or train a map on their grid"
+                             + _units_hint(times, grid))
+        problem = _off_grid(times, grid, expected)
+        if problem is not None:
+            raise ValueError(problem)
         series = np.stack([np.interp(grid, times, row) for row in series])
-    return make_features(series, inputs["features"], n_threads=n_threads)
+    return inputs_of(series)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float_array, as_int
 from .scaling import _InputScaling, _Scaling
-from .series import take_series
+from .series import raw_series, take_series
 from .trainer import optimizer, progress_bar, training_record
 from .training import TrainingConfig
 
@@ -67,8 +67,9 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
     record = None
     if features is not None:
         _, _, record = take_series(inputs, series0[:1], None, features, source.t, targets, n_threads)
-    elif targets is not None:
-        raise ValueError("targets= names the labels of series: give features= with it")
+    else:  # the series themselves, on the stream's grid
+        record = raw_series(series0[:1], source.t, targets)
+
     def features_of(series):
         return make_features(series, features, n_threads=n_threads) if features else series
 

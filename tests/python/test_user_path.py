@@ -1,0 +1,141 @@
+"""The user's path without traps: every map records its grid and refuses series it cannot read
+correctly (another grid, a grid running past the data, times in other units, times given to a map
+that records no grid); outputs name their columns as ``info`` does; calibrated standard
+deviations and bounds inside the prior's support; ensembles take times like single maps."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse.cli import main as _main
+
+
+def main(argv) -> int:
+    try:
+        return _main([str(a) for a in argv])
+    except SystemExit as e:
+        return e.code
+
+
+@pytest.fixture(scope="module")
+def data():
+    return fi.Dataset.generate(300, 2, noise=fi.AR1Noise(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def cnn(data):
+    """The README's first CNN: trained on the series themselves, no features= and no t=."""
+    return fi.InverseMap.cnn((4, 4), dense=(8,), seed=0).fit(data.d, data.theta, epochs=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fine(data):
+    """Series of the same θ observed at Δt 0.1 over 0 … 99.9 (half the map's window)."""
+    t = np.arange(1000) * 0.1
+    u = fi.simulate(data.theta[:40], t=t)
+    return t, u + 0.05 * np.random.default_rng(0).standard_normal(u.shape)
+
+
+def test_a_map_trained_on_series_without_features_records_the_studys_grid(cnn, data, tmp_path):
+    assert cnn.inputs == {"features": None, "grid": [0.0, 0.2, 1000], "targets": None}
+    cnn.save(tmp_path / "m.safetensors")
+    again = fi.InverseMap.load(tmp_path / "m.safetensors")
+    assert again.inputs == cnn.inputs
+    np.testing.assert_array_equal(again.predict(data.d[:5], t=data.t), cnn.predict(data.d[:5]))
+    np.testing.assert_array_equal(again.predict(data.d[:5, None, :]), cnn.predict(data.d[:5]))  # (N, 1, L) too
+
+
+def test_series_on_another_grid_are_refused_not_answered(cnn, fine):
+    t, d = fine
+    with pytest.raises(ValueError, match=r"1000 points at t = 0, 0.2, …, 199.8 \(Δt = 0.2\); these have 1000 "
+                                         r"points at t = 0 … 99.9"):
+        cnn.predict(d, t=t)
+    with pytest.raises(ValueError, match=r"times run 0 … 99.9, so the map's grid reaches beyond them"):
+        cnn.predict(d, t=t, resample=True)  # 0 … 199.8 cannot be interpolated from 0 … 99.9
+    with pytest.raises(ValueError, match="other units"):
+        cnn.predict(d, t=t / 1000, resample=True)  # seconds instead of the model's time
+
+
+def test_resampling_within_the_data_is_exact_where_the_grids_agree(cnn, data):
+    t = np.arange(2000) * 0.1  # twice as fine, covering the map's window
+    u = np.stack([np.interp(t, data.t, row) for row in data.d[:5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(cnn.predict(u, t=t, resample=True), cnn.predict(data.d[:5]), rtol=1e-6)
+
+
+def _csv_with_times(path, t, d, ids=None):
+    ids = ids or [f"cell {i}" for i in range(len(d))]
+    lines = ["id," + ",".join(f"{v:g}" for v in t)]
+    lines += [f"{i}," + ",".join(f"{v:.6g}" for v in row) for i, row in zip(ids, d)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_the_cli_refuses_each_grid_trap_with_one_line(cnn, data, fine, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    cnn.save(model)
+    t, d = fine
+    traps = {"fine.csv": (t, d, []), "fine_resample.csv": (t, d, ["--resample"]),
+             "seconds.csv": (data.t / 1000, data.d[:5], ["--resample"])}
+    for name, (times, series, extra) in traps.items():
+        _csv_with_times(tmp_path / name, times, series)
+        assert main(["predict", model, tmp_path / name, *extra]) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith("fhn-inverse predict: error:") and err.count("\n") == 1, err
+    tsv = tmp_path / "fine.tsv"  # an ID cell, then the times: a time row
+    tsv.write_text("id\t" + "\t".join(f"{v:g}" for v in t) + "\n"
+                   + "\n".join(f"s{i}\t" + "\t".join(f"{v:.6g}" for v in row) for i, row in enumerate(d)) + "\n")
+    assert main(["predict", model, tsv]) == 2
+    assert "these have 1000 points at t = 0 … 99.9" in capsys.readouterr().err
+
+
+def test_times_given_to_a_map_without_a_grid_are_an_error(data, tmp_path, capsys):
+    # as 'train' wrote maps before they recorded their grid: trained on the time features (N, 1, L)
+    old = fi.InverseMap.dense(units=[8], seed=0).fit(fi.features(data.d[:, :500], "time"), data.theta, epochs=1,
+                                                    progress=False)
+    assert old.inputs is None
+    old.save(tmp_path / "old.safetensors")
+    _csv_with_times(tmp_path / "s.csv", data.t[:500], data.d[:3, :500])
+    assert main(["predict", tmp_path / "old.safetensors", tmp_path / "s.csv"]) == 2
+    assert "records no grid" in capsys.readouterr().err
+    np.savetxt(tmp_path / "plain.csv", data.d[:3, :500], delimiter=",")  # no times: answered
+    assert main(["predict", tmp_path / "old.safetensors", tmp_path / "plain.csv"]) == 0
+
+
+def test_output_columns_are_named_as_info_names_them(cnn, data, tmp_path, capsys):
+    cnn.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "s.npy", data.d[:3])
+    assert main(["predict", tmp_path / "m.safetensors", tmp_path / "s.npy"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == "id,theta0,theta1"
+    assert main(["info", tmp_path / "m.safetensors", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["targets"] == ["theta0", "theta1"]
+
+
+def test_intervals_stay_inside_the_priors_support(data):
+    trained_on = {**data.config, "series": "observed", "size": len(data)}
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=0)
+    m.fit(data.d, data.theta, epochs=2, loss="gaussian_nll", progress=False, trained_on=trained_on)
+    wide = m.calibration is not None
+    lo, hi = m.interval(data.d[:100], 0.99)
+    prior = m.prior
+    assert wide and np.all(lo >= prior.lower) and np.all(hi <= prior.upper)
+    raw_lo = m.predict(data.d[:100]) - 3 * np.sqrt(np.diagonal(m.predict(data.d[:100], return_cov=True)[1],
+                                                               axis1=1, axis2=2))
+    assert np.any(raw_lo < prior.lower)  # the clip did something: a 2-epoch map is wide
+
+
+def test_ensembles_take_times_like_single_maps(data, tmp_path, capsys):
+    ens = fi.Ensemble.like(fi.InverseMap.dense(units=[8], output_activation=None, seed=0), 2).fit(
+        data.d, data.theta, epochs=1, loss="gaussian_nll", progress=False)
+    lo, hi = ens.interval(data.d[:4], 0.9, t=data.t)
+    np.testing.assert_array_equal(lo, ens.interval(data.d[:4], 0.9)[0])
+    assert ens.sample(data.d[:4], 3, t=data.t).shape == (4, 3, 2)
+    ens.save(tmp_path / "ens")
+    np.save(tmp_path / "s.npy", data.d[:4])
+    assert main(["predict", tmp_path / "ens", tmp_path / "s.npy", "--level", "0.9"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("id,theta0,theta1,theta0_sd") and len(out) == 5
