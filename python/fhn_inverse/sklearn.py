@@ -183,6 +183,24 @@ class InverseMapRegressor(RegressorMixin, BaseEstimator):
         out = self.model_.predict(X)
         return out[:, 0] if self.n_outputs_ == 1 else out
 
+    def interval(self, X, level: float = 0.95):
+        """Per-parameter central intervals (lower, upper) at ``level`` for series X, of a regressor
+        fitted with ``loss="gaussian_nll"`` (calibrated: see :meth:`InverseMap.interval`); (N,) each
+        for y of shape (N,). NotFittedError if not fitted."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        lo, hi = self.model_.interval(X, level)
+        return (lo[:, 0], hi[:, 0]) if self.n_outputs_ == 1 else (lo, hi)
+
+    def calibrate(self, X_cal, y_cal, *, method: str = "quantile"):
+        """Calibrate the fitted map on held-out series (X_cal, y_cal) (:meth:`InverseMap.calibrate`);
+        returns self. NotFittedError if not fitted."""
+        check_is_fitted(self, "model_")
+        X_cal = validate_data(self, X_cal, reset=False, dtype=np.float64)
+        y_cal = np.asarray(y_cal, dtype=np.float64)
+        self.model_.calibrate(X_cal, y_cal[:, None] if y_cal.ndim == 1 else y_cal, method=method)
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # y (N, D): one map estimates all parameters jointly

@@ -139,3 +139,63 @@ def test_ensembles_take_times_like_single_maps(data, tmp_path, capsys):
     assert main(["predict", tmp_path / "ens", tmp_path / "s.npy", "--level", "0.9"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("id,theta0,theta1,theta0_sd") and len(out) == 5
+
+
+def test_to_torch_gives_the_mean_and_covariance_of_single_maps_and_ensembles(data):
+    torch = pytest.importorskip("torch")
+    members = [fi.InverseMap.dense(units=[8], output_activation=None, seed=s) for s in (0, 1)]
+    for m in members:
+        m.fit(data.d, data.theta, epochs=1, loss="gaussian_nll", scaling="standard", progress=False)
+    members[1].cov_scale = 1.7
+    x = data.d[:6]
+    mean, cov = members[1].predict(x, return_cov=True)
+    with torch.no_grad():
+        t_mean, t_cov = members[1].to_torch(return_cov=True)(torch.from_numpy(x.astype(np.float32)))
+    np.testing.assert_allclose(t_mean.numpy(), mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t_cov.numpy(), cov, rtol=1e-4, atol=1e-7)
+    ens = fi.Ensemble(members)
+    mean, cov = ens.predict(x, return_cov=True)
+    with torch.no_grad():
+        t_mean, t_cov = ens.to_torch(return_cov=True)(torch.from_numpy(x.astype(np.float32)))
+        np.testing.assert_allclose(ens.to_torch()(torch.from_numpy(x.astype(np.float32))).numpy(), mean,
+                                   rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t_mean.numpy(), mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t_cov.numpy(), cov, rtol=1e-4, atol=1e-7)
+    point = fi.InverseMap.dense(units=[8], seed=0).fit(data.d, data.theta, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="'gaussian_nll' head"):
+        point.to_torch(return_cov=True)
+
+
+def test_small_traps(data, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):  # as every scikit-learn estimator before fit
+        clone(fi.InverseMap.dense()).predict(data.d[:2])
+    with pytest.raises(RuntimeError):  # and what the package raised before
+        fi.InverseMap.dense().predict(data.d[:2])
+    np.savetxt(tmp_path / "s.csv", data.d[:3], delimiter=",")
+    with pytest.raises(ValueError, match=r"s\.csv: a text file \(a table of series"):
+        fi.InverseMap.load(tmp_path / "s.csv")
+    m = fi.InverseMap.dense(units=[8], seed=0).fit(data.d, data.theta, epochs=1, progress=False)
+    m.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "many.npy", np.tile(data.d, (10, 1)))  # 3,000 lines: more than the pipe holds
+    out = subprocess.run(f"{sys.executable} -m fhn_inverse predict {tmp_path / 'm.safetensors'} "
+                         f"{tmp_path / 'many.npy'} | head -n 2", shell=True, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.count("\n") == 2 and out.stderr == "", out.stderr
+
+
+def test_the_scikit_learn_regressor_gives_intervals_and_calibrates(data):
+    pytest.importorskip("sklearn")
+    from fhn_inverse.sklearn import InverseMapRegressor
+
+    reg = InverseMapRegressor(arch="dense", units=(8,), loss="gaussian_nll", epochs=2, seed=0)
+    reg.fit(data.d[:250], data.theta[:250])
+    lo, hi = reg.interval(data.d[250:], 0.9)
+    assert lo.shape == (50, 2) and np.all(lo <= hi)
+    before = reg.model_.calibration
+    assert reg.calibrate(data.d[250:], data.theta[250:]) is reg and reg.model_.calibration is not before

@@ -16,6 +16,7 @@ info, predict, calibrate, diagnose) and ``study_commands`` (reproduce, report); 
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .common import _check_threads
@@ -44,6 +45,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{sub.prog}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:  # `predict ... | head`: the reader has gone; end quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        raise SystemExit(141) from None
     except MemoryError as err:
         _fail(sub.prog, f"out of memory{': ' + str(err) if str(err) else ''}")
     except (ValueError, TypeError, OSError, fi.SimulationError) as err:

@@ -197,3 +197,31 @@ def _check_draws(n_series: int, n: int, d: int) -> None:
         raise ValueError(f"{n:,} draws for each of {n_series:,} series are {n_series * n:,} draws "
                          f"({n_series * n * d * 8 / 2**30:.1f} GiB); at most {MAX_DRAWS:,} in one call: sample "
                          "fewer series at a time")
+
+
+_NOT_FITTED: list = []  # the class, made once
+
+
+def _not_fitted_class() -> type:
+    if not _NOT_FITTED:
+        try:
+            from sklearn.exceptions import NotFittedError as base
+        except ImportError:  # no scikit-learn: a ValueError and AttributeError, as its class is
+            bases = (RuntimeError, ValueError, AttributeError)
+        else:
+            bases = (RuntimeError, base)
+        _NOT_FITTED.append(type("NotFittedError", bases, {"__module__": __name__}))
+    return _NOT_FITTED[0]
+
+
+def not_fitted(message: str) -> Exception:
+    """The error of a map used before it is trained: a ``RuntimeError`` (what the package has always
+    raised) that is also scikit-learn's ``NotFittedError`` where scikit-learn is installed, so that
+    ``clone(m).predict`` fails as every scikit-learn estimator does."""
+    return _not_fitted_class()(message)
+
+
+def __getattr__(name: str):  # the class by name, for pickle
+    if name == "NotFittedError":
+        return _not_fitted_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

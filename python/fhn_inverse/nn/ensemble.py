@@ -455,6 +455,15 @@ class Ensemble:
         box = support_of(first.prior, first.noise, means.shape[2])  # inside what the parameters can be
         return tuple(bounds) if box is None else tuple(np.clip(b, box[0], box[1]) for b in bounds)
 
+    def to_torch(self, *, return_cov: bool = False):
+        """The ensemble as one ``torch.nn.Module`` in evaluation mode (needs the optional ``torch``
+        extra): the mean of the members' predictions, and with ``return_cov`` (Gaussian-NLL members)
+        the mixture's covariance, as ``predict(X, return_cov=True)`` gives them (the members' own
+        ``cov_scale`` included; the ensemble's quantile calibration, not Gaussian, is not part of it)."""
+        from .torch_export import to_torch_mixture
+
+        return to_torch_mixture(self.members, return_cov=return_cov)
+
     def predict_std(self, X, *, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
         """The members' standard deviation per prediction (0 for one member).
 

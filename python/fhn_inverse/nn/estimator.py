@@ -17,7 +17,7 @@ from .architecture import Architecture, cnn_layers, dense_layers, prepare_input,
 from ..models.noise import noise_from_dict
 from ..models.priors import prior_from_dict
 from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_targets_width, _check_trained_on,
-                     _normal_quantile, _sklearn_regressor_tags, _units_with_defaults)
+                     _normal_quantile, _sklearn_regressor_tags, _units_with_defaults, not_fitted)
 from .heads import head_for
 from .parts import MapParts
 from .support import gaussian_interval, support_of
@@ -197,9 +197,10 @@ class InverseMap:
         return self.require_network().n_params
 
     def require_network(self):
-        """The native network; RuntimeError if the map is not built yet."""
+        """The native network; NotFittedError (a RuntimeError, and scikit-learn's where installed) if
+        the map is not built yet."""
         if self.parts.network is None:
-            raise RuntimeError("the map is not built yet: call fit() or build() first")
+            raise not_fitted("the map is not built yet: call fit() or build() first")
         return self.parts.network
 
     def prepare_input(self, X, name: str = "X") -> np.ndarray:
@@ -588,13 +589,11 @@ class InverseMap:
         return files.load(cls, path)
 
     # -- PyTorch (nn/torch_export.py)
-    def to_torch(self, *, unscale: bool = True):
+    def to_torch(self, *, unscale: bool = True, return_cov: bool = False):
         """An equivalent ``torch.nn.Module`` in evaluation mode (needs the optional ``torch``
         extra), with the map's weights and input standardisation; it takes (N, C, L) for convolutional
-        maps and (N, F) for dense maps.
-
-        With ``unscale`` (default) it returns labels in training units like ``predict`` (float32);
-        without, the network's raw scaled outputs. RuntimeError if the map is not built, ImportError
-        without ``torch``.
+        maps and (N, F) for dense maps. With ``unscale`` (default) it returns labels in training units
+        like ``predict`` (float32), without the raw scaled outputs; ``return_cov``: (mean, cov) of a
+        Gaussian-NLL head (:func:`~fhn_inverse.nn.torch_export.to_torch`). RuntimeError if not built.
         """
-        return torch_export.to_torch(self, unscale=unscale)
+        return torch_export.to_torch(self, unscale=unscale, return_cov=return_cov)

@@ -200,6 +200,9 @@ def _load(cls, path: str | os.PathLike):
         if head[:4] == b"PK\x03\x04":  # a zip archive: a data set (.npz) given where a model belongs
             raise ValueError(f"{path}: a zip archive (a data set from 'simulate', .npz?), not a model file "
                              "(.safetensors from 'train' or InverseMap.save)")
+        if all(32 <= b < 127 or b in b"\t\n\r" for b in head):  # safetensors starts with a small length
+            raise ValueError(f"{path}: a text file (a table of series, such as a CSV?), not a model file "
+                             "(.safetensors from 'train' or InverseMap.save)")
         n = int.from_bytes(head, "little")
         if n < 2 or n > _MAX_HEADER or n > size - 8:
             raise ValueError(f"{path}: header length {n} is outside [2, min({_MAX_HEADER}, {size - 8})] "

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["to_torch"]
+__all__ = ["to_torch", "to_torch_mixture"]
 
 
-def to_torch(m, *, unscale: bool = True):
+def to_torch(m, *, unscale: bool = True, return_cov: bool = False):
     """An equivalent ``torch.nn.Module`` (needs the optional ``torch`` extra).
 
     It takes (N, C, L) for convolutional maps and (N, F) for dense maps (as ``predict`` after its
@@ -21,6 +21,10 @@ def to_torch(m, *, unscale: bool = True):
     unscale : bool, default True
         Return labels in training units like ``predict`` (float32); False: the network's raw
         (scaled) outputs.
+    return_cov : bool, default False
+        For a Gaussian-NLL head: the module returns (mean (N, D), cov (N, D, D)) like
+        ``predict(X, return_cov=True)`` (with ``cov_scale``; a quantile calibration, which is not
+        Gaussian, is not part of the module). ValueError for other heads or without ``unscale``.
 
     Returns
     -------
@@ -37,6 +41,9 @@ def to_torch(m, *, unscale: bool = True):
     """
     net = m.require_network()
     parts = m.parts
+    if return_cov and (not unscale or parts.head.name != "gaussian_nll"):
+        raise ValueError("return_cov=True exports the Gaussian-NLL head's covariance in the labels' units: it needs "
+                         f"unscale=True and a 'gaussian_nll' head (this map has {parts.head.name!r})")
     import torch
     from torch import nn
 
@@ -94,6 +101,8 @@ def to_torch(m, *, unscale: bool = True):
                 return (x - self.offset) / self.scale
 
         model = nn.Sequential(_Standardise(), model)
+    if return_cov:
+        return nn.Sequential(model, _gaussian_outputs(parts.head.n_targets, parts.scaling, m.cov_scale)).eval()
     if unscale and parts.scaling is not None:
         offset = torch.tensor(parts.scaling.offset, dtype=torch.float32)
         scale = torch.tensor(parts.scaling.scale, dtype=torch.float32)
@@ -110,3 +119,57 @@ def to_torch(m, *, unscale: bool = True):
 
         model = nn.Sequential(model, _Unscale())
     return model.eval()
+
+
+def _gaussian_outputs(d: int, scaling, cov_scale: float):
+    """The Gaussian-NLL head in torch: raw outputs (N, D + D(D+1)/2) → (mean, S L Lᵀ S · cov_scale)."""
+    import torch
+    from torch import nn
+
+    offset = torch.zeros(d) if scaling is None else torch.tensor(scaling.offset, dtype=torch.float32)
+    scale = torch.ones(d) if scaling is None else torch.tensor(scaling.scale, dtype=torch.float32)
+    rows, cols = np.tril_indices(d)
+
+    class _Gaussian(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("offset", offset)
+            self.register_buffer("scale", scale)
+            self.rows, self.cols, self.cov_scale = torch.as_tensor(rows), torch.as_tensor(cols), float(cov_scale)
+
+        def forward(self, raw):
+            mean = raw[:, :d] * self.scale + self.offset
+            chol = raw[:, d:].to(torch.float64)
+            L = torch.zeros(raw.shape[0], d, d, dtype=torch.float64)
+            L[:, self.rows, self.cols] = chol
+            idx = torch.arange(d)
+            L[:, idx, idx] = torch.exp(L[:, idx, idx])
+            s = self.scale.to(torch.float64)
+            return mean, (L @ L.transpose(1, 2)) * torch.outer(s, s) * self.cov_scale
+
+    return _Gaussian()
+
+
+def to_torch_mixture(members, *, return_cov: bool = False):
+    """An ensemble's members as one ``torch.nn.Module``: the mean of the members' means, and with
+    ``return_cov`` the mixture's covariance (the mean of Σ_k + μ_k μ_kᵀ, less μ μᵀ), as
+    ``Ensemble.predict`` gives them."""
+    from torch import nn
+
+    modules = nn.ModuleList([to_torch(m, return_cov=return_cov) for m in members])
+
+    class _Mixture(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.members = modules
+
+        def forward(self, x):
+            outs = [member(x) for member in self.members]
+            if not return_cov:
+                return sum(outs) / len(outs)
+            means = [o[0].to(o[1].dtype) for o in outs]
+            mean = sum(means) / len(means)
+            second = sum(c + mu[:, :, None] * mu[:, None, :] for (_, c), mu in zip(outs, means)) / len(outs)
+            return mean.to(outs[0][0].dtype), second - mean[:, :, None] * mean[:, None, :]
+
+    return _Mixture().eval()
