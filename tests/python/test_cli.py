@@ -34,13 +34,15 @@ def test_simulate_train_predict_round_trip(tmp_path, capsys):
     assert cli.main(["predict", str(model), str(tmp_path / "series.csv"), "-o", str(tmp_path / "pred.csv")]) == 0
     pred = np.loadtxt(tmp_path / "pred.csv", delimiter=",", skiprows=1)
     np.testing.assert_array_equal(pred[:, 0], np.arange(5))  # the series' IDs: their rows
-    np.testing.assert_allclose(pred[:, 1:], fi.InverseMap.load(model).predict(series), rtol=1e-6)
+    np.testing.assert_allclose(pred[:, 1:3], fi.InverseMap.load(model).predict(series), rtol=1e-6)
+    assert (tmp_path / "pred.csv").read_text().splitlines()[0] == "id,theta0,theta1,ood"
+    np.testing.assert_array_equal(pred[:, 3], 0)  # series like the training data's: none flagged
     assert fi.InverseMap.load(model).parts.training["epochs"] == 3
     # --fit: the ODE fitted to noise-free series from the (barely trained) map's estimates
     theta = fi.Dataset.load(data).theta[:5]
     np.save(tmp_path / "clean.npy", fi.Dataset.load(data).u[:5])
     assert cli.main(["predict", str(model), str(tmp_path / "clean.npy"), "--fit", "-o", str(tmp_path / "fit.csv")]) == 0
-    assert (tmp_path / "fit.csv").read_text().splitlines()[0] == "id,theta0,theta1,fit_mse"
+    assert (tmp_path / "fit.csv").read_text().splitlines()[0] == "id,theta0,theta1,fit_mse,ppc_p,noise_sd,ood"
     fitted = np.loadtxt(tmp_path / "fit.csv", delimiter=",", skiprows=1)[:, 1:]
     assert np.all(fitted[:, 2] < 1e-12)
     np.testing.assert_allclose(fitted[:, :2], theta, atol=1e-5)
@@ -84,8 +86,8 @@ def test_predict_writes_intervals_for_maps_with_a_covariance(tmp_path, capsys):
                      str(tmp_path / "p.csv")]) == 0
     header = (tmp_path / "p.csv").read_text().splitlines()[0].split(",")
     assert header == ["id", "theta0", "theta1", "theta0_sd", "theta1_sd", "theta0_lo90", "theta1_lo90",
-                      "theta0_hi90", "theta1_hi90"]
-    pred = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)[:, 1:]
+                      "theta0_hi90", "theta1_hi90", "ood"]
+    pred = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)[:, 1:-1]
     m = fi.InverseMap.load(model)
     mean, cov = m.predict(series, return_cov=True)
     lo, hi = m.interval(series, 0.9)

@@ -199,3 +199,26 @@ def test_the_scikit_learn_regressor_gives_intervals_and_calibrates(data):
     assert lo.shape == (50, 2) and np.all(lo <= hi)
     before = reg.model_.calibration
     assert reg.calibrate(data.d[250:], data.theta[250:]) is reg and reg.model_.calibration is not before
+
+
+@pytest.fixture(scope="module")
+def cli_map(tmp_path_factory):
+    """A map as the command line trains it: it records the data's prior and noise."""
+    folder = tmp_path_factory.mktemp("cli")
+    assert main(["simulate", folder / "d.npz", "-n", "300", "--quiet"]) == 0
+    assert main(["train", folder / "d.npz", folder / "m.safetensors", "--arch", "dense", "--epochs", "2",
+                 "--loss", "gaussian_nll", "--quiet"]) == 0
+    return folder / "m.safetensors"
+
+
+def test_series_outside_the_training_data_are_flagged(cli_map, data, tmp_path, capsys):
+    d = np.vstack([data.d[:20], 30 * data.d[20:23], data.d[23:26] + 2.0 * np.random.default_rng(1).standard_normal(
+        (3, 1000))])  # 20 like the training data, 3 in other units, 3 with four times the noise
+    np.save(tmp_path / "s.npy", d)
+    assert main(["predict", cli_map, tmp_path / "s.npy", "-o", tmp_path / "p.csv"]) == 0
+    err = capsys.readouterr().err
+    assert "check: 6 of 26 series outside what the map was trained on" in err and "20: min" in err
+    rows = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(rows[:, -1], [0] * 20 + [1] * 6)
+    assert main(["predict", cli_map, tmp_path / "s.npy", "--no-check"]) == 0
+    assert "ood" not in capsys.readouterr().out.splitlines()[0]

@@ -1,6 +1,6 @@
 """The model commands: ``train`` (an inverse map on an .npz data set, a .zarr store or fresh
-simulations), ``info`` (what a model file is), ``predict`` (estimates for series in a file, with
-intervals or an ODE fit), ``calibrate`` and ``diagnose`` (maps with a covariance on a data set)."""
+simulations), ``info`` (what a model file is), ``calibrate`` and ``diagnose`` (maps with a covariance on a
+data set); ``predict`` is in ``predict_command``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .._util.io import atomic_open, atomic_write_text, file_sha256
+from .._util.io import atomic_write_text, file_sha256
 from .common import _check_series_count, _model_inputs, _output_file, _read_sidecar, _sidecar, _table
 
-__all__ = ["_train", "_info", "_predict", "_calibrate", "_diagnose", "TRAIN_OPTIONS", "NOISE_PARAMS"]
+__all__ = ["_train", "_info", "_calibrate", "_diagnose", "TRAIN_OPTIONS", "NOISE_PARAMS"]
 
 #: the AR(1) noise's parameters, estimated beside the model's by a joint map (``train --joint``)
 NOISE_PARAMS = ("sigma", "rho")
@@ -119,80 +119,6 @@ def _info(args) -> int:
     lines.append(f"calibration: {about['calibration'] or 'none'}")
     print("\n".join(lines))
     return 0
-
-
-def _predict(args) -> int:
-    import fhn_inverse as fi
-
-    out = _output_file(args.output) if args.output else None
-    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
-    table = fi.read_series(args.series, layout=args.layout, decimal=args.decimal)
-    series = table.d
-    x, names = _model_inputs(model, args.model, series)
-    if model.inputs is not None:
-        grid = {"t": table.t, "resample": args.resample}
-    elif table.t is not None or args.resample:
-        raise ValueError(f"{args.model} records no grid (a file written before maps recorded it), so the times "
-                         f"{'of ' + str(args.series) if table.t is not None else '--resample needs'} cannot be "
-                         "checked against the grid it was trained on: train it again, or give series without "
-                         "times on the grid it was trained on")
-    else:
-        grid = {}
-    pred = model.predict(x, **grid)
-    names = names or model.describe()["targets"]  # the names 'info' shows
-    if len(names) != pred.shape[1]:
-        raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
-                         f"the model predicts {pred.shape[1]}")
-    if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
-        if pred.shape[1] < 2:
-            raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
-        fit = fi.fit_series(pred[None, :, :2], series, t=table.t, n_threads=args.threads)
-        pred = np.column_stack([fit.theta, pred[:, 2:], fit.mse])
-        names = names[:pred.shape[1] - 1] + ["fit_mse"]
-    elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
-        if not 0 < args.level < 1:
-            raise ValueError(f"--level must be in (0, 1), got {args.level}")
-        sd, sd_name = _standard_deviations(model, x, grid)
-        lo, hi = model.interval(x, args.level, **grid)
-        pct = f"{100 * args.level:g}"
-        pred = np.column_stack([pred, sd, lo, hi])
-        names = (names + [f"{n}_{sd_name}" for n in names] + [f"{n}_lo{pct}" for n in names]
-                 + [f"{n}_hi{pct}" for n in names])
-    if out is not None and out.suffix == ".npy":
-        with atomic_open(out, "wb") as f:
-            np.save(f, pred)
-    elif out is not None:
-        import csv
-
-        with atomic_open(out, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["id", *names])
-            writer.writerows([series_id, *(repr(float(v)) for v in row)] for series_id, row in zip(table.ids, pred))
-    else:  # quoted as CSV, as the file: an ID with a comma or a quote stays one field
-        import csv
-        import sys
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["id", *names])
-        writer.writerows([series_id, *(f"{v:.6g}" for v in row)] for series_id, row in zip(table.ids, pred))
-    if out is not None:
-        print(f"wrote {len(pred)} predictions to {out}")
-    return 0
-
-
-def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
-    """Each parameter's standard deviation as the intervals beside it state it, and its column's
-    name: for a calibrated map half the width of its calibrated 68.27 % interval (±1 sd of a
-    normal law), named "sd"; for an uncalibrated one the head's own, named "sd_uncalibrated"."""
-    import fhn_inverse as fi
-
-    members = model.members if isinstance(model, fi.Ensemble) else [model]
-    mean, cov = model.predict(x, return_cov=True, **grid)
-    if model.calibration is not None:
-        lo, hi = model.calibration.interval(mean, cov, 0.6826894921370859)
-        return 0.5 * (hi - lo), "sd"
-    scaled = all(m.cov_scale != 1.0 for m in members)
-    return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
 
 
 def _model_with_data(args, command: str):

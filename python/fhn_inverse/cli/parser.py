@@ -15,7 +15,8 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 from .data_commands import _demo, _simulate
-from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _predict, _train
+from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _train
+from .predict_command import _predict
 from .study_commands import _report, _reproduce
 
 __all__ = ["build_parser", "_Parser", "_UserError", "_add_common", "_setting_option", "_read_config",
@@ -151,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="refine (θ0, θ1) by a least-squares fit of the ODE to each series, started from the "
                               "map's estimate, with restarts from a grid over the prior where it stays poor "
                               "(series on the study's grid of 1000 points); adds the fit's MSE as a column")
+    predict.add_argument("--no-check", dest="check", action="store_false",
+                         help="leave out the per-series checks (ood: 1 for series outside what the map was trained "
+                              "on; with --fit also ppc_p, the residual whiteness p-value of the fit, and noise_sd)")
     predict.add_argument("--level", type=float, default=0.95,
                          help="for maps with a covariance (trained with --loss gaussian_nll): the level of the "
                               "central intervals written beside the means and standard deviations (default: 0.95)")

@@ -1,0 +1,150 @@
+"""The ``predict`` command: estimates for series in a file — the map's means, with calibrated
+standard deviations and bounds inside the prior's support for maps with a covariance, or the
+noise-aware MAP fit of the ODE (``--fit``) — and, per series, checks that need no truth: a flag
+(``ood``) for series outside what the map was trained on and, for fits, the Ljung–Box p-value of
+the whitened residual of the fitted series (``ppc_p``) and the residual's standard deviation
+(``noise_sd``); flagged series are summarised on stderr."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .._util.io import atomic_open
+from .common import _model_inputs, _output_file, _sidecar
+
+__all__ = ["_predict"]
+
+_ONE_SD = 0.6826894921370859  # the probability of ±1 sd of a normal law
+
+
+def _predict(args) -> int:
+    import fhn_inverse as fi
+
+    out = _output_file(args.output) if args.output else None
+    if not 0 < args.level < 1:
+        raise ValueError(f"--level must be in (0, 1), got {args.level}")
+    model = fi.Ensemble.load(args.model) if args.model.is_dir() else fi.InverseMap.load(args.model)
+    table = fi.read_series(args.series, layout=args.layout, decimal=args.decimal)
+    series = table.d
+    x, names = _model_inputs(model, args.model, series)
+    if model.inputs is not None:
+        grid = {"t": table.t, "resample": args.resample}
+    elif table.t is not None or args.resample:
+        raise ValueError(f"{args.model} records no grid (a file written before maps recorded it), so the times "
+                         f"{'of ' + str(args.series) if table.t is not None else '--resample needs'} cannot be "
+                         "checked against the grid it was trained on: train it again, or give series without "
+                         "times on the grid it was trained on")
+    else:
+        grid = {}
+    pred = model.predict(x, **grid)
+    names = list(names or model.describe()["targets"])  # the names 'info' shows
+    if len(names) != pred.shape[1]:
+        raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
+                         f"the model predicts {pred.shape[1]}")
+    columns = {name: pred[:, j] for j, name in enumerate(names)}
+    times = _times(model, table)
+    theta = pred[:, :2]
+    if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
+        if pred.shape[1] < 2:
+            raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
+        fit = fi.fit_series(pred[None, :, :2], series, t=table.t, n_threads=args.threads)
+        theta = fit.theta
+        columns = {**{n: fit.theta[:, j] for j, n in enumerate(names[:2])},
+                   **{n: pred[:, j] for j, n in enumerate(names[2:], 2)}, "fit_mse": fit.mse}
+    elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
+        sd, sd_name = _standard_deviations(model, x, grid)
+        lo, hi = model.interval(x, args.level, **grid)
+        pct = f"{100 * args.level:g}"
+        columns.update({f"{n}_{sd_name}": sd[:, j] for j, n in enumerate(names)})
+        columns.update({f"{n}_lo{pct}": lo[:, j] for j, n in enumerate(names)})
+        columns.update({f"{n}_hi{pct}": hi[:, j] for j, n in enumerate(names)})
+    if args.check and times is not None and theta.shape[1] == 2:
+        rho = pred[:, 3] if pred.shape[1] == 4 else None  # a joint map's own estimate of ρ
+        columns.update(_series_checks(model, theta, series, times, rho, table.ids, args.threads, args.fit))
+    _write(out, table.ids, columns)
+    if out is not None:
+        print(f"wrote {len(series)} predictions to {out}")
+    return 0
+
+
+def _times(model, table):
+    """The series' times: the file's, else the map's grid where its length matches, else the study's
+    grid where that does; None where none is known (the check is then left out)."""
+    import fhn_inverse as fi
+
+    if table.t is not None:
+        return table.t
+    length = table.d.shape[1]
+    if model.inputs is not None and int(model.inputs["grid"][2]) == length:
+        t0, dt, _ = model.inputs["grid"]
+        return t0 + dt * np.arange(length)
+    return fi.DEFAULT_GRID if len(fi.DEFAULT_GRID) == length else None
+
+
+def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
+    """Each parameter's standard deviation as the intervals beside it state it, and its column's
+    name: for a calibrated map half the width of its calibrated 68.27 % interval (±1 sd of a
+    normal law), named "sd"; for an uncalibrated one the head's own, named "sd_uncalibrated"."""
+    import fhn_inverse as fi
+
+    members = model.members if isinstance(model, fi.Ensemble) else [model]
+    mean, cov = model.predict(x, return_cov=True, **grid)
+    if model.calibration is not None:
+        lo, hi = model.calibration.interval(mean, cov, _ONE_SD)
+        return 0.5 * (hi - lo), "sd"
+    scaled = all(m.cov_scale != 1.0 for m in members)
+    return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
+
+
+def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: bool) -> dict:
+    """Per series: the out-of-distribution flag ``ood`` (1 where the series lies outside what the
+    map was trained on: :func:`~fhn_inverse.uncertainty.residuals.out_of_distribution` against
+    simulations from the prior and noise the map records, and for a fit an estimate outside the
+    prior's box); for a fit (``fitted``) also the residual check ``ppc_p`` and ``noise_sd``. A
+    summary line on stderr names the flagged series. Maps that record no prior get no flag."""
+    from fhn_inverse.uncertainty.residuals import out_of_distribution, residual_check
+
+    first = model.members[0] if hasattr(model, "members") else model
+    prior, noise = first.prior, first.noise
+    columns, reasons, poor = {}, [[] for _ in range(len(series))], 0
+    if prior is not None and np.asarray(prior.lower).shape[0] == theta.shape[1]:
+        reasons = out_of_distribution(series, t=times, prior=prior, noise=noise, n_threads=n_threads)
+        if fitted:
+            for i in np.flatnonzero(np.any((theta < prior.lower) | (theta > prior.upper), axis=1)):
+                reasons[i].append("estimate outside the prior's box")
+        columns["ood"] = np.array([1.0 if why else 0.0 for why in reasons])
+    if fitted:  # the residual check judges fits of the ODE, not a network's coarser estimate
+        check = residual_check(theta, series, t=times, rho=rho, n_threads=n_threads)
+        columns = {"ppc_p": check.p_value, "noise_sd": check.sd, **columns}
+        poor = int(np.sum(check.p_value < 0.001))
+    flagged = [i for i, why in enumerate(reasons) if why]
+    if flagged or poor:
+        shown = "; ".join(f"{ids[i]}: {', '.join(reasons[i])}" for i in flagged[:3])
+        print(f"check: {len(flagged)} of {len(series)} series outside what the map was trained on"
+              + (f" ({shown}{' …' if len(flagged) > 3 else ''})" if flagged else "")
+              + (f"; {poor} fits do not explain their series (residual check p < 0.001)" if fitted else ""),
+              file=sys.stderr)
+    return columns
+
+
+def _write(out, ids, columns: dict) -> None:
+    """The columns, one row per series: .npy (numbers only), or CSV with an ID column (to a file or,
+    quoted the same way, to standard output)."""
+    names, values = list(columns), np.column_stack(list(columns.values()))
+    if out is not None and out.suffix == ".npy":
+        with atomic_open(out, "wb") as f:
+            np.save(f, values)
+        return
+    import csv
+
+    if out is not None:
+        with atomic_open(out, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", *names])
+            writer.writerows([series_id, *(repr(float(v)) for v in row)] for series_id, row in zip(ids, values))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")  # an ID with a comma or a quote stays one field
+    writer.writerow(["id", *names])
+    writer.writerows([series_id, *(f"{v:.6g}" for v in row)] for series_id, row in zip(ids, values))
