@@ -116,6 +116,8 @@ def _info(args) -> int:
         what = " ".join(str(v) for v in (data.get("size"), data.get("series")) if v is not None)
         lines.append(f"data: {what + ' series; ' if what else ''}prior {json.dumps(data.get('prior'))}; "
                      f"noise {json.dumps(noise)}")
+    else:
+        lines.append("data: not recorded (fit(X, Y, trained_on=dataset) records its prior and noise)")
     lines.append(f"calibration: {about['calibration'] or 'none'}")
     print("\n".join(lines))
     return 0
