@@ -37,6 +37,7 @@ from .uncertainty import diagnostics  # noqa: E402
 from .uncertainty.calibration import UncalibratedWarning  # noqa: E402
 from .uncertainty.diagnostics import diagnose  # noqa: E402
 from .fitting.refine import BestFit, Refined, SeriesFit, best_fitting, fit_series, refine  # noqa: E402
+from .fitting.map_fit import MapFit, map_fit, noise_from_residuals  # noqa: E402
 from .data.series_io import SeriesTable, read_series  # noqa: E402
 from .data import streams  # noqa: E402
 from .data.streams import Simulations, StoreStream  # noqa: E402
@@ -75,6 +76,9 @@ __all__ = [
     "ar1_whiten",
     "best_fitting",
     "fit_series",
+    "map_fit",
+    "MapFit",
+    "noise_from_residuals",
     "default_prior",
     "diagnose",
     "diagnostics",

@@ -42,9 +42,12 @@ def test_simulate_train_predict_round_trip(tmp_path, capsys):
     theta = fi.Dataset.load(data).theta[:5]
     np.save(tmp_path / "clean.npy", fi.Dataset.load(data).u[:5])
     assert cli.main(["predict", str(model), str(tmp_path / "clean.npy"), "--fit", "-o", str(tmp_path / "fit.csv")]) == 0
-    assert (tmp_path / "fit.csv").read_text().splitlines()[0] == "id,theta0,theta1,fit_mse,ppc_p,noise_sd,ood"
+    header = (tmp_path / "fit.csv").read_text().splitlines()[0].split(",")
+    assert header == ["id", "theta0", "theta1", "theta0_sd", "theta1_sd", "theta0_lo95", "theta1_lo95",
+                      "theta0_hi95", "theta1_hi95", "noise_sd", "noise_rho", "fit_mse", "fit_flag", "ppc_p",
+                      "residual_sd", "ood"]
     fitted = np.loadtxt(tmp_path / "fit.csv", delimiter=",", skiprows=1)[:, 1:]
-    assert np.all(fitted[:, 2] < 1e-12)
+    assert np.all(fitted[:, header.index("fit_mse") - 1] < 1e-12)
     np.testing.assert_allclose(fitted[:, :2], theta, atol=1e-5)
     # series of another length: a clear error saying what the map expects
     np.save(tmp_path / "short.npy", fi.Dataset.load(data).u[:2, :500])

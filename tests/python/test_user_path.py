@@ -222,3 +222,39 @@ def test_series_outside_the_training_data_are_flagged(cli_map, data, tmp_path, c
     np.testing.assert_array_equal(rows[:, -1], [0] * 20 + [1] * 6)
     assert main(["predict", cli_map, tmp_path / "s.npy", "--no-check"]) == 0
     assert "ood" not in capsys.readouterr().out.splitlines()[0]
+
+
+def test_predict_fit_is_the_noise_aware_map_fit_with_intervals(cli_map, tmp_path, capsys):
+    data = fi.Dataset.generate(40, 21, noise=fi.AR1Noise(), progress=False)
+    _csv_with_times(tmp_path / "lab.csv", data.t, data.d)
+    assert main(["predict", cli_map, tmp_path / "lab.csv", "--level", "0.9", "-o", tmp_path / "net.csv"]) == 0
+    assert main(["predict", cli_map, tmp_path / "lab.csv", "--fit", "--level", "0.9", "-o", tmp_path / "fit.csv"]) == 0
+    capsys.readouterr()
+    def read(name):
+        return ((tmp_path / name).read_text().splitlines()[0].split(","),
+                np.genfromtxt(tmp_path / name, delimiter=",", skip_header=1)[:, 1:])
+
+    header, fit = read("fit.csv")
+    col = {name: fit[:, header.index(name) - 1] for name in header[1:]}
+    theta = np.column_stack([col["theta0"], col["theta1"]])
+    net_header, net = read("net.csv")
+    net_theta = net[:, :2]
+    assert np.mean(np.abs(theta - data.theta)) < 0.5 * np.mean(np.abs(net_theta - data.theta))
+    lo = np.column_stack([col["theta0_lo90"], col["theta1_lo90"]])
+    hi = np.column_stack([col["theta0_hi90"], col["theta1_hi90"]])
+    covered = np.mean((lo <= data.theta) & (data.theta <= hi))
+    assert 0.80 <= covered <= 1.0, covered  # 90 % of 80 within the binomial band (3 sd)
+    prior = fi.default_prior()
+    assert np.all(lo >= prior.lower) and np.all(hi <= prior.upper)
+    np.testing.assert_allclose(np.median(col["noise_sd"] / (data.noise[:, 0] / 0.2)), 1.0, atol=0.1)
+    assert np.mean(col["ppc_p"] < 0.001) < 0.2 and np.all(col["ood"] == 0)
+    # the noise as the user measures it: its standard deviation and lag-one correlation
+    _csv_with_times(tmp_path / "few.csv", data.t, data.d[:6])
+    assert main(["predict", cli_map, tmp_path / "few.csv", "--fit", "--noise-sd", "0.3", "--noise-rho", "0.8"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    given = np.genfromtxt(out[1:], delimiter=",")[:, 1:]
+    h = out[0].split(",")
+    np.testing.assert_allclose(given[:, h.index("noise_sd") - 1], 0.3)
+    np.testing.assert_allclose(given[:, h.index("noise_rho") - 1], 0.8)
+    assert main(["predict", cli_map, tmp_path / "few.csv", "--fit", "--noise-rho", "1.5"]) == 2
+    assert "noise_rho" in capsys.readouterr().err

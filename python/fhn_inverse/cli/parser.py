@@ -149,12 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
                               "them onto the map's grid instead of refusing them")
     predict.add_argument("-o", "--output", help="write predictions to .csv or .npy instead of printing them")
     predict.add_argument("--fit", action="store_true",
-                         help="refine (θ0, θ1) by a least-squares fit of the ODE to each series, started from the "
-                              "map's estimate, with restarts from a grid over the prior where it stays poor "
-                              "(series on the study's grid of 1000 points); adds the fit's MSE as a column")
+                         help="the most accurate estimate: the ODE fitted to each series from the map's estimate "
+                              "(least squares with restarts over the prior, then the MAP fit under the AR(1) noise "
+                              "with the map's prior), with Laplace standard deviations and --level bounds, the "
+                              "noise used, the fit's MSE and flags (fitting.map_fit.FLAGS); about 0.1 s a series")
+    predict.add_argument("--noise-sd", type=float, default=None,
+                         help="--fit: the noise's standard deviation in the units of the series, as measured "
+                              "(default: a joint map's estimate, else estimated from the residuals)")
+    predict.add_argument("--noise-rho", type=float, default=None,
+                         help="--fit: the noise's lag-one correlation between samples (default: as --noise-sd)")
     predict.add_argument("--no-check", dest="check", action="store_false",
                          help="leave out the per-series checks (ood: 1 for series outside what the map was trained "
-                              "on; with --fit also ppc_p, the residual whiteness p-value of the fit, and noise_sd)")
+                              "on; with --fit also ppc_p, the residual whiteness p-value of the fit, and residual_sd)")
     predict.add_argument("--level", type=float, default=0.95,
                          help="for maps with a covariance (trained with --loss gaussian_nll): the level of the "
                               "central intervals written beside the means and standard deviations (default: 0.95)")

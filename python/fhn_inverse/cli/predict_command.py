@@ -3,7 +3,7 @@ standard deviations and bounds inside the prior's support for maps with a covari
 noise-aware MAP fit of the ODE (``--fit``) — and, per series, checks that need no truth: a flag
 (``ood``) for series outside what the map was trained on and, for fits, the Ljung–Box p-value of
 the whitened residual of the fitted series (``ppc_p``) and the residual's standard deviation
-(``noise_sd``); flagged series are summarised on stderr."""
+(``residual_sd``); flagged series are summarised on stderr."""
 
 from __future__ import annotations
 
@@ -45,28 +45,48 @@ def _predict(args) -> int:
                          f"the model predicts {pred.shape[1]}")
     columns = {name: pred[:, j] for j, name in enumerate(names)}
     times = _times(model, table)
-    theta = pred[:, :2]
-    if args.fit:  # least-squares fit of the ODE's (θ0, θ1) to each series, from the map's estimate
-        if pred.shape[1] < 2:
-            raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
-        fit = fi.fit_series(pred[None, :, :2], series, t=table.t, n_threads=args.threads)
-        theta = fit.theta
-        columns = {**{n: fit.theta[:, j] for j, n in enumerate(names[:2])},
-                   **{n: pred[:, j] for j, n in enumerate(names[2:], 2)}, "fit_mse": fit.mse}
+    theta, rho = pred[:, :2], (pred[:, 3] if pred.shape[1] == 4 else None)  # a joint map's own ρ
+    pct = f"{100 * args.level:g}"
+    if args.fit:  # the noise-aware MAP fit of the ODE from the map's estimate, with Laplace intervals
+        fit = _fit(model, pred, series, times, args)
+        theta, rho = fit.theta, fit.noise[:, 1]
+        columns = {}
+        for suffix, values in (("", fit.theta), ("_sd", fit.sd), (f"_lo{pct}", fit.lower), (f"_hi{pct}", fit.upper)):
+            columns.update({f"{n}{suffix}": values[:, j] for j, n in enumerate(names[:2])})
+        columns.update({"noise_sd": fit.noise[:, 0], "noise_rho": fit.noise[:, 1], "fit_mse": fit.mse,
+                        "fit_flag": fit.flag.astype(float)})
     elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
         sd, sd_name = _standard_deviations(model, x, grid)
         lo, hi = model.interval(x, args.level, **grid)
-        pct = f"{100 * args.level:g}"
         columns.update({f"{n}_{sd_name}": sd[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_lo{pct}": lo[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_hi{pct}": hi[:, j] for j, n in enumerate(names)})
     if args.check and times is not None and theta.shape[1] == 2:
-        rho = pred[:, 3] if pred.shape[1] == 4 else None  # a joint map's own estimate of ρ
         columns.update(_series_checks(model, theta, series, times, rho, table.ids, args.threads, args.fit))
     _write(out, table.ids, columns)
     if out is not None:
         print(f"wrote {len(series)} predictions to {out}")
     return 0
+
+
+def _fit(model, pred, series, times, args):
+    """``map_fit`` of each series from the map's estimate: the noise as the user gives it
+    (``--noise-sd``, ``--noise-rho``), else a joint map's estimate of it, else estimated from the
+    residuals; the prior the map records (else the study's)."""
+    import fhn_inverse as fi
+
+    if pred.shape[1] < 2:
+        raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
+    if times is None:
+        raise ValueError(f"--fit needs the series' times: {args.series} has none and its series are not on the "
+                         "map's grid; give a time row or column")
+    first = model.members[0] if hasattr(model, "members") else model
+    prior = first.prior if first.prior is not None and np.asarray(first.prior.lower).shape[0] == 2 else None
+    noise = {"noise_sd": args.noise_sd, "noise_rho": args.noise_rho}
+    if args.noise_sd is None and args.noise_rho is None and pred.shape[1] == 4:
+        noise = {"noise": pred[:, 2:4]}  # a joint map's (σ, ρ), in the study's convention
+    return fi.map_fit(pred[:, :2], series, t=times, prior=prior if prior is not None else fi.default_prior(),
+                      level=args.level, n_threads=args.threads, **noise)
 
 
 def _times(model, table):
@@ -102,7 +122,7 @@ def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: boo
     """Per series: the out-of-distribution flag ``ood`` (1 where the series lies outside what the
     map was trained on: :func:`~fhn_inverse.uncertainty.residuals.out_of_distribution` against
     simulations from the prior and noise the map records, and for a fit an estimate outside the
-    prior's box); for a fit (``fitted``) also the residual check ``ppc_p`` and ``noise_sd``. A
+    prior's box); for a fit (``fitted``) also the residual check ``ppc_p`` and ``residual_sd``. A
     summary line on stderr names the flagged series. Maps that record no prior get no flag."""
     from fhn_inverse.uncertainty.residuals import out_of_distribution, residual_check
 
@@ -117,7 +137,7 @@ def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: boo
         columns["ood"] = np.array([1.0 if why else 0.0 for why in reasons])
     if fitted:  # the residual check judges fits of the ODE, not a network's coarser estimate
         check = residual_check(theta, series, t=times, rho=rho, n_threads=n_threads)
-        columns = {"ppc_p": check.p_value, "noise_sd": check.sd, **columns}
+        columns = {"ppc_p": check.p_value, "residual_sd": check.sd, **columns}
         poor = int(np.sum(check.p_value < 0.001))
     flagged = [i for i, why in enumerate(reasons) if why]
     if flagged or poor:

@@ -115,7 +115,8 @@ class Refined(NamedTuple):
 
 def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
            anchor: float = 0.0, iterations: int = 20, step: float = 1e-6, tol: float = 1e-10,
-           noise=None, dt: float = 0.2, prior=None, n_threads: int = 0) -> Refined:
+           noise=None, dt: float = 0.2, noise_sd=None, noise_rho=None, prior=None,
+           n_threads: int = 0) -> Refined:
     """Local least-squares refinement of estimates against the observed series, all at once.
 
     Levenberg–Marquardt on r(θ) = u(θ) − d for every series in parallel: forward-difference
@@ -150,14 +151,21 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     tol : float, default 1e-10
         The convergence tolerance, in [0, 1) (see Notes).
     noise : (float, float), array_like of shape (N, 2) or AR1Noise, optional
-        Makes the fit a generalised least squares under stationary AR(1) noise: ``(σ, ρ)`` for
-        every series, an (N, 2) array of per-series ``(σ, ρ)``, or an ``AR1Noise`` with fixed σ
-        and ρ (the study's convention: stationary standard deviation σ/``dt``). The residuals and
-        the Jacobian are whitened (:func:`fhn_inverse.ar1_whiten`), so the misfit is
-        ½‖W(u(θ) − d)‖²/s_ε², the negative log-likelihood of correlated noise, instead of a sum
-        of squares that weighs correlated errors as if they were independent.
+        AR(1) noise in the study's convention: σ is the noise's stationary standard deviation
+        times Δt (``dt``), not the standard deviation itself (pass a measured standard deviation
+        as ``noise_sd``). ``(σ, ρ)`` for every series, an (N, 2) array of per-series ``(σ, ρ)``,
+        or an ``AR1Noise`` with fixed σ and ρ (its own ``dt``). It makes the fit a generalised
+        least squares under stationary AR(1) noise: the residuals and the Jacobian are whitened
+        (:func:`fhn_inverse.ar1_whiten`), so the misfit is ½‖W(u(θ) − d)‖²/s_ε², the negative
+        log-likelihood of correlated noise, instead of a sum of squares that weighs correlated
+        errors as if they were independent.
     dt : float, default 0.2
         The Δt of σ/``dt`` for ``noise`` given as numbers (an ``AR1Noise`` brings its own).
+    noise_sd, noise_rho : float or array_like of shape (N,), optional
+        The same AR(1) noise as measured, instead of ``noise``: ``noise_sd`` its standard
+        deviation in the units of ``d`` (> 0), ``noise_rho`` its lag-one correlation, in (−1, 1);
+        a number for every series or one per series, both given. ``noise_sd=s`` is
+        ``noise=(s·dt, ρ)``.
     prior : GaussianPrior, optional
         Adds ½(θ − μ)ᵀΓpr⁻¹(θ − μ) (its truncation ignored): the estimate is then the MAP
         estimate whose Laplace covariance :func:`fhn_inverse.laplace_covariance` gives.
@@ -205,6 +213,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     if not (np.isfinite(tol) and 0 <= tol < 1):
         raise ValueError(f"tol must be in [0, 1), got {tol}")
     lo, hi = _box(lower, upper, p)
+    noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
     whiten, prior_mean, prior_precision = _likelihood_terms(noise, dt, prior, n, p)
 
     def misfit(th, obs, rows=None):
@@ -270,6 +279,47 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         lam[a] = np.where(better, lam[a] / 10, np.minimum(lam[a] * 10, _MAX_DAMPING))
         active[a[converged | stuck | (better & (cost_new == 0))]] = False
     return Refined(theta, fit, start)
+
+
+def _per_series(value, name: str, n: int) -> np.ndarray:
+    """A number or one value per series, as an (N,) array."""
+    scalar = np.ndim(value) == 0
+    arr = as_float_array(value, name, (0, 1))  # a number comes back of shape (1,)
+    if scalar:
+        return np.full(n, arr[0])
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a number or one value per series (N = {n}), got shape {arr.shape}")
+    return arr
+
+
+def measured_noise(noise_sd, noise_rho, n: int) -> np.ndarray:
+    """(N, 2): per series the noise's standard deviation in the units of the series and its
+    lag-one correlation, from a number or one value per series each; ValueError naming the value
+    and its range (sd > 0, ρ in (−1, 1))."""
+    sd, rho = _per_series(noise_sd, "noise_sd", n), _per_series(noise_rho, "noise_rho", n)
+    bad = np.flatnonzero(~(sd > 0))
+    if bad.size:
+        raise ValueError(f"noise_sd (the noise's standard deviation, in the units of d) must be > 0, got "
+                         f"{sd[bad[0]]} (series {bad[0]})")
+    bad = np.flatnonzero(~((rho > -1) & (rho < 1)))
+    if bad.size:
+        raise ValueError(f"noise_rho (the noise's lag-one correlation) must be in (-1, 1), got {rho[bad[0]]} "
+                         f"(series {bad[0]})")
+    return np.column_stack([sd, rho])
+
+
+def _noise_in_study_units(noise, dt, noise_sd, noise_rho, n: int):
+    """(noise, dt) for ``_likelihood_terms``: ``noise`` as given, or the measured ``noise_sd`` and
+    ``noise_rho`` as per-series (σ, ρ) with Δt = 1 (σ/Δt = the standard deviation itself)."""
+    if noise_sd is None and noise_rho is None:
+        return noise, dt
+    if noise is not None:
+        raise ValueError("give noise (the study's sigma = standard deviation × dt) or noise_sd and noise_rho "
+                         "(the measured standard deviation), not both")
+    if noise_sd is None or noise_rho is None:
+        missing = "noise_sd" if noise_sd is None else "noise_rho"
+        raise ValueError(f"noise_sd and noise_rho come together; {missing} is missing")
+    return measured_noise(noise_sd, noise_rho, n), 1.0
 
 
 def _likelihood_terms(noise, dt, prior, n: int, p: int):
@@ -338,8 +388,8 @@ def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int, block: 
 
 def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
                iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int = 32,
-               starts: int = 8, rounds: int = 2, noise=None, dt: float = 0.2, prior=None, n_threads: int = 0,
-               block: int = 256) -> SeriesFit:
+               starts: int = 8, rounds: int = 2, noise=None, dt: float = 0.2, noise_sd=None, noise_rho=None,
+               prior=None, n_threads: int = 0, block: int = 256) -> SeriesFit:
     """The parameters whose simulated series fits each observed series best.
 
     The search starts from the network's estimates and searches the whole prior box only where
@@ -388,9 +438,13 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     rounds : int, default 2
         Most rounds of restarts, at least 0.
     noise : (float, float), array_like of shape (N, 2) or AR1Noise, optional
-        AR(1) noise, as in :func:`refine`; adds the last step (see Notes).
+        AR(1) noise in the study's convention (σ = standard deviation × ``dt``), as in
+        :func:`refine`; adds the last step (see Notes).
     dt : float, default 0.2
         As in :func:`refine`.
+    noise_sd, noise_rho : float or array_like of shape (N,), optional
+        The noise as measured (standard deviation in the units of ``d``, lag-one correlation),
+        instead of ``noise``, as in :func:`refine`.
     prior : GaussianPrior, optional
         A Gaussian prior, as in :func:`refine`; adds the last step (see Notes).
     n_threads : int, default 0
@@ -446,6 +500,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
         raise ValueError(f"grid^P must be at most 1,000,000 points, got {grid}^{p}")
     lo, hi = _box(lower, upper, p)
     kw = dict(t=t, model=model, n_threads=n_threads)
+    noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
     _likelihood_terms(noise, dt, prior, n, p)  # checks noise and prior before any work
 
     best = best_fitting(c, d, **kw)
