@@ -258,3 +258,14 @@ def test_predict_fit_is_the_noise_aware_map_fit_with_intervals(cli_map, tmp_path
     np.testing.assert_allclose(given[:, h.index("noise_rho") - 1], 0.8)
     assert main(["predict", cli_map, tmp_path / "few.csv", "--fit", "--noise-rho", "1.5"]) == 2
     assert "noise_rho" in capsys.readouterr().err
+
+
+def test_every_calibrate_defaults_to_the_quantile_method():
+    import inspect
+
+    from fhn_inverse.cli import build_parser
+
+    for method in (fi.InverseMap.calibrate, fi.Ensemble.calibrate):
+        assert inspect.signature(method).parameters["method"].default == "quantile", method
+    args = build_parser().parse_args(["calibrate", "m.safetensors", "d.npz"])
+    assert args.method == "quantile"
