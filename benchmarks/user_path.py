@@ -128,7 +128,7 @@ def main() -> None:
             print(f"{group:10s} {name:45s} " + "  ".join(
                 f"{k}: exit {v['exit']}" + (f", MAE {v['mae']}, 90 % coverage {v['coverage']}" if "mae" in v else
                                             f" ({v['stderr'][:90]})") for k, v in row.items()))
-    results.update({"band_90": [round(0.9 - band, 3), round(0.9 + band, 3)], "series": args.series,
+    results.update({"band_90": [round(float(0.9 - band), 3), round(float(0.9 + band), 3)], "series": args.series,
                     "train": args.train, "epochs": args.epochs, "seconds": round(time.perf_counter() - start, 1),
                     "load_average": os.getloadavg(), "command": " ".join(sys.argv)})
     print(f"binomial band (3 sd) of 90 % coverage over {2 * args.series} values: {results['band_90']}; "

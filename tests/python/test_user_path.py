@@ -215,7 +215,11 @@ def test_series_outside_the_training_data_are_flagged(cli_map, data, tmp_path, c
     d = np.vstack([data.d[:20], 30 * data.d[20:23], data.d[23:26] + 2.0 * np.random.default_rng(1).standard_normal(
         (3, 1000))])  # 20 like the training data, 3 in other units, 3 with four times the noise
     np.save(tmp_path / "s.npy", d)
-    assert main(["predict", cli_map, tmp_path / "s.npy", "-o", tmp_path / "p.csv"]) == 0
+    assert main(["predict", cli_map, tmp_path / "s.npy", "-o", tmp_path / "p.csv"]) == 2  # no answer that misleads
+    err = capsys.readouterr().err
+    assert "6 of 26 series lie outside what the map was trained on" in err and "--keep-ood" in err
+    assert not (tmp_path / "p.csv").exists()
+    assert main(["predict", cli_map, tmp_path / "s.npy", "-o", tmp_path / "p.csv", "--keep-ood"]) == 0
     err = capsys.readouterr().err
     assert "check: 6 of 26 series outside what the map was trained on" in err and "20: min" in err
     rows = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)

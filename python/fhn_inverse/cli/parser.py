@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--no-check", dest="check", action="store_false",
                          help="leave out the per-series checks (ood: 1 for series outside what the map was trained "
                               "on; with --fit also ppc_p, the residual whiteness p-value of the fit, and residual_sd)")
+    predict.add_argument("--keep-ood", action="store_true",
+                         help="answer series that lie outside what the map was trained on (flagged in the 'ood' "
+                              "column) instead of refusing the file")
     predict.add_argument("--level", type=float, default=0.95,
                          help="for maps with a covariance (trained with --loss gaussian_nll): the level of the "
                               "central intervals written beside the means and standard deviations (default: 0.95)")

@@ -62,7 +62,8 @@ def _predict(args) -> int:
         columns.update({f"{n}_lo{pct}": lo[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_hi{pct}": hi[:, j] for j, n in enumerate(names)})
     if args.check and times is not None and theta.shape[1] == 2:
-        columns.update(_series_checks(model, theta, series, times, rho, table.ids, args.threads, args.fit))
+        columns.update(_series_checks(model, theta, series, times, rho, table.ids, args.threads, args.fit,
+                                      args.keep_ood))
     _write(out, table.ids, columns)
     if out is not None:
         print(f"wrote {len(series)} predictions to {out}")
@@ -118,12 +119,13 @@ def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
     return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
 
 
-def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: bool) -> dict:
+def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: bool, keep_ood: bool) -> dict:
     """Per series: the out-of-distribution flag ``ood`` (1 where the series lies outside what the
     map was trained on: :func:`~fhn_inverse.uncertainty.residuals.out_of_distribution` against
     simulations from the prior and noise the map records, and for a fit an estimate outside the
     prior's box); for a fit (``fitted``) also the residual check ``ppc_p`` and ``residual_sd``. A
-    summary line on stderr names the flagged series. Maps that record no prior get no flag."""
+    summary line on stderr names the flagged series. Flagged series are an error unless
+    ``keep_ood``. Maps that record no prior get no flag."""
     from fhn_inverse.uncertainty.residuals import out_of_distribution, residual_check
 
     first = model.members[0] if hasattr(model, "members") else model
@@ -140,6 +142,11 @@ def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: boo
         columns = {"ppc_p": check.p_value, "residual_sd": check.sd, **columns}
         poor = int(np.sum(check.p_value < 0.001))
     flagged = [i for i, why in enumerate(reasons) if why]
+    if flagged and not keep_ood:  # an answer for them would look like an estimate and not be one
+        shown = "; ".join(f"{ids[i]}: {', '.join(reasons[i])}" for i in flagged[:3])
+        raise ValueError(f"{len(flagged)} of {len(series)} series lie outside what the map was trained on "
+                         f"({shown}{' …' if len(flagged) > 3 else ''}): are they in the model's units, with noise "
+                         "like the training data's? --keep-ood answers them anyway, flagged in the 'ood' column")
     if flagged or poor:
         shown = "; ".join(f"{ids[i]}: {', '.join(reasons[i])}" for i in flagged[:3])
         print(f"check: {len(flagged)} of {len(series)} series outside what the map was trained on"
