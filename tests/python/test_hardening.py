@@ -91,8 +91,8 @@ def test_predictions_on_standard_output_are_quoted_csv(data, tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["predict", str(model), str(tmp_path / "two.csv")]) == 0
     table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert table[0] == ["id", "theta0", "theta1"] and [r[0] for r in table[1:]] == ids
-    assert all(len(r) == 3 for r in table)
+    assert table[0][:3] == ["id", "theta0", "theta1"] and [r[0] for r in table[1:]] == ids
+    assert all(len(r) == len(table[0]) for r in table)
 
 
 def test_a_calibration_split_needs_enough_series(data, tmp_path, capsys):

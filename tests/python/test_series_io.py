@@ -95,9 +95,9 @@ def test_predict_from_a_lab_csv_keeps_ids_and_checks_the_grid(tmp_path, data, ca
     capsys.readouterr()
     assert cli.main(["predict", str(model), str(lab)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "id,theta0,theta1" and [line.split(",")[0] for line in lines[1:]] == ids
+    assert lines[0] == "id,theta0,theta1,ood" and [line.split(",")[0] for line in lines[1:]] == ids
     expected = fi.InverseMap.load(model).predict(data.d)
-    np.testing.assert_allclose(np.array([line.split(",")[1:] for line in lines[1:]], dtype=float), expected,
+    np.testing.assert_allclose(np.array([line.split(",")[1:3] for line in lines[1:]], dtype=float), expected,
                                rtol=1e-5)
     # the same cells sampled every 0.4 time units: refused, then resampled on request
     coarse = _write_rows(tmp_path / "coarse.csv", [["time", *ids]] + [[_num(data.t[k]), *map(_num, data.d[:, k])]
@@ -105,6 +105,6 @@ def test_predict_from_a_lab_csv_keeps_ids_and_checks_the_grid(tmp_path, data, ca
     with pytest.raises(SystemExit):
         cli.main(["predict", str(model), str(coarse)])
     assert "Δt = 0.2" in capsys.readouterr().err
-    with pytest.warns(UserWarning, match="extrapolated"):
+    with pytest.warns(UserWarning, match="end values are held"):  # 199.8: half a step past 199.6
         assert cli.main(["predict", str(model), str(coarse), "--resample"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "id,theta0,theta1"
+    assert capsys.readouterr().out.splitlines()[0] == "id,theta0,theta1,ood"

@@ -103,6 +103,15 @@ def test_times_given_to_a_map_without_a_grid_are_an_error(data, tmp_path, capsys
     assert "records no grid" in capsys.readouterr().err
     np.savetxt(tmp_path / "plain.csv", data.d[:3, :500], delimiter=",")  # no times: answered
     assert main(["predict", tmp_path / "old.safetensors", tmp_path / "plain.csv"]) == 0
+    # such a map on the study's grid (what 'train' used then) takes series with the study's times
+    old = fi.InverseMap.dense(units=[8], seed=0).fit(fi.features(data.d, "time"), data.theta, epochs=1,
+                                                    progress=False)
+    old.save(tmp_path / "old1000.safetensors")
+    _csv_with_times(tmp_path / "study.csv", data.t, data.d[:3])
+    assert main(["predict", tmp_path / "old1000.safetensors", tmp_path / "study.csv"]) == 0
+    _csv_with_times(tmp_path / "fine.csv", data.t / 2, data.d[:3])
+    assert main(["predict", tmp_path / "old1000.safetensors", tmp_path / "fine.csv"]) == 2
+    assert "are not its grid" in capsys.readouterr().err
 
 
 def test_output_columns_are_named_as_info_names_them(cnn, data, tmp_path, capsys):

@@ -29,13 +29,16 @@ def _predict(args) -> int:
     table = fi.read_series(args.series, layout=args.layout, decimal=args.decimal)
     series = table.d
     x, names = _model_inputs(model, args.model, series)
+    on_study_grid = table.t is not None and table.t.shape == fi.DEFAULT_GRID.shape and np.allclose(
+        table.t, fi.DEFAULT_GRID, rtol=0, atol=1e-9 * fi.DEFAULT_GRID[-1])
     if model.inputs is not None:
         grid = {"t": table.t, "resample": args.resample}
-    elif table.t is not None or args.resample:
-        raise ValueError(f"{args.model} records no grid (a file written before maps recorded it), so the times "
-                         f"{'of ' + str(args.series) if table.t is not None else '--resample needs'} cannot be "
-                         "checked against the grid it was trained on: train it again, or give series without "
-                         "times on the grid it was trained on")
+    elif (table.t is not None and not on_study_grid) or args.resample:  # files from before: the study's grid
+        raise ValueError(f"{args.model} records no grid (a file written before maps recorded it: 'train' then used "
+                         "the study's grid, t = 0, 0.2, …, 199.8), so "
+                         f"{'the times of ' + str(args.series) + ' are not its grid' if table.t is not None else ''}"
+                         f"{'' if table.t is not None else '--resample has no grid to interpolate onto'}: train it "
+                         "again, or give series on the study's grid")
     else:
         grid = {}
     pred = model.predict(x, **grid)
