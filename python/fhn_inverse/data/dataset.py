@@ -23,8 +23,9 @@ from .._util.io import atomic_savez
 from .._util.paths import open_regular
 from .._util.validation import as_float_array, as_int, as_seed, as_start, as_threads
 from ..models.noise import AR1Noise, noise_from_dict
-from ..models.priors import as_prior
-from ..models.simulation import FitzHughNagumo, SimulationError, simulate, simulator_options
+from ..models.priors import as_prior, default_prior
+from ..models.simulation import (FitzHughNagumo, SimulationError, model_grid, model_to_dict, simulate,
+                                 simulator_options)
 
 __all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
 
@@ -170,11 +171,11 @@ class Dataset:
         n, seed = as_int(n, "n", 1), as_seed(seed)
         start = as_start(start, n, bits=63, why="a data set keeps its stream indices as int64")
         chunk, n_threads = as_int(chunk, "chunk", 1), as_threads(n_threads)
-        prior = as_prior(prior)
         model = FitzHughNagumo() if model is None else model
+        prior = default_prior(model) if prior is None else as_prior(prior)
         if noise is not None and not isinstance(noise, AR1Noise):
             raise TypeError(f"noise must be an AR1Noise, GaussianNoise or None, got {type(noise).__name__}")
-        options = simulator_options(t, rtol=rtol, atol=atol, method=method)
+        options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, method=method)
         grid = np.asarray(options.t_obs)
         theta = prior.sample(n, seed, start)
         sim = {"model": model, "t": grid, "rtol": rtol, "atol": atol, "n_threads": n_threads, "return_status": True,
@@ -199,8 +200,7 @@ class Dataset:
             d, params = noise.sample(n, grid.size, seed, start, n_threads)
             d += u  # the noise's array becomes the observed series: eta + u, the same sums as u + eta
         config = {
-            "model": {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta,
-                      "initial": list(model.initial)},
+            "model": model_to_dict(model),
             "simulator": {"method": options.method, "rtol": rtol, "atol": atol},
             "prior": prior.to_dict(),
             "noise": None if noise is None else noise.to_dict(),

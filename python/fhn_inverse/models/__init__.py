@@ -17,8 +17,14 @@ from .simulation import (
     DEFAULT_GRID,
     METHODS,
     STATUS,
+    MODELS,
     FitzHughNagumo,
+    HodgkinHuxley,
+    MorrisLecar,
     SimulationError,
+    model_from_dict,
+    model_grid,
+    model_to_dict,
     model_and_theta,
     simulate,
     simulator_options,
@@ -27,8 +33,8 @@ from .spikes import SpikeStatistics, spike_statistics
 
 __all__ = [
     # simulation
-    "FitzHughNagumo", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta",
-    "simulate",
+    "FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+    "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
     # priors
     "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "as_prior",
     # noise

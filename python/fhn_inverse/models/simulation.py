@@ -1,4 +1,5 @@
-"""Forward model: batch ODE simulation of the FitzHugh–Nagumo model observed on a grid.
+"""Forward models: batch ODE simulation of the core's models (FitzHugh–Nagumo, Morris–Lecar)
+observed on a grid.
 
 Everything here takes and returns NumPy arrays; the work runs in the native core
 (:mod:`fhn_inverse._core`) on all cores with the GIL released. Priors are in
@@ -12,20 +13,62 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float, as_float_array, as_int, as_threads
 
-__all__ = ["FitzHughNagumo", "MODELS", "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
+__all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+           "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
 
 FitzHughNagumo = _core.FitzHughNagumo
+#: Morris–Lecar (cpp/include/fhn_inverse/models/morris_lecar.hpp): θ = (I_app, g_Ca, g_K, φ); its
+#: constants as keywords, the Hopf set of Rinzel & Ermentrout by default (``v3=12, v4=17.4``: the
+#: SNIC set); V in mV, t in ms.
+MorrisLecar = _core.MorrisLecar
+#: Hodgkin–Huxley (cpp/include/fhn_inverse/models/hodgkin_huxley.hpp): θ = (g_Na, g_K, g_L,
+#: I_app); the squid axon's constants with a rest at −65 mV (Dayan & Abbott); V in mV, t in ms.
+HodgkinHuxley = _core.HodgkinHuxley
 
 #: The models the native core is built for (cpp/include/fhn_inverse/models/list.hpp): each
 #: carries its ``param_names`` and ``param_units``, which the rest of the package reads.
-MODELS = (FitzHughNagumo,)
+MODELS = (FitzHughNagumo, MorrisLecar, HodgkinHuxley)
 
 #: The authors' observation grid: t_k = 0.2 k, k = 0..999 (t in [0, 199.8]).
 DEFAULT_GRID = np.asarray(_core.SimulatorOptions.default_grid())
 DEFAULT_GRID.setflags(write=False)
 
 STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
+
+#: Each model's default observation grid (its own time unit): FitzHugh–Nagumo the study's;
+#: Morris–Lecar 1,000 points 1 ms apart (several spikes of the Hopf set's ~100 ms period);
+#: Hodgkin–Huxley 1,000 points 0.1 ms apart (about 7 spikes at I_app = 10).
+_GRIDS = {"FitzHughNagumo": DEFAULT_GRID, "MorrisLecar": np.arange(1000) * 1.0,
+          "HodgkinHuxley": np.arange(1000) * 0.1}
+
+
+def model_to_dict(model) -> dict:
+    """A model as a JSON-ready record: its ``name``, its constants and its initial state (what a
+    data set's ``config["model"]`` holds); :func:`model_from_dict` inverts it."""
+    if isinstance(model, FitzHughNagumo):
+        return {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta, "initial": list(model.initial)}
+    if isinstance(model, (MorrisLecar, HodgkinHuxley)):
+        return {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
+    raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
+                    f"got {type(model).__name__}")
+
+
+def model_from_dict(record: dict):
+    """The model of a :func:`model_to_dict` record; ValueError naming an unknown model or entry."""
+    if not isinstance(record, dict) or record.get("name") not in {m.__name__ for m in MODELS}:
+        raise ValueError(f"a model record names one of {[m.__name__ for m in MODELS]}, got {str(record)[:80]!r}")
+    kwargs = {k: v for k, v in record.items() if k != "name"}
+    try:
+        return {m.__name__: m for m in MODELS}[record["name"]](**kwargs)
+    except TypeError as e:
+        raise ValueError(f"invalid {record['name']} record ({e})") from None
+
+
+def model_grid(model=None) -> np.ndarray:
+    """The default observation grid of ``model`` (of FitzHugh–Nagumo, the study's, for None)."""
+    grid = _GRIDS[type(model).__name__ if model is not None else "FitzHughNagumo"].copy()
+    return grid
 
 
 class SimulationError(RuntimeError):
@@ -158,7 +201,7 @@ def simulate(
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     t : array_like, shape (L,), optional
-        Observation grid; default :data:`DEFAULT_GRID`.
+        Observation grid; default: the model's (:func:`model_grid`; the study's for FitzHugh–Nagumo).
     t0 : float, default 0.0
         Time of the initial state.
     rtol : float, default 1e-9
@@ -191,7 +234,7 @@ def simulate(
         ``max_steps`` steps, unless ``return_status=True``.
     """
     theta2, single, model = model_and_theta(theta, model)
-    options = simulator_options(t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
+    options = simulator_options(model_grid(model) if t is None else t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
                                 max_abs_state=max_abs_state, method=method)
     u, status = _core.simulate_batch(model, theta2, options, as_threads(n_threads))
     if single:

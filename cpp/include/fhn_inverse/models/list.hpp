@@ -6,9 +6,14 @@
 #pragma once
 
 #include "fhn_inverse/models/fitzhugh_nagumo.hpp"
+#include "fhn_inverse/models/hodgkin_huxley.hpp"
+#include "fhn_inverse/models/morris_lecar.hpp"
 
 // X(model type) for every model: for explicit instantiations at namespace scope.
-#define FHN_FOR_EACH_MODEL(X) X(::fhn_inverse::models::FitzHughNagumo)
+#define FHN_FOR_EACH_MODEL(X)              \
+  X(::fhn_inverse::models::FitzHughNagumo) \
+  X(::fhn_inverse::models::MorrisLecar)    \
+  X(::fhn_inverse::models::HodgkinHuxley)
 
 namespace fhn_inverse::models {
 
@@ -16,7 +21,7 @@ template <class... Models>
 struct TypeList {};
 
 // The same list as a type, for code that runs per model (the bindings).
-using All = TypeList<FitzHughNagumo>;
+using All = TypeList<FitzHughNagumo, MorrisLecar, HodgkinHuxley>;
 
 // f(static_cast<Model*>(nullptr)) for every model of the list, in order.
 template <class F, class... Models>

