@@ -113,9 +113,13 @@ def test_a_four_parameter_model_runs_end_to_end(tmp_path, model):
     lo, hi = m.interval(data.d[:5], 0.9)
     prior = m.prior
     assert isinstance(prior, fi.UniformPrior) and np.all(lo >= prior.lower) and np.all(hi <= prior.upper)
-    C = fi.laplace_covariance(data.theta[:3], noise=(0.5, 0.8), dt=1.0, prior=None, model=model, t=data.t,
-                              rtol=1e-8, atol=1e-8)
-    assert C.shape == (3, 4, 4) and np.all(np.linalg.eigvalsh(C) > 0)
+    C = fi.laplace_covariance(data.theta[:3], noise=(0.5, 0.8), dt=1.0, model=model, t=data.t, rtol=1e-8, atol=1e-8)
+    assert C.shape == (3, 4, 4) and np.all(np.linalg.eigvalsh(C) > 0)  # the model's default (uniform) prior: none
+    start = data.theta[:3] * 1.02
+    fit = fi.refine(start, data.d[:3], model=model, t=data.t, iterations=5)  # the box: the model's prior's
+    assert np.all(fit.mse <= fit.start_mse) and np.all((fit.theta >= prior.lower) & (fit.theta <= prior.upper))
+    best = fi.map_fit(start, data.d[:3], model=model, t=data.t, rounds=0, iterations=3)
+    assert best.theta.shape == best.lower.shape == (3, 4) and np.all(best.lower <= best.upper)
 
 
 def test_bad_models_and_widths_name_the_value():

@@ -100,10 +100,11 @@ def noise_from_residuals(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sd, rho, rho != raw
 
 
-def _prior_and_box(prior, lower, upper, p: int):
+def _prior_and_box(prior, lower, upper, p: int, model=None):
     """The Gaussian prior of the MAP term (None for a uniform one) and the box [lo, hi]: ``lower``
-    and ``upper`` where given, else the prior's finite bounds, else the study's box."""
-    prior = default_prior() if prior is None else prior
+    and ``upper`` where given, else the prior's finite bounds, else the study's box. The prior
+    defaults to the model's (:func:`default_prior`)."""
+    prior = default_prior(model) if prior is None else prior
     if not isinstance(prior, (GaussianPrior, UniformPrior)):
         raise TypeError(f"prior must be a GaussianPrior, a UniformPrior or None, got {type(prior).__name__}")
     if prior.lower.shape != (p,):
@@ -229,7 +230,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
         raise ValueError(f"level must be in (0, 1), got {level}")
     iterations = as_int(iterations, "iterations", 0, MAX_ITERATIONS // 10)
     dt = _grid_step(t, d.shape[1])
-    gaussian, lo, hi = _prior_and_box(prior, lower, upper, p)
+    gaussian, lo, hi = _prior_and_box(prior, lower, upper, p, model)
     sd, rho = _given_noise(noise, noise_sd, noise_rho, n, dt)
     kw = dict(t=t, model=model, n_threads=n_threads)
 
@@ -256,7 +257,8 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     sd_theta = np.sqrt(np.where(var > 0, var, np.nan))  # NaN where C is missing (NaN) or not positive
     missing = ~np.all(np.isfinite(sd_theta), axis=1) | (status != 0)
     sd_theta[missing] = np.nan
-    half = NormalDist().inv_cdf(0.5 + level / 2) * np.asarray(INTERVAL_SCALE) * sd_theta
+    scale = np.asarray(INTERVAL_SCALE) if p == len(INTERVAL_SCALE) else 1.0  # measured for FitzHugh–Nagumo's θ
+    half = NormalDist().inv_cdf(0.5 + level / 2) * scale * sd_theta
     low = np.where(missing[:, None], lo, np.clip(theta - half, lo, hi))
     high = np.where(missing[:, None], hi, np.clip(theta + half, lo, hi))
 

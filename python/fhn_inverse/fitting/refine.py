@@ -38,9 +38,10 @@ def _candidates_and_series(candidates, d) -> tuple[np.ndarray, np.ndarray]:
     return c, d
 
 
-def _box(lower, upper, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """The parameter box: [lower, upper], by default the study's prior box."""
-    box = default_prior()
+def _box(lower, upper, p: int, model=None) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter box: [lower, upper], by default the box of the model's default prior (for
+    FitzHugh–Nagumo the study's)."""
+    box = default_prior(model)
     lo = box.lower if lower is None else as_float_array(lower, "lower", 1)
     hi = box.upper if upper is None else as_float_array(upper, "upper", 1)
     if lo.shape != (p,) or hi.shape != (p,) or np.any(lo >= hi):
@@ -212,7 +213,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         raise ValueError(f"step must be in (0, 1), got {step}")
     if not (np.isfinite(tol) and 0 <= tol < 1):
         raise ValueError(f"tol must be in [0, 1), got {tol}")
-    lo, hi = _box(lower, upper, p)
+    lo, hi = _box(lower, upper, p, model)
     noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
     whiten, prior_mean, prior_precision = _likelihood_terms(noise, dt, prior, n, p)
 
@@ -387,7 +388,7 @@ def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int, block: 
 
 
 def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lower=None, upper=None,
-               iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int = 32,
+               iterations: int = 20, threshold: float = 2.0, tol: float = 1e-6, grid: int | None = None,
                starts: int = 8, rounds: int = 2, noise=None, dt: float = 0.2, noise_sd=None, noise_rho=None,
                prior=None, n_threads: int = 0, block: int = 256) -> SeriesFit:
     """The parameters whose simulated series fits each observed series best.
@@ -431,8 +432,9 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
         as poorly fitted.
     tol : float, default 1e-6
         A finite number >= 0 that stands in for the noise's mean square on noise-free series.
-    grid : int, default 32
+    grid : int, optional
         Points per axis of the first round's grid, at least 2; ``grid``^P at most 1,000,000.
+        Default: 32 for P ≤ 2 parameters, else about 10,000 points in all (10 per axis for P = 4).
     starts : int, default 8
         Grid points refined per poorly fitted series in the first round, at least 1.
     rounds : int, default 2
@@ -488,6 +490,9 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     if 2 * iterations > MAX_ITERATIONS:
         raise ValueError(f"iterations must be in [0, {MAX_ITERATIONS // 2:,}] (the restarts refine for twice "
                          f"as many), got {iterations:,}")
+    p_free = np.shape(candidates)[-1] if np.ndim(candidates) >= 1 else 2
+    if grid is None:  # about 10,000 grid points beyond two parameters
+        grid = 32 if p_free <= 2 else max(3, int(round(10_000 ** (1 / p_free))))
     grid = as_int(grid, "grid", 2)
     starts = as_int(starts, "starts", 1)
     rounds = as_int(rounds, "rounds", 0)
@@ -498,7 +503,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
         raise ValueError(f"tol must be a finite number >= 0, got {tol}")
     if grid**p > 1_000_000:
         raise ValueError(f"grid^P must be at most 1,000,000 points, got {grid}^{p}")
-    lo, hi = _box(lower, upper, p)
+    lo, hi = _box(lower, upper, p, model)
     kw = dict(t=t, model=model, n_threads=n_threads)
     noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
     _likelihood_terms(noise, dt, prior, n, p)  # checks noise and prior before any work

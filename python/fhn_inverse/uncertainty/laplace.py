@@ -246,7 +246,9 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     """
     theta2, single, model = model_and_theta(theta, model)
     s, rho = noise_arrays(noise, dt, theta2.shape[0])
-    prior = default_prior() if prior is _DEFAULT else prior
+    if prior is _DEFAULT:  # the model's default prior where it is Gaussian (the study's for FitzHugh–Nagumo)
+        prior = default_prior(model)
+        prior = prior if isinstance(prior, GaussianPrior) else None
     if prior is None:
         precision = np.zeros((theta2.shape[1],) * 2)
     elif isinstance(prior, GaussianPrior):
