@@ -110,6 +110,7 @@ def test_a_four_parameter_model_runs_end_to_end(tmp_path, model):
           progress=False, trained_on=data)  # V in mV: the inputs standardised
     mean, cov = m.predict(data.d[:5], return_cov=True)
     assert mean.shape == (5, 4) and cov.shape == (5, 4, 4)
+    assert m.describe()["targets"] == list(model.param_names)  # named after the data's model
     lo, hi = m.interval(data.d[:5], 0.9)
     prior = m.prior
     assert isinstance(prior, fi.UniformPrior) and np.all(lo >= prior.lower) and np.all(hi <= prior.upper)

@@ -343,6 +343,19 @@ def from_state(cls, state: dict):
     return m
 
 
+def _default_names(trained_on, n: int) -> list[str]:
+    """The names of a map's n targets where it records none: its data's model's parameter names
+    where there are n of them, else theta0, theta1, …"""
+    from ..models.simulation import model_from_dict
+
+    record = (trained_on or {}).get("model")
+    try:
+        names = list(model_from_dict(record).param_names) if record else []
+    except ValueError:
+        names = []
+    return names if len(names) == n else [f"theta{j}" for j in range(n)]
+
+
 def describe(m) -> dict:
     """The model file's record of a built map, readable: see :meth:`InverseMap.describe`."""
     from .._version import __version__
@@ -350,7 +363,7 @@ def describe(m) -> dict:
     net, parts = m.require_network(), m.parts
     calibration = ("quantile" if m.calibration is not None else
                    f"cov_scale {float(m.cov_scale):g}" if _as_cov_scale(m.cov_scale) != 1.0 else None)
-    names = (m.inputs or {}).get("targets") or [f"theta{j}" for j in range(parts.head.n_targets)]
+    names = (m.inputs or {}).get("targets") or _default_names(m.trained_on, parts.head.n_targets)
     return {
         "head": m.head, "parameters": int(net.n_params), "input_shape": list(net.input_shape),
         "layers": m.layers, "output_activation": m.output_activation,
