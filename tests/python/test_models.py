@@ -130,3 +130,21 @@ def test_bad_models_and_widths_name_the_value():
         MorrisLecar(capacitance=-1.0)
     with pytest.raises(ValueError, match="a model record names one of"):
         model_from_dict({"name": "Izhikevich"})
+
+
+def test_the_command_line_simulates_trains_and_predicts_other_models(tmp_path, capsys):
+    from fhn_inverse.cli import main
+
+    data, model = tmp_path / "hh.npz", tmp_path / "hh.safetensors"
+    assert main(["simulate", str(data), "-n", "300", "--model", "hodgkin-huxley", "--quiet"]) == 0
+    ds = fi.Dataset.load(data)
+    assert ds.theta.shape == (300, 4) and ds.config["model"]["name"] == "HodgkinHuxley"
+    assert main(["train", str(data), str(model), "--arch", "dense", "--epochs", "2", "--loss", "gaussian_nll",
+                 "--quiet"]) == 0
+    np.save(tmp_path / "s.npy", ds.d[:4])
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "s.npy"), "--level", "0.9"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert header[:5] == ["id", "g_Na", "g_K", "g_L", "I_app"] and header[-1] == "ood"
+    assert main(["info", str(model)]) == 0
+    assert "targets: g_Na [mS/cm^2]" in capsys.readouterr().out

@@ -12,7 +12,24 @@ from .._util.io import atomic_savefig, atomic_write_text
 from .._util.validation import as_start
 from .common import _check_series_count, _check_store_size, _output_file, _table
 
-__all__ = ["_demo", "_simulate"]
+__all__ = ["_demo", "_simulate", "SIMULATED_MODELS"]
+
+#: The models 'simulate --model' makes data of: (the model's class name, its keyword constants).
+SIMULATED_MODELS = {"fitzhugh-nagumo": ("FitzHughNagumo", {}), "morris-lecar": ("MorrisLecar", {}),
+                    "morris-lecar-snic": ("MorrisLecar", {"v3": 12.0, "v4": 17.4}),
+                    "hodgkin-huxley": ("HodgkinHuxley", {})}
+
+
+def _model_and_noise(args):
+    """The model and the noise of 'simulate': the study's AR(1) law for FitzHugh–Nagumo; for the
+    conductance models, in mV: a standard deviation uniform on [0.2, 1], ρ on the study's range."""
+    import fhn_inverse as fi
+
+    name, constants = SIMULATED_MODELS[args.model]
+    model = getattr(fi.models, name)(**constants)
+    if args.noise == "none":
+        return model, None
+    return model, fi.AR1Noise() if name == "FitzHughNagumo" else fi.AR1Noise(sigma=(0.2, 1.0), dt=1.0)
 
 
 def _demo(args) -> int:
@@ -79,7 +96,7 @@ def _demo(args) -> int:
 def _simulate(args) -> int:
     import fhn_inverse as fi
 
-    noise = None if args.noise == "none" else fi.AR1Noise()
+    model, noise = _model_and_noise(args)
     if args.output.endswith(".zarr"):  # a chunked store, written chunk by chunk (on a cluster if asked)
         from fhn_inverse import distributed
         from fhn_inverse.data import store
@@ -94,17 +111,17 @@ def _simulate(args) -> int:
 
                 client = Client(args.scheduler)
             z = distributed.generate(args.n, args.seed, args.output, chunk=args.chunk, start=args.start,
-                                     noise=noise, client=client, workers=args.workers or 2, dtype=args.dtype,
-                                     method=args.method)
+                                     noise=noise, model=model, client=client, workers=args.workers or 2,
+                                     dtype=args.dtype, method=args.method)
         else:
-            config = fi.Dataset.generate(1, args.seed, noise=noise, start=args.start, progress=False,
-                                         method=args.method).config
+            head = fi.Dataset.generate(1, args.seed, noise=noise, model=model, start=args.start, progress=False,
+                                       method=args.method)
             with store.building(args.output) as build:  # the old store stays until the new one is complete
-                store.create_zarr(build, args.n, 1000, 2, t=fi.DEFAULT_GRID, seed=args.seed, chunk=args.chunk,
-                                  dtype=args.dtype, config=config)
+                store.create_zarr(build, args.n, head.t.size, head.theta.shape[1], t=head.t, seed=args.seed,
+                                  chunk=args.chunk, dtype=args.dtype, config=head.config)
                 digests = {}
                 for lo in range(0, args.n, args.chunk):
-                    rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise,
+                    rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise, model=model,
                                                start=args.start + lo, n_threads=args.threads, progress=False,
                                                method=args.method)
                     digests.update(store.write_rows(build, lo, rows))
@@ -114,7 +131,7 @@ def _simulate(args) -> int:
         return 0
     _check_series_count("-n", args.n)
     _output_file(args.output if args.output.endswith(".npz") else args.output + ".npz")
-    data = fi.Dataset.generate(args.n, args.seed, noise=noise, start=args.start, n_threads=args.threads,
+    data = fi.Dataset.generate(args.n, args.seed, noise=noise, model=model, start=args.start, n_threads=args.threads,
                                progress=not args.quiet, method=args.method)
     path = data.save(args.output)
     print(f"wrote {len(data)} series to {path}")

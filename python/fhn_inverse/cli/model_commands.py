@@ -46,9 +46,13 @@ def _train(args) -> int:
         model = fi.InverseMap.dense(seed=args.seed, **head)
     # the model file records its features, the data's grid and the targets' names: no side file
     settings = {name: getattr(args, option[2:].replace("-", "_")) for name, (option, _) in TRAIN_OPTIONS.items()}
+    config = stream.describe() if stream is not None else data.config
+    ode = fi.models.model_from_dict(config["model"]) if "model" in config else fi.FitzHughNagumo()
     settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
                     scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
-                    targets=list(fi.FitzHughNagumo.param_names) + (list(NOISE_PARAMS) if args.joint else []))
+                    targets=list(ode.param_names) + (list(NOISE_PARAMS) if args.joint else []))
+    if not isinstance(ode, fi.FitzHughNagumo):  # voltages in mV: the inputs standardised per channel
+        settings["input_scaling"] = "channel"
     validation = settings.pop("validation")
     if stream is not None:
         if validation is not None:

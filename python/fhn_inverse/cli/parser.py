@@ -15,6 +15,7 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 from .data_commands import _demo, _simulate
+from .data_commands import SIMULATED_MODELS
 from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _train
 from .predict_command import _predict
 from .study_commands import _report, _reproduce
@@ -102,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-n", type=int, default=10000, help="number of samples (default: 10000)")
     sim.add_argument("--start", type=int, default=0, help="first stream index (default: 0)")
     sim.add_argument("--noise", choices=("ar1", "none"), default="ar1", help="measurement noise (default: ar1)")
+    sim.add_argument("--model", choices=tuple(SIMULATED_MODELS), default="fitzhugh-nagumo",
+                     help="the ODE model: fitzhugh-nagumo (the study's), morris-lecar (the Hopf set), "
+                          "morris-lecar-snic or hodgkin-huxley, each with its default prior and grid "
+                          "(docs/models.md); the conductance models' AR(1) noise has a standard deviation of "
+                          "0.2–1 mV (default: fitzhugh-nagumo)")
     _add_common(sim)
     sim.set_defaults(func=_simulate)
 

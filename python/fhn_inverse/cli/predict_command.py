@@ -47,15 +47,17 @@ def _predict(args) -> int:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
                          f"the model predicts {pred.shape[1]}")
     columns = {name: pred[:, j] for j, name in enumerate(names)}
-    times = _times(model, table)
-    theta, rho = pred[:, :2], (pred[:, 3] if pred.shape[1] == 4 else None)  # a joint map's own ρ
+    ode = _ode(model)  # the model of the map's training data (FitzHugh–Nagumo where it records none)
+    k = len(ode.param_names)
+    times = _times(model, table, ode)
+    theta, rho = pred[:, :k], (pred[:, k + 1] if pred.shape[1] == k + 2 else None)  # a joint map's own ρ
     pct = f"{100 * args.level:g}"
     if args.fit:  # the noise-aware MAP fit of the ODE from the map's estimate, with Laplace intervals
-        fit = _fit(model, pred, series, times, args)
+        fit = _fit(model, ode, pred, series, times, args)
         theta, rho = fit.theta, fit.noise[:, 1]
         columns = {}
         for suffix, values in (("", fit.theta), ("_sd", fit.sd), (f"_lo{pct}", fit.lower), (f"_hi{pct}", fit.upper)):
-            columns.update({f"{n}{suffix}": values[:, j] for j, n in enumerate(names[:2])})
+            columns.update({f"{n}{suffix}": values[:, j] for j, n in enumerate(names[:k])})
         columns.update({"noise_sd": fit.noise[:, 0], "noise_rho": fit.noise[:, 1], "fit_mse": fit.mse,
                         "fit_flag": fit.flag.astype(float)})
     elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
@@ -64,8 +66,8 @@ def _predict(args) -> int:
         columns.update({f"{n}_{sd_name}": sd[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_lo{pct}": lo[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_hi{pct}": hi[:, j] for j, n in enumerate(names)})
-    if args.check and times is not None and theta.shape[1] == 2:
-        columns.update(_series_checks(model, theta, series, times, rho, table.ids, args.threads, args.fit,
+    if args.check and times is not None and theta.shape[1] == k:
+        columns.update(_series_checks(model, ode, theta, series, times, rho, table.ids, args.threads, args.fit,
                                       args.keep_ood))
     _write(out, table.ids, columns)
     if out is not None:
@@ -73,29 +75,40 @@ def _predict(args) -> int:
     return 0
 
 
-def _fit(model, pred, series, times, args):
+def _ode(model):
+    """The ODE model a map (or ensemble) was trained on, from its record; FitzHugh–Nagumo without one."""
+    import fhn_inverse as fi
+
+    first = model.members[0] if hasattr(model, "members") else model
+    record = (first.trained_on or {}).get("model")
+    return fi.models.model_from_dict(record) if record else fi.FitzHughNagumo()
+
+
+def _fit(model, ode, pred, series, times, args):
     """``map_fit`` of each series from the map's estimate: the noise as the user gives it
     (``--noise-sd``, ``--noise-rho``), else a joint map's estimate of it, else estimated from the
     residuals; the prior the map records (else the study's)."""
     import fhn_inverse as fi
 
-    if pred.shape[1] < 2:
-        raise ValueError(f"--fit needs a map that predicts (θ0, θ1), this one gives {pred.shape[1]} value(s)")
+    k = len(ode.param_names)
+    if pred.shape[1] < k:
+        raise ValueError(f"--fit needs a map that predicts the model's {k} parameters, this one gives "
+                         f"{pred.shape[1]} value(s)")
     if times is None:
         raise ValueError(f"--fit needs the series' times: {args.series} has none and its series are not on the "
                          "map's grid; give a time row or column")
     first = model.members[0] if hasattr(model, "members") else model
-    prior = first.prior if first.prior is not None and np.asarray(first.prior.lower).shape[0] == 2 else None
+    prior = first.prior if first.prior is not None and np.asarray(first.prior.lower).shape[0] == k else None
     noise = {"noise_sd": args.noise_sd, "noise_rho": args.noise_rho}
-    if args.noise_sd is None and args.noise_rho is None and pred.shape[1] == 4:
-        noise = {"noise": pred[:, 2:4]}  # a joint map's (σ, ρ), in the study's convention
-    return fi.map_fit(pred[:, :2], series, t=times, prior=prior if prior is not None else fi.default_prior(),
-                      level=args.level, n_threads=args.threads, **noise)
+    if args.noise_sd is None and args.noise_rho is None and pred.shape[1] == k + 2:
+        noise = {"noise": pred[:, k:k + 2]}  # a joint map's (σ, ρ), in the study's convention
+    return fi.map_fit(pred[:, :k], series, t=times, prior=prior if prior is not None else fi.default_prior(ode),
+                      model=ode, level=args.level, n_threads=args.threads, **noise)
 
 
-def _times(model, table):
-    """The series' times: the file's, else the map's grid where its length matches, else the study's
-    grid where that does; None where none is known (the check is then left out)."""
+def _times(model, table, ode):
+    """The series' times: the file's, else the map's grid where its length matches, else the ODE
+    model's default grid where that does; None where none is known (the check is then left out)."""
     import fhn_inverse as fi
 
     if table.t is not None:
@@ -104,7 +117,8 @@ def _times(model, table):
     if model.inputs is not None and int(model.inputs["grid"][2]) == length:
         t0, dt, _ = model.inputs["grid"]
         return t0 + dt * np.arange(length)
-    return fi.DEFAULT_GRID if len(fi.DEFAULT_GRID) == length else None
+    grid = fi.models.model_grid(ode)
+    return grid if len(grid) == length else None
 
 
 def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
@@ -122,7 +136,7 @@ def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
     return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
 
 
-def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: bool, keep_ood: bool) -> dict:
+def _series_checks(model, ode, theta, series, times, rho, ids, n_threads, fitted: bool, keep_ood: bool) -> dict:
     """Per series: the out-of-distribution flag ``ood`` (1 where the series lies outside what the
     map was trained on: :func:`~fhn_inverse.uncertainty.residuals.out_of_distribution` against
     simulations from the prior and noise the map records, and for a fit an estimate outside the
@@ -135,13 +149,13 @@ def _series_checks(model, theta, series, times, rho, ids, n_threads, fitted: boo
     prior, noise = first.prior, first.noise
     columns, reasons, poor = {}, [[] for _ in range(len(series))], 0
     if prior is not None and np.asarray(prior.lower).shape[0] == theta.shape[1]:
-        reasons = out_of_distribution(series, t=times, prior=prior, noise=noise, n_threads=n_threads)
+        reasons = out_of_distribution(series, t=times, prior=prior, noise=noise, model=ode, n_threads=n_threads)
         if fitted:
             for i in np.flatnonzero(np.any((theta < prior.lower) | (theta > prior.upper), axis=1)):
                 reasons[i].append("estimate outside the prior's box")
         columns["ood"] = np.array([1.0 if why else 0.0 for why in reasons])
     if fitted:  # the residual check judges fits of the ODE, not a network's coarser estimate
-        check = residual_check(theta, series, t=times, rho=rho, n_threads=n_threads)
+        check = residual_check(theta, series, t=times, model=ode, rho=rho, n_threads=n_threads)
         columns = {"ppc_p": check.p_value, "residual_sd": check.sd, **columns}
         poor = int(np.sum(check.p_value < 0.001))
     flagged = [i for i, why in enumerate(reasons) if why]

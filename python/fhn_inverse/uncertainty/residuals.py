@@ -137,8 +137,8 @@ def _features(d: np.ndarray) -> np.ndarray:
     return np.column_stack([d.min(axis=1), d.max(axis=1), np.diff(d, axis=1).std(axis=1)])
 
 
-def out_of_distribution(d, *, t, prior=None, noise=None, n: int = 400, seed: int = 0, margin: float = 0.25,
-                        n_threads: int = 0) -> list[list[str]]:
+def out_of_distribution(d, *, t, prior=None, noise=None, model=None, n: int = 400, seed: int = 0,
+                        margin: float = 0.25, n_threads: int = 0) -> list[list[str]]:
     """Why each series of ``d`` (N, L) on the grid ``t`` lies outside what the map was trained on
     (an empty list where it does not), judged without the map: ``n`` series simulated from
     ``prior`` with ``noise`` on the same grid give the range of each feature (minimum, maximum,
@@ -150,8 +150,8 @@ def out_of_distribution(d, *, t, prior=None, noise=None, n: int = 400, seed: int
     from ..data.dataset import Dataset
 
     d = as_float_array(d, "d", 2)
-    ref = _features(Dataset.generate(as_int(n, "n", 20), seed, prior=prior, noise=noise, t=t, progress=False,
-                                     n_threads=n_threads).d)
+    ref = _features(Dataset.generate(as_int(n, "n", 20), seed, prior=prior, noise=noise, model=model, t=t,
+                                     progress=False, n_threads=n_threads).d)
     low, high = np.quantile(ref, 0.001, axis=0), np.quantile(ref, 0.999, axis=0)
     width = high - low
     low, high = low - margin * width, high + margin * width
