@@ -39,6 +39,35 @@ class FitzHughNagumo:
     def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]:
         """Right-hand side (du/dt, dv/dt) at ``state`` for parameters ``theta``."""
 
+class MorrisLecar:
+    """Morris–Lecar: θ = (I_app, g_Ca, g_K, φ); the Hopf set of Rinzel & Ermentrout by default."""
+
+    param_names: list[str]
+    param_units: list[str]
+    def __init__(self, capacitance: float = 20.0, g_l: float = 2.0, v_l: float = -60.0, v_ca: float = 120.0,
+                 v_k: float = -84.0, v1: float = -1.2, v2: float = 18.0, v3: float = 2.0, v4: float = 30.0,
+                 initial: tuple[float, float] | None = None) -> None: ...
+    @property
+    def constants(self) -> dict[str, float]: ...
+    @property
+    def initial(self) -> list[float]: ...
+    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
+    def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
+
+class HodgkinHuxley:
+    """Hodgkin–Huxley (squid axon, rest at −65 mV): θ = (g_Na, g_K, g_L, I_app)."""
+
+    param_names: list[str]
+    param_units: list[str]
+    def __init__(self, capacitance: float = 1.0, e_na: float = 50.0, e_k: float = -77.0, e_l: float = -54.387,
+                 initial: tuple[float, float, float, float] = ...) -> None: ...
+    @property
+    def constants(self) -> dict[str, float]: ...
+    @property
+    def initial(self) -> list[float]: ...
+    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
+    def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
+
 class Stream(Enum):
     """Independent random streams; a draw is a function of (seed, stream, index)."""
 
