@@ -148,3 +148,14 @@ def test_the_command_line_simulates_trains_and_predicts_other_models(tmp_path, c
     assert header[:5] == ["id", "g_Na", "g_K", "g_L", "I_app"] and header[-1] == "ood"
     assert main(["info", str(model)]) == 0
     assert "targets: g_Na [mS/cm^2]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", [MorrisLecar(v3=12.0, v4=17.4, initial=(-50.0, 0.1)), HodgkinHuxley(e_l=-55.0)],
+                         ids=["morris_lecar", "hodgkin_huxley"])
+def test_models_pickle_with_their_constants(model):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(model))
+    assert type(again) is type(model) and model_to_dict(again) == model_to_dict(model)
+    theta = fi.default_prior(model).sample(3, seed=1)
+    np.testing.assert_array_equal(fi.simulate(theta, model=again), fi.simulate(theta, model=model))
