@@ -159,3 +159,13 @@ def test_models_pickle_with_their_constants(model):
     assert type(again) is type(model) and model_to_dict(again) == model_to_dict(model)
     theta = fi.default_prior(model).sample(3, seed=1)
     np.testing.assert_array_equal(fi.simulate(theta, model=again), fi.simulate(theta, model=model))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_simd_lanes_are_as_accurate_as_the_odeint_path(name):
+    model, _ = MODELS[name]
+    theta = fi.default_prior(model).sample(64, seed=5)
+    ref = fi.simulate(theta, model=model, rtol=1e-12, atol=1e-12)
+    err_odeint = np.abs(fi.simulate(theta, model=model) - ref).max()
+    err_simd = np.abs(fi.simulate(theta, model=model, method="rkf78-simd") - ref).max()
+    assert err_simd <= 1.1 * err_odeint + 1e-9, (err_simd, err_odeint)

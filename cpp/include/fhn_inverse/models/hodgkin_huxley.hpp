@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/util/vector_math.hpp"
+
 namespace fhn_inverse::models {
 
 // Free parameters θ = (g_Na, g_K, g_L, I_app); the classical values are g_Na = 120, g_K = 36,
@@ -84,6 +86,30 @@ struct HodgkinHuxley {
     dxdt[1] = r.alpha_m * (1.0 - m) - r.beta_m * m;
     dxdt[2] = r.alpha_h * (1.0 - h) - r.beta_h * h;
     dxdt[3] = r.alpha_n * (1.0 - n) - r.beta_n * n;
+  }
+
+  // The same right-hand side on vectors of lanes, one trajectory per lane (simulate/lanes.hpp):
+  // the rates from util/vector_math.hpp's exp (α_h from its own exponential rather than the
+  // square root of e^{−(V+65)/10}), g by its series where |z| < kSeriesRadius, both branches
+  // computed and the lane's one selected.
+  template <class V>
+  void rhs_lanes(const V* x, V* dxdt, const V* theta) const {
+    const V v = x[0], m = x[1], h = x[2], n = x[3];
+    const V w = v + 65.0;
+    const V e10 = vmath::exp(w * -0.1);  // e^{−(V+65)/10}
+    const V alpha_m = lin_exp_lanes(0.1 * (v + 40.0), e10 * kE2_5);
+    const V beta_m = 4.0 * vmath::exp(w * (-1.0 / 18.0));
+    const V alpha_h = 0.07 * vmath::exp(w * -0.05);
+    const V beta_h = 1.0 / (1.0 + e10 * kE3);
+    const V alpha_n = 0.1 * lin_exp_lanes(0.1 * (v + 55.0), e10 * kE1);
+    const V beta_n = 0.125 * vmath::exp(w * (-1.0 / 80.0));
+    const V m3h = m * m * m * h, n2 = n * n;
+    const V i_ion =
+        theta[0] * m3h * (v - e_na_) + theta[1] * (n2 * n2) * (v - e_k_) + theta[2] * (v - e_l_);
+    dxdt[0] = (theta[3] - i_ion) * inv_capacitance_;
+    dxdt[1] = alpha_m * (1.0 - m) - beta_m * m;
+    dxdt[2] = alpha_h * (1.0 - h) - beta_h * h;
+    dxdt[3] = alpha_n * (1.0 - n) - beta_n * n;
   }
 
   // Jacobians of the right-hand side at (x, θ), row-major: J_f_x (S × S) = ∂f/∂x and
@@ -181,6 +207,19 @@ struct HodgkinHuxley {
                          z2 * (1.0 / 30240.0 + z2 * (-1.0 / 1209600.0 + z2 / 47900160.0))));
     }
     return z / (1.0 - e);
+  }
+
+  // lin_exp on lanes: both branches, each lane's selected.
+  template <class V>
+  static V lin_exp_lanes(V z, V e) {
+    const V z2 = z * z;
+    const V series =
+        1.0 + 0.5 * z +
+        z2 * (1.0 / 12.0 +
+              z2 * (-1.0 / 720.0 +
+                    z2 * (1.0 / 30240.0 + z2 * (-1.0 / 1209600.0 + z2 * (1.0 / 47900160.0)))));
+    const V direct = z / (1.0 - e);
+    return (z < kSeriesRadius && z > -kSeriesRadius) ? series : direct;
   }
 
   // g'(z) given e = e^{−z} and g = g(z): (1 − g e) / (1 − e); near z = 0 the derivative of the

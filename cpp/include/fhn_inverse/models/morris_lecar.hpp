@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/util/vector_math.hpp"
+
 namespace fhn_inverse::models {
 
 struct MorrisLecar {
@@ -83,6 +85,20 @@ struct MorrisLecar {
     const double m_inf = 0.5 * (1.0 + std::tanh((v - c_.v1) / c_.v2));
     const double w_inf = 0.5 * (1.0 + std::tanh((v - c_.v3) / c_.v4));
     const double rate = theta[3] * std::cosh((v - c_.v3) / (2.0 * c_.v4));
+    dxdt[0] = (theta[0] - c_.g_l * (v - c_.v_l) - theta[1] * m_inf * (v - c_.v_ca) -
+               theta[2] * w * (v - c_.v_k)) *
+              inv_c_;
+    dxdt[1] = rate * (w_inf - w);
+  }
+
+  // The same right-hand side on vectors of lanes, one trajectory per lane (simulate/lanes.hpp),
+  // with tanh and cosh of util/vector_math.hpp (within a few ulp of the standard library's).
+  template <class V>
+  void rhs_lanes(const V* x, V* dxdt, const V* theta) const {
+    const V v = x[0], w = x[1];
+    const V m_inf = 0.5 * (1.0 + vmath::tanh((v - c_.v1) * (1.0 / c_.v2)));
+    const V w_inf = 0.5 * (1.0 + vmath::tanh((v - c_.v3) * (1.0 / c_.v4)));
+    const V rate = theta[3] * vmath::cosh((v - c_.v3) * (0.5 / c_.v4));
     dxdt[0] = (theta[0] - c_.g_l * (v - c_.v_l) - theta[1] * m_inf * (v - c_.v_ca) -
                theta[2] * w * (v - c_.v_k)) *
               inv_c_;
