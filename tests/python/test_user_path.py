@@ -282,3 +282,16 @@ def test_every_calibrate_defaults_to_the_quantile_method():
         assert inspect.signature(method).parameters["method"].default == "quantile", method
     args = build_parser().parse_args(["calibrate", "m.safetensors", "d.npz"])
     assert args.method == "quantile"
+
+
+def test_info_says_how_a_python_map_records_its_data(data, tmp_path, capsys):
+    bare = fi.InverseMap.dense(units=[8], seed=0).fit(data.d, data.theta, epochs=1, progress=False)
+    bare.save(tmp_path / "bare.safetensors")
+    assert main(["info", tmp_path / "bare.safetensors"]) == 0
+    assert "data: not recorded (fit(X, Y, trained_on=dataset)" in capsys.readouterr().out
+    recorded = fi.InverseMap.dense(units=[8], seed=0).fit(data.d, data.theta, epochs=1, progress=False,
+                                                         trained_on=data)
+    recorded.save(tmp_path / "recorded.safetensors")
+    assert main(["info", tmp_path / "recorded.safetensors"]) == 0
+    out = capsys.readouterr().out
+    assert '"kind": "gaussian"' in out and '"kind": "ar1"' in out  # the prior and the noise
