@@ -39,34 +39,35 @@ class FitzHughNagumo:
     def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]:
         """Right-hand side (du/dt, dv/dt) at ``state`` for parameters ``theta``."""
 
-class MorrisLecar:
+class _Model:
+    """What every model of the core's list is bound with (bind_models.cpp): constants by keyword
+    (or position), each defaulting to the default model's; ``initial`` None: the model's default."""
+
+    param_names: list[str]
+    param_units: list[str]
+    constant_names: list[str]
+    prior_lower: list[float]
+    prior_upper: list[float]
+    grid_step: float
+    grid_points: int
+    def __init__(self, *constants: float, initial: Sequence[float] | None = None, **by_name: float) -> None: ...
+    @property
+    def constants(self) -> dict[str, float]: ...
+    @property
+    def initial(self) -> list[float]: ...
+    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
+    def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
+
+class MorrisLecar(_Model):
     """Morris–Lecar: θ = (I_app, g_Ca, g_K, φ); the Hopf set of Rinzel & Ermentrout by default."""
 
-    param_names: list[str]
-    param_units: list[str]
-    def __init__(self, capacitance: float = 20.0, g_l: float = 2.0, v_l: float = -60.0, v_ca: float = 120.0,
-                 v_k: float = -84.0, v1: float = -1.2, v2: float = 18.0, v3: float = 2.0, v4: float = 30.0,
-                 initial: tuple[float, float] | None = None) -> None: ...
-    @property
-    def constants(self) -> dict[str, float]: ...
-    @property
-    def initial(self) -> list[float]: ...
-    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
-    def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
-
-class HodgkinHuxley:
+class HodgkinHuxley(_Model):
     """Hodgkin–Huxley (squid axon, rest at −65 mV): θ = (g_Na, g_K, g_L, I_app)."""
 
-    param_names: list[str]
-    param_units: list[str]
-    def __init__(self, capacitance: float = 1.0, e_na: float = 50.0, e_k: float = -77.0, e_l: float = -54.387,
-                 initial: tuple[float, float, float, float] = ...) -> None: ...
-    @property
-    def constants(self) -> dict[str, float]: ...
-    @property
-    def initial(self) -> list[float]: ...
-    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
-    def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
+class DampedOscillator(_Model):
+    """x'' + 2ζω x' + ω² x = 0: θ = (ω, ζ); the example model of the list."""
+
+MODEL_NAMES: list[str]
 
 class Stream(Enum):
     """Independent random streams; a draw is a function of (seed, stream, index)."""

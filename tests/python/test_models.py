@@ -169,3 +169,29 @@ def test_the_simd_lanes_are_as_accurate_as_the_odeint_path(name):
     err_odeint = np.abs(fi.simulate(theta, model=model) - ref).max()
     err_simd = np.abs(fi.simulate(theta, model=model, method="rkf78-simd") - ref).max()
     assert err_simd <= 1.1 * err_odeint + 1e-9, (err_simd, err_odeint)
+
+
+def test_a_model_added_to_the_list_runs_end_to_end_with_nothing_else_changed():
+    """The damped oscillator is one header and one list entry: bound, simulated (both paths),
+    sampled from its default prior on its default grid, learned, and given Laplace covariances
+    and fits, through the same code as every model."""
+    oscillator = {m.__name__: m for m in fi.models.MODELS}["DampedOscillator"]()
+    theta = fi.default_prior(oscillator).sample(50, seed=2)
+    t = fi.models.model_grid(oscillator)
+    omega, zeta = theta[:, :1], theta[:, 1:]
+    omega_d = omega * np.sqrt(1 - zeta**2)
+    exact = np.exp(-zeta * omega * t) * (np.cos(omega_d * t) + zeta * omega / omega_d * np.sin(omega_d * t))
+    for method in ("rkf78", "rkf78-simd"):
+        np.testing.assert_allclose(fi.simulate(theta, model=oscillator, method=method, rtol=1e-12, atol=1e-12),
+                                   exact, atol=1e-9)
+    data = fi.Dataset.generate(400, 3, model=oscillator, noise=fi.AR1Noise(sigma=0.02, rho=0.5, dt=1.0),
+                               progress=False)
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=0)
+    m.fit(data.d, data.theta, epochs=5, loss="gaussian_nll", scaling="standard", t=data.t, progress=False,
+          trained_on=data)
+    mean, cov = m.predict(data.d[:5], return_cov=True)
+    assert mean.shape == (5, 2) and cov.shape == (5, 2, 2) and m.describe()["targets"] == ["omega", "zeta_damping"]
+    C = fi.laplace_covariance(data.theta[:5], noise=(0.02, 0.5), dt=1.0, model=oscillator, t=data.t)
+    assert C.shape == (5, 2, 2) and np.all(np.linalg.eigvalsh(C) > 0)
+    fit = fi.fit_series(mean[None], data.d[:5], t=data.t, model=oscillator)
+    assert np.abs(fit.theta - data.theta[:5]).mean() < np.abs(mean - data.theta[:5]).mean()

@@ -14,10 +14,26 @@ from .common import _check_series_count, _check_store_size, _output_file, _table
 
 __all__ = ["_demo", "_simulate", "SIMULATED_MODELS"]
 
-#: The models 'simulate --model' makes data of: (the model's class name, its keyword constants).
+#: The models 'simulate --model' makes data of: (the model's class name, its keyword constants);
+#: every model of the core's list under its name in kebab case, and the Morris–Lecar SNIC set.
 SIMULATED_MODELS = {"fitzhugh-nagumo": ("FitzHughNagumo", {}), "morris-lecar": ("MorrisLecar", {}),
                     "morris-lecar-snic": ("MorrisLecar", {"v3": 12.0, "v4": 17.4}),
                     "hodgkin-huxley": ("HodgkinHuxley", {})}
+
+
+def _kebab(name: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _add_listed_models() -> None:
+    from ..models.simulation import MODELS
+
+    for model in MODELS:
+        if not any(name == model.__name__ for name, _ in SIMULATED_MODELS.values()):
+            SIMULATED_MODELS[_kebab(model.__name__)] = (model.__name__, {})
+
+
+_add_listed_models()
 
 
 def _model_and_noise(args):
@@ -26,7 +42,7 @@ def _model_and_noise(args):
     import fhn_inverse as fi
 
     name, constants = SIMULATED_MODELS[args.model]
-    model = getattr(fi.models, name)(**constants)
+    model = {m.__name__: m for m in fi.models.MODELS}[name](**constants)
     if args.noise == "none":
         return model, None
     return model, fi.AR1Noise() if name == "FitzHughNagumo" else fi.AR1Noise(sigma=(0.2, 1.0), dt=1.0)

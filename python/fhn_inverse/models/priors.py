@@ -138,24 +138,14 @@ class UniformPrior:
         return f"UniformPrior(lower={self.lower.tolist()}, upper={self.upper.tolist()})"
 
 
-#: Each model's default prior, uniform on a box of its free parameters unless stated: for
-#: Morris–Lecar (I_app, g_Ca, g_K, φ) ∈ [0, 150] × [3.5, 5.5] × [6, 10] × [0.02, 0.12], which spans
-#: rest and repetitive firing of the Hopf set (onset near I_app = 90 at g_Ca = 4.4, g_K = 8,
-#: φ = 0.04) and of the SNIC set (onset near 40).
-#: For Hodgkin–Huxley (g_Na, g_K, g_L, I_app) ∈ [60, 180] × [18, 54] × [0.1, 0.5] × [0, 20], around
-#: the classical (120, 36, 0.3), spanning rest and repetitive firing (onset near I_app = 6).
-_MODEL_BOXES = {"MorrisLecar": ([0.0, 3.5, 6.0, 0.02], [150.0, 5.5, 10.0, 0.12]),
-                "HodgkinHuxley": ([60.0, 18.0, 0.1, 0.0], [180.0, 54.0, 0.5, 20.0])}
-
-
 def default_prior(model=None):
     """The default prior of ``model``'s free parameters; for FitzHugh–Nagumo (and None) the
     study's: N((0.4, 0.4), diag(0.3², 0.4²)) truncated at ±2 std.
 
     That is, θ0 ∈ [−0.2, 1.0], θ1 ∈ [−0.4, 1.2]. Its samples have mean (0.40, 0.40) and std
     (0.264, 0.352), matching the authors' 10,000 samples (mean (0.40, 0.41), std (0.27, 0.35),
-    ranges [−0.2, 1.0] and [−0.4, 1.2]). Other models: a uniform prior on the box of
-    ``_MODEL_BOXES`` (its ranges and their reasons there).
+    ranges [−0.2, 1.0] and [−0.4, 1.2]). Other models: the uniform prior on the box their header
+    declares (``prior_lower``, ``prior_upper``; the ranges and their reasons are in docs/models.md).
 
     Returns
     -------
@@ -163,10 +153,10 @@ def default_prior(model=None):
         The prior.
     """
     name = "FitzHughNagumo" if model is None else type(model).__name__
-    if name in _MODEL_BOXES:
-        return UniformPrior(*_MODEL_BOXES[name])
     if name != "FitzHughNagumo":
-        raise ValueError(f"no default prior for a {name}; give prior=")
+        if not hasattr(type(model), "prior_lower"):
+            raise ValueError(f"no default prior for a {name}; give prior=")
+        return UniformPrior(type(model).prior_lower, type(model).prior_upper)
     return GaussianPrior([0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
 
 

@@ -26,9 +26,11 @@ MorrisLecar = _core.MorrisLecar
 #: I_app); the squid axon's constants with a rest at −65 mV (Dayan & Abbott); V in mV, t in ms.
 HodgkinHuxley = _core.HodgkinHuxley
 
-#: The models the native core is built for (cpp/include/fhn_inverse/models/list.hpp): each
-#: carries its ``param_names`` and ``param_units``, which the rest of the package reads.
-MODELS = (FitzHughNagumo, MorrisLecar, HodgkinHuxley)
+#: The models the native core is built for (cpp/include/fhn_inverse/models/list.hpp), in its
+#: order: each class carries its ``param_names`` and ``param_units``, its ``constant_names``, its
+#: default prior's box (``prior_lower``, ``prior_upper``) and grid (``grid_step``,
+#: ``grid_points``), which the rest of the package reads; a model added to the list appears here.
+MODELS = tuple(getattr(_core, name) for name in _core.MODEL_NAMES)
 
 #: The authors' observation grid: t_k = 0.2 k, k = 0..999 (t in [0, 199.8]).
 DEFAULT_GRID = np.asarray(_core.SimulatorOptions.default_grid())
@@ -36,19 +38,13 @@ DEFAULT_GRID.setflags(write=False)
 
 STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
 
-#: Each model's default observation grid (its own time unit): FitzHugh–Nagumo the study's;
-#: Morris–Lecar 1,000 points 1 ms apart (several spikes of the Hopf set's ~100 ms period);
-#: Hodgkin–Huxley 1,000 points 0.1 ms apart (about 7 spikes at I_app = 10).
-_GRIDS = {"FitzHughNagumo": DEFAULT_GRID, "MorrisLecar": np.arange(1000) * 1.0,
-          "HodgkinHuxley": np.arange(1000) * 0.1}
+
 
 
 def model_to_dict(model) -> dict:
     """A model as a JSON-ready record: its ``name``, its constants and its initial state (what a
     data set's ``config["model"]`` holds); :func:`model_from_dict` inverts it."""
-    if isinstance(model, FitzHughNagumo):
-        return {"name": "FitzHughNagumo", "gamma": model.gamma, "zeta": model.zeta, "initial": list(model.initial)}
-    if isinstance(model, (MorrisLecar, HodgkinHuxley)):
+    if isinstance(model, MODELS):
         return {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
     raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
                     f"got {type(model).__name__}")
@@ -66,9 +62,12 @@ def model_from_dict(record: dict):
 
 
 def model_grid(model=None) -> np.ndarray:
-    """The default observation grid of ``model`` (of FitzHugh–Nagumo, the study's, for None)."""
-    grid = _GRIDS[type(model).__name__ if model is not None else "FitzHughNagumo"].copy()
-    return grid
+    """The default observation grid of ``model``: ``grid_points`` times ``grid_step`` apart from 0,
+    as its header declares (FitzHugh–Nagumo's is the study's, :data:`DEFAULT_GRID`; None: that)."""
+    cls = FitzHughNagumo if model is None else type(model)
+    if cls is FitzHughNagumo:
+        return DEFAULT_GRID.copy()
+    return cls.grid_step * np.arange(cls.grid_points)
 
 
 class SimulationError(RuntimeError):

@@ -15,6 +15,7 @@
 namespace fhn_inverse::models {
 
 struct FitzHughNagumo {
+  static constexpr const char* name = "FitzHughNagumo";
   static constexpr std::size_t state_size = 2;  // (u, v)
   static constexpr std::size_t param_size = 2;  // θ = (θ0, θ1)
   static constexpr std::array<const char*, param_size> param_names{"theta0", "theta1"};
@@ -22,8 +23,20 @@ struct FitzHughNagumo {
   static constexpr std::array<const char*, param_size> param_units{"dimensionless",
                                                                    "dimensionless"};
   using State = std::array<double, state_size>;
+  // The constants a model is made of (besides its initial state), by name, for the bindings.
+  static constexpr std::array<const char*, 2> constant_names{"gamma", "zeta"};
+  // The default prior's box of θ (the study's truncated Gaussian lives in Python) and the default
+  // observation grid: grid_points times, grid_step apart, from 0.
+  static constexpr std::array<double, param_size> prior_lower{-0.2, -0.4};
+  static constexpr std::array<double, param_size> prior_upper{1.0, 1.2};
+  static constexpr double grid_step = 0.2;
+  static constexpr std::size_t grid_points = 1000;
 
   FitzHughNagumo() = default;
+  FitzHughNagumo(const std::array<double, 2>& constants, State initial)
+      : FitzHughNagumo(constants[0], constants[1], initial) {}
+  std::array<double, 2> constant_values() const { return {gamma_, zeta_}; }
+  static State default_initial(const std::array<double, 2>&) { return {0.0, 0.0}; }
   // gamma > 0 (damping γ), zeta (stimulus ζ), initial = (u(t0), v(t0)); all finite.
   FitzHughNagumo(double gamma, double zeta, State initial)
       : gamma_(gamma), zeta_(zeta), inv_gamma_(1.0 / gamma), initial_(initial) {

@@ -30,6 +30,7 @@ namespace fhn_inverse::models {
 // initial state is the resting state (−65, m∞, h∞, n∞) with x∞ = α_x/(α_x + β_x) at −65 mV, the
 // constants below rounded to the nearest double.
 struct HodgkinHuxley {
+  static constexpr const char* name = "HodgkinHuxley";
   static constexpr std::size_t state_size = 4;  // (V, m, h, n)
   static constexpr std::size_t param_size = 4;  // θ = (g_Na, g_K, g_L, I_app)
   static constexpr std::array<const char*, param_size> param_names{"g_Na", "g_K", "g_L", "I_app"};
@@ -42,7 +43,20 @@ struct HodgkinHuxley {
   static constexpr double h_rest = 0.5961207535084603;
   static constexpr double n_rest = 0.31767691406069737;
 
+  static constexpr std::array<const char*, 4> constant_names{"capacitance", "e_na", "e_k", "e_l"};
+  // The default prior's box around the classical (120, 36, 0.3): rest and repetitive firing.
+  static constexpr std::array<double, param_size> prior_lower{60.0, 18.0, 0.1, 0.0};
+  static constexpr std::array<double, param_size> prior_upper{180.0, 54.0, 0.5, 20.0};
+  static constexpr double grid_step = 0.1;  // ms
+  static constexpr std::size_t grid_points = 1000;
+
   HodgkinHuxley() = default;
+  HodgkinHuxley(const std::array<double, 4>& c, State initial)
+      : HodgkinHuxley(c[0], c[1], c[2], c[3], initial) {}
+  std::array<double, 4> constant_values() const { return {capacitance_, e_na_, e_k_, e_l_}; }
+  static State default_initial(const std::array<double, 4>&) {
+    return {-65.0, m_rest, h_rest, n_rest};
+  }
   // capacitance > 0 (C, μF/cm²), e_na, e_k, e_l (reversal potentials, mV), initial =
   // (V, m, h, n) at t0 with every gate in [0, 1]; all finite.
   HodgkinHuxley(double capacitance, double e_na, double e_k, double e_l, State initial)

@@ -26,6 +26,7 @@
 namespace fhn_inverse::models {
 
 struct MorrisLecar {
+  static constexpr const char* name = "MorrisLecar";
   static constexpr std::size_t state_size = 2;  // (V, w)
   static constexpr std::size_t param_size = 4;  // θ = (I_app, g_Ca, g_K, φ)
   static constexpr std::array<const char*, param_size> param_names{"I_app", "g_Ca", "g_K", "phi"};
@@ -45,6 +46,26 @@ struct MorrisLecar {
     double v3 = 2.0;  // w∞: half-activation and slope, mV
     double v4 = 30.0;
   };
+
+  static constexpr std::array<const char*, 9> constant_names{
+      "capacitance", "g_l", "v_l", "v_ca", "v_k", "v1", "v2", "v3", "v4"};
+  // The default prior's box: rest and repetitive firing of both sets (docs/models.md).
+  static constexpr std::array<double, param_size> prior_lower{0.0, 3.5, 6.0, 0.02};
+  static constexpr std::array<double, param_size> prior_upper{150.0, 5.5, 10.0, 0.12};
+  static constexpr double grid_step = 1.0;  // ms
+  static constexpr std::size_t grid_points = 1000;
+
+  static Constants from_values(const std::array<double, 9>& v) {
+    return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+  }
+  MorrisLecar(const std::array<double, 9>& values, State initial)
+      : MorrisLecar(from_values(values), initial) {}
+  std::array<double, 9> constant_values() const {
+    return {c_.capacitance, c_.g_l, c_.v_l, c_.v_ca, c_.v_k, c_.v1, c_.v2, c_.v3, c_.v4};
+  }
+  static State default_initial(const std::array<double, 9>& values) {
+    return resting_state(from_values(values));
+  }
 
   static Constants hopf() { return Constants{}; }
   static Constants snic() {
