@@ -21,7 +21,7 @@ from typing import IO, Iterator
 from .paths import open_regular
 
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_savez", "atomic_savefig",
-           "remove_stale_temporaries"]
+           "remove_stale_temporaries", "fsync_dir", "pid_alive"]
 
 
 def _umask() -> int:
@@ -38,7 +38,7 @@ def _umask() -> int:
     return mask
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if pid == os.getpid():
@@ -68,13 +68,13 @@ def remove_stale_temporaries(folder: str | os.PathLike, target: str, *, prefix: 
         name = parts[0][1:] if parts[0].startswith(".") else None
         if name is None or not (name.startswith(target) if prefix else name == target):
             continue
-        if _pid_alive(int(parts[1])):
+        if pid_alive(int(parts[1])):
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -138,7 +138,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator
         if isinstance(e, OSError) and e.errno is not None and e.filename is None:
             e.filename = str(path)  # a full disk: "[Errno 28] No space left on device: 'path'"
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -47,13 +47,14 @@ def _predict(args) -> int:
         raise ValueError(f"model sidecar {_sidecar(args.model)} names {len(names)} targets, "
                          f"the model predicts {pred.shape[1]}")
     columns = {name: pred[:, j] for j, name in enumerate(names)}
-    ode = _ode(model)  # the model of the map's training data (FitzHugh–Nagumo where it records none)
+    first = model.members[0] if isinstance(model, fi.Ensemble) else model  # what the members share
+    ode = _ode(first)  # the model of the map's training data (FitzHugh–Nagumo where it records none)
     k = len(ode.param_names)
     times = _times(model, table, ode)
     theta, rho = pred[:, :k], (pred[:, k + 1] if pred.shape[1] == k + 2 else None)  # a joint map's own ρ
     pct = f"{100 * args.level:g}"
     if args.fit:  # the noise-aware MAP fit of the ODE from the map's estimate, with Laplace intervals
-        fit = _fit(model, ode, pred, series, times, args)
+        fit = _fit(first, ode, pred, series, times, args)
         theta, rho = fit.theta, fit.noise[:, 1]
         columns = {}
         for suffix, values in (("", fit.theta), ("_sd", fit.sd), (f"_lo{pct}", fit.lower), (f"_hi{pct}", fit.upper)):
@@ -67,7 +68,7 @@ def _predict(args) -> int:
         columns.update({f"{n}_lo{pct}": lo[:, j] for j, n in enumerate(names)})
         columns.update({f"{n}_hi{pct}": hi[:, j] for j, n in enumerate(names)})
     if args.check and times is not None and theta.shape[1] == k:
-        columns.update(_series_checks(model, ode, theta, series, times, rho, table.ids, args.threads, args.fit,
+        columns.update(_series_checks(first, ode, theta, series, times, rho, table.ids, args.threads, args.fit,
                                       args.keep_ood))
     _write(out, table.ids, columns)
     if out is not None:
@@ -75,16 +76,16 @@ def _predict(args) -> int:
     return 0
 
 
-def _ode(model):
-    """The ODE model a map (or ensemble) was trained on, from its record; FitzHugh–Nagumo without one."""
+def _ode(first):
+    """The ODE model a map (an ensemble's first member) was trained on, from its record;
+    FitzHugh–Nagumo without one."""
     import fhn_inverse as fi
 
-    first = model.members[0] if hasattr(model, "members") else model
     record = (first.trained_on or {}).get("model")
     return fi.models.model_from_dict(record) if record else fi.FitzHughNagumo()
 
 
-def _fit(model, ode, pred, series, times, args):
+def _fit(first, ode, pred, series, times, args):
     """``map_fit`` of each series from the map's estimate: the noise as the user gives it
     (``--noise-sd``, ``--noise-rho``), else a joint map's estimate of it, else estimated from the
     residuals; the prior the map records (else the study's)."""
@@ -97,7 +98,6 @@ def _fit(model, ode, pred, series, times, args):
     if times is None:
         raise ValueError(f"--fit needs the series' times: {args.series} has none and its series are not on the "
                          "map's grid; give a time row or column")
-    first = model.members[0] if hasattr(model, "members") else model
     prior = first.prior if first.prior is not None and np.asarray(first.prior.lower).shape[0] == k else None
     noise = {"noise_sd": args.noise_sd, "noise_rho": args.noise_rho}
     if args.noise_sd is None and args.noise_rho is None and pred.shape[1] == k + 2:
@@ -136,7 +136,7 @@ def _standard_deviations(model, x, grid) -> tuple[np.ndarray, str]:
     return np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), "sd" if scaled else "sd_uncalibrated"
 
 
-def _series_checks(model, ode, theta, series, times, rho, ids, n_threads, fitted: bool, keep_ood: bool) -> dict:
+def _series_checks(first, ode, theta, series, times, rho, ids, n_threads, fitted: bool, keep_ood: bool) -> dict:
     """Per series: the out-of-distribution flag ``ood`` (1 where the series lies outside what the
     map was trained on: :func:`~fhn_inverse.uncertainty.residuals.out_of_distribution` against
     simulations from the prior and noise the map records, and for a fit an estimate outside the
@@ -145,7 +145,6 @@ def _series_checks(model, ode, theta, series, times, rho, ids, n_threads, fitted
     ``keep_ood``. Maps that record no prior get no flag."""
     from fhn_inverse.uncertainty.residuals import out_of_distribution, residual_check
 
-    first = model.members[0] if hasattr(model, "members") else model
     prior, noise = first.prior, first.noise
     columns, reasons, poor = {}, [[] for _ in range(len(series))], 0
     if prior is not None and np.asarray(prior.lower).shape[0] == theta.shape[1]:

@@ -24,7 +24,7 @@ from typing import Iterator
 import numpy as np
 
 from .._version import __version__
-from .._util.io import _fsync_dir, _pid_alive
+from .._util.io import fsync_dir, pid_alive
 from .._util.locks import exclusive
 from .._util.validation import as_int
 from .dataset import _ARRAYS, Dataset
@@ -181,7 +181,7 @@ def _stale(folder: Path, name: str, suffix: str):
             if not (entry.name.startswith(f".{name}.") and entry.name.endswith(suffix)):
                 continue
             parts = entry.name[len(name) + 2: -len(suffix)].split(".")
-            if len(parts) == 2 and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            if len(parts) == 2 and parts[0].isdigit() and not pid_alive(int(parts[0])):
                 found.append(Path(entry.path))
     return sorted(found, key=lambda p: p.stat().st_mtime if p.exists() else 0, reverse=True)
 
@@ -218,7 +218,7 @@ def _swap_in(build: Path, path: Path) -> None:
         os.rename(path, old)
         os.rename(build, path)
         shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def _recover(path: Path) -> None:
