@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference data from the authors (../shared/reference) when present."""
+"""Shared fixtures: the reference data from the authors (../shared/reference) when present, and a
+check that no test leaves a stream reader thread running."""
 
 from pathlib import Path
 
@@ -15,3 +16,17 @@ def reference():
     load = lambda name: np.load(REFERENCE / f"fhn_T200_samplePrior_{name}.npy")  # noqa: E731
     return {"theta": load("theta_first5000"), "rate": load("spikeRate_first5000"),
             "duration": load("spikeDuration_first5000"), "time": load("time")}
+
+
+@pytest.fixture(autouse=True)
+def no_reader_left_running():
+    """Every test leaves no stream reader thread behind (a stopped stream joins its reader)."""
+    import threading
+
+    def readers():
+        return {t for t in threading.enumerate() if t.name == "fhn_inverse-prefetch"}
+
+    before = readers()
+    yield
+    left = readers() - before
+    assert not left, f"a stream reader thread is still running after the test: {left}"

@@ -160,6 +160,26 @@ def test_prefetch_hands_on_errors_and_stops_its_thread():
     assert list(streams.prefetch(iter(range(5)), transform=lambda v: v * v)) == [0, 1, 4, 9, 16]
 
 
+
+@pytest.mark.parametrize("started", [True, False])
+def test_ctrl_c_while_the_reader_starts_stops_it(monkeypatch, started):
+    """Ctrl-C landing in Thread.start (after the thread came up, or before) leaves no reader behind
+    and does not wait for one that never started."""
+    start = threading.Thread.start
+
+    def interrupted_start(self):
+        if started:
+            start(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+    drawn = []
+    with pytest.raises(KeyboardInterrupt):
+        next(streams.prefetch(drawn.append(i) or i for i in range(10**6)))
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert not [t for t in threading.enumerate() if t.name == "fhn_inverse-prefetch"]
+    assert len(drawn) < 10  # it stopped at once rather than reading on
+
 zarr = pytest.importorskip("zarr")
 
 

@@ -235,30 +235,35 @@ def prefetch(blocks: Iterator, depth: int = 1, transform=None) -> Iterator:
     an error in the consumer) stops the producer and waits for it."""
     depth = as_int(depth, "depth", 1)
     q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    stop, started, finished = threading.Event(), threading.Event(), threading.Event()
     done = object()
 
+    def hand(message) -> bool:  # put, unless the consumer has stopped
+        while not stop.is_set():
+            try:
+                q.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
+        started.set()
         try:
+            if stop.is_set():  # the consumer stopped while this thread was being started
+                return
             for item in blocks:
-                if transform is not None:
-                    item = transform(item)
-                while not stop.is_set():
-                    try:
-                        q.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand(("item", item if transform is None else transform(item))):
                     return
+            hand(("item", done))
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            q.put(("error", e))
-            return
-        q.put(("item", done))
+            hand(("error", e))
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=produce, name="fhn_inverse-prefetch", daemon=True)
-    worker.start()
     try:
+        worker.start()  # inside the try: Ctrl-C while the thread starts still stops it
         while True:
             kind, item = q.get()
             if kind == "error":
@@ -268,9 +273,11 @@ def prefetch(blocks: Iterator, depth: int = 1, transform=None) -> Iterator:
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # let a blocked put() see the stop
-            try:
+        # a thread that has not come up yet sees the stop and ends at once; one that has is waited for
+        while (started.is_set() or worker.is_alive()) and not finished.wait(0.05):
+            try:  # let a blocked put() see the stop
                 q.get_nowait()
             except queue.Empty:
                 pass
-            worker.join(timeout=0.05)
+        if worker.is_alive():
+            worker.join()
