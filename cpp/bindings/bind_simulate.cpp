@@ -11,6 +11,7 @@
 #include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
+#include "configured_model.hpp"
 
 namespace py = pybind11;
 using namespace fhn_inverse;
@@ -57,13 +58,13 @@ void bind_simulator(py::module_& m) {
     using Model = std::remove_pointer_t<decltype(tag)>;
     m.def(
         "simulate_batch",
-        [](const Model& model, const RowMatrix& theta, const SimulatorOptions& options,
+        [](const Configured<Model>& model, const RowMatrix& theta, const SimulatorOptions& options,
            long long n_threads) {
           const int threads = check_threads(n_threads);
           BatchResult r;
           {
             py::gil_scoped_release release;
-            r = simulate_batch(model, theta, options, threads);
+            r = simulate_free(model.model, model.free, theta, options, threads);
           }
           py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
           std::copy(r.status.begin(), r.status.end(), status.mutable_data());

@@ -8,6 +8,7 @@
 #include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
 #include "fhn_inverse/uncertainty/laplace.hpp"
+#include "configured_model.hpp"
 
 namespace py = pybind11;
 using namespace fhn_inverse;
@@ -29,19 +30,19 @@ py::array_t<double> as_3d(const RowMatrix& m, py::ssize_t k, py::ssize_t p) {
 }
 
 // sensitivities_batch and laplace_batch for one model of models/list.hpp (pybind11 overloads on
-// the model's type).
+// the model's type), in the model's free quantities (P of them below).
 template <class Model>
 void bind_model_uncertainty(py::module_& m) {
-  constexpr auto P = static_cast<py::ssize_t>(Model::param_size);
   m.def(
       "sensitivities_batch",
-      [](const Model& model, const RowMatrix& theta, const simulate::SimulatorOptions& options,
-         long long n_threads) {
+      [](const Configured<Model>& model, const RowMatrix& theta,
+         const simulate::SimulatorOptions& options, long long n_threads) {
         const int threads = check_threads(n_threads);
+        const auto P = static_cast<py::ssize_t>(model.free.size());
         simulate::SensitivityResult r;
         {
           py::gil_scoped_release release;
-          r = simulate::sensitivities_batch(model, theta, options, threads);
+          r = simulate::sensitivities_free(model.model, model.free, theta, options, threads);
         }
         return py::make_tuple(py::cast(std::move(r.u)), as_3d(r.J, r.J.cols() / P, P),
                               status_array(r.status));
@@ -49,14 +50,16 @@ void bind_model_uncertainty(py::module_& m) {
       py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
   m.def(
       "laplace_batch",
-      [](const Model& model, const RowMatrix& theta, const simulate::SimulatorOptions& options,
-         const Eigen::VectorXd& s, const Eigen::VectorXd& rho,
-         const Eigen::MatrixXd& prior_precision, long long n_threads) {
+      [](const Configured<Model>& model, const RowMatrix& theta,
+         const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
+         const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision, long long n_threads) {
         const int threads = check_threads(n_threads);
+        const auto P = static_cast<py::ssize_t>(model.free.size());
         uncertainty::LaplaceResult r;
         {
           py::gil_scoped_release release;
-          r = uncertainty::laplace_batch(model, theta, options, s, rho, prior_precision, threads);
+          r = uncertainty::laplace_free(model.model, model.free, theta, options, s, rho,
+                                        prior_precision, threads);
         }
         return py::make_tuple(as_3d(r.cov, P, P), as_3d(r.information, P, P),
                               status_array(r.status));

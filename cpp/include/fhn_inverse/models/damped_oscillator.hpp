@@ -19,6 +19,9 @@ struct DampedOscillator {
   static constexpr std::array<const char*, param_size> param_names{"omega", "zeta_damping"};
   static constexpr std::array<const char*, param_size> param_units{"1/time", "dimensionless"};
   static constexpr std::array<const char*, 1> constant_names{"amplitude"};
+  static constexpr std::array<const char*, 1> constant_units{"dimensionless"};
+  static constexpr std::array<const char*, state_size> state_names{"x", "y"};
+  static constexpr std::array<const char*, state_size> state_units{"dimensionless", "1/time"};
   static constexpr std::array<double, param_size> prior_lower{0.5, 0.05};
   static constexpr std::array<double, param_size> prior_upper{2.0, 0.5};
   static constexpr double grid_step = 0.1;

@@ -25,6 +25,16 @@ struct FitzHughNagumo {
   using State = std::array<double, state_size>;
   // The constants a model is made of (besides its initial state), by name, for the bindings.
   static constexpr std::array<const char*, 2> constant_names{"gamma", "zeta"};
+  static constexpr std::array<const char*, 2> constant_units{"dimensionless", "dimensionless"};
+  static constexpr std::array<const char*, state_size> state_names{"u", "v"};
+  static constexpr std::array<const char*, state_size> state_units{"dimensionless", "dimensionless"};
+  // Default prior ranges of the constants and the initial state when they are free (free sets,
+  // simulate/free_set.hpp): γ and ζ around the study's 3 and −0.4 (γ > 0 keeps the time-scale
+  // separation's sign), the initial state within the cubic nullcline's range.
+  static constexpr std::array<double, 2> constant_lower{1.0, -0.8};
+  static constexpr std::array<double, 2> constant_upper{5.0, 0.0};
+  static constexpr std::array<double, state_size> state_lower{-2.0, -1.0};
+  static constexpr std::array<double, state_size> state_upper{2.0, 1.0};
   // The default prior's box of θ (the study's truncated Gaussian lives in Python) and the default
   // observation grid: grid_points times, grid_step apart, from 0.
   static constexpr std::array<double, param_size> prior_lower{-0.2, -0.4};
@@ -83,6 +93,15 @@ struct FitzHughNagumo {
     J_f_theta[1] = 0.0;
     J_f_theta[2] = inv_gamma_;       // ∂f_v/∂θ0
     J_f_theta[3] = -v * inv_gamma_;  // ∂f_v/∂θ1
+  }
+
+  // ∂f/∂(γ, ζ) at (x, θ), row-major S × C: for sensitivities to free constants.
+  void constant_jacobian(const State& x, const double* theta, double* J_f_c) const {
+    const double u = x[0], v = x[1];
+    J_f_c[0] = u - u * u * u / 3.0 + v + zeta_;                        // ∂f_u/∂γ
+    J_f_c[1] = gamma_;                                                 // ∂f_u/∂ζ
+    J_f_c[2] = -(theta[0] - u - theta[1] * v) * inv_gamma_ * inv_gamma_;  // ∂f_v/∂γ
+    J_f_c[3] = 0.0;                                                    // ∂f_v/∂ζ
   }
 
   static double observe(const State& x) { return x[0]; }  // the membrane potential u

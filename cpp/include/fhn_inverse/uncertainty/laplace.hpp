@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fhn_inverse/models/list.hpp"
+#include "fhn_inverse/simulate/free_set.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 
 namespace fhn_inverse::uncertainty {
@@ -43,5 +44,13 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
                             const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
                             int n_threads = 0);
+
+// The same for rows z (N, k) of a free set (simulate/free_set.hpp): covariances (N, k·k) of the
+// free quantities, prior_precision k × k. The default free set is laplace_batch itself.
+template <class Model>
+LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, const RowMatrix& z,
+                           const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
+                           const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
+                           int n_threads = 0);
 
 }  // namespace fhn_inverse::uncertainty
