@@ -35,7 +35,8 @@ using fhn_inverse::simulate::FreeSet;
 template <class M, class = void>
 struct declares_constant_ranges : std::false_type {};
 template <class M>
-struct declares_constant_ranges<M, std::void_t<decltype(M::constant_lower), decltype(M::state_lower)>>
+struct declares_constant_ranges<M,
+                                std::void_t<decltype(M::constant_lower), decltype(M::state_lower)>>
     : std::true_type {};
 
 // {name: (lower, upper)} of the model's default prior ranges: θ's box, and its constants' and
@@ -60,7 +61,8 @@ py::dict ranges() {
 template <class Model>
 py::dict units() {
   py::dict out;
-  for (std::size_t i = 0; i < Model::param_size; ++i) out[Model::param_names[i]] = Model::param_units[i];
+  for (std::size_t i = 0; i < Model::param_size; ++i)
+    out[Model::param_names[i]] = Model::param_units[i];
   for (std::size_t i = 0; i < Model::constant_names.size(); ++i)
     out[Model::constant_names[i]] = Model::constant_units[i];
   for (std::size_t i = 0; i < Model::state_size; ++i)
@@ -178,23 +180,45 @@ Configured<Model> make_model(const py::args& args, const py::kwargs& kwargs) {
   return {Model(c, x0), free_set<Model>(free, fixed)};
 }
 
+// Model(constants..., initial=(...)[, free=(...), fixed θ...]): what the constructor takes.
 template <class Model>
-void bind_model(py::module_& m) {
+std::string model_repr(const Configured<Model>& b) {
   constexpr std::size_t C = Model::constant_names.size();
-  using Bound = Configured<Model>;
-  py::class_<Bound> cls(m, Model::name);
-  cls.def(py::init(&make_model<Model>))
-      .def_property_readonly_static("param_names",
-                                    [](py::object) { return names(Model::param_names); })
+  const auto r = [](double v) { return py::repr(py::float_(v)).cast<std::string>(); };
+  std::string out = std::string(Model::name) + "(";
+  const auto v = b.model.constant_values();
+  for (std::size_t i = 0; i < C; ++i)
+    out += std::string(Model::constant_names[i]) + "=" + r(v[i]) + ", ";
+  out += "initial=(";
+  const auto& x0 = b.model.initial();
+  for (std::size_t i = 0; i < x0.size(); ++i) out += (i ? ", " : "") + r(x0[i]);
+  out += ")";
+  if (!b.free.is_default(Model::param_size)) {
+    out += ", free=(";
+    const auto f = free_names<Model>(b.free);
+    for (std::size_t i = 0; i < f.size(); ++i) out += (i ? ", '" : "'") + f[i] + "'";
+    out += f.size() == 1 ? ",)" : ")";
+    for (auto item : fixed_params<Model>(b.free))
+      out += ", " + py::str(item.first).cast<std::string>() + "=" +
+             r(py::float_(py::reinterpret_borrow<py::object>(item.second)).cast<double>());
+  }
+  return out + ")";
+}
+
+// What the model's header declares, as read-only class attributes.
+template <class Model>
+void bind_declarations(py::class_<Configured<Model>>& cls) {
+  cls.def_property_readonly_static("param_names",
+                                   [](py::object) { return names(Model::param_names); })
       .def_property_readonly_static("param_units",
                                     [](py::object) { return names(Model::param_units); })
       .def_property_readonly_static("constant_names",
                                     [](py::object) { return names(Model::constant_names); })
       .def_property_readonly_static("state_names",
                                     [](py::object) { return names(Model::state_names); })
-      .def_property_readonly_static("quantity_names", [](py::object) {
-        return fhn_inverse::simulate::quantity_names<Model>();
-      })
+      .def_property_readonly_static(
+          "quantity_names",
+          [](py::object) { return fhn_inverse::simulate::quantity_names<Model>(); })
       .def_property_readonly_static("units", [](py::object) { return units<Model>(); })
       .def_property_readonly_static("ranges", [](py::object) { return ranges<Model>(); })
       .def_property_readonly_static("prior_lower",
@@ -202,7 +226,16 @@ void bind_model(py::module_& m) {
       .def_property_readonly_static("prior_upper",
                                     [](py::object) { return values(Model::prior_upper); })
       .def_property_readonly_static("grid_step", [](py::object) { return Model::grid_step; })
-      .def_property_readonly_static("grid_points", [](py::object) { return Model::grid_points; })
+      .def_property_readonly_static("grid_points", [](py::object) { return Model::grid_points; });
+}
+
+template <class Model>
+void bind_model(py::module_& m) {
+  constexpr std::size_t C = Model::constant_names.size();
+  using Bound = Configured<Model>;
+  py::class_<Bound> cls(m, Model::name);
+  bind_declarations<Model>(cls);
+  cls.def(py::init(&make_model<Model>))
       .def_property_readonly("initial", [](const Bound& b) { return b.model.initial(); })
       .def_property_readonly("constants",
                              [](const Bound& b) {
@@ -258,31 +291,10 @@ void bind_model(py::module_& m) {
                   state[2].cast<std::vector<std::string>>(), state[3].cast<std::vector<double>>());
             return b;
           }))
-      .def("__repr__", [](const Bound& b) {
-        const auto r = [](double v) { return py::repr(py::float_(v)).cast<std::string>(); };
-        std::string out = std::string(Model::name) + "(";
-        const auto v = b.model.constant_values();
-        for (std::size_t i = 0; i < C; ++i)
-          out += std::string(Model::constant_names[i]) + "=" + r(v[i]) + ", ";
-        out += "initial=(";
-        const auto& x0 = b.model.initial();
-        for (std::size_t i = 0; i < x0.size(); ++i) out += (i ? ", " : "") + r(x0[i]);
-        out += ")";
-        if (!b.free.is_default(Model::param_size)) {
-          out += ", free=(";
-          const auto f = free_names<Model>(b.free);
-          for (std::size_t i = 0; i < f.size(); ++i) out += (i ? ", '" : "'") + f[i] + "'";
-          out += f.size() == 1 ? ",)" : ")";
-          for (auto item : fixed_params<Model>(b.free))
-            out += ", " + py::str(item.first).cast<std::string>() + "=" +
-                   r(py::float_(py::reinterpret_borrow<py::object>(item.second)).cast<double>());
-        }
-        return out + ")";
-      });
+      .def("__repr__", &model_repr<Model>);
   for (std::size_t i = 0; i < C; ++i)  // each constant as a read-only attribute
-    cls.def_property_readonly(Model::constant_names[i], [i](const Bound& b) {
-      return b.model.constant_values()[i];
-    });
+    cls.def_property_readonly(Model::constant_names[i],
+                              [i](const Bound& b) { return b.model.constant_values()[i]; });
 }
 
 }  // namespace

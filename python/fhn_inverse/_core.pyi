@@ -24,39 +24,49 @@ def available_threads() -> int:
     other processes keep running, at least 1 (re-measured at most every 250 ms; every core with
     FHN_INVERSE_ADAPTIVE_THREADS=0 in the environment)."""
 
-class FitzHughNagumo:
-    """FitzHugh–Nagumo: du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ."""
-
-    param_names: list[str]
-    param_units: list[str]
-    def __init__(self, gamma: float = 3.0, zeta: float = -0.4, initial: tuple[float, float] = (0.0, 0.0)) -> None: ...
-    @property
-    def gamma(self) -> float: ...
-    @property
-    def zeta(self) -> float: ...
-    @property
-    def initial(self) -> list[float]: ...
-    def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]:
-        """Right-hand side (du/dt, dv/dt) at ``state`` for parameters ``theta``."""
-
 class _Model:
     """What every model of the core's list is bound with (bind_models.cpp): constants by keyword
-    (or position), each defaulting to the default model's; ``initial`` None: the model's default."""
+    (or position), each defaulting to the default model's; ``initial`` None: the model's default;
+    ``free`` the quantities a row of θ holds (parameters, constants, initial state as ``<state>0``;
+    None: the model's parameters), and the values of parameters that are not free by keyword (the
+    middle of the prior box by default)."""
 
     param_names: list[str]
     param_units: list[str]
     constant_names: list[str]
+    state_names: list[str]
+    quantity_names: list[str]
+    units: dict[str, str]
+    ranges: dict[str, tuple[float, float]]
     prior_lower: list[float]
     prior_upper: list[float]
     grid_step: float
     grid_points: int
-    def __init__(self, *constants: float, initial: Sequence[float] | None = None, **by_name: float) -> None: ...
+    def __init__(self, *constants: float, initial: Sequence[float] | None = None,
+                 free: Sequence[str] | None = None, **by_name: float) -> None: ...
     @property
     def constants(self) -> dict[str, float]: ...
     @property
     def initial(self) -> list[float]: ...
+    @property
+    def free(self) -> tuple[str, ...]: ...
+    @property
+    def fixed(self) -> dict[str, float]: ...
+    @property
+    def is_default_free(self) -> bool: ...
     def rhs(self, state: Sequence[float], theta: Sequence[float]) -> list[float]: ...
     def jacobians(self, state: Sequence[float], theta: Sequence[float]) -> tuple[list[float], list[float]]: ...
+
+class FitzHughNagumo(_Model):
+    """FitzHugh–Nagumo: du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ; quantities θ0,
+    θ1, γ, ζ, u0, v0."""
+
+    def __init__(self, gamma: float = 3.0, zeta: float = -0.4, initial: tuple[float, float] = (0.0, 0.0), *,
+                 free: Sequence[str] | None = None, **fixed: float) -> None: ...
+    @property
+    def gamma(self) -> float: ...
+    @property
+    def zeta(self) -> float: ...
 
 class MorrisLecar(_Model):
     """Morris–Lecar: θ = (I_app, g_Ca, g_K, φ); the Hopf set of Rinzel & Ermentrout by default."""

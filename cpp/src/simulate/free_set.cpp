@@ -127,8 +127,8 @@ BatchResult simulate_free(const Model& base, const FreeSet& free, const RowMatri
   for (Eigen::Index i = 0; i < N; ++i) {
     if (poll.stop()) continue;
     const Model model = row_model(base, free, z.row(i).data());
-    result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(detail::integrate(
-        model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
+    result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
+        detail::integrate(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
   }
   poll.check();
   return result;
@@ -144,7 +144,7 @@ struct QuantitySensitivities {
   static constexpr std::size_t C =
       has_constant_jacobian<Model>::value ? Model::constant_names.size() : 0;
   static constexpr std::size_t Q = P + C + S;
-  using State = std::array<double, S * (1 + Q)>;
+  using State = std::array<double, S*(1 + Q)>;
 
   const Model& model;
   const double* theta;
@@ -177,7 +177,7 @@ struct QuantitySensitivities {
   }
 
   static std::size_t column(const FreeSet::Entry& e) {
-    return e.kind == FreeSet::Kind::param ? e.index
+    return e.kind == FreeSet::Kind::param      ? e.index
            : e.kind == FreeSet::Kind::constant ? P + e.index
                                                : P + C + e.index;
   }
@@ -257,17 +257,17 @@ SensitivityResult sensitivities_free(const Model& base, const FreeSet& free, con
   return r;
 }
 
-#define FHN_FREE_SET_INSTANCES(M)                                                                \
-  template FreeSet make_free_set<M>(const std::vector<std::string>&, std::vector<double>);       \
-  template FreeSet default_free_set<M>();                                                        \
-  template M row_model(const M&, const FreeSet&, const double*);                                 \
-  template void check_rows(const M&, const FreeSet&, const RowMatrix&);                          \
-  template BatchResult simulate_free(const M&, const FreeSet&, const RowMatrix&,                 \
-                                     const SimulatorOptions&, int);                              \
-  template Status sensitivities_free_one(const M&, const FreeSet&, const double*,                \
-                                         const SimulatorOptions&, double*, double*,              \
-                                         InterruptPoll*);                                        \
-  template SensitivityResult sensitivities_free(const M&, const FreeSet&, const RowMatrix&,      \
+#define FHN_FREE_SET_INSTANCES(M)                                                           \
+  template FreeSet make_free_set<M>(const std::vector<std::string>&, std::vector<double>);  \
+  template FreeSet default_free_set<M>();                                                   \
+  template M row_model(const M&, const FreeSet&, const double*);                            \
+  template void check_rows(const M&, const FreeSet&, const RowMatrix&);                     \
+  template BatchResult simulate_free(const M&, const FreeSet&, const RowMatrix&,            \
+                                     const SimulatorOptions&, int);                         \
+  template Status sensitivities_free_one(const M&, const FreeSet&, const double*,           \
+                                         const SimulatorOptions&, double*, double*,         \
+                                         InterruptPoll*);                                   \
+  template SensitivityResult sensitivities_free(const M&, const FreeSet&, const RowMatrix&, \
                                                 const SimulatorOptions&, int);
 FHN_FOR_EACH_MODEL(FHN_FREE_SET_INSTANCES)
 #undef FHN_FREE_SET_INSTANCES

@@ -158,7 +158,8 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
   const std::size_t k = free.size(), L = options.t_obs.size();
   validate_laplace_arguments(z, k, s, rho, prior_precision);
   simulate::check_rows(base, free, z);
-  if (free.frees(simulate::FreeSet::Kind::constant) && !simulate::has_constant_jacobian<Model>::value)
+  if (free.frees(simulate::FreeSet::Kind::constant) &&
+      !simulate::has_constant_jacobian<Model>::value)
     throw std::invalid_argument(std::string(Model::name) +
                                 " declares no constant_jacobian: its constants cannot be free in "
                                 "a Laplace covariance");
@@ -189,8 +190,7 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
       }
       for (Eigen::Index t = J.rows() - 1; t > 0; --t) J.row(t) -= rho[i] * J.row(t - 1);  // W J
       J.row(0) *= std::sqrt(1.0 - rho[i] * rho[i]);
-      const Eigen::MatrixXd info =
-          (J.transpose() * J) / (s[i] * s[i] * (1.0 - rho[i] * rho[i]));
+      const Eigen::MatrixXd info = (J.transpose() * J) / (s[i] * s[i] * (1.0 - rho[i] * rho[i]));
       const Eigen::MatrixXd H = info + prior_precision;
       Eigen::LLT<Eigen::MatrixXd> llt(H);
       const Eigen::MatrixXd C = llt.info() == Eigen::Success
@@ -207,7 +207,7 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
 #define FHN_LAPLACE_INSTANCES(M)                                                                  \
   template LaplaceResult laplace_batch(const M&, const RowMatrix&,                                \
                                        const simulate::SimulatorOptions&, const Eigen::VectorXd&, \
-                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int); \
+                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int);      \
   template LaplaceResult laplace_free(const M&, const simulate::FreeSet&, const RowMatrix&,       \
                                       const simulate::SimulatorOptions&, const Eigen::VectorXd&,  \
                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int);

@@ -42,7 +42,8 @@ def _model_and_noise(args):
     import fhn_inverse as fi
 
     name, constants = SIMULATED_MODELS[args.model]
-    model = {m.__name__: m for m in fi.models.MODELS}[name](**constants)
+    free = None if args.free is None else [q.strip() for q in args.free.split(",") if q.strip()]
+    model = {m.__name__: m for m in fi.models.MODELS}[name](**constants, free=free)
     if args.noise == "none":
         return model, None
     return model, fi.AR1Noise() if name == "FitzHughNagumo" else fi.AR1Noise(sigma=(0.2, 1.0), dt=1.0)

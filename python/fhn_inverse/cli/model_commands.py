@@ -50,7 +50,7 @@ def _train(args) -> int:
     ode = fi.models.model_from_dict(config["model"]) if "model" in config else fi.FitzHughNagumo()
     settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
                     scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
-                    targets=list(ode.param_names) + (list(NOISE_PARAMS) if args.joint else []))
+                    targets=list(ode.free) + (list(NOISE_PARAMS) if args.joint else []))
     if not isinstance(ode, fi.FitzHughNagumo):  # voltages in mV: the inputs standardised per channel
         settings["input_scaling"] = "channel"
     validation = settings.pop("validation")
@@ -140,13 +140,14 @@ def _model_with_data(args, command: str):
     series = data.u if args.series == "clean" else data.d
     x, targets = _model_inputs(model, args.model, series)
     d = model.predict(x[:1]).shape[1]
-    params = list(fi.FitzHughNagumo.param_names)  # the data's model's parameters, then the noise's
+    ode = fi.models.model_from_dict(data.config["model"]) if "model" in data.config else fi.FitzHughNagumo()
+    params = list(ode.free)  # the data's model's free quantities, then the noise's
     joint = params + list(NOISE_PARAMS)
     names = targets or (joint[:d] if d <= len(joint) else [f"p{j}" for j in range(d)])
     if len(names) != d or d not in (len(params), len(joint)):
         raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's "
                          f"({', '.join(params)}) or, for a joint map, ({', '.join(joint)})")
-    theta = data.theta if d == 2 else np.column_stack([data.theta, data.noise])
+    theta = data.theta if d == len(params) else np.column_stack([data.theta, data.noise])
     return model, data, series, x, theta, names
 
 

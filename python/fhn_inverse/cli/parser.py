@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "morris-lecar-snic or hodgkin-huxley, each with its default prior and grid "
                           "(docs/models.md); the conductance models' AR(1) noise has a standard deviation of "
                           "0.2–1 mV (default: fitzhugh-nagumo)")
+    sim.add_argument("--free", metavar="NAMES", default=None,
+                     help="the quantities to draw and estimate, comma-separated, from the model's parameters, "
+                          "constants and initial state (e.g. theta0,theta1,gamma; u0 is u's initial value); "
+                          "drawn uniformly on the model's declared ranges (default: the model's parameters)")
     _add_common(sim)
     sim.set_defaults(func=_simulate)
 

@@ -49,7 +49,7 @@ def _predict(args) -> int:
     columns = {name: pred[:, j] for j, name in enumerate(names)}
     first = model.members[0] if isinstance(model, fi.Ensemble) else model  # what the members share
     ode = _ode(first)  # the model of the map's training data (FitzHugh–Nagumo where it records none)
-    k = len(ode.param_names)
+    k = len(ode.free)
     times = _times(model, table, ode)
     theta, rho = pred[:, :k], (pred[:, k + 1] if pred.shape[1] == k + 2 else None)  # a joint map's own ρ
     pct = f"{100 * args.level:g}"
@@ -91,7 +91,7 @@ def _fit(first, ode, pred, series, times, args):
     residuals; the prior the map records (else the study's)."""
     import fhn_inverse as fi
 
-    k = len(ode.param_names)
+    k = len(ode.free)
     if pred.shape[1] < k:
         raise ValueError(f"--fit needs a map that predicts the model's {k} parameters, this one gives "
                          f"{pred.shape[1]} value(s)")

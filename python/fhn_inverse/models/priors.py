@@ -146,6 +146,8 @@ def default_prior(model=None):
     (0.264, 0.352), matching the authors' 10,000 samples (mean (0.40, 0.41), std (0.27, 0.35),
     ranges [−0.2, 1.0] and [−0.4, 1.2]). Other models: the uniform prior on the box their header
     declares (``prior_lower``, ``prior_upper``; the ranges and their reasons are in docs/models.md).
+    A model with a free set other than its θ: the uniform prior on the ranges its header declares
+    for the free quantities (``ranges``).
 
     Returns
     -------
@@ -153,6 +155,12 @@ def default_prior(model=None):
         The prior.
     """
     name = "FitzHughNagumo" if model is None else type(model).__name__
+    if model is not None and getattr(model, "is_default_free", True) is False:
+        ranges = type(model).ranges
+        missing = [q for q in model.free if q not in ranges]
+        if missing:
+            raise ValueError(f"{name} declares no default range for {', '.join(missing)}; give prior=")
+        return UniformPrior([ranges[q][0] for q in model.free], [ranges[q][1] for q in model.free])
     if name != "FitzHughNagumo":
         if not hasattr(type(model), "prior_lower"):
             raise ValueError(f"no default prior for a {name}; give prior=")

@@ -43,9 +43,13 @@ STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
 
 def model_to_dict(model) -> dict:
     """A model as a JSON-ready record: its ``name``, its constants and its initial state (what a
-    data set's ``config["model"]`` holds); :func:`model_from_dict` inverts it."""
+    data set's ``config["model"]`` holds), and, unless it is the model's own θ, its free set with
+    the values of the parameters that are not free; :func:`model_from_dict` inverts it."""
     if isinstance(model, MODELS):
-        return {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
+        record = {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
+        if not model.is_default_free:
+            record.update(free=list(model.free), **model.fixed)
+        return record
     raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
                     f"got {type(model).__name__}")
 
@@ -176,7 +180,7 @@ def model_and_theta(theta, model=None):
     theta = as_float_array(theta, "theta", (1, 2))
     single = theta.ndim == 1
     theta2 = theta.reshape(1, -1) if single else theta
-    names = list(model.param_names)
+    names = list(model.free)
     if theta2.shape[1] != len(names):
         raise ValueError(f"theta must have {len(names)} columns ({', '.join(names)}), got shape {theta.shape}")
     return theta2, single, model
@@ -196,9 +200,11 @@ def simulate(
     Parameters
     ----------
     theta : array_like, shape (N, P) or (P,)
-        Parameter vectors, one per row; (P,) for one series.
+        Parameter vectors, one per row, one column per quantity of ``model.free`` (the model's
+        parameters unless a free set says otherwise); (P,) for one series.
     model : FitzHughNagumo, optional
-        The model; default ``FitzHughNagumo()``.
+        The model; default ``FitzHughNagumo()``. A free set that frees a constant or the initial
+        state integrates a model per row with "rkf78" (Boost.Odeint) whatever ``method`` says.
     t : array_like, shape (L,), optional
         Observation grid; default: the model's (:func:`model_grid`; the study's for FitzHugh–Nagumo).
     t0 : float, default 0.0

@@ -76,10 +76,10 @@ def _check_inputs(inputs) -> dict:
     return inputs
 
 
-#: units of the parameters the package's experiments and CLI estimate: every model's own
-#: (``param_units`` of the models in ``models.simulation.MODELS``), the AR(1) noise's (σ is in the
-#: unit of the observed series) and the grid's
-DEFAULT_UNITS = {**{name: unit for model in MODELS for name, unit in zip(model.param_names, model.param_units)},
+#: units of the quantities the package's experiments and CLI estimate: every model's own (``units``
+#: of the models in ``models.simulation.MODELS``: parameters, constants and initial state), the
+#: AR(1) noise's (σ is in the unit of the observed series) and the grid's
+DEFAULT_UNITS = {**{name: unit for model in MODELS for name, unit in model.units.items()},
                  "sigma": "unit of the series", "rho": "dimensionless (per observation step)",
                  "t": "dimensionless (model time)"}
 _MAX_RECORD = 1 << 16  # bytes of JSON a model file's units or trained_on record may take

@@ -350,7 +350,7 @@ def _default_names(trained_on, n: int) -> list[str]:
 
     record = (trained_on or {}).get("model")
     try:
-        names = list(model_from_dict(record).param_names) if record else []
+        names = list(model_from_dict(record).free) if record else []
     except ValueError:
         names = []
     return names if len(names) == n else [f"theta{j}" for j in range(n)]

@@ -74,7 +74,9 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     u : ndarray, shape (N, L)
         The series, as :func:`simulate`; (L,) for one θ of shape (P,).
     J : ndarray, shape (N, L, P)
-        ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``; (L, P) for one θ of shape (P,).
+        ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``, one column per quantity of ``model.free``
+        (a free constant needs the model's constant Jacobian, a free initial state component
+        starts from the unit vector); (L, P) for one θ of shape (P,).
     status : ndarray, shape (N,)
         Only with ``return_status=True``: each trajectory's status, coded as in
         :data:`~fhn_inverse.models.simulation.STATUS`; the rows of ``u`` and ``J`` are NaN where it failed.

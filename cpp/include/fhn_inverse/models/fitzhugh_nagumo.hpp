@@ -27,7 +27,8 @@ struct FitzHughNagumo {
   static constexpr std::array<const char*, 2> constant_names{"gamma", "zeta"};
   static constexpr std::array<const char*, 2> constant_units{"dimensionless", "dimensionless"};
   static constexpr std::array<const char*, state_size> state_names{"u", "v"};
-  static constexpr std::array<const char*, state_size> state_units{"dimensionless", "dimensionless"};
+  static constexpr std::array<const char*, state_size> state_units{"dimensionless",
+                                                                   "dimensionless"};
   // Default prior ranges of the constants and the initial state when they are free (free sets,
   // simulate/free_set.hpp): γ and ζ around the study's 3 and −0.4 (γ > 0 keeps the time-scale
   // separation's sign), the initial state within the cubic nullcline's range.
@@ -98,10 +99,10 @@ struct FitzHughNagumo {
   // ∂f/∂(γ, ζ) at (x, θ), row-major S × C: for sensitivities to free constants.
   void constant_jacobian(const State& x, const double* theta, double* J_f_c) const {
     const double u = x[0], v = x[1];
-    J_f_c[0] = u - u * u * u / 3.0 + v + zeta_;                        // ∂f_u/∂γ
-    J_f_c[1] = gamma_;                                                 // ∂f_u/∂ζ
+    J_f_c[0] = u - u * u * u / 3.0 + v + zeta_;                           // ∂f_u/∂γ
+    J_f_c[1] = gamma_;                                                    // ∂f_u/∂ζ
     J_f_c[2] = -(theta[0] - u - theta[1] * v) * inv_gamma_ * inv_gamma_;  // ∂f_v/∂γ
-    J_f_c[3] = 0.0;                                                    // ∂f_v/∂ζ
+    J_f_c[3] = 0.0;                                                       // ∂f_v/∂ζ
   }
 
   static double observe(const State& x) { return x[0]; }  // the membrane potential u

@@ -46,8 +46,8 @@ struct HodgkinHuxley {
   static constexpr std::array<const char*, 4> constant_names{"capacitance", "e_na", "e_k", "e_l"};
   static constexpr std::array<const char*, 4> constant_units{"uF/cm^2", "mV", "mV", "mV"};
   static constexpr std::array<const char*, state_size> state_names{"V", "m", "h", "n"};
-  static constexpr std::array<const char*, state_size> state_units{"mV", "dimensionless",
-                                                                   "dimensionless", "dimensionless"};
+  static constexpr std::array<const char*, state_size> state_units{
+      "mV", "dimensionless", "dimensionless", "dimensionless"};
   // The default prior's box around the classical (120, 36, 0.3): rest and repetitive firing.
   static constexpr std::array<double, param_size> prior_lower{60.0, 18.0, 0.1, 0.0};
   static constexpr std::array<double, param_size> prior_upper{180.0, 54.0, 0.5, 20.0};

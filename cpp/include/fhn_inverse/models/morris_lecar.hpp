@@ -49,8 +49,8 @@ struct MorrisLecar {
 
   static constexpr std::array<const char*, 9> constant_names{
       "capacitance", "g_l", "v_l", "v_ca", "v_k", "v1", "v2", "v3", "v4"};
-  static constexpr std::array<const char*, 9> constant_units{
-      "uF/cm^2", "mS/cm^2", "mV", "mV", "mV", "mV", "mV", "mV", "mV"};
+  static constexpr std::array<const char*, 9> constant_units{"uF/cm^2", "mS/cm^2", "mV", "mV", "mV",
+                                                             "mV",      "mV",      "mV", "mV"};
   static constexpr std::array<const char*, state_size> state_names{"V", "w"};
   static constexpr std::array<const char*, state_size> state_units{"mV", "dimensionless"};
   // The default prior's box: rest and repetitive firing of both sets (docs/models.md).

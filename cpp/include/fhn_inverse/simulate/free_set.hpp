@@ -47,8 +47,8 @@ struct FreeSet {
   std::vector<double> theta_fixed;  // the model's θ (P values); the free ones are overwritten
 
   std::size_t size() const { return entries.size(); }
-  bool params_only() const;             // no constant and no initial state is free
-  bool frees(Kind kind) const;          // some entry of this kind
+  bool params_only() const;              // no constant and no initial state is free
+  bool frees(Kind kind) const;           // some entry of this kind
   bool is_default(std::size_t P) const;  // the parameters 0 … P − 1 in order
 };
 
@@ -100,16 +100,16 @@ template <class Model>
 SensitivityResult sensitivities_free(const Model& base, const FreeSet& free, const RowMatrix& z,
                                      const SimulatorOptions& options, int n_threads = 0);
 
-#define FHN_FREE_SET_EXTERN(M)                                                                   \
-  extern template FreeSet make_free_set<M>(const std::vector<std::string>&, std::vector<double>); \
-  extern template FreeSet default_free_set<M>();                                                 \
-  extern template M row_model(const M&, const FreeSet&, const double*);                          \
-  extern template void check_rows(const M&, const FreeSet&, const RowMatrix&);                   \
-  extern template BatchResult simulate_free(const M&, const FreeSet&, const RowMatrix&,          \
-                                            const SimulatorOptions&, int);                       \
-  extern template Status sensitivities_free_one(const M&, const FreeSet&, const double*,         \
-                                                const SimulatorOptions&, double*, double*,       \
-                                                InterruptPoll*);                                 \
+#define FHN_FREE_SET_EXTERN(M)                                                                     \
+  extern template FreeSet make_free_set<M>(const std::vector<std::string>&, std::vector<double>);  \
+  extern template FreeSet default_free_set<M>();                                                   \
+  extern template M row_model(const M&, const FreeSet&, const double*);                            \
+  extern template void check_rows(const M&, const FreeSet&, const RowMatrix&);                     \
+  extern template BatchResult simulate_free(const M&, const FreeSet&, const RowMatrix&,            \
+                                            const SimulatorOptions&, int);                         \
+  extern template Status sensitivities_free_one(const M&, const FreeSet&, const double*,           \
+                                                const SimulatorOptions&, double*, double*,         \
+                                                InterruptPoll*);                                   \
   extern template SensitivityResult sensitivities_free(const M&, const FreeSet&, const RowMatrix&, \
                                                        const SimulatorOptions&, int);
 FHN_FOR_EACH_MODEL(FHN_FREE_SET_EXTERN)
