@@ -96,6 +96,28 @@ void bind_priors_noise_spikes(py::module_& m) {
       .def_property_readonly("lower", &UniformPrior::lower)
       .def_property_readonly("upper", &UniformPrior::upper);
 
+  py::class_<IndependentPrior>(m, "IndependentPrior")
+      .def(py::init([](const std::vector<int>& kind, Eigen::VectorXd a, Eigen::VectorXd b,
+                       Eigen::VectorXd lower, Eigen::VectorXd upper, long max_tries) {
+             std::vector<IndependentPrior::Kind> k;
+             for (int v : kind) {
+               if (v < 0 || v > 2)
+                 throw py::value_error(
+                     "kind must be 0 (uniform), 1 (normal) or 2 (log-normal), got " +
+                     std::to_string(v));
+               k.push_back(static_cast<IndependentPrior::Kind>(v));
+             }
+             return IndependentPrior(k, std::move(a), std::move(b), std::move(lower),
+                                     std::move(upper), max_tries);
+           }),
+           py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("lower"), py::arg("upper"),
+           py::arg("max_tries") = 100000)
+      .def("sample", &IndependentPrior::sample, py::arg("n"), py::arg("seed"),
+           py::arg("first_index") = 0, py::arg("stream") = Stream::prior,
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("lower", &IndependentPrior::lower)
+      .def_property_readonly("upper", &IndependentPrior::upper);
+
   m.def(
       "ar1_noise",
       [](const Eigen::VectorXd& sigma, const Eigen::VectorXd& rho, long length, std::uint64_t seed,

@@ -42,7 +42,7 @@ from .data.series_io import SeriesTable, read_series  # noqa: E402
 from .data import streams  # noqa: E402
 from .data.streams import Simulations, StoreStream  # noqa: E402
 from .models.noise import AR1Noise, GaussianNoise, ar1_noise  # noqa: E402
-from .models.priors import GaussianPrior, UniformPrior, default_prior  # noqa: E402
+from .models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior  # noqa: E402
 from .models.simulation import DEFAULT_GRID, FitzHughNagumo, SimulationError, simulate  # noqa: E402
 from .models.spikes import SpikeStatistics, spike_statistics  # noqa: E402
 
@@ -60,6 +60,7 @@ __all__ = [
     "FitzHughNagumo",
     "GaussianNoise",
     "GaussianPrior",
+    "IndependentPrior",
     "InverseMap",
     "TrainingConfig",
     "UncalibratedWarning",

@@ -143,6 +143,19 @@ def spike_statistics(u: NDArray[np.float64], t: Sequence[float], threshold: floa
                      n_threads: int = 0) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
     """Spike count, rate (per second) and mean duration of each row of u (N, L)."""
 
+
+class IndependentPrior:
+    """Independent marginals: kind 0 uniform on [lower, upper], 1 normal N(a, b²), 2 log-normal
+    exp(N(a, b²)), the last two truncated to [lower, upper] by rejection of that component."""
+
+    def __init__(self, kind: Sequence[int], a: NDArray[np.float64], b: NDArray[np.float64],
+                 lower: NDArray[np.float64], upper: NDArray[np.float64], max_tries: int = 100000) -> None: ...
+    def sample(self, n: int, seed: int, first_index: int = 0, stream: Stream = ...) -> NDArray[np.float64]: ...
+    @property
+    def lower(self) -> NDArray[np.float64]: ...
+    @property
+    def upper(self) -> NDArray[np.float64]: ...
+
 class Norm(Enum):
     """Fourier normalisation: backward (none), ortho (1/√L), forward (1/L)."""
 

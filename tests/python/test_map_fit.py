@@ -137,5 +137,5 @@ def test_bad_input_names_the_value_and_the_range(simulated):
         map_fit(start, data.d[:, :999])
     with pytest.raises(ValueError, match=r"prior must have 3 parameters"):
         map_fit(np.ones((3, 3)) * 0.4, data.d)
-    with pytest.raises(TypeError, match="GaussianPrior, a UniformPrior or None"):
+    with pytest.raises(TypeError, match="GaussianPrior, a UniformPrior, an IndependentPrior or None"):
         map_fit(start, data.d, prior="flat")

@@ -108,4 +108,74 @@ RowMatrix UniformPrior::sample(long n, std::uint64_t seed, std::uint64_t first_i
   return out;
 }
 
+IndependentPrior::IndependentPrior(std::vector<Kind> kind, Eigen::VectorXd a, Eigen::VectorXd b,
+                                   Eigen::VectorXd lower, Eigen::VectorXd upper, long max_tries)
+    : kind_(std::move(kind)),
+      a_(std::move(a)),
+      b_(std::move(b)),
+      lower_(std::move(lower)),
+      upper_(std::move(upper)),
+      max_tries_(max_tries) {
+  const auto p = static_cast<Eigen::Index>(kind_.size());
+  if (p < 1) throw std::invalid_argument("an independent prior needs at least 1 marginal, got 0");
+  if (a_.size() != p || b_.size() != p)
+    throw std::invalid_argument("a and b must have size " + std::to_string(p));
+  require_box(lower_, upper_, p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    const std::string at = "marginal " + std::to_string(j);
+    switch (kind_[static_cast<std::size_t>(j)]) {
+      case Kind::uniform:
+        if (!std::isfinite(lower_[j]) || !std::isfinite(upper_[j]))
+          throw std::invalid_argument(at + ": a uniform marginal needs finite bounds");
+        break;
+      case Kind::lognormal:
+        if (lower_[j] < 0.0)
+          throw std::invalid_argument(at +
+                                      ": a log-normal marginal's lower bound must be >= 0, got " +
+                                      std::to_string(lower_[j]));
+        [[fallthrough]];
+      case Kind::normal:
+        if (!std::isfinite(a_[j]) || !(b_[j] > 0.0) || !std::isfinite(b_[j]))
+          throw std::invalid_argument(at +
+                                      ": needs a finite location and a finite scale > 0, got " +
+                                      std::to_string(a_[j]) + " and " + std::to_string(b_[j]));
+        break;
+      default:
+        throw std::invalid_argument(at + ": unknown kind");
+    }
+  }
+  if (max_tries_ < 1)
+    throw std::invalid_argument("max_tries must be >= 1, got " + std::to_string(max_tries_));
+}
+
+RowMatrix IndependentPrior::sample(long n, std::uint64_t seed, std::uint64_t first_index,
+                                   Stream stream) const {
+  require_count(n);
+  const Eigen::Index p = a_.size();
+  RowMatrix out(n, p);
+  for (long i = 0; i < n; ++i) {
+    Rng rng(seed, stream, first_index + static_cast<std::uint64_t>(i));
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const Kind kind = kind_[static_cast<std::size_t>(j)];
+      if (kind == Kind::uniform) {
+        out(i, j) = lower_[j] + (upper_[j] - lower_[j]) * rng.uniform();
+        continue;
+      }
+      for (long tries = 0;; ++tries) {
+        if (tries >= max_tries_)
+          throw std::runtime_error("independent prior: no draw of marginal " + std::to_string(j) +
+                                   " inside its bounds after " + std::to_string(max_tries_) +
+                                   " tries; the bounds hold too little of its mass");
+        const double g = a_[j] + b_[j] * rng.normal();
+        const double x = kind == Kind::normal ? g : std::exp(g);
+        if (x >= lower_[j] && x <= upper_[j]) {
+          out(i, j) = x;
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace fhn_inverse::simulate

@@ -14,6 +14,32 @@ import numpy as np
 from .._util.io import file_sha256
 from .._util.paths import read_regular
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
+
+#: the largest TOML file (a config or a prior: a few lines) the command line reads; the bound keeps
+#: a wrong path (a device, a data file) from being read whole
+TOML_MAX_BYTES = 1 << 20
+
+
+def _read_toml(path: Path, what: str) -> dict:
+    """The TOML file ``path`` (a regular file of at most TOML_MAX_BYTES) as a dict; ValueError
+    saying which ``what`` (config, prior) and why when it cannot be read or parsed."""
+    try:
+        raw = read_regular(path, TOML_MAX_BYTES)
+    except OSError as err:
+        raise ValueError(f"cannot read {what} {path}: {err}") from None
+    except ValueError as err:  # not a regular file, or too large
+        raise ValueError(f"cannot read {what} {err}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(f"{what} {path} is not valid TOML: {err}") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise ValueError(f"{what} {path} nests too deeply to be a TOML file") from None
+
 __all__ = ["_table", "_physical_memory", "_check_series_count", "_check_store_size", "_output_file",
            "_check_threads", "_sidecar", "_model_inputs", "_read_sidecar"]
 

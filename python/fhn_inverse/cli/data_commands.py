@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .._util.io import atomic_savefig, atomic_write_text
 from .._util.validation import as_start
-from .common import _check_series_count, _check_store_size, _output_file, _table
+from .common import _check_series_count, _check_store_size, _output_file, _read_toml, _table
 
 __all__ = ["_demo", "_simulate", "SIMULATED_MODELS"]
 
@@ -110,10 +110,30 @@ def _demo(args) -> int:
     return 0
 
 
+def _prior(args, model):
+    """The prior of 'simulate': the model's default, or the marginals of --prior's TOML file, one
+    table per free quantity naming its family (uniform, normal, lognormal) and its numbers."""
+    from ..models.priors import prior_from_dict
+
+    if args.prior is None:
+        return None
+    spec = _read_toml(Path(args.prior), "prior")
+    free = list(model.free)
+    missing, extra = [q for q in free if q not in spec], [q for q in spec if q not in free]
+    if missing or extra or not all(isinstance(spec[q], dict) for q in free):
+        raise ValueError(f"prior {args.prior}: one table per free quantity ({', '.join(free)}) naming its family "
+                         f"and numbers; missing: {', '.join(missing) or 'none'}, unknown: {', '.join(extra) or 'none'}")
+    try:
+        return prior_from_dict({"kind": "independent", "marginals": [{**spec[q], "name": q} for q in free]})
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"prior {args.prior}: {err}") from None
+
+
 def _simulate(args) -> int:
     import fhn_inverse as fi
 
     model, noise = _model_and_noise(args)
+    prior = _prior(args, model)
     if args.output.endswith(".zarr"):  # a chunked store, written chunk by chunk (on a cluster if asked)
         from fhn_inverse import distributed
         from fhn_inverse.data import store
@@ -128,19 +148,20 @@ def _simulate(args) -> int:
 
                 client = Client(args.scheduler)
             z = distributed.generate(args.n, args.seed, args.output, chunk=args.chunk, start=args.start,
-                                     noise=noise, model=model, client=client, workers=args.workers or 2,
+                                     noise=noise, model=model, prior=prior, client=client,
+                                     workers=args.workers or 2,
                                      dtype=args.dtype, method=args.method)
         else:
-            head = fi.Dataset.generate(1, args.seed, noise=noise, model=model, start=args.start, progress=False,
-                                       method=args.method)
+            head = fi.Dataset.generate(1, args.seed, noise=noise, model=model, prior=prior, start=args.start,
+                                       progress=False, method=args.method)
             with store.building(args.output) as build:  # the old store stays until the new one is complete
                 store.create_zarr(build, args.n, head.t.size, head.theta.shape[1], t=head.t, seed=args.seed,
                                   chunk=args.chunk, dtype=args.dtype, config=head.config)
                 digests = {}
                 for lo in range(0, args.n, args.chunk):
                     rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise, model=model,
-                                               start=args.start + lo, n_threads=args.threads, progress=False,
-                                               method=args.method)
+                                               prior=prior, start=args.start + lo, n_threads=args.threads,
+                                               progress=False, method=args.method)
                     digests.update(store.write_rows(build, lo, rows))
                 store.mark_complete(build, digests)
             z = store.open_zarr(args.output)
@@ -148,8 +169,8 @@ def _simulate(args) -> int:
         return 0
     _check_series_count("-n", args.n)
     _output_file(args.output if args.output.endswith(".npz") else args.output + ".npz")
-    data = fi.Dataset.generate(args.n, args.seed, noise=noise, model=model, start=args.start, n_threads=args.threads,
-                               progress=not args.quiet, method=args.method)
+    data = fi.Dataset.generate(args.n, args.seed, noise=noise, model=model, prior=prior, start=args.start,
+                               n_threads=args.threads, progress=not args.quiet, method=args.method)
     path = data.save(args.output)
     print(f"wrote {len(data)} series to {path}")
     return 0

@@ -9,11 +9,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
-
+from .common import _read_toml
 from .data_commands import _demo, _simulate
 from .data_commands import SIMULATED_MODELS
 from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _train
@@ -22,10 +18,6 @@ from .study_commands import _report, _reproduce
 
 __all__ = ["build_parser", "_Parser", "_UserError", "_add_common", "_setting_option", "_read_config",
            "_config_value", "_config_defaults", "_subparser", "_fail"]
-
-# A config file is a few lines; this bound keeps a wrong path (a device, a data file) from being
-# read whole.
-_CONFIG_MAX_BYTES = 1 << 20
 
 
 def _add_common(p, seed=True, *, training=False):
@@ -111,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--free", metavar="NAMES", default=None,
                      help="the quantities to draw and estimate, comma-separated, from the model's parameters, "
                           "constants and initial state (e.g. theta0,theta1,gamma; u0 is u's initial value); "
-                          "drawn uniformly on the model's declared ranges (default: the model's parameters)")
+                          "drawn from the model's default prior and its declared ranges (default: the model's "
+                          "parameters)")
+    sim.add_argument("--prior", metavar="FILE", default=None,
+                     help="a TOML file with one table per free quantity: family = \"uniform\" (lower, upper), "
+                          "\"normal\" (mean, std, optional lower, upper) or \"lognormal\" (mu, sigma of the "
+                          "logarithm, optional lower, upper) (default: the model's default prior)")
     _add_common(sim)
     sim.set_defaults(func=_simulate)
 
@@ -249,20 +246,10 @@ class _UserError(Exception):
 
 
 def _read_config(path: Path) -> dict:
-    from .._util.paths import read_regular
-
     try:
-        raw = read_regular(path, _CONFIG_MAX_BYTES)
-    except OSError as err:
-        raise _UserError(f"cannot read config {path}: {err}") from None
-    except ValueError as err:  # not a regular file, or too large
-        raise _UserError(f"cannot read config {err}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise _UserError(f"config {path} is not valid TOML: {err}") from None
-    except RecursionError:  # tables or arrays nested thousands deep
-        raise _UserError(f"config {path} nests too deeply to be a TOML option file") from None
+        return _read_toml(path, "config")
+    except ValueError as err:
+        raise _UserError(str(err)) from None
 
 
 def _config_value(action: argparse.Action, key: str, value, path: Path):

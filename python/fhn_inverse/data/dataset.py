@@ -173,6 +173,10 @@ class Dataset:
         chunk, n_threads = as_int(chunk, "chunk", 1), as_threads(n_threads)
         model = FitzHughNagumo() if model is None else model
         prior = default_prior(model) if prior is None else as_prior(prior)
+        names = getattr(prior, "names", None)
+        if names is not None and list(names) != list(model.free):
+            raise ValueError(f"the prior's marginals are for ({', '.join(names)}); the model's free quantities are "
+                             f"({', '.join(model.free)}), in that order")
         if noise is not None and not isinstance(noise, AR1Noise):
             raise TypeError(f"noise must be an AR1Noise, GaussianNoise or None, got {type(noise).__name__}")
         options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, method=method)

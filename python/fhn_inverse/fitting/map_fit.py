@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._util.validation import as_float, as_float_array, as_int
-from ..models.priors import GaussianPrior, UniformPrior, default_prior
+from ..models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior
 from ..models.simulation import DEFAULT_GRID, FitzHughNagumo, simulate
 from ..uncertainty.laplace import laplace_covariance, noise_arrays
 from .refine import MAX_ITERATIONS, _per_series, fit_series, measured_noise, refine
@@ -105,8 +105,9 @@ def _prior_and_box(prior, lower, upper, p: int, model=None):
     and ``upper`` where given, else the prior's finite bounds, else the study's box. The prior
     defaults to the model's (:func:`default_prior`)."""
     prior = default_prior(model) if prior is None else prior
-    if not isinstance(prior, (GaussianPrior, UniformPrior)):
-        raise TypeError(f"prior must be a GaussianPrior, a UniformPrior or None, got {type(prior).__name__}")
+    if not isinstance(prior, (GaussianPrior, UniformPrior, IndependentPrior)):
+        raise TypeError(f"prior must be a GaussianPrior, a UniformPrior, an IndependentPrior or None, got "
+                        f"{type(prior).__name__}")
     if prior.lower.shape != (p,):
         raise ValueError(f"prior must have {p} parameters (the columns of start), got {prior.lower.shape[0]}")
     study = default_prior()
@@ -117,6 +118,8 @@ def _prior_and_box(prior, lower, upper, p: int, model=None):
         upper, "upper", 1)
     if lo.shape != (p,) or hi.shape != (p,) or not np.all(np.isfinite(lo) & np.isfinite(hi) & (lo < hi)):
         raise ValueError(f"lower and upper must be {p} finite values with lower < upper, got {lo} and {hi}")
+    if isinstance(prior, IndependentPrior):
+        return prior.gaussian_part(), lo, hi
     return (prior if isinstance(prior, GaussianPrior) else None), lo, hi
 
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._util.validation import as_float_array, as_int
-from ..models.priors import GaussianPrior, default_prior
+from ..models.priors import GaussianPrior, IndependentPrior, default_prior
 from ..models.simulation import FitzHughNagumo, simulate
 
 __all__ = ["MAX_ITERATIONS", "BestFit", "best_fitting", "Refined", "refine", "SeriesFit", "fit_series"]
@@ -337,6 +337,8 @@ def _likelihood_terms(noise, dt, prior, n: int, p: int):
             return ar1_whiten(x, rho[rows]) * scale[rows, None]
     if prior is None:
         return whiten, None, None
+    if isinstance(prior, IndependentPrior):  # its normal marginals; flat elsewhere
+        prior = prior.gaussian_part()
     if not isinstance(prior, GaussianPrior):
         raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
     if prior.mean.shape != (p,):

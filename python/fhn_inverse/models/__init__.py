@@ -12,7 +12,17 @@ from .noise import (
     ar1_noise,
     noise_from_dict,
 )
-from .priors import GaussianPrior, UniformPrior, as_prior, default_prior, prior_from_dict
+from .priors import (
+    GaussianPrior,
+    IndependentPrior,
+    LogNormal,
+    Normal,
+    Uniform,
+    UniformPrior,
+    as_prior,
+    default_prior,
+    prior_from_dict,
+)
 from .simulation import (
     DEFAULT_GRID,
     METHODS,
@@ -36,7 +46,8 @@ __all__ = [
     "FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
     "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
     # priors
-    "GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "as_prior",
+    "GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",
+    "prior_from_dict", "as_prior",
     # noise
     "NOISE_LAWS", "STUDY_NOISE_MEAN", "STUDY_NOISE_STD", "AR1Noise", "GaussianNoise", "ar1_noise", "noise_from_dict",
     # spikes

@@ -1,4 +1,5 @@
-"""Priors of the parameters θ: Gaussian (optionally truncated to a box) and uniform on a box.
+"""Priors of the parameters θ: Gaussian (optionally truncated to a box), uniform on a box, and
+independent marginals per parameter (uniform, normal, log-normal, each optionally truncated).
 
 Samples are drawn in the native core; every draw is a function of ``(seed, sample index)``
 only, so results do not depend on the thread count or on chunking.
@@ -6,12 +7,17 @@ only, so results do not depend on the thread count or on chunking.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from dataclasses import asdict, dataclass
 
 from .. import _core
 from .._util.validation import as_float_array, as_int, as_seed, as_start
 
-__all__ = ["GaussianPrior", "UniformPrior", "default_prior", "prior_from_dict", "as_prior"]
+__all__ = ["GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",
+           "prior_from_dict", "as_prior"]
 
 
 def _gaussian_prior(mean, covariance, lower, upper):
@@ -146,8 +152,10 @@ def default_prior(model=None):
     (0.264, 0.352), matching the authors' 10,000 samples (mean (0.40, 0.41), std (0.27, 0.35),
     ranges [−0.2, 1.0] and [−0.4, 1.2]). Other models: the uniform prior on the box their header
     declares (``prior_lower``, ``prior_upper``; the ranges and their reasons are in docs/models.md).
-    A model with a free set other than its θ: the uniform prior on the ranges its header declares
-    for the free quantities (``ranges``).
+    A model with a free set other than its θ: independent marginals, its parameters' from its own
+    default prior (FitzHugh–Nagumo's θ0 and θ1: the study's truncated normals, which are
+    independent) and uniform ones on the ranges its header declares for free constants and
+    initial-state components (``ranges``).
 
     Returns
     -------
@@ -160,13 +168,150 @@ def default_prior(model=None):
         missing = [q for q in model.free if q not in ranges]
         if missing:
             raise ValueError(f"{name} declares no default range for {', '.join(missing)}; give prior=")
-        return UniformPrior([ranges[q][0] for q in model.free], [ranges[q][1] for q in model.free])
+        own = {}  # the model's parameters keep the marginals of its own default prior
+        base = default_prior(type(model)())
+        for i, q in enumerate(type(model).param_names):
+            if isinstance(base, GaussianPrior):
+                own[q] = Normal(base.mean[i], math.sqrt(base.covariance[i, i]), base.lower[i], base.upper[i])
+            else:
+                own[q] = Uniform(base.lower[i], base.upper[i])
+        return IndependentPrior({q: own.get(q) or Uniform(*ranges[q]) for q in model.free})
     if name != "FitzHughNagumo":
         if not hasattr(type(model), "prior_lower"):
             raise ValueError(f"no default prior for a {name}; give prior=")
         return UniformPrior(type(model).prior_lower, type(model).prior_upper)
     return GaussianPrior([0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
 
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform marginal on [lower, upper] (finite)."""
+
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Normal marginal N(mean, std²), truncated to [lower, upper] when bounds are given."""
+
+    mean: float
+    std: float
+    lower: float = -math.inf
+    upper: float = math.inf
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal marginal exp(N(mu, sigma²)) (mu and sigma of the logarithm; median e^mu),
+    truncated to [lower, upper] when bounds are given; its support is positive."""
+
+    mu: float
+    sigma: float
+    lower: float = 0.0
+    upper: float = math.inf
+
+
+_FAMILIES = {"uniform": Uniform, "normal": Normal, "lognormal": LogNormal}
+_KIND = {Uniform: 0, Normal: 1, LogNormal: 2}
+
+
+class IndependentPrior:
+    """Independent marginals, one per parameter: :class:`Uniform`, :class:`Normal` or
+    :class:`LogNormal` (each optionally truncated, by rejection of that component alone).
+
+    Parameters
+    ----------
+    marginals : dict of str to marginal, or sequence of marginals
+        The marginals in θ's column order; by name (a model's ``free`` names) or by position.
+
+    Raises
+    ------
+    TypeError
+        If a marginal is not a Uniform, Normal or LogNormal.
+    ValueError
+        If a marginal's numbers are invalid (named in the message) or there is none.
+
+    Notes
+    -----
+    Draws are functions of ``(seed, sample index)`` alone, as for the other priors. In MAP fits
+    and Laplace covariances the normal marginals are Gaussian terms; uniform and log-normal ones
+    add none (flat within the bounds).
+    """
+
+    def __init__(self, marginals):
+        if isinstance(marginals, dict):
+            names, marginals = [str(k) for k in marginals], list(marginals.values())
+        else:
+            names, marginals = None, list(marginals)
+        if not marginals:
+            raise ValueError("an independent prior needs at least one marginal")
+        for j, m in enumerate(marginals):
+            if type(m) not in _KIND:
+                raise TypeError(f"marginal {j} must be a Uniform, Normal or LogNormal, got {type(m).__name__}")
+        try:  # plain floats, whatever number types came in
+            marginals = [type(m)(**{k: float(v) for k, v in asdict(m).items()}) for m in marginals]
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"a marginal's numbers must be real numbers ({err})") from None
+        self.names, self.marginals = names, tuple(marginals)
+        a = [m.lower if isinstance(m, Uniform) else (m.mean if isinstance(m, Normal) else m.mu) for m in marginals]
+        b = [m.upper if isinstance(m, Uniform) else (m.std if isinstance(m, Normal) else m.sigma) for m in marginals]
+        try:
+            self._native = _core.IndependentPrior([_KIND[type(m)] for m in marginals], np.asarray(a, float),
+                                                  np.asarray(b, float), np.asarray([m.lower for m in marginals], float),
+                                                  np.asarray([m.upper for m in marginals], float))
+        except (ValueError, TypeError) as err:
+            label = "" if names is None else f" (marginals: {', '.join(names)})"
+            raise ValueError(f"{err}{label}") from None
+
+    lower = property(lambda self: np.asarray(self._native.lower))
+    upper = property(lambda self: np.asarray(self._native.upper))
+
+    def sample(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
+        """Draw samples ``start, …, start + n − 1`` of the stream ``seed``, shape (n, P); see
+        :meth:`GaussianPrior.sample`."""
+        n = as_int(n, "n", 1)
+        return self._native.sample(n, as_seed(seed), as_start(start, n))
+
+    def gaussian_part(self) -> GaussianPrior:
+        """The Gaussian term MAP fits and Laplace covariances use: the normal marginals' mean and
+        std, and a flat term (a standard deviation 10⁸ times the parameter's scale) elsewhere."""
+        mean, std = [], []
+        for m, lo, hi in zip(self.marginals, self.lower, self.upper):
+            if isinstance(m, Normal):
+                mean.append(m.mean), std.append(m.std)
+            else:
+                scale = (hi - lo) if np.isfinite(hi - lo) else max(1.0, abs(lo))
+                mean.append(0.5 * (lo + hi) if np.isfinite(hi) else lo), std.append(1e8 * scale)
+        return GaussianPrior(mean, std=std)
+
+    def to_dict(self) -> dict:
+        marginals = [{"family": next(k for k, v in _FAMILIES.items() if v is type(m)), **asdict(m)}
+                     for m in self.marginals]
+        if self.names is not None:
+            for rec, name in zip(marginals, self.names):
+                rec["name"] = name
+        return {"kind": "independent", "marginals": marginals}
+
+    def __reduce__(self):  # pickling: rebuilt from its marginals
+        return IndependentPrior, (dict(zip(self.names, self.marginals)) if self.names else self.marginals,)
+
+    def __repr__(self) -> str:
+        inner = (", ".join(f"{n!r}: {m!r}" for n, m in zip(self.names, self.marginals)) if self.names
+                 else ", ".join(map(repr, self.marginals)))
+        return f"IndependentPrior({{{inner}}})" if self.names else f"IndependentPrior([{inner}])"
+
+
+def _marginal_from_dict(rec: dict, where: str):
+    """A marginal of its record {"family": ..., its fields}; ValueError naming what is wrong."""
+    if not isinstance(rec, dict) or rec.get("family") not in _FAMILIES:
+        raise ValueError(f"{where}: a marginal names its family ({', '.join(_FAMILIES)}), got {str(rec)[:80]!r}")
+    cls = _FAMILIES[rec["family"]]
+    fields = {k: v for k, v in rec.items() if k not in ("family", "name")}
+    try:
+        return cls(**{k: float(v) for k, v in fields.items()})
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: invalid {rec['family']} marginal {fields} ({err})") from None
 
 def prior_from_dict(spec: dict):
     """Inverse of ``to_dict`` of :class:`GaussianPrior` and :class:`UniformPrior`.
@@ -190,7 +335,14 @@ def prior_from_dict(spec: dict):
         return GaussianPrior(spec["mean"], spec["covariance"], lower=spec["lower"], upper=spec["upper"])
     if spec.get("kind") == "uniform":
         return UniformPrior(spec["lower"], spec["upper"])
-    raise ValueError(f"unknown prior kind {spec.get('kind')!r}; expected 'gaussian' or 'uniform'")
+    if spec.get("kind") == "independent":
+        recs = spec.get("marginals")
+        if not isinstance(recs, list) or not recs:
+            raise ValueError("an independent prior's record holds a non-empty list of marginals")
+        marginals = [_marginal_from_dict(r, f"marginal {j}") for j, r in enumerate(recs)]
+        names = [r.get("name") for r in recs]
+        return IndependentPrior(dict(zip(names, marginals)) if all(isinstance(n, str) for n in names) else marginals)
+    raise ValueError(f"unknown prior kind {spec.get('kind')!r}; expected 'gaussian', 'uniform' or 'independent'")
 
 
 def as_prior(prior):
@@ -216,11 +368,11 @@ def as_prior(prior):
     """
     if prior is None:
         return default_prior()
-    if isinstance(prior, (GaussianPrior, UniformPrior)):
+    if isinstance(prior, (GaussianPrior, UniformPrior, IndependentPrior)):
         return prior
     if not isinstance(prior, (list, tuple, np.ndarray)):
-        raise TypeError("prior must be a GaussianPrior, a UniformPrior, a sequence of (low, high) bounds (the "
-                        f"uniform prior on that box) or None, got {type(prior).__name__}")
+        raise TypeError("prior must be a GaussianPrior, a UniformPrior, an IndependentPrior, a sequence of (low, "
+                        f"high) bounds (the uniform prior on that box) or None, got {type(prior).__name__}")
     bounds = as_float_array(prior, "prior", (1, 2))
     if bounds.ndim != 2 or bounds.shape[1] != 2:
         raise ValueError(f"prior bounds must have shape (P, 2), one (low, high) pair per parameter, got shape "

@@ -22,7 +22,7 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float_array, as_threads
 from ..models.noise import AR1Noise
-from ..models.priors import GaussianPrior, default_prior
+from ..models.priors import GaussianPrior, IndependentPrior, default_prior
 from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, simulator_options
 
 __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
@@ -202,8 +202,9 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         given).
     dt : float, default 0.2
         The Δt of σ/``dt``.
-    prior : GaussianPrior or None, optional
-        A :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored),
+    prior : GaussianPrior, IndependentPrior or None, optional
+        A :class:`GaussianPrior` whose covariance gives Γpr (its truncation is ignored; an
+        :class:`IndependentPrior` gives its normal marginals' variances and no term elsewhere),
         :func:`default_prior` by default, or ``None`` for the likelihood alone.
     t : array_like, shape (L,), optional
         Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
@@ -250,7 +251,9 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     s, rho = noise_arrays(noise, dt, theta2.shape[0])
     if prior is _DEFAULT:  # the model's default prior where it is Gaussian (the study's for FitzHugh–Nagumo)
         prior = default_prior(model)
-        prior = prior if isinstance(prior, GaussianPrior) else None
+        prior = prior if isinstance(prior, (GaussianPrior, IndependentPrior)) else None
+    if isinstance(prior, IndependentPrior):  # its normal marginals; flat elsewhere
+        prior = prior.gaussian_part()
     if prior is None:
         precision = np.zeros((theta2.shape[1],) * 2)
     elif isinstance(prior, GaussianPrior):
