@@ -195,3 +195,24 @@ def test_a_model_added_to_the_list_runs_end_to_end_with_nothing_else_changed():
     assert C.shape == (5, 2, 2) and np.all(np.linalg.eigvalsh(C) > 0)
     fit = fi.fit_series(mean[None], data.d[:5], t=data.t, model=oscillator)
     assert np.abs(fit.theta - data.theta[:5]).mean() < np.abs(mean - data.theta[:5]).mean()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_laplace_information_is_the_finite_difference_gauss_newton(name):
+    """JᵀΓ⁻¹J of laplace_covariance against J from central differences of simulations and the
+    dense AR(1) covariance Γ_jk = s² ρ^|j−k|."""
+    model, _ = MODELS[name]
+    theta = fi.default_prior(model).sample(2, seed=11)
+    s, rho, tight = 0.5, 0.7, dict(rtol=1e-12, atol=1e-12)
+    t = fi.models.model_grid(model)[:400]  # 400 points keep the dense solve small
+    _, info = fi.laplace_covariance(theta, noise=(s, rho), dt=1.0, model=model, t=t, prior=None,
+                                    return_information=True, **tight)
+    lags = np.abs(np.subtract.outer(np.arange(t.size), np.arange(t.size)))
+    gamma = s**2 * rho**lags
+    for n, th in enumerate(theta):
+        h = 1e-6 * np.maximum(1.0, np.abs(th))
+        J = np.column_stack([(fi.simulate(th + e, model=model, t=t, **tight) -
+                              fi.simulate(th - e, model=model, t=t, **tight)) / (2 * e[j])
+                             for j, e in enumerate(np.diag(h))])
+        np.testing.assert_allclose(info[n], J.T @ np.linalg.solve(gamma, J), rtol=1e-4,
+                                   atol=1e-6 * np.abs(info[n]).max())
