@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "fhn_inverse/simulate/integrate.hpp"
-#include "fhn_inverse/simulate/simulator_impl.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/util/parallel.hpp"
 
@@ -128,7 +127,7 @@ BatchResult simulate_free(const Model& base, const FreeSet& free, const RowMatri
     if (poll.stop()) continue;
     const Model model = row_model(base, free, z.row(i).data());
     result.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(
-        detail::integrate(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
+        simulate_one(model, theta.row(i).data(), options, result.u.row(i).data(), &poll));
   }
   poll.check();
   return result;

@@ -70,8 +70,9 @@ void validate_theta(const RowMatrix& theta, std::size_t param_size) {
 }
 
 // Every model of models/list.hpp.
-#define FHN_SIMULATOR_INSTANCES(M)                                                         \
-  template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*); \
+#define FHN_SIMULATOR_INSTANCES(M)                                                        \
+  template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*, \
+                               InterruptPoll*);                                           \
   template BatchResult simulate_batch(const M&, const RowMatrix&, const SimulatorOptions&, int);
 FHN_FOR_EACH_MODEL(FHN_SIMULATOR_INSTANCES)
 #undef FHN_SIMULATOR_INSTANCES

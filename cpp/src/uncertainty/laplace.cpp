@@ -13,7 +13,6 @@
 #include "fhn_inverse/simulate/integrate.hpp"
 #include "fhn_inverse/util/parallel.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
-#include "fhn_inverse/simulate/free_set.hpp"
 
 namespace fhn_inverse::uncertainty {
 
@@ -25,6 +24,10 @@ void validate_rho(const Eigen::VectorXd& rho) {
       throw std::invalid_argument("rho[" + std::to_string(i) + "] must be in (-1, 1), got " +
                                   std::to_string(rho[i]));
 }
+
+}  // namespace
+
+namespace detail {
 
 // The checks of laplace_batch's arguments, for P parameters: std::invalid_argument naming the
 // value.
@@ -61,7 +64,7 @@ void check_semi_definite(const Eigen::MatrixXd& prior_precision) {
         std::to_string(eig.minCoeff()));
 }
 
-}  // namespace
+}  // namespace detail
 
 void ar1_whiten(const double* x, std::size_t n, double rho, double* out) {
   // Backwards, so that out may alias x.
@@ -96,9 +99,9 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   constexpr std::size_t S = System::S, P = System::P;
   constexpr std::size_t obs = Model::observed_component;
   options.validate();
-  validate_laplace_arguments(theta, P, s, rho, prior_precision);
+  detail::validate_laplace_arguments(theta, P, s, rho, prior_precision);
   const Eigen::Index N = theta.rows();
-  check_semi_definite(prior_precision);
+  detail::check_semi_definite(prior_precision);
   const int threads = team_size(resolve_threads(n_threads), N);
   constexpr auto PP = static_cast<Eigen::Index>(P * P);
   LaplaceResult r{RowMatrix(N, PP), RowMatrix(N, PP),
@@ -147,70 +150,10 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   return r;
 }
 
-template <class Model>
-LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, const RowMatrix& z,
-                           const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
-                           const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
-                           int n_threads) {
-  if (free.is_default(Model::param_size))
-    return laplace_batch(base, z, options, s, rho, prior_precision, n_threads);
-  options.validate();
-  const std::size_t k = free.size(), L = options.t_obs.size();
-  validate_laplace_arguments(z, k, s, rho, prior_precision);
-  simulate::check_rows(base, free, z);
-  if (free.frees(simulate::FreeSet::Kind::constant) &&
-      !simulate::has_constant_jacobian<Model>::value)
-    throw std::invalid_argument(std::string(Model::name) +
-                                " declares no constant_jacobian: its constants cannot be free in "
-                                "a Laplace covariance");
-  check_semi_definite(prior_precision);
-  const Eigen::Index N = z.rows();
-  const auto kk = static_cast<Eigen::Index>(k * k);
-  const int threads = team_size(resolve_threads(n_threads), N);
-  LaplaceResult r{RowMatrix(N, kk), RowMatrix(N, kk),
-                  std::vector<std::int8_t>(static_cast<std::size_t>(N))};
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  InterruptPoll poll;
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<double> u(L);
-    RowMatrix J(static_cast<Eigen::Index>(L), static_cast<Eigen::Index>(k));
-#pragma omp for schedule(dynamic, 4)
-    for (Eigen::Index i = 0; i < N; ++i) {
-      if (poll.stop()) continue;
-      const simulate::Status status = simulate::sensitivities_free_one(
-          base, free, z.row(i).data(), options, u.data(), J.data(), &poll);
-      r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(status);
-      Eigen::Map<RowMatrix> info_out(r.information.row(i).data(), k, k);
-      Eigen::Map<RowMatrix> cov_out(r.cov.row(i).data(), k, k);
-      if (status != simulate::Status::ok) {
-        info_out.setConstant(nan);
-        cov_out.setConstant(nan);
-        continue;
-      }
-      for (Eigen::Index t = J.rows() - 1; t > 0; --t) J.row(t) -= rho[i] * J.row(t - 1);  // W J
-      J.row(0) *= std::sqrt(1.0 - rho[i] * rho[i]);
-      const Eigen::MatrixXd info = (J.transpose() * J) / (s[i] * s[i] * (1.0 - rho[i] * rho[i]));
-      const Eigen::MatrixXd H = info + prior_precision;
-      Eigen::LLT<Eigen::MatrixXd> llt(H);
-      const Eigen::MatrixXd C = llt.info() == Eigen::Success
-                                    ? Eigen::MatrixXd(llt.solve(Eigen::MatrixXd::Identity(k, k)))
-                                    : Eigen::MatrixXd::Constant(k, k, nan);
-      info_out = info;
-      cov_out = 0.5 * (C + C.transpose());
-    }
-  }
-  poll.check();
-  return r;
-}
-
 #define FHN_LAPLACE_INSTANCES(M)                                                                  \
   template LaplaceResult laplace_batch(const M&, const RowMatrix&,                                \
                                        const simulate::SimulatorOptions&, const Eigen::VectorXd&, \
-                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int);      \
-  template LaplaceResult laplace_free(const M&, const simulate::FreeSet&, const RowMatrix&,       \
-                                      const simulate::SimulatorOptions&, const Eigen::VectorXd&,  \
-                                      const Eigen::VectorXd&, const Eigen::MatrixXd&, int);
+                                       const Eigen::VectorXd&, const Eigen::MatrixXd&, int);
 FHN_FOR_EACH_MODEL(FHN_LAPLACE_INSTANCES)
 #undef FHN_LAPLACE_INSTANCES
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fhn_inverse/models/list.hpp"
+#include "fhn_inverse/util/interrupt.hpp"
 
 namespace fhn_inverse::simulate {
 
@@ -61,10 +62,11 @@ struct BatchResult {
 // definitions are in simulator_impl.hpp; src/simulate/simulator.cpp instantiates them for every
 // model of models/list.hpp.
 
-// One trajectory; writes L observations to u_out. Never throws for numerical failure.
+// One trajectory; writes L observations to u_out. Never throws for numerical failure. With a
+// poll, it is asked every kPollSteps accepted steps and the trajectory stops once it says so.
 template <class Model>
 Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
-                    double* u_out);
+                    double* u_out, InterruptPoll* poll = nullptr);
 
 // All samples of theta (N, P) on n_threads threads (0 = all cores, at most kMaxThreads).
 // Thread-count independent. Throws fhn_inverse::Interrupted when the interrupt hook answers true
@@ -74,7 +76,8 @@ BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
                            const SimulatorOptions& options, int n_threads = 0);
 
 #define FHN_SIMULATOR_EXTERN(M)                                                                   \
-  extern template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*); \
+  extern template Status simulate_one(const M&, const double*, const SimulatorOptions&, double*,  \
+                                      InterruptPoll*);                                            \
   extern template BatchResult simulate_batch(const M&, const RowMatrix&, const SimulatorOptions&, \
                                              int);
 FHN_FOR_EACH_MODEL(FHN_SIMULATOR_EXTERN)

@@ -34,8 +34,8 @@ Status integrate(const Model& model, const double* theta, const SimulatorOptions
 
 template <class Model>
 Status simulate_one(const Model& model, const double* theta, const SimulatorOptions& options,
-                    double* u_out) {
-  return detail::integrate(model, theta, options, u_out, nullptr);
+                    double* u_out, InterruptPoll* poll) {
+  return detail::integrate(model, theta, options, u_out, poll);
 }
 
 template <class Model>

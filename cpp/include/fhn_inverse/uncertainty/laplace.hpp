@@ -45,6 +45,14 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
                             int n_threads = 0);
 
+namespace detail {
+// The checks of laplace_batch's arguments for P quantities, and that the prior precision is
+// positive semi-definite: std::invalid_argument naming the value.
+void validate_laplace_arguments(const RowMatrix& theta, std::size_t P, const Eigen::VectorXd& s,
+                                const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision);
+void check_semi_definite(const Eigen::MatrixXd& prior_precision);
+}  // namespace detail
+
 // The same for rows z (N, k) of a free set (simulate/free_set.hpp): covariances (N, k·k) of the
 // free quantities, prior_precision k × k. The default free set is laplace_batch itself.
 template <class Model>
