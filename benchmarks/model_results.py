@@ -148,7 +148,9 @@ def main(argv=None) -> dict:
 
 def _cell(values, scale: float = 1.0, digits: int = 3) -> str:
     v = scale * np.asarray(values, dtype=float)
-    return f"{v.mean():.{digits}f} [{v.min():.{digits}f}, {v.max():.{digits}f}]" if v.size > 1 else f"{v[0]:.{digits}f}"
+    if v.size == 1 or np.all(v == v[0]):  # one run, or the same on every seed (the fixed test set's)
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} [{v.min():.{digits}f}, {v.max():.{digits}f}]"
 
 
 def markdown(results: dict) -> str:
