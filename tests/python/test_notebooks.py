@@ -19,6 +19,9 @@ MIN_IMAGES = {
     "06_joint_noise_inference.ipynb": 2,      # (σ, ρ) samples, predicted vs true (θ0, θ1, σ, ρ)
     "07_local_gaussians.ipynb": 5,            # sensitivities, covariance over the prior, 3 ellipse panels
     "08_calibration.ipynb": 12,               # coverage, SBC, predictive check for 3 regimes; calibrated coverage
+    "09_morris_lecar.ipynb": 3,               # prior draws, predicted vs true, identifiability
+    "10_hodgkin_huxley.ipynb": 3,             # the same for Hodgkin–Huxley
+    "11_fitzhugh_nagumo_free_sets.ipynb": 3,  # the same for FitzHugh–Nagumo with γ free
 }
 DEFAULT_IMAGES = 4
 
