@@ -49,6 +49,12 @@ def r2_score(y_true, y_pred) -> np.ndarray:
     ------
     ValueError
         If the shapes differ or there are fewer than 2 samples.
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> metrics.r2_score([[1.0], [2.0], [3.0]], [[1.0], [2.0], [4.0]])
+    array([0.5])
     """
     y, p = _pair(y_true, y_pred)
     if len(y) < 2:
@@ -92,6 +98,15 @@ def median_ape(y_true, y_pred, *, per_parameter: bool = False, reading: str = "c
         If ``reading`` is unknown, the shapes differ, or the ratio is undefined: an entry of
         ``y_true`` is 0 (component reading, or ``per_parameter``), or a row of ``y_true`` is 0
         (sample reading).
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> y, y_hat = [[1.0, 2.0], [2.0, 4.0]], [[1.1, 2.0], [2.0, 5.0]]
+    >>> round(metrics.median_ape(y, y_hat), 3)  # the median of 0.1, 0, 0, 0.25
+    0.05
+    >>> round(metrics.median_ape(y, y_hat, reading="sample"), 3)  # the median of 0.045 and 0.224
+    0.134
     """
     if reading not in READINGS:
         raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")

@@ -167,6 +167,13 @@ class Dataset:
         ValueError
             If a number is out of its range (``n``, ``seed``, ``start``, ``n_threads``, ``chunk``)
             or the bounds of ``prior`` do not have shape (P, 2) with low < high.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> ds = fi.Dataset.generate(8, seed=0, noise=fi.AR1Noise(), progress=False)
+        >>> ds.theta.shape, ds.d.shape, ds.noise.shape
+        ((8, 2), (8, 1000), (8, 2))
         """
         n, seed = as_int(n, "n", 1), as_seed(seed)
         start = as_start(start, n, bits=63, why="a data set keeps its stream indices as int64")

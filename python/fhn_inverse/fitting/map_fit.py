@@ -222,6 +222,17 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
         ``start``, ``d``, ``t`` and the noise do not fit together.
     TypeError
         If ``prior`` is neither a ``GaussianPrior``, a ``UniformPrior`` nor ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> data = fi.Dataset.generate(2, seed=3, noise=fi.AR1Noise(), progress=False)
+    >>> fit = fi.map_fit(data.theta + 0.02, data.d)  # e.g. a network's estimates as the start
+    >>> fit.theta.shape
+    (2, 2)
+    >>> bool(np.all((fit.lower <= fit.theta) & (fit.theta <= fit.upper)))
+    True
     """
     start = as_float_array(start, "start", 2)
     d = as_float_array(d, "d", 2)

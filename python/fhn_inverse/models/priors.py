@@ -161,6 +161,14 @@ def default_prior(model=None):
     -------
     GaussianPrior or UniformPrior
         The prior.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.default_prior().sample(3, seed=0).shape
+    (3, 2)
+    >>> fi.default_prior(fi.FitzHughNagumo(free=("theta0", "gamma"))).names
+    ['theta0', 'gamma']
     """
     name = "FitzHughNagumo" if model is None else type(model).__name__
     if model is not None and getattr(model, "is_default_free", True) is False:
@@ -237,6 +245,16 @@ class IndependentPrior:
     Draws are functions of ``(seed, sample index)`` alone, as for the other priors. In MAP fits
     and Laplace covariances the normal marginals are Gaussian terms; uniform and log-normal ones
     add none (flat within the bounds).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.models import LogNormal, Normal
+    >>> prior = fi.IndependentPrior({"theta0": Normal(0.4, 0.3, lower=-0.2, upper=1.0),
+    ...                              "gamma": LogNormal(1.1, 0.2)})
+    >>> x = prior.sample(1000, seed=1)
+    >>> bool((x[:, 0] >= -0.2).all() and (x[:, 0] <= 1.0).all() and (x[:, 1] > 0).all())
+    True
     """
 
     def __init__(self, marginals):

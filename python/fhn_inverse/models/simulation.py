@@ -237,6 +237,15 @@ def simulate(
     SimulationError
         If a trajectory diverges (non-finite or ``|state| > max_abs_state``) or needs more than
         ``max_steps`` steps, unless ``return_status=True``.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.simulate([[0.4, 0.4], [0.6, 0.2]]).shape
+    (2, 1000)
+    >>> fhn = fi.FitzHughNagumo(free=("theta0", "theta1", "gamma"))  # γ is a column of θ too
+    >>> fi.simulate([0.4, 0.4, 3.0], model=fhn).shape
+    (1000,)
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(model_grid(model) if t is None else t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,

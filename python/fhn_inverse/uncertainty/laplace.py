@@ -85,6 +85,13 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     ------
     SimulationError
         If a trajectory fails, unless ``return_status=True``.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> u, J = fi.sensitivities([0.4, 0.4])
+    >>> u.shape, J.shape
+    ((1000,), (1000, 2))
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
@@ -246,6 +253,16 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         precision).
     TypeError
         If ``prior`` is neither a :class:`GaussianPrior` nor ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> C = fi.laplace_covariance([[0.4, 0.4], [0.7, 0.1]], noise=(0.05, 0.5))
+    >>> C.shape
+    (2, 2, 2)
+    >>> bool(np.all(np.linalg.eigvalsh(C) > 0))  # positive definite
+    True
     """
     theta2, single, model = model_and_theta(theta, model)
     s, rho = noise_arrays(noise, dt, theta2.shape[0])
