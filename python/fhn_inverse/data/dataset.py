@@ -451,6 +451,13 @@ def study_data(seed: int = 0, *, noise=None, train_size: int = max(TRAIN_SIZES),
     ------
     ValueError
         With ``fixed_test``, if ``train_size`` exceeds :data:`TEST_START`.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> pool, test = fi.study_data(0, train_size=50, test_size=20, noise=fi.AR1Noise(), progress=False)
+    >>> len(pool), len(test), pool.d.shape
+    (50, 20, (50, 1000))
     """
     train_size, test_size = as_int(train_size, "train_size", 1), as_int(test_size, "test_size", 1)
     if fixed_test:

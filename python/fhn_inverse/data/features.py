@@ -114,6 +114,13 @@ def features(x, kind: str = "time", norm: str = "ortho", n_threads: int = 0) -> 
     ------
     ValueError
         If ``kind`` is unknown.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> u = fi.simulate([[0.4, 0.4]])
+    >>> fi.features(u, "time").shape, fi.features(u, "fourier").shape, fi.features(u, "time+fourier").shape  # (N, C, L)
+    ((1, 1, 1000), (1, 1, 1000), (1, 2, 1000))
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

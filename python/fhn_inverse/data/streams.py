@@ -82,6 +82,16 @@ class Simulations:
         Passes over each simulated block, each in a new shuffled order (a replay of the block):
         1 trains on every series once; r > 1 divides the simulation cost per trained sample by r,
         for maps that train faster than the simulator draws (docs/scale.md).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> src = fi.Simulations(400, block=200, seed=0)     # 400 fresh series per epoch, in blocks of 200
+    >>> src.block_sizes()
+    [200, 200]
+    >>> x, y = next(src.blocks(0))
+    >>> x.shape, y.shape
+    ((200, 1000), (200, 2))
     """
 
     def __init__(self, per_epoch: int, *, block: int = 10_000, seed: int = 0, prior=None, noise="study",

@@ -70,6 +70,15 @@ class AR1Noise:
         truncated to it.
     mean, std : (float, float), optional
         With ``law="normal"`` only: (σ, ρ) pairs; the entry of a fixed parameter is ignored.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> noise = fi.AR1Noise()                       # the study's law: σ and ρ drawn per series
+    >>> noise.sigma, noise.rho
+    ((0.038, 0.096), (0.66, 0.92))
+    >>> fi.AR1Noise(sigma=0.5, rho=0.8, dt=1.0).sigma  # fixed: a standard deviation of 0.5 (σ/Δt)
+    0.5
     """
 
     def __init__(self, sigma=(0.038, 0.096), rho=(0.66, 0.92), dt: float = 0.2, *, law: str = "uniform",
@@ -233,6 +242,16 @@ def ar1_noise(sigma, rho, length: int, seed: int = 0, start: int = 0, n_threads:
     -------
     ndarray, shape (N, length)
         The series, one per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> eta = fi.ar1_noise(np.full(2000, 0.1), np.full(2000, 0.8), 500, seed=1)
+    >>> eta.shape
+    (2000, 500)
+    >>> round(float(eta.std()), 2), round(float(np.mean(eta[:, 1:] * eta[:, :-1]) / eta.var()), 2)
+    (0.1, 0.8)
     """
     sigma = as_float_array(sigma, "sigma", 1)
     rho = as_float_array(rho, "rho", 1)

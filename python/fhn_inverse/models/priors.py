@@ -43,6 +43,14 @@ class GaussianPrior:
     ValueError
         If not exactly one of ``covariance`` and ``std`` is given, or ``std`` is not positive with
         the shape of ``mean``.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> prior = fi.GaussianPrior([0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
+    >>> theta = prior.sample(5000, seed=2)
+    >>> theta.shape, bool((theta >= prior.lower).all() and (theta <= prior.upper).all())
+    ((5000, 2), True)
     """
 
     def __init__(self, mean, covariance=None, *, std=None, lower=None, upper=None):
@@ -104,6 +112,12 @@ class UniformPrior:
     ----------
     lower, upper : array_like, shape (P,)
         The box's bounds.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.UniformPrior([0.0, 1.0], [1.0, 5.0]).sample(4, seed=0).shape
+    (4, 2)
     """
 
     def __init__(self, lower, upper):

@@ -50,6 +50,13 @@ def spike_statistics(u, t=None, *, threshold: float = 0.5, min_points: int = 3,
     -------
     SpikeStatistics
         ``count``, ``rate`` and ``duration``, each (N,), or scalars for a series of shape (L,).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> stats = fi.spike_statistics(fi.simulate([[0.4, 0.4], [-0.2, 1.2]]))
+    >>> stats.count.tolist()  # a spiking and a resting series
+    [22, 0]
     """
     u = as_float_array(u, "u", (1, 2))
     grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)

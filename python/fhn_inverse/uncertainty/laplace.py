@@ -130,6 +130,15 @@ def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
     ValueError
         If ``rho`` is neither a number nor one value per series, or W x overflows (is beyond the
         largest double, about 1.8e308) in some row; the message names the rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> eta = fi.ar1_noise(np.full(1000, 0.1), np.full(1000, 0.8), 400, seed=3)
+    >>> white = fi.ar1_whiten(eta, np.full(1000, 0.8))  # i.i.d. with sd 0.1·√(1 − 0.8²) = 0.06
+    >>> round(float(white.std()), 3), abs(float(np.mean(white[:, 1:] * white[:, :-1]))) < 1e-4
+    (0.06, True)
     """
     x = as_float_array(x, "x", (1, 2))
     single = x.ndim == 1
