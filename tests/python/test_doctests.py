@@ -29,7 +29,7 @@ TESTS = [t for m in MODULES for t in FINDER.find(m) if t.examples]
 
 
 def test_the_docstrings_hold_examples():
-    assert len(TESTS) >= 18, [t.name for t in TESTS]
+    assert len(TESTS) >= 22, [t.name for t in TESTS]
 
 
 @pytest.mark.parametrize("test", TESTS, ids=[t.name for t in TESTS])

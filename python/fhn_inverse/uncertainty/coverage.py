@@ -144,6 +144,18 @@ def coverage(theta, mean=None, cov=None, *, samples=None, levels=LEVELS, calibra
         If both or neither of (``mean``, ``cov``) and ``samples`` are given, the shapes do not
         agree, a covariance is not symmetric positive definite, a level is not in (0, 1), or
         ``calibration`` is not for D parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> mean = rng.normal(size=(4000, 2))
+    >>> cov = np.broadcast_to(np.eye(2), (4000, 2, 2))
+    >>> theta = mean + rng.normal(size=(4000, 2))       # drawn from the predicted Gaussians
+    >>> result = diagnostics.coverage(theta, mean, cov, levels=(0.5, 0.9))
+    >>> np.round(result.joint, 1).tolist()             # close to nominal
+    [0.5, 0.9]
     """
     levels = _levels(levels)
     if samples is not None:

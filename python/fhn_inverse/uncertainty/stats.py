@@ -272,6 +272,14 @@ def sample_gaussian(mean, cov, n: int, *, seed: int = 0) -> np.ndarray:
     ValueError
         If the shapes of ``mean`` and ``cov`` do not agree or a covariance is not symmetric
         positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse.uncertainty.stats import sample_gaussian
+    >>> draws = sample_gaussian(np.zeros((1, 2)), np.array([[[1.0, 0.5], [0.5, 2.0]]]), 50_000, seed=1)
+    >>> draws.shape, np.round(np.cov(draws[0].T), 1).tolist()
+    ((1, 50000, 2), [[1.0, 0.5], [0.5, 2.0]])
     """
     _, mean, cov, chol = _gaussian(mean, mean, cov)
     n = as_int(n, "n", 1)
