@@ -51,12 +51,13 @@ FreeSet make_free_set(const std::vector<std::string>& names, std::vector<double>
     if (!std::isfinite(v))
       throw std::invalid_argument("theta_fixed must be finite, got " + std::to_string(v));
   FreeSet out{{}, std::move(theta_fixed)};
-  for (const auto& name : names) {
+  for (auto it = names.begin(); it != names.end(); ++it) {
+    const std::string& name = *it;
     const auto at = std::find(known.begin(), known.end(), name);
     if (at == known.end())
       throw std::invalid_argument("'" + name + "' is not a quantity of " + Model::name +
                                   "; its quantities are " + listed);
-    if (std::find(names.begin(), names.end(), name) != names.begin() + (&name - names.data()))
+    if (std::find(names.begin(), it, name) != it)  // named before
       throw std::invalid_argument("'" + name + "' appears twice in the free set");
     const auto q = static_cast<std::size_t>(at - known.begin());
     if (q < P)
