@@ -309,6 +309,16 @@ void bind_engine_queries(py::module_& m) {
       "ValueError for more than max_params parameters (checked layer by layer before each is "
       "built).");
 
+  m.def(
+      "layer_kinds",
+      [] {
+        std::vector<std::pair<std::string, std::vector<std::string>>> out;
+        for (const auto& k : nn::layer_kinds()) out.emplace_back(k.kind, k.fields);
+        return out;
+      },
+      "The layer kinds networks are built of, each as (kind, the spec fields it reads): the "
+      "built-in ones, then those registered (nn::register_layer).");
+
   m.def("loss_names", &nn::loss_names,
         "The losses the core trains with: 'mse', 'gaussian_nll', then those registered "
         "(nn/losses.hpp).");

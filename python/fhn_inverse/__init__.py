@@ -45,6 +45,9 @@ from .models.noise import AR1Noise, GaussianNoise, ar1_noise  # noqa: E402
 from .models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior  # noqa: E402
 from .models.simulation import DEFAULT_GRID, FitzHughNagumo, SimulationError, simulate  # noqa: E402
 from .models.spikes import SpikeStatistics, spike_statistics  # noqa: E402
+from ._util import legacy as _legacy  # noqa: E402
+
+_legacy.install()  # the module paths before the package was laid out by area (old pickles, old scripts)
 
 __all__ = [
     "__version__",

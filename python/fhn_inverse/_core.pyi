@@ -258,6 +258,10 @@ def fit_block(network: Network, optimizer: Adam, x: NDArray[np.float32], y: NDAr
     """One pass of shuffled mini-batches over a block (streamed training); dict: loss, samples, lr,
     interrupted, step_loss."""
 
+def layer_kinds() -> list[tuple[str, list[str]]]:
+    """The layer kinds networks are built of, each as (kind, the spec fields it reads): the built-in
+    ones, then those registered in C++."""
+
 def loss_names() -> list[str]:
     """The losses the core trains with: "mse", "gaussian_nll", then those registered in C++."""
 

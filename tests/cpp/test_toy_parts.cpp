@@ -75,3 +75,34 @@ TEST(ToyParts, ANetworkWithBothTrainsEndToEnd) {
                                      nn::Shape in) { return std::make_unique<ScaleLayer>(in); }),
       std::invalid_argument);
 }
+
+TEST(ToyParts, LayerKindsListTheBuiltInOnesThenTheRegisteredWithTheirFields) {
+  const std::string scale = scale_layer_kind();
+  const auto kinds = nn::layer_kinds();
+  ASSERT_GE(kinds.size(), 13u);
+  EXPECT_EQ(kinds[0].kind, "dense");
+  EXPECT_EQ(kinds[0].fields, std::vector<std::string>{"units"});
+  EXPECT_EQ(kinds[1].fields, (std::vector<std::string>{"filters", "kernel", "stride", "padding"}));
+  const auto found = std::find_if(kinds.begin(), kinds.end(),
+                                  [&](const nn::LayerKind& k) { return k.kind == scale; });
+  ASSERT_NE(found, kinds.end());
+  EXPECT_TRUE(found->fields.empty());
+  // every listed kind builds (with its fields set), and the list names each kind once
+  for (const auto& k : kinds) {
+    EXPECT_EQ(std::count_if(kinds.begin(), kinds.end(),
+                            [&](const nn::LayerKind& o) { return o.kind == k.kind; }),
+              1)
+        << k.kind;
+    nn::LayerSpec spec{k.kind, 4, 2, 3, 1, "valid", 2, 0.1};
+    const bool sequence =
+        k.kind == "conv1d" || k.kind == "avgpool1d" || k.kind == "maxpool1d" || k.kind == "flatten";
+    EXPECT_NO_THROW(
+        nn::make_layer(spec, sequence ? nn::Shape::sequence(2, 8) : nn::Shape::vector(8)))
+        << k.kind;
+  }
+  const auto factory = [](const nn::LayerSpec&, nn::Shape in) {
+    return std::make_unique<ScaleLayer>(in);
+  };
+  EXPECT_THROW(nn::register_layer("scale2", factory, {"width"}), std::invalid_argument);
+  EXPECT_THROW(nn::register_layer("scale2", factory, {"units", "units"}), std::invalid_argument);
+}

@@ -68,3 +68,38 @@ def test_a_map_from_its_parts_is_the_map(data):
     assert isinstance(m.parts.head, GaussianNLLHead) and m.parts.head.n_outputs() == 2 + 3
     with pytest.raises(ValueError, match="calibration for a map with a 'point' head"):
         fi.InverseMap.from_parts(fi.InverseMap.dense([4]).fit(x, y, epochs=1, progress=False).parts, cov_scale=2.0)
+
+
+def test_layer_kinds_come_from_the_core():
+    from fhn_inverse import _core
+    from fhn_inverse.nn import layers
+
+    core = dict(_core.layer_kinds())
+    assert layers.LAYER_KINDS == tuple(core) and layers.LAYER_KINDS[:6] == (
+        "dense", "conv1d", "avgpool1d", "maxpool1d", "flatten", "dropout")
+    assert {k: list(v) for k, v in layers.LAYER_FIELDS.items()} == core
+    assert core["conv1d"] == ["filters", "kernel", "stride", "padding"] and core["swish"] == []
+
+
+def test_a_layer_registered_in_the_core_is_checked_by_its_fields(monkeypatch):
+    """A kind the core lists but Python has no code for (as nn::register_layer adds): its fields are
+    checked by name, required ones named in the error, the optional ones filled."""
+    from fhn_inverse.nn import layers
+
+    monkeypatch.setattr(layers, "LAYER_FIELDS", {**layers.LAYER_FIELDS, "gated": ("units", "stride", "padding",
+                                                                                   "rate")})
+    monkeypatch.setattr(layers, "LAYER_KINDS", tuple(layers.LAYER_FIELDS))
+    assert layers._normalise_layer({"kind": "gated", "units": 8, "rate": 0.25}) == {
+        "kind": "gated", "units": 8, "padding": "valid", "rate": 0.25}
+    assert layers._normalise_layer({"kind": "gated", "units": 8, "rate": 0, "stride": 2, "padding": "same"})[
+        "stride"] == 2
+    with pytest.raises(ValueError, match="layer 'gated' needs 'units'; it takes units, stride, padding, rate"):
+        layers._normalise_layer({"kind": "gated", "rate": 0.1})
+    with pytest.raises(ValueError, match="'gated': rate must be in"):
+        layers._normalise_layer({"kind": "gated", "units": 3, "rate": 1.5})
+    with pytest.raises(ValueError, match="'gated': units must be >= 1"):
+        layers._normalise_layer({"kind": "gated", "units": 0, "rate": 0.5})
+    with pytest.raises(ValueError, match="does not take"):
+        layers._normalise_layer({"kind": "gated", "units": 3, "rate": 0.1, "pool": 2})
+    with pytest.raises(ValueError, match="layer kind must be one of .*gated"):
+        layers._normalise_layer({"kind": "gate"})

@@ -183,6 +183,35 @@ def test_ctrl_c_while_the_reader_starts_stops_it(monkeypatch, started):
 zarr = pytest.importorskip("zarr")
 
 
+def test_a_gaussian_head_trained_on_fresh_simulations_calibrates_itself(data):
+    """On Simulations, a Gaussian-NLL head calibrates itself on calibration_split × per_epoch fresh
+    series from rows no epoch or validation reaches (the same weights as without: the series are
+    extra); without the split, or on a stream that cannot draw fresh series, it stays uncalibrated."""
+    import warnings
+
+    src = streams.Simulations(200, block=100, seed=3, n_threads=1)
+    kw = {"epochs": 2, "loss": "gaussian_nll", "scaling": "standard", "progress": False}
+    m = fi.InverseMap.dense((16,), output_activation=None, seed=1).fit(src, calibration_split=0.15, **kw)
+    assert m.calibration is not None and m.parts.training["n_calibration"] == 30
+    x_cal, y_cal = src.calibration_set(30)
+    ref = fi.Dataset.generate(30, 3, noise=fi.AR1Noise.study(), start=streams.CALIBRATION_START, progress=False,
+                              method="rkf78-simd")
+    np.testing.assert_array_equal(x_cal, ref.d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fi.UncalibratedWarning)
+        lo, hi = m.interval(data.d[:5], 0.9)
+    assert np.all(lo < hi)
+    raw = fi.InverseMap.dense((16,), output_activation=None, seed=1).fit(src, calibration_split=None, **kw)
+    assert raw.calibration is None and "n_calibration" not in raw.parts.training
+    assert raw.network.params.tobytes() == m.network.params.tobytes()
+    with pytest.warns(fi.UncalibratedWarning):
+        raw.interval(data.d[:5], 0.9)
+    fixed = fi.InverseMap.dense((16,), output_activation=None, seed=1).fit(Arrays(data.d, data.theta), **kw)
+    assert fixed.calibration is None
+    small = fi.InverseMap.dense((16,), output_activation=None, seed=1).fit(src, **kw)  # 10 % of 200 < 20
+    assert small.parts.training["n_calibration"] == 20
+
+
 def test_a_store_stream_reads_every_row_once_per_epoch_in_a_new_order(tmp_path, data):
     from fhn_inverse.data import store
 

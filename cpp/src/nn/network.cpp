@@ -26,28 +26,66 @@ long ParamTensor::size() const {
 
 namespace {
 
-std::map<std::string, LayerFactory>& registered_layers() {
-  static std::map<std::string, LayerFactory> factories;
+struct Registered {
+  LayerFactory factory;
+  std::vector<std::string> fields;
+};
+
+std::map<std::string, Registered>& registered_layers() {
+  static std::map<std::string, Registered> factories;
   return factories;
 }
 
+// The built-in layers and the fields each reads; the activations read none.
+const std::vector<LayerKind>& built_in_layers() {
+  static const std::vector<LayerKind> kinds = {
+      {"dense", {"units"}},
+      {"conv1d", {"filters", "kernel", "stride", "padding"}},
+      {"avgpool1d", {"pool", "stride"}},
+      {"maxpool1d", {"pool", "stride"}},
+      {"flatten", {}},
+      {"dropout", {"rate"}}};
+  return kinds;
+}
+
+const char* const kActivations[] = {"relu", "swish", "silu", "gelu", "tanh", "sigmoid"};
+
 bool built_in_kind(const std::string& kind) {
-  return kind == "dense" || kind == "conv1d" || kind == "avgpool1d" || kind == "maxpool1d" ||
-         kind == "flatten" || kind == "dropout" || is_activation(kind);
+  for (const auto& k : built_in_layers())
+    if (k.kind == kind) return true;
+  return is_activation(kind);
 }
 
 }  // namespace
 
-void register_layer(const std::string& kind, LayerFactory factory) {
+void register_layer(const std::string& kind, LayerFactory factory,
+                    std::vector<std::string> fields) {
   require(!kind.empty() && static_cast<bool>(factory), "a layer needs a kind name and a factory");
   require(!built_in_kind(kind) && !registered_layers().count(kind),
           "a layer kind '" + kind + "' exists already");
-  registered_layers().emplace(kind, std::move(factory));
+  static const std::vector<std::string> known = {"units",   "filters", "kernel", "stride",
+                                                 "padding", "pool",    "rate"};
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    require(std::find(known.begin(), known.end(), fields[i]) != known.end(),
+            "layer '" + kind + "': unknown field '" + fields[i] +
+                "' (one of units, filters, kernel, stride, padding, pool, rate)");
+    require(std::find(fields.begin(), fields.begin() + static_cast<long>(i), fields[i]) ==
+                fields.begin() + static_cast<long>(i),
+            "layer '" + kind + "': field '" + fields[i] + "' named twice");
+  }
+  registered_layers().emplace(kind, Registered{std::move(factory), std::move(fields)});
+}
+
+std::vector<LayerKind> layer_kinds() {
+  std::vector<LayerKind> out = built_in_layers();
+  for (const char* a : kActivations) out.push_back({a, {}});
+  for (const auto& [kind, r] : registered_layers()) out.push_back({kind, r.fields});
+  return out;
 }
 
 std::unique_ptr<Layer> make_layer(const LayerSpec& s, Shape in) {
   if (const auto it = registered_layers().find(s.kind); it != registered_layers().end())
-    return it->second(s, in);
+    return it->second.factory(s, in);
   if (s.kind == "dense") return std::make_unique<Dense>(in, s.units);
   if (s.kind == "conv1d")
     return std::make_unique<Conv1D>(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,

@@ -11,12 +11,14 @@ from statistics import NormalDist
 import numpy as np
 
 from .._util.io import atomic_write_text, file_sha256
+from ..models.noise import AR1Noise
 from .common import _check_series_count, _model_inputs, _output_file, _read_sidecar, _sidecar, _table
 
 __all__ = ["_train", "_info", "_calibrate", "_diagnose", "TRAIN_OPTIONS", "NOISE_PARAMS"]
 
-#: the AR(1) noise's parameters, estimated beside the model's by a joint map (``train --joint``)
-NOISE_PARAMS = ("sigma", "rho")
+#: the AR(1) noise's parameters (a data set's noise columns), estimated beside the model's by a joint
+#: map (``train --joint``)
+NOISE_PARAMS = AR1Noise.param_names
 
 #: The options of 'train' that set training settings (fields of TrainingConfig): setting -> (option,
 #: whose value is its default: "schema" for TrainingConfig's, "study" for the study's

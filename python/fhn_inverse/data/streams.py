@@ -36,6 +36,9 @@ LABELS = ("theta", "theta+noise")
 
 #: Stream rows from which :meth:`Simulations.validation_set` draws: no epoch of training reaches them.
 VALIDATION_START = 2**48
+#: Stream rows from which :meth:`Simulations.calibration_set` draws: neither training nor validation
+#: reaches them.
+CALIBRATION_START = 3 * 2**47
 
 
 def _check_choice(value, name: str, choices) -> str:
@@ -145,7 +148,13 @@ class Simulations:
 
     def validation_set(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` series with their labels from rows no epoch reaches (from :data:`VALIDATION_START` on)."""
-        return self._pair(self._draw(as_int(n, "n", 1), VALIDATION_START))
+        return self._pair(self._draw(as_int(n, "n", 1, CALIBRATION_START - VALIDATION_START), VALIDATION_START))
+
+    def calibration_set(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` series with their labels from rows neither training nor validation reaches (from
+        :data:`CALIBRATION_START` on): those a Gaussian-NLL head trained on the stream calibrates
+        itself on (``TrainingConfig.calibration_split``)."""
+        return self._pair(self._draw(as_int(n, "n", 1), CALIBRATION_START))
 
     def describe(self) -> dict:
         """What the stream draws: the data config, series, labels and the series per epoch."""

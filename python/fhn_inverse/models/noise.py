@@ -81,6 +81,11 @@ class AR1Noise:
     0.5
     """
 
+    #: the law's parameters, as a data set's ``noise`` columns and a joint map's last targets
+    param_names = ("sigma", "rho")
+    #: their units: σ is in the unit of the observed series, ρ is per observation step
+    param_units = {"sigma": "unit of the series", "rho": "dimensionless (per observation step)"}
+
     def __init__(self, sigma=(0.038, 0.096), rho=(0.66, 0.92), dt: float = 0.2, *, law: str = "uniform",
                  mean=None, std=None):
         self.sigma = _fixed_or_range(sigma, "sigma", 0.0, np.inf, low_open=False)

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .._util.validation import as_float_array
+from ..models.noise import AR1Noise
 from ..models.simulation import MODELS
 
 __all__ = ["DEFAULT_UNITS"]
@@ -80,8 +81,7 @@ def _check_inputs(inputs) -> dict:
 #: of the models in ``models.simulation.MODELS``: parameters, constants and initial state), the
 #: AR(1) noise's (σ is in the unit of the observed series) and the grid's
 DEFAULT_UNITS = {**{name: unit for model in MODELS for name, unit in model.units.items()},
-                 "sigma": "unit of the series", "rho": "dimensionless (per observation step)",
-                 "t": "dimensionless (model time)"}
+                 **AR1Noise.param_units, "t": "dimensionless (model time)"}
 _MAX_RECORD = 1 << 16  # bytes of JSON a model file's units or trained_on record may take
 
 

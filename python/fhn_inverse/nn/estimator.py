@@ -296,18 +296,17 @@ class InverseMap:
         else:  # series themselves: their grid is recorded where it is known
             inputs = raw_series(X, t, targets)
         self.history = fit_arrays(self, X, Y, cov, validation, cfg, head_cls, progress)
-        self._keep(inputs, units, trained_on)
-        if held is not None:  # the head calibrates itself on the series held out
-            self.calibrate(*held, method="quantile", n_threads=n_threads)
-            self.parts.training["n_calibration"] = len(held[1])
-        return self
+        return self._keep(inputs, units, trained_on, held, n_threads)
 
-    def _keep(self, inputs, units, trained_on) -> InverseMap:
-        """After training: keep the records given, drop the calibration of the previous weights."""
+    def _keep(self, inputs, units, trained_on, held, n_threads: int) -> InverseMap:
+        """After training: keep the records given; drop the old calibration, calibrate on ``held``."""
         self.calibration = None
         self.inputs = self.inputs if inputs is None else inputs
         self.units = self.units if units is None else units
         self.trained_on = self.trained_on if trained_on is None else trained_on
+        if held is not None:  # the head calibrates itself on the series held out
+            self.calibrate(*held, method="quantile", n_threads=n_threads)
+            self.parts.training["n_calibration"] = len(held[1])
         return self
 
     def fit_stream(self, source, config: TrainingConfig | None = None, *, features: str | None = None,
@@ -319,6 +318,8 @@ class InverseMap:
         ``prefetch`` blocks ahead of training, and is trained on in one shuffled pass (native core);
         an epoch is one pass over the blocks. The scalings are fitted on the first block. With one
         block per epoch and no validation, the steps are exactly those of :meth:`fit` on its arrays.
+        A Gaussian-NLL head on :class:`~fhn_inverse.data.streams.Simulations` calibrates itself on
+        ``calibration_split`` × ``per_epoch`` (≥ 20) fresh series no epoch reaches; on a store, call ``calibrate``.
 
         Parameters
         ----------
@@ -348,9 +349,9 @@ class InverseMap:
         if not is_stream(source):
             raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
         trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe())
-        inputs, self.history = fit_stream(self, source, cfg, head=head, features=features, validation=validation,
-                                          prefetch=prefetch, progress=progress, targets=targets)
-        return self._keep(inputs, _units_with_defaults(units, targets, features), trained_on)
+        inputs, self.history, held = fit_stream(self, source, cfg, head=head, features=features, targets=targets,
+                                                validation=validation, prefetch=prefetch, progress=progress)
+        return self._keep(inputs, _units_with_defaults(units, targets, features), trained_on, held, cfg.n_threads)
 
     @property
     def prior(self):

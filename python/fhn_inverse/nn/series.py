@@ -10,7 +10,7 @@ import numpy as np
 import warnings
 
 from .._util.validation import as_float_array
-from .checks import _grid_of
+from .checks import _as_float32, _grid_of
 
 __all__ = ["take_series", "raw_series", "series_input", "row_blocks", "join_blocks"]
 
@@ -113,7 +113,9 @@ def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarr
     length = int(length)
     if inputs["features"] is None and np.ndim(X) == 3 and np.shape(X)[1] == 1:  # (N, 1, L): one channel
         X = np.asarray(X)[:, 0]
-    series = as_float_array(X, "X", 2)
+    # the series themselves on the map's grid go to the network as float32 without a float64 copy
+    # (prepare_input checks them again, cheaply); features and interpolation take float64
+    series = _as_float32(X, "X", (2,)) if inputs["features"] is None and t is None else as_float_array(X, "X", 2)
     expected = f"{length} points at t = {t0:g}, {t0 + dt:g}, …, {t0 + dt * (length - 1):g} (Δt = {dt:g})"
     if t is None:
         if series.shape[1] != length:

@@ -40,7 +40,10 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
 
     Builds the map's network (and its ``head``, a registered name, or the one ``cfg.loss``
     implies) on the first block where it has none, fills its parts (weights, scalings, training
-    record) and returns (the ``inputs`` record to keep, or None; the history)."""
+    record) and returns (the ``inputs`` record to keep, or None; the history; the series and labels
+    the head calibrates itself on, or None). A calibratable head trained on a stream that draws
+    fresh series (``calibration_set``) with ``cfg.calibration_split`` gets that fraction of an
+    epoch's series (at least ``MIN_CALIBRATION``) from rows no training or validation reaches."""
     from ..data.features import features as make_features
     from ..data.streams import is_stream, prefetch as prefetched
     from .heads import head_for
@@ -150,4 +153,9 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
         cfg, seed, parts.input_scaling, validation=None if x_val is None else int(x_val.shape[0]),
         n_train=int(sum(sizes)), samples=int(history["samples"]), n_val=0 if x_val is None else int(x_val.shape[0]),
         stream=source.describe().get("stream"), prefetch=prefetch)
-    return record, history
+    held = None
+    if parts.head.calibratable and cfg.calibration_split and hasattr(source, "calibration_set"):
+        from ..uncertainty.calibration import MIN_CALIBRATION
+
+        held = source.calibration_set(max(MIN_CALIBRATION, int(round(cfg.calibration_split * source.per_epoch))))
+    return record, history, held

@@ -147,8 +147,10 @@ class TrainingConfig:
     "standard", "none"); ``input_scaling`` "channel" standardises each input channel. A
     Gaussian-NLL head calibrates itself after training (``calibrate(..., method="quantile")``; an
     ensemble calibrates its mixture) on the ``calibration_split`` of the training series held out
-    from their END, before the validation split; nothing is held out for other heads, for
-    streams, or where the fraction would hold out fewer than ``MIN_CALIBRATION`` (20) series.
+    from their END, before the validation split (on fresh simulations: that fraction of an epoch's
+    series, drawn from rows training never reaches, at least ``MIN_CALIBRATION`` = 20); nothing is
+    held out for other heads, for store streams, or where the fraction would hold out fewer than
+    ``MIN_CALIBRATION`` series.
     """
 
     epochs: int = _setting(100, "passes over the training data", core="epochs")

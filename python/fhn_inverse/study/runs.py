@@ -31,7 +31,7 @@ __all__ = ["REGIMES", "THETA_NAMES", "JOINT_NAMES", "Training", "Setup", "Run", 
 
 REGIMES = ("clean/clean", "clean/noisy", "noisy/noisy")
 THETA_NAMES = tuple(FitzHughNagumo.param_names)  # the study's model's parameters
-JOINT_NAMES = THETA_NAMES + ("sigma", "rho")  # and its AR(1) noise's
+JOINT_NAMES = THETA_NAMES + AR1Noise.param_names  # and its AR(1) noise's
 
 
 @dataclass

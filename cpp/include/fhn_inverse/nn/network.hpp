@@ -176,11 +176,22 @@ class Network {
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec, Shape in);
 
 // A layer kind besides the built-in ones: a factory from its spec (LayerSpec's fields) and its
-// input shape. One file defines the layer and calls register_layer once (for instance from a
-// static initialiser) before networks with it are built; not thread-safe. Throws for an empty
-// factory or a kind that is built in or registered already.
+// input shape, and the names of the LayerSpec fields it reads (units, filters, kernel, stride,
+// padding, pool, rate), which the Python side checks and fills. One file defines the layer and
+// calls register_layer once (for instance from a static initialiser) before networks with it are
+// built; not thread-safe. Throws for an empty factory, a kind that is built in or registered
+// already, or an unknown or repeated field name.
 using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerSpec& spec, Shape in)>;
-void register_layer(const std::string& kind, LayerFactory factory);
+void register_layer(const std::string& kind, LayerFactory factory,
+                    std::vector<std::string> fields = {});
+
+// A kind networks can be built of, with the LayerSpec fields it reads.
+struct LayerKind {
+  std::string kind;
+  std::vector<std::string> fields;
+};
+// The built-in kinds (layers, then activations), then the registered ones in name order.
+std::vector<LayerKind> layer_kinds();
 
 // Sizes of an architecture without allocating its buffers: parameters and activation floats
 // per sample. Throws std::invalid_argument for invalid specs or sizes beyond 2^31 elements (a
