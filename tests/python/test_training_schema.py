@@ -26,7 +26,8 @@ STUB = Path(fi.__file__).with_name("_core.pyi")
 NON_DEFAULT = dict(epochs=7, batch_size=5, lr=0.01, optimizer="adamw", weight_decay=0.05, betas=(0.8, 0.99),
                    eps=1e-6, schedule="cosine", warmup_steps=3, step_epochs=2, gamma=0.5, min_lr=1e-5, clip_norm=2.0,
                    validation=0.2, early_stopping=4, min_delta=0.01, restore_best=False, scaling="standard",
-                   input_scaling="channel", loss="gaussian_nll", calibration_split=0.25, shuffle=False, seed=9,
+                   input_scaling="channel", loss="gaussian_nll", calibration_split=0.25, transform="support",
+                   shuffle=False, seed=9,
                    n_threads=1)
 
 

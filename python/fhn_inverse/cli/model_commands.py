@@ -52,7 +52,8 @@ def _train(args) -> int:
     ode = fi.models.model_from_dict(config["model"]) if "model" in config else fi.FitzHughNagumo()
     settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
                     scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
-                    targets=list(ode.free) + (list(NOISE_PARAMS) if args.joint else []))
+                    targets=list(ode.free) + (list(NOISE_PARAMS) if args.joint else []),
+                    transform=None if args.transform == "none" else args.transform)
     if not isinstance(ode, fi.FitzHughNagumo):  # voltages in mV: the inputs standardised per channel
         settings["input_scaling"] = "channel"
     validation = settings.pop("validation")

@@ -17,10 +17,11 @@ from .architecture import Architecture, cnn_layers, dense_layers, prepare_input,
 from ..models.noise import noise_from_dict
 from ..models.priors import prior_from_dict
 from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_targets_width, _check_trained_on,
-                     _normal_quantile, _sklearn_regressor_tags, _units_with_defaults, not_fitted)
+                     _normal_quantile, _units_with_defaults, not_fitted)
 from .heads import head_for
 from .parts import MapParts
 from .support import gaussian_interval, support_of
+from .sklearn_protocol import RegressorProtocol
 from .series import join_blocks, row_blocks, raw_series, series_input, take_series
 from .trainer import fit_arrays, hold_out_calibration, settings_of
 from .training import TrainingConfig, _bounded_int
@@ -28,7 +29,7 @@ from .training import TrainingConfig, _bounded_int
 __all__ = ["InverseMap"]
 
 
-class InverseMap:
+class InverseMap(RegressorProtocol):
     """A network from time series (N, L) or (N, C, L) to parameters (N, D), made of parts
     (:attr:`parts`): architecture, native network, head, scalings, training record.
 
@@ -295,7 +296,7 @@ class InverseMap:
             X, validation, inputs = take_series(self.inputs, X, validation, features, t, targets, n_threads)
         else:  # series themselves: their grid is recorded where it is known
             inputs = raw_series(X, t, targets)
-        self.history = fit_arrays(self, X, Y, cov, validation, cfg, head_cls, progress)
+        self.history = fit_arrays(self, X, Y, cov, validation, cfg, head_cls, progress, targets, trained_on)
         return self._keep(inputs, units, trained_on, held, n_threads)
 
     def _keep(self, inputs, units, trained_on, held, n_threads: int) -> InverseMap:
@@ -350,7 +351,8 @@ class InverseMap:
             raise TypeError(f"source must be a stream (Simulations, StoreStream), got {type(source).__name__}")
         trained_on = _check_trained_on(trained_on if trained_on is not None else source.describe())
         inputs, self.history, held = fit_stream(self, source, cfg, head=head, features=features, targets=targets,
-                                                validation=validation, prefetch=prefetch, progress=progress)
+                                                validation=validation, prefetch=prefetch, progress=progress,
+                                                trained_on=trained_on)
         return self._keep(inputs, _units_with_defaults(units, targets, features), trained_on, held, cfg.n_threads)
 
     @property
@@ -385,14 +387,22 @@ class InverseMap:
         return "point" if self.parts.head is None else self.parts.head.name
 
     @property
+    def transform(self):
+        """The coordinate the targets are learned in (a ``LabelTransform``), or None: the targets."""
+        return self.parts.transform
+
+    @property
     def has_cov(self) -> bool:
         """True where ``predict(X, return_cov=True)`` gives a covariance per series."""
         return self.parts.head is not None and self.parts.head.has_cov
 
-    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
+    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False,
+                latent: bool = False):
         """Parameters for X, in the units of the training labels.
 
-        A map trained with ``features=`` takes the observed series and makes its features itself.
+        A map trained with ``features=`` takes the observed series and makes its features itself. A
+        map trained with a ``transform`` (:mod:`~fhn_inverse.nn.transforms`) gives g⁻¹ of its mean in
+        the learned coordinate z and the delta-method covariance; ``latent=True``: the law in z.
 
         Parameters
         ----------
@@ -426,12 +436,13 @@ class InverseMap:
         """
         net = self.require_network()
         if np.ndim(X) == 1:
-            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample,
+                               latent=latent)
             return (out[0][0], out[1][0]) if return_cov else out[0]
         if self.inputs is not None:
             if (blocks := row_blocks(X)) is not None:  # in blocks: the features' copies stay bounded
                 return join_blocks([self.predict(b, return_cov=return_cov, n_threads=n_threads, t=t,
-                                                 resample=resample) for b in blocks], return_cov)
+                                                 resample=resample, latent=latent) for b in blocks], return_cov)
             X = series_input(self.inputs, X, t, resample, n_threads)
         elif t is not None or resample:
             raise ValueError("t= and resample= are for maps trained on series (fit(..., features=...))")
@@ -442,7 +453,7 @@ class InverseMap:
         x = self.prepare_input(X)
         scaled = parts.input_scaling.transform(x) if parts.input_scaling is not None else x
         raw = net.predict(scaled, as_threads(n_threads))
-        out, cov = parts.head.outputs(raw, parts.scaling, want_cov=return_cov, cov_scale=self.cov_scale)
+        out, cov = parts.outputs(raw, return_cov, self.cov_scale, latent)
         _check_finite_outputs(out, cov, x)
         return (out, cov) if return_cov else out
 
@@ -457,13 +468,13 @@ class InverseMap:
         out of range or the map predicts no covariance.
         """
         n = _bounded_int(n, "n", 1, 1 << 24)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
         _check_draws(len(mean), n, mean.shape[1])
         self.parts.head.warn_if_uncalibrated("draws", self.calibration, self.cov_scale)
-        if self.calibration is not None:
-            return self.calibration.sample(mean, cov, n, seed=seed)
         from ..uncertainty.stats import sample_gaussian
-        return sample_gaussian(mean, cov, n, seed=seed)  # in blocks: Ctrl-C gets through
+        draws = (self.calibration.sample(mean, cov, n, seed=seed) if self.calibration is not None
+                 else sample_gaussian(mean, cov, n, seed=seed))  # in blocks: Ctrl-C gets through
+        return draws if self.transform is None else self.transform.inverse(draws)
 
     def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
                  resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -476,10 +487,10 @@ class InverseMap:
         ``level`` is not in (0, 1) or the map predicts no covariance.
         """
         _normal_quantile(level)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
         self.parts.head.warn_if_uncalibrated("intervals", self.calibration, self.cov_scale)
         box = support_of(self.prior, self.noise, mean.shape[1])
-        return gaussian_interval(mean, cov, level, self.calibration, box)
+        return gaussian_interval(mean, cov, level, self.calibration, box, self.transform)
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
         """Calibrate the Gaussian head on a held-out split (X_cal, Y_cal) of series the map was
@@ -529,36 +540,6 @@ class InverseMap:
     def __repr__(self) -> str:
         size = f"{self.n_params:,} parameters" if self.built else "not built"
         return f"InverseMap({len(self.layers)} hidden layers, {size})"
-
-    # -- scikit-learn's estimator protocol (clone, cross_val_score, GridSearchCV)
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's arguments ``layers`` (as given), ``output_activation`` and ``seed``:
-        scikit-learn's protocol (``clone`` builds an untrained copy from them). ``deep`` is part of the
-        protocol and changes nothing. Training settings are ``fit``'s arguments.
-        """
-        arch = self.parts.architecture
-        return {"layers": arch.layers_given, "output_activation": arch.output_activation, "seed": arch.seed}
-
-    def set_params(self, **params) -> InverseMap:
-        """Set constructor arguments (``layers``, ``output_activation``, ``seed``; scikit-learn's
-        protocol): the map is rebuilt untrained. Returns self; ValueError for another name.
-        """
-        unknown = set(params) - {"layers", "output_activation", "seed"}
-        if unknown:
-            raise ValueError(f"unknown parameters {sorted(unknown)}; InverseMap takes layers, output_activation, seed")
-        self.__init__(**{**self.get_params(), **params})
-        return self
-
-    def score(self, X, y) -> float:
-        """R² of the predictions for X against y (N, D) or (N,), the mean over the parameters
-        (scikit-learn's regressor convention).
-        """
-        from ..metrics import r2_score
-
-        return float(np.mean(r2_score(y, self.predict(X))))
-
-    def __sklearn_tags__(self):
-        return _sklearn_regressor_tags()
 
     # -- pickling (joblib, multiprocessing): a built map travels as its file's bytes
     def __getstate__(self) -> dict:

@@ -23,6 +23,7 @@ from .heads import head_from_record
 from .layers import _positive_int
 from .parts import MapParts
 from .scaling import _InputScaling, _Scaling
+from .transforms import LabelTransform
 
 __all__ = ["save", "load", "file_bytes", "from_bytes", "state", "from_state", "metadata", "describe"]
 
@@ -74,6 +75,8 @@ def metadata(m) -> dict[str, str]:
         meta["scaling"] = json.dumps(parts.scaling.to_json(), sort_keys=True)
     if parts.input_scaling is not None:
         meta["input_scaling"] = json.dumps(parts.input_scaling.to_json(), sort_keys=True)
+    if parts.transform is not None:
+        meta["transform"] = json.dumps(parts.transform.to_json(), sort_keys=True)
     calibration = {}
     if _as_cov_scale(m.cov_scale) != 1.0:  # written only when set: uncalibrated files are unchanged
         calibration["cov_scale"] = float(m.cov_scale)
@@ -226,6 +229,7 @@ def _load(cls, path: str | os.PathLike):
             history = json.loads(meta.get("history", "{}"))
             scaling = _Scaling.from_json(json.loads(meta["scaling"])) if "scaling" in meta else None
             input_scaling = json.loads(meta["input_scaling"]) if "input_scaling" in meta else None
+            transform = json.loads(meta["transform"]) if "transform" in meta else None
             calibration = json.loads(meta["calibration"]) if "calibration" in meta else {}
             inputs = _check_inputs(json.loads(meta["inputs"])) if "inputs" in meta else None
             units = json.loads(meta["units"]) if "units" in meta else None
@@ -305,7 +309,8 @@ def _load(cls, path: str | os.PathLike):
     channels = input_shape[0] if len(input_shape) == 2 else 1
     parts = MapParts(architecture, net, head, scaling,
                      None if input_scaling is None else _InputScaling.from_json(input_scaling, channels),
-                     training if isinstance(training, dict) else {})
+                     training if isinstance(training, dict) else {},
+                     None if transform is None else LabelTransform.from_json(transform, n_targets))
     return cls.from_parts(parts, history=history if isinstance(history, dict) else {}, cov_scale=cov_scale,
                           calibration=quantile, inputs=inputs, units=units, trained_on=trained_on, version=version)
 
@@ -369,6 +374,7 @@ def describe(m) -> dict:
         "layers": m.layers, "output_activation": m.output_activation,
         "inputs": m.inputs, "targets": names,
         "units": m.units, "scaling": None if parts.scaling is None else parts.scaling.to_json(),
+        "transform": None if parts.transform is None else parts.transform.to_json(),
         "training": parts.training, "epochs_trained": len(m.history.get("loss", [])),
         "calibration": calibration, "trained_on": m.trained_on,
         "version": m.version or __version__,

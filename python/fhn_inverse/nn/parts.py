@@ -12,6 +12,7 @@ from .architecture import Architecture
 from .heads import Head
 from .layers import _positive_int
 from .scaling import _InputScaling, _Scaling
+from .transforms import LabelTransform
 
 __all__ = ["MapParts"]
 
@@ -34,6 +35,9 @@ class MapParts:
         Per-channel standardisation of the inputs (``input_scaling="channel"``).
     training : dict
         The settings and sizes of the last training, as the model file records them.
+    transform : LabelTransform or None
+        The coordinate the targets are learned in (:mod:`~fhn_inverse.nn.transforms`); None: the
+        targets themselves.
     """
 
     architecture: Architecture
@@ -42,6 +46,7 @@ class MapParts:
     scaling: _Scaling | None = None
     input_scaling: _InputScaling | None = None
     training: dict = field(default_factory=dict)
+    transform: LabelTransform | None = None
 
     @property
     def built(self) -> bool:
@@ -61,3 +66,12 @@ class MapParts:
                              "unbounded)")
         self.network = self.architecture.network(input_shape, head.n_outputs())
         self.head = head
+
+    def outputs(self, raw, want_cov: bool, cov_scale: float, latent: bool = False):
+        """Means (N, D) and covariances (N, D, D) or None from the network's raw outputs: in the
+        targets' units (a transform's law mapped back, :meth:`LabelTransform.to_theta`), or with
+        ``latent`` in the coordinate they are learned in."""
+        mean, cov = self.head.outputs(raw, self.scaling, want_cov=want_cov, cov_scale=cov_scale)
+        if self.transform is None or latent:
+            return mean, cov
+        return self.transform.to_theta(mean, cov)

@@ -14,7 +14,7 @@ from .. import _core
 from .._util.validation import as_float_array, as_int
 from .scaling import _InputScaling, _Scaling
 from .series import raw_series, take_series
-from .trainer import optimizer, progress_bar, training_record
+from .trainer import learned_transform, optimizer, progress_bar, training_record
 from .training import TrainingConfig
 
 __all__: list[str] = []
@@ -35,7 +35,7 @@ def _checked_labels(labels, epoch: int, k: int, width: int | None) -> np.ndarray
 
 
 def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, validation=None, prefetch: int = 1,
-               progress: bool = True, targets=None):
+               progress: bool = True, targets=None, trained_on=None):
     """Train ``model`` (an InverseMap) on the blocks of ``source``; see :meth:`InverseMap.fit_stream`.
 
     Builds the map's network (and its ``head``, a registered name, or the one ``cfg.loss``
@@ -90,16 +90,21 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
         x = prepare_input(features_of(series), "the stream's series")
         return x if parts.input_scaling is None else parts.input_scaling.transform(x)
 
-    # scalings from the first block (label scaling, and input scaling when asked for)
+    # the transform and the scalings from the first block (label scaling, and input scaling when asked for)
     if cfg.input_scaling == "channel" and parts.input_scaling is None:
         parts.input_scaling = _InputScaling.fit(prepare_input(x0))
+    parts.transform = learned_transform(parts, cfg, head_cls, labels0.shape[1], targets, trained_on)
+
+    def learned(labels, what: str):
+        return labels if parts.transform is None else parts.transform.forward(labels, what).astype(np.float32)
+
     if parts.scaling is None:
-        parts.scaling = _Scaling.fit(cfg.scaling, np.asarray(labels0, dtype=np.float32))
+        parts.scaling = _Scaling.fit(cfg.scaling, learned(labels0, "block 0 of epoch 0"))
 
     def transform(item):
         epoch, k, (series, labels) = item
         labels = _checked_labels(labels, epoch, k, parts.head.n_targets)
-        return epoch, k, inputs_of(series), parts.scaling.transform(labels)
+        return epoch, k, inputs_of(series), parts.scaling.transform(learned(labels, f"block {k} of epoch {epoch}"))
 
     x_val = y_val = None
     if validation is not None:
@@ -111,7 +116,8 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             raise ValueError(f"validation of a stream must be (X_val, Y_val) or a number of series, got {validation!r}")
         x_val = inputs_of(as_float_array(validation[0], "validation X", 2))
-        y_val = parts.scaling.transform(as_float_array(validation[1], "validation Y", 2).astype(np.float32))
+        y_val = parts.scaling.transform(learned(as_float_array(validation[1], "validation Y", 2).astype(np.float32),
+                                                "validation Y"))
         if y_val.shape != (x_val.shape[0], parts.head.n_targets):
             raise ValueError(f"validation Y must have shape ({x_val.shape[0]}, {parts.head.n_targets}), got "
                              f"{np.shape(validation[1])}")

@@ -28,16 +28,19 @@ def support_of(prior, noise, d: int) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def gaussian_interval(mean, cov, level, calibration, box) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_interval(mean, cov, level, calibration, box, transform=None) -> tuple[np.ndarray, np.ndarray]:
     """Central intervals at ``level`` of N(mean, cov) per parameter (mean ∓ z·√diag(cov)), or of
-    the calibrated law where ``calibration`` is set; clipped to ``box`` (from :func:`support_of`)
-    unless it is None."""
+    the calibrated law where ``calibration`` is set; with a ``transform`` (a ``LabelTransform``) the
+    law is in its coordinate and the bounds are mapped back; clipped to ``box`` (from
+    :func:`support_of`) unless it is None."""
     z = _normal_quantile(level)
     if calibration is not None:
         lo, hi = calibration.interval(mean, cov, level)
     else:
         half = z * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         lo, hi = mean - half, mean + half
+    if transform is not None:  # increasing in each coordinate: the bounds map to the bounds
+        lo, hi = transform.inverse(lo), transform.inverse(hi)
     if box is not None:
         lo, hi = np.clip(lo, box[0], box[1]), np.clip(hi, box[0], box[1])
     return lo, hi

@@ -105,7 +105,26 @@ def hold_out_calibration(X, Y, fraction: float | None):
     return X[:-n_cal], Y[:-n_cal], (X[-n_cal:], Y[-n_cal:])
 
 
-def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head_cls, progress: bool) -> dict:
+def learned_transform(parts, cfg: TrainingConfig, head_cls, d: int, targets, trained_on):
+    """The map's transform: kept once the map is trained (as its scaling), else the one
+    ``cfg.transform`` asks for, with the support of the prior (and noise) in ``trained_on``."""
+    if parts.scaling is not None:
+        return parts.transform
+    if cfg.transform is not None and head_cls.takes_cov_targets:
+        raise ValueError(f"a transform is for point and Gaussian-NLL heads, not {head_cls.name!r}")
+    from ..models.noise import noise_from_dict
+    from ..models.priors import prior_from_dict
+    from .support import support_of
+    from .transforms import LabelTransform
+
+    record = trained_on or {}
+    prior = prior_from_dict(record["prior"]) if record.get("prior") else None
+    support = support_of(prior, noise_from_dict(record.get("noise")), d)
+    return LabelTransform.from_spec(cfg.transform, d, targets, support)
+
+
+def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head_cls, progress: bool, targets=None,
+               trained_on=None) -> dict:
     """Train ``model`` (an InverseMap) on inputs X and labels Y (and covariance targets ``cov``)
     with the settings ``cfg``: the head chosen (or the map's), the validation split, the network
     built on first use, the scalings fitted, then the core's training; its history.
@@ -153,6 +172,10 @@ def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head_cls, prog
     if parts.input_scaling is not None:
         x = parts.input_scaling.transform(x)
         x_val = None if x_val is None else parts.input_scaling.transform(x_val)
+    parts.transform = learned_transform(parts, cfg, head_cls, y.shape[1], targets, trained_on)
+    if parts.transform is not None:  # the targets in the coordinate they are learned in
+        y = parts.transform.forward(y, "Y")
+        y_val = None if y_val is None else parts.transform.forward(y_val, "validation Y")
     if parts.scaling is None:
         parts.scaling = _Scaling.fit(cfg.scaling, y)
     ys = parts.scaling.transform(y)

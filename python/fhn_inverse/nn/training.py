@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from .. import _core
 from .._util.validation import as_int, as_seed
+from .transforms import check_transform_spec
 
 __all__ = ["TrainingConfig", "Setting", "SCHEMA", "NATIVE_DEFAULTS", "override", "value_type", "MAX_EPOCHS",
            "MAX_BATCH"]
@@ -183,6 +184,9 @@ class TrainingConfig:
     calibration_split: float | None = _setting(
         0.1, "fraction of the series held out from their end for a Gaussian-NLL head to calibrate itself on",
         none="no calibration")
+    transform: str | dict | list | None = _setting(
+        None, 'coordinate the targets are learned in: "support" (logit/log from the prior) or per target (nn.transforms)',
+        none="the targets themselves")
     shuffle: bool = _setting(True, "shuffle the mini-batches every epoch", core="shuffle")
     seed: int | None = _setting(None, "seed of shuffling and dropout", none="the map's seed", core="seed")
     n_threads: int = _setting(0, "threads (0: all available)", core="n_threads")
@@ -231,6 +235,7 @@ class TrainingConfig:
             if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0.0 <= split < 1.0:
                 raise ValueError(f"calibration_split must be a fraction in [0, 1) or None, got {split!r}")
             self.calibration_split = float(self.calibration_split) or None
+        self.transform = check_transform_spec(self.transform)
         if self.seed is not None:
             self.seed = as_seed(self.seed)
         self.n_threads = as_int(self.n_threads, "n_threads", 0)

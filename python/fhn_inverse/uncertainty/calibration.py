@@ -70,9 +70,12 @@ def _standardise(theta, mean, cov):
 
 def calibration_split(model, X_cal, Y_cal, n_threads: int = 0):
     """(labels (N, D), the model's mean (N, D) and covariance (N, D, D)) of a calibration split,
-    the labels checked against the model's predictions; shared by maps and ensembles."""
+    the labels checked against the model's predictions; shared by maps and ensembles. For a map
+    with a ``transform`` all three are in the coordinate it learns in (its law there)."""
     y = as_float_array(Y_cal, "Y_cal", (1, 2))
-    mean, cov = model.predict(X_cal, return_cov=True, n_threads=n_threads)
+    transform = getattr(model, "transform", None)
+    latent = {} if transform is None else {"latent": True}
+    mean, cov = model.predict(X_cal, return_cov=True, n_threads=n_threads, **latent)
     y = y.reshape(len(y), -1)
     if y.shape != mean.shape:
         raise ValueError(f"Y_cal must have shape {mean.shape} (one row of {mean.shape[1]} targets per "
@@ -82,7 +85,7 @@ def calibration_split(model, X_cal, Y_cal, n_threads: int = 0):
                          "quantiles from fewer say nothing about the head's calibration")
     if not np.isfinite(y).all():
         raise ValueError("Y_cal must be finite")
-    return y, mean, cov
+    return (y if transform is None else transform.forward(y, "Y_cal")), mean, cov
 
 
 class QuantileCalibration:

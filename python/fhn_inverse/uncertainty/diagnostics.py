@@ -125,27 +125,32 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     seed = as_seed(seed)
     ppc_series = as_int(ppc_series, "ppc_series", 1)
     levels = _levels(levels)
-    mean, cov = model.predict(X_test, return_cov=True, n_threads=n_threads)
+    transform = getattr(model, "transform", None)  # a map's learned coordinate: its law, and θ, in it
+    mean, cov = model.predict(X_test, return_cov=True, n_threads=n_threads, **({} if transform is None else
+                                                                               {"latent": True}))
     theta = _theta(theta_test)
     if theta.shape != mean.shape:
         raise ValueError(f"theta_test must have the model's shape (N, D) = {mean.shape}, got {np.shape(theta_test)}")
+    back = (lambda v: v) if transform is None else transform.inverse  # from the law's coordinate to θ
+    theta_z = theta if transform is None else transform.forward(theta, "theta_test")
     names = _names(names, theta.shape[1])
     draws = _model_draws(model, X_test, mean, cov, n_samples, seed, n_threads)
     calibration = getattr(model, "calibration", None)
     mixture = _is_ensemble(model) and len(model) > 1 and model.head == "gaussian_nll"
     if calibration is not None:
-        cov_result = coverage(theta, mean, cov, levels=levels, calibration=calibration)
+        cov_result = coverage(theta_z, mean, cov, levels=levels, calibration=calibration)
         lower, upper = calibration.interval(mean, cov, 0.95)
     elif mixture:
         cov_result = coverage(theta, samples=draws, levels=levels)
         lower, upper = np.concatenate([np.quantile(draws[rows], [0.025, 0.975], axis=1)  # Ctrl-C lands between
                                        for rows in _row_blocks(len(draws), draws[0].size)], axis=1)
     else:
-        cov_result = coverage(theta, mean, cov, levels=levels)
+        cov_result = coverage(theta_z, mean, cov, levels=levels)
         half = _normal_quantile(0.975) * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         lower, upper = mean - half, mean + half
-    sbc_result = sbc(theta, draws, seed=seed)
-    zc = z_contraction(theta, mean, cov)
+    sbc_result = sbc(theta, draws, seed=seed)  # draws are in θ: ranks are the same in any increasing coordinate
+    zc = z_contraction(theta_z, mean, cov)
+    mean, lower, upper = back(mean), back(lower), back(upper)
     rec = recovery(theta, mean, lower, upper)
     at = [int(np.argmin(np.abs(levels - a))) for a in REPORT_LEVELS if np.isclose(levels, a).any()]
     scales = ([m.cov_scale for m in model.members] if _is_ensemble(model) else [model.cov_scale])

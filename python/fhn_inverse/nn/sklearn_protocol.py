@@ -1,0 +1,45 @@
+"""scikit-learn's estimator protocol for :class:`~fhn_inverse.nn.InverseMap` (``clone``,
+``cross_val_score``, ``GridSearchCV``): the constructor's arguments as parameters, R² as the score,
+and a regressor's tags."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import _sklearn_regressor_tags
+
+__all__ = ["RegressorProtocol"]
+
+
+class RegressorProtocol:
+    """The protocol's methods, for a map whose constructor takes ``layers``, ``output_activation``
+    and ``seed`` and which keeps them in ``parts.architecture``."""
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's arguments ``layers`` (as given), ``output_activation`` and ``seed``:
+        scikit-learn's protocol (``clone`` builds an untrained copy from them). ``deep`` is part of the
+        protocol and changes nothing. Training settings are ``fit``'s arguments.
+        """
+        arch = self.parts.architecture
+        return {"layers": arch.layers_given, "output_activation": arch.output_activation, "seed": arch.seed}
+
+    def set_params(self, **params) -> RegressorProtocol:
+        """Set constructor arguments (``layers``, ``output_activation``, ``seed``; scikit-learn's
+        protocol): the map is rebuilt untrained. Returns self; ValueError for another name.
+        """
+        unknown = set(params) - {"layers", "output_activation", "seed"}
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; InverseMap takes layers, output_activation, seed")
+        self.__init__(**{**self.get_params(), **params})
+        return self
+
+    def score(self, X, y) -> float:
+        """R² of the predictions for X against y (N, D) or (N,), the mean over the parameters
+        (scikit-learn's regressor convention).
+        """
+        from ..metrics import r2_score
+
+        return float(np.mean(r2_score(y, self.predict(X))))
+
+    def __sklearn_tags__(self):
+        return _sklearn_regressor_tags()
