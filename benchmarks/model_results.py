@@ -38,6 +38,7 @@ import numpy as np
 
 import fhn_inverse as fi
 from fhn_inverse import metrics
+from fhn_inverse.study.model_tables import model_tables as markdown
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 MV_NOISE = fi.AR1Noise(sigma=(0.2, 1.0), dt=1.0)  # 0.2–1 mV, ρ on the study's range
@@ -110,10 +111,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--laplace", type=int, default=200, help="test series with a Laplace covariance")
     parser.add_argument("--fit", type=int, default=20, help="test series fitted by map_fit (seed 0)")
     parser.add_argument("--only", help="run only the settings whose name contains this")
+    parser.add_argument("--transform", choices=("none", "auto"), default="none",
+                        help="the maps' coordinates: none (θ itself, the kept run) or auto (logit of the prior's box)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     started, load = time.perf_counter(), [os.getloadavg()[0]]
-    results = {"levels": list(LEVELS), "train": args.train, "test": args.test, "settings": {}}
+    results = {"levels": list(LEVELS), "train": args.train, "test": args.test, "transform": args.transform,
+               "settings": {}}
     for name, (model, noise, joint) in settings().items():
         if args.only and args.only not in name:
             continue
@@ -125,6 +129,7 @@ def main(argv=None) -> dict:
             net = fi.InverseMap.cnn(output_activation=None, seed=s)
             t0 = time.perf_counter()
             net.fit(train.d, y, loss="gaussian_nll", t=train.t, trained_on=train, progress=False,
+                    transform=None if args.transform == "none" else "auto",
                     **({} if isinstance(model, fi.FitzHughNagumo) else {"input_scaling": "channel"}))
             run = {"seed": s, "train_seconds": round(time.perf_counter() - t0, 1),
                    **score(model, net, test, noise, joint, args.laplace)}
@@ -144,47 +149,6 @@ def main(argv=None) -> dict:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
     return results
-
-
-def _cell(values, scale: float = 1.0, digits: int = 3) -> str:
-    v = scale * np.asarray(values, dtype=float)
-    if v.size == 1 or np.all(v == v[0]):  # one run, or the same on every seed (the fixed test set's)
-        return f"{v[0]:.{digits}f}"
-    return f"{v.mean():.{digits}f} [{v.min():.{digits}f}, {v.max():.{digits}f}]"
-
-
-def markdown(results: dict) -> str:
-    """The tables of docs/models.md: mean [min, max] over the seeds."""
-    lines = []
-    for name, block in results["settings"].items():
-        runs = block["runs"]
-        names = runs[0]["names"]
-        lines += [f"\n**{name}** ({len(runs)} seeds)\n",
-                  "| quantity | R² | Median-APE (%) | coverage 50 / 80 / 90 / 95 % | Laplace sd / prior sd |",
-                  "| --- | --- | --- | --- | --- |"]
-        for j, q in enumerate(names):
-            cov = " / ".join(_cell([r["coverage"][q][i] for r in runs], 100, 1) for i in range(len(LEVELS)))
-            ratio = (_cell([r["laplace_sd_over_prior_sd"][j] for r in runs], 1, 2)
-                     if j < len(runs[0]["laplace_sd_over_prior_sd"]) else "–")
-            lines.append(f"| {q} | {_cell([r['r2'][j] for r in runs])} | "
-                         f"{_cell([r['median_ape'][j] for r in runs], 100, 1)} | {cov} | {ratio} |")
-        joint = " / ".join(_cell([r["coverage_joint"][i] for r in runs], 100, 1) for i in range(len(LEVELS)))
-        lines += [f"| joint region | | | {joint} | |", "",
-                  f"Median-APE over the model's parameters: component reading "
-                  f"{_cell([r['median_ape_component'] for r in runs], 100, 1)} %, sample reading "
-                  f"{_cell([r['median_ape_sample'] for r in runs], 100, 1)} %; e_θ "
-                  f"{_cell([r['e_theta'] for r in runs])}, e_C {_cell([r['e_C'] for r in runs])} "
-                  f"(on {runs[0]['n_laplace']} series); training {_cell([r['train_seconds'] for r in runs], 1, 0)} s."]
-        if "fitted" in runs[0]:
-            f = runs[0]["fitted"]
-            lines.append(f"Seed 0, first {f['n']} test series — R² network "
-                         f"{np.round(f['network']['r2'], 3).tolist()}, after map_fit "
-                         f"{np.round(f['fit']['r2'], 3).tolist()}; Median-APE (%) network "
-                         f"{np.round(100 * np.asarray(f['network']['median_ape']), 1).tolist()}, after map_fit "
-                         f"{np.round(100 * np.asarray(f['fit']['median_ape']), 1).tolist()}.")
-    lines.append(f"\nload average {results['load_average'][0]}–{results['load_average'][1]}, "
-                 f"{results['seconds']} s")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

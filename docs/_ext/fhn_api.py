@@ -329,7 +329,12 @@ def generate(app, config) -> None:
                 page.unlink()
     long_values = sorted(name for name, lines in DATA_DOCS.items()
                          if len(object_description(lookup(name))) > LONG_VALUE)
-    config.autosummary_context = {**config.autosummary_context, "fhn_also": ref.also(), "fhn_no_value": long_values}
+    # classes built of the package's own parts (InverseMap's scikit-learn protocol): their pages show
+    # the members they inherit from those parts too
+    inherit = sorted(name for name in set(ref.primary.values()) if inspect.isclass(obj := lookup(name)) and any(
+        base.__module__.startswith(ROOT + ".") for base in obj.__mro__[1:]))
+    config.autosummary_context = {**config.autosummary_context, "fhn_also": ref.also(), "fhn_no_value": long_values,
+                                  "fhn_inherit": inherit}
     aliases = ref.short_aliases()
     aliases.update(config.numpydoc_xref_aliases)
     config.numpydoc_xref_aliases = aliases

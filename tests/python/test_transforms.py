@@ -164,3 +164,57 @@ def test_the_command_line_trains_in_the_transform(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(model), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["transform"]["kinds"] == ["logit", "logit"]
+
+
+def test_estimates_and_calibrated_bounds_never_leave_a_bounded_prior(noisy):
+    """The property, with the default settings: a Gaussian-NLL map trained on data that record their
+    prior learns in logit coordinates ("auto"); a point map's sigmoid output stays within its
+    training labels. Inputs far from the training data (series of parameters outside the prior,
+    noise ten times as strong, white noise, constants, scaled series) included."""
+    train, test = noisy
+    prior = fi.default_prior(fi.FitzHughNagumo())
+    lower, upper = np.asarray(prior.lower), np.asarray(prior.upper)
+    gauss = fi.InverseMap.dense((32, 32), output_activation=None, seed=5).fit(
+        train.d, train.theta, loss="gaussian_nll", scaling="standard", epochs=10, progress=False, trained_on=train)
+    point = fi.InverseMap.dense((32, 32), seed=5).fit(train.d, train.theta, epochs=10, progress=False,
+                                                      trained_on=train)
+    assert gauss.transform.kinds == ("logit", "logit") and point.transform is None
+    rng = np.random.default_rng(11)
+    outside, status = fi.simulate(np.column_stack([rng.uniform(-0.5, 2.0, 40), rng.uniform(-0.5, 2.0, 40)]),
+                                  return_status=True)
+    outside = outside[status == 0]
+    inputs = [test.d, test.u + 10 * (test.d - test.u), rng.normal(0, 2, (60, 1000)), np.full((5, 1000), 1.5),
+              3 * test.d[:50], -test.d[:50], outside]
+    for x in inputs:
+        for m in (gauss, point):
+            est = m.predict(x)
+            assert np.all((est > lower) & (est < upper)), m.head
+        for level in (0.5, 0.9, 0.99):
+            lo, hi = gauss.interval(x, level)
+            assert np.all((lower <= lo) & (lo <= hi) & (hi <= upper))
+        draws = gauss.sample(x[:10], 100, seed=3)
+        assert np.all((draws >= lower) & (draws <= upper))
+
+
+def test_an_ensemble_mixes_its_members_in_their_coordinate(noisy):
+    train, test = noisy
+    lower, upper = np.asarray(train.config["prior"]["lower"]), np.asarray(train.config["prior"]["upper"])
+    members = [gaussian_map("support", train, seed=s, calibration_split=None) for s in (1, 2)]
+    ens = fi.Ensemble(members)
+    assert ens.transform.to_json() == members[0].transform.to_json()
+    rough = test.u + 10 * (test.d - test.u)
+    with pytest.warns(fi.UncalibratedWarning):
+        lo, hi = ens.interval(rough, 0.95)
+    assert np.all((lower <= lo) & (lo <= hi) & (hi <= upper))
+    with pytest.warns(fi.UncalibratedWarning):
+        draws = ens.sample(rough[:10], 100, seed=2)
+    assert np.all((draws >= lower) & (draws <= upper))
+    ens.calibrate(test.d[:150], test.theta[:150])
+    lo, hi = ens.interval(rough, 0.9)
+    assert np.all((lower <= lo) & (lo <= hi) & (hi <= upper))
+    assert np.all((ens.sample(rough[:10], 50, seed=2) >= lower))
+    report = fi.diagnose(ens, test.d[150:], test.theta[150:], n_samples=100, names=["theta0", "theta1"])
+    assert report["recovery"]["r2"]["theta0"] > 0.3
+    other = gaussian_map(None, train, seed=3, calibration_split=None)
+    with pytest.raises(ValueError, match="different coordinates"):
+        fi.Ensemble([members[0], other]).transform  # noqa: B018

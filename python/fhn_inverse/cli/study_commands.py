@@ -71,6 +71,11 @@ def _report(args) -> int:
     if args.against is not None:
         print(report.differences(args.root, args.against, tuple(args.names)))
         return 0
+    from fhn_inverse.study.model_tables import is_model_results, load_model_results, model_tables
+
+    if is_model_results(args.root):  # a kept run of benchmarks/model_results.py: the per-model tables
+        print(model_tables(load_model_results(args.root)).strip("\n"))
+        return 0
     text = report.compare(args.root)
     if not text:
         names = ", ".join(name for name, _ in report.TABLES)

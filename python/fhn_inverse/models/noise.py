@@ -128,6 +128,13 @@ class AR1Noise:
         -------
         AR1Noise
             The noise, with ``law="normal"``.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> noise = fi.AR1Noise.study()
+        >>> noise.law, noise.mean, noise.std
+        ('normal', (0.06991, 0.8046), (0.0099, 0.06413))
         """
         return cls(dt=dt, law="normal", mean=STUDY_NOISE_MEAN, std=STUDY_NOISE_STD)
 
@@ -147,6 +154,15 @@ class AR1Noise:
         -------
         ndarray, shape (n, 2)
             (σ, ρ) per sample.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> params = fi.AR1Noise(sigma=0.05).parameters(4, seed=0)  # σ fixed, ρ drawn in [0.66, 0.92]
+        >>> params.shape, params[:, 0].tolist()
+        ((4, 2), [0.05, 0.05, 0.05, 0.05])
+        >>> bool(((params[:, 1] >= 0.66) & (params[:, 1] <= 0.92)).all())
+        True
         """
         n, seed = as_int(n, "n", 1), as_seed(seed)
         start = as_start(start, n)
@@ -187,6 +203,17 @@ class AR1Noise:
             The noise series; their standard deviation is σ/dt.
         params : ndarray, shape (n, 2)
             (σ, ρ) per sample.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> noise = fi.AR1Noise.study()
+        >>> eta, params = noise.sample(4, 50, seed=1)
+        >>> eta.shape, params.shape
+        ((4, 50), (4, 2))
+        >>> bool(np.array_equal(params, noise.parameters(4, seed=1)))  # the same (σ, ρ) per sample
+        True
         """
         length, n_threads = as_int(length, "length", 1), as_threads(n_threads)
         params = self.parameters(n, seed, start)
@@ -195,6 +222,22 @@ class AR1Noise:
         return eta, params
 
     def to_dict(self) -> dict:
+        """The noise as a JSON-ready record; :func:`noise_from_dict` inverts it.
+
+        Returns
+        -------
+        dict
+            ``"kind"`` (``"ar1"``), ``"sigma"``, ``"rho"`` and ``"dt"`` (a range as a list), and
+            ``"law"``, ``"mean"`` and ``"std"`` unless the law is uniform.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.AR1Noise().to_dict()
+        {'kind': 'ar1', 'sigma': [0.038, 0.096], 'rho': [0.66, 0.92], 'dt': 0.2}
+        >>> sorted(fi.AR1Noise.study().to_dict())
+        ['dt', 'kind', 'law', 'mean', 'rho', 'sigma', 'std']
+        """
         as_json = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
         out = {"kind": "ar1", "sigma": as_json(self.sigma), "rho": as_json(self.rho), "dt": self.dt}
         if self.law != "uniform":  # uniform noise keeps the dict it always had
@@ -213,12 +256,31 @@ class GaussianNoise(AR1Noise):
     ----------
     sigma : float or (float, float), default 0.07
         σ: a number (fixed) or a ``(low, high)`` range, drawn per sample, as in :class:`AR1Noise`.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> noise = fi.GaussianNoise(0.1)
+    >>> noise, noise.rho, noise.dt
+    (GaussianNoise(sigma=0.1), 0.0, 1.0)
+    >>> eta, params = noise.sample(3, 100, seed=0)
+    >>> eta.shape, params.tolist()
+    ((3, 100), [[0.1, 0.0], [0.1, 0.0], [0.1, 0.0]])
     """
 
     def __init__(self, sigma=0.07):
         super().__init__(sigma=sigma, rho=0.0, dt=1.0)
 
     def to_dict(self) -> dict:
+        """The noise as a JSON-ready record (``"kind"``: ``"gaussian"``); :func:`noise_from_dict`
+        inverts it.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.GaussianNoise(0.1).to_dict()
+        {'kind': 'gaussian', 'sigma': 0.1, 'rho': 0.0, 'dt': 1.0}
+        """
         return {**super().to_dict(), "kind": "gaussian"}
 
     def __repr__(self) -> str:
@@ -289,6 +351,17 @@ def noise_from_dict(spec: dict | None):
     ValueError
         If ``spec`` is not of that form (a string such as ``"ar1"``, an unknown kind, a missing
         or invalid entry).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.models import noise_from_dict
+    >>> noise_from_dict({"kind": "ar1", "sigma": 0.05, "rho": 0.8})
+    AR1Noise(sigma=0.05, rho=0.8, dt=0.2)
+    >>> noise_from_dict(fi.GaussianNoise(0.1).to_dict()), noise_from_dict(None)
+    (GaussianNoise(sigma=0.1), None)
+    >>> noise_from_dict(fi.AR1Noise().to_dict()).sigma  # a range comes back as a tuple
+    (0.038, 0.096)
     """
     if spec is None:
         return None

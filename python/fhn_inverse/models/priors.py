@@ -89,11 +89,30 @@ class GaussianPrior:
         -------
         ndarray, shape (n, P)
             The samples, one per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> prior = fi.GaussianPrior([0.4, 0.4], std=[0.3, 0.4])
+        >>> prior.sample(3, seed=1).shape
+        (3, 2)
+        >>> bool(np.array_equal(prior.sample(3, seed=1, start=2), prior.sample(5, seed=1)[2:]))  # sample 2 on
+        True
         """
         n = as_int(n, "n", 1)
         return self._native.sample(n, as_seed(seed), as_start(start, n))
 
     def to_dict(self) -> dict:
+        """The prior as a JSON-ready record; :func:`prior_from_dict` inverts it.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> record = fi.GaussianPrior([0.4, 0.4], std=[0.3, 0.4], upper=[1.0, 1.2]).to_dict()
+        >>> record["kind"], record["mean"], record["lower"], record["upper"]
+        ('gaussian', [0.4, 0.4], [-inf, -inf], [1.0, 1.2])
+        """
         return {"kind": "gaussian", "mean": self.mean.tolist(), "covariance": self.covariance.tolist(),
                 "lower": self.lower.tolist(), "upper": self.upper.tolist()}
 
@@ -144,11 +163,26 @@ class UniformPrior:
         -------
         ndarray, shape (n, P)
             The samples, one per row.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> x = fi.UniformPrior([0.0, 1.0], [1.0, 5.0]).sample(100, seed=3)
+        >>> x.shape, bool((x[:, 1] >= 1.0).all() and (x[:, 1] <= 5.0).all())
+        ((100, 2), True)
         """
         n = as_int(n, "n", 1)
         return self._native.sample(n, as_seed(seed), as_start(start, n))
 
     def to_dict(self) -> dict:
+        """The prior as a JSON-ready record; :func:`prior_from_dict` inverts it.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.UniformPrior([0.0, 1.0], [1.0, 5.0]).to_dict()
+        {'kind': 'uniform', 'lower': [0.0, 1.0], 'upper': [1.0, 5.0]}
+        """
         return {"kind": "uniform", "lower": self.lower.tolist(), "upper": self.upper.tolist()}
 
     def __reduce__(self):  # pickling: rebuilt from its box
@@ -207,7 +241,15 @@ def default_prior(model=None):
 
 @dataclass(frozen=True)
 class Uniform:
-    """Uniform marginal on [lower, upper] (finite)."""
+    """Uniform marginal on [lower, upper] (finite).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.models import Uniform
+    >>> fi.IndependentPrior([Uniform(1.0, 5.0)]).sample(2, seed=0).shape
+    (2, 1)
+    """
 
     lower: float
     upper: float
@@ -215,7 +257,16 @@ class Uniform:
 
 @dataclass(frozen=True)
 class Normal:
-    """Normal marginal N(mean, std²), truncated to [lower, upper] when bounds are given."""
+    """Normal marginal N(mean, std²), truncated to [lower, upper] when bounds are given.
+
+    Examples
+    --------
+    >>> from fhn_inverse.models import Normal
+    >>> Normal(0.4, 0.3)
+    Normal(mean=0.4, std=0.3, lower=-inf, upper=inf)
+    >>> Normal(0.4, 0.3, lower=-0.2, upper=1.0).upper
+    1.0
+    """
 
     mean: float
     std: float
@@ -226,7 +277,17 @@ class Normal:
 @dataclass(frozen=True)
 class LogNormal:
     """Log-normal marginal exp(N(mu, sigma²)) (mu and sigma of the logarithm; median e^mu),
-    truncated to [lower, upper] when bounds are given; its support is positive."""
+    truncated to [lower, upper] when bounds are given; its support is positive.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.models import LogNormal
+    >>> LogNormal(1.1, 0.2)
+    LogNormal(mu=1.1, sigma=0.2, lower=0.0, upper=inf)
+    >>> bool((fi.IndependentPrior([LogNormal(1.1, 0.2, upper=4.0)]).sample(500, seed=0) <= 4.0).all())
+    True
+    """
 
     mu: float
     sigma: float
@@ -301,13 +362,30 @@ class IndependentPrior:
 
     def sample(self, n: int, seed: int = 0, start: int = 0) -> np.ndarray:
         """Draw samples ``start, …, start + n − 1`` of the stream ``seed``, shape (n, P); see
-        :meth:`GaussianPrior.sample`."""
+        :meth:`GaussianPrior.sample`.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.models import Normal, Uniform
+        >>> x = fi.IndependentPrior({"theta0": Normal(0.4, 0.3), "gamma": Uniform(1.0, 5.0)}).sample(200, seed=0)
+        >>> x.shape, bool(((x[:, 1] >= 1.0) & (x[:, 1] <= 5.0)).all())
+        ((200, 2), True)
+        """
         n = as_int(n, "n", 1)
         return self._native.sample(n, as_seed(seed), as_start(start, n))
 
     def gaussian_part(self) -> GaussianPrior:
         """The Gaussian term MAP fits and Laplace covariances use: the normal marginals' mean and
-        std, and a flat term (a standard deviation 10⁸ times the parameter's scale) elsewhere."""
+        std, and a flat term (a standard deviation 10⁸ times the parameter's scale) elsewhere.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.models import Normal, Uniform
+        >>> fi.IndependentPrior({"theta0": Normal(0.4, 0.3), "gamma": Uniform(1.0, 5.0)}).gaussian_part()
+        GaussianPrior(mean=[0.4, 3.0], std=[0.3, 400000000.0], lower=[-inf, -inf], upper=[inf, inf])
+        """
         mean, std = [], []
         for m, lo, hi in zip(self.marginals, self.lower, self.upper):
             if isinstance(m, Normal):
@@ -318,6 +396,16 @@ class IndependentPrior:
         return GaussianPrior(mean, std=std)
 
     def to_dict(self) -> dict:
+        """The prior as a JSON-ready record: its marginals, each with its ``"family"`` and, when
+        named, its ``"name"``; :func:`prior_from_dict` inverts it.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.models import Uniform
+        >>> fi.IndependentPrior({"gamma": Uniform(1.0, 5.0)}).to_dict()
+        {'kind': 'independent', 'marginals': [{'family': 'uniform', 'lower': 1.0, 'upper': 5.0, 'name': 'gamma'}]}
+        """
         marginals = [{"family": next(k for k, v in _FAMILIES.items() if v is type(m)), **asdict(m)}
                      for m in self.marginals]
         if self.names is not None:
@@ -362,6 +450,15 @@ def prior_from_dict(spec: dict):
     ------
     ValueError
         If ``spec["kind"]`` is neither ``"gaussian"`` nor ``"uniform"``.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.models import prior_from_dict
+    >>> prior_from_dict({"kind": "uniform", "lower": [0, 1], "upper": [1, 5]})
+    UniformPrior(lower=[0.0, 1.0], upper=[1.0, 5.0])
+    >>> prior_from_dict(fi.default_prior().to_dict())
+    GaussianPrior(mean=[0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
     """
     if spec.get("kind") == "gaussian":
         return GaussianPrior(spec["mean"], spec["covariance"], lower=spec["lower"], upper=spec["upper"])
@@ -397,6 +494,14 @@ def as_prior(prior):
         If ``prior`` is of another type (a string, a dict, a number, …).
     ValueError
         If the bounds do not have shape (P, 2) or a low end is not below its high end.
+
+    Examples
+    --------
+    >>> from fhn_inverse.models import as_prior
+    >>> as_prior([(0.0, 1.0), (2.0, 3.0)])  # (low, high) bounds: the uniform prior on the box
+    UniformPrior(lower=[0.0, 2.0], upper=[1.0, 3.0])
+    >>> as_prior(None)  # the default prior
+    GaussianPrior(mean=[0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
     """
     if prior is None:
         return default_prior()

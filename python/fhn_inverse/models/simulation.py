@@ -44,7 +44,17 @@ STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
 def model_to_dict(model) -> dict:
     """A model as a JSON-ready record: its ``name``, its constants and its initial state (what a
     data set's ``config["model"]`` holds), and, unless it is the model's own θ, its free set with
-    the values of the parameters that are not free; :func:`model_from_dict` inverts it."""
+    the values of the parameters that are not free; :func:`model_from_dict` inverts it.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.models.model_to_dict(fi.FitzHughNagumo())
+    {'name': 'FitzHughNagumo', 'gamma': 3.0, 'zeta': -0.4, 'initial': [0.0, 0.0]}
+    >>> record = fi.models.model_to_dict(fi.FitzHughNagumo(free=("theta0", "gamma")))
+    >>> record["free"], round(record["theta1"], 6)  # θ1 is not free: its value is kept
+    (['theta0', 'gamma'], 0.4)
+    """
     if isinstance(model, MODELS):
         record = {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
         if not model.is_default_free:
@@ -55,7 +65,16 @@ def model_to_dict(model) -> dict:
 
 
 def model_from_dict(record: dict):
-    """The model of a :func:`model_to_dict` record; ValueError naming an unknown model or entry."""
+    """The model of a :func:`model_to_dict` record; ValueError naming an unknown model or entry.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.models.model_from_dict({"name": "FitzHughNagumo", "gamma": 2.5}).constants
+    {'gamma': 2.5, 'zeta': -0.4}
+    >>> fi.models.model_from_dict(fi.models.model_to_dict(fi.FitzHughNagumo(free=("theta0", "gamma")))).free
+    ('theta0', 'gamma')
+    """
     if not isinstance(record, dict) or record.get("name") not in {m.__name__ for m in MODELS}:
         raise ValueError(f"a model record names one of {[m.__name__ for m in MODELS]}, got {str(record)[:80]!r}")
     kwargs = {k: v for k, v in record.items() if k != "name"}
@@ -67,7 +86,17 @@ def model_from_dict(record: dict):
 
 def model_grid(model=None) -> np.ndarray:
     """The default observation grid of ``model``: ``grid_points`` times ``grid_step`` apart from 0,
-    as its header declares (FitzHugh–Nagumo's is the study's, :data:`DEFAULT_GRID`; None: that)."""
+    as its header declares (FitzHugh–Nagumo's is the study's, :data:`DEFAULT_GRID`; None: that).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> t = fi.models.model_grid()
+    >>> t.shape, t[[0, 1, -1]].tolist()
+    ((1000,), [0.0, 0.2, 199.8])
+    >>> fi.models.model_grid(fi.models.MorrisLecar())[[0, 1, -1]].tolist()  # t in ms
+    [0.0, 1.0, 999.0]
+    """
     cls = FitzHughNagumo if model is None else type(model)
     if cls is FitzHughNagumo:
         return DEFAULT_GRID.copy()
@@ -83,6 +112,15 @@ class SimulationError(RuntimeError):
         Indices of the failed trajectories.
     status : ndarray
         Status of every trajectory, coded as in :data:`STATUS`.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> try:
+    ...     fi.simulate([[0.4, 0.4], [0.6, 0.2]], max_steps=10)  # too few steps to reach t = 199.8
+    ... except fi.SimulationError as err:
+    ...     print(err.indices.tolist(), err.status.tolist(), fi.models.STATUS[int(err.status[0])])
+    [0, 1] [2, 2] step_budget
     """
 
     def __init__(self, indices: np.ndarray, status: np.ndarray):
@@ -125,6 +163,15 @@ def simulator_options(
     -------
     _core.SimulatorOptions
         The validated options.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> options = fi.models.simulator_options(rtol=1e-6)
+    >>> options.rtol, options.method, len(options.t_obs)
+    (1e-06, 'rkf78', 1000)
+    >>> fi.models.simulator_options([0.0, 1.0, 2.0], method="rkf78-simd").t_obs
+    [0.0, 1.0, 2.0]
     """
     grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)
     return _core.SimulatorOptions(
@@ -172,6 +219,17 @@ def model_and_theta(theta, model=None):
         If ``model`` is not a :class:`FitzHughNagumo`.
     ValueError
         If ``theta`` does not have one column per model parameter.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> theta, single, model = fi.models.model_and_theta([0.4, 0.4])
+    >>> theta.shape, single, model
+    ((1, 2), True, FitzHughNagumo(gamma=3.0, zeta=-0.4, initial=(0.0, 0.0)))
+    >>> fi.models.model_and_theta([0.4, 0.4, 3.0])
+    Traceback (most recent call last):
+        ...
+    ValueError: theta must have 2 columns (theta0, theta1), got shape (3,)
     """
     model = FitzHughNagumo() if model is None else model
     if not isinstance(model, MODELS):

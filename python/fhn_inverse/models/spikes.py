@@ -17,6 +17,19 @@ __all__ = ["SpikeStatistics", "spike_statistics"]
 
 
 class SpikeStatistics(NamedTuple):
+    """What :func:`spike_statistics` returns: ``count``, ``rate`` and ``duration`` per series.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> stats = fi.spike_statistics(fi.simulate([0.4, 0.4]))
+    >>> stats._fields
+    ('count', 'rate', 'duration')
+    >>> count, rate, duration = stats
+    >>> int(count), round(float(rate), 1)  # 22 spikes in 199.8 ms
+    (22, 110.1)
+    """
+
     count: np.ndarray     #: (N,) spikes per series
     rate: np.ndarray      #: (N,) spikes per second (time in ms)
     duration: np.ndarray  #: (N,) mean time above the threshold per spike

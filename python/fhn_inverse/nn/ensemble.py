@@ -227,6 +227,16 @@ class Ensemble:
     def has_cov(self) -> bool:
         return self.head != "point"
 
+    @property
+    def transform(self):
+        """The members' coordinate of the targets (a ``LabelTransform``; trained together, they share
+        it), or None. The mixture, its calibration, intervals and draws are then in that coordinate,
+        mapped back as a map's are. ValueError if the members learn in different coordinates."""
+        records = {None if m.transform is None else repr(m.transform.to_json()) for m in self.members}
+        if len(records) > 1:
+            raise ValueError("the members learn their targets in different coordinates (transforms)")
+        return self.members[0].transform
+
     # what the members record of their data (trained together, they record the same)
     inputs = property(lambda self: self.members[0].inputs, doc="The first member's ``inputs`` (see InverseMap).")
     units = property(lambda self: self.members[0].units, doc="The first member's ``units`` (see InverseMap).")
@@ -247,8 +257,10 @@ class Ensemble:
         return {**self.members[0].describe(), "members": len(self.members),
                 "calibration": None if self.calibration is None else "quantile"}
 
-    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False):
-        """The mean of the members' predictions.
+    def predict(self, X, *, return_cov: bool = False, n_threads: int = 0, t=None, resample: bool = False,
+                latent: bool = False):
+        """The mean of the members' predictions (with ``latent``, of their laws in the coordinate
+        they learn in, ``transform``).
 
         Parameters
         ----------
@@ -280,11 +292,14 @@ class Ensemble:
             With ``return_cov=True``, if the members predict point estimates only.
         """
         if np.ndim(X) == 1:
-            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample)
+            out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample,
+                               latent=latent)
             return (out[0][0], out[1][0]) if return_cov else out[0]
-        if not return_cov:
+        if not return_cov and not latent:
             return self.predict_members(X, n_threads=n_threads, t=t, resample=resample).mean(axis=0)
-        means, covs = self._members_gaussians(X, n_threads, t=t, resample=resample)
+        means, covs = self._members_gaussians(X, n_threads, t=t, resample=resample, latent=latent)
+        if not return_cov:
+            return means.mean(axis=0)
         mean = means.mean(axis=0)
         if self.head == "local_gaussian":
             from ..uncertainty.local_gaussian import from_log_coordinates, log_coordinates
@@ -295,11 +310,12 @@ class Ensemble:
         cov = second - np.einsum("ni,nj->nij", mean, mean)
         return mean, 0.5 * (cov + np.transpose(cov, (0, 2, 1)))
 
-    def _members_gaussians(self, X, n_threads, t=None, resample=False):
+    def _members_gaussians(self, X, n_threads, t=None, resample=False, latent=False):
         if not self.has_cov:
             raise ValueError("the members predict point estimates only; predict_std gives their spread, "
                              "which is not a calibrated uncertainty")
-        pairs = [m.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample) for m in self.members]
+        pairs = [m.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=latent)
+                 for m in self.members]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
@@ -376,18 +392,20 @@ class Ensemble:
             raise ValueError(f"sampling needs members with a Gaussian-NLL head, these have {self.head!r}")
         n = as_int(n, "n", 1)
         self._warn_if_uncalibrated("draws")
+        transform = self.transform  # draws in its coordinate, mapped back
+        back = (lambda v: v) if transform is None else transform.inverse
         if self.calibration is not None:
-            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
             _check_draws(len(mean), n, mean.shape[1])
-            return self.calibration.sample(mean, cov, n, seed=seed)
-        means, covs = self._members_gaussians(X, n_threads, t, resample)  # (K, N, D), (K, N, D, D)
+            return back(self.calibration.sample(mean, cov, n, seed=seed))
+        means, covs = self._members_gaussians(X, n_threads, t, resample, True)  # (K, N, D), (K, N, D, D)
         _check_draws(means.shape[1], n, means.shape[2])
         rng = np.random.default_rng(as_seed(seed))
         k = rng.integers(0, len(self.members), size=(means.shape[1], n))
         z = rng.standard_normal((means.shape[1], n, means.shape[2]))
         chol = np.linalg.cholesky(covs)  # (K, N, D, D)
         rows = np.arange(means.shape[1])[:, None]
-        return means[k, rows] + np.einsum("nsij,nsj->nsi", chol[k, rows], z)
+        return back(means[k, rows] + np.einsum("nsij,nsj->nsi", chol[k, rows], z))
 
     def _warn_if_uncalibrated(self, what: str) -> None:
         if self.calibration is None and all(m.cov_scale == 1.0 for m in self.members):
@@ -432,12 +450,12 @@ class Ensemble:
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
         self._warn_if_uncalibrated("intervals")
-        first = self.members[0]
+        first, transform = self.members[0], self.transform  # the law in its coordinate, the bounds mapped back
         if self.calibration is not None:
-            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample)
+            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
             return gaussian_interval(mean, cov, level, self.calibration, support_of(first.prior, first.noise,
-                                                                                    mean.shape[1]))
-        means, covs = self._members_gaussians(X, n_threads, t, resample)
+                                                                                    mean.shape[1]), transform)
+        means, covs = self._members_gaussians(X, n_threads, t, resample, True)
         sd = np.sqrt(np.diagonal(covs, axis1=2, axis2=3))  # (K, N, D)
         erf = np.vectorize(math.erf, otypes=[float])
 
@@ -451,7 +469,7 @@ class Ensemble:
                 mid = 0.5 * (lo + hi)
                 below = mixture_cdf(mid) < q
                 lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-            bounds.append(0.5 * (lo + hi))
+            bounds.append(0.5 * (lo + hi) if transform is None else transform.inverse(0.5 * (lo + hi)))
         box = support_of(first.prior, first.noise, means.shape[2])  # inside what the parameters can be
         return tuple(bounds) if box is None else tuple(np.clip(b, box[0], box[1]) for b in bounds)
 

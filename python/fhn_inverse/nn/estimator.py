@@ -16,20 +16,20 @@ from . import files, torch_export
 from .architecture import Architecture, cnn_layers, dense_layers, prepare_input, summary
 from ..models.noise import noise_from_dict
 from ..models.priors import prior_from_dict
-from .checks import (_as_cov_scale, _check_draws, _check_finite_outputs, _check_targets_width, _check_trained_on,
-                     _normal_quantile, _units_with_defaults, not_fitted)
+from .checks import (_as_cov_scale, _check_finite_outputs, _check_targets_width, _check_trained_on,
+                     _units_with_defaults, not_fitted)
 from .heads import head_for
 from .parts import MapParts
-from .support import gaussian_interval, support_of
+from .map_uncertainty import UncertaintyMethods
 from .sklearn_protocol import RegressorProtocol
 from .series import join_blocks, row_blocks, raw_series, series_input, take_series
 from .trainer import fit_arrays, hold_out_calibration, settings_of
-from .training import TrainingConfig, _bounded_int
+from .training import TrainingConfig
 
 __all__ = ["InverseMap"]
 
 
-class InverseMap(RegressorProtocol):
+class InverseMap(UncertaintyMethods, RegressorProtocol):
     """A network from time series (N, L) or (N, C, L) to parameters (N, D), made of parts
     (:attr:`parts`): architecture, native network, head, scalings, training record.
 
@@ -456,82 +456,6 @@ class InverseMap(RegressorProtocol):
         out, cov = parts.outputs(raw, return_cov, self.cov_scale, latent)
         _check_finite_outputs(out, cov, x)
         return (out, cov) if return_cov else out
-
-    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
-        """``n`` draws per series (1 to 2**24) from the predicted Gaussian N(mean, cov), a function
-        of ``seed`` alone (NumPy's PCG64).
-
-        After ``calibrate(..., method="quantile")`` the draws come from the calibrated law (the
-        Gaussian copula with calibrated marginals,
-        :class:`~fhn_inverse.uncertainty.calibration.QuantileCalibration`). ``X``, ``n_threads``,
-        ``t`` and ``resample`` are as for :meth:`predict`. Returns (N, n, D); ValueError if ``n`` is
-        out of range or the map predicts no covariance.
-        """
-        n = _bounded_int(n, "n", 1, 1 << 24)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
-        _check_draws(len(mean), n, mean.shape[1])
-        self.parts.head.warn_if_uncalibrated("draws", self.calibration, self.cov_scale)
-        from ..uncertainty.stats import sample_gaussian
-        draws = (self.calibration.sample(mean, cov, n, seed=seed) if self.calibration is not None
-                 else sample_gaussian(mean, cov, n, seed=seed))  # in blocks: Ctrl-C gets through
-        return draws if self.transform is None else self.transform.inverse(draws)
-
-    def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
-                 resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Per-parameter central intervals (lower, upper), each (N, D), of the predicted Gaussian
-        at ``level`` in (0, 1): mean ∓ z·√diag(cov), z the normal quantile.
-
-        After ``calibrate(..., method="quantile")``, the calibrated interval mean + √diag(cov)·[T(−z),
-        T(z)]. Clipped to the support of the prior (and noise) the map was trained on, where it records
-        them. ``X``, ``n_threads``, ``t`` and ``resample`` are as for :meth:`predict`. ValueError if
-        ``level`` is not in (0, 1) or the map predicts no covariance.
-        """
-        _normal_quantile(level)
-        mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
-        self.parts.head.warn_if_uncalibrated("intervals", self.calibration, self.cov_scale)
-        box = support_of(self.prior, self.noise, mean.shape[1])
-        return gaussian_interval(mean, cov, level, self.calibration, box, self.transform)
-
-    def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
-        """Calibrate the Gaussian head on a held-out split (X_cal, Y_cal) of series the map was
-        neither trained nor early-stopped on; ``save`` stores the result.
-
-        Gaussian-NLL heads only (a local-Gaussian head's covariance estimates a target, not a
-        posterior). Training again keeps ``cov_scale`` and drops ``calibration``.
-
-        Parameters
-        ----------
-        X_cal : array_like
-            The split's inputs, as for :meth:`predict`.
-        Y_cal : array_like, shape (N, D) or (N,)
-            Their true parameters.
-        method : {"quantile", "nll", "coverage"}, default "quantile"
-            "nll" or "coverage": fit the scalar ``cov_scale`` (temperature scaling; "nll" the
-            maximum-likelihood scale, "coverage" the best joint coverage at 50, 80, 90 and 95 %, see
-            :func:`~fhn_inverse.uncertainty.coverage.fit_cov_scale`) that multiplies the covariance of
-            ``predict``, ``sample`` and ``interval``; drops a quantile calibration. "quantile": fit a
-            :class:`~fhn_inverse.uncertainty.calibration.QuantileCalibration` (per-parameter quantile
-            recalibration, a conformal radius for the joint region) and set it as ``calibration``;
-            ``interval`` and ``sample`` then use it, ``predict`` is unchanged. At least 20 series; a few
-            thousand fix the quantiles to a fraction of a point of coverage.
-        n_threads : int, default 0
-
-        Returns
-        -------
-        float or QuantileCalibration
-            The new ``cov_scale``, or the calibration ("quantile"). ValueError without a Gaussian-NLL
-            head, for an unknown method, or a "quantile" split under 20 series.
-        """
-        from ..uncertainty.calibration import calibration_split
-
-        head = self.parts.head
-        if head is None or not head.calibratable:
-            raise ValueError(f"calibrate needs a map with a Gaussian-NLL head, this one has {self.head!r} "
-                             "(a local-Gaussian head's covariance estimates a target, not a posterior)")
-        head.check_calibration_method(method)
-        y, mean, cov = calibration_split(self, X_cal, Y_cal, n_threads)
-        self.cov_scale, self.calibration = head.calibrate(y, mean, cov, method, self.cov_scale)
-        return self.calibration if method == "quantile" else self.cov_scale
 
     def summary(self) -> str:
         """Layer table (kind, output shape, parameters) and the total; RuntimeError if not built."""

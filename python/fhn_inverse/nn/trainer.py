@@ -110,7 +110,7 @@ def learned_transform(parts, cfg: TrainingConfig, head_cls, d: int, targets, tra
     ``cfg.transform`` asks for, with the support of the prior (and noise) in ``trained_on``."""
     if parts.scaling is not None:
         return parts.transform
-    if cfg.transform is not None and head_cls.takes_cov_targets:
+    if cfg.transform not in (None, "auto") and head_cls.takes_cov_targets:
         raise ValueError(f"a transform is for point and Gaussian-NLL heads, not {head_cls.name!r}")
     from ..models.noise import noise_from_dict
     from ..models.priors import prior_from_dict
@@ -120,7 +120,10 @@ def learned_transform(parts, cfg: TrainingConfig, head_cls, d: int, targets, tra
     record = trained_on or {}
     prior = prior_from_dict(record["prior"]) if record.get("prior") else None
     support = support_of(prior, noise_from_dict(record.get("noise")), d)
-    return LabelTransform.from_spec(cfg.transform, d, targets, support)
+    spec = cfg.transform
+    if spec == "auto":  # Gaussian-NLL heads on data with a recorded prior: its support; else the targets
+        spec = "support" if head_cls.calibratable and support is not None else None
+    return LabelTransform.from_spec(spec, d, targets, support)
 
 
 def fit_arrays(model, X, Y, cov, validation, cfg: TrainingConfig, head_cls, progress: bool, targets=None,

@@ -18,7 +18,9 @@ calibrated in z. Mapped back, g being increasing in each coordinate:
 
 ``fit(..., transform="support")`` takes each target's support from the prior (and the noise's
 ranges) the map is trained on (``trained_on``): logit on a bounded interval, log on a half-line,
-identity otherwise.
+identity otherwise. ``"auto"``, the default, does that for Gaussian-NLL heads trained on data that
+record their prior, and learns every other map in the targets themselves (a point map's sigmoid
+output already stays within its training labels' range).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import numpy as np
 __all__ = ["TRANSFORMS", "LabelTransform", "check_transform_spec"]
 
 TRANSFORMS = ("identity", "log", "logit")
-_SPEC = ('a transform is None, "support", or per target (a dict by name, or a list by column) one of "identity", '
-         '"log", "logit", ("log", a), ("logit", a, b)')
+_SPEC = ('a transform is None, "auto", "support", or per target (a dict by name, or a list by column) one of '
+         '"identity", "log", "logit", ("log", a), ("logit", a, b)')
 
 
 def _entry(spec, where: str) -> tuple:
@@ -63,7 +65,7 @@ def _entry(spec, where: str) -> tuple:
 def check_transform_spec(spec):
     """``spec`` as a training setting (checked; ValueError naming what is wrong): None, "support", a
     dict {name: entry} or a list of entries."""
-    if spec is None or spec == "support":
+    if spec is None or spec in ("support", "auto"):
         return spec
     if isinstance(spec, dict):
         for name, entry in spec.items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .model_tables import is_model_results, load_model_results, model_tables
 from .tables import (STUDY_COVARIANCE, STUDY_JOINT, STUDY_RESIMULATION, STUDY_TRAIN_SIZE, VERDICTS, accuracy_table,
                      both, covariance_table, fit_start_table, joint_table, noise_table, resimulation_table,
                      train_size_table, verdict)
@@ -174,6 +175,8 @@ def _block_output(command: str, base: Path) -> str:
     if words[:2] != ["fhn-inverse", "report"] or len(words) < 3:
         raise ValueError(f"a generated block's command must be 'fhn-inverse report ROOT [...]', got {command!r}")
     root, rest = base / words[2], words[3:]
+    if is_model_results(root) and not rest:  # a kept run of benchmarks/model_results.py
+        return model_tables(load_model_results(root)).strip("\n")
     if not rest:
         text = compare(root)
         if not text:
