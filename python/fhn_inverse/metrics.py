@@ -123,6 +123,19 @@ def median_ape(y_true, y_pred, *, per_parameter: bool = False, reading: str = "c
 
 
 class ResimulationErrors(NamedTuple):
+    """Per-series errors of re-simulated series (:func:`resimulation_errors`): ``mse``,
+    ``squared_bias`` and ``c_mse``, each of shape (N,), with mse = squared_bias + c_mse.
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> e = metrics.resimulation_errors([[1.0, 1.0, 1.0, 1.0]], [[0.0, 0.0, 0.0, 0.0]])
+    >>> e._fields
+    ('mse', 'squared_bias', 'c_mse')
+    >>> e.mse, e.squared_bias, e.c_mse     # an offset: all bias
+    (array([1.]), array([1.]), array([0.]))
+    """
+
     mse: np.ndarray            #: (N,) mean squared error per series
     squared_bias: np.ndarray   #: (N,) (mean error)² per series
     c_mse: np.ndarray          #: (N,) centred MSE per series
@@ -150,6 +163,14 @@ def resimulation_errors(d, u_hat) -> ResimulationErrors:
     -------
     ResimulationErrors
         ``mse``, ``squared_bias`` and ``c_mse``, each of shape (N,).
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> d = [[1.0, 1.0, 1.0, 1.0], [1.0, -1.0, 1.0, -1.0]]     # errors: an offset, then a zigzag
+    >>> u_hat = [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    >>> metrics.resimulation_errors(d, u_hat)
+    ResimulationErrors(mse=array([1., 1.]), squared_bias=array([1., 0.]), c_mse=array([0., 1.]))
     """
     e = _resimulation_pair(d, u_hat)
     bias = e.mean(axis=1)
@@ -158,6 +179,17 @@ def resimulation_errors(d, u_hat) -> ResimulationErrors:
 
 
 class PooledErrors(NamedTuple):
+    """Errors of re-simulated series over a whole test set (:func:`pooled_resimulation_errors`):
+    ``mse``, ``squared_bias`` and ``c_mse``, floats with mse = squared_bias + c_mse.
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> pooled = metrics.pooled_resimulation_errors([[1.0, 1.0], [3.0, 3.0]], [[0.0, 0.0], [0.0, 0.0]])
+    >>> pooled.mse, pooled.squared_bias, pooled.c_mse     # mean error 2
+    (5.0, 4.0, 1.0)
+    """
+
     mse: float           #: mean squared error over every series and time point
     squared_bias: float  #: (mean error over every series and time point)²
     c_mse: float         #: the rest: mse − squared_bias
@@ -180,6 +212,16 @@ def pooled_resimulation_errors(d, u_hat) -> PooledErrors:
     -------
     PooledErrors
         ``mse``, ``squared_bias`` and ``c_mse``, each a float.
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> d = [[1.0, 1.0, 1.0, 1.0], [-1.0, -1.0, -1.0, -1.0]]     # offsets of opposite signs
+    >>> u_hat = [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    >>> metrics.pooled_resimulation_errors(d, u_hat)     # they cancel in the pooled bias
+    PooledErrors(mse=1.0, squared_bias=0.0, c_mse=1.0)
+    >>> metrics.resimulation_errors(d, u_hat).squared_bias     # not in the per-series ones
+    array([1., 1.])
     """
     e = _resimulation_pair(d, u_hat)
     bias = float(e.mean())
@@ -209,6 +251,17 @@ def report(y_true, y_pred, names=None) -> dict:
     ------
     ValueError
         If ``names`` does not have one entry per parameter.
+
+    Examples
+    --------
+    >>> from fhn_inverse import metrics
+    >>> y = [[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]]
+    >>> y_hat = [[1.0, 11.0], [2.0, 20.0], [3.0, 30.0]]
+    >>> rep = metrics.report(y, y_hat, names=["a", "b"])
+    >>> sorted(rep)
+    ['median_ape', 'median_ape_all', 'median_ape_sample', 'r2', 'r2_mean']
+    >>> rep["r2"], rep["median_ape"]
+    ({'a': 1.0, 'b': 0.995}, {'a': 0.0, 'b': 0.0})
     """
     y, p = _pair(y_true, y_pred)
     names = list(names) if names is not None else [f"theta{j}" for j in range(y.shape[1])]

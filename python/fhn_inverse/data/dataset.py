@@ -78,6 +78,19 @@ class Dataset:
         If an array has the wrong number of dimensions or a shape that does not match N and L of
         ``u``, holds a NaN or an infinity, ``t`` is not strictly increasing, an index or the seed
         is out of range, or ``config["noise"]`` is not of the form above.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> ds = fi.Dataset(t=[0.0, 0.2, 0.4], theta=[[0.4, 0.4]], u=[[0.0, 0.1, 0.2]], d=[[0.0, 0.1, 0.2]],
+    ...                 noise=[[0.0, 0.0]], index=[7])
+    >>> ds
+    Dataset(n=1, length=3, seed=0, noise=None)
+    >>> ds.u.dtype, ds.index.dtype
+    (dtype('float64'), dtype('int64'))
+    >>> data = fi.Dataset.generate(3, seed=0, progress=False)
+    >>> len(data), data[1:].index.tolist()     # rows select like an array's
+    (3, [1, 2])
     """
 
     t: np.ndarray
@@ -232,6 +245,16 @@ class Dataset:
         -------
         Path
             The path written.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import fhn_inverse as fi
+        >>> data = fi.Dataset.generate(2, seed=0, progress=False)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = data.save(os.path.join(tmp, "train"))
+        ...     path.name, path.exists()
+        ('train.npz', True)
         """
         path = Path(path)
         if path.suffix != ".npz":
@@ -261,6 +284,17 @@ class Dataset:
             Naming the file, for any file that is not a valid data set: a broken or hostile
             archive, arrays of the wrong kind, shape or values, more uncompressed data than
             ``_MAX_EXPANSION`` times the file's size.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> data = fi.Dataset.generate(2, seed=0, noise=fi.AR1Noise(), progress=False)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = fi.Dataset.load(data.save(os.path.join(tmp, "train.npz")))
+        >>> back.d.shape, bool(np.array_equal(back.d, data.d)), back.config == data.config
+        ((2, 1000), True, True)
         """
         path = Path(path)
         try:
@@ -413,6 +447,13 @@ def test_set(seed: int = 0, *, noise=None, size: int = TEST_SIZE, **kwargs) -> D
     -------
     Dataset
         The test set.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> test = fi.test_set(0, size=3, progress=False)
+    >>> len(test), test.index.tolist()     # stream indices from TEST_START on
+    (3, [1000000000, 1000000001, 1000000002])
     """
     return Dataset.generate(as_int(size, "size", 1), seed, noise=noise, start=TEST_START, **kwargs)
 
@@ -488,6 +529,16 @@ def training_sets(pool: Dataset, sizes=TRAIN_SIZES) -> dict[int, Dataset]:
     ------
     ValueError
         If the pool is too small.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> pool = fi.Dataset.generate(6, seed=0, progress=False)
+    >>> sets = fi.training_sets(pool, sizes=(2, 4, 6))
+    >>> {n: len(ds) for n, ds in sets.items()}
+    {2: 2, 4: 4, 6: 6}
+    >>> sets[4].index.tolist()     # nested: the first N of the pool
+    [0, 1, 2, 3]
     """
     out = {}
     for size in sizes:

@@ -51,6 +51,18 @@ def fourier_features(x, representation: str = "packed", norm: str = "ortho", n_t
     A coefficient can reach Σ|x_l| ≤ L·max|x| before normalisation, so series with
     max|x| ≥ 1.8e308 / L (float64's largest value over L) may overflow; a non-finite spectrum
     raises ValueError naming the first such row rather than returning inf or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> x = np.array([1.0, 2.0, 0.0, -1.0])
+    >>> fi.fourier_features(x, norm="backward")     # Re X_0, Re X_1, Re X_2, Im X_1
+    array([ 2.,  1.,  0., -3.])
+    >>> np.fft.rfft(x)
+    array([2.+0.j, 1.-3.j, 0.+0.j])
+    >>> fi.fourier_features(np.zeros((3, 8))).shape, fi.fourier_features(np.zeros((3, 8)), "magnitude").shape
+    ((3, 8), (3, 5))
     """
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
@@ -81,6 +93,16 @@ def unpack_spectrum(packed) -> np.ndarray:
     -------
     ndarray of complex128, shape (…, ⌊L/2⌋+1)
         The rfft coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> fi.unpack_spectrum([2.0, 1.0, 0.0, -3.0])
+    array([2.+0.j, 1.-3.j, 0.+0.j])
+    >>> x = np.random.default_rng(0).normal(size=(2, 7))
+    >>> bool(np.allclose(fi.unpack_spectrum(fi.fourier_features(x, norm="backward")), np.fft.rfft(x)))
+    True
     """
     packed = np.asarray(packed)
     L = packed.shape[-1]

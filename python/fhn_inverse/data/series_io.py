@@ -71,6 +71,18 @@ class SeriesTable:
         N strings: the file's, or "0", "1", ….
     t : ndarray, shape (L,), optional
         Their times where the file gives them (else None).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import fhn_inverse as fi
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "series.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("0.1,0.5,0.9\\n0.0,0.4,0.8\\n")     # no header, no IDs, no times
+    ...     table = fi.read_series(path)
+    >>> table.d.shape, table.ids, table.t
+    ((2, 3), ['0', '1'], None)
     """
 
     d: np.ndarray
@@ -293,6 +305,21 @@ def read_series(path, *, layout: str = "auto", delimiter: str | None = None, dec
         (where there is one) the line and the column.
     OSError
         If the file cannot be opened (it does not exist, or may not be read).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import fhn_inverse as fi
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "cells.csv")
+    ...     with open(path, "w") as f:     # a header of times, an ID column
+    ...         _ = f.write("id,0.0,0.2,0.4\\ncell A,0.1,0.5,0.9\\ncell B,0.0,0.4,0.8\\n")
+    ...     table = fi.read_series(path)
+    >>> table.ids, table.t.tolist()
+    (['cell A', 'cell B'], [0.0, 0.2, 0.4])
+    >>> table.d
+    array([[0.1, 0.5, 0.9],
+           [0. , 0.4, 0.8]])
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")

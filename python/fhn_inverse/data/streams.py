@@ -53,7 +53,16 @@ def _labels(theta: np.ndarray, noise: np.ndarray, labels: str) -> np.ndarray:
 
 def is_stream(obj) -> bool:
     """Whether ``obj`` is a stream of blocks (``blocks``, ``block_sizes`` and ``describe``), as
-    :class:`Simulations` and :class:`StoreStream` are, rather than an array."""
+    :class:`Simulations` and :class:`StoreStream` are, rather than an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.data.streams import is_stream
+    >>> is_stream(fi.Simulations(4, block=2, seed=0)), is_stream(np.zeros((4, 1000)))
+    (True, False)
+    """
     return hasattr(obj, "blocks") and hasattr(obj, "block_sizes") and hasattr(obj, "describe")
 
 
@@ -133,12 +142,33 @@ class Simulations:
         return [self.block] * full + ([rest] if rest else [])
 
     def block_sizes(self) -> list[int]:
-        """The sizes of one epoch's blocks (each simulated block ``reuse`` times)."""
+        """The sizes of one epoch's blocks (each simulated block ``reuse`` times).
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.Simulations(5, block=2, seed=0).block_sizes()
+        [2, 2, 1]
+        >>> fi.Simulations(5, block=2, seed=0, reuse=2).block_sizes()     # each block twice
+        [2, 2, 2, 2, 1, 1]
+        """
         return [size for size in self._sizes() for _ in range(self.reuse)]
 
     def blocks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Epoch ``epoch``'s blocks: (series (B, L), labels (B, D)), simulated on demand, each
-        handed out ``reuse`` times in a row."""
+        handed out ``reuse`` times in a row.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> src = fi.Simulations(5, block=2, seed=0, labels="theta+noise")
+        >>> [(x.shape, y.shape) for x, y in src.blocks(0)]     # labels: θ and the noise's (σ, ρ)
+        [((2, 1000), (2, 4)), ((2, 1000), (2, 4)), ((1, 1000), (1, 4))]
+        >>> x0, _ = next(src.blocks(0))
+        >>> x1, _ = next(src.blocks(1))     # every epoch draws new series
+        >>> bool((x0 != x1).any())
+        True
+        """
         lo = as_int(epoch, "epoch", 0) * self.per_epoch
         for size in self._sizes():
             pair = self._pair(self._draw(size, lo))
@@ -147,17 +177,43 @@ class Simulations:
             lo += size
 
     def validation_set(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` series with their labels from rows no epoch reaches (from :data:`VALIDATION_START` on)."""
+        """``n`` series with their labels from rows no epoch reaches (from :data:`VALIDATION_START` on).
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> x, y = fi.Simulations(4, block=2, seed=0).validation_set(3)
+        >>> x.shape, y.shape
+        ((3, 1000), (3, 2))
+        """
         return self._pair(self._draw(as_int(n, "n", 1, CALIBRATION_START - VALIDATION_START), VALIDATION_START))
 
     def calibration_set(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` series with their labels from rows neither training nor validation reaches (from
         :data:`CALIBRATION_START` on): those a Gaussian-NLL head trained on the stream calibrates
-        itself on (``TrainingConfig.calibration_split``)."""
+        itself on (``TrainingConfig.calibration_split``).
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> x, y = fi.Simulations(4, block=2, seed=0).calibration_set(3)
+        >>> x.shape, y.shape
+        ((3, 1000), (3, 2))
+        """
         return self._pair(self._draw(as_int(n, "n", 1), CALIBRATION_START))
 
     def describe(self) -> dict:
-        """What the stream draws: the data config, series, labels and the series per epoch."""
+        """What the stream draws: the data config, series, labels and the series per epoch.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> info = fi.Simulations(4, block=2, seed=0).describe()
+        >>> {k: info[k] for k in ("stream", "per_epoch", "block", "reuse", "series", "labels")}
+        {'stream': 'simulations', 'per_epoch': 4, 'block': 2, 'reuse': 1, 'series': 'observed', 'labels': 'theta'}
+        >>> info["noise"]["kind"]     # the study's noise by default
+        'ar1'
+        """
         return {**self._config, "stream": "simulations", "per_epoch": self.per_epoch, "block": self.block,
                 "reuse": self.reuse, "series": self.series, "labels": self.labels}
 
@@ -184,6 +240,17 @@ class StoreStream:
         θ, or θ and the noise's (σ, ρ).
     rows : int, optional
         Use the first ``rows`` samples only (a whole number of chunks, or all).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.data.store import save_zarr
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_zarr(fi.Dataset.generate(6, seed=0, progress=False), os.path.join(tmp, "d.zarr"), chunk=2)
+    ...     stream = fi.StoreStream(path, window=2, seed=0)     # blocks of 2 chunks of 2 rows
+    ...     stream.block_sizes(), [x.shape for x, y in stream.blocks(0)]
+    ([4, 2], [(4, 1000), (2, 1000)])
     """
 
     def __init__(self, store, *, window: int = 8, seed: int = 0, series: str = "observed", labels: str = "theta",
@@ -215,11 +282,36 @@ class StoreStream:
         return [[chunks[i] for i in perm[k: k + self.window]] for k in range(0, len(chunks), self.window)]
 
     def block_sizes(self) -> list[int]:
-        """The sizes of one epoch's blocks (the same every epoch up to order when chunks are equal)."""
+        """The sizes of one epoch's blocks (the same every epoch up to order when chunks are equal).
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.data.store import save_zarr
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save_zarr(fi.Dataset.generate(6, seed=0, progress=False), os.path.join(tmp, "d.zarr"), chunk=2)
+        ...     fi.StoreStream(path, window=2).block_sizes(), fi.StoreStream(path, window=1, rows=4).block_sizes()
+        ([4, 2], [2, 2])
+        """
         return [sum(hi - lo for lo, hi in group) for group in self._order(0)]
 
     def blocks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Epoch ``epoch``'s blocks: (series (B, L), labels (B, D)), read on demand."""
+        """Epoch ``epoch``'s blocks: (series (B, L), labels (B, D)), read on demand.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.data.store import save_zarr
+        >>> data = fi.Dataset.generate(4, seed=0, noise=fi.AR1Noise(), progress=False)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save_zarr(data, os.path.join(tmp, "d.zarr"), chunk=2)
+        ...     stream = fi.StoreStream(path, window=1, labels="theta+noise")
+        ...     blocks = list(stream.blocks(0))
+        >>> [(x.shape, y.shape) for x, y in blocks]     # labels: θ and the noise's (σ, ρ)
+        [((2, 1000), (2, 4)), ((2, 1000), (2, 4))]
+        """
         name = "u" if self.series == "clean" else "d"
         names = (name, "theta") + (("noise",) if self.labels == "theta+noise" else ())
         for group in self._order(epoch):
@@ -239,7 +331,21 @@ class StoreStream:
             yield series, _labels(theta, noise, self.labels)
 
     def describe(self) -> dict:
-        """The store's data config, path, rows, series and labels."""
+        """The store's data config, path, rows, series and labels.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.data.store import save_zarr
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save_zarr(fi.Dataset.generate(4, seed=0, progress=False), os.path.join(tmp, "d.zarr"), chunk=2)
+        ...     info = fi.StoreStream(path, series="clean").describe()
+        >>> {k: info[k] for k in ("stream", "size", "series", "labels", "noise")}
+        {'stream': 'store', 'size': 4, 'series': 'clean', 'labels': 'theta', 'noise': None}
+        >>> info["path"].endswith("d.zarr")
+        True
+        """
         return {**self.store.config, "stream": "store", "path": str(self.store.path), "size": self.rows,
                 "series": self.series, "labels": self.labels}
 
@@ -251,7 +357,18 @@ class StoreStream:
 def prefetch(blocks: Iterator, depth: int = 1, transform=None) -> Iterator:
     """Iterate over ``blocks`` produced on a thread of its own, ``depth`` blocks ahead (each passed
     through ``transform`` there). The producer's errors are raised here; closing the iterator (or
-    an error in the consumer) stops the producer and waits for it."""
+    an error in the consumer) stops the producer and waits for it.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> from fhn_inverse.data.streams import prefetch
+    >>> list(prefetch(iter(range(4)), depth=2, transform=lambda b: 10 * b))
+    [0, 10, 20, 30]
+    >>> src = fi.Simulations(4, block=2, seed=0)
+    >>> [x.shape for x, y in prefetch(src.blocks(0))]     # the next block is simulated while this one is used
+    [(2, 1000), (2, 1000)]
+    """
     depth = as_int(depth, "depth", 1)
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop, started, finished = threading.Event(), threading.Event(), threading.Event()

@@ -49,6 +49,25 @@ FLAGS = {
 
 
 class MapFit(NamedTuple):
+    """The result of :func:`map_fit`, per series: the MAP estimates ``theta``, their Laplace
+    standard deviations ``sd`` and intervals [``lower``, ``upper``] (each (N, P)); the noise used
+    as measured (``noise``) and in the study's convention (``study_noise``), and whether it was
+    estimated (``noise_estimated``), each (N, 2); ``mse`` and ``flag`` (N,); and ``level``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> data = fi.Dataset.generate(1, seed=3, noise=fi.AR1Noise(), progress=False)
+    >>> fit = fi.map_fit(data.theta + 0.02, data.d, noise_sd=0.3, rounds=0, iterations=5)
+    >>> fit.theta.shape, fit.sd.shape, fit.lower.shape, fit.mse.shape, fit.level
+    ((1, 2), (1, 2), (1, 2), (1,), 0.9)
+    >>> fit.noise_estimated.tolist()     # the standard deviation given, ρ from the residuals
+    [[False, True]]
+    >>> float(fit.noise[0, 0]), fit.flag.tolist()
+    (0.3, [0])
+    """
+
     theta: np.ndarray        # (N, P) MAP estimates
     sd: np.ndarray           # (N, P) their Laplace standard deviations (NaN where there is none)
     lower: np.ndarray        # (N, P) lower ends of the central intervals at ``level``
@@ -87,6 +106,13 @@ def noise_from_residuals(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ------
     ValueError
         If ``r`` is not finite and 2-dimensional with at least 2 points per series.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> sd, rho, clipped = fi.noise_from_residuals([[1.0, 1.0, 1.0, 1.0], [1.0, -1.0, 1.0, -1.0]])
+    >>> sd, rho, clipped     # the zigzag's ρ = −3/4 is clipped to RHO_RANGE
+    (array([1., 1.]), array([0.75, 0.  ]), array([False,  True]))
     """
     r = as_float_array(r, "r", 2)
     if r.shape[1] < 2:

@@ -50,6 +50,14 @@ def _box(lower, upper, p: int, model=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 class BestFit(NamedTuple):
+    """:func:`best_fitting`'s result: per series the chosen candidate, its index and its mean squared error.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.best_fitting([[[0.3, 0.3]], [[0.4, 0.4]]], fi.simulate([[0.4, 0.4]]))     # the second fits exactly
+    BestFit(theta=array([[0.4, 0.4]]), index=array([1]), mse=array([0.]))
+    """
     theta: np.ndarray  # (N, P) the chosen candidate per series
     index: np.ndarray  # (N,) which candidate (first of equals)
     mse: np.ndarray    # (N,) its mean squared error against the series (inf if every candidate failed)
@@ -118,6 +126,14 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
 
 
 class Refined(NamedTuple):
+    """:func:`refine`'s result: per series the refined estimate, its mean squared error and that of the start.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.refine([[0.45, 0.45]], fi.simulate([[0.4, 0.4]]))     # a start 0.05 off the series' θ
+    Refined(theta=array([[0.4..., 0.4...]]), mse=array([...e-2...]), start_mse=array([2.09...]))
+    """
     theta: np.ndarray   # (N, P) refined estimates
     mse: np.ndarray     # (N,) mean squared error of their simulated series against d (the fit alone)
     start_mse: np.ndarray  # (N,) the same for the starting estimates (inf where they failed)
@@ -207,6 +223,13 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     - an accepted step lowers its misfit by at most ``tol`` × the misfit and moves no component
       of θ by more than ``tol`` × (1 + |θ_j|) (default 1e-10; 0 keeps only the two rules above,
       which stop exactly where further iterations could change nothing).
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fit = fi.refine([[0.45, 0.45], [0.35, 0.55]], fi.simulate([[0.4, 0.4], [0.3, 0.5]]))  # starts 0.05 off
+    >>> fit.theta.round(6), bool(fit.mse.max() < 1e-12 < fit.start_mse.min())
+    (array([[0.4, 0.4], [0.3, 0.5]]), True)
     """
     theta = as_float_array(theta, "theta", 2)
     d = as_float_array(d, "d", 2)
@@ -364,6 +387,14 @@ def _prior_cost(theta, mean, precision) -> np.ndarray:
 
 
 class SeriesFit(NamedTuple):
+    """:func:`fit_series`' result: the estimates, their mean squared errors, ``restarted`` and ``threshold``.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.fit_series([[[0.45, 0.45]]], fi.simulate([[0.4, 0.4]]), rounds=0)     # no restarts: a local fit
+    SeriesFit(theta=array([[0.4..., 0.4...]]), mse=array([...]), restarted=array([False]), threshold=...)
+    """
     theta: np.ndarray      # (N, P) the estimates
     mse: np.ndarray        # (N,) mean squared error of their simulated series against d
     restarted: np.ndarray  # (N,) bool: the estimate came from the restarts on the grid

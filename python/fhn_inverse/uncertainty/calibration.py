@@ -45,7 +45,23 @@ MIN_CALIBRATION = 20
 
 class UncalibratedWarning(UserWarning):
     """Intervals or draws of a Gaussian head that was never calibrated: a Gaussian-NLL network's
-    own covariance is often too narrow on fresh series (docs/uncertainty.md)."""
+    own covariance is often too narrow on fresh series (docs/uncertainty.md).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(300, 8)), rng.normal(size=(300, 2))
+    >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(x, y, loss="gaussian_nll", epochs=1,
+    ...                                                           progress=False, calibration_split=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     draws = m.sample(x[:3], 10)  # no calibration split held out: the head is uncalibrated
+    >>> draws.shape, [w.category.__name__ for w in caught]
+    ((3, 10, 2), ['UncalibratedWarning'])
+    """
 
 
 def warn_uncalibrated(what: str, stacklevel: int = 3) -> None:

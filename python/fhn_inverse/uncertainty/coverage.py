@@ -38,6 +38,17 @@ class Coverage:
         N, the number of series.
     method : str
         "gaussian" or "samples" ("calibrated" with a quantile calibration, see :func:`coverage`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> mean = rng.normal(size=(1000, 2))
+    >>> theta = mean + rng.normal(size=(1000, 2))
+    >>> result = diagnostics.coverage(theta, mean, np.broadcast_to(np.eye(2), (1000, 2, 2)), levels=(0.5, 0.9))
+    >>> result.method, result.n, result.per_parameter.shape, result.joint.tolist()
+    ('gaussian', 1000, (2, 2), [0.495, 0.901])
     """
 
     levels: np.ndarray
@@ -54,6 +65,18 @@ class Coverage:
         -------
         ndarray, shape (K, D + 1)
             Column j < D for parameter j, the last column for the joint region.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> rng = np.random.default_rng(0)
+        >>> mean = rng.normal(size=(1000, 2))
+        >>> theta = mean + rng.normal(size=(1000, 2))
+        >>> cov = np.broadcast_to(0.25 * np.eye(2), (1000, 2, 2))  # sd 0.5 for errors of sd 1
+        >>> err = diagnostics.coverage(theta, mean, cov, levels=(0.5, 0.9)).error_in_se()
+        >>> err.shape, np.round(err[:, -1], 1).tolist()  # the joint region: far below nominal
+        ((2, 3), [-21.8, -49.3])
         """
         emp = np.column_stack([self.per_parameter, self.joint])
         return (emp - self.levels[:, None]) / self.se[:, None]
@@ -71,6 +94,19 @@ class Coverage:
         bool
             True when every coverage (per parameter and joint, every level) is within ``k`` binomial
             standard errors of its level.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> rng = np.random.default_rng(0)
+        >>> mean = rng.normal(size=(1000, 2))
+        >>> theta = mean + rng.normal(size=(1000, 2))
+        >>> for scale in (1.0, 0.25):  # the true error covariance, then one too narrow
+        ...     cov = np.broadcast_to(scale * np.eye(2), (1000, 2, 2))
+        ...     print(diagnostics.coverage(theta, mean, cov, levels=(0.5, 0.9)).calibrated())
+        True
+        False
         """
         return bool(np.all(np.abs(self.error_in_se()) <= k))
 
@@ -93,6 +129,20 @@ class Coverage:
         ------
         ValueError
             If ``names`` does not give D names.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> rng = np.random.default_rng(0)
+        >>> mean = rng.normal(size=(1000, 2))
+        >>> theta = mean + rng.normal(size=(1000, 2))
+        >>> result = diagnostics.coverage(theta, mean, np.broadcast_to(np.eye(2), (1000, 2, 2)), levels=(0.5, 0.9))
+        >>> d = result.to_dict(["a", "b"])
+        >>> sorted(d)
+        ['joint', 'levels', 'max_abs_error_pp', 'max_abs_error_se', 'method', 'n', 'per_parameter', 'se', 'within_3_se']
+        >>> d["per_parameter"]["a"], d["within_3_se"]
+        ([0.488, 0.896], True)
         """
         names = _names(names, self.per_parameter.shape[1])
         return _json({
@@ -235,6 +285,19 @@ def fit_cov_scale(mean, cov, theta, *, method: str = "nll", levels=REPORT_LEVELS
     ValueError
         If ``method`` is not "nll" or "coverage", the shapes do not agree, or a covariance is not
         symmetric positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> mean = rng.normal(size=(1000, 2))
+    >>> theta = mean + rng.normal(size=(1000, 2))           # errors of variance 1 ...
+    >>> cov = np.broadcast_to(0.25 * np.eye(2), (1000, 2, 2))  # ... predicted as 0.25: c ≈ 4
+    >>> round(diagnostics.fit_cov_scale(mean, cov, theta), 2)
+    3.97
+    >>> round(diagnostics.fit_cov_scale(mean, cov, theta, method="coverage"), 2)
+    4.05
     """
     theta, mean, cov, chol = _gaussian(theta, mean, cov)
     m2 = _mahalanobis2(chol, theta - mean)

@@ -115,6 +115,22 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     ValueError
         If the model has no covariance, ``theta_test`` does not have the model's shape (N, D), or
         ``series`` does not have one row per test series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.uniform(0.2, 0.8, size=(300, 2))
+    >>> x = fi.simulate(theta, t=np.linspace(0.0, 20.0, 8))  # series of 8 points
+    >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(x, theta, loss="gaussian_nll", epochs=2,
+    ...                                                           progress=False)
+    >>> report = fi.diagnose(m, x[:100], theta[:100], n_samples=50, names=["a", "b"])
+    >>> list(report)
+    ['n', 'n_samples', 'seed', 'head', 'names', 'members', 'cov_scale', 'calibration', 'coverage',
+     'coverage_at_report_levels', 'sbc', 'z_contraction', 'recovery', 'calibrated']
+    >>> report["n"], report["head"], list(report["coverage_at_report_levels"])
+    (100, 'gaussian_nll', ['50%', '80%', '90%', '95%'])
     """
     from .._util.io import atomic_savefig, atomic_write_text
 
@@ -139,18 +155,18 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     mixture = _is_ensemble(model) and len(model) > 1 and model.head == "gaussian_nll"
     if calibration is not None:
         cov_result = coverage(theta_z, mean, cov, levels=levels, calibration=calibration)
-        lower, upper = calibration.interval(mean, cov, 0.95)
-    elif mixture:
+        lower, upper = map(back, calibration.interval(mean, cov, 0.95))
+    elif mixture:  # the draws are in θ
         cov_result = coverage(theta, samples=draws, levels=levels)
         lower, upper = np.concatenate([np.quantile(draws[rows], [0.025, 0.975], axis=1)  # Ctrl-C lands between
                                        for rows in _row_blocks(len(draws), draws[0].size)], axis=1)
     else:
         cov_result = coverage(theta_z, mean, cov, levels=levels)
         half = _normal_quantile(0.975) * np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-        lower, upper = mean - half, mean + half
+        lower, upper = back(mean - half), back(mean + half)
     sbc_result = sbc(theta, draws, seed=seed)  # draws are in θ: ranks are the same in any increasing coordinate
     zc = z_contraction(theta_z, mean, cov)
-    mean, lower, upper = back(mean), back(lower), back(upper)
+    mean = back(mean)  # the estimate: the law's median in θ
     rec = recovery(theta, mean, lower, upper)
     at = [int(np.argmin(np.abs(levels - a))) for a in REPORT_LEVELS if np.isclose(levels, a).any()]
     scales = ([m.cov_scale for m in model.members] if _is_ensemble(model) else [model.cov_scale])

@@ -41,6 +41,20 @@ def coverage_figure(result: Coverage, names=None, title=None):
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> mean = rng.normal(size=(100, 2))
+    >>> theta = mean + rng.normal(size=(100, 2))
+    >>> result = diagnostics.coverage(theta, mean, np.broadcast_to(np.eye(2), (100, 2, 2)))
+    >>> fig = diagnostics.coverage_figure(result, names=["a", "b"])
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (1, 'nominal coverage')
+    >>> plt.close(fig)
     """
     names = _names(names, result.per_parameter.shape[1])
     fig = _fig((4.6, 4.2))
@@ -80,6 +94,18 @@ def sbc_figure(result: SBC, names=None, title=None):
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> result = diagnostics.sbc(rng.normal(size=(50, 2)), rng.normal(size=(50, 20, 2)), n_sim=100)
+    >>> fig = diagnostics.sbc_figure(result, names=["a", "b"])
+    >>> len(fig.axes)  # one panel per parameter
+    2
+    >>> plt.close(fig)
     """
     names = _names(names, result.ranks.shape[1])
     d = len(names)
@@ -117,6 +143,20 @@ def z_contraction_figure(result: ZContraction, names=None, title=None):
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(50, 2))
+    >>> result = diagnostics.z_contraction(theta, theta + 0.5 * rng.normal(size=(50, 2)),
+    ...                                    np.broadcast_to(0.25 * np.eye(2), (50, 2, 2)))
+    >>> fig = diagnostics.z_contraction_figure(result, names=["a", "b"])
+    >>> len(fig.axes), fig.axes[0].get_ylabel()
+    (2, 'posterior z-score')
+    >>> plt.close(fig)
     """
     names = _names(names, result.z.shape[1])
     d = len(names)
@@ -157,6 +197,19 @@ def recovery_figure(theta, estimate, lower=None, upper=None, names=None, title=N
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(30, 2))
+    >>> estimate = theta + 0.1 * rng.normal(size=(30, 2))
+    >>> fig = diagnostics.recovery_figure(theta, estimate, estimate - 0.2, estimate + 0.2, names=["a", "b"])
+    >>> len(fig.axes), fig.axes[1].get_xlabel()
+    (2, 'true b')
+    >>> plt.close(fig)
     """
     theta, estimate = _theta(theta), _theta(estimate)
     names = _names(names, theta.shape[1])
@@ -190,6 +243,19 @@ def ppc_figure(result: PosteriorPredictive, title=None):
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> theta = np.array([[0.4, 0.4], [0.7, 0.1]])
+    >>> samples = theta[:, None, :] + 0.01 * np.random.default_rng(0).normal(size=(2, 20, 2))
+    >>> ppc = fi.diagnostics.posterior_predictive(samples, fi.simulate(theta))
+    >>> fig = fi.diagnostics.ppc_figure(ppc)
+    >>> len(fig.axes)  # one panel per series
+    2
+    >>> plt.close(fig)
     """
     n = len(result.observed)
     fig = _fig((8, 1.7 * n + 0.6))

@@ -37,6 +37,16 @@ class PosteriorPredictive:
         The band's quantiles.
     n_draws : ndarray, shape (n,)
         The draws that simulated successfully, per series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> theta = np.array([[0.4, 0.4], [0.7, 0.1]])
+    >>> samples = theta[:, None, :] + 0.01 * np.random.default_rng(0).normal(size=(2, 50, 2))
+    >>> ppc = fi.diagnostics.posterior_predictive(samples, fi.simulate(theta))
+    >>> ppc.t.shape, ppc.lower.shape, ppc.band, ppc.n_draws.tolist()
+    ((1000,), (2, 1000), (0.05, 0.95), [50, 50])
     """
 
     t: np.ndarray
@@ -56,6 +66,16 @@ class PosteriorPredictive:
         -------
         dict
             ``band``, ``n_series``, ``inside``, ``inside_all`` and ``n_draws``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> theta = np.array([[0.4, 0.4], [0.7, 0.1]])
+        >>> samples = theta[:, None, :] + 0.01 * np.random.default_rng(0).normal(size=(2, 50, 2))
+        >>> d = fi.diagnostics.posterior_predictive(samples, fi.simulate(theta)).to_dict()
+        >>> sorted(d), d["n_series"], d["n_draws"]
+        (['band', 'inside', 'inside_all', 'n_draws', 'n_series'], 2, [50, 50])
         """
         return _json({"band": list(self.band), "n_series": len(self.observed), "inside": self.inside,
                       "inside_all": self.inside_all, "n_draws": self.n_draws})
@@ -100,6 +120,18 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
         If ``samples`` and ``observed`` do not have the same n, ``samples`` has fewer columns than
         the model's P parameters, ``observed`` does not have the grid's L points, ``band`` is not
         (low, high) quantiles with low < high, or ``noise`` is not (n, 2) valid rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> theta = np.array([[0.4, 0.4], [0.7, 0.1]])
+    >>> samples = theta[:, None, :] + 0.01 * np.random.default_rng(0).normal(size=(2, 50, 2))
+    >>> noise = np.array([[0.05, 0.5], [0.05, 0.5]])  # (sd, ρ) of each series' AR(1) noise
+    >>> observed = fi.simulate(theta) + fi.ar1_noise(noise[:, 0], noise[:, 1], 1000, seed=1)
+    >>> ppc = fi.diagnostics.posterior_predictive(samples, observed, noise=noise)
+    >>> ppc.median.shape, ppc.inside.shape, bool(ppc.inside_all > 0.9)  # most points inside the 5–95 % band
+    ((2, 1000), (2,), True)
     """
     from ..models.noise import ar1_noise
     from ..models.simulation import DEFAULT_GRID, FitzHughNagumo, simulate

@@ -31,6 +31,15 @@ class ZContraction:
         The contractions 1 − var_post / var_prior.
     prior_var : ndarray, shape (D,)
         The prior's variances var_prior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> theta = np.array([[0.0], [1.0], [2.0]])
+    >>> result = diagnostics.z_contraction(theta, theta + 0.5, np.full((3, 1, 1), 0.25))
+    >>> result.z.ravel().tolist(), result.contraction.ravel().tolist(), result.prior_var.tolist()
+    ([1.0, 1.0, 1.0], [0.75, 0.75, 0.75], [1.0])
     """
 
     z: np.ndarray
@@ -56,6 +65,17 @@ class ZContraction:
         ------
         ValueError
             If ``names`` does not give D names.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> theta = np.array([[0.0], [1.0], [2.0]])
+        >>> d = diagnostics.z_contraction(theta, theta + 0.5, np.full((3, 1, 1), 0.25)).to_dict(["a"])
+        >>> sorted(d)
+        ['contraction_mean', 'contraction_median', 'fraction_abs_z_over_3', 'prior_var', 'z_mean', 'z_std']
+        >>> d["z_mean"], d["contraction_mean"]
+        ({'a': 1.0}, {'a': 0.75})
         """
         names = _names(names, self.z.shape[1])
         per = lambda f: {name: f(j) for j, name in enumerate(names)}  # noqa: E731
@@ -96,6 +116,18 @@ def z_contraction(theta, mean=None, cov=None, *, samples=None, prior_var=None) -
         If both or neither of (``mean``, ``cov``) and ``samples`` are given, the shapes do not
         agree, a covariance is not symmetric positive definite, ``prior_var`` is not D positive
         numbers, or it is left to a ``theta`` of fewer than 2 rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(200, 2))                 # drawn from a prior of variance 1
+    >>> mean = theta + 0.5 * rng.normal(size=(200, 2))    # posteriors of sd 0.5 around the truth
+    >>> result = diagnostics.z_contraction(theta, mean, np.broadcast_to(0.25 * np.eye(2), (200, 2, 2)),
+    ...                                    prior_var=[1.0, 1.0])
+    >>> result.z.shape, np.round(result.z.std(axis=0), 1).tolist(), result.contraction[0].tolist()
+    ((200, 2), [1.0, 1.0], [0.75, 0.75])
     """
     if samples is not None:
         if mean is not None or cov is not None:
@@ -135,6 +167,15 @@ class Recovery:
         The Median-APE over all entries.
     mean_width : ndarray, shape (D,), or None
         The mean interval width per parameter; None without intervals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> theta = np.array([[1.0, 2.0], [2.0, 4.0], [4.0, 8.0]])
+    >>> result = diagnostics.recovery(theta, theta * [1.1, 1.0])  # θ0 10 % too large, θ1 exact
+    >>> np.round(result.median_ape, 2).tolist(), round(result.median_ape_all, 2), result.mean_width is None
+    ([0.1, 0.0], 0.05, True)
     """
 
     r2: np.ndarray
@@ -160,6 +201,15 @@ class Recovery:
         ------
         ValueError
             If ``names`` does not give D names.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> theta = np.array([[1.0], [2.0], [4.0]])
+        >>> d = diagnostics.recovery(theta, theta, theta - 0.5, theta + 0.5).to_dict(["a"])
+        >>> d
+        {'r2': {'a': 1.0}, 'median_ape': {'a': 0.0}, 'median_ape_all': 0.0, 'mean_interval_width': {'a': 1.0}}
         """
         names = _names(names, len(self.r2))
         per = lambda v: None if v is None else {name: v[j] for j, name in enumerate(names)}  # noqa: E731
@@ -188,6 +238,16 @@ def recovery(theta, estimate, lower=None, upper=None) -> Recovery:
     ------
     ValueError
         If ``estimate``, ``lower`` or ``upper`` does not have the shape of ``theta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> theta = np.array([[1.0, 2.0], [2.0, 4.0], [4.0, 8.0]])
+    >>> estimate = np.array([[1.1, 2.0], [1.8, 4.0], [4.0, 8.8]])
+    >>> result = diagnostics.recovery(theta, estimate, estimate - 0.5, estimate + 0.5)
+    >>> np.round(result.r2, 3).tolist(), np.round(result.median_ape, 2).tolist(), result.mean_width.tolist()
+    ([0.989, 0.966], [0.1, 0.0], [1.0, 1.0])
     """
     from .. import metrics
 

@@ -37,6 +37,16 @@ class SBC:
         Whether a parameter's ECDF leaves the band.
     alpha : float
         The band's level is 1 − ``alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(200, 2))
+    >>> result = diagnostics.sbc(theta, rng.normal(size=(200, 100, 2)))  # 100 samples per series
+    >>> result.ranks.shape, result.n_samples, result.ecdf_diff.shape, result.outside.tolist()
+    ((200, 2), 100, (100, 2), [False, False])
     """
 
     ranks: np.ndarray
@@ -70,6 +80,18 @@ class SBC:
         ------
         ValueError
             If ``names`` does not give D names.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse import diagnostics
+        >>> rng = np.random.default_rng(0)
+        >>> theta = rng.normal(size=(200, 2))
+        >>> d = diagnostics.sbc(theta, 0.5 * rng.normal(size=(200, 100, 2))).to_dict(["a", "b"])  # too narrow
+        >>> sorted(d)
+        ['alpha', 'band', 'band_half_width_max', 'max_deviation', 'n', 'n_samples', 'outside_band']
+        >>> d["n"], d["n_samples"], d["outside_band"]
+        (200, 100, {'a': True, 'b': True})
         """
         names = _names(names, self.ranks.shape[1])
         out = {"n": int(self.ranks.shape[0]), "n_samples": self.n_samples, "alpha": self.alpha,
@@ -165,6 +187,18 @@ def sbc(theta, samples, *, alpha: float = 0.05, n_points: int = 100, n_sim: int 
     Over-confidence piles the ranks up at both ends (a ∪-shaped rank histogram): the ECDF difference
     rises above zero at low ranks and falls below it at high ranks; under-confidence does the
     reverse; bias is a one-sided bulge (the difference keeps one sign).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse import diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(200, 2))                 # θ drawn from N(0, 1) ...
+    >>> samples = rng.normal(size=(200, 100, 2))          # ... and so are its "posterior" samples
+    >>> diagnostics.sbc(theta, samples).outside.tolist()  # calibrated: inside the band
+    [False, False]
+    >>> diagnostics.sbc(theta, 0.5 * samples).outside.tolist()  # over-confident
+    [True, True]
     """
     theta, samples = _samples(theta, samples)
     alpha = _check_level(alpha, "alpha")

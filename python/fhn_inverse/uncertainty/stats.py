@@ -119,6 +119,14 @@ def chi2_cdf(x: float, df: float) -> float:
     ------
     ValueError
         If ``df`` is not a finite number > 0.
+
+    Examples
+    --------
+    >>> from fhn_inverse import diagnostics
+    >>> round(diagnostics.chi2_cdf(3.841458820694124, 1), 6)  # the 95 % point of χ²_1
+    0.95
+    >>> diagnostics.chi2_cdf(0.0, 3)
+    0.0
     """
     return _gamma_p(_check_df(df) / 2.0, float(x) / 2.0)
 
@@ -144,6 +152,15 @@ def chi2_quantile(level: float, df: float) -> float:
     ------
     ValueError
         If ``level`` is not in (0, 1) or ``df`` is not a finite number > 0.
+
+    Examples
+    --------
+    >>> import math
+    >>> from fhn_inverse import diagnostics
+    >>> round(diagnostics.chi2_quantile(0.95, 1), 4)  # 1.96²
+    3.8415
+    >>> math.isclose(diagnostics.chi2_quantile(0.9, 2), -2 * math.log(1 - 0.9))
+    True
     """
     level, df = _check_level(level), _check_df(df)
     lo, hi = 0.0, max(df, 1.0)
