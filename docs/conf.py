@@ -1,5 +1,7 @@
 """Sphinx configuration of the fhn_inverse documentation (built by scripts/docs.sh, offline)."""
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,11 +19,12 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
-    "myst_parser",
+    "myst_nb",  # Markdown pages (MyST) and the tutorials' notebooks, executed
+    "mathjax_local",  # _ext/mathjax_local.py: MathJax 3 served from the site itself, formulas render offline
     "fhn_api",  # _ext/fhn_api.py: the API pages from the packages' __all__
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "_ext", "_templates", "runs", "figures", "**/.ipynb_checkpoints"]
@@ -29,6 +32,33 @@ nitpicky = True  # also set by scripts/docs.sh (-n)
 
 # -- MyST: the Markdown pages of docs/ as they are --------------------------------------------------
 myst_heading_anchors = 3  # links such as benchmarks.md#the-simulator-in-simd-lanes-run-on-its-own
+myst_enable_extensions = ["dollarmath"]  # the notebooks' $…$ formulas
+
+# -- The tutorials: the notebooks of notebooks/, executed at quick size during the build -----------
+# copied into docs/tutorials/ (generated, not in git) so that Sphinx sees them as pages; myst-nb runs
+# each in a fresh kernel in a temporary folder, with FHN_QUICK=1 (the kernel inherits the variable),
+# and caches the outputs by the notebook's code (jupyter-cache, in docs/_build): a notebook whose
+# code did not change is not run again.
+_here = Path(__file__).resolve().parent
+_tutorials = _here / "tutorials"
+_tutorials.mkdir(exist_ok=True)
+_notebooks = sorted((_here.parent / "notebooks").glob("*.ipynb"))
+for _old in _tutorials.glob("*.ipynb"):
+    if _old.name not in {nb.name for nb in _notebooks}:
+        _old.unlink()
+for _nb in _notebooks:
+    _copy = _tutorials / _nb.name
+    if not _copy.exists() or _copy.read_bytes() != _nb.read_bytes():  # untouched copies keep their mtime
+        shutil.copyfile(_nb, _copy)
+os.environ["FHN_QUICK"] = "1"
+nb_execution_mode = "cache"
+nb_execution_cache_path = str(_here / "_build" / ".jupyter_cache")
+nb_execution_in_temp = True
+nb_execution_timeout = 900
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_output_stderr = "remove"  # warnings of the kernel's libraries (tqdm without ipywidgets), not the tutorial's
 
 # -- API reference: autosummary + autodoc + numpydoc -----------------------------------------------
 autosummary_generate = True  # the stubs of api/generated/, from _templates/autosummary
