@@ -229,11 +229,50 @@ void bind_declarations(py::class_<Configured<Model>>& cls) {
       .def_property_readonly_static("grid_points", [](py::object) { return Model::grid_points; });
 }
 
+// The class's docstring: the model's summary, how it is made, and an example that runs (a doctest).
+template <class Model>
+std::string model_doc() {
+  const std::string name = Model::name;
+  std::string free = "(";  // the tuple's repr
+  for (std::size_t j = 0; j < Model::param_size; ++j)
+    free += (j ? ", '" : "'") + std::string(Model::param_names[j]) + "'";
+  free += Model::param_size == 1 ? ",)" : ")";
+  return std::string(Model::summary) + "\n\n" + name +
+         "(*constants, initial=None, free=None, **values): constants by name or position (default: "
+         "the "
+         "published ones), the initial state (default: the model's for those constants), and the "
+         "free "
+         "set, the quantities a row of theta holds (its parameters, constants or initial state; "
+         "default: "
+         "the parameters); a parameter that is not free takes its value by keyword. Constants, "
+         "units, "
+         "default priors and sources: docs/models.md.\n\nExamples\n--------\n>>> import "
+         "fhn_inverse as fi\n"
+         ">>> m = fi.models." +
+         name + "()\n>>> m.free\n" + free +
+         "\n>>> theta = fi.default_prior(m).sample(2, seed=0)\n"
+         ">>> fi.simulate(theta, model=m).shape\n(2, " +
+         std::to_string(Model::grid_points) + ")\n";
+}
+
 template <class Model>
 void bind_model(py::module_& m) {
   constexpr std::size_t C = Model::constant_names.size();
   using Bound = Configured<Model>;
-  py::class_<Bound> cls(m, Model::name);
+  static const std::string doc = model_doc<Model>();
+  const std::string example =
+      "\n\nExamples\n--------\n>>> import fhn_inverse as fi\n>>> m = fi.models." +
+      std::string(Model::name) + "()\n>>> theta = m.prior_lower  # the full θ\n";
+  const std::string S = std::to_string(Model::state_size);
+  static const std::string rhs_doc =
+      "dx/dt at the state and the model's full θ (all its parameters, free or not)." + example +
+      ">>> len(m.rhs(m.initial, theta))\n" + S + "\n";
+  static const std::string jacobians_doc =
+      "(∂f/∂x row-major (S·S,), ∂f/∂θ row-major (S·P,)) at the state and the full θ." + example +
+      ">>> jx, jt = m.jacobians(m.initial, theta)\n>>> len(jx), len(jt)\n(" +
+      std::to_string(Model::state_size * Model::state_size) + ", " +
+      std::to_string(Model::state_size * Model::param_size) + ")\n";
+  py::class_<Bound> cls(m, Model::name, doc.c_str());
   bind_declarations<Model>(cls);
   cls.def(py::init(&make_model<Model>))
       .def_property_readonly("initial", [](const Bound& b) { return b.model.initial(); })
@@ -260,7 +299,7 @@ void bind_model(py::module_& m) {
             b.model.rhs(x, dxdt, theta.data());
             return dxdt;
           },
-          py::arg("state"), py::arg("theta"), "dx/dt at the state and the model's full θ.")
+          py::arg("state"), py::arg("theta"), rhs_doc.c_str())
       .def(
           "jacobians",
           [](const Bound& b, State<Model> x, std::array<double, Model::param_size> theta) {
@@ -269,8 +308,7 @@ void bind_model(py::module_& m) {
             b.model.jacobians(x, theta.data(), jx.data(), jt.data());
             return py::make_tuple(jx, jt);
           },
-          py::arg("state"), py::arg("theta"),
-          "(∂f/∂x row-major (S·S,), ∂f/∂θ row-major (S·P,)) at the state and the full θ.")
+          py::arg("state"), py::arg("theta"), jacobians_doc.c_str())
       .def(py::pickle(  // (constants, initial, free names, fixed θ): all a model is
           [](const Bound& b) {
             return py::make_tuple(b.model.constant_values(), b.model.initial(),

@@ -434,16 +434,17 @@ def _marginal_from_dict(rec: dict, where: str):
         raise ValueError(f"{where}: invalid {rec['family']} marginal {fields} ({err})") from None
 
 def prior_from_dict(spec: dict):
-    """Inverse of ``to_dict`` of :class:`GaussianPrior` and :class:`UniformPrior`.
+    """Inverse of ``to_dict`` of :class:`GaussianPrior`, :class:`UniformPrior` and
+    :class:`IndependentPrior`.
 
     Parameters
     ----------
     spec : dict
-        A prior's ``to_dict()``; its ``"kind"`` is ``"gaussian"`` or ``"uniform"``.
+        A prior's ``to_dict()``; its ``"kind"`` is ``"gaussian"``, ``"uniform"`` or ``"independent"``.
 
     Returns
     -------
-    GaussianPrior or UniformPrior
+    GaussianPrior, UniformPrior or IndependentPrior
         The prior ``spec`` describes.
 
     Raises
@@ -479,7 +480,7 @@ def as_prior(prior):
 
     Parameters
     ----------
-    prior : GaussianPrior, UniformPrior, array_like of shape (P, 2), or None
+    prior : GaussianPrior, UniformPrior, IndependentPrior, array_like of shape (P, 2), or None
         A prior; P ``(low, high)`` bounds, the uniform prior on that box (as a noise parameter's
         ``(low, high)`` range is drawn uniformly); or ``None`` for :func:`default_prior`.
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float, as_float_array, as_int, as_threads
 
-__all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+__all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
            "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
 
@@ -25,6 +25,9 @@ MorrisLecar = _core.MorrisLecar
 #: Hodgkin–Huxley (cpp/include/fhn_inverse/models/hodgkin_huxley.hpp): θ = (g_Na, g_K, g_L,
 #: I_app); the squid axon's constants with a rest at −65 mV (Dayan & Abbott); V in mV, t in ms.
 HodgkinHuxley = _core.HodgkinHuxley
+#: A damped harmonic oscillator (cpp/include/fhn_inverse/models/damped_oscillator.hpp): θ = (ω, ζ),
+#: observed in x; the least a model of the core needs, and a check with a closed form.
+DampedOscillator = _core.DampedOscillator
 
 #: The models the native core is built for (cpp/include/fhn_inverse/models/list.hpp), in its
 #: order: each class carries its ``param_names`` and ``param_units``, its ``constant_names``, its

@@ -8,24 +8,22 @@ seed leaves in small-data results; the members' spread is a rough per-sample unc
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from .._util.locks import exclusive
-from .support import gaussian_interval, support_of
 from .._util.validation import as_int, as_seed
 from . import InverseMap
-from .checks import _check_draws
 from .training import TrainingConfig
+from .ensemble_mixture import MixtureMethods
 from .ensemble_files import MANIFEST, MAX_MEMBERS, _legacy_members, _read_manifest, verified_members, write_members
 
 __all__ = ["MANIFEST", "MAX_MEMBERS", "Ensemble"]
 
 
-class Ensemble:
+class Ensemble(MixtureMethods):
     """K inverse maps (``InverseMap``) whose mean prediction is the estimate.
 
     Parameters
@@ -47,6 +45,15 @@ class Ensemble:
         If ``members`` is empty.
     TypeError
         If a member is not an ``InverseMap``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> x = np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
+    >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,)), 3).fit(x, x[:, :2] ** 2, epochs=2, progress=False)
+    >>> ens, ens.predict(x[:4]).shape     # the mean of 3 maps trained from seeds 0, 1, 2
+    (Ensemble(3 members, 462 parameters), (4, 2))
     """
 
     def __init__(self, members: Sequence[InverseMap]):
@@ -75,10 +82,27 @@ class Ensemble:
         -------
         dict
             ``{"members": members}``.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,)), 2)
+        >>> ens.get_params()["members"] is ens.members
+        True
         """
         return {"members": self.members}
 
     def set_params(self, **params) -> Ensemble:
+        """Set the constructor's argument ``members`` (scikit-learn's protocol); the calibration is
+        dropped. Returns self; ValueError for another name.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,)), 2)
+        >>> len(ens.set_params(members=[fi.InverseMap.dense((4,))])), ens.members[0].layers[0]
+        (1, {'kind': 'dense', 'units': 4})
+        """
         if set(params) - {"members"}:
             raise ValueError(f"unknown parameters {sorted(set(params) - {'members'})}; Ensemble takes members")
         self.__init__(params.get("members", self.members))
@@ -98,6 +122,17 @@ class Ensemble:
         -------
         float
             The mean R².
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> from fhn_inverse.metrics import r2_score
+        >>> x = np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
+        >>> y = x[:, :2] ** 2
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,)), 2).fit(x, y, epochs=2, progress=False)
+        >>> bool(np.isclose(ens.score(x, y), r2_score(y, ens.predict(x)).mean()))
+        True
         """
         from ..metrics import r2_score
 
@@ -123,6 +158,13 @@ class Ensemble:
         -------
         Ensemble
             The untrained ensemble.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,), seed=10), 3)
+        >>> ens, [m.seed for m in ens.members]
+        (Ensemble(3 members, not all built), [10, 11, 12])
         """
         k = as_int(members, "members", 1)
         if k > MAX_MEMBERS:
@@ -161,6 +203,18 @@ class Ensemble:
         -------
         Ensemble
             self.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> x = np.random.default_rng(0).standard_normal((300, 16)).astype(np.float32)
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,), output_activation=None), 2)
+        >>> ens = ens.fit(x, x[:, :2] ** 2, loss="gaussian_nll", scaling="standard", epochs=2, progress=False)
+        >>> ens.calibration     # the mixture calibrated on the last 10 % of the series, held out of training
+        QuantileCalibration(D=2, 30 knots, fitted on 30 series)
+        >>> [m.calibration for m in ens.members], [m.history["samples"] for m in ens.members]
+        ([None, None], [540, 540])
         """
         if seed is None and config is not None and config.seed is not None:
             seed = config.seed
@@ -178,7 +232,22 @@ class Ensemble:
         the last ``calibration_split`` (``settings``' or ``config``'s, 10 % by default) and the
         held-out (X_cal, Y_cal) the mixture calibrates itself on after training, with
         ``settings["calibration_split"]`` set to None so that the members do not; else X, Y as
-        given and None. See :func:`~fhn_inverse.nn.trainer.hold_out_calibration`."""
+        given and None. See :func:`~fhn_inverse.nn.trainer.hold_out_calibration`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> x = np.zeros((300, 16), dtype=np.float32)
+        >>> y = np.zeros((300, 2))
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,), output_activation=None), 2)
+        >>> settings = {"loss": "gaussian_nll"}
+        >>> x_fit, y_fit, (x_cal, y_cal) = ens.hold_out_calibration(x, y, None, settings)
+        >>> x_fit.shape, x_cal.shape, settings
+        ((270, 16), (30, 16), {'loss': 'gaussian_nll', 'calibration_split': None})
+        >>> ens.hold_out_calibration(x, y, None, {"loss": "mse"})[2] is None     # point members: nothing held out
+        True
+        """
         from ..data.streams import is_stream
         from .heads import head_for
         from .trainer import hold_out_calibration
@@ -212,6 +281,17 @@ class Ensemble:
         -------
         ndarray, shape (K, N, D)
             Member k's predictions in row k.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble([fi.InverseMap.dense((8,), seed=k).build((16,), 2) for k in range(3)])
+        >>> x = np.zeros((4, 16), dtype=np.float32)
+        >>> ens.predict_members(x).shape
+        (3, 4, 2)
+        >>> bool(np.allclose(ens.predict_members(x).mean(axis=0), ens.predict(x)))
+        True
         """
         return np.stack([m.predict(X, n_threads=n_threads, t=t, resample=resample) for m in self.members])
 
@@ -253,6 +333,13 @@ class Ensemble:
         dict
             The first member's ``describe()`` with ``"members"`` (their number) and
             ``"calibration"`` (``"quantile"``, or None without one).
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> info = fi.Ensemble([fi.InverseMap.dense((8,)).build((16,), 2)] * 2).describe()
+        >>> info["members"], info["calibration"], info["head"], info["parameters"]
+        (2, None, 'point', 154)
         """
         return {**self.members[0].describe(), "members": len(self.members),
                 "calibration": None if self.calibration is None else "quantile"}
@@ -290,6 +377,17 @@ class Ensemble:
         ------
         ValueError
             With ``return_cov=True``, if the members predict point estimates only.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> x = np.random.default_rng(0).standard_normal((300, 16)).astype(np.float32)
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,), output_activation=None), 2)
+        >>> ens = ens.fit(x, x[:, :2] ** 2, loss="gaussian_nll", scaling="standard", epochs=2, progress=False)
+        >>> mean, cov = ens.predict(x[:4], return_cov=True)     # the mixture's mean and covariance
+        >>> mean.shape, cov.shape, ens.predict(x[0]).shape
+        ((4, 2), (4, 2, 2), (2,))
         """
         if np.ndim(X) == 1:
             out = self.predict(np.asarray(X)[None], return_cov=return_cov, n_threads=n_threads, t=t, resample=resample,
@@ -318,166 +416,20 @@ class Ensemble:
                  for m in self.members]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
-    def calibrate(self, X_cal, Y_cal, *, method: str = "quantile", n_threads: int = 0):
-        """Fit a quantile calibration of the mixture on a held-out calibration split and set it.
-
-        The :class:`fhn_inverse.uncertainty.calibration.QuantileCalibration` is fitted to the mixture's mean
-        and covariance (``predict(X, return_cov=True)``) and set as ``calibration``. ``interval``
-        and ``sample`` then use the calibrated law (the Gaussian copula around the mixture's
-        moments with calibrated marginals) instead of the mixture; ``save`` stores it in the
-        manifest. Gaussian-NLL members only.
-
-        Parameters
-        ----------
-        X_cal : array_like
-            The calibration split's inputs, as for :meth:`predict`.
-        Y_cal : array_like, shape (N, D) or (N,)
-            Its true parameters.
-        method : {"quantile"}, default "quantile"
-            The only method (scale members with their own ``calibrate``).
-        n_threads : int, default 0
-            Threads to use (0: all cores).
-
-        Returns
-        -------
-        QuantileCalibration
-            The calibration, also set as ``calibration``.
-
-        Raises
-        ------
-        ValueError
-            If ``method`` is not "quantile", or the members do not have a Gaussian-NLL head.
-        """
-        if method != "quantile":
-            raise ValueError(f"method must be 'quantile' for an ensemble (scale members with their own "
-                             f"calibrate), got {method!r}")
-        if self.head != "gaussian_nll":
-            raise ValueError(f"calibrate needs members with a Gaussian-NLL head, these have {self.head!r}")
-        from ..uncertainty.calibration import QuantileCalibration, calibration_split
-
-        self.calibration = QuantileCalibration.fit(*calibration_split(self, X_cal, Y_cal, n_threads))
-        return self.calibration
-
-    def sample(self, X, n: int, *, seed: int = 0, n_threads: int = 0, t=None, resample: bool = False) -> np.ndarray:
-        """``n`` draws per series from the mixture of the members' Gaussians.
-
-        Each draw picks a member uniformly, then draws from its Gaussian; after :meth:`calibrate`,
-        the draws come from the calibrated law instead. Gaussian-NLL members only (a
-        local-Gaussian head estimates a target, not a posterior).
-
-        Parameters
-        ----------
-        X : array_like
-            Inputs, as for :meth:`predict`.
-        n : int
-            Draws per series, at least 1.
-        seed : int, default 0
-            The seed, an integer in [0, 2**64).
-        n_threads : int, default 0
-            Threads to use (0: all cores).
-        t, resample
-            The series' times and whether to interpolate them, as for :meth:`predict`.
-
-        Returns
-        -------
-        ndarray, shape (N, n, D)
-            The draws, a function of ``seed``.
-
-        Raises
-        ------
-        ValueError
-            If the members do not have a Gaussian-NLL head.
-        """
-        if self.head != "gaussian_nll":
-            raise ValueError(f"sampling needs members with a Gaussian-NLL head, these have {self.head!r}")
-        n = as_int(n, "n", 1)
-        self._warn_if_uncalibrated("draws")
-        transform = self.transform  # draws in its coordinate, mapped back
-        back = (lambda v: v) if transform is None else transform.inverse
-        if self.calibration is not None:
-            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
-            _check_draws(len(mean), n, mean.shape[1])
-            return back(self.calibration.sample(mean, cov, n, seed=seed))
-        means, covs = self._members_gaussians(X, n_threads, t, resample, True)  # (K, N, D), (K, N, D, D)
-        _check_draws(means.shape[1], n, means.shape[2])
-        rng = np.random.default_rng(as_seed(seed))
-        k = rng.integers(0, len(self.members), size=(means.shape[1], n))
-        z = rng.standard_normal((means.shape[1], n, means.shape[2]))
-        chol = np.linalg.cholesky(covs)  # (K, N, D, D)
-        rows = np.arange(means.shape[1])[:, None]
-        return back(means[k, rows] + np.einsum("nsij,nsj->nsi", chol[k, rows], z))
-
-    def _warn_if_uncalibrated(self, what: str) -> None:
-        if self.calibration is None and all(m.cov_scale == 1.0 for m in self.members):
-            from ..uncertainty.calibration import warn_uncalibrated
-
-            warn_uncalibrated(what, stacklevel=4)
-
-    def interval(self, X, level: float = 0.95, *, n_threads: int = 0, t=None,
-                 resample: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Per-parameter central intervals of the members' mixture at ``level``.
-
-        The (1 ∓ level)/2 quantiles of each parameter's mixture of normals, by bisection to 1e-12
-        of the interval's width; after :meth:`calibrate`, the calibrated intervals instead. Clipped
-        to the support of the prior (and noise) the members were trained on, where they record it.
-        Gaussian-NLL members only.
-
-        Parameters
-        ----------
-        X : array_like
-            Inputs, as for :meth:`predict`.
-        level : float, default 0.95
-            The level, in (0, 1).
-        n_threads : int, default 0
-            Threads to use (0: all cores).
-        t, resample
-            The series' times and whether to interpolate them, as for :meth:`predict`.
-
-        Returns
-        -------
-        lower : ndarray, shape (N, D)
-            The intervals' lower ends.
-        upper : ndarray, shape (N, D)
-            The intervals' upper ends.
-
-        Raises
-        ------
-        ValueError
-            If the members do not have a Gaussian-NLL head, or ``level`` is not in (0, 1).
-        """
-        if self.head != "gaussian_nll":
-            raise ValueError(f"intervals need members with a Gaussian-NLL head, these have {self.head!r}")
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ValueError(f"level must be in (0, 1), got {level!r}")
-        self._warn_if_uncalibrated("intervals")
-        first, transform = self.members[0], self.transform  # the law in its coordinate, the bounds mapped back
-        if self.calibration is not None:
-            mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
-            return gaussian_interval(mean, cov, level, self.calibration, support_of(first.prior, first.noise,
-                                                                                    mean.shape[1]), transform)
-        means, covs = self._members_gaussians(X, n_threads, t, resample, True)
-        sd = np.sqrt(np.diagonal(covs, axis1=2, axis2=3))  # (K, N, D)
-        erf = np.vectorize(math.erf, otypes=[float])
-
-        def mixture_cdf(x):  # x (N, D): the mixture's CDF per parameter
-            return np.mean(0.5 * (1.0 + erf((x[None] - means) / (sd * math.sqrt(2.0)))), axis=0)
-
-        bounds = []
-        for q in ((1 - level) / 2, (1 + level) / 2):
-            lo, hi = (means - 10 * sd).min(axis=0), (means + 10 * sd).max(axis=0)
-            for _ in range(60):
-                mid = 0.5 * (lo + hi)
-                below = mixture_cdf(mid) < q
-                lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-            bounds.append(0.5 * (lo + hi) if transform is None else transform.inverse(0.5 * (lo + hi)))
-        box = support_of(first.prior, first.noise, means.shape[2])  # inside what the parameters can be
-        return tuple(bounds) if box is None else tuple(np.clip(b, box[0], box[1]) for b in bounds)
-
     def to_torch(self, *, return_cov: bool = False):
         """The ensemble as one ``torch.nn.Module`` in evaluation mode (needs the optional ``torch``
         extra): the mean of the members' predictions, and with ``return_cov`` (Gaussian-NLL members)
         the mixture's covariance, as ``predict(X, return_cov=True)`` gives them (the members' own
-        ``cov_scale`` included; the ensemble's quantile calibration, not Gaussian, is not part of it)."""
+        ``cov_scale`` included; the ensemble's quantile calibration, not Gaussian, is not part of it).
+
+        Examples
+        --------
+        >>> import torch     # doctest: +SKIP
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble([fi.InverseMap.dense((8,), seed=k).build((16,), 2) for k in range(2)])
+        >>> ens.to_torch()(torch.zeros(4, 16)).shape     # doctest: +SKIP
+        torch.Size([4, 2])
+        """
         from .torch_export import to_torch_mixture
 
         return to_torch_mixture(self.members, return_cov=return_cov)
@@ -501,6 +453,17 @@ class Ensemble:
         -------
         ndarray, shape (N, D)
             The standard deviation over the members.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> x = np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
+        >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,)), 3).fit(x, x[:, :2] ** 2, epochs=2, progress=False)
+        >>> ens.predict_std(x[:4]).shape
+        (4, 2)
+        >>> float(fi.Ensemble(ens.members[:1]).predict_std(x[:4]).max())     # one member: no spread
+        0.0
         """
         return self.predict_members(X, n_threads=n_threads, t=t, resample=resample).std(axis=0)
 
@@ -536,6 +499,15 @@ class Ensemble:
         -------
         Path
             The folder.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble([fi.InverseMap.dense((8,), seed=k).build((16,), 2) for k in range(2)])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     sorted(os.listdir(ens.save(os.path.join(tmp, "ensemble"))))
+        ['ensemble.json', 'member_0.safetensors', 'member_1.safetensors']
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -565,6 +537,18 @@ class Ensemble:
         ------
         ValueError
             Naming the file, for a missing, incomplete or corrupted ensemble.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> ens = fi.Ensemble([fi.InverseMap.dense((8,), seed=k).build((16,), 2) for k in range(2)])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = fi.Ensemble.load(ens.save(os.path.join(tmp, "ensemble")))
+        >>> x = np.zeros((4, 16), dtype=np.float32)
+        >>> back, bool(np.array_equal(back.predict(x), ens.predict(x)))
+        (Ensemble(2 members, 308 parameters), True)
         """
         folder = Path(folder)
         manifest_path = folder / MANIFEST

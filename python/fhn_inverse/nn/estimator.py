@@ -62,9 +62,14 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
     version : str or None
         The package version that wrote the file a map was loaded from.
 
-    ``history``, ``cov_scale``, ``calibration``, ``inputs``, ``units`` and ``trained_on`` are
-    stored in the model file. ValueError if ``layers`` is not a list of valid layers or
-    ``output_activation`` is unknown.
+    ``history``, ``cov_scale``, ``calibration``, ``inputs``, ``units`` and ``trained_on`` are stored in the model file.
+    ValueError if ``layers`` is not a list of valid layers or ``output_activation`` is unknown.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> fi.InverseMap([{"kind": "dense", "units": 8}, "swish"]).build((16,), 2)     # input (16,), 2 targets
+    InverseMap(2 hidden layers, 154 parameters)
     """
 
     def __init__(self, layers: Sequence, *, output_activation: str | None = "sigmoid", seed: int = 0):
@@ -78,7 +83,14 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
     def from_parts(cls, parts: MapParts, *, history: dict | None = None, cov_scale: float = 1.0, calibration=None,
                    inputs: dict | None = None, units: dict | None = None, trained_on: dict | None = None,
                    version: str | None = None) -> InverseMap:
-        """A map of the given parts and records (what a model file holds); checked as ``load`` does."""
+        """A map of the given parts and records (what a model file holds); checked as ``load`` does.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.from_parts(fi.InverseMap.dense((8,)).build((16,), 2).parts, units={"a": "1"}).units
+        {'a': '1'}
+        """
         m = cls.__new__(cls)
         m.parts, m.history = parts, dict(history or {})
         m.cov_scale, m.calibration = _as_cov_scale(cov_scale), calibration
@@ -127,6 +139,12 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         -------
         InverseMap
             The map, not yet built; ValueError for an invalid layer.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,), dropout=0.1).layers
+        [{'kind': 'dense', 'units': 8}, {'kind': 'swish'}, {'kind': 'dropout', 'rate': 0.1}]
         """
         return cls(dense_layers(units, activation, dropout), output_activation=output_activation, seed=seed)
 
@@ -156,6 +174,12 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         -------
         InverseMap
             The map, not yet built; ValueError if ``filters`` is empty or a layer is invalid.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.cnn().build((1, 1000), 2).n_params     # input (C, L): one channel of 1000 points
+        33874
         """
         return cls(cnn_layers(filters, kernel, stride, pool, dense, activation, padding, pooling),
                    output_activation=output_activation, seed=seed)
@@ -170,11 +194,16 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
               head: str | None = None) -> InverseMap:
         """Create the network for per-sample input shape (F,) or (C, L) and ``n_targets`` targets.
 
-        ``fit`` builds the map itself; this is for a map used before training. ``loss`` (or ``head``,
-        a name of :data:`~fhn_inverse.nn.heads.HEADS`) chooses the head: "gaussian_nll" adds outputs
-        for the Cholesky entries and needs ``output_activation=None``. Returns self; ValueError for an
-        unknown loss or head, an input shape of neither 1 nor 2 entries, or a bounded output activation
-        on an unbounded head.
+        ``fit`` builds the map itself; this is for a map used before training. ``loss`` (or ``head``, a name of
+        :data:`~fhn_inverse.nn.heads.HEADS`) chooses the head: "gaussian_nll" adds outputs for the Cholesky entries and
+        needs ``output_activation=None``. Returns self; ValueError for an unknown loss or head, an input shape of
+        neither 1 nor 2 entries, or a bounded output activation on an unbounded head.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,), output_activation=None).build((16,), 2, loss="gaussian_nll").has_cov
+        True
         """
         head_cls = head_for(loss, False, head)
         self.parts.build(head_cls, input_shape, n_targets, n_targets)
@@ -198,14 +227,28 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         return self.require_network().n_params
 
     def require_network(self):
-        """The native network; NotFittedError (a RuntimeError, and scikit-learn's where installed) if
-        the map is not built yet."""
+        """The native network; NotFittedError (a RuntimeError, and scikit-learn's where installed) if not built yet.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,)).require_network()
+        Traceback (most recent call last):
+        fhn_inverse.nn.checks.NotFittedError: the map is not built yet: call fit() or build() first
+        """
         if self.parts.network is None:
             raise not_fitted("the map is not built yet: call fit() or build() first")
         return self.parts.network
 
     def prepare_input(self, X, name: str = "X") -> np.ndarray:
-        """X as the network's input (float32, its shape checked; see ``architecture.prepare_input``)."""
+        """X as the network's input (float32, its shape checked; see ``architecture.prepare_input``).
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,)).build((16,), 2).prepare_input([[0.0] * 16]).dtype
+        dtype('float32')
+        """
         return prepare_input(self.require_network(), X, name)
 
     # -- training
@@ -228,15 +271,13 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         Y : array_like, shape (N, D) or (N,)
             The labels.
         config : TrainingConfig, optional
-            Training settings (:class:`~fhn_inverse.nn.training.TrainingConfig`); ``**settings``
-            override its fields.
+            Training settings (:class:`~fhn_inverse.nn.training.TrainingConfig`); ``**settings`` override its fields.
         progress : bool, default True
             Show a progress bar.
         cov : array_like, shape (N, D, D), optional
-            SPD covariance targets: train a local-Gaussian head (the study's last network), which
-            regresses (Y, vech(logm cov)) by MSE and predicts means and covariances. Build it with
-            ``output_activation=None``, train it with ``scaling="standard"``; a validation tuple is
-            then (X_val, Y_val, cov_val).
+            SPD covariance targets: train a local-Gaussian head (the study's last network), which regresses
+            (Y, vech(logm cov)) by MSE and predicts means and covariances. Build it with ``output_activation=None``,
+            train it with ``scaling="standard"``; a validation tuple is then (X_val, Y_val, cov_val).
         features : {"time", "fourier", "time+fourier"}, optional
             None: X is the network's input. Otherwise X (and a validation tuple's X) are observed
             series on the grid ``t``; the map makes the features itself in ``fit`` and ``predict``,
@@ -247,8 +288,7 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         targets : sequence of str, optional
             The parameters' names, with ``features`` only.
         units : dict, optional
-            {name: unit} of the targets (and "t"); default: the package's for names it knows
-            (:data:`DEFAULT_UNITS`).
+            {name: unit} of the targets (and "t"); default: the package's for names it knows (:data:`DEFAULT_UNITS`).
         trained_on : Dataset or dict, optional
             The :class:`~fhn_inverse.Dataset` learnt from (its ``config``: model, simulator, prior,
             noise) or such a dict (``describe()``, ``prior``, ``noise``).
@@ -272,6 +312,14 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         ValueError
             If a setting is out of range, the data do not fit each other or the map (input shape,
             targets, loss, head, features), or ``t``/``targets`` come without ``features``.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> data = fi.Dataset.generate(200, seed=0, progress=False)
+        >>> m = fi.InverseMap.dense((8,)).fit(data.d, data.theta, features="fourier", epochs=2, progress=False)
+        >>> len(m.history["loss"]), m.predict(data.d[:3]).shape     # the map makes its features itself
+        (2, (3, 2))
         """
         from ..data.streams import is_stream
 
@@ -340,6 +388,12 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         InverseMap
             self; ``history`` has per epoch ``loss``, ``val_loss``, ``lr``, ``seconds`` and
             ``wait_seconds`` (time spent waiting on the stream), and ``samples`` in all.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,)).fit_stream(fi.Simulations(40), features="fourier", epochs=2, progress=False)
+        InverseMap(2 hidden layers, 8,026 parameters)
         """
         from ..data.streams import is_stream
         from .streaming import fit_stream
@@ -367,11 +421,16 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         return noise_from_dict((self.trained_on or {}).get("noise"))
 
     def describe(self) -> dict:
-        """What the map is and was trained on, as a JSON-ready dict: architecture (``head``,
-        ``parameters``, ``input_shape``, ``layers``, ``output_activation``), ``inputs`` (features and
-        grid), ``targets`` and ``units``, ``scaling``, ``training`` and ``epochs_trained``,
-        ``calibration``, ``trained_on`` (model, prior, noise) and the ``version`` that wrote its file.
-        RuntimeError if the map is not built.
+        """What the map is and was trained on, as a JSON-ready dict: architecture (``head``, ``parameters``,
+        ``input_shape``, ``layers``, ``output_activation``), ``inputs`` (features and grid), ``targets`` and ``units``,
+        ``scaling``, ``training`` and ``epochs_trained``, ``calibration``, ``trained_on`` (model, prior, noise) and the
+        ``version`` that wrote its file. RuntimeError if the map is not built.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> sorted(fi.InverseMap.dense((8,)).build((16,), 2).describe())
+        ['calibration', 'epochs_trained', 'head', 'input_shape', 'inputs', 'layers', ..., 'version']
         """
         return files.describe(self)
 
@@ -433,6 +492,13 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
             ``t``/``resample`` for a map not trained on series, or series off the map's grid.
         RuntimeError
             If the map is not built.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> m = fi.InverseMap.dense((8,), output_activation=None).build((16,), 2, loss="gaussian_nll")
+        >>> [a.shape for a in m.predict([[0.0] * 16] * 3, return_cov=True)]     # means, covariances
+        [(3, 2), (3, 2, 2)]
         """
         net = self.require_network()
         if np.ndim(X) == 1:
@@ -458,7 +524,15 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         return (out, cov) if return_cov else out
 
     def summary(self) -> str:
-        """Layer table (kind, output shape, parameters) and the total; RuntimeError if not built."""
+        """Layer table (kind, output shape, parameters) and the total; RuntimeError if not built.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> print(fi.InverseMap.dense((8,)).build((16,), 2).summary())
+        layer    output shape  params
+        ...total parameters: 154
+        """
         return summary(self.require_network())
 
     def __repr__(self) -> str:
@@ -477,10 +551,16 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         """Write the map to one safetensors file, atomically (a reader, or a process killed
         mid-write, sees the previous file or the new one).
 
-        The file holds the parameters (float32 little-endian, PyTorch layouts) and, in
-        ``__metadata__``, the architecture, scaling, training configuration, inputs, units, what it
-        was trained on and SHA-256 checksums of the tensor bytes and of the header. RuntimeError if the
-        map is not built.
+        The file holds the parameters (float32 little-endian, PyTorch layouts) and, in ``__metadata__``, the
+        architecture, scaling, training configuration, inputs, units, what it was trained on and SHA-256 checksums of
+        the tensor bytes and of the header. RuntimeError if the map is not built.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import fhn_inverse as fi
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     fi.InverseMap.dense((8,)).build((16,), 2).save(f"{folder}/map.safetensors")
         """
         files.save(self, path)
 
@@ -489,8 +569,16 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         """Read a map written by ``save``, verifying its checksums (files written before they
         existed load without); nothing is allocated beyond what the file's size justifies.
 
-        ValueError, naming the file, if it is truncated, corrupted or hostile; OSError if it cannot be
-        read.
+        ValueError, naming the file, if it is truncated, corrupted or hostile; OSError if it cannot be read.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import fhn_inverse as fi
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     fi.InverseMap.dense((8,)).build((16,), 2).save(f"{folder}/map.safetensors")
+        ...     fi.InverseMap.load(f"{folder}/map.safetensors")
+        InverseMap(2 hidden layers, 154 parameters)
         """
         return files.load(cls, path)
 
@@ -501,5 +589,11 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         maps and (N, F) for dense maps. With ``unscale`` (default) it returns labels in training units
         like ``predict`` (float32), without the raw scaled outputs; ``return_cov``: (mean, cov) of a
         Gaussian-NLL head (:func:`~fhn_inverse.nn.torch_export.to_torch`). RuntimeError if not built.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> fi.InverseMap.dense((8,)).build((16,), 2).to_torch()[0][0]     # doctest: +SKIP
+        Linear(in_features=16, out_features=8, bias=True)
         """
         return torch_export.to_torch(self, unscale=unscale, return_cov=return_cov)

@@ -28,6 +28,20 @@ class UncertaintyMethods:
         :class:`~fhn_inverse.uncertainty.calibration.QuantileCalibration`). ``X``, ``n_threads``,
         ``t`` and ``resample`` are as for :meth:`predict`. Returns (N, n, D); ValueError if ``n`` is
         out of range or the map predicts no covariance.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> ds = fi.Dataset.generate(300, seed=0, progress=False)
+        >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(
+        ...     ds.d, ds.theta, features="fourier", trained_on=ds, loss="gaussian_nll", scaling="standard",
+        ...     epochs=2, progress=False)     # calibrates itself on the last 30 series
+        >>> draws = m.sample(ds.d[:3], 100, seed=1)
+        >>> draws.shape, bool(np.array_equal(draws, m.sample(ds.d[:3], 100, seed=1)))     # a function of the seed
+        ((3, 100, 2), True)
+        >>> bool((draws >= m.prior.lower).all() and (draws <= m.prior.upper).all())     # inside the prior's support
+        True
         """
         n = _bounded_int(n, "n", 1, 1 << 24)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
@@ -47,6 +61,19 @@ class UncertaintyMethods:
         T(z)]. Clipped to the support of the prior (and noise) the map was trained on, where it records
         them. ``X``, ``n_threads``, ``t`` and ``resample`` are as for :meth:`predict`. ValueError if
         ``level`` is not in (0, 1) or the map predicts no covariance.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> ds = fi.Dataset.generate(300, seed=0, progress=False)
+        >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(
+        ...     ds.d, ds.theta, features="fourier", trained_on=ds, loss="gaussian_nll", scaling="standard",
+        ...     epochs=2, progress=False)
+        >>> lower, upper = m.interval(ds.d[:4], 0.9)
+        >>> lower.shape, bool((lower <= upper).all())
+        ((4, 2), True)
+        >>> bool((lower >= m.prior.lower).all() and (upper <= m.prior.upper).all())     # inside the prior's support
+        True
         """
         _normal_quantile(level)
         mean, cov = self.predict(X, return_cov=True, n_threads=n_threads, t=t, resample=resample, latent=True)
@@ -83,6 +110,22 @@ class UncertaintyMethods:
         float or QuantileCalibration
             The new ``cov_scale``, or the calibration ("quantile"). ValueError without a Gaussian-NLL
             head, for an unknown method, or a "quantile" split under 20 series.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> x = np.random.default_rng(0).standard_normal((340, 16)).astype(np.float32)
+        >>> y = x[:, :2] ** 2
+        >>> m = fi.InverseMap.dense((8,), output_activation=None)
+        >>> m = m.fit(x[:300], y[:300], loss="gaussian_nll", scaling="standard", epochs=2, progress=False)
+        >>> m.calibration     # fitted on the last 10 % of the training series, held out of training
+        QuantileCalibration(D=2, 30 knots, fitted on 30 series)
+        >>> scale = m.calibrate(x[300:], y[300:], method="nll")     # temperature scaling instead
+        >>> scale == m.cov_scale, m.calibration is None
+        (True, True)
+        >>> m.calibrate(x[300:], y[300:])
+        QuantileCalibration(D=2, 40 knots, fitted on 40 series)
         """
         from ..uncertainty.calibration import calibration_split
 

@@ -152,6 +152,21 @@ class TrainingConfig:
     series, drawn from rows training never reaches, at least ``MIN_CALIBRATION`` = 20); nothing is
     held out for other heads, for store streams, or where the fraction would hold out fewer than
     ``MIN_CALIBRATION`` series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> cfg = fi.TrainingConfig(epochs=2, optimizer="adamw")
+    >>> cfg.batch_size, cfg.decay     # the defaults, and AdamW's weight decay
+    (32, 0.01)
+    >>> x = np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
+    >>> m = fi.InverseMap.dense((8,)).fit(x, x[:, :2] ** 2, cfg, batch_size=100, progress=False)  # settings override
+    >>> m.describe()["training"]["batch_size"], len(m.history["loss"])
+    (100, 2)
+    >>> fi.TrainingConfig(lr=-1.0)
+    Traceback (most recent call last):
+    ValueError: lr must be a finite number > 0, got -1.0
     """
 
     epochs: int = _setting(100, "passes over the training data", core="epochs")
@@ -259,6 +274,16 @@ class TrainingConfig:
         -------
         dict
             {name: value} of the fields of :class:`TrainingConfig` (a subclass's own fields left out).
+
+        Examples
+        --------
+        >>> import dataclasses
+        >>> import fhn_inverse as fi
+        >>> settings = fi.TrainingConfig(epochs=5).settings()
+        >>> settings["epochs"], settings["loss"], len(settings)
+        (5, 'mse', 25)
+        >>> dataclasses.replace(fi.TrainingConfig(), **{**settings, "lr": 0.01}).lr
+        0.01
         """
         return {f.name: getattr(self, f.name) for f in fields(TrainingConfig)}
 
@@ -275,6 +300,15 @@ class TrainingConfig:
         _core.TrainConfig
             The configuration, checked by its ``validate()``: every attribute set from
             :data:`SCHEMA` (``Setting.core``), but those of :data:`NATIVE_DEFAULTS`.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> core = fi.TrainingConfig(epochs=5, early_stopping=3).to_core(seed=7)
+        >>> core.epochs, core.patience, core.seed     # the configuration has no seed: 7 stands in
+        (5, 3, 7)
+        >>> fi.TrainingConfig(seed=1).to_core(seed=7).seed, fi.TrainingConfig().to_core(0).patience  # None: 0
+        (1, 0)
         """
         values = self.settings()
         if self.seed is None:
@@ -294,6 +328,14 @@ class TrainingConfig:
         -------
         dict
             {name: value} of the fields, ``betas`` as a list.
+
+        Examples
+        --------
+        >>> import json
+        >>> import fhn_inverse as fi
+        >>> d = fi.TrainingConfig(betas=(0.8, 0.99)).to_dict()
+        >>> d["betas"], d["epochs"], json.loads(json.dumps(d)) == d
+        ([0.8, 0.99], 100, True)
         """
         out = self.settings()
         out["betas"] = list(out["betas"])
@@ -317,6 +359,16 @@ class TrainingConfig:
         ------
         ValueError
             If ``d`` has unknown keys (naming them), or a value is out of its range.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> cfg = fi.TrainingConfig(lr=0.01, betas=(0.8, 0.99))
+        >>> fi.TrainingConfig.from_dict(cfg.to_dict()) == cfg
+        True
+        >>> fi.TrainingConfig.from_dict({"epoch": 20})
+        Traceback (most recent call last):
+        ValueError: unknown training settings ['epoch']; known: ['batch_size', 'betas', ...]
         """
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)

@@ -91,6 +91,13 @@ class LabelTransform:
         a and b per column (−inf/inf where unused).
     names : sequence of str, optional
         The columns' names, for messages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fhn_inverse.nn.transforms import LabelTransform
+    >>> LabelTransform(["logit", "log", "identity"], [0.0, 0.0, -np.inf], [1.0, np.inf, np.inf], names=["a", "b", "c"])
+    LabelTransform(a: logit on (0, 1); b: log on (0, inf); c: identity)
     """
 
     def __init__(self, kinds, lower, upper, names=None):
@@ -148,7 +155,19 @@ class LabelTransform:
         return cls([e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries], names)
 
     def forward(self, y: np.ndarray, what: str = "Y") -> np.ndarray:
-        """z = g(y) for y (N, D); ValueError naming the column and the first row outside the support."""
+        """z = g(y) for y (N, D); ValueError naming the column and the first row outside the support.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse.nn.transforms import LabelTransform
+        >>> g = LabelTransform(["logit", "log"], [0.0, 0.0], [1.0, np.inf], names=["a", "b"])
+        >>> g.forward([[0.5, 1.0]])     # logit(0.5) = 0, log(1) = 0
+        array([[0., 0.]])
+        >>> g.forward([[1.5, 1.0]])
+        Traceback (most recent call last):
+        ValueError: Y: a = 1.5 (row 0) is outside the support of its transform, logit on (0, 1)
+        """
         y = np.asarray(y, dtype=np.float64)
         inside = np.where(self._log | self._logit, y > self.lower, True) & np.where(self._logit, y < self.upper,
                                                                                      True)
@@ -164,7 +183,19 @@ class LabelTransform:
         return z
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
-        """θ = g⁻¹(z), any shape (..., D)."""
+        """θ = g⁻¹(z), any shape (..., D).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse.nn.transforms import LabelTransform
+        >>> g = LabelTransform(["logit", "log"], [0.0, 0.0], [1.0, np.inf])
+        >>> g.inverse([[0.0, 0.0]]).tolist(), g.inverse(np.zeros((4, 3, 2))).shape
+        ([[0.5, 1.0]], (4, 3, 2))
+        >>> y = np.array([[0.2, 3.0], [0.9, 0.1]])
+        >>> bool(np.allclose(g.inverse(g.forward(y)), y))
+        True
+        """
         z = np.asarray(z, dtype=np.float64)
         y = z.copy()
         with np.errstate(over="ignore"):
@@ -174,7 +205,16 @@ class LabelTransform:
         return y
 
     def jacobian(self, z: np.ndarray) -> np.ndarray:
-        """dθ/dz per column at z (..., D)."""
+        """dθ/dz per column at z (..., D).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse.nn.transforms import LabelTransform
+        >>> g = LabelTransform(["logit", "log"], [0.0, 0.0], [1.0, np.inf])
+        >>> g.jacobian([[0.0, 0.0]]).tolist()     # (b − a)·s(1 − s) with s = 1/2, and exp(0)
+        [[0.25, 1.0]]
+        """
         z = np.asarray(z, dtype=np.float64)
         jac = np.ones_like(z)
         with np.errstate(over="ignore"):
@@ -184,7 +224,19 @@ class LabelTransform:
         return jac
 
     def to_theta(self, mean: np.ndarray, cov: np.ndarray | None):
-        """(g⁻¹(μ_z), J Σ_z J) from the law in z (the delta method; cov None stays None)."""
+        """(g⁻¹(μ_z), J Σ_z J) from the law in z (the delta method; cov None stays None).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fhn_inverse.nn.transforms import LabelTransform
+        >>> g = LabelTransform(["logit", "log"], [0.0, 0.0], [1.0, np.inf])
+        >>> mean, cov = g.to_theta(np.zeros((1, 2)), np.eye(2)[None])
+        >>> mean.tolist(), cov[0].tolist()
+        ([[0.5, 1.0]], [[0.0625, 0.0], [0.0, 1.0]])
+        >>> g.to_theta(np.zeros((1, 2)), None)[1] is None
+        True
+        """
         if cov is None:
             return self.inverse(mean), None
         jac = self.jacobian(mean)

@@ -14,6 +14,9 @@ namespace fhn_inverse::models {
 
 struct DampedOscillator {
   static constexpr const char* name = "DampedOscillator";
+  static constexpr const char* summary =
+      "A damped harmonic oscillator, x'' + 2ζω x' + ω² x = 0, observed in x: the least a model "
+      "needs; θ = (ω, ζ) free by default.";
   static constexpr std::size_t state_size = 2;  // (x, y = dx/dt)
   static constexpr std::size_t param_size = 2;  // θ = (ω, ζ)
   static constexpr std::array<const char*, param_size> param_names{"omega", "zeta_damping"};

@@ -16,6 +16,9 @@ namespace fhn_inverse::models {
 
 struct FitzHughNagumo {
   static constexpr const char* name = "FitzHughNagumo";
+  static constexpr const char* summary =
+      "The FitzHugh–Nagumo neuron model, du/dt = γ (u − u³/3 + v + ζ), dv/dt = −(u − θ0 + θ1 v)/γ; "
+      "the study's model, with θ = (θ0, θ1) free and γ = 3, ζ = −0.4 by default.";
   static constexpr std::size_t state_size = 2;  // (u, v)
   static constexpr std::size_t param_size = 2;  // θ = (θ0, θ1)
   static constexpr std::array<const char*, param_size> param_names{"theta0", "theta1"};

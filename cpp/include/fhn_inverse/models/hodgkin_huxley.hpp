@@ -31,6 +31,9 @@ namespace fhn_inverse::models {
 // constants below rounded to the nearest double.
 struct HodgkinHuxley {
   static constexpr const char* name = "HodgkinHuxley";
+  static constexpr const char* summary =
+      "The Hodgkin–Huxley model of the squid giant axon (Dayan & Abbott's constants, rest near −65 "
+      "mV), V in mV and t in ms; θ = (g_Na, g_K, g_L, I_app) free by default.";
   static constexpr std::size_t state_size = 4;  // (V, m, h, n)
   static constexpr std::size_t param_size = 4;  // θ = (g_Na, g_K, g_L, I_app)
   static constexpr std::array<const char*, param_size> param_names{"g_Na", "g_K", "g_L", "I_app"};

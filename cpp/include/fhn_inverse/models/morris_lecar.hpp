@@ -27,6 +27,9 @@ namespace fhn_inverse::models {
 
 struct MorrisLecar {
   static constexpr const char* name = "MorrisLecar";
+  static constexpr const char* summary =
+      "The Morris–Lecar model of the barnacle muscle fibre (Rinzel & Ermentrout's Hopf and SNIC "
+      "parameter sets), V in mV and t in ms; θ = (I_app, g_Ca, g_K, φ) free by default.";
   static constexpr std::size_t state_size = 2;  // (V, w)
   static constexpr std::size_t param_size = 4;  // θ = (I_app, g_Ca, g_K, φ)
   static constexpr std::array<const char*, param_size> param_names{"I_app", "g_Ca", "g_K", "phi"};
