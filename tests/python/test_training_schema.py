@@ -126,7 +126,7 @@ def test_the_study_overrides_defaults_of_the_schema_only():
                 assert f.metadata["override"] == f.name
                 overridden[f.name] = f.default
     assert overridden == {"epochs": 200, "lr": 2e-3, "validation": 0.1, "early_stopping": 40, "seed": 0,
-                          "input_scaling": "none", "calibration_split": None, "transform": None}
+                          "input_scaling": "none", "calibration_split": None}
 
 
 def test_a_subclass_redeclares_a_setting_only_as_an_override():

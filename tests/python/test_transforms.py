@@ -167,17 +167,18 @@ def test_the_command_line_trains_in_the_transform(tmp_path, capsys):
 
 
 def test_estimates_and_calibrated_bounds_never_leave_a_bounded_prior(noisy):
-    """The property, with the default settings: a Gaussian-NLL map trained on data that record their
-    prior learns in logit coordinates ("auto"); a point map's sigmoid output stays within its
-    training labels. Inputs far from the training data (series of parameters outside the prior,
-    noise ten times as strong, white noise, constants, scaled series) included."""
+    """The property, with transform="auto": a Gaussian-NLL map trained on data that record their
+    prior learns in logit coordinates; a point map learns θ itself, and its sigmoid output stays
+    within its training labels. Inputs far from the training data (series of parameters outside the
+    prior, noise ten times as strong, white noise, constants, scaled series) included."""
     train, test = noisy
     prior = fi.default_prior(fi.FitzHughNagumo())
     lower, upper = np.asarray(prior.lower), np.asarray(prior.upper)
     gauss = fi.InverseMap.dense((32, 32), output_activation=None, seed=5).fit(
-        train.d, train.theta, loss="gaussian_nll", scaling="standard", epochs=10, progress=False, trained_on=train)
+        train.d, train.theta, loss="gaussian_nll", scaling="standard", epochs=10, progress=False, trained_on=train,
+        transform="auto")
     point = fi.InverseMap.dense((32, 32), seed=5).fit(train.d, train.theta, epochs=10, progress=False,
-                                                      trained_on=train)
+                                                      trained_on=train, transform="auto")
     assert gauss.transform.kinds == ("logit", "logit") and point.transform is None
     rng = np.random.default_rng(11)
     outside, status = fi.simulate(np.column_stack([rng.uniform(-0.5, 2.0, 40), rng.uniform(-0.5, 2.0, 40)]),

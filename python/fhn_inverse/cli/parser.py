@@ -123,10 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--features", choices=("time", "fourier", "time+fourier"), default="time",
                        help="network input (default: time)")
     train.add_argument("--joint", action="store_true", help="also infer the noise parameters (sigma, rho)")
-    train.add_argument("--transform", choices=("auto", "none", "support"), default="auto",
+    train.add_argument("--transform", choices=("none", "support", "auto"), default="none",
                        help="support: learn each parameter in a coordinate without bounds (logit on the prior's box, "
                             "log on a half-line), so estimates and intervals stay inside the prior's support; auto: "
-                            "that for gaussian_nll, none for mse (default: auto)")
+                            "that for gaussian_nll, none for mse (default: none)")
     notes = {"loss": "; gaussian_nll gives 'predict' intervals (standardised labels, linear output)"}
     for name, (option, source) in TRAIN_OPTIONS.items():
         _setting_option(train, option, name, source, help=notes.get(name, ""))

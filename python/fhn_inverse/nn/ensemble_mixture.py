@@ -178,7 +178,7 @@ class MixtureMethods:
         >>> ds = fi.Dataset.generate(300, seed=0, progress=False)
         >>> ens = fi.Ensemble.like(fi.InverseMap.dense((8,), output_activation=None), 2).fit(
         ...     ds.d, ds.theta, features="fourier", trained_on=ds, loss="gaussian_nll", scaling="standard",
-        ...     epochs=2, progress=False)
+        ...     epochs=2, progress=False, transform="support")
         >>> lower, upper = ens.interval(ds.d[:4], 0.9)
         >>> lower.shape, bool((lower <= upper).all())
         ((4, 2), True)

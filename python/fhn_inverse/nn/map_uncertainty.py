@@ -36,7 +36,7 @@ class UncertaintyMethods:
         >>> ds = fi.Dataset.generate(300, seed=0, progress=False)
         >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(
         ...     ds.d, ds.theta, features="fourier", trained_on=ds, loss="gaussian_nll", scaling="standard",
-        ...     epochs=2, progress=False)     # calibrates itself on the last 30 series
+        ...     epochs=2, progress=False, transform="support")     # logit coordinates; calibrated on 30 series
         >>> draws = m.sample(ds.d[:3], 100, seed=1)
         >>> draws.shape, bool(np.array_equal(draws, m.sample(ds.d[:3], 100, seed=1)))     # a function of the seed
         ((3, 100, 2), True)
@@ -68,7 +68,7 @@ class UncertaintyMethods:
         >>> ds = fi.Dataset.generate(300, seed=0, progress=False)
         >>> m = fi.InverseMap.dense((8,), output_activation=None).fit(
         ...     ds.d, ds.theta, features="fourier", trained_on=ds, loss="gaussian_nll", scaling="standard",
-        ...     epochs=2, progress=False)
+        ...     epochs=2, progress=False, transform="support")
         >>> lower, upper = m.interval(ds.d[:4], 0.9)
         >>> lower.shape, bool((lower <= upper).all())
         ((4, 2), True)

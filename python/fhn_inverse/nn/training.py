@@ -200,7 +200,7 @@ class TrainingConfig:
         0.1, "fraction of the series held out from their end for a Gaussian-NLL head to calibrate itself on",
         none="no calibration")
     transform: str | dict | list | None = _setting(
-        "auto", 'coordinate the targets are learned in: "support" (logit/log from the prior), "auto" or per target',
+        None, 'coordinate the targets are learned in: "support" (logit/log from the prior), "auto" or per target',
         none="the targets themselves")
     shuffle: bool = _setting(True, "shuffle the mini-batches every epoch", core="shuffle")
     seed: int | None = _setting(None, "seed of shuffling and dropout", none="the map's seed", core="seed")

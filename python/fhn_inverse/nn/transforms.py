@@ -18,9 +18,9 @@ calibrated in z. Mapped back, g being increasing in each coordinate:
 
 ``fit(..., transform="support")`` takes each target's support from the prior (and the noise's
 ranges) the map is trained on (``trained_on``): logit on a bounded interval, log on a half-line,
-identity otherwise. ``"auto"``, the default, does that for Gaussian-NLL heads trained on data that
-record their prior, and learns every other map in the targets themselves (a point map's sigmoid
-output already stays within its training labels' range).
+identity otherwise. ``"auto"`` does that for Gaussian-NLL heads trained on data that record their
+prior, and learns every other map in the targets themselves (a point map's sigmoid output already
+stays within its training labels' range). The default, None, learns the targets themselves.
 """
 
 from __future__ import annotations

@@ -59,7 +59,6 @@ class Training(TrainingConfig):
     seed: int = override("seed", 0)
     input_scaling: str = override("input_scaling", "none")
     calibration_split: float | None = override("calibration_split", None)
-    transform: str | None = override("transform", None)
     members: int = 1
 
     def __post_init__(self):
