@@ -219,3 +219,17 @@ def test_an_ensemble_mixes_its_members_in_their_coordinate(noisy):
     other = gaussian_map(None, train, seed=3, calibration_split=None)
     with pytest.raises(ValueError, match="different coordinates"):
         fi.Ensemble([members[0], other]).transform  # noqa: B018
+
+
+def test_the_pytorch_export_maps_back_as_predict_does(noisy):
+    torch = pytest.importorskip("torch")
+    train, test = noisy
+    m = gaussian_map("support", train)
+    feats = fi.features(test.d[:20], "fourier").astype(np.float32)
+    mean, cov = m.predict(test.d[:20], return_cov=True)
+    with torch.no_grad():
+        tm, tc = m.to_torch(return_cov=True)(torch.from_numpy(feats))
+        tp = m.to_torch()(torch.from_numpy(feats))
+    np.testing.assert_allclose(tm.numpy(), mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(tc.numpy(), cov, rtol=1e-3, atol=1e-8)
+    np.testing.assert_allclose(tp.numpy(), mean, rtol=1e-4, atol=1e-5)

@@ -101,8 +101,9 @@ def to_torch(m, *, unscale: bool = True, return_cov: bool = False):
                 return (x - self.offset) / self.scale
 
         model = nn.Sequential(_Standardise(), model)
+    back = [] if parts.transform is None or not unscale else [_untransform(parts.transform, return_cov)]
     if return_cov:
-        return nn.Sequential(model, _gaussian_outputs(parts.head.n_targets, parts.scaling, m.cov_scale)).eval()
+        return nn.Sequential(model, _gaussian_outputs(parts.head.n_targets, parts.scaling, m.cov_scale), *back).eval()
     if unscale and parts.scaling is not None:
         offset = torch.tensor(parts.scaling.offset, dtype=torch.float32)
         scale = torch.tensor(parts.scaling.scale, dtype=torch.float32)
@@ -117,8 +118,39 @@ def to_torch(m, *, unscale: bool = True, return_cov: bool = False):
             def forward(self, y):
                 return y[:, :n_t] * self.scale + self.offset
 
-        model = nn.Sequential(model, _Unscale())
+        model = nn.Sequential(model, _Unscale(), *back)
     return model.eval()
+
+
+def _untransform(transform, with_cov: bool):
+    """g⁻¹ of a map's transform (:mod:`~fhn_inverse.nn.transforms`) in torch: (N, D) means, and with
+    ``with_cov`` (mean, cov) → (g⁻¹(mean), J cov J), J = dθ/dz at the mean, as ``predict``."""
+    import torch
+    from torch import nn
+
+    finite = lambda v: torch.tensor(np.where(np.isfinite(v), v, 0.0), dtype=torch.float64)  # noqa: E731
+    lower, upper = finite(transform.lower), finite(transform.upper)
+    is_log, is_logit = torch.as_tensor(transform._log), torch.as_tensor(transform._logit)
+
+    class _Untransform(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, value in (("lower", lower), ("upper", upper), ("is_log", is_log), ("is_logit", is_logit)):
+                self.register_buffer(name, value)
+
+        def forward(self, out):
+            mean, cov = out if with_cov else (out, None)
+            z = mean.to(torch.float64)
+            s = torch.sigmoid(z)
+            theta = torch.where(self.is_log, self.lower + torch.exp(z),
+                                torch.where(self.is_logit, self.lower + (self.upper - self.lower) * s, z))
+            if cov is None:
+                return theta.to(mean.dtype)
+            jac = torch.where(self.is_log, torch.exp(z),
+                              torch.where(self.is_logit, (self.upper - self.lower) * s * (1 - s), torch.ones_like(z)))
+            return theta.to(mean.dtype), cov * jac[:, :, None] * jac[:, None, :]
+
+    return _Untransform()
 
 
 def _gaussian_outputs(d: int, scaling, cov_scale: float):
