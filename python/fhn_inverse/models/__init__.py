@@ -44,7 +44,8 @@ from .spikes import SpikeStatistics, spike_statistics
 
 __all__ = [
     # simulation
-    "FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+    "FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator", "MODELS", "model_grid", "model_to_dict",
+    "model_from_dict",
     "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
     # priors
     "GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",

@@ -13,7 +13,8 @@ import numpy as np
 from .. import _core
 from .._util.validation import as_float, as_float_array, as_int, as_threads
 
-__all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator", "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+__all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator",
+           "MODELS", "model_grid", "model_to_dict", "model_from_dict",
            "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
 
