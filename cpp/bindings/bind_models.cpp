@@ -237,8 +237,9 @@ std::string model_doc() {
   for (std::size_t j = 0; j < Model::param_size; ++j)
     free += (j ? ", '" : "'") + std::string(Model::param_names[j]) + "'";
   free += Model::param_size == 1 ? ",)" : ")";
-  return std::string(Model::summary) + "\n\n" + name +
-         "(*constants, initial=None, free=None, **values): constants by name or position (default: "
+  return std::string(Model::summary) + "\n\n``" + name +
+         "(*constants, initial=None, free=None, **values)``: constants by name or position "
+         "(default: "
          "the "
          "published ones), the initial state (default: the model's for those constants), and the "
          "free "

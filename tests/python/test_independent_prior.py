@@ -108,3 +108,30 @@ def test_the_command_line_reads_a_prior_file(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["simulate", str(tmp_path / "e.npz"), "-n", "5", "--prior", str(spec), "--quiet"])
     assert exit_.value.code == 2 and "missing: theta1" in capsys.readouterr().err
+
+
+def test_unbounded_priors_are_recorded_without_infinity_and_a_map_trains_on_their_data():
+    """JSON has no infinity: unbounded sides are recorded as None, read back as ±inf (records of
+    earlier versions, with inf, still read), and a map keeps such a prior in its file."""
+    import json
+    import math
+
+    import numpy as np
+
+    import fhn_inverse as fi
+    from fhn_inverse.models import LogNormal, Normal, prior_from_dict
+
+    prior = fi.IndependentPrior({"theta0": Normal(0.4, 0.2), "theta1": LogNormal(math.log(0.4), 0.3)})
+    record = prior.to_dict()
+    json.dumps(record, allow_nan=False)  # strict JSON
+    assert record["marginals"][0]["lower"] is None and record["marginals"][1]["upper"] is None
+    back = prior_from_dict(record)
+    assert back.marginals == prior.marginals
+    gauss = fi.GaussianPrior([0.4, 0.4], std=[0.3, 0.4], upper=[1.0, 1.2])
+    assert gauss.to_dict()["lower"] == [None, None]
+    assert prior_from_dict(gauss.to_dict()).lower.tolist() == [-math.inf, -math.inf]
+    old = {**gauss.to_dict(), "lower": [-math.inf, -math.inf]}  # as earlier versions wrote it
+    assert prior_from_dict(old).lower.tolist() == [-math.inf, -math.inf]
+    data = fi.Dataset.generate(60, seed=1, prior=prior, noise=fi.AR1Noise(), progress=False)
+    m = fi.InverseMap.dense((8,)).fit(data.d, data.theta, epochs=1, progress=False, trained_on=data)
+    assert m.prior.marginals == prior.marginals and np.isfinite(m.predict(data.d[:2])).all()

@@ -216,3 +216,17 @@ def test_laplace_information_is_the_finite_difference_gauss_newton(name):
                              for j, e in enumerate(np.diag(h))])
         np.testing.assert_allclose(info[n], J.T @ np.linalg.solve(gamma, J), rtol=1e-4,
                                    atol=1e-6 * np.abs(info[n]).max())
+
+
+def test_sensitivities_and_laplace_default_to_the_models_grid():
+    """Without t, sensitivities and laplace_covariance use the model's grid, as simulate does."""
+    ml = fi.models.MorrisLecar()
+    theta = fi.default_prior(ml).sample(2, seed=3)
+    u = fi.simulate(theta, model=ml)
+    u_s, J = fi.sensitivities(theta, model=ml, rtol=1e-9, atol=1e-9)
+    assert u_s.shape == u.shape == (2, ml.grid_points)
+    np.testing.assert_allclose(u_s, u, atol=1e-4 * np.ptp(u))
+    t = fi.models.model_grid(ml)
+    c_default = fi.laplace_covariance(theta, model=ml, noise=(0.5, 0.8), dt=float(t[1] - t[0]))
+    c_grid = fi.laplace_covariance(theta, model=ml, noise=(0.5, 0.8), dt=float(t[1] - t[0]), t=t)
+    np.testing.assert_array_equal(c_default, c_grid)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._util.validation import as_float, as_float_array, as_int
 from ..models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior
-from ..models.simulation import DEFAULT_GRID, FitzHughNagumo, simulate
+from ..models.simulation import FitzHughNagumo, model_grid, simulate
 from ..uncertainty.laplace import laplace_covariance, noise_arrays
 from .refine import MAX_ITERATIONS, _per_series, fit_series, measured_noise, refine
 
@@ -149,9 +149,9 @@ def _prior_and_box(prior, lower, upper, p: int, model=None):
     return (prior if isinstance(prior, GaussianPrior) else None), lo, hi
 
 
-def _grid_step(t, length: int) -> float:
-    """Δt of the study's convention: the grid's mean step."""
-    grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)
+def _grid_step(t, length: int, model) -> float:
+    """Δt of the study's convention: the grid's mean step (default: the model's grid)."""
+    grid = model_grid(model) if t is None else as_float_array(t, "t", 1)
     if grid.shape != (length,):
         raise ValueError(f"d has {length} points per series, the grid t has {grid.shape[0]}")
     if length < 2:
@@ -205,10 +205,10 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     d : array_like, shape (N, L)
         The observed series.
     t : array_like, shape (L,), optional
-        Their grid; default: the study's. Its mean step is the Δt of the study's convention.
-    prior : GaussianPrior or UniformPrior, optional
-        The prior; default :func:`default_prior`. A Gaussian one makes the estimate a MAP estimate;
-        a uniform one only bounds it.
+        Their grid; default: the model's. Its mean step is the Δt of the study's convention.
+    prior : GaussianPrior, UniformPrior or IndependentPrior, optional
+        The prior; default :func:`default_prior`. A Gaussian one (or normal marginals) makes the
+        estimate a MAP estimate; a uniform one only bounds it.
     noise : (float, float), array_like of shape (N, 2) or AR1Noise, optional
         The noise in the study's convention: (σ, ρ) with σ = standard deviation × Δt (the grid's
         step; an ``AR1Noise`` with fixed σ and ρ brings its own ``dt``), for every series or per
@@ -269,7 +269,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     iterations = as_int(iterations, "iterations", 0, MAX_ITERATIONS // 10)
-    dt = _grid_step(t, d.shape[1])
+    dt = _grid_step(t, d.shape[1], model)
     gaussian, lo, hi = _prior_and_box(prior, lower, upper, p, model)
     sd, rho = _given_noise(noise, noise_sd, noise_rho, n, dt)
     kw = dict(t=t, model=model, n_threads=n_threads)

@@ -77,7 +77,7 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
     d : array_like, shape (N, L)
         The observed series on the grid ``t``.
     t : array_like, shape (L,), optional
-        The grid; default: the study's.
+        The grid; default: the model's (``model_grid``).
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     n_threads : int, default 0
@@ -159,7 +159,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     d : array_like, shape (N, L)
         The observed series, one per estimate.
     t : array_like, shape (L,), optional
-        The grid of ``d``; default: the study's.
+        The grid of ``d``; default: the model's (``model_grid``).
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     lower, upper : array_like, shape (P,), optional
@@ -461,7 +461,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     d : array_like, shape (N, L)
         The observed series.
     t : array_like, shape (L,), optional
-        The grid of ``d``; default: the study's.
+        The grid of ``d``; default: the model's (``model_grid``).
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     lower, upper : array_like, shape (P,), optional

@@ -24,6 +24,16 @@ def _gaussian_prior(mean, covariance, lower, upper):
     return GaussianPrior(mean, covariance, lower=lower, upper=upper)
 
 
+def _bound_record(values) -> list:
+    """Bounds as a record keeps them: JSON has no infinity, so an unbounded side is None."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
+
+
+def _bounds_of(record, unbounded: float):
+    """The bounds of a record (None: ``unbounded``; records of earlier versions hold ±inf)."""
+    return None if record is None else [unbounded if v is None else v for v in record]
+
+
 class GaussianPrior:
     """Gaussian prior N(mean, covariance), optionally truncated to a box by rejection.
 
@@ -110,11 +120,11 @@ class GaussianPrior:
         --------
         >>> import fhn_inverse as fi
         >>> record = fi.GaussianPrior([0.4, 0.4], std=[0.3, 0.4], upper=[1.0, 1.2]).to_dict()
-        >>> record["kind"], record["mean"], record["lower"], record["upper"]
-        ('gaussian', [0.4, 0.4], [-inf, -inf], [1.0, 1.2])
+        >>> record["kind"], record["mean"], record["lower"], record["upper"]  # None: unbounded (JSON has no inf)
+        ('gaussian', [0.4, 0.4], [None, None], [1.0, 1.2])
         """
         return {"kind": "gaussian", "mean": self.mean.tolist(), "covariance": self.covariance.tolist(),
-                "lower": self.lower.tolist(), "upper": self.upper.tolist()}
+                "lower": _bound_record(self.lower), "upper": _bound_record(self.upper)}
 
     def __reduce__(self):  # pickling: rebuilt from its numbers (the native object is not picklable)
         return _gaussian_prior, (self.mean, self.covariance, self.lower, self.upper)
@@ -406,7 +416,8 @@ class IndependentPrior:
         >>> fi.IndependentPrior({"gamma": Uniform(1.0, 5.0)}).to_dict()
         {'kind': 'independent', 'marginals': [{'family': 'uniform', 'lower': 1.0, 'upper': 5.0, 'name': 'gamma'}]}
         """
-        marginals = [{"family": next(k for k, v in _FAMILIES.items() if v is type(m)), **asdict(m)}
+        marginals = [{"family": next(k for k, v in _FAMILIES.items() if v is type(m)),
+                      **{k: (v if math.isfinite(v) else None) for k, v in asdict(m).items()}}  # None: unbounded
                      for m in self.marginals]
         if self.names is not None:
             for rec, name in zip(marginals, self.names):
@@ -427,7 +438,7 @@ def _marginal_from_dict(rec: dict, where: str):
     if not isinstance(rec, dict) or rec.get("family") not in _FAMILIES:
         raise ValueError(f"{where}: a marginal names its family ({', '.join(_FAMILIES)}), got {str(rec)[:80]!r}")
     cls = _FAMILIES[rec["family"]]
-    fields = {k: v for k, v in rec.items() if k not in ("family", "name")}
+    fields = {k: v for k, v in rec.items() if k not in ("family", "name") and v is not None}  # None: unbounded
     try:
         return cls(**{k: float(v) for k, v in fields.items()})
     except (TypeError, ValueError) as err:
@@ -462,7 +473,8 @@ def prior_from_dict(spec: dict):
     GaussianPrior(mean=[0.4, 0.4], std=[0.3, 0.4], lower=[-0.2, -0.4], upper=[1.0, 1.2])
     """
     if spec.get("kind") == "gaussian":
-        return GaussianPrior(spec["mean"], spec["covariance"], lower=spec["lower"], upper=spec["upper"])
+        return GaussianPrior(spec["mean"], spec["covariance"], lower=_bounds_of(spec["lower"], -math.inf),
+                             upper=_bounds_of(spec["upper"], math.inf))
     if spec.get("kind") == "uniform":
         return UniformPrior(spec["lower"], spec["upper"])
     if spec.get("kind") == "independent":

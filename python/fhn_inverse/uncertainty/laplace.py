@@ -23,7 +23,7 @@ from .. import _core
 from .._util.validation import as_float_array, as_threads
 from ..models.noise import AR1Noise
 from ..models.priors import GaussianPrior, IndependentPrior, default_prior
-from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, simulator_options
+from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, model_grid, simulator_options
 
 __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
 
@@ -54,7 +54,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     theta : array_like, shape (N, P) or (P,)
         Parameter vectors, one per row, or one θ.
     t : array_like, shape (L,), optional
-        Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
+        Observation grid; default: the model's (:func:`~fhn_inverse.models.simulation.model_grid`).
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     rtol : float, default 1e-10
@@ -94,7 +94,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     ((1000,), (1000, 2))
     """
     theta2, single, model = model_and_theta(theta, model)
-    options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
+    options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, max_steps=max_steps)
     u, J, status = _core.sensitivities_batch(model, theta2, options, as_threads(n_threads))
     if return_status:
         return (u[0], J[0], status[0]) if single else (u, J, status)
@@ -223,7 +223,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         :class:`IndependentPrior` gives its normal marginals' variances and no term elsewhere),
         :func:`default_prior` by default, or ``None`` for the likelihood alone.
     t : array_like, shape (L,), optional
-        Observation grid; default :data:`~fhn_inverse.models.simulation.DEFAULT_GRID`.
+        Observation grid; default: the model's (:func:`~fhn_inverse.models.simulation.model_grid`).
     model : FitzHughNagumo, optional
         The model; default ``FitzHughNagumo()``.
     rtol : float, default 1e-10
@@ -287,7 +287,7 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         precision = 0.5 * (precision + precision.T)
     else:
         raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
-    options = simulator_options(t, rtol=rtol, atol=atol, max_steps=max_steps)
+    options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, max_steps=max_steps)
     cov, info, status = _core.laplace_batch(model, theta2, options, s, rho, precision,
                                             as_threads(n_threads))
     if not return_status:
