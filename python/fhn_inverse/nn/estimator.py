@@ -33,6 +33,8 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
     """A network from time series (N, L) or (N, C, L) to parameters (N, D), made of parts
     (:attr:`parts`): architecture, native network, head, scalings, training record.
 
+    The model file keeps ``history``, ``cov_scale``, ``calibration``, ``inputs``, ``units`` and ``trained_on``.
+
     Parameters
     ----------
     layers : sequence
@@ -62,8 +64,10 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
     version : str or None
         The package version that wrote the file a map was loaded from.
 
-    ``history``, ``cov_scale``, ``calibration``, ``inputs``, ``units`` and ``trained_on`` are stored in the model file.
-    ValueError if ``layers`` is not a list of valid layers or ``output_activation`` is unknown.
+    Raises
+    ------
+    ValueError
+        If ``layers`` is not a list of valid layers or ``output_activation`` is unknown.
 
     Examples
     --------
@@ -76,8 +80,7 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         self.parts = MapParts(Architecture(layers, output_activation, seed))
         self.history: dict[str, Any] = {}
         self.cov_scale, self.calibration = 1.0, None
-        self.inputs: dict | None = None  # these four: see the class's Attributes
-        self.units, self.trained_on, self.version = None, None, None
+        self.inputs, self.units, self.trained_on, self.version = None, None, None, None  # the class's Attributes
 
     @classmethod
     def from_parts(cls, parts: MapParts, *, history: dict | None = None, cov_scale: float = 1.0, calibration=None,
@@ -119,7 +122,6 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
     def seed(self, value) -> None:
         self.parts.architecture.seed = as_seed(value)
 
-    # -- factories
     @classmethod
     def dense(cls, units: Sequence[int] = (32, 32, 32, 32), *, activation: str = "swish",
               dropout: float = 0.0, output_activation: str | None = "sigmoid", seed: int = 0) -> InverseMap:
@@ -184,7 +186,6 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         return cls(cnn_layers(filters, kernel, stride, pool, dense, activation, padding, pooling),
                    output_activation=output_activation, seed=seed)
 
-    # -- building
     @property
     def built(self) -> bool:
         """Whether the network exists (made by ``fit`` or ``build``)."""
