@@ -69,7 +69,10 @@ def score(model, net, test, noise, joint: bool, n_laplace: int) -> dict:
         warnings.simplefilter("ignore", fi.UncalibratedWarning)
         per = [net.interval(test.d, level) for level in LEVELS]
     inside = np.array([np.mean((y >= lo) & (y <= hi), axis=0) for lo, hi in per])  # (levels, D)
-    joint_cov = fi.diagnostics.coverage(y, mean, cov, levels=LEVELS, calibration=net.calibration).joint
+    # the joint region of the law the calibration was fitted to: in the map's learned coordinate
+    z, zmean, zcov = (y, mean, cov) if net.transform is None else (
+        net.transform.forward(y), *net.predict(test.d, return_cov=True, latent=True))
+    joint_cov = fi.diagnostics.coverage(z, zmean, zcov, levels=LEVELS, calibration=net.calibration).joint
     out = {"names": names, "r2": metrics.r2_score(y, mean).tolist(),
            "median_ape": metrics.median_ape(y, mean, per_parameter=True).tolist(),
            "median_ape_component": metrics.median_ape(y[:, :k], mean[:, :k], reading="component"),
