@@ -151,3 +151,23 @@ def test_one_version_everywhere():
 
     # pyproject.toml reads it from __init__.py, CMake too (the extension carries it)
     assert version("fhn-inverse") == fi.__version__ == fi._core.__version__
+
+
+def test_a_warning_is_one_line_on_stderr(tmp_path, capsys):
+    """predict with an uncalibrated Gaussian head says so in one line, not with a file path and a
+    source line."""
+    data = fi.Dataset.generate(60, seed=0, noise=fi.AR1Noise(), progress=False)
+    m = fi.InverseMap.dense((8,), output_activation=None).fit(data.d, data.theta, loss="gaussian_nll",
+                                                              calibration_split=None, epochs=1, progress=False)
+    m.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "s.npy", data.d[:3])
+    capsys.readouterr()
+    import warnings
+
+    with warnings.catch_warnings():  # the suite makes warnings errors; a user's shell shows them
+        warnings.simplefilter("default")
+        assert cli.main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "s.npy"), "-o",
+                         str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) >= 1 and all(line.startswith("fhn-inverse predict: warning: ") for line in err), err
+    assert "calibrat" in err[0] and ".py" not in err[0]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from .common import _check_threads
 from .parser import _config_defaults, _fail, _subparser, _UserError, build_parser
@@ -41,7 +42,10 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     try:
         _check_threads(args)
-        return args.func(args)
+        with warnings.catch_warnings():  # a warning is one line, as the errors are
+            warnings.showwarning = lambda message, category, *_, **__: print(
+                f"{sub.prog}: warning: {message}", file=sys.stderr)
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"{sub.prog}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
