@@ -171,3 +171,20 @@ def test_a_warning_is_one_line_on_stderr(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) >= 1 and all(line.startswith("fhn-inverse predict: warning: ") for line in err), err
     assert "calibrat" in err[0] and ".py" not in err[0]
+
+
+def test_a_config_that_asks_for_the_fit_is_overridden_by_no_fit(tmp_path, capsys):
+    data = fi.Dataset.generate(40, seed=0, noise=fi.AR1Noise(), progress=False)
+    m = fi.InverseMap.dense((8,)).fit(data.d, data.theta, epochs=1, progress=False)
+    m.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "s.npy", data.d[:2])
+    (tmp_path / "c.toml").write_text("fit = true\nlevel = 0.8\n")
+    assert cli.main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "s.npy"), "--config",
+                     str(tmp_path / "c.toml"), "--no-fit", "-o", str(tmp_path / "p.csv")]) == 0
+    header = (tmp_path / "p.csv").read_text().splitlines()[0]
+    assert "fit_mse" not in header and header.startswith("id,theta0,theta1")
+    (tmp_path / "c.toml").write_text("fit = 1\n")
+    with pytest.raises(SystemExit):
+        cli.main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "s.npy"), "--config",
+                  str(tmp_path / "c.toml")])
+    assert "is a flag: it must be true or false" in capsys.readouterr().err

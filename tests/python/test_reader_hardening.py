@@ -311,3 +311,10 @@ def test_a_quoted_id_holding_a_comma(tmp_path):
     table = fi.read_series(_write(tmp_path / "q.csv", '"cell, 3",0.1,0.2\n"cell, 4",0.3,0.4\n'))
     assert table.ids == ["cell, 3", "cell, 4"]
     np.testing.assert_array_equal(table.d, [[0.1, 0.2], [0.3, 0.4]])
+
+
+def test_a_decimal_comma_read_with_points_names_both_ways_out(tmp_path):
+    path = tmp_path / "comma.csv"
+    path.write_text("a;0,5;1,5;2,5\nb;0,25;1,25;2,25\n")
+    with pytest.raises(ValueError, match=r'read the file with decimal=","; on the command line, --decimal ","'):
+        fi.read_series(path)

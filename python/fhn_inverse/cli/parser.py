@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="series on another grid than the map's (their file gives the times): interpolate "
                               "them onto the map's grid instead of refusing them")
     predict.add_argument("-o", "--output", help="write predictions to .csv or .npy instead of printing them")
-    predict.add_argument("--fit", action="store_true",
+    predict.add_argument("--fit", action=argparse.BooleanOptionalAction, default=False,
                          help="the most accurate estimate: the ODE fitted to each series from the map's estimate "
                               "(least squares with restarts over the prior, then the MAP fit under the AR(1) noise "
                               "with the map's prior), with Laplace standard deviations and --level bounds, the "

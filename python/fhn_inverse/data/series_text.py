@@ -204,4 +204,4 @@ def decimal_hint(cell: str, decimal: str) -> str:
     if not _other_decimal(cell, decimal):
         return ""
     mark, other = ("comma", ",") if decimal == "." else ("point", ".")
-    return f' (a decimal {mark}? read the file with decimal="{other}")'
+    return f' (a decimal {mark}? read the file with decimal="{other}"; on the command line, --decimal "{other}")'
