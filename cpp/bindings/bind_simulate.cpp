@@ -1,4 +1,5 @@
-// Bindings for priors, batch simulation, noise and spike statistics.
+// Bindings for priors, simulator options, noise and spike statistics (batch simulation per model:
+// model_bindings.hpp).
 // Arrays at this boundary: float64, C order; theta (N, P), u (N, L), t (L), sigma/rho (N).
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
@@ -11,7 +12,6 @@
 #include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/simulate/spikes.hpp"
-#include "configured_model.hpp"
 
 namespace py = pybind11;
 using namespace fhn_inverse;
@@ -19,7 +19,7 @@ using namespace fhn_inverse::simulate;
 
 namespace {
 
-// Random streams, simulator options and batch simulation.
+// Random streams and simulator options.
 void bind_simulator(py::module_& m) {
   py::enum_<Stream>(m, "Stream")
       .value("prior", Stream::prior)
@@ -53,25 +53,6 @@ void bind_simulator(py::module_& m) {
       .def_property_readonly_static(
           "lanes", [](py::object) { return kLanes; },
           "Trajectories per SIMD vector of method 'rkf78-simd' in this build.");
-
-  models::for_each(models::All{}, [&](auto* tag) {  // one overload per model of models/list.hpp
-    using Model = std::remove_pointer_t<decltype(tag)>;
-    m.def(
-        "simulate_batch",
-        [](const Configured<Model>& model, const RowMatrix& theta, const SimulatorOptions& options,
-           long long n_threads) {
-          const int threads = check_threads(n_threads);
-          BatchResult r;
-          {
-            py::gil_scoped_release release;
-            r = simulate_free(model.model, model.free, theta, options, threads);
-          }
-          py::array_t<std::int8_t> status(static_cast<py::ssize_t>(r.status.size()));
-          std::copy(r.status.begin(), r.status.end(), status.mutable_data());
-          return py::make_tuple(py::cast(std::move(r.u)), status);
-        },
-        py::arg("model"), py::arg("theta"), py::arg("options"), py::arg("n_threads") = 0);
-  });
 }
 
 // Priors, AR(1) noise and spike statistics.

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fhn_inverse/uncertainty/laplace_impl.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
 #include "fhn_inverse/util/parallel.hpp"
@@ -88,66 +89,6 @@ RowMatrix ar1_whiten_rows(const RowMatrix& X, const Eigen::VectorXd& rho, int n_
   }
   poll.check();
   return out;
-}
-
-template <class Model>
-LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
-                            const simulate::SimulatorOptions& options, const Eigen::VectorXd& s,
-                            const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
-                            int n_threads) {
-  using System = simulate::SensitivitySystem<Model>;
-  constexpr std::size_t S = System::S, P = System::P;
-  constexpr std::size_t obs = Model::observed_component;
-  options.validate();
-  detail::validate_laplace_arguments(theta, P, s, rho, prior_precision);
-  const Eigen::Index N = theta.rows();
-  detail::check_semi_definite(prior_precision);
-  const int threads = team_size(resolve_threads(n_threads), N);
-  constexpr auto PP = static_cast<Eigen::Index>(P * P);
-  LaplaceResult r{RowMatrix(N, PP), RowMatrix(N, PP),
-                  std::vector<std::int8_t>(static_cast<std::size_t>(N))};
-  using Mat = Eigen::Matrix<double, P, P>;
-  using Vec = Eigen::Matrix<double, P, 1>;
-  InterruptPoll poll;
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-  for (Eigen::Index i = 0; i < N; ++i) {
-    if (poll.stop()) continue;
-    const double* th = theta.row(i).data();
-    const double rho_i = rho[i], root = std::sqrt(1.0 - rho_i * rho_i);
-    Mat info = Mat::Zero();
-    Vec previous = Vec::Zero();
-    const System system{model, th};
-    // (WJ)_k = J_k − ρ J_{k−1} (row 0: √(1 − ρ²) J_0), accumulated into (WJ)ᵀ(WJ) row by row.
-    const simulate::Status status = simulate::integrate_on_grid<typename System::State>(
-        system, system.initial(), options, S,
-        [&](std::size_t k, const typename System::State& y) {
-          Vec J_k;
-          for (std::size_t p = 0; p < P; ++p) J_k[p] = y[S * (1 + p) + obs];
-          const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
-          info.noalias() += w * w.transpose();
-          previous = J_k;
-        },
-        &poll);
-    r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(status);
-    double* info_out = r.information.row(i).data();
-    double* cov_out = r.cov.row(i).data();
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    if (status != simulate::Status::ok) {
-      std::fill(info_out, info_out + PP, nan);
-      std::fill(cov_out, cov_out + PP, nan);
-      continue;
-    }
-    info /= s[i] * s[i] * (1.0 - rho_i * rho_i);
-    const Mat H = info + prior_precision;
-    Eigen::LLT<Mat> llt(H);
-    const Mat C =
-        llt.info() == Eigen::Success ? Mat(llt.solve(Mat::Identity())) : Mat::Constant(nan);
-    using RowMap = Eigen::Map<Eigen::Matrix<double, P, P, Eigen::RowMajor>>;
-    RowMap{info_out} = info;
-    RowMap{cov_out} = 0.5 * (C + C.transpose());  // symmetric to the last bit
-  }
-  poll.check();
-  return r;
 }
 
 #define FHN_LAPLACE_INSTANCES(M)                                                                  \
