@@ -41,12 +41,16 @@ from .simulation import (
     simulator_options,
 )
 from .spikes import SpikeStatistics, spike_statistics
+from .ode import ODEModel
+from .compile import NativeBuildError
 
 __all__ = [
     # simulation
     "FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator", "MODELS", "model_grid", "model_to_dict",
     "model_from_dict",
     "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
+    # user models
+    "ODEModel", "NativeBuildError",
     # priors
     "GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",
     "prior_from_dict", "as_prior",

@@ -392,30 +392,34 @@ def _text(tree, parent: int, right: bool = False) -> str:
     return f"({s})" if p < parent else s
 
 
-def to_cpp(tree, symbols: dict) -> str:
-    """The expression as C++ over doubles: ``symbols`` maps each name to its C++ expression
+def to_cpp(tree, symbols: dict, functions: dict | None = None, power: str = "std::pow") -> str:
+    """The expression as C++: ``symbols`` maps each name to its C++ expression
     (``{"u": "x[0]", "gamma": "gamma_"}``). Small integer powers are products; the functions are
-    ``std::``'s.
+    ``std::``'s unless ``functions`` maps a function's name to another C++ callable (SIMD lanes:
+    ``{"exp": "vmath::exp"}``), and other powers call ``power``.
 
     Examples
     --------
     >>> from fhn_inverse.models.equations import parse, to_cpp
     >>> to_cpp(parse("gamma*(u - u^3/3)"), {"u": "x[0]", "gamma": "c[0]"})
     '(c[0] * (x[0] - ((x[0] * x[0] * x[0]) / 3.0)))'
+    >>> to_cpp(parse("exp(-u)"), {"u": "x[0]"}, {"exp": "vmath::exp"})
+    'vmath::exp((-x[0]))'
     """
+    functions = functions or {}
     kind = tree[0]
     if kind == "num":
         return repr(float(tree[1])) if tree[1] >= 0 else f"({float(tree[1])!r})"
     if kind == "var":
         return symbols[tree[1]]
     if kind == "neg":
-        return f"(-{to_cpp(tree[1], symbols)})"
+        return f"(-{to_cpp(tree[1], symbols, functions, power)})"
     if kind == "call":
-        return f"std::{tree[1]}({to_cpp(tree[2], symbols)})"
-    a = to_cpp(tree[1], symbols)
+        return f"{functions.get(tree[1], 'std::' + tree[1])}({to_cpp(tree[2], symbols, functions, power)})"
+    a = to_cpp(tree[1], symbols, functions, power)
     if kind == "pow":
         b = tree[2]
         if b[0] == "num" and b[1] == int(b[1]) and 2 <= b[1] <= 4:
             return "(" + " * ".join([a] * int(b[1])) + ")"
-        return f"std::pow({a}, {to_cpp(b, symbols)})"
-    return f"({a} {_SYMBOL[kind]} {to_cpp(tree[2], symbols)})"
+        return f"{power}({a}, {to_cpp(b, symbols, functions, power)})"
+    return f"({a} {_SYMBOL[kind]} {to_cpp(tree[2], symbols, functions, power)})"

@@ -228,20 +228,27 @@ def default_prior(model=None):
     >>> fi.default_prior(fi.FitzHughNagumo(free=("theta0", "gamma"))).names
     ['theta0', 'gamma']
     """
-    name = "FitzHughNagumo" if model is None else type(model).__name__
+    name = "FitzHughNagumo" if model is None else getattr(getattr(model, "spec", None), "name", type(model).__name__)
+    user = hasattr(model, "spec")  # an ODEModel: its declarations are the instance's
     if model is not None and getattr(model, "is_default_free", True) is False:
-        ranges = type(model).ranges
+        ranges = model.ranges if user else type(model).ranges
         missing = [q for q in model.free if q not in ranges]
         if missing:
             raise ValueError(f"{name} declares no default range for {', '.join(missing)}; give prior=")
         own = {}  # the model's parameters keep the marginals of its own default prior
-        base = default_prior(type(model)())
-        for i, q in enumerate(type(model).param_names):
+        base = default_prior(model.default() if user else type(model)())
+        for i, q in enumerate(model.param_names):
             if isinstance(base, GaussianPrior):
                 own[q] = Normal(base.mean[i], math.sqrt(base.covariance[i, i]), base.lower[i], base.upper[i])
             else:
                 own[q] = Uniform(base.lower[i], base.upper[i])
         return IndependentPrior({q: own.get(q) or Uniform(*ranges[q]) for q in model.free})
+    if user:
+        missing = [p for p, lo in zip(model.param_names, model.prior_lower) if lo != lo]
+        if missing:
+            raise ValueError(f"{name} declares no default range for {', '.join(missing)} (give parameters= as "
+                             "{name: (lower, upper)}, or prior=)")
+        return UniformPrior(model.prior_lower, model.prior_upper)
     if name != "FitzHughNagumo":
         if not hasattr(type(model), "prior_lower"):
             raise ValueError(f"no default prior for a {name}; give prior=")

@@ -12,9 +12,10 @@ import numpy as np
 
 from .. import _core
 from .._util.validation import as_float, as_float_array, as_int, as_threads
+from .ode import ODEModel
 
 __all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator",
-           "MODELS", "model_grid", "model_to_dict", "model_from_dict",
+           "MODELS", "model_grid", "model_to_dict", "model_from_dict", "core_for",
            "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
            "model_and_theta", "simulate"]
 
@@ -45,6 +46,14 @@ STATUS = {0: "ok", 1: "diverged", 2: "step_budget"}
 
 
 
+def core_for(model):
+    """``(module, model object)`` that the core's batch functions of ``model`` take: the package's
+    core for a built-in model, the compiled module of a user model (:class:`ODEModel`)."""
+    if isinstance(model, ODEModel):
+        return model.module, model.native
+    return _core, model
+
+
 def model_to_dict(model) -> dict:
     """A model as a JSON-ready record: its ``name``, its constants and its initial state (what a
     data set's ``config["model"]`` holds), and, unless it is the model's own θ, its free set with
@@ -59,13 +68,15 @@ def model_to_dict(model) -> dict:
     >>> record["free"], round(record["theta1"], 6)  # θ1 is not free: its value is kept
     (['theta0', 'gamma'], 0.4)
     """
+    if isinstance(model, ODEModel):
+        return model.to_dict()
     if isinstance(model, MODELS):
         record = {"name": type(model).__name__, **model.constants, "initial": list(model.initial)}
         if not model.is_default_free:
             record.update(free=list(model.free), **model.fixed)
         return record
-    raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
-                    f"got {type(model).__name__}")
+    raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}) or an "
+                    f"ODEModel, got {type(model).__name__}")
 
 
 def model_from_dict(record: dict):
@@ -79,6 +90,8 @@ def model_from_dict(record: dict):
     >>> fi.models.model_from_dict(fi.models.model_to_dict(fi.FitzHughNagumo(free=("theta0", "gamma")))).free
     ('theta0', 'gamma')
     """
+    if isinstance(record, dict) and record.get("name") == "ODEModel":
+        return ODEModel.from_dict(record)
     if not isinstance(record, dict) or record.get("name") not in {m.__name__ for m in MODELS}:
         raise ValueError(f"a model record names one of {[m.__name__ for m in MODELS]}, got {str(record)[:80]!r}")
     kwargs = {k: v for k, v in record.items() if k != "name"}
@@ -101,7 +114,7 @@ def model_grid(model=None) -> np.ndarray:
     >>> fi.models.model_grid(fi.models.MorrisLecar())[[0, 1, -1]].tolist()  # t in ms
     [0.0, 1.0, 999.0]
     """
-    cls = FitzHughNagumo if model is None else type(model)
+    cls = FitzHughNagumo if model is None else model if isinstance(model, ODEModel) else type(model)
     if cls is FitzHughNagumo:
         return DEFAULT_GRID.copy()
     return cls.grid_step * np.arange(cls.grid_points)
@@ -236,9 +249,9 @@ def model_and_theta(theta, model=None):
     ValueError: theta must have 2 columns (theta0, theta1), got shape (3,)
     """
     model = FitzHughNagumo() if model is None else model
-    if not isinstance(model, MODELS):
-        raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}), "
-                        f"got {type(model).__name__}")
+    if not isinstance(model, (*MODELS, ODEModel)):
+        raise TypeError(f"model must be one of the core's models ({', '.join(m.__name__ for m in MODELS)}) or an "
+                        f"ODEModel, got {type(model).__name__}")
     theta = as_float_array(theta, "theta", (1, 2))
     single = theta.ndim == 1
     theta2 = theta.reshape(1, -1) if single else theta
@@ -312,7 +325,8 @@ def simulate(
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(model_grid(model) if t is None else t, t0=t0, rtol=rtol, atol=atol, max_steps=max_steps,
                                 max_abs_state=max_abs_state, method=method)
-    u, status = _core.simulate_batch(model, theta2, options, as_threads(n_threads))
+    core, native = core_for(model)
+    u, status = core.simulate_batch(native, theta2, options, as_threads(n_threads))
     if single:
         u, status = u[0], status[0]
     if return_status:

@@ -23,7 +23,8 @@ from .. import _core
 from .._util.validation import as_float_array, as_threads
 from ..models.noise import AR1Noise
 from ..models.priors import GaussianPrior, IndependentPrior, default_prior
-from ..models.simulation import FitzHughNagumo, SimulationError, model_and_theta, model_grid, simulator_options
+from ..models.simulation import (FitzHughNagumo, SimulationError, core_for, model_and_theta, model_grid,
+                                 simulator_options)
 
 __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
 
@@ -95,7 +96,8 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     """
     theta2, single, model = model_and_theta(theta, model)
     options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, max_steps=max_steps)
-    u, J, status = _core.sensitivities_batch(model, theta2, options, as_threads(n_threads))
+    core, native = core_for(model)
+    u, J, status = core.sensitivities_batch(native, theta2, options, as_threads(n_threads))
     if return_status:
         return (u[0], J[0], status[0]) if single else (u, J, status)
     _check_status(status)
@@ -288,7 +290,8 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     else:
         raise TypeError(f"prior must be a GaussianPrior or None, got {type(prior).__name__}")
     options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, max_steps=max_steps)
-    cov, info, status = _core.laplace_batch(model, theta2, options, s, rho, precision,
+    core, native = core_for(model)
+    cov, info, status = core.laplace_batch(native, theta2, options, s, rho, precision,
                                             as_threads(n_threads))
     if not return_status:
         _check_status(status)

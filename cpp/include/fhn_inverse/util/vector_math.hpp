@@ -4,6 +4,8 @@
 // (absolute error below 5e-16 for tanh, relative below 6e-16 for cosh).
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -65,6 +67,31 @@ template <class V>
 inline V cosh(V x) {
   const V e = exp(x);
   return 0.5 * (e + 1.0 / e);
+}
+
+// f(x) lane by lane with a scalar function (the functions above have no vector version):
+// lanewise(x, [](double a) { return std::log(a); }).
+template <class V, class F>
+inline V lanewise(V x, F f) {
+  V out = x;
+  for (std::size_t i = 0; i < sizeof(V) / sizeof(double); ++i) out[i] = f(x[i]);
+  return out;
+}
+
+// x^y lane by lane (std::pow per lane).
+template <class V>
+inline V pow(V x, V y) {
+  V out = x;
+  for (std::size_t i = 0; i < sizeof(V) / sizeof(double); ++i) out[i] = std::pow(x[i], y[i]);
+  return out;
+}
+template <class V>
+inline V pow(V x, double y) {
+  return pow(x, splat<V>(y));
+}
+template <class V>
+inline V pow(double x, V y) {
+  return pow(splat<V>(x), y);
 }
 
 }  // namespace fhn_inverse::vmath

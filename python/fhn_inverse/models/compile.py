@@ -1,0 +1,160 @@
+"""Compiling a user model's C++ (:mod:`~fhn_inverse.models.codegen`) on first use, cached by hash.
+
+The module is built with the compiler, flags and headers the package's own core was built with
+(``fhn_inverse/_native/build.json``, written at install) and linked to the core's static library,
+so it runs the very integrators, sensitivities and Laplace code of the built-in models. It is kept
+in a cache directory under the hash of its source and of that build record: the first use of a
+model compiles it (seconds to a minute), every later use in any process loads it (milliseconds).
+
+What compiling needs: a C++17 compiler (the one of ``build.json`` or ``$CXX``), Python's headers,
+and the Eigen and Boost headers (Debian: ``apt-get install g++ python3-dev libeigen3-dev
+libboost-dev``). Where one is missing, :class:`NativeBuildError` names it.
+
+The cache directory is ``$FHN_INVERSE_CACHE`` if set, else ``$XDG_CACHE_HOME/fhn_inverse`` (default
+``~/.cache/fhn_inverse``); compiled models live in its ``models/`` folder, each as
+``_ode_<hash>.cpp`` (the source, for reading) and ``_ode_<hash><suffix>`` (the module). A module is
+written to a temporary name and renamed into place, and compilations of one model in several
+processes take turns (a file lock), so a cache is never left with a half-written module.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["NativeBuildError", "cache_dir", "build_record", "module_for"]
+
+_NATIVE = Path(__file__).resolve().parent.parent / "_native"
+_LOADED: dict = {}
+#: The seconds the last compilation took, by module name (benchmarks read it).
+COMPILE_SECONDS: dict = {}
+
+
+class NativeBuildError(RuntimeError):
+    """A user model could not be compiled: a tool or header is missing, or the compiler failed."""
+
+
+def cache_dir() -> Path:
+    """The folder compiled user models are kept in (see the module's documentation)."""
+    root = os.environ.get("FHN_INVERSE_CACHE")
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fhn_inverse"
+    return Path(root) / "models"
+
+
+def build_record() -> dict:
+    """How the package's core was built (``_native/build.json``): compiler, flags, header folders."""
+    path = _NATIVE / "build.json"
+    if not path.is_file():
+        raise NativeBuildError(f"this installation of fhn_inverse has no {path}: compiling user models needs the "
+                               "package installed with its native files (pip install of the sdist or the wheel)")
+    return json.loads(path.read_text())
+
+
+def _compiler(record: dict) -> str:
+    for candidate in (os.environ.get("CXX"), record.get("cxx"), "c++", "g++", "clang++"):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    raise NativeBuildError("compiling a user model needs a C++17 compiler, and none was found ($CXX, "
+                           f"{record.get('cxx')}, c++, g++, clang++); install one (Debian: apt-get install g++)")
+
+
+def _include_dirs(record: dict) -> list[str]:
+    """The header folders, each checked for what it must hold; NativeBuildError naming the missing one."""
+    python = sysconfig.get_paths()["include"]
+    wanted = [(str(_NATIVE / "include"), "fhn_inverse/simulate/simulator_impl.hpp", "the package's native headers"),
+              (python, "Python.h", "Python's headers (Debian: apt-get install python3-dev)"),
+              (record.get("eigen_include", ""), "Eigen/Core",
+               "the Eigen headers (Debian: apt-get install libeigen3-dev)"),
+              (record.get("boost_include", ""), "boost/numeric/odeint.hpp",
+               "the Boost headers (Debian: apt-get install libboost-dev)")]
+    out = []
+    for folder, probe, what in wanted:
+        places = (folder, "/usr/include", "/usr/local/include")
+        found = next((d for d in places if d and Path(d, probe).is_file()), None)
+        if found is None:
+            raise NativeBuildError(f"compiling a user model needs {what}: {probe} was not found in "
+                                   f"{folder or 'any folder'}")
+        if found not in ("/usr/include", "/usr/local/include") and found not in out:
+            out.append(found)
+    return out
+
+
+def _command(record: dict, source: Path, target: Path) -> list[str]:
+    cmd = [_compiler(record), *shlex.split(record.get("flags", "-O3 -std=c++17")), "-fPIC", "-shared",
+           "-fvisibility=hidden", *(f"-D{d}" for d in record.get("defines", []))]
+    for d in _include_dirs(record):
+        cmd += ["-isystem" if d != str(_NATIVE / "include") else "-I", d]
+    library = _NATIVE / "lib" / "libfhn_core.a"
+    if not library.is_file():
+        raise NativeBuildError(f"compiling a user model needs the core's static library, {library}, which this "
+                               "installation lacks")
+    return [*cmd, str(source), str(library), "-o", str(target)]
+
+
+def module_key(source: str) -> str:
+    """The hash that names a model's module: of its source and of the build record."""
+    record = build_record()
+    digest = hashlib.sha256()
+    digest.update(source.encode())
+    digest.update(json.dumps(record, sort_keys=True).encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:20]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def module_for(source_of, name: str):
+    """The loaded module ``name`` (compiled from ``source_of(name)`` if the cache lacks it)."""
+    if name in _LOADED:
+        return _LOADED[name]
+    folder = cache_dir()
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    target = folder / f"{name}{suffix}"
+    if not target.is_file():
+        record = build_record()
+        _include_dirs(record)  # every missing tool is named before a file is created
+        _compiler(record)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not target.is_file():
+                _compile(record, source_of(name), folder, name, target)
+    module = _load(name, target)
+    _LOADED[name] = module
+    return module
+
+
+def _compile(record: dict, source: str, folder: Path, name: str, target: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f".{name}-") as tmp:
+        src = Path(tmp) / f"{name}.cpp"
+        src.write_text(source)
+        out = Path(tmp) / target.name
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(_command(record, src, out), capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            raise NativeBuildError(f"compiling {name} took over 900 s and was stopped") from None
+        if done.returncode != 0:
+            tail = "\n".join(done.stderr.strip().splitlines()[-25:])
+            raise NativeBuildError(f"the compiler failed on the generated model {name} "
+                                   f"(exit {done.returncode}):\n{tail}")
+        COMPILE_SECONDS[name] = time.perf_counter() - start
+        os.replace(src, folder / src.name)  # the source beside the module, for reading
+        os.replace(out, target)

@@ -1,0 +1,358 @@
+"""User models: an ODE model written as equations, compiled to native code on first use.
+
+An :class:`ODEModel` takes the equations as text (or SymPy expressions, read back as text), parses
+them with the closed grammar of :mod:`~fhn_inverse.models.equations`, derives its Jacobians
+symbolically, and compiles the model as C++ of the shape every built-in model has
+(:mod:`~fhn_inverse.models.codegen`, :mod:`~fhn_inverse.models.compile`). The result runs where a
+built-in model runs: :func:`~fhn_inverse.simulate` (both integrators), sensitivities, Laplace
+covariances, data sets, maps, files.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import codegen
+from . import compile as native
+from . import equations as eq
+
+__all__ = ["ODEModel", "ModelSpec"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z", re.ASCII)
+# Names a model's struct may not take: C++'s keywords and a few of the names its code uses.
+_CPP_RESERVED = frozenset("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char char16_t
+char32_t class compl const constexpr const_cast continue decltype default delete do double dynamic_cast else enum
+explicit export extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq
+nullptr operator or or_eq private protected public register reinterpret_cast return short signed sizeof static
+static_assert static_cast struct switch template this thread_local throw true try typedef typeid typename union
+unsigned using virtual void volatile wchar_t while xor xor_eq Model State Constants vmath std""".split())
+
+
+def _text(value, what: str) -> str:
+    """An equation as text: a string, or a SymPy expression's text (never evaluated)."""
+    if isinstance(value, str):
+        return value
+    if type(value).__module__.split(".")[0] == "sympy":
+        return str(value)
+    raise TypeError(f"{what} must be a string or a SymPy expression, got {type(value).__name__}")
+
+
+def _name(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a name (str), got {type(value).__name__}")
+    if not _IDENTIFIER.match(value) or keyword.iskeyword(value) or value in eq.FUNCTIONS:
+        raise ValueError(f"{what} must be an ASCII identifier of at most 64 characters that starts with a letter and "
+                         f"is not a keyword or a function's name, got {value[:80]!r}")
+    return value
+
+
+def _pair(value, what: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a (lower, upper) pair of numbers, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"{what} must be finite with lower < upper, got ({lo}, {hi})")
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A user model, checked: what :class:`ODEModel` compiles and what its records hold."""
+
+    name: str
+    states: tuple
+    parameters: tuple
+    constants: dict          # name -> default value, in order
+    equations: dict          # state -> canonical text
+    initial: dict            # state -> canonical text (of the constants)
+    observe: str
+    units: dict = field(default_factory=dict)
+    ranges: dict = field(default_factory=dict)
+    grid_step: float = 0.1
+    grid_points: int = 1000
+    summary: str = ""
+
+    @property
+    def trees(self) -> dict:
+        names = (*self.states, *self.parameters, *self.constants)
+        return {s: eq.parse(self.equations[s], names) for s in self.states}
+
+    @property
+    def initial_trees(self) -> dict:
+        return {s: eq.parse(self.initial[s], tuple(self.constants)) for s in self.states}
+
+    def to_dict(self) -> dict:
+        """The spec as a JSON-ready record (what a model file stores)."""
+        return {"name": self.name, "states": list(self.states), "parameters": list(self.parameters),
+                "constants": dict(self.constants), "equations": dict(self.equations),
+                "initial": dict(self.initial), "observe": self.observe, "units": dict(self.units),
+                "ranges": {k: list(v) for k, v in self.ranges.items()}, "grid": [self.grid_step, self.grid_points],
+                "summary": self.summary}
+
+
+def make_spec(equations, initial=None, parameters=(), constants=None, observe=None, *, name="UserModel",
+              units=None, ranges=None, grid=(0.1, 1000), summary=None) -> ModelSpec:
+    """The checked :class:`ModelSpec` of :class:`ODEModel`'s arguments (see there)."""
+    if not isinstance(equations, Mapping) or not equations:
+        raise TypeError("equations must be a non-empty mapping {state: right-hand side}, got "
+                        f"{type(equations).__name__}")
+    name = _name(name, "name")
+    if name in _CPP_RESERVED:
+        raise ValueError(f"name {name!r} is reserved; choose another model name")
+    states = tuple(_name(s, "a state's name") for s in equations)
+    if isinstance(parameters, Mapping):
+        ranges_p = {_name(p, "a parameter's name"): _pair(r, f"the range of {p}") for p, r in parameters.items()}
+        parameters = tuple(ranges_p)
+    elif isinstance(parameters, Sequence) and not isinstance(parameters, str):
+        parameters = tuple(_name(p, "a parameter's name") for p in parameters)
+        ranges_p = {}
+    else:
+        raise TypeError(f"parameters must be a sequence of names or a mapping {{name: (lower, upper)}}, got "
+                        f"{type(parameters).__name__}")
+    if not parameters:
+        raise ValueError("parameters must name at least one parameter, got none")
+    constants = dict(constants or {})
+    for c, v in constants.items():
+        _name(c, "a constant's name")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)):
+            raise ValueError(f"constant {c} must be a finite number, got {v!r}")
+        constants[c] = float(v)
+    seen: dict = {}
+    for kind, names in (("state", states), ("parameter", parameters), ("constant", constants)):
+        for n in names:
+            if n in seen:
+                raise ValueError(f"{n!r} is both a {seen[n]} and a {kind}; names must be distinct")
+            seen[n] = kind
+    for s in states:
+        if f"{s}0" in seen:
+            raise ValueError(f"{s}0 names the initial {s} (a quantity of its own); rename the {seen[s + '0']} {s}0")
+    names = (*states, *parameters, *constants)
+    texts = {}
+    for s in states:
+        tree = eq.parse(_text(equations[s], f"the equation of {s}"), names, what=f"the equation of {s}")
+        texts[s] = eq.to_text(tree)
+    initial = {} if initial is None else initial
+    if not isinstance(initial, Mapping):
+        raise TypeError(f"initial must be a mapping {{state: value or expression}}, got {type(initial).__name__}")
+    unknown = [k for k in initial if k not in states]
+    if unknown:
+        raise ValueError(f"initial names {unknown[0]!r}, which is not a state ({', '.join(states)})")
+    init_texts = {}
+    for s in states:
+        v = initial.get(s, 0.0)
+        if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+            if not math.isfinite(float(v)):
+                raise ValueError(f"the initial {s} must be finite, got {v!r}")
+            init_texts[s] = eq.to_text(("num", float(v)))
+        else:
+            tree = eq.parse(_text(v, f"the initial {s}"), None, what=f"the initial {s}")
+            extra = eq.names_in(tree) - set(constants)
+            if extra:
+                raise ValueError(f"the initial {s} may use the constants only ({', '.join(constants) or 'none'}), "
+                                 f"got {sorted(extra)[0]!r}")
+            init_texts[s] = eq.to_text(tree)
+    observe = states[0] if observe is None else observe
+    if observe not in states:
+        raise ValueError(f"observe must name a state ({', '.join(states)}), got {observe!r}")
+    quantities = {*parameters, *constants, *(f"{s}0" for s in states)}
+    ranges_all = dict(ranges_p)
+    for q, r in dict(ranges or {}).items():
+        if q not in quantities:
+            raise ValueError(f"ranges names {q!r}, which is not a parameter, constant or initial state of {name}")
+        ranges_all[q] = _pair(r, f"the range of {q}")
+    units = dict(units or {})
+    for q, u in units.items():
+        if q not in {*quantities, *states, "t"} or not isinstance(u, str) or len(u) > 64:
+            raise ValueError(f"units maps a quantity of {name} (or 't') to a unit of at most 64 characters, got "
+                             f"{q!r}: {u!r}")
+    try:
+        step, points = float(grid[0]), int(grid[1])
+    except (TypeError, ValueError, IndexError):
+        raise TypeError(f"grid must be (step, points), got {grid!r}") from None
+    if not (step > 0 and math.isfinite(step)) or not 2 <= points <= 10_000_000:
+        raise ValueError(f"grid must have a finite step > 0 and 2 to 10,000,000 points, got ({step}, {points})")
+    summary = summary if summary is not None else (
+        f"The user model {name}: " + "; ".join(f"d{s}/dt = {texts[s]}" for s in states) + f"; observed: {observe}.")
+    if not isinstance(summary, str) or len(summary) > 2000:
+        raise ValueError("summary must be a string of at most 2,000 characters")
+    spec = ModelSpec(name, states, parameters, constants, texts, init_texts, observe, units, ranges_all, step, points,
+                     summary)
+    _check_finite_at_start(spec)
+    return spec
+
+
+def _check_finite_at_start(spec: ModelSpec) -> None:
+    """ValueError naming the sub-expression where an equation is not finite at the initial state
+    (θ at the middle of its ranges, or 0.5 where it has none), e.g. a division by zero."""
+    values = {c: np.float64(v) for c, v in spec.constants.items()}
+    for s, tree in spec.initial_trees.items():
+        with np.errstate(all="ignore"):
+            values[s] = np.float64(eq.evaluate(tree, values))
+        if not np.isfinite(values[s]):
+            raise ValueError(f"the initial {s} = {spec.initial[s]} is not finite ({values[s]})")
+    for p in spec.parameters:
+        lo, hi = spec.ranges.get(p, (0.0, 1.0))
+        values[p] = np.float64(0.5 * (lo + hi))
+    for s, tree in spec.trees.items():
+        with np.errstate(all="ignore"):
+            bad = _first_non_finite(tree, values)
+        if bad is not None:
+            raise ValueError(f"the equation of {s} is not finite at the initial state: {eq.to_text(bad)} gives "
+                             f"{eq.evaluate(bad, values)} (a division by zero or a value outside a function's domain)")
+
+
+def _first_non_finite(tree, values):
+    """The innermost sub-expression whose value is not finite, or None."""
+    if tree[0] in ("num", "var"):
+        return None
+    for sub in tree[1:] if tree[0] != "call" else tree[2:]:
+        found = _first_non_finite(sub, values)
+        if found is not None:
+            return found
+    return None if np.isfinite(eq.evaluate(tree, values)) else tree
+
+
+def spec_from_dict(record: dict) -> ModelSpec:
+    """The spec of a :meth:`ModelSpec.to_dict` record, checked again as the arguments are."""
+    if not isinstance(record, Mapping):
+        raise ValueError(f"a user model's record is a mapping, got {type(record).__name__}")
+    try:
+        return make_spec(record["equations"], record.get("initial"),
+                         {p: record["ranges"][p] for p in record["parameters"]}
+                         if all(p in record.get("ranges", {}) for p in record["parameters"]) else record["parameters"],
+                         record.get("constants"), record.get("observe"), name=record.get("name", "UserModel"),
+                         units=record.get("units"),
+                         ranges={k: v for k, v in record.get("ranges", {}).items() if k not in record["parameters"]},
+                         grid=record.get("grid", (0.1, 1000)), summary=record.get("summary"))
+    except KeyError as e:
+        raise ValueError(f"a user model's record lacks {e.args[0]!r}") from None
+
+
+class ODEModel:
+    """An ODE model written as equations, compiled to native code on first use.
+
+    Parameters
+    ----------
+    equations : mapping of str to str
+        The right-hand side of each state, ``{"u": "gamma*(u - u^3/3 + v + zeta)", ...}``, in the
+        closed grammar of :mod:`~fhn_inverse.models.equations` (numbers, the model's names,
+        ``+ - * / ^ **``, parentheses, and exp, log, sqrt, tanh, cosh, sinh, sin, cos, tan, abs).
+        SymPy expressions are accepted too (their text is parsed the same way). The order of the
+        keys is the order of the states.
+    initial : mapping of str to float or str, optional
+        Each state's initial value: a number or an expression of the constants (default 0).
+    parameters : sequence of str, or mapping of str to (float, float)
+        The parameters θ, in order; a mapping gives each its default prior range (a uniform box,
+        what :func:`~fhn_inverse.default_prior` draws from).
+    constants : mapping of str to float, optional
+        The fixed constants and their default values; an instance may set them by keyword, and a
+        free set may free them.
+    observe : str, optional
+        The observed state (default: the first).
+    name : str, default "UserModel"
+        The model's name (an identifier), in messages, records and its repr.
+    units : mapping of str to str, optional
+        Units of the states, parameters, constants and ``"t"`` (default "dimensionless").
+    ranges : mapping of str to (float, float), optional
+        Default prior ranges of parameters (when ``parameters`` is a sequence), constants and
+        initial states (``"u0"``), for free sets.
+    grid : (float, int), default (0.1, 1000)
+        The default observation grid: ``points`` times ``step`` apart from 0.
+    summary : str, optional
+        One sentence on the model (default: its equations).
+    free : sequence of str, optional
+        The quantities a row of θ holds (parameters, constants, initial states ``"u0"``); default:
+        the parameters.
+    **values
+        Constants by name, and the values of parameters that are not free.
+
+    Raises
+    ------
+    ValueError
+        Naming the position or the name: an equation outside the grammar, an unknown name, a
+        name used twice, an equation that is not finite at the initial state (e.g. a division by
+        zero). Nothing is compiled or written then.
+    NativeBuildError
+        If compiling needs a tool or header this machine lacks (named in the message): a C++17
+        compiler, Python's headers, Eigen, Boost.
+
+    Examples
+    --------
+    >>> import fhn_inverse as fi
+    >>> osc = fi.ODEModel({"x": "y", "y": "-omega^2*x - 2*zeta*omega*y"}, initial={"x": "a"},
+    ...                   parameters={"omega": (0.5, 2.0), "zeta": (0.05, 0.5)}, constants={"a": 1.0},
+    ...                   name="Oscillator", grid=(0.1, 200))
+    >>> osc.free, osc.constants
+    (('omega', 'zeta'), {'a': 1.0})
+    >>> fi.simulate([[1.0, 0.1]], model=osc).shape
+    (1, 200)
+    """
+
+    def __init__(self, equations, initial=None, parameters=(), constants=None, observe=None, *, name="UserModel",
+                 units=None, ranges=None, grid=(0.1, 1000), summary=None, free=None, **values):
+        spec = make_spec(equations, initial, parameters, constants, observe, name=name, units=units, ranges=ranges,
+                         grid=grid, summary=summary)
+        self._setup(spec, dict(values, **({} if free is None else {"free": free})))
+
+    def _setup(self, spec: ModelSpec, kwargs: dict) -> None:
+        self.spec = spec
+        self.key = native.module_key(codegen.model_source(spec, "MODULE", "NAMESPACE"))
+        module_name, namespace = f"_ode_{self.key}", f"fhn_user_{self.key}"
+        self._module = native.module_for(lambda _: codegen.model_source(spec, module_name, namespace), module_name)
+        self._native = self._module.MODEL(**kwargs)
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "ODEModel":
+        """The model of a :func:`~fhn_inverse.models.model_to_dict` record of a user model."""
+        spec = spec_from_dict(record.get("spec"))
+        kwargs = {k: v for k, v in record.items() if k not in ("name", "spec", "hash")}
+        if "initial" in kwargs:
+            kwargs["initial"] = tuple(kwargs["initial"])
+        model = cls.__new__(cls)
+        try:
+            model._setup(spec, kwargs)
+        except TypeError as e:
+            raise ValueError(f"invalid {spec.name} record ({e})") from None
+        return model
+
+    def to_dict(self) -> dict:
+        """A JSON-ready record: the equations (and their hash), constants, initial state, free set."""
+        record = {"name": "ODEModel", "spec": self.spec.to_dict(), "hash": self.key, **self.constants,
+                  "initial": list(self.initial)}
+        if not self.is_default_free:
+            record.update(free=list(self.free), **self.fixed)
+        return record
+
+    def default(self) -> "ODEModel":
+        """The same equations with the default constants, initial state and free set."""
+        model = type(self).__new__(type(self))
+        model._setup(self.spec, {})
+        return model
+
+    @property
+    def native(self):
+        """The compiled model object (what the core's functions take)."""
+        return self._native
+
+    @property
+    def module(self):
+        """The compiled module (its ``simulate_batch``, ``sensitivities_batch``, ``laplace_batch``)."""
+        return self._module
+
+    def __getattr__(self, name):
+        if name.startswith("_") or "_native" not in self.__dict__:
+            raise AttributeError(name)
+        return getattr(self._native, name)
+
+    def __reduce__(self):
+        return (ODEModel.from_dict, (self.to_dict(),))
+
+    def __repr__(self) -> str:
+        return f"ODEModel {self._native!r}"
