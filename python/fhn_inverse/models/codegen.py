@@ -17,7 +17,7 @@ __all__ = ["model_source"]
 
 # The functions that have a vector version for the SIMD lanes (util/vector_math.hpp); the others
 # run lane by lane (vmath::lanewise).
-_LANE_FUNCTIONS = {"exp": "vmath::exp", "tanh": "vmath::tanh", "cosh": "vmath::cosh"}
+_LANE_FUNCTIONS = {"exp": "vmath::exp", "tanh": "vmath::tanh", "cosh": "vmath::cosh", "sign": "vmath::sign"}
 
 
 def _lanes_cpp(tree, symbols: dict, lane_names: set) -> str:
@@ -130,7 +130,8 @@ def model_source(spec, module: str, namespace: str) -> str:
                   "constant_upper": [spec.ranges[c][1] for c in spec.constants],
                   "state_lower": [spec.ranges[s + "0"][0] for s in spec.states],
                   "state_upper": [spec.ranges[s + "0"][1] for s in spec.states]}
-        ranges = "".join(f"  static constexpr std::array<double, {len(v)}> {k}{_doubles(v)};\n" for k, v in bounds.items())
+        ranges = "".join(f"  static constexpr std::array<double, {len(v)}> {k}{_doubles(v)};\n"
+                         for k, v in bounds.items())
     unit = spec.units.get
     comment = "\n".join(f"//   d{s}/dt = {eq.to_text(spec.trees[s])}" for s in spec.states)
     unused = "(void)x; (void)theta;"

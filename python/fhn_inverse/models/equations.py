@@ -26,7 +26,7 @@ __all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "parse", "names_in", "derivat
            "to_text"]
 
 #: The functions an expression may call, each of one argument.
-FUNCTIONS = ("exp", "log", "sqrt", "tanh", "cosh", "sinh", "sin", "cos", "tan", "abs")
+FUNCTIONS = ("exp", "log", "sqrt", "tanh", "cosh", "sinh", "sin", "cos", "tan", "abs", "sign")
 #: The longest expression text accepted, in characters.
 MAX_LENGTH = 10_000
 #: The deepest nesting accepted (parentheses, unary signs, powers, calls).
@@ -278,8 +278,9 @@ def derivative(tree, name: str):
     """The derivative of an expression tree with respect to the variable ``name``, as a tree
     (simplified: constants folded, zeros and ones dropped).
 
-    ``abs`` has the derivative ``x / abs(x)`` (undefined at 0, where it gives NaN, as the
-    derivative does not exist there); ``sqrt`` and ``log`` follow their domains.
+    ``abs`` has the derivative ``sign(x)`` (0 at 0, a subgradient there, so that ``abs(x)^1.5``
+    differentiates to 0 at 0 as it should), ``sign`` the derivative 0; ``sqrt`` and ``log`` follow
+    their domains.
 
     Examples
     --------
@@ -307,7 +308,7 @@ def derivative(tree, name: str):
                  "cosh": lambda: ("call", "sinh", a), "sinh": lambda: ("call", "cosh", a),
                  "sin": lambda: ("call", "cos", a), "cos": lambda: _neg(("call", "sin", a)),
                  "tan": lambda: _add(_num(1.0), _pow(("call", "tan", a), _num(2.0))),
-                 "abs": lambda: _div(a, ("call", "abs", a))}[fn]()
+                 "abs": lambda: ("call", "sign", a), "sign": lambda: _num(0.0)}[fn]()
         return _mul(outer, da)
     a, b = tree[1], tree[2]
     da, db = derivative(a, name), derivative(b, name)
@@ -330,7 +331,7 @@ def derivative(tree, name: str):
 
 
 _NUMPY = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "cosh": np.cosh, "sinh": np.sinh,
-          "sin": np.sin, "cos": np.cos, "tan": np.tan, "abs": np.abs}
+          "sin": np.sin, "cos": np.cos, "tan": np.tan, "abs": np.abs, "sign": np.sign}
 
 
 def evaluate(tree, values: dict):
@@ -406,7 +407,7 @@ def to_cpp(tree, symbols: dict, functions: dict | None = None, power: str = "std
     >>> to_cpp(parse("exp(-u)"), {"u": "x[0]"}, {"exp": "vmath::exp"})
     'vmath::exp((-x[0]))'
     """
-    functions = functions or {}
+    functions = {"sign": "fhn_inverse::vmath::sign", **(functions or {})}
     kind = tree[0]
     if kind == "num":
         return repr(float(tree[1])) if tree[1] >= 0 else f"({float(tree[1])!r})"

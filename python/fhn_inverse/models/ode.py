@@ -243,7 +243,7 @@ class ODEModel:
     equations : mapping of str to str
         The right-hand side of each state, ``{"u": "gamma*(u - u^3/3 + v + zeta)", ...}``, in the
         closed grammar of :mod:`~fhn_inverse.models.equations` (numbers, the model's names,
-        ``+ - * / ^ **``, parentheses, and exp, log, sqrt, tanh, cosh, sinh, sin, cos, tan, abs).
+        ``+ - * / ^ **``, parentheses, and exp, log, sqrt, tanh, cosh, sinh, sin, cos, tan, abs, sign).
         SymPy expressions are accepted too (their text is parsed the same way). The order of the
         keys is the order of the states.
     initial : mapping of str to float or str, optional

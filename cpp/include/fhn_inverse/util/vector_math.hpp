@@ -69,6 +69,14 @@ inline V cosh(V x) {
   return 0.5 * (e + 1.0 / e);
 }
 
+// The sign of x: 1, −1, or 0 at 0 (the derivative of |x|, user models' sign).
+inline double sign(double x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
+template <class V>
+inline V sign(V x) {
+  const V one = splat<V>(1.0), zero = splat<V>(0.0);
+  return x > 0.0 ? one : (x < 0.0 ? -one : zero);
+}
+
 // f(x) lane by lane with a scalar function (the functions above have no vector version):
 // lanewise(x, [](double a) { return std::log(a); }).
 template <class V, class F>

@@ -1,0 +1,259 @@
+"""User models (fi.ODEModel): equations compiled to native code, run by the built-in models' code.
+
+The models compile once per test session into a temporary cache (about 20 s each), so the tests
+share three: FitzHugh–Nagumo and Morris–Lecar written as equations (checked against the built-in
+headers), and a model that calls every lane-by-lane function.
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse.models import compile as native
+
+FHN_EQUATIONS = dict(
+    equations={"u": "gamma*(u - u^3/3 + v + zeta)", "v": "-(u - theta0 + theta1*v)/gamma"},
+    initial={"u": 0.0, "v": 0.0}, parameters={"theta0": (-0.2, 1.0), "theta1": (-0.4, 1.2)},
+    constants={"gamma": 3.0, "zeta": -0.4}, observe="u", name="FHNEquations", grid=(0.2, 1000),
+    ranges={"gamma": (1.0, 5.0), "zeta": (-0.8, 0.0), "u0": (-2.0, 2.0), "v0": (-1.0, 1.0)})
+
+ML_EQUATIONS = dict(
+    equations={"V": "(I_app - g_l*(V - v_l) - g_Ca*0.5*(1 + tanh((V - v1)/v2))*(V - v_ca) - g_K*w*(V - v_k))"
+                    " / capacitance",
+               "w": "phi*cosh((V - v3)/(2*v4))*(0.5*(1 + tanh((V - v3)/v4)) - w)"},
+    initial={"V": "v_l", "w": "0.5*(1 + tanh((v_l - v3)/v4))"},
+    parameters={name: fi.models.MorrisLecar.ranges[name] for name in fi.models.MorrisLecar.param_names},
+    constants=fi.models.MorrisLecar().constants, name="MLEquations", grid=(1.0, 1000),
+    units={"V": "mV", "t": "ms", "I_app": "uA/cm^2"})
+
+# every function, including those the SIMD lanes run lane by lane (log, sqrt, sin, cos, sinh, abs, pow)
+EXOTIC = dict(
+    equations={"x": "y", "y": "-k*sin(x) - b*y*sqrt(1 + x^2) + 0.1*log(1 + exp(-x^2)) + 0.01*abs(y)^1.5"
+                              " + c2*tanh(y)*cos(x) - 0.01*sinh(x/4) + 0.01*cosh(y/4) + 0.001*tan(x/4)"},
+    initial={"x": "x_start", "y": 0.0}, parameters={"k": (0.5, 2.0), "b": (0.05, 0.4)},
+    constants={"x_start": 1.0, "c2": 0.05}, name="Exotic", grid=(0.1, 300),
+    ranges={"x_start": (0.5, 1.5), "c2": (0.0, 0.1), "x0": (0.5, 1.5), "y0": (-0.5, 0.5)})
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fhn_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FHN_INVERSE_CACHE", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def fhn(cache):
+    return fi.ODEModel(**FHN_EQUATIONS)
+
+
+@pytest.fixture(scope="module")
+def ml(cache):
+    return fi.ODEModel(**ML_EQUATIONS)
+
+
+@pytest.fixture(scope="module")
+def exotic(cache):
+    return fi.ODEModel(**EXOTIC)
+
+
+@pytest.mark.parametrize("method", ["rkf78", "rkf78-simd"])
+def test_fitzhugh_nagumo_written_as_equations_gives_the_builtin_series(fhn, method):
+    theta = fi.default_prior().sample(200, seed=1)
+    np.testing.assert_allclose(fi.simulate(theta, model=fhn, method=method),
+                               fi.simulate(theta, method=method), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["rkf78", "rkf78-simd"])
+def test_morris_lecar_written_as_equations_gives_the_builtin_series(ml, method):
+    builtin = fi.models.MorrisLecar()
+    theta = fi.default_prior(builtin).sample(200, seed=2)
+    ours, ref = fi.simulate(theta, model=ml, method=method), fi.simulate(theta, model=builtin, method=method)
+    assert np.abs(ours - ref).max() <= 1e-6 * np.ptp(ref)  # the models' acceptance: 1e-6 of the voltage range
+
+
+def test_a_user_model_declares_what_a_builtin_one_does(fhn, ml):
+    assert fhn.param_names == ["theta0", "theta1"] and fhn.constant_names == ["gamma", "zeta"]
+    assert fhn.quantity_names == fi.FitzHughNagumo.quantity_names
+    assert fhn.ranges == fi.FitzHughNagumo.ranges
+    assert ml.initial == pytest.approx(fi.models.MorrisLecar().initial, abs=1e-12)
+    assert ml.units["I_app"] == "uA/cm^2" and ml.units["g_K"] == "dimensionless"
+    np.testing.assert_array_equal(fi.models.model_grid(ml), fi.models.model_grid(fi.models.MorrisLecar()))
+    x, th = np.array([0.3, -0.2]), np.array([0.4, 0.7])
+    np.testing.assert_allclose(fhn.rhs(x, th), fi.FitzHughNagumo().rhs(x, th), rtol=1e-15)
+    for a, b in zip(fhn.jacobians(x, th), fi.FitzHughNagumo().jacobians(x, th)):
+        np.testing.assert_allclose(a, b, rtol=1e-15)
+
+
+def test_constants_free_sets_and_fixed_values_work_as_for_builtin_models(fhn):
+    spec = dict(FHN_EQUATIONS)
+    model = fi.ODEModel(**spec, free=("theta0", "theta1", "gamma"), gamma=2.5)
+    assert model.free == ("theta0", "theta1", "gamma") and model.constants["gamma"] == 2.5
+    builtin = fi.FitzHughNagumo(free=("theta0", "theta1", "gamma"))
+    theta = fi.default_prior(builtin).sample(20, seed=4)
+    np.testing.assert_allclose(fi.simulate(theta, model=model), fi.simulate(theta, model=builtin), atol=1e-10)
+    assert fi.default_prior(model).names == ["theta0", "theta1", "gamma"]
+
+
+def test_simd_lanes_run_every_function_as_the_odeint_path(exotic):
+    theta = fi.default_prior(exotic).sample(64, seed=5)
+    ref = fi.simulate(theta, model=exotic, rtol=1e-12, atol=1e-12)
+    err_odeint = np.abs(fi.simulate(theta, model=exotic) - ref).max()
+    err_simd = np.abs(fi.simulate(theta, model=exotic, method="rkf78-simd") - ref).max()
+    assert err_simd <= 1.1 * err_odeint + 1e-9, (err_simd, err_odeint)
+
+
+def test_the_series_match_scipy(exotic):
+    scipy_integrate = pytest.importorskip("scipy.integrate")
+    from fhn_inverse.models import equations as eq
+    trees = exotic.spec.trees
+    t = fi.models.model_grid(exotic)
+    for th in fi.default_prior(exotic).sample(5, seed=6):
+        values = {"k": th[0], "b": th[1], "x_start": 1.0, "c2": 0.05}
+
+        def f(_, y, values=values):
+            return [eq.evaluate(trees[s], {**values, "x": y[0], "y": y[1]}) for s in ("x", "y")]
+        ref = scipy_integrate.solve_ivp(f, (0, t[-1]), [1.0, 0.0], method="DOP853", t_eval=t, rtol=1e-12,
+                                        atol=1e-12).y[0]
+        np.testing.assert_allclose(fi.simulate(th, model=exotic, rtol=1e-12, atol=1e-12), ref,
+                                   atol=1e-6 * np.ptp(ref))
+
+
+@pytest.mark.parametrize("free", [None, ("k", "b", "c2", "x0", "y0")])
+def test_sensitivities_of_a_user_model_match_central_differences(exotic, free):
+    model = exotic if free is None else fi.ODEModel(**EXOTIC, free=free)
+    theta = fi.default_prior(model).sample(3, seed=7)
+    tight = dict(rtol=1e-12, atol=1e-12)
+    _, J = fi.sensitivities(theta, model=model, **tight)
+    for n, th in enumerate(theta):
+        h = 1e-6 * np.maximum(1.0, np.abs(th))
+        fd = np.column_stack([(fi.simulate(th + e, model=model, **tight) - fi.simulate(th - e, model=model, **tight))
+                              / (2 * h[j]) for j, e in enumerate(np.diag(h))])
+        np.testing.assert_allclose(J[n], fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
+
+
+def test_the_laplace_information_of_a_user_model_is_the_finite_difference_gauss_newton(exotic):
+    theta = fi.default_prior(exotic).sample(2, seed=8)
+    s, rho, tight = 0.05, 0.6, dict(rtol=1e-12, atol=1e-12)
+    t = fi.models.model_grid(exotic)
+    _, info = fi.laplace_covariance(theta, noise=(s, rho), dt=1.0, model=exotic, prior=None,
+                                    return_information=True, **tight)
+    gamma = s**2 * rho ** np.abs(np.subtract.outer(np.arange(t.size), np.arange(t.size)))
+    for n, th in enumerate(theta):
+        h = 1e-6 * np.maximum(1.0, np.abs(th))
+        J = np.column_stack([(fi.simulate(th + e, model=exotic, **tight) - fi.simulate(th - e, model=exotic, **tight))
+                             / (2 * h[j]) for j, e in enumerate(np.diag(h))])
+        np.testing.assert_allclose(info[n], J.T @ np.linalg.solve(gamma, J), rtol=1e-4,
+                                   atol=1e-6 * np.abs(info[n]).max())
+
+
+def test_a_user_model_runs_end_to_end_and_its_map_predicts_in_a_fresh_process(exotic, cache, tmp_path):
+    data = fi.Dataset.generate(400, 3, model=exotic, noise=fi.AR1Noise(sigma=0.02, rho=0.5, dt=1.0),
+                               progress=False)
+    m = fi.InverseMap.dense(units=[16], output_activation=None, seed=0)
+    m.fit(data.d, data.theta, epochs=5, loss="gaussian_nll", scaling="standard", t=data.t, progress=False,
+          trained_on=data)
+    mean, cov = m.predict(data.d[:5], return_cov=True)
+    assert mean.shape == (5, 2) and cov.shape == (5, 2, 2) and m.describe()["targets"] == ["k", "b"]
+    C = fi.laplace_covariance(data.theta[:5], noise=(0.02, 0.5), dt=1.0, model=exotic, t=data.t)
+    assert C.shape == (5, 2, 2) and np.all(np.linalg.eigvalsh(C) > 0)
+    fit = fi.fit_series(mean[None], data.d[:5], t=data.t, model=exotic)
+    assert np.abs(fit.theta - data.theta[:5]).mean() < np.abs(mean - data.theta[:5]).mean()
+    path = tmp_path / "exotic_map"
+    m.save(path)
+    np.save(tmp_path / "d.npy", data.d[:5])
+    script = textwrap.dedent(f"""
+        import numpy as np, fhn_inverse as fi
+        m = fi.InverseMap.load({str(path)!r})
+        print(repr(m.predict(np.load({str(tmp_path / 'd.npy')!r})).tolist()))
+        model = fi.models.model_from_dict(m.describe()["trained_on"]["model"])
+        print(type(model).__name__, model.spec.name)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "FHN_INVERSE_CACHE": str(cache)}).stdout.splitlines()
+    np.testing.assert_array_equal(np.array(eval(out[0])), m.predict(data.d[:5]))  # noqa: S307 (our own repr)
+    assert out[1] == "ODEModel Exotic"
+
+
+def test_a_user_model_pickles_and_records_with_its_equations(fhn):
+    model = fi.ODEModel(**FHN_EQUATIONS, free=("theta0", "zeta"), theta1=0.3)
+    back = pickle.loads(pickle.dumps(model))
+    assert repr(back) == repr(model) and back.key == model.key and back.fixed == {"theta1": 0.3}
+    record = fi.models.model_to_dict(model)
+    assert record["spec"]["equations"]["u"] == "gamma * (u - u ^ 3 / 3 + v + zeta)" and record["hash"] == model.key
+    assert repr(fi.models.model_from_dict(record)) == repr(model)
+
+
+def test_a_model_compiles_once_and_later_uses_load_it(fhn, cache):
+    modules = sorted(cache.glob("models/_ode_*.so")) + sorted(cache.glob("models/_ode_*.pyd"))
+    before = {p: p.stat().st_mtime_ns for p in modules}
+    again = fi.ODEModel(**FHN_EQUATIONS)
+    assert again.module is fhn.module
+    assert {p: p.stat().st_mtime_ns for p in modules} == before
+    assert (cache / "models" / f"_ode_{fhn.key}.cpp").is_file()  # the generated source, for reading
+
+
+HOSTILE = {
+    "an unknown name": ("u + q", "unknown name 'q'"),
+    "a syntax error": ("u +* v", "position 3"),
+    "an import": ("__import__('os').system('touch /tmp/fhn_pwned')", "position"),
+    "attribute access": ("u.real", "unexpected '.' at position 1"),
+    "a 10 MB string": ("u" * 10_000_000, "at most 10,000"),
+    "a division by zero at the initial state": ("1/(u - v)", "1 / (u - v)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_or_broken_equations_are_refused_and_nothing_is_written(case, tmp_path, monkeypatch):
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))
+    text, message = HOSTILE[case]
+    spec = dict(FHN_EQUATIONS, equations={"u": text, "v": "-(u - theta0 + theta1*v)/gamma"})
+    with pytest.raises(ValueError, match="equation of u") as err:
+        fi.ODEModel(**spec)
+    assert message in str(err.value)
+    assert not (tmp_path / "cache").exists() and not os.path.exists("/tmp/fhn_pwned")
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (dict(parameters=[]), ValueError, "at least one parameter"),
+    (dict(parameters=["theta0", "theta0"]), ValueError, "'theta0' is both"),
+    (dict(constants={"gamma": float("nan"), "zeta": -0.4}), ValueError, "constant gamma must be a finite number"),
+    (dict(observe="w"), ValueError, "observe must name a state"),
+    (dict(initial={"w": 1.0}), ValueError, "initial names 'w'"),
+    (dict(initial={"u": "theta0"}), ValueError, "constants only"),
+    (dict(name="class"), ValueError, "name must be an ASCII identifier"),
+    (dict(name="Model"), ValueError, "reserved"),
+    (dict(grid=(0.0, 100)), ValueError, "finite step > 0"),
+    (dict(equations="u' = u"), TypeError, "equations must be a non-empty mapping"),
+    (dict(ranges={"nope": (0, 1)}), ValueError, "ranges names 'nope'"),
+])
+def test_bad_model_arguments_get_a_clear_error(change, error, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(error, match=message):
+        fi.ODEModel(**{**FHN_EQUATIONS, **change})
+    assert not (tmp_path / "cache").exists()
+
+
+def test_bad_values_for_a_compiled_model_are_refused_by_name(fhn):
+    with pytest.raises(TypeError, match="unknown keyword 'delta'"):
+        fi.ODEModel(**FHN_EQUATIONS, delta=1.0)
+    with pytest.raises(ValueError, match="theta must have 2 columns"):
+        fi.simulate(np.zeros((3, 3)), model=fhn)
+
+
+def test_a_missing_compiler_is_named(tmp_path, monkeypatch):
+    record = dict(native.build_record(), cxx="/nonexistent/g++")
+    monkeypatch.setattr(native, "build_record", lambda: record)
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(native.NativeBuildError, match="needs a C\\+\\+17 compiler"):
+        fi.ODEModel(**FHN_EQUATIONS)
+    assert not (tmp_path / "cache").exists()
