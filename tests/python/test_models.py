@@ -147,7 +147,8 @@ def test_the_command_line_simulates_trains_and_predicts_other_models(tmp_path, c
     header = capsys.readouterr().out.splitlines()[0].split(",")
     assert header[:5] == ["id", "g_Na", "g_K", "g_L", "I_app"] and header[-1] == "ood"
     assert main(["info", str(model)]) == 0
-    assert "targets: g_Na [mS/cm^2]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "targets: g_Na [mS/cm^2]" in out and "model: HodgkinHuxley; values " in out and "e_l=" in out
 
 
 @pytest.mark.parametrize("model", [MorrisLecar(v3=12.0, v4=17.4, initial=(-50.0, 0.1)), HodgkinHuxley(e_l=-55.0)],

@@ -175,11 +175,14 @@ def test_a_user_model_runs_end_to_end_and_its_map_predicts_in_a_fresh_process(ex
         print(repr(m.predict(np.load({str(tmp_path / 'd.npy')!r})).tolist()))
         model = fi.models.model_from_dict(m.describe()["trained_on"]["model"])
         print(type(model).__name__, model.spec.name)
+        from fhn_inverse.cli import main
+        main(["info", {str(path)!r}])
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          env={**os.environ, "FHN_INVERSE_CACHE": str(cache)}).stdout.splitlines()
     np.testing.assert_array_equal(np.array(eval(out[0])), m.predict(data.d[:5]))  # noqa: S307 (our own repr)
     assert out[1] == "ODEModel Exotic"
+    assert any(line.startswith("model: ODEModel Exotic, dx/dt = y, dy/dt = -k * sin(x)") for line in out)
 
 
 def test_a_user_model_pickles_and_records_with_its_equations(fhn):

@@ -118,6 +118,8 @@ def _info(args) -> int:
         lines.append(f"trained: {about['epochs_trained']} epochs, {training.get('optimizer', 'adam')} lr "
                      f"{training.get('lr', '?')}, batch {training.get('batch_size', '?')}, loss "
                      f"{training.get('loss', 'mse')}")
+    if data.get("model"):
+        lines.append("model: " + _model_line(data["model"]))
     if data:
         noise = data.get("noise")
         what = " ".join(str(v) for v in (data.get("size"), data.get("series")) if v is not None)
@@ -128,6 +130,24 @@ def _info(args) -> int:
     lines.append(f"calibration: {about['calibration'] or 'none'}")
     print("\n".join(lines))
     return 0
+
+
+def _model_line(record: dict) -> str:
+    """A model record (``fi.models.model_to_dict``) in one line: its name (a user model's equations
+    and hash), constants, initial state and free set."""
+    values = {k: v for k, v in record.items() if k not in ("name", "spec", "hash", "initial", "free")}
+    if record.get("name") == "ODEModel":
+        spec = record.get("spec") or {}
+        head = (f"ODEModel {spec.get('name', '?')}, "
+                + ", ".join(f"d{s}/dt = {e}" for s, e in (spec.get("equations") or {}).items())
+                + f" (observed: {spec.get('observe', '?')}; hash {record.get('hash', '?')})")
+    else:
+        head = str(record.get("name", "?"))
+    free = record.get("free")
+    constants = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in values.items())
+    initial = ", ".join(f"{v:g}" for v in record.get("initial", []))
+    return (head + (f"; values {constants}" if constants else "") + (f"; initial ({initial})" if initial else "")
+            + (f"; free: {', '.join(free)}" if free else "; free: its parameters"))
 
 
 def _model_with_data(args, command: str):
