@@ -66,7 +66,7 @@ py::dict ranges() {
   return out;
 }
 
-// {quantity name: unit} for θ, the constants and the initial state.
+// {quantity name: unit} for θ, the constants, the initial state and time ("t").
 template <class Model>
 py::dict units() {
   py::dict out;
@@ -76,6 +76,7 @@ py::dict units() {
     out[Model::constant_names[i]] = Model::constant_units[i];
   for (std::size_t i = 0; i < Model::state_size; ++i)
     out[py::str(std::string(Model::state_names[i]) + "0")] = Model::state_units[i];
+  out["t"] = Model::time_unit;
   return out;
 }
 

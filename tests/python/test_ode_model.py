@@ -5,6 +5,7 @@ share three: FitzHugh–Nagumo and Morris–Lecar written as equations (checked 
 headers), and a model that calls every lane-by-lane function.
 """
 
+import json
 import os
 import pickle
 import subprocess
@@ -260,3 +261,45 @@ def test_a_missing_compiler_is_named(tmp_path, monkeypatch):
     with pytest.raises(native.NativeBuildError, match="needs a C\\+\\+17 compiler"):
         fi.ODEModel(**FHN_EQUATIONS)
     assert not (tmp_path / "cache").exists()
+
+
+def _toml(spec: dict, noise: str = "") -> str:
+    """FHN_EQUATIONS as the TOML a user writes (the same model, so the same compiled module)."""
+    table = lambda d: "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items())  # noqa: E731
+    return (f'name = "{spec["name"]}"\nobserve = "{spec["observe"]}"\ngrid = {list(spec["grid"])}\n'
+            f"[equations]\n{table(spec['equations'])}\n[initial]\n{table(spec['initial'])}\n"
+            f"[parameters]\n{table({k: list(v) for k, v in spec['parameters'].items()})}\n"
+            f"[constants]\n{table(spec['constants'])}\n"
+            f"[ranges]\n{table({k: list(v) for k, v in spec['ranges'].items()})}\n"
+            + noise)
+
+
+def test_the_command_line_simulates_and_trains_a_user_model_of_a_toml_file(fhn, cache, tmp_path, capsys):
+    from fhn_inverse.cli import main
+
+    (tmp_path / "fhn.toml").write_text(_toml(FHN_EQUATIONS, "[noise]\nsigma = [0.1, 0.2]\nrho = 0.5\n"))
+    data, model = tmp_path / "d.npz", tmp_path / "m.safetensors"
+    assert main(["simulate", str(data), "-n", "200", "--model", str(tmp_path / "fhn.toml"), "--quiet"]) == 0
+    ds = fi.Dataset.load(data)
+    assert ds.config["model"]["hash"] == fhn.key and ds.config["noise"]["sigma"] == [0.1, 0.2]
+    np.testing.assert_allclose(ds.u, fi.simulate(ds.theta), atol=1e-10)  # FitzHugh–Nagumo's own series
+    assert main(["train", str(data), str(model), "--arch", "dense", "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(model)]) == 0
+    assert "model: ODEModel FHNEquations, du/dt = gamma * (u - u ^ 3 / 3 + v + zeta)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["simulate", str(tmp_path / "x.npz"), "--model", "no-such-model"])
+    assert "--model must be one of fitzhugh-nagumo" in capsys.readouterr().err
+    (tmp_path / "bad.toml").write_text('name = "Bad"\nparameters = ["a"]\n[equations]\nx = "x.real"\n')
+    with pytest.raises(SystemExit):
+        main(["simulate", str(tmp_path / "x.npz"), "--model", str(tmp_path / "bad.toml")])
+    assert "unexpected '.' at position 1" in capsys.readouterr().err and not (tmp_path / "x.npz").exists()
+
+
+def test_a_model_configuration_names_its_unknown_keys(cache):
+    with pytest.raises(ValueError, match="unknown: 'equation'"):
+        fi.ODEModel.from_config({"equation": {"x": "-x"}, "parameters": ["a"]})
+    with pytest.raises(ValueError, match="needs its equations"):
+        fi.ODEModel.from_config({"parameters": ["a"]})
+    with pytest.raises(ValueError, match="record lacks 'equations'"):
+        fi.models.model_from_dict({"name": "ODEModel", "spec": {"parameters": ["a"]}})

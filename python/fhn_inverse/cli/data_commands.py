@@ -38,15 +38,48 @@ _add_listed_models()
 
 def _model_and_noise(args):
     """The model and the noise of 'simulate': the study's AR(1) law for FitzHugh–Nagumo; for the
-    conductance models, in mV: a standard deviation uniform on [0.2, 1], ρ on the study's range."""
+    conductance models, in mV: a standard deviation uniform on [0.2, 1], ρ on the study's range; for
+    a user model of a TOML file, its [noise] table, else σ uniform on 1–5 % of its series' median
+    range (200 prior draws), ρ on the study's range."""
     import fhn_inverse as fi
 
-    name, constants = SIMULATED_MODELS[args.model]
     free = None if args.free is None else [q.strip() for q in args.free.split(",") if q.strip()]
+    if args.model.endswith(".toml"):
+        return _user_model_and_noise(args, free)
+    if args.model not in SIMULATED_MODELS:
+        raise ValueError(f"--model must be one of {', '.join(SIMULATED_MODELS)} or a .toml file that writes a model "
+                         f"as equations (docs/guides/user-models.md), got {args.model!r}")
+    name, constants = SIMULATED_MODELS[args.model]
     model = {m.__name__: m for m in fi.models.MODELS}[name](**constants, free=free)
     if args.noise == "none":
         return model, None
     return model, fi.AR1Noise() if name == "FitzHughNagumo" else fi.AR1Noise(sigma=(0.2, 1.0), dt=1.0)
+
+
+def _user_model_and_noise(args, free):
+    import numpy as np
+
+    import fhn_inverse as fi
+
+    config = dict(_read_toml(Path(args.model), "model"))
+    noise = config.pop("noise", None)
+    if free is not None:
+        config["free"] = free
+    try:
+        model = fi.ODEModel.from_config(config)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"model {args.model}: {err}") from None
+    if args.noise == "none":
+        return model, None
+    if noise is not None:
+        try:
+            return model, fi.AR1Noise(**{"dt": 1.0, **noise})
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"model {args.model}: [noise]: {err}") from None
+    base = model.default()
+    u = fi.simulate(fi.default_prior(base).sample(200, seed=0), model=base, return_status=True)[0]
+    span = float(np.nanmedian(np.ptp(u, axis=1)))
+    return model, fi.AR1Noise(sigma=(0.01 * span, 0.05 * span), dt=1.0)
 
 
 def _demo(args) -> int:

@@ -11,7 +11,6 @@ from typing import NoReturn
 
 from .common import _read_toml
 from .data_commands import _demo, _simulate
-from .data_commands import SIMULATED_MODELS
 from .model_commands import TRAIN_OPTIONS, _calibrate, _diagnose, _info, _train
 from .predict_command import _predict
 from .study_commands import _report, _reproduce
@@ -95,11 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-n", type=int, default=10000, help="number of samples (default: 10000)")
     sim.add_argument("--start", type=int, default=0, help="first stream index (default: 0)")
     sim.add_argument("--noise", choices=("ar1", "none"), default="ar1", help="measurement noise (default: ar1)")
-    sim.add_argument("--model", choices=tuple(SIMULATED_MODELS), default="fitzhugh-nagumo",
+    sim.add_argument("--model", default="fitzhugh-nagumo", metavar="MODEL",
                      help="the ODE model: fitzhugh-nagumo (the study's), morris-lecar (the Hopf set), "
                           "morris-lecar-snic or hodgkin-huxley, each with its default prior and grid "
-                          "(docs/models.md); the conductance models' AR(1) noise has a standard deviation of "
-                          "0.2–1 mV (default: fitzhugh-nagumo)")
+                          "(docs/models.md), or a .toml file that writes a model as equations "
+                          "(docs/guides/user-models.md); the conductance models' AR(1) noise has a standard "
+                          "deviation of 0.2–1 mV, a user model's 1–5 %% of its series' range unless its file has a "
+                          "[noise] table (default: fitzhugh-nagumo)")
     sim.add_argument("--free", metavar="NAMES", default=None,
                      help="the quantities to draw and estimate, comma-separated, from the model's parameters, "
                           "constants and initial state (e.g. theta0,theta1,gamma; u0 is u's initial value); "

@@ -171,7 +171,8 @@ struct {spec.name} {{
   static constexpr std::array<const char*, S> state_units{_names(unit(s, "dimensionless") for s in spec.states)};
   static constexpr std::array<double, {P}> prior_lower{_doubles(lower)};
   static constexpr std::array<double, {P}> prior_upper{_doubles(upper)};
-{ranges}  static constexpr double grid_step = {float(spec.grid_step)!r};
+{ranges}  static constexpr const char* time_unit = {_string(unit("t", "dimensionless (model time)"))};
+  static constexpr double grid_step = {float(spec.grid_step)!r};
   static constexpr std::size_t grid_points = {int(spec.grid_points)};
   using State = std::array<double, S>;
   using Constants = std::array<double, {C}>;

@@ -308,6 +308,39 @@ class ODEModel:
         self._module = native.module_for(lambda _: codegen.model_source(spec, module_name, namespace), module_name)
         self._native = self._module.MODEL(**kwargs)
 
+    #: The keys of :meth:`from_config`'s mapping (the constructor's arguments).
+    CONFIG_KEYS = ("equations", "initial", "parameters", "constants", "observe", "name", "units", "ranges", "grid",
+                   "summary", "free", "values")
+
+    @classmethod
+    def from_config(cls, config) -> "ODEModel":
+        """The model of a mapping of the constructor's arguments, as a TOML file writes them (a
+        ``[model]`` table of a config, or a model file of its own for ``fhn-inverse simulate
+        --model``); ``values`` holds constants or fixed parameters by name. ValueError naming an
+        unknown key.
+
+        Examples
+        --------
+        >>> import fhn_inverse as fi
+        >>> osc = fi.ODEModel.from_config({"name": "Oscillator", "equations": {"x": "y", "y": "-omega^2*x"},
+        ...                                "initial": {"x": 1.0}, "parameters": {"omega": [0.5, 2.0]},
+        ...                                "grid": [0.1, 200]})
+        >>> osc.free, fi.simulate([1.0], model=osc).shape
+        (('omega',), (200,))
+        """
+        if not isinstance(config, Mapping):
+            raise TypeError(f"a model's configuration is a mapping (a TOML table), got {type(config).__name__}")
+        unknown = [k for k in config if k not in cls.CONFIG_KEYS]
+        if unknown:
+            raise ValueError(f"a model's configuration takes {', '.join(cls.CONFIG_KEYS)}; unknown: {unknown[0]!r}")
+        kwargs = {k: v for k, v in config.items() if k != "values"}
+        values = config.get("values") or {}
+        if not isinstance(values, Mapping):
+            raise TypeError(f"values must be a table {{name: number}}, got {type(values).__name__}")
+        if "equations" not in kwargs:
+            raise ValueError("a model's configuration needs its equations (a table {state: right-hand side})")
+        return cls(**kwargs, **values)
+
     @classmethod
     def from_dict(cls, record: dict) -> "ODEModel":
         """The model of a :func:`~fhn_inverse.models.model_to_dict` record of a user model."""

@@ -92,6 +92,8 @@ def model_from_dict(record: dict):
     """
     if isinstance(record, dict) and record.get("name") == "ODEModel":
         return ODEModel.from_dict(record)
+    if isinstance(record, dict) and "equations" in record:  # a user model as a TOML table writes it
+        return ODEModel.from_config(record)
     if not isinstance(record, dict) or record.get("name") not in {m.__name__ for m in MODELS}:
         raise ValueError(f"a model record names one of {[m.__name__ for m in MODELS]}, got {str(record)[:80]!r}")
     kwargs = {k: v for k, v in record.items() if k != "name"}

@@ -153,13 +153,31 @@ def _as_float32(value, name: str, ndims: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def _units_with_defaults(units, targets, features):
-    """The units a map records: the package's defaults for the targets' names (and "t" with
-    features) under those given; None when neither units nor targets are given."""
+def _model_units(trained_on) -> dict:
+    """The units the model of a ``trained_on`` record declares (its quantities and "t"), or {}."""
+    record = (trained_on or {}).get("model") if isinstance(trained_on, dict) else None
+    if not isinstance(record, dict):
+        return {}
+    if record.get("name") == "ODEModel":  # a user model: its spec's units, without compiling it
+        spec = record.get("spec") or {}
+        names = [*spec.get("parameters", ()), *spec.get("constants", {}), *(f"{s}0" for s in spec.get("states", ())),
+                 "t"]
+        units = spec.get("units") or {}
+        return {n: units.get(n, units.get(n[:-1]) if n.endswith("0") else None)
+                or ("dimensionless (model time)" if n == "t" else "dimensionless") for n in names}
+    model = {m.__name__: m for m in MODELS}.get(record.get("name"))
+    return dict(model.units) if model is not None else {}
+
+
+def _units_with_defaults(units, targets, features, trained_on=None):
+    """The units a map records: those of the model it was trained on (``trained_on``'s), else the
+    package's defaults, for the targets' names (and "t" with features), under those given; None
+    when neither units nor targets are given."""
     if units is None and targets is None:
         return None
     names = None if targets is None else [str(v) for v in targets]
-    default = {k: v for k, v in DEFAULT_UNITS.items() if k in (names or ()) or (k == "t" and features)}
+    known = {**DEFAULT_UNITS, **_model_units(trained_on)}
+    default = {k: v for k, v in known.items() if k in (names or ()) or (k == "t" and features)}
     return _check_units({**default, **(units or {})}, names)
 
 

@@ -336,10 +336,8 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         cfg, validation = settings_of(config, settings, head)
         head_cls = type(self.parts.head) if self.built else head_for(cfg.loss, cov is not None, head)
         X, Y, held = hold_out_calibration(X, Y, cfg.calibration_split if head_cls.calibratable else None)
-        n_threads = cfg.n_threads
-        inputs = None
-        units = _units_with_defaults(units, targets, features)
-        trained_on = _check_trained_on(trained_on)
+        n_threads, inputs, trained_on = cfg.n_threads, None, _check_trained_on(trained_on)
+        units = _units_with_defaults(units, targets, features, trained_on)
         _check_targets_width(targets, Y)
         if features is not None:
             X, validation, inputs = take_series(self.inputs, X, validation, features, t, targets, n_threads)
@@ -408,7 +406,8 @@ class InverseMap(UncertaintyMethods, RegressorProtocol):
         inputs, self.history, held = fit_stream(self, source, cfg, head=head, features=features, targets=targets,
                                                 validation=validation, prefetch=prefetch, progress=progress,
                                                 trained_on=trained_on)
-        return self._keep(inputs, _units_with_defaults(units, targets, features), trained_on, held, cfg.n_threads)
+        return self._keep(inputs, _units_with_defaults(units, targets, features, trained_on), trained_on, held,
+                          cfg.n_threads)
 
     @property
     def prior(self):
