@@ -33,12 +33,13 @@ ML_EQUATIONS = dict(
     constants=fi.models.MorrisLecar().constants, name="MLEquations", grid=(1.0, 1000),
     units={"V": "mV", "t": "ms", "I_app": "uA/cm^2"})
 
-# every function, including those the SIMD lanes run lane by lane (log, sqrt, sin, cos, sinh, abs, pow)
+# every function, including those the SIMD lanes run lane by lane (log, sqrt, sin, cos, sinh, abs, pow),
+# observed through an expression of both states
 EXOTIC = dict(
     equations={"x": "y", "y": "-k*sin(x) - b*y*sqrt(1 + x^2) + 0.1*log(1 + exp(-x^2)) + 0.01*abs(y)^1.5"
                               " + c2*tanh(y)*cos(x) - 0.01*sinh(x/4) + 0.01*cosh(y/4) + 0.001*tan(x/4)"},
     initial={"x": "x_start", "y": 0.0}, parameters={"k": (0.5, 2.0), "b": (0.05, 0.4)},
-    constants={"x_start": 1.0, "c2": 0.05}, name="Exotic", grid=(0.1, 300),
+    constants={"x_start": 1.0, "c2": 0.05}, name="Exotic", grid=(0.1, 300), observe="x + 0.5*y^2",
     ranges={"x_start": (0.5, 1.5), "c2": (0.0, 0.1), "x0": (0.5, 1.5), "y0": (-0.5, 0.5)})
 
 
@@ -121,8 +122,9 @@ def test_the_series_match_scipy(exotic):
 
         def f(_, y, values=values):
             return [eq.evaluate(trees[s], {**values, "x": y[0], "y": y[1]}) for s in ("x", "y")]
-        ref = scipy_integrate.solve_ivp(f, (0, t[-1]), [1.0, 0.0], method="DOP853", t_eval=t, rtol=1e-12,
-                                        atol=1e-12).y[0]
+        x, y = scipy_integrate.solve_ivp(f, (0, t[-1]), [1.0, 0.0], method="DOP853", t_eval=t, rtol=1e-12,
+                                         atol=1e-12).y
+        ref = x + 0.5 * y**2
         np.testing.assert_allclose(fi.simulate(th, model=exotic, rtol=1e-12, atol=1e-12), ref,
                                    atol=1e-6 * np.ptp(ref))
 
@@ -183,7 +185,8 @@ def test_a_user_model_runs_end_to_end_and_its_map_predicts_in_a_fresh_process(ex
                          env={**os.environ, "FHN_INVERSE_CACHE": str(cache)}).stdout.splitlines()
     np.testing.assert_array_equal(np.array(eval(out[0])), m.predict(data.d[:5]))  # noqa: S307 (our own repr)
     assert out[1] == "ODEModel Exotic"
-    assert any(line.startswith("model: ODEModel Exotic, dx/dt = y, dy/dt = -k * sin(x)") for line in out)
+    assert any(line.startswith("model: ODEModel Exotic, dx/dt = y, dy/dt = -k * sin(x)") and
+               "(observed: x + 0.5 * y ^ 2;" in line for line in out)
 
 
 def test_a_user_model_pickles_and_records_with_its_equations(fhn):
@@ -229,7 +232,8 @@ def test_hostile_or_broken_equations_are_refused_and_nothing_is_written(case, tm
     (dict(parameters=[]), ValueError, "at least one parameter"),
     (dict(parameters=["theta0", "theta0"]), ValueError, "'theta0' is both"),
     (dict(constants={"gamma": float("nan"), "zeta": -0.4}), ValueError, "constant gamma must be a finite number"),
-    (dict(observe="w"), ValueError, "observe must name a state"),
+    (dict(observe="w"), ValueError, "unknown name 'w'"),
+    (dict(observe="u/v"), ValueError, "the observed quantity is not finite at the initial state: u / v"),
     (dict(initial={"w": 1.0}), ValueError, "initial names 'w'"),
     (dict(initial={"u": "theta0"}), ValueError, "constants only"),
     (dict(name="class"), ValueError, "name must be an ASCII identifier"),

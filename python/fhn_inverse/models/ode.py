@@ -85,6 +85,11 @@ class ModelSpec:
         return {s: eq.parse(self.equations[s], names) for s in self.states}
 
     @property
+    def observe_tree(self):
+        """The observed quantity as a tree (a state's name is a one-name tree)."""
+        return eq.parse(self.observe, self.states)
+
+    @property
     def initial_trees(self) -> dict:
         return {s: eq.parse(self.initial[s], tuple(self.constants)) for s in self.states}
 
@@ -158,9 +163,10 @@ def make_spec(equations, initial=None, parameters=(), constants=None, observe=No
                 raise ValueError(f"the initial {s} may use the constants only ({', '.join(constants) or 'none'}), "
                                  f"got {sorted(extra)[0]!r}")
             init_texts[s] = eq.to_text(tree)
-    observe = states[0] if observe is None else observe
-    if observe not in states:
-        raise ValueError(f"observe must name a state ({', '.join(states)}), got {observe!r}")
+    observe = states[0] if observe is None else _text(observe, "observe")
+    if observe not in states:  # an expression of the states
+        tree = eq.parse(observe, states, what="observe (a state or an expression of the states)")
+        observe = eq.to_text(tree)
     quantities = {*parameters, *constants, *(f"{s}0" for s in states)}
     ranges_all = dict(ranges_p)
     for q, r in dict(ranges or {}).items():
@@ -200,11 +206,12 @@ def _check_finite_at_start(spec: ModelSpec) -> None:
     for p in spec.parameters:
         lo, hi = spec.ranges.get(p, (0.0, 1.0))
         values[p] = np.float64(0.5 * (lo + hi))
-    for s, tree in spec.trees.items():
+    for s, tree in [*spec.trees.items(), ("observe", spec.observe_tree)]:
         with np.errstate(all="ignore"):
             bad = _first_non_finite(tree, values)
         if bad is not None:
-            raise ValueError(f"the equation of {s} is not finite at the initial state: {eq.to_text(bad)} gives "
+            what = "the observed quantity" if s == "observe" else f"the equation of {s}"
+            raise ValueError(f"{what} is not finite at the initial state: {eq.to_text(bad)} gives "
                              f"{eq.evaluate(bad, values)} (a division by zero or a value outside a function's domain)")
 
 
@@ -255,7 +262,8 @@ class ODEModel:
         The fixed constants and their default values; an instance may set them by keyword, and a
         free set may free them.
     observe : str, optional
-        The observed state (default: the first).
+        The observed quantity: a state, or an expression of the states (``"S + I"``); default: the
+        first state.
     name : str, default "UserModel"
         The model's name (an identifier), in messages, records and its repr.
     units : mapping of str to str, optional

@@ -11,6 +11,7 @@
 
 #include "fhn_inverse/simulate/free_set.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/observation.hpp"
 #include "fhn_inverse/simulate/sensitivities_impl.hpp"
 #include "fhn_inverse/simulate/simulator_impl.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
@@ -180,7 +181,7 @@ template <class Model>
 Status sensitivities_free_one(const Model& base, const FreeSet& free, const double* z,
                               const SimulatorOptions& options, double* u_out, double* J_out,
                               InterruptPoll* poll) {
-  constexpr std::size_t P = Model::param_size, obs = Model::observed_component;
+  constexpr std::size_t P = Model::param_size;
   const std::size_t k = free.size(), L = options.t_obs.size();
   std::array<double, P> theta;
   row_theta(free, z, theta.data());
@@ -192,9 +193,9 @@ Status sensitivities_free_one(const Model& base, const FreeSet& free, const doub
     status = integrate_on_grid<typename System::State>(
         system, system.initial(), options, System::S,
         [&](std::size_t step, const typename System::State& y) {
-          u_out[step] = y[obs];
+          u_out[step] = observed_value<Model>(y);
           for (std::size_t j = 0; j < k; ++j)
-            write(j, y[System::S * (1 + free.entries[j].index) + obs], step);
+            write(j, observed_sensitivity<Model>(y, free.entries[j].index), step);
         },
         poll);
   } else {
@@ -204,9 +205,9 @@ Status sensitivities_free_one(const Model& base, const FreeSet& free, const doub
     status = integrate_on_grid<typename System::State>(
         system, system.initial(), options, System::S,
         [&](std::size_t step, const typename System::State& y) {
-          u_out[step] = y[obs];
+          u_out[step] = observed_value<Model>(y);
           for (std::size_t j = 0; j < k; ++j)
-            write(j, y[System::S * (1 + System::column(free.entries[j])) + obs], step);
+            write(j, observed_sensitivity<Model>(y, System::column(free.entries[j])), step);
         },
         poll);
   }

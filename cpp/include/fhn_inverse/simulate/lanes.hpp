@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/observation.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 
@@ -266,10 +267,20 @@ class LaneRun {
     live_ -= load(g, l) ? 0 : 1;
   }
 
+  double observed(int g, int l) const {
+    if constexpr (observes_expression<Model>::value) {
+      typename Model::State x;
+      for (std::size_t a = 0; a < S; ++a) x[a] = x_[g][a][l];
+      return Model::observe(x);
+    } else {
+      return x_[g][Model::observed_component][l];
+    }
+  }
+
   void observe(int g, int l) {
     std::size_t& k = k_[g][l];
     const long row = sample_[g][l] * static_cast<long>(L_);
-    while (k < L_ && o_.t_obs[k] <= t_[g][l]) u_[row + k++] = x_[g][Model::observed_component][l];
+    while (k < L_ && o_.t_obs[k] <= t_[g][l]) u_[row + k++] = observed(g, l);
     tk_[g][l] = k < L_ ? o_.t_obs[k] : t_[g][l] + 1.0;
   }
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/observation.hpp"
 #include "fhn_inverse/simulate/sensitivities.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/util/parallel.hpp"
@@ -19,13 +20,12 @@ Status integrate(const Model& model, const double* theta, const SimulatorOptions
                  double* u_out, double* J_out, InterruptPoll* poll) {
   using System = SensitivitySystem<Model>;
   constexpr std::size_t S = System::S, P = System::P;
-  constexpr std::size_t obs = Model::observed_component;
   const System system{model, theta};
   const Status status = integrate_on_grid<typename System::State>(
       system, system.initial(), options, S,
       [&](std::size_t k, const typename System::State& y) {
-        u_out[k] = y[obs];
-        for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = y[S * (1 + i) + obs];
+        u_out[k] = observed_value<Model>(y);
+        for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = observed_sensitivity<Model>(y, i);
       },
       poll);
   if (status != Status::ok) {

@@ -10,6 +10,7 @@
 
 #include "fhn_inverse/simulate/free_set_impl.hpp"
 #include "fhn_inverse/simulate/integrate.hpp"
+#include "fhn_inverse/simulate/observation.hpp"
 #include "fhn_inverse/simulate/sensitivities_impl.hpp"
 #include "fhn_inverse/uncertainty/laplace.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
@@ -24,7 +25,6 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             int n_threads) {
   using System = simulate::SensitivitySystem<Model>;
   constexpr std::size_t S = System::S, P = System::P;
-  constexpr std::size_t obs = Model::observed_component;
   options.validate();
   detail::validate_laplace_arguments(theta, P, s, rho, prior_precision);
   const Eigen::Index N = theta.rows();
@@ -49,7 +49,7 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
         system, system.initial(), options, S,
         [&](std::size_t k, const typename System::State& y) {
           Vec J_k;
-          for (std::size_t p = 0; p < P; ++p) J_k[p] = y[S * (1 + p) + obs];
+          for (std::size_t p = 0; p < P; ++p) J_k[p] = simulate::observed_sensitivity<Model>(y, p);
           const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
           info.noalias() += w * w.transpose();
           previous = J_k;
