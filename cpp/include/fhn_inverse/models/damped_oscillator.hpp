@@ -27,7 +27,8 @@ struct DampedOscillator {
   static constexpr std::array<const char*, state_size> state_units{"dimensionless", "1/time"};
   static constexpr std::array<double, param_size> prior_lower{0.5, 0.05};
   static constexpr std::array<double, param_size> prior_upper{2.0, 0.5};
-  static constexpr const char* time_unit = "dimensionless (model time)";  // of t, the grid and the rates
+  static constexpr const char* time_unit =
+      "dimensionless (model time)";  // of t, the grid and the rates
   static constexpr double grid_step = 0.1;
   static constexpr std::size_t grid_points = 200;
   using State = std::array<double, state_size>;

@@ -43,7 +43,8 @@ struct FitzHughNagumo {
   // observation grid: grid_points times, grid_step apart, from 0.
   static constexpr std::array<double, param_size> prior_lower{-0.2, -0.4};
   static constexpr std::array<double, param_size> prior_upper{1.0, 1.2};
-  static constexpr const char* time_unit = "dimensionless (model time)";  // of t, the grid and the rates
+  static constexpr const char* time_unit =
+      "dimensionless (model time)";  // of t, the grid and the rates
   static constexpr double grid_step = 0.2;
   static constexpr std::size_t grid_points = 1000;
 

@@ -55,7 +55,7 @@ struct HodgkinHuxley {
   static constexpr std::array<double, param_size> prior_lower{60.0, 18.0, 0.1, 0.0};
   static constexpr std::array<double, param_size> prior_upper{180.0, 54.0, 0.5, 20.0};
   static constexpr const char* time_unit = "ms";  // of t, the grid and the rates
-  static constexpr double grid_step = 0.1;  // ms
+  static constexpr double grid_step = 0.1;        // ms
   static constexpr std::size_t grid_points = 1000;
 
   HodgkinHuxley() = default;

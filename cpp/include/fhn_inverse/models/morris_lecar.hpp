@@ -60,7 +60,7 @@ struct MorrisLecar {
   static constexpr std::array<double, param_size> prior_lower{0.0, 3.5, 6.0, 0.02};
   static constexpr std::array<double, param_size> prior_upper{150.0, 5.5, 10.0, 0.12};
   static constexpr const char* time_unit = "ms";  // of t, the grid and the rates
-  static constexpr double grid_step = 1.0;  // ms
+  static constexpr double grid_step = 1.0;        // ms
   static constexpr std::size_t grid_points = 1000;
 
   static Constants from_values(const std::array<double, 9>& v) {
