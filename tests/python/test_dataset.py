@@ -76,7 +76,7 @@ def test_load_rejects_other_files(tmp_path):
 def test_bad_generate_arguments():
     with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         fi.Dataset.generate(0)
-    with pytest.raises(TypeError, match="noise must be an AR1Noise"):
+    with pytest.raises(TypeError, match=r"noise must be an observation law \(AR1Noise"):
         fi.Dataset.generate(5, noise="ar1")
 
 

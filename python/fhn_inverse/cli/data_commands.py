@@ -189,7 +189,8 @@ def _simulate(args) -> int:
                                        progress=False, method=args.method)
             with store.building(args.output) as build:  # the old store stays until the new one is complete
                 store.create_zarr(build, args.n, head.t.size, head.theta.shape[1], t=head.t, seed=args.seed,
-                                  chunk=args.chunk, dtype=args.dtype, config=head.config)
+                                  chunk=args.chunk, dtype=args.dtype, config=head.config,
+                                  n_noise=head.noise.shape[1])
                 digests = {}
                 for lo in range(0, args.n, args.chunk):
                     rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise, model=model,

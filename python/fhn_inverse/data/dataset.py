@@ -23,6 +23,7 @@ from .._util.io import atomic_savez
 from .._util.paths import open_regular
 from .._util.validation import as_float_array, as_int, as_seed, as_start, as_threads
 from ..models.noise import AR1Noise, noise_from_dict
+from ..models.observation import observe
 from ..models.priors import as_prior, default_prior
 from ..models.simulation import (FitzHughNagumo, SimulationError, model_grid, model_to_dict, simulate,
                                  simulator_options)
@@ -36,7 +37,7 @@ TEST_SIZE = 2000
 TEST_START = 1_000_000_000
 _ARRAYS = ("t", "theta", "u", "d", "noise", "index")
 _NDIM = {"t": 1, "theta": 2, "u": 2, "d": 2, "noise": 2, "index": 1}
-_SHAPES = {"t": "(L,)", "theta": "(N, P)", "u": "(N, L)", "d": "(N, L)", "noise": "(N, 2)", "index": "(N,)"}
+_SHAPES = {"t": "(L,)", "theta": "(N, P)", "u": "(N, L)", "d": "(N, L)", "noise": "(N, M)", "index": "(N,)"}
 _MAX_EXPANSION = 64  # uncompressed bytes per file byte a data set may declare (real data: about 1–3)
 _EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 
@@ -59,8 +60,9 @@ class Dataset:
         Clean series.
     d : array_like, shape (N, L)
         Observed series (u plus noise; equal to u without noise).
-    noise : array_like, shape (N, 2)
-        The (σ, ρ) of each sample's noise (zeros without noise).
+    noise : array_like, shape (N, M)
+        The parameters of each sample's observation law (``param_names`` of the noise: AR(1)'s
+        (σ, ρ); zeros (N, 2) without noise).
     index : array_like of int, shape (N,)
         Each sample's stream index, in [0, 2**63).
     seed : int, default 0
@@ -197,8 +199,9 @@ class Dataset:
         if names is not None and list(names) != list(model.free):
             raise ValueError(f"the prior's marginals are for ({', '.join(names)}); the model's free quantities are "
                              f"({', '.join(model.free)}), in that order")
-        if noise is not None and not isinstance(noise, AR1Noise):
-            raise TypeError(f"noise must be an AR1Noise, GaussianNoise or None, got {type(noise).__name__}")
+        if noise is not None and not isinstance(noise, AR1Noise) and not hasattr(noise, "observe"):
+            raise TypeError(f"noise must be an observation law (AR1Noise, GaussianNoise, LogNormalNoise, PoissonNoise, "
+                            f"BinomialNoise, FunctionNoise) or None, got {type(noise).__name__}")
         options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, method=method)
         grid = np.asarray(options.t_obs)
         theta = prior.sample(n, seed, start)
@@ -218,11 +221,7 @@ class Dataset:
         failed = np.flatnonzero(status)
         if failed.size:
             raise SimulationError(failed, status)
-        if noise is None:
-            d, params = u.copy(), np.zeros((n, 2))
-        else:
-            d, params = noise.sample(n, grid.size, seed, start, n_threads)
-            d += u  # the noise's array becomes the observed series: eta + u, the same sums as u + eta
+        d, params = observe(noise, u, seed, start, n_threads)
         config = {
             "model": model_to_dict(model),
             "simulator": {"method": options.method, "rtol": rtol, "atol": atol},
@@ -345,7 +344,7 @@ def _checked(arrays: dict, seed, config) -> tuple[dict, int, dict]:
 
     t, theta, u, d and noise: real numeric arrays (float or integer, not bool) of 1, 2, 2, 2 and 2
     dimensions, finite, as float64; index: integers in [0, 2**63), as int64; shapes (L,), (N, P),
-    (N, L), (N, L), (N, 2), (N,) with N and L those of u; t strictly increasing; seed an integer in
+    (N, L), (N, L), (N, M), (N,) with N and L those of u; t strictly increasing; seed an integer in
     [0, 2**64); config a JSON-serialisable dict whose "noise", where present, is None or a noise's
     ``to_dict()``. TypeError for a wrong type, ValueError for a wrong value, naming the attribute.
     """
@@ -371,7 +370,7 @@ def _checked(arrays: dict, seed, config) -> tuple[dict, int, dict]:
         out[name] = as_float_array(arr, label, _NDIM[name], allow_empty=True)
     n, length = out["u"].shape
     expected = {"t": (length,), "theta": (n, out["theta"].shape[1]), "u": (n, length), "d": (n, length),
-                "noise": (n, 2), "index": (n,)}
+                "noise": (n, out["noise"].shape[1]), "index": (n,)}
     for name, shape in expected.items():
         if out[name].shape != shape:
             raise ValueError(f"Dataset.{name} must have shape {shape}, got {out[name].shape}")

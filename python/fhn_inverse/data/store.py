@@ -59,7 +59,7 @@ _MAX_HEADER_READ = 64 << 20  # bytes a store's header may make the reader alloca
 
 
 def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, config: dict, chunk: int = 1000,
-                dtype: str = "float64"):
+                dtype: str = "float64", n_noise: int = 2):
     """Create an empty store for ``n`` samples of ``length`` points at ``path`` (rows written later
     by :func:`write_rows`, the store finished by :func:`mark_complete`); ``t`` is written now.
     Returns the Zarr group. ``path`` is written in place: to replace a store safely, create it in
@@ -82,13 +82,15 @@ def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, confi
     dtype : {"float64", "float32"}
         How the series ``u`` and ``d`` are stored: float32 halves the store (the networks train in
         float32); θ and the noise parameters stay float64.
+    n_noise : int, default 2
+        The noise parameters per sample (the observation law's ``param_names``; AR(1): σ, ρ).
     """
     zarr = _zarr()
     dtype = _series_dtype(dtype)
     n, length, chunk = as_int(n, "n", 1), as_int(length, "length", 1), as_int(chunk, "chunk", 1)
-    n_params = as_int(n_params, "n_params", 1)
+    n_params, n_noise = as_int(n_params, "n_params", 1), as_int(n_noise, "n_noise", 0)
     group = zarr.open_group(str(path), mode="w")
-    shapes = {"theta": (n, n_params), "u": (n, length), "d": (n, length), "noise": (n, 2), "index": (n,)}
+    shapes = {"theta": (n, n_params), "u": (n, length), "d": (n, length), "noise": (n, n_noise), "index": (n,)}
     for name, shape in shapes.items():
         group.create_array(name, shape=shape, chunks=(min(chunk, n),) + shape[1:], dtype=_stored_dtype(name, dtype))
     n_chunks = -(-n // chunk)
@@ -282,7 +284,7 @@ def save_zarr(data: Dataset, path, chunk: int = 1000, dtype: str = "float64") ->
     chunk = as_int(chunk, "chunk", 1)
     with building(path) as build:
         create_zarr(build, len(data), data.u.shape[1], data.theta.shape[1], t=data.t, seed=data.seed,
-                    config=data.config, chunk=chunk, dtype=dtype)
+                    config=data.config, chunk=chunk, dtype=dtype, n_noise=data.noise.shape[1])
         digests = {}
         for lo in range(0, len(data), chunk):
             digests.update(write_rows(build, lo, data[lo: lo + chunk]))
@@ -478,7 +480,8 @@ def _check_shapes(path, group, keys) -> dict:
         raise ValueError(f"{path}: the arrays' metadata do not read ({type(e).__name__}: {_short(e)})") from None
     (n, *_), length = shapes["u"][0], shapes["t"][0]
     expected = {"theta": ([n, shapes["theta"][0][-1]], "float64"), "u": ([n] + length, shapes["u"][1]),
-                "d": ([n] + length, shapes["u"][1]), "noise": ([n, 2], "float64"), "index": ([n], "int64")}
+                "d": ([n] + length, shapes["u"][1]), "noise": ([n, shapes["noise"][0][-1]], "float64"),
+                "index": ([n], "int64")}
     if len(length) != 1 or length[0] < 1 or len(shapes["theta"][0]) != 2 or shapes["u"][1] not in SERIES_DTYPES:
         raise ValueError(f"{path}: arrays of shapes {shapes} do not form a data set")
     for name, (shape, dtype) in expected.items():

@@ -42,6 +42,7 @@ from .simulation import (
 )
 from .spikes import SpikeStatistics, spike_statistics
 from .ode import ODEModel
+from .observation import BinomialNoise, FunctionNoise, LogNormalNoise, PoissonNoise
 from .compile import NativeBuildError
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
     # user models
     "ODEModel", "NativeBuildError",
+    # observation laws
+    "LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise",
     # priors
     "GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",
     "prior_from_dict", "as_prior",

@@ -327,6 +327,16 @@ def ar1_noise(sigma, rho, length: int, seed: int = 0, start: int = 0, n_threads:
 
 
 # The form of a noise's record (``to_dict``) that noise_from_dict reads, for its messages.
+#: The record kinds other modules add (kind -> function of the record), e.g. the observation laws
+#: of :mod:`~fhn_inverse.models.observation`.
+_KINDS: dict = {}
+
+
+def register_kind(kind: str, from_record) -> None:
+    """Let :func:`noise_from_dict` read records of ``kind`` with ``from_record(spec)``."""
+    _KINDS[kind] = from_record
+
+
 _RECORD = ("None or a dict such as AR1Noise().to_dict() ({'kind': 'ar1', 'sigma': ..., 'rho': ..., "
            "'dt': ...}) or GaussianNoise().to_dict() ({'kind': 'gaussian', 'sigma': ...})")
 
@@ -368,8 +378,13 @@ def noise_from_dict(spec: dict | None):
     if not isinstance(spec, dict):
         raise ValueError(f"noise must be {_RECORD}, got {spec!r}")
     kind = spec.get("kind")
+    if kind in _KINDS:
+        try:
+            return _KINDS[kind](spec)
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"noise {spec!r}: {err}") from None
     if kind not in ("ar1", "gaussian"):
-        raise ValueError(f"unknown noise kind {kind!r}; expected 'ar1' or 'gaussian'")
+        raise ValueError(f"unknown noise kind {kind!r}; expected one of {', '.join(('ar1', 'gaussian', *_KINDS))}")
     for key in ("sigma", "rho") if kind == "ar1" else ("sigma",):
         if key not in spec:
             raise ValueError(f"noise {spec!r} lacks {key!r}; expected {_RECORD}")
