@@ -307,3 +307,24 @@ def test_a_model_configuration_names_its_unknown_keys(cache):
         fi.ODEModel.from_config({"parameters": ["a"]})
     with pytest.raises(ValueError, match="record lacks 'equations'"):
         fi.models.model_from_dict({"name": "ODEModel", "spec": {"parameters": ["a"]}})
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # dask.distributed's sockets, as in test_distributed_fanout
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_user_model_streams_stores_fans_out_and_is_diagnosed(exotic, cache, tmp_path):
+    noise = fi.AR1Noise(sigma=0.02, rho=0.5, dt=1.0)
+    src = fi.Simulations(200, block=100, seed=1, model=exotic, noise=noise, n_threads=1)
+    m = fi.InverseMap.dense((16,), output_activation=None, seed=0).fit(src, epochs=2, loss="gaussian_nll",
+                                                                        progress=False)
+    assert m.describe()["trained_on"]["model"]["hash"] == exotic.key and m.describe()["targets"] == ["k", "b"]
+    test = fi.Dataset.generate(60, seed=5, model=exotic, noise=noise, progress=False)
+    report = fi.diagnose(m, test.d, test.theta, series=test.d, noise=test.noise, ppc_series=2, n_samples=50)
+    assert report["ppc"]["n_series"] == 2 and report["ppc"]["inside"] is not None  # re-simulated with the user model
+    distributed = pytest.importorskip("dask.distributed")
+    from fhn_inverse import distributed as fid
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
+            distributed.Client(cl) as client:
+        store = fid.generate(120, 3, tmp_path / "s.zarr", chunk=50, model=exotic, noise=noise, client=client)
+    local = fi.Dataset.generate(120, 3, model=exotic, noise=noise, progress=False)
+    np.testing.assert_array_equal(store.columns(0, 120, ("d",))["d"], local.d)  # built by processes that compiled

@@ -55,9 +55,19 @@ def _model_draws(model, X, mean, cov, n_samples, seed, n_threads):
     return sample_gaussian(mean, cov, n_samples, seed=seed)  # a local-Gaussian head's estimated covariance
 
 
+def _ode_of(model):
+    """The ODE model a map (or an ensemble's first member) was trained on, from its record; None
+    (FitzHugh–Nagumo) when it records none."""
+    from ..models.simulation import model_from_dict
+
+    first = model.members[0] if _is_ensemble(model) else model
+    record = (getattr(first, "trained_on", None) or {}).get("model")
+    return model_from_dict(record) if record else None
+
+
 def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: int = 1000, seed: int = 0,
              series=None, noise=None, t=None, names: Sequence[str] | None = None, ppc_series: int = 4,
-             n_threads: int = 0) -> dict:
+             n_threads: int = 0, ode=None) -> dict:
     """Run every diagnostic for a map or ensemble with a covariance and return the numbers.
 
     With ``out`` it also writes ``report.json`` and the figures coverage.png, sbc.png,
@@ -100,6 +110,9 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         Series of the posterior predictive check, at least 1.
     n_threads : int, default 0
         Threads to use (0: all cores).
+    ode : optional
+        The ODE model the posterior predictive check simulates; default: the one the map was
+        trained on (its ``trained_on`` record), else FitzHugh–Nagumo.
 
     Returns
     -------
@@ -191,7 +204,8 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
             raise ValueError(f"series must have one row per test series ({len(theta)}), got {len(series)}")
         k = min(ppc_series, len(series))
         noise_k = None if noise is None else as_float_array(noise, "noise", 2)[:k]
-        ppc = posterior_predictive(draws[:k, :100], series[:k], noise=noise_k, t=t, seed=seed, n_threads=n_threads)
+        ppc = posterior_predictive(draws[:k, :100], series[:k], noise=noise_k, t=t, seed=seed, n_threads=n_threads,
+                                   model=_ode_of(model) if ode is None else ode)
         report["ppc"] = ppc.to_dict()
     report = _json(report)
     if out is not None:

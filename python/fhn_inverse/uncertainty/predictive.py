@@ -82,7 +82,7 @@ class PosteriorPredictive:
 
 
 def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0.95), seed: int = 0,
-                         n_threads: int = 0) -> PosteriorPredictive:
+                         n_threads: int = 0, model=None) -> PosteriorPredictive:
     """Posterior predictive check: re-simulated series at posterior samples against the observed ones.
 
     The ODE is simulated (``fi.simulate``) at each of the S posterior ``samples`` of n series, and
@@ -101,13 +101,16 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
         re-simulation (draws of ``seed``) so that noisy observations are compared with noisy
         predictions; None for clean series. Standard deviations >= 0, |ρ| < 1.
     t : array_like, shape (L,), optional
-        The grid; default: the study's.
+        The grid; default: the model's (the study's for FitzHugh–Nagumo).
     band : (float, float), default (0.05, 0.95)
         The (low, high) quantiles of the band, in (0, 1) with low < high.
     seed : int, default 0
         The seed of the noise's draws, an integer in [0, 2**64).
     n_threads : int, default 0
         Threads to use (0: all cores).
+    model : optional
+        The ODE model (a built-in model or an :class:`~fhn_inverse.ODEModel`); the samples' first
+        columns are its free quantities. Default: FitzHugh–Nagumo.
 
     Returns
     -------
@@ -134,25 +137,26 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
     ((2, 1000), (2,), True)
     """
     from ..models.noise import ar1_noise
-    from ..models.simulation import DEFAULT_GRID, FitzHughNagumo, simulate
+    from ..models.simulation import FitzHughNagumo, model_grid, simulate
 
     samples = as_float_array(samples, "samples", 3)
     observed = as_float_array(observed, "observed", (1, 2))
     observed = observed.reshape(1, -1) if observed.ndim == 1 else observed
     n, s, d = samples.shape
-    p = len(FitzHughNagumo.param_names)
+    ode = FitzHughNagumo() if model is None else model
+    p = len(ode.free)
     if observed.shape[0] != n:
         raise ValueError(f"samples (n, S, D) and observed (n, L) must have the same n, got {n} and {observed.shape[0]}")
     if d < p:
         raise ValueError(f"samples must hold the model's {p} parameters in their first columns, got D = {d}")
-    grid = DEFAULT_GRID if t is None else as_float_array(t, "t", 1)
+    grid = model_grid(ode) if t is None else as_float_array(t, "t", 1)
     if observed.shape[1] != grid.size:
         raise ValueError(f"observed series must have the grid's {grid.size} points, got {observed.shape[1]}")
     q_lo, q_hi = (_check_level(b, "band") for b in band)
     if not q_lo < q_hi:
         raise ValueError(f"band must be (low, high) quantiles with low < high, got {band!r}")
     flat = samples[:, :, :p].reshape(n * s, p)
-    u, status = simulate(flat, t=grid, return_status=True, n_threads=n_threads)
+    u, status = simulate(flat, model=ode, t=grid, return_status=True, n_threads=n_threads)
     if noise is not None:
         noise = as_float_array(noise, "noise", 2)
         if noise.shape != (n, 2) or np.any(noise[:, 0] < 0) or np.any(np.abs(noise[:, 1]) >= 1):
