@@ -263,7 +263,7 @@ def test_a_missing_compiler_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("CXX", raising=False)
     with pytest.raises(native.NativeBuildError, match="needs a C\\+\\+17 compiler"):
-        fi.ODEModel(**FHN_EQUATIONS)
+        fi.ODEModel(**FHN_EQUATIONS, backend="compiled")
     assert not (tmp_path / "cache").exists()
 
 
@@ -328,3 +328,55 @@ def test_a_user_model_streams_stores_fans_out_and_is_diagnosed(exotic, cache, tm
         store = fid.generate(120, 3, tmp_path / "s.zarr", chunk=50, model=exotic, noise=noise, client=client)
     local = fi.Dataset.generate(120, 3, model=exotic, noise=noise, progress=False)
     np.testing.assert_array_equal(store.columns(0, 120, ("d",))["d"], local.d)  # built by processes that compiled
+
+
+@pytest.fixture(scope="module")
+def fhn_numpy(cache):
+    return fi.ODEModel(**FHN_EQUATIONS, backend="numpy")
+
+
+@pytest.mark.parametrize("method", ["rkf78", "rkf78-simd"])
+def test_the_numpy_backend_integrates_as_the_compiled_path(fhn_numpy, method):
+    theta = fi.default_prior().sample(40, seed=3)
+    assert fhn_numpy.backend == "numpy" and repr(fhn_numpy) == "ODEModel FHNEquations(gamma=3.0, zeta=-0.4, initial=" \
+                                                               "(0.0, 0.0))"
+    np.testing.assert_allclose(fi.simulate(theta, model=fhn_numpy, method=method), fi.simulate(theta), atol=1e-9)
+    _, J = fi.sensitivities(theta[:4], model=fhn_numpy)
+    _, J_ref = fi.sensitivities(theta[:4])
+    np.testing.assert_allclose(J, J_ref, atol=1e-8 * np.abs(J_ref).max())
+
+
+def test_the_numpy_backend_takes_free_sets_fixed_values_and_laplace(fhn_numpy):
+    model = fi.ODEModel(**FHN_EQUATIONS, backend="numpy", free=("theta0", "gamma", "u0"), theta1=0.3)
+    builtin = fi.FitzHughNagumo(free=("theta0", "gamma", "u0"), theta1=0.3)
+    assert repr(model) == "ODEModel " + repr(builtin).replace("FitzHughNagumo", "FHNEquations")
+    assert model.fixed == builtin.fixed and model.free == builtin.free
+    z = fi.default_prior(builtin).sample(4, seed=2)
+    np.testing.assert_allclose(fi.simulate(z, model=model), fi.simulate(z, model=builtin), atol=1e-9)
+    _, J = fi.sensitivities(z, model=model)
+    _, J_ref = fi.sensitivities(z, model=builtin)
+    np.testing.assert_allclose(J, J_ref, atol=1e-8 * np.abs(J_ref).max())
+    C = fi.laplace_covariance(z, model=model, noise=(0.05, 0.6), prior=None)
+    C_ref = fi.laplace_covariance(z, model=builtin, noise=(0.05, 0.6), prior=None)
+    np.testing.assert_allclose(C, C_ref, rtol=1e-6)
+    for bad, match in [(dict(free=("theta0", "nope")), "'nope' is not a quantity"),
+                       (dict(free=("theta0",), theta0=1.0), "'theta0' is free"),
+                       (dict(delta=1.0), "unknown keyword 'delta'")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            fi.ODEModel(**FHN_EQUATIONS, backend="numpy", **bad)
+    with pytest.raises(ValueError, match="theta must have 3 columns"):
+        fi.simulate(np.zeros((2, 2)), model=model)
+
+
+def test_without_a_compiler_auto_falls_back_to_numpy_and_says_why(tmp_path, monkeypatch):
+    record = dict(native.build_record(), cxx="/nonexistent/g++")
+    monkeypatch.setattr(native, "build_record", lambda: record)
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.warns(fi.models.SlowBackendWarning, match="NumPy backend.*needs a C\\+\\+17 compiler"):
+        model = fi.ODEModel(**FHN_EQUATIONS)
+    assert model.backend == "numpy"
+    np.testing.assert_allclose(fi.simulate([0.4, 0.4], model=model), fi.simulate([0.4, 0.4]), atol=1e-9)
+    with pytest.raises(ValueError, match="backend must be one of auto, compiled, numpy"):
+        fi.ODEModel(**FHN_EQUATIONS, backend="jit")

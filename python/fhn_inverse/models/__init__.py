@@ -41,7 +41,7 @@ from .simulation import (
     simulator_options,
 )
 from .spikes import SpikeStatistics, spike_statistics
-from .ode import ODEModel
+from .ode import BACKENDS, ODEModel, SlowBackendWarning
 from .observation import BinomialNoise, FunctionNoise, LogNormalNoise, PoissonNoise
 from .compile import NativeBuildError
 
@@ -51,7 +51,7 @@ __all__ = [
     "model_from_dict",
     "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options", "model_and_theta", "simulate",
     # user models
-    "ODEModel", "NativeBuildError",
+    "ODEModel", "NativeBuildError", "SlowBackendWarning", "BACKENDS",
     # observation laws
     "LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise",
     # priors

@@ -13,6 +13,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,8 +22,17 @@ import numpy as np
 from . import codegen
 from . import compile as native
 from . import equations as eq
+from .numpy_backend import NumpyBackend
 
-__all__ = ["ODEModel", "ModelSpec"]
+__all__ = ["ODEModel", "ModelSpec", "BACKENDS", "SlowBackendWarning"]
+
+#: How a user model runs: "compiled" (generated C++, compiled on first use), "numpy" (evaluated
+#: with NumPy, no compiler needed), or "auto" (compiled where a compiler and the headers are found).
+BACKENDS = ("auto", "compiled", "numpy")
+
+
+class SlowBackendWarning(UserWarning):
+    """A user model runs on the NumPy backend because it could not be compiled here."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z", re.ASCII)
 # Names a model's struct may not take: C++'s keywords and a few of the names its code uses.
@@ -278,6 +288,11 @@ class ODEModel:
     free : sequence of str, optional
         The quantities a row of θ holds (parameters, constants, initial states ``"u0"``); default:
         the parameters.
+    backend : {"auto", "compiled", "numpy"}, default "auto"
+        "compiled": generated C++ compiled on first use (:class:`NativeBuildError` where that is
+        impossible); "numpy": evaluated with NumPy, 10-100x slower and needing no compiler, equal
+        within the tolerances; "auto": compiled where possible, else NumPy with a
+        :class:`SlowBackendWarning` that names what is missing.
     **values
         Constants by name, and the values of parameters that are not free.
 
@@ -288,8 +303,8 @@ class ODEModel:
         name used twice, an equation that is not finite at the initial state (e.g. a division by
         zero). Nothing is compiled or written then.
     NativeBuildError
-        If compiling needs a tool or header this machine lacks (named in the message): a C++17
-        compiler, Python's headers, Eigen, Boost.
+        With ``backend="compiled"``, if compiling needs a tool or header this machine lacks (named
+        in the message): a C++17 compiler, Python's headers, Eigen, Boost.
 
     Examples
     --------
@@ -304,21 +319,41 @@ class ODEModel:
     """
 
     def __init__(self, equations, initial=None, parameters=(), constants=None, observe=None, *, name="UserModel",
-                 units=None, ranges=None, grid=(0.1, 1000), summary=None, free=None, **values):
+                 units=None, ranges=None, grid=(0.1, 1000), summary=None, free=None, backend="auto", **values):
         spec = make_spec(equations, initial, parameters, constants, observe, name=name, units=units, ranges=ranges,
                          grid=grid, summary=summary)
-        self._setup(spec, dict(values, **({} if free is None else {"free": free})))
+        self._setup(spec, dict(values, **({} if free is None else {"free": free})), backend)
 
-    def _setup(self, spec: ModelSpec, kwargs: dict) -> None:
+    def _setup(self, spec: ModelSpec, kwargs: dict, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        free = kwargs.get("free")
+        if free is not None and not isinstance(free, str):
+            unset = [p for p in spec.parameters if p not in free and p not in kwargs and p not in spec.ranges]
+            if unset:
+                raise ValueError(f"{spec.name}: {', '.join(unset)} is not free and has no range; give its value "
+                                 f"({unset[0]}=...)")
         self.spec = spec
         self.key = native.module_key(codegen.model_source(spec, "MODULE", "NAMESPACE"))
         module_name, namespace = f"_ode_{self.key}", f"fhn_user_{self.key}"
-        self._module = native.module_for(lambda _: codegen.model_source(spec, module_name, namespace), module_name)
+        self.backend = "numpy" if backend == "numpy" else "compiled"
+        if backend != "numpy":
+            try:
+                self._module = native.module_for(lambda _: codegen.model_source(spec, module_name, namespace),
+                                                 module_name)
+            except native.NativeBuildError as err:
+                if backend == "compiled":
+                    raise
+                warnings.warn(f"{spec.name} runs on the NumPy backend, 10-100x slower than compiled: {err}",
+                              SlowBackendWarning, stacklevel=3)
+                self.backend = "numpy"
+        if self.backend == "numpy":
+            self._module = NumpyBackend(spec)
         self._native = self._module.MODEL(**kwargs)
 
     #: The keys of :meth:`from_config`'s mapping (the constructor's arguments).
     CONFIG_KEYS = ("equations", "initial", "parameters", "constants", "observe", "name", "units", "ranges", "grid",
-                   "summary", "free", "values")
+                   "summary", "free", "backend", "values")
 
     @classmethod
     def from_config(cls, config) -> "ODEModel":
@@ -374,7 +409,7 @@ class ODEModel:
     def default(self) -> "ODEModel":
         """The same equations with the default constants, initial state and free set."""
         model = type(self).__new__(type(self))
-        model._setup(self.spec, {})
+        model._setup(self.spec, {}, self.backend)
         return model
 
     @property

@@ -58,8 +58,10 @@ template <class Model>
 FreeSet default_free_set() {
   std::vector<std::string> names(Model::param_names.begin(), Model::param_names.end());
   std::vector<double> middle(Model::param_size);
-  for (std::size_t i = 0; i < Model::param_size; ++i)
-    middle[i] = 0.5 * (Model::prior_lower[i] + Model::prior_upper[i]);
+  for (std::size_t i = 0; i < Model::param_size; ++i) {  // 0 where a model declares no range
+    const double m = 0.5 * (Model::prior_lower[i] + Model::prior_upper[i]);
+    middle[i] = std::isfinite(m) ? m : 0.0;
+  }
   return make_free_set<Model>(names, middle);
 }
 
