@@ -10,6 +10,8 @@ Printed per model:
   integrators, absolute and relative to the series' range;
 - series per second on one thread, both integrators, in ``--pairs`` alternating pairs
   (built-in, user), with the median ratio user / built-in and its range over pairs;
+- the NumPy backend (``backend="numpy"``, no compiler) on ``--numpy-n`` series against the
+  compiled Odeint path on the same series, one thread, and the largest difference;
 - the load average before and after.
 
     python benchmarks/user_models.py [--n 1000] [--pairs 7] [--draws 200] [--json out.json]
@@ -60,9 +62,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000, help="series per timing")
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--numpy-n", type=int, default=500, help="series for the NumPy backend's timing")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     out = {"load_average_before": os.getloadavg(), "n": args.n, "pairs": args.pairs, "draws": args.draws,
+           "numpy_n": args.numpy_n,
            "compiler": native.build_record()["cxx"] + " " + native.build_record()["cxx_version"], "models": {}}
     with tempfile.TemporaryDirectory() as cache:
         os.environ["FHN_INVERSE_CACHE"] = cache
@@ -90,6 +94,15 @@ def main() -> None:
                                "user_series_per_s": float(np.median([u for _, u in pairs])),
                                "ratio_median": float(np.median(ratios)), "ratio_min": min(ratios),
                                "ratio_max": max(ratios)}
+            slow = fi.ODEModel(**spec, backend="numpy")
+            theta_np = theta[:args.numpy_n]
+            start = time.perf_counter()
+            u_np = fi.simulate(theta_np, model=slow)
+            numpy_rate = len(theta_np) / (time.perf_counter() - start)
+            compiled_rate = series_rate(user, theta_np, "rkf78")
+            row["numpy"] = {"series_per_s": numpy_rate, "compiled_series_per_s": compiled_rate,
+                            "slowdown": compiled_rate / numpy_rate,
+                            "max_diff": float(np.abs(u_np - fi.simulate(theta_np, model=user)).max())}
             out["models"][name] = row
             print(f"{name}: first use {first:.1f} s (compiler {row['compile_s']:.1f} s), cached reuse in a fresh "
                   f"process {1000 * row['cached_reuse_s']:.1f} ms")
@@ -100,6 +113,9 @@ def main() -> None:
                       f"  ratio {r['ratio_median']:.3f} ({r['ratio_min']:.3f}-{r['ratio_max']:.3f})"
                       f"  max |diff| {row[f'max_diff_{method}']:.2e}"
                       f" ({row[f'max_diff_rel_range_{method}']:.1e} of range)")
+            r = row["numpy"]
+            print(f"  numpy backend {r['series_per_s']:8.1f}/s against compiled {r['compiled_series_per_s']:8.0f}/s: "
+                  f"{r['slowdown']:.0f}x slower, max |diff| {r['max_diff']:.1e}")
     out["load_average_after"] = os.getloadavg()
     load = out["load_average_before"][0], out["load_average_after"][0]
     print(f"load average before {load[0]:.2f}, after {load[1]:.2f}")

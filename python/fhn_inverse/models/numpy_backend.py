@@ -6,8 +6,8 @@ compiled path's scheme — Runge–Kutta–Fehlberg 7(8) with Odeint's step-size
 rows advance together, each with its own step, the last step before each grid time shortened to
 end on it) — with the forward sensitivities for :func:`~fhn_inverse.sensitivities` and Laplace
 covariances. Series agree with the compiled model's within the tolerances (not bitwise: the
-rounding differs); it is about two orders of magnitude slower (``benchmarks/user_models.py``), and
-it needs nothing but NumPy. :class:`~fhn_inverse.ODEModel` uses it where compiling is impossible
+rounding differs); it is 20–40× slower than the compiled Odeint path and some 250× slower than
+the SIMD lanes (``benchmarks/user_models.py``), and it needs nothing but NumPy. :class:`~fhn_inverse.ODEModel` uses it where compiling is impossible
 (``backend="numpy"``, or ``"auto"`` without a compiler).
 """
 

@@ -290,8 +290,8 @@ class ODEModel:
         the parameters.
     backend : {"auto", "compiled", "numpy"}, default "auto"
         "compiled": generated C++ compiled on first use (:class:`NativeBuildError` where that is
-        impossible); "numpy": evaluated with NumPy, 10-100x slower and needing no compiler, equal
-        within the tolerances; "auto": compiled where possible, else NumPy with a
+        impossible); "numpy": evaluated with NumPy, 20-40x slower than the compiled Odeint path
+        and needing no compiler, equal within the tolerances; "auto": compiled where possible, else NumPy with a
         :class:`SlowBackendWarning` that names what is missing.
     **values
         Constants by name, and the values of parameters that are not free.
@@ -344,7 +344,7 @@ class ODEModel:
             except native.NativeBuildError as err:
                 if backend == "compiled":
                     raise
-                warnings.warn(f"{spec.name} runs on the NumPy backend, 10-100x slower than compiled: {err}",
+                warnings.warn(f"{spec.name} runs on the NumPy backend, 20-40x slower than compiled: {err}",
                               SlowBackendWarning, stacklevel=3)
                 self.backend = "numpy"
         if self.backend == "numpy":
