@@ -7,8 +7,9 @@ rows advance together, each with its own step, the last step before each grid ti
 end on it) — with the forward sensitivities for :func:`~fhn_inverse.sensitivities` and Laplace
 covariances. Series agree with the compiled model's within the tolerances (not bitwise: the
 rounding differs); it is 20–40× slower than the compiled Odeint path and some 250× slower than
-the SIMD lanes (``benchmarks/user_models.py``), and it needs nothing but NumPy. :class:`~fhn_inverse.ODEModel` uses it where compiling is impossible
-(``backend="numpy"``, or ``"auto"`` without a compiler).
+the SIMD lanes (``benchmarks/user_models.py``), and it needs nothing but NumPy.
+:class:`~fhn_inverse.ODEModel` uses it where compiling is impossible (``backend="numpy"``, or
+``"auto"`` without a compiler).
 """
 
 from __future__ import annotations
