@@ -45,6 +45,7 @@ from .models.noise import AR1Noise, GaussianNoise, ar1_noise  # noqa: E402
 from .models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior  # noqa: E402
 from .models.simulation import DEFAULT_GRID, FitzHughNagumo, SimulationError, simulate  # noqa: E402
 from .models.ode import ODEModel  # noqa: E402
+from .about import build_info  # noqa: E402
 from .models.spikes import SpikeStatistics, spike_statistics  # noqa: E402
 from ._util import legacy as _legacy  # noqa: E402
 
@@ -67,6 +68,7 @@ __all__ = [
     "IndependentPrior",
     "InverseMap",
     "ODEModel",
+    "build_info",
     "TrainingConfig",
     "UncalibratedWarning",
     "REFERENCE_NOISE",

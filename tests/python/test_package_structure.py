@@ -20,7 +20,7 @@ LAYERS = [
     {"nn"},
     {"fitting"},
     {"study"},
-    {"distributed", "sklearn"},
+    {"distributed", "sklearn", "about"},
     {"__init__"},
     {"cli"},
     {"__main__"},

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["NativeBuildError", "cache_dir", "build_record", "module_for"]
+__all__ = ["NativeBuildError", "cache_dir", "build_record", "check_toolchain", "module_for"]
 
 _NATIVE = Path(__file__).resolve().parent.parent / "_native"
 _LOADED: dict = {}
@@ -103,6 +103,15 @@ def _command(record: dict, source: Path, target: Path) -> list[str]:
     return [*cmd, str(source), str(library), "-o", str(target)]
 
 
+def check_toolchain(record: dict) -> None:
+    """NativeBuildError naming the first tool or header compiling a user model lacks here."""
+    _include_dirs(record)
+    _compiler(record)
+    if not (_NATIVE / "lib" / "libfhn_core.a").is_file():
+        raise NativeBuildError(f"compiling a user model needs the core's static library, {_NATIVE / 'lib'}/"
+                               "libfhn_core.a, which this installation lacks")
+
+
 def module_key(source: str) -> str:
     """The hash that names a model's module: of its source and of the build record."""
     record = build_record()
@@ -129,8 +138,7 @@ def module_for(source_of, name: str):
     target = folder / f"{name}{suffix}"
     if not target.is_file():
         record = build_record()
-        _include_dirs(record)  # every missing tool is named before a file is created
-        _compiler(record)
+        check_toolchain(record)  # every missing tool is named before a file is created
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
