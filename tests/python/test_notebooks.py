@@ -22,6 +22,9 @@ MIN_IMAGES = {
     "09_morris_lecar.ipynb": 3,               # prior draws, predicted vs true, identifiability
     "10_hodgkin_huxley.ipynb": 3,             # the same for Hodgkin–Huxley
     "11_fitzhugh_nagumo_free_sets.ipynb": 3,  # the same for FitzHugh–Nagumo with γ free
+    "12_gallery_epidemic.ipynb": 4,           # prior draws, predicted vs true, coverage, predictive check
+    "13_gallery_predator_prey.ipynb": 4,      # the same for Lotka–Volterra, both species
+    "14_gallery_neuron.ipynb": 4,             # the same for Hindmarsh–Rose
 }
 DEFAULT_IMAGES = 4
 

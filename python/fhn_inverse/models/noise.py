@@ -221,6 +221,24 @@ class AR1Noise:
                               as_start(start, len(params)), n_threads)
         return eta, params
 
+    def observe(self, u, seed: int = 0, start: int = 0, n_threads: int = 0):
+        """The series ``u`` (N, L) observed with this noise, d = u + η, and the noise's parameters
+        (the observation laws' common method; :meth:`sample` gives η itself).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fhn_inverse as fi
+        >>> u = np.zeros((2, 5))
+        >>> d, params = fi.AR1Noise(sigma=0.1, rho=0.5, dt=1.0).observe(u, seed=3)
+        >>> bool(np.array_equal(d, fi.AR1Noise(sigma=0.1, rho=0.5, dt=1.0).sample(2, 5, seed=3)[0]))
+        True
+        """
+        u = np.asarray(u, dtype=np.float64)
+        d, params = self.sample(u.shape[0], u.shape[1], seed, start, n_threads)
+        d += u  # the noise's array becomes the observed series: eta + u, the same sums as u + eta
+        return d, params
+
     def to_dict(self) -> dict:
         """The noise as a JSON-ready record; :func:`noise_from_dict` inverts it.
 

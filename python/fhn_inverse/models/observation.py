@@ -43,10 +43,6 @@ def observe(noise, u: np.ndarray, seed: int = 0, start: int = 0, n_threads: int 
     """
     if noise is None:
         return u.copy(), np.zeros((u.shape[0], 2))
-    if isinstance(noise, AR1Noise):
-        d, params = noise.sample(u.shape[0], u.shape[1], seed, start, n_threads)
-        d += u  # the noise's array becomes the observed series: eta + u, the same sums as u + eta
-        return d, params
     return noise.observe(u, seed, start, n_threads)
 
 
