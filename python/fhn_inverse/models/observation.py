@@ -183,7 +183,7 @@ class BinomialNoise:
 
 class FunctionNoise:
     """Any observation law as a vectorised NumPy function ``fn(u, rng) -> d``: ``u`` the clean
-    series (N, L), ``rng`` a :class:`numpy.random.Generator` seeded by ``(seed, start)`` of the
+    series (N, L), ``rng`` a ``numpy.random.Generator`` seeded by ``(seed, start)`` of the
     call. The open fallback: its records name the function but cannot rebuild it (pass it again),
     and its draws depend on how a data set is split into calls.
 
