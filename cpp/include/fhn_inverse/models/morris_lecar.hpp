@@ -111,9 +111,10 @@ struct MorrisLecar {
   // dx/dt at state x for parameters theta[0..param_size).
   void rhs(const State& x, State& dxdt, const double* theta) const {
     const double v = x[0], w = x[1];
-    const double m_inf = 0.5 * (1.0 + std::tanh((v - c_.v1) / c_.v2));
-    const double w_inf = 0.5 * (1.0 + std::tanh((v - c_.v3) / c_.v4));
-    const double rate = theta[3] * std::cosh((v - c_.v3) / (2.0 * c_.v4));
+    // the arguments as the lanes compute them: multiplied by reciprocals of the constants
+    const double m_inf = 0.5 * (1.0 + std::tanh((v - c_.v1) * (1.0 / c_.v2)));
+    const double w_inf = 0.5 * (1.0 + std::tanh((v - c_.v3) * (1.0 / c_.v4)));
+    const double rate = theta[3] * std::cosh((v - c_.v3) * (0.5 / c_.v4));
     dxdt[0] = (theta[0] - c_.g_l * (v - c_.v_l) - theta[1] * m_inf * (v - c_.v_ca) -
                theta[2] * w * (v - c_.v_k)) *
               inv_c_;
