@@ -294,6 +294,13 @@ def test_the_command_line_simulates_and_trains_a_user_model_of_a_toml_file(fhn, 
     with pytest.raises(SystemExit):
         main(["simulate", str(tmp_path / "x.npz"), "--model", "no-such-model"])
     assert "--model must be one of fitzhugh-nagumo" in capsys.readouterr().err
+    fresh = tmp_path / "fresh.safetensors"
+    assert main(["train", "fresh", str(fresh), "--ode", str(tmp_path / "fhn.toml"), "--per-epoch", "200",
+                 "--block", "100", "--epochs", "1", "--arch", "dense", "--quiet"]) == 0
+    assert fi.InverseMap.load(fresh).describe()["trained_on"]["model"]["hash"] == fhn.key
+    with pytest.raises(SystemExit):
+        main(["train", str(data), str(tmp_path / "x.safetensors"), "--ode", "morris-lecar", "--quiet"])
+    assert "--ode chooses the model of fresh simulations" in capsys.readouterr().err
     (tmp_path / "bad.toml").write_text('name = "Bad"\nparameters = ["a"]\n[equations]\nx = "x.real"\n')
     with pytest.raises(SystemExit):
         main(["simulate", str(tmp_path / "x.npz"), "--model", str(tmp_path / "bad.toml")])

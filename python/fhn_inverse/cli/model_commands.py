@@ -84,8 +84,18 @@ def _training_stream(args):
     labels = "theta+noise" if args.joint else "theta"
     if str(args.data) == "fresh":
         _check_series_count("--block", args.block)
+        ode = {}
+        if args.ode is not None:  # the model and noise simulate --model would use
+            from argparse import Namespace
+
+            from .data_commands import _model_and_noise
+
+            model, noise = _model_and_noise(Namespace(model=args.ode, free=None, noise="ar1"))
+            ode = {"model": model, "noise": noise}
         return fi.Simulations(args.per_epoch, block=args.block, seed=args.seed, series=series, labels=labels,
-                              n_threads=args.threads)
+                              n_threads=args.threads, **ode)
+    if args.ode is not None:
+        raise ValueError("--ode chooses the model of fresh simulations (DATA 'fresh'); a data set records its own")
     if str(args.data).endswith(".zarr"):
         return fi.StoreStream(args.data, window=args.window, seed=args.seed, series=series, labels=labels)
     return None

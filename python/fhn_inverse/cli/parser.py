@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         _setting_option(train, option, name, source, help=notes.get(name, ""))
     train.add_argument("--per-epoch", type=int, default=100_000,
                        help="fresh: series simulated per epoch (default: 100000)")
+    train.add_argument("--ode", default=None, metavar="MODEL",
+                       help="fresh: the ODE model simulated, as simulate's --model (a built-in model's name or a "
+                            ".toml file of a user model), with its noise (default: fitzhugh-nagumo, the study's noise)")
     train.add_argument("--block", type=int, default=10_000,
                        help="fresh: series simulated together and trained on in one shuffled pass (default: 10000)")
     train.add_argument("--window", type=int, default=8,
