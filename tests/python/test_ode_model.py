@@ -387,3 +387,18 @@ def test_without_a_compiler_auto_falls_back_to_numpy_and_says_why(tmp_path, monk
     np.testing.assert_allclose(fi.simulate([0.4, 0.4], model=model), fi.simulate([0.4, 0.4]), atol=1e-9)
     with pytest.raises(ValueError, match="backend must be one of auto, compiled, numpy"):
         fi.ODEModel(**FHN_EQUATIONS, backend="jit")
+
+
+def test_sympy_expressions_are_read_as_text_through_the_same_parser():
+    sympy = pytest.importorskip("sympy")
+    u, v, th0, th1, gamma, zeta = sympy.symbols("u v theta0 theta1 gamma zeta")
+    spec = dict(FHN_EQUATIONS, equations={"u": gamma * (u - u**3 / 3 + v + zeta), "v": -(u - th0 + th1 * v) / gamma},
+                backend="numpy")
+    model = fi.ODEModel(**spec)
+    from fhn_inverse.models import equations as eq
+
+    assert model.spec.equations["u"] == eq.to_text(eq.parse(str(spec["equations"]["u"])))
+    np.testing.assert_allclose(fi.simulate([[0.4, 0.4]], model=model), fi.simulate([[0.4, 0.4]]), atol=1e-9)
+    hostile = sympy.Symbol("__import__")  # a name the model does not declare, refused as text is
+    with pytest.raises(ValueError, match="unknown name '__import__'"):
+        fi.ODEModel(**dict(spec, equations={"u": hostile * u, "v": v}))
