@@ -5,12 +5,14 @@ share three: FitzHugh–Nagumo and Morris–Lecar written as equations (checked 
 headers), and a model that calls every lane-by-lane function.
 """
 
+import hashlib
 import json
 import os
 import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -402,3 +404,38 @@ def test_sympy_expressions_are_read_as_text_through_the_same_parser():
     hostile = sympy.Symbol("__import__")  # a name the model does not declare, refused as text is
     with pytest.raises(ValueError, match="unknown name '__import__'"):
         fi.ODEModel(**dict(spec, equations={"u": hostile * u, "v": v}))
+
+
+def test_an_unwritable_cache_is_named_and_auto_falls_back_to_numpy(tmp_path, monkeypatch):
+    (tmp_path / "a_file").write_text("not a folder")  # no folder can be made under it, root or not
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "a_file"))
+    spec = dict(FHN_EQUATIONS, name="FHNNoCache")
+    with pytest.raises(native.NativeBuildError, match="cannot be written .*set FHN_INVERSE_CACHE"):
+        fi.ODEModel(**spec, backend="compiled")
+    with pytest.warns(fi.models.SlowBackendWarning, match="cannot be written"):
+        assert fi.ODEModel(**spec).backend == "numpy"
+
+
+def test_a_damaged_module_is_compiled_again_once_while_processes_take_turns(fhn, cache, tmp_path):
+    folder = tmp_path / "cache" / "models"
+    folder.mkdir(parents=True)
+    built = next(p for p in (cache / "models").iterdir() if p.name.startswith(f"_ode_{fhn.key}") and
+                 p.suffix in (".so", ".pyd"))
+    (folder / built.name).write_bytes(built.read_bytes()[:4096])  # a copy cut short (loading it would crash)
+    (folder / f"_ode_{fhn.key}.sha256").write_text(hashlib.sha256(built.read_bytes()).hexdigest())  # the whole's
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        import fhn_inverse as fi
+        from fhn_inverse.models import compile as native
+        from test_ode_model import FHN_EQUATIONS
+        model = fi.ODEModel(**FHN_EQUATIONS)
+        print(json.dumps([model.backend, len(native.COMPILE_SECONDS), fi.simulate([0.4, 0.4], model=model)[-1]]))
+    """)
+    env = {**os.environ, "FHN_INVERSE_CACHE": str(tmp_path / "cache")}
+    runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env) for _ in range(2)]
+    outs = [json.loads(r.communicate(timeout=600)[0].splitlines()[-1]) for r in runs]
+    assert [o[0] for o in outs] == ["compiled", "compiled"] and sum(o[1] for o in outs) == 1  # compiled once
+    assert outs[0][2] == outs[1][2] == fi.simulate([0.4, 0.4])[-1]
+    assert not list(folder.glob(".*"))  # no temporary folder left behind

@@ -12,9 +12,11 @@ libboost-dev``). Where one is missing, :class:`NativeBuildError` names it.
 
 The cache directory is ``$FHN_INVERSE_CACHE`` if set, else ``$XDG_CACHE_HOME/fhn_inverse`` (default
 ``~/.cache/fhn_inverse``); compiled models live in its ``models/`` folder, each as
-``_ode_<hash>.cpp`` (the source, for reading) and ``_ode_<hash><suffix>`` (the module). A module is
-written to a temporary name and renamed into place, and compilations of one model in several
-processes take turns (a file lock), so a cache is never left with a half-written module.
+``_ode_<hash>.cpp`` (the source, for reading), ``_ode_<hash><suffix>`` (the module) and
+``_ode_<hash>.sha256`` (its digest). A module is written to a temporary name and renamed into
+place, compilations of one model in several processes take turns (a file lock), and a module is
+loaded only when it matches its digest (a damaged file is compiled again rather than crashing the
+loader), so a cache never serves a half-written or damaged module.
 """
 
 from __future__ import annotations
@@ -130,23 +132,77 @@ def _load(name: str, path: Path):
 
 
 def module_for(source_of, name: str):
-    """The loaded module ``name`` (compiled from ``source_of(name)`` if the cache lacks it)."""
+    """The loaded module ``name``, compiled from ``source_of(name)`` where the cache lacks it (or
+    holds a damaged copy, which is compiled again)."""
     if name in _LOADED:
         return _LOADED[name]
     folder = cache_dir()
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     target = folder / f"{name}{suffix}"
-    if not target.is_file():
-        record = build_record()
-        check_toolchain(record)  # every missing tool is named before a file is created
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / f"{name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not target.is_file():
-                _compile(record, source_of(name), folder, name, target)
-    module = _load(name, target)
+    for attempt in (0, 1):
+        if not target.is_file():
+            record = build_record()
+            check_toolchain(record)  # every missing tool is named before a file is created
+            with _locked(folder, name):
+                if not target.is_file():
+                    _compile(record, source_of(name), folder, name, target)
+        seen = _identity(target)
+        try:
+            # a damaged module (a disk error, a copy cut short) can crash the loader: it is loaded
+            # only when it is the file its compilation wrote (the digest beside it)
+            if not _intact(target, folder / f"{name}.sha256"):
+                raise ImportError(f"{target.name} is not the module its compilation wrote")
+            module = _load(name, target)
+            break
+        except ImportError as err:
+            if attempt:
+                raise NativeBuildError(f"the compiled model {target} does not load even after compiling it "
+                                       f"again: {err}") from None
+            with _locked(folder, name):
+                if _identity(target) == seen:  # not replaced by another process meanwhile
+                    target.unlink(missing_ok=True)
     _LOADED[name] = module
     return module
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _intact(target: Path, digest_file: Path) -> bool:
+    try:
+        return digest_file.read_text().strip() == _digest(target)
+    except OSError:
+        return False
+
+
+def _identity(path: Path):
+    try:
+        st = path.stat()
+        return st.st_ino, st.st_mtime_ns, st.st_size
+    except OSError:
+        return None
+
+
+class _locked:
+    """The model's lock file in the cache folder, held exclusively (compilations take turns)."""
+
+    def __init__(self, folder: Path, name: str):
+        self.folder, self.name = folder, name
+
+    def __enter__(self):
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.folder / f"{self.name}.lock", "w")
+        except OSError as err:
+            raise NativeBuildError(f"the cache folder {self.folder} cannot be written ({err.strerror or err}); set "
+                                   "FHN_INVERSE_CACHE to a writable folder") from None
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()  # closing releases the lock
+        return False
 
 
 def _compile(record: dict, source: str, folder: Path, name: str, target: Path) -> None:
@@ -165,4 +221,7 @@ def _compile(record: dict, source: str, folder: Path, name: str, target: Path) -
                                    f"(exit {done.returncode}):\n{tail}")
         COMPILE_SECONDS[name] = time.perf_counter() - start
         os.replace(src, folder / src.name)  # the source beside the module, for reading
+        digest = Path(tmp) / f"{name}.sha256"
+        digest.write_text(_digest(out) + "\n")
+        os.replace(digest, folder / digest.name)  # the digest first: a module is loaded only when it matches
         os.replace(out, target)
