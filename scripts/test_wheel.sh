@@ -31,8 +31,10 @@ fi
 say() { echo "test_wheel: $*"; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (unshare -m, mount --bind)" >&2; exit 2; }
 
-# The subset: ~1-2 minutes on 2 cores. Simulation (Odeint, SIMD), models, FFTW features and
-# feature channels, the network engine (dense/CNN, training, save/load), label transforms.
+# The subset: ~3 minutes on 2 cores. Simulation (Odeint, SIMD), models, FFTW features and
+# feature channels, the network engine (dense/CNN, training, save/load), label transforms, and
+# user models compiled against the wheel's own native files (fhn_inverse/_native) and observation
+# laws.
 tests=(
   tests/python/test_simulation.py
   tests/python/test_simd_simulator.py
@@ -41,6 +43,8 @@ tests=(
   tests/python/test_model_inputs.py
   tests/python/test_nn_api.py
   tests/python/test_transforms.py
+  tests/python/test_ode_model.py
+  tests/python/test_observation.py
 )
 test_paths=()
 for t in "${tests[@]}"; do test_paths+=("$root/$t"); done

@@ -135,7 +135,8 @@ def test_bad_options(kwargs, match):
 def test_bad_model_and_prior():
     with pytest.raises(ValueError, match="gamma must be finite and > 0"):
         fi.FitzHughNagumo(gamma=0.0)
-    with pytest.raises(TypeError, match=r"model must be one of the core's models \(FitzHughNagumo, .*\), got str"):
+    with pytest.raises(TypeError,
+                       match=r"model must be one of the core.s models \(FitzHughNagumo, .*\) or an ODEModel, got str"):
         fi.simulate([0.4, 0.4], model="fhn")
     with pytest.raises(ValueError, match="positive definite"):
         fi.GaussianPrior([0, 0], [[1, 2], [2, 1]])
