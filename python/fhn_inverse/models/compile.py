@@ -102,7 +102,23 @@ def _command(record: dict, source: Path, target: Path) -> list[str]:
     if not library.is_file():
         raise NativeBuildError(f"compiling a user model needs the core's static library, {library}, which this "
                                "installation lacks")
-    return [*cmd, str(source), str(library), "-o", str(target)]
+    # the OpenMP runtime the core runs on (a wheel bundles its own): one runtime, one thread pool
+    gomp = _loaded_library("libgomp")
+    runtime = [gomp, f"-Wl,-rpath,{Path(gomp).parent}"] if gomp else []
+    return [*cmd, str(source), str(library), *runtime, "-o", str(target)]
+
+
+def _loaded_library(stem: str) -> str | None:
+    """The path of the shared library ``stem`` (e.g. "libgomp") this process has loaded, or None."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.split(maxsplit=5)[-1].strip() if line.count(" ") >= 5 else ""
+                if Path(path).name.startswith(stem) and ".so" in Path(path).name and Path(path).is_file():
+                    return path
+    except OSError:
+        pass
+    return None
 
 
 def check_toolchain(record: dict) -> None:
