@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 import fhn_inverse as fi
-from model_results import LEVELS, settings
+from model_results import LEVELS, settings, trained_map
 
 
 def coverage(net, test, joint: bool) -> dict:
@@ -63,10 +63,7 @@ def main(argv=None) -> dict:
         runs = []
         for s in range(args.seeds):
             train = fi.Dataset.generate(args.train, seed=10 + s, model=model, noise=noise, progress=False)
-            y = np.column_stack([train.theta, train.noise]) if joint else train.theta
-            net = fi.InverseMap.cnn(output_activation=None, seed=s)
-            net.fit(train.d, y, loss="gaussian_nll", t=train.t, trained_on=train, progress=False,
-                    **({} if isinstance(model, fi.FitzHughNagumo) else {"input_scaling": "channel"}))
+            net = trained_map(model, train, joint, s)
             if args.calibration:  # else the default: the 10 % of the training set held out by fit
                 cal = fi.Dataset.generate(args.calibration, seed=2000 + s, model=model, noise=noise, progress=False)
                 net.calibrate(cal.d, np.column_stack([cal.theta, cal.noise]) if joint else cal.theta)

@@ -132,7 +132,7 @@ def model_source(spec, module: str, namespace: str) -> str:
                   "state_upper": [spec.ranges[s + "0"][1] for s in spec.states]}
         ranges = "".join(f"  static constexpr std::array<double, {len(v)}> {k}{_doubles(v)};\n"
                          for k, v in bounds.items())
-    unit = spec.units.get
+    unit = spec.quantity_units()
     comment = "\n".join(f"//   d{s}/dt = {eq.to_text(spec.trees[s])}" for s in spec.states)
     unused = "(void)x; (void)theta;"
     if spec.observe in spec.states:
@@ -174,15 +174,14 @@ struct {spec.name} {{
   static constexpr std::size_t param_size = {P};
   static constexpr std::size_t S = state_size;
   static constexpr std::array<const char*, {P}> param_names{_names(spec.parameters)};
-  static constexpr std::array<const char*, {P}> param_units{_names(unit(p, "dimensionless") for p in spec.parameters)};
+  static constexpr std::array<const char*, {P}> param_units{_names(unit[p] for p in spec.parameters)};
   static constexpr std::array<const char*, {C}> constant_names{_names(spec.constants)};
-  static constexpr std::array<const char*, {C}> constant_units{_names(unit(c, "dimensionless")
-                                                                      for c in spec.constants)};
+  static constexpr std::array<const char*, {C}> constant_units{_names(unit[c] for c in spec.constants)};
   static constexpr std::array<const char*, S> state_names{_names(spec.states)};
-  static constexpr std::array<const char*, S> state_units{_names(unit(s, "dimensionless") for s in spec.states)};
+  static constexpr std::array<const char*, S> state_units{_names(unit[s + "0"] for s in spec.states)};
   static constexpr std::array<double, {P}> prior_lower{_doubles(lower)};
   static constexpr std::array<double, {P}> prior_upper{_doubles(upper)};
-{ranges}  static constexpr const char* time_unit = {_string(unit("t", "dimensionless (model time)"))};
+{ranges}  static constexpr const char* time_unit = {_string(unit["t"])};
   static constexpr double grid_step = {float(spec.grid_step)!r};
   static constexpr std::size_t grid_points = {int(spec.grid_points)};
   using State = std::array<double, S>;

@@ -172,12 +172,7 @@ class _Configured:
 
     @property
     def units(self) -> dict:
-        spec, out = self._spec, {}
-        for q in self.quantity_names:
-            out[q] = spec.units.get(q, spec.units.get(q[:-1], "dimensionless") if q[:-1] in spec.states
-                                    else "dimensionless")
-        out["t"] = spec.units.get("t", "dimensionless (model time)")
-        return out
+        return self._spec.quantity_units()
 
     @property
     def ranges(self) -> dict:

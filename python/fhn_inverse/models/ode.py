@@ -103,6 +103,15 @@ class ModelSpec:
     def initial_trees(self) -> dict:
         return {s: eq.parse(self.initial[s], tuple(self.constants)) for s in self.states}
 
+    def quantity_units(self) -> dict:
+        """{quantity: unit} of the parameters, constants, initial states (``"u0"``: its own unit, else
+        the state's) and ``"t"``; "dimensionless" (time: "dimensionless (model time)") where none is
+        given. What the compiled model's ``units`` hold."""
+        out = {q: self.units.get(q, "dimensionless") for q in (*self.parameters, *self.constants)}
+        out.update({f"{s}0": self.units.get(f"{s}0", self.units.get(s, "dimensionless")) for s in self.states})
+        out["t"] = self.units.get("t", "dimensionless (model time)")
+        return out
+
     def to_dict(self) -> dict:
         """The spec as a JSON-ready record (what a model file stores)."""
         return {"name": self.name, "states": list(self.states), "parameters": list(self.parameters),

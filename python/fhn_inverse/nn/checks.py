@@ -11,6 +11,7 @@ import numpy as np
 
 from .._util.validation import as_float_array
 from ..models.noise import AR1Noise
+from ..models.ode import spec_from_dict
 from ..models.simulation import MODELS
 
 __all__ = ["DEFAULT_UNITS"]
@@ -158,13 +159,8 @@ def _model_units(trained_on) -> dict:
     record = (trained_on or {}).get("model") if isinstance(trained_on, dict) else None
     if not isinstance(record, dict):
         return {}
-    if record.get("name") == "ODEModel":  # a user model: its spec's units, without compiling it
-        spec = record.get("spec") or {}
-        names = [*spec.get("parameters", ()), *spec.get("constants", {}), *(f"{s}0" for s in spec.get("states", ())),
-                 "t"]
-        units = spec.get("units") or {}
-        return {n: units.get(n, units.get(n[:-1]) if n.endswith("0") else None)
-                or ("dimensionless (model time)" if n == "t" else "dimensionless") for n in names}
+    if record.get("name") == "ODEModel":  # a user model: its spec's units, parsed but not compiled
+        return spec_from_dict(record.get("spec")).quantity_units()
     model = {m.__name__: m for m in MODELS}.get(record.get("name"))
     return dict(model.units) if model is not None else {}
 
