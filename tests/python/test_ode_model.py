@@ -243,6 +243,8 @@ def test_hostile_or_broken_equations_are_refused_and_nothing_is_written(case, tm
     (dict(grid=(0.0, 100)), ValueError, "finite step > 0"),
     (dict(equations="u' = u"), TypeError, "equations must be a non-empty mapping"),
     (dict(ranges={"nope": (0, 1)}), ValueError, "ranges names 'nope'"),
+    (dict(equations={f"x{i}": "0" for i in range(65)}), ValueError, "at most 64 states, got 65"),
+    (dict(parameters=[f"p{i}" for i in range(257)]), ValueError, "at most 256 parameters, got 257"),
 ])
 def test_bad_model_arguments_get_a_clear_error(change, error, message, tmp_path, monkeypatch):
     monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))

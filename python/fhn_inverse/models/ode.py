@@ -26,6 +26,10 @@ from .numpy_backend import NumpyBackend
 
 __all__ = ["ODEModel", "ModelSpec", "BACKENDS", "SlowBackendWarning"]
 
+#: The most states, and the most parameters or constants, a user model may have: bounds on what a
+#: model file (whose record is parsed and compiled on load) can make the compiler do.
+MAX_STATES, MAX_QUANTITIES = 64, 256
+
 #: How a user model runs: "compiled" (generated C++, compiled on first use), "numpy" (evaluated
 #: with NumPy, no compiler needed), or "auto" (compiled where a compiler and the headers are found).
 BACKENDS = ("auto", "compiled", "numpy")
@@ -130,6 +134,8 @@ def make_spec(equations, initial=None, parameters=(), constants=None, observe=No
     name = _name(name, "name")
     if name in _CPP_RESERVED:
         raise ValueError(f"name {name!r} is reserved; choose another model name")
+    if len(equations) > MAX_STATES:
+        raise ValueError(f"a model has at most {MAX_STATES} states, got {len(equations)}")
     states = tuple(_name(s, "a state's name") for s in equations)
     if isinstance(parameters, Mapping):
         ranges_p = {_name(p, "a parameter's name"): _pair(r, f"the range of {p}") for p, r in parameters.items()}
@@ -143,6 +149,9 @@ def make_spec(equations, initial=None, parameters=(), constants=None, observe=No
     if not parameters:
         raise ValueError("parameters must name at least one parameter, got none")
     constants = dict(constants or {})
+    for what, count in (("parameters", len(parameters)), ("constants", len(constants))):
+        if count > MAX_QUANTITIES:
+            raise ValueError(f"a model has at most {MAX_QUANTITIES} {what}, got {count}")
     for c, v in constants.items():
         _name(c, "a constant's name")
         if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)):
