@@ -33,13 +33,14 @@ namespace detail {
 // The checks of laplace_batch's arguments, for P parameters: std::invalid_argument naming the
 // value.
 void validate_laplace_arguments(const RowMatrix& theta, std::size_t P, const Eigen::VectorXd& s,
-                                const Eigen::VectorXd& rho,
-                                const Eigen::MatrixXd& prior_precision) {
+                                const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
+                                std::size_t channels) {
   simulate::validate_theta(theta, P);
-  const Eigen::Index N = theta.rows();
+  const Eigen::Index N = theta.rows() * static_cast<Eigen::Index>(channels);
   if (s.size() != N || rho.size() != N)
-    throw std::invalid_argument("s and rho must hold one value per sample (" + std::to_string(N) +
-                                "), got " + std::to_string(s.size()) + " and " +
+    throw std::invalid_argument(std::string("s and rho must hold one value per sample") +
+                                (channels > 1 ? " and observed quantity (" : " (") +
+                                std::to_string(N) + "), got " + std::to_string(s.size()) + " and " +
                                 std::to_string(rho.size()));
   for (Eigen::Index i = 0; i < N; ++i)
     if (!(s[i] > 0.0) || !std::isfinite(s[i]))

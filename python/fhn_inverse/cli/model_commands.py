@@ -142,6 +142,11 @@ def _info(args) -> int:
     return 0
 
 
+def _observed_text(observe) -> str:
+    """A user model's observed quantity, or several joined by commas."""
+    return ", ".join(map(str, observe)) if isinstance(observe, list) else str(observe)
+
+
 def _model_line(record: dict) -> str:
     """A model record (``fi.models.model_to_dict``) in one line: its name (a user model's equations
     and hash), constants, initial state and free set."""
@@ -150,7 +155,7 @@ def _model_line(record: dict) -> str:
         spec = record.get("spec") or {}
         head = (f"ODEModel {spec.get('name', '?')}, "
                 + ", ".join(f"d{s}/dt = {e}" for s, e in (spec.get("equations") or {}).items())
-                + f" (observed: {spec.get('observe', '?')}; hash {record.get('hash', '?')})")
+                + f" (observed: {_observed_text(spec.get('observe', '?'))}; hash {record.get('hash', '?')})")
     else:
         head = str(record.get("name", "?"))
     free = record.get("free")

@@ -23,10 +23,10 @@ from .._util.io import atomic_savez
 from .._util.paths import open_regular
 from .._util.validation import as_float_array, as_int, as_seed, as_start, as_threads
 from ..models.noise import AR1Noise, noise_from_dict
-from ..models.observation import observe
+from ..models.observation import ChannelNoise, observe
 from ..models.priors import as_prior, default_prior
-from ..models.simulation import (FitzHughNagumo, SimulationError, model_grid, model_to_dict, simulate,
-                                 simulator_options)
+from ..models.simulation import (FitzHughNagumo, SimulationError, model_grid, model_to_dict, observed_count,
+                                 simulate, simulator_options)
 
 __all__ = ["TRAIN_SIZES", "TEST_SIZE", "TEST_START", "Dataset", "test_set", "study_data", "training_sets"]
 
@@ -36,8 +36,9 @@ TEST_SIZE = 2000
 #: calibration split or other draw an experiment makes, so disjoint from all of them.
 TEST_START = 1_000_000_000
 _ARRAYS = ("t", "theta", "u", "d", "noise", "index")
-_NDIM = {"t": 1, "theta": 2, "u": 2, "d": 2, "noise": 2, "index": 1}
-_SHAPES = {"t": "(L,)", "theta": "(N, P)", "u": "(N, L)", "d": "(N, L)", "noise": "(N, M)", "index": "(N,)"}
+_NDIM = {"t": 1, "theta": 2, "u": (2, 3), "d": (2, 3), "noise": 2, "index": 1}
+_SHAPES = {"t": "(L,)", "theta": "(N, P)", "u": "(N, L) or (N, K, L)", "d": "(N, L) or (N, K, L)", "noise": "(N, M)",
+           "index": "(N,)"}
 _MAX_EXPANSION = 64  # uncompressed bytes per file byte a data set may declare (real data: about 1–3)
 _EXPANSION_ALLOWANCE = 64 << 20  # … plus this, for small files
 
@@ -56,9 +57,10 @@ class Dataset:
         The grid, strictly increasing.
     theta : array_like, shape (N, P)
         The parameters.
-    u : array_like, shape (N, L)
-        Clean series.
-    d : array_like, shape (N, L)
+    u : array_like, shape (N, L) or (N, K, L)
+        Clean series; (N, K, L) for a model that observes K quantities (channel ``c`` its
+        ``observed[c]``).
+    d : array_like, shape of u
         Observed series (u plus noise; equal to u without noise).
     noise : array_like, shape (N, M)
         The parameters of each sample's observation law (``param_names`` of the noise: AR(1)'s
@@ -126,7 +128,9 @@ class Dataset:
                        self.index[key], self.seed, self.config)
 
     def __repr__(self) -> str:
-        return f"Dataset(n={len(self)}, length={self.u.shape[1]}, seed={self.seed}, noise={self.config.get('noise')})"
+        channels = f", channels={self.u.shape[1]}" if self.u.ndim == 3 else ""
+        return (f"Dataset(n={len(self)}{channels}, length={self.u.shape[-1]}, seed={self.seed}, "
+                f"noise={self.config.get('noise')})")
 
     @classmethod
     def generate(cls, n: int, seed: int = 0, *, prior=None, noise=None, model: FitzHughNagumo | None = None,
@@ -144,8 +148,11 @@ class Dataset:
             The prior of θ; P ``(low, high)`` bounds stand for the uniform prior on that box
             (:func:`~fhn_inverse.models.priors.as_prior`); default: the study's
             (:func:`~fhn_inverse.models.priors.default_prior`).
-        noise : AR1Noise, optional
-            An :class:`AR1Noise` (a :class:`GaussianNoise` is one), or ``None`` for clean data.
+        noise : observation law, optional
+            An :class:`AR1Noise` (a :class:`GaussianNoise` is one) or another observation law
+            (:mod:`~fhn_inverse.models.observation`), or ``None`` for clean data. For a model that
+            observes several quantities, a :class:`~fhn_inverse.models.ChannelNoise` (one law per
+            channel) or one law for every channel.
         model : FitzHughNagumo, optional
             The model; default ``FitzHughNagumo()``.
         t : array_like, shape (L,), optional
@@ -205,13 +212,16 @@ class Dataset:
         options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, method=method)
         grid = np.asarray(options.t_obs)
         theta = prior.sample(n, seed, start)
+        K = observed_count(model)
+        if K > 1 and noise is not None and not isinstance(noise, ChannelNoise):  # the same law on each channel
+            noise = ChannelNoise([noise] * K, names=model.observed)
         sim = {"model": model, "t": grid, "rtol": rtol, "atol": atol, "n_threads": n_threads, "return_status": True,
                "method": method}
         with tqdm(total=n, desc="simulate", unit="series", disable=not progress, leave=False) as bar:
             if n <= chunk:  # one call: its arrays are the data set's (no copy)
                 u, status = simulate(theta, **sim)
             else:
-                u = np.empty((n, grid.size))
+                u = np.empty((n, grid.size) if K == 1 else (n, K, grid.size))
                 status = np.empty(n, dtype=np.int8)
                 for lo in range(0, n, chunk):
                     hi = min(n, lo + chunk)
@@ -342,9 +352,10 @@ def _checked(arrays: dict, seed, config) -> tuple[dict, int, dict]:
     """The arrays, seed and config of a data set, checked and converted, for the constructor and
     :meth:`Dataset.load` alike.
 
-    t, theta, u, d and noise: real numeric arrays (float or integer, not bool) of 1, 2, 2, 2 and 2
-    dimensions, finite, as float64; index: integers in [0, 2**63), as int64; shapes (L,), (N, P),
-    (N, L), (N, L), (N, M), (N,) with N and L those of u; t strictly increasing; seed an integer in
+    t, theta, u, d and noise: real numeric arrays (float or integer, not bool) of 1, 2, 2 or 3, 2 or 3
+    and 2 dimensions, finite, as float64; index: integers in [0, 2**63), as int64; shapes (L,), (N, P),
+    (N, L), (N, L), (N, M), (N,) with N and L those of u (u and d (N, K, L) for a model observing K
+    quantities); t strictly increasing; seed an integer in
     [0, 2**64); config a JSON-serialisable dict whose "noise", where present, is None or a noise's
     ``to_dict()``. TypeError for a wrong type, ValueError for a wrong value, naming the attribute.
     """
@@ -368,8 +379,8 @@ def _checked(arrays: dict, seed, config) -> tuple[dict, int, dict]:
         if arr.dtype.kind not in "fiu" or arr.dtype.names is not None:
             raise TypeError(f"{label} must be a real numeric array (float or integer), got dtype {arr.dtype}")
         out[name] = as_float_array(arr, label, _NDIM[name], allow_empty=True)
-    n, length = out["u"].shape
-    expected = {"t": (length,), "theta": (n, out["theta"].shape[1]), "u": (n, length), "d": (n, length),
+    n, length = out["u"].shape[0], out["u"].shape[-1]
+    expected = {"t": (length,), "theta": (n, out["theta"].shape[1]), "u": out["u"].shape, "d": out["u"].shape,
                 "noise": (n, out["noise"].shape[1]), "index": (n,)}
     for name, shape in expected.items():
         if out[name].shape != shape:

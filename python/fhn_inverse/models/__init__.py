@@ -42,7 +42,7 @@ from .simulation import (
 )
 from .spikes import SpikeStatistics, spike_statistics
 from .ode import BACKENDS, ODEModel, SlowBackendWarning
-from .observation import BinomialNoise, FunctionNoise, LogNormalNoise, PoissonNoise
+from .observation import BinomialNoise, ChannelNoise, FunctionNoise, LogNormalNoise, PoissonNoise
 from .compile import NativeBuildError
 
 __all__ = [
@@ -53,7 +53,7 @@ __all__ = [
     # user models
     "ODEModel", "NativeBuildError", "SlowBackendWarning", "BACKENDS",
     # observation laws
-    "LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise",
+    "LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise", "ChannelNoise",
     # priors
     "GaussianPrior", "UniformPrior", "IndependentPrior", "Uniform", "Normal", "LogNormal", "default_prior",
     "prior_from_dict", "as_prior",

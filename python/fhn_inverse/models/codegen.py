@@ -93,6 +93,28 @@ def _doubles(values) -> str:
     return "{" + ", ".join(out) + "}"
 
 
+def _channels_source(spec) -> str:
+    """The observation of a model that observes several quantities (simulate/observation.hpp):
+    observed_count, observe_channel(x, c) and observe_gradient_channel(x, c, gradient)."""
+    xs = {s: f"x[{i}]" for i, s in enumerate(spec.states)}
+    values, gradients = [], []
+    for c, tree in enumerate(spec.observe_trees):
+        values.append(f"      case {c}: return {eq.to_cpp(tree, xs)};")
+        body = " ".join(f"gradient[{i}] = {eq.to_cpp(eq.derivative(tree, s), xs)};"
+                        for i, s in enumerate(spec.states))
+        gradients.append(f"      case {c}: {body} return;")
+    nan = "std::numeric_limits<double>::quiet_NaN()"
+    return (f"  static constexpr std::size_t observed_count = {len(spec.observed)};\n"
+            "  static double observe_channel([[maybe_unused]] const State& x, std::size_t c) {\n"
+            "    switch (c) {\n" + "\n".join(values) + "\n    }\n"
+            f"    return {nan};\n  }}\n"
+            "  static double observe(const State& x) { return observe_channel(x, 0); }\n"
+            "  static void observe_gradient_channel([[maybe_unused]] const State& x, std::size_t c,\n"
+            "                                       double* gradient) {\n"
+            "    switch (c) {\n" + "\n".join(gradients) + "\n    }\n"
+            f"    for (std::size_t a = 0; a < S; ++a) gradient[a] = {nan};\n  }}\n")
+
+
 def model_source(spec, module: str, namespace: str) -> str:
     """The C++ source of the module ``module`` that defines and binds the model of ``spec``.
 
@@ -135,7 +157,9 @@ def model_source(spec, module: str, namespace: str) -> str:
     unit = spec.quantity_units()
     comment = "\n".join(f"//   d{s}/dt = {eq.to_text(spec.trees[s])}" for s in spec.states)
     unused = "(void)x; (void)theta;"
-    if spec.observe in spec.states:
+    if len(spec.observed) > 1:
+        observation = _channels_source(spec)
+    elif spec.observe in spec.states:
         i = spec.states.index(spec.observe)
         observation = (f"  static double observe(const State& x) {{ return x[{i}]; }}\n"
                        f"  static constexpr std::size_t observed_component = {i};\n")

@@ -230,8 +230,8 @@ class NumpyBackend:
         self._d_x = [[eq.derivative(spec.trees[a], b) for b in spec.states] for a in spec.states]
         self._d_q = {q: [eq.derivative(spec.trees[a], q) for a in spec.states]
                      for q in (*spec.parameters, *spec.constants)}
-        self._obs = spec.observe_tree
-        self._d_obs = [eq.derivative(self._obs, s) for s in spec.states]
+        self._obs = spec.observe_trees  # one per channel; rows of a batch hold the K channels one after another
+        self._d_obs = [[eq.derivative(tree, s) for s in spec.states] for tree in self._obs]
 
     def MODEL(self, *args, **kwargs):  # noqa: N802 - the compiled module's name for its model class
         return _Configured(self, *args, **kwargs)
@@ -258,11 +258,12 @@ class NumpyBackend:
             return np.column_stack([self._value(spec.trees[s], env, len(rows)) for s in spec.states])
 
         def observe(y, rows):
-            return self._value(self._obs, model._env(y, theta[rows], c[rows]), len(rows)).copy()
+            env = model._env(y, theta[rows], c[rows])
+            return np.column_stack([self._value(tree, env, len(rows)) for tree in self._obs])
 
         with np.errstate(all="ignore"):
-            u, status = _integrate(f, x0, options, len(spec.states), observe)
-        return u, status
+            u, status = _integrate(f, x0, options, len(spec.states), observe)  # (N, L, K)
+        return np.ascontiguousarray(u.transpose(0, 2, 1)).reshape(len(u), -1), status
 
     def sensitivities_batch(self, model, z, options, n_threads=0):
         theta, c, x0 = self._check(model, z)
@@ -282,12 +283,14 @@ class NumpyBackend:
                 out += [np.einsum("bm,bm->m", jx[a], sens) + forcing[a] for a in range(S)]
             return np.column_stack(out)
 
-        def observe(y, rows):
+        def observe(y, rows):  # (m, K, 1 + k): each channel's value and sensitivities
             env = model._env(y[:, :S], theta[rows], c[rows])
-            grad = [self._value(d, env, len(rows)) for d in self._d_obs]
-            u = self._value(self._obs, env, len(rows))
-            J = [sum(grad[a] * y[:, S * (1 + j) + a] for a in range(S)) for j in range(k)]
-            return np.column_stack([u, *J])
+            out = []
+            for tree, d_obs in zip(self._obs, self._d_obs):
+                grad = [self._value(d, env, len(rows)) for d in d_obs]
+                J = [sum(grad[a] * y[:, S * (1 + j) + a] for a in range(S)) for j in range(k)]
+                out.append(np.column_stack([self._value(tree, env, len(rows)), *J]))
+            return np.stack(out, axis=1)
 
         y0 = np.zeros((len(x0), S * (1 + k)))
         y0[:, :S] = x0
@@ -295,17 +298,21 @@ class NumpyBackend:
             if i >= P + C:
                 y0[:, S * (1 + j) + (i - P - C)] = 1.0  # ∂x(t0)/∂x0 = I
         with np.errstate(all="ignore"):
-            out, status = _integrate(f, y0, options, S, observe)
-        return out[:, :, 0], out[:, :, 1:], status
+            out, status = _integrate(f, y0, options, S, observe)  # (N, L, K, 1 + k)
+        out = np.ascontiguousarray(out.transpose(0, 2, 1, 3))  # (N, K, L, 1 + k): the core's layout
+        n = len(out)
+        return out[..., 0].reshape(n, -1), out[..., 1:].reshape(n, -1, k), status
 
     def laplace_batch(self, model, z, options, s, rho, prior_precision, n_threads=0):
         _, J, status = self.sensitivities_batch(model, z, options, n_threads)
-        s, rho = np.asarray(s, float), np.asarray(rho, float)
-        k = J.shape[2]
+        n, K, k = len(J), len(self._obs), J.shape[2]
+        s, rho = np.asarray(s, float).reshape(n, K), np.asarray(rho, float).reshape(n, K)
+        J = J.reshape(n, K, -1, k)  # each channel's noise is AR(1) with its own (s, ρ)
         W = J.copy()
-        W[:, 1:] -= rho[:, None, None] * J[:, :-1]
-        W[:, 0] *= np.sqrt(1.0 - rho**2)[:, None]
-        info = np.einsum("nlp,nlq->npq", W, W) / (s**2 * (1.0 - rho**2))[:, None, None]
+        W[:, :, 1:] -= rho[:, :, None, None] * J[:, :, :-1]
+        W[:, :, 0] *= np.sqrt(1.0 - rho**2)[:, :, None]
+        info = np.einsum("nclp,nclq->ncpq", W, W) / (s**2 * (1.0 - rho**2))[:, :, None, None]
+        info = info.sum(axis=1)
         cov = np.full_like(info, np.nan)
         for i in np.flatnonzero(status == 0):
             try:

@@ -6,6 +6,8 @@ model's clean series u.
 - :class:`PoissonNoise`: counts, d ~ Poisson(scale · u); u ≥ 0.
 - :class:`BinomialNoise`: counts, d ~ Binomial(trials, scale · u); 0 ≤ scale · u ≤ 1.
 - :class:`FunctionNoise`: any vectorised NumPy function ``f(u, rng) -> d``, the open fallback.
+- :class:`ChannelNoise`: one law per observed quantity of a model that observes several (series
+  (N, K, L)); each channel's noise independent of the others'.
 
 Every law has ``observe(u, seed, start, n_threads) -> (d, params)`` (params: the per-series
 parameters, a data set's ``noise`` columns, named by ``param_names``), ``to_dict`` and a record
@@ -22,10 +24,10 @@ from .._util.validation import as_float, as_int, as_seed, as_start
 from . import noise as _noise
 from .noise import AR1Noise, _fixed_or_range
 
-__all__ = ["LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise", "observe"]
+__all__ = ["LogNormalNoise", "PoissonNoise", "BinomialNoise", "FunctionNoise", "ChannelNoise", "observe"]
 
 # Streams of the count laws (numpy's SeedSequence((seed, index, stream)) per series).
-_POISSON, _BINOMIAL, _FUNCTION = 101, 102, 103
+_POISSON, _BINOMIAL, _FUNCTION, _CHANNELS = 101, 102, 103, 104
 
 
 def observe(noise, u: np.ndarray, seed: int = 0, start: int = 0, n_threads: int = 0):
@@ -43,6 +45,8 @@ def observe(noise, u: np.ndarray, seed: int = 0, start: int = 0, n_threads: int 
     """
     if noise is None:
         return u.copy(), np.zeros((u.shape[0], 2))
+    if u.ndim == 3 and not isinstance(noise, ChannelNoise):  # several observed quantities: one law for each
+        noise = ChannelNoise([noise] * u.shape[1])
     return noise.observe(u, seed, start, n_threads)
 
 
@@ -222,8 +226,90 @@ class FunctionNoise:
         return f"FunctionNoise({self.name})"
 
 
+class ChannelNoise:
+    """The observation of a model that observes K quantities (series (N, K, L)): ``laws[c]``
+    observes channel ``c`` (``None``: exactly), independently of the others. Channel ``c`` of
+    series ``i`` draws from ``(seed, c, start + i)`` only, so a data set does not depend on
+    chunking or the thread count (as each law alone). Its parameters are the channels' in turn,
+    named ``"sigma[x]"`` for the parameter ``sigma`` of the channel named ``x``.
+
+    Parameters
+    ----------
+    laws : sequence of observation laws or None
+        One per observed quantity, in channel order.
+    names : sequence of str, optional
+        The channels' names (a model's ``observed``); default ``"0"``, ``"1"``, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fhn_inverse as fi
+    >>> noise = fi.models.ChannelNoise([fi.GaussianNoise(0.1), fi.models.PoissonNoise(10.0)], names=("x", "y"))
+    >>> d, params = noise.observe(np.ones((3, 2, 50)), seed=0)
+    >>> d.shape, noise.param_names, params.shape
+    ((3, 2, 50), ('sigma[x]', 'rho[x]', 'scale[y]'), (3, 3))
+    """
+
+    def __init__(self, laws, names=None):
+        if isinstance(laws, (str, bytes)) or not hasattr(laws, "__len__") or not 1 <= len(laws) <= 16:
+            raise TypeError(f"laws must be a sequence of 1 to 16 observation laws (or None), one per observed "
+                            f"quantity, got {laws!r}")
+        for law in laws:
+            if law is not None and not (hasattr(law, "observe") and hasattr(law, "to_dict")):
+                raise TypeError(f"each of laws must be an observation law or None, got {type(law).__name__}")
+            if isinstance(law, ChannelNoise):
+                raise TypeError("a ChannelNoise cannot observe one channel of another")
+        self.laws = tuple(laws)
+        names = tuple(str(c) for c in range(len(self.laws))) if names is None else tuple(names)
+        if len(names) != len(self.laws) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"names must be {len(self.laws)} strings, one per law, got {names!r}")
+        self.names = names
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(f"{p}[{name}]" for law, name in zip(self.laws, self.names)
+                     for p in (law.param_names if law is not None else ()))
+
+    @property
+    def param_units(self) -> dict:
+        return {f"{p}[{name}]": unit for law, name in zip(self.laws, self.names) if law is not None
+                for p, unit in law.param_units.items()}
+
+    @staticmethod
+    def channel_seed(seed: int, c: int) -> int:
+        """The seed of channel ``c``'s law: a hash of ``(seed, c)``."""
+        state = np.random.SeedSequence((as_seed(seed), c, _CHANNELS)).generate_state(2, np.uint32)
+        return int(state[0]) << 32 | int(state[1])
+
+    def observe(self, u, seed: int = 0, start: int = 0, n_threads: int = 0):
+        u = np.asarray(u, dtype=np.float64)
+        if u.ndim != 3 or u.shape[1] != len(self.laws):
+            raise ValueError(f"ChannelNoise of {len(self.laws)} laws observes series (N, {len(self.laws)}, L), "
+                             f"got shape {u.shape}")
+        d, params = np.empty_like(u), []
+        for c, law in enumerate(self.laws):
+            if law is None:
+                d[:, c] = u[:, c]
+                continue
+            try:
+                d[:, c], p = law.observe(np.ascontiguousarray(u[:, c]), self.channel_seed(seed, c), start, n_threads)
+            except ValueError as err:
+                raise ValueError(f"channel {self.names[c]}: {err}") from None
+            params.append(p)
+        return d, np.concatenate(params, axis=1) if params else np.zeros((u.shape[0], 0))
+
+    def to_dict(self) -> dict:
+        return {"kind": "channels", "laws": [None if law is None else law.to_dict() for law in self.laws],
+                "names": list(self.names)}
+
+    def __repr__(self) -> str:
+        return f"ChannelNoise({list(self.laws)!r}, names={self.names!r})"
+
+
 def _from_record(spec: dict):
     kind = spec["kind"]
+    if kind == "channels":
+        return ChannelNoise([_noise.noise_from_dict(r) for r in spec["laws"]], spec.get("names"))
     as_range = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731
     if kind == "lognormal":
         return LogNormalNoise(as_range(spec["sigma"]), as_range(spec.get("rho", 0.0)), spec.get("dt", 1.0))
@@ -241,5 +327,5 @@ def _unrestorable(name):
     return fn
 
 
-for _kind in ("lognormal", "poisson", "binomial", "function"):
+for _kind in ("lognormal", "poisson", "binomial", "function", "channels"):
     _noise.register_kind(_kind, _from_record)

@@ -28,7 +28,7 @@ __all__ = ["ODEModel", "ModelSpec", "BACKENDS", "SlowBackendWarning"]
 
 #: The most states, and the most parameters or constants, a user model may have: bounds on what a
 #: model file (whose record is parsed and compiled on load) can make the compiler do.
-MAX_STATES, MAX_QUANTITIES = 64, 256
+MAX_STATES, MAX_QUANTITIES, MAX_OBSERVED = 64, 256, 16
 
 #: How a user model runs: "compiled" (generated C++, compiled on first use), "numpy" (evaluated
 #: with NumPy, no compiler needed), or "auto" (compiled where a compiler and the headers are found).
@@ -86,7 +86,7 @@ class ModelSpec:
     constants: dict          # name -> default value, in order
     equations: dict          # state -> canonical text
     initial: dict            # state -> canonical text (of the constants)
-    observe: str
+    observe: str | tuple     # the observed quantity (canonical text), or a tuple of several
     units: dict = field(default_factory=dict)
     ranges: dict = field(default_factory=dict)
     grid_step: float = 0.1
@@ -99,9 +99,19 @@ class ModelSpec:
         return {s: eq.parse(self.equations[s], names) for s in self.states}
 
     @property
+    def observed(self) -> tuple:
+        """The observed quantities (canonical texts), in channel order: one unless several are."""
+        return (self.observe,) if isinstance(self.observe, str) else tuple(self.observe)
+
+    @property
     def observe_tree(self):
-        """The observed quantity as a tree (a state's name is a one-name tree)."""
-        return eq.parse(self.observe, self.states)
+        """The (first) observed quantity as a tree (a state's name is a one-name tree)."""
+        return eq.parse(self.observed[0], self.states)
+
+    @property
+    def observe_trees(self) -> list:
+        """Every observed quantity as a tree, in channel order."""
+        return [eq.parse(o, self.states) for o in self.observed]
 
     @property
     def initial_trees(self) -> dict:
@@ -120,7 +130,9 @@ class ModelSpec:
         """The spec as a JSON-ready record (what a model file stores)."""
         return {"name": self.name, "states": list(self.states), "parameters": list(self.parameters),
                 "constants": dict(self.constants), "equations": dict(self.equations),
-                "initial": dict(self.initial), "observe": self.observe, "units": dict(self.units),
+                "initial": dict(self.initial),
+                "observe": self.observe if isinstance(self.observe, str) else list(self.observe),
+                "units": dict(self.units),
                 "ranges": {k: list(v) for k, v in self.ranges.items()}, "grid": [self.grid_step, self.grid_points],
                 "summary": self.summary}
 
@@ -191,10 +203,7 @@ def make_spec(equations, initial=None, parameters=(), constants=None, observe=No
                 raise ValueError(f"the initial {s} may use the constants only ({', '.join(constants) or 'none'}), "
                                  f"got {sorted(extra)[0]!r}")
             init_texts[s] = eq.to_text(tree)
-    observe = states[0] if observe is None else _text(observe, "observe")
-    if observe not in states:  # an expression of the states
-        tree = eq.parse(observe, states, what="observe (a state or an expression of the states)")
-        observe = eq.to_text(tree)
+    observe = _observed(observe, states)
     quantities = {*parameters, *constants, *(f"{s}0" for s in states)}
     ranges_all = dict(ranges_p)
     for q, r in dict(ranges or {}).items():
@@ -212,14 +221,35 @@ def make_spec(equations, initial=None, parameters=(), constants=None, observe=No
         raise TypeError(f"grid must be (step, points), got {grid!r}") from None
     if not (step > 0 and math.isfinite(step)) or not 2 <= points <= 10_000_000:
         raise ValueError(f"grid must have a finite step > 0 and 2 to 10,000,000 points, got ({step}, {points})")
+    observed = ", ".join([observe] if isinstance(observe, str) else observe)
     summary = summary if summary is not None else (
-        f"The user model {name}: " + "; ".join(f"d{s}/dt = {texts[s]}" for s in states) + f"; observed: {observe}.")
+        f"The user model {name}: " + "; ".join(f"d{s}/dt = {texts[s]}" for s in states) + f"; observed: {observed}.")
     if not isinstance(summary, str) or len(summary) > 2000:
         raise ValueError("summary must be a string of at most 2,000 characters")
     spec = ModelSpec(name, states, parameters, constants, texts, init_texts, observe, units, ranges_all, step, points,
                      summary)
     _check_finite_at_start(spec)
     return spec
+
+
+def _observed(observe, states: tuple):
+    """The canonical text of the observed quantity (a state or an expression of the states; default:
+    the first state), or a tuple of several (at most MAX_OBSERVED, distinct)."""
+    if observe is None:
+        return states[0]
+    several = isinstance(observe, Sequence) and not isinstance(observe, str)
+    items = list(observe) if several else [observe]
+    if not items or len(items) > MAX_OBSERVED:
+        raise ValueError(f"observe must name 1 to {MAX_OBSERVED} quantities, got {len(items)}")
+    out = []
+    for item in items:
+        text = _text(item, "observe")
+        if text not in states:  # an expression of the states
+            text = eq.to_text(eq.parse(text, states, what="observe (a state or an expression of the states)"))
+        if text in out:
+            raise ValueError(f"observe names {text!r} twice; each observed quantity once")
+        out.append(text)
+    return tuple(out) if several and len(out) > 1 else out[0]
 
 
 def _check_finite_at_start(spec: ModelSpec) -> None:
@@ -234,11 +264,12 @@ def _check_finite_at_start(spec: ModelSpec) -> None:
     for p in spec.parameters:
         lo, hi = spec.ranges.get(p, (0.0, 1.0))
         values[p] = np.float64(0.5 * (lo + hi))
-    for s, tree in [*spec.trees.items(), ("observe", spec.observe_tree)]:
+    observed = [(f"observe:{o}", tree) for o, tree in zip(spec.observed, spec.observe_trees)]
+    for s, tree in [*spec.trees.items(), *observed]:
         with np.errstate(all="ignore"):
             bad = _first_non_finite(tree, values)
         if bad is not None:
-            what = "the observed quantity" if s == "observe" else f"the equation of {s}"
+            what = "the observed quantity" if s.startswith("observe:") else f"the equation of {s}"
             raise ValueError(f"{what} is not finite at the initial state: {eq.to_text(bad)} gives "
                              f"{eq.evaluate(bad, values)} (a division by zero or a value outside a function's domain)")
 
@@ -289,9 +320,11 @@ class ODEModel:
     constants : mapping of str to float, optional
         The fixed constants and their default values; an instance may set them by keyword, and a
         free set may free them.
-    observe : str, optional
+    observe : str or sequence of str, optional
         The observed quantity: a state, or an expression of the states (``"S + I"``); default: the
-        first state.
+        first state. Several (at most 16, ``["x", "y"]``) make a series of several channels:
+        :func:`~fhn_inverse.simulate` then returns (N, K, L), the sensitivities (N, K, L, P), and
+        noise applies to each channel independently.
     name : str, default "UserModel"
         The model's name (an identifier), in messages, records and its repr.
     units : mapping of str to str, optional
@@ -429,6 +462,16 @@ class ODEModel:
         model = type(self).__new__(type(self))
         model._setup(self.spec, {}, self.backend)
         return model
+
+    @property
+    def observed(self) -> tuple:
+        """The observed quantities, in channel order (one unless several were given)."""
+        return self.spec.observed
+
+    @property
+    def observed_count(self) -> int:
+        """K, the number of observed quantities: the series of this model are (K, L) when K > 1."""
+        return len(self.spec.observed)
 
     @property
     def native(self):

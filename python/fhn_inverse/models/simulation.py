@@ -17,7 +17,7 @@ from .ode import ODEModel
 __all__ = ["FitzHughNagumo", "MorrisLecar", "HodgkinHuxley", "DampedOscillator",
            "MODELS", "model_grid", "model_to_dict", "model_from_dict", "core_for",
            "DEFAULT_GRID", "STATUS", "METHODS", "SimulationError", "simulator_options",
-           "model_and_theta", "simulate"]
+           "model_and_theta", "simulate", "observed_count", "channels"]
 
 FitzHughNagumo = _core.FitzHughNagumo
 #: Morris–Lecar (cpp/include/fhn_inverse/models/morris_lecar.hpp): θ = (I_app, g_Ca, g_K, φ); its
@@ -52,6 +52,19 @@ def core_for(model):
     if isinstance(model, ODEModel):
         return model.module, model.native
     return _core, model
+
+
+def observed_count(model) -> int:
+    """K, the number of quantities ``model`` observes (1 for the built-in models; a user model's
+    ``observe`` may name several)."""
+    return model.observed_count if isinstance(model, ODEModel) else 1
+
+
+def channels(a: np.ndarray, model) -> np.ndarray:
+    """A batch result of the core, (N, K·L, ...) with the K channels one after another, as
+    (N, K, L, ...) where ``model`` observes K > 1 quantities (a view); unchanged for one."""
+    K = observed_count(model)
+    return a if K == 1 else a.reshape(a.shape[0], K, a.shape[1] // K, *a.shape[2:])
 
 
 def model_to_dict(model) -> dict:
@@ -305,7 +318,8 @@ def simulate(
     Returns
     -------
     u : ndarray, shape (N, L), or (L,) for one θ of shape (P,)
-        The observed series; with ``return_status=True``, failed rows are set to NaN.
+        The observed series; with ``return_status=True``, failed rows are set to NaN. A user model
+        that observes K > 1 quantities gives (N, K, L) (or (K, L)), channel c its ``observed[c]``.
     status : ndarray, shape (N,), or a scalar for one θ
         Only with ``return_status=True``: each trajectory's status, coded as in :data:`STATUS`.
 
@@ -329,6 +343,7 @@ def simulate(
                                 max_abs_state=max_abs_state, method=method)
     core, native = core_for(model)
     u, status = core.simulate_batch(native, theta2, options, as_threads(n_threads))
+    u = channels(u, model)
     if single:
         u, status = u[0], status[0]
     if return_status:

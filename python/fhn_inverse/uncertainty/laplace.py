@@ -23,8 +23,8 @@ from .. import _core
 from .._util.validation import as_float_array, as_threads
 from ..models.noise import AR1Noise
 from ..models.priors import GaussianPrior, IndependentPrior, default_prior
-from ..models.simulation import (FitzHughNagumo, SimulationError, core_for, model_and_theta, model_grid,
-                                 simulator_options)
+from ..models.simulation import (FitzHughNagumo, SimulationError, channels, core_for, model_and_theta, model_grid,
+                                 observed_count, simulator_options)
 
 __all__ = ["REFERENCE_NOISE", "ar1_whiten", "laplace_covariance", "sensitivities"]
 
@@ -77,7 +77,8 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     J : ndarray, shape (N, L, P)
         ``J[n, k, i] = ∂u(t_k)/∂θ_i`` at ``theta[n]``, one column per quantity of ``model.free``
         (a free constant needs the model's constant Jacobian, a free initial state component
-        starts from the unit vector); (L, P) for one θ of shape (P,).
+        starts from the unit vector); (L, P) for one θ of shape (P,). A model observing K > 1
+        quantities gives u (N, K, L) and J (N, K, L, P).
     status : ndarray, shape (N,)
         Only with ``return_status=True``: each trajectory's status, coded as in
         :data:`~fhn_inverse.models.simulation.STATUS`; the rows of ``u`` and ``J`` are NaN where it failed.
@@ -98,6 +99,7 @@ def sensitivities(theta, *, t=None, model: FitzHughNagumo | None = None, rtol: f
     options = simulator_options(model_grid(model) if t is None else t, rtol=rtol, atol=atol, max_steps=max_steps)
     core, native = core_for(model)
     u, J, status = core.sensitivities_batch(native, theta2, options, as_threads(n_threads))
+    u, J = channels(u, model), channels(J, model)
     if return_status:
         return (u[0], J[0], status[0]) if single else (u, J, status)
     _check_status(status)
@@ -158,21 +160,24 @@ def ar1_whiten(x, rho, *, n_threads: int = 0) -> np.ndarray:
     return out[0] if single else out
 
 
-def noise_arrays(noise, dt, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stationary standard deviations s = σ/Δt and correlations ρ, one per sample."""
+def noise_arrays(noise, dt, n: int, channels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary standard deviations s = σ/Δt and correlations ρ, one per sample (and observed
+    quantity: (n·K,), row-major (n, K), for a model observing K = ``channels`` quantities)."""
+    K = channels
     if isinstance(noise, AR1Noise):
         if isinstance(noise.sigma, tuple) or isinstance(noise.rho, tuple):
             raise ValueError("noise must have fixed sigma and rho for a covariance (it draws them from ranges); "
                              "pass per-sample (sigma, rho) as an (N, 2) array instead")
-        sigma, rho, dt = np.full(n, noise.sigma), np.full(n, noise.rho), noise.dt
+        sigma, rho, dt = np.full(n * K, noise.sigma), np.full(n * K, noise.rho), noise.dt
     else:
-        arr = as_float_array(noise, "noise", (1, 2))
-        if arr.shape == (2,):
-            arr = np.broadcast_to(arr, (n, 2))
-        if arr.shape != (n, 2):
-            raise ValueError(f"noise must be (sigma, rho), an (N, 2) array with N = {n}, or an AR1Noise; "
-                             f"got shape {arr.shape}")
-        sigma, rho = arr[:, 0].copy(), arr[:, 1].copy()
+        arr = as_float_array(noise, "noise", (1, 2, 3) if K > 1 else (1, 2))
+        if arr.shape in ((2,), (n, 2)):
+            arr = np.broadcast_to(arr.reshape(-1, 1, 2), (n, K, 2))
+        if arr.shape != (n, K, 2):
+            per_channel = f", an (N, {K}, 2) array (per observed quantity)" if K > 1 else ""
+            raise ValueError(f"noise must be (sigma, rho), an (N, 2) array with N = {n}{per_channel}, or an "
+                             f"AR1Noise; got shape {arr.shape}")
+        sigma, rho = arr[..., 0].ravel(), arr[..., 1].ravel()
     dt = float(dt)
     if not (np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be finite and > 0, got {dt}")
@@ -217,7 +222,8 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         The AR(1) noise of the series: ``(σ, ρ)`` for every sample, an (N, 2) array of
         per-sample ``(σ, ρ)``, or an :class:`AR1Noise` with fixed σ and ρ — in the study's
         convention, stationary standard deviation σ/``dt`` (``AR1Noise.dt`` when an AR1Noise is
-        given).
+        given). A model observing K > 1 quantities takes the same for every channel, or an
+        (N, K, 2) array, each channel's noise independent of the others'.
     dt : float, default 0.2
         The Δt of σ/``dt``.
     prior : GaussianPrior, IndependentPrior or None, optional
@@ -276,7 +282,8 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
     True
     """
     theta2, single, model = model_and_theta(theta, model)
-    s, rho = noise_arrays(noise, dt, theta2.shape[0])
+    K = observed_count(model)
+    s, rho = noise_arrays(noise, dt, theta2.shape[0], K)
     if prior is _DEFAULT:  # the model's default prior where it is Gaussian (the study's for FitzHugh–Nagumo)
         prior = default_prior(model)
         prior = prior if isinstance(prior, (GaussianPrior, IndependentPrior)) else None
@@ -297,7 +304,8 @@ def laplace_covariance(theta, *, noise=REFERENCE_NOISE, dt: float = 0.2, prior=_
         _check_status(status)
         singular = np.flatnonzero(~np.isfinite(cov).all(axis=(1, 2)))
         if singular.size:
-            raise ValueError(_singular_message(singular, theta2, info, s, rho, prior is not None))
+            raise ValueError(_singular_message(singular, theta2, info, s.reshape(-1, K)[:, 0],
+                                               rho.reshape(-1, K)[:, 0], prior is not None))
     out = (cov[0], info[0]) if single else (cov, info)
     out = out if return_information else out[:1]
     if return_status:

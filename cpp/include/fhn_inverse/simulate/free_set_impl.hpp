@@ -106,8 +106,9 @@ BatchResult simulate_free(const Model& base, const FreeSet& free, const RowMatri
   for (Eigen::Index i = 0; i < N; ++i) row_theta(free, z.row(i).data(), theta.row(i).data());
   if (free.params_only()) return simulate_batch(base, theta, options, n_threads);
   const int threads = team_size(resolve_threads(n_threads), N);
-  BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
-                     std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+  BatchResult result{
+      RowMatrix(N, static_cast<Eigen::Index>(observed_count<Model>() * options.t_obs.size())),
+      std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   InterruptPoll poll;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (Eigen::Index i = 0; i < N; ++i) {
@@ -184,10 +185,10 @@ Status sensitivities_free_one(const Model& base, const FreeSet& free, const doub
                               const SimulatorOptions& options, double* u_out, double* J_out,
                               InterruptPoll* poll) {
   constexpr std::size_t P = Model::param_size;
+  constexpr std::size_t K = observed_count<Model>();
   const std::size_t k = free.size(), L = options.t_obs.size();
   std::array<double, P> theta;
   row_theta(free, z, theta.data());
-  const auto write = [&](std::size_t j, double v, std::size_t step) { J_out[step * k + j] = v; };
   Status status;
   if (free.params_only()) {
     using System = SensitivitySystem<Model>;
@@ -195,9 +196,12 @@ Status sensitivities_free_one(const Model& base, const FreeSet& free, const doub
     status = integrate_on_grid<typename System::State>(
         system, system.initial(), options, System::S,
         [&](std::size_t step, const typename System::State& y) {
-          u_out[step] = observed_value<Model>(y);
-          for (std::size_t j = 0; j < k; ++j)
-            write(j, observed_sensitivity<Model>(y, free.entries[j].index), step);
+          for (std::size_t c = 0; c < K; ++c) {
+            u_out[c * L + step] = observed_value<Model>(y, c);
+            for (std::size_t j = 0; j < k; ++j)
+              J_out[(c * L + step) * k + j] =
+                  observed_sensitivity<Model>(y, free.entries[j].index, c);
+          }
         },
         poll);
   } else {
@@ -207,15 +211,18 @@ Status sensitivities_free_one(const Model& base, const FreeSet& free, const doub
     status = integrate_on_grid<typename System::State>(
         system, system.initial(), options, System::S,
         [&](std::size_t step, const typename System::State& y) {
-          u_out[step] = observed_value<Model>(y);
-          for (std::size_t j = 0; j < k; ++j)
-            write(j, observed_sensitivity<Model>(y, System::column(free.entries[j])), step);
+          for (std::size_t c = 0; c < K; ++c) {
+            u_out[c * L + step] = observed_value<Model>(y, c);
+            for (std::size_t j = 0; j < k; ++j)
+              J_out[(c * L + step) * k + j] =
+                  observed_sensitivity<Model>(y, System::column(free.entries[j]), c);
+          }
         },
         poll);
   }
   if (status != Status::ok) {
-    std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
-    std::fill(J_out, J_out + L * k, std::numeric_limits<double>::quiet_NaN());
+    std::fill(u_out, u_out + K * L, std::numeric_limits<double>::quiet_NaN());
+    std::fill(J_out, J_out + K * L * k, std::numeric_limits<double>::quiet_NaN());
   }
   return status;
 }
@@ -227,7 +234,8 @@ SensitivityResult sensitivities_free(const Model& base, const FreeSet& free, con
   options.validate();
   free_set_detail::check_sensitivities<Model>(free);
   check_rows(base, free, z);
-  const Eigen::Index N = z.rows(), L = static_cast<Eigen::Index>(options.t_obs.size());
+  const Eigen::Index N = z.rows(),
+                     L = static_cast<Eigen::Index>(observed_count<Model>() * options.t_obs.size());
   const auto k = static_cast<Eigen::Index>(free.size());
   const int threads = team_size(resolve_threads(n_threads), N);
   SensitivityResult r{RowMatrix(N, L), RowMatrix(N, L * k),

@@ -267,8 +267,12 @@ class LaneRun {
     live_ -= load(g, l) ? 0 : 1;
   }
 
-  double observed(int g, int l) const {
-    if constexpr (observes_expression<Model>::value) {
+  double observed(int g, int l, [[maybe_unused]] std::size_t c) const {
+    if constexpr (observes_channels<Model>::value) {
+      typename Model::State x;
+      for (std::size_t a = 0; a < S; ++a) x[a] = x_[g][a][l];
+      return Model::observe_channel(x, c);
+    } else if constexpr (observes_expression<Model>::value) {
       typename Model::State x;
       for (std::size_t a = 0; a < S; ++a) x[a] = x_[g][a][l];
       return Model::observe(x);
@@ -279,8 +283,9 @@ class LaneRun {
 
   void observe(int g, int l) {
     std::size_t& k = k_[g][l];
-    const long row = sample_[g][l] * static_cast<long>(L_);
-    while (k < L_ && o_.t_obs[k] <= t_[g][l]) u_[row + k++] = observed(g, l);
+    const long row = sample_[g][l] * static_cast<long>(kChannels * L_);
+    for (; k < L_ && o_.t_obs[k] <= t_[g][l]; ++k)
+      for (std::size_t c = 0; c < kChannels; ++c) u_[row + c * L_ + k] = observed(g, l, c);
     tk_[g][l] = k < L_ ? o_.t_obs[k] : t_[g][l] + 1.0;
   }
 
@@ -288,7 +293,8 @@ class LaneRun {
     const long n = sample_[g][l];
     status_[n] = static_cast<std::int8_t>(st);
     if (st != Status::ok)
-      std::fill(u_ + n * L_, u_ + (n + 1) * L_, std::numeric_limits<double>::quiet_NaN());
+      std::fill(u_ + n * kChannels * L_, u_ + (n + 1) * kChannels * L_,
+                std::numeric_limits<double>::quiet_NaN());
     sample_[g][l] = -1;
   }
 
@@ -329,6 +335,7 @@ class LaneRun {
   static constexpr long kMaxRejections =
       500;  // consecutive rejected trial steps: control has failed
   static constexpr double kFloorErr = 1.0 / 390625.0;  // 5^-8: growth at most 0.9 · 5 per step
+  static constexpr std::size_t kChannels = observed_count<Model>();  // observed quantities
   const Model& model_;
   const double* theta_;
   long next_, end_;
@@ -343,7 +350,8 @@ class LaneRun {
   std::size_t k_[kGroups][kWidth]{};
 };
 
-// The samples [begin, end) of theta (rows of P = Model::param_size), observed into u (rows of L)
+// The samples [begin, end) of theta (rows of P = Model::param_size), observed into u (rows of K·L,
+// K the model's observed quantities)
 // with their status; lanes refill from the range.
 template <class Model>
 void integrate_lanes(const Model& model, const double* theta, long begin, long end,

@@ -19,19 +19,22 @@ template <class Model>
 Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
                  double* u_out, double* J_out, InterruptPoll* poll) {
   using System = SensitivitySystem<Model>;
-  constexpr std::size_t S = System::S, P = System::P;
+  constexpr std::size_t S = System::S, P = System::P, K = observed_count<Model>();
+  const std::size_t L = options.t_obs.size();
   const System system{model, theta};
   const Status status = integrate_on_grid<typename System::State>(
       system, system.initial(), options, S,
       [&](std::size_t k, const typename System::State& y) {
-        u_out[k] = observed_value<Model>(y);
-        for (std::size_t i = 0; i < P; ++i) J_out[k * P + i] = observed_sensitivity<Model>(y, i);
+        for (std::size_t c = 0; c < K; ++c) {
+          u_out[c * L + k] = observed_value<Model>(y, c);
+          for (std::size_t i = 0; i < P; ++i)
+            J_out[(c * L + k) * P + i] = observed_sensitivity<Model>(y, i, c);
+        }
       },
       poll);
   if (status != Status::ok) {
-    const std::size_t L = options.t_obs.size();
-    std::fill(u_out, u_out + L, std::numeric_limits<double>::quiet_NaN());
-    std::fill(J_out, J_out + L * P, std::numeric_limits<double>::quiet_NaN());
+    std::fill(u_out, u_out + K * L, std::numeric_limits<double>::quiet_NaN());
+    std::fill(J_out, J_out + K * L * P, std::numeric_limits<double>::quiet_NaN());
   }
   return status;
 }
@@ -51,7 +54,7 @@ SensitivityResult sensitivities_batch(const Model& model, const RowMatrix& theta
   validate_theta(theta, Model::param_size);
   const Eigen::Index N = theta.rows();
   const int threads = team_size(resolve_threads(n_threads), N);
-  const auto L = static_cast<Eigen::Index>(options.t_obs.size());
+  const auto L = static_cast<Eigen::Index>(observed_count<Model>() * options.t_obs.size());
   SensitivityResult r{RowMatrix(N, L),
                       RowMatrix(N, L * static_cast<Eigen::Index>(Model::param_size)),
                       std::vector<std::int8_t>(static_cast<std::size_t>(N))};

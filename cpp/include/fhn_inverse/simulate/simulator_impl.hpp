@@ -7,6 +7,7 @@
 
 #include "fhn_inverse/simulate/integrate.hpp"
 #include "fhn_inverse/simulate/lanes.hpp"
+#include "fhn_inverse/simulate/observation.hpp"
 #include "fhn_inverse/simulate/simulator.hpp"
 #include "fhn_inverse/util/interrupt.hpp"
 #include "fhn_inverse/util/parallel.hpp"
@@ -21,12 +22,20 @@ template <class Model>
 Status integrate(const Model& model, const double* theta, const SimulatorOptions& options,
                  double* u_out, InterruptPoll* poll) {
   using State = typename Model::State;
+  constexpr std::size_t K = observed_count<Model>();
+  const std::size_t L = options.t_obs.size();
   auto system = [&](const State& x, State& dxdt, double /*t*/) { model.rhs(x, dxdt, theta); };
   const Status status = integrate_on_grid<State>(
       system, model.initial(), options, Model::state_size,
-      [&](std::size_t k, const State& x) { u_out[k] = Model::observe(x); }, poll);
+      [&](std::size_t k, const State& x) {
+        if constexpr (K == 1)
+          u_out[k] = Model::observe(x);
+        else
+          for (std::size_t c = 0; c < K; ++c) u_out[c * L + k] = Model::observe_channel(x, c);
+      },
+      poll);
   if (status != Status::ok)
-    std::fill(u_out, u_out + options.t_obs.size(), std::numeric_limits<double>::quiet_NaN());
+    std::fill(u_out, u_out + K * L, std::numeric_limits<double>::quiet_NaN());
   return status;
 }
 
@@ -45,8 +54,9 @@ BatchResult simulate_batch(const Model& model, const RowMatrix& theta,
   validate_theta(theta, Model::param_size);
   const Eigen::Index N = theta.rows();
   const int threads = team_size(resolve_threads(n_threads), N);
-  BatchResult result{RowMatrix(N, static_cast<Eigen::Index>(options.t_obs.size())),
-                     std::vector<std::int8_t>(static_cast<std::size_t>(N))};
+  BatchResult result{
+      RowMatrix(N, static_cast<Eigen::Index>(observed_count<Model>() * options.t_obs.size())),
+      std::vector<std::int8_t>(static_cast<std::size_t>(N))};
   InterruptPoll poll;
   if constexpr (has_lanes<Model>) {
     if (options.method == Method::rkf78_simd) {

@@ -7,6 +7,8 @@
 // so Wη has i.i.d. N(0, s_ε²) entries and Jᵀ Γ⁻¹ J = (WJ)ᵀ(WJ) / s_ε². The same W turns a
 // least-squares fit into the generalised least squares of AR(1) noise.
 // Shapes: theta (N, P); s, rho (N); information and cov (N, P·P) row-major, i.e. (N, P, P).
+// A model observing K quantities (simulate/observation.hpp) takes s, rho (N·K), row-major (N, K):
+// the channels' noises are independent, so the information sums their terms.
 #pragma once
 
 #include <Eigen/Core>
@@ -48,8 +50,10 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
 namespace detail {
 // The checks of laplace_batch's arguments for P quantities, and that the prior precision is
 // positive semi-definite: std::invalid_argument naming the value.
+// s and rho hold channels values per sample (row-major (N, channels): one per observed quantity).
 void validate_laplace_arguments(const RowMatrix& theta, std::size_t P, const Eigen::VectorXd& s,
-                                const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision);
+                                const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
+                                std::size_t channels = 1);
 void check_semi_definite(const Eigen::MatrixXd& prior_precision);
 }  // namespace detail
 

@@ -4,6 +4,7 @@
 
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -24,9 +25,9 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
                             const Eigen::VectorXd& rho, const Eigen::MatrixXd& prior_precision,
                             int n_threads) {
   using System = simulate::SensitivitySystem<Model>;
-  constexpr std::size_t S = System::S, P = System::P;
+  constexpr std::size_t S = System::S, P = System::P, K = simulate::observed_count<Model>();
   options.validate();
-  detail::validate_laplace_arguments(theta, P, s, rho, prior_precision);
+  detail::validate_laplace_arguments(theta, P, s, rho, prior_precision, K);
   const Eigen::Index N = theta.rows();
   detail::check_semi_definite(prior_precision);
   const int threads = team_size(resolve_threads(n_threads), N);
@@ -40,19 +41,25 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
   for (Eigen::Index i = 0; i < N; ++i) {
     if (poll.stop()) continue;
     const double* th = theta.row(i).data();
-    const double rho_i = rho[i], root = std::sqrt(1.0 - rho_i * rho_i);
-    Mat info = Mat::Zero();
-    Vec previous = Vec::Zero();
+    std::array<Mat, K> info_c;
+    std::array<Vec, K> previous;
+    for (std::size_t c = 0; c < K; ++c) info_c[c].setZero();
     const System system{model, th};
-    // (WJ)_k = J_k − ρ J_{k−1} (row 0: √(1 − ρ²) J_0), accumulated into (WJ)ᵀ(WJ) row by row.
+    // (WJ)_k = J_k − ρ J_{k−1} (row 0: √(1 − ρ²) J_0), accumulated into (WJ)ᵀ(WJ) row by row,
+    // per observed quantity.
     const simulate::Status status = simulate::integrate_on_grid<typename System::State>(
         system, system.initial(), options, S,
         [&](std::size_t k, const typename System::State& y) {
-          Vec J_k;
-          for (std::size_t p = 0; p < P; ++p) J_k[p] = simulate::observed_sensitivity<Model>(y, p);
-          const Vec w = k == 0 ? Vec(root * J_k) : Vec(J_k - rho_i * previous);
-          info.noalias() += w * w.transpose();
-          previous = J_k;
+          for (std::size_t c = 0; c < K; ++c) {
+            const double rho_c = rho[i * K + c];
+            Vec J_k;
+            for (std::size_t p = 0; p < P; ++p)
+              J_k[p] = simulate::observed_sensitivity<Model>(y, p, c);
+            const Vec w =
+                k == 0 ? Vec(std::sqrt(1.0 - rho_c * rho_c) * J_k) : Vec(J_k - rho_c * previous[c]);
+            info_c[c].noalias() += w * w.transpose();
+            previous[c] = J_k;
+          }
         },
         &poll);
     r.status[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(status);
@@ -64,7 +71,11 @@ LaplaceResult laplace_batch(const Model& model, const RowMatrix& theta,
       std::fill(cov_out, cov_out + PP, nan);
       continue;
     }
-    info /= s[i] * s[i] * (1.0 - rho_i * rho_i);
+    Mat info = Mat::Zero();
+    for (std::size_t c = 0; c < K; ++c) {
+      const double s_c = s[i * K + c], rho_c = rho[i * K + c];
+      info += info_c[c] / (s_c * s_c * (1.0 - rho_c * rho_c));
+    }
     const Mat H = info + prior_precision;
     Eigen::LLT<Mat> llt(H);
     const Mat C =
@@ -84,9 +95,10 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
                            int n_threads) {
   if (free.is_default(Model::param_size))
     return laplace_batch(base, z, options, s, rho, prior_precision, n_threads);
+  constexpr std::size_t K = simulate::observed_count<Model>();
   options.validate();
   const std::size_t k = free.size(), L = options.t_obs.size();
-  detail::validate_laplace_arguments(z, k, s, rho, prior_precision);
+  detail::validate_laplace_arguments(z, k, s, rho, prior_precision, K);
   simulate::check_rows(base, free, z);
   if (free.frees(simulate::FreeSet::Kind::constant) &&
       !simulate::has_constant_jacobian<Model>::value)
@@ -103,8 +115,8 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
   InterruptPoll poll;
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> u(L);
-    RowMatrix J(static_cast<Eigen::Index>(L), static_cast<Eigen::Index>(k));
+    std::vector<double> u(K * L);
+    RowMatrix J(static_cast<Eigen::Index>(K * L), static_cast<Eigen::Index>(k));
 #pragma omp for schedule(dynamic, 4)
     for (Eigen::Index i = 0; i < N; ++i) {
       if (poll.stop()) continue;
@@ -118,9 +130,15 @@ LaplaceResult laplace_free(const Model& base, const simulate::FreeSet& free, con
         cov_out.setConstant(nan);
         continue;
       }
-      for (Eigen::Index t = J.rows() - 1; t > 0; --t) J.row(t) -= rho[i] * J.row(t - 1);  // W J
-      J.row(0) *= std::sqrt(1.0 - rho[i] * rho[i]);
-      const Eigen::MatrixXd info = (J.transpose() * J) / (s[i] * s[i] * (1.0 - rho[i] * rho[i]));
+      Eigen::MatrixXd info =
+          Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
+      for (std::size_t c = 0; c < K; ++c) {  // W J per observed quantity (rows [c·L, (c+1)·L))
+        auto Jc = J.middleRows(static_cast<Eigen::Index>(c * L), static_cast<Eigen::Index>(L));
+        const double s_c = s[i * K + c], rho_c = rho[i * K + c];
+        for (Eigen::Index t = Jc.rows() - 1; t > 0; --t) Jc.row(t) -= rho_c * Jc.row(t - 1);
+        Jc.row(0) *= std::sqrt(1.0 - rho_c * rho_c);
+        info += (Jc.transpose() * Jc) / (s_c * s_c * (1.0 - rho_c * rho_c));
+      }
       const Eigen::MatrixXd H = info + prior_precision;
       Eigen::LLT<Eigen::MatrixXd> llt(H);
       const Eigen::MatrixXd C = llt.info() == Eigen::Success

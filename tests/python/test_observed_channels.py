@@ -1,0 +1,223 @@
+"""User models that observe several quantities (fi.ODEModel(observe=[...])): series (N, K, L), one
+native integration per trajectory for all channels, sensitivities (N, K, L, P), Laplace information
+summed over the channels' independent noises, per-channel observation laws, data sets and maps.
+
+Two models compile once per module (about 20 s each): Lotka–Volterra observed in x, y and x·y, and
+the same equations observed in y alone (the reference for a channel).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import fhn_inverse as fi
+from fhn_inverse.models import ChannelNoise, noise_from_dict
+
+LV = dict(equations={"x": "alpha*x - beta*x*y", "y": "delta*x*y - gamma*y"},
+          initial={"x": "x_start", "y": "y_start"},
+          parameters={"alpha": (0.5, 1.5), "beta": (0.02, 0.08), "delta": (0.01, 0.04), "gamma": (0.5, 1.5)},
+          constants={"x_start": 30.0, "y_start": 10.0}, name="LotkaVolterra", grid=(0.25, 120),
+          ranges={"x_start": (20.0, 40.0), "y_start": (5.0, 15.0), "x0": (20.0, 40.0), "y0": (5.0, 15.0)})
+OBSERVED = ["x", "y", "x*y/100"]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fhn_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FHN_INVERSE_CACHE", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def lv(cache):
+    return fi.ODEModel(observe=OBSERVED, **LV)
+
+
+@pytest.fixture(scope="module")
+def lv_y(cache):
+    return fi.ODEModel(observe="y", **LV)
+
+
+@pytest.fixture(scope="module")
+def lv_numpy(cache):
+    return fi.ODEModel(observe=OBSERVED, backend="numpy", **LV)
+
+
+@pytest.fixture(scope="module")
+def theta(lv):
+    return fi.default_prior(lv).sample(40, seed=3)
+
+
+def test_a_model_declares_its_observed_quantities(lv, lv_y):
+    assert lv.observed == ("x", "y", "x * y / 100") and lv.observed_count == 3
+    assert lv_y.observed == ("y",) and lv_y.observed_count == 1
+    assert fi.ODEModel.from_dict(json.loads(json.dumps(lv.to_dict()))).observed == lv.observed
+    assert lv.to_dict()["spec"]["observe"] == ["x", "y", "x * y / 100"]
+
+
+@pytest.mark.parametrize("method", fi.models.METHODS)
+def test_each_channel_is_the_series_of_that_quantity_alone(lv, lv_y, theta, method):
+    u = fi.simulate(theta, model=lv, method=method)
+    assert u.shape == (40, 3, 120)
+    np.testing.assert_array_equal(u[:, 1], fi.simulate(theta, model=lv_y, method=method))  # bitwise
+    np.testing.assert_allclose(u[:, 2], u[:, 0] * u[:, 1] / 100, rtol=1e-14)
+    one = fi.simulate(theta[0], model=lv, method=method)
+    assert one.shape == (3, 120)
+    np.testing.assert_array_equal(one, u[0])
+
+
+def test_the_channels_match_scipy(lv, theta):
+    from scipy.integrate import solve_ivp
+    t = fi.models.model_grid(lv)
+    u = fi.simulate(theta[:3], model=lv, rtol=1e-12, atol=1e-12)
+    for row, (a, b, d, g) in zip(u, theta[:3]):
+        ref = solve_ivp(lambda _, s: [a * s[0] - b * s[0] * s[1], d * s[0] * s[1] - g * s[1]], (0, t[-1]),
+                        [30.0, 10.0], t_eval=t, method="DOP853", rtol=1e-12, atol=1e-12).y
+        np.testing.assert_allclose(row[:2], ref, rtol=1e-8)
+        np.testing.assert_allclose(row[2], ref[0] * ref[1] / 100, rtol=1e-8)
+
+
+def test_a_failed_trajectory_is_nan_in_every_channel(lv):
+    theta = np.array([[1.0, 0.05, 0.02, 1.0], [1.0, 0.05, 0.02, 1.0]])
+    u, status = fi.simulate(theta, model=lv, max_steps=5, return_status=True)
+    assert (status == 2).all() and np.isnan(u).all()
+
+
+@pytest.mark.parametrize("free", [None, ("alpha", "gamma", "x0", "y0")])
+def test_sensitivities_of_every_channel_match_central_differences(lv, free):
+    model = lv if free is None else fi.ODEModel(observe=OBSERVED, free=free, beta=0.05, delta=0.02, **LV)
+    z = np.array([1.1, 0.05, 0.02, 0.9]) if free is None else np.array([1.1, 0.9, 28.0, 11.0])
+    u, J = fi.sensitivities(z, model=model)
+    assert u.shape == (3, 120) and J.shape == (3, 120, 4)
+    np.testing.assert_allclose(u, fi.simulate(z, model=model, rtol=1e-10, atol=1e-10), rtol=1e-8)
+    for i in range(4):
+        h = 1e-6 * max(1.0, abs(z[i]))
+        up, dn = z.copy(), z.copy()
+        up[i] += h
+        dn[i] -= h
+        fd = (fi.simulate(up, model=model, rtol=1e-12, atol=1e-12)
+              - fi.simulate(dn, model=model, rtol=1e-12, atol=1e-12)) / (2 * h)
+        scale = np.abs(fd).max(axis=1, keepdims=True)
+        assert np.abs(J[:, :, i] - fd).max(axis=1).max() / scale.min() < 1e-5
+
+
+def test_the_laplace_information_sums_the_channels_independent_noises(lv, theta):
+    rng = np.random.default_rng(0)
+    noise = np.stack([rng.uniform(0.2, 2.0, (5, 3)), rng.uniform(-0.5, 0.8, (5, 3))], axis=-1)  # (N, K, 2)
+    C, info = fi.laplace_covariance(theta[:5], model=lv, noise=noise, prior=None, return_information=True)
+    _, J = fi.sensitivities(theta[:5], model=lv)
+    for n in range(5):
+        expected = np.zeros((4, 4))
+        for c in range(3):
+            s, rho = noise[n, c, 0] / 0.2, noise[n, c, 1]
+            lags = np.abs(np.subtract.outer(np.arange(120), np.arange(120)))
+            gamma = s**2 * rho**lags  # the stationary AR(1) covariance of channel c
+            expected += J[n, c].T @ np.linalg.solve(gamma, J[n, c])
+        np.testing.assert_allclose(info[n], expected, rtol=1e-7)
+        np.testing.assert_allclose(C[n], np.linalg.inv(expected), rtol=1e-6)
+    # one (σ, ρ) is every channel's; a free set takes the same path through laplace_free
+    free = fi.ODEModel(observe=OBSERVED, free=("alpha", "beta", "delta", "gamma"), **LV)
+    np.testing.assert_allclose(fi.laplace_covariance(theta[:5], model=free, noise=(0.5, 0.3), prior=None),
+                               fi.laplace_covariance(theta[:5], model=lv, noise=np.broadcast_to([0.5, 0.3], (5, 3, 2)),
+                                                     prior=None), rtol=1e-9)
+    with pytest.raises(ValueError, match=r"an \(N, 3, 2\) array \(per observed quantity\)"):
+        fi.laplace_covariance(theta[:5], model=lv, noise=np.ones((5, 2, 2)) * 0.5)
+
+
+def test_the_numpy_backend_observes_every_channel_as_the_compiled_path(lv, lv_numpy, theta):
+    np.testing.assert_allclose(fi.simulate(theta[:6], model=lv_numpy), fi.simulate(theta[:6], model=lv), rtol=1e-9)
+    u, J = fi.sensitivities(theta[:2], model=lv)
+    un, Jn = fi.sensitivities(theta[:2], model=lv_numpy)
+    np.testing.assert_allclose(un, u, rtol=1e-9)
+    np.testing.assert_allclose(Jn, J, rtol=1e-7, atol=1e-9 * np.abs(J).max())
+    noise = np.broadcast_to([0.5, 0.3], (2, 3, 2))
+    np.testing.assert_allclose(fi.laplace_covariance(theta[:2], model=lv_numpy, noise=noise, prior=None),
+                               fi.laplace_covariance(theta[:2], model=lv, noise=noise, prior=None), rtol=1e-6)
+
+
+def test_channel_noise_draws_each_channel_independently_and_reproducibly():
+    u = np.full((6, 3, 400), 2.0)
+    noise = ChannelNoise([fi.GaussianNoise(0.1), None, fi.models.PoissonNoise(scale=(5.0, 10.0))],
+                         names=("x", "y", "z"))
+    d, params = noise.observe(u, seed=4)
+    assert d.shape == u.shape and params.shape == (6, 3)
+    assert noise.param_names == ("sigma[x]", "rho[x]", "scale[z]")
+    np.testing.assert_array_equal(d[:, 1], u[:, 1])  # None: observed exactly
+    assert abs((d[:, 0] - 2.0).std() - 0.1) < 0.01 and (d[:, 2] == np.round(d[:, 2])).all()
+    # series i of channel c depends on (seed, c, i) only: a later start gives the later rows
+    d_tail, p_tail = noise.observe(u[2:], seed=4, start=2)
+    np.testing.assert_array_equal(d_tail, d[2:])
+    np.testing.assert_array_equal(p_tail, params[2:])
+    # one law on every channel: the channels' draws differ
+    same, _ = ChannelNoise([fi.GaussianNoise(0.1)] * 2).observe(np.zeros((1, 2, 50)), seed=0)
+    assert not np.array_equal(same[0, 0], same[0, 1])
+    back = noise_from_dict(json.loads(json.dumps(noise.to_dict())))
+    np.testing.assert_array_equal(back.observe(u, seed=4)[0], d)
+    with pytest.raises(ValueError, match=r"observes series \(N, 3, L\), got shape \(6, 2, 400\)"):
+        noise.observe(u[:, :2], seed=0)
+    with pytest.raises(ValueError, match="channel z: Poisson noise needs a rate >= 0"):
+        noise.observe(-u, seed=0)
+    with pytest.raises(TypeError, match="observation law or None, got str"):
+        ChannelNoise(["gaussian"])
+
+
+def test_a_data_set_of_several_channels_generates_saves_and_loads(lv, tmp_path):
+    noise = fi.models.LogNormalNoise(sigma=(0.05, 0.25), rho=0.0)
+    ds = fi.Dataset.generate(50, seed=2, model=lv, noise=noise, progress=False, chunk=16)
+    assert ds.u.shape == ds.d.shape == (50, 3, 120) and ds.noise.shape == (50, 6)
+    assert ds.config["noise"]["kind"] == "channels" and ds.config["noise"]["names"] == list(lv.observed)
+    assert repr(ds).startswith("Dataset(n=50, channels=3, length=120")
+    # chunking changes nothing; the clean series are the model's
+    np.testing.assert_array_equal(fi.Dataset.generate(50, seed=2, model=lv, noise=noise, progress=False).d, ds.d)
+    np.testing.assert_array_equal(ds.u, fi.simulate(ds.theta, model=lv))
+    sigma = ds.noise[:, ::2]  # each channel's own σ, drawn independently
+    assert not np.allclose(sigma[:, 0], sigma[:, 1])
+    np.testing.assert_allclose(np.log(ds.d / ds.u).std(axis=2), sigma, rtol=0.3)
+    back = fi.Dataset.load(ds.save(tmp_path / "lv.npz"))
+    np.testing.assert_array_equal(back.d, ds.d)
+    assert back[3:5].d.shape == (2, 3, 120)
+    with pytest.raises(ValueError, match=r"Dataset.d must have shape \(50, 3, 120\)"):
+        fi.Dataset(ds.t, ds.theta, ds.u, ds.d[:, :2], ds.noise, ds.index)
+
+
+def test_a_map_of_several_channels_trains_saves_and_predicts_in_a_fresh_process(lv, cache, tmp_path):
+    ds = fi.Dataset.generate(600, seed=5, model=lv, noise=fi.models.LogNormalNoise(sigma=0.05, rho=0.0),
+                             progress=False)
+    X = np.log(ds.d)
+    net = fi.InverseMap.cnn(seed=0).fit(X[:500], ds.theta[:500], epochs=3, progress=False, input_scaling="channel",
+                                        trained_on=ds)
+    expected = net.predict(X[500:])
+    assert expected.shape == (100, 4)
+    net.save(tmp_path / "lv_map")
+    np.save(tmp_path / "x.npy", X[500:])
+    script = textwrap.dedent(f"""
+        import numpy as np, fhn_inverse as fi
+        net = fi.InverseMap.load({str(tmp_path / 'lv_map')!r})
+        np.save({str(tmp_path / 'out.npy')!r}, net.predict(np.load({str(tmp_path / 'x.npy')!r})))
+        from fhn_inverse.cli import main
+        main(["info", {str(tmp_path / 'lv_map')!r}])
+        """)
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                         env={**os.environ, "FHN_INVERSE_CACHE": str(cache)}).stdout
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+    assert "(observed: x, y, x * y / 100;" in out
+
+
+@pytest.mark.parametrize("observe, message", [
+    (["x", "x"], "observe names 'x' twice"),
+    (["x", "z"], "unknown name 'z'"),
+    ([f"x + {i}" for i in range(17)], "observe must name 1 to 16 quantities, got 17"),
+    ([], "observe must name 1 to 16 quantities, got 0"),
+    (["x", "y/(x - x)"], "the observed quantity is not finite at the initial state"),
+])
+def test_bad_observed_quantities_are_refused_by_name(observe, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("FHN_INVERSE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=message):
+        fi.ODEModel(observe=observe, **LV)
+    assert not (tmp_path / "cache").exists()
