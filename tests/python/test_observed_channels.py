@@ -77,8 +77,9 @@ def test_the_channels_match_scipy(lv, theta):
     t = fi.models.model_grid(lv)
     u = fi.simulate(theta[:3], model=lv, rtol=1e-12, atol=1e-12)
     for row, (a, b, d, g) in zip(u, theta[:3]):
-        ref = solve_ivp(lambda _, s: [a * s[0] - b * s[0] * s[1], d * s[0] * s[1] - g * s[1]], (0, t[-1]),
-                        [30.0, 10.0], t_eval=t, method="DOP853", rtol=1e-12, atol=1e-12).y
+        ref = solve_ivp(lambda _, s, a, b, d, g: [a * s[0] - b * s[0] * s[1], d * s[0] * s[1] - g * s[1]],
+                        (0, t[-1]), [30.0, 10.0], t_eval=t, args=(a, b, d, g), method="DOP853", rtol=1e-12,
+                        atol=1e-12).y
         np.testing.assert_allclose(row[:2], ref, rtol=1e-8)
         np.testing.assert_allclose(row[2], ref[0] * ref[1] / 100, rtol=1e-8)
 
