@@ -222,3 +222,60 @@ def test_bad_observed_quantities_are_refused_by_name(observe, message, tmp_path,
     with pytest.raises(ValueError, match=message):
         fi.ODEModel(observe=observe, **LV)
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_whitening_of_several_channels_is_each_channels_own():
+    from fhn_inverse.fitting.channels import whitening
+    rng = np.random.default_rng(1)
+    s, rho = rng.uniform(0.5, 2.0, 4 * 3), rng.uniform(-0.5, 0.9, 4 * 3)  # (n·K,) for n = 4, K = 3
+    x = rng.standard_normal((2, 3 * 50))  # rows of the series 1 and 3
+    out = whitening(s, rho, 4, 3)(x, np.array([1, 3]))
+    for m, row in enumerate((1, 3)):
+        for c in range(3):
+            k = row * 3 + c
+            expected = fi.ar1_whiten(x[m, c * 50:(c + 1) * 50], rho[k]) / (s[k] * np.sqrt(1 - rho[k] ** 2))
+            np.testing.assert_allclose(out[m, c * 50:(c + 1) * 50], expected, rtol=1e-14)
+
+
+def test_fits_of_several_channels_recover_theta_and_each_channels_noise(lv, theta):
+    truth = theta[:6]
+    clean = fi.simulate(truth, model=lv)
+    start = truth * 1.03
+    fit = fi.fit_series(start[None], clean, model=lv, rounds=0)
+    np.testing.assert_allclose(fit.theta, truth, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"d must have shape \(N, 3, L\) for LotkaVolterra, which observes 3"):
+        fi.fit_series(start[None], clean[:, :2], model=lv, rounds=0)
+    # AR(1) noise of a different size on each channel: map_fit estimates each channel's from its residuals
+    sd_true = np.array([0.5, 0.2, 0.3])
+    eta = np.stack([fi.models.ar1_noise(np.full(6, sd), np.full(6, 0.5), 120, seed=10 + c)
+                    for c, sd in enumerate(sd_true)], axis=1)
+    d = clean + eta
+    result = fi.map_fit(start, d, model=lv, rounds=0, prior=fi.default_prior(lv))
+    assert result.noise.shape == (6, 3, 2) and result.noise_estimated.all()
+    np.testing.assert_allclose(result.noise[..., 0].mean(axis=0), sd_true, rtol=0.2)
+    assert np.abs(result.theta - truth).mean() < np.abs(start - truth).mean()
+    assert np.all(np.isfinite(result.sd)) and np.all(result.lower <= result.upper)
+
+
+def test_the_posterior_predictive_check_covers_every_channel(lv, theta):
+    rng = np.random.default_rng(2)
+    truth = theta[:3]
+    samples = truth[:, None, :] * (1 + 0.002 * rng.standard_normal((3, 200, 4)))
+    clean = fi.simulate(truth, model=lv)
+    noise = np.broadcast_to([[0.3, 0.4], [0.2, 0.4], [0.4, 0.0]], (3, 3, 2))
+    eta = fi.models.ar1_noise(noise[..., 0].ravel(), noise[..., 1].ravel(), 120, seed=7).reshape(3, 3, 120)
+    ppc = fi.diagnostics.posterior_predictive(samples, clean + eta, noise=noise, model=lv, seed=1)
+    assert ppc.lower.shape == (3, 3, 120) and ppc.n_draws.tolist() == [200] * 3
+    assert 0.8 < ppc.inside_all <= 1.0
+    # a series far off in one channel only falls out of the band there
+    off = clean + eta
+    off[:, 1] *= 1.5
+    inside = fi.diagnostics.posterior_predictive(samples, off, noise=noise, model=lv, seed=1)
+    assert inside.inside_all < ppc.inside_all - 0.2
+    # an observation law observes the re-simulations (counts here)
+    counts = fi.models.PoissonNoise(scale=1.0)
+    d, _ = fi.models.observation.observe(counts, clean, seed=3)
+    law = fi.diagnostics.posterior_predictive(samples, d, noise=counts, model=lv, seed=1)
+    assert 0.8 < law.inside_all <= 1.0 and np.all(2 * law.median == np.round(2 * law.median))  # counts' medians
+    with pytest.raises(ValueError, match=r"observed must be \(n, 3, L\)"):
+        fi.diagnostics.posterior_predictive(samples, clean[:, :2], model=lv)

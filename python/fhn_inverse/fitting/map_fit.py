@@ -16,7 +16,8 @@ import numpy as np
 
 from .._util.validation import as_float, as_float_array, as_int
 from ..models.priors import GaussianPrior, IndependentPrior, UniformPrior, default_prior
-from ..models.simulation import FitzHughNagumo, model_grid, simulate
+from ..models.simulation import FitzHughNagumo, model_grid, observed_count
+from .channels import flat_series, simulate_rows
 from ..uncertainty.laplace import laplace_covariance, noise_arrays
 from .refine import MAX_ITERATIONS, _per_series, fit_series, measured_noise, refine
 
@@ -72,7 +73,8 @@ class MapFit(NamedTuple):
     sd: np.ndarray           # (N, P) their Laplace standard deviations (NaN where there is none)
     lower: np.ndarray        # (N, P) lower ends of the central intervals at ``level``
     upper: np.ndarray        # (N, P) upper ends
-    noise: np.ndarray        # (N, 2) the noise used, as measured: (standard deviation in the units of d, ρ)
+    noise: np.ndarray        # (N, 2) the noise used, as measured: (standard deviation in the units of d, ρ);
+    #                          (N, K, 2), each channel's, for a model observing K quantities
     study_noise: np.ndarray  # (N, 2) the same in the study's convention: (σ = standard deviation × Δt, ρ)
     noise_estimated: np.ndarray  # (N, 2) bool: that value came from the residuals, not from the caller
     mse: np.ndarray          # (N,) mean squared error of the estimate's simulated series against d
@@ -159,18 +161,19 @@ def _grid_step(t, length: int, model) -> float:
     return float(grid[-1] - grid[0]) / (length - 1)
 
 
-def _given_noise(noise, noise_sd, noise_rho, n: int, dt: float):
-    """(sd, ρ) per series as given, NaN where not given (to be estimated)."""
+def _given_noise(noise, noise_sd, noise_rho, n: int, dt: float, channels: int = 1):
+    """(sd, ρ) per series (and channel: (n·K,), row-major (n, K)) as given, NaN where not given (to be
+    estimated)."""
     if noise is not None:
         if noise_sd is not None or noise_rho is not None:
             raise ValueError("give noise (the study's sigma = standard deviation × dt) or noise_sd/noise_rho "
                              "(the measured standard deviation), not both")
-        return noise_arrays(noise, dt, n)  # an AR1Noise brings its own dt
+        return noise_arrays(noise, dt, n, channels)  # an AR1Noise brings its own dt
     sd = np.full(n, np.nan) if noise_sd is None else _per_series(noise_sd, "noise_sd", n).copy()
     rho = np.full(n, np.nan) if noise_rho is None else _per_series(noise_rho, "noise_rho", n).copy()
     if noise_sd is not None or noise_rho is not None:  # the given values' ranges
         measured_noise(np.where(np.isnan(sd), 1.0, sd), np.where(np.isnan(rho), 0.0, rho), n)
-    return sd, rho
+    return np.repeat(sd, channels), np.repeat(rho, channels)  # the same for every channel
 
 
 def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rho=None, level: float = 0.9,
@@ -202,7 +205,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     start : array_like, shape (N, P)
         Starting estimates, one per series: a network's (for a joint map with (σ, ρ) outputs,
         its θ columns; its noise columns can go to ``noise``).
-    d : array_like, shape (N, L)
+    d : array_like, shape (N, L), or (N, K, L) for a model observing K quantities
         The observed series.
     t : array_like, shape (L,), optional
         Their grid; default: the model's. Its mean step is the Δt of the study's convention.
@@ -261,7 +264,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     True
     """
     start = as_float_array(start, "start", 2)
-    d = as_float_array(d, "d", 2)
+    d, K = flat_series(d, model), observed_count(model)
     n, p = start.shape
     if d.shape[0] != n:
         raise ValueError(f"d must have one row per starting estimate ({n}), got {d.shape[0]}")
@@ -269,25 +272,27 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     iterations = as_int(iterations, "iterations", 0, MAX_ITERATIONS // 10)
-    dt = _grid_step(t, d.shape[1], model)
+    dt = _grid_step(t, d.shape[1] // K, model)
     gaussian, lo, hi = _prior_and_box(prior, lower, upper, p, model)
-    sd, rho = _given_noise(noise, noise_sd, noise_rho, n, dt)
+    sd, rho = _given_noise(noise, noise_sd, noise_rho, n, dt, K)  # (n·K,): each channel's noise
     kw = dict(t=t, model=model, n_threads=n_threads)
 
     search = fit_series(start[None], d, lower=lo, upper=hi, rounds=rounds, iterations=iterations, **kw)
-    estimated = np.column_stack([np.isnan(sd), np.isnan(rho)])
+    estimated = np.column_stack([np.isnan(sd), np.isnan(rho)])  # (n·K, 2): rows are (series, channel)
     flag = np.zeros(n, dtype=np.int64)
     if estimated.any():
-        rows = np.flatnonzero(estimated.any(axis=1))
-        u, status = simulate(search.theta[rows], return_status=True, **kw)
+        rows = np.flatnonzero(estimated.reshape(n, -1).any(axis=1))
+        u, status = simulate_rows(search.theta[rows], **kw)
         r = np.where((status == 0)[:, None], d[rows] - u, d[rows])  # a failed fit: the series itself
+        r = r.reshape(rows.size * K, -1)  # each channel's residuals, with their own noise
+        pairs = (rows[:, None] * K + np.arange(K)).ravel()
         sd_r, rho_r, rho_clipped = noise_from_residuals(r)
-        floor = SD_FLOOR * np.sqrt(np.mean(d[rows] ** 2, axis=1)) + np.finfo(float).tiny
-        sd[rows] = np.where(estimated[rows, 0], np.maximum(sd_r, floor), sd[rows])
-        rho[rows] = np.where(estimated[rows, 1], rho_r, rho[rows])
-        clipped = (estimated[rows, 0] & (sd_r < floor)) | (estimated[rows, 1] & rho_clipped)
-        flag[rows[clipped]] |= FLAGS["noise_clipped"]
-    measured = np.column_stack([sd, rho])
+        floor = SD_FLOOR * np.sqrt(np.mean(r**2, axis=1)) + np.finfo(float).tiny
+        sd[pairs] = np.where(estimated[pairs, 0], np.maximum(sd_r, floor), sd[pairs])
+        rho[pairs] = np.where(estimated[pairs, 1], rho_r, rho[pairs])
+        clipped = (estimated[pairs, 0] & (sd_r < floor)) | (estimated[pairs, 1] & rho_clipped)
+        flag[rows[clipped.reshape(rows.size, K).any(axis=1)]] |= FLAGS["noise_clipped"]
+    measured = np.column_stack([sd, rho]) if K == 1 else np.stack([sd, rho], axis=-1).reshape(n, K, 2)
 
     fit = refine(search.theta, d, lower=lo, upper=hi, iterations=5 * iterations, noise=measured, dt=1.0,
                  prior=gaussian, **kw)
@@ -307,5 +312,6 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     flag[edge] |= FLAGS["edge"]
     flag[missing] |= FLAGS["no_covariance"]
     flag[~np.isfinite(fit.mse)] |= FLAGS["failed"]
-    study = np.column_stack([sd * dt, rho])
+    study = measured * np.array([dt, 1.0])
+    estimated = estimated if K == 1 else estimated.reshape(n, K, 2)
     return MapFit(theta, sd_theta, low, high, measured, study, estimated, fit.mse, flag, level)

@@ -19,7 +19,8 @@ import numpy as np
 
 from .._util.validation import as_float_array, as_int
 from ..models.priors import GaussianPrior, IndependentPrior, default_prior
-from ..models.simulation import FitzHughNagumo, simulate
+from ..models.simulation import FitzHughNagumo, observed_count
+from .channels import flat_series, simulate_rows, whitening
 
 __all__ = ["MAX_ITERATIONS", "BestFit", "best_fitting", "Refined", "refine", "SeriesFit", "fit_series"]
 
@@ -29,10 +30,10 @@ MAX_ITERATIONS = 10_000
 _MAX_DAMPING = 1e10
 
 
-def _candidates_and_series(candidates, d) -> tuple[np.ndarray, np.ndarray]:
-    """Validated (K, N, P) candidates and (N, L) series."""
+def _candidates_and_series(candidates, d, model) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (K, N, P) candidates and series as rows (N, L) (channels one after another)."""
     c = as_float_array(candidates, "candidates", 3)
-    d = as_float_array(d, "d", 2)
+    d = flat_series(d, model)
     if d.shape[0] != c.shape[1]:
         raise ValueError(f"d must have one row per series of candidates ({c.shape[1]}), got {d.shape[0]}")
     return c, d
@@ -74,7 +75,7 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
     ----------
     candidates : array_like, shape (K, N, P)
         K parameter vectors for each of N series.
-    d : array_like, shape (N, L)
+    d : array_like, shape (N, L), or (N, K, L) for a model observing K quantities
         The observed series on the grid ``t``.
     t : array_like, shape (L,), optional
         The grid; default: the model's (``model_grid``).
@@ -107,14 +108,13 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
     >>> fi.best_fitting(candidates, data.d).index.tolist()            # the second fits best
     [1, 1]
     """
-    c, d = _candidates_and_series(candidates, d)
+    c, d = _candidates_and_series(candidates, d, model)
     k, n, p = c.shape
     block = as_int(block, "block", 1)
     mse = np.empty((k, n))
     for s in range(0, n, block):
         e = min(n, s + block)
-        u, status = simulate(c[:, s:e].reshape(-1, p), t=t, model=model, n_threads=n_threads,
-                             return_status=True)
+        u, status = simulate_rows(c[:, s:e].reshape(-1, p), t=t, model=model, n_threads=n_threads)
         if u.shape[1] != d.shape[1]:
             raise ValueError(f"d has {d.shape[1]} points per series, the grid t has {u.shape[1]}")
         err = np.mean((u.reshape(k, e - s, -1) - d[None, s:e]) ** 2, axis=2)
@@ -156,7 +156,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     ----------
     theta : array_like, shape (N, P)
         The starting estimates, one per series.
-    d : array_like, shape (N, L)
+    d : array_like, shape (N, L), or (N, K, L) for a model observing K quantities
         The observed series, one per estimate.
     t : array_like, shape (L,), optional
         The grid of ``d``; default: the model's (``model_grid``).
@@ -231,8 +231,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     >>> fit.theta.round(6), bool(fit.mse.max() < 1e-12 < fit.start_mse.min())
     (array([[0.4, 0.4], [0.3, 0.5]]), True)
     """
-    theta = as_float_array(theta, "theta", 2)
-    d = as_float_array(d, "d", 2)
+    theta, d = as_float_array(theta, "theta", 2), flat_series(d, model)
     n, p = theta.shape
     if d.shape[0] != n:
         raise ValueError(f"d must have one row per estimate ({n}), got {d.shape[0]}")
@@ -247,10 +246,10 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         raise ValueError(f"tol must be in [0, 1), got {tol}")
     lo, hi = _box(lower, upper, p, model)
     noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
-    whiten, prior_mean, prior_precision = _likelihood_terms(noise, dt, prior, n, p)
+    whiten, prior_mean, prior_precision = _likelihood_terms(noise, dt, prior, n, p, observed_count(model))
 
     def misfit(th, obs, rows=None):
-        u, status = simulate(th, t=t, model=model, n_threads=n_threads, return_status=True)
+        u, status = simulate_rows(th, t=t, model=model, n_threads=n_threads)
         if u.shape[1] != obs.shape[1]:
             raise ValueError(f"d has {obs.shape[1]} points per series, the grid t has {u.shape[1]}")
         r = u - obs
@@ -282,8 +281,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
         shifted = np.repeat(th[None], p, axis=0)                     # (P, M, P)
         for j in range(p):
             shifted[j, :, j] += h[:, j]
-        u_shift, status = simulate(shifted.reshape(-1, p), t=t, model=model, n_threads=n_threads,
-                                   return_status=True)
+        u_shift, status = simulate_rows(shifted.reshape(-1, p), t=t, model=model, n_threads=n_threads)
         jac = (u_shift.reshape(p, m, -1) - (ra + da)[None]) / h.T[:, :, None]  # (P, M, L)
         ok = np.all(status.reshape(p, m) == 0, axis=0)
         jac[:, ~ok] = 0.0
@@ -355,18 +353,14 @@ def _noise_in_study_units(noise, dt, noise_sd, noise_rho, n: int):
     return measured_noise(noise_sd, noise_rho, n), 1.0
 
 
-def _likelihood_terms(noise, dt, prior, n: int, p: int):
+def _likelihood_terms(noise, dt, prior, n: int, p: int, channels: int = 1):
     """The whitening of ``refine``'s residuals (None: white least squares) as a function of
     (residual rows, their series' indices), and the prior's mean and precision (None: no prior)."""
     whiten = None
     if noise is not None:
-        from ..uncertainty.laplace import noise_arrays, ar1_whiten
+        from ..uncertainty.laplace import noise_arrays
 
-        s, rho = noise_arrays(noise, dt, n)
-        scale = 1.0 / (s * np.sqrt(1.0 - rho**2))
-
-        def whiten(x, rows):
-            return ar1_whiten(x, rho[rows]) * scale[rows, None]
+        whiten = whitening(*noise_arrays(noise, dt, n, channels), n, channels)
     if prior is None:
         return whiten, None, None
     if isinstance(prior, IndependentPrior):  # its normal marginals; flat elsewhere
@@ -412,7 +406,7 @@ def _nearest_on_grid(grid_theta, d, *, t, model, n_threads, starts: int, block: 
     to it in squared error, closest first: (N, starts, P), and the closest one's mean squared
     error (N,). The grid is simulated once for all series; the distances come from matrix
     products over blocks of ``block`` series."""
-    u, status = simulate(grid_theta, t=t, model=model, n_threads=n_threads, return_status=True)
+    u, status = simulate_rows(grid_theta, t=t, model=model, n_threads=n_threads)
     if u.shape[1] != d.shape[1]:
         raise ValueError(f"d has {d.shape[1]} points per series, the grid t has {u.shape[1]}")
     uu = np.sum(u**2, axis=1)
@@ -458,7 +452,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     ----------
     candidates : array_like, shape (K, N, P)
         K parameter vectors for each of N series — an ensemble's members and mean, say.
-    d : array_like, shape (N, L)
+    d : array_like, shape (N, L), or (N, K, L) for a model observing K quantities
         The observed series.
     t : array_like, shape (L,), optional
         The grid of ``d``; default: the model's (``model_grid``).
@@ -535,7 +529,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     >>> bool(np.abs(fit.theta - data.theta).max() < 1e-4)
     True
     """
-    c, d = _candidates_and_series(candidates, d)
+    c, d = _candidates_and_series(candidates, d, model)
     _, n, p = c.shape
     iterations = as_int(iterations, "iterations", 0)
     if 2 * iterations > MAX_ITERATIONS:
@@ -557,7 +551,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     lo, hi = _box(lower, upper, p, model)
     kw = dict(t=t, model=model, n_threads=n_threads)
     noise, dt = _noise_in_study_units(noise, dt, noise_sd, noise_rho, n)
-    _likelihood_terms(noise, dt, prior, n, p)  # checks noise and prior before any work
+    _likelihood_terms(noise, dt, prior, n, p, observed_count(model))  # checks noise and prior before any work
 
     best = best_fitting(c, d, **kw)
     first = refine(best.theta, d, lower=lo, upper=hi, iterations=iterations, **kw)

@@ -99,8 +99,9 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     series : array_like, shape (N, L), optional
         The observed series behind ``X_test``: turns on the posterior predictive check for the
         first ``ppc_series`` of them (100 draws each).
-    noise : array_like, shape (N, 2), optional
-        The (standard deviation, ρ) of the series' AR(1) noise, as in
+    noise : array_like, shape (N, 2), or an observation law, optional
+        The (standard deviation, ρ) of the series' AR(1) noise ((N, K, 2) for a model observing K
+        quantities), or an observation law, as in
         :func:`~fhn_inverse.uncertainty.predictive.posterior_predictive`.
     t : array_like, shape (L,), optional
         The grid of ``series``, as in :func:`~fhn_inverse.uncertainty.predictive.posterior_predictive`.
@@ -203,7 +204,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
         if len(series) != len(theta):
             raise ValueError(f"series must have one row per test series ({len(theta)}), got {len(series)}")
         k = min(ppc_series, len(series))
-        noise_k = None if noise is None else as_float_array(noise, "noise", 2)[:k]
+        noise_k = noise if noise is None or hasattr(noise, "observe") else as_float_array(noise, "noise", (2, 3))[:k]
         ppc = posterior_predictive(draws[:k, :100], series[:k], noise=noise_k, t=t, seed=seed, n_threads=n_threads,
                                    model=_ode_of(model) if ode is None else ode)
         report["ppc"] = ppc.to_dict()

@@ -95,11 +95,13 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
         S posterior samples for each of n series; the first P columns are the model's parameters,
         further columns (noise parameters of a joint map) are ignored.
     observed : array_like, shape (n, L)
-        The observed series on the grid ``t``.
-    noise : array_like, shape (n, 2), optional
-        The (standard deviation, ρ) of the AR(1) measurement noise of each series, added to each
-        re-simulation (draws of ``seed``) so that noisy observations are compared with noisy
-        predictions; None for clean series. Standard deviations >= 0, |ρ| < 1.
+        The observed series on the grid ``t``; (n, K, L) for a model that observes K quantities.
+    noise : array_like of shape (n, 2), or an observation law, optional
+        The (standard deviation, ρ) of the AR(1) measurement noise of each series (for K channels:
+        the same for each, or (n, K, 2)), added to each re-simulation (draws of ``seed``) so that
+        noisy observations are compared with noisy predictions; or an observation law with fixed
+        parameters (:mod:`~fhn_inverse.models.observation`: log-normal, Poisson, binomial, ...)
+        that observes each re-simulation; None for clean series. Standard deviations >= 0, |ρ| < 1.
     t : array_like, shape (L,), optional
         The grid; default: the model's (the study's for FitzHugh–Nagumo).
     band : (float, float), default (0.05, 0.95)
@@ -137,41 +139,53 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
     ((2, 1000), (2,), True)
     """
     from ..models.noise import ar1_noise
-    from ..models.simulation import FitzHughNagumo, model_grid, simulate
+    from ..models.observation import observe
+    from ..models.simulation import FitzHughNagumo, model_grid, observed_count, simulate
 
     samples = as_float_array(samples, "samples", 3)
-    observed = as_float_array(observed, "observed", (1, 2))
-    observed = observed.reshape(1, -1) if observed.ndim == 1 else observed
-    n, s, d = samples.shape
     ode = FitzHughNagumo() if model is None else model
+    K = observed_count(ode)
+    observed = as_float_array(observed, "observed", (1, 2) if K == 1 else (2, 3))
+    observed = observed[None] if observed.ndim == (1 if K == 1 else 2) else observed
+    n, s, d = samples.shape
     p = len(ode.free)
+    shape = "(n, L)" if K == 1 else f"(n, {K}, L)"
     if observed.shape[0] != n:
-        raise ValueError(f"samples (n, S, D) and observed (n, L) must have the same n, got {n} and {observed.shape[0]}")
+        raise ValueError(f"samples (n, S, D) and observed {shape} must have the same n, got {n} and "
+                         f"{observed.shape[0]}")
+    if K > 1 and observed.shape[1] != K:
+        raise ValueError(f"observed must be {shape} for a model observing {K} quantities, got {observed.shape}")
     if d < p:
         raise ValueError(f"samples must hold the model's {p} parameters in their first columns, got D = {d}")
     grid = model_grid(ode) if t is None else as_float_array(t, "t", 1)
-    if observed.shape[1] != grid.size:
-        raise ValueError(f"observed series must have the grid's {grid.size} points, got {observed.shape[1]}")
+    if observed.shape[-1] != grid.size:
+        raise ValueError(f"observed series must have the grid's {grid.size} points, got {observed.shape[-1]}")
     q_lo, q_hi = (_check_level(b, "band") for b in band)
     if not q_lo < q_hi:
         raise ValueError(f"band must be (low, high) quantiles with low < high, got {band!r}")
     flat = samples[:, :, :p].reshape(n * s, p)
     u, status = simulate(flat, model=ode, t=grid, return_status=True, n_threads=n_threads)
-    if noise is not None:
-        noise = as_float_array(noise, "noise", 2)
-        if noise.shape != (n, 2) or np.any(noise[:, 0] < 0) or np.any(np.abs(noise[:, 1]) >= 1):
-            raise ValueError(f"noise must be (n, 2) = ({n}, 2) rows of (standard deviation >= 0, |rho| < 1), "
-                             f"got shape {noise.shape}")
-        per_draw = np.repeat(noise, s, axis=0)
-        u = u + ar1_noise(per_draw[:, 0], per_draw[:, 1], grid.size, seed=as_seed(seed), n_threads=n_threads)
-    u = u.reshape(n, s, grid.size)
     ok = (status == 0).reshape(n, s)
+    if hasattr(noise, "observe"):  # an observation law, on the draws whose trajectory succeeded
+        good = np.flatnonzero(ok.ravel())
+        if good.size:
+            u[good] = observe(noise, np.ascontiguousarray(u[good]), as_seed(seed), 0, n_threads)[0]
+    elif noise is not None:
+        noise = as_float_array(noise, "noise", (2, 3) if K > 1 else 2)
+        noise = np.broadcast_to(noise[:, None], (n, K, 2)) if noise.ndim == 2 else noise
+        if noise.shape != (n, K, 2) or np.any(noise[..., 0] < 0) or np.any(np.abs(noise[..., 1]) >= 1):
+            raise ValueError(f"noise must be (n, 2) = ({n}, 2) rows of (standard deviation >= 0, |rho| < 1)"
+                             + (f" or (n, {K}, 2), one per channel" if K > 1 else "") + f", got shape {noise.shape}")
+        per_draw = np.repeat(noise.reshape(n, K * 2), s, axis=0).reshape(-1, 2)  # rows (draw, channel)
+        eta = ar1_noise(per_draw[:, 0], per_draw[:, 1], grid.size, seed=as_seed(seed), n_threads=n_threads)
+        u = u + eta.reshape(u.shape)
+    u = u.reshape(n, s, *observed.shape[1:])
     lower, upper, median = (np.full(observed.shape, np.nan) for _ in range(3))
     inside = np.full(n, np.nan)
     for i in range(n):
         if ok[i].any():
             lower[i], median[i], upper[i] = np.quantile(u[i, ok[i]], [q_lo, 0.5, q_hi], axis=0)
-            inside[i] = np.mean((observed[i] >= lower[i]) & (observed[i] <= upper[i]))
+            inside[i] = np.mean((observed[i] >= lower[i]) & (observed[i] <= upper[i]))  # over every channel
     done = np.isfinite(inside)
     inside_all = float(np.mean(inside[done])) if done.any() else math.nan
     return PosteriorPredictive(grid, observed, lower, upper, median, inside, inside_all, (q_lo, q_hi), ok.sum(axis=1))
