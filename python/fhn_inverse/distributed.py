@@ -100,8 +100,8 @@ def generate(n: int, seed: int, path, *, chunk: int = 1000, start: int = 0, clie
     config = dict(head.config, start=start)
     path = Path(path).resolve()
     with building(path) as build:  # beside the old store, swapped in when complete; one writer at a time
-        create_zarr(build, n, head.u.shape[1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk,
-                    dtype=dtype, n_noise=head.noise.shape[1])
+        create_zarr(build, n, head.u.shape[-1], head.theta.shape[1], t=head.t, seed=seed, config=config, chunk=chunk,
+                    dtype=dtype, n_noise=head.noise.shape[1], channels=head.u.shape[1] if head.u.ndim == 3 else 1)
         with _client(client, workers) as c:
             futures = [c.submit(_chunk_task, str(build), lo, min(chunk, n - lo), seed, start, kwargs, pure=False,
                                 key=f"fhn_inverse-chunk-{seed}-{start + lo}")

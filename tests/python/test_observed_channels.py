@@ -192,9 +192,22 @@ def test_a_map_of_several_channels_trains_saves_and_predicts_in_a_fresh_process(
                              progress=False)
     X = np.log(ds.d)
     net = fi.InverseMap.cnn(seed=0).fit(X[:500], ds.theta[:500], epochs=3, progress=False, input_scaling="channel",
-                                        trained_on=ds)
+                                        trained_on=ds, t=ds.t)
     expected = net.predict(X[500:])
     assert expected.shape == (100, 4)
+    with pytest.raises(ValueError, match=r"the map takes series of 3 observed quantities, \(N, 3, L\)"):
+        net.predict(X[500:, :2])
+    # features of several quantities: each quantity's channels in turn
+    F = fi.features(X[:2], "time+fourier")
+    assert F.shape == (2, 6, 120)
+    np.testing.assert_array_equal(F[:, 2:4], fi.features(X[:2, 1], "time+fourier"))
+    spectral = fi.InverseMap.cnn(seed=0).fit(X[:200], ds.theta[:200], epochs=1, progress=False, t=ds.t,
+                                             features="time+fourier")
+    assert spectral.predict(X[500:503]).shape == (3, 4)
+    # series on a finer grid are interpolated onto the map's, channel by channel
+    fine = np.arange(0, 120 * 0.25 - 0.1, 0.125)
+    fine_series = np.stack([[np.interp(fine, ds.t, row) for row in x] for x in X[500:503]])
+    np.testing.assert_allclose(net.predict(fine_series, t=fine, resample=True), expected[:3], rtol=1e-5)
     net.save(tmp_path / "lv_map")
     np.save(tmp_path / "x.npy", X[500:])
     script = textwrap.dedent(f"""
@@ -279,3 +292,60 @@ def test_the_posterior_predictive_check_covers_every_channel(lv, theta):
     assert 0.8 < law.inside_all <= 1.0 and np.all(2 * law.median == np.round(2 * law.median))  # counts' medians
     with pytest.raises(ValueError, match=r"observed must be \(n, 3, L\)"):
         fi.diagnostics.posterior_predictive(samples, clean[:, :2], model=lv)
+
+
+def test_several_channels_stream_store_fan_out_and_train(lv, cache, tmp_path):
+    noise = fi.models.LogNormalNoise(sigma=(0.05, 0.2), rho=0.0)
+    src = fi.Simulations(200, block=100, seed=1, model=lv, noise=noise, n_threads=1, labels="theta+noise")
+    X, Y = next(iter(src.blocks(0)))
+    assert X.shape == (100, 3, 120) and Y.shape == (100, 4 + 6)  # θ and each channel's (σ, ρ)
+    m = fi.InverseMap.cnn(seed=0).fit(src, epochs=1, progress=False)
+    assert m.predict(X[:5]).shape == (5, 10)
+    local = fi.Dataset.generate(120, 3, model=lv, noise=noise, progress=False)
+    pytest.importorskip("zarr")
+    from fhn_inverse.data.store import open_zarr, save_zarr
+
+    store = open_zarr(save_zarr(local, tmp_path / "local.zarr", chunk=50))
+    assert len(store) == 120 and store.load().d.shape == (120, 3, 120)
+    np.testing.assert_array_equal(store.load().d, local.d)
+    np.testing.assert_array_equal(store[10:20].u, local.u[10:20])
+    distributed = pytest.importorskip("dask.distributed")
+    from fhn_inverse import distributed as fid
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
+            distributed.Client(cl) as client:
+        built = fid.generate(120, 3, tmp_path / "s.zarr", chunk=50, model=lv, noise=noise, client=client)
+    np.testing.assert_array_equal(built.columns(0, 120, ("d",))["d"], local.d)
+    np.testing.assert_array_equal(open_zarr(tmp_path / "s.zarr").columns(100, 120, ("u",))["u"], local.u[100:])
+
+
+def test_the_command_line_simulates_and_trains_a_model_of_several_channels(lv, cache, tmp_path, capsys):
+    from fhn_inverse.cli import main
+
+    table = lambda d: "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items())  # noqa: E731
+    toml = (f'name = "LotkaVolterra"\nobserve = {json.dumps(OBSERVED)}\ngrid = {list(LV["grid"])}\n'
+            f"[equations]\n{table(LV['equations'])}\n[initial]\n{table(LV['initial'])}\n"
+            f"[parameters]\n{table({k: list(v) for k, v in LV['parameters'].items()})}\n"
+            f"[constants]\n{table(LV['constants'])}\n[ranges]\n{table({k: list(v) for k, v in LV['ranges'].items()})}\n")
+    (tmp_path / "lv.toml").write_text(toml)
+    data, store = tmp_path / "d.npz", tmp_path / "d.zarr"
+    assert main(["simulate", str(data), "-n", "120", "--model", str(tmp_path / "lv.toml"), "--quiet"]) == 0
+    ds = fi.Dataset.load(data)
+    assert ds.d.shape == (120, 3, 120) and ds.config["model"]["hash"] == lv.key
+    np.testing.assert_array_equal(ds.u, fi.simulate(ds.theta, model=lv))
+    law = ds.config["noise"]  # each channel's AR(1) level from its own span
+    assert law["kind"] == "channels" and law["names"] == list(lv.observed)
+    assert law["laws"][0]["sigma"][0] > 10 * law["laws"][2]["sigma"][0] or \
+        law["laws"][2]["sigma"][0] > 10 * law["laws"][0]["sigma"][0] or law["laws"][0] != law["laws"][1]
+    pytest.importorskip("zarr")
+    assert main(["simulate", str(store), "-n", "120", "--chunk", "50", "--model", str(tmp_path / "lv.toml"),
+                 "--quiet"]) == 0
+    from fhn_inverse.data.store import open_zarr
+    np.testing.assert_array_equal(open_zarr(store).load().d, ds.d)
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(data), str(model), "--arch", "cnn", "--epochs", "1", "--quiet"]) == 0
+    assert fi.InverseMap.load(model).predict(ds.d[:4]).shape == (4, 4)
+    fresh = tmp_path / "fresh.safetensors"
+    assert main(["train", "fresh", str(fresh), "--ode", str(tmp_path / "lv.toml"), "--per-epoch", "100",
+                 "--block", "50", "--epochs", "1", "--arch", "cnn", "--quiet"]) == 0
+    assert fi.InverseMap.load(fresh).describe()["trained_on"]["model"]["spec"]["observe"] == list(lv.observed)

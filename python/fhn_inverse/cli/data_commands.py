@@ -71,15 +71,19 @@ def _user_model_and_noise(args, free):
         raise ValueError(f"model {args.model}: {err}") from None
     if args.noise == "none":
         return model, None
-    if noise is not None:
+    if noise is not None:  # AR(1) by default, or any law's record ("kind" = "lognormal", "poisson", ...)
         try:
+            if "kind" in noise:
+                return model, fi.models.noise_from_dict(dict(noise))
             return model, fi.AR1Noise(**{"dt": 1.0, **noise})
         except (ValueError, TypeError) as err:
             raise ValueError(f"model {args.model}: [noise]: {err}") from None
     base = model.default()
     u = fi.simulate(fi.default_prior(base).sample(200, seed=0), model=base, return_status=True)[0]
-    span = float(np.nanmedian(np.ptp(u, axis=1)))
-    return model, fi.AR1Noise(sigma=(0.01 * span, 0.05 * span), dt=1.0)
+    u = u.reshape(len(u), -1, u.shape[-1])  # (N, K, L): each observed quantity's own noise level
+    spans = [float(np.nanmedian(np.ptp(u[:, c], axis=1))) for c in range(u.shape[1])]
+    laws = [fi.AR1Noise(sigma=(0.01 * span, 0.05 * span), dt=1.0) for span in spans]
+    return model, laws[0] if len(laws) == 1 else fi.models.ChannelNoise(laws, names=model.observed)
 
 
 def _demo(args) -> int:
@@ -190,7 +194,7 @@ def _simulate(args) -> int:
             with store.building(args.output) as build:  # the old store stays until the new one is complete
                 store.create_zarr(build, args.n, head.t.size, head.theta.shape[1], t=head.t, seed=args.seed,
                                   chunk=args.chunk, dtype=args.dtype, config=head.config,
-                                  n_noise=head.noise.shape[1])
+                                  n_noise=head.noise.shape[1], channels=head.u.shape[1] if head.u.ndim == 3 else 1)
                 digests = {}
                 for lo in range(0, args.n, args.chunk):
                     rows = fi.Dataset.generate(min(args.chunk, args.n - lo), args.seed, noise=noise, model=model,

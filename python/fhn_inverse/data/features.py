@@ -117,8 +117,9 @@ def features(x, kind: str = "time", norm: str = "ortho", n_threads: int = 0) -> 
 
     Parameters
     ----------
-    x : array_like, shape (N, L)
-        The series.
+    x : array_like, shape (N, L) or (N, K, L)
+        The series; (N, K, L) for K observed quantities, whose features follow one another (the
+        C channels of the first quantity, then the second's: shape (N, K·C, L)).
     kind : {"time", "fourier", "time+fourier"}, default "time"
         ``"time"`` (C = 1), ``"fourier"`` (C = 1, packed spectrum) or ``"time+fourier"`` (C = 2,
         the two stacked as channels).
@@ -146,7 +147,10 @@ def features(x, kind: str = "time", norm: str = "ortho", n_threads: int = 0) -> 
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    x = as_float_array(x, "x", 2)
+    x = as_float_array(x, "x", (2, 3))
+    if x.ndim == 3:  # each observed quantity's features in turn
+        n, k, length = x.shape
+        return features(x.reshape(n * k, length), kind, norm, n_threads).reshape(n, -1, length)
     channels = []
     if kind in ("time", "time+fourier"):
         channels.append(x)

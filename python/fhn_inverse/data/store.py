@@ -59,7 +59,7 @@ _MAX_HEADER_READ = 64 << 20  # bytes a store's header may make the reader alloca
 
 
 def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, config: dict, chunk: int = 1000,
-                dtype: str = "float64", n_noise: int = 2):
+                dtype: str = "float64", n_noise: int = 2, channels: int = 1):
     """Create an empty store for ``n`` samples of ``length`` points at ``path`` (rows written later
     by :func:`write_rows`, the store finished by :func:`mark_complete`); ``t`` is written now.
     Returns the Zarr group. ``path`` is written in place: to replace a store safely, create it in
@@ -84,13 +84,16 @@ def create_zarr(path, n: int, length: int, n_params: int, *, t, seed: int, confi
         float32); θ and the noise parameters stay float64.
     n_noise : int, default 2
         The noise parameters per sample (the observation law's ``param_names``; AR(1): σ, ρ).
+    channels : int, default 1
+        The observed quantities per sample: series (n, length), or (n, channels, length) for more.
     """
     zarr = _zarr()
     dtype = _series_dtype(dtype)
     n, length, chunk = as_int(n, "n", 1), as_int(length, "length", 1), as_int(chunk, "chunk", 1)
     n_params, n_noise = as_int(n_params, "n_params", 1), as_int(n_noise, "n_noise", 0)
+    series = (n, length) if as_int(channels, "channels", 1, 16) == 1 else (n, channels, length)
     group = zarr.open_group(str(path), mode="w")
-    shapes = {"theta": (n, n_params), "u": (n, length), "d": (n, length), "noise": (n, n_noise), "index": (n,)}
+    shapes = {"theta": (n, n_params), "u": series, "d": series, "noise": (n, n_noise), "index": (n,)}
     for name, shape in shapes.items():
         group.create_array(name, shape=shape, chunks=(min(chunk, n),) + shape[1:], dtype=_stored_dtype(name, dtype))
     n_chunks = -(-n // chunk)
@@ -283,8 +286,9 @@ def save_zarr(data: Dataset, path, chunk: int = 1000, dtype: str = "float64") ->
     ``dtype``: float64 or float32) as :func:`building` writes; returns the path."""
     chunk = as_int(chunk, "chunk", 1)
     with building(path) as build:
-        create_zarr(build, len(data), data.u.shape[1], data.theta.shape[1], t=data.t, seed=data.seed,
-                    config=data.config, chunk=chunk, dtype=dtype, n_noise=data.noise.shape[1])
+        create_zarr(build, len(data), data.u.shape[-1], data.theta.shape[1], t=data.t, seed=data.seed,
+                    config=data.config, chunk=chunk, dtype=dtype, n_noise=data.noise.shape[1],
+                    channels=data.u.shape[1] if data.u.ndim == 3 else 1)
         digests = {}
         for lo in range(0, len(data), chunk):
             digests.update(write_rows(build, lo, data[lo: lo + chunk]))
@@ -478,11 +482,15 @@ def _check_shapes(path, group, keys) -> dict:
             shapes[_DIGESTS] = [list(group[_DIGESTS].shape), str(group[_DIGESTS].dtype)]
     except Exception as e:  # noqa: BLE001 - zarr's errors differ by version and store
         raise ValueError(f"{path}: the arrays' metadata do not read ({type(e).__name__}: {_short(e)})") from None
-    (n, *_), length = shapes["u"][0], shapes["t"][0]
-    expected = {"theta": ([n, shapes["theta"][0][-1]], "float64"), "u": ([n] + length, shapes["u"][1]),
-                "d": ([n] + length, shapes["u"][1]), "noise": ([n, shapes["noise"][0][-1]], "float64"),
+    if len(shapes["u"][0]) not in (2, 3):
+        raise ValueError(f"{path}: arrays of shapes {shapes} do not form a data set")
+    (n, *channels), length = shapes["u"][0][:-1], shapes["t"][0]  # u: (n, L) or (n, K, L)
+    series = [n] + channels + length
+    expected = {"theta": ([n, shapes["theta"][0][-1]], "float64"), "u": (series, shapes["u"][1]),
+                "d": (series, shapes["u"][1]), "noise": ([n, shapes["noise"][0][-1]], "float64"),
                 "index": ([n], "int64")}
-    if len(length) != 1 or length[0] < 1 or len(shapes["theta"][0]) != 2 or shapes["u"][1] not in SERIES_DTYPES:
+    if (len(length) != 1 or length[0] < 1 or len(shapes["theta"][0]) != 2 or shapes["u"][1] not in SERIES_DTYPES
+            or (channels and not 2 <= channels[0] <= 16)):
         raise ValueError(f"{path}: arrays of shapes {shapes} do not form a data set")
     for name, (shape, dtype) in expected.items():
         if shapes[name] != [shape, dtype]:

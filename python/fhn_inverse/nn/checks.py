@@ -63,8 +63,12 @@ def _check_inputs(inputs) -> dict:
     """A model file's ``inputs`` record, validated."""
     from ..data.features import KINDS
 
-    if not isinstance(inputs, dict) or set(inputs) != {"features", "grid", "targets"}:
-        raise ValueError(f"inputs must be {{'features', 'grid', 'targets'}}, got {str(inputs)[:80]!r}")
+    keys = {"features", "grid", "targets"}
+    if not isinstance(inputs, dict) or not keys <= set(inputs) <= keys | {"channels"}:
+        raise ValueError(f"inputs must be {{'features', 'grid', 'targets'[, 'channels']}}, got {str(inputs)[:80]!r}")
+    channels = inputs.get("channels")
+    if "channels" in inputs and not (isinstance(channels, int) and 2 <= channels <= 16):
+        raise ValueError(f"inputs: channels must be an integer in [2, 16], got {channels!r}")
     if inputs["features"] is not None and inputs["features"] not in KINDS:  # None: the series themselves
         raise ValueError(f"inputs: features must be one of {KINDS} or null, got {inputs['features']!r}")
     grid = inputs["grid"]

@@ -49,13 +49,16 @@ def take_series(inputs: dict | None, X, validation, features, t, targets, n_thre
     if inputs is not None and inputs["features"] != features:
         raise ValueError(f"this map takes {inputs['features']!r} features; it cannot be trained on "
                          f"{features!r}")
-    series = as_float_array(X, "X", 2)
-    grid = _grid_of(t, series.shape[1])
+    series = as_float_array(X, "X", (2, 3))  # (N, K, L): K observed quantities
+    series = series[:, 0] if series.ndim == 3 and series.shape[1] == 1 else series
+    grid = _grid_of(t, series.shape[-1])
     if targets is not None:
         targets = [str(name) for name in targets]
     record = {"features": features, "grid": list(grid), "targets": targets}
+    if series.ndim == 3:
+        record["channels"] = series.shape[1]
     if isinstance(validation, (tuple, list)):
-        validation = (make_features(as_float_array(validation[0], "validation X", 2), features,
+        validation = (make_features(as_float_array(validation[0], "validation X", series.ndim), features,
                                     n_threads=n_threads), *validation[1:])
     return make_features(series, features, n_threads=n_threads), validation, record
 
@@ -67,13 +70,15 @@ def raw_series(X, t, targets):
     not series on a known grid)."""
     from ..models.simulation import DEFAULT_GRID
 
-    if np.ndim(X) != 2 or (t is None and np.shape(X)[1] != len(DEFAULT_GRID)):
+    channels = np.ndim(X) == 3 and np.shape(X)[1] > 1 and t is not None  # (N, K, L): K quantities on the grid t
+    if not (np.ndim(X) == 2 or channels) or (t is None and np.shape(X)[1] != len(DEFAULT_GRID)):
         if t is not None or targets is not None:
-            raise ValueError("t= and targets= describe series (N, L): give X as series, and their times t= where "
-                             f"they are not on the study's grid of {len(DEFAULT_GRID)} points")
+            raise ValueError("t= and targets= describe series (N, L) or (N, K, L): give X as series, and their times "
+                             f"t= where they are not on the study's grid of {len(DEFAULT_GRID)} points")
         return None
-    grid = _grid_of(t, np.shape(X)[1])
-    return {"features": None, "grid": list(grid), "targets": None if targets is None else [str(n) for n in targets]}
+    grid = _grid_of(t, np.shape(X)[-1])
+    record = {"features": None, "grid": list(grid), "targets": None if targets is None else [str(n) for n in targets]}
+    return dict(record, channels=int(np.shape(X)[1])) if channels else record
 
 
 def _units_hint(times: np.ndarray, grid: np.ndarray) -> str:
@@ -111,6 +116,14 @@ def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarr
 
     t0, dt, length = inputs["grid"]
     length = int(length)
+    channels = inputs.get("channels")
+    if channels:  # series (N, K, L): checked and interpolated as rows (N·K, L), given back as (N, K, L)
+        if np.ndim(X) != 3 or np.shape(X)[1] != channels:
+            raise ValueError(f"the map takes series of {channels} observed quantities, (N, {channels}, L); got "
+                             f"shape {np.shape(X)}")
+        n = np.shape(X)[0]
+        rows = series_input(dict(inputs, channels=None), np.reshape(X, (n * channels, -1)), t, resample, n_threads)
+        return rows.reshape(n, -1, rows.shape[-1])  # (N, K, L), or (N, K·C, L) features
     if inputs["features"] is None and np.ndim(X) == 3 and np.shape(X)[1] == 1:  # (N, 1, L): one channel
         X = np.asarray(X)[:, 0]
     # the series themselves on the map's grid go to the network as float32 without a float64 copy
