@@ -326,7 +326,8 @@ def test_the_command_line_simulates_and_trains_a_model_of_several_channels(lv, c
     toml = (f'name = "LotkaVolterra"\nobserve = {json.dumps(OBSERVED)}\ngrid = {list(LV["grid"])}\n'
             f"[equations]\n{table(LV['equations'])}\n[initial]\n{table(LV['initial'])}\n"
             f"[parameters]\n{table({k: list(v) for k, v in LV['parameters'].items()})}\n"
-            f"[constants]\n{table(LV['constants'])}\n[ranges]\n{table({k: list(v) for k, v in LV['ranges'].items()})}\n")
+            f"[constants]\n{table(LV['constants'])}\n"
+            f"[ranges]\n{table({k: list(v) for k, v in LV['ranges'].items()})}\n")
     (tmp_path / "lv.toml").write_text(toml)
     data, store = tmp_path / "d.npz", tmp_path / "d.zarr"
     assert main(["simulate", str(data), "-n", "120", "--model", str(tmp_path / "lv.toml"), "--quiet"]) == 0
