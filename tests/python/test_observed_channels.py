@@ -346,7 +346,31 @@ def test_the_command_line_simulates_and_trains_a_model_of_several_channels(lv, c
     model = tmp_path / "m.safetensors"
     assert main(["train", str(data), str(model), "--arch", "cnn", "--epochs", "1", "--quiet"]) == 0
     assert fi.InverseMap.load(model).predict(ds.d[:4]).shape == (4, 4)
+    np.save(tmp_path / "few.npy", ds.d[:4])  # (4, 3, 120): predict reads series of several quantities
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "few.npy"), "--fit", "-o", str(tmp_path / "fit.csv")]) == 0
+    header = (tmp_path / "fit.csv").read_text().splitlines()[0].split(",")
+    assert {"noise_sd[x]", "noise_rho[y]", "noise_sd[x * y / 100]", "residual_sd[y]", "ppc_p"} <= set(header)
+    assert len((tmp_path / "fit.csv").read_text().splitlines()) == 5
     fresh = tmp_path / "fresh.safetensors"
     assert main(["train", "fresh", str(fresh), "--ode", str(tmp_path / "lv.toml"), "--per-epoch", "100",
                  "--block", "50", "--epochs", "1", "--arch", "cnn", "--quiet"]) == 0
     assert fi.InverseMap.load(fresh).describe()["trained_on"]["model"]["spec"]["observe"] == list(lv.observed)
+
+
+def test_the_residual_check_joins_the_channels(lv):
+    from fhn_inverse.uncertainty.residuals import out_of_distribution, residual_check
+    truth = fi.default_prior(lv).sample(300, seed=8)
+    clean = fi.simulate(truth, model=lv)
+    rho = np.array([0.0, 0.5, 0.8])
+    eta = fi.models.ar1_noise(np.full(900, 0.3), np.tile(rho, 300), 120, seed=9).reshape(300, 3, 120)
+    check = residual_check(truth, clean + eta, model=lv, t=fi.models.model_grid(lv))
+    assert check.p_value.shape == (300,) and check.sd.shape == check.rho.shape == (300, 3) and check.df == 3 * 10
+    assert 0.01 < np.mean(check.p_value < 0.05) < 0.1  # at the truth the joint test rejects about 5 %
+    np.testing.assert_allclose(check.rho.mean(axis=0), rho, atol=0.05)
+    wrong = residual_check(truth * 1.05, clean + eta, model=lv, t=fi.models.model_grid(lv))
+    assert np.mean(wrong.p_value < 0.05) > 0.9
+    far = clean[:4] + eta[:4]
+    far[0, 1] *= 50.0  # one channel of one series far outside what the prior simulates
+    reasons = out_of_distribution(far, t=fi.models.model_grid(lv), model=lv, n=100)
+    assert reasons[0] and all("of channel 1" in r for r in reasons[0]) and not any(reasons[1:])

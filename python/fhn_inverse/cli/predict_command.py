@@ -55,12 +55,17 @@ def _predict(args) -> int:
     pct = f"{100 * args.level:g}"
     if args.fit:  # the noise-aware MAP fit of the ODE from the map's estimate, with Laplace intervals
         fit = _fit(first, ode, pred, series, times, args)
-        theta, rho = fit.theta, fit.noise[:, 1]
+        theta, rho = fit.theta, fit.noise[..., 1]
         columns = {}
         for suffix, values in (("", fit.theta), ("_sd", fit.sd), (f"_lo{pct}", fit.lower), (f"_hi{pct}", fit.upper)):
             columns.update({f"{n}{suffix}": values[:, j] for j, n in enumerate(names[:k])})
-        columns.update({"noise_sd": fit.noise[:, 0], "noise_rho": fit.noise[:, 1], "fit_mse": fit.mse,
-                        "fit_flag": fit.flag.astype(float)})
+        if fit.noise.ndim == 3:  # each observed quantity's noise
+            for c, channel in enumerate(ode.observed):
+                columns.update({f"noise_sd[{channel}]": fit.noise[:, c, 0],
+                                f"noise_rho[{channel}]": fit.noise[:, c, 1]})
+        else:
+            columns.update({"noise_sd": fit.noise[:, 0], "noise_rho": fit.noise[:, 1]})
+        columns.update({"fit_mse": fit.mse, "fit_flag": fit.flag.astype(float)})
     elif model.has_cov:  # the map's Gaussian: standard deviations and central intervals
         sd, sd_name = _standard_deviations(model, x, grid)
         lo, hi = model.interval(x, args.level, **grid)
@@ -113,7 +118,7 @@ def _times(model, table, ode):
 
     if table.t is not None:
         return table.t
-    length = table.d.shape[1]
+    length = table.d.shape[-1]
     if model.inputs is not None and int(model.inputs["grid"][2]) == length:
         t0, dt, _ = model.inputs["grid"]
         return t0 + dt * np.arange(length)
@@ -155,7 +160,9 @@ def _series_checks(first, ode, theta, series, times, rho, ids, n_threads, fitted
         columns["ood"] = np.array([1.0 if why else 0.0 for why in reasons])
     if fitted:  # the residual check judges fits of the ODE, not a network's coarser estimate
         check = residual_check(theta, series, t=times, model=ode, rho=rho, n_threads=n_threads)
-        columns = {"ppc_p": check.p_value, "residual_sd": check.sd, **columns}
+        sd = {"residual_sd": check.sd} if check.sd.ndim == 1 else {  # each observed quantity's
+            f"residual_sd[{channel}]": check.sd[:, c] for c, channel in enumerate(ode.observed)}
+        columns = {"ppc_p": check.p_value, **sd, **columns}
         poor = int(np.sum(check.p_value < 0.001))
     flagged = [i for i, why in enumerate(reasons) if why]
     if flagged and not keep_ood:  # an answer for them would look like an estimate and not be one

@@ -243,7 +243,7 @@ def _read_npy(path: Path) -> SeriesTable:
     except Exception as err:  # noqa: BLE001 - a hostile file: whatever numpy raises is the file's fault
         raise ValueError(f"cannot read series file {path}: {type(err).__name__}: {err}") from None
     try:
-        d = as_float_array(array, f"series in {path}", (1, 2))
+        d = as_float_array(array, f"series in {path}", (1, 2, 3))  # (N, K, L): K observed quantities
     except TypeError as err:
         raise ValueError(str(err)) from None
     d = d.reshape(1, -1) if d.ndim == 1 else d
@@ -252,7 +252,7 @@ def _read_npy(path: Path) -> SeriesTable:
 
 def _checked(path, table: SeriesTable) -> SeriesTable:
     """The reader's contract, whatever the file: N >= 1 series of L >= 1 points, N IDs, L times."""
-    n, length = table.d.shape if table.d.ndim == 2 else (0, 0)
+    n, length = (table.d.shape[0], table.d.shape[-1]) if table.d.ndim in (2, 3) else (0, 0)
     if n < 1 or length < 1:
         raise ValueError(f"{path}: no series ({n} series of {length} points; a file of series holds at least one "
                          f"series of at least one point)")
@@ -265,8 +265,9 @@ def _checked(path, table: SeriesTable) -> SeriesTable:
 def read_series(path, *, layout: str = "auto", delimiter: str | None = None, decimal: str = ".") -> SeriesTable:
     """The series in ``path``.
 
-    ``.npy``: a 1-D (one series) or 2-D array, one series per row. ``.npz``: a data set of
-    ``fhn-inverse simulate`` (its noisy series and grid). Text (anything else): read by the
+    ``.npy``: a 1-D (one series) or 2-D array, one series per row, or 3-D (N, K, L) for series of
+    K observed quantities. ``.npz``: a data set of ``fhn-inverse simulate`` (its noisy series and
+    grid). Text (anything else): read by the
     rules in this module's docstring — in short, the delimiter is sniffed (tab, semicolon, comma
     or whitespace) unless given; the first line is a header only when a cell after its first is a
     name (not a number, not a missing value such as "NA" or "#N/A"), its first cell is an ID name

@@ -34,7 +34,9 @@ __all__ = ["ResidualCheck", "residual_check", "chi2_sf_even", "out_of_distributi
 class ResidualCheck(NamedTuple):
     """Per series: ``p_value`` of the Ljung–Box test of the whitened residual (NaN where the ODE
     did not simulate at the estimate), the residual's standard deviation ``sd`` and lag-one
-    correlation ``rho`` (estimated from it), and the degrees of freedom ``df`` of the test."""
+    correlation ``rho`` (estimated from it), and the degrees of freedom ``df`` of the test. For a
+    model observing K quantities, ``sd`` and ``rho`` are each channel's, (N, K), and the test
+    joins the channels (``df`` = K × each channel's)."""
 
     p_value: np.ndarray
     sd: np.ndarray
@@ -64,7 +66,9 @@ def residual_check(theta, d, *, t=None, model=None, rho=None, lags: int = 10, n_
     theta : array_like, shape (N, P)
         The estimates (a map's means, or a fit's).
     d : array_like, shape (N, L)
-        The observed series on the grid ``t``.
+        The observed series on the grid ``t``; (N, K, L) for a model observing K quantities: each
+        channel's residuals are whitened with their own ρ, and the channels' statistics add up
+        (independent noises: Q is χ² with K·df degrees of freedom).
     t : array_like, shape (L,), optional
         Their grid; default: the study's.
     model : FitzHughNagumo, optional
@@ -86,20 +90,22 @@ def residual_check(theta, d, *, t=None, model=None, rho=None, lags: int = 10, n_
     from ..models.simulation import simulate
 
     theta = as_float_array(theta, "theta", 2)
-    d = as_float_array(d, "d", 2)
+    d = as_float_array(d, "d", (2, 3))
+    channels = d.shape[1] if d.ndim == 3 else 1
     if len(theta) != len(d):
         raise ValueError(f"theta and d must hold one row per series, got {len(theta)} and {len(d)}")
     lags = as_int(lags, "lags", 2)
-    if lags > 100 or lags >= d.shape[1] - 1:
-        raise ValueError(f"lags must be in [2, min(100, L - 2)] for series of L = {d.shape[1]} points, got {lags}")
+    if lags > 100 or lags >= d.shape[-1] - 1:
+        raise ValueError(f"lags must be in [2, min(100, L - 2)] for series of L = {d.shape[-1]} points, got {lags}")
     n_threads = as_threads(n_threads)
     kwargs = {} if t is None else {"t": as_float_array(t, "t", 1)}
     if model is not None:
         kwargs["model"] = model
     u, status = simulate(theta, n_threads=n_threads, return_status=True, **kwargs)
     if u.shape != d.shape:
-        raise ValueError(f"the series have {d.shape[1]} points, the grid {u.shape[1]}")
-    ok = np.asarray(status) == 0
+        raise ValueError(f"the series have shape {d.shape[1:]}, the model's on this grid {u.shape[1:]}")
+    ok = np.repeat(np.asarray(status) == 0, channels)  # rows (series, channel)
+    d, u = d.reshape(-1, d.shape[-1]), u.reshape(-1, u.shape[-1])
     r = np.where(ok[:, None], d - np.nan_to_num(u), 0.0)
     r = r - r.mean(axis=1, keepdims=True)
     sd = r.std(axis=1)
@@ -110,7 +116,8 @@ def residual_check(theta, d, *, t=None, model=None, rho=None, lags: int = 10, n_
         lags += lags % 2 == 0  # df = lags − 1, even
     else:
         lags += lags % 2  # df = lags, even
-        rho = np.broadcast_to(np.asarray(rho, dtype=np.float64), (len(d),))
+        rho = np.asarray(rho, dtype=np.float64)
+        rho = np.broadcast_to(rho[..., None] if rho.ndim == 1 else rho, (len(d) // channels, channels)).ravel()
         if not np.all(np.abs(rho) < 1):
             raise ValueError(f"rho must lie in (-1, 1), got {rho[np.abs(rho) >= 1][:3].tolist()}")
     w = ar1_whiten(r, rho, n_threads=n_threads)
@@ -123,8 +130,11 @@ def residual_check(theta, d, *, t=None, model=None, rho=None, lags: int = 10, n_
         q += ac * ac / (n - k)
     q *= n * (n + 2)
     df = lags - 1 if estimated else lags
-    p = np.where(ok & (sd > 0), chi2_sf_even(q, df), np.nan)
-    return ResidualCheck(p_value=p, sd=np.where(ok, sd, np.nan), rho=np.where(ok, lag1, np.nan), df=df)
+    shape = (-1,) if channels == 1 else (-1, channels)
+    sd, lag1 = np.where(ok, sd, np.nan).reshape(shape), np.where(ok, lag1, np.nan).reshape(shape)
+    q, good = q.reshape(-1, channels).sum(axis=1), (ok & (sd.ravel() > 0)).reshape(-1, channels).all(axis=1)
+    p = np.where(good, chi2_sf_even(q, channels * df), np.nan)
+    return ResidualCheck(p_value=p, sd=sd, rho=lag1, df=channels * df)
 
 
 #: features of a series that the out-of-distribution check compares with simulations from the prior
@@ -133,8 +143,8 @@ OOD_FEATURES = ("min", "max", "step_sd")
 
 def _features(d: np.ndarray) -> np.ndarray:
     """Per series: its minimum, maximum and the standard deviation of its steps (the noise's and the
-    spikes' scale), (N, 3)."""
-    return np.column_stack([d.min(axis=1), d.max(axis=1), np.diff(d, axis=1).std(axis=1)])
+    spikes' scale), (N, 3); (N, K, 3) for series of K observed quantities."""
+    return np.stack([d.min(axis=-1), d.max(axis=-1), np.diff(d, axis=-1).std(axis=-1)], axis=-1)
 
 
 def out_of_distribution(d, *, t, prior=None, noise=None, model=None, n: int = 400, seed: int = 0,
@@ -149,15 +159,20 @@ def out_of_distribution(d, *, t, prior=None, noise=None, model=None, n: int = 40
     """
     from ..data.dataset import Dataset
 
-    d = as_float_array(d, "d", 2)
+    d = as_float_array(d, "d", (2, 3))
     ref = _features(Dataset.generate(as_int(n, "n", 20), seed, prior=prior, noise=noise, model=model, t=t,
                                      progress=False, n_threads=n_threads).d)
     low, high = np.quantile(ref, 0.001, axis=0), np.quantile(ref, 0.999, axis=0)
     width = high - low
     low, high = low - margin * width, high + margin * width
     feats = _features(d)
+    if feats.shape[1:] != ref.shape[1:]:
+        raise ValueError(f"d has series of shape {d.shape[1:]}; the model's are {ref.shape[1:-1] + (d.shape[-1],)}")
+    feats, low, high = feats.reshape(len(d), -1), low.ravel(), high.ravel()
+    names = [f"{name}{'' if d.ndim == 2 else f' of channel {c}'}"
+             for c in range(1 if d.ndim == 2 else d.shape[1]) for name in OOD_FEATURES]
     reasons: list[list[str]] = [[] for _ in range(len(d))]
-    for j, name in enumerate(OOD_FEATURES):
+    for j, name in enumerate(names):
         for i in np.flatnonzero((feats[:, j] < low[j]) | (feats[:, j] > high[j])):
             reasons[i].append(f"{name} {feats[i, j]:.3g} outside the training data's {low[j]:.3g}…{high[j]:.3g}")
     return reasons
