@@ -72,7 +72,7 @@ def simulations(monkeypatch):
     import sys
 
     module = sys.modules["fhn_inverse.fitting.refine"]
-    calls, simulate = [], module.simulate
+    calls, simulate = [], module.simulate_rows
 
     def counted(theta, **kwargs):
         calls.append(len(theta))
@@ -80,7 +80,7 @@ def simulations(monkeypatch):
             raise AssertionError("refine did not stop")
         return simulate(theta, **kwargs)
 
-    monkeypatch.setattr(module, "simulate", counted)
+    monkeypatch.setattr(module, "simulate_rows", counted)
     return calls
 
 

@@ -88,6 +88,14 @@ def test_a_function_observation_is_seeded_checked_and_named_in_records():
         FunctionNoise(lambda u, rng: u[:, :3]).observe(u)
     with pytest.raises(TypeError, match="callable"):
         FunctionNoise(3)
+    # series by series, each with its own generator: the draws do not depend on the chunking
+    u = np.arange(60.0).reshape(6, 10)
+    whole = law.observe(u, seed=4)[0]
+    np.testing.assert_array_equal(np.concatenate([law.observe(u[:2], seed=4)[0], law.observe(u[2:], seed=4,
+                                                                                              start=2)[0]]), whole)
+    batch = FunctionNoise(law.fn, name="laplace", batch=True)  # one call per chunk: faster, chunk-dependent
+    assert batch.observe(u, seed=4)[0].shape == u.shape and not np.array_equal(batch.observe(u, seed=4)[0], whole)
+    assert noise_from_dict(batch.to_dict()).batch
     back = noise_from_dict(law.to_dict())
     assert repr(back) == "FunctionNoise(laplace)"
     with pytest.raises(ValueError, match="cannot be restored; pass it again"):
@@ -106,7 +114,7 @@ def test_observe_keeps_the_additive_laws_bitwise():
 def test_data_sets_and_stores_carry_any_law(tmp_path):
     law = FunctionNoise(lambda u, rng: np.abs(u) * 3 + rng.integers(0, 2, size=u.shape), name="counts")
     ds = fi.Dataset.generate(30, seed=2, noise=law, progress=False)
-    assert ds.noise.shape == (30, 0) and ds.config["noise"] == {"kind": "function", "name": "counts"}
+    assert ds.noise.shape == (30, 0) and ds.config["noise"] == {"kind": "function", "name": "counts", "batch": False}
     ds.save(tmp_path / "f.npz")
     back = fi.Dataset.load(tmp_path / "f.npz")
     np.testing.assert_array_equal(back.d, ds.d)

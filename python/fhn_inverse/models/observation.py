@@ -12,8 +12,8 @@ model's clean series u.
 Every law has ``observe(u, seed, start, n_threads) -> (d, params)`` (params: the per-series
 parameters, a data set's ``noise`` columns, named by ``param_names``), ``to_dict`` and a record
 :func:`~fhn_inverse.models.noise_from_dict` reads back. The draws of series ``i`` depend on
-``(seed, start + i)`` only, so data sets do not depend on chunking or the thread count —
-except :class:`FunctionNoise`'s, whose generator is seeded per call by ``(seed, start)``.
+``(seed, start + i)`` only, so data sets do not depend on chunking or the thread count (a
+:class:`FunctionNoise` with ``batch=True`` trades this for one call per chunk).
 """
 
 from __future__ import annotations
@@ -186,10 +186,13 @@ class BinomialNoise:
 
 
 class FunctionNoise:
-    """Any observation law as a vectorised NumPy function ``fn(u, rng) -> d``: ``u`` the clean
-    series (N, L), ``rng`` a ``numpy.random.Generator`` seeded by ``(seed, start)`` of the
-    call. The open fallback: its records name the function but cannot rebuild it (pass it again),
-    and its draws depend on how a data set is split into calls.
+    """Any observation law as a NumPy function ``fn(u, rng) -> d``: ``u`` clean series (M, L),
+    ``rng`` a ``numpy.random.Generator``; the open fallback. By default ``fn`` sees one series at
+    a time, with the generator of ``(seed, start + i)``, so its draws depend on the seed and the
+    series' index only, as every other law's (a data set does not depend on chunking or threads).
+    ``batch=True`` calls ``fn`` once per call on all its series with one generator seeded by
+    ``(seed, start)``: faster for a vectorised ``fn``, but then the draws depend on how a data set
+    is split into calls. Its records name the function but cannot rebuild it (pass it again).
 
     Examples
     --------
@@ -199,31 +202,44 @@ class FunctionNoise:
     >>> d, params = noise.observe(np.zeros((2, 4)), seed=0)
     >>> d.shape, params.shape
     ((2, 4), (2, 0))
+    >>> bool(np.array_equal(noise.observe(np.zeros((1, 4)), seed=0, start=1)[0][0], d[1]))  # series 1 alone
+    True
     """
 
     param_names = ()
     param_units: dict = {}
 
-    def __init__(self, fn, name: str | None = None):
+    def __init__(self, fn, name: str | None = None, *, batch: bool = False):
         if not callable(fn):
             raise TypeError(f"fn must be callable as fn(u, rng) -> d, got {type(fn).__name__}")
-        self.fn, self.name = fn, name or getattr(fn, "__qualname__", type(fn).__name__)
+        if not isinstance(batch, bool):
+            raise TypeError(f"batch must be True or False, got {batch!r}")
+        self.fn, self.name, self.batch = fn, name or getattr(fn, "__qualname__", type(fn).__name__), batch
 
-    def observe(self, u, seed: int = 0, start: int = 0, n_threads: int = 0):
-        rng = _generators(as_seed(seed), as_start(start, u.shape[0]), 1, _FUNCTION)[0]
+    def _call(self, u, rng):
         d = np.asarray(self.fn(u.copy(), rng), dtype=np.float64)
         if d.shape != u.shape:
             raise ValueError(f"FunctionNoise {self.name}: fn must return an array of the series' shape {u.shape}, "
                              f"got {d.shape}")
+        return d
+
+    def observe(self, u, seed: int = 0, start: int = 0, n_threads: int = 0):
+        seed, start = as_seed(seed), as_start(start, u.shape[0])
+        if self.batch:
+            d = self._call(u, _generators(seed, start, 1, _FUNCTION)[0])
+        else:
+            d = np.empty_like(u, dtype=np.float64)
+            for i, rng in enumerate(_generators(seed, start, u.shape[0], _FUNCTION)):
+                d[i] = self._call(u[i:i + 1], rng)[0]
         if not np.isfinite(d).all():
             raise ValueError(f"FunctionNoise {self.name}: fn returned values that are not finite")
         return d, np.zeros((u.shape[0], 0))
 
     def to_dict(self) -> dict:
-        return {"kind": "function", "name": self.name}
+        return {"kind": "function", "name": self.name, "batch": self.batch}
 
     def __repr__(self) -> str:
-        return f"FunctionNoise({self.name})"
+        return f"FunctionNoise({self.name}{', batch=True' if self.batch else ''})"
 
 
 class ChannelNoise:
@@ -317,7 +333,7 @@ def _from_record(spec: dict):
         return PoissonNoise(as_range(spec.get("scale", 1.0)))
     if kind == "binomial":
         return BinomialNoise(spec.get("trials", 100), spec.get("scale", 1.0))
-    return FunctionNoise(_unrestorable(spec.get("name", "?")), name=spec.get("name"))
+    return FunctionNoise(_unrestorable(spec.get("name", "?")), name=spec.get("name"), batch=bool(spec.get("batch")))
 
 
 def _unrestorable(name):

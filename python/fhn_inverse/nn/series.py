@@ -124,8 +124,10 @@ def series_input(inputs: dict, X, t, resample: bool, n_threads: int) -> np.ndarr
         n = np.shape(X)[0]
         rows = series_input(dict(inputs, channels=None), np.reshape(X, (n * channels, -1)), t, resample, n_threads)
         return rows.reshape(n, -1, rows.shape[-1])  # (N, K, L), or (N, K·C, L) features
-    if inputs["features"] is None and np.ndim(X) == 3 and np.shape(X)[1] == 1:  # (N, 1, L): one channel
+    if np.ndim(X) == 3 and np.shape(X)[1] == 1:  # (N, 1, L): one channel
         X = np.asarray(X)[:, 0]
+    elif np.ndim(X) == 3:
+        raise ValueError(f"the map takes series of one observed quantity, (N, L); got shape {np.shape(X)}")
     # the series themselves on the map's grid go to the network as float32 without a float64 copy
     # (prepare_input checks them again, cheaply); features and interpolation take float64
     series = _as_float32(X, "X", (2,)) if inputs["features"] is None and t is None else as_float_array(X, "X", 2)
