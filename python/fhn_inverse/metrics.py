@@ -142,8 +142,8 @@ class ResimulationErrors(NamedTuple):
 
 
 def _resimulation_pair(d, u_hat):
-    d = as_float_array(d, "d", 2)
-    u_hat = as_float_array(u_hat, "u_hat", 2)
+    d = as_float_array(d, "d", (2, 3))  # (N, K, L): K observed quantities
+    u_hat = as_float_array(u_hat, "u_hat", (2, 3))
     if d.shape != u_hat.shape:
         raise ValueError(f"d and u_hat must have the same shape, got {d.shape} and {u_hat.shape}")
     return d - u_hat
@@ -155,14 +155,14 @@ def resimulation_errors(d, u_hat) -> ResimulationErrors:
     Parameters
     ----------
     d : array_like, shape (N, L)
-        The test series.
-    u_hat : array_like, shape (N, L)
+        The test series; (N, K, L) for K observed quantities.
+    u_hat : array_like, shape of d
         The re-simulated series.
 
     Returns
     -------
     ResimulationErrors
-        ``mse``, ``squared_bias`` and ``c_mse``, each of shape (N,).
+        ``mse``, ``squared_bias`` and ``c_mse``, each of shape (N,) (or (N, K), per quantity).
 
     Examples
     --------
@@ -173,9 +173,9 @@ def resimulation_errors(d, u_hat) -> ResimulationErrors:
     ResimulationErrors(mse=array([1., 1.]), squared_bias=array([1., 0.]), c_mse=array([0., 1.]))
     """
     e = _resimulation_pair(d, u_hat)
-    bias = e.mean(axis=1)
-    c_mse = np.mean((e - bias[:, None]) ** 2, axis=1)
-    return ResimulationErrors(np.mean(e**2, axis=1), bias**2, c_mse)
+    bias = e.mean(axis=-1)
+    c_mse = np.mean((e - bias[..., None]) ** 2, axis=-1)
+    return ResimulationErrors(np.mean(e**2, axis=-1), bias**2, c_mse)
 
 
 class PooledErrors(NamedTuple):

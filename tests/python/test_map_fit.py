@@ -139,3 +139,14 @@ def test_bad_input_names_the_value_and_the_range(simulated):
         map_fit(np.ones((3, 3)) * 0.4, data.d)
     with pytest.raises(TypeError, match="GaussianPrior, a UniformPrior, an IndependentPrior or None"):
         map_fit(start, data.d, prior="flat")
+
+
+def test_a_noise_free_series_gets_the_noise_floor_and_the_clipped_flag():
+    from fhn_inverse.fitting.map_fit import FLAGS, SD_FLOOR
+    data = fi.Dataset.generate(3, seed=1, noise=None, progress=False)
+    fit = fi.map_fit(data.theta, data.d, rounds=0, iterations=2)
+    assert np.all(fit.flag & FLAGS["noise_clipped"])  # residuals of an exact fit: the floor, flagged
+    rms = np.sqrt(np.mean(data.d**2, axis=1))
+    np.testing.assert_allclose(fit.noise[:, 0], SD_FLOOR * rms, rtol=1e-6)
+    assert np.all(np.isfinite(fit.theta)) and np.all(np.isfinite(fit.sd))
+    np.testing.assert_allclose(fit.theta, data.theta, atol=1e-6)

@@ -122,11 +122,24 @@ def test_the_laplace_information_sums_the_channels_independent_noises(lv, theta)
             expected += J[n, c].T @ np.linalg.solve(gamma, J[n, c])
         np.testing.assert_allclose(info[n], expected, rtol=1e-7)
         np.testing.assert_allclose(C[n], np.linalg.inv(expected), rtol=1e-6)
-    # one (σ, ρ) is every channel's; a free set takes the same path through laplace_free
-    free = fi.ODEModel(observe=OBSERVED, free=("alpha", "beta", "delta", "gamma"), **LV)
-    np.testing.assert_allclose(fi.laplace_covariance(theta[:5], model=free, noise=(0.5, 0.3), prior=None),
+    # one (σ, ρ) is every channel's
+    np.testing.assert_allclose(fi.laplace_covariance(theta[:5], model=lv, noise=(0.5, 0.3), prior=None),
                                fi.laplace_covariance(theta[:5], model=lv, noise=np.broadcast_to([0.5, 0.3], (5, 3, 2)),
-                                                     prior=None), rtol=1e-9)
+                                                     prior=None), rtol=1e-12)
+    # a free set with initial states: laplace_free, each channel's own noise
+    free = fi.ODEModel(observe=OBSERVED, free=("alpha", "gamma", "x0", "y0"), beta=0.05, delta=0.02, **LV)
+    z = np.column_stack([theta[:5, 0], theta[:5, 3], np.full(5, 28.0), np.full(5, 11.0)])
+    info = fi.laplace_covariance(z, model=free, noise=noise, prior=None, return_information=True)[1]
+    _, J = fi.sensitivities(z, model=free)
+    for n in range(5):
+        expected = np.zeros((4, 4))
+        for c in range(3):
+            W = np.stack([fi.ar1_whiten(col, noise[n, c, 1]) for col in J[n, c].T], axis=1)
+            expected += W.T @ W / ((noise[n, c, 0] / 0.2) ** 2 * (1 - noise[n, c, 1] ** 2))
+        np.testing.assert_allclose(info[n], expected, rtol=1e-7)
+    swapped = noise[:, ::-1]  # the channels' noises matter: swapping them changes the information
+    assert not np.allclose(fi.laplace_covariance(z, model=free, noise=swapped, prior=None, return_information=True)[1],
+                           info, rtol=1e-3)
     with pytest.raises(ValueError, match=r"an \(N, 3, 2\) array \(per observed quantity\)"):
         fi.laplace_covariance(theta[:5], model=lv, noise=np.ones((5, 2, 2)) * 0.5)
 
@@ -256,8 +269,11 @@ def test_fits_of_several_channels_recover_theta_and_each_channels_noise(lv, thet
     start = truth * 1.03
     fit = fi.fit_series(start[None], clean, model=lv, rounds=0)
     np.testing.assert_allclose(fit.theta, truth, rtol=1e-5)
-    with pytest.raises(ValueError, match=r"d must have shape \(N, 3, L\) for LotkaVolterra, which observes 3"):
-        fi.fit_series(start[None], clean[:, :2], model=lv, rounds=0)
+    for bad in (clean[:, :2], clean[:, 0]):  # two of the three channels; one channel's series alone
+        with pytest.raises(ValueError, match=r"d must have shape \(N, 3, L\) for LotkaVolterra, which observes 3"):
+            fi.fit_series(start[None], bad, model=lv, rounds=0)
+        with pytest.raises(ValueError, match=r"d must have shape \(N, 3, L\)"):
+            fi.map_fit(start, bad, model=lv, rounds=0)
     # AR(1) noise of a different size on each channel: map_fit estimates each channel's from its residuals
     sd_true = np.array([0.5, 0.2, 0.3])
     eta = np.stack([fi.models.ar1_noise(np.full(6, sd), np.full(6, 0.5), 120, seed=10 + c)
@@ -336,8 +352,10 @@ def test_the_command_line_simulates_and_trains_a_model_of_several_channels(lv, c
     np.testing.assert_array_equal(ds.u, fi.simulate(ds.theta, model=lv))
     law = ds.config["noise"]  # each channel's AR(1) level from its own span
     assert law["kind"] == "channels" and law["names"] == list(lv.observed)
-    assert law["laws"][0]["sigma"][0] > 10 * law["laws"][2]["sigma"][0] or \
-        law["laws"][2]["sigma"][0] > 10 * law["laws"][0]["sigma"][0] or law["laws"][0] != law["laws"][1]
+    base = fi.simulate(fi.default_prior(lv).sample(200, seed=0), model=lv)
+    for c in range(3):  # σ uniform on 1-5 % of that channel's median range
+        span = float(np.median(np.ptp(base[:, c], axis=1)))
+        np.testing.assert_allclose(law["laws"][c]["sigma"], [0.01 * span, 0.05 * span], rtol=1e-12)
     pytest.importorskip("zarr")
     assert main(["simulate", str(store), "-n", "120", "--chunk", "50", "--model", str(tmp_path / "lv.toml"),
                  "--quiet"]) == 0
@@ -352,6 +370,12 @@ def test_the_command_line_simulates_and_trains_a_model_of_several_channels(lv, c
     header = (tmp_path / "fit.csv").read_text().splitlines()[0].split(",")
     assert {"noise_sd[x]", "noise_rho[y]", "noise_sd[x * y / 100]", "residual_sd[y]", "ppc_p"} <= set(header)
     assert len((tmp_path / "fit.csv").read_text().splitlines()) == 5
+    nll = tmp_path / "nll.safetensors"  # a Gaussian head, diagnosed with each channel's AR(1) noise
+    assert main(["train", str(data), str(nll), "--arch", "cnn", "--epochs", "1", "--loss", "gaussian_nll",
+                 "--quiet"]) == 0
+    assert main(["diagnose", str(nll), str(data), "--out", str(tmp_path / "diag"), "--samples", "50"]) == 0
+    report = json.loads((tmp_path / "diag" / "report.json").read_text())
+    assert report["ppc"]["n_series"] == 4 and report["ppc"]["inside_all"] is not None
     fresh = tmp_path / "fresh.safetensors"
     assert main(["train", "fresh", str(fresh), "--ode", str(tmp_path / "lv.toml"), "--per-epoch", "100",
                  "--block", "50", "--epochs", "1", "--arch", "cnn", "--quiet"]) == 0

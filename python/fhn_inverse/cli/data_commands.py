@@ -73,8 +73,8 @@ def _user_model_and_noise(args, free):
         return model, None
     if noise is not None:  # AR(1) by default, or any law's record ("kind" = "lognormal", "poisson", ...)
         try:
-            if "kind" in noise:
-                return model, fi.models.noise_from_dict(dict(noise))
+            if "kind" in noise:  # dt = 1 (σ in the series' own units) unless the table says otherwise
+                return model, fi.models.noise_from_dict({"dt": 1.0, **noise} if noise["kind"] == "ar1" else dict(noise))
             return model, fi.AR1Noise(**{"dt": 1.0, **noise})
         except (ValueError, TypeError) as err:
             raise ValueError(f"model {args.model}: [noise]: {err}") from None

@@ -30,6 +30,15 @@ TRAIN_OPTIONS = {"epochs": ("--epochs", "study"), "batch_size": ("--batch-size",
                  "early_stopping": ("--patience", "schema"), "loss": ("--loss", "schema")}
 
 
+def _noise_names(config: dict) -> list:
+    """The names of a data set's noise columns: its observation law's parameters (AR(1)'s σ, ρ
+    where it records none)."""
+    from ..models.noise import noise_from_dict
+
+    record = config.get("noise")
+    return list(NOISE_PARAMS) if record is None else list(noise_from_dict(record).param_names)
+
+
 def _train(args) -> int:
     import fhn_inverse as fi
 
@@ -52,7 +61,7 @@ def _train(args) -> int:
     ode = fi.models.model_from_dict(config["model"]) if "model" in config else fi.FitzHughNagumo()
     settings.update(seed=args.seed, n_threads=args.threads, progress=not args.quiet,
                     scaling="standard" if nll else fi.TrainingConfig.scaling, features=args.features,
-                    targets=list(ode.free) + (list(NOISE_PARAMS) if args.joint else []),
+                    targets=list(ode.free) + (_noise_names(config) if args.joint else []),
                     transform=None if args.transform == "none" else args.transform)
     if not isinstance(ode, fi.FitzHughNagumo):  # voltages in mV: the inputs standardised per channel
         settings["input_scaling"] = "channel"
@@ -180,7 +189,7 @@ def _model_with_data(args, command: str):
     d = model.predict(x[:1]).shape[1]
     ode = fi.models.model_from_dict(data.config["model"]) if "model" in data.config else fi.FitzHughNagumo()
     params = list(ode.free)  # the data's model's free quantities, then the noise's
-    joint = params + list(NOISE_PARAMS)
+    joint = params + _noise_names(data.config)
     names = targets or (joint[:d] if d <= len(joint) else [f"p{j}" for j in range(d)])
     if len(names) != d or d not in (len(params), len(joint)):
         raise ValueError(f"{args.model} predicts {d} values; {command} compares them with the data's "
@@ -221,6 +230,18 @@ def _calibrate(args) -> int:
     return 0
 
 
+def _ar1_columns(record: dict, columns: np.ndarray):
+    """Each series' AR(1) noise as (standard deviation, ρ), (N, 2), or (N, K, 2) for a data set of
+    K observed quantities, from its noise columns (σ, ρ in the study's convention, σ/dt the
+    standard deviation); None where a law is not AR(1) or white Gaussian."""
+    laws = record["laws"] if record.get("kind") == "channels" else [record]
+    if any(law is None or law.get("kind") not in ("ar1", "gaussian") for law in laws):
+        return None
+    out = np.stack([columns[:, 2 * c:2 * c + 2] / [float(law.get("dt", 0.2)), 1.0] for c, law in enumerate(laws)],
+                   axis=1)
+    return out[:, 0] if record.get("kind") != "channels" else out
+
+
 def _diagnose(args) -> int:
     import fhn_inverse as fi
 
@@ -230,7 +251,11 @@ def _diagnose(args) -> int:
     model, data, series, x, theta, names = _model_with_data(args, "diagnose")
     noise = None  # the AR(1) noise of each series, as (standard deviation, ρ), for the predictive check
     if args.series == "noisy" and data.config.get("noise"):
-        noise = np.column_stack([data.noise[:, 0] / float(data.config["noise"].get("dt", 0.2)), data.noise[:, 1]])
+        noise = _ar1_columns(data.config["noise"], data.noise)
+        if noise is None:  # another law: its per-series parameters are not an AR(1) (sd, ρ)
+            series = None
+            print(f"(no posterior predictive check: it adds AR(1) noise, and {args.data} was observed under "
+                  f"{data.config['noise'].get('kind')} noise)")
     report = fi.diagnose(model, x, theta, out=out, n_samples=args.samples, seed=args.seed, series=series,
                          noise=noise, t=data.t, names=names, n_threads=args.threads)
     cov = report["coverage"]

@@ -51,7 +51,8 @@ def _predict(args) -> int:
     ode = _ode(first)  # the model of the map's training data (FitzHugh–Nagumo where it records none)
     k = len(ode.free)
     times = _times(model, table, ode)
-    theta, rho = pred[:, :k], (pred[:, k + 1] if pred.shape[1] == k + 2 else None)  # a joint map's own ρ
+    joint_ar1 = pred.shape[1] == k + 2 and (first.noise is None or isinstance(first.noise, fi.AR1Noise))
+    theta, rho = pred[:, :k], (pred[:, k + 1] if joint_ar1 else None)  # a joint map's own ρ
     pct = f"{100 * args.level:g}"
     if args.fit:  # the noise-aware MAP fit of the ODE from the map's estimate, with Laplace intervals
         fit = _fit(first, ode, pred, series, times, args)
@@ -105,7 +106,8 @@ def _fit(first, ode, pred, series, times, args):
                          "map's grid; give a time row or column")
     prior = first.prior if first.prior is not None and np.asarray(first.prior.lower).shape[0] == k else None
     noise = {"noise_sd": args.noise_sd, "noise_rho": args.noise_rho}
-    if args.noise_sd is None and args.noise_rho is None and pred.shape[1] == k + 2:
+    joint_ar1 = pred.shape[1] == k + 2 and (first.noise is None or isinstance(first.noise, fi.AR1Noise))
+    if args.noise_sd is None and args.noise_rho is None and joint_ar1:
         noise = {"noise": pred[:, k:k + 2]}  # a joint map's (σ, ρ), in the study's convention
     return fi.map_fit(pred[:, :k], series, t=times, prior=prior if prior is not None else fi.default_prior(ode),
                       model=ode, level=args.level, n_threads=args.threads, **noise)

@@ -215,6 +215,8 @@ class Dataset:
         K = observed_count(model)
         if K > 1 and noise is not None and not isinstance(noise, ChannelNoise):  # the same law on each channel
             noise = ChannelNoise([noise] * K, names=model.observed)
+        if isinstance(noise, ChannelNoise) and len(noise.laws) != K:
+            raise ValueError(f"noise has {len(noise.laws)} laws, one per observed quantity; the model observes {K}")
         sim = {"model": model, "t": grid, "rtol": rtol, "atol": atol, "n_threads": n_threads, "return_status": True,
                "method": method}
         with tqdm(total=n, desc="simulate", unit="series", disable=not progress, leave=False) as bar:

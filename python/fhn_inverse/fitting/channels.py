@@ -10,19 +10,21 @@ from __future__ import annotations
 import numpy as np
 
 from .._util.validation import as_float_array
-from ..models.simulation import observed_count, simulate
+from ..models.simulation import model_grid, observed_count, simulate
 
 __all__ = ["flat_series", "simulate_rows", "whitening"]
 
 
-def flat_series(d, model, name: str = "d") -> np.ndarray:
+def flat_series(d, model, t=None, name: str = "d") -> np.ndarray:
     """``d`` as rows (N, K·L): (N, L) for a model observing one quantity; (N, K, L), or already
-    (N, K·L), for one observing K > 1. ValueError naming the shape expected."""
+    (N, K·L) with L the points of the grid ``t`` (default: the model's), for one observing K > 1.
+    ValueError naming the shape expected."""
     K = observed_count(model)
     if K == 1:
         return as_float_array(d, name, 2)
     arr = as_float_array(d, name, (2, 3))
-    if arr.ndim == 3 and arr.shape[1] != K:
+    length = len(model_grid(model)) if t is None else np.size(t)
+    if arr.shape[1] != K if arr.ndim == 3 else arr.shape[1] != K * length:
         raise ValueError(f"{name} must have shape (N, {K}, L) for {model.spec.name}, which observes {K} quantities "
                          f"({', '.join(model.observed)}), got {arr.shape}")
     return arr.reshape(arr.shape[0], -1)

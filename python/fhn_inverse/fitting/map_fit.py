@@ -264,7 +264,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
     True
     """
     start = as_float_array(start, "start", 2)
-    d, K = flat_series(d, model), observed_count(model)
+    d, K = flat_series(d, model, t), observed_count(model)
     n, p = start.shape
     if d.shape[0] != n:
         raise ValueError(f"d must have one row per starting estimate ({n}), got {d.shape[0]}")
@@ -287,7 +287,7 @@ def map_fit(start, d, *, t=None, prior=None, noise=None, noise_sd=None, noise_rh
         r = r.reshape(rows.size * K, -1)  # each channel's residuals, with their own noise
         pairs = (rows[:, None] * K + np.arange(K)).ravel()
         sd_r, rho_r, rho_clipped = noise_from_residuals(r)
-        floor = SD_FLOOR * np.sqrt(np.mean(r**2, axis=1)) + np.finfo(float).tiny
+        floor = SD_FLOOR * np.sqrt(np.mean(d[rows].reshape(rows.size * K, -1) ** 2, axis=1)) + np.finfo(float).tiny
         sd[pairs] = np.where(estimated[pairs, 0], np.maximum(sd_r, floor), sd[pairs])
         rho[pairs] = np.where(estimated[pairs, 1], rho_r, rho[pairs])
         clipped = (estimated[pairs, 0] & (sd_r < floor)) | (estimated[pairs, 1] & rho_clipped)

@@ -30,10 +30,10 @@ MAX_ITERATIONS = 10_000
 _MAX_DAMPING = 1e10
 
 
-def _candidates_and_series(candidates, d, model) -> tuple[np.ndarray, np.ndarray]:
+def _candidates_and_series(candidates, d, model, t) -> tuple[np.ndarray, np.ndarray]:
     """Validated (K, N, P) candidates and series as rows (N, L) (channels one after another)."""
     c = as_float_array(candidates, "candidates", 3)
-    d = flat_series(d, model)
+    d = flat_series(d, model, t)
     if d.shape[0] != c.shape[1]:
         raise ValueError(f"d must have one row per series of candidates ({c.shape[1]}), got {d.shape[0]}")
     return c, d
@@ -108,7 +108,7 @@ def best_fitting(candidates, d, *, t=None, model: FitzHughNagumo | None = None, 
     >>> fi.best_fitting(candidates, data.d).index.tolist()            # the second fits best
     [1, 1]
     """
-    c, d = _candidates_and_series(candidates, d, model)
+    c, d = _candidates_and_series(candidates, d, model, t)
     k, n, p = c.shape
     block = as_int(block, "block", 1)
     mse = np.empty((k, n))
@@ -231,7 +231,7 @@ def refine(theta, d, *, t=None, model: FitzHughNagumo | None = None, lower=None,
     >>> fit.theta.round(6), bool(fit.mse.max() < 1e-12 < fit.start_mse.min())
     (array([[0.4, 0.4], [0.3, 0.5]]), True)
     """
-    theta, d = as_float_array(theta, "theta", 2), flat_series(d, model)
+    theta, d = as_float_array(theta, "theta", 2), flat_series(d, model, t)
     n, p = theta.shape
     if d.shape[0] != n:
         raise ValueError(f"d must have one row per estimate ({n}), got {d.shape[0]}")
@@ -529,7 +529,7 @@ def fit_series(candidates, d, *, t=None, model: FitzHughNagumo | None = None, lo
     >>> bool(np.abs(fit.theta - data.theta).max() < 1e-4)
     True
     """
-    c, d = _candidates_and_series(candidates, d, model)
+    c, d = _candidates_and_series(candidates, d, model, t)
     _, n, p = c.shape
     iterations = as_int(iterations, "iterations", 0)
     if 2 * iterations > MAX_ITERATIONS:

@@ -20,12 +20,12 @@ SERIES_BLOCK = 1 << 22
 
 
 def row_blocks(X, points: int | None = None):
-    """Views of the rows of series ``X`` (N, L) in blocks of about ``points`` values (default
-    ``SERIES_BLOCK``), or None when X fits in one block (or is not a 2-D array)."""
+    """Views of the rows of series ``X`` (N, L) or (N, K, L) in blocks of about ``points`` values
+    (default ``SERIES_BLOCK``), or None when X fits in one block (or is not such an array)."""
     X = np.asarray(X)
     points = SERIES_BLOCK if points is None else points
-    rows = max(1, points // max(1, X.shape[-1])) if X.ndim == 2 else 0
-    if X.ndim != 2 or X.shape[0] <= rows:
+    rows = max(1, points // max(1, int(np.prod(X.shape[1:])))) if X.ndim in (2, 3) else 0
+    if X.ndim not in (2, 3) or X.shape[0] <= rows:
         return None
     return [X[lo: lo + rows] for lo in range(0, X.shape[0], rows)]
 
@@ -58,8 +58,11 @@ def take_series(inputs: dict | None, X, validation, features, t, targets, n_thre
     if series.ndim == 3:
         record["channels"] = series.shape[1]
     if isinstance(validation, (tuple, list)):
-        validation = (make_features(as_float_array(validation[0], "validation X", series.ndim), features,
-                                    n_threads=n_threads), *validation[1:])
+        valid = as_float_array(validation[0], "validation X", series.ndim)
+        if valid.shape[1:-1] != series.shape[1:-1]:
+            raise ValueError(f"validation X must hold series of shape (N, {', '.join(map(str, series.shape[1:-1]))}"
+                             f"{', ' if series.ndim == 3 else ''}L) as X does, got {valid.shape}")
+        validation = (make_features(valid, features, n_threads=n_threads), *validation[1:])
     return make_features(series, features, n_threads=n_threads), validation, record
 
 

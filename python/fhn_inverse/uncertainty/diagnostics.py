@@ -200,7 +200,7 @@ def diagnose(model, X_test, theta_test, *, out=None, levels=LEVELS, n_samples: i
     }
     ppc = None
     if series is not None:
-        series = as_float_array(series, "series", 2)
+        series = as_float_array(series, "series", (2, 3))  # (N, K, L) for K observed quantities
         if len(series) != len(theta):
             raise ValueError(f"series must have one row per test series ({len(theta)}), got {len(series)}")
         k = min(ppc_series, len(series))

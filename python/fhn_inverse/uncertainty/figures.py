@@ -258,18 +258,22 @@ def ppc_figure(result: PosteriorPredictive, title=None):
     >>> plt.close(fig)
     """
     n = len(result.observed)
-    fig = _fig((8, 1.7 * n + 0.6))
-    axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    k = result.observed.shape[1] if result.observed.ndim == 3 else 1  # observed quantities: one column each
+    fig = _fig((8 if k == 1 else 4.5 * k, 1.7 * n + 0.6))
+    axes = fig.subplots(n, k, sharex=True, squeeze=False)
     lo, hi = (100 * b for b in result.band)
-    for i, ax in enumerate(axes):
-        ax.fill_between(result.t, result.lower[i], result.upper[i], color="tab:blue", alpha=0.25,
-                        label=f"re-simulated {lo:g}–{hi:g} %")
-        ax.plot(result.t, result.median[i], color="tab:blue", lw=1, label="median")
-        ax.plot(result.t, result.observed[i], ".", color="tab:orange", ms=2, label="observed")
-        ax.set_ylabel("u")
-        ax.set_title(f"{100 * result.inside[i]:.0f} % of points inside ({result.n_draws[i]} draws)",
-                     fontsize="small", loc="left")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False)
-    axes[-1].set_xlabel("t")
+    for i in range(n):
+        for c in range(k):
+            ax, pick = axes[i, c], (i,) if k == 1 else (i, c)
+            ax.fill_between(result.t, result.lower[pick], result.upper[pick], color="tab:blue", alpha=0.25,
+                            label=f"re-simulated {lo:g}–{hi:g} %")
+            ax.plot(result.t, result.median[pick], color="tab:blue", lw=1, label="median")
+            ax.plot(result.t, result.observed[pick], ".", color="tab:orange", ms=2, label="observed")
+            ax.set_ylabel("u" if k == 1 else f"channel {c}")
+        axes[i, 0].set_title(f"{100 * result.inside[i]:.0f} % of points inside ({result.n_draws[i]} draws)",
+                             fontsize="small", loc="left")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False)
+    for ax in axes[-1]:
+        ax.set_xlabel("t")
     fig.suptitle(title or "Posterior predictive check")
     return fig

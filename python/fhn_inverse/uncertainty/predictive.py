@@ -101,7 +101,8 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
         the same for each, or (n, K, 2)), added to each re-simulation (draws of ``seed``) so that
         noisy observations are compared with noisy predictions; or an observation law with fixed
         parameters (:mod:`~fhn_inverse.models.observation`: log-normal, Poisson, binomial, ...)
-        that observes each re-simulation; None for clean series. Standard deviations >= 0, |ρ| < 1.
+        that observes each re-simulation (a law with ranges draws its parameters anew for each
+        draw); None for clean series. Standard deviations >= 0, |ρ| < 1.
     t : array_like, shape (L,), optional
         The grid; default: the model's (the study's for FitzHugh–Nagumo).
     band : (float, float), default (0.05, 0.95)
@@ -166,10 +167,11 @@ def posterior_predictive(samples, observed, *, noise=None, t=None, band=(0.05, 0
     flat = samples[:, :, :p].reshape(n * s, p)
     u, status = simulate(flat, model=ode, t=grid, return_status=True, n_threads=n_threads)
     ok = (status == 0).reshape(n, s)
-    if hasattr(noise, "observe"):  # an observation law, on the draws whose trajectory succeeded
+    if hasattr(noise, "observe"):  # an observation law; draw j's noise depends on (seed, j) alone
         good = np.flatnonzero(ok.ravel())
-        if good.size:
-            u[good] = observe(noise, np.ascontiguousarray(u[good]), as_seed(seed), 0, n_threads)[0]
+        if good.size:  # a failed draw (NaN, left out below) is observed in place of a successful one's series
+            filled = np.where(ok.reshape((-1,) + (1,) * (u.ndim - 1)), u, u[good[0]])
+            u = observe(noise, np.ascontiguousarray(filled), as_seed(seed), 0, n_threads)[0]
     elif noise is not None:
         noise = as_float_array(noise, "noise", (2, 3) if K > 1 else 2)
         noise = np.broadcast_to(noise[:, None], (n, K, 2)) if noise.ndim == 2 else noise

@@ -116,8 +116,12 @@ def residual_check(theta, d, *, t=None, model=None, rho=None, lags: int = 10, n_
         lags += lags % 2 == 0  # df = lags − 1, even
     else:
         lags += lags % 2  # df = lags, even
-        rho = np.asarray(rho, dtype=np.float64)
-        rho = np.broadcast_to(rho[..., None] if rho.ndim == 1 else rho, (len(d) // channels, channels)).ravel()
+        rho, n = np.asarray(rho, dtype=np.float64), len(d) // channels
+        if rho.shape not in ((), (n,), (n, channels)):
+            raise ValueError(f"rho must be a number, one per series ({n},)"
+                             + (f" or one per series and channel ({n}, {channels})" if channels > 1 else "")
+                             + f", got shape {rho.shape}")
+        rho = np.broadcast_to(rho[..., None] if rho.ndim == 1 else rho, (n, channels)).ravel()
         if not np.all(np.abs(rho) < 1):
             raise ValueError(f"rho must lie in (-1, 1), got {rho[np.abs(rho) >= 1][:3].tolist()}")
     w = ar1_whiten(r, rho, n_threads=n_threads)
