@@ -276,16 +276,17 @@ def series_load(data: bytes, folder: Path):
 
 def series_check(table) -> str | None:
     d = getattr(table, "d", None)
-    if not isinstance(d, np.ndarray) or d.dtype.kind not in "fiu" or d.ndim != 2:
-        return f"returned {type(d).__name__} of dtype {getattr(d, 'dtype', None)}, not a 2-D array of real numbers"
-    if d.shape[0] < 1 or d.shape[1] < 1:
-        return f"returned {d.shape[0]} series of {d.shape[1]} points (at least one series of one point, or an error)"
+    if not isinstance(d, np.ndarray) or d.dtype.kind not in "fiu" or d.ndim not in (2, 3):
+        return (f"returned {type(d).__name__} of dtype {getattr(d, 'dtype', None)}, not a 2-D (N, L) or 3-D (N, K, L) "
+                "array of real numbers")
+    if d.shape[0] < 1 or d.shape[-1] < 1 or (d.ndim == 3 and d.shape[1] < 1):
+        return f"returned {d.shape[0]} series of shape {d.shape[1:]} (at least one series of one point, or an error)"
     if not np.all(np.isfinite(d)):
         return "returned series with values that are not finite"
     if len(table.ids) != len(d):
         return f"returned {len(table.ids)} IDs for {len(d)} series"
-    if table.t is not None and np.shape(table.t) != (d.shape[1],):
-        return f"returned times of shape {np.shape(table.t)} for series of {d.shape[1]} points"
+    if table.t is not None and np.shape(table.t) != (d.shape[-1],):
+        return f"returned times of shape {np.shape(table.t)} for series of {d.shape[-1]} points"
     if len(set(table.ids)) != len(table.ids):
         return "returned an ID twice"
     return None

@@ -252,7 +252,7 @@ def _read_npy(path: Path) -> SeriesTable:
 
 def _checked(path, table: SeriesTable) -> SeriesTable:
     """The reader's contract, whatever the file: N >= 1 series of L >= 1 points, N IDs, L times."""
-    n, length = (table.d.shape[0], table.d.shape[-1]) if table.d.ndim in (2, 3) else (0, 0)
+    n, length = (table.d.shape[0], table.d.shape[-1]) if table.d.ndim in (2, 3) and table.d.size else (0, 0)
     if n < 1 or length < 1:
         raise ValueError(f"{path}: no series ({n} series of {length} points; a file of series holds at least one "
                          f"series of at least one point)")
