@@ -30,3 +30,13 @@ def no_reader_left_running():
     yield
     left = readers() - before
     assert not left, f"a stream reader thread is still running after the test: {left}"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A user-model cache folder of the test module's own (FHN_INVERSE_CACHE), so that compiled
+    models are shared by the module's tests and by the processes they start."""
+    folder = tmp_path_factory.mktemp("fhn_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FHN_INVERSE_CACHE", str(folder))
+        yield folder

@@ -27,14 +27,6 @@ OBSERVED = ["x", "y", "x*y/100"]
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fhn_cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FHN_INVERSE_CACHE", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def lv(cache):
     return fi.ODEModel(observe=OBSERVED, **LV)
 

@@ -46,14 +46,6 @@ EXOTIC = dict(
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fhn_cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FHN_INVERSE_CACHE", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def fhn(cache):
     return fi.ODEModel(**FHN_EQUATIONS)
 
