@@ -10,10 +10,12 @@
 # - in a private mount namespace (unshare -m; needs root), bind-mounts an empty file over every
 #   real file of those system libraries, checks they no longer load, prints `ldd` of the installed
 #   extension and fails if any of them resolves outside the wheel's fhn_inverse.libs/;
-# - runs a short subset of tests/python (simulation, FFTW features, the network engine, training)
-#   against the INSTALLED package, from a folder where /work/main/python cannot be imported; a
-#   small pytest plugin checks inside the pytest process that fhn_inverse (and _core) come from the
-#   venv and that no system copy of the hidden libraries got mapped.
+# - runs a short subset of tests/python (simulation, FFTW features, the network engine, training,
+#   the instruction-set levels) against the INSTALLED package at the level it picks itself, from a
+#   folder where the source tree cannot be imported; a small pytest plugin checks inside the pytest
+#   process that fhn_inverse (and _core) come from the venv, that the level loaded is the one
+#   $FHN_INVERSE_ISA forces, and that no system copy of the hidden libraries got mapped;
+# - then a shorter subset again with each lower level this CPU runs forced ($FHN_INVERSE_ISA).
 # $PYTHON sets the interpreter for the venv (default: .venv/bin/python's base, else python3); it
 # must match the wheel's cpXY tag. $KEEP_TEST_VENV=1 keeps the temporary folder.
 set -euo pipefail
@@ -45,9 +47,21 @@ tests=(
   tests/python/test_transforms.py
   tests/python/test_ode_model.py
   tests/python/test_observation.py
+  tests/python/test_isa_levels.py
+)
+# Each lower level, forced: the engine's vector paths (simulators, network kernels, training).
+lower_tests=(
+  tests/python/test_simulation.py
+  tests/python/test_simd_simulator.py
+  tests/python/test_models.py
+  tests/python/test_noise_features.py
+  tests/python/test_nn_api.py
+  tests/python/test_transforms.py
 )
 test_paths=()
 for t in "${tests[@]}"; do test_paths+=("$root/$t"); done
+lower_paths=()
+for t in "${lower_tests[@]}"; do lower_paths+=("$root/$t"); done
 
 tmp="$(mktemp -d /tmp/fhn_test_wheel.XXXXXX)"
 if [ "${KEEP_TEST_VENV:-0}" = 1 ]; then
@@ -68,7 +82,8 @@ say "installing $(basename "$wheel") and pytest, scipy, scikit-learn into $venv"
   > "$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log" >&2; exit 1; }
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"
 libs="$site/fhn_inverse.libs"
-ext="$(ls "$site"/fhn_inverse/_core*.so)"
+mapfile -t exts < <(find "$site/fhn_inverse" -name "_core*.so" | sort)
+((${#exts[@]})) || { say "FAILED: no _core extension in $site/fhn_inverse" >&2; exit 1; }
 [ -d "$libs" ] || { say "FAILED: no $libs (is the wheel repaired?)" >&2; exit 1; }
 installed=$(( $(date +%s) - start ))
 
@@ -92,6 +107,10 @@ def _check(where):
     for mod in (fhn_inverse, _core):
         path = os.path.realpath(mod.__file__)
         assert path.startswith(venv + os.sep), f"{mod.__name__} from {path}, not from the venv {venv}"
+    forced = os.environ.get("FHN_INVERSE_ISA")
+    if forced:
+        info = fhn_inverse.build_info()
+        assert info["level"] == forced and info["level_forced"], f"{forced} forced, {info['level']} loaded"
     pattern = re.compile(r"fftw|openblas|gomp|gfortran|quadmath")
     with open("/proc/self/maps") as maps:
         paths = {line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6}
@@ -110,6 +129,8 @@ EOF
 # 3. Inside a private mount namespace: hide, check, ldd, test.
 cat > "$tmp/inner.sh" <<'EOF'
 set -euo pipefail
+read -r -a MAIN_TESTS <<< "$MAIN"
+read -r -a LOWER_TESTS <<< "$LOWER"
 say() { echo "test_wheel: $*"; }
 while read -r f; do mount --bind "$TMPD/empty" "$f"; done < "$TMPD/hidden.txt"
 say "hid $(wc -l < "$TMPD/hidden.txt") system files (empty bind mounts):"
@@ -125,36 +146,53 @@ for name in ("libfftw3.so.3", "libopenblas.so.0", "libgomp.so.1"):
     else:
         raise SystemExit(f"test_wheel: FAILED: the system's {name} still loads; hiding did not work")
 PY
-say "ldd $EXT"
-ldd "$EXT" | tee "$TMPD/ldd.txt" | sed "s/^[[:space:]]*/    /"
 bad=0
-for want in fftw3 openblas gomp; do
-  grep -q "lib$want" "$TMPD/ldd.txt" || { say "FAILED: lib$want not among the dependencies"; bad=1; }
-done
-if grep -q "not found" "$TMPD/ldd.txt"; then say "FAILED: unresolved libraries"; bad=1; fi
-while read -r name _ path _; do
-  real="$(readlink -f "$path")"
-  case "$real" in
-    "$LIBS"/*) ;;
-    *) say "FAILED: $name resolves to $real, not into $LIBS"; bad=1 ;;
-  esac
-done < <(grep -E 'fftw|openblas|gomp|gfortran|quadmath' "$TMPD/ldd.txt" | grep '=>')
+while read -r ext; do
+  say "ldd $ext"
+  ldd "$ext" | tee "$TMPD/ldd.txt" | sed "s/^[[:space:]]*/    /"
+  for want in fftw3 openblas gomp; do
+    grep -q "lib$want" "$TMPD/ldd.txt" || { say "FAILED: lib$want not among the dependencies"; bad=1; }
+  done
+  if grep -q "not found" "$TMPD/ldd.txt"; then say "FAILED: unresolved libraries"; bad=1; fi
+  while read -r name _ path _; do
+    real="$(readlink -f "$path")"
+    case "$real" in
+      "$LIBS"/*) ;;
+      *) say "FAILED: $name resolves to $real, not into $LIBS"; bad=1 ;;
+    esac
+  done < <(grep -E 'fftw|openblas|gomp|gfortran|quadmath' "$TMPD/ldd.txt" | grep '=>')
+done < "$TMPD/exts.txt"
 [ "$bad" -eq 0 ] || exit 1
-say "FFTW, OpenBLAS and libgomp resolve into $LIBS"
+say "FFTW, OpenBLAS and libgomp resolve into $LIBS for all $(wc -l < "$TMPD/exts.txt") cores"
 cd "$TMPD/run"
-"$VENV/bin/python" -c 'import fhn_inverse, sys; print("test_wheel: fhn_inverse", fhn_inverse.__version__, "from", fhn_inverse.__file__)
-if not fhn_inverse.__file__.startswith(sys.argv[1]): sys.exit("test_wheel: FAILED: not the installed package")' "$VENV/"
-exec "$VENV/bin/pytest" -c "$ROOT/pyproject.toml" --rootdir "$ROOT" -p no:cacheprovider -o pythonpath= \
-  -p fhn_wheel_check -q "$@"
+"$VENV/bin/python" -c 'import fhn_inverse as fi, sys
+print("test_wheel: fhn_inverse", fi.__version__, "from", fi.__file__)
+info = fi.build_info()
+print("test_wheel: levels installed", info["levels_installed"], "CPU runs", info["levels_cpu"], "loaded", info["level"])
+if not fi.__file__.startswith(sys.argv[1]): sys.exit("test_wheel: FAILED: not the installed package")' "$VENV/"
+pytest=("$VENV/bin/pytest" -c "$ROOT/pyproject.toml" --rootdir "$ROOT" -p no:cacheprovider -o pythonpath=
+        -p fhn_wheel_check -q)
+say "the subset at the level loaded by itself"
+"${pytest[@]}" "${MAIN_TESTS[@]}"
+top="$("$VENV/bin/python" -c 'import fhn_inverse as fi; print(fi.build_info()["level"])')"
+for level in $("$VENV/bin/python" -c 'import fhn_inverse as fi; i = fi.build_info()
+print(" ".join(lv for lv in i["levels_installed"] if lv in i["levels_cpu"]))'); do
+  [ "$level" = "$top" ] && continue
+  say "the shorter subset with FHN_INVERSE_ISA=$level"
+  FHN_INVERSE_ISA="$level" "${pytest[@]}" "${LOWER_TESTS[@]}"
+done
 EOF
 printf '%s\n' "${hidden[@]}" > "$tmp/hidden.txt"
+printf '%s\n' "${exts[@]}" > "$tmp/exts.txt"
 
 say "running ${#tests[@]} test files against the installed wheel, system libraries hidden"
 test_start=$(date +%s)
 rc=0
-TMPD="$tmp" VENV="$(readlink -f "$venv")" EXT="$ext" LIBS="$(readlink -f "$libs")" ROOT="$root" \
-  FHN_TEST_VENV="$(readlink -f "$venv")" PYTHONPATH="$tmp/plugin" \
-  unshare -m --propagation private bash "$tmp/inner.sh" "${test_paths[@]}" || rc=$?
+export TMPD="$tmp" VENV="$(readlink -f "$venv")" LIBS="$(readlink -f "$libs")" ROOT="$root" \
+  FHN_TEST_VENV="$(readlink -f "$venv")" PYTHONPATH="$tmp/plugin"
+# (bash passes no arrays through the environment: the test lists travel as words)
+MAIN="${test_paths[*]}" LOWER="${lower_paths[*]}" \
+  unshare -m --propagation private bash "$tmp/inner.sh" || rc=$?
 say "venv + install: ${installed} s, checks + tests: $(( $(date +%s) - test_start )) s"
 if [ "$rc" -ne 0 ]; then
   say "FAILED (exit $rc)" >&2

@@ -20,7 +20,9 @@ THREAD_SPIN_COUNT = 10_000
 if "GOMP_SPINCOUNT" not in _os.environ and "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = str(THREAD_SPIN_COUNT)
 
-from . import _core  # noqa: E402
+from ._loader import load as _load_core  # noqa: E402
+
+_core = _load_core()  # the native core; of a portable build, the best level this CPU runs (_loader.py)
 
 if _core.__version__ != __version__:
     raise ImportError(f"fhn_inverse {__version__} found its native core built as {_core.__version__} "

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, _loader
 from .models import compile as _compile
 
 __all__ = ["build_info"]
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
 
 
 def build_info() -> dict:
@@ -30,8 +19,12 @@ def build_info() -> dict:
         ``simulator_lanes`` (the SIMD simulator's vector width and lanes per step); ``compiler``,
         ``blas``, ``fftw``, ``openmp``. From the installation: ``native`` (True when built for
         the building machine's CPU, ``-march=native``; such a build runs only on CPUs with its
-        instruction sets); ``cpu_has_level`` (whether this machine's CPU has them, from
-        /proc/cpuinfo; None where unreadable); ``user_models`` ("compiled" where a compiler and the
+        instruction sets); ``dispatch`` ("runtime" for a portable build holding a core per level,
+        of which the best this CPU runs was loaded, "single" for one core); ``levels_installed``
+        (the levels held; empty for a single core); ``levels_cpu`` (the levels this CPU runs, from
+        /proc/cpuinfo); ``level_forced`` (True when ``$FHN_INVERSE_ISA`` chose the level);
+        ``cpu_has_level`` (whether this CPU runs the loaded level; None where /proc/cpuinfo is
+        unreadable); ``user_models`` ("compiled" where a compiler and the
         headers for :class:`~fhn_inverse.ODEModel` are found, else "numpy", with ``user_models_missing``
         naming what is missing).
 
@@ -48,9 +41,11 @@ def build_info() -> dict:
         info["native"] = "-march=native" in record.get("flags", "")
     except _compile.NativeBuildError:
         record, info["native"] = None, None
-    flags = _cpu_flags()
-    need = {"baseline": set(), "avx2": {"avx2", "fma"}, "avx512": {"avx512f"}}[info["level"]]
-    info["cpu_has_level"] = need <= flags if flags else None
+    info["dispatch"] = _loader.LOADED.get("dispatch", "single")
+    info["levels_installed"] = _loader.installed_levels()
+    info["levels_cpu"] = _loader.cpu_levels()
+    info["level_forced"] = bool(_loader.LOADED.get("forced", False))
+    info["cpu_has_level"] = info["level"] in info["levels_cpu"] if _loader.cpu_flags() else None
     try:
         if record is None:
             raise _compile.NativeBuildError("no _native/build.json in this installation")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import fhn_inverse as fi
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import bench_nn  # noqa: E402
@@ -39,3 +41,16 @@ def test_isolated_returns_result_and_peak_rss():
 def test_isolated_reports_a_failing_call():
     with pytest.raises(RuntimeError, match="bench_nn.prepare failed"):
         isolated(bench_nn.prepare, len(bench_nn.ROWS), "ours", 1, True)
+
+
+def test_training_flops_of_the_bound():
+    """3 · 2 · multiply-adds per sample: the study's CNN (conv 1→8 over 499, 8→16 over 124, 16→32
+    over 30 positions; dense 960→32→32→2) and a dense map, counted by hand."""
+    import _bound
+
+    cnn = 8 * 1 * 3 * 499 + 16 * 8 * 3 * 124 + 32 * 16 * 3 * 30 + 960 * 32 + 32 * 32 + 32 * 2
+    assert _bound.training_flops(fi.InverseMap.cnn().layers, (1, 1000)) == 6 * cnn == 824_880
+    assert _bound.training_flops(fi.InverseMap.dense(units=[32] * 4).layers, (1000,)) == 6 * (
+        1000 * 32 + 3 * 32 * 32 + 32 * 2)
+    same = fi.InverseMap.cnn(filters=(4,), padding="same", pool=0, dense=()).layers
+    assert _bound.training_flops(same, (2, 100)) == 6 * (4 * 2 * 3 * 50 + 4 * 50 * 2)

@@ -56,12 +56,29 @@ def cache_dir() -> Path:
 
 
 def build_record() -> dict:
-    """How the package's core was built (``_native/build.json``): compiler, flags, header folders."""
+    """How the package's core was built (``_native/build.json``): compiler, flags, header folders.
+
+    Of a portable build (a core per instruction-set level), the record of the level this process
+    loaded: its flags join the common ones, and ``library`` names that level's static core."""
     path = _NATIVE / "build.json"
     if not path.is_file():
         raise NativeBuildError(f"this installation of fhn_inverse has no {path}: compiling user models needs the "
                                "package installed with its native files (pip install of the sdist or the wheel)")
-    return json.loads(path.read_text())
+    record = json.loads(path.read_text())
+    levels = record.pop("levels", None)
+    if levels:
+        from .. import _core  # noqa: F401  (loads the core, which sets the level)
+        from .._loader import LOADED
+
+        level = LOADED["level"]
+        if level not in levels:
+            raise NativeBuildError(f"{path} has no flags for the loaded level {level} (it has {', '.join(levels)})")
+        record.update(flags=f"{record['flags']} {levels[level]}", level=level, library=f"lib/{level}/libfhn_core.a")
+    return record
+
+
+def _library(record: dict) -> Path:
+    return _NATIVE / record.get("library", "lib/libfhn_core.a")
 
 
 def _compiler(record: dict) -> str:
@@ -98,7 +115,7 @@ def _command(record: dict, source: Path, target: Path) -> list[str]:
            "-fvisibility=hidden", *(f"-D{d}" for d in record.get("defines", []))]
     for d in _include_dirs(record):
         cmd += ["-isystem" if d != str(_NATIVE / "include") else "-I", d]
-    library = _NATIVE / "lib" / "libfhn_core.a"
+    library = _library(record)
     if not library.is_file():
         raise NativeBuildError(f"compiling a user model needs the core's static library, {library}, which this "
                                "installation lacks")
@@ -125,9 +142,9 @@ def check_toolchain(record: dict) -> None:
     """NativeBuildError naming the first tool or header compiling a user model lacks here."""
     _include_dirs(record)
     _compiler(record)
-    if not (_NATIVE / "lib" / "libfhn_core.a").is_file():
-        raise NativeBuildError(f"compiling a user model needs the core's static library, {_NATIVE / 'lib'}/"
-                               "libfhn_core.a, which this installation lacks")
+    if not _library(record).is_file():
+        raise NativeBuildError(f"compiling a user model needs the core's static library, {_library(record)}, "
+                               "which this installation lacks")
 
 
 def module_key(source: str) -> str:
