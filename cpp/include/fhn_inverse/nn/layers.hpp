@@ -60,7 +60,8 @@ struct Conv1D : Layer {
   long filters, kernel, stride;
   Padding padding;
   long out_length, pad_left;
-  long plane_length;  // Q: floats per phase plane (a multiple of 8 with room for 16-wide runs)
+  long plane_length;  // Q: floats per phase plane (a multiple of the vector width, with room for
+                      // runs)
   // Offsets of the runs each tap reads, from a series' first plane (tap ci·K + k) and, for the
   // input gradient of plane r, from its first dY row (taps (co, k ≡ r mod s), from
   // dx_tap_start[r]).

@@ -15,8 +15,6 @@ namespace {
 
 using namespace simd;
 
-long round8(long v) { return (v + 7) / 8 * 8; }
-
 // One layer on a chunk of n series. Plane buffers hold, per series j and channel c, s planes of Q
 // floats; padded output-gradient rows hold E = ⌊(K − 1)/s⌋ zeros, Lout values, zeros (Q + E).
 struct ConvGeometry {
@@ -26,42 +24,49 @@ struct ConvGeometry {
   long row(long co, long j) const { return (j * cout + co) * (Q + E); }
 };
 
-// out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and 8·V
-// positions i (the first `count` stored): per tap V 8-wide loads and G broadcasts into G·V
-// accumulators (12 of them for the 4 × 3 block: 7 loads per 12 FMAs). The forward pass (rows:
-// output channels; taps: (ci, k) runs of the planes) and the input gradient (rows: input
-// channels of one plane; taps: (co, k) runs of dY) are both this loop. It reads 8·V positions
-// from every tap's start, stored or not.
+// out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and W·V
+// positions i (W = kLanes, the level's vector width; the first `count` stored): per tap V
+// vector loads and G broadcasts into G·V accumulators (12 of them for the 4 × 3 block: 7 loads
+// per 12 FMAs; 24 for AVX-512's 8 × 3: 11 per 24). The forward pass (rows: output channels;
+// taps: (ci, k) runs of the planes) and the input gradient (rows: input channels of one plane;
+// taps: (co, k) runs of dY) are both this loop. It reads W·V positions from every tap's start,
+// stored or not. Each position sums its taps in order whatever W, G and V: the result does not
+// depend on the level's vector width.
 template <int G, int V>
 void tap_block(long taps, const long* off, const float* w, long ldw, const float* in,
                const float* bias, float* out, long ld, long count) {
-  v8 acc[G][V];
+  constexpr long W = kLanes;
+  vw acc[G][V];
 #pragma GCC unroll 8
   for (int a = 0; a < G; ++a)
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[a][v] = splat(bias ? bias[a] : 0.0f);
+    for (int v = 0; v < V; ++v) acc[a][v] = splatw(bias ? bias[a] : 0.0f);
   for (long t = 0; t < taps; ++t, w += ldw) {
-    v8 x[V];
+    vw x[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) x[v] = load8(in + off[t] + 8 * v);
+    for (int v = 0; v < V; ++v) x[v] = loadw(in + off[t] + W * v);
 #pragma GCC unroll 8
     for (int a = 0; a < G; ++a) {
-      const v8 wa = splat(w[a]);
+      const vw wa = splatw(w[a]);
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) acc[a][v] += wa * x[v];
     }
   }
 #pragma GCC unroll 4
   for (int v = 0; v < V; ++v) {
-    const long left = count - 8 * v;
+    const long left = count - W * v;
     if (left <= 0) break;
 #pragma GCC unroll 8
-    for (int a = 0; a < G; ++a) store_first(out + a * ld + 8 * v, acc[a][v], left);
+    for (int a = 0; a < G; ++a) storew_first(out + a * ld + W * v, acc[a][v], left);
   }
 }
 
-// tap_block over rows [0, rows) in blocks of 4, 2, 1 (of 8 first for runs of 8 positions: 8
-// accumulators), for one run of 8·V positions.
+// Rows per block of several vectors: 8 where AVX-512's 32 registers hold 8 × 3 accumulators,
+// else 4 (12 of AVX2's 16).
+constexpr int kRowBlock = kLanes == 16 ? 8 : 4;
+
+// tap_block over rows [0, rows) in blocks of kRowBlock, 4, 2, 1 (of 8 first for runs of one
+// vector: 8 accumulators), for one run of W·V positions.
 template <int V>
 void tap_run(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
              const float* bias, float* out, long ld, long count) {
@@ -71,51 +76,53 @@ void tap_run(long rows, long taps, const long* off, const float* w, long ldw, co
     tap_block<G, V>(taps, off, w + a, ldw, in, bias ? bias + a : nullptr, out + a * ld, ld, count);
     a += G;
   };
-  if constexpr (V == 1)
+  if constexpr (V == 1 || kRowBlock == 8)
     while (rows - a >= 8) block(std::integral_constant<int, 8>{});
   while (rows - a >= 4) block(std::integral_constant<int, 4>{});
   if (rows - a >= 2) block(std::integral_constant<int, 2>{});
   if (rows - a == 1) block(std::integral_constant<int, 1>{});
 }
 
-// Positions [0, count) in runs of 24 while more than 16 remain (4 × 3 blocks: 12 accumulators,
-// 7 loads per 12 FMAs), then one run of 16 or 8. Every run starts at a multiple of 8 below
-// count and reads at most 7 positions past count.
+// Positions [0, count) in runs of 3 vectors while more than 2 remain, then one run of 2 or 1.
+// Every run starts at a multiple of W below count and reads at most W − 1 positions past count.
 void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, const float* in,
               const float* bias, float* out, long ld, long count) {
+  constexpr long W = kLanes;
   for (long l = 0; l < count;) {
     const long left = count - l;
-    if (left > 16) {
-      tap_run<3>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, std::min(24L, left));
-      l += 24;
-    } else if (left > 8) {
+    if (left > 2 * W) {
+      tap_run<3>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, std::min(3 * W, left));
+      l += 3 * W;
+    } else if (left > W) {
       tap_run<2>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, left);
-      l += 16;
+      l += 2 * W;
     } else {
       tap_run<1>(rows, taps, off, w, ldw, in + l, bias, out + l, ld, left);
-      l += 8;
+      l += W;
     }
   }
 }
 
 // Positions read past the last one stored (tap_rows), and past the padded dY rows' end by the
 // input gradient.
-constexpr long kOverread = 16;
+constexpr long kOverread = 2 * kLanes;
 
 // dW[co, t] = Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
-// t ∈ [t0, t0 + B): A·B accumulators over every series and position (the dY tail of each row
-// read masked), one horizontal sum at the end.
+// t ∈ [t0, t0 + B): A·B accumulators of W lanes over every series and position (the dY tail of
+// each row read masked), one horizontal sum at the end (so the summation order, and the last
+// bits, follow the level's vector width).
 template <int A, int B>
 void weight_grad_block(const ConvGeometry& g, const long* off, const float* dy, const float* P,
                        float* dW, long co0, long t0) {
-  // (loops unrolled, the masked tail apart: the 12 accumulators of the 4 × 3 block stay in
-  // registers)
-  v8 acc[A][B];
-#pragma GCC unroll 4
+  // (loops unrolled, the masked tail apart: the 12 (24) accumulators of the 4 × 3 (8 × 3) block
+  // stay in registers)
+  constexpr long W = kLanes;
+  vw acc[A][B];
+#pragma GCC unroll 8
   for (int a = 0; a < A; ++a)
 #pragma GCC unroll 3
-    for (int c = 0; c < B; ++c) acc[a][c] = splat(0.0f);
-  const long full = g.lout / 8 * 8;
+    for (int c = 0; c < B; ++c) acc[a][c] = splatw(0.0f);
+  const long full = g.lout / W * W;
   for (long j = 0; j < g.n; ++j) {
     const float* p[B];
 #pragma GCC unroll 3
@@ -123,24 +130,25 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const float* dy, 
     const float* d = dy + (co0 * g.n + j) * g.lout;
     const long ldd = g.n * g.lout;
     auto step = [&](long l, auto masked) {
-      v8 pv[B];
+      vw pv[B];
 #pragma GCC unroll 3
-      for (int c = 0; c < B; ++c) pv[c] = load8_reg(p[c] + l);
-#pragma GCC unroll 4
+      for (int c = 0; c < B; ++c) pv[c] = loadw_reg(p[c] + l);
+#pragma GCC unroll 8
       for (int a = 0; a < A; ++a) {
-        const v8 dv = masked ? load_first(d + a * ldd + l, g.lout - l) : load8_reg(d + a * ldd + l);
+        const vw dv =
+            masked ? loadw_first(d + a * ldd + l, g.lout - l) : loadw_reg(d + a * ldd + l);
 #pragma GCC unroll 3
         for (int c = 0; c < B; ++c) acc[a][c] += dv * pv[c];
       }
     };
-    for (long l = 0; l < full; l += 8) step(l, std::false_type{});
+    for (long l = 0; l < full; l += W) step(l, std::false_type{});
     if (full < g.lout) step(full, std::true_type{});
   }
   const long ck = g.ck();
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int a = 0; a < A; ++a)
 #pragma GCC unroll 3
-    for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] = hsum(acc[a][c]);
+    for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] = hsumw(acc[a][c]);
 }
 
 template <int A>
@@ -154,19 +162,20 @@ void weight_grad_rows(const ConvGeometry& g, const long* off, const float* dy, c
 }
 
 // Both planes of a stride-2 convolution's input row x (length lin, padding pad) from runs of
-// 16 inputs: P_0[q] = x[2q − pad], P_1[q] = x[2q + 1 − pad] for q < Q (zeros outside the row).
+// 2W inputs: P_0[q] = x[2q − pad], P_1[q] = x[2q + 1 − pad] for q < Q (zeros outside the row).
 inline void split_planes_stride2(const float* xr, long lin, long pad, float* p0, float* p1,
                                  long Q) {
+  constexpr long W = kLanes;
   for (long q = 0; q < Q;) {
     const long m = 2 * q - pad;  // plane 0 reads x[m], plane 1 x[m + 1]
-    if (m >= 0 && q + 8 <= Q) {  // masked loads: zeros past the row's end
-      const v8 a = load_first(xr + m, std::max(0L, lin - m)),
-               b = load_first(xr + m + 8, std::max(0L, lin - m - 8));
-      v8 even, odd;
-      deinterleave(a, b, even, odd);
-      store8(p0 + q, even);
-      store8(p1 + q, odd);
-      q += 8;
+    if (m >= 0 && q + W <= Q) {  // masked loads: zeros past the row's end
+      const vw a = loadw_first(xr + m, std::max(0L, lin - m)),
+               b = loadw_first(xr + m + W, std::max(0L, lin - m - W));
+      vw even, odd;
+      deinterleavew(a, b, even, odd);
+      storew(p0 + q, even);
+      storew(p1 + q, odd);
+      q += W;
     } else {
       p0[q] = m >= 0 && m < lin ? xr[m] : 0.0f;
       p1[q] = m + 1 >= 0 && m + 1 < lin ? xr[m + 1] : 0.0f;

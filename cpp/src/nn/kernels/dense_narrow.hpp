@@ -91,14 +91,17 @@ inline void narrow_dense(const float* W, const float* x, float* y, long units, l
   }
 }
 
-// Packed narrow kernel: wt (Fin, U) holds Wᵀ with U = units rounded up to 8 (zero columns).
-// A block of S samples × 8·V outputs keeps S·V accumulators in registers (12 of 16 for the
-// 6 × 16 block): per input feature k, V weight vectors are loaded and x[s][k] is broadcast, so
-// neither operand is repacked per block and the FMA units, not the loads, bound the loop.
-// Features run in blocks of kFeatureBlock (the x rows of a block stay in L1), added in order:
-// every output sums its terms in the same order whatever its sample block, so a row's result
-// does not depend on the rows evaluated beside it.
+// Packed narrow kernel: wt (Fin, U) holds Wᵀ with U = units rounded up to the vector width W
+// (zero columns; W = 8, or 16 with AVX-512). A block of S samples × W·V outputs keeps S·V
+// accumulators in registers (12 for the 6 × 2 block): per input feature k, V weight vectors are
+// loaded and x[s][k] is broadcast, so neither operand is repacked per block and the FMA units,
+// not the loads, bound the loop. Features run in blocks of kFeatureBlock (the x rows of a block
+// stay in L1), added in order: every output sums its terms in the same order whatever its sample
+// block and whatever W, so a row's result depends neither on the rows evaluated beside it nor on
+// the level's vector width.
 constexpr long kFeatureBlock = 256;
+// Outputs (forward) and features (backward) per block of two vectors.
+constexpr long kPackedBlock = 2 * simd::kLanes;
 
 // (incx: the step of x between consecutive k; 1 in the forward pass, where each sample's
 // features are contiguous. Kept out of line, so that its registers are allocated on their own.)
@@ -106,50 +109,52 @@ template <int S, int V>
 [[gnu::noinline]] void packed_block(const float* wt, long ldw, const float* x, long ldx, long k0,
                                     long k1, float* out, long ldo, long width, bool first,
                                     long incx = 1) {
+  using simd::vw;
+  constexpr long W = simd::kLanes;
   // S·V accumulators and one base pointer with the row stride in registers; fully unrolled so
   // that none of them spills inside the feature loop
-  __m256 acc[S][V];
+  vw acc[S][V];
 #pragma GCC unroll 8
   for (int s = 0; s < S; ++s)
 #pragma GCC unroll 2
-    for (int v = 0; v < V; ++v) acc[s][v] = _mm256_setzero_ps();
+    for (int v = 0; v < V; ++v) acc[s][v] = simd::splatw(0.0f);
   const float* w = wt + k0 * ldw;
   const float* xk = x + k0 * incx;
   for (long k = k0; k < k1; ++k, w += ldw, xk += incx) {
-    const __m256 w0 = _mm256_loadu_ps(w);
-    const __m256 w1 = V > 1 ? _mm256_loadu_ps(w + 8) : w0;
+    const vw w0 = simd::loadw(w);
+    const vw w1 = V > 1 ? simd::loadw(w + W) : w0;
 #pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
-      const __m256 b = _mm256_broadcast_ss(xk + s * ldx);
-      acc[s][0] = _mm256_fmadd_ps(b, w0, acc[s][0]);
-      if (V > 1) acc[s][V - 1] = _mm256_fmadd_ps(b, w1, acc[s][V - 1]);
+      const vw b = simd::splatw(xk[s * ldx]);
+      acc[s][0] += b * w0;
+      if (V > 1) acc[s][V - 1] += b * w1;
     }
   }
-  // lanes j < width of each 8-wide vector: whole stores, a masked one for a partial vector
-  // (unrolled too: a run-time index into acc would keep it in memory)
+  // lanes j < width of each vector: whole stores, a masked one for a partial vector (unrolled
+  // too: a run-time index into acc would keep it in memory)
 #pragma GCC unroll 2
   for (int v = 0; v < V; ++v) {
-    const long left = width - 8 * v;
+    const long left = width - W * v;
     if (left <= 0) break;
 #pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
-      float* o = out + s * ldo + 8 * v;
-      simd::v8 r = reinterpret_cast<simd::v8>(acc[s][v]);
-      if (!first) r += simd::load_first(o, left);
-      simd::store_first(o, r, left);
+      float* o = out + s * ldo + W * v;
+      vw r = acc[s][v];
+      if (!first) r += simd::loadw_first(o, left);
+      simd::storew_first(o, r, left);
     }
   }
 }
 
 template <int S>
 void packed_rows(const float* wt, const float* x, float* out, long units, long fin) {
-  const long ldw = (units + 7) / 8 * 8;
+  const long ldw = simd::round_lanes(units);
   for (long k0 = 0; k0 < fin; k0 += kFeatureBlock) {
     const long k1 = std::min(fin, k0 + kFeatureBlock);
     long j = 0;
-    for (; j + 16 <= ldw; j += 16)
-      packed_block<S, 2>(wt + j, ldw, x, fin, k0, k1, out + j, units, std::min(16L, units - j),
-                         k0 == 0);
+    for (; j + kPackedBlock <= ldw; j += kPackedBlock)
+      packed_block<S, 2>(wt + j, ldw, x, fin, k0, k1, out + j, units,
+                         std::min(kPackedBlock, units - j), k0 == 0);
     if (j < ldw)
       packed_block<S, 1>(wt + j, ldw, x, fin, k0, k1, out + j, units, units - j, k0 == 0);
   }
@@ -190,32 +195,34 @@ inline void narrow_dense_packed(const float* wt, const float* x, float* y, long 
 }
 
 // Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
-// sample-major x, dY as they lie; no packing): over blocks of 16 features,
-//   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × 16 features, u runs over the units)
-//   dW[u, k] = Σ_i dY[i, u] X[i, k]   (6 units × 16 features, i runs over the samples).
-// Returns the features handled (a multiple of 16); the caller does the rest.
+// sample-major x, dY as they lie; no packing): over blocks of B = kPackedBlock features (16, or
+// 32 with AVX-512),
+//   dX[i, k] = Σ_u dY[i, u] W[u, k]   (6 samples × B features, u runs over the units)
+//   dW[u, k] = Σ_i dY[i, u] X[i, k]   (6 units × B features, i runs over the samples).
+// Returns the features handled (a multiple of B); the caller does the rest.
 inline long narrow_dense_backward(const float* W, const float* x, const float* dy, float* dx,
                                   float* dW, long units, long fin, long n) {
-  const long full = fin / 16 * 16;
-  for (long j = 0; j < full; j += 16) {
+  constexpr long B = kPackedBlock;
+  const long full = fin / B * B;
+  for (long j = 0; j < full; j += B) {
     sample_blocks(units, [&](auto s, long u0) {  // rows u0.. of dW, reduction over the samples
-      packed_block<decltype(s)::value, 2>(x + j, fin, dy + u0, 1, 0, n, dW + u0 * fin + j, fin, 16,
+      packed_block<decltype(s)::value, 2>(x + j, fin, dy + u0, 1, 0, n, dW + u0 * fin + j, fin, B,
                                           true, units);
     });
     if (dx)
       sample_blocks(n, [&](auto s, long i0) {  // samples i0.. of dX, reduction over the units
         packed_block<decltype(s)::value, 2>(W + j, fin, dy + i0 * units, units, 0, units,
-                                            dx + i0 * fin + j, fin, 16, true);
+                                            dx + i0 * fin + j, fin, B, true);
       });
   }
   return full;
 }
 #endif  // FHN_NARROW_DENSE
 
-// packed (Fin, ld) = Wᵀ of the row-major W (units, Fin), ld = units rounded up to 8, zero
-// columns past units: the operand of narrow_dense_packed.
+// packed (Fin, ld) = Wᵀ of the row-major W (units, Fin), ld = units rounded up to the vector
+// width, zero columns past units: the operand of narrow_dense_packed.
 inline void pack_transposed(const float* params, float* packed, long units, long fin) {
-  const long ld = (units + 7) / 8 * 8;
+  const long ld = simd::round_lanes(units);
   long k0 = 0;
 #ifdef __AVX__
   // 8 × 8 tiles through registers (once per training step: a strided scalar copy of the

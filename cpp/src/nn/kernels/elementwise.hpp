@@ -1,4 +1,5 @@
-// Element-wise kernels on runs of 8 floats (simd.hpp): swish's forward (x σ(x), σ kept for the
+// Element-wise kernels on runs of the level's vector width (simd.hpp: 8 floats, 16 with AVX-512;
+// dropout's masks 8): swish's forward (x σ(x), σ kept for the
 // backward), the backward of swish followed by average pooling of 2 (the study's CNN) in one
 // pass, the pair means of that pooling and their backward, and dropout's masks.
 #pragma once
@@ -20,25 +21,26 @@ using namespace simd;
 inline void swish_forward(const float* x_, float* y_, float* s, long count) {
   // four independent vectors per step: one σ is a long dependent chain (exp, reciprocal),
   // so interleaving four keeps both FMA pipes busy
+  constexpr long W = kLanes;
   long i = 0;
-  for (; i + 32 <= count; i += 32) {
-    v8 xv[4], sg[4];
+  for (; i + 4 * W <= count; i += 4 * W) {
+    vw xv[4], sg[4];
 #pragma GCC unroll 4
     for (int u = 0; u < 4; ++u) {
-      xv[u] = load8(x_ + i + 8 * u);
-      sg[u] = sigmoid8(xv[u]);
+      xv[u] = loadw(x_ + i + W * u);
+      sg[u] = sigmoidw(xv[u]);
     }
 #pragma GCC unroll 4
     for (int u = 0; u < 4; ++u) {
-      if (s) store8(s + i + 8 * u, sg[u]);
-      store8(y_ + i + 8 * u, xv[u] * sg[u]);
+      if (s) storew(s + i + W * u, sg[u]);
+      storew(y_ + i + W * u, xv[u] * sg[u]);
     }
   }
-  for (; i < count; i += 8) {
-    const long m = std::min(8L, count - i);
-    const v8 xv = load_first(x_ + i, m), sg = sigmoid8(xv);
-    if (s) store_first(s + i, sg, m);
-    store_first(y_ + i, xv * sg, m);
+  for (; i < count; i += W) {
+    const long m = std::min(W, count - i);
+    const vw xv = loadw_first(x_ + i, m), sg = sigmoidw(xv);
+    if (s) storew_first(s + i, sg, m);
+    storew_first(y_ + i, xv * sg, m);
   }
 }
 
@@ -47,6 +49,7 @@ inline void swish_forward(const float* x_, float* y_, float* s, long count) {
 // the gradient of swish's output between.
 inline void swish_pool2_backward(const float* z, const float* s, const float* dp, float* dz,
                                  long rows, long m) {
+  constexpr long W = kLanes;
   const long mp = m / 2;
   for (long r = 0; r < rows; ++r) {
     const float* zr = z + r * m;
@@ -55,12 +58,12 @@ inline void swish_pool2_backward(const float* z, const float* s, const float* dp
     float* out = dz + r * m;
     // dz = g σ (1 + z (1 − σ)) with g[l] = dp[l/2] / 2 for l < 2·⌊m/2⌋ and 0 after
     long i = 0;
-    auto grad = [](v8 g, v8 zv, v8 sg) { return g * sg * (1.0f + zv * (1.0f - sg)); };
-    for (; i + 16 <= 2 * mp; i += 16) {
-      v8 lo, hi;
-      repeat_pairs(load8(dr + i / 2) * 0.5f, lo, hi);
-      store8(out + i, grad(lo, load8(zr + i), load8(sr + i)));
-      store8(out + i + 8, grad(hi, load8(zr + i + 8), load8(sr + i + 8)));
+    auto grad = [](vw g, vw zv, vw sg) { return g * sg * (1.0f + zv * (1.0f - sg)); };
+    for (; i + 2 * W <= 2 * mp; i += 2 * W) {
+      vw lo, hi;
+      repeat_pairsw(loadw(dr + i / 2) * 0.5f, lo, hi);
+      storew(out + i, grad(lo, loadw(zr + i), loadw(sr + i)));
+      storew(out + i + W, grad(hi, loadw(zr + i + W), loadw(sr + i + W)));
     }
     for (; i < m; ++i) {
       const float g = i < 2 * mp ? dr[i / 2] * 0.5f : 0.0f;
@@ -69,26 +72,28 @@ inline void swish_pool2_backward(const float* z, const float* s, const float* dp
   }
 }
 
-// yr[l] = (xr[2l] + xr[2l + 1]) · inv for l < lout: pair sums of runs of 16.
+// yr[l] = (xr[2l] + xr[2l + 1]) · inv for l < lout: pair sums of runs of 2W.
 inline void avg_pool2_row(const float* xr, float* yr, long lout, float inv) {
+  constexpr long W = kLanes;
   long l = 0;
-  for (; l + 8 <= lout; l += 8) {
-    const v8 a = load8(xr + 2 * l), b = load8(xr + 2 * l + 8);
-    v8 even, odd;
-    deinterleave(a, b, even, odd);
-    store8(yr + l, (even + odd) * inv);
+  for (; l + W <= lout; l += W) {
+    const vw a = loadw(xr + 2 * l), b = loadw(xr + 2 * l + W);
+    vw even, odd;
+    deinterleavew(a, b, even, odd);
+    storew(yr + l, (even + odd) * inv);
   }
   for (; l < lout; ++l) yr[l] = (xr[2 * l] + xr[2 * l + 1]) * inv;
 }
 
 // dxr[2l] = dxr[2l + 1] = dyr[l] · inv for l < lout, zeros after up to lin: no scatter.
 inline void avg_pool2_row_backward(const float* dyr, float* dxr, long lout, long lin, float inv) {
+  constexpr long W = kLanes;
   long l = 0;
-  for (; l + 8 <= lout; l += 8) {
-    v8 lo, hi;
-    repeat_pairs(load8(dyr + l) * inv, lo, hi);
-    store8(dxr + 2 * l, lo);
-    store8(dxr + 2 * l + 8, hi);
+  for (; l + W <= lout; l += W) {
+    vw lo, hi;
+    repeat_pairsw(loadw(dyr + l) * inv, lo, hi);
+    storew(dxr + 2 * l, lo);
+    storew(dxr + 2 * l + W, hi);
   }
   for (; l < lout; ++l) {
     const float g = dyr[l] * inv;

@@ -1,6 +1,8 @@
-// Eight-float vectors for the engine's hand-blocked loops (the kernels in this folder): GCC/Clang
-// vector extensions, which compile to AVX2 + FMA under -march=native and to SSE pairs otherwise.
-// Loads and stores are unaligned; `a * b + c` contracts to FMA where the target has it.
+// Float vectors for the engine's hand-blocked loops (the kernels in this folder): GCC/Clang vector
+// extensions. v8 (eight floats) compiles to AVX2 + FMA on such a target and to SSE pairs
+// otherwise; vw is the widest vector of the level the build targets: sixteen floats (one AVX-512
+// register, masked loads and stores for tails) where AVX-512 is on, v8 elsewhere. Loads and
+// stores are unaligned; `a * b + c` contracts to FMA where the target has it.
 #pragma once
 
 #include <cstring>
@@ -87,6 +89,23 @@ inline float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
+// 2^(t − n) · 2^n for n = round(t): the polynomial and the exponent bits of exp2_8 (any width).
+template <class V, class VI>
+inline V exp2_scaled(V t, V n) {
+  const V f = t - n;
+  V p = V{} + 1.32764e-3f;
+  p = p * f + 9.67553e-3f;
+  p = p * f + 5.550713e-2f;
+  p = p * f + 2.402212e-1f;
+  p = p * f + 6.9314697e-1f;
+  p = p * f + 1.00000007f;
+  VI bits;
+  std::memcpy(&bits, &p, sizeof p);
+  bits += __builtin_convertvector(n, VI) << 23;
+  std::memcpy(&p, &bits, sizeof p);
+  return p;
+}
+
 // 2^t for t clamped to [−126, 126]: n = round(t), 2^(t − n) by a degree-5 polynomial fitted
 // for relative error on [−1/2, 1/2] (7.5e-8; 2.3e-7 evaluated in float), times 2^n added to
 // the exponent bits.
@@ -103,18 +122,7 @@ inline v8 exp2_8(v8 t) {
   v8 n = __builtin_convertvector(__builtin_convertvector(h, v8i), v8);
   n = n > h ? n - 1.0f : n;  // ⌊t + 1/2⌋
 #endif
-  const v8 f = t - n;
-  v8 p = splat(1.32764e-3f);
-  p = p * f + 9.67553e-3f;
-  p = p * f + 5.550713e-2f;
-  p = p * f + 2.402212e-1f;
-  p = p * f + 6.9314697e-1f;
-  p = p * f + 1.00000007f;
-  v8i bits;
-  std::memcpy(&bits, &p, sizeof p);
-  bits += __builtin_convertvector(n, v8i) << 23;
-  std::memcpy(&p, &bits, sizeof p);
-  return p;
+  return exp2_scaled<v8, v8i>(t, n);
 }
 
 // 1/d: the hardware reciprocal estimate and one Newton step where AVX has one (a division's
@@ -155,5 +163,92 @@ inline void transpose8x8(const float* src, long lds, float* dst, long ldd) {
 // x = −80 (the rounding of x log2 e), absolute error within 2e-7 everywhere: a quarter fewer
 // operations than e^−x with Cody–Waite reduction, for the study's activation.
 inline v8 sigmoid8(v8 x) { return reciprocal8(1.0f + exp2_8(x * -1.44269504088896341f)); }
+
+// ------------------------------------------------------------- the widest vector of the level
+#ifdef __AVX512F__
+constexpr int kLanes = 16;
+typedef float vw __attribute__((vector_size(64)));
+#else
+constexpr int kLanes = 8;
+typedef v8 vw;
+#endif
+
+// v rounded up to a multiple of kLanes.
+constexpr long round_lanes(long v) { return (v + kLanes - 1) / kLanes * kLanes; }
+
+inline vw loadw(const float* p) {
+  vw v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storew(float* p, vw v) { std::memcpy(p, &v, sizeof v); }
+inline vw splatw(float a) { return vw{} + a; }
+
+#ifdef __AVX512F__
+typedef int vwi __attribute__((vector_size(64)));
+// (as load8_reg: a register of its own)
+inline vw loadw_reg(const float* p) {
+  vw v;
+  asm("vmovups %1, %0" : "=v"(v) : "m"(*reinterpret_cast<const float(*)[16]>(p)));
+  return v;
+}
+inline __mmask16 first_lanes(long count) {
+  return count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1u);
+}
+// Lanes [0, count) of p, zeros after (masked: never touches p + count or beyond).
+inline vw loadw_first(const float* p, long count) {
+  if (count >= 16) return loadw(p);
+  return reinterpret_cast<vw>(_mm512_maskz_loadu_ps(first_lanes(count), p));
+}
+// Lanes [0, count) of v into p; 1 <= count.
+inline void storew_first(float* p, vw v, long count) {
+  if (count >= 16) return storew(p, v);
+  _mm512_mask_storeu_ps(p, first_lanes(count), reinterpret_cast<__m512>(v));
+}
+// Fixed-order horizontal sum: the two halves', added.
+inline float hsumw(vw v) {
+  return hsum(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)) +
+         hsum(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+// exp2_8, sixteen wide.
+inline vw exp2w(vw t) {
+  t = reinterpret_cast<vw>(_mm512_min_ps(
+      _mm512_max_ps(reinterpret_cast<__m512>(t), _mm512_set1_ps(-126.0f)), _mm512_set1_ps(126.0f)));
+  const vw n = reinterpret_cast<vw>(_mm512_roundscale_ps(
+      reinterpret_cast<__m512>(t), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  return exp2_scaled<vw, vwi>(t, n);
+}
+// 1/d: AVX-512's 14-bit reciprocal estimate and one Newton step (relative error about 1e-8
+// before the step's own rounding).
+inline vw reciprocalw(vw d) {
+  const vw r = reinterpret_cast<vw>(_mm512_rcp14_ps(reinterpret_cast<__m512>(d)));
+  return r * (2.0f - d * r);
+}
+// The even and the odd lanes of the 32 floats a, b (a's first).
+inline void deinterleavew(vw a, vw b, vw& even, vw& odd) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  even = reinterpret_cast<vw>(
+      _mm512_permutex2var_ps(reinterpret_cast<__m512>(a), ie, reinterpret_cast<__m512>(b)));
+  odd = reinterpret_cast<vw>(
+      _mm512_permutex2var_ps(reinterpret_cast<__m512>(a), io, reinterpret_cast<__m512>(b)));
+}
+// Each of g's first eight lanes twice (lo) and each of its last eight twice (hi).
+inline void repeat_pairsw(vw g, vw& lo, vw& hi) {
+  lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  hi = __builtin_shufflevector(g, g, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+}
+#else
+inline vw loadw_reg(const float* p) { return load8_reg(p); }
+inline vw loadw_first(const float* p, long count) { return load_first(p, count); }
+inline void storew_first(float* p, vw v, long count) { store_first(p, v, count); }
+inline float hsumw(vw v) { return hsum(v); }
+inline vw exp2w(vw t) { return exp2_8(t); }
+inline vw reciprocalw(vw d) { return reciprocal8(d); }
+inline void deinterleavew(vw a, vw b, vw& even, vw& odd) { deinterleave(a, b, even, odd); }
+inline void repeat_pairsw(vw g, vw& lo, vw& hi) { repeat_pairs(g, lo, hi); }
+#endif
+// sigmoid8 at the level's width.
+inline vw sigmoidw(vw x) { return reciprocalw(1.0f + exp2w(x * -1.44269504088896341f)); }
 
 }  // namespace fhn_inverse::nn::simd

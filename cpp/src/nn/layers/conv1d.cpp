@@ -44,9 +44,10 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
     const long total = std::max((out_length - 1) * stride + kernel - in.length, 0L);
     pad_left = total / 2;
   }
-  // runs read at most 7 positions past Lout (tap_rows), shifted by up to E; every input
+  // runs read at most kLanes − 1 positions past Lout (tap_rows), shifted by up to E; every input
   // index's plane position ⌊(i + pad)/s⌋ <= Lout + E lies inside too
-  plane_length = round8(round8(out_length) + 8 + (kernel - 1) / stride);
+  plane_length =
+      simd::round_lanes(simd::round_lanes(out_length) + simd::kLanes + (kernel - 1) / stride);
   const long q = plane_length, e = (kernel - 1) / stride;
   for (long ci = 0; ci < in_.channels; ++ci)
     for (long k = 0; k < kernel; ++k) taps.push_back((ci * stride + k % stride) * q + k / stride);
@@ -144,6 +145,8 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   MapVec db(dparams + filters * ck, filters);
   db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
   long co = 0;
+  if constexpr (kRowBlock == 8)
+    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, taps.data(), dy, P, dparams, co);
   for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), dy, P, dparams, co);
   switch (g.cout - co) {
     case 3:
@@ -171,7 +174,8 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   // convolution into the planes' place (spent after dW), then back to the input layout
   float* wr = dyp + g.cout * n * (g.Q + g.E);
   float* dP = P;
-  const long qn = std::min(g.Q, round8((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
+  const long qn =
+      std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
   for (long r = 0; r < g.s; ++r) {
     const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
     long t = 0;

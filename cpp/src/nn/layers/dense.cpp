@@ -70,7 +70,7 @@ void Dense::forward(const float* params, const float* x, float* y, long n, float
 
 bool Dense::narrow() const { return kNarrowDense && units <= 64 && in_.length >= 256; }
 
-long Dense::packed_size() const { return narrow() ? in_.length * ((units + 7) / 8 * 8) : 0; }
+long Dense::packed_size() const { return narrow() ? in_.length * simd::round_lanes(units) : 0; }
 
 void Dense::pack(const float* params, float* packed) const {
   pack_transposed(params, packed, units, in_.length);
@@ -105,7 +105,7 @@ void Dense::backward(const float* params, const float* x, const float*, const fl
   MapVec db(dparams + units * fin, units);
   db = dY.rowwise().sum();
 #ifdef FHN_NARROW_DENSE
-  if (narrow()) {  // blocks of 16 features by the broadcast kernel, the rest here
+  if (narrow()) {  // blocks of kPackedBlock features by the broadcast kernel, the rest here
     const long done = narrow_dense_backward(params, x, dy, dx, dparams, units, fin, n);
     const long rest = fin - done;
     if (rest > 0) {
