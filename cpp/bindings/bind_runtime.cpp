@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fhn_inverse/nn/layers.hpp"
 #include "fhn_inverse/simulate/lanes.hpp"
 #include "fhn_inverse/util/parallel.hpp"
 #include "interrupt_hook.hpp"
@@ -55,6 +56,7 @@ py::dict build_info() {
   out["version"] = FHN_INVERSE_VERSION;
   out["level"] = level;
   out["instruction_sets"] = isa;
+  out["float_lanes"] = fhn_inverse::nn::kernel_float_lanes();
   out["simd_doubles"] = fhn_inverse::simulate::kWidth;
   out["simulator_lanes"] = fhn_inverse::simulate::kLanes;
 #if defined(__clang__)

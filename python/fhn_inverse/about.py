@@ -15,7 +15,8 @@ def build_info() -> dict:
     -------
     dict
         From the core: ``version``; ``level`` ("baseline", "avx2" or "avx512"), the instruction
-        sets the kernels were compiled for (``instruction_sets``); ``simd_doubles`` and
+        sets the kernels were compiled for (``instruction_sets``); ``float_lanes`` (the network
+        kernels' floats per vector: 16 with AVX-512, else 8); ``simd_doubles`` and
         ``simulator_lanes`` (the SIMD simulator's vector width and lanes per step); ``compiler``,
         ``blas``, ``fftw``, ``openmp``. From the installation: ``native`` (True when built for
         the building machine's CPU, ``-march=native``; such a build runs only on CPUs with its

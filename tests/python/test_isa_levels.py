@@ -128,6 +128,7 @@ def test_each_forced_level_loads_and_says_so(per_level):
         assert ("avx512f" in sets) == (level == "avx512")
         assert ({"avx2", "fma"} <= sets) == (level in ("avx2", "avx512"))
         assert info["simd_doubles"] == {"baseline": 2, "avx2": 4, "avx512": 8}[level]
+        assert info["float_lanes"] == (16 if level == "avx512" else 8)
 
 
 @needs_levels

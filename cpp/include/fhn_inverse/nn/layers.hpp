@@ -49,6 +49,9 @@ struct Dense : Layer, PackedWeights, SplitProducts {
 enum class Padding { valid, same };
 Padding parse_padding(const std::string& name);
 
+// The floats per vector of the network kernels in this build: 16 where AVX-512 is on, else 8.
+long kernel_float_lanes();
+
 // Cross-correlation (PyTorch Conv1d): y[co, l] = b[co] + Σ_ci Σ_k W[co, ci, k] x[ci, l·s + k −
 // pad]. valid: Lout = ⌊(L − K)/s⌋ + 1; same (TensorFlow's rule): Lout = ⌈L/s⌉, total padding
 // max((Lout − 1)s + K − L, 0), the smaller half on the left.

@@ -10,20 +10,25 @@
 #include <immintrin.h>
 #endif
 
+// Every helper is forced inline: where a vector is wider than the target's registers (eight
+// floats on baseline x86-64), GCC's inliner judges the expanded helpers too large, and a helper
+// left out of line passes its vectors through memory.
+#define FHN_SIMD_INLINE inline __attribute__((always_inline))
+
 namespace fhn_inverse::nn::simd {
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 
-inline v8 load8(const float* p) {
+FHN_SIMD_INLINE v8 load8(const float* p) {
   v8 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+FHN_SIMD_INLINE void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
 // load8 into a register of its own: GCC folds a plain load into every FMA that reads it (one
 // load per use), which bounds a kernel that reuses the vector by the load ports.
-inline v8 load8_reg(const float* p) {
+FHN_SIMD_INLINE v8 load8_reg(const float* p) {
 #ifdef __AVX__
   v8 v;
   asm("vmovups %1, %0" : "=x"(v) : "m"(*reinterpret_cast<const float(*)[8]>(p)));
@@ -32,11 +37,11 @@ inline v8 load8_reg(const float* p) {
   return load8(p);
 #endif
 }
-inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
+FHN_SIMD_INLINE v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
 
 // Lanes [0, count) of p, zeros after; count <= 0 gives zeros (masked: never reads p + count or
 // beyond, so p itself may lie past the end of an array when count <= 0).
-inline v8 load_first(const float* p, long count) {
+FHN_SIMD_INLINE v8 load_first(const float* p, long count) {
   if (count >= 8) return load8(p);
 #ifdef __AVX2__
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -50,7 +55,7 @@ inline v8 load_first(const float* p, long count) {
 }
 
 // Lanes [0, count) of v into p; 1 <= count <= 8.
-inline void store_first(float* p, v8 v, long count) {
+FHN_SIMD_INLINE void store_first(float* p, v8 v, long count) {
   if (count >= 8) return store8(p, v);
 #ifdef __AVX2__
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -64,7 +69,7 @@ inline void store_first(float* p, v8 v, long count) {
 // The even and the odd lanes of the 16 floats a, b (a's first): two in-lane shuffles and two
 // 64-bit lane permutes under AVX2 (GCC lowers the generic two-source shuffle to two vpermd and
 // a blend per output, with the index vectors reloaded in tight loops).
-inline void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
+FHN_SIMD_INLINE void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
 #ifdef __AVX2__
   const __m256 x = reinterpret_cast<__m256>(a), y = reinterpret_cast<__m256>(b);
   even = reinterpret_cast<v8>(_mm256_permute4x64_pd(
@@ -79,21 +84,21 @@ inline void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
 
 // Each of g's first four lanes twice (lo) and each of its last four twice (hi): the 16 values
 // that a run of 8 pair means spreads back over (the pooling's backward).
-inline void repeat_pairs(v8 g, v8& lo, v8& hi) {
+FHN_SIMD_INLINE void repeat_pairs(v8 g, v8& lo, v8& hi) {
   lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3);
   hi = __builtin_shufflevector(g, g, 4, 4, 5, 5, 6, 6, 7, 7);
 }
 
 // Fixed-order horizontal sum.
-inline float hsum(v8 v) {
+FHN_SIMD_INLINE float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
 // 2^(t − n) · 2^n for n = round(t): the polynomial and the exponent bits of exp2_8 (any width).
 template <class V, class VI>
-inline V exp2_scaled(V t, V n) {
+FHN_SIMD_INLINE V exp2_scaled(V t, V n) {
   const V f = t - n;
-  V p = V{} + 1.32764e-3f;
+  V p = V{} + 1.32764e-3f;  // (a constant: folded)
   p = p * f + 9.67553e-3f;
   p = p * f + 5.550713e-2f;
   p = p * f + 2.402212e-1f;
@@ -109,7 +114,7 @@ inline V exp2_scaled(V t, V n) {
 // 2^t for t clamped to [−126, 126]: n = round(t), 2^(t − n) by a degree-5 polynomial fitted
 // for relative error on [−1/2, 1/2] (7.5e-8; 2.3e-7 evaluated in float), times 2^n added to
 // the exponent bits.
-inline v8 exp2_8(v8 t) {
+FHN_SIMD_INLINE v8 exp2_8(v8 t) {
 #ifdef __AVX__
   t = reinterpret_cast<v8>(_mm256_min_ps(
       _mm256_max_ps(reinterpret_cast<__m256>(t), _mm256_set1_ps(-126.0f)), _mm256_set1_ps(126.0f)));
@@ -127,7 +132,7 @@ inline v8 exp2_8(v8 t) {
 
 // 1/d: the hardware reciprocal estimate and one Newton step where AVX has one (a division's
 // latency would bound the loops that use it); relative error about 2e-7.
-inline v8 reciprocal8(v8 d) {
+FHN_SIMD_INLINE v8 reciprocal8(v8 d) {
 #ifdef __AVX__
   const v8 r = reinterpret_cast<v8>(_mm256_rcp_ps(reinterpret_cast<__m256>(d)));
   return r * (2.0f - d * r);
@@ -139,7 +144,7 @@ inline v8 reciprocal8(v8 d) {
 #ifdef __AVX__
 // dst[c·ldd + r] = src[r·lds + c] for r, c < 8 (the standard unpack / shuffle / lane-swap
 // network).
-inline void transpose8x8(const float* src, long lds, float* dst, long ldd) {
+FHN_SIMD_INLINE void transpose8x8(const float* src, long lds, float* dst, long ldd) {
   __m256 r[8], t[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
   for (int i = 0; i < 8; i += 2) {
@@ -162,10 +167,14 @@ inline void transpose8x8(const float* src, long lds, float* dst, long ldd) {
 // σ(x) = 1 / (1 + 2^(−x log2 e)). Relative error within 1e-6 for |x| <= 20 and 4e-6 down to
 // x = −80 (the rounding of x log2 e), absolute error within 2e-7 everywhere: a quarter fewer
 // operations than e^−x with Cody–Waite reduction, for the study's activation.
-inline v8 sigmoid8(v8 x) { return reciprocal8(1.0f + exp2_8(x * -1.44269504088896341f)); }
+FHN_SIMD_INLINE v8 sigmoid8(v8 x) { return reciprocal8(1.0f + exp2_8(x * -1.44269504088896341f)); }
 
 // ------------------------------------------------------------- the widest vector of the level
-#ifdef __AVX512F__
+// (FHN_EIGHT_LANES keeps eight-float vectors under AVX-512: for measuring what the width gives.)
+#if defined(__AVX512F__) && !defined(FHN_EIGHT_LANES)
+#define FHN_SIXTEEN_LANES 1
+#endif
+#ifdef FHN_SIXTEEN_LANES
 constexpr int kLanes = 16;
 typedef float vw __attribute__((vector_size(64)));
 #else
@@ -176,42 +185,46 @@ typedef v8 vw;
 // v rounded up to a multiple of kLanes.
 constexpr long round_lanes(long v) { return (v + kLanes - 1) / kLanes * kLanes; }
 
-inline vw loadw(const float* p) {
+FHN_SIMD_INLINE vw loadw(const float* p) {
   vw v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void storew(float* p, vw v) { std::memcpy(p, &v, sizeof v); }
-inline vw splatw(float a) { return vw{} + a; }
+FHN_SIMD_INLINE void storew(float* p, vw v) { std::memcpy(p, &v, sizeof v); }
+#ifdef FHN_SIXTEEN_LANES
+FHN_SIMD_INLINE vw splatw(float a) { return reinterpret_cast<vw>(_mm512_set1_ps(a)); }
+#else
+FHN_SIMD_INLINE vw splatw(float a) { return splat(a); }
+#endif
 
-#ifdef __AVX512F__
+#ifdef FHN_SIXTEEN_LANES
 typedef int vwi __attribute__((vector_size(64)));
 // (as load8_reg: a register of its own)
-inline vw loadw_reg(const float* p) {
+FHN_SIMD_INLINE vw loadw_reg(const float* p) {
   vw v;
   asm("vmovups %1, %0" : "=v"(v) : "m"(*reinterpret_cast<const float(*)[16]>(p)));
   return v;
 }
-inline __mmask16 first_lanes(long count) {
+FHN_SIMD_INLINE __mmask16 first_lanes(long count) {
   return count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1u);
 }
 // Lanes [0, count) of p, zeros after (masked: never touches p + count or beyond).
-inline vw loadw_first(const float* p, long count) {
+FHN_SIMD_INLINE vw loadw_first(const float* p, long count) {
   if (count >= 16) return loadw(p);
   return reinterpret_cast<vw>(_mm512_maskz_loadu_ps(first_lanes(count), p));
 }
 // Lanes [0, count) of v into p; 1 <= count.
-inline void storew_first(float* p, vw v, long count) {
+FHN_SIMD_INLINE void storew_first(float* p, vw v, long count) {
   if (count >= 16) return storew(p, v);
   _mm512_mask_storeu_ps(p, first_lanes(count), reinterpret_cast<__m512>(v));
 }
 // Fixed-order horizontal sum: the two halves', added.
-inline float hsumw(vw v) {
+FHN_SIMD_INLINE float hsumw(vw v) {
   return hsum(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)) +
          hsum(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 // exp2_8, sixteen wide.
-inline vw exp2w(vw t) {
+FHN_SIMD_INLINE vw exp2w(vw t) {
   t = reinterpret_cast<vw>(_mm512_min_ps(
       _mm512_max_ps(reinterpret_cast<__m512>(t), _mm512_set1_ps(-126.0f)), _mm512_set1_ps(126.0f)));
   const vw n = reinterpret_cast<vw>(_mm512_roundscale_ps(
@@ -220,12 +233,12 @@ inline vw exp2w(vw t) {
 }
 // 1/d: AVX-512's 14-bit reciprocal estimate and one Newton step (relative error about 1e-8
 // before the step's own rounding).
-inline vw reciprocalw(vw d) {
+FHN_SIMD_INLINE vw reciprocalw(vw d) {
   const vw r = reinterpret_cast<vw>(_mm512_rcp14_ps(reinterpret_cast<__m512>(d)));
   return r * (2.0f - d * r);
 }
 // The even and the odd lanes of the 32 floats a, b (a's first).
-inline void deinterleavew(vw a, vw b, vw& even, vw& odd) {
+FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) {
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   even = reinterpret_cast<vw>(
@@ -234,21 +247,21 @@ inline void deinterleavew(vw a, vw b, vw& even, vw& odd) {
       _mm512_permutex2var_ps(reinterpret_cast<__m512>(a), io, reinterpret_cast<__m512>(b)));
 }
 // Each of g's first eight lanes twice (lo) and each of its last eight twice (hi).
-inline void repeat_pairsw(vw g, vw& lo, vw& hi) {
+FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) {
   lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   hi = __builtin_shufflevector(g, g, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
 }
 #else
-inline vw loadw_reg(const float* p) { return load8_reg(p); }
-inline vw loadw_first(const float* p, long count) { return load_first(p, count); }
-inline void storew_first(float* p, vw v, long count) { store_first(p, v, count); }
-inline float hsumw(vw v) { return hsum(v); }
-inline vw exp2w(vw t) { return exp2_8(t); }
-inline vw reciprocalw(vw d) { return reciprocal8(d); }
-inline void deinterleavew(vw a, vw b, vw& even, vw& odd) { deinterleave(a, b, even, odd); }
-inline void repeat_pairsw(vw g, vw& lo, vw& hi) { repeat_pairs(g, lo, hi); }
+FHN_SIMD_INLINE vw loadw_reg(const float* p) { return load8_reg(p); }
+FHN_SIMD_INLINE vw loadw_first(const float* p, long count) { return load_first(p, count); }
+FHN_SIMD_INLINE void storew_first(float* p, vw v, long count) { store_first(p, v, count); }
+FHN_SIMD_INLINE float hsumw(vw v) { return hsum(v); }
+FHN_SIMD_INLINE vw exp2w(vw t) { return exp2_8(t); }
+FHN_SIMD_INLINE vw reciprocalw(vw d) { return reciprocal8(d); }
+FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) { deinterleave(a, b, even, odd); }
+FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) { repeat_pairs(g, lo, hi); }
 #endif
 // sigmoid8 at the level's width.
-inline vw sigmoidw(vw x) { return reciprocalw(1.0f + exp2w(x * -1.44269504088896341f)); }
+FHN_SIMD_INLINE vw sigmoidw(vw x) { return reciprocalw(1.0f + exp2w(x * -1.44269504088896341f)); }
 
 }  // namespace fhn_inverse::nn::simd

@@ -21,6 +21,8 @@ ConvGeometry geometry(const Conv1D& c, long n) {
 
 }  // namespace
 
+long kernel_float_lanes() { return simd::kLanes; }
+
 // --------------------------------------------------------------------------------------- Conv1D
 Padding parse_padding(const std::string& name) {
   if (name == "valid") return Padding::valid;
