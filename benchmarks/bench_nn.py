@@ -19,7 +19,9 @@ least --burst seconds), and each pair's ratio is taken between bursts made secon
 shared VM whose speed drifts by up to 2× between minutes, this is the ratio least distorted by
 when each engine happened to run; its median and quartiles are reported. The load average before
 and after is printed: compare only runs made while it was quiet.
-Prints a Markdown table of samples/s and ratios (ours / PyTorch).
+Prints a Markdown table of samples/s and ratios (ours / PyTorch), and beside each row the bound
+its training has at this machine's achieved SGEMM rate (_bound.py: a 2-thread SGEMM at n = 2048,
+measured before and after; 3 × 2 multiply-adds per sample) with our rate's share of it.
 """
 
 import argparse
@@ -229,6 +231,9 @@ def main(argv=None) -> str:
     cores = os.cpu_count() or 1
     head = (f"PyTorch {torch.__version__}, {cores} cores, threads tried: 1..{cores}, "
             f"load average before {os.getloadavg()[0]:.2f}")
+    from _bound import sgemm_gflops, training_flops
+
+    gflops = [sgemm_gflops()]
     print(head + "\n")
     lines = ["| row | ours train samples/s (threads) | PyTorch train samples/s (threads) | ratio | "
              "paired train ratio, median (quartiles) | "
@@ -236,6 +241,7 @@ def main(argv=None) -> str:
              "peak RSS MB, ours / PyTorch |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
+    shares = []  # (row, our training samples/s, training FLOPs per sample)
     for i, (name, *_rest) in enumerate(ROWS):
         if args.rows is not None and i not in args.rows:
             continue
@@ -258,6 +264,17 @@ def main(argv=None) -> str:
                      f"{t['infer']:,.0f} ({t['infer_threads']}) | {o['infer'] / t['infer']:.2f}× | "
                      f"{o_rss:,.0f} / {t_rss:,.0f} |")
         print(lines[-1], flush=True)
+        shares.append((name, o["train"], training_flops(ROWS[i][1]().layers, (1, L) if "CNN" in name else (L,))))
+    gflops.append(sgemm_gflops())
+    bound_lines = [f"Bounds at the SGEMM rate ({min(gflops):.0f} GFLOP/s, the lower of {gflops[0]:.0f} before and "
+                   f"{gflops[1]:.0f} after; 2 threads, n = 2048):", "",
+                   "| row | training FLOPs per sample | bound, samples/s | ours | share of the bound |",
+                   "|---|---:|---:|---:|---:|"]
+    for name, rate, flops in shares:
+        bound = min(gflops) * 1e9 / flops
+        bound_lines.append(f"| {name} | {flops:,} | {bound:,.0f} | {rate:,.0f} | {rate / bound:.1%} |")
+    print("\n" + "\n".join(bound_lines))
+    lines += [""] + bound_lines
     tail = f"load average after {os.getloadavg()[0]:.2f}"
     print("\n" + tail)
     return f"{head}; {tail}.\n\n" + "\n".join(lines)

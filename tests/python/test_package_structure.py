@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "python" / "fhn_inverse"
 
 #: The areas from the bottom up; a module may import from its own area and from areas below it.
-#: ``_core`` (the extension), ``_version`` and ``_util`` are the ground every area stands on.
+#: ``_core`` (the extension), ``_loader`` (which build of it), ``_version`` and ``_util`` are the ground
+#: every area stands on.
 LAYERS = [
-    {"_core", "_version", "_util"},
+    {"_core", "_loader", "_version", "_util"},
     {"metrics", "models"},
     {"data"},
     {"uncertainty"},
