@@ -71,8 +71,8 @@ def main() -> None:
         for old in (Path(tmp) / "fhn_inverse").glob("_core*.so"):
             old.unlink()
         shutil.copy(ext, Path(tmp) / "fhn_inverse" / ext.name)
-        check = subprocess.run([sys.executable, "-c", "import fhn_inverse as fi; print(fi.build_info()['float_lanes'])"],
-                               capture_output=True, text=True, check=True, cwd="/",
+        code = "import fhn_inverse as fi; print(fi.build_info()['float_lanes'])"
+        check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/",
                                env={**os.environ, "PYTHONPATH": tmp}).stdout.strip()
         if check != "8":
             raise SystemExit(f"the eight-lane copy reports {check}-float kernels")
