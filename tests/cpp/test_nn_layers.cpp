@@ -61,19 +61,22 @@ TEST(Dense, NarrowLayerOnLongInputMatchesDoubleReference) {
   expect_dense_matches_double_reference(d, params, x, n);
 }
 
-// Evaluation's packed-Wᵀ kernel (blocks of 6 samples × 16 outputs, features in blocks of 256):
-// output counts around the 8- and 16-wide blocks, every sample tail, a feature count with a
-// partial block; and each row's result is bitwise the same whatever rows are evaluated with it.
+// Evaluation's packed-Wᵀ kernel (blocks of 6 samples × 2 vectors of outputs: 16, or 32 with
+// AVX-512; features in blocks of 256): output counts around the vector and block widths, every
+// sample tail, a feature count with a partial block; and each row's result is bitwise the same
+// whatever rows are evaluated with it.
 TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
   const long fin = 601;
-  for (long units : {1L, 7L, 8L, 9L, 16L, 17L, 24L, 32L, 33L, 64L}) {
+  for (long units : {1L, 7L, 8L, 9L, 15L, 16L, 17L, 24L, 31L, 32L, 33L, 48L, 64L}) {
     Dense d(Shape::vector(fin), units);
     if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
     const std::vector<float> params = random_vector(d.n_params(), 31 + units);
     std::vector<float> packed(d.packed_size());
     std::fill(packed.begin(), packed.end(), std::nanf(""));
     d.pack(params.data(), packed.data());
-    const long ld = (units + 7) / 8 * 8;  // Wᵀ, rows padded with zeros to a multiple of 8
+    // Wᵀ, rows padded with zeros to a multiple of the vector width (8, or 16 with AVX-512)
+    const long ld = d.packed_size() / fin;
+    ASSERT_EQ(ld, (units + kernel_float_lanes() - 1) / kernel_float_lanes() * kernel_float_lanes());
     for (long k = 0; k < fin; ++k)
       for (long j = 0; j < ld; ++j)
         ASSERT_EQ(packed[k * ld + j], j < units ? params[j * fin + k] : 0.0f)
@@ -92,10 +95,10 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
   }
 }
 
-// The narrow layer's backward (broadcast kernel over blocks of 16 features, the remaining
-// features through Eigen) against the defining sums in double: dW, db and dX overwrite what is
-// there; unit counts around the 6-row blocks, sample tails, features
-// with and without a remainder of 16.
+// The narrow layer's backward (broadcast kernel over blocks of 16 features, 32 with AVX-512, the
+// remaining features through Eigen) against the defining sums in double: dW, db and dX overwrite
+// what is there; unit counts around the 6-row blocks, sample tails, features with and without a
+// remainder of 16.
 TEST(Dense, NarrowBackwardMatchesDoubleReference) {
   for (long fin : {256L, 601L})
     for (long units : {1L, 7L, 32L, 33L, 64L})
