@@ -48,6 +48,7 @@ tests=(
   tests/python/test_ode_model.py
   tests/python/test_observation.py
   tests/python/test_isa_levels.py
+  tests/python/test_numeric_guards.py
 )
 # Each lower level, forced: the engine's vector paths (simulators, network kernels, training).
 lower_tests=(
@@ -57,6 +58,7 @@ lower_tests=(
   tests/python/test_noise_features.py
   tests/python/test_nn_api.py
   tests/python/test_transforms.py
+  tests/python/test_numeric_guards.py
 )
 test_paths=()
 for t in "${tests[@]}"; do test_paths+=("$root/$t"); done

@@ -51,10 +51,12 @@ def test_old_pickles_load_and_give_the_same_numbers(expected):
     x = np.random.default_rng(0).standard_normal((64, 20)).astype(np.float32)
     m = load("inverse_map")
     assert isinstance(m, fi.InverseMap) and m.head == "gaussian_nll"
-    np.testing.assert_array_equal(m.predict(x[:5]), expected["map"])
+    # the predictions were recorded by a build with eight-float kernels: another vector width
+    # (AVX-512's sixteen) changes their last bits (docs/getting-started.md, the wheel's levels)
+    np.testing.assert_allclose(m.predict(x[:5]), expected["map"], rtol=1e-5, atol=1e-7)
     ens = load("ensemble")
     assert isinstance(ens, fi.Ensemble)
-    np.testing.assert_array_equal(ens.predict(x[:5]), expected["ens"])
+    np.testing.assert_allclose(ens.predict(x[:5]), expected["ens"], rtol=1e-5, atol=1e-7)
     cal = load("calibration")
     assert type(cal).__name__ == "QuantileCalibration"
     m.calibration = cal

@@ -134,3 +134,20 @@ def test_fit_bounds_its_counts(kwargs, match):
     x = np.zeros((8, 20))
     with pytest.raises(ValueError, match=match):
         fi.InverseMap.dense(units=[4]).fit(x, np.zeros((8, 2)), progress=False, **kwargs)
+
+
+def test_swish_goes_to_zero_far_left_and_matches_numpy_elsewhere():
+    """x σ(x) through a one-unit map (weights 1, biases 0, no output activation): within float
+    rounding of NumPy's x / (1 + e^−x) across the range, 0 where that underflows (not x · 2^−126,
+    which the reciprocal estimate of some levels would give), inf at +inf, NaN at −inf."""
+    m = fi.InverseMap.dense((1,), seed=0, output_activation=None).build((1,), 1)
+    m.network.params = np.array([1, 0, 1, 0], np.float32)
+    x = np.array([-1e38, -3e38, -1e30, -200.0, -100.0, -80.0, -20.0, -1.0, 0.0, 0.5, 5.0, 30.0, 1e38],
+                 np.float32)
+    got = m.network.predict(x[:, None]).ravel()
+    with np.errstate(over="ignore"):
+        ref = x.astype(np.float64) / (1.0 + np.exp(-x.astype(np.float64)))
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-30)
+    assert np.all(got[x <= -200] == 0.0)
+    special = m.network.predict(np.array([[np.inf], [-np.inf]], np.float32)).ravel()
+    assert special[0] == np.inf and np.isnan(special[1])

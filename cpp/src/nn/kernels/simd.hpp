@@ -137,7 +137,9 @@ FHN_SIMD_INLINE v8 reciprocal8(v8 d) {
   const v8 r = reinterpret_cast<v8>(_mm256_rcp_ps(reinterpret_cast<__m256>(d)));
   return r * (2.0f - d * r);
 #else
-  return 1.0f / d;
+  // (as rcpps: 0 where 1/d would fall below the normal range, so that σ(x) is 0 far left and
+  // x σ(x) → 0 there, at every level)
+  return d < splat(0x1p126f) ? 1.0f / d : splat(0.0f);
 #endif
 }
 
@@ -234,7 +236,11 @@ FHN_SIMD_INLINE vw exp2w(vw t) {
 // 1/d: AVX-512's 14-bit reciprocal estimate and one Newton step (relative error about 1e-8
 // before the step's own rounding).
 FHN_SIMD_INLINE vw reciprocalw(vw d) {
-  const vw r = reinterpret_cast<vw>(_mm512_rcp14_ps(reinterpret_cast<__m512>(d)));
+  // 0 where 1/d would fall below the normal range (d >= 2^126), as rcpps gives it and rcp14 does
+  // not: σ(x) is then 0 far left, and x σ(x) → 0 there at every level (not x · 2^-126)
+  const __m512 dd = reinterpret_cast<__m512>(d);
+  const __mmask16 normal = _mm512_cmp_ps_mask(dd, _mm512_set1_ps(0x1p126f), _CMP_LT_OQ);
+  const vw r = reinterpret_cast<vw>(_mm512_maskz_rcp14_ps(normal, dd));
   return r * (2.0f - d * r);
 }
 // The even and the odd lanes of the 32 floats a, b (a's first).
