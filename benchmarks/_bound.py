@@ -52,8 +52,8 @@ def training_flops(layers: list, input_shape: tuple) -> int:
         if kind == "conv1d":
             c, length = shape
             k, s = layer["kernel"], layer.get("stride", 1)
-            pad = (k - 1) // 2 if layer.get("padding", "valid") == "same" else 0
-            lout = (length + 2 * pad - k) // s + 1
+            same = layer.get("padding", "valid") == "same"
+            lout = (length + s - 1) // s if same else (length - k) // s + 1  # as Conv1D
             macs += layer["filters"] * c * k * lout
             shape = (layer["filters"], lout)
         elif kind in ("avgpool1d", "maxpool1d"):

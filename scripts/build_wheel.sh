@@ -96,9 +96,14 @@ done
 # every core level is there.
 mkdir -p "$tmp/unpacked"
 "$python" -m zipfile -e "${fixed[0]}" "$tmp/unpacked"
-if leaks="$(grep -rl -e "$root" -e "$build_dir" "$tmp/unpacked")"; then
+rc=0
+leaks="$(grep -rlF -e "$root" -e "$build_dir" "$tmp/unpacked")" || rc=$?
+if [ "$rc" -eq 0 ]; then
   say "FAILED: files of $name name the build tree:" >&2
   echo "$leaks" >&2
+  exit 1
+elif [ "$rc" -ne 1 ]; then
+  say "FAILED: could not search $name for build paths (grep exit $rc)" >&2
   exit 1
 fi
 if "$python" -c 'import platform, sys; sys.exit(platform.machine() != "x86_64")'; then

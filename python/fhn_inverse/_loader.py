@@ -16,6 +16,7 @@ MOVBE) and ``avx512`` (x86-64-v4: AVX-512 F, BW, CD, DQ, VL). The CPU's are read
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -27,10 +28,12 @@ __all__ = ["ENV", "LEVELS", "cpu_levels", "installed_levels", "load"]
 ENV = "FHN_INVERSE_ISA"
 #: The levels, lowest first.
 LEVELS = ("baseline", "avx2", "avx512")
-#: The /proc/cpuinfo flags each level needs (x86-64-v3 and -v4 of the psABI; "abm" is LZCNT).
+#: The /proc/cpuinfo flags each level needs: x86-64-v3 and -v4 of the psABI, each with the levels
+#: below ("pni" is SSE3, "abm" LZCNT).
+_V2 = frozenset({"pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "cx16", "lahf_lm"})
 _NEEDS = {
     "baseline": frozenset(),
-    "avx2": frozenset({"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"}),
+    "avx2": _V2 | {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"},
 }
 _NEEDS["avx512"] = _NEEDS["avx2"] | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
 
@@ -57,10 +60,18 @@ def cpu_levels(flags: set[str] | None = None) -> list[str]:
     return [level for level in LEVELS if _NEEDS[level] <= flags]
 
 
+def _extension(level: str) -> Path | None:
+    """The level's extension for this interpreter (its ABI's suffix), or None."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = _PACKAGE / "_isa" / level / f"_core{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
 def installed_levels() -> list[str]:
     """The levels this installation holds a core for, lowest first (empty for a single-core build)."""
-    folder = _PACKAGE / "_isa"
-    return [level for level in LEVELS if any((folder / level).glob("_core*.so"))]
+    return [level for level in LEVELS if _extension(level) is not None]
 
 
 def _forced() -> str | None:
@@ -84,7 +95,7 @@ def load():
             raise ImportError(f"{ENV}={forced} forces an instruction-set level, but this installation has one "
                               f"native core, built for this machine ({level}, {core.__file__}); levels are "
                               "built by the portable build (FHN_NATIVE=OFF, scripts/build_wheel.sh). Unset "
-                              f"{ENV} to use it")
+                              f"{ENV}, or set it to auto, to use this one")
         LOADED.update(level=level, forced=False, dispatch="single")
         return core
     runs = cpu_levels()
@@ -93,7 +104,11 @@ def load():
             raise ImportError(f"{ENV}={forced}: this installation has no core for that level; it has "
                               f"{', '.join(installed)}")
         if forced not in runs:
-            missing = sorted(_NEEDS[forced] - cpu_flags())
+            flags = cpu_flags()
+            if not flags:
+                raise ImportError(f"{ENV}={forced}: /proc/cpuinfo is unreadable, so only baseline is known to run "
+                                  "on this CPU")
+            missing = sorted(_NEEDS[forced] - flags)
             raise ImportError(f"{ENV}={forced}: this CPU cannot run that level (it lacks {', '.join(missing)}); "
                               f"it runs {', '.join(runs)}")
         level = forced
@@ -103,7 +118,7 @@ def load():
             raise ImportError(f"this installation has cores for {', '.join(installed)}, and this CPU runs none of "
                               "them")
         level = usable[-1]
-    path = next((_PACKAGE / "_isa" / level).glob("_core*.so"))
+    path = _extension(level)
     spec = importlib.util.spec_from_file_location("fhn_inverse._core", path)
     core = importlib.util.module_from_spec(spec)
     sys.modules["fhn_inverse._core"] = core

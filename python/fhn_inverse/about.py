@@ -46,7 +46,12 @@ def build_info() -> dict:
     info["levels_installed"] = _loader.installed_levels()
     info["levels_cpu"] = _loader.cpu_levels()
     info["level_forced"] = bool(_loader.LOADED.get("forced", False))
-    info["cpu_has_level"] = info["level"] in info["levels_cpu"] if _loader.cpu_flags() else None
+    flags = _loader.cpu_flags()
+    if info["dispatch"] == "runtime":  # the loader chose it by the psABI level's whole flag set
+        info["cpu_has_level"] = info["level"] in info["levels_cpu"] if flags else None
+    else:  # a native core: the instruction sets its level is named by
+        need = {"baseline": set(), "avx2": {"avx2", "fma"}, "avx512": {"avx512f"}}[info["level"]]
+        info["cpu_has_level"] = need <= flags if flags else None
     try:
         if record is None:
             raise _compile.NativeBuildError("no _native/build.json in this installation")

@@ -8,7 +8,9 @@ maps).
 
 ``test_engine_pins.py`` compares the current build against the record for this machine's
 signature (CPU vector extensions, BLAS backend): a change of the engine that alters a single bit of
-a trained weight or a prediction fails there.
+a trained weight or a prediction fails there. The signature names the core loaded too (native or
+portable build, its instruction-set level and kernel width): a portable install, one forced to a
+lower level, or an eight-lane build has other arithmetic and is skipped unless recorded.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ def signature() -> str:
     except OSError:
         pass
     simd = "+".join(f for f in ("avx2", "fma", "avx512f") if f in flags) or "baseline"
-    return f"{simd} | {_core.blas_backend()}"
+    info = fi.build_info()  # the core loaded: its level and kernel width, not only the CPU's
+    build = "native" if info["native"] else "portable"
+    return f"{simd} | {_core.blas_backend()} | {build} core {info['level']}, {info['float_lanes']} float lanes"
 
 
 def _sha(a: np.ndarray) -> str:

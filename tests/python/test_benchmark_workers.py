@@ -54,3 +54,5 @@ def test_training_flops_of_the_bound():
         1000 * 32 + 3 * 32 * 32 + 32 * 2)
     same = fi.InverseMap.cnn(filters=(4,), padding="same", pool=0, dense=()).layers
     assert _bound.training_flops(same, (2, 100)) == 6 * (4 * 2 * 3 * 50 + 4 * 50 * 2)
+    even = fi.InverseMap.cnn(filters=(2,), kernel=4, stride=1, padding="same", pool=0, dense=()).layers
+    assert _bound.training_flops(even, (1, 100)) == 6 * (2 * 1 * 4 * 100 + 2 * 100 * 2)  # "same": L out

@@ -17,7 +17,8 @@ import pytest
 import fhn_inverse as fi
 from fhn_inverse import _loader
 
-V3 = {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"}
+V2 = {"pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "cx16", "lahf_lm"}
+V3 = V2 | {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"}
 V4 = V3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
 INSTALLED = _loader.installed_levels()
 RUNNABLE = [lv for lv in INSTALLED if lv in _loader.cpu_levels()]
@@ -29,6 +30,7 @@ def test_cpu_levels_follow_the_psabi_levels():
     assert _loader.cpu_levels(set()) == ["baseline"]
     assert _loader.cpu_levels({"sse2", "avx", "avx2", "fma"}) == ["baseline"]  # no BMI2, MOVBE, …: not v3
     assert _loader.cpu_levels(V3) == ["baseline", "avx2"]
+    assert _loader.cpu_levels(V3 - {"sse4_2"}) == ["baseline"]  # v3 includes v2
     assert _loader.cpu_levels(V3 | {"avx512f"}) == ["baseline", "avx2"]  # AVX-512 F alone is not v4
     assert _loader.cpu_levels(V4) == ["baseline", "avx2", "avx512"]
 
@@ -57,6 +59,9 @@ def test_a_level_above_the_cpu_is_refused_before_anything_loads(monkeypatch):
     monkeypatch.setenv(_loader.ENV, "avx512")
     with pytest.raises(ImportError, match=r"avx512: this CPU cannot run that level \(it lacks avx512bw, avx512cd, "
                                           r"avx512dq, avx512f, avx512vl\); it runs baseline, avx2"):
+        _loader.load()
+    monkeypatch.setattr(_loader, "cpu_flags", lambda: set())
+    with pytest.raises(ImportError, match="avx512: /proc/cpuinfo is unreadable, so only baseline is known to run"):
         _loader.load()
     monkeypatch.setattr(_loader, "installed_levels", lambda: ["baseline", "avx2"])
     monkeypatch.setattr(_loader, "cpu_flags", lambda: V4)
