@@ -33,10 +33,11 @@ fi
 say() { echo "test_wheel: $*"; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (unshare -m, mount --bind)" >&2; exit 2; }
 
-# The subset: ~3 minutes on 2 cores. Simulation (Odeint, SIMD), models, FFTW features and
-# feature channels, the network engine (dense/CNN, training, save/load), label transforms, and
-# user models compiled against the wheel's own native files (fhn_inverse/_native) and observation
-# laws.
+# The subset: ~4 minutes on 2 cores. Simulation (Odeint, SIMD), models, FFTW features and
+# feature channels, the network engine (dense/CNN, training, save/load), label transforms,
+# observation laws, the overflow guards, and the instruction-set levels: each level forced in a
+# fresh process, with a user model compiled there against the wheel's own native files
+# (fhn_inverse/_native) for that level.
 tests=(
   tests/python/test_simulation.py
   tests/python/test_simd_simulator.py
@@ -45,16 +46,14 @@ tests=(
   tests/python/test_model_inputs.py
   tests/python/test_nn_api.py
   tests/python/test_transforms.py
-  tests/python/test_ode_model.py
   tests/python/test_observation.py
   tests/python/test_isa_levels.py
   tests/python/test_numeric_guards.py
 )
-# Each lower level, forced: the engine's vector paths (simulators, network kernels, training).
+# Each lower level, forced: the engine's vector paths (SIMD simulator, features, network kernels,
+# training, swish's limits), ~1 minute each.
 lower_tests=(
-  tests/python/test_simulation.py
   tests/python/test_simd_simulator.py
-  tests/python/test_models.py
   tests/python/test_noise_features.py
   tests/python/test_nn_api.py
   tests/python/test_transforms.py
