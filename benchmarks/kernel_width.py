@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import fhn_inverse as fi
-from portable_wheel import WORKER
+import portable_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,12 +44,7 @@ def build_eight(build: Path) -> Path:
 
 
 def rate(case: str, pythonpath: str | None) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    out = subprocess.run([sys.executable, "-c", WORKER, case], capture_output=True, text=True, check=True,
-                         cwd="/", env=env)
-    return float(out.stdout.strip().splitlines()[-1])
+    return portable_wheel.rate(sys.executable, case, pythonpath=pythonpath)
 
 
 def main() -> None:

@@ -77,16 +77,20 @@ CASES = {"cnn": "study CNN, training samples/s", "dense": "dense 8×512, trainin
          "simd": "SIMD simulator, series/s"}
 
 
-def _env(level: str | None) -> dict:
+def _env(level: str | None, pythonpath: str | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FHN_INVERSE_ISA")}
     if level:
         env["FHN_INVERSE_ISA"] = level
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     return env
 
 
-def rate(python: str, case: str, level: str | None = None) -> float:
+def rate(python: str, case: str, level: str | None = None, pythonpath: str | None = None) -> float:
+    """Samples (series) per second of ``case`` in a fresh process of ``python``, at ``level`` (forced)
+    and with ``pythonpath`` in front (a copy of the package) where given."""
     out = subprocess.run([python, "-c", WORKER, case], capture_output=True, text=True, check=True, cwd="/",
-                         env=_env(level))
+                         env=_env(level, pythonpath))
     return float(out.stdout.strip().splitlines()[-1])
 
 
