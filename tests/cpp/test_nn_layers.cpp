@@ -188,7 +188,8 @@ TEST(Conv1D, KnownForward) {
 // Forward, dW and dx (overwriting what is there) against the defining sums in double, over shapes
 // that hit every remainder of the blocked loops: output channels and input channels not multiples
 // of 4, taps not a multiple of 3, output lengths below 8, between 8 and 16 and not multiples of 8,
-// strides above the kernel, both paddings, and stride 2 with odd and even left padding.
+// strides above the kernel, both paddings, stride 2 with odd and even left padding, and kernels
+// whose dY margin ⌊(K − 1)/s⌋ spans more than one vector (the padded rows' lead rounds it up).
 TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
   struct Case {
     long cin, lin, cout, k, s;
@@ -200,7 +201,8 @@ TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
       {16, 62, 32, 3, 2, Padding::valid, 2}, {3, 37, 5, 4, 3, Padding::same, 3},
       {2, 20, 7, 1, 3, Padding::valid, 2},   {5, 13, 6, 5, 1, Padding::same, 2},
       {1, 9, 1, 9, 1, Padding::valid, 1},    {6, 40, 9, 2, 5, Padding::same, 4},
-      {3, 41, 4, 4, 2, Padding::same, 2},    {2, 44, 5, 6, 2, Padding::same, 3}};
+      {3, 41, 4, 4, 2, Padding::same, 2},    {2, 44, 5, 6, 2, Padding::same, 3},
+      {2, 90, 3, 40, 1, Padding::same, 2},   {4, 120, 6, 35, 2, Padding::valid, 2}};
   for (const Case& c : cases) {
     Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
     const long lout = conv.out_length, pad = conv.pad_left, n = c.n;

@@ -16,12 +16,22 @@ namespace {
 using namespace simd;
 
 // One layer on a chunk of n series. Plane buffers hold, per series j and channel c, s planes of Q
-// floats; padded output-gradient rows hold E = ⌊(K − 1)/s⌋ zeros, Lout values, zeros (Q + E).
+// floats; padded output-gradient rows hold D zeros, Lout values, zeros (Q + D floats), where
+// D = E = ⌊(K − 1)/s⌋ rounded up to the vector width: each row's values start on a vector
+// boundary, so the weight gradient reads them without cache-line splits.
 struct ConvGeometry {
   long cin, lin, cout, K, s, pad, lout, E, Q, n;
   long ck() const { return cin * K; }
+  long lead() const { return round_lanes(E); }  // D
   long plane(long c, long j, long r) const { return ((j * cin + c) * s + r) * Q; }
-  long row(long co, long j) const { return (j * cout + co) * (Q + E); }
+  long row(long co, long j) const { return (j * cout + co) * (Q + lead()); }
+};
+
+// Where the weight gradient finds dY[co, j, ·]: dy + co·ld_co + j·ld_j (the layer's output
+// gradient as it lies, or the padded rows).
+struct GradRows {
+  const float* dy;
+  long ld_co, ld_j;
 };
 
 // out[a·ld + i] = bias[a] + Σ_t w[t·ldw + a] in[off[t] + i] for G output rows a and W·V
@@ -112,7 +122,7 @@ constexpr long kOverread = 2 * kLanes;
 // each row read masked), one horizontal sum at the end (so the summation order, and the last
 // bits, follow the level's vector width).
 template <int A, int B>
-void weight_grad_block(const ConvGeometry& g, const long* off, const float* dy, const float* P,
+void weight_grad_block(const ConvGeometry& g, const long* off, const GradRows& dy, const float* P,
                        float* dW, long co0, long t0) {
   // (loops unrolled, the masked tail apart: the 12 (24) accumulators of the 4 × 3 (8 × 3) block
   // stay in registers)
@@ -127,8 +137,8 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const float* dy, 
     const float* p[B];
 #pragma GCC unroll 3
     for (int c = 0; c < B; ++c) p[c] = P + g.plane(0, j, 0) + off[t0 + c];
-    const float* d = dy + (co0 * g.n + j) * g.lout;
-    const long ldd = g.n * g.lout;
+    const float* d = dy.dy + co0 * dy.ld_co + j * dy.ld_j;
+    const long ldd = dy.ld_co;
     auto step = [&](long l, auto masked) {
       vw pv[B];
 #pragma GCC unroll 3
@@ -152,7 +162,7 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const float* dy, 
 }
 
 template <int A>
-void weight_grad_rows(const ConvGeometry& g, const long* off, const float* dy, const float* P,
+void weight_grad_rows(const ConvGeometry& g, const long* off, const GradRows& dy, const float* P,
                       float* dW, long co0) {
   const long ck = g.ck();
   long t = 0;

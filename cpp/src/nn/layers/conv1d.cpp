@@ -50,7 +50,7 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
   // index's plane position ⌊(i + pad)/s⌋ <= Lout + E lies inside too
   plane_length =
       simd::round_lanes(simd::round_lanes(out_length) + simd::kLanes + (kernel - 1) / stride);
-  const long q = plane_length, e = (kernel - 1) / stride;
+  const long q = plane_length, e = simd::round_lanes((kernel - 1) / stride);  // D, the rows' lead
   for (long ci = 0; ci < in_.channels; ++ci)
     for (long k = 0; k < kernel; ++k) taps.push_back((ci * stride + k % stride) * q + k / stride);
   for (long r = 0; r < stride; ++r) {
@@ -62,7 +62,7 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
 }
 
 long Conv1D::scratch_size(long n) const {
-  const long e = (kernel - 1) / stride;
+  const long e = simd::round_lanes((kernel - 1) / stride);  // D
   // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
   return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
          filters * in_.channels * kernel + kOverread;
@@ -106,7 +106,7 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
   const ConvGeometry g = geometry(*this, n);
   // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
   const long ck = g.ck();
-  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.E);
+  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.lead());
   for (long co = 0; co < g.cout; ++co)
     for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
   const float* b = params + filters * ck;
@@ -146,35 +146,41 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   float* P = scratch;  // forward's planes
   MapVec db(dparams + filters * ck, filters);
   db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
+  // the padded dY rows (N, Cout, Q + D), where the input gradient follows: the weight gradient
+  // then reads dY from them, each row's values on a vector boundary
+  float* dyp = scratch + g.cin * n * g.s * g.Q;
+  const long D = g.lead();
+  if (dx)
+    for (long c = 0; c < g.cout; ++c)
+      for (long j = 0; j < n; ++j) {
+        float* row = dyp + g.row(c, j);
+        std::fill(row, row + D, 0.0f);
+        std::memcpy(row + D, dy + (c * n + j) * g.lout, sizeof(float) * g.lout);
+        std::fill(row + D + g.lout, row + g.Q + D, 0.0f);
+      }
+  const GradRows rows =
+      dx ? GradRows{dyp + D, g.Q + D, g.cout * (g.Q + D)} : GradRows{dy, n * g.lout, g.lout};
   long co = 0;
   if constexpr (kRowBlock == 8)
-    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, taps.data(), dy, P, dparams, co);
-  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), dy, P, dparams, co);
+    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, taps.data(), rows, P, dparams, co);
+  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps.data(), rows, P, dparams, co);
   switch (g.cout - co) {
     case 3:
-      weight_grad_rows<3>(g, taps.data(), dy, P, dparams, co);
+      weight_grad_rows<3>(g, taps.data(), rows, P, dparams, co);
       break;
     case 2:
-      weight_grad_rows<2>(g, taps.data(), dy, P, dparams, co);
+      weight_grad_rows<2>(g, taps.data(), rows, P, dparams, co);
       break;
     case 1:
-      weight_grad_rows<1>(g, taps.data(), dy, P, dparams, co);
+      weight_grad_rows<1>(g, taps.data(), rows, P, dparams, co);
       break;
     default:
       break;
   }
   if (!dx) return;
-  float* dyp = scratch + g.cin * n * g.s * g.Q;  // (N, Cout, Q + E) padded dY
-  for (long c = 0; c < g.cout; ++c)
-    for (long j = 0; j < n; ++j) {
-      float* row = dyp + g.row(c, j);
-      std::fill(row, row + g.E, 0.0f);
-      std::memcpy(row + g.E, dy + (c * n + j) * g.lout, sizeof(float) * g.lout);
-      std::fill(row + g.E + g.lout, row + g.Q + g.E, 0.0f);
-    }
   // per plane r, weights wr (taps (co, k ≡ r), Cin) in dx_taps' order, then the transposed
   // convolution into the planes' place (spent after dW), then back to the input layout
-  float* wr = dyp + g.cout * n * (g.Q + g.E);
+  float* wr = dyp + g.cout * n * (g.Q + D);
   float* dP = P;
   const long qn =
       std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
