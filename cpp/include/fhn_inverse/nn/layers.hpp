@@ -129,15 +129,16 @@ struct Dropout : Layer {
 };
 
 // Swish followed by average pooling of 2 with stride 2 (the study's CNN), built by the Network
-// in place of the two: forward is the two passes (swish's output and σ kept in scratch), and
-// backward one pass from the pooled gradient to the input's, without the gradient of swish's
-// output between (kernels::swish_pool2_backward). Same arithmetic as the two layers.
+// in place of the two: forward is one pass from the input to the pair means of swish's output
+// (kernels::swish_pool2_forward: σ kept in scratch, swish's output not stored), and backward one
+// pass from the pooled gradient to the input's, without the gradient of swish's output between
+// (kernels::swish_pool2_backward). Same arithmetic as the two layers.
 struct SwishAvgPool2 : Layer {
   long out_length;
   explicit SwishAvgPool2(Shape in);
   std::string name() const override { return "swish+AvgPool1D"; }
   Shape output_shape() const override { return Shape::sequence(in_.channels, out_length); }
-  long scratch_size(long n) const override { return 2 * n * in_.size(); }
+  long scratch_size(long n) const override { return n * in_.size(); }
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,

@@ -1,12 +1,13 @@
 // Element-wise kernels on runs of the level's vector width (simd.hpp: 8 floats, 16 with AVX-512;
 // dropout's masks 8): swish's forward (x σ(x), σ kept for the
-// backward), the backward of swish followed by average pooling of 2 (the study's CNN) in one
-// pass, the pair means of that pooling and their backward, and dropout's masks.
+// backward), swish followed by average pooling of 2 (the study's CNN) forward and backward, each
+// in one pass, the pair means of that pooling and their backward, and dropout's masks.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "fhn_inverse/util/random.hpp"
 #include "simd.hpp"
@@ -41,6 +42,54 @@ inline void swish_forward(const float* x_, float* y_, float* s, long count) {
     const vw xv = loadw_first(x_ + i, m), sg = sigmoidw(xv);
     if (s) storew_first(s + i, sg, m);
     storew_first(y_ + i, xv * sg, m);
+  }
+}
+
+// Swish then average pooling of 2 on `rows` rows of m inputs x (m >= 2), in one pass: y gets
+// the ⌊m/2⌋ pair means of x σ(x) per row, and s gets σ(x) unless it is null (no backward follows);
+// swish's output itself is never stored. The same arithmetic, value by value, as swish_forward
+// and then avg_pool2_row.
+inline void swish_pool2_forward(const float* x, float* s, float* y, long rows, long m) {
+  constexpr long W = kLanes;
+  const long mp = m / 2;
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * m;
+    float* sr = s ? s + r * m : nullptr;
+    float* yr = y + r * mp;
+    auto pair_means = [&](long i, auto runs) {  // inputs [i, i + 2W·runs): 2 vectors a run
+      constexpr int R = decltype(runs)::value;
+      vw xv[2 * R], sg[2 * R];
+#pragma GCC unroll 4
+      for (int u = 0; u < 2 * R; ++u) {
+        xv[u] = loadw(xr + i + W * u);
+        sg[u] = sigmoidw(xv[u]);
+      }
+#pragma GCC unroll 2
+      for (int q = 0; q < R; ++q) {
+        if (sr) {
+          storew(sr + i + 2 * W * q, sg[2 * q]);
+          storew(sr + i + 2 * W * q + W, sg[2 * q + 1]);
+        }
+        vw even, odd;
+        deinterleavew(xv[2 * q] * sg[2 * q], xv[2 * q + 1] * sg[2 * q + 1], even, odd);
+        storew(yr + i / 2 + W * q, (even + odd) * 0.5f);
+      }
+    };
+    long i = 0;
+    for (; i + 4 * W <= 2 * mp; i += 4 * W) pair_means(i, std::integral_constant<int, 2>{});
+    if (i + 2 * W <= 2 * mp) {
+      pair_means(i, std::integral_constant<int, 1>{});
+      i += 2 * W;
+    }
+    // the last (< 2W + 1) inputs: swish by masked vectors, then the pairs one by one
+    float z[3 * W];
+    for (long k = i; k < m; k += W) {
+      const long c = std::min(W, m - k);
+      const vw xv = loadw_first(xr + k, c), sg = sigmoidw(xv);
+      if (sr) storew_first(sr + k, sg, c);
+      storew_first(z + (k - i), xv * sg, c);
+    }
+    for (long l = i / 2; l < mp; ++l) yr[l] = (z[2 * l - i] + z[2 * l + 1 - i]) * 0.5f;
   }
 }
 

@@ -11,20 +11,17 @@ SwishAvgPool2::SwishAvgPool2(Shape in) : Layer(in) {
   out_length = (in.length - 2) / 2 + 1;
 }
 
-// scratch: swish's output z (n · C · L), then σ(x) (n · C · L) when a backward follows
+// scratch: σ(x) (n · C · L), when a backward follows
 void SwishAvgPool2::forward(const float*, const float* x, float* y, long n, float* scratch,
                             const Context& ctx) const {
-  const long count = n * in_.size(), rows = in_.channels * n;
-  float* z = scratch;
-  kernels::swish_forward(x, z, ctx.backward ? scratch + count : nullptr, count);
-  for (long r = 0; r < rows; ++r)
-    kernels::avg_pool2_row(z + r * in_.length, y + r * out_length, out_length, 0.5f);
+  kernels::swish_pool2_forward(x, ctx.backward ? scratch : nullptr, y, in_.channels * n,
+                               in_.length);
 }
 
 void SwishAvgPool2::backward(const float*, const float* x, const float*, const float* dy, float* dx,
                              float*, long n, float* scratch) const {
   if (!dx) return;
-  kernels::swish_pool2_backward(x, scratch + n * in_.size(), dy, dx, in_.channels * n, in_.length);
+  kernels::swish_pool2_backward(x, scratch, dy, dx, in_.channels * n, in_.length);
 }
 
 }  // namespace fhn_inverse::nn
