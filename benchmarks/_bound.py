@@ -3,7 +3,8 @@ benchmarks print beside a measured rate.
 
 - ``sgemm_gflops``: the achieved single-precision GEMM rate, C = A B with n = 2048 (2n³ FLOPs) on
   ``threads`` threads through NumPy's OpenBLAS, in a fresh process (the thread count is fixed at
-  OpenBLAS's start), the best of ``repeats`` after a warm-up;
+  OpenBLAS's start), the best of ``repeats`` after a warm-up; OpenBLAS's kernel for one
+  instruction-set level where asked (``LEVEL_CORETYPE``);
 - ``training_flops``: the FLOPs of one training sample, 3 × the forward pass's 2 · multiply-adds
   of the convolutions and dense layers (forward, input gradient and weight gradient each one
   product of that size; activations, pooling and the optimizer are not counted). The study's CNN
@@ -34,8 +35,18 @@ print(best)
 """
 
 
-def sgemm_gflops(threads: int = 2, n: int = 2048, repeats: int = 5) -> float:
+# OpenBLAS's kernel for each instruction-set level's bound (OPENBLAS_CORETYPE): what an SGEMM at
+# that level reaches on this machine, e.g. an AVX2 machine's bound measured on an AVX-512 one.
+LEVEL_CORETYPE = {"avx2": "Haswell", "avx512": "SkylakeX"}
+
+
+def sgemm_gflops(threads: int = 2, n: int = 2048, repeats: int = 5, coretype: str | None = None) -> float:
+    """The achieved SGEMM rate; ``coretype`` forces OpenBLAS's kernel (``OPENBLAS_CORETYPE``: e.g.
+    Haswell, AVX2 + FMA) instead of the one it picks for this CPU."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
     out = subprocess.run([sys.executable, "-c", _SGEMM, str(n), str(repeats)], capture_output=True, text=True,
                          check=True, env=env)
     return float(out.stdout.strip().splitlines()[-1])

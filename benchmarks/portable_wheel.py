@@ -7,7 +7,9 @@ level it picks itself ("auto"), or with ``--levels`` at each level this CPU runs
 
 The CNN's rate is printed beside its bound at this machine's achieved SGEMM rate (_bound.py: a
 2-thread SGEMM at n = 2048 through NumPy's OpenBLAS, measured before and after; 824,880 FLOPs per
-training sample).
+training sample), and each forced level's beside its level's own bound: the same SGEMM with
+OpenBLAS's kernel for that level (Haswell for avx2, SkylakeX for avx512), what a machine of that
+level could reach at this one's clock and cores.
 
 Cases: the study's CNN and the dense 8 × 512 map (dropout 0.2), training samples/s at batch 32
 on 1,024 random series of 1,000 points (10 and 3 epochs; bench_nn.py's rows), and the SIMD simulator
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import fhn_inverse as fi
-from _bound import sgemm_gflops, training_flops
+from _bound import LEVEL_CORETYPE, sgemm_gflops, training_flops
 
 WORKER = r"""
 import sys, time
@@ -112,6 +114,8 @@ def main() -> None:
     levels = [lv for lv in wheel["levels_installed"] if lv in wheel["levels_cpu"]] if args.levels else [None]
     info = {"native": build_info(args.native_python), "wheel": wheel}
     gflops = [sgemm_gflops()]
+    # each forced level's own bound: the SGEMM with OpenBLAS's kernel for that level
+    level_gflops = {lv: [sgemm_gflops(coretype=LEVEL_CORETYPE[lv])] for lv in levels if lv in LEVEL_CORETYPE}
     flops = training_flops(fi.InverseMap.cnn().layers, (1, 1000))
     out = {"load_average_before": os.getloadavg(), "pairs": args.pairs, "build_info": info, "cases": {},
            "cnn_training_flops": flops}
@@ -137,11 +141,23 @@ def main() -> None:
     out["cnn_bound_samples_per_s"] = bound
     print(f"CNN bound at the SGEMM rate ({min(gflops):.0f} GFLOP/s of {', '.join(f'{g:.0f}' for g in gflops)}, "
           f"2 threads, n = 2048; {flops:,} FLOPs per sample): {bound:,.0f} samples/s")
+    level_bounds = {}
+    for lv, g in level_gflops.items():
+        g.append(sgemm_gflops(coretype=LEVEL_CORETYPE[lv]))
+        level_bounds[lv] = min(g) * 1e9 / flops
+        print(f"  with OpenBLAS's {LEVEL_CORETYPE[lv]} kernel ({lv}): {min(g):.0f} GFLOP/s of "
+              f"{', '.join(f'{x:.0f}' for x in g)}, bound {level_bounds[lv]:,.0f} samples/s")
+    out["sgemm_gflops_2_threads_by_level"] = {lv: {"coretype": LEVEL_CORETYPE[lv], "gflops": g}
+                                              for lv, g in level_gflops.items()}
     for key, row in out["cases"].items():
         if key.startswith("cnn"):
             row["native_of_bound"], row["wheel_of_bound"] = row["native"] / bound, row["wheel"] / bound
-            print(f"  CNN native {row['native_of_bound']:.1%} of the bound, wheel at {row['level']} "
-                  f"{row['wheel_of_bound']:.1%}")
+            line = (f"  CNN native {row['native_of_bound']:.1%} of the bound, wheel at {row['level']} "
+                    f"{row['wheel_of_bound']:.1%}")
+            if row["level"] in level_bounds:
+                row["wheel_of_level_bound"] = row["wheel"] / level_bounds[row["level"]]
+                line += f" ({row['wheel_of_level_bound']:.1%} of its level's bound)"
+            print(line)
     out["load_average_after"] = os.getloadavg()
     print(f"load average before {out['load_average_before'][0]:.2f}, after {out['load_average_after'][0]:.2f}")
     if args.json:
