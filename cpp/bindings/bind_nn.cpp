@@ -319,6 +319,54 @@ void bind_engine_queries(py::module_& m) {
       "The layer kinds networks are built of, each as (kind, the spec fields it reads): the "
       "built-in ones, then those registered (nn::register_layer).");
 
+  // (private: benchmarks/tuning_levels.py sweeps the executors' constants with them)
+  static const char* const kTuningFields[] = {
+      "min_chunk",     "min_gemm_eval_chunk", "vector_eval_rows",   "vector_eval_chunks",
+      "element_parts", "min_gemm_chunk",      "chunked_wide_params"};
+  auto tuning_dict = [](const nn::Tuning& t) {
+    const long v[] = {t.min_chunk,          t.min_gemm_eval_chunk, t.vector_eval_rows,
+                      t.vector_eval_chunks, t.element_parts,       t.min_gemm_chunk,
+                      t.chunked_wide_params};
+    py::dict d;
+    for (int i = 0; i < 7; ++i) d[kTuningFields[i]] = v[i];
+    return d;
+  };
+  m.def(
+      "_tuning",
+      [tuning_dict](bool defaults) {
+        return tuning_dict(defaults ? nn::default_tuning() : nn::current_tuning());
+      },
+      py::arg("defaults") = false,
+      "The executors' tuning constants that networks built from now on take (or, with "
+      "defaults=True, this core's defaults), as a dict.");
+  m.def(
+      "_set_tuning",
+      [tuning_dict](py::kwargs kw) {
+        nn::Tuning t = nn::current_tuning();
+        long* v[] = {&t.min_chunk,          &t.min_gemm_eval_chunk, &t.vector_eval_rows,
+                     &t.vector_eval_chunks, &t.element_parts,       &t.min_gemm_chunk,
+                     &t.chunked_wide_params};
+        for (auto item : kw) {
+          const std::string key = py::str(item.first);
+          int i = 0;
+          while (i < 7 && key != kTuningFields[i]) ++i;
+          if (i == 7) {
+            std::string names;
+            for (const char* f : kTuningFields) names += std::string(names.empty() ? "" : ", ") + f;
+            throw py::value_error("unknown tuning field '" + key + "'; accepted: " + names);
+          }
+          if (!py::isinstance<py::int_>(item.second) || py::isinstance<py::bool_>(item.second))
+            throw py::type_error("tuning " + key + " must be an int, got " +
+                                 std::string(py::str(py::type::of(item.second).attr("__name__"))));
+          *v[i] = item.second.cast<long>();
+        }
+        nn::set_tuning(t);
+        return tuning_dict(t);
+      },
+      "Sets the executors' tuning constants (keyword arguments, any subset of _tuning()'s) for "
+      "networks built from now on; returns the tuning now in effect. Results depend on it: for "
+      "benchmarks that sweep the constants, not for use.");
+
   m.def("loss_names", &nn::loss_names,
         "The losses the core trains with: 'mse', 'gaussian_nll', then those registered "
         "(nn/losses.hpp).");

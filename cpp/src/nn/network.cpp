@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <mutex>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -15,8 +16,6 @@
 #include "executors/tuning.hpp"
 
 namespace fhn_inverse::nn {
-
-using namespace tuning;
 
 long ParamTensor::size() const {
   long s = 1;
@@ -158,6 +157,35 @@ bool swish_pool2(const std::vector<LayerSpec>& specs, std::size_t i) {
 }
 }  // namespace
 
+namespace {
+std::mutex tuning_mutex;
+Tuning tuning_now = tuning::kDefault;
+}  // namespace
+
+Tuning default_tuning() { return tuning::kDefault; }
+
+Tuning current_tuning() {
+  std::lock_guard<std::mutex> hold(tuning_mutex);
+  return tuning_now;
+}
+
+void set_tuning(const Tuning& t) {
+  auto in = [](const char* name, long v, long lo, long hi) {
+    require(v >= lo && v <= hi, std::string("tuning ") + name + " must be in [" +
+                                    std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                                    std::to_string(v));
+  };
+  in("min_chunk", t.min_chunk, 1, 1L << 20);
+  in("min_gemm_eval_chunk", t.min_gemm_eval_chunk, 1, 1L << 20);
+  in("vector_eval_rows", t.vector_eval_rows, t.min_gemm_eval_chunk, 1L << 20);
+  in("vector_eval_chunks", t.vector_eval_chunks, 1, 64);
+  in("element_parts", t.element_parts, 1, 64);
+  in("min_gemm_chunk", t.min_gemm_chunk, 1, 1L << 20);
+  in("chunked_wide_params", t.chunked_wide_params, 0, 1L << 40);
+  std::lock_guard<std::mutex> hold(tuning_mutex);
+  tuning_now = t;
+}
+
 Network::Network(Shape input, const std::vector<LayerSpec>& specs, std::uint64_t seed,
                  long max_batch, long max_chunks)
     : input_(input), specs_(specs), max_batch_(max_batch), max_chunks_(max_chunks) {
@@ -251,24 +279,25 @@ void Network::set_max_batch(long max_batch) {
 
 Network::Plan Network::plan(long n, bool eval) const {
   if (eval && vector_eval_) {
-    const long size = std::clamp((n + kVectorEvalChunks - 1) / kVectorEvalChunks, kMinGemmEvalChunk,
-                                 kVectorEvalRows);
+    const long size = std::clamp((n + tuning_.vector_eval_chunks - 1) / tuning_.vector_eval_chunks,
+                                 tuning_.min_gemm_eval_chunk, tuning_.vector_eval_rows);
     return {std::max(1L, (n + size - 1) / size), size};
   }
   if (wide_ && (eval || !chunked_wide(n))) return {1, n};
   if (!eval && (blas_layers_ || wide_)) {
-    const long chunks =
-        n >= 2 * kMinGemmChunk ? n / kMinGemmChunk : std::min(2L, (n + kMinChunk - 1) / kMinChunk);
+    const long chunks = n >= 2 * tuning_.min_gemm_chunk
+                            ? n / tuning_.min_gemm_chunk
+                            : std::min(2L, (n + tuning_.min_chunk - 1) / tuning_.min_chunk);
     const long c = std::max(1L, std::min(max_chunks_, chunks));
     return {c, (n + c - 1) / c};
   }
-  const long min_chunk = eval && blas_layers_ ? kMinGemmEvalChunk : kMinChunk;
+  const long min_chunk = eval && blas_layers_ ? tuning_.min_gemm_eval_chunk : tuning_.min_chunk;
   const long chunks = std::max(1L, std::min(max_chunks_, (n + min_chunk - 1) / min_chunk));
   return {chunks, (n + chunks - 1) / chunks};
 }
 
 bool Network::chunked_wide(long n) const {
-  return wide_ && n_params() <= kChunkedWideParams && n >= 2 * kMinGemmChunk;
+  return wide_ && n_params() <= tuning_.chunked_wide_params && n >= 2 * tuning_.min_gemm_chunk;
 }
 
 void Network::allocate() {
@@ -276,11 +305,11 @@ void Network::allocate() {
   // <= its minimum chunk
   const Plan train = plan(max_batch_, false);
   const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
-  // maps with OpenBLAS layers train batches below 2 · kMinGemmChunk in up to two chunks (wide
-  // maps: one), larger ones in chunks of < 2 · kMinGemmChunk rows unless max_chunks binds
+  // maps with OpenBLAS layers train batches below 2 · min_gemm_chunk in up to two chunks (wide
+  // maps: one), larger ones in chunks of < 2 · min_gemm_chunk rows unless max_chunks binds
   chunk_capacity_ =
-      std::max({train.size, eval.size, std::min(kMinChunk, max_batch_),
-                blas_layers_ || wide_ ? std::min(max_batch_, 2 * kMinGemmChunk - 1) : 0L});
+      std::max({train.size, eval.size, std::min(tuning_.min_chunk, max_batch_),
+                blas_layers_ || wide_ ? std::min(max_batch_, 2 * tuning_.min_gemm_chunk - 1) : 0L});
   const long cap = chunk_capacity_;
   long act = align_up(input_.size() * cap), biggest = input_.size();
   long scratch = 0;
@@ -301,7 +330,7 @@ void Network::allocate() {
   // dynamically), where the plan of such a block fits
   eval_block_ = max_batch_;
   if (vector_eval_) {
-    eval_block_ = 64 * kVectorEvalRows;
+    eval_block_ = 64 * tuning_.vector_eval_rows;
   } else if (!wide_) {
     const long block = std::min(chunks, max_chunks_) * cap;
     const Plan pl = plan(block, true);

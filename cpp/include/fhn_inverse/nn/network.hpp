@@ -52,6 +52,21 @@ struct LayerSummary {
   long n_params = 0;
 };
 
+// How a network splits a batch into chunks and parts (executors/tuning.hpp has each field's
+// meaning and the measured defaults). A network keeps the tuning it was built with; results
+// depend on it (the chunking fixes the summation order), never on the thread count.
+struct Tuning {
+  long min_chunk, min_gemm_eval_chunk, vector_eval_rows, vector_eval_chunks, element_parts,
+      min_gemm_chunk, chunked_wide_params;
+};
+// The tuning that networks built from now on take: the defaults of this core's level unless
+// set_tuning changed them. set_tuning is for benchmarks that sweep the constants (it checks every
+// field, std::invalid_argument naming the first one out of range); networks already built keep
+// theirs.
+Tuning current_tuning();
+Tuning default_tuning();
+void set_tuning(const Tuning& t);
+
 class Network {
  public:
   // input: per-sample shape; seed: Glorot initialisation draws from Rng(seed, Stream::init, layer).
@@ -123,8 +138,8 @@ class Network {
     long chunks, size;  // number of chunks, samples per chunk (last may be shorter)
   };
   Plan plan(long n, bool eval) const;
-  // A wide map trains n samples in chunks of >= 128 rows, one thread each (see
-  // executors/tuning.hpp).
+  // A wide map trains n samples in chunks of >= tuning_.min_gemm_chunk rows, one thread each
+  // (see executors/tuning.hpp).
   bool chunked_wide(long n) const;
   void build(const std::vector<LayerSpec>& specs);
   void allocate();
@@ -164,6 +179,7 @@ class Network {
   mutable Buffer packed_;
   Buffer params_, grads_;
   long max_batch_, max_chunks_, chunk_capacity_ = 0;
+  Tuning tuning_ = current_tuning();
   long eval_block_ = 1;  // rows per evaluation block (>= max_batch_; see allocate)
   mutable std::vector<Workspace> workspaces_;
   mutable Buffer eval_buf_;  // vector maps: per thread two buffers of vector_width_ × rows

@@ -40,9 +40,9 @@ const float* WideExecutor::forward(Network::Workspace& ws, const float* x, long 
       for (long q = 0; q < parts; ++q) s.about.split->forward_part(p, xi, yi, n, q);
     } else if (sample_parts(L, s.about)) {  // part q draws dropout masks as chunk q
       const long f = L.input_shape().size(),
-                 step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
+                 step = (n + net.tuning_.element_parts - 1) / net.tuning_.element_parts;
 #pragma omp for schedule(static)
-      for (long q = 0; q < tuning::kElementParts; ++q) {
+      for (long q = 0; q < net.tuning_.element_parts; ++q) {
         const long r0 = q * step, nc = std::min(step, n - r0);
         if (nc <= 0) continue;
         Context c = ctx;
@@ -78,9 +78,9 @@ int WideExecutor::backward(Network::Workspace& ws, const float* input, long n, f
         s.about.split->backward_part(net.params_of(s), xi, dyi, dxi, grads + s.param_offset, n, q);
     } else if (sample_parts(L, s.about)) {  // the forward's sample parts
       const long f = L.input_shape().size(),
-                 step = (n + tuning::kElementParts - 1) / tuning::kElementParts;
+                 step = (n + net.tuning_.element_parts - 1) / net.tuning_.element_parts;
 #pragma omp for schedule(static)
-      for (long q = 0; q < tuning::kElementParts; ++q) {
+      for (long q = 0; q < net.tuning_.element_parts; ++q) {
         const long r0 = q * step, nc = std::min(step, n - r0);
         if (nc <= 0) continue;
         L.backward(nullptr, xi + r0 * f, yi + r0 * f, dyi + r0 * f, dxi ? dxi + r0 * f : nullptr,
