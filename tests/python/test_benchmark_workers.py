@@ -56,3 +56,15 @@ def test_training_flops_of_the_bound():
     assert _bound.training_flops(same, (2, 100)) == 6 * (4 * 2 * 3 * 50 + 4 * 50 * 2)
     even = fi.InverseMap.cnn(filters=(2,), kernel=4, stride=1, padding="same", pool=0, dense=()).layers
     assert _bound.training_flops(even, (1, 100)) == 6 * (2 * 1 * 4 * 100 + 2 * 100 * 2)  # "same": L out
+
+
+def test_tuning_sweep_worker_measures_every_candidate():
+    """benchmarks/tuning_levels.py's worker: one map per candidate value, each timed in every
+    round, the default among them."""
+    import tuning_levels
+
+    res = tuning_levels.run_case(sys.executable, "cnn32", None, rounds=2, burst=0.01)
+    assert res["field"] == "min_chunk" and res["default"] == 16
+    assert sorted(res["rates"]) == ["16", "32", "8"]
+    for rates in res["rates"].values():
+        assert len(rates) == 2 and all(r > 0 for r in rates)
