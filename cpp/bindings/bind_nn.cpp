@@ -355,10 +355,16 @@ void bind_engine_queries(py::module_& m) {
             for (const char* f : kTuningFields) names += std::string(names.empty() ? "" : ", ") + f;
             throw py::value_error("unknown tuning field '" + key + "'; accepted: " + names);
           }
-          if (!py::isinstance<py::int_>(item.second) || py::isinstance<py::bool_>(item.second))
+          if (py::isinstance<py::bool_>(item.second) || !PyIndex_Check(item.second.ptr()))
             throw py::type_error("tuning " + key + " must be an int, got " +
                                  std::string(py::str(py::type::of(item.second).attr("__name__"))));
-          *v[i] = item.second.cast<long>();
+          const py::int_ value = py::reinterpret_steal<py::int_>(PyNumber_Index(item.second.ptr()));
+          int overflow = 0;
+          const long long got = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+          if (overflow)
+            throw py::value_error("tuning " + key + " is out of range, got " +
+                                  std::string(py::str(value)));
+          *v[i] = static_cast<long>(got);
         }
         nn::set_tuning(t);
         return tuning_dict(t);

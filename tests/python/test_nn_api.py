@@ -284,3 +284,17 @@ def test_concurrent_predictions_from_threads_take_turns():
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+def test_openblas_map_evaluates_any_batch_within_its_workspaces():
+    """A map with an OpenBLAS layer (dense 196 → 128, neither narrow nor wide) evaluates in chunks
+    of up to 128 rows; built for max_batch 100 (below that) it must still evaluate 120 or 300
+    rows inside its workspaces, giving what the same map built for 512 gives (sanitize.sh runs
+    this under AddressSanitizer)."""
+    layers = [{"kind": "conv1d", "filters": 4, "kernel": 3, "stride": 2}, {"kind": "flatten"},
+              {"kind": "dense", "units": 128}, {"kind": "swish"}, {"kind": "dense", "units": 2}]
+    small = _core.Network((1, 100), layers, 3, 100)
+    big = _core.Network((1, 100), layers, 3, 512)
+    x = np.random.default_rng(4).standard_normal((300, 1, 100)).astype(np.float32)
+    for n in (99, 100, 120, 127, 128, 129, 200, 300):
+        np.testing.assert_allclose(small.predict(x[:n], 2), big.predict(x[:n], 2), rtol=1e-6, atol=1e-6)

@@ -40,7 +40,7 @@ def test_defaults_and_fields():
     assert set(t) == {"min_chunk", "min_gemm_eval_chunk", "vector_eval_rows", "vector_eval_chunks",
                       "element_parts", "min_gemm_chunk", "chunked_wide_params"}
     assert t["min_chunk"] == 16 and t["min_gemm_chunk"] == 128
-    changed = _core._set_tuning(min_chunk=8)
+    changed = _core._set_tuning(min_chunk=np.int64(8))  # any integer type
     assert changed == {**t, "min_chunk": 8} == _core._tuning()
     assert _core._tuning(defaults=True) == t
 
@@ -52,6 +52,8 @@ def test_defaults_and_fields():
     ({"chunks": 4}, ValueError, ["unknown tuning field 'chunks'", "min_chunk"]),
     ({"min_chunk": 8.0}, TypeError, ["min_chunk", "int", "float"]),
     ({"min_chunk": True}, TypeError, ["min_chunk", "bool"]),
+    ({"min_chunk": 10**30}, ValueError, ["min_chunk", "out of range", str(10**30)]),
+    ({"min_chunk": 2**40}, ValueError, ["min_chunk", "1048576]", str(2**40)]),
 ])
 def test_bad_values_are_refused_by_name(kwargs, error, words):
     before = _core._tuning()

@@ -306,10 +306,14 @@ void Network::allocate() {
   const Plan train = plan(max_batch_, false);
   const Plan eval = vector_eval_ ? train : plan(max_batch_, true);  // vector maps: eval_buf_
   // maps with OpenBLAS layers train batches below 2 · min_gemm_chunk in up to two chunks (wide
-  // maps: one), larger ones in chunks of < 2 · min_gemm_chunk rows unless max_chunks binds
+  // maps: one), larger ones in chunks of < 2 · min_gemm_chunk rows unless max_chunks binds; they
+  // evaluate n rows in chunks of up to min(n, min_gemm_eval_chunk) rows unless max_chunks binds
+  // (then ceil(n / max_chunks), largest at the largest n), a size that does not grow with n
+  const bool blas_eval = blas_layers_ && !wide_ && !vector_eval_;
   chunk_capacity_ =
       std::max({train.size, eval.size, std::min(tuning_.min_chunk, max_batch_),
-                blas_layers_ || wide_ ? std::min(max_batch_, 2 * tuning_.min_gemm_chunk - 1) : 0L});
+                blas_layers_ || wide_ ? std::min(max_batch_, 2 * tuning_.min_gemm_chunk - 1) : 0L,
+                blas_eval ? std::min(max_batch_, tuning_.min_gemm_eval_chunk) : 0L});
   const long cap = chunk_capacity_;
   long act = align_up(input_.size() * cap), biggest = input_.size();
   long scratch = 0;
@@ -332,9 +336,13 @@ void Network::allocate() {
   if (vector_eval_) {
     eval_block_ = 64 * tuning_.vector_eval_rows;
   } else if (!wide_) {
+    // (every n <= block then plans at most pl.chunks chunks of at most pl.size rows, or of
+    // min(n, min_gemm_eval_chunk) rows with OpenBLAS layers)
     const long block = std::min(chunks, max_chunks_) * cap;
     const Plan pl = plan(block, true);
-    if (block > max_batch_ && pl.chunks <= chunks && pl.size <= cap) eval_block_ = block;
+    if (block > max_batch_ && pl.chunks <= chunks && pl.size <= cap &&
+        (!blas_eval || std::min(block, tuning_.min_gemm_eval_chunk) <= cap))
+      eval_block_ = block;
   }
   for (auto& ws : workspaces_) {
     ws.act.assign(act, 0.0f);
