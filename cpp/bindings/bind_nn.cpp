@@ -292,34 +292,8 @@ void bind_optimizer(py::module_& m) {
       .def("reset", &nn::Adam::reset);
 }
 
-void bind_engine_queries(py::module_& m) {
-  m.def(
-      "network_size",
-      [](py::tuple input_shape, const py::list& layers, long max_params) {
-        nn::Shape in = input_shape.size() == 1 ? nn::Shape::vector(input_shape[0].cast<long>())
-                                               : nn::Shape::sequence(input_shape[0].cast<long>(),
-                                                                     input_shape[1].cast<long>());
-        std::vector<nn::LayerSpec> specs;
-        for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
-        const auto s = nn::network_size(in, specs, max_params);
-        return py::make_tuple(s.n_params, s.activations_per_sample);
-      },
-      py::arg("input_shape"), py::arg("layers"), py::arg("max_params") = 1L << 31,
-      "(parameters, activation floats per sample) of an architecture, without allocating it; "
-      "ValueError for more than max_params parameters (checked layer by layer before each is "
-      "built).");
-
-  m.def(
-      "layer_kinds",
-      [] {
-        std::vector<std::pair<std::string, std::vector<std::string>>> out;
-        for (const auto& k : nn::layer_kinds()) out.emplace_back(k.kind, k.fields);
-        return out;
-      },
-      "The layer kinds networks are built of, each as (kind, the spec fields it reads): the "
-      "built-in ones, then those registered (nn::register_layer).");
-
-  // (private: benchmarks/tuning_levels.py sweeps the executors' constants with them)
+// The executors' tuning constants (private: benchmarks/tuning_levels.py sweeps them).
+void bind_tuning(py::module_& m) {
   static const char* const kTuningFields[] = {
       "min_chunk",     "min_gemm_eval_chunk", "vector_eval_rows",   "vector_eval_chunks",
       "element_parts", "min_gemm_chunk",      "chunked_wide_params"};
@@ -372,6 +346,34 @@ void bind_engine_queries(py::module_& m) {
       "Sets the executors' tuning constants (keyword arguments, any subset of _tuning()'s) for "
       "networks built from now on; returns the tuning now in effect. Results depend on it: for "
       "benchmarks that sweep the constants, not for use.");
+}
+
+void bind_engine_queries(py::module_& m) {
+  m.def(
+      "network_size",
+      [](py::tuple input_shape, const py::list& layers, long max_params) {
+        nn::Shape in = input_shape.size() == 1 ? nn::Shape::vector(input_shape[0].cast<long>())
+                                               : nn::Shape::sequence(input_shape[0].cast<long>(),
+                                                                     input_shape[1].cast<long>());
+        std::vector<nn::LayerSpec> specs;
+        for (auto l : layers) specs.push_back(to_spec(l.cast<py::dict>()));
+        const auto s = nn::network_size(in, specs, max_params);
+        return py::make_tuple(s.n_params, s.activations_per_sample);
+      },
+      py::arg("input_shape"), py::arg("layers"), py::arg("max_params") = 1L << 31,
+      "(parameters, activation floats per sample) of an architecture, without allocating it; "
+      "ValueError for more than max_params parameters (checked layer by layer before each is "
+      "built).");
+
+  m.def(
+      "layer_kinds",
+      [] {
+        std::vector<std::pair<std::string, std::vector<std::string>>> out;
+        for (const auto& k : nn::layer_kinds()) out.emplace_back(k.kind, k.fields);
+        return out;
+      },
+      "The layer kinds networks are built of, each as (kind, the spec fields it reads): the "
+      "built-in ones, then those registered (nn::register_layer).");
 
   m.def("loss_names", &nn::loss_names,
         "The losses the core trains with: 'mse', 'gaussian_nll', then those registered "
@@ -572,6 +574,7 @@ void bind_nn(py::module_& m) {
   bind_network_evaluation(network);
   bind_optimizer(m);
   bind_engine_queries(m);
+  bind_tuning(m);
   bind_train_config(m);
   bind_training(m);
   bind_fit_block(m);
