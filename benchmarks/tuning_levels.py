@@ -30,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import portable_wheel
+
 WORKER = r"""
 import json, sys, time
 import numpy as np
@@ -88,18 +90,13 @@ CASES = ("cnn32", "dense256", "dense32", "predict")
 
 
 def run_case(python: str, case: str, level: str | None, rounds: int, burst: float) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FHN_INVERSE_ISA")}
-    if level:
-        env["FHN_INVERSE_ISA"] = level
     out = subprocess.run([python, "-c", WORKER, case, str(rounds), str(burst)], capture_output=True, text=True,
-                         check=True, cwd="/", env=env)
+                         check=True, cwd="/", env=portable_wheel._env(level))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def levels_of(python: str) -> list[str]:
-    code = "import json, fhn_inverse as fi; b = fi.build_info(); print(json.dumps(b))"
-    info = json.loads(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True,
-                                     cwd="/").stdout)
+    info = portable_wheel.build_info(python)
     return [lv for lv in info["levels_installed"] if lv in info["levels_cpu"]]
 
 

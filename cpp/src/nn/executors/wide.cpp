@@ -2,7 +2,6 @@
 #include <algorithm>
 
 #include "executors.hpp"
-#include "tuning.hpp"
 
 namespace fhn_inverse::nn {
 
