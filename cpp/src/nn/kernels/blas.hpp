@@ -6,9 +6,19 @@
 #include <cstring>
 
 #ifdef FHN_OPENBLAS
-extern "C" void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b,
-                       const int* ldb, const float* beta, float* c, const int* ldc);
+// FHN_BLAS(name): OpenBLAS's symbol `name` under the build's prefix (FHN_BLAS_PREFIX: empty for the
+// system's OpenBLAS, scipy_ for scipy-openblas32's; CMakeLists.txt).
+#ifndef FHN_BLAS_PREFIX
+#define FHN_BLAS_PREFIX
+#endif
+#define FHN_BLAS_JOIN2(prefix, name) prefix##name
+#define FHN_BLAS_JOIN(prefix, name) FHN_BLAS_JOIN2(prefix, name)
+#define FHN_BLAS(name) FHN_BLAS_JOIN(FHN_BLAS_PREFIX, name)
+
+extern "C" void FHN_BLAS(sgemm_)(const char* ta, const char* tb, const int* m, const int* n,
+                                 const int* k, const float* alpha, const float* a, const int* lda,
+                                 const float* b, const int* ldb, const float* beta, float* c,
+                                 const int* ldc);
 #endif
 
 namespace fhn_inverse::nn::kernels {
@@ -24,7 +34,7 @@ inline void blas_gemm(char ta, char tb, long m, long n, long k, const float* a, 
   const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
   const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(ldc);
   const float one = 1.0f;
-  sgemm_(&ta, &tb, &mi, &ni, &ki, &one, a, &la, b, &lb, &beta, c, &lc);
+  FHN_BLAS(sgemm_)(&ta, &tb, &mi, &ni, &ki, &one, a, &la, b, &lb, &beta, c, &lc);
 }
 
 // Column-major C (rows × n, ldc) with every column = b: the start a product with β = 1 adds

@@ -200,8 +200,8 @@ inline void merge_planes_stride2(const float* a, const float* b, float* xr, long
   long u = 0;
   for (; 2 * u + 16 <= lin; u += 8) {
     const v8 av = load8(a + u), bv = load8(b + u);
-    store8(xr + 2 * u, __builtin_shufflevector(av, bv, 0, 8, 1, 9, 2, 10, 3, 11));
-    store8(xr + 2 * u + 8, __builtin_shufflevector(av, bv, 4, 12, 5, 13, 6, 14, 7, 15));
+    store8(xr + 2 * u, FHN_SHUFFLE(v8i, av, bv, 0, 8, 1, 9, 2, 10, 3, 11));
+    store8(xr + 2 * u + 8, FHN_SHUFFLE(v8i, av, bv, 4, 12, 5, 13, 6, 14, 7, 15));
   }
   for (long i = 2 * u; i < lin; ++i) xr[i] = i % 2 ? b[i / 2] : a[i / 2];
 }

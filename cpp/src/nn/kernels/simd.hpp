@@ -20,6 +20,15 @@ namespace fhn_inverse::nn::simd {
 typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 
+// FHN_SHUFFLE(I, a, b, k...): lanes k of a's and then b's lanes, as __builtin_shufflevector (GCC 12
+// and Clang); older GCC (the manylinux_2_31 build's GCC 10) has __builtin_shuffle with an index
+// vector of type I instead. Both lower to the same permutation.
+#if defined(__clang__) || __GNUC__ >= 12
+#define FHN_SHUFFLE(I, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define FHN_SHUFFLE(I, a, b, ...) __builtin_shuffle(a, b, I{__VA_ARGS__})
+#endif
+
 FHN_SIMD_INLINE v8 load8(const float* p) {
   v8 v;
   std::memcpy(&v, p, sizeof v);
@@ -77,16 +86,16 @@ FHN_SIMD_INLINE void deinterleave(v8 a, v8 b, v8& even, v8& odd) {
   odd = reinterpret_cast<v8>(_mm256_permute4x64_pd(
       _mm256_castps_pd(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
 #else
-  even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
-  odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+  even = FHN_SHUFFLE(v8i, a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+  odd = FHN_SHUFFLE(v8i, a, b, 1, 3, 5, 7, 9, 11, 13, 15);
 #endif
 }
 
 // Each of g's first four lanes twice (lo) and each of its last four twice (hi): the 16 values
 // that a run of 8 pair means spreads back over (the pooling's backward).
 FHN_SIMD_INLINE void repeat_pairs(v8 g, v8& lo, v8& hi) {
-  lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3);
-  hi = __builtin_shufflevector(g, g, 4, 4, 5, 5, 6, 6, 7, 7);
+  lo = FHN_SHUFFLE(v8i, g, g, 0, 0, 1, 1, 2, 2, 3, 3);
+  hi = FHN_SHUFFLE(v8i, g, g, 4, 4, 5, 5, 6, 6, 7, 7);
 }
 
 // Fixed-order horizontal sum.
@@ -222,8 +231,10 @@ FHN_SIMD_INLINE void storew_first(float* p, vw v, long count) {
 }
 // Fixed-order horizontal sum: the two halves', added.
 FHN_SIMD_INLINE float hsumw(vw v) {
-  return hsum(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)) +
-         hsum(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+  v8 lo, hi;
+  std::memcpy(&lo, &v, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+  return hsum(lo) + hsum(hi);
 }
 // exp2_8, sixteen wide.
 FHN_SIMD_INLINE vw exp2w(vw t) {
@@ -254,8 +265,8 @@ FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) {
 }
 // Each of g's first eight lanes twice (lo) and each of its last eight twice (hi).
 FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) {
-  lo = __builtin_shufflevector(g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-  hi = __builtin_shufflevector(g, g, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  lo = FHN_SHUFFLE(vwi, g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  hi = FHN_SHUFFLE(vwi, g, g, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
 }
 #else
 FHN_SIMD_INLINE vw loadw_reg(const float* p) { return load8_reg(p); }
