@@ -62,11 +62,21 @@ in_root() {
       PIP_* | http_proxy | https_proxy | no_proxy | HTTP_PROXY | HTTPS_PROXY | NO_PROXY) env+=("$v=${!v}") ;;
     esac
   done
+  # (../shared, the study's reference data beside the checkout, read-only at /src/shared for the
+  # tests that compare with it)
+  local shared=""
+  [ -d "$root/../shared" ] && shared="$(cd "$root/../shared" && pwd)"
   unshare --mount --propagation private -- bash -c '
     set -e
+    mount --bind "$1" "$1"  # (a mount point at its /: unshare -m works inside, as test_wheel.sh needs)
     mount -t proc proc "$1/proc"
     mount --rbind /dev "$1/dev"
-    exec chroot "$1" env -i "${@:3}" bash -c "$2"' _ "$R" "$1" "${env[@]}"
+    if [ -n "$3" ]; then
+      mkdir -p "$1/src/shared"
+      mount --bind "$3" "$1/src/shared"
+      mount -o remount,bind,ro "$1/src/shared"
+    fi
+    exec chroot "$1" env -i "${@:4}" bash -c "$2"' _ "$R" "$1" "$shared" "${env[@]}"
 }
 
 if [ "$1" = "--test" ]; then
