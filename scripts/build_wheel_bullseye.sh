@@ -79,14 +79,17 @@ in_root() {
     exec chroot "$1" env -i "${@:4}" bash -c "$2"' _ "$R" "$1" "$shared" "${env[@]}"
 }
 
+interpreter() {  # the root's python for X.Y
+  if [ "$1" = 3.9 ]; then echo /usr/bin/python3.9; else echo "/opt/python/cp${1/./}/bin/python$1"; fi
+}
+
 if [ "$1" = "--test" ]; then
   # scripts/test_wheel.sh on glibc 2.31: the wheel's CPython is the root's /opt/python/cpXY (or
   # bullseye's 3.9).
   [ $# -eq 2 ] && [ -f "$2" ] || usage
   wheel="$(basename "$2")"
-  tag="$(cut -d- -f3 <<<"$wheel")"
-  py="/opt/python/$tag/bin/python3"
-  [ "$tag" = cp39 ] && py=/usr/bin/python3.9
+  tag="$(cut -d- -f3 <<<"$wheel")"  # cpXY
+  py="$(interpreter "${tag:2:1}.${tag:3}")"
   [ -x "$R$py" ] || { say "FAILED: no $py in the root: build the wheel with this script first" >&2; exit 1; }
   mkdir -p "$R/src/test"
   rm -f "$R"/src/test/*.whl
@@ -107,9 +110,6 @@ mkdir -p "$outdir"
 outdir="$(cd "$outdir" && pwd)"
 
 # 2. CPython X.Y in the root, from Debian's source tarball.
-interpreter() {  # the root's python for X.Y
-  if [ "$1" = 3.9 ]; then echo /usr/bin/python3.9; else echo "/opt/python/cp${1/./}/bin/python$1"; fi
-}
 fetch_cpython() {  # $1 = X.Y; writes the tarball into $R/src, prints its name
   python3 - "$1" "$mirror" "$R/src" <<'EOF'
 import hashlib, lzma, re, sys, urllib.error, urllib.request
