@@ -6,6 +6,8 @@ tests the installed wheel. Each loads a forced level in a fresh process: results
 at each level, and across levels within the bounds docs/speed.md states.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess

@@ -1,9 +1,10 @@
 #include "fhn_inverse/util/parallel.hpp"
 
+#include <dirent.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,7 +27,7 @@ int other_running_threads(const std::string& proc_stat, int own_running) {
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
+std::string read_file(const std::string& path) {
   std::ifstream f(path);
   std::ostringstream text;
   text << f.rdbuf();
@@ -34,15 +35,19 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 // This process's threads in state R (running or runnable), from /proc/self/task/*/stat: the
-// state is the first field after the command name's closing parenthesis.
+// state is the first field after the command name's closing parenthesis. (POSIX opendir rather
+// than std::filesystem, which would raise the portable wheel's libstdc++ floor to GCC 9's.)
 int own_running_threads() {
   int running = 0;
-  std::error_code ec;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    const std::string stat = read_file(task.path() / "stat");
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return 0;
+  while (const dirent* task = readdir(dir)) {
+    if (task->d_name[0] == '.') continue;
+    const std::string stat = read_file(std::string("/proc/self/task/") + task->d_name + "/stat");
     const auto close = stat.rfind(')');
     if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'R') ++running;
   }
+  closedir(dir);
   return running;
 }
 
