@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the portable wheel in a Debian 11 (bullseye, glibc 2.31) build root: a manylinux_2_31
-# wheel, which installs on glibc 2.31 and newer (Debian 11, Ubuntu 20.04, RHEL 9 and later), where
-# one built on this machine gets the tag of its own, newer glibc.
+# Builds the portable wheel in a Debian 11 (bullseye, glibc 2.31) build root. Its libraries and
+# the build's symbol versions (cmake/glibc_math_symbols.h) need glibc 2.27 at most, so auditwheel
+# tags it manylinux_2_27: it installs on glibc 2.27 and newer (Ubuntu 18.04, Debian 10, RHEL 8 and
+# later), where one built on this machine gets the tag of this machine's newer glibc.
 #
 #   scripts/build_wheel_bullseye.sh OUTDIR [X.Y ...]        (default: 3.11)
 #
@@ -15,7 +16,8 @@
 #   /src/fhn_inverse in the root and runs scripts/build_wheel.sh there for each X.Y, in a private
 #   mount namespace (/proc and /dev mounted for the build, gone when it ends);
 # - copies the wheels to OUTDIR. scripts/test_wheel.sh tests them (run it here, or in the root to
-#   test on glibc 2.31: scripts/build_wheel_bullseye.sh --test WHEEL).
+#   test on glibc 2.31: scripts/build_wheel_bullseye.sh --test WHEEL, with ../shared mounted
+#   read-only at /src/shared for the tests that compare with the study's reference data).
 #
 # Needs root (debootstrap, chroot, mount), debootstrap, and network to a Debian mirror
 # ($FHN_DEBIAN_MIRROR, default http://deb.debian.org/debian) and to PyPI (pip's settings from the
