@@ -35,24 +35,6 @@ usage() {
 R="${FHN_BUILD_ROOT:-$root/build/bullseye-root}"
 mirror="${FHN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-# 1. The build root.
-debs=(build-essential libeigen3-dev libboost-dev libfftw3-dev python3.9-dev python3.9-venv
-      ca-certificates xz-utils libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev
-      libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev)
-if [ ! -f "$R/.fhn-root-ready" ]; then
-  command -v debootstrap >/dev/null \
-    || { say "FAILED: needs debootstrap (apt-get install debootstrap)" >&2; exit 2; }
-  say "making the build root $R (debootstrap bullseye from $mirror)"
-  rm -rf "$R"
-  mkdir -p "$(dirname "$R")"
-  debootstrap --variant=minbase --include="$(IFS=,; echo "${debs[*]}")" bullseye "$R" "$mirror" \
-    >"$R.debootstrap.log" 2>&1 \
-    || { tail -n 20 "$R.debootstrap.log" >&2; say "FAILED: debootstrap (log $R.debootstrap.log)" >&2; exit 1; }
-  touch "$R/.fhn-root-ready"
-fi
-cp /etc/resolv.conf "$R/etc/resolv.conf"
-cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/host-ca-certificates.crt"
-
 # in_root CMD: runs bash -c CMD in the root, in a private mount namespace, with pip's settings.
 in_root() {
   local env=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
@@ -80,6 +62,28 @@ in_root() {
     fi
     exec chroot "$1" env -i "${@:4}" bash -c "$2"' _ "$R" "$1" "$shared" "${env[@]}"
 }
+
+# 1. The build root: debootstrap with the compiler and libraries, then (apt-get inside, as
+# debootstrap cannot configure python3.9-venv among its base packages) bullseye's Python.
+debs=(build-essential libeigen3-dev libboost-dev libfftw3-dev ca-certificates xz-utils libssl-dev
+      zlib1g-dev libffi-dev libbz2-dev liblzma-dev libsqlite3-dev libreadline-dev libncurses-dev
+      uuid-dev libgdbm-dev)
+if [ ! -f "$R/.fhn-root-ready" ]; then
+  command -v debootstrap >/dev/null \
+    || { say "FAILED: needs debootstrap (apt-get install debootstrap)" >&2; exit 2; }
+  say "making the build root $R (debootstrap bullseye from $mirror)"
+  rm -rf "$R"
+  mkdir -p "$(dirname "$R")"
+  debootstrap --variant=minbase --include="$(IFS=,; echo "${debs[*]}")" bullseye "$R" "$mirror" \
+    >"$R.debootstrap.log" 2>&1 \
+    || { tail -n 20 "$R.debootstrap.log" >&2; say "FAILED: debootstrap (log $R.debootstrap.log)" >&2; exit 1; }
+  cp /etc/resolv.conf "$R/etc/resolv.conf"
+  in_root "apt-get install -y -q python3.9-dev python3.9-venv" >>"$R.debootstrap.log" 2>&1 \
+    || { tail -n 20 "$R.debootstrap.log" >&2; say "FAILED: apt-get install in the root (log $R.debootstrap.log)" >&2; exit 1; }
+  touch "$R/.fhn-root-ready"
+fi
+cp /etc/resolv.conf "$R/etc/resolv.conf"
+cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/host-ca-certificates.crt"
 
 interpreter() {  # the root's python for X.Y
   if [ "$1" = 3.9 ]; then echo /usr/bin/python3.9; else echo "/opt/python/cp${1/./}/bin/python$1"; fi
