@@ -138,6 +138,25 @@ def test_random_bit_flips_in_chunks_never_load_silently(tmp_path, data):
     assert outcomes["refused"] >= 250, outcomes
 
 
+def test_a_digest_array_declared_larger_is_refused_before_it_is_read(tmp_path, data, monkeypatch):
+    # (a fuzz finding: the digests' header declaring (chunks, 5, 10**6) had the reader read every
+    # absent chunk of that shape, seconds, before comparing the shape)
+    path = tmp_path / "s.zarr"
+    store.save_zarr(data, path, chunk=20)
+    meta = path / store._DIGESTS / "zarr.json"
+    doc = json.loads(meta.read_text())
+    assert doc["shape"] == [3, 5, 32]
+    doc["shape"] = [3, 5, 10**6]
+    meta.write_text(json.dumps(doc))
+    read = []
+    original = store.ZarrDataset._read_small
+    monkeypatch.setattr(store.ZarrDataset, "_read_small",
+                        lambda self, p, name: read.append(name) or original(self, p, name))
+    with pytest.raises(ValueError, match=r"sha256 has shape \(3, 5, 1000000\), expected \(3, 5, 32\)"):
+        store.open_zarr(path)
+    assert store._DIGESTS not in read
+
+
 def _edit_attrs(path, **changes):
     meta = path / "zarr.json"
     doc = json.loads(meta.read_text())

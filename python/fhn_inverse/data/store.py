@@ -332,11 +332,14 @@ class ZarrDataset:
         if "header_sha256" in attrs:
             if _DIGESTS not in keys:
                 raise ValueError(f"{path}: the per-chunk digests ({_DIGESTS}) are missing")
-            self._digests = self._read_small(path, _DIGESTS)
+            # (the declared shape checked before reading: a header that declares a larger digest
+            # array would otherwise have it read first, chunk by absent chunk, for seconds)
             expected = -(-len(self) // self.chunk)
-            if self._digests.shape != (expected, len(_ROWS), 32):
-                raise ValueError(f"{path}: {_DIGESTS} has shape {self._digests.shape}, expected "
+            declared = tuple(int(v) for v in self._group[_DIGESTS].shape)
+            if declared != (expected, len(_ROWS), 32):
+                raise ValueError(f"{path}: {_DIGESTS} has shape {declared}, expected "
                                  f"({expected}, {len(_ROWS)}, 32)")
+            self._digests = self._read_small(path, _DIGESTS)
             if _header_digest(attrs, shapes, self.t, self._digests) != attrs["header_sha256"]:
                 raise ValueError(f"{path}: header SHA-256 differs (attributes, shapes, grid or digests changed "
                                  "since the store was written)")
