@@ -148,7 +148,9 @@ fi
 version="${name#fhn_inverse-}"
 version="${version%%-*}"
 rm -f "$outdir"/fhn_inverse-"$version"-"$pytag"-*.whl
-cp "${fixed[0]}" "$outdir/"
+# (a temporary name, then a rename: a copy stopped halfway leaves no wheel under the real name)
+cp "${fixed[0]}" "$outdir/.$name.part"
+mv -f "$outdir/.$name.part" "$outdir/$name"
 size="$(du -h "$outdir/$name" | cut -f1)"
 say "auditwheel show: lowest tag $plat (full report: $build_dir/auditwheel-show.txt)"
 say "repaired to $plat; bundled: $(echo $libs)"

@@ -157,16 +157,21 @@ EOF
 }
 for v in "${versions[@]}"; do
   py="$(interpreter "$v")"
-  [ -x "$R$py" ] && continue
+  prefix="/opt/python/cp${v/./}"
+  # a CPython counts as built when its install finished (the marker), not when its interpreter
+  # exists: a build stopped during `make altinstall` leaves one beside a partial library
+  if [ "$v" = 3.9 ] || [ -f "$R$prefix/.fhn-python-ready" ]; then continue; fi
+  rm -rf "$R$prefix"
   mkdir -p "$R/src"
   say "fetching CPython $v's source from Debian"
   tarball="$(fetch_cpython "$v")"
   say "building CPython $v ($tarball) into /opt/python/cp${v/./} (log $R/src/cpython-$v.log)"
   in_root "cd /src && rm -rf cpython-$v && mkdir cpython-$v && tar -xf $tarball -C cpython-$v --strip-components=1 \
-    && cd cpython-$v && ./configure --prefix=/opt/python/cp${v/./} --with-ensurepip=install \
+    && cd cpython-$v && ./configure --prefix=$prefix --with-ensurepip=install \
     && make -j$(nproc) && make altinstall" >"$R/src/cpython-$v.log" 2>&1 \
     || { tail -n 30 "$R/src/cpython-$v.log" >&2; say "FAILED: building CPython $v" >&2; exit 1; }
   [ -x "$R$py" ] || { say "FAILED: CPython $v built, but $py is missing" >&2; exit 1; }
+  touch "$R$prefix/.fhn-python-ready"
 done
 
 # 3. The source tree into the root (its build/ kept, for incremental rebuilds), then the wheels.
@@ -184,6 +189,8 @@ done
 for w in "$R"/src/out/*.whl; do
   name="$(basename "$w")"
   rm -f "$outdir/$(cut -d- -f1-3 <<<"$name")"-*.whl  # (this version's for that Python, as build_wheel.sh)
-  cp "$w" "$outdir/"
-  say "wrote $outdir/$(basename "$w")"
+  # (a temporary name, then a rename: a copy stopped halfway leaves no wheel under the real name)
+  cp "$w" "$outdir/.$name.part"
+  mv -f "$outdir/.$name.part" "$outdir/$name"
+  say "wrote $outdir/$name"
 done

@@ -155,10 +155,23 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const GradRows& d
     if (full < g.lout) step(full, std::true_type{});
   }
   const long ck = g.ck();
+#ifdef FHN_SIXTEEN_LANES
+  // the A·B horizontal sums by transposing trees (the same sums): at the study's short rows
+  // (30 positions) one sum each would cost as much as the block's FMAs
+  float sums[A * B];
+  constexpr int first = A * B < 16 ? A * B : 16;
+  hsumw_many<first>(&acc[0][0], sums);
+  if constexpr (A * B > 16) hsumw_many<A * B - 16>(&acc[0][0] + 16, sums + 16);
+#pragma GCC unroll 8
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 3
+    for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] = sums[a * B + c];
+#else
 #pragma GCC unroll 8
   for (int a = 0; a < A; ++a)
 #pragma GCC unroll 3
     for (int c = 0; c < B; ++c) dW[(co0 + a) * ck + t0 + c] = hsumw(acc[a][c]);
+#endif
 }
 
 template <int A>

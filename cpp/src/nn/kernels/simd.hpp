@@ -104,15 +104,19 @@ FHN_SIMD_INLINE float hsum(v8 v) {
 }
 
 // 2^(t − n) · 2^n for n = round(t): the polynomial and the exponent bits of exp2_8 (any width).
-template <class V, class VI>
-FHN_SIMD_INLINE V exp2_scaled(V t, V n) {
-  const V f = t - n;
+// 2^f on [−1/2, 1/2] (any width): the degree-5 polynomial.
+template <class V>
+FHN_SIMD_INLINE V exp2_poly(V f) {
   V p = V{} + 1.32764e-3f;  // (a constant: folded)
   p = p * f + 9.67553e-3f;
   p = p * f + 5.550713e-2f;
   p = p * f + 2.402212e-1f;
   p = p * f + 6.9314697e-1f;
-  p = p * f + 1.00000007f;
+  return p * f + 1.00000007f;
+}
+template <class V, class VI>
+FHN_SIMD_INLINE V exp2_scaled(V t, V n) {
+  V p = exp2_poly(t - n);
   VI bits;
   std::memcpy(&bits, &p, sizeof p);
   bits += __builtin_convertvector(n, VI) << 23;
@@ -242,7 +246,10 @@ FHN_SIMD_INLINE vw exp2w(vw t) {
       _mm512_max_ps(reinterpret_cast<__m512>(t), _mm512_set1_ps(-126.0f)), _mm512_set1_ps(126.0f)));
   const vw n = reinterpret_cast<vw>(_mm512_roundscale_ps(
       reinterpret_cast<__m512>(t), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-  return exp2_scaled<vw, vwi>(t, n);
+  // times 2^n by vscalefps: one instruction for the conversion, shift and add of exp2_scaled,
+  // and the same value (2^(t − n) · 2^n stays normal for t in [−126, 126])
+  return reinterpret_cast<vw>(
+      _mm512_scalef_ps(reinterpret_cast<__m512>(exp2_poly(t - n)), reinterpret_cast<__m512>(n)));
 }
 // 1/d: AVX-512's 14-bit reciprocal estimate and one Newton step (relative error about 1e-8
 // before the step's own rounding).
@@ -267,6 +274,31 @@ FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) {
 FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) {
   lo = FHN_SHUFFLE(vwi, g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   hi = FHN_SHUFFLE(vwi, g, g, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+}
+// out[i] = hsumw(v[i]) for i < N (N <= 16) by a transposing tree: the pairs of hsum and hsumw
+// added in the same order (so bit for bit the same sums), in 15 vector additions and 30
+// permutations instead of N horizontal sums.
+template <int N>
+FHN_SIMD_INLINE void hsumw_many(const vw* v, float* out) {
+  static_assert(N >= 1 && N <= 16, "hsumw_many sums 1 to 16 vectors");
+  auto pairs = [](vw x, vw y) {  // [x's adjacent pair sums, y's]
+    vw even, odd;
+    deinterleavew(x, y, even, odd);
+    return even + odd;
+  };
+  const vw zero = splatw(0.0f);
+  vw l1[8], l2[4], l3[2];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    l1[i] = pairs(2 * i < N ? v[2 * i] : zero, 2 * i + 1 < N ? v[2 * i + 1] : zero);
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) l2[i] = pairs(l1[2 * i], l1[2 * i + 1]);
+  l3[0] = pairs(l2[0], l2[1]);
+  l3[1] = pairs(l2[2], l2[3]);
+  float all[16];
+  storew(all, pairs(l3[0], l3[1]));
+#pragma GCC unroll 16
+  for (int i = 0; i < N; ++i) out[i] = all[i];
 }
 #else
 FHN_SIMD_INLINE vw loadw_reg(const float* p) { return load8_reg(p); }

@@ -150,14 +150,21 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   // then reads dY from them, each row's values on a vector boundary
   float* dyp = scratch + g.cin * n * g.s * g.Q;
   const long D = g.lead();
-  if (dx)
+  if (dx) {
+    // (by vectors: rows of a few dozen floats, where a call of memcpy and two of memset per row
+    // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
+    constexpr long W = simd::kLanes;
+    const vw zero = splatw(0.0f);
     for (long c = 0; c < g.cout; ++c)
       for (long j = 0; j < n; ++j) {
         float* row = dyp + g.row(c, j);
-        std::fill(row, row + D, 0.0f);
-        std::memcpy(row + D, dy + (c * n + j) * g.lout, sizeof(float) * g.lout);
-        std::fill(row + D + g.lout, row + g.Q + D, 0.0f);
+        const float* src = dy + (c * n + j) * g.lout;
+        for (long l = 0; l < D; l += W) storew(row + l, zero);
+        long l = 0;
+        for (; l < g.lout; l += W) storew(row + D + l, loadw_first(src + l, g.lout - l));
+        for (; l < g.Q; l += W) storew(row + D + l, zero);
       }
+  }
   const GradRows rows =
       dx ? GradRows{dyp + D, g.Q + D, g.cout * (g.Q + D)} : GradRows{dy, n * g.lout, g.lout};
   long co = 0;
