@@ -13,6 +13,6 @@ if ! command -v clang-format >/dev/null; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq clang-format >/dev/null
 fi
-mapfile -t sources < <(git ls-files 'cpp/*.cpp' 'cpp/*.hpp' 'tests/cpp/*.cpp' 'tests/cpp/*.hpp')
+mapfile -t sources < <(git ls-files 'cpp/*.cpp' 'cpp/*.hpp' 'tests/cpp/*.cpp' 'tests/cpp/*.hpp' 'benchmarks/*.cpp')
 clang-format --style=file --dry-run --Werror "${sources[@]}"
 echo "lint: ruff and clang-format clean"
