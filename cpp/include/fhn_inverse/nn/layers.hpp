@@ -73,6 +73,9 @@ struct Conv1D : Layer {
   std::string name() const override { return "Conv1D"; }
   Shape output_shape() const override { return Shape::sequence(filters, out_length); }
   std::vector<ParamShape> params() const override;
+  // Whether backward computes dW with output channels in the vector lanes (AVX-512 builds,
+  // filters a multiple of 16), from a transposed copy of dY in scratch.
+  bool channel_lanes() const;
   long scratch_size(long n) const override;
   void init_params(float* params, Rng& rng) const override;
   void forward(const float* params, const float* x, float* y, long n, float* scratch,

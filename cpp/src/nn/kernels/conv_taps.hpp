@@ -184,6 +184,105 @@ void weight_grad_rows(const ConvGeometry& g, const long* off, const GradRows& dy
   if (ck - t == 1) weight_grad_block<A, 1>(g, off, dy, P, dW, co0, t);
 }
 
+#ifdef FHN_SIXTEEN_LANES
+// The weight gradient with output channels in the lanes (AVX-512, Cout a multiple of 16):
+// dY transposed to T (N, Lout, Cout), so that per position one vector holds dY of 16 channels,
+// and each tap's input value P_j[off[t] + l] is broadcast against it. A block of V channel
+// vectors × B taps keeps V·B accumulators over every series and position, in order, with no
+// horizontal sum: each dY value and each input value is read once per block from L1 (the lane
+// kernel above reads the dY rows of 8 channels once per block of 3 taps, from L2 at the study's
+// chunk of 16 series), and every FMA's lanes are all wanted at the study's Lout = 30.
+
+// T[(j·Lout + l)·Cout + c] = dY[c, j, l] for the layer's output gradient as it lies
+// ((Cout, N, Lout)), by 8 × 8 tiles; Cout is a multiple of 16.
+inline void transpose_output_grad(const ConvGeometry& g, const float* dy, float* T) {
+  const long n = g.n, lout = g.lout, cout = g.cout, tiles = lout / 8 * 8;
+  for (long j = 0; j < n; ++j) {
+    float* Tj = T + j * lout * cout;
+    for (long c = 0; c < cout; c += 8) {
+      const float* src = dy + (c * n + j) * lout;
+      for (long l = 0; l < tiles; l += 8) transpose8x8(src + l, n * lout, Tj + l * cout + c, cout);
+      if (tiles < lout)  // the last columns by a masked tile
+        transpose8x8(src + tiles, n * lout, Tj + tiles * cout + c, cout, lout - tiles);
+    }
+  }
+}
+
+template <int V, int B>
+void weight_grad_lanes_block(const ConvGeometry& g, const long* off, const float* T, const float* P,
+                             float* dW, long co0, long t0) {
+  constexpr long W = kLanes;
+  vw acc[B][V];
+#pragma GCC unroll 24
+  for (int b = 0; b < B; ++b)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) acc[b][v] = splatw(0.0f);
+  long o[B];
+#pragma GCC unroll 24
+  for (int b = 0; b < B; ++b) o[b] = off[t0 + b];
+  const long lout = g.lout, cout = g.cout;
+  // R positions per step (4 with one channel vector, 2 with two: V·R dY vectors beside the
+  // accumulators), so that each tap's offset is read once per R broadcasts; every accumulator
+  // still takes its positions in order
+  auto step = [&](const float* Pj, const float* Tj, auto positions) {
+    constexpr int R = decltype(positions)::value;
+    vw d[R][V];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) d[r][v] = loadw_reg(Tj + r * cout + W * v);
+#pragma GCC unroll 24
+    for (int b = 0; b < B; ++b) {
+      const float* x = Pj + o[b];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const vw xr = splatw(x[r]);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) acc[b][v] += d[r][v] * xr;
+      }
+    }
+  };
+  constexpr int R = V == 1 ? 4 : 2;
+  for (long j = 0; j < g.n; ++j) {
+    const float* Pj = P + g.plane(0, j, 0);
+    const float* Tj = T + j * lout * cout + co0;
+    long l = 0;
+    for (; l + R <= lout; l += R) step(Pj + l, Tj + l * cout, std::integral_constant<int, R>{});
+    for (; l < lout; ++l) step(Pj + l, Tj + l * cout, std::integral_constant<int, 1>{});
+  }
+  const long ck = g.ck();
+#pragma GCC unroll 24
+  for (int b = 0; b < B; ++b)
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) {
+      float lanes[W];
+      storew(lanes, acc[b][v]);
+      for (long k = 0; k < W; ++k) dW[(co0 + W * v + k) * ck + t0 + b] = lanes[k];
+    }
+}
+
+// Taps [0, ck) in blocks of B (24 accumulators: 12 taps for 32 channels, 24 for 16), then the
+// remainder one tap at a time.
+template <int V>
+void weight_grad_lanes_rows(const ConvGeometry& g, const long* off, const float* T, const float* P,
+                            float* dW, long co0) {
+  constexpr int B = 24 / V;
+  const long ck = g.ck();
+  long t = 0;
+  for (; t + B <= ck; t += B) weight_grad_lanes_block<V, B>(g, off, T, P, dW, co0, t);
+  for (; t + 4 <= ck; t += 4) weight_grad_lanes_block<V, 4>(g, off, T, P, dW, co0, t);
+  for (; t < ck; ++t) weight_grad_lanes_block<V, 1>(g, off, T, P, dW, co0, t);
+}
+
+// The whole weight gradient of a layer with Cout a multiple of 16, from T.
+inline void weight_grad_lanes(const ConvGeometry& g, const long* off, const float* T,
+                              const float* P, float* dW) {
+  long co = 0;
+  for (; co + 32 <= g.cout; co += 32) weight_grad_lanes_rows<2>(g, off, T, P, dW, co);
+  for (; co + 16 <= g.cout; co += 16) weight_grad_lanes_rows<1>(g, off, T, P, dW, co);
+}
+#endif
+
 // Both planes of a stride-2 convolution's input row x (length lin, padding pad) from runs of
 // 2W inputs: P_0[q] = x[2q − pad], P_1[q] = x[2q + 1 − pad] for q < Q (zeros outside the row).
 inline void split_planes_stride2(const float* xr, long lin, long pad, float* p0, float* p1,

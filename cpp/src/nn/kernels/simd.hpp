@@ -159,9 +159,13 @@ FHN_SIMD_INLINE v8 reciprocal8(v8 d) {
 #ifdef __AVX__
 // dst[c·ldd + r] = src[r·lds + c] for r, c < 8 (the standard unpack / shuffle / lane-swap
 // network).
-FHN_SIMD_INLINE void transpose8x8(const float* src, long lds, float* dst, long ldd) {
+// (cols < 8: only the first cols columns of src are read, and only the first cols rows of dst
+// written)
+FHN_SIMD_INLINE void transpose8x8(const float* src, long lds, float* dst, long ldd, long cols = 8) {
   __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; ++i)
+    r[i] = cols >= 8 ? _mm256_loadu_ps(src + i * lds)
+                     : reinterpret_cast<__m256>(load_first(src + i * lds, cols));
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -173,8 +177,9 @@ FHN_SIMD_INLINE void transpose8x8(const float* src, long lds, float* dst, long l
     r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
   for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    if (i < cols) _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    if (i + 4 < cols)
+      _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
   }
 }
 #endif
