@@ -12,7 +12,7 @@ Each measurement runs in a fresh interpreter that imports one build: the study's
 ``--seconds``, and the trained map evaluates 20,000 series. Prints samples/s per build and the
 ratios this / other (median and range over ``--pairs`` pairs), with the load average.
 
-    python benchmarks/compare_builds.py --baseline /tmp/oldpkg [--seconds 3] [--pairs 5]
+    python benchmarks/compare_builds.py --baseline /tmp/oldpkg [--seconds 3] [--pairs 5] [--threads N]
 """
 
 from __future__ import annotations
@@ -34,29 +34,29 @@ if baseline:
     sys.path.insert(0, baseline)
 import numpy as np
 import fhn_inverse as fi
-model, seconds = sys.argv[2], float(sys.argv[3])
+model, seconds, threads = sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2048, 1000)).astype(np.float32)
 y = rng.uniform(size=(2048, 2))
 make = (lambda: fi.InverseMap.cnn()) if model == "cnn" else (lambda: fi.InverseMap.dense(units=[512] * 8, dropout=0.2))
-m = make().fit(x[:64], y[:64], epochs=1, progress=False)  # warm-up
+m = make().fit(x[:64], y[:64], epochs=1, progress=False, n_threads=threads)  # warm-up
 done, start = 0, time.perf_counter()
 while time.perf_counter() - start < seconds:
-    m.fit(x, y, epochs=1, progress=False)
+    m.fit(x, y, epochs=1, progress=False, n_threads=threads)
     done += len(x)
 train = done / (time.perf_counter() - start)
 xe = rng.standard_normal((20000, 1000)).astype(np.float32)
-m.predict(xe[:256])
+m.predict(xe[:256], n_threads=threads)
 start = time.perf_counter()
-m.predict(xe)
+m.predict(xe, n_threads=threads)
 predict = len(xe) / (time.perf_counter() - start)
 print(json.dumps({"build": fi.__file__, "train": train, "predict": predict}))
 """
 
 
-def measure(baseline: str, model: str, seconds: float) -> dict:
-    out = subprocess.run([sys.executable, "-c", WORKER, baseline, model, str(seconds)], capture_output=True,
-                         text=True, check=True)
+def measure(baseline: str, model: str, seconds: float, threads: int = 0) -> dict:
+    out = subprocess.run([sys.executable, "-c", WORKER, baseline, model, str(seconds), str(threads)],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,6 +65,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--baseline", required=True, help="folder holding the other build's fhn_inverse package")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed training seconds per measurement")
     parser.add_argument("--pairs", type=int, default=5, help="pairs of measurements per map (default 5)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads for training and evaluation (default 0: the package's default)")
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(args.baseline, "fhn_inverse")):
@@ -75,7 +77,8 @@ def main(argv=None) -> dict:
         pairs = []
         for k in range(args.pairs):
             order = ("this", "other") if k % 2 == 0 else ("other", "this")
-            got = {who: measure(args.baseline if who == "other" else "", model, args.seconds) for who in order}
+            got = {who: measure(args.baseline if who == "other" else "", model, args.seconds, args.threads)
+                   for who in order}
             pairs.append(got)
         ratio = {key: [p["this"][key] / p["other"][key] for p in pairs] for key in ("train", "predict")}
         rows[model] = {"pairs": pairs, "ratio": ratio}
@@ -88,7 +91,8 @@ def main(argv=None) -> dict:
     load.append(os.getloadavg()[0])
     print(f"load average {load[0]:.2f} before, {load[1]:.2f} after; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores")
-    out = {"rows": rows, "load_average": load, "seconds": args.seconds, "baseline": args.baseline}
+    out = {"rows": rows, "load_average": load, "seconds": args.seconds, "threads": args.threads,
+           "baseline": args.baseline}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
