@@ -315,7 +315,13 @@ inline void merge_planes_stride2(const float* a, const float* b, float* xr, long
     store8(xr + 2 * u, FHN_SHUFFLE(v8i, av, bv, 0, 8, 1, 9, 2, 10, 3, 11));
     store8(xr + 2 * u + 8, FHN_SHUFFLE(v8i, av, bv, 4, 12, 5, 13, 6, 14, 7, 15));
   }
-  for (long i = 2 * u; i < lin; ++i) xr[i] = i % 2 ? b[i / 2] : a[i / 2];
+  if (2 * u < lin) {  // the last (< 16) values: a masked run (a and b hold a value for each)
+    const long left = lin - 2 * u;
+    const v8 av = load_first(a + u, (left + 1) / 2), bv = load_first(b + u, left / 2);
+    store_first(xr + 2 * u, FHN_SHUFFLE(v8i, av, bv, 0, 8, 1, 9, 2, 10, 3, 11), left);
+    if (left > 8)
+      store_first(xr + 2 * u + 8, FHN_SHUFFLE(v8i, av, bv, 4, 12, 5, 13, 6, 14, 7, 15), left - 8);
+  }
 }
 
 }  // namespace

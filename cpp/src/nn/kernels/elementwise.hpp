@@ -114,9 +114,18 @@ inline void swish_pool2_backward(const float* z, const float* s, const float* dp
       storew(out + i, grad(lo, loadw(zr + i), loadw(sr + i)));
       storew(out + i + W, grad(hi, loadw(zr + i + W), loadw(sr + i + W)));
     }
-    for (; i < m; ++i) {
-      const float g = i < 2 * mp ? dr[i / 2] * 0.5f : 0.0f;
-      out[i] = g * sr[i] * (1.0f + zr[i] * (1.0f - sr[i]));
+    // the last (< 2W) inputs by masked vectors (one by one they took as long as the rest of a
+    // 499-input row): g = 0 past the last pair, from the masked load of dp
+    if (i < m) {
+      const long left = m - i, pairs = mp - i / 2;
+      vw lo, hi;
+      repeat_pairsw(loadw_first(dr + i / 2, pairs) * 0.5f, lo, hi);
+      storew_first(out + i, grad(lo, loadw_first(zr + i, left), loadw_first(sr + i, left)),
+                   std::min(W, left));
+      if (left > W)
+        storew_first(out + i + W,
+                     grad(hi, loadw_first(zr + i + W, left - W), loadw_first(sr + i + W, left - W)),
+                     left - W);
     }
   }
 }
