@@ -184,12 +184,35 @@ void weight_grad_rows(const ConvGeometry& g, const long* off, const GradRows& dy
   if (ck - t == 1) weight_grad_block<A, 1>(g, off, dy, P, dW, co0, t);
 }
 
+// The whole weight gradient by the row kernel: blocks of kRowBlock output channels (then 4, 3,
+// 2, 1) × 3 taps.
+inline void weight_grad_by_rows(const ConvGeometry& g, const long* off, const GradRows& dy,
+                                const float* P, float* dW) {
+  long co = 0;
+  if constexpr (kRowBlock == 8)
+    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, off, dy, P, dW, co);
+  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, off, dy, P, dW, co);
+  switch (g.cout - co) {
+    case 3:
+      weight_grad_rows<3>(g, off, dy, P, dW, co);
+      break;
+    case 2:
+      weight_grad_rows<2>(g, off, dy, P, dW, co);
+      break;
+    case 1:
+      weight_grad_rows<1>(g, off, dy, P, dW, co);
+      break;
+    default:
+      break;
+  }
+}
+
 #ifdef FHN_SIXTEEN_LANES
 // The weight gradient with output channels in the lanes (AVX-512, Cout a multiple of 16):
 // dY transposed to T (N, Lout, Cout), so that per position one vector holds dY of 16 channels,
 // and each tap's input value P_j[off[t] + l] is broadcast against it. A block of V channel
 // vectors × B taps keeps V·B accumulators over every series and position, in order, with no
-// horizontal sum: each dY value and each input value is read once per block from L1 (the lane
+// horizontal sum: each dY value and each input value is read once per block from L1 (the row
 // kernel above reads the dY rows of 8 channels once per block of 3 taps, from L2 at the study's
 // chunk of 16 series), and every FMA's lanes are all wanted at the study's Lout = 30.
 

@@ -103,7 +103,6 @@ FHN_SIMD_INLINE float hsum(v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-// 2^(t − n) · 2^n for n = round(t): the polynomial and the exponent bits of exp2_8 (any width).
 // 2^f on [−1/2, 1/2] (any width): the degree-5 polynomial.
 template <class V>
 FHN_SIMD_INLINE V exp2_poly(V f) {
@@ -114,6 +113,7 @@ FHN_SIMD_INLINE V exp2_poly(V f) {
   p = p * f + 6.9314697e-1f;
   return p * f + 1.00000007f;
 }
+// 2^(t − n) · 2^n for n = round(t): the polynomial and the exponent bits of exp2_8 (any width).
 template <class V, class VI>
 FHN_SIMD_INLINE V exp2_scaled(V t, V n) {
   V p = exp2_poly(t - n);

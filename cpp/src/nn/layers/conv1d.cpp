@@ -19,28 +19,6 @@ ConvGeometry geometry(const Conv1D& c, long n) {
           c.plane_length, n};
 }
 
-// dW by the lane kernels (kernels/conv_taps.hpp): blocks of output channels × 3 taps.
-void weight_grad(const ConvGeometry& g, const long* taps, const GradRows& rows, const float* P,
-                 float* dparams) {
-  long co = 0;
-  if constexpr (kRowBlock == 8)
-    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, taps, rows, P, dparams, co);
-  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, taps, rows, P, dparams, co);
-  switch (g.cout - co) {
-    case 3:
-      weight_grad_rows<3>(g, taps, rows, P, dparams, co);
-      break;
-    case 2:
-      weight_grad_rows<2>(g, taps, rows, P, dparams, co);
-      break;
-    case 1:
-      weight_grad_rows<1>(g, taps, rows, P, dparams, co);
-      break;
-    default:
-      break;
-  }
-}
-
 }  // namespace
 
 // Whether the weight gradient runs with output channels in the lanes (weight_grad_lanes).
@@ -209,7 +187,7 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
   {
     const GradRows rows =
         dx ? GradRows{dyp + D, g.Q + D, g.cout * (g.Q + D)} : GradRows{dy, n * g.lout, g.lout};
-    weight_grad(g, taps.data(), rows, P, dparams);
+    weight_grad_by_rows(g, taps.data(), rows, P, dparams);
   }
   if (!dx) return;
   // per plane r, weights wr (taps (co, k ≡ r), Cin) in dx_taps' order, then the transposed
