@@ -435,6 +435,86 @@ TEST(SwishAvgPool2, EqualsTheTwoLayers) {
                         random_vector(2 * 3 * 21, 62, -3.0, 3.0), 3);
 }
 
+// The fused first block (one-channel convolution → swish → average pooling (2, 2)) against
+// the three layers in turn: the same output bit for bit, the same σ cache for the backward, and
+// the parameter and input gradients to rounding (they sum in another order); strides 1 to 3,
+// both paddings, odd and even convolution lengths, filter counts that leave blocks of 2 and 1,
+// 1 to 4 taps, rows shorter than a vector; series gathered by row index; and its own gradient
+// check.
+TEST(ConvSwishPool2, EqualsTheThreeLayers) {
+  struct Case {
+    long lin, cout, k, s;
+    Padding pad;
+    long n;
+  };
+  const Case cases[] = {{1000, 8, 3, 2, Padding::valid, 3}, {37, 5, 3, 1, Padding::same, 2},
+                        {50, 3, 4, 3, Padding::same, 2},    {9, 2, 2, 2, Padding::valid, 1},
+                        {41, 7, 1, 2, Padding::valid, 3},   {130, 16, 4, 2, Padding::same, 2},
+                        {6, 1, 3, 1, Padding::valid, 2}};
+  for (const Case& c : cases) {
+    Conv1D conv(Shape::sequence(1, c.lin), c.cout, c.k, c.s, c.pad);
+    ASSERT_TRUE(ConvSwishPool2::takes(conv));
+    SwishAvgPool2 pool(conv.output_shape());
+    ConvSwishPool2 fused(conv);
+    ASSERT_EQ(fused.output_shape(), pool.output_shape());
+    ASSERT_EQ(fused.n_params(), conv.n_params());
+    const long n = c.n, lout = conv.out_length, lp = pool.out_length;
+    const std::vector<float> params = random_vector(conv.n_params(), 70 + c.lin, -0.8, 0.8);
+    const std::vector<float> x = random_vector(n * c.lin, 71 + c.lin, -2.0, 2.0);
+    const std::vector<float> dp = random_vector(c.cout * n * lp, 72 + c.lin);
+    Context ctx;
+    ctx.backward = true;
+    std::vector<float> cs(conv.scratch_size(n)), ps(pool.scratch_size(n)), z(c.cout * n * lout),
+        p(c.cout * n * lp), dz(z.size()), dx(x.size()), grads(conv.n_params());
+    conv.forward(params.data(), x.data(), z.data(), n, cs.data(), ctx);
+    pool.forward(nullptr, z.data(), p.data(), n, ps.data(), ctx);
+    pool.backward(nullptr, z.data(), p.data(), dp.data(), dz.data(), nullptr, n, ps.data());
+    conv.backward(params.data(), x.data(), z.data(), dz.data(), dx.data(), grads.data(), n,
+                  cs.data());
+    std::vector<float> fs(fused.scratch_size(n)), fp(p.size(), 5.0f), fdx(x.size(), 5.0f),
+        fgrads(conv.n_params(), 5.0f);
+    fused.forward(params.data(), x.data(), fp.data(), n, fs.data(), ctx);
+    ASSERT_EQ(fp, p) << "L " << c.lin;
+    fused.backward(params.data(), x.data(), fp.data(), dp.data(), fdx.data(), fgrads.data(), n,
+                   fs.data());
+    for (long i = 0; i < conv.n_params(); ++i)
+      ASSERT_NEAR(fgrads[i], grads[i], 2e-5f * (1.0f + std::abs(grads[i])))
+          << "L " << c.lin << " parameter " << i;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_NEAR(fdx[i], dx[i], 2e-5f * (1.0f + std::abs(dx[i]))) << "L " << c.lin << " dx " << i;
+    // without the input gradient (the first layer), the same parameter gradients bit for bit
+    std::vector<float> alone(conv.n_params(), -3.0f);
+    fused.forward(params.data(), x.data(), fp.data(), n, fs.data(), ctx);
+    fused.backward(params.data(), x.data(), fp.data(), dp.data(), nullptr, alone.data(), n,
+                   fs.data());
+    ASSERT_EQ(alone, fgrads) << "L " << c.lin;
+    // the series read by row index from a batch in another order: the same output
+    std::vector<float> batch((n + 2) * c.lin, 9.0f);
+    std::vector<long> rows(n);
+    for (long j = 0; j < n; ++j) {
+      rows[j] = n + 1 - j;
+      std::copy(x.begin() + j * c.lin, x.begin() + (j + 1) * c.lin,
+                batch.begin() + rows[j] * c.lin);
+    }
+    Context by_rows = ctx;
+    by_rows.rows = rows.data();
+    std::vector<float> gp(p.size());
+    fused.forward(params.data(), batch.data(), gp.data(), n, fs.data(), by_rows);
+    ASSERT_EQ(gp, p) << "L " << c.lin;
+    // evaluation (no σ kept): the same output
+    std::vector<float> ep(p.size());
+    fused.forward(params.data(), x.data(), ep.data(), n, fs.data(), Context{});
+    ASSERT_EQ(ep, p) << "L " << c.lin;
+  }
+  check_layer_gradients(ConvSwishPool2(Conv1D(Shape::sequence(1, 23), 3, 3, 2, Padding::same)),
+                        random_vector(2 * 23, 73, -2.0, 2.0), 2);
+  // what the fused layer does not take: several input channels, more than 4 taps
+  EXPECT_FALSE(ConvSwishPool2::takes(Conv1D(Shape::sequence(2, 40), 4, 3, 2, Padding::valid)));
+  EXPECT_FALSE(ConvSwishPool2::takes(Conv1D(Shape::sequence(1, 40), 4, 5, 2, Padding::valid)));
+  EXPECT_THROW(ConvSwishPool2(Conv1D(Shape::sequence(1, 40), 4, 5, 2, Padding::valid)),
+               std::invalid_argument);
+}
+
 TEST(Activation, LargeInputsStayFinite) {
   const float x[4] = {-100.0f, -30.0f, 30.0f, 100.0f};
   float y[4];

@@ -84,9 +84,13 @@ TEST(Network, StudyCnnHas33874Parameters) {
   EXPECT_EQ(net.summary()[2].output, Shape::sequence(8, 249));
   EXPECT_EQ(net.summary()[8].output, Shape::vector(960));
   EXPECT_EQ(net.summary().size(), study_cnn().size());
-  // swish followed by average pooling of 2 runs as one layer, twice
-  EXPECT_EQ(net.layers().size(), study_cnn().size() - 2);
-  EXPECT_EQ(net.layers()[1]->name(), "swish+AvgPool1D");
+  // the first convolution, swish and pooling run as one layer, the second swish and pooling as
+  // another, and the parameter tensors keep the names of the layers as specified
+  EXPECT_EQ(net.layers().size(), study_cnn().size() - 3);
+  EXPECT_EQ(net.layers()[0]->name(), "Conv1D+swish+AvgPool1D");
+  EXPECT_EQ(net.layers()[2]->name(), "swish+AvgPool1D");
+  EXPECT_EQ(net.param_tensors()[0].name, "layers.0.weight");
+  EXPECT_EQ(net.param_tensors()[2].name, "layers.3.weight");
   long total = 0;
   for (const auto& t : net.param_tensors()) total += t.size();
   EXPECT_EQ(total, 33874);

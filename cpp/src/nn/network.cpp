@@ -155,6 +155,17 @@ bool swish_pool2(const std::vector<LayerSpec>& specs, std::size_t i) {
   return (a.kind == "swish" || a.kind == "silu") && b.kind == "avgpool1d" && b.pool == 2 &&
          (b.stride == 0 || b.stride == 2);
 }
+
+// A one-channel convolution followed by swish and average pooling of 2 with stride 2 (the
+// study's first block): one layer where ConvSwishPool2 takes the convolution, else null.
+std::unique_ptr<Layer> pooled_conv(const std::vector<LayerSpec>& specs, std::size_t i, Shape in) {
+  const LayerSpec& s = specs[i];
+  if (s.kind != "conv1d" || !swish_pool2(specs, i + 1)) return nullptr;
+  const Conv1D conv(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
+                    parse_padding(s.padding));  // (as make_layer builds it)
+  if (!ConvSwishPool2::takes(conv)) return nullptr;
+  return std::make_unique<ConvSwishPool2>(conv);
+}
 }  // namespace
 
 namespace {
@@ -220,6 +231,9 @@ void Network::build(const std::vector<LayerSpec>& specs) {
     if (swish_pool2(specs, i)) {
       s.layer = std::make_unique<SwishAvgPool2>(shape);
       ++i;
+    } else if (auto conv = pooled_conv(specs, i, shape)) {
+      s.layer = std::move(conv);
+      i += 2;
     } else {
       s.layer = make_layer(specs[i], shape);
     }

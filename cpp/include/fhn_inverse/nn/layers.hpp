@@ -148,4 +148,33 @@ struct SwishAvgPool2 : Layer {
                 float* dparams, long n, float* scratch) const override;
 };
 
+// A one-channel Conv1D followed by swish and average pooling of 2 with stride 2 (the study's
+// first block), built by the Network in place of the three where the kernel is at most 4 taps:
+// forward runs the convolution over 2s phase planes of the input row, so that the two outputs
+// of each pooled position land in one lane of two accumulators, and applies swish and the pair
+// mean in registers (kernels/conv_pool.hpp); the convolution's output is never stored. Backward
+// recomputes z from the planes and takes dW and db from dz in the same pass. Forward gives the
+// three layers' bits; the gradients differ from them by rounding (their order of summation).
+// Scratch: the planes and σ (kept for backward), then dz for the input gradient.
+struct ConvSwishPool2 : Layer {
+  Conv1D conv;                            // the convolution's shape, parameters and reference
+  long out_length;                        // Lp = ⌊Lout/2⌋
+  long plane_length;                      // Q
+  std::vector<long> even_taps, odd_taps;  // offsets of each tap's run from a series' planes
+  explicit ConvSwishPool2(const Conv1D& conv);
+  // Whether the fused layer takes this convolution (one input channel, at most 4 taps, two
+  // outputs or more to pool).
+  static bool takes(const Conv1D& conv);
+  std::string name() const override { return "Conv1D+swish+AvgPool1D"; }
+  Shape output_shape() const override { return Shape::sequence(conv.filters, out_length); }
+  std::vector<ParamShape> params() const override { return conv.params(); }
+  long scratch_size(long n) const override;
+  void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }
+  void forward(const float* params, const float* x, float* y, long n, float* scratch,
+               const Context& ctx) const override;
+  void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
+                float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override { return conv.describe(); }
+};
+
 }  // namespace fhn_inverse::nn

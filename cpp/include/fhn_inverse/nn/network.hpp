@@ -85,7 +85,8 @@ class Network {
   std::vector<LayerSummary> summary() const;
   std::vector<ParamTensor> param_tensors() const;
   // The layers as built and run: the specified ones, with swish followed by average pooling of
-  // 2 fused into one SwishAvgPool2.
+  // 2 fused into one SwishAvgPool2, and into one ConvSwishPool2 with a one-channel convolution
+  // before them.
   std::vector<const Layer*> layers() const;
 
   float* params() { return params_.data(); }

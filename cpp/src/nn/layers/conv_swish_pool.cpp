@@ -1,0 +1,104 @@
+// A one-channel convolution, swish and average pooling of 2 as one layer (layers.hpp): phase
+// planes, then the kernels of kernels/conv_pool.hpp.
+//
+// (GCC 12 takes the undefined first operand of AVX-512's min, max and roundscale intrinsics,
+// inlined into the forward kernel's σ, for an uninitialised read: a false warning, silenced for
+// this file before any header.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <algorithm>
+
+#include "fhn_inverse/nn/layers.hpp"
+#include "../kernels/conv_pool.hpp"
+
+namespace fhn_inverse::nn {
+
+using namespace kernels;
+
+namespace {
+
+PooledConvGeometry geometry(const ConvSwishPool2& f, long n) {
+  const Conv1D& c = f.conv;
+  return {c.input_shape().length, c.filters,      c.kernel, c.stride,           c.pad_left,
+          f.out_length,           f.plane_length, n,        f.even_taps.data(), f.odd_taps.data()};
+}
+
+}  // namespace
+
+bool ConvSwishPool2::takes(const Conv1D& c) {
+  return c.input_shape().channels == 1 && c.kernel <= kPooledConvMaxKernel && c.out_length >= 2;
+}
+
+ConvSwishPool2::ConvSwishPool2(const Conv1D& c) : Layer(c.input_shape()), conv(c) {
+  require(takes(c), "the fused convolution needs one input channel, at most " +
+                        std::to_string(kPooledConvMaxKernel) +
+                        " taps and two outputs or more, got " + c.input_shape().str() +
+                        " and kernel " + std::to_string(c.kernel));
+  out_length = c.out_length / 2;
+  const long s2 = 2 * c.stride;
+  long lead = 0;  // the largest shift of a tap's run
+  for (long k = 0; k < c.kernel; ++k) lead = std::max(lead, (c.stride + k) / s2);
+  plane_length = simd::round_lanes(simd::round_lanes(out_length) + lead);
+  for (long k = 0; k < c.kernel; ++k) {
+    even_taps.push_back(k % s2 * plane_length + k / s2);
+    odd_taps.push_back((c.stride + k) % s2 * plane_length + (c.stride + k) / s2);
+  }
+}
+
+long ConvSwishPool2::scratch_size(long n) const {
+  const long rows = 2 * conv.filters * simd::round_lanes(out_length);  // σ (or dz) per series
+  return n * (2 * conv.stride * plane_length + 2 * rows);
+}
+
+void ConvSwishPool2::forward(const float* params, const float* x, float* y, long n, float* scratch,
+                             const Context& ctx) const {
+  const PooledConvGeometry g = geometry(*this, n);
+  const float* bias = params + conv.filters * conv.kernel;
+  float* sig = ctx.backward ? scratch + n * g.S() * g.Q : nullptr;
+  for (long j = 0; j < n; ++j) {
+    // (rows by index: series j is row rows[j])
+    const float* xr = x + (ctx.rows ? ctx.rows[j] : j) * g.lin;
+    float* R = scratch + g.planes(j);
+    split_phase_planes(g, xr, R);
+    conv_pool_forward(g, params, bias, R, sig, y, j);
+  }
+}
+
+void ConvSwishPool2::backward(const float* params, const float*, const float*, const float* dy,
+                              float* dx, float* dparams, long n, float* scratch) const {
+  const PooledConvGeometry g = geometry(*this, n);
+  const long F = g.cout, K = g.K;
+  const float* bias = params + F * K;
+  float* planes = scratch;
+  const float* sig = scratch + n * g.S() * g.Q;
+  float* dz = dx ? scratch + n * g.S() * g.Q + 2 * F * g.lr() * n : nullptr;
+  conv_pool_backward(g, params, bias, planes, sig, dy, dz, dparams, dparams + F * K);
+  if (!dx) return;
+  // the input gradient: dz through the taps into the planes' place (spent), then back to the
+  // row, series by series
+  constexpr long W = simd::kLanes;
+  const long S = g.S(), Q = g.Q, lr = g.lr();
+  for (long j = 0; j < n; ++j) {
+    float* dR = planes + g.planes(j);
+    std::fill(dR, dR + S * Q, 0.0f);
+    for (long c = 0; c < F; ++c)
+      for (long k = 0; k < K; ++k) {
+        const simd::vw wk = simd::splatw(params[c * K + k]);
+        const float* de = dz + g.sigma(c, j);
+        for (int odd = 0; odd < 2; ++odd) {
+          float* to = dR + (odd ? g.odd[k] : g.even[k]);
+          const float* from = de + odd * lr;
+          for (long m = 0; m < lr; m += W)
+            simd::storew(to + m, simd::loadw(to + m) + wk * simd::loadw(from + m));
+        }
+      }
+    float* xr = dx + j * g.lin;
+    for (long i = 0; i < g.lin; ++i) {  // input i sits in plane (i + pad) mod S
+      const long m = (i + g.pad) / S, r = (i + g.pad) % S;
+      xr[i] = m < Q ? dR[r * Q + m] : 0.0f;
+    }
+  }
+}
+
+}  // namespace fhn_inverse::nn
