@@ -82,7 +82,7 @@ Times measure(long n, std::vector<std::string>& names) {
   names.clear();
   std::mt19937 gen(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<std::vector<float>> act(m + 1), scratch(m), dx(m), grads(m);
+  std::vector<std::vector<float>> act(m + 1), scratch(m), dx(m), grads(m), packed(m);
   std::vector<long> offset(m);
   long p = 0;
   act[0].resize(n * input.size());
@@ -95,6 +95,12 @@ Times measure(long n, std::vector<std::string>& names) {
     scratch[i].resize(layers[i]->scratch_size(n));
     dx[i].resize(n * layers[i]->input_shape().size());
     grads[i].resize(layers[i]->n_params() + 1);
+    // a layer with packed weights (the narrow Dense) runs forward from them in training: packed
+    // once per step for both chunks, here once
+    if (const PackedWeights* pw = layers[i]->describe().packed) {
+      packed[i].resize(pw->packed_size());
+      pw->pack(net.params() + offset[i], packed[i].data());
+    }
   }
   std::vector<float> dy(act[m].size());
   for (float& v : dy) v = 0.1f * normal(gen);
@@ -112,8 +118,11 @@ Times measure(long n, std::vector<std::string>& names) {
     for (int r = 0; r < reps; ++r) {
       for (std::size_t i = 0; i < m; ++i) {
         const auto t = clock::now();
-        layers[i]->forward(net.params() + offset[i], act[i].data(), act[i + 1].data(), n,
-                           scratch[i].data(), ctx);
+        const float* params = net.params() + offset[i];
+        if (const PackedWeights* pw = layers[i]->describe().packed)  // as a training step runs it
+          pw->forward_packed(params, packed[i].data(), act[i].data(), act[i + 1].data(), n);
+        else
+          layers[i]->forward(params, act[i].data(), act[i + 1].data(), n, scratch[i].data(), ctx);
         f[i] += seconds(t);
       }
       const float* d = dy.data();
