@@ -84,11 +84,12 @@ TEST(Network, StudyCnnHas33874Parameters) {
   EXPECT_EQ(net.summary()[2].output, Shape::sequence(8, 249));
   EXPECT_EQ(net.summary()[8].output, Shape::vector(960));
   EXPECT_EQ(net.summary().size(), study_cnn().size());
-  // the first convolution, swish and pooling run as one layer, the second swish and pooling as
-  // another, and the parameter tensors keep the names of the layers as specified
-  EXPECT_EQ(net.layers().size(), study_cnn().size() - 3);
+  // each convolution runs as one layer with the swish (and pooling) after it, and the
+  // parameter tensors keep the names of the layers as specified
+  EXPECT_EQ(net.layers().size(), study_cnn().size() - 5);
   EXPECT_EQ(net.layers()[0]->name(), "Conv1D+swish+AvgPool1D");
-  EXPECT_EQ(net.layers()[2]->name(), "swish+AvgPool1D");
+  EXPECT_EQ(net.layers()[1]->name(), "Conv1D+swish+AvgPool1D");
+  EXPECT_EQ(net.layers()[2]->name(), "Conv1D+swish");
   EXPECT_EQ(net.param_tensors()[0].name, "layers.0.weight");
   EXPECT_EQ(net.param_tensors()[2].name, "layers.3.weight");
   long total = 0;

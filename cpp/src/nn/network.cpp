@@ -156,15 +156,27 @@ bool swish_pool2(const std::vector<LayerSpec>& specs, std::size_t i) {
          (b.stride == 0 || b.stride == 2);
 }
 
-// A one-channel convolution followed by swish and average pooling of 2 with stride 2 (the
-// study's first block): one layer where ConvSwishPool2 takes the convolution, else null.
+// A convolution followed by swish and average pooling of 2 with stride 2: one layer
+// (ConvSwishPool2 where it takes the convolution: the study's first block; else ConvSwish), else
+// null.
 std::unique_ptr<Layer> pooled_conv(const std::vector<LayerSpec>& specs, std::size_t i, Shape in) {
   const LayerSpec& s = specs[i];
   if (s.kind != "conv1d" || !swish_pool2(specs, i + 1)) return nullptr;
   const Conv1D conv(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
                     parse_padding(s.padding));  // (as make_layer builds it)
-  if (!ConvSwishPool2::takes(conv)) return nullptr;
-  return std::make_unique<ConvSwishPool2>(conv);
+  if (ConvSwishPool2::takes(conv)) return std::make_unique<ConvSwishPool2>(conv);
+  return std::make_unique<ConvSwish>(conv, true);
+}
+
+// A convolution followed by swish (not by the pooling above): one layer, else null.
+std::unique_ptr<Layer> swish_conv(const std::vector<LayerSpec>& specs, std::size_t i, Shape in) {
+  const LayerSpec& s = specs[i];
+  if (s.kind != "conv1d" || i + 1 >= specs.size() ||
+      (specs[i + 1].kind != "swish" && specs[i + 1].kind != "silu"))
+    return nullptr;
+  const Conv1D conv(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
+                    parse_padding(s.padding));
+  return std::make_unique<ConvSwish>(conv, false);
 }
 }  // namespace
 
@@ -234,6 +246,9 @@ void Network::build(const std::vector<LayerSpec>& specs) {
     } else if (auto conv = pooled_conv(specs, i, shape)) {
       s.layer = std::move(conv);
       i += 2;
+    } else if (auto conv_swish = swish_conv(specs, i, shape)) {
+      s.layer = std::move(conv_swish);
+      ++i;
     } else {
       s.layer = make_layer(specs[i], shape);
     }

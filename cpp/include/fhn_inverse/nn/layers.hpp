@@ -86,6 +86,15 @@ struct Conv1D : Layer {
   // The same cross-correlation by plain loops over (sample, filter, position, channel, tap) in
   // double: what the phase-plane kernels are tested against.
   void forward_reference(const float* params, const float* x, float* y, long n) const;
+  // For a layer that fuses an element-wise pass after the convolution (ConvSwish): backward from
+  // dY[c, j, ·] at dy + c·ld_co + j·ld_j. With dx, dy must be the padded rows in scratch
+  // (padded_rows(n, scratch) + padded_row(c, j): padded_lead() zeros, Lout values, zeros up to
+  // plane_length + padded_lead() floats), which the input gradient reads.
+  void backward_from(const float* params, const float* dy, long ld_co, long ld_j, float* dx,
+                     float* dparams, long n, float* scratch) const;
+  float* padded_rows(long n, float* scratch) const;
+  long padded_row(long c, long j) const;
+  long padded_lead() const;
 };
 
 // Average / maximum over windows of `pool` with `stride`, per channel; Lout = ⌊(L − pool)/stride⌋
@@ -166,6 +175,30 @@ struct ConvSwishPool2 : Layer {
   // outputs or more to pool).
   static bool takes(const Conv1D& conv);
   std::string name() const override { return "Conv1D+swish+AvgPool1D"; }
+  Shape output_shape() const override { return Shape::sequence(conv.filters, out_length); }
+  std::vector<ParamShape> params() const override { return conv.params(); }
+  long scratch_size(long n) const override;
+  void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }
+  void forward(const float* params, const float* x, float* y, long n, float* scratch,
+               const Context& ctx) const override;
+  void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
+                float* dparams, long n, float* scratch) const override;
+  LayerDescription describe() const override { return conv.describe(); }
+};
+
+// A Conv1D followed by swish, or by swish and average pooling of 2 with stride 2, as one layer
+// (built by the Network where ConvSwishPool2 does not take the convolution: the study's second
+// and third convolutions). Forward is the convolution into scratch, then swish (and the pooling)
+// as SwishAvgPool2 or Activation would run it: the same bits. Backward writes swish's input
+// gradient straight into the convolution's padded gradient rows, from which the convolution's
+// backward reads it (Conv1D::backward_from), instead of writing it for the convolution to copy.
+// Scratch: the convolution's, then its output z and σ(z).
+struct ConvSwish : Layer {
+  Conv1D conv;
+  bool pool;  // average pooling of 2 after swish
+  long out_length;
+  ConvSwish(const Conv1D& conv, bool pool);
+  std::string name() const override { return pool ? "Conv1D+swish+AvgPool1D" : "Conv1D+swish"; }
   Shape output_shape() const override { return Shape::sequence(conv.filters, out_length); }
   std::vector<ParamShape> params() const override { return conv.params(); }
   long scratch_size(long n) const override;

@@ -113,6 +113,15 @@ void tap_rows(long rows, long taps, const long* off, const float* w, long ldw, c
   }
 }
 
+// Σ p[0, count) in W lanes (the tail by a masked load), then one horizontal sum: the same order
+// wherever the row lies (Eigen's sum peels to the next aligned address first).
+inline float row_sum(const float* p, long count) {
+  constexpr long W = kLanes;
+  vw acc = splatw(0.0f);
+  for (long l = 0; l < count; l += W) acc += loadw_first(p + l, count - l);
+  return hsumw(acc);
+}
+
 // Positions read past the last one stored (tap_rows), and past the padded dY rows' end by the
 // input gradient.
 constexpr long kOverread = 2 * kLanes;
@@ -216,17 +225,17 @@ inline void weight_grad_by_rows(const ConvGeometry& g, const long* off, const Gr
 // kernel above reads the dY rows of 8 channels once per block of 3 taps, from L2 at the study's
 // chunk of 16 series), and every FMA's lanes are all wanted at the study's Lout = 30.
 
-// T[(j·Lout + l)·Cout + c] = dY[c, j, l] for the layer's output gradient as it lies
-// ((Cout, N, Lout)), by 8 × 8 tiles; Cout is a multiple of 16.
-inline void transpose_output_grad(const ConvGeometry& g, const float* dy, float* T) {
+// T[(j·Lout + l)·Cout + c] = dY[c, j, l] for the layer's output gradient where `dy` finds it
+// (as it lies, or the padded rows), by 8 × 8 tiles; Cout is a multiple of 16.
+inline void transpose_output_grad(const ConvGeometry& g, const GradRows& dy, float* T) {
   const long n = g.n, lout = g.lout, cout = g.cout, tiles = lout / 8 * 8;
   for (long j = 0; j < n; ++j) {
     float* Tj = T + j * lout * cout;
     for (long c = 0; c < cout; c += 8) {
-      const float* src = dy + (c * n + j) * lout;
-      for (long l = 0; l < tiles; l += 8) transpose8x8(src + l, n * lout, Tj + l * cout + c, cout);
+      const float* src = dy.dy + c * dy.ld_co + j * dy.ld_j;
+      for (long l = 0; l < tiles; l += 8) transpose8x8(src + l, dy.ld_co, Tj + l * cout + c, cout);
       if (tiles < lout)  // the last columns by a masked tile
-        transpose8x8(src + tiles, n * lout, Tj + tiles * cout + c, cout, lout - tiles);
+        transpose8x8(src + tiles, dy.ld_co, Tj + tiles * cout + c, cout, lout - tiles);
     }
   }
 }

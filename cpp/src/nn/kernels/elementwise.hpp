@@ -130,6 +130,23 @@ inline void swish_pool2_backward(const float* z, const float* s, const float* dp
   }
 }
 
+// dz = dy σ (1 + z (1 − σ)) over m values, σ = σ(z) in s: swish's backward (as Activation
+// computes it) on one row.
+inline void swish_backward_row(const float* z, const float* s, const float* dy, float* dz, long m) {
+  constexpr long W = kLanes;
+  long i = 0;
+  for (; i + W <= m; i += W) {
+    const vw sg = loadw(s + i);
+    storew(dz + i, loadw(dy + i) * sg * (1.0f + loadw(z + i) * (1.0f - sg)));
+  }
+  if (i < m) {
+    const vw sg = loadw_first(s + i, m - i);
+    storew_first(dz + i,
+                 loadw_first(dy + i, m - i) * sg * (1.0f + loadw_first(z + i, m - i) * (1.0f - sg)),
+                 m - i);
+  }
+}
+
 // yr[l] = (xr[2l] + xr[2l + 1]) · inv for l < lout: pair sums of runs of 2W.
 inline void avg_pool2_row(const float* xr, float* yr, long lout, float inv) {
   constexpr long W = kLanes;

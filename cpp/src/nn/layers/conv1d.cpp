@@ -154,39 +154,62 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
 void Conv1D::backward(const float* params, const float*, const float*, const float* dy, float* dx,
                       float* dparams, long n, float* scratch) const {
   const ConvGeometry g = geometry(*this, n);
-  const long ck = g.ck();
-  float* P = scratch;  // forward's planes
-  MapVec db(dparams + filters * ck, filters);
-  db = ConstMapRow(dy, filters, n * g.lout).rowwise().sum();
+  const long D = g.lead();
+  if (!dx) {  // (the first layer: the weight gradient reads dY as it lies)
+    backward_from(params, dy, n * g.lout, g.lout, nullptr, dparams, n, scratch);
+    return;
+  }
   // the padded dY rows (N, Cout, Q + D), where the input gradient follows: the weight gradient
   // then reads dY from them, each row's values on a vector boundary
-  float* dyp = scratch + g.cin * n * g.s * g.Q;
-  const long D = g.lead();
-  if (dx) {
-    // (by vectors: rows of a few dozen floats, where a call of memcpy and two of memset per row
-    // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
-    constexpr long W = simd::kLanes;
-    const vw zero = splatw(0.0f);
-    for (long c = 0; c < g.cout; ++c)
-      for (long j = 0; j < n; ++j) {
-        float* row = dyp + g.row(c, j);
-        const float* src = dy + (c * n + j) * g.lout;
-        for (long l = 0; l < D; l += W) storew(row + l, zero);
-        long l = 0;
-        for (; l < g.lout; l += W) storew(row + D + l, loadw_first(src + l, g.lout - l));
-        for (; l < g.Q; l += W) storew(row + D + l, zero);
-      }
+  // (by vectors: rows of a few dozen floats, where a call of memcpy and two of memset per row
+  // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
+  float* dyp = padded_rows(n, scratch);
+  constexpr long W = simd::kLanes;
+  const vw zero = splatw(0.0f);
+  for (long c = 0; c < g.cout; ++c)
+    for (long j = 0; j < n; ++j) {
+      float* row = dyp + g.row(c, j);
+      const float* src = dy + (c * n + j) * g.lout;
+      for (long l = 0; l < D; l += W) storew(row + l, zero);
+      long l = 0;
+      for (; l < g.lout; l += W) storew(row + D + l, loadw_first(src + l, g.lout - l));
+      for (; l < g.Q; l += W) storew(row + D + l, zero);
+    }
+  backward_from(params, dyp + D, g.Q + D, g.cout * (g.Q + D), dx, dparams, n, scratch);
+}
+
+float* Conv1D::padded_rows(long n, float* scratch) const {
+  return scratch + in_.channels * n * stride * plane_length;
+}
+
+long Conv1D::padded_lead() const { return simd::round_lanes((kernel - 1) / stride); }
+
+long Conv1D::padded_row(long c, long j) const {
+  return (j * filters + c) * (plane_length + padded_lead());
+}
+
+void Conv1D::backward_from(const float* params, const float* dy, long ld_co, long ld_j, float* dx,
+                           float* dparams, long n, float* scratch) const {
+  const ConvGeometry g = geometry(*this, n);
+  const long ck = g.ck();
+  float* P = scratch;  // forward's planes
+  // (db row by row, in the same order wherever the rows lie)
+  for (long c = 0; c < g.cout; ++c) {
+    float sum = 0.0f;
+    for (long j = 0; j < n; ++j) sum += row_sum(dy + c * ld_co + j * ld_j, g.lout);
+    dparams[filters * ck + c] = sum;
   }
+  float* dyp = padded_rows(n, scratch);
+  const long D = g.lead();
+  const GradRows rows{dy, ld_co, ld_j};
 #ifdef FHN_SIXTEEN_LANES
   if (channel_lanes()) {  // channels in the lanes (kernels/conv_taps.hpp), T after wr's place
     float* T = dyp + g.cout * n * (g.Q + D) + g.cout * g.cin * g.K;
-    transpose_output_grad(g, dy, T);
+    transpose_output_grad(g, rows, T);
     weight_grad_lanes(g, taps.data(), T, P, dparams);
   } else
 #endif
   {
-    const GradRows rows =
-        dx ? GradRows{dyp + D, g.Q + D, g.cout * (g.Q + D)} : GradRows{dy, n * g.lout, g.lout};
     weight_grad_by_rows(g, taps.data(), rows, P, dparams);
   }
   if (!dx) return;

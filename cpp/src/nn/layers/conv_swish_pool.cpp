@@ -1,5 +1,6 @@
-// A one-channel convolution, swish and average pooling of 2 as one layer (layers.hpp): phase
-// planes, then the kernels of kernels/conv_pool.hpp.
+// A convolution followed by swish (and average pooling of 2) as one layer (layers.hpp): for one
+// input channel, phase planes and the kernels of kernels/conv_pool.hpp (ConvSwishPool2); else
+// the convolution's own kernels with swish's backward written into its padded rows (ConvSwish).
 //
 // (GCC 12 takes the undefined first operand of AVX-512's min, max and roundscale intrinsics,
 // inlined into the forward kernel's σ, for an uninitialised read: a false warning, silenced for
@@ -11,6 +12,7 @@
 
 #include "fhn_inverse/nn/layers.hpp"
 #include "../kernels/conv_pool.hpp"
+#include "../kernels/elementwise.hpp"
 
 namespace fhn_inverse::nn {
 
@@ -99,6 +101,53 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
       xr[i] = m < Q ? dR[r * Q + m] : 0.0f;
     }
   }
+}
+
+// ------------------------------------------------------------------------------------ ConvSwish
+ConvSwish::ConvSwish(const Conv1D& c, bool pool_) : Layer(c.input_shape()), conv(c), pool(pool_) {
+  require(!pool || c.out_length >= 2,
+          "pool size 2 must be <= input length " + std::to_string(c.out_length));
+  out_length = pool ? c.out_length / 2 : c.out_length;
+}
+
+long ConvSwish::scratch_size(long n) const {
+  return conv.scratch_size(n) + 2 * n * conv.output_shape().size();
+}
+
+void ConvSwish::forward(const float* params, const float* x, float* y, long n, float* scratch,
+                        const Context& ctx) const {
+  const long count = n * conv.output_shape().size();
+  float* z = scratch + conv.scratch_size(n);
+  float* sig = ctx.backward ? z + count : nullptr;
+  conv.forward(params, x, z, n, scratch, ctx);
+  if (pool)
+    swish_pool2_forward(z, sig, y, conv.filters * n, conv.out_length);
+  else
+    swish_forward(z, y, sig, count);
+}
+
+void ConvSwish::backward(const float* params, const float*, const float*, const float* dy,
+                         float* dx, float* dparams, long n, float* scratch) const {
+  const long lout = conv.out_length, count = n * conv.output_shape().size();
+  const float* z = scratch + conv.scratch_size(n);
+  const float* sig = z + count;
+  // swish's input gradient into the padded rows: D zeros, Lout values, zeros to the row's end
+  constexpr long W = simd::kLanes;
+  const simd::vw zero = simd::splatw(0.0f);
+  float* rows = conv.padded_rows(n, scratch);
+  const long D = conv.padded_lead(), width = conv.plane_length + D;
+  for (long c = 0; c < conv.filters; ++c)
+    for (long j = 0; j < n; ++j) {
+      float* row = rows + conv.padded_row(c, j);
+      const long r = c * n + j;
+      for (long l = 0; l < D; l += W) simd::storew(row + l, zero);
+      for (long l = D + lout / W * W; l < width; l += W) simd::storew(row + l, zero);
+      if (pool)
+        swish_pool2_backward(z + r * lout, sig + r * lout, dy + r * out_length, row + D, 1, lout);
+      else
+        swish_backward_row(z + r * lout, sig + r * lout, dy + r * lout, row + D, lout);
+    }
+  conv.backward_from(params, rows + D, width, conv.filters * width, dx, dparams, n, scratch);
 }
 
 }  // namespace fhn_inverse::nn
