@@ -321,10 +321,13 @@ inline void split_planes_stride2(const float* xr, long lin, long pad, float* p0,
                                  long Q) {
   constexpr long W = kLanes;
   for (long q = 0; q < Q;) {
-    const long m = 2 * q - pad;  // plane 0 reads x[m], plane 1 x[m + 1]
-    if (m >= 0 && q + W <= Q) {  // masked loads: zeros past the row's end
-      const vw a = loadw_first(xr + m, std::max(0L, lin - m)),
-               b = loadw_first(xr + m + W, std::max(0L, lin - m - W));
+    const long m = 2 * q - pad;    // plane 0 reads x[m], plane 1 x[m + 1]
+    if (m >= lin && q + W <= Q) {  // past the row: zeros, without a load
+      storew(p0 + q, splatw(0.0f));
+      storew(p1 + q, splatw(0.0f));
+      q += W;
+    } else if (m >= 0 && q + W <= Q) {  // masked loads: zeros past the row's end
+      const vw a = loadw_first(xr + m, lin - m), b = loadw_first(xr + m + W, lin - m - W);
       vw even, odd;
       deinterleavew(a, b, even, odd);
       storew(p0 + q, even);
