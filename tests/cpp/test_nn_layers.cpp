@@ -515,11 +515,12 @@ TEST(ConvSwishPool2, EqualsTheThreeLayers) {
                std::invalid_argument);
 }
 
-// The fused convolution → swish (→ average pooling (2, 2)) against the layers in turn: the same
-// output bit for bit, the parameter and input gradients to rounding (the bias gradient sums the
-// same rows; the weight gradient reads them from the padded rows); the study's second and third
-// convolutions (the third through the lane kernel on AVX-512 builds), other strides, paddings
-// and odd lengths; with and without the input gradient; and its own gradient check.
+// The fused convolution → swish (→ average pooling (2, 2)) (→ Flatten) against the layers in
+// turn: the same output bit for bit, in evaluation too; the parameter and input gradients to
+// rounding (the bias gradient sums the same rows; the weight gradient reads them from the padded
+// rows); the study's second and third convolutions (the third through the lane kernel on
+// AVX-512 builds), other strides, paddings and odd lengths; with and without the input
+// gradient; and its own gradient checks.
 TEST(ConvSwish, EqualsTheLayers) {
   struct Case {
     long cin, lin, cout, k, s;
@@ -531,49 +532,66 @@ TEST(ConvSwish, EqualsTheLayers) {
       {3, 37, 5, 4, 3, Padding::same, 2},    {2, 21, 7, 5, 1, Padding::same, 3},
       {5, 40, 48, 3, 1, Padding::same, 2},   {1, 30, 4, 6, 2, Padding::valid, 2}};
   for (const Case& c : cases)
-    for (bool pool : {true, false}) {
-      Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
-      Activation act(conv.output_shape(), ActivationKind::swish);
-      SwishAvgPool2 sp(conv.output_shape());
-      const Layer& after = pool ? static_cast<const Layer&>(sp) : act;
-      ConvSwish fused(conv, pool);
-      ASSERT_EQ(fused.output_shape(), after.output_shape());
-      const long n = c.n, zs = n * conv.output_shape().size(), ys = n * after.output_shape().size();
-      const std::string what = "L " + std::to_string(c.lin) + (pool ? " pooled" : "");
-      const std::vector<float> params = random_vector(conv.n_params(), 80 + c.lin, -0.6, 0.6);
-      const std::vector<float> x = random_vector(n * c.cin * c.lin, 81 + c.lin, -2.0, 2.0);
-      const std::vector<float> dy = random_vector(ys, 82 + c.lin);
-      Context ctx;
-      ctx.backward = true;
-      std::vector<float> cs(conv.scratch_size(n)), as(std::max(after.scratch_size(n), 1L)), z(zs),
-          y(ys), dz(zs), dx(x.size()), grads(conv.n_params());
-      conv.forward(params.data(), x.data(), z.data(), n, cs.data(), ctx);
-      after.forward(nullptr, z.data(), y.data(), n, as.data(), ctx);
-      after.backward(nullptr, z.data(), y.data(), dy.data(), dz.data(), nullptr, n, as.data());
-      conv.backward(params.data(), x.data(), z.data(), dz.data(), dx.data(), grads.data(), n,
-                    cs.data());
-      std::vector<float> fs(fused.scratch_size(n)), fy(ys, 5.0f), fdx(x.size(), 5.0f),
-          fgrads(conv.n_params(), 5.0f);
-      fused.forward(params.data(), x.data(), fy.data(), n, fs.data(), ctx);
-      ASSERT_EQ(fy, y) << what;
-      fused.backward(params.data(), x.data(), fy.data(), dy.data(), fdx.data(), fgrads.data(), n,
-                     fs.data());
-      for (long i = 0; i < conv.n_params(); ++i)
-        ASSERT_NEAR(fgrads[i], grads[i], 2e-5f * (1.0f + std::abs(grads[i])))
-            << what << " parameter " << i;
-      for (std::size_t i = 0; i < x.size(); ++i)
-        ASSERT_NEAR(fdx[i], dx[i], 2e-5f * (1.0f + std::abs(dx[i]))) << what << " dx " << i;
-      // without the input gradient (a first layer), the same parameter gradients bit for bit
-      std::vector<float> alone(conv.n_params(), -3.0f);
-      fused.forward(params.data(), x.data(), fy.data(), n, fs.data(), ctx);
-      fused.backward(params.data(), x.data(), fy.data(), dy.data(), nullptr, alone.data(), n,
-                     fs.data());
-      ASSERT_EQ(alone, fgrads) << what;
-    }
+    for (bool pool : {true, false})
+      for (bool flat : {false, true}) {
+        Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
+        Activation act(conv.output_shape(), ActivationKind::swish);
+        SwishAvgPool2 sp(conv.output_shape());
+        const Layer& after = pool ? static_cast<const Layer&>(sp) : act;
+        Flatten flatten(after.output_shape());
+        ConvSwish fused(conv, pool, flat);
+        ASSERT_EQ(fused.output_shape(), flat ? flatten.output_shape() : after.output_shape());
+        const long n = c.n, zs = n * conv.output_shape().size(),
+                   ys = n * after.output_shape().size();
+        const std::string what =
+            "L " + std::to_string(c.lin) + (pool ? " pooled" : "") + (flat ? " flattened" : "");
+        const std::vector<float> params = random_vector(conv.n_params(), 80 + c.lin, -0.6, 0.6);
+        const std::vector<float> x = random_vector(n * c.cin * c.lin, 81 + c.lin, -2.0, 2.0);
+        const std::vector<float> dy = random_vector(ys, 82 + c.lin);  // (fused's layout)
+        Context ctx;
+        ctx.backward = true;
+        std::vector<float> cs(conv.scratch_size(n)), as(std::max(after.scratch_size(n), 1L)), z(zs),
+            y(ys), yf(ys), dys(ys), dz(zs), dx(x.size()), grads(conv.n_params());
+        conv.forward(params.data(), x.data(), z.data(), n, cs.data(), ctx);
+        after.forward(nullptr, z.data(), y.data(), n, as.data(), ctx);
+        if (flat) {
+          flatten.forward(nullptr, y.data(), yf.data(), n, nullptr, ctx);
+          flatten.backward(nullptr, y.data(), yf.data(), dy.data(), dys.data(), nullptr, n,
+                           nullptr);
+        }
+        after.backward(nullptr, z.data(), y.data(), flat ? dys.data() : dy.data(), dz.data(),
+                       nullptr, n, as.data());
+        conv.backward(params.data(), x.data(), z.data(), dz.data(), dx.data(), grads.data(), n,
+                      cs.data());
+        std::vector<float> fs(fused.scratch_size(n)), fy(ys, 5.0f), fdx(x.size(), 5.0f),
+            fgrads(conv.n_params(), 5.0f);
+        fused.forward(params.data(), x.data(), fy.data(), n, fs.data(), ctx);
+        ASSERT_EQ(fy, flat ? yf : y) << what;
+        fused.backward(params.data(), x.data(), fy.data(), dy.data(), fdx.data(), fgrads.data(), n,
+                       fs.data());
+        for (long i = 0; i < conv.n_params(); ++i)
+          ASSERT_NEAR(fgrads[i], grads[i], 2e-5f * (1.0f + std::abs(grads[i])))
+              << what << " parameter " << i;
+        for (std::size_t i = 0; i < x.size(); ++i)
+          ASSERT_NEAR(fdx[i], dx[i], 2e-5f * (1.0f + std::abs(dx[i]))) << what << " dx " << i;
+        // without the input gradient (a first layer), the same parameter gradients bit for bit
+        std::vector<float> alone(conv.n_params(), -3.0f);
+        fused.forward(params.data(), x.data(), fy.data(), n, fs.data(), ctx);
+        fused.backward(params.data(), x.data(), fy.data(), dy.data(), nullptr, alone.data(), n,
+                       fs.data());
+        ASSERT_EQ(alone, fgrads) << what;
+        // evaluation (no σ kept): the same output
+        std::vector<float> ey(ys);
+        fused.forward(params.data(), x.data(), ey.data(), n, fs.data(), Context{});
+        ASSERT_EQ(ey, fy) << what;
+      }
   check_layer_gradients(ConvSwish(Conv1D(Shape::sequence(2, 17), 3, 3, 2, Padding::same), true),
                         random_vector(2 * 2 * 17, 83, -2.0, 2.0), 2);
   check_layer_gradients(ConvSwish(Conv1D(Shape::sequence(3, 11), 2, 2, 1, Padding::valid), false),
                         random_vector(2 * 3 * 11, 84, -2.0, 2.0), 2);
+  check_layer_gradients(
+      ConvSwish(Conv1D(Shape::sequence(2, 12), 3, 3, 1, Padding::valid), false, true),
+      random_vector(2 * 2 * 12, 85, -2.0, 2.0), 2);
 }
 
 TEST(Activation, LargeInputsStayFinite) {

@@ -84,12 +84,13 @@ TEST(Network, StudyCnnHas33874Parameters) {
   EXPECT_EQ(net.summary()[2].output, Shape::sequence(8, 249));
   EXPECT_EQ(net.summary()[8].output, Shape::vector(960));
   EXPECT_EQ(net.summary().size(), study_cnn().size());
-  // each convolution runs as one layer with the swish (and pooling) after it, and the
-  // parameter tensors keep the names of the layers as specified
-  EXPECT_EQ(net.layers().size(), study_cnn().size() - 5);
+  // each convolution runs as one layer with the swish (and pooling, or flattening) after it, and
+  // the parameter tensors keep the names of the layers as specified
+  EXPECT_EQ(net.layers().size(), study_cnn().size() - 6);
   EXPECT_EQ(net.layers()[0]->name(), "Conv1D+swish+AvgPool1D");
   EXPECT_EQ(net.layers()[1]->name(), "Conv1D+swish+AvgPool1D");
-  EXPECT_EQ(net.layers()[2]->name(), "Conv1D+swish");
+  EXPECT_EQ(net.layers()[2]->name(), "Conv1D+swish+Flatten");
+  EXPECT_EQ(net.layers()[2]->output_shape(), Shape::vector(960));
   EXPECT_EQ(net.param_tensors()[0].name, "layers.0.weight");
   EXPECT_EQ(net.param_tensors()[2].name, "layers.3.weight");
   long total = 0;

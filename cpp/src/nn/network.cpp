@@ -156,27 +156,27 @@ bool swish_pool2(const std::vector<LayerSpec>& specs, std::size_t i) {
          (b.stride == 0 || b.stride == 2);
 }
 
-// A convolution followed by swish and average pooling of 2 with stride 2: one layer
-// (ConvSwishPool2 where it takes the convolution: the study's first block; else ConvSwish), else
+// A convolution followed by swish, and then by average pooling of 2 with stride 2 or not, and
+// then by Flatten or not: one layer (ConvSwishPool2 where it takes the convolution and no
+// Flatten follows: the study's first block; else ConvSwish), and i moved to its last spec; else
 // null.
-std::unique_ptr<Layer> pooled_conv(const std::vector<LayerSpec>& specs, std::size_t i, Shape in) {
+std::unique_ptr<Layer> fused_conv(const std::vector<LayerSpec>& specs, std::size_t& i, Shape in) {
   const LayerSpec& s = specs[i];
-  if (s.kind != "conv1d" || !swish_pool2(specs, i + 1)) return nullptr;
+  auto is = [&](std::size_t k, const char* kind) {
+    return k < specs.size() && specs[k].kind == kind;
+  };
+  if (s.kind != "conv1d" || !(is(i + 1, "swish") || is(i + 1, "silu"))) return nullptr;
   const Conv1D conv(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
                     parse_padding(s.padding));  // (as make_layer builds it)
-  if (ConvSwishPool2::takes(conv)) return std::make_unique<ConvSwishPool2>(conv);
-  return std::make_unique<ConvSwish>(conv, true);
-}
-
-// A convolution followed by swish (not by the pooling above): one layer, else null.
-std::unique_ptr<Layer> swish_conv(const std::vector<LayerSpec>& specs, std::size_t i, Shape in) {
-  const LayerSpec& s = specs[i];
-  if (s.kind != "conv1d" || i + 1 >= specs.size() ||
-      (specs[i + 1].kind != "swish" && specs[i + 1].kind != "silu"))
-    return nullptr;
-  const Conv1D conv(in, s.filters, s.kernel, s.stride == 0 ? 1 : s.stride,
-                    parse_padding(s.padding));
-  return std::make_unique<ConvSwish>(conv, false);
+  const bool pool = swish_pool2(specs, i + 1);
+  const std::size_t last = pool ? i + 2 : i + 1;
+  const bool flatten = is(last + 1, "flatten");
+  if (pool && !flatten && ConvSwishPool2::takes(conv)) {
+    i = last;
+    return std::make_unique<ConvSwishPool2>(conv);
+  }
+  i = flatten ? last + 1 : last;
+  return std::make_unique<ConvSwish>(conv, pool, flatten);
 }
 }  // namespace
 
@@ -243,12 +243,8 @@ void Network::build(const std::vector<LayerSpec>& specs) {
     if (swish_pool2(specs, i)) {
       s.layer = std::make_unique<SwishAvgPool2>(shape);
       ++i;
-    } else if (auto conv = pooled_conv(specs, i, shape)) {
+    } else if (auto conv = fused_conv(specs, i, shape)) {
       s.layer = std::move(conv);
-      i += 2;
-    } else if (auto conv_swish = swish_conv(specs, i, shape)) {
-      s.layer = std::move(conv_swish);
-      ++i;
     } else {
       s.layer = make_layer(specs[i], shape);
     }

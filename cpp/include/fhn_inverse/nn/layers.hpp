@@ -188,18 +188,24 @@ struct ConvSwishPool2 : Layer {
 
 // A Conv1D followed by swish, or by swish and average pooling of 2 with stride 2, as one layer
 // (built by the Network where ConvSwishPool2 does not take the convolution: the study's second
-// and third convolutions). Forward is the convolution into scratch, then swish (and the pooling)
-// as SwishAvgPool2 or Activation would run it: the same bits. Backward writes swish's input
-// gradient straight into the convolution's padded gradient rows, from which the convolution's
-// backward reads it (Conv1D::backward_from), instead of writing it for the convolution to copy.
-// Scratch: the convolution's, then its output z and σ(z).
+// and third convolutions, the third with the Flatten after it). Forward is the convolution into
+// scratch, then swish (and the pooling) as SwishAvgPool2 or Activation would run it: the same bits.
+// Backward writes swish's input gradient straight into the convolution's padded gradient rows, from
+// which the convolution's backward reads it (Conv1D::backward_from), instead of writing it for the
+// convolution to copy. With `flatten` (a Flatten after them), it writes its output as the flattened
+// vectors (N, C·L) and reads their gradient there, which Flatten would have copied. Scratch: the
+// convolution's, then its output z and σ(z).
 struct ConvSwish : Layer {
   Conv1D conv;
-  bool pool;  // average pooling of 2 after swish
+  bool pool;     // average pooling of 2 after swish
+  bool flatten;  // Flatten after them
   long out_length;
-  ConvSwish(const Conv1D& conv, bool pool);
-  std::string name() const override { return pool ? "Conv1D+swish+AvgPool1D" : "Conv1D+swish"; }
-  Shape output_shape() const override { return Shape::sequence(conv.filters, out_length); }
+  ConvSwish(const Conv1D& conv, bool pool, bool flatten = false);
+  std::string name() const override;
+  Shape output_shape() const override {
+    return flatten ? Shape::vector(conv.filters * out_length)
+                   : Shape::sequence(conv.filters, out_length);
+  }
   std::vector<ParamShape> params() const override { return conv.params(); }
   long scratch_size(long n) const override;
   void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }

@@ -104,10 +104,15 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
 }
 
 // ------------------------------------------------------------------------------------ ConvSwish
-ConvSwish::ConvSwish(const Conv1D& c, bool pool_) : Layer(c.input_shape()), conv(c), pool(pool_) {
+ConvSwish::ConvSwish(const Conv1D& c, bool pool_, bool flatten_)
+    : Layer(c.input_shape()), conv(c), pool(pool_), flatten(flatten_) {
   require(!pool || c.out_length >= 2,
           "pool size 2 must be <= input length " + std::to_string(c.out_length));
   out_length = pool ? c.out_length / 2 : c.out_length;
+}
+
+std::string ConvSwish::name() const {
+  return std::string("Conv1D+swish") + (pool ? "+AvgPool1D" : "") + (flatten ? "+Flatten" : "");
 }
 
 long ConvSwish::scratch_size(long n) const {
@@ -120,10 +125,25 @@ void ConvSwish::forward(const float* params, const float* x, float* y, long n, f
   float* z = scratch + conv.scratch_size(n);
   float* sig = ctx.backward ? z + count : nullptr;
   conv.forward(params, x, z, n, scratch, ctx);
-  if (pool)
-    swish_pool2_forward(z, sig, y, conv.filters * n, conv.out_length);
-  else
-    swish_forward(z, y, sig, count);
+  if (!flatten) {
+    if (pool)
+      swish_pool2_forward(z, sig, y, conv.filters * n, conv.out_length);
+    else
+      swish_forward(z, y, sig, count);
+    return;
+  }
+  // row (c, j) into sample j's vector at c·L (the same values: both passes act value by value
+  // and pair by pair within a row)
+  const long lout = conv.out_length, C = conv.filters;
+  for (long c = 0; c < C; ++c)
+    for (long j = 0; j < n; ++j) {
+      const long r = (c * n + j) * lout;
+      float* to = y + (j * C + c) * out_length;
+      if (pool)
+        swish_pool2_forward(z + r, sig ? sig + r : nullptr, to, 1, lout);
+      else
+        swish_forward(z + r, to, sig ? sig + r : nullptr, lout);
+    }
 }
 
 void ConvSwish::backward(const float* params, const float*, const float*, const float* dy,
@@ -140,12 +160,14 @@ void ConvSwish::backward(const float* params, const float*, const float*, const 
     for (long j = 0; j < n; ++j) {
       float* row = rows + conv.padded_row(c, j);
       const long r = c * n + j;
+      // (the output gradient's row: (c, j) of (C, N, L), or sample j's vector at c·L)
+      const float* g = dy + (flatten ? j * conv.filters + c : r) * out_length;
       for (long l = 0; l < D; l += W) simd::storew(row + l, zero);
       for (long l = D + lout / W * W; l < width; l += W) simd::storew(row + l, zero);
       if (pool)
-        swish_pool2_backward(z + r * lout, sig + r * lout, dy + r * out_length, row + D, 1, lout);
+        swish_pool2_backward(z + r * lout, sig + r * lout, g, row + D, 1, lout);
       else
-        swish_backward_row(z + r * lout, sig + r * lout, dy + r * lout, row + D, lout);
+        swish_backward_row(z + r * lout, sig + r * lout, g, row + D, lout);
     }
   conv.backward_from(params, rows + D, width, conv.filters * width, dx, dparams, n, scratch);
 }
