@@ -1,5 +1,6 @@
 // Where a training step of the study's CNN goes, layer by layer: each layer's forward and backward
-// pass, as the engine builds and runs it (swish and average pooling fused), timed on one thread
+// pass, as the engine builds and runs it (each convolution fused with the swish, pooling and
+// Flatten after it; a layer with packed weights run from them), timed on one thread
 // for chunks of several sizes, in ns per series. A chunk's activations, caches and gradients
 // outgrow the core's L2 cache between 8 and 16 series; the per-layer times show which passes
 // that costs.
