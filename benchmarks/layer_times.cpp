@@ -92,9 +92,10 @@ Times measure(long n, std::vector<std::string>& names) {
     names.push_back(layers[i]->name());
     offset[i] = p;
     p += layers[i]->n_params();
-    act[i + 1].resize(n * layers[i]->output_shape().size());
+    act[i + 1].resize(n *
+                      layers[i]->output_floats());  // (the next layer's planes, if it takes them)
     scratch[i].resize(layers[i]->scratch_size(n));
-    dx[i].resize(n * layers[i]->input_shape().size());
+    dx[i].resize(i > 0 ? n * layers[i - 1]->output_floats() : n * input.size());
     grads[i].resize(layers[i]->n_params() + 1);
     // a layer with packed weights (the narrow Dense) runs forward from them in training: packed
     // once per step for both chunks, here once

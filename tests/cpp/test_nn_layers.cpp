@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "fhn_inverse/nn/activations.hpp"
@@ -592,6 +594,69 @@ TEST(ConvSwish, EqualsTheLayers) {
   check_layer_gradients(
       ConvSwish(Conv1D(Shape::sequence(2, 12), 3, 3, 1, Padding::valid), false, true),
       random_vector(2 * 2 * 12, 85, -2.0, 2.0), 2);
+}
+
+// A fused layer writing the next convolution's planes, and the convolution taking them, against
+// the two with rows between them: the same output, parameter gradients and input gradient bit
+// for bit. The study's first two pairs; a 'same' convolution of stride 3 after a stride-1 block
+// without pooling; a plain Conv1D after a swish block.
+TEST(PlaneHandoff, EqualsRowsBetweenTheLayers) {
+  struct Pair {
+    std::function<std::unique_ptr<Layer>()> first, second;
+    long n;
+  };
+  const Conv1D c1(Shape::sequence(1, 1000), 8, 3, 2, Padding::valid);
+  const Conv1D c2(Shape::sequence(8, 249), 16, 3, 2, Padding::valid);
+  const Conv1D c3(Shape::sequence(16, 62), 32, 3, 2, Padding::valid);
+  const Conv1D d1(Shape::sequence(3, 40), 5, 3, 1, Padding::same);
+  const Conv1D d2(Shape::sequence(5, 40), 4, 4, 3, Padding::same);
+  const Conv1D e1(Shape::sequence(2, 33), 6, 2, 1, Padding::valid);
+  const Conv1D e2(Shape::sequence(6, 16), 3, 3, 2, Padding::same);
+  const Pair pairs[] = {{[&] { return std::make_unique<ConvSwishPool2>(c1); },
+                         [&] { return std::make_unique<ConvSwish>(c2, true); }, 3},
+                        {[&] { return std::make_unique<ConvSwish>(c2, true); },
+                         [&] { return std::make_unique<ConvSwish>(c3, false, true); }, 2},
+                        {[&] { return std::make_unique<ConvSwish>(d1, false); },
+                         [&] { return std::make_unique<ConvSwish>(d2, false); }, 2},
+                        {[&] { return std::make_unique<ConvSwish>(e1, true); },
+                         [&] { return std::make_unique<Conv1D>(e2); }, 3}};
+  for (std::size_t p = 0; p < std::size(pairs); ++p) {
+    std::unique_ptr<Layer> a = pairs[p].first(), b = pairs[p].second(), pa = pairs[p].first(),
+                           pb = pairs[p].second();
+    ASSERT_TRUE(pa->describe().writes_planes);
+    ASSERT_NE(pb->describe().input_planes, nullptr);
+    pa->write_planes(*pb->describe().input_planes);
+    pb->take_planes();
+    ASSERT_EQ(pa->output_floats(), pb->describe().input_planes->floats());
+    const long n = pairs[p].n;
+    const std::vector<float> wa = random_vector(a->n_params(), 90 + p, -0.6, 0.6),
+                             wb = random_vector(b->n_params(), 91 + p, -0.6, 0.6),
+                             x = random_vector(n * a->input_shape().size(), 92 + p, -2.0, 2.0),
+                             dy = random_vector(n * b->output_shape().size(), 93 + p);
+    Context ctx;
+    ctx.backward = true;
+    struct Run {
+      std::vector<float> y, ga, gb, dx;
+    };
+    auto run = [&](const Layer& first, const Layer& second) {
+      std::vector<float> sa(first.scratch_size(n)), sb(second.scratch_size(n)),
+          mid(n * first.output_floats()), dmid(mid.size());
+      Run r{std::vector<float>(dy.size()), std::vector<float>(first.n_params()),
+            std::vector<float>(second.n_params()), std::vector<float>(x.size())};
+      first.forward(wa.data(), x.data(), mid.data(), n, sa.data(), ctx);
+      second.forward(wb.data(), mid.data(), r.y.data(), n, sb.data(), ctx);
+      second.backward(wb.data(), mid.data(), r.y.data(), dy.data(), dmid.data(), r.gb.data(), n,
+                      sb.data());
+      first.backward(wa.data(), x.data(), mid.data(), dmid.data(), r.dx.data(), r.ga.data(), n,
+                     sa.data());
+      return r;
+    };
+    const Run rows = run(*a, *b), planes = run(*pa, *pb);
+    ASSERT_EQ(planes.y, rows.y) << "pair " << p;
+    ASSERT_EQ(planes.gb, rows.gb) << "pair " << p;
+    ASSERT_EQ(planes.ga, rows.ga) << "pair " << p;
+    ASSERT_EQ(planes.dx, rows.dx) << "pair " << p;
+  }
 }
 
 TEST(Activation, LargeInputsStayFinite) {

@@ -261,6 +261,16 @@ void Network::build(const std::vector<LayerSpec>& specs) {
     shape = s.layer->output_shape();
     steps_.push_back(std::move(s));
   }
+  // a layer that writes planes before one that takes them: the two agree on the planes
+  for (std::size_t i = 0; i + 1 < steps_.size(); ++i) {
+    Step& a = steps_[i];
+    Step& b = steps_[i + 1];
+    if (!a.about.writes_planes || !b.about.input_planes) continue;
+    a.layer->write_planes(*b.about.input_planes);
+    b.layer->take_planes();
+    a.about = a.layer->describe();
+    b.about = b.layer->describe();
+  }
   vector_eval_ = !input_.is_sequence();  // (no layer turns a vector into a sequence)
   packed_.assign(packed, 0.0f);
   params_.assign(p, 0.0f);
@@ -344,8 +354,8 @@ void Network::allocate() {
   long scratch = 0;
   for (auto& s : steps_) {
     s.act_offset = act;
-    act += align_up(s.layer->output_shape().size() * cap);
-    biggest = std::max(biggest, s.layer->output_shape().size());
+    act += align_up(s.layer->output_floats() * cap);
+    biggest = std::max(biggest, s.layer->output_floats());
     s.scratch_offset = scratch;
     scratch += align_up(s.layer->scratch_size(cap));
   }

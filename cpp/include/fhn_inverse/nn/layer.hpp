@@ -78,6 +78,14 @@ class SplitProducts {
   ~SplitProducts() = default;
 };
 
+// A sequence as a convolution's phase planes (Conv1D): for series j and channel c, `stride`
+// planes of `plane_length` floats, plane r at ((j·C + c)·stride + r)·plane_length, holding
+// x[q·stride + r − pad] at q (0 where that index falls outside [0, length)).
+struct PlaneLayout {
+  long channels = 0, length = 0, stride = 1, plane_length = 0, pad = 0;
+  long floats() const { return channels * stride * plane_length; }  // per sample
+};
+
 // A layer's self-description for the executors.
 struct LayerDescription {
   // Each output value depends on the input value at the same place only (activations, dropout):
@@ -97,6 +105,14 @@ struct LayerDescription {
   bool blas = false;
   const PackedWeights* packed = nullptr;  // null: none
   const SplitProducts* split = nullptr;   // null: none
+  // The layout in which the layer can take its input, and give its input gradient, after
+  // take_planes() (a convolution's phase planes); null: none. The network pairs it with a layer
+  // before that writes_planes, which then writes them itself: no split of rows into planes, and
+  // no merge of the input gradient back, between the two.
+  const PlaneLayout* input_planes = nullptr;
+  // The layer can write its output, and read its output gradient, in such a layout after
+  // write_planes().
+  bool writes_planes = false;
 };
 
 // Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.
@@ -121,6 +137,12 @@ class Layer {
   virtual void backward(const float* params, const float* x, const float* y, const float* dy,
                         float* dx, float* dparams, long n, float* scratch) const = 0;
   virtual LayerDescription describe() const { return {}; }
+  // Configuration by the network, once, before any pass (describe() says which a layer takes):
+  // take the input as the planes of describe().input_planes; write the output in `layout`.
+  virtual void take_planes() {}
+  virtual void write_planes(const PlaneLayout& /*layout*/) {}
+  // Floats per sample of the output as stored (the planes' after write_planes()).
+  virtual long output_floats() const { return output_shape().size(); }
 
  protected:
   Shape in_;

@@ -69,7 +69,12 @@ struct Conv1D : Layer {
   // input gradient of plane r, from its first dY row (taps (co, k ≡ r mod s), from
   // dx_tap_start[r]).
   std::vector<long> taps, dx_taps, dx_tap_start;
+  // Its input as phase planes (the layout forward splits each row into), and whether the layer
+  // before writes them (take_planes: forward reads x as planes, backward writes dx so).
+  PlaneLayout input_layout;
+  bool planes_in = false;
   Conv1D(Shape in, long filters, long kernel, long stride, Padding padding);
+  void take_planes() override;
   std::string name() const override { return "Conv1D"; }
   Shape output_shape() const override { return Shape::sequence(filters, out_length); }
   std::vector<ParamShape> params() const override;
@@ -90,8 +95,8 @@ struct Conv1D : Layer {
   // dY[c, j, ·] at dy + c·ld_co + j·ld_j. With dx, dy must be the padded rows in scratch
   // (padded_rows(n, scratch) + padded_row(c, j): padded_lead() zeros, Lout values, zeros up to
   // plane_length + padded_lead() floats), which the input gradient reads.
-  void backward_from(const float* params, const float* dy, long ld_co, long ld_j, float* dx,
-                     float* dparams, long n, float* scratch) const;
+  void backward_from(const float* params, const float* x, const float* dy, long ld_co, long ld_j,
+                     float* dx, float* dparams, long n, float* scratch) const;
   float* padded_rows(long n, float* scratch) const;
   long padded_row(long c, long j) const;
   long padded_lead() const;
@@ -183,7 +188,13 @@ struct ConvSwishPool2 : Layer {
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
-  LayerDescription describe() const override { return conv.describe(); }
+  LayerDescription describe() const override;
+  // Its output written straight into the next convolution's planes (and their gradient read
+  // there), where the network pairs the two.
+  PlaneLayout out_layout;
+  bool planes_out = false;
+  void write_planes(const PlaneLayout& layout) override;
+  long output_floats() const override;
 };
 
 // A Conv1D followed by swish, or by swish and average pooling of 2 with stride 2, as one layer
@@ -213,7 +224,14 @@ struct ConvSwish : Layer {
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
-  LayerDescription describe() const override { return conv.describe(); }
+  LayerDescription describe() const override;
+  // Its output written straight into the next convolution's planes (and their gradient read
+  // there), where the network pairs the two.
+  PlaneLayout out_layout;
+  bool planes_out = false;
+  void take_planes() override;
+  void write_planes(const PlaneLayout& layout) override;
+  long output_floats() const override;
 };
 
 }  // namespace fhn_inverse::nn

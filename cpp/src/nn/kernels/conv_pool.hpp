@@ -65,21 +65,22 @@ inline void split_phase_planes(const PooledConvGeometry& g, const float* xr, flo
   for (; m < Q; ++m) one(m);
 }
 
-// Forward of G channels [c0, c0 + G) of series j: y (C, n, Lp) gets the pair means of z σ(z),
+// Forward of G channels [c0, c0 + G) of series j: row c of y (channel c's row of series j, ld_y
+// floats from channel c − 1's) gets the pair means of z σ(z),
 // sig the σ rows unless it is null (no backward follows). z sums the bias and then the taps in
 // order, as Conv1D; the pair mean is (z[2m] σ(z[2m]) + z[2m + 1] σ(z[2m + 1])) / 2 with each
 // product rounded, as swish then the pooling: the same bits as those layers.
 template <int G>
 void conv_pool_forward_block(const PooledConvGeometry& g, const float* w, const float* bias,
-                             const float* R, float* sig, float* y, long c0, long j) {
+                             const float* R, float* sig, float* y, long ld_y, long c0, long j) {
   // (the geometry in locals: the stores, by memcpy, might alias it)
   constexpr long W = kLanes;
   const long K = g.K, lp = g.lp, lr = g.lr();
   const long* even = g.even;
   const long* odd = g.odd;
   float* sr = sig ? sig + g.sigma(c0, j) : nullptr;  // channel c0's rows, 2·n·Lr floats apart
-  const long ld_sig = 2 * g.n * lr, ld_y = g.n * lp;
-  float* yr = y + (c0 * g.n + j) * lp;
+  const long ld_sig = 2 * g.n * lr;
+  float* yr = y + c0 * ld_y;
   for (long m = 0; m < lp; m += W) {
     vw ze[G], zo[G];
 #pragma GCC unroll 8
@@ -114,14 +115,14 @@ void conv_pool_forward_block(const PooledConvGeometry& g, const float* w, const 
 
 // Channels in blocks of 4, 2, 1 (8 accumulators: room for σ's constants).
 inline void conv_pool_forward(const PooledConvGeometry& g, const float* w, const float* bias,
-                              const float* R, float* sig, float* y, long j) {
+                              const float* R, float* sig, float* y, long ld_y, long j) {
   long c = 0;
-  for (; c + 4 <= g.cout; c += 4) conv_pool_forward_block<4>(g, w, bias, R, sig, y, c, j);
+  for (; c + 4 <= g.cout; c += 4) conv_pool_forward_block<4>(g, w, bias, R, sig, y, ld_y, c, j);
   if (g.cout - c >= 2) {
-    conv_pool_forward_block<2>(g, w, bias, R, sig, y, c, j);
+    conv_pool_forward_block<2>(g, w, bias, R, sig, y, ld_y, c, j);
     c += 2;
   }
-  if (g.cout - c == 1) conv_pool_forward_block<1>(g, w, bias, R, sig, y, c, j);
+  if (g.cout - c == 1) conv_pool_forward_block<1>(g, w, bias, R, sig, y, ld_y, c, j);
 }
 
 // Backward of G channels [c0, c0 + G) over every series, K taps: dz = g σ (1 + z (1 − σ)) with

@@ -359,5 +359,43 @@ inline void merge_planes_stride2(const float* a, const float* b, float* xr, long
   }
 }
 
+// The s phase planes of one input row (length lin, left padding pad), Q floats each from
+// `planes` on: P_r[q] = x[q·s + r − pad], 0 where that index falls outside the row. (A
+// convolution's forward splits its input rows so; a layer that writes a convolution's input
+// planes itself splits its output rows so.)
+inline void split_row(const float* xr, long lin, long s, long pad, long Q, float* planes) {
+  if (s == 2) {  // both planes from one run of 2W: its even and odd lanes
+    split_planes_stride2(xr, lin, pad, planes, planes + Q, Q);
+    return;
+  }
+  for (long r = 0; r < s; ++r) {
+    float* pr = planes + r * Q;
+    const long lo = std::min(Q, pad > r ? (pad - r + s - 1) / s : 0L);
+    const long hi = std::max(lo, std::min(Q, (lin + pad - r + s - 1) / s));
+    std::fill(pr, pr + lo, 0.0f);
+    if (s == 1)
+      std::copy(xr + lo + r - pad, xr + hi + r - pad, pr + lo);
+    else
+      for (long q = lo; q < hi; ++q) pr[q] = xr[q * s + r - pad];
+    std::fill(pr + hi, pr + Q, 0.0f);
+  }
+}
+
+// The inverse, for a gradient given in planes: xr[i] = P_r[q] for i = q·s + r − pad < lin.
+inline void merge_row(const float* planes, long lin, long s, long pad, long Q, float* xr) {
+  if (s == 2) {  // xr[2u] = a[u], xr[2u + 1] = b[u]: interleave runs of 8
+    const long q0 = pad / 2;
+    const float* a = planes + (pad % 2) * Q + q0;
+    const float* b = planes + (1 - pad % 2) * Q + q0 + pad % 2;
+    merge_planes_stride2(a, b, xr, lin);
+    return;
+  }
+  for (long r = 0; r < s; ++r) {  // inputs i ≡ r − pad (mod s) sit in plane r
+    const long i0 = ((r - pad) % s + s) % s;
+    const float* pr = planes + r * Q + (i0 + pad) / s;
+    for (long i = i0, q = 0; i < lin; i += s, ++q) xr[i] = pr[q];
+  }
+}
+
 }  // namespace
 }  // namespace fhn_inverse::nn::kernels

@@ -61,6 +61,7 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
   // index's plane position ⌊(i + pad)/s⌋ <= Lout + E lies inside too
   plane_length =
       simd::round_lanes(simd::round_lanes(out_length) + simd::kLanes + (kernel - 1) / stride);
+  input_layout = {in_.channels, in_.length, stride, plane_length, pad_left};
   const long q = plane_length, e = simd::round_lanes((kernel - 1) / stride);  // D, the rows' lead
   for (long ci = 0; ci < in_.channels; ++ci)
     for (long k = 0; k < kernel; ++k) taps.push_back((ci * stride + k % stride) * q + k / stride);
@@ -84,8 +85,11 @@ std::vector<ParamShape> Conv1D::params() const {
   return {{"weight", {filters, in_.channels, kernel}}, {"bias", {filters}}};
 }
 
+void Conv1D::take_planes() { planes_in = true; }
+
 LayerDescription Conv1D::describe() const {
   LayerDescription d;
+  d.input_planes = &input_layout;
   d.reads_input_in_place = true;       // forward copies its input into the planes
   d.gathers_rows = in_.channels == 1;  // … reading series j from row rows[j]
   return d;
@@ -124,39 +128,25 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
   const float* b = params + filters * ck;
   // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
   // backward), then the convolution while they are in L1
-  float* P = scratch;
+  // (with planes_in, x is the planes already: written by the layer before)
+  float* P = planes_in ? nullptr : scratch;
   for (long j = 0; j < n; ++j) {
-    for (long ci = 0; ci < g.cin; ++ci) {
+    for (long ci = 0; P && ci < g.cin; ++ci) {
       // (rows by index: one input channel, so series j is row rows[j])
       const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
-      if (g.s == 2) {  // both planes from one run of 16: its even and odd lanes
-        float* p0 = P + g.plane(ci, j, 0);
-        split_planes_stride2(xr, g.lin, g.pad, p0, p0 + g.Q, g.Q);
-        continue;
-      }
-      for (long r = 0; r < g.s; ++r) {
-        float* pr = P + g.plane(ci, j, r);
-        const long lo = std::min(g.Q, g.pad > r ? (g.pad - r + g.s - 1) / g.s : 0L);
-        const long hi = std::max(lo, std::min(g.Q, (g.lin + g.pad - r + g.s - 1) / g.s));
-        std::fill(pr, pr + lo, 0.0f);
-        if (g.s == 1)
-          std::memcpy(pr + lo, xr + lo + r - g.pad, sizeof(float) * (hi - lo));
-        else
-          for (long q = lo; q < hi; ++q) pr[q] = xr[q * g.s + r - g.pad];
-        std::fill(pr + hi, pr + g.Q, 0.0f);
-      }
+      split_row(xr, g.lin, g.s, g.pad, g.Q, P + g.plane(ci, j, 0));
     }
-    tap_rows(g.cout, ck, taps.data(), wt, g.cout, P + g.plane(0, j, 0), b, y + j * g.lout,
+    tap_rows(g.cout, ck, taps.data(), wt, g.cout, (P ? P : x) + g.plane(0, j, 0), b, y + j * g.lout,
              n * g.lout, g.lout);
   }
 }
 
-void Conv1D::backward(const float* params, const float*, const float*, const float* dy, float* dx,
+void Conv1D::backward(const float* params, const float* x, const float*, const float* dy, float* dx,
                       float* dparams, long n, float* scratch) const {
   const ConvGeometry g = geometry(*this, n);
   const long D = g.lead();
   if (!dx) {  // (the first layer: the weight gradient reads dY as it lies)
-    backward_from(params, dy, n * g.lout, g.lout, nullptr, dparams, n, scratch);
+    backward_from(params, x, dy, n * g.lout, g.lout, nullptr, dparams, n, scratch);
     return;
   }
   // the padded dY rows (N, Cout, Q + D), where the input gradient follows: the weight gradient
@@ -175,7 +165,7 @@ void Conv1D::backward(const float* params, const float*, const float*, const flo
       for (; l < g.lout; l += W) storew(row + D + l, loadw_first(src + l, g.lout - l));
       for (; l < g.Q; l += W) storew(row + D + l, zero);
     }
-  backward_from(params, dyp + D, g.Q + D, g.cout * (g.Q + D), dx, dparams, n, scratch);
+  backward_from(params, x, dyp + D, g.Q + D, g.cout * (g.Q + D), dx, dparams, n, scratch);
 }
 
 float* Conv1D::padded_rows(long n, float* scratch) const {
@@ -188,11 +178,12 @@ long Conv1D::padded_row(long c, long j) const {
   return (j * filters + c) * (plane_length + padded_lead());
 }
 
-void Conv1D::backward_from(const float* params, const float* dy, long ld_co, long ld_j, float* dx,
-                           float* dparams, long n, float* scratch) const {
+void Conv1D::backward_from(const float* params, const float* x, const float* dy, long ld_co,
+                           long ld_j, float* dx, float* dparams, long n, float* scratch) const {
   const ConvGeometry g = geometry(*this, n);
   const long ck = g.ck();
-  float* P = scratch;  // forward's planes
+  // forward's planes: x itself with planes_in, else its split in scratch
+  const float* P = planes_in ? x : scratch;
   // (db row by row, in the same order wherever the rows lie)
   for (long c = 0; c < g.cout; ++c) {
     float sum = 0.0f;
@@ -216,7 +207,9 @@ void Conv1D::backward_from(const float* params, const float* dy, long ld_co, lon
   // per plane r, weights wr (taps (co, k ≡ r), Cin) in dx_taps' order, then the transposed
   // convolution into the planes' place (spent after dW), then back to the input layout
   float* wr = dyp + g.cout * n * (g.Q + D);
-  float* dP = P;
+  // (the input gradient in planes: straight into dx with planes_in, else into the spent planes
+  // in scratch, then back to the input layout)
+  float* dP = planes_in ? dx : scratch;
   const long qn =
       std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
   for (long r = 0; r < g.s; ++r) {
@@ -229,23 +222,10 @@ void Conv1D::backward_from(const float* params, const float* dy, long ld_co, lon
       tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j), nullptr,
                dP + g.plane(0, j, r), g.s * g.Q, qn);
   }
+  if (planes_in) return;  // (dP was dx)
   for (long ci = 0; ci < g.cin; ++ci)
-    for (long j = 0; j < n; ++j) {
-      float* xr = dx + (ci * n + j) * g.lin;
-      const float* planes = dP + g.plane(ci, j, 0);
-      if (g.s == 2) {  // dx[2u] = a[u], dx[2u + 1] = b[u]: interleave runs of 8
-        const long q0 = g.pad / 2;
-        const float* a = planes + (g.pad % 2) * g.Q + q0;
-        const float* b = planes + (1 - g.pad % 2) * g.Q + q0 + g.pad % 2;
-        merge_planes_stride2(a, b, xr, g.lin);
-        continue;
-      }
-      for (long r = 0; r < g.s; ++r) {  // inputs i ≡ r − pad (mod s) sit in plane r
-        const long i0 = ((r - g.pad) % g.s + g.s) % g.s;
-        const float* pr = planes + r * g.Q + (i0 + g.pad) / g.s;
-        for (long i = i0, q = 0; i < g.lin; i += g.s, ++q) xr[i] = pr[q];
-      }
-    }
+    for (long j = 0; j < n; ++j)
+      merge_row(dP + g.plane(ci, j, 0), g.lin, g.s, g.pad, g.Q, dx + (ci * n + j) * g.lin);
 }
 
 }  // namespace fhn_inverse::nn

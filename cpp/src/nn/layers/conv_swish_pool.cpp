@@ -12,6 +12,7 @@
 
 #include "fhn_inverse/nn/layers.hpp"
 #include "../kernels/conv_pool.hpp"
+#include "../kernels/conv_taps.hpp"
 #include "../kernels/elementwise.hpp"
 
 namespace fhn_inverse::nn {
@@ -50,7 +51,27 @@ ConvSwishPool2::ConvSwishPool2(const Conv1D& c) : Layer(c.input_shape()), conv(c
 
 long ConvSwishPool2::scratch_size(long n) const {
   const long rows = 2 * conv.filters * simd::round_lanes(out_length);  // σ (or dz) per series
-  return n * (2 * conv.stride * plane_length + 2 * rows);
+  // (then, where it writes planes, one series' output rows in forward and the whole output
+  // gradient as rows in backward)
+  const long io =
+      planes_out ? conv.filters * std::max(simd::round_lanes(out_length), n * out_length) : 0;
+  return n * (2 * conv.stride * plane_length + 2 * rows) + io;
+}
+
+void ConvSwishPool2::write_planes(const PlaneLayout& layout) {
+  out_layout = layout;
+  planes_out = true;
+}
+
+long ConvSwishPool2::output_floats() const {
+  return planes_out ? out_layout.floats() : output_shape().size();
+}
+
+LayerDescription ConvSwishPool2::describe() const {
+  LayerDescription d = conv.describe();
+  d.input_planes = nullptr;  // (one input channel: the first layer)
+  d.writes_planes = true;
+  return d;
 }
 
 void ConvSwishPool2::forward(const float* params, const float* x, float* y, long n, float* scratch,
@@ -58,12 +79,22 @@ void ConvSwishPool2::forward(const float* params, const float* x, float* y, long
   const PooledConvGeometry g = geometry(*this, n);
   const float* bias = params + conv.filters * conv.kernel;
   float* sig = ctx.backward ? scratch + n * g.S() * g.Q : nullptr;
+  // (where the next layer takes planes: series j's rows here, then split into its planes)
+  float* rows = planes_out ? scratch + n * (g.S() * g.Q + 4 * g.cout * g.lr()) : nullptr;
+  const PlaneLayout& L = out_layout;
   for (long j = 0; j < n; ++j) {
     // (rows by index: series j is row rows[j])
     const float* xr = x + (ctx.rows ? ctx.rows[j] : j) * g.lin;
     float* R = scratch + g.planes(j);
     split_phase_planes(g, xr, R);
-    conv_pool_forward(g, params, bias, R, sig, y, j);
+    if (!rows) {
+      conv_pool_forward(g, params, bias, R, sig, y + j * g.lp, n * g.lp, j);
+      continue;
+    }
+    conv_pool_forward(g, params, bias, R, sig, rows, g.lr(), j);
+    for (long c = 0; c < g.cout; ++c)
+      split_row(rows + c * g.lr(), g.lp, L.stride, L.pad, L.plane_length,
+                y + (j * g.cout + c) * L.stride * L.plane_length);
   }
 }
 
@@ -75,6 +106,15 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
   float* planes = scratch;
   const float* sig = scratch + n * g.S() * g.Q;
   float* dz = dx ? scratch + n * g.S() * g.Q + 2 * F * g.lr() * n : nullptr;
+  if (planes_out) {  // the output gradient from the next layer's planes, back to rows
+    float* rows = scratch + n * (g.S() * g.Q + 4 * F * g.lr());
+    const PlaneLayout& L = out_layout;
+    for (long c = 0; c < F; ++c)
+      for (long j = 0; j < n; ++j)
+        merge_row(dy + (j * F + c) * L.stride * L.plane_length, g.lp, L.stride, L.pad,
+                  L.plane_length, rows + (c * n + j) * g.lp);
+    dy = rows;
+  }
   conv_pool_backward(g, params, bias, planes, sig, dy, dz, dparams, dparams + F * K);
   if (!dx) return;
   // the input gradient: dz through the taps into the planes' place (spent), then back to the
@@ -116,7 +156,26 @@ std::string ConvSwish::name() const {
 }
 
 long ConvSwish::scratch_size(long n) const {
-  return conv.scratch_size(n) + 2 * n * conv.output_shape().size();
+  // (then, where it writes planes, one output row)
+  return conv.scratch_size(n) + 2 * n * conv.output_shape().size() +
+         (planes_out ? simd::round_lanes(out_length) : 0);
+}
+
+void ConvSwish::take_planes() { conv.take_planes(); }
+
+void ConvSwish::write_planes(const PlaneLayout& layout) {
+  out_layout = layout;
+  planes_out = true;
+}
+
+long ConvSwish::output_floats() const {
+  return planes_out ? out_layout.floats() : output_shape().size();
+}
+
+LayerDescription ConvSwish::describe() const {
+  LayerDescription d = conv.describe();
+  d.writes_planes = !flatten;
+  return d;
 }
 
 void ConvSwish::forward(const float* params, const float* x, float* y, long n, float* scratch,
@@ -125,6 +184,22 @@ void ConvSwish::forward(const float* params, const float* x, float* y, long n, f
   float* z = scratch + conv.scratch_size(n);
   float* sig = ctx.backward ? z + count : nullptr;
   conv.forward(params, x, z, n, scratch, ctx);
+  if (planes_out) {  // row (c, j), then split into the next layer's planes
+    float* row = z + 2 * count;
+    const PlaneLayout& L = out_layout;
+    const long lout = conv.out_length, C = conv.filters;
+    for (long c = 0; c < C; ++c)
+      for (long j = 0; j < n; ++j) {
+        const long r = (c * n + j) * lout;
+        if (pool)
+          swish_pool2_forward(z + r, sig ? sig + r : nullptr, row, 1, lout);
+        else
+          swish_forward(z + r, row, sig ? sig + r : nullptr, lout);
+        split_row(row, out_length, L.stride, L.pad, L.plane_length,
+                  y + (j * C + c) * L.stride * L.plane_length);
+      }
+    return;
+  }
   if (!flatten) {
     if (pool)
       swish_pool2_forward(z, sig, y, conv.filters * n, conv.out_length);
@@ -146,11 +221,13 @@ void ConvSwish::forward(const float* params, const float* x, float* y, long n, f
     }
 }
 
-void ConvSwish::backward(const float* params, const float*, const float*, const float* dy,
+void ConvSwish::backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, long n, float* scratch) const {
   const long lout = conv.out_length, count = n * conv.output_shape().size();
   const float* z = scratch + conv.scratch_size(n);
   const float* sig = z + count;
+  float* merged = scratch + conv.scratch_size(n) + 2 * count;  // (an output row, from planes)
+  const PlaneLayout& L = out_layout;
   // swish's input gradient into the padded rows: D zeros, Lout values, zeros to the row's end
   constexpr long W = simd::kLanes;
   const simd::vw zero = simd::splatw(0.0f);
@@ -160,8 +237,14 @@ void ConvSwish::backward(const float* params, const float*, const float*, const 
     for (long j = 0; j < n; ++j) {
       float* row = rows + conv.padded_row(c, j);
       const long r = c * n + j;
-      // (the output gradient's row: (c, j) of (C, N, L), or sample j's vector at c·L)
+      // (the output gradient's row: (c, j) of (C, N, L), sample j's vector at c·L, or merged
+      // from the next layer's planes)
       const float* g = dy + (flatten ? j * conv.filters + c : r) * out_length;
+      if (planes_out) {
+        merge_row(dy + (j * conv.filters + c) * L.stride * L.plane_length, out_length, L.stride,
+                  L.pad, L.plane_length, merged);
+        g = merged;
+      }
       for (long l = 0; l < D; l += W) simd::storew(row + l, zero);
       for (long l = D + lout / W * W; l < width; l += W) simd::storew(row + l, zero);
       if (pool)
@@ -169,7 +252,7 @@ void ConvSwish::backward(const float* params, const float*, const float*, const 
       else
         swish_backward_row(z + r * lout, sig + r * lout, g, row + D, lout);
     }
-  conv.backward_from(params, rows + D, width, conv.filters * width, dx, dparams, n, scratch);
+  conv.backward_from(params, x, rows + D, width, conv.filters * width, dx, dparams, n, scratch);
 }
 
 }  // namespace fhn_inverse::nn
