@@ -126,12 +126,12 @@ inline void conv_pool_forward(const PooledConvGeometry& g, const float* w, const
 }
 
 // Backward of G channels [c0, c0 + G) over every series, K taps: dz = g σ (1 + z (1 − σ)) with
-// g = dp/2 (zero past Lp, from the masked load of dp) and z recomputed; dW[c, k] = Σ dz x and
-// db[c] = Σ dz in G·(K + 1) accumulators of W lanes over every series and position, in order,
-// then one horizontal sum each. dz into dzr (the σ rows' layout) unless it is null.
-template <int G, int K>
+// g = dp/2 (dp's rows from dp_row, zero past Lp by the masked load) and z recomputed; dW[c, k] = Σ
+// dz x and db[c] = Σ dz in G·(K + 1) accumulators of W lanes over every series and position, in
+// order, then one horizontal sum each. dz into dzr (the σ rows' layout) unless it is null.
+template <int G, int K, class DpRow>
 void conv_pool_backward_block(const PooledConvGeometry& g, const float* w, const float* bias,
-                              const float* planes, const float* sig, const float* dp, float* dzr,
+                              const float* planes, const float* sig, DpRow& dp_row, float* dzr,
                               float* dw, float* db, long c0) {
   constexpr long W = kLanes;
   vw aw[G][K], ab[G];
@@ -142,7 +142,7 @@ void conv_pool_backward_block(const PooledConvGeometry& g, const float* w, const
     for (int k = 0; k < K; ++k) aw[a][k] = splatw(0.0f);
   }
   // (the geometry in locals: the stores of dz, by memcpy, might alias it)
-  const long n = g.n, lp = g.lp, lr = g.lr(), ld_sig = 2 * n * lr, ld_dp = n * lp;
+  const long n = g.n, lp = g.lp, lr = g.lr(), ld_sig = 2 * n * lr;
   long even[K], odd[K];
 #pragma GCC unroll 8
   for (int k = 0; k < K; ++k) {
@@ -152,6 +152,9 @@ void conv_pool_backward_block(const PooledConvGeometry& g, const float* w, const
   for (long j = 0; j < n; ++j) {
     const float* R = planes + g.planes(j);
     const long row = g.sigma(c0, j);
+    const float* dp[G];
+#pragma GCC unroll 8
+    for (int a = 0; a < G; ++a) dp[a] = dp_row(c0 + a, j, a);
     for (long m = 0; m < lp; m += W) {
       vw xe[K], xo[K];
 #pragma GCC unroll 8
@@ -169,7 +172,7 @@ void conv_pool_backward_block(const PooledConvGeometry& g, const float* w, const
           ze += wk * xe[k];
           zo += wk * xo[k];
         }
-        const vw gv = loadw_first(dp + c * ld_dp + j * lp + m, lp - m) * 0.5f;
+        const vw gv = loadw_first(dp[a] + m, lp - m) * 0.5f;
         const float* sr = sig + row + a * ld_sig + m;
         const vw se = loadw(sr), so = loadw(sr + lr);
         const vw de = gv * se * (1.0f + ze * (1.0f - se));
@@ -196,9 +199,9 @@ void conv_pool_backward_block(const PooledConvGeometry& g, const float* w, const
   }
 }
 
-template <int K>
+template <int K, class DpRow>
 void conv_pool_backward_taps(const PooledConvGeometry& g, const float* w, const float* bias,
-                             const float* planes, const float* sig, const float* dp, float* dzr,
+                             const float* planes, const float* sig, DpRow& dp, float* dzr,
                              float* dw, float* db) {
   long c = 0;
   for (; c + 4 <= g.cout; c += 4)
@@ -214,9 +217,12 @@ void conv_pool_backward_taps(const PooledConvGeometry& g, const float* w, const 
 // channel in registers).
 constexpr long kPooledConvMaxKernel = 4;
 
-inline void conv_pool_backward(const PooledConvGeometry& g, const float* w, const float* bias,
-                               const float* planes, const float* sig, const float* dp, float* dzr,
-                               float* dw, float* db) {
+// dp_row(c, j, a): the pooled gradient's row of channel c, series j, for the block's channel a
+// (its own row, or one merged into a buffer of the block's rows).
+template <class DpRow>
+void conv_pool_backward(const PooledConvGeometry& g, const float* w, const float* bias,
+                        const float* planes, const float* sig, DpRow&& dp, float* dzr, float* dw,
+                        float* db) {
   switch (g.K) {
     case 1:
       return conv_pool_backward_taps<1>(g, w, bias, planes, sig, dp, dzr, dw, db);

@@ -51,10 +51,9 @@ ConvSwishPool2::ConvSwishPool2(const Conv1D& c) : Layer(c.input_shape()), conv(c
 
 long ConvSwishPool2::scratch_size(long n) const {
   const long rows = 2 * conv.filters * simd::round_lanes(out_length);  // σ (or dz) per series
-  // (then, where it writes planes, one series' output rows in forward and the whole output
-  // gradient as rows in backward)
-  const long io =
-      planes_out ? conv.filters * std::max(simd::round_lanes(out_length), n * out_length) : 0;
+  // (then, where it writes planes, one series' output rows: forward's, or backward's merged
+  // gradient rows of a block of channels)
+  const long io = planes_out ? conv.filters * simd::round_lanes(out_length) : 0;
   return n * (2 * conv.stride * plane_length + 2 * rows) + io;
 }
 
@@ -106,16 +105,23 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
   float* planes = scratch;
   const float* sig = scratch + n * g.S() * g.Q;
   float* dz = dx ? scratch + n * g.S() * g.Q + 2 * F * g.lr() * n : nullptr;
-  if (planes_out) {  // the output gradient from the next layer's planes, back to rows
+  if (planes_out) {  // the output gradient in the next layer's planes: each block's rows merged
     float* rows = scratch + n * (g.S() * g.Q + 4 * F * g.lr());
     const PlaneLayout& L = out_layout;
-    for (long c = 0; c < F; ++c)
-      for (long j = 0; j < n; ++j)
-        merge_row(dy + (j * F + c) * L.stride * L.plane_length, g.lp, L.stride, L.pad,
-                  L.plane_length, rows + (c * n + j) * g.lp);
-    dy = rows;
+    conv_pool_backward(
+        g, params, bias, planes, sig,
+        [&](long c, long j, long a) {
+          float* row = rows + a * g.lr();
+          merge_row(dy + (j * F + c) * L.stride * L.plane_length, g.lp, L.stride, L.pad,
+                    L.plane_length, row);
+          return static_cast<const float*>(row);
+        },
+        dz, dparams, dparams + F * K);
+  } else {
+    conv_pool_backward(
+        g, params, bias, planes, sig, [&](long c, long j, long) { return dy + (c * n + j) * g.lp; },
+        dz, dparams, dparams + F * K);
   }
-  conv_pool_backward(g, params, bias, planes, sig, dy, dz, dparams, dparams + F * K);
   if (!dx) return;
   // the input gradient: dz through the taps into the planes' place (spent), then back to the
   // row, series by series
