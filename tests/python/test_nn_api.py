@@ -121,6 +121,47 @@ def test_progress_callback_and_keyboard_interrupt():
     assert time.perf_counter() - start < 0.7 + 1.0
     pred = m.predict(x[:10])  # the model is consistent
     assert np.isfinite(pred).all()
+    assert tqdm_lock_free()  # the bar's updates held the Ctrl-C back: no lock left held
+
+
+def tqdm_lock_free() -> bool:
+    """Whether another thread can take tqdm's write lock (both of its locks) within 2 s."""
+    from tqdm import tqdm
+
+    lock, got = tqdm.get_lock(), []
+
+    def take():
+        ok = all(part.acquire(timeout=2) for part in lock.locks)
+        got.append(ok)
+        if ok:
+            lock.release()
+
+    t = threading.Thread(target=take)
+    t.start()
+    t.join()
+    return got == [True]
+
+
+def test_ctrl_c_inside_a_progress_update_is_raised_after_it():
+    # a KeyboardInterrupt between tqdm's two locks would leave the first held (and the next bar,
+    # or tqdm's monitor thread, waiting for it forever): interrupts_held raises it after the block
+    from tqdm import tqdm
+
+    from fhn_inverse._util.signals import interrupts_held
+
+    lock, steps = tqdm.get_lock(), []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held():
+            lock.locks[0].acquire()
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # (bytecode boundaries, where Python would raise it)
+                steps.append(1)
+            lock.locks[1].acquire()
+            lock.release()
+            steps.append("released")
+    assert steps[-1] == "released" and len(steps) == 1001
+    assert tqdm_lock_free()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_callback_called_at_least_once_a_second():

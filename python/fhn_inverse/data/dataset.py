@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from .._version import __version__
 from .._util.io import atomic_savez
 from .._util.paths import open_regular
+from .._util.signals import interrupts_held
 from .._util.validation import as_float_array, as_int, as_seed, as_start, as_threads
 from ..models.noise import AR1Noise, noise_from_dict
 from ..models.observation import ChannelNoise, observe
@@ -228,8 +229,10 @@ class Dataset:
                 for lo in range(0, n, chunk):
                     hi = min(n, lo + chunk)
                     u[lo:hi], status[lo:hi] = simulate(theta[lo:hi], **sim)
-                    bar.update(hi - lo)
-            bar.update(n - bar.n)
+                    with interrupts_held():  # (a Ctrl-C raised inside tqdm's locks would leave one held)
+                        bar.update(hi - lo)
+            with interrupts_held():
+                bar.update(n - bar.n)
         failed = np.flatnonzero(status)
         if failed.size:
             raise SimulationError(failed, status)

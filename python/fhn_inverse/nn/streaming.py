@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .. import _core
+from .._util.signals import interrupts_held
 from .._util.validation import as_float_array, as_int
 from .scaling import _InputScaling, _Scaling
 from .series import raw_series, take_series
@@ -140,11 +141,12 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
 
     def report(info):
         if bar is not None:
-            bar.update(done[0] + info["samples"] - bar.n)
-            if info["epoch_end"]:
-                done[0] += info["samples"]
-                bar.set_postfix({"epoch": info["epoch"] + 1, "loss": f"{info['loss']:.3g}",
-                                 **({} if x_val is None else {"val": f"{info['val_loss']:.3g}"})}, refresh=True)
+            with interrupts_held():  # (a Ctrl-C raised inside tqdm's locks would leave one held)
+                bar.update(done[0] + info["samples"] - bar.n)
+                if info["epoch_end"]:
+                    done[0] += info["samples"]
+                    bar.set_postfix({"epoch": info["epoch"] + 1, "loss": f"{info['loss']:.3g}",
+                                     **({} if x_val is None else {"val": f"{info['val_loss']:.3g}"})}, refresh=True)
         return True
 
     try:
@@ -153,7 +155,8 @@ def fit_stream(model, source, cfg: TrainingConfig, *, head=None, features=None, 
     finally:
         blocks.close()
         if bar is not None:
-            bar.close()
+            with interrupts_held():
+                bar.close()
     history = {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
     parts.training = training_record(
         cfg, seed, parts.input_scaling, validation=None if x_val is None else int(x_val.shape[0]),

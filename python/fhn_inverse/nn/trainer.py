@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from .. import _core
+from .._util.signals import interrupts_held
 from .checks import _as_float32
 from .scaling import _InputScaling, _Scaling
 from .training import TrainingConfig
@@ -68,18 +69,20 @@ def train_arrays(net, x, ys, x_val, ys_val, cfg: TrainingConfig, seed: int, prog
         post = {"loss": f"{info['loss']:.3g}"}
         if not math.isnan(info["val_loss"]):
             post["val"] = f"{info['val_loss']:.3g}"
-        if info["epoch_end"]:
-            bar.update(1)
-        else:
+        if not info["epoch_end"]:
             post["batch"] = f"{info['batch']}/{info['batches']}"
-        bar.set_postfix(post, refresh=True)
+        with interrupts_held():
+            if info["epoch_end"]:
+                bar.update(1)
+            bar.set_postfix(post, refresh=True)
         return True
 
     try:
         h = _core.fit(net, opt, x, ys, x_val, ys_val, config=cfg.to_core(seed), progress=report)
     finally:
         if bar is not None:
-            bar.close()
+            with interrupts_held():
+                bar.close()
     return {k: (v.tolist() if isinstance(v, np.ndarray) and k != "step_loss" else v) for k, v in h.items()}
 
 
