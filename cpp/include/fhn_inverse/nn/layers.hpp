@@ -92,13 +92,13 @@ struct Conv1D : Layer {
   // double: what the phase-plane kernels are tested against.
   void forward_reference(const float* params, const float* x, float* y, long n) const;
   // For a layer that fuses an element-wise pass after the convolution (ConvSwish): backward from
-  // dY[c, j, ·] at dy + c·ld_co + j·ld_j (x: the input, for its planes where it is planes).
-  // With dx, dy must be the padded rows in scratch, which the input gradient reads: row (c, j)
-  // at padded_rows(n, scratch) + (j·filters + c)·(plane_length + padded_lead()), padded_lead()
-  // zeros, Lout values, zeros to the row's end.
+  // dY[c, j, ·] at dy + c·ld_co + j·ld_j. With dx, dy must be the padded rows in scratch
+  // (padded_rows(n, scratch) + padded_row(c, j): padded_lead() zeros, Lout values, zeros up to
+  // plane_length + padded_lead() floats), which the input gradient reads.
   void backward_from(const float* params, const float* x, const float* dy, long ld_co, long ld_j,
                      float* dx, float* dparams, long n, float* scratch) const;
   float* padded_rows(long n, float* scratch) const;
+  long padded_row(long c, long j) const;
   long padded_lead() const;
 };
 

@@ -315,17 +315,6 @@ FHN_SIMD_INLINE vw reciprocalw(vw d) { return reciprocal8(d); }
 FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) { deinterleave(a, b, even, odd); }
 FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) { repeat_pairs(g, lo, hi); }
 #endif
-// A zero vector the compiler cannot see through: a loop that stores it stays a loop of vector
-// stores (GCC turns a loop of zero stores into a call of memset, which for the few vectors of a
-// padded row's margins costs more than the stores).
-FHN_SIMD_INLINE vw opaque_zero() {
-  vw z = splatw(0.0f);
-#ifdef __AVX__
-  asm("" : "+v"(z));
-#endif
-  return z;
-}
-
 // sigmoid8 at the level's width.
 FHN_SIMD_INLINE vw sigmoidw(vw x) { return reciprocalw(1.0f + exp2w(x * -1.44269504088896341f)); }
 

@@ -155,7 +155,7 @@ void Conv1D::backward(const float* params, const float* x, const float*, const f
   // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
   float* dyp = padded_rows(n, scratch);
   constexpr long W = simd::kLanes;
-  const vw zero = opaque_zero();
+  const vw zero = splatw(0.0f);
   for (long c = 0; c < g.cout; ++c)
     for (long j = 0; j < n; ++j) {
       float* row = dyp + g.row(c, j);
@@ -173,6 +173,10 @@ float* Conv1D::padded_rows(long n, float* scratch) const {
 }
 
 long Conv1D::padded_lead() const { return simd::round_lanes((kernel - 1) / stride); }
+
+long Conv1D::padded_row(long c, long j) const {
+  return (j * filters + c) * (plane_length + padded_lead());
+}
 
 void Conv1D::backward_from(const float* params, const float* x, const float* dy, long ld_co,
                            long ld_j, float* dx, float* dparams, long n, float* scratch) const {

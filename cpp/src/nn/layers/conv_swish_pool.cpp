@@ -236,13 +236,12 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
   const PlaneLayout& L = out_layout;
   // swish's input gradient into the padded rows: D zeros, Lout values, zeros to the row's end
   constexpr long W = simd::kLanes;
-  const simd::vw zero = simd::opaque_zero();
+  const simd::vw zero = simd::splatw(0.0f);
   float* rows = conv.padded_rows(n, scratch);
-  const long D = conv.padded_lead(),
-             width = conv.plane_length + D;  // row (c, j) at (j·C + c)·width
+  const long D = conv.padded_lead(), width = conv.plane_length + D;
   for (long c = 0; c < conv.filters; ++c)
     for (long j = 0; j < n; ++j) {
-      float* row = rows + (j * conv.filters + c) * width;
+      float* row = rows + conv.padded_row(c, j);
       const long r = c * n + j;
       // (the output gradient's row: (c, j) of (C, N, L), sample j's vector at c·L, or merged
       // from the next layer's planes)
