@@ -162,6 +162,21 @@ struct SwishAvgPool2 : Layer {
                 float* dparams, long n, float* scratch) const override;
 };
 
+// What the fused convolution layers below share: the convolution (its shape, parameters and
+// reference), the output length, and the next convolution's planes where the network pairs them
+// (the output written straight into those planes, and their gradient read there).
+struct FusedConv : Layer {
+  Conv1D conv;
+  long out_length = 0;
+  PlaneLayout out_layout;
+  bool planes_out = false;
+  explicit FusedConv(const Conv1D& c) : Layer(c.input_shape()), conv(c) {}
+  std::vector<ParamShape> params() const override { return conv.params(); }
+  void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }
+  void write_planes(const PlaneLayout& layout) override;
+  long output_floats() const override;
+};
+
 // A one-channel Conv1D followed by swish and average pooling of 2 with stride 2 (the study's
 // first block), built by the Network in place of the three where the kernel is at most 4 taps:
 // forward runs the convolution over 2s phase planes of the input row, so that the two outputs
@@ -170,9 +185,7 @@ struct SwishAvgPool2 : Layer {
 // recomputes z from the planes and takes dW and db from dz in the same pass. Forward gives the
 // three layers' bits; the gradients differ from them by rounding (their order of summation).
 // Scratch: the planes and σ (kept for backward), then dz for the input gradient.
-struct ConvSwishPool2 : Layer {
-  Conv1D conv;                            // the convolution's shape, parameters and reference
-  long out_length;                        // Lp = ⌊Lout/2⌋
+struct ConvSwishPool2 : FusedConv {       // (out_length: Lp = ⌊Lout/2⌋)
   long plane_length;                      // Q
   std::vector<long> even_taps, odd_taps;  // offsets of each tap's run from a series' planes
   explicit ConvSwishPool2(const Conv1D& conv);
@@ -181,20 +194,12 @@ struct ConvSwishPool2 : Layer {
   static bool takes(const Conv1D& conv);
   std::string name() const override { return "Conv1D+swish+AvgPool1D"; }
   Shape output_shape() const override { return Shape::sequence(conv.filters, out_length); }
-  std::vector<ParamShape> params() const override { return conv.params(); }
   long scratch_size(long n) const override;
-  void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
   LayerDescription describe() const override;
-  // Its output written straight into the next convolution's planes (and their gradient read
-  // there), where the network pairs the two.
-  PlaneLayout out_layout;
-  bool planes_out = false;
-  void write_planes(const PlaneLayout& layout) override;
-  long output_floats() const override;
 };
 
 // A Conv1D followed by swish, or by swish and average pooling of 2 with stride 2, as one layer
@@ -206,32 +211,22 @@ struct ConvSwishPool2 : Layer {
 // convolution to copy. With `flatten` (a Flatten after them), it writes its output as the flattened
 // vectors (N, C·L) and reads their gradient there, which Flatten would have copied. Scratch: the
 // convolution's, then its output z and σ(z).
-struct ConvSwish : Layer {
-  Conv1D conv;
+struct ConvSwish : FusedConv {
   bool pool;     // average pooling of 2 after swish
   bool flatten;  // Flatten after them
-  long out_length;
   ConvSwish(const Conv1D& conv, bool pool, bool flatten = false);
   std::string name() const override;
   Shape output_shape() const override {
     return flatten ? Shape::vector(conv.filters * out_length)
                    : Shape::sequence(conv.filters, out_length);
   }
-  std::vector<ParamShape> params() const override { return conv.params(); }
   long scratch_size(long n) const override;
-  void init_params(float* params, Rng& rng) const override { conv.init_params(params, rng); }
   void forward(const float* params, const float* x, float* y, long n, float* scratch,
                const Context& ctx) const override;
   void backward(const float* params, const float* x, const float* y, const float* dy, float* dx,
                 float* dparams, long n, float* scratch) const override;
   LayerDescription describe() const override;
-  // Its output written straight into the next convolution's planes (and their gradient read
-  // there), where the network pairs the two.
-  PlaneLayout out_layout;
-  bool planes_out = false;
   void take_planes() override;
-  void write_planes(const PlaneLayout& layout) override;
-  long output_floats() const override;
 };
 
 }  // namespace fhn_inverse::nn

@@ -33,7 +33,7 @@ bool ConvSwishPool2::takes(const Conv1D& c) {
   return c.input_shape().channels == 1 && c.kernel <= kPooledConvMaxKernel && c.out_length >= 2;
 }
 
-ConvSwishPool2::ConvSwishPool2(const Conv1D& c) : Layer(c.input_shape()), conv(c) {
+ConvSwishPool2::ConvSwishPool2(const Conv1D& c) : FusedConv(c) {
   require(takes(c), "the fused convolution needs one input channel, at most " +
                         std::to_string(kPooledConvMaxKernel) +
                         " taps and two outputs or more, got " + c.input_shape().str() +
@@ -57,12 +57,12 @@ long ConvSwishPool2::scratch_size(long n) const {
   return n * (2 * conv.stride * plane_length + 2 * rows) + io;
 }
 
-void ConvSwishPool2::write_planes(const PlaneLayout& layout) {
+void FusedConv::write_planes(const PlaneLayout& layout) {
   out_layout = layout;
   planes_out = true;
 }
 
-long ConvSwishPool2::output_floats() const {
+long FusedConv::output_floats() const {
   return planes_out ? out_layout.floats() : output_shape().size();
 }
 
@@ -151,7 +151,7 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
 
 // ------------------------------------------------------------------------------------ ConvSwish
 ConvSwish::ConvSwish(const Conv1D& c, bool pool_, bool flatten_)
-    : Layer(c.input_shape()), conv(c), pool(pool_), flatten(flatten_) {
+    : FusedConv(c), pool(pool_), flatten(flatten_) {
   require(!pool || c.out_length >= 2,
           "pool size 2 must be <= input length " + std::to_string(c.out_length));
   out_length = pool ? c.out_length / 2 : c.out_length;
@@ -168,15 +168,6 @@ long ConvSwish::scratch_size(long n) const {
 }
 
 void ConvSwish::take_planes() { conv.take_planes(); }
-
-void ConvSwish::write_planes(const PlaneLayout& layout) {
-  out_layout = layout;
-  planes_out = true;
-}
-
-long ConvSwish::output_floats() const {
-  return planes_out ? out_layout.floats() : output_shape().size();
-}
 
 LayerDescription ConvSwish::describe() const {
   LayerDescription d = conv.describe();
