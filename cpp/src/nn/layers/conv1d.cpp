@@ -75,9 +75,10 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
 
 long Conv1D::scratch_size(long n) const {
   const long e = simd::round_lanes((kernel - 1) / stride);  // D
-  // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
+  // + n: the rows' sums of the bias gradient; + kOverread: the input gradient's last run reads a
+  // few floats past the padded dY rows
   return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
-         filters * in_.channels * kernel + (channel_lanes() ? n * out_length * filters : 0) +
+         filters * in_.channels * kernel + (channel_lanes() ? n * out_length * filters : 0) + n +
          kOverread;
 }
 
@@ -184,10 +185,13 @@ void Conv1D::backward_from(const float* params, const float* x, const float* dy,
   const long ck = g.ck();
   // forward's planes: x itself with planes_in, else its split in scratch
   const float* P = planes_in ? x : scratch;
-  // (db row by row, in the same order wherever the rows lie)
+  // (db row by row, in the same order wherever the rows lie: each row's sum, then the series'
+  // in order)
+  float* sums = scratch + scratch_size(n) - kOverread - n;
   for (long c = 0; c < g.cout; ++c) {
+    row_sums(dy + c * ld_co, ld_j, n, g.lout, sums);
     float sum = 0.0f;
-    for (long j = 0; j < n; ++j) sum += row_sum(dy + c * ld_co + j * ld_j, g.lout);
+    for (long j = 0; j < n; ++j) sum += sums[j];
     dparams[filters * ck + c] = sum;
   }
   float* dyp = padded_rows(n, scratch);
