@@ -70,9 +70,13 @@ inline void split_phase_planes(const PooledConvGeometry& g, const float* xr, flo
 // sig the σ rows unless it is null (no backward follows). z sums the bias and then the taps in
 // order, as Conv1D; the pair mean is (z[2m] σ(z[2m]) + z[2m + 1] σ(z[2m + 1])) / 2 with each
 // product rounded, as swish then the pooling: the same bits as those layers.
+// With whole, y's rows have room for Lr floats and the last vector of each is stored whole (for
+// a reader that follows at once: a load of bytes that a masked store has not yet written to the
+// cache waits for it, where a whole store forwards its value).
 template <int G>
 void conv_pool_forward_block(const PooledConvGeometry& g, const float* w, const float* bias,
-                             const float* R, float* sig, float* y, long ld_y, long c0, long j) {
+                             const float* R, float* sig, float* y, long ld_y, long c0, long j,
+                             bool whole) {
   // (the geometry in locals: the stores, by memcpy, might alias it)
   constexpr long W = kLanes;
   const long K = g.K, lp = g.lp, lr = g.lr();
@@ -108,21 +112,26 @@ void conv_pool_forward_block(const PooledConvGeometry& g, const float* w, const 
 #ifdef __FMA__
       asm("" : "+v"(pe), "+v"(po));  // (each product rounded: no FMA across the sum)
 #endif
-      storew_first(yr + a * ld_y + m, (pe + po) * 0.5f, lp - m);
+      if (whole)
+        storew(yr + a * ld_y + m, (pe + po) * 0.5f);
+      else
+        storew_first(yr + a * ld_y + m, (pe + po) * 0.5f, lp - m);
     }
   }
 }
 
 // Channels in blocks of 4, 2, 1 (8 accumulators: room for σ's constants).
 inline void conv_pool_forward(const PooledConvGeometry& g, const float* w, const float* bias,
-                              const float* R, float* sig, float* y, long ld_y, long j) {
+                              const float* R, float* sig, float* y, long ld_y, long j,
+                              bool whole = false) {
   long c = 0;
-  for (; c + 4 <= g.cout; c += 4) conv_pool_forward_block<4>(g, w, bias, R, sig, y, ld_y, c, j);
+  for (; c + 4 <= g.cout; c += 4)
+    conv_pool_forward_block<4>(g, w, bias, R, sig, y, ld_y, c, j, whole);
   if (g.cout - c >= 2) {
-    conv_pool_forward_block<2>(g, w, bias, R, sig, y, ld_y, c, j);
+    conv_pool_forward_block<2>(g, w, bias, R, sig, y, ld_y, c, j, whole);
     c += 2;
   }
-  if (g.cout - c == 1) conv_pool_forward_block<1>(g, w, bias, R, sig, y, ld_y, c, j);
+  if (g.cout - c == 1) conv_pool_forward_block<1>(g, w, bias, R, sig, y, ld_y, c, j, whole);
 }
 
 // Backward of G channels [c0, c0 + G) over every series, K taps: dz = g σ (1 + z (1 − σ)) with

@@ -49,7 +49,10 @@ inline void swish_forward(const float* x_, float* y_, float* s, long count) {
 // the ⌊m/2⌋ pair means of x σ(x) per row, and s gets σ(x) unless it is null (no backward follows);
 // swish's output itself is never stored. The same arithmetic, value by value, as swish_forward
 // and then avg_pool2_row.
-inline void swish_pool2_forward(const float* x, float* s, float* y, long rows, long m) {
+// With whole, the last pair means of the last row are stored in a whole vector (y has room
+// for round_lanes(⌊m/2⌋) floats from that row's start): for a reader that follows at once.
+inline void swish_pool2_forward(const float* x, float* s, float* y, long rows, long m,
+                                bool whole = false) {
   constexpr long W = kLanes;
   const long mp = m / 2;
   for (long r = 0; r < rows; ++r) {
@@ -81,15 +84,24 @@ inline void swish_pool2_forward(const float* x, float* s, float* y, long rows, l
       pair_means(i, std::integral_constant<int, 1>{});
       i += 2 * W;
     }
-    // the last (< 2W + 1) inputs: swish by masked vectors, then the pairs one by one
-    float z[3 * W];
-    for (long k = i; k < m; k += W) {
-      const long c = std::min(W, m - k);
-      const vw xv = loadw_first(xr + k, c), sg = sigmoidw(xv);
-      if (sr) storew_first(sr + k, sg, c);
-      storew_first(z + (k - i), xv * sg, c);
+    // the last (< 2W) inputs by masked vectors (zeros past the row: their pair means, past the
+    // last pair, are not stored unless `whole`)
+    if (i < m) {
+      const long left = m - i;
+      const vw x0 = loadw_first(xr + i, left), x1 = loadw_first(xr + i + W, left - W);
+      const vw s0 = sigmoidw(x0), s1 = sigmoidw(x1);
+      if (sr) {
+        storew_first(sr + i, s0, std::min(W, left));
+        if (left > W) storew_first(sr + i + W, s1, left - W);
+      }
+      vw even, odd;
+      deinterleavew(x0 * s0, x1 * s1, even, odd);
+      const vw mean = (even + odd) * 0.5f;
+      if (whole)
+        storew(yr + i / 2, mean);
+      else if (mp > i / 2)
+        storew_first(yr + i / 2, mean, mp - i / 2);
     }
-    for (long l = i / 2; l < mp; ++l) yr[l] = (z[2 * l - i] + z[2 * l + 1 - i]) * 0.5f;
   }
 }
 

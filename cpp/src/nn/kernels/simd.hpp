@@ -275,6 +275,11 @@ FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) {
   odd = reinterpret_cast<vw>(
       _mm512_permutex2var_ps(reinterpret_cast<__m512>(a), io, reinterpret_cast<__m512>(b)));
 }
+// a[0], b[0], a[1], b[1], … : the first eight pairs (lo) and the last eight (hi).
+FHN_SIMD_INLINE void interleavew(vw a, vw b, vw& lo, vw& hi) {
+  lo = FHN_SHUFFLE(vwi, a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  hi = FHN_SHUFFLE(vwi, a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
 // Each of g's first eight lanes twice (lo) and each of its last eight twice (hi).
 FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) {
   lo = FHN_SHUFFLE(vwi, g, g, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -314,6 +319,10 @@ FHN_SIMD_INLINE vw exp2w(vw t) { return exp2_8(t); }
 FHN_SIMD_INLINE vw reciprocalw(vw d) { return reciprocal8(d); }
 FHN_SIMD_INLINE void deinterleavew(vw a, vw b, vw& even, vw& odd) { deinterleave(a, b, even, odd); }
 FHN_SIMD_INLINE void repeat_pairsw(vw g, vw& lo, vw& hi) { repeat_pairs(g, lo, hi); }
+FHN_SIMD_INLINE void interleavew(vw a, vw b, vw& lo, vw& hi) {
+  lo = FHN_SHUFFLE(v8i, a, b, 0, 8, 1, 9, 2, 10, 3, 11);
+  hi = FHN_SHUFFLE(v8i, a, b, 4, 12, 5, 13, 6, 14, 7, 15);
+}
 #endif
 // sigmoid8 at the level's width.
 FHN_SIMD_INLINE vw sigmoidw(vw x) { return reciprocalw(1.0f + exp2w(x * -1.44269504088896341f)); }

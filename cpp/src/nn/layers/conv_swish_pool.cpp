@@ -90,7 +90,7 @@ void ConvSwishPool2::forward(const float* params, const float* x, float* y, long
       conv_pool_forward(g, params, bias, R, sig, y + j * g.lp, n * g.lp, j);
       continue;
     }
-    conv_pool_forward(g, params, bias, R, sig, rows, g.lr(), j);
+    conv_pool_forward(g, params, bias, R, sig, rows, g.lr(), j, true);
     for (long c = 0; c < g.cout; ++c)
       split_row(rows + c * g.lr(), g.lp, L.stride, L.pad, L.plane_length,
                 y + (j * g.cout + c) * L.stride * L.plane_length);
@@ -112,8 +112,8 @@ void ConvSwishPool2::backward(const float* params, const float*, const float*, c
         g, params, bias, planes, sig,
         [&](long c, long j, long a) {
           float* row = rows + a * g.lr();
-          merge_row(dy + (j * F + c) * L.stride * L.plane_length, g.lp, L.stride, L.pad,
-                    L.plane_length, row);
+          merge_row_whole(dy + (j * F + c) * L.stride * L.plane_length, g.lp, L.stride, L.pad,
+                          L.plane_length, row);
           return static_cast<const float*>(row);
         },
         dz, dparams, dparams + F * K);
@@ -189,7 +189,7 @@ void ConvSwish::forward(const float* params, const float* x, float* y, long n, f
       for (long j = 0; j < n; ++j) {
         const long r = (c * n + j) * lout;
         if (pool)
-          swish_pool2_forward(z + r, sig ? sig + r : nullptr, row, 1, lout);
+          swish_pool2_forward(z + r, sig ? sig + r : nullptr, row, 1, lout, true);
         else
           swish_forward(z + r, row, sig ? sig + r : nullptr, lout);
         split_row(row, out_length, L.stride, L.pad, L.plane_length,
@@ -238,8 +238,8 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
       // from the next layer's planes)
       const float* g = dy + (flatten ? j * conv.filters + c : r) * out_length;
       if (planes_out) {
-        merge_row(dy + (j * conv.filters + c) * L.stride * L.plane_length, out_length, L.stride,
-                  L.pad, L.plane_length, merged);
+        merge_row_whole(dy + (j * conv.filters + c) * L.stride * L.plane_length, out_length,
+                        L.stride, L.pad, L.plane_length, merged);
         g = merged;
       }
       for (long l = 0; l < D; l += W) simd::storew(row + l, zero);
