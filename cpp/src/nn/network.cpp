@@ -506,15 +506,17 @@ double Network::loss(const float* x, const float* t, long n, LossKind kind, int 
 
 double Network::forward_backward(const float* x, const float* t, long n, LossKind kind,
                                  bool training, std::uint64_t seed, std::uint64_t step,
-                                 int n_threads, float* dx, const long* rows) {
+                                 int n_threads, float* dx, const long* rows, const Update* update) {
   if (n < 1 || n > max_batch_)  // checked before building the message: no allocation per step
     throw std::invalid_argument("batch size must be in [1, max_batch = " +
                                 std::to_string(max_batch_) + "], got " + std::to_string(n));
   std::lock_guard<std::mutex> hold(*busy_);
   const int threads = resolve_threads(n_threads);
   if (wide_ && !chunked_wide(n))  // one chunk, split products, gradients straight into grads_
-    return WideExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows);
-  return ChunkedExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows);
+    return WideExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows,
+                                    update);
+  return ChunkedExecutor(*this).step(*this, x, t, n, kind, training, seed, step, threads, dx, rows,
+                                     update);
 }
 
 }  // namespace fhn_inverse::nn

@@ -29,13 +29,9 @@ Adam::Adam(long n_params, AdamConfig config) : config_(config) {
 namespace {
 constexpr long kParallelAdam = 16384;  // fewer parameters: one thread
 
-struct AdamCoef {
-  float step_size, bc2_sqrt, w1, b2, w2, eps, wd, decay;
-};
-
 template <bool Decoupled, bool L2>
 void adam_range(float* __restrict params, const float* __restrict grads, float* __restrict m,
-                float* __restrict v, long lo, long hi, const AdamCoef c) {
+                float* __restrict v, long lo, long hi, const Adam::Coefficients c) {
 #pragma omp simd
   for (long i = lo; i < hi; ++i) {
     float p = params[i];
@@ -58,46 +54,54 @@ void Adam::reset() {
   t_ = 0;
 }
 
-void Adam::step(float* params, const float* grads, double lr, int n_threads) {
+Adam::Coefficients Adam::next(double lr) const {
   if (!(lr > 0.0 && std::isfinite(lr)))  // checked before building the message (hot path)
     throw std::invalid_argument("lr must be > 0, got " + std::to_string(lr));
-  ++t_;
-  const double bc1 = 1.0 - std::pow(config_.beta1, static_cast<double>(t_));
-  const double bc2 = 1.0 - std::pow(config_.beta2, static_cast<double>(t_));
-  const float step_size = static_cast<float>(lr / bc1);
-  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  const float w1 = static_cast<float>(1.0 - config_.beta1);
-  const float b2 = static_cast<float>(config_.beta2);
-  const float w2 = static_cast<float>(1.0 - config_.beta2);
-  const float eps = static_cast<float>(config_.eps);
-  const float wd = static_cast<float>(config_.weight_decay);
-  const float decay = static_cast<float>(1.0 - lr * config_.weight_decay);
-  const bool decoupled = config_.decoupled, l2 = !decoupled && config_.weight_decay != 0.0;
+  const double t = static_cast<double>(t_ + 1);
+  const double bc1 = 1.0 - std::pow(config_.beta1, t);
+  const double bc2 = 1.0 - std::pow(config_.beta2, t);
+  Coefficients c;
+  c.step_size = static_cast<float>(lr / bc1);
+  c.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  c.w1 = static_cast<float>(1.0 - config_.beta1);
+  c.b2 = static_cast<float>(config_.beta2);
+  c.w2 = static_cast<float>(1.0 - config_.beta2);
+  c.eps = static_cast<float>(config_.eps);
+  c.wd = static_cast<float>(config_.weight_decay);
+  c.decay = static_cast<float>(1.0 - lr * config_.weight_decay);
+  c.decoupled = config_.decoupled;
+  c.l2 = !config_.decoupled && config_.weight_decay != 0.0;
+  return c;
+}
+
+// One element-wise pass (the core is built with -fno-math-errno so sqrt vectorises; vsqrtps is
+// correctly rounded, so results equal the scalar loop's). Elements are independent: splitting
+// the range over threads or blocks cannot change any result.
+void Adam::apply(const Coefficients& c, float* params, const float* grads, long lo, long hi) {
   float* m = m_.data();
   float* v = v_.data();
+  if (c.decoupled)
+    adam_range<true, false>(params, grads, m, v, lo, hi, c);
+  else if (c.l2)
+    adam_range<false, true>(params, grads, m, v, lo, hi, c);
+  else
+    adam_range<false, false>(params, grads, m, v, lo, hi, c);
+}
+
+void Adam::step(float* params, const float* grads, double lr, int n_threads) {
+  const Coefficients c = next(lr);
   const long n = static_cast<long>(m_.size());
-  // One element-wise pass (the core is built with -fno-math-errno so sqrt vectorises; vsqrtps is
-  // correctly rounded, so results equal the scalar loop's). Elements are independent: splitting
-  // the range over threads cannot change any result.
-  auto range = [&](long lo, long hi) {
-    const AdamCoef c{step_size, bc2_sqrt, w1, b2, w2, eps, wd, decay};
-    if (decoupled)
-      adam_range<true, false>(params, grads, m, v, lo, hi, c);
-    else if (l2)
-      adam_range<false, true>(params, grads, m, v, lo, hi, c);
-    else
-      adam_range<false, false>(params, grads, m, v, lo, hi, c);
-  };
   // one equal share per thread (the study's CNN, 33,874 parameters, is above the threshold)
   if (n_threads > 1 && n >= kParallelAdam) {
 #pragma omp parallel num_threads(n_threads)
     {
       const long t = omp_get_thread_num(), T = omp_get_num_threads();
-      range(n * t / T / 16 * 16, t + 1 == T ? n : n * (t + 1) / T / 16 * 16);
+      apply(c, params, grads, n * t / T / 16 * 16, t + 1 == T ? n : n * (t + 1) / T / 16 * 16);
     }
   } else {
-    range(0, n);
+    apply(c, params, grads, 0, n);
   }
+  advance();
 }
 
 std::string Schedule::name(Kind kind) {

@@ -71,12 +71,29 @@ Pass run_batches(nn::Network& net, nn::Adam& optimizer, const float* x, const fl
   for (long b = 0; b < batches; ++b) {
     const long start = b * batch, nb = std::min(batch, n - start);
     // the network's chunks gather their rows of x and y themselves, in parallel
-    const double loss = net.forward_backward(x, y, nb, config.loss, true, config.seed,
-                                             static_cast<std::uint64_t>(optimizer.steps()),
-                                             config.n_threads, nullptr, order + start);
-    if (config.clip_norm > 0.0) nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
     p.lr = schedule.at(optimizer.steps());
-    optimizer.step(net.params(), net.grads(), p.lr, resolve_threads(config.n_threads));
+    const auto step = static_cast<std::uint64_t>(optimizer.steps());
+    double loss;
+    if (config.clip_norm > 0.0) {  // (clipping needs every gradient first)
+      loss = net.forward_backward(x, y, nb, config.loss, true, config.seed, step, config.n_threads,
+                                  nullptr, order + start);
+      nn::clip_grad_norm(net.grads(), net.n_params(), config.clip_norm);
+      optimizer.step(net.params(), net.grads(), p.lr, resolve_threads(config.n_threads));
+    } else {  // Adam block by block inside the step, as each block's gradient sum is done
+      struct {
+        nn::Adam& opt;
+        nn::Adam::Coefficients c;
+        float* params;
+        const float* grads;
+      } u{optimizer, optimizer.next(p.lr), net.params(), net.grads()};
+      // (one reference captured: std::function holds it without allocating)
+      const nn::Network::Update update = [&u](long lo, long hi) {
+        u.opt.apply(u.c, u.params, u.grads, lo, hi);
+      };
+      loss = net.forward_backward(x, y, nb, config.loss, true, config.seed, step, config.n_threads,
+                                  nullptr, order + start, &update);
+      optimizer.advance();
+    }
     step_loss.push_back(static_cast<float>(loss));
     p.sum += loss * nb;
     p.seen += nb;

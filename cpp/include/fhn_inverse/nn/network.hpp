@@ -109,9 +109,16 @@ class Network {
   // Returns the batch loss. With training = true dropout is active (masks from seed and step).
   // rows (if given): the batch is rows rows[0], ..., rows[n - 1] of x and t, gathered by the
   // chunks themselves (in parallel); else x and t hold the n rows of the batch.
+  // update (if given): called once for each block [lo, hi) of a fixed partition of the
+  // parameters into blocks of kUpdateBlock, from the step's own threads, as soon as the block's
+  // gradients are final (an optimizer's element-wise step, while they are in cache; blocks run
+  // in parallel, so update must touch only [lo, hi)).
+  using Update = std::function<void(long lo, long hi)>;
+  static constexpr long kUpdateBlock = 1024;
   double forward_backward(const float* x, const float* t, long n, LossKind kind, bool training,
                           std::uint64_t seed, std::uint64_t step, int n_threads,
-                          float* dx = nullptr, const long* rows = nullptr);
+                          float* dx = nullptr, const long* rows = nullptr,
+                          const Update* update = nullptr);
 
  private:
   friend class ChunkedExecutor;

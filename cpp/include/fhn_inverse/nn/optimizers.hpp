@@ -24,6 +24,17 @@ class Adam {
   // One update of params (P) with grads (P) at learning rate lr > 0. Large buffers are split
   // over n_threads (element-wise: the result does not depend on the thread count).
   void step(float* params, const float* grads, double lr, int n_threads = 1);
+  // The same update in parts, for a caller that runs it block by block as the gradients become
+  // final (Network::forward_backward's update): next(lr) gives the coefficients of the next step,
+  // apply updates elements [lo, hi) with them (any partition, any order, from any thread: each
+  // element gets step's arithmetic), and advance() counts the step once every element is done.
+  struct Coefficients {
+    float step_size, bc2_sqrt, w1, b2, w2, eps, wd, decay;
+    bool decoupled, l2;
+  };
+  Coefficients next(double lr) const;
+  void apply(const Coefficients& c, float* params, const float* grads, long lo, long hi);
+  void advance() { ++t_; }
   void reset();
   long steps() const { return t_; }
   const AdamConfig& config() const { return config_; }

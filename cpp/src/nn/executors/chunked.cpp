@@ -61,7 +61,7 @@ int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long n
 
 double ChunkedExecutor::step(Network& net, const float* x, const float* t, long n, LossKind kind,
                              bool training, std::uint64_t seed, std::uint64_t step, int threads,
-                             float* dx, const long* rows) const {
+                             float* dx, const long* rows, const Network::Update* update) const {
   const long d = loss_target_size(kind, net.output_shape().size());
   const Network::Plan pl = net.plan(n, false);
   const long nchunks = pl.chunks, P = net.n_params();
@@ -93,15 +93,18 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
       const int cur = backward(ws, in0, nc, dx != nullptr);
       if (dx) net.copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
     }
-    // fixed-order sum of the chunk gradients, parallel over parameters
+    // fixed-order sum of the chunk gradients, parallel over parameters; each block updated
+    // right after its sum, while it is in L1
+    constexpr long B = Network::kUpdateBlock;
 #pragma omp for schedule(static)
-    for (long k = 0; k < P; k += 1024) {
-      const long e = std::min(P, k + 1024);
+    for (long k = 0; k < P; k += B) {
+      const long e = std::min(P, k + B);
       for (long i = k; i < e; ++i) net.grads_[i] = net.workspaces_[0].grads[i];
       for (long g = 1; g < nchunks; ++g) {
         const float* src = net.workspaces_[g].grads.data();
         for (long i = k; i < e; ++i) net.grads_[i] += src[i];
       }
+      if (update) (*update)(k, e);
     }
   }
   double total = 0.0;

@@ -24,8 +24,8 @@ class ChunkedExecutor {
   int backward(Network::Workspace& ws, const float* input, long nc, bool need_dx) const;
   // One training step (Network::forward_backward's contract) into the network's grads.
   double step(Network& net, const float* x, const float* t, long n, LossKind kind, bool training,
-              std::uint64_t seed, std::uint64_t step, int threads, float* dx,
-              const long* rows) const;
+              std::uint64_t seed, std::uint64_t step, int threads, float* dx, const long* rows,
+              const Network::Update* update) const;
 
  private:
   const Network& net_;
@@ -44,8 +44,8 @@ class WideExecutor {
   int backward(Network::Workspace& ws, const float* input, long n, float* grads,
                bool need_dx) const;
   double step(Network& net, const float* x, const float* t, long n, LossKind kind, bool training,
-              std::uint64_t seed, std::uint64_t step, int threads, float* dx,
-              const long* rows) const;
+              std::uint64_t seed, std::uint64_t step, int threads, float* dx, const long* rows,
+              const Network::Update* update) const;
 
  private:
   const Network& net_;

@@ -96,7 +96,7 @@ int WideExecutor::backward(Network::Workspace& ws, const float* input, long n, f
 
 double WideExecutor::step(Network& net, const float* x, const float* t, long n, LossKind kind,
                           bool training, std::uint64_t seed, std::uint64_t step, int threads,
-                          float* dx, const long* rows) const {
+                          float* dx, const long* rows, const Network::Update* update) const {
   const long d = loss_target_size(kind, net.output_shape().size());
   double loss_value = 0.0;
   Network::Workspace& ws = net.workspaces_[0];
@@ -115,6 +115,13 @@ double WideExecutor::step(Network& net, const float* x, const float* t, long n, 
     const int cur = backward(ws, in0, n, net.grads_.data(), dx != nullptr);
 #pragma omp single
     if (dx) net.copy_out_dx(ws.dbuf[cur].data(), 0, n, dx);
+    // (the single's barrier: every gradient is final)
+    if (update) {
+      const long P = net.n_params();
+      constexpr long B = Network::kUpdateBlock;
+#pragma omp for schedule(static)
+      for (long k = 0; k < P; k += B) (*update)(k, std::min(P, k + B));
+    }
   }
   return loss_value;
 }
