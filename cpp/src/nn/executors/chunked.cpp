@@ -1,6 +1,8 @@
 // ChunkedExecutor: a batch in chunks over the threads (executors.hpp).
 #include <algorithm>
 
+#include <omp.h>
+
 #include "executors.hpp"
 
 namespace fhn_inverse::nn {
@@ -43,7 +45,7 @@ const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, lo
   return xi;
 }
 
-int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc,
+int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc, float* grads,
                               bool need_dx) const {
   const Network& net = net_;
   const float* a0 = ws.act.data();
@@ -53,7 +55,7 @@ int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long n
     float* dxi = i > 0 || need_dx ? ws.dbuf[1 - cur].data() : nullptr;
     const float* xi = i == 0 ? input : a0 + net.steps_[i - 1].act_offset;
     s.layer->backward(net.params_of(s), xi, a0 + s.act_offset, ws.dbuf[cur].data(), dxi,
-                      ws.grads.data() + s.param_offset, nc, ws.scratch.data() + s.scratch_offset);
+                      grads + s.param_offset, nc, ws.scratch.data() + s.scratch_offset);
     cur = 1 - cur;
   }
   return cur;
@@ -69,15 +71,19 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
   // layers with packed weights (narrow Dense) run forward from them: packed once per step, read
   // by every chunk
   net.pack_layers();
-#pragma omp parallel num_threads(threads)
+  // a thread's chunks run in its own workspace (one per thread: what a chunk touches stays in
+  // that core's cache from one chunk to the next); each chunk's gradient in the buffer of the
+  // chunk's index, so that their sum does not depend on which thread ran which chunk
+#pragma omp parallel num_threads(static_cast <int>(std::min <long>(threads, nchunks)))
   {
+    Network::Workspace& ws = net.workspaces_[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
     for (long g = 0; g < nchunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
-      Network::Workspace& ws = net.workspaces_[g];
+      Buffer& grads = net.workspaces_[g].grads;
       part[g] = 0.0;
       if (nc <= 0) {  // (every layer overwrites its parameters' gradients)
-        std::fill(ws.grads.begin(), ws.grads.end(), 0.0f);
+        std::fill(grads.begin(), grads.end(), 0.0f);
         continue;
       }
       Context ctx;
@@ -90,7 +96,7 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
       const float* out = forward(ws, x, r0, nc, ctx, &in0, true, rows);
       part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows),
                               ws.dbuf[0].data(), nc, d, static_cast<double>(n));
-      const int cur = backward(ws, in0, nc, dx != nullptr);
+      const int cur = backward(ws, in0, nc, grads.data(), dx != nullptr);
       if (dx) net.copy_out_dx(ws.dbuf[cur].data(), r0, nc, dx);
     }
     // fixed-order sum of the chunk gradients, parallel over parameters; each block updated

@@ -19,9 +19,10 @@ class ChunkedExecutor {
                        const float** input = nullptr, bool packed = false,
                        const long* rows = nullptr) const;
   // Backward of the chunk whose forward ran last in ws, from the loss gradient in ws.dbuf[0]:
-  // parameter gradients into ws.grads (overwritten); returns the index of the dbuf holding the
+  // parameter gradients into grads (overwritten); returns the index of the dbuf holding the
   // input gradient (computed only with need_dx).
-  int backward(Network::Workspace& ws, const float* input, long nc, bool need_dx) const;
+  int backward(Network::Workspace& ws, const float* input, long nc, float* grads,
+               bool need_dx) const;
   // One training step (Network::forward_backward's contract) into the network's grads.
   double step(Network& net, const float* x, const float* t, long n, LossKind kind, bool training,
               std::uint64_t seed, std::uint64_t step, int threads, float* dx, const long* rows,
