@@ -467,7 +467,9 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
       } else {
         Context ctx;
         ctx.chunk = g;
-        out = ChunkedExecutor(*this).forward(workspaces_[g], xb, r0, nc, ctx, nullptr, true);
+        // (one workspace per thread, as in training: the output is copied out by emit)
+        out = ChunkedExecutor(*this).forward(workspaces_[omp_get_thread_num()], xb, r0, nc, ctx,
+                                             nullptr, true);
       }
       emit(out, start + r0, nc, g);
     }

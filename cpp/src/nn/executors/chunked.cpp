@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include "executors.hpp"
+#include "fhn_inverse/util/parallel.hpp"
 
 namespace fhn_inverse::nn {
 
@@ -74,7 +75,7 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
   // a thread's chunks run in its own workspace (one per thread: what a chunk touches stays in
   // that core's cache from one chunk to the next); each chunk's gradient in the buffer of the
   // chunk's index, so that their sum does not depend on which thread ran which chunk
-#pragma omp parallel num_threads(static_cast <int>(std::min <long>(threads, nchunks)))
+#pragma omp parallel num_threads(team_size(threads, nchunks))
   {
     Network::Workspace& ws = net.workspaces_[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
