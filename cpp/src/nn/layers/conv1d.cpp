@@ -216,16 +216,20 @@ void Conv1D::backward_from(const float* params, const float* x, const float* dy,
   float* dP = planes_in ? dx : scratch;
   const long qn =
       std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
+  // (every plane's weights first, plane r's from tap dx_tap_start[r] on; then series by series,
+  // each series' dY rows read for all its planes while they are in L1)
   for (long r = 0; r < g.s; ++r) {
-    const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
-    long t = 0;
+    long t = dx_tap_start[r];
     for (long c = 0; c < g.cout; ++c)
       for (long k = r; k < g.K; k += g.s, ++t)
         for (long ci = 0; ci < g.cin; ++ci) wr[t * g.cin + ci] = params[(c * g.cin + ci) * g.K + k];
-    for (long j = 0; j < n; ++j)
-      tap_rows(g.cin, nt, dx_taps.data() + t0, wr, g.cin, dyp + g.row(0, j), nullptr,
-               dP + g.plane(0, j, r), g.s * g.Q, qn);
   }
+  for (long j = 0; j < n; ++j)
+    for (long r = 0; r < g.s; ++r) {
+      const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
+      tap_rows(g.cin, nt, dx_taps.data() + t0, wr + t0 * g.cin, g.cin, dyp + g.row(0, j), nullptr,
+               dP + g.plane(0, j, r), g.s * g.Q, qn);
+    }
   if (planes_in) return;  // (dP was dx)
   for (long ci = 0; ci < g.cin; ++ci)
     for (long j = 0; j < n; ++j)
