@@ -543,3 +543,67 @@ TEST(Network, VectorMapEvaluationOverSeveralBlocks) {
   Network net(Shape::vector(6), specs, 6, 64);
   expect_consistent_evaluation(net, 40000, 6, 2, 91);
 }
+
+// The optimizer's update inside the step (Network::forward_backward's update, as the trainer
+// runs Adam) gives bit for bit the parameters, moments and loss of the step followed by
+// Adam::step, for the chunked executor (a CNN of several chunks, more chunks than threads) and
+// the wide one (split products and chunked), at 1, 2 and 3 threads, with Adam and with AdamW;
+// every block is updated once, and a step with the update allocates nothing.
+TEST(Network, UpdateInsideTheStepEqualsTheSeparateStep) {
+  LayerSpec drop{"dropout"};
+  drop.rate = 0.2;
+  struct Case {
+    Shape in;
+    std::vector<LayerSpec> specs;
+    long n;
+  };
+  const std::vector<Case> cases = {
+      {Shape::sequence(1, 100),
+       {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)},
+       50},
+      {Shape::vector(260), {dense(300), spec("swish"), dense(520), drop, dense(3)}, 37},
+      {Shape::vector(260), {dense(300), spec("swish"), dense(520), drop, dense(3)}, 300}};
+  for (const Case& c : cases)
+    for (bool decoupled : {false, true})
+      for (int threads : {1, 2, 3}) {
+        Network a(c.in, c.specs, 7, c.n), b(c.in, c.specs, 7, c.n);
+        const long in = c.in.size(), P = a.n_params();
+        std::vector<float> x = random_vector(c.n * in, 80), t = random_vector(c.n * 3, 81);
+        AdamConfig cfg;
+        cfg.decoupled = decoupled;
+        cfg.weight_decay = 0.01;
+        Adam adam_a(P, cfg), adam_b(P, cfg);
+        std::vector<int> visits(P);
+        struct {
+          Adam& opt;
+          Adam::Coefficients k;
+          float* params;
+          const float* grads;
+          int* visits;
+        } u{adam_b, {}, b.params(), b.grads(), visits.data()};
+        const Network::Update update = [&u](long lo, long hi) {
+          for (long i = lo; i < hi; ++i) ++u.visits[i];
+          u.opt.apply(u.k, u.params, u.grads, lo, hi);
+        };
+        for (int s = 0; s < 3; ++s) {
+          const double la =
+              a.forward_backward(x.data(), t.data(), c.n, LossKind::mse, true, 4, s, threads);
+          adam_a.step(a.params(), a.grads(), 1e-3, threads);
+          std::fill(visits.begin(), visits.end(), 0);
+          u.k = adam_b.next(1e-3);
+          const long before = g_mallocs.load();
+          const double lb = b.forward_backward(x.data(), t.data(), c.n, LossKind::mse, true, 4, s,
+                                               threads, nullptr, nullptr, &update);
+          EXPECT_EQ(g_mallocs.load() - before, 0);
+          adam_b.advance();
+          ASSERT_EQ(la, lb) << "step " << s;
+          for (long i = 0; i < P; ++i) ASSERT_EQ(visits[i], 1) << "parameter " << i;
+        }
+        ASSERT_EQ(adam_a.steps(), adam_b.steps());
+        for (long i = 0; i < P; ++i) {
+          ASSERT_EQ(a.params()[i], b.params()[i]) << "parameter " << i << ", " << threads;
+          ASSERT_EQ(adam_a.m()[i], adam_b.m()[i]) << i;
+          ASSERT_EQ(adam_a.v()[i], adam_b.v()[i]) << i;
+        }
+      }
+}
