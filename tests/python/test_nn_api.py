@@ -71,6 +71,22 @@ def test_same_seed_same_result_any_thread_count():
     np.testing.assert_array_equal(p[0], p[1])
 
 
+def test_study_cnn_trains_bitwise_alike_at_one_two_and_three_threads():
+    # the study's CNN: fused convolutions, a narrow dense layer whose packed weights each thread
+    # packs for itself, more chunks than threads at one thread, Adam inside the step
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((96, 1000)).astype(np.float32)
+    y = rng.random((96, 2))
+    p, m = [], None
+    for threads in (1, 2, 3):
+        m = fi.InverseMap.cnn(seed=2)
+        m.fit(x, y, epochs=2, batch_size=32, n_threads=threads, progress=False)
+        p.append(m.network.params)
+    assert ("Dense", (32,), 960 * 32 + 32) in m.network.summary()  # (the narrow layer)
+    np.testing.assert_array_equal(p[0], p[1])
+    np.testing.assert_array_equal(p[0], p[2])
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

@@ -140,6 +140,7 @@ class Network {
     Buffer dbuf[2];  // ping-pong gradients w.r.t. activations
     Buffer scratch;  // per-step scratch, back to back
     Buffer grads;    // (P) this chunk's parameter gradients
+    Buffer packed;   // the training thread's own copy of the packed weights (packed_'s layout)
     Buffer target;   // the chunk's targets, where gathered by row index
   };
   struct Plan {
@@ -163,12 +164,10 @@ class Network {
   // thread), then block_done(chunks) once per block.
   template <class Emit, class BlockDone>
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
-  // PackedWeights::pack of the current parameters into packed_, once per evaluation call or
-  // training step.
-  void pack_layers() const;
-  const float* packed_for(const Step& s) const {
-    return s.packed_offset < 0 ? nullptr : packed_.data() + s.packed_offset;
-  }
+  // PackedWeights::pack of the current parameters into packed_ (or into `into`, a buffer of
+  // packed_'s size), once per evaluation call or training step.
+  void pack_layers(float* into = nullptr) const;
+  bool has_packed() const { return !packed_.empty(); }
   const float* params_of(const Step& s) const { return params_.data() + s.param_offset; }
 
   bool wide_ = false;
