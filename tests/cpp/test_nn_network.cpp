@@ -58,6 +58,17 @@ LayerSpec avgpool(long pool) {
 }
 
 // The study's CNN (spec/paper.md): pooling between the convolutions only.
+LayerSpec dropout(double rate) {
+  LayerSpec s{"dropout"};
+  s.rate = rate;
+  return s;
+}
+// A map and a batch size for the tests that run several kinds of map the same way.
+struct MapCase {
+  Shape in;
+  std::vector<LayerSpec> specs;
+  long n;
+};
 std::vector<LayerSpec> study_cnn() {
   return {conv(8),       spec("swish"), avgpool(2),    conv(16),        spec("swish"),
           avgpool(2),    conv(32),      spec("swish"), spec("flatten"), dense(32),
@@ -169,14 +180,8 @@ TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
 // (its first layer reading the rows in place) and a multi-channel CNN
 // (chunks), a wide map below 256 rows (split products) and at 300 rows (chunked wide training).
 TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
-  LayerSpec drop{"dropout"};
-  drop.rate = 0.2;
-  struct Case {
-    Shape in;
-    std::vector<LayerSpec> specs;
-    long n;
-  };
-  const std::vector<Case> cases = {
+  const LayerSpec drop = dropout(0.2);
+  const std::vector<MapCase> cases = {
       {Shape::sequence(2, 40), {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)}, 45},
       // one channel: the first Conv1D reads the rows by index in place
       {Shape::sequence(1, 41),
@@ -184,7 +189,7 @@ TEST(Network, RowIndexedBatchEqualsGatheredBatch) {
        45},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 37},
       {Shape::vector(260), {dense(300), spec("swish"), drop, dense(2)}, 300}};
-  for (const Case& c : cases) {
+  for (const MapCase& c : cases) {
     Network net(c.in, c.specs, 3, c.n);
     const long in = c.in.size(), m = 2 * c.n + 5, d = net.output_shape().size();
     const std::vector<float> x = random_vector(m * in, 11), t = random_vector(m * d, 12);
@@ -383,8 +388,7 @@ TEST(Trainer, ShuffleOrderIsAPermutationAndSeeded) {
 // gradients as central differences and as unsplit products, bitwise identical for any thread
 // count (dropout included), and no allocation per step.
 static void expect_wide_training(long n) {
-  LayerSpec drop{"dropout"};
-  drop.rate = 0.2;
+  const LayerSpec drop = dropout(0.2);
   const std::vector<LayerSpec> specs = {dense(300),   spec("swish"), dense(520),
                                         spec("tanh"), drop,          dense(2)};
   Network net(Shape::vector(260), specs, 9, n + 3);
@@ -451,8 +455,7 @@ TEST(Network, WideMapChunkedTrainingGradientsAndThreadIndependence) { expect_wid
 // 256 rows on, in two chunks below: gradients bitwise the same on one thread and on two, equal
 // to rounding to the mean of the gradients of the batch's halves, and no allocation per step.
 TEST(Network, GemmMapChunksAreThreadIndependent) {
-  LayerSpec drop{"dropout"};
-  drop.rate = 0.2;
+  const LayerSpec drop = dropout(0.2);
   const std::vector<LayerSpec> specs = {dense(128), spec("swish"), drop,
                                         dense(128), spec("tanh"),  dense(2)};
   for (long n : {40L, 300L}) {
@@ -515,8 +518,7 @@ static void expect_consistent_evaluation(Network& net, long n, long in, long out
 // skipped, activations in place): bitwise the same for any thread count, equal to rounding to
 // one-sample evaluation and to the training path, and the loss is the MSE of the predictions.
 TEST(Network, WideMapEvaluationInRowChunks) {
-  LayerSpec drop{"dropout"};
-  drop.rate = 0.2;
+  const LayerSpec drop = dropout(0.2);
   const std::vector<LayerSpec> specs = {dense(300), spec("swish"), drop,
                                         dense(260), spec("relu"),  dense(3)};
   Network net(Shape::vector(270), specs, 4, 300);
@@ -550,20 +552,14 @@ TEST(Network, VectorMapEvaluationOverSeveralBlocks) {
 // the wide one (split products and chunked), at 1, 2 and 3 threads, with Adam and with AdamW;
 // every block is updated once, and a step with the update allocates nothing.
 TEST(Network, UpdateInsideTheStepEqualsTheSeparateStep) {
-  LayerSpec drop{"dropout"};
-  drop.rate = 0.2;
-  struct Case {
-    Shape in;
-    std::vector<LayerSpec> specs;
-    long n;
-  };
-  const std::vector<Case> cases = {
+  const LayerSpec drop = dropout(0.2);
+  const std::vector<MapCase> cases = {
       {Shape::sequence(1, 100),
        {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)},
        50},
       {Shape::vector(260), {dense(300), spec("swish"), dense(520), drop, dense(3)}, 37},
       {Shape::vector(260), {dense(300), spec("swish"), dense(520), drop, dense(3)}, 300}};
-  for (const Case& c : cases)
+  for (const MapCase& c : cases)
     for (bool decoupled : {false, true})
       for (int threads : {1, 2, 3}) {
         Network a(c.in, c.specs, 7, c.n), b(c.in, c.specs, 7, c.n);
