@@ -97,6 +97,36 @@ TEST(Dense, NarrowPackedKernelMatchesDoubleReferenceForEveryRemainder) {
   }
 }
 
+// A training step's forward of a narrow layer (samples in the vector lanes, no packed copy) gives
+// forward_packed's values bit for bit: unit counts around the row blocks (16, 8, 4, 2, 1),
+// sample counts around the vector width, features with a partial block of 256 and a remainder of
+// 8; the same without the layer's scratch; and the scratch it uses is the size it declares.
+TEST(Dense, NarrowUnpackedForwardEqualsPackedBitwise) {
+  for (long fin : {256L, 601L, 960L})
+    for (long units : {1L, 3L, 7L, 16L, 23L, 32L, 33L, 64L}) {
+      Dense d(Shape::vector(fin), units);
+      if (!d.narrow()) GTEST_SKIP() << "built without AVX2/FMA: no narrow kernel";
+      const std::vector<float> params = random_vector(d.n_params(), 61 + units);
+      std::vector<float> packed(d.packed_size());
+      d.pack(params.data(), packed.data());
+      for (long n : {1L, 5L, 8L, 15L, 16L, 17L, 33L}) {
+        const std::vector<float> x = random_vector(n * fin, 71 + n);
+        std::vector<float> want(n * units), got(n * units, std::nanf(""));
+        d.forward_packed(params.data(), packed.data(), x.data(), want.data(), n);
+        const long need = d.scratch_size(n);
+        std::vector<float> scratch(need + 16, 7.0f);  // 16 guard floats after it
+        d.forward_unpacked(params.data(), x.data(), got.data(), n, scratch.data());
+        for (long i = 0; i < n * units; ++i)
+          ASSERT_EQ(got[i], want[i])
+              << "fin " << fin << " units " << units << " n " << n << " @" << i;
+        for (long i = need; i < need + 16; ++i) ASSERT_EQ(scratch[i], 7.0f) << "past the scratch";
+        std::fill(got.begin(), got.end(), std::nanf(""));
+        d.forward_unpacked(params.data(), x.data(), got.data(), n, nullptr);
+        for (long i = 0; i < n * units; ++i) ASSERT_EQ(got[i], want[i]) << "without scratch @" << i;
+      }
+    }
+}
+
 // The narrow layer's backward (broadcast kernel over blocks of 16 features, 32 with AVX-512, the
 // remaining features through Eigen) against the defining sums in double: dW, db and dX overwrite
 // what is there; unit counts around the 6-row blocks, sample tails, features with and without a

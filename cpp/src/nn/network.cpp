@@ -385,7 +385,6 @@ void Network::allocate() {
     ws.dbuf[1].assign(biggest * cap, 0.0f);
     ws.scratch.assign(std::max(scratch, 1L), 0.0f);
     ws.grads.assign(chunked ? params_.size() : 0, 0.0f);  // else written straight into grads_
-    ws.packed.assign(chunked ? packed_.size() : 0, 0.0f);
     ws.target.assign(output_shape().size() * cap, 0.0f);  // >= loss_target_size · rows
   }
 }
@@ -427,10 +426,9 @@ void Network::copy_out_dx(const float* g, long r0, long nc, float* dx) const {
   }
 }
 
-void Network::pack_layers(float* into) const {
-  float* base = into ? into : packed_.data();
+void Network::pack_layers() const {
   for (const auto& s : steps_)
-    if (s.about.packed) s.about.packed->pack(params_of(s), base + s.packed_offset);
+    if (s.about.packed) s.about.packed->pack(params_of(s), packed_.data() + s.packed_offset);
 }
 
 template <class Emit, class BlockDone>

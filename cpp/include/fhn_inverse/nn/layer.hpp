@@ -57,6 +57,10 @@ class PackedWeights {
   virtual void pack(const float* params, float* packed) const = 0;
   virtual void forward_packed(const float* params, const float* packed, const float* x, float* y,
                               long n) const = 0;
+  // forward_packed's values (the same bits) from the parameters as they lie, in the layer's
+  // scratch: what a training step runs, whose weights change every step.
+  virtual void forward_unpacked(const float* params, const float* x, float* y, long n,
+                                float* scratch) const = 0;
 
  protected:
   ~PackedWeights() = default;

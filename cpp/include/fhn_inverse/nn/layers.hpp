@@ -37,6 +37,9 @@ struct Dense : Layer, PackedWeights, SplitProducts {
   void pack(const float* params, float* packed) const override;
   void forward_packed(const float* params, const float* packed, const float* x, float* y,
                       long n) const override;
+  void forward_unpacked(const float* params, const float* x, float* y, long n,
+                        float* scratch) const override;
+  long scratch_size(long n) const override;
   // SplitProducts (wide maps): forward and dW by output rows (>= 128 rows a part, at most 4
   // parts), dX by input features likewise.
   long parts(bool backward) const override;

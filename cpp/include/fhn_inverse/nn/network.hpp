@@ -140,7 +140,6 @@ class Network {
     Buffer dbuf[2];  // ping-pong gradients w.r.t. activations
     Buffer scratch;  // per-step scratch, back to back
     Buffer grads;    // (P) this chunk's parameter gradients
-    Buffer packed;   // the training thread's own copy of the packed weights (packed_'s layout)
     Buffer target;   // the chunk's targets, where gathered by row index
   };
   struct Plan {
@@ -164,10 +163,8 @@ class Network {
   // thread), then block_done(chunks) once per block.
   template <class Emit, class BlockDone>
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
-  // PackedWeights::pack of the current parameters into packed_ (or into `into`, a buffer of
-  // packed_'s size), once per evaluation call or training step.
-  void pack_layers(float* into = nullptr) const;
-  bool has_packed() const { return !packed_.empty(); }
+  // PackedWeights::pack of the current parameters into packed_, once per evaluation call.
+  void pack_layers() const;
   const float* params_of(const Step& s) const { return params_.data() + s.param_offset; }
 
   bool wide_ = false;

@@ -37,10 +37,13 @@ const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, lo
     if (i == 1) ctx.rows = nullptr;
     ctx.layer = s.spec;
     float* yi = a0 + s.act_offset;
-    if (packed && s.about.packed)
+    float* scratch = ws.scratch.data() + s.scratch_offset;
+    if (s.about.packed && packed)
       s.about.packed->forward_packed(net.params_of(s), packed + s.packed_offset, xi, yi, nc);
+    else if (s.about.packed)
+      s.about.packed->forward_unpacked(net.params_of(s), xi, yi, nc, scratch);
     else
-      s.layer->forward(net.params_of(s), xi, yi, nc, ws.scratch.data() + s.scratch_offset, ctx);
+      s.layer->forward(net.params_of(s), xi, yi, nc, scratch, ctx);
     xi = yi;
   }
   return xi;
@@ -69,17 +72,14 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
   const Network::Plan pl = net.plan(n, false);
   const long nchunks = pl.chunks, P = net.n_params();
   double part[64];
-  // layers with packed weights (narrow Dense) run forward from them: each thread packs its own
-  // copy at the start of the step (at once, where one thread packed while the others waited; and
-  // each chunk then reads the packed weights from its own core's cache)
-  const bool pack = net.has_packed();
+  // layers with packed weights (narrow Dense) run forward_unpacked: the packed values without
+  // the copy, which would be made anew every step
   // a thread's chunks run in its own workspace (one per thread: what a chunk touches stays in
   // that core's cache from one chunk to the next); each chunk's gradient in the buffer of the
   // chunk's index, so that their sum does not depend on which thread ran which chunk
 #pragma omp parallel num_threads(team_size(threads, nchunks))
   {
     Network::Workspace& ws = net.workspaces_[omp_get_thread_num()];
-    if (pack) net.pack_layers(ws.packed.data());
 #pragma omp for schedule(dynamic, 1)
     for (long g = 0; g < nchunks; ++g) {
       const long r0 = g * pl.size, nc = std::min(pl.size, n - r0);
@@ -96,7 +96,7 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
       ctx.step = step;
       ctx.chunk = g;
       const float* in0 = nullptr;
-      const float* out = forward(ws, x, r0, nc, ctx, &in0, pack ? ws.packed.data() : nullptr, rows);
+      const float* out = forward(ws, x, r0, nc, ctx, &in0, nullptr, rows);
       part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows),
                               ws.dbuf[0].data(), nc, d, static_cast<double>(n));
       const int cur = backward(ws, in0, nc, grads.data(), dx != nullptr);

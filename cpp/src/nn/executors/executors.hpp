@@ -14,8 +14,8 @@ class ChunkedExecutor {
   explicit ChunkedExecutor(const Network& net) : net_(net) {}
   // Forward of rows [r0, r0+nc) of x through ws; returns the output. *input (if given) receives
   // where the first layer read its input; with packed (the base of a buffer that pack_layers
-  // filled), layers with packed weights read them there; with rows, batch row j is row rows[j]
-  // of x.
+  // filled), layers with packed weights read them there (else they run forward_unpacked, to the
+  // same values); with rows, batch row j is row rows[j] of x.
   const float* forward(Network::Workspace& ws, const float* x, long r0, long nc, const Context& ctx,
                        const float** input = nullptr, const float* packed = nullptr,
                        const long* rows = nullptr) const;

@@ -207,6 +207,98 @@ inline void narrow_dense_packed(const float* wt, const float* x, float* y, long 
   });
 }
 
+// The packed kernel's values without a packed Wᵀ, for a training step (whose weights change every
+// step, where packing them cost about as long as the product): the samples in the vector lanes.
+// L = kLanes samples at a time are transposed into xt (Fin, L); a block of O weight rows keeps O
+// accumulators, and per input feature k one xt vector is loaded and each row's W[o, k] is
+// broadcast against it. Features run in the same blocks of kFeatureBlock as the packed kernel,
+// each block's sums started at 0 and added in order to the output: every output sums the same
+// terms in the same order as there (the same bits).
+template <int O>
+[[gnu::noinline]] void lanes_block(const float* w, long fin, const float* xt, long k0, long k1,
+                                   float* yt, bool first) {
+  using simd::vw;
+  constexpr long L = simd::kLanes;
+  vw acc[O];
+#pragma GCC unroll 16
+  for (int o = 0; o < O; ++o) acc[o] = simd::splatw(0.0f);
+  const float* xk = xt + k0 * L;
+  const float* wk = w + k0;
+  for (long k = k0; k < k1; ++k, xk += L, ++wk) {
+    const vw xv = simd::loadw_reg(xk);
+#pragma GCC unroll 16
+    for (int o = 0; o < O; ++o) acc[o] += simd::splatw(wk[o * fin]) * xv;
+  }
+#pragma GCC unroll 16
+  for (int o = 0; o < O; ++o) {
+    float* p = yt + o * L;
+    vw r = acc[o];
+    if (!first) r += simd::loadw(p);
+    simd::storew(p, r);
+  }
+}
+
+// Rows of W per block of lanes_block: 16 accumulators where AVX-512 has 32 registers, else 8.
+constexpr int kLanesRows = simd::kLanes == 16 ? 16 : 8;
+
+// Floats of scratch narrow_dense_lanes needs (xt and yt), whatever the sample count.
+constexpr long lanes_scratch(long units, long fin) { return (fin + units) * simd::kLanes; }
+
+// xt (fin, L) = the transpose of rows [0, ng) of x (ng, fin), zero lanes from ng.
+inline void transpose_rows(const float* x, long fin, long ng, float* xt) {
+  constexpr long L = simd::kLanes;
+  long s0 = 0;
+#ifdef __AVX__
+  for (; s0 + 8 <= ng; s0 += 8) {
+    long k = 0;
+    for (; k + 8 <= fin; k += 8) simd::transpose8x8(x + s0 * fin + k, fin, xt + k * L + s0, L);
+    for (; k < fin; ++k)
+      for (long s = s0; s < s0 + 8; ++s) xt[k * L + s] = x[s * fin + k];
+  }
+#endif
+  if (s0 < L)
+    for (long k = 0; k < fin; ++k)
+      for (long s = s0; s < L; ++s) xt[k * L + s] = s < ng ? x[s * fin + k] : 0.0f;
+}
+
+// y (n, units) = x (n, fin) Wᵀ + b, the values of narrow_dense_packed followed by the bias.
+inline void narrow_dense_lanes(const float* W, const float* bias, const float* x, float* y,
+                               long units, long fin, long n, float* scratch) {
+  constexpr long L = simd::kLanes;
+  float* xt = scratch;
+  float* yt = scratch + fin * L;
+  for (long g0 = 0; g0 < n; g0 += L) {
+    const long ng = std::min(L, n - g0);
+    transpose_rows(x + g0 * fin, fin, ng, xt);
+    for (long k0 = 0; k0 < fin; k0 += kFeatureBlock) {
+      const long k1 = std::min(fin, k0 + kFeatureBlock);
+      const bool first = k0 == 0;
+      long o = 0;
+      for (; o + kLanesRows <= units; o += kLanesRows)
+        lanes_block<kLanesRows>(W + o * fin, fin, xt, k0, k1, yt + o * L, first);
+      // the last rows in blocks of 8, 4, 2, 1 (a row's values do not depend on its block)
+      if constexpr (kLanesRows > 8)
+        if (o + 8 <= units) {
+          lanes_block<8>(W + o * fin, fin, xt, k0, k1, yt + o * L, first);
+          o += 8;
+        }
+      if (o + 4 <= units) {
+        lanes_block<4>(W + o * fin, fin, xt, k0, k1, yt + o * L, first);
+        o += 4;
+      }
+      if (o + 2 <= units) {
+        lanes_block<2>(W + o * fin, fin, xt, k0, k1, yt + o * L, first);
+        o += 2;
+      }
+      if (o < units) lanes_block<1>(W + o * fin, fin, xt, k0, k1, yt + o * L, first);
+    }
+    for (long s = 0; s < ng; ++s) {
+      float* row = y + (g0 + s) * units;
+      for (long o = 0; o < units; ++o) row[o] = yt[o * L + s] + bias[o];
+    }
+  }
+}
+
 // Backward of a narrow Dense layer (the broadcast kernel above, on the row-major weights and the
 // sample-major x, dY as they lie; no packing): over blocks of B = kPackedBlock features (16, or
 // 32 with AVX-512),

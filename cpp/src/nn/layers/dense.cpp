@@ -2,6 +2,7 @@
 // products go to Eigen (the reference path), OpenBLAS (kernels/blas.hpp) or the narrow
 // broadcast kernels (kernels/dense_narrow.hpp).
 #include <algorithm>
+#include <vector>
 
 #include "fhn_inverse/nn/layers.hpp"
 #include "../kernels/blas.hpp"
@@ -86,6 +87,28 @@ void Dense::forward_packed(const float* params, const float* packed, const float
   (void)packed;
   forward(params, x, y, n, nullptr, Context{});
 #endif
+}
+
+void Dense::forward_unpacked(const float* params, const float* x, float* y, long n,
+                             float* scratch) const {
+#ifdef FHN_NARROW_DENSE
+  const long fin = in_.length;
+  std::vector<float> own;  // (a caller without the layer's scratch)
+  if (!scratch) {
+    own.resize(lanes_scratch(units, fin));
+    scratch = own.data();
+  }
+  narrow_dense_lanes(params, params + units * fin, x, y, units, fin, n, scratch);
+#else
+  forward(params, x, y, n, scratch, Context{});
+#endif
+}
+
+long Dense::scratch_size(long) const {
+#ifdef FHN_NARROW_DENSE
+  if (narrow()) return lanes_scratch(units, in_.length);
+#endif
+  return 0;
 }
 
 bool Dense::use_blas() const {
