@@ -248,6 +248,15 @@ constexpr long lanes_scratch(long units, long fin) { return (fin + units) * simd
 inline void transpose_rows(const float* x, long fin, long ng, float* xt) {
   constexpr long L = simd::kLanes;
   long s0 = 0;
+#ifdef FHN_SIXTEEN_LANES
+  if (ng == L) {  // a whole group: 16 × 16 tiles
+    long k = 0;
+    for (; k + 16 <= fin; k += 16) simd::transpose16x16(x + k, fin, xt + k * L, L);
+    for (; k < fin; ++k)
+      for (long s = 0; s < L; ++s) xt[k * L + s] = x[s * fin + k];
+    return;
+  }
+#endif
 #ifdef __AVX__
   for (; s0 + 8 <= ng; s0 += 8) {
     long k = 0;
