@@ -8,11 +8,13 @@ commit with
     pip install --no-build-isolation --no-deps --target /tmp/oldpkg /tmp/oldsrc
 
 Each measurement runs in a fresh interpreter that imports one build: the study's CNN and the
-8 × 512 dense map (dropout 0.2) train on synthetic data with the default thread setting for
-``--seconds``, and the trained map evaluates 20,000 series. Prints samples/s per build and the
+8 × 512 dense map (dropout 0.2), or the maps that ``--maps`` names (``dense_4x32``: the study's
+dense map), train on synthetic data with the default thread setting for ``--seconds``, and the
+trained map evaluates 20,000 series. Prints samples/s per build and the
 ratios this / other (median and range over ``--pairs`` pairs), with the load average.
 
     python benchmarks/compare_builds.py --baseline /tmp/oldpkg [--seconds 3] [--pairs 5] [--threads N]
+        [--maps cnn dense_8x512 dense_4x32]
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ model, seconds, threads = sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2048, 1000)).astype(np.float32)
 y = rng.uniform(size=(2048, 2))
-make = (lambda: fi.InverseMap.cnn()) if model == "cnn" else (lambda: fi.InverseMap.dense(units=[512] * 8, dropout=0.2))
+make = {"cnn": lambda: fi.InverseMap.cnn(),
+        "dense_8x512": lambda: fi.InverseMap.dense(units=[512] * 8, dropout=0.2),
+        "dense_4x32": lambda: fi.InverseMap.dense(units=[32] * 4)}[model]
 m = make().fit(x[:64], y[:64], epochs=1, progress=False, n_threads=threads)  # warm-up
 done, start = 0, time.perf_counter()
 while time.perf_counter() - start < seconds:
@@ -54,6 +58,9 @@ print(json.dumps({"build": fi.__file__, "train": train, "predict": predict}))
 """
 
 
+MAPS = ("cnn", "dense_8x512", "dense_4x32")
+
+
 def measure(baseline: str, model: str, seconds: float, threads: int = 0) -> dict:
     out = subprocess.run([sys.executable, "-c", WORKER, baseline, model, str(seconds), str(threads)],
                          capture_output=True, text=True, check=True)
@@ -67,13 +74,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--pairs", type=int, default=5, help="pairs of measurements per map (default 5)")
     parser.add_argument("--threads", type=int, default=0,
                         help="threads for training and evaluation (default 0: the package's default)")
+    parser.add_argument("--maps", nargs="+", choices=MAPS, default=list(MAPS[:2]),
+                        help="maps to compare (default: cnn dense_8x512; dense_4x32 is the study's dense map)")
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(args.baseline, "fhn_inverse")):
         parser.error(f"--baseline {args.baseline} holds no fhn_inverse package")
     load = [os.getloadavg()[0]]
     rows = {}
-    for model in ("cnn", "dense_8x512"):
+    for model in args.maps:
         pairs = []
         for k in range(args.pairs):
             order = ("this", "other") if k % 2 == 0 else ("other", "this")
