@@ -208,7 +208,8 @@ inline void narrow_dense_packed(const float* wt, const float* x, float* y, long 
 }
 
 // The packed kernel's values without a packed Wᵀ, for a training step (whose weights change every
-// step, where packing them cost about as long as the product): the samples in the vector lanes.
+// step, where a copy made per step cost about half as long as the product, and more with W
+// fresh from the other core's update): the samples in the vector lanes.
 // L = kLanes samples at a time are transposed into xt (Fin, L); a block of O weight rows keeps O
 // accumulators, and per input feature k one xt vector is loaded and each row's W[o, k] is
 // broadcast against it. Features run in the same blocks of kFeatureBlock as the packed kernel,

@@ -92,6 +92,7 @@ void Dense::forward_packed(const float* params, const float* packed, const float
 void Dense::forward_unpacked(const float* params, const float* x, float* y, long n,
                              float* scratch) const {
 #ifdef FHN_NARROW_DENSE
+  if (!narrow()) return forward(params, x, y, n, scratch, Context{});  // (no packed form)
   const long fin = in_.length;
   std::vector<float> own;  // (a caller without the layer's scratch)
   if (!scratch) {
