@@ -469,7 +469,7 @@ void Network::eval_chunks(const float* x, long n, int threads, Emit&& emit,
         ctx.chunk = g;
         // (one workspace per thread, as in training: the output is copied out by emit)
         out = ChunkedExecutor(*this).forward(workspaces_[omp_get_thread_num()], xb, r0, nc, ctx,
-                                             nullptr, packed_.data());
+                                             nullptr, true);
       }
       emit(out, start + r0, nc, g);
     }

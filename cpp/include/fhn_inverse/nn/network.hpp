@@ -165,6 +165,7 @@ class Network {
   void eval_chunks(const float* x, long n, int threads, Emit&& emit, BlockDone&& block_done) const;
   // PackedWeights::pack of the current parameters into packed_, once per evaluation call.
   void pack_layers() const;
+  const float* packed_for(const Step& s) const { return packed_.data() + s.packed_offset; }
   const float* params_of(const Step& s) const { return params_.data() + s.param_offset; }
 
   bool wide_ = false;

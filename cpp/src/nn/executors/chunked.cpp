@@ -9,7 +9,7 @@
 namespace fhn_inverse::nn {
 
 const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, long r0, long nc,
-                                      const Context& base, const float** input, const float* packed,
+                                      const Context& base, const float** input, bool packed,
                                       const long* rows) const {
   const Network& net = net_;
   float* a0 = ws.act.data();
@@ -39,7 +39,7 @@ const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, lo
     float* yi = a0 + s.act_offset;
     float* scratch = ws.scratch.data() + s.scratch_offset;
     if (s.about.packed && packed)
-      s.about.packed->forward_packed(net.params_of(s), packed + s.packed_offset, xi, yi, nc);
+      s.about.packed->forward_packed(net.params_of(s), net.packed_for(s), xi, yi, nc);
     else if (s.about.packed)
       s.about.packed->forward_unpacked(net.params_of(s), xi, yi, nc, scratch);
     else
@@ -96,7 +96,7 @@ double ChunkedExecutor::step(Network& net, const float* x, const float* t, long 
       ctx.step = step;
       ctx.chunk = g;
       const float* in0 = nullptr;
-      const float* out = forward(ws, x, r0, nc, ctx, &in0, nullptr, rows);
+      const float* out = forward(ws, x, r0, nc, ctx, &in0, false, rows);
       part[g] = evaluate_loss(kind, out, net.gather_targets(ws, t, r0, nc, d, rows),
                               ws.dbuf[0].data(), nc, d, static_cast<double>(n));
       const int cur = backward(ws, in0, nc, grads.data(), dx != nullptr);

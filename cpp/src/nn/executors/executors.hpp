@@ -13,11 +13,11 @@ class ChunkedExecutor {
  public:
   explicit ChunkedExecutor(const Network& net) : net_(net) {}
   // Forward of rows [r0, r0+nc) of x through ws; returns the output. *input (if given) receives
-  // where the first layer read its input; with packed (the base of a buffer that pack_layers
-  // filled), layers with packed weights read them there (else they run forward_unpacked, to the
-  // same values); with rows, batch row j is row rows[j] of x.
+  // where the first layer read its input; with packed, layers with packed weights read them in
+  // the network's packed copy (pack_layers; else they run forward_unpacked, to the same values);
+  // with rows, batch row j is row rows[j] of x.
   const float* forward(Network::Workspace& ws, const float* x, long r0, long nc, const Context& ctx,
-                       const float** input = nullptr, const float* packed = nullptr,
+                       const float** input = nullptr, bool packed = false,
                        const long* rows = nullptr) const;
   // Backward of the chunk whose forward ran last in ws, from the loss gradient in ws.dbuf[0]:
   // parameter gradients into grads (overwritten); returns the index of the dbuf holding the

@@ -16,8 +16,7 @@ const float* VectorEvaluator::forward(const float* x, long nc, float* buf0, floa
     float* mine = in == buf0 ? buf0 : in == buf1 ? buf1 : nullptr;
     float* out = mine && s.about.elementwise ? mine : mine == buf0 ? buf1 : buf0;
     if (s.about.packed)
-      s.about.packed->forward_packed(net.params_of(s), net.packed_.data() + s.packed_offset, in,
-                                     out, nc);
+      s.about.packed->forward_packed(net.params_of(s), net.packed_for(s), in, out, nc);
     else
       s.layer->forward(net.params_of(s), in, out, nc, nullptr, ctx);
     in = out;
