@@ -94,15 +94,25 @@ struct Conv1D : Layer {
   // The same cross-correlation by plain loops over (sample, filter, position, channel, tap) in
   // double: what the phase-plane kernels are tested against.
   void forward_reference(const float* params, const float* x, float* y, long n) const;
-  // For a layer that fuses an element-wise pass after the convolution (ConvSwish): backward from
-  // dY[c, j, ·] at dy + c·ld_co + j·ld_j. With dx, dy must be the padded rows in scratch
-  // (padded_rows(n, scratch) + padded_row(c, j): padded_lead() zeros, Lout values, zeros up to
-  // plane_length + padded_lead() floats), which the input gradient reads.
-  void backward_from(const float* params, const float* x, const float* dy, long ld_co, long ld_j,
-                     float* dx, float* dparams, long n, float* scratch) const;
+  // Backward series by series, each series' output gradient written just before it is read
+  // (defined in src/nn/layers/conv_series.hpp; Conv1D::backward and ConvSwish run it):
+  // fill(j) returns kernels::GradRows whose dy finds dY[c, j, ·] at dy + c·ld_co. With dx, fill
+  // must write them into the padded rows (padded_rows(n, scratch) + c·padded_width(): padded_lead()
+  // zeros, Lout values, zeros to the row's end), which the input gradient reads; they hold one
+  // series at a time.
+  template <class Fill>
+  void backward_series(const float* params, const float* x, Fill&& fill, float* dx, float* dparams,
+                       long n, float* scratch) const;
   float* padded_rows(long n, float* scratch) const;
-  long padded_row(long c, long j) const;
   long padded_lead() const;
+  long padded_width() const;  // plane_length + padded_lead()
+  // Scratch after the planes: one series' padded rows, the input gradient's weights (forward's
+  // transposed weights before them), dY transposed (channel_lanes), the rows' sums of db, dW's
+  // accumulators.
+  struct ScratchLayout {
+    float *rows, *wr, *T, *sums, *acc;
+  };
+  ScratchLayout scratch_layout(long n, float* scratch) const;
 };
 
 // Average / maximum over windows of `pool` with `stride`, per channel; Lout = ⌊(L − pool)/stride⌋

@@ -150,21 +150,35 @@ inline void row_sums(const float* p, long ld, long n, long count, float* sums) {
 // input gradient.
 constexpr long kOverread = 2 * kLanes;
 
+// Where a weight-gradient kernel's accumulators go between calls, when the series come in
+// several calls (series by series, each while its rows are in L1): a call other than the first
+// starts from the accumulators the one before left in `acc`, and a call other than the last
+// leaves them there instead of summing them into dW. Each accumulator then takes its terms in
+// the order one call over every series would: the same bits. (acc: the rows kernel's Cout · Cin·K
+// vectors, (co, t) at co · Cin·K + t; the lanes kernel's Cin·K · Cout/W, (t, v) at t · Cout/W + v;
+// W floats each.)
+struct GradAccumulators {
+  float* acc = nullptr;  // (W floats an accumulator)
+  bool first = true, last = true;
+};
+
 // dW[co, t] = Σ_j Σ_l dY[co, j, l] P_j[off[t] + l] for co ∈ [co0, co0 + A) and taps
 // t ∈ [t0, t0 + B): A·B accumulators of W lanes over every series and position (the dY tail of
 // each row read masked), one horizontal sum at the end (so the summation order, and the last
 // bits, follow the level's vector width).
 template <int A, int B>
 void weight_grad_block(const ConvGeometry& g, const long* off, const GradRows& dy, const float* P,
-                       float* dW, long co0, long t0) {
+                       float* dW, long co0, long t0, const GradAccumulators& st) {
   // (loops unrolled, the masked tail apart: the 12 (24) accumulators of the 4 × 3 (8 × 3) block
   // stay in registers)
   constexpr long W = kLanes;
+  const long ck = g.ck();
   vw acc[A][B];
 #pragma GCC unroll 8
   for (int a = 0; a < A; ++a)
 #pragma GCC unroll 8
-    for (int c = 0; c < B; ++c) acc[a][c] = splatw(0.0f);
+    for (int c = 0; c < B; ++c)
+      acc[a][c] = st.first ? splatw(0.0f) : loadw(st.acc + ((co0 + a) * ck + t0 + c) * W);
   const long full = g.lout / W * W;
   for (long j = 0; j < g.n; ++j) {
     const float* p[B];
@@ -187,7 +201,13 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const GradRows& d
     for (long l = 0; l < full; l += W) step(l, std::false_type{});
     if (full < g.lout) step(full, std::true_type{});
   }
-  const long ck = g.ck();
+  if (!st.last) {
+#pragma GCC unroll 8
+    for (int a = 0; a < A; ++a)
+#pragma GCC unroll 8
+      for (int c = 0; c < B; ++c) storew(st.acc + ((co0 + a) * ck + t0 + c) * W, acc[a][c]);
+    return;
+  }
 #ifdef FHN_SIXTEEN_LANES
   // the A·B horizontal sums by transposing trees (the same sums): at the study's short rows
   // (30 positions) one sum each would cost as much as the block's FMAs
@@ -210,14 +230,14 @@ void weight_grad_block(const ConvGeometry& g, const long* off, const GradRows& d
 // Output channels [co0, co0 + A) over every tap: blocks of B taps, then of 3, 2 or 1.
 template <int A, int B = 3>
 void weight_grad_rows(const ConvGeometry& g, const long* off, const GradRows& dy, const float* P,
-                      float* dW, long co0) {
+                      float* dW, long co0, const GradAccumulators& st) {
   const long ck = g.ck();
   long t = 0;
   if constexpr (B != 3)
-    for (; t + B <= ck; t += B) weight_grad_block<A, B>(g, off, dy, P, dW, co0, t);
-  for (; t + 3 <= ck; t += 3) weight_grad_block<A, 3>(g, off, dy, P, dW, co0, t);
-  if (ck - t == 2) weight_grad_block<A, 2>(g, off, dy, P, dW, co0, t);
-  if (ck - t == 1) weight_grad_block<A, 1>(g, off, dy, P, dW, co0, t);
+    for (; t + B <= ck; t += B) weight_grad_block<A, B>(g, off, dy, P, dW, co0, t, st);
+  for (; t + 3 <= ck; t += 3) weight_grad_block<A, 3>(g, off, dy, P, dW, co0, t, st);
+  if (ck - t == 2) weight_grad_block<A, 2>(g, off, dy, P, dW, co0, t, st);
+  if (ck - t == 1) weight_grad_block<A, 1>(g, off, dy, P, dW, co0, t, st);
 }
 
 // The whole weight gradient by the row kernel: blocks of kRowBlock output channels (then 4, 3,
@@ -226,23 +246,23 @@ void weight_grad_rows(const ConvGeometry& g, const long* off, const GradRows& dy
 // rows from L2 once per 6 taps, the planes twice as often; at the study's second convolution,
 // 3 % less time in its backward).
 inline void weight_grad_by_rows(const ConvGeometry& g, const long* off, const GradRows& dy,
-                                const float* P, float* dW) {
+                                const float* P, float* dW, const GradAccumulators& st = {}) {
   long co = 0;
   if constexpr (kRowBlock == 8) {
     if (g.ck() % 6 == 0)
-      for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4, 6>(g, off, dy, P, dW, co);
-    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, off, dy, P, dW, co);
+      for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4, 6>(g, off, dy, P, dW, co, st);
+    for (; co + 8 <= g.cout; co += 8) weight_grad_rows<8>(g, off, dy, P, dW, co, st);
   }
-  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, off, dy, P, dW, co);
+  for (; co + 4 <= g.cout; co += 4) weight_grad_rows<4>(g, off, dy, P, dW, co, st);
   switch (g.cout - co) {
     case 3:
-      weight_grad_rows<3>(g, off, dy, P, dW, co);
+      weight_grad_rows<3>(g, off, dy, P, dW, co, st);
       break;
     case 2:
-      weight_grad_rows<2>(g, off, dy, P, dW, co);
+      weight_grad_rows<2>(g, off, dy, P, dW, co, st);
       break;
     case 1:
-      weight_grad_rows<1>(g, off, dy, P, dW, co);
+      weight_grad_rows<1>(g, off, dy, P, dW, co, st);
       break;
     default:
       break;
@@ -275,13 +295,15 @@ inline void transpose_output_grad(const ConvGeometry& g, const GradRows& dy, flo
 
 template <int V, int B>
 void weight_grad_lanes_block(const ConvGeometry& g, const long* off, const float* T, const float* P,
-                             float* dW, long co0, long t0) {
+                             float* dW, long co0, long t0, const GradAccumulators& st) {
   constexpr long W = kLanes;
+  const long nv = g.cout / W;  // (channel vectors: the accumulators' stride between taps)
   vw acc[B][V];
 #pragma GCC unroll 24
   for (int b = 0; b < B; ++b)
 #pragma GCC unroll 2
-    for (int v = 0; v < V; ++v) acc[b][v] = splatw(0.0f);
+    for (int v = 0; v < V; ++v)
+      acc[b][v] = st.first ? splatw(0.0f) : loadw(st.acc + ((t0 + b) * nv + co0 / W + v) * W);
   long o[B];
 #pragma GCC unroll 24
   for (int b = 0; b < B; ++b) o[b] = off[t0 + b];
@@ -315,6 +337,13 @@ void weight_grad_lanes_block(const ConvGeometry& g, const long* off, const float
     for (; l + R <= lout; l += R) step(Pj + l, Tj + l * cout, std::integral_constant<int, R>{});
     for (; l < lout; ++l) step(Pj + l, Tj + l * cout, std::integral_constant<int, 1>{});
   }
+  if (!st.last) {
+#pragma GCC unroll 24
+    for (int b = 0; b < B; ++b)
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) storew(st.acc + ((t0 + b) * nv + co0 / W + v) * W, acc[b][v]);
+    return;
+  }
   const long ck = g.ck();
 #pragma GCC unroll 24
   for (int b = 0; b < B; ++b)
@@ -330,21 +359,21 @@ void weight_grad_lanes_block(const ConvGeometry& g, const long* off, const float
 // remainder one tap at a time.
 template <int V>
 void weight_grad_lanes_rows(const ConvGeometry& g, const long* off, const float* T, const float* P,
-                            float* dW, long co0) {
+                            float* dW, long co0, const GradAccumulators& st) {
   constexpr int B = 24 / V;
   const long ck = g.ck();
   long t = 0;
-  for (; t + B <= ck; t += B) weight_grad_lanes_block<V, B>(g, off, T, P, dW, co0, t);
-  for (; t + 4 <= ck; t += 4) weight_grad_lanes_block<V, 4>(g, off, T, P, dW, co0, t);
-  for (; t < ck; ++t) weight_grad_lanes_block<V, 1>(g, off, T, P, dW, co0, t);
+  for (; t + B <= ck; t += B) weight_grad_lanes_block<V, B>(g, off, T, P, dW, co0, t, st);
+  for (; t + 4 <= ck; t += 4) weight_grad_lanes_block<V, 4>(g, off, T, P, dW, co0, t, st);
+  for (; t < ck; ++t) weight_grad_lanes_block<V, 1>(g, off, T, P, dW, co0, t, st);
 }
 
 // The whole weight gradient of a layer with Cout a multiple of 16, from T.
 inline void weight_grad_lanes(const ConvGeometry& g, const long* off, const float* T,
-                              const float* P, float* dW) {
+                              const float* P, float* dW, const GradAccumulators& st = {}) {
   long co = 0;
-  for (; co + 32 <= g.cout; co += 32) weight_grad_lanes_rows<2>(g, off, T, P, dW, co);
-  for (; co + 16 <= g.cout; co += 16) weight_grad_lanes_rows<1>(g, off, T, P, dW, co);
+  for (; co + 32 <= g.cout; co += 32) weight_grad_lanes_rows<2>(g, off, T, P, dW, co, st);
+  for (; co + 16 <= g.cout; co += 16) weight_grad_lanes_rows<1>(g, off, T, P, dW, co, st);
 }
 #endif
 

@@ -4,22 +4,11 @@
 #include <cstring>
 
 #include "fhn_inverse/nn/layers.hpp"
-#include "../kernels/conv_taps.hpp"
+#include "conv_series.hpp"
 
 namespace fhn_inverse::nn {
 
 using namespace kernels;
-
-namespace {
-
-ConvGeometry geometry(const Conv1D& c, long n) {
-  const Shape in = c.input_shape();
-  return {in.channels,    in.length,  c.filters,    c.kernel,
-          c.stride,       c.pad_left, c.out_length, (c.kernel - 1) / c.stride,
-          c.plane_length, n};
-}
-
-}  // namespace
 
 // Whether the weight gradient runs with output channels in the lanes (weight_grad_lanes).
 bool Conv1D::channel_lanes() const {
@@ -73,14 +62,36 @@ Conv1D::Conv1D(Shape in, long filters_, long kernel_, long stride_, Padding padd
   dx_tap_start.push_back(static_cast<long>(dx_taps.size()));
 }
 
-long Conv1D::scratch_size(long n) const {
-  const long e = simd::round_lanes((kernel - 1) / stride);  // D
-  // + n: the rows' sums of the bias gradient; + kOverread: the input gradient's last run reads a
-  // few floats past the padded dY rows
-  return in_.channels * n * stride * plane_length + filters * n * (plane_length + e) +
-         filters * in_.channels * kernel + (channel_lanes() ? n * out_length * filters : 0) + n +
-         kOverread;
+namespace {
+
+// Where each part of Conv1D's scratch starts, in floats from its start (each part a whole number
+// of vectors, so that every part starts on a vector boundary), and its size.
+struct ScratchOffsets {
+  long rows, wr, T, sums, acc, end;
+};
+
+ScratchOffsets offsets(const Conv1D& c, long n) {
+  const Shape in = c.input_shape();
+  const long ck = in.channels * c.kernel;
+  ScratchOffsets o;
+  o.rows = in.channels * n * c.stride * c.plane_length;
+  o.wr = o.rows + c.filters * c.padded_width();
+  o.T = o.wr + simd::round_lanes(c.filters * ck);
+  o.sums = o.T + (c.channel_lanes() ? simd::round_lanes(c.out_length * c.filters) : 0);
+  o.acc = o.sums + simd::round_lanes(n * c.filters);
+  // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
+  o.end = o.acc + c.filters * ck * simd::kLanes + kOverread;
+  return o;
 }
+
+}  // namespace
+
+Conv1D::ScratchLayout Conv1D::scratch_layout(long n, float* scratch) const {
+  const ScratchOffsets o = offsets(*this, n);
+  return {scratch + o.rows, scratch + o.wr, scratch + o.T, scratch + o.sums, scratch + o.acc};
+}
+
+long Conv1D::scratch_size(long n) const { return offsets(*this, n).end; }
 
 std::vector<ParamShape> Conv1D::params() const {
   return {{"weight", {filters, in_.channels, kernel}}, {"bias", {filters}}};
@@ -123,7 +134,7 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
   const ConvGeometry g = geometry(*this, n);
   // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
   const long ck = g.ck();
-  float* wt = scratch + g.cin * n * g.s * g.Q + g.cout * n * (g.Q + g.lead());
+  float* wt = scratch_layout(n, scratch).wr;
   for (long co = 0; co < g.cout; ++co)
     for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
   const float* b = params + filters * ck;
@@ -144,96 +155,42 @@ void Conv1D::forward(const float* params, const float* x, float* y, long n, floa
 
 void Conv1D::backward(const float* params, const float* x, const float*, const float* dy, float* dx,
                       float* dparams, long n, float* scratch) const {
-  const ConvGeometry g = geometry(*this, n);
-  const long D = g.lead();
-  if (!dx) {  // (the first layer: the weight gradient reads dY as it lies)
-    backward_from(params, x, dy, n * g.lout, g.lout, nullptr, dparams, n, scratch);
+  const long lout = out_length;
+  if (!dx) {  // dY's rows as they lie (C, N, Lout): series j's at dy + j·Lout, Lout·N apart
+    backward_series(
+        params, x,
+        [&](long j) {
+          return GradRows{dy + j * lout, n * lout, 0};
+        },
+        nullptr, dparams, n, scratch);
     return;
   }
-  // the padded dY rows (N, Cout, Q + D), where the input gradient follows: the weight gradient
-  // then reads dY from them, each row's values on a vector boundary
+  // series j's padded dY rows: D zeros, Lout values, zeros to the row's end (where the input
+  // gradient reads them)
   // (by vectors: rows of a few dozen floats, where a call of memcpy and two of memset per row
   // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
-  float* dyp = padded_rows(n, scratch);
+  float* rows = padded_rows(n, scratch);
+  const long D = padded_lead(), width = padded_width();
   constexpr long W = simd::kLanes;
   const vw zero = splatw(0.0f);
-  for (long c = 0; c < g.cout; ++c)
-    for (long j = 0; j < n; ++j) {
-      float* row = dyp + g.row(c, j);
-      const float* src = dy + (c * n + j) * g.lout;
+  auto fill = [&](long j) {
+    for (long c = 0; c < filters; ++c) {
+      float* row = rows + c * width;
+      const float* src = dy + (c * n + j) * lout;
       for (long l = 0; l < D; l += W) storew(row + l, zero);
       long l = 0;
-      for (; l < g.lout; l += W) storew(row + D + l, loadw_first(src + l, g.lout - l));
-      for (; l < g.Q; l += W) storew(row + D + l, zero);
+      for (; l < lout; l += W) storew(row + D + l, loadw_first(src + l, lout - l));
+      for (; l < plane_length; l += W) storew(row + D + l, zero);
     }
-  backward_from(params, x, dyp + D, g.Q + D, g.cout * (g.Q + D), dx, dparams, n, scratch);
+    return GradRows{rows + D, width, 0};
+  };
+  backward_series(params, x, fill, dx, dparams, n, scratch);
 }
 
-float* Conv1D::padded_rows(long n, float* scratch) const {
-  return scratch + in_.channels * n * stride * plane_length;
-}
+float* Conv1D::padded_rows(long n, float* scratch) const { return scratch_layout(n, scratch).rows; }
 
 long Conv1D::padded_lead() const { return simd::round_lanes((kernel - 1) / stride); }
 
-long Conv1D::padded_row(long c, long j) const {
-  return (j * filters + c) * (plane_length + padded_lead());
-}
-
-void Conv1D::backward_from(const float* params, const float* x, const float* dy, long ld_co,
-                           long ld_j, float* dx, float* dparams, long n, float* scratch) const {
-  const ConvGeometry g = geometry(*this, n);
-  const long ck = g.ck();
-  // forward's planes: x itself with planes_in, else its split in scratch
-  const float* P = planes_in ? x : scratch;
-  // (db row by row, in the same order wherever the rows lie: each row's sum, then the series'
-  // in order)
-  float* sums = scratch + scratch_size(n) - kOverread - n;
-  for (long c = 0; c < g.cout; ++c) {
-    row_sums(dy + c * ld_co, ld_j, n, g.lout, sums);
-    float sum = 0.0f;
-    for (long j = 0; j < n; ++j) sum += sums[j];
-    dparams[filters * ck + c] = sum;
-  }
-  float* dyp = padded_rows(n, scratch);
-  const long D = g.lead();
-  const GradRows rows{dy, ld_co, ld_j};
-#ifdef FHN_SIXTEEN_LANES
-  if (channel_lanes()) {  // channels in the lanes (kernels/conv_taps.hpp), T after wr's place
-    float* T = dyp + g.cout * n * (g.Q + D) + g.cout * g.cin * g.K;
-    transpose_output_grad(g, rows, T);
-    weight_grad_lanes(g, taps.data(), T, P, dparams);
-  } else
-#endif
-  {
-    weight_grad_by_rows(g, taps.data(), rows, P, dparams);
-  }
-  if (!dx) return;
-  // per plane r, weights wr (taps (co, k ≡ r), Cin) in dx_taps' order, then the transposed
-  // convolution into the planes' place (spent after dW), then back to the input layout
-  float* wr = dyp + g.cout * n * (g.Q + D);
-  // (the input gradient in planes: straight into dx with planes_in, else into the spent planes
-  // in scratch, then back to the input layout)
-  float* dP = planes_in ? dx : scratch;
-  const long qn =
-      std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
-  // (every plane's weights first, plane r's from tap dx_tap_start[r] on; then series by series,
-  // each series' dY rows read for all its planes while they are in L1)
-  for (long r = 0; r < g.s; ++r) {
-    long t = dx_tap_start[r];
-    for (long c = 0; c < g.cout; ++c)
-      for (long k = r; k < g.K; k += g.s, ++t)
-        for (long ci = 0; ci < g.cin; ++ci) wr[t * g.cin + ci] = params[(c * g.cin + ci) * g.K + k];
-  }
-  for (long j = 0; j < n; ++j)
-    for (long r = 0; r < g.s; ++r) {
-      const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
-      tap_rows(g.cin, nt, dx_taps.data() + t0, wr + t0 * g.cin, g.cin, dyp + g.row(0, j), nullptr,
-               dP + g.plane(0, j, r), g.s * g.Q, qn);
-    }
-  if (planes_in) return;  // (dP was dx)
-  for (long ci = 0; ci < g.cin; ++ci)
-    for (long j = 0; j < n; ++j)
-      merge_row(dP + g.plane(ci, j, 0), g.lin, g.s, g.pad, g.Q, dx + (ci * n + j) * g.lin);
-}
+long Conv1D::padded_width() const { return plane_length + padded_lead(); }
 
 }  // namespace fhn_inverse::nn

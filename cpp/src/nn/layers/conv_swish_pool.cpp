@@ -13,6 +13,7 @@
 #include "fhn_inverse/nn/layers.hpp"
 #include "../kernels/conv_pool.hpp"
 #include "../kernels/conv_taps.hpp"
+#include "conv_series.hpp"
 #include "../kernels/elementwise.hpp"
 
 namespace fhn_inverse::nn {
@@ -225,21 +226,22 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
   const float* sig = z + count;
   float* merged = scratch + conv.scratch_size(n) + 2 * count;  // (an output row, from planes)
   const PlaneLayout& L = out_layout;
-  // swish's input gradient into the padded rows: D zeros, Lout values, zeros to the row's end
+  // series by series: swish's input gradient into the padded rows (D zeros, Lout values, zeros
+  // to the row's end), from which the convolution's backward reads it at once
   constexpr long W = simd::kLanes;
   const simd::vw zero = simd::splatw(0.0f);
   float* rows = conv.padded_rows(n, scratch);
-  const long D = conv.padded_lead(), width = conv.plane_length + D;
-  for (long c = 0; c < conv.filters; ++c)
-    for (long j = 0; j < n; ++j) {
-      float* row = rows + conv.padded_row(c, j);
+  const long D = conv.padded_lead(), width = conv.padded_width(), C = conv.filters;
+  auto fill = [&](long j) {
+    for (long c = 0; c < C; ++c) {
+      float* row = rows + c * width;
       const long r = c * n + j;
       // (the output gradient's row: (c, j) of (C, N, L), sample j's vector at c·L, or merged
       // from the next layer's planes)
-      const float* g = dy + (flatten ? j * conv.filters + c : r) * out_length;
+      const float* g = dy + (flatten ? j * C + c : r) * out_length;
       if (planes_out) {
-        merge_row_whole(dy + (j * conv.filters + c) * L.stride * L.plane_length, out_length,
-                        L.stride, L.pad, L.plane_length, merged);
+        merge_row_whole(dy + (j * C + c) * L.stride * L.plane_length, out_length, L.stride, L.pad,
+                        L.plane_length, merged);
         g = merged;
       }
       for (long l = 0; l < D; l += W) simd::storew(row + l, zero);
@@ -249,7 +251,9 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
       else
         swish_backward_row(z + r * lout, sig + r * lout, g, row + D, lout);
     }
-  conv.backward_from(params, x, rows + D, width, conv.filters * width, dx, dparams, n, scratch);
+    return GradRows{rows + D, width, 0};
+  };
+  conv.backward_series(params, x, fill, dx, dparams, n, scratch);
 }
 
 }  // namespace fhn_inverse::nn
