@@ -94,6 +94,11 @@ struct Conv1D : Layer {
   // The same cross-correlation by plain loops over (sample, filter, position, channel, tap) in
   // double: what the phase-plane kernels are tested against.
   void forward_reference(const float* params, const float* x, float* y, long n) const;
+  // Forward series by series, after(j) called once series j's output rows (c, j) are written
+  // (defined in src/nn/layers/conv_series.hpp; ConvSwish runs swish on them while they are in L1).
+  template <class After>
+  void forward_series(const float* params, const float* x, float* y, long n, float* scratch,
+                      const Context& ctx, After&& after) const;
   // Backward series by series, each series' output gradient written just before it is read
   // (defined in src/nn/layers/conv_series.hpp; Conv1D::backward and ConvSwish run it):
   // fill(j) returns kernels::GradRows whose dy finds dY[c, j, ·] at dy + c·ld_co. With dx, fill

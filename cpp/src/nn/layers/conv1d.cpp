@@ -131,26 +131,7 @@ void Conv1D::forward_reference(const float* params, const float* x, float* y, lo
 
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
                      const Context& ctx) const {
-  const ConvGeometry g = geometry(*this, n);
-  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
-  const long ck = g.ck();
-  float* wt = scratch_layout(n, scratch).wr;
-  for (long co = 0; co < g.cout; ++co)
-    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
-  const float* b = params + filters * ck;
-  // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
-  // backward), then the convolution while they are in L1
-  // (with planes_in, x is the planes already: written by the layer before)
-  float* P = planes_in ? nullptr : scratch;
-  for (long j = 0; j < n; ++j) {
-    for (long ci = 0; P && ci < g.cin; ++ci) {
-      // (rows by index: one input channel, so series j is row rows[j])
-      const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
-      split_row(xr, g.lin, g.s, g.pad, g.Q, P + g.plane(ci, j, 0));
-    }
-    tap_rows(g.cout, ck, taps.data(), wt, g.cout, (P ? P : x) + g.plane(0, j, 0), b, y + j * g.lout,
-             n * g.lout, g.lout);
-  }
+  forward_series(params, x, y, n, scratch, ctx, [](long) {});
 }
 
 void Conv1D::backward(const float* params, const float* x, const float*, const float* dy, float* dx,
