@@ -244,7 +244,11 @@ TEST(Conv1D, ForwardAndGradientsMatchDoubleReference) {
       // filters a multiple of 16 and short rows: the lane kernel of the weight gradient on
       // AVX-512 builds (blocks of 32 and 16 channels, taps in blocks of 24, 12, 4 and 1)
       {5, 40, 48, 3, 1, Padding::same, 3},
-      {7, 50, 16, 5, 2, Padding::same, 2}};
+      {7, 50, 16, 5, 2, Padding::same, 2},
+      // chunks of several groups of series, the last one short (Conv1D::backward_series)
+      {8, 249, 16, 3, 2, Padding::valid, 9},
+      {16, 62, 32, 3, 2, Padding::valid, 7},
+      {3, 37, 5, 4, 3, Padding::same, 6}};
   for (const Case& c : cases) {
     Conv1D conv(Shape::sequence(c.cin, c.lin), c.cout, c.k, c.s, c.pad);
     const long lout = conv.out_length, pad = conv.pad_left, n = c.n;

@@ -99,19 +99,20 @@ struct Conv1D : Layer {
   template <class After>
   void forward_series(const float* params, const float* x, float* y, long n, float* scratch,
                       const Context& ctx, After&& after) const;
-  // Backward series by series, each series' output gradient written just before it is read
-  // (defined in src/nn/layers/conv_series.hpp; Conv1D::backward and ConvSwish run it):
-  // fill(j) returns kernels::GradRows whose dy finds dY[c, j, ·] at dy + c·ld_co. With dx, fill
-  // must write them into the padded rows (padded_rows(n, scratch) + c·padded_width(): padded_lead()
-  // zeros, Lout values, zeros to the row's end), which the input gradient reads; they hold one
-  // series at a time.
+  // Backward series by series (in groups of series_group()), each series' output gradient
+  // written just before it is read (defined in src/nn/layers/conv_series.hpp; Conv1D::backward
+  // and ConvSwish run it): fill(j, rows) returns kernels::GradRows whose dy finds dY[c, j, ·] at
+  // dy + c·ld_co, and the group's next series' rows ld_j after them. With dx, fill must write
+  // them into `rows` as padded rows (row c at c·padded_width(): padded_lead() zeros, Lout values,
+  // zeros to the row's end, which the input gradient reads), with ld_j = filters ·
+  // padded_width().
   template <class Fill>
   void backward_series(const float* params, const float* x, Fill&& fill, float* dx, float* dparams,
                        long n, float* scratch) const;
-  float* padded_rows(long n, float* scratch) const;
+  long series_group() const;
   long padded_lead() const;
   long padded_width() const;  // plane_length + padded_lead()
-  // Scratch after the planes: one series' padded rows, the input gradient's weights (forward's
+  // Scratch after the planes: one group's padded rows, the input gradient's weights (forward's
   // transposed weights before them), dY transposed (channel_lanes), the rows' sums of db, dW's
   // accumulators.
   struct ScratchLayout {

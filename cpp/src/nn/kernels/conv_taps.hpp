@@ -146,6 +146,10 @@ inline void row_sums(const float* p, long ld, long n, long count, float* sums) {
 #endif
 }
 
+// Series per call of the row kernel in a backward run series by series (Conv1D::backward_series):
+// each call takes up its accumulators from scratch and leaves them there, once per group.
+constexpr long kSeriesGroup = 4;
+
 // Positions read past the last one stored (tap_rows), and past the padded dY rows' end by the
 // input gradient.
 constexpr long kOverread = 2 * kLanes;

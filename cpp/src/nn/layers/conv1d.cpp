@@ -75,9 +75,10 @@ ScratchOffsets offsets(const Conv1D& c, long n) {
   const long ck = in.channels * c.kernel;
   ScratchOffsets o;
   o.rows = in.channels * n * c.stride * c.plane_length;
-  o.wr = o.rows + c.filters * c.padded_width();
+  const long G = c.series_group();
+  o.wr = o.rows + G * c.filters * c.padded_width();
   o.T = o.wr + simd::round_lanes(c.filters * ck);
-  o.sums = o.T + (c.channel_lanes() ? simd::round_lanes(c.out_length * c.filters) : 0);
+  o.sums = o.T + (c.channel_lanes() ? simd::round_lanes(G * c.out_length * c.filters) : 0);
   o.acc = o.sums + simd::round_lanes(n * c.filters);
   // + kOverread: the input gradient's last run reads a few floats past the padded dY rows
   o.end = o.acc + c.filters * ck * simd::kLanes + kOverread;
@@ -140,8 +141,8 @@ void Conv1D::backward(const float* params, const float* x, const float*, const f
   if (!dx) {  // dY's rows as they lie (C, N, Lout): series j's at dy + j·Lout, Lout·N apart
     backward_series(
         params, x,
-        [&](long j) {
-          return GradRows{dy + j * lout, n * lout, 0};
+        [&](long j, float*) {
+          return GradRows{dy + j * lout, n * lout, lout};
         },
         nullptr, dparams, n, scratch);
     return;
@@ -150,11 +151,10 @@ void Conv1D::backward(const float* params, const float* x, const float*, const f
   // gradient reads them)
   // (by vectors: rows of a few dozen floats, where a call of memcpy and two of memset per row
   // cost more than the copy; D, Q and so the row starts are multiples of the vector width)
-  float* rows = padded_rows(n, scratch);
   const long D = padded_lead(), width = padded_width();
   constexpr long W = simd::kLanes;
   const vw zero = splatw(0.0f);
-  auto fill = [&](long j) {
+  auto fill = [&](long j, float* rows) {
     for (long c = 0; c < filters; ++c) {
       float* row = rows + c * width;
       const float* src = dy + (c * n + j) * lout;
@@ -163,12 +163,16 @@ void Conv1D::backward(const float* params, const float* x, const float*, const f
       for (; l < lout; l += W) storew(row + D + l, loadw_first(src + l, lout - l));
       for (; l < plane_length; l += W) storew(row + D + l, zero);
     }
-    return GradRows{rows + D, width, 0};
+    return GradRows{rows + D, width, filters * width};
   };
   backward_series(params, x, fill, dx, dparams, n, scratch);
 }
 
-float* Conv1D::padded_rows(long n, float* scratch) const { return scratch_layout(n, scratch).rows; }
+long Conv1D::series_group() const {
+  // (the row kernel's accumulators are left in scratch and taken up again once per group and
+  // block: for two series at a time, at the study's second convolution)
+  return channel_lanes() ? 1 : kSeriesGroup;
+}
 
 long Conv1D::padded_lead() const { return simd::round_lanes((kernel - 1) / stride); }
 

@@ -61,9 +61,7 @@ void Conv1D::backward_series(const float* params, const float* x, Fill&& fill, f
                              float* dparams, long n, float* scratch) const {
   using namespace kernels;
   const ConvGeometry g = geometry(*this, n);
-  ConvGeometry one = g;  // (one series: the kernels' loops over the chunk's series run once)
-  one.n = 1;
-  const long ck = g.ck(), F = g.cout;
+  const long ck = g.ck(), F = g.cout, G = series_group();
   // forward's planes: x itself with planes_in, else its split in scratch
   const float* P = planes_in ? x : scratch;
   const ScratchLayout at = scratch_layout(n, scratch);
@@ -81,33 +79,42 @@ void Conv1D::backward_series(const float* params, const float* x, Fill&& fill, f
   float* dP = planes_in ? dx : scratch;
   const long qn =
       std::min(g.Q, simd::round_lanes((g.lin - 1 + g.pad) / g.s + 1));  // positions dx reads
-  for (long j = 0; j < n; ++j) {
-    const GradRows rows = fill(j);  // series j's dY[c, ·] at rows.dy + c·rows.ld_co
-    // db: each row's sum (row_sums: the same order wherever the row lies), summed over the
-    // series at the end
-    row_sums(rows.dy, rows.ld_co, F, g.lout, at.sums + j * F);
-    const float* Pj = P + g.plane(0, j, 0);
-    const GradAccumulators acc{at.acc, j == 0, j == n - 1};
+  for (long j0 = 0; j0 < n; j0 += G) {
+    ConvGeometry group = g;  // (the group's series: the kernels' loops over series)
+    group.n = std::min(G, n - j0);
+    // series j's dY[c, ·] at rows.dy + c·rows.ld_co, the group's next series' rows.ld_j after
+    GradRows first{};
+    for (long j = j0; j < j0 + group.n; ++j) {
+      const GradRows rows = fill(j, at.rows + (j - j0) * F * padded_width());
+      if (j == j0) first = rows;
+      // db: each row's sum (row_sums: the same order wherever the row lies), summed over the
+      // series at the end
+      row_sums(rows.dy, rows.ld_co, F, g.lout, at.sums + j * F);
+    }
+    const float* Pj = P + g.plane(0, j0, 0);
+    const GradAccumulators acc{at.acc, j0 == 0, j0 + group.n == n};
 #ifdef FHN_SIXTEEN_LANES
     if (channel_lanes()) {  // channels in the lanes (kernels/conv_taps.hpp)
-      transpose_output_grad(one, rows, at.T);
-      weight_grad_lanes(one, taps.data(), at.T, Pj, dparams, acc);
+      transpose_output_grad(group, first, at.T);
+      weight_grad_lanes(group, taps.data(), at.T, Pj, dparams, acc);
     } else
 #endif
     {
-      weight_grad_by_rows(one, taps.data(), rows, Pj, dparams, acc);
+      weight_grad_by_rows(group, taps.data(), first, Pj, dparams, acc);
     }
     if (!dx) continue;
-    // (rows.dy: the padded rows, D zeros before each and zeros after it, as dx_taps read them)
-    const float* row0 = rows.dy - g.lead();
-    for (long r = 0; r < g.s; ++r) {
-      const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
-      tap_rows(g.cin, nt, dx_taps.data() + t0, at.wr + t0 * g.cin, g.cin, row0, nullptr,
-               dP + g.plane(0, j, r), g.s * g.Q, qn);
+    for (long j = j0; j < j0 + group.n; ++j) {
+      // (the padded rows, D zeros before each and zeros after it, as dx_taps read them)
+      const float* row0 = first.dy + (j - j0) * first.ld_j - g.lead();
+      for (long r = 0; r < g.s; ++r) {
+        const long t0 = dx_tap_start[r], nt = dx_tap_start[r + 1] - t0;
+        tap_rows(g.cin, nt, dx_taps.data() + t0, at.wr + t0 * g.cin, g.cin, row0, nullptr,
+                 dP + g.plane(0, j, r), g.s * g.Q, qn);
+      }
+      if (planes_in) continue;  // (dP was dx)
+      for (long ci = 0; ci < g.cin; ++ci)
+        merge_row(dP + g.plane(ci, j, 0), g.lin, g.s, g.pad, g.Q, dx + (ci * n + j) * g.lin);
     }
-    if (planes_in) continue;  // (dP was dx)
-    for (long ci = 0; ci < g.cin; ++ci)
-      merge_row(dP + g.plane(ci, j, 0), g.lin, g.s, g.pad, g.Q, dx + (ci * n + j) * g.lin);
   }
   for (long c = 0; c < F; ++c) {
     float sum = 0.0f;

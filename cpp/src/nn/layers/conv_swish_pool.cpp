@@ -214,9 +214,8 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
   // to the row's end), from which the convolution's backward reads it at once
   constexpr long W = simd::kLanes;
   const simd::vw zero = simd::splatw(0.0f);
-  float* rows = conv.padded_rows(n, scratch);
   const long D = conv.padded_lead(), width = conv.padded_width(), C = conv.filters;
-  auto fill = [&](long j) {
+  auto fill = [&](long j, float* rows) {
     for (long c = 0; c < C; ++c) {
       float* row = rows + c * width;
       const long r = c * n + j;
@@ -235,7 +234,7 @@ void ConvSwish::backward(const float* params, const float* x, const float*, cons
       else
         swish_backward_row(z + r * lout, sig + r * lout, g, row + D, lout);
     }
-    return GradRows{rows + D, width, 0};
+    return GradRows{rows + D, width, C * width};
   };
   conv.backward_series(params, x, fill, dx, dparams, n, scratch);
 }
