@@ -155,6 +155,27 @@ TEST(Network, WholeNetworkGradientsMultiChannelCnn) {
   check_gradient(f, x.data(), n * 40, dx.data(), "network dx", opt);
 }
 
+// Convolutions fused with swish and pooling that hand planes to each other (the study's CNN in
+// small): each writes its input gradient over the planes the layer before wrote
+// (dx_over_input), which that layer then reads as its output gradient.
+TEST(Network, WholeNetworkGradientsFusedConvolutionsOverPlanes) {
+  Network net(Shape::sequence(1, 125),
+              {conv(4), spec("swish"), avgpool(2), conv(6), spec("swish"), avgpool(2), conv(8),
+               spec("swish"), spec("flatten"), dense(3)},
+              7, 16);
+  for (long n : {3L, 9L}) {  // (9: the convolutions' backward in several groups of series)
+    std::vector<float> x = random_vector(n * 125, 50 + n), t = random_vector(n * 3, 51 + n);
+    std::vector<float> dx(n * 125);
+    net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 1, dx.data());
+    std::vector<float> g(net.grads(), net.grads() + net.n_params());
+    auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 1); };
+    fhn_inverse::testing::GradientCheckOptions opt;
+    opt.step = 3e-3;
+    check_gradient(f, net.params(), net.n_params(), g.data(), "network dθ", opt);
+    check_gradient(f, x.data(), n * 125, dx.data(), "network dx", opt);
+  }
+}
+
 TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
   Network net(Shape::sequence(1, 100),
               {conv(4), spec("swish"), avgpool(2), spec("flatten"), dense(3)}, 5, 64);

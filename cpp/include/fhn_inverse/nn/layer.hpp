@@ -117,6 +117,13 @@ struct LayerDescription {
   // The layer can write its output, and read its output gradient, in such a layout after
   // write_planes().
   bool writes_planes = false;
+  // Backward may be given its input x as dx: it writes the input gradient over the input (a
+  // convolution that takes planes: each series' planes are spent once its weight gradient is
+  // done), so that a training step touches no separate buffer for it.
+  bool dx_over_input = false;
+  // Backward reads the layer's own output y. Where it does not, the executor may let the layer
+  // after it write its input gradient over that output (dx_over_input).
+  bool backward_reads_output = true;
 };
 
 // Glorot & Bengio (2010) uniform: U(−a, a), a = √(6 / (fan_in + fan_out)), drawn in order.

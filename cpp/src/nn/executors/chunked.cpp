@@ -52,17 +52,28 @@ const float* ChunkedExecutor::forward(Network::Workspace& ws, const float* x, lo
 int ChunkedExecutor::backward(Network::Workspace& ws, const float* input, long nc, float* grads,
                               bool need_dx) const {
   const Network& net = net_;
-  const float* a0 = ws.act.data();
-  int cur = 0;
+  float* a0 = ws.act.data();
+  // the output gradient: in gradient buffer dy_buf, or (dy_buf < 0) written over the activations
+  // of the layer it belongs to by the layer after it (dx_over_input)
+  int dy_buf = 0;
+  const float* dy = ws.dbuf[0].data();
   for (long i = static_cast<long>(net.steps_.size()) - 1; i >= 0; --i) {
     const Network::Step& s = net.steps_[i];
-    float* dxi = i > 0 || need_dx ? ws.dbuf[1 - cur].data() : nullptr;
-    const float* xi = i == 0 ? input : a0 + net.steps_[i - 1].act_offset;
-    s.layer->backward(net.params_of(s), xi, a0 + s.act_offset, ws.dbuf[cur].data(), dxi,
+    float* xi = i == 0 ? nullptr : a0 + net.steps_[i - 1].act_offset;
+    float* dxi = nullptr;
+    int dx_buf = -1;
+    if (i > 0 && s.about.dx_over_input && !net.steps_[i - 1].about.backward_reads_output) {
+      dxi = xi;
+    } else if (i > 0 || need_dx) {
+      dx_buf = dy_buf == 0 ? 1 : 0;
+      dxi = ws.dbuf[dx_buf].data();
+    }
+    s.layer->backward(net.params_of(s), i == 0 ? input : xi, a0 + s.act_offset, dy, dxi,
                       grads + s.param_offset, nc, ws.scratch.data() + s.scratch_offset);
-    cur = 1 - cur;
+    dy = dxi;
+    dy_buf = dx_buf;
   }
-  return cur;
+  return dy_buf;  // (the input gradient's buffer, where need_dx: never over the caller's rows)
 }
 
 double ChunkedExecutor::step(Network& net, const float* x, const float* t, long n, LossKind kind,

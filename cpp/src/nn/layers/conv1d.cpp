@@ -105,6 +105,8 @@ LayerDescription Conv1D::describe() const {
   d.input_planes = &input_layout;
   d.reads_input_in_place = true;       // forward copies its input into the planes
   d.gathers_rows = in_.channels == 1;  // … reading series j from row rows[j]
+  d.dx_over_input = planes_in;         // (backward_series: series j's planes spent before its dx)
+  d.backward_reads_output = false;
   return d;
 }
 

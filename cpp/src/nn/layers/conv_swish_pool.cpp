@@ -71,6 +71,8 @@ LayerDescription ConvSwishPool2::describe() const {
   LayerDescription d = conv.describe();
   d.input_planes = nullptr;  // (one input channel: the first layer)
   d.writes_planes = true;
+  d.dx_over_input = false;
+  d.backward_reads_output = false;  // (σ and the planes, in scratch)
   return d;
 }
 
@@ -171,8 +173,9 @@ long ConvSwish::scratch_size(long n) const {
 void ConvSwish::take_planes() { conv.take_planes(); }
 
 LayerDescription ConvSwish::describe() const {
-  LayerDescription d = conv.describe();
+  LayerDescription d = conv.describe();  // (dx over its input planes as the convolution's)
   d.writes_planes = !flatten;
+  d.backward_reads_output = false;  // (z and σ, in scratch)
   return d;
 }
 
