@@ -94,11 +94,6 @@ struct Conv1D : Layer {
   // The same cross-correlation by plain loops over (sample, filter, position, channel, tap) in
   // double: what the phase-plane kernels are tested against.
   void forward_reference(const float* params, const float* x, float* y, long n) const;
-  // Forward series by series, after(j) called once series j's output rows (c, j) are written
-  // (defined in src/nn/layers/conv_series.hpp; ConvSwish runs swish on them while they are in L1).
-  template <class After>
-  void forward_series(const float* params, const float* x, float* y, long n, float* scratch,
-                      const Context& ctx, After&& after) const;
   // Backward series by series (in groups of series_group()), each series' output gradient
   // written just before it is read (defined in src/nn/layers/conv_series.hpp; Conv1D::backward
   // and ConvSwish run it): fill(j, rows) returns kernels::GradRows whose dy finds dY[c, j, ·] at
@@ -109,7 +104,7 @@ struct Conv1D : Layer {
   template <class Fill>
   void backward_series(const float* params, const float* x, Fill&& fill, float* dx, float* dparams,
                        long n, float* scratch) const;
-  long series_group() const;
+  long series_group(long n) const;  // (of a chunk of n)
   long padded_lead() const;
   long padded_width() const;  // plane_length + padded_lead()
   // Scratch after the planes: one group's padded rows, the input gradient's weights (forward's

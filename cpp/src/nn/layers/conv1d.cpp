@@ -75,7 +75,7 @@ ScratchOffsets offsets(const Conv1D& c, long n) {
   const long ck = in.channels * c.kernel;
   ScratchOffsets o;
   o.rows = in.channels * n * c.stride * c.plane_length;
-  const long G = c.series_group();
+  const long G = c.series_group(n);
   o.wr = o.rows + G * c.filters * c.padded_width();
   o.T = o.wr + simd::round_lanes(c.filters * ck);
   o.sums = o.T + (c.channel_lanes() ? simd::round_lanes(G * c.out_length * c.filters) : 0);
@@ -134,7 +134,26 @@ void Conv1D::forward_reference(const float* params, const float* x, float* y, lo
 
 void Conv1D::forward(const float* params, const float* x, float* y, long n, float* scratch,
                      const Context& ctx) const {
-  forward_series(params, x, y, n, scratch, ctx, [](long) {});
+  const ConvGeometry g = geometry(*this, n);
+  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
+  const long ck = g.ck();
+  float* wt = scratch_layout(n, scratch).wr;
+  for (long co = 0; co < g.cout; ++co)
+    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
+  const float* b = params + filters * ck;
+  // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
+  // backward), then the convolution while they are in L1
+  // (with planes_in, x is the planes already: written by the layer before)
+  float* P = planes_in ? nullptr : scratch;
+  for (long j = 0; j < n; ++j) {
+    for (long ci = 0; P && ci < g.cin; ++ci) {
+      // (rows by index: one input channel, so series j is row rows[j])
+      const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
+      split_row(xr, g.lin, g.s, g.pad, g.Q, P + g.plane(ci, j, 0));
+    }
+    tap_rows(g.cout, ck, taps.data(), wt, g.cout, (P ? P : x) + g.plane(0, j, 0), b, y + j * g.lout,
+             n * g.lout, g.lout);
+  }
 }
 
 void Conv1D::backward(const float* params, const float* x, const float*, const float* dy, float* dx,
@@ -170,10 +189,13 @@ void Conv1D::backward(const float* params, const float* x, const float*, const f
   backward_series(params, x, fill, dx, dparams, n, scratch);
 }
 
-long Conv1D::series_group() const {
+long Conv1D::series_group(long n) const {
   // (the row kernel's accumulators are left in scratch and taken up again once per group and
-  // block: for two series at a time, at the study's second convolution)
-  return channel_lanes() ? 1 : kSeriesGroup;
+  // block: worth it over rows of several runs of positions, not over rows of a few vectors,
+  // where a group's calls are short: measured with eight-float vectors, the third convolution's
+  // backward (Lout = 30) took 13 % longer in groups of 4 than over the whole chunk)
+  if (channel_lanes()) return 1;
+  return out_length > 4 * simd::kLanes ? std::min(n, kSeriesGroup) : n;
 }
 
 long Conv1D::padded_lead() const { return simd::round_lanes((kernel - 1) / stride); }

@@ -1,6 +1,5 @@
-// Conv1D's forward and backward series by series (layers.hpp, Conv1D::forward_series and
-// backward_series): the one private header of the two files that run them (conv1d.cpp, and
-// conv_swish_pool.cpp for ConvSwish, which runs its element-wise passes series by series too).
+// Conv1D's backward series by series (layers.hpp, Conv1D::backward_series): the one private
+// header of the two files that run it (conv1d.cpp, and conv_swish_pool.cpp for ConvSwish).
 //
 // Series j's output-gradient rows are written (by the caller's fill), summed for db, transposed
 // where dW runs in the lanes, multiplied into dW's accumulators and through the taps into dx
@@ -29,39 +28,12 @@ kernels::ConvGeometry geometry(const Conv1D& c, long n) {
 
 }  // namespace
 
-template <class After>
-void Conv1D::forward_series(const float* params, const float* x, float* y, long n, float* scratch,
-                            const Context& ctx, After&& after) const {
-  using namespace kernels;
-  const ConvGeometry g = geometry(*this, n);
-  // transposed weights wt (Cin·K, Cout): a tap's weights for consecutive output channels
-  const long ck = g.ck();
-  float* wt = scratch_layout(n, scratch).wr;
-  for (long co = 0; co < g.cout; ++co)
-    for (long t = 0; t < ck; ++t) wt[t * g.cout + co] = params[co * ck + t];
-  const float* b = params + filters * ck;
-  // series by series: its planes P_r[q] = x[q·s + r − pad] inside the row, 0 outside (kept for
-  // backward), then the convolution while they are in L1, then after(j) while its output is
-  // (with planes_in, x is the planes already: written by the layer before)
-  float* P = planes_in ? nullptr : scratch;
-  for (long j = 0; j < n; ++j) {
-    for (long ci = 0; P && ci < g.cin; ++ci) {
-      // (rows by index: one input channel, so series j is row rows[j])
-      const float* xr = ctx.rows ? x + ctx.rows[j] * g.lin : x + (ci * n + j) * g.lin;
-      split_row(xr, g.lin, g.s, g.pad, g.Q, P + g.plane(ci, j, 0));
-    }
-    tap_rows(g.cout, ck, taps.data(), wt, g.cout, (P ? P : x) + g.plane(0, j, 0), b, y + j * g.lout,
-             n * g.lout, g.lout);
-    after(j);
-  }
-}
-
 template <class Fill>
 void Conv1D::backward_series(const float* params, const float* x, Fill&& fill, float* dx,
                              float* dparams, long n, float* scratch) const {
   using namespace kernels;
   const ConvGeometry g = geometry(*this, n);
-  const long ck = g.ck(), F = g.cout, G = series_group();
+  const long ck = g.ck(), F = g.cout, G = series_group(n);
   // forward's planes: x itself with planes_in, else its split in scratch
   const float* P = planes_in ? x : scratch;
   const ScratchLayout at = scratch_layout(n, scratch);

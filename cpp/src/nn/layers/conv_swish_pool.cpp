@@ -184,26 +184,42 @@ void ConvSwish::forward(const float* params, const float* x, float* y, long n, f
   const long count = n * conv.output_shape().size();
   float* z = scratch + conv.scratch_size(n);
   float* sig = ctx.backward ? z + count : nullptr;
-  // series by series: swish (and the pooling) on series j's rows (c, j) as soon as the
-  // convolution has written them (value by value and pair by pair within a row: the same values
-  // as one pass over every row)
-  const long lout = conv.out_length, C = conv.filters;
-  float* row = z + 2 * count;  // (one output row, where it goes on into the next layer's planes)
-  const PlaneLayout& L = out_layout;
-  conv.forward_series(params, x, z, n, scratch, ctx, [&](long j) {
-    for (long c = 0; c < C; ++c) {
-      const long r = (c * n + j) * lout;
-      // (row (c, j) of (C, N, L), sample j's vector at c·L, or the next layer's planes)
-      float* to = planes_out ? row : y + (flatten ? j * C + c : c * n + j) * out_length;
-      if (pool)
-        swish_pool2_forward(z + r, sig ? sig + r : nullptr, to, 1, lout, planes_out);
-      else
-        swish_forward(z + r, to, sig ? sig + r : nullptr, lout);
-      if (planes_out)
+  conv.forward(params, x, z, n, scratch, ctx);
+  if (planes_out) {  // row (c, j), then split into the next layer's planes
+    float* row = z + 2 * count;
+    const PlaneLayout& L = out_layout;
+    const long lout = conv.out_length, C = conv.filters;
+    for (long c = 0; c < C; ++c)
+      for (long j = 0; j < n; ++j) {
+        const long r = (c * n + j) * lout;
+        if (pool)
+          swish_pool2_forward(z + r, sig ? sig + r : nullptr, row, 1, lout, true);
+        else
+          swish_forward(z + r, row, sig ? sig + r : nullptr, lout);
         split_row(row, out_length, L.stride, L.pad, L.plane_length,
                   y + (j * C + c) * L.stride * L.plane_length);
+      }
+    return;
+  }
+  if (!flatten) {
+    if (pool)
+      swish_pool2_forward(z, sig, y, conv.filters * n, conv.out_length);
+    else
+      swish_forward(z, y, sig, count);
+    return;
+  }
+  // row (c, j) into sample j's vector at c·L (the same values: both passes act value by value
+  // and pair by pair within a row)
+  const long lout = conv.out_length, C = conv.filters;
+  for (long c = 0; c < C; ++c)
+    for (long j = 0; j < n; ++j) {
+      const long r = (c * n + j) * lout;
+      float* to = y + (j * C + c) * out_length;
+      if (pool)
+        swish_pool2_forward(z + r, sig ? sig + r : nullptr, to, 1, lout);
+      else
+        swish_forward(z + r, to, sig ? sig + r : nullptr, lout);
     }
-  });
 }
 
 void ConvSwish::backward(const float* params, const float* x, const float*, const float* dy,
