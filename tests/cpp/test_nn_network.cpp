@@ -86,6 +86,21 @@ std::vector<LayerSpec> study_dense() {
   return s;
 }
 
+// One MSE step's parameter and input gradients against finite differences, for n random inputs of
+// `features` floats and targets of `outputs` (seeds seed, seed + 1).
+void expect_network_gradients(Network& net, long n, long features, long outputs, unsigned seed) {
+  std::vector<float> x = random_vector(n * features, seed),
+                     t = random_vector(n * outputs, seed + 1);
+  std::vector<float> dx(n * features);
+  net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 1, dx.data());
+  std::vector<float> g(net.grads(), net.grads() + net.n_params());
+  auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 1); };
+  fhn_inverse::testing::GradientCheckOptions opt;
+  opt.step = 3e-3;
+  check_gradient(f, net.params(), net.n_params(), g.data(), "network dθ", opt);
+  check_gradient(f, x.data(), n * features, dx.data(), "network dx", opt);
+}
+
 }  // namespace
 
 TEST(Network, StudyCnnHas33874Parameters) {
@@ -143,16 +158,7 @@ TEST(Network, WholeNetworkGradientsMultiChannelCnn) {
               {same, spec("gelu"), avgpool(2), conv(5, 3, 2), spec("tanh"), spec("flatten"),
                dense(6), spec("swish"), dense(2)},
               3, 8);
-  const long n = 5;
-  std::vector<float> x = random_vector(n * 40, 40), t = random_vector(n * 2, 41);
-  std::vector<float> dx(n * 40);
-  net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 1, dx.data());
-  std::vector<float> g(net.grads(), net.grads() + net.n_params());
-  auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 1); };
-  fhn_inverse::testing::GradientCheckOptions opt;
-  opt.step = 3e-3;
-  check_gradient(f, net.params(), net.n_params(), g.data(), "network dθ", opt);
-  check_gradient(f, x.data(), n * 40, dx.data(), "network dx", opt);
+  expect_network_gradients(net, 5, 40, 2, 40);
 }
 
 // Convolutions fused with swish and pooling that hand planes to each other (the study's CNN in
@@ -163,17 +169,8 @@ TEST(Network, WholeNetworkGradientsFusedConvolutionsOverPlanes) {
               {conv(4), spec("swish"), avgpool(2), conv(6), spec("swish"), avgpool(2), conv(8),
                spec("swish"), spec("flatten"), dense(3)},
               7, 16);
-  for (long n : {3L, 9L}) {  // (9: the convolutions' backward in several groups of series)
-    std::vector<float> x = random_vector(n * 125, 50 + n), t = random_vector(n * 3, 51 + n);
-    std::vector<float> dx(n * 125);
-    net.forward_backward(x.data(), t.data(), n, LossKind::mse, false, 0, 0, 1, dx.data());
-    std::vector<float> g(net.grads(), net.grads() + net.n_params());
-    auto f = [&] { return net.loss(x.data(), t.data(), n, LossKind::mse, 1); };
-    fhn_inverse::testing::GradientCheckOptions opt;
-    opt.step = 3e-3;
-    check_gradient(f, net.params(), net.n_params(), g.data(), "network dθ", opt);
-    check_gradient(f, x.data(), n * 125, dx.data(), "network dx", opt);
-  }
+  for (long n : {3L, 9L})  // (9: the convolutions' backward in several groups of series)
+    expect_network_gradients(net, n, 125, 3, 50 + n);
 }
 
 TEST(Network, ChunkedBatchEqualsWholeBatchAndIsThreadIndependent) {
